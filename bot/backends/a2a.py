@@ -1,0 +1,510 @@
+"""A2A backend: talks to any A2A v1.0 agent over JSON-RPC with the a2a-sdk client.
+
+The agent card is fetched lazily (first call) and decides the mode: streaming agents get
+SendStreamingMessage / SubscribeToTask, the others SendMessage(returnImmediately) + GetTask
+polling. Either way a stream that ends early (network blip, read timeout, agent restart)
+degrades to polling, because the dispatcher relies on `send`/`watch` only ending after a
+terminal or input-required state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import posixpath
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from contextlib import aclosing, contextmanager
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+from a2a.client import (
+    A2ACardResolver,
+    A2AClientTimeoutError,
+    AgentCardResolutionError,
+    Client,
+    ClientConfig,
+    ClientFactory,
+)
+from a2a.types import (
+    AgentCard,
+    Artifact,
+    CancelTaskRequest,
+    GetTaskRequest,
+    Message,
+    Part,
+    Role,
+    SendMessageRequest,
+    StreamResponse,
+    SubscribeToTaskRequest,
+    Task,
+    TaskArtifactUpdateEvent,
+    TaskState,
+    TaskStatus,
+    TaskStatusUpdateEvent,
+)
+from a2a.utils.constants import TransportProtocol
+from a2a.utils.errors import (
+    A2AError,
+    TaskNotCancelableError,
+    TaskNotFoundError,
+    UnsupportedOperationError,
+)
+from google.protobuf import json_format
+
+from bot.backends.base import BackendError
+from bot.models import AgentEvent, AgentState, Attachment
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["A2ABackend"]
+
+_STATES: dict[int, AgentState] = {
+    TaskState.TASK_STATE_UNSPECIFIED: "submitted",
+    TaskState.TASK_STATE_SUBMITTED: "submitted",
+    TaskState.TASK_STATE_WORKING: "working",
+    TaskState.TASK_STATE_INPUT_REQUIRED: "input_required",
+    # The dispatcher has no auth flow of its own: a human has to act, same as a question.
+    TaskState.TASK_STATE_AUTH_REQUIRED: "input_required",
+    TaskState.TASK_STATE_COMPLETED: "completed",
+    TaskState.TASK_STATE_FAILED: "failed",
+    TaskState.TASK_STATE_CANCELED: "canceled",
+    TaskState.TASK_STATE_REJECTED: "rejected",
+}
+_FINAL_STATES: frozenset[str] = frozenset(
+    {"completed", "failed", "canceled", "rejected", "input_required"}
+)
+_ARTIFACT_SEPARATOR = "\n\n"
+"""Between artifacts. Parts inside one artifact are concatenated as-is: appended chunks
+(streamed tokens) must not get separators injected."""
+_GET_HISTORY = 10
+"""GetTask history to ask for: enough to find the agent's last message as a text fallback."""
+# Our own client never needs a short read timeout: SSE streams stay quiet between events
+# (sse-starlette pings every 15 s), and a timeout only demotes a stream to polling anyway.
+_DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+
+
+def _generator(stream: AsyncIterator[StreamResponse]) -> AsyncGenerator[StreamResponse, None]:
+    """The SDK's streams are async generators typed as iterators; we need `aclose()`.
+
+    Closing them promptly (not at garbage collection) releases the HTTP connection as soon
+    as we stop reading, e.g. after the final event or when the caller walks away.
+    """
+    return cast(AsyncGenerator[StreamResponse, None], stream)
+
+
+def _is_final(event: AgentEvent) -> bool:
+    return event.state in _FINAL_STATES
+
+
+def _event_key(event: AgentEvent) -> tuple[str, str]:
+    return (event.state, event.text)
+
+
+def _part_text(part: Part) -> str | None:
+    kind = part.WhichOneof("content")
+    if kind == "text":
+        return part.text
+    if kind == "data":
+        return json.dumps(json_format.MessageToDict(part.data), ensure_ascii=False)
+    return None
+
+
+def _part_file(part: Part) -> Attachment | None:
+    kind = part.WhichOneof("content")
+    if kind == "url":
+        name = part.filename or posixpath.basename(urlsplit(part.url).path) or part.url
+        return Attachment(name=name, url=part.url, mime=part.media_type or None)
+    if kind == "raw":
+        # Inline bytes are not forwarded (they could be megabytes); name and size still are.
+        return Attachment(name=part.filename, mime=part.media_type or None, size=len(part.raw))
+    return None
+
+
+def _message_text(message: Message) -> str:
+    return "\n".join(t for t in (_part_text(p) for p in message.parts) if t is not None)
+
+
+def _files(parts: Iterable[Part]) -> list[Attachment]:
+    return [f for f in (_part_file(p) for p in parts) if f is not None]
+
+
+class _TaskView:
+    """The client-side picture of one remote task, folded from Task snapshots and updates."""
+
+    def __init__(self) -> None:
+        self.task_id: str | None = None
+        self.context_id: str | None = None
+        self.state: AgentState = "submitted"
+        self.status: TaskStatus = TaskStatus()
+        self.artifacts: list[Artifact] = []
+        self.last_agent_message: Message | None = None
+
+    def apply(self, response: StreamResponse) -> None:
+        kind = response.WhichOneof("payload")
+        if kind == "task":
+            self.apply_task(response.task)
+        elif kind == "status_update":
+            self._apply_status(response.status_update)
+        elif kind == "artifact_update":
+            self._apply_artifact(response.artifact_update)
+
+    def apply_task(self, task: Task) -> None:
+        self._ids(task.id, task.context_id)
+        self._set_status(task.status)
+        self.artifacts = [self._copy(a) for a in task.artifacts]
+        # Only the current round counts: an agent message before the latest user message
+        # (say, the question that user message answered) is not this round's result.
+        self.last_agent_message = None
+        for message in reversed(task.history):
+            if message.role == Role.ROLE_USER:
+                break
+            if message.role == Role.ROLE_AGENT:
+                self.last_agent_message = message
+                break
+
+    def _apply_status(self, update: TaskStatusUpdateEvent) -> None:
+        self._ids(update.task_id, update.context_id)
+        if self.status.HasField("message"):
+            # The SDK moves a superseded status message into history; mirror that.
+            self.last_agent_message = self.status.message
+        self._set_status(update.status)
+
+    def _apply_artifact(self, update: TaskArtifactUpdateEvent) -> None:
+        self._ids(update.task_id, update.context_id)
+        incoming = update.artifact
+        for existing in self.artifacts:
+            if incoming.artifact_id and existing.artifact_id == incoming.artifact_id:
+                if update.append:
+                    existing.parts.extend(incoming.parts)
+                else:
+                    existing.CopyFrom(incoming)  # a non-append chunk restarts the artifact
+                return
+        # append=True for an unknown artifact (e.g. we joined mid-stream): keep what we have.
+        self.artifacts.append(self._copy(incoming))
+
+    def _ids(self, task_id: str, context_id: str) -> None:
+        self.task_id = task_id or self.task_id
+        self.context_id = context_id or self.context_id
+
+    def _set_status(self, status: TaskStatus) -> None:
+        self.status = TaskStatus()
+        self.status.CopyFrom(status)
+        self.state = _STATES.get(status.state, "working")
+
+    @staticmethod
+    def _copy(artifact: Artifact) -> Artifact:
+        copy = Artifact()
+        copy.CopyFrom(artifact)
+        return copy
+
+    def event(self) -> AgentEvent:
+        """The dispatcher-facing event for the current picture."""
+        state = self.state
+        status_text = _message_text(self.status.message) if self.status.HasField("message") else ""
+        status_files = _files(self.status.message.parts)
+        if state == "completed":
+            texts = ["".join(_part_text(p) or "" for p in a.parts) for a in self.artifacts]
+            text = _ARTIFACT_SEPARATOR.join(t for t in texts if t)
+            if not text:
+                text = status_text
+            if not text and self.last_agent_message is not None:
+                text = _message_text(self.last_agent_message)
+            files = [f for a in self.artifacts for f in _files(a.parts)] + status_files
+        else:
+            text = status_text
+            if not text and state != "working" and self.last_agent_message is not None:
+                text = _message_text(self.last_agent_message)
+            files = status_files
+        return AgentEvent(
+            state=state,
+            remote_task_id=self.task_id,
+            context_id=self.context_id,
+            text=text,
+            files=files,
+        )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+class A2ABackend:
+    """`Backend` for one A2A agent at `url` (the base URL that serves the agent card)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.poll_interval = poll_interval
+        self._http = http
+        self._owns_http = http is None
+        self._client: Client | None = None
+        self._card: AgentCard | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    # --- connection -------------------------------------------------------------------
+
+    async def _connect(self) -> tuple[Client, AgentCard]:
+        """Resolve the card once and build the SDK client; later calls reuse both."""
+        async with self._lock:
+            if self._closed:
+                raise BackendError(f"the backend for {self.url} is closed")
+            if self._client is not None and self._card is not None:
+                return self._client, self._card
+            if self._http is None:
+                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
+            with self._errors():
+                card = await A2ACardResolver(self._http, self.url).get_agent_card()
+            factory = ClientFactory(
+                ClientConfig(
+                    httpx_client=self._http,
+                    streaming=True,
+                    supported_protocol_bindings=[TransportProtocol.JSONRPC],
+                )
+            )
+            try:
+                client = factory.create(card)
+            except ValueError as exc:
+                raise BackendError(
+                    f"agent at {self.url} offers no JSON-RPC interface we can use: {exc}"
+                ) from exc
+            self._client, self._card = client, card
+            return client, card
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn SDK / httpx failures into a BackendError with a message fit for users."""
+        try:
+            yield
+        except BackendError:
+            raise
+        except (A2AError, httpx.HTTPError) as exc:
+            raise self._backend_error(exc) from exc
+
+    def _backend_error(self, exc: BaseException) -> BackendError:
+        for cause in _causes(exc):
+            if isinstance(cause, ConnectionRefusedError) or (
+                isinstance(cause, httpx.ConnectError) and "refused" in str(cause).lower()
+            ):
+                return BackendError(f"agent at {self.url} is unreachable: connection refused")
+        for cause in _causes(exc):
+            if isinstance(cause, httpx.TimeoutException) or isinstance(
+                cause, A2AClientTimeoutError
+            ):
+                return BackendError(f"agent at {self.url} timed out")
+            if isinstance(cause, httpx.ConnectError):
+                reason = str(cause) or type(cause).__name__
+                return BackendError(f"agent at {self.url} is unreachable: {reason}")
+            if isinstance(cause, httpx.TransportError):
+                reason = str(cause) or type(cause).__name__
+                return BackendError(f"connection to agent at {self.url} failed: {reason}")
+        if isinstance(exc, AgentCardResolutionError):
+            if exc.status_code is not None:
+                return BackendError(
+                    f"agent at {self.url} has no agent card (HTTP {exc.status_code})"
+                )
+            return BackendError(f"agent at {self.url} returned an unusable agent card")
+        message = exc.message if isinstance(exc, A2AError) else str(exc)
+        return BackendError(f"agent at {self.url} returned an error: {message}")
+
+    # --- Backend protocol -------------------------------------------------------------
+
+    async def card(self) -> dict[str, Any]:
+        """The agent card as plain data, for roster discovery."""
+        _, card = await self._connect()
+        return {
+            "name": card.name,
+            "description": card.description,
+            "url": self.url,
+            "streaming": card.capabilities.streaming,
+            "skills": [
+                {
+                    "id": skill.id,
+                    "name": skill.name,
+                    "description": skill.description,
+                    "tags": list(skill.tags),
+                    "examples": list(skill.examples),
+                }
+                for skill in card.skills
+            ],
+        }
+
+    async def send(
+        self,
+        text: str,
+        *,
+        message_id: str,
+        context_id: str | None = None,
+        remote_task_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """Send one message; see `Backend.send`. Ends after a terminal/input-required event."""
+        client, card = await self._connect()
+        message = Message(role=Role.ROLE_USER, message_id=message_id, parts=[Part(text=text)])
+        if context_id:
+            message.context_id = context_id
+        if remote_task_id:
+            message.task_id = remote_task_id
+        if metadata:
+            message.metadata.update(metadata)
+        request = SendMessageRequest(message=message)
+        if not card.capabilities.streaming:
+            # A blocking SendMessage could hold an HTTP request open for hours; poll instead.
+            request.configuration.return_immediately = True
+
+        view = _TaskView()
+        last: tuple[str, str] | None = None
+        try:
+            async with aclosing(_generator(client.send_message(request))) as stream:
+                async for response in stream:
+                    if response.WhichOneof("payload") == "message":
+                        yield AgentEvent(
+                            state="completed",
+                            context_id=response.message.context_id or context_id,
+                            text=_message_text(response.message),
+                            files=_files(response.message.parts),
+                        )
+                        return
+                    view.apply(response)
+                    if view.task_id is None:
+                        continue
+                    event = view.event()
+                    if last is None:
+                        # Ids first, before anything else, so the caller can persist them.
+                        first = event
+                        if _is_final(event):
+                            first = AgentEvent(
+                                state="working",
+                                remote_task_id=view.task_id,
+                                context_id=view.context_id,
+                            )
+                        last = _event_key(first)
+                        yield first
+                    if _is_final(event):
+                        yield event
+                        return
+                    if _event_key(event) != last:
+                        last = _event_key(event)
+                        yield event
+        except (A2AError, httpx.HTTPError) as exc:
+            if view.task_id is None:
+                raise self._backend_error(exc) from exc
+            # The task exists, so its stored state is the truth: a dropped connection, a read
+            # timeout or an agent-side stream error all end up as "ask GetTask instead".
+            logger.info(
+                "stream from %s for task %s broke (%s); polling instead",
+                self.url,
+                view.task_id,
+                type(exc).__name__,
+            )
+
+        if view.task_id is None:
+            raise BackendError(f"agent at {self.url} answered without a task or a message")
+        async for event in self._poll(view.task_id, last):
+            yield event
+
+    async def get(self, remote_task_id: str) -> AgentEvent:
+        """Current state of the task (GetTask)."""
+        client, _ = await self._connect()
+        with self._errors():
+            task = await client.get_task(
+                GetTaskRequest(id=remote_task_id, history_length=_GET_HISTORY)
+            )
+        view = _TaskView()
+        view.apply_task(task)
+        return view.event()
+
+    async def watch(self, remote_task_id: str) -> AsyncGenerator[AgentEvent, None]:
+        """Follow a task until terminal/input-required; yields the current state first."""
+        _, card = await self._connect()
+        current = await self.get(remote_task_id)
+        yield current
+        if _is_final(current):
+            return
+        last = _event_key(current)
+        if card.capabilities.streaming:
+            async for event in self._subscribe(remote_task_id, last):
+                if _is_final(event):
+                    yield event
+                    return
+                last = _event_key(event)
+                yield event
+        async for event in self._poll(remote_task_id, last):
+            yield event
+
+    async def cancel(self, remote_task_id: str) -> None:
+        """CancelTask; a task that already finished (or is unknown) is not an error."""
+        client, _ = await self._connect()
+        try:
+            await client.cancel_task(CancelTaskRequest(id=remote_task_id))
+        except (TaskNotCancelableError, UnsupportedOperationError, TaskNotFoundError) as exc:
+            logger.debug("cancel of %s at %s ignored: %s", remote_task_id, self.url, exc.message)
+        except (A2AError, httpx.HTTPError) as exc:
+            raise self._backend_error(exc) from exc
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+            if client is not None:
+                await client.close()  # shares our httpx client, so this closes nothing
+            if self._owns_http and self._http is not None:
+                await self._http.aclose()
+            self._http = None
+
+    # --- helpers ----------------------------------------------------------------------
+
+    async def _subscribe(
+        self, remote_task_id: str, last: tuple[str, str]
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """SubscribeToTask events that differ from `last`; ends quietly if the stream fails.
+
+        The caller falls back to polling afterwards, so a failure here (task became terminal
+        between GetTask and SubscribeToTask, dropped connection, ...) needs no handling.
+        """
+        client, _ = await self._connect()
+        view = _TaskView()
+        try:
+            request = SubscribeToTaskRequest(id=remote_task_id)
+            async with aclosing(_generator(client.subscribe(request))) as stream:
+                async for response in stream:
+                    view.apply(response)
+                    event = view.event()
+                    if _is_final(event) or _event_key(event) != last:
+                        last = _event_key(event)
+                        yield event
+                        if _is_final(event):
+                            return
+        except (A2AError, httpx.HTTPError, NotImplementedError) as exc:
+            logger.info(
+                "subscribe to %s at %s ended (%s); polling instead",
+                remote_task_id,
+                self.url,
+                type(exc).__name__,
+            )
+
+    async def _poll(
+        self, remote_task_id: str, last: tuple[str, str] | None
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """GetTask every poll_interval; yields changes, ends after a final event."""
+        while True:
+            event = await self.get(remote_task_id)
+            if _is_final(event):
+                yield event
+                return
+            if _event_key(event) != last:
+                last = _event_key(event)
+                yield event
+            await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,280 @@
+"""The `dispatch` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.console import ConsoleAdapter
+from bot.demo.fleet import demo_fleet, running_demo_fleet
+from bot.manifest import Fleet, ManifestError, load_fleet
+from bot.planner import RulePlanner
+from bot.settings import Settings, load_soul
+
+DESCRIPTION = """\
+Dispatch: a 911 dispatcher in front of your AI agents. It acknowledges at once, routes each
+request to the right agent (or a disposable sub-agent), runs independent work in parallel and
+dependent work in order, relays every result word for word, and never does the work itself.
+
+Settings come from DISPATCH_* environment variables (DISPATCH_DB, DISPATCH_FLEET,
+DISPATCH_SOUL, DISPATCH_LOG_LEVEL); the flags below override them.
+"""
+
+EPILOG = """\
+examples:
+  dispatch demo                      start a local demo fleet and chat with it
+  dispatch demo --script             play the built-in scenarios unattended, exit 0 on success
+  dispatch plan "Design the logo, then use it on the landing page"
+  dispatch chat --fleet manifests/fleet.example.yaml < requests.txt
+  dispatch status
+  dispatch check --fleet manifests/fleet.example.yaml
+"""
+
+DEMO_SCRIPT = [
+    "// parallel launch prep: three agents at once, results as each finishes",
+    "Launch prep: brand images, landing page copy, and announcement tweets",
+    "// a chain: the landing page waits for the logo and gets it in its brief",
+    "Design the new logo, then use it on the landing page",
+    "// a named agent, in its persistent main session",
+    "Dev — the /api/users endpoint needs input validation",
+    "// nobody on the roster covers this: a disposable sub-agent",
+    "What's the current price of Bitcoin?",
+    "// too vague to route: one clarifying question, answered in the thread",
+    "Fix the button",
+    "^ The Pay button on the checkout page does nothing on mobile Safari",
+    "// status from the database while work is in flight",
+    "what's in flight?",
+    "// a follow-up in the first thread goes back to the same agent's session",
+    "^1 make the tweets punchier",
+    "who can do logos?",
+]
+
+
+def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
+    parser.add_argument("--db", type=Path, help="SQLite database file (default ./dispatch.db)")
+    parser.add_argument("--soul", type=Path, help="the dispatcher's charter (default ./SOUL.md)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default) or ERROR")
+    if fleet:
+        parser.add_argument("--fleet", type=Path, help="fleet manifest (YAML)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dispatch",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="start a local demo fleet (dev, designer, image, writer, social, research) and chat",
+        description="Start demo A2A agents on 127.0.0.1, then open the terminal chat against them."
+        " Nothing to configure, no tokens.",
+    )
+    _common(demo, fleet=False)
+    demo.add_argument("--script", action="store_true", help="play the built-in scenarios and exit")
+    demo.add_argument(
+        "--speed", type=float, default=1.0, help="divide the demo agents' delays by this factor"
+    )
+
+    chat = sub.add_parser(
+        "chat",
+        help="terminal chat against a fleet (one request per line when stdin is not a terminal)",
+        description="Chat with Dispatch in the terminal. Reply in a thread with '^ text' (latest"
+        " thread) or '^N text'. When stdin is not a terminal, each line is a request and the"
+        " command exits once all of them are finished.",
+    )
+    _common(chat)
+
+    plan = sub.add_parser(
+        "plan",
+        help="print the routing decision for a message as JSON, without running anything",
+        description="Show how Dispatch would route a message. Uses the demo roster unless --fleet"
+        " is given.",
+    )
+    _common(plan)
+    plan.add_argument("text", help="the message to route")
+
+    status = sub.add_parser(
+        "status", help="what is in flight, from the database", description="Read the database only."
+    )
+    _common(status)
+    status.add_argument("--user", help="only this user's requests")
+
+    check = sub.add_parser(
+        "check",
+        help="validate the settings, the fleet manifest and SOUL.md",
+        description="Exit 0 when the configuration is usable; otherwise print what is wrong.",
+    )
+    _common(check)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the configured platform adapters",
+        description="Run Dispatch against chat platforms. Today: --console (the terminal)."
+        " Slack and Discord adapters plug in here.",
+    )
+    _common(serve)
+    serve.add_argument("--console", action="store_true", help="serve the terminal adapter")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(args, name)
+        for name in ("db", "soul", "log_level", "fleet")
+        if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+def fleet_or_demo(settings: Settings) -> Fleet:
+    return load_fleet(settings.fleet) if settings.fleet else demo_fleet()
+
+
+def require_fleet(settings: Settings) -> Fleet:
+    if settings.fleet is None:
+        raise ManifestError(
+            "no fleet manifest: pass --fleet FILE or set DISPATCH_FLEET"
+            " (or run `dispatch demo` to try the demo fleet)"
+        )
+    return load_fleet(settings.fleet)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = settings_from(args)
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return asyncio.run(_run(args, settings))
+    except (ManifestError, ValueError) as exc:
+        print(f"dispatch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import chat, running_dispatcher, submit_scripted
+
+    if args.command == "plan":
+        fleet = fleet_or_demo(settings)
+        decision = RulePlanner(fleet).plan(args.text)
+        print(json.dumps(decision.model_dump(), indent=2, ensure_ascii=False))
+        return 0
+
+    if args.command == "check":
+        return await _check(settings)
+
+    if args.command == "status":
+        return await _status(settings, args.user)
+
+    if args.command == "chat" or (args.command == "serve" and args.console):
+        fleet = require_fleet(settings)
+        console = ConsoleAdapter()
+        async with running_dispatcher(settings, fleet, [console]) as dispatcher:
+            await chat(dispatcher, console)
+        return 0
+
+    if args.command == "serve":
+        print(
+            "dispatch serve: no platform adapter selected. Use --console for the terminal.",
+            file=sys.stderr,
+        )
+        return 2
+
+    if args.command == "demo":
+        console = ConsoleAdapter()
+        async with running_demo_fleet(args.speed) as fleet:
+            async with running_dispatcher(settings, fleet, [console]) as dispatcher:
+                if not args.script:
+                    await chat(dispatcher, console)
+                    return 0
+                for line in DEMO_SCRIPT:
+                    await submit_scripted(dispatcher, console, line)
+                await dispatcher.idle(timeout=120)
+                return await _verify_script(dispatcher)
+    parser_error = f"unknown command {args.command!r}"
+    raise ValueError(parser_error)
+
+
+async def _verify_script(dispatcher: object) -> int:
+    """The scripted demo passes when every request finished and every task completed."""
+    from bot.dispatcher import Dispatcher
+
+    assert isinstance(dispatcher, Dispatcher)
+    store = dispatcher.store
+    bad_tasks = await store.all(
+        "SELECT id, agent, state, error FROM tasks WHERE state != 'completed'"
+    )
+    open_requests = await store.all("SELECT id, kind, state FROM requests WHERE state != 'done'")
+    unsent = await store.all("SELECT id FROM outbox WHERE state != 'sent'")
+    for row in bad_tasks:
+        print(
+            f"demo: task {row['id']} ({row['agent']}) ended {row['state']}: {row['error']}",
+            file=sys.stderr,
+        )
+    for row in open_requests:
+        print(f"demo: request {row['id']} ({row['kind']}) is still {row['state']}", file=sys.stderr)
+    if unsent:
+        print(f"demo: {len(unsent)} message(s) were not delivered", file=sys.stderr)
+    ok = not (bad_tasks or open_requests or unsent)
+    print("demo script: " + ("all scenarios finished" if ok else "FAILED"))
+    return 0 if ok else 1
+
+
+async def _check(settings: Settings) -> int:
+    problems: list[str] = []
+    try:
+        fleet = fleet_or_demo(settings)
+        source = settings.fleet or "the demo fleet"
+        print(f"fleet: {source}: {len(fleet.agents)} agents + catch-all ({fleet.catch_all.name})")
+        for agent in fleet.all_agents:
+            print(
+                f"  {agent.label} [{agent.id}] {agent.session}, {agent.backend.kind} {agent.backend.url}, timeout {agent.timeout:g}s"
+            )
+    except ManifestError as exc:
+        problems.append(str(exc))
+    try:
+        soul = load_soul(settings.soul_path())
+        print(f"soul: {settings.soul_path()} ({len(soul.splitlines())} lines)")
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        from bot.store import Store
+
+        store = await Store(settings.db).open()
+        await store.close()
+        print(f"database: {settings.db} (ok)")
+    except Exception as exc:
+        problems.append(f"{settings.db}: cannot open the database ({exc})")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+async def _status(settings: Settings, user: str | None) -> int:
+    from bot.dispatcher import Dispatcher
+    from bot.store import Store
+
+    if not settings.db.exists():
+        print(f"Nothing in flight (no database at {settings.db}).")
+        return 0
+    store = await Store(settings.db).open()
+    try:
+        dispatcher = Dispatcher(store, fleet_or_demo(settings), {}, settings=settings)
+        print(await dispatcher.status_text(user, None))
+    finally:
+        await store.close()
+    return 0

@@ -1,0 +1,924 @@
+"""The dispatcher core: the life of a request, as a small state machine over SQLite.
+
+    received ─┬─ status / roster / cancel ───────────────────────────────→ done
+              ├─ clarify ──→ clarifying ──(user answers in thread)──→ a new request
+              ├─ answer  ──→ the waiting task resumes ────────────────→ done
+              └─ work / followup ──→ running: tasks waiting → queued → running
+                                        → (input_required ⇄ running)
+                                        → completed | failed | timed_out | cancelled | blocked
+                                     results relayed as each arrives ──→ done + closing line
+
+Every transition is written to the database before the side effect it causes (calling an
+agent, posting a message), so after a crash `recover()` can finish the job: reconcile
+running tasks with their agents, start what had not started, and relay nothing twice.
+
+Dispatch never does the work. Its only outputs are the `bot.outbound` kinds, the words come
+from `bot.render`, and a relayed result is read back from the agent's stored output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from adapters.base import Adapter
+from bot import render
+from bot.backends import backend_for
+from bot.backends.base import Backend, BackendError
+from bot.brief import Brief, HistoryLine, PriorWork
+from bot.courier import Courier
+from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
+from bot.models import AgentEvent, Decision, Request
+from bot.outbound import Board, BoardRow, Outbound, Target
+from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
+from bot.settings import Settings
+from bot.store import (
+    ACTIVE_TASK_STATES,
+    TERMINAL_TASK_STATES,
+    Store,
+    ThreadKey,
+    dumps,
+    loads,
+    new_id,
+)
+
+log = logging.getLogger(__name__)
+
+ACK_WAIT = 1.0
+"""How long task launch waits for the acknowledgement to be posted first."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        fleet: Fleet,
+        adapters: dict[str, Adapter],
+        *,
+        settings: Settings | None = None,
+        backend_factory: Callable[[AgentSpec], Backend] = backend_for,
+        soul: str = "",
+    ) -> None:
+        self.store = store
+        self.fleet = fleet
+        self.adapters = adapters
+        self.settings = settings or Settings()
+        self.soul = soul
+        self.planner = RulePlanner(fleet)
+        self._backend_factory = backend_factory
+        self._backends: dict[str, Backend] = {}
+        self._runners: dict[str, asyncio.Task[None]] = {}
+        self._busy: dict[str, str] = {}  # agent id → task id holding its main session
+        self._pump_lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self.courier = Courier(
+            store,
+            adapters,
+            board_renderer=self.render_board,
+            board_interval=self.settings.board_interval,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.courier.start()
+        await self.recover()
+
+    async def stop(self) -> None:
+        """Stop without changing any task's state: a later start picks everything up."""
+        runners = list(self._runners.values())
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        self._runners.clear()
+        await self.courier.stop()
+        for backend in self._backends.values():
+            try:
+                await backend.aclose()
+            except Exception:
+                log.debug("closing a backend failed", exc_info=True)
+        self._backends.clear()
+
+    def backend(self, agent: AgentSpec) -> Backend:
+        if agent.id not in self._backends:
+            self._backends[agent.id] = self._backend_factory(agent)
+        return self._backends[agent.id]
+
+    async def idle(self, timeout: float | None = None) -> None:
+        """Wait until no task is active and every queued message has gone out."""
+
+        async def settled() -> None:
+            while True:
+                busy = await self.store.one(
+                    "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
+                    " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
+                )
+                if busy is not None and busy["n"] == 0:
+                    await self.courier.refresh_boards()
+                    return
+                async with self._changed:
+                    try:
+                        await asyncio.wait_for(self._changed.wait(), 0.2)
+                    except TimeoutError:
+                        pass
+
+        await asyncio.wait_for(settled(), timeout)
+
+    async def _notify(self) -> None:
+        self.courier.wake()
+        async with self._changed:
+            self._changed.notify_all()
+
+    # -- received ---------------------------------------------------------------------------
+
+    async def receive(self, request: Request) -> str | None:
+        """Handle one normalized message. Returns the request id, or None for a duplicate."""
+        if not await self.store.claim_message(request.dedupe_key):
+            log.info("duplicate delivery ignored: %s", request.dedupe_key)
+            return None
+        key = _thread_key(request)
+        request_id = new_id("req")
+        if len(request.text) > self.settings.max_message_chars:
+            await self._insert_request(request, request_id, "refused", "done", None)
+            await self._say(
+                request_id,
+                request,
+                "notice",
+                f"That message is {len(request.text):,} characters; the limit is"
+                f" {self.settings.max_message_chars:,}. Please shorten it or attach it as a file.",
+            )
+            return request_id
+        context = await self._thread_context(key)
+        lessons = await self._lessons()
+        decision = self.planner.plan(request.text, context, lessons)
+        problems = decision.validate_against({a.id for a in self.fleet.all_agents})
+        if problems:  # the rule planner is built not to do this; refuse rather than guess
+            log.error("planner produced an unusable decision: %s", problems)
+            decision = Decision(
+                kind="clarify",
+                question="I couldn't work out how to route that. Which agent should take it?",
+                reason="; ".join(problems),
+            )
+        await self._insert_request(request, request_id, decision.kind, "received", decision)
+        await self.store.add_history(key, request.user_name or request.user, "user", request.text)
+
+        if decision.kind in ("work", "followup"):
+            await self._plan_work(request, request_id, decision, context)
+        elif decision.kind == "clarify":
+            await self._clarify(request, request_id, decision)
+        elif decision.kind == "answer":
+            await self._answer(request, request_id, decision.target or "")
+        elif decision.kind == "status":
+            await self._status(request, request_id, decision.target)
+        elif decision.kind == "roster":
+            await self._roster(request, request_id, decision.target)
+        elif decision.kind == "cancel":
+            await self._cancel_request(request, request_id, decision.target or "all", key)
+        return request_id
+
+    async def _insert_request(
+        self, request: Request, request_id: str, kind: str, state: str, decision: Decision | None
+    ) -> None:
+        key = _thread_key(request)
+        await self.store.write(
+            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
+            " user_name, text, is_dm, kind, state, decision, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id, key.platform, key.workspace, key.channel, key.thread,
+                request.message_id, request.user, request.user_name, request.text,
+                request.is_dm, kind, state,
+                decision.model_dump_json() if decision else None, time.time(),
+            ),
+        )  # fmt: skip
+
+    async def _thread_context(self, key: ThreadKey) -> ThreadContext:
+        requests = await self.store.thread_requests(key)
+        if not requests:
+            return ThreadContext()
+        tasks = await self.store.thread_tasks(key)
+        clarifying = next((r for r in reversed(requests) if r["state"] == "clarifying"), None)
+        return ThreadContext(
+            tasks=[
+                ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
+                for t in tasks
+            ],
+            pending_question=clarifying["question"] if clarifying else None,
+            pending_text=clarifying["text"] if clarifying else None,
+        )
+
+    async def _lessons(self) -> list[Lesson]:
+        return []
+
+    # -- planned: clarify, status, roster, cancel ---------------------------------------------
+
+    async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
+        question = decision.question or "Could you say a bit more?"
+        await self.store.write(
+            "UPDATE requests SET state = 'clarifying', question = ? WHERE id = ?",
+            (question, request_id),
+        )
+        await self._say(request_id, request, "clarify", question)
+
+    async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
+        text = await self.status_text(request.user, _thread_key(request), agent_id)
+        await self._say(request_id, request, "status", text, done=True)
+
+    async def status_text(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> str:
+        """Answered from SQLite alone; scoped to this thread, else to the asker's own requests.
+
+        `user=None` (the operator's `dispatch status`) sees everything.
+        """
+        in_thread = key is not None and bool(await self.store.thread_tasks(key))
+        params: list[Any] = []
+        where = "t.state IN ('waiting','queued','running','input_required')"
+        if in_thread and key is not None:
+            where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            params += [key.platform, key.workspace, key.channel, key.thread]
+        elif user is not None:
+            where += " AND r.user = ?"
+            params.append(user)
+        if agent_id:
+            where += " AND t.agent = ?"
+            params.append(agent_id)
+        # `where` is assembled from fixed fragments above; every value is a parameter.
+        sql = f"SELECT t.*, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT 50"  # noqa: S608
+        rows = await self.store.all(sql, params)
+        agent = self.fleet.get(agent_id) if agent_id else None
+        scope = "in this thread" if in_thread else ("for you" if user is not None else "overall")
+        if not rows:
+            if agent is not None:
+                others = await self.store.one(
+                    "SELECT COUNT(*) AS n FROM tasks WHERE agent = ? AND state IN"
+                    " ('queued','running','input_required')",
+                    (agent.id,),
+                )
+                busy = (
+                    f" (busy with {others['n']} task(s) for others)"
+                    if others and others["n"]
+                    else ""
+                )
+                return f"{agent.label} has nothing in flight {scope}{busy}."
+            return f"Nothing in flight {scope}."
+        now = time.time()
+        head = f"{agent.label} — " if agent else ""
+        lines = [f"{head}{len(rows)} in flight {scope}:"]
+        for row in rows:
+            spec = self.fleet.get(row["agent"])
+            label = spec.label if spec else row["agent"]
+            state = render.STATE_LABEL.get(row["state"], row["state"])
+            took = f" {render.elapsed(now - row['started_at'])}" if row["started_at"] else ""
+            note = await self._waiting_note(row)
+            where_ = (
+                ""
+                if in_thread
+                else (
+                    " · DM" if row["r_dm"] else f" · #{row['r_channel']} thread {row['r_thread']}"
+                )
+            )
+            lines.append(f"• {label} — {row['summary']} · {state}{took}{note}{where_}")
+        return "\n".join(lines)
+
+    async def _waiting_note(self, task: aiosqlite.Row) -> str:
+        if task["state"] == "waiting":
+            deps = [
+                d for d in await self.store.dependencies(task["id"]) if d["state"] != "completed"
+            ]
+            names = ", ".join(self._label(d["agent"]) for d in deps)
+            return f" · waiting on {names}" if names else ""
+        if task["state"] == "queued" and task["session_kind"] == "persistent":
+            holder = self._busy.get(task["agent"])
+            return f" · waiting for {self._label(task['agent'])}'s session" if holder else ""
+        if task["state"] == "input_required":
+            return " · waiting on your answer"
+        return ""
+
+    async def _roster(self, request: Request, request_id: str, query: str | None) -> None:
+        await self._say(request_id, request, "roster", self.roster_text(query), done=True)
+
+    def roster_text(self, query: str | None) -> str:
+        if query:
+            from bot.planner import Scorer
+
+            scores = Scorer(self.fleet).scores(query)
+            top = scores[0][0] if scores else 0.0
+            ranked = [(s, a) for s, a in scores if s >= max(Scorer.CONFIDENT, top / 2)]
+            if not ranked:
+                catch = self.fleet.catch_all
+                return (
+                    f"No specialist covers “{query}”. A disposable {catch.emoji} {catch.name}"
+                    " would take it."
+                )
+            lines = [f"For “{query}”:"]
+            lines += [f"• {a.label} — {a.description}" for _, a in ranked[:3]]
+            return "\n".join(lines)
+        lines = [f"{len(self.fleet.agents)} agents on call:"]
+        for agent in self.fleet.agents:
+            kind = "main session" if agent.session == "persistent" else "disposable sessions"
+            skills = ", ".join(agent.skills[:6])
+            lines.append(f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}.")
+        catch = self.fleet.catch_all
+        lines.append(
+            f"• {catch.emoji} {catch.name} — anything else, in a fresh disposable session."
+        )
+        return "\n".join(lines)
+
+    async def _cancel_request(
+        self, request: Request, request_id: str, target: str, key: ThreadKey
+    ) -> None:
+        """Cancel in this thread, or across the asker's own requests outside a thread."""
+        thread_rows = await self.store.thread_tasks(key)
+        candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
+        if not thread_rows:
+            candidates = await self.store.all(
+                "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+                " WHERE r.user = ? AND t.state IN ('waiting','queued','running','input_required')"
+                " ORDER BY t.seq",
+                (request.user,),
+            )
+        if target != "all":
+            wanted = set(content_stems(target))
+            candidates = [
+                t
+                for t in candidates
+                if wanted & set(content_stems(t["summary"] + " " + self._label(t["agent"])))
+            ]
+        if not candidates:
+            what = "in flight here" if target == "all" else f"matching “{target}” is in flight"
+            await self._say(request_id, request, "notice", f"Nothing {what}.", done=True)
+            return
+        cancelled = []
+        for task in candidates:
+            if await self.cancel_task(
+                task["id"], reason=f"cancelled by {request.user_name or request.user}"
+            ):
+                cancelled.append(f"{self._label(task['agent'])} → {task['summary']}")
+        text = (
+            "Cancelled: " + "; ".join(cancelled) + "."
+            if cancelled
+            else "Those had already finished."
+        )
+        await self._say(request_id, request, "notice", text, done=True)
+
+    async def cancel_task(self, task_id: str, *, reason: str) -> bool:
+        task = await self.store.task(task_id)
+        if task is None or task["state"] not in ACTIVE_TASK_STATES:
+            return False
+        await self._finish(task_id, "cancelled", error=reason, announce=False)
+        if task["state"] not in ("running", "input_required"):
+            return True
+        if task["remote_task_id"]:
+            await self._cancel_remote(task_id)
+            runner = self._runners.pop(task_id, None)
+            if runner is not None:
+                runner.cancel()
+        # Otherwise the runner is still waiting for the agent's first event; it cancels the
+        # remote task as soon as it learns its id (see _on_event).
+        return True
+
+    # -- planned: work ----------------------------------------------------------------------
+
+    async def _plan_work(
+        self, request: Request, request_id: str, decision: Decision, context: ThreadContext
+    ) -> None:
+        agents = {a.id: a for a in self.fleet.all_agents}
+        key = _thread_key(request)
+        words = request.text
+        if context.pending_text:  # this message answers our clarifying question
+            words = (
+                f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"
+            )
+            await self.store.write(
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ? AND workspace = ?"
+                " AND channel = ? AND thread = ? AND state = 'clarifying'",
+                (time.time(), key.platform, key.workspace, key.channel, key.thread),
+            )
+        ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
+        now = time.time()
+        ack_text = render.ack(decision.tasks, agents, followup=decision.kind == "followup")
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
+            )
+            for spec in decision.tasks:
+                brief = Brief(
+                    task=spec.summary,
+                    request=words,
+                    requester=request.user_name or request.user,
+                    platform=request.platform,
+                    channel=request.channel,
+                    thread=key.thread,
+                    is_dm=request.is_dm,
+                    session=spec.session,
+                    followup=decision.kind == "followup",
+                )
+                await db.execute(
+                    "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
+                    " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
+                        spec.session, spec.summary, brief.model_dump_json(),
+                        "waiting" if spec.depends_on else "queued", now,
+                    ),
+                )  # fmt: skip
+                for dep in spec.depends_on:
+                    await db.execute(
+                        "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
+                        (ids[spec.id], ids[dep]),
+                    )
+            await db.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
+            ack_id = await self._queue(db, request_id, request, "ack", ack_text, with_board=True)
+        await self.store.add_history(key, "Dispatch", "dispatch", ack_text)
+        await self._notify()
+        if ack_id is not None:
+            await self.courier.sent(ack_id, ACK_WAIT)
+        await self._pump()
+
+    # -- tasks running ----------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        """Start every queued task whose session is free; main sessions take one at a time."""
+        async with self._pump_lock:
+            for task in await self.store.tasks_in_state("queued"):
+                if task["session_kind"] == "persistent":
+                    if task["agent"] in self._busy:
+                        continue
+                    self._busy[task["agent"]] = task["id"]
+                await self._start_task(task)
+
+    async def _start_task(self, task: aiosqlite.Row) -> None:
+        agent = self.fleet.get(task["agent"])
+        if agent is None:
+            self._busy.pop(task["agent"], None)
+            await self._finish(
+                task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
+            )
+            return
+        if task["session_kind"] == "persistent":
+            session = await self.store.main_session(agent.id)
+        else:
+            session = await self.store.new_disposable_session(agent.id)
+        brief = Brief.model_validate_json(task["brief"])
+        brief.depends_on = [
+            PriorWork(agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or "")
+            for d in await self.store.dependencies(task["id"])
+        ]
+        request = await self.store.request(task["request_id"])
+        assert request is not None
+        key = ThreadKey(
+            request["platform"], request["workspace"], request["channel"], request["thread"]
+        )
+        dep_ids = {d["id"] for d in await self.store.dependencies(task["id"])}
+        brief.thread_results = [
+            PriorWork(agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or "")
+            for t in await self.store.thread_tasks(key)
+            if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
+        ][-5:]
+        brief.history = [
+            HistoryLine(author=h["author"], text=h["text"])
+            for h in await self.store.recent_history(key, self.settings.history_limit)
+        ]
+        now = time.time()
+        await self.store.update_task(
+            task["id"],
+            state="running",
+            session_id=session["id"],
+            brief=brief.model_dump_json(),
+            started_at=now,
+            deadline=now + agent.timeout,
+        )
+        await self.store.bump_board(task["request_id"])
+        await self._notify()
+        self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
+
+    def _spawn(self, task_id: str, coro: Any) -> None:
+        runner = asyncio.create_task(coro, name=f"task {task_id}")
+        self._runners[task_id] = runner
+        runner.add_done_callback(functools.partial(self._runner_done, task_id))
+
+    def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
+        if self._runners.get(task_id) is runner:
+            del self._runners[task_id]
+        if not runner.cancelled() and runner.exception() is not None:
+            log.error("runner for %s crashed", task_id, exc_info=runner.exception())
+
+    async def _drive(self, task_id: str, mode: str, text: str = "") -> None:
+        """Talk to the agent for one task until it finishes, asks a question, or times out."""
+        task = await self.store.task(task_id)
+        if task is None:
+            return
+        agent = self.fleet.get(task["agent"])
+        if agent is None:
+            await self._finish(task_id, "failed", error=f"agent {task['agent']!r} left the fleet")
+            return
+        backend = self.backend(agent)
+        session = await self.store.session(task["session_id"]) if task["session_id"] else None
+        remaining = (task["deadline"] or time.time() + agent.timeout) - time.time()
+        try:
+            async with asyncio.timeout(max(remaining, 0.001)):
+                if mode == "watch":
+                    stream = backend.watch(task["remote_task_id"])
+                else:
+                    stream = backend.send(
+                        text,
+                        message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
+                        if mode == "answer"
+                        else task_id,
+                        context_id=session["context_id"] if session else None,
+                        remote_task_id=task["remote_task_id"] if mode == "answer" else None,
+                        metadata={"dispatch_task_id": task_id},
+                    )
+                async for event in stream:
+                    if await self._on_event(task_id, event):
+                        return
+            await self._finish(
+                task_id, "failed", error="the agent ended the conversation without a result"
+            )
+        except TimeoutError:
+            await self._cancel_remote(task_id)
+            await self._finish(
+                task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
+            )
+        except BackendError as exc:
+            await self._finish(task_id, "failed", error=str(exc))
+
+    async def _on_event(self, task_id: str, event: AgentEvent) -> bool:
+        """Record one agent event; True once the task needs nothing more from this stream."""
+        task = await self.store.task(task_id)
+        if task is None:
+            return True
+        if task["state"] != "running":
+            if task["state"] == "cancelled" and event.remote_task_id and not event.terminal:
+                # Cancelled before the agent told us its task id: stop it now that we know.
+                await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
+                await self._cancel_remote(task_id)
+            return True
+        if event.remote_task_id and event.remote_task_id != task["remote_task_id"]:
+            await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
+        if event.context_id and task["session_id"]:
+            await self.store.set_session_context(task["session_id"], event.context_id)
+        if event.state == "input_required":
+            await self._ask_user(task, event.text or "The agent needs more information.")
+            return True
+        if event.state == "completed":
+            await self._finish(task_id, "completed", result=event.text, files=event.files)
+            return True
+        if event.state in ("failed", "rejected"):
+            await self._finish(
+                task_id, "failed", error=event.text or f"the agent reported {event.state}"
+            )
+            return True
+        if event.state == "canceled":
+            await self._finish(task_id, "cancelled", error="cancelled by the agent")
+            return True
+        return False
+
+    async def _ask_user(self, task: aiosqlite.Row, question: str) -> None:
+        request = await self.store.request(task["request_id"])
+        assert request is not None
+        agent = self.fleet.get(task["agent"])
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE tasks SET state = 'input_required', question = ?, deadline = NULL WHERE id = ?",
+                (question, task["id"]),
+            )
+            await self._queue(
+                db, request["id"], _target_of(request), "question", question,
+                task_id=task["id"], agent=agent,
+            )  # fmt: skip
+            await db.execute(
+                "UPDATE boards SET version = version + 1 WHERE request_id = ?", (request["id"],)
+            )
+        await self.store.add_history(
+            _key_of(request), self._label(task["agent"]), "agent", question
+        )
+        await self._notify()
+
+    async def _answer(self, request: Request, request_id: str, task_id: str) -> None:
+        """The user's reply in the thread goes back to the task that asked."""
+        task = await self.store.task(task_id)
+        await self.store.set_request_state(request_id, "done", finished=True)
+        if task is None or task["state"] != "input_required":
+            await self._say(request_id, request, "notice", "That question is no longer open.")
+            return
+        agent = self.fleet.agent(task["agent"])
+        await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
+        await self.store.bump_board(task["request_id"])
+        await self._notify()
+        self._spawn(task_id, self._drive(task_id, "answer", request.text))
+
+    async def _cancel_remote(self, task_id: str) -> None:
+        task = await self.store.task(task_id)
+        agent = self.fleet.get(task["agent"]) if task else None
+        if task is not None and agent is not None and task["remote_task_id"]:
+            try:
+                await self.backend(agent).cancel(task["remote_task_id"])
+            except Exception as exc:
+                log.warning("cancel of %s at its agent failed: %s", task_id, exc)
+
+    # -- results relayed --------------------------------------------------------------------
+
+    async def _finish(
+        self,
+        task_id: str,
+        state: str,
+        *,
+        result: str | None = None,
+        files: Sequence[Any] = (),
+        error: str = "",
+        announce: bool = True,
+    ) -> None:
+        """Record a terminal state, queue its relay, release its session, move dependents."""
+        task = await self.store.task(task_id)
+        if task is None:
+            return
+        request = await self.store.request(task["request_id"])
+        assert request is not None
+        agent = self.fleet.get(task["agent"])
+        stopped: list[str] = []
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
+                " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
+                (
+                    state, result,
+                    dumps([f.model_dump() for f in files]) if files else None,
+                    error or None, time.time(), task_id,
+                ),
+            )  # fmt: skip
+            if cursor.rowcount != 1:
+                return  # someone else finished it first (a cancel racing a result)
+            if state == "completed":
+                await self._queue(
+                    db, request["id"], _target_of(request), "result", "", task_id=task_id,
+                    agent=agent, files=list(files), dedupe=f"result:{task_id}",
+                )  # fmt: skip
+            else:
+                stopped = await self._block_dependents(
+                    db, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
+                )
+                if announce or stopped:
+                    text = render.failure(
+                        render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
+                        task["summary"], state, error, stopped,
+                    )  # fmt: skip
+                    await self._queue(
+                        db, request["id"], _target_of(request), "notice", text,
+                        task_id=task_id, agent=agent, dedupe=f"notice:{task_id}",
+                    )  # fmt: skip
+            await db.execute(
+                "UPDATE boards SET version = version + 1 WHERE request_id = ?", (request["id"],)
+            )
+        if state == "completed" and result is not None:
+            await self.store.add_history(
+                _key_of(request), self._label(task["agent"]), "agent", result
+            )
+        if self._busy.get(task["agent"]) == task_id:
+            del self._busy[task["agent"]]
+        if task["session_kind"] == "disposable" and task["session_id"]:
+            await self.store.discard_session(task["session_id"])
+        if state == "completed":
+            await self._release_dependents(task_id)
+        await self._maybe_close(request["id"])
+        await self._notify()
+        await self._pump()
+
+    async def _block_dependents(
+        self, db: aiosqlite.Connection, task_id: str, why: str
+    ) -> list[str]:
+        stopped: list[str] = []
+        frontier = [task_id]
+        while frontier:
+            current = frontier.pop()
+            async with db.execute(
+                "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ?"
+                " AND t.state IN ('waiting', 'queued')",
+                (current,),
+            ) as cursor:
+                rows = list(await cursor.fetchall())
+            for row in rows:
+                await db.execute(
+                    "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
+                    (f"not started: {why}", time.time(), row["id"]),
+                )
+                stopped.append(f"{self._label(row['agent'])} → {row['summary']}")
+                frontier.append(row["id"])
+        return stopped
+
+    async def _release_dependents(self, task_id: str) -> None:
+        for dependent in await self.store.dependents(task_id):
+            if dependent["state"] != "waiting":
+                continue
+            deps = await self.store.dependencies(dependent["id"])
+            if all(d["state"] == "completed" for d in deps):
+                await self.store.write(
+                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
+                    (dependent["id"],),
+                )
+
+    async def _maybe_close(self, request_id: str) -> None:
+        tasks = await self.store.request_tasks(request_id)
+        if not tasks or any(t["state"] not in TERMINAL_TASK_STATES for t in tasks):
+            return
+        request = await self.store.request(request_id)
+        if request is None or request["state"] != "running":
+            return
+        counts: dict[str, int] = {}
+        for task in tasks:
+            counts[task["state"]] = counts.get(task["state"], 0) + 1
+        text = render.closing(counts, time.time() - request["created_at"])
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
+                (time.time(), request_id),
+            )
+            if cursor.rowcount == 1:
+                await self._queue(
+                    db,
+                    request_id,
+                    _target_of(request),
+                    "closing",
+                    text,
+                    dedupe=f"closing:{request_id}",
+                )
+
+    # -- the live status board --------------------------------------------------------------
+
+    async def render_board(self, request_id: str) -> Outbound | None:
+        ack = await self.store.one(
+            "SELECT payload FROM outbox WHERE request_id = ? AND kind = 'ack'", (request_id,)
+        )
+        if ack is None:
+            return None
+        message = Outbound.model_validate(loads(ack["payload"])["message"])
+        message.board = await self.board(request_id)
+        return message
+
+    async def board(self, request_id: str) -> Board:
+        request = await self.store.request(request_id)
+        tasks = await self.store.request_tasks(request_id)
+        now = time.time()
+        rows = []
+        for task in tasks:
+            agent = self.fleet.get(task["agent"])
+            started, finished = task["started_at"], task["finished_at"]
+            took = (finished or now) - started if started else None
+            if task["state"] in ("failed", "timed_out", "blocked", "cancelled"):
+                note = task["error"] or ""
+            elif task["state"] == "input_required":
+                note = "waiting on your answer"
+            else:
+                note = (await self._waiting_note(task)).removeprefix(" · ")
+            rows.append(
+                BoardRow(
+                    task_id=task["id"],
+                    agent=render.badge(agent)
+                    if agent
+                    else render.badge(self.fleet.catch_all.as_agent()),
+                    summary=task["summary"],
+                    state=task["state"],
+                    elapsed=took,
+                    note=note,
+                )
+            )
+        done = bool(request and request["state"] == "done")
+        start = request["created_at"] if request else now
+        end = (request["finished_at"] if request else None) or now
+        return Board(request_id=request_id, rows=rows, done=done, elapsed=end - start)
+
+    # -- recovery after a restart -----------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Finish what a previous process started. Safe to run on a clean database."""
+        for task in await self.store.tasks_in_state("running", "input_required"):
+            if task["session_kind"] == "persistent":
+                self._busy[task["agent"]] = task["id"]
+        for task in await self.store.tasks_in_state("running"):
+            await self._reconcile(task)
+        for task in await self.store.tasks_in_state("waiting"):
+            deps = await self.store.dependencies(task["id"])
+            if any(d["state"] in ("failed", "timed_out", "cancelled", "blocked") for d in deps):
+                failed = next(d for d in deps if d["state"] != "completed")
+                await self._finish(
+                    task["id"], "blocked", error=f"{self._label(failed['agent'])} did not finish"
+                )
+            elif all(d["state"] == "completed" for d in deps):
+                await self.store.update_task(task["id"], state="queued")
+        for request in await self.store.all("SELECT id FROM requests WHERE state = 'running'"):
+            await self._maybe_close(request["id"])
+        await self._notify()
+        await self._pump()
+
+    async def _reconcile(self, task: aiosqlite.Row) -> None:
+        agent = self.fleet.get(task["agent"])
+        if agent is None:
+            await self._finish(
+                task["id"], "failed", error=f"agent {task['agent']!r} left the fleet"
+            )
+            return
+        if not task["remote_task_id"]:
+            # We crashed between recording the start and hearing back. The message id is the
+            # task id, so an agent that de-duplicates messages will not run it twice.
+            log.info("resending %s: no remote task id was recorded", task["id"])
+            brief = Brief.model_validate_json(task["brief"])
+            self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
+            return
+        try:
+            event = await self.backend(agent).get(task["remote_task_id"])
+        except BackendError as exc:
+            log.warning("reconcile of %s deferred: %s", task["id"], exc)
+            self._spawn(task["id"], self._drive(task["id"], "watch"))
+            return
+        if event.terminal or event.state == "input_required":
+            await self._on_event(task["id"], event)
+        else:
+            self._spawn(task["id"], self._drive(task["id"], "watch"))
+
+    # -- talking back ---------------------------------------------------------------------
+
+    async def _say(
+        self, request_id: str, request: Request, kind: str, text: str, *, done: bool = False
+    ) -> None:
+        async with self.store.transaction() as db:
+            await self._queue(db, request_id, _target_from_request(request), kind, text)
+            if done:
+                await db.execute(
+                    "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
+                    (time.time(), request_id),
+                )
+        await self.store.add_history(_thread_key(request), "Dispatch", "dispatch", text)
+        await self._notify()
+
+    async def _queue(
+        self,
+        db: aiosqlite.Connection,
+        request_id: str,
+        target: Target | Request,
+        kind: str,
+        text: str,
+        *,
+        task_id: str | None = None,
+        agent: AgentSpec | None = None,
+        files: Sequence[Any] = (),
+        dedupe: str | None = None,
+        with_board: bool = False,
+    ) -> int | None:
+        if isinstance(target, Request):
+            target = _target_from_request(target)
+        message = Outbound(
+            kind=kind,  # type: ignore[arg-type]
+            text=text,
+            agent=render.badge(agent) if agent else None,
+            board=await self.board(request_id) if with_board else None,
+            files=list(files),
+            request_id=request_id,
+            task_id=task_id,
+        )
+        payload = {"target": target.model_dump(), "message": message.model_dump()}
+        return await self.store.enqueue(
+            request_id, kind, payload, task_id=task_id, dedupe=dedupe, conn=db
+        )
+
+    def _label(self, agent_id: str) -> str:
+        agent = self.fleet.get(agent_id)
+        if agent is None:
+            return agent_id
+        return agent.label if agent.id != CATCH_ALL_ID else f"{agent.emoji} {agent.name}"
+
+
+def _thread_key(request: Request) -> ThreadKey:
+    return ThreadKey(request.platform, request.workspace, request.channel, request.thread_key)
+
+
+def _key_of(row: aiosqlite.Row) -> ThreadKey:
+    return ThreadKey(row["platform"], row["workspace"], row["channel"], row["thread"])
+
+
+def _target_from_request(request: Request) -> Target:
+    return Target(
+        platform=request.platform,
+        workspace=request.workspace,
+        channel=request.channel,
+        thread=request.thread_key,
+        user=request.user,
+        is_dm=request.is_dm,
+    )
+
+
+def _target_of(row: aiosqlite.Row) -> Target:
+    return Target(
+        platform=row["platform"],
+        workspace=row["workspace"],
+        channel=row["channel"],
+        thread=row["thread"],
+        user=row["user"],
+        is_dm=bool(row["is_dm"]),
+    )

@@ -1,0 +1,203 @@
+"""The fleet manifest: which agents exist, what they are good at, and how to reach them.
+
+A malformed manifest is refused before anything starts, with an error naming the file,
+the agent and the field, because a routing table with a silent hole is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.models import SessionKind
+
+CATCH_ALL_ID = "subagent"
+_ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names file, agent and field."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 90, 1.5, "90s", "10m", "2h" or "500ms"."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as 300, '90s' or '10m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError("must be a duration such as 300, '90s' or '10m'")
+        unit = match.group(2) or "s"
+        seconds = float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class A2ABackendConfig(_Strict):
+    kind: Literal["a2a"]
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+
+BackendConfig = Annotated[A2ABackendConfig, Field(discriminator="kind")]
+
+
+class AgentSpec(_Strict):
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=40)
+    emoji: str = Field(default="🤖", max_length=8)
+    description: str = ""
+    skills: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    """Other names users call this agent by ("coder" for Dev)."""
+    session: SessionKind = "persistent"
+    backend: BackendConfig
+    timeout: float = 600.0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @property
+    def label(self) -> str:
+        return f"{self.emoji} {self.name}"
+
+
+class CatchAllSpec(_Strict):
+    """The backend that runs disposable sub-agents for work no named agent covers."""
+
+    name: str = "Sub-agent"
+    emoji: str = "🧪"
+    description: str = "A disposable general-purpose sub-agent for one-off work."
+    backend: BackendConfig
+    timeout: float = 300.0
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    def as_agent(self) -> AgentSpec:
+        return AgentSpec(
+            id=CATCH_ALL_ID,
+            name=self.name,
+            emoji=self.emoji,
+            description=self.description,
+            session="disposable",
+            backend=self.backend,
+            timeout=self.timeout,
+        )
+
+
+class Fleet(_Strict):
+    version: Literal[1] = 1
+    agents: list[AgentSpec] = Field(min_length=1)
+    catch_all: CatchAllSpec
+
+    @model_validator(mode="after")
+    def _unique(self) -> Fleet:
+        seen: dict[str, str] = {}
+        for agent in self.agents:
+            for key in (agent.id, agent.name.lower(), *(a.lower() for a in agent.aliases)):
+                if key in seen and seen[key] != agent.id:
+                    raise ValueError(
+                        f"agent {agent.id!r}: name {key!r} is already used by {seen[key]!r}"
+                    )
+                seen[key] = agent.id
+        if CATCH_ALL_ID in seen:
+            raise ValueError(f"agent id {CATCH_ALL_ID!r} is reserved for the catch-all")
+        return self
+
+    @property
+    def all_agents(self) -> list[AgentSpec]:
+        """Named agents plus the catch-all, which routing treats as one more agent."""
+        return [*self.agents, self.catch_all.as_agent()]
+
+    def get(self, agent_id: str) -> AgentSpec | None:
+        for agent in self.all_agents:
+            if agent.id == agent_id:
+                return agent
+        return None
+
+    def agent(self, agent_id: str) -> AgentSpec:
+        found = self.get(agent_id)
+        if found is None:
+            raise KeyError(agent_id)
+        return found
+
+
+def load_fleet(path: str | Path) -> Fleet:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ManifestError(f"{path}: not valid YAML{where}") from None
+    return fleet_from_data(data, source=str(path))
+
+
+def fleet_from_data(data: Any, *, source: str = "<manifest>") -> Fleet:
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"{source}: the top level must be a mapping with 'agents' and 'catch_all'"
+        )
+    try:
+        return Fleet.model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(_describe(exc, data, source)) from None
+
+
+def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "agents" and isinstance(loc[1], int):
+            agents = data.get("agents") or []
+            raw = agents[loc[1]] if loc[1] < len(agents) else None
+            ident = raw.get("id") if isinstance(raw, dict) else None
+            where = f"agent {ident!r} (agents[{loc[1]}])" if ident else f"agents[{loc[1]}]"
+            loc = loc[2:]
+        elif loc and loc[0] == "catch_all":
+            where = "catch_all"
+            loc = loc[1:]
+        # Discriminated unions add the tag ('a2a') to the path; it is noise for a reader.
+        field = ".".join(str(part) for part in loc if part not in ("a2a",)) or "(whole entry)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        elif error["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif error["type"] == "union_tag_invalid":
+            field = f"{field}.kind" if field != "(whole entry)" else "kind"
+            ctx = error.get("ctx") or {}
+            message = f"must be one of: {ctx.get('expected_tags', '')} (got {ctx.get('tag')!r})"
+        lines.append(f"{source}: {where + ': ' if where else ''}field {field!r} {message}")
+    return "\n".join(lines)

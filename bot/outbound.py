@@ -1,0 +1,85 @@
+"""What the core sends out, in platform-neutral form. Adapters decide how it looks.
+
+The set of kinds is closed on purpose: it is the whole of what a dispatcher may say.
+There is no kind for "an answer Dispatch wrote itself".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.models import Attachment
+
+OutboundKind = Literal[
+    "ack",  # acknowledgement + routing decision; carries the live status board
+    "clarify",  # Dispatch's one clarifying question
+    "question",  # an agent's question, relayed word for word
+    "result",  # an agent's result, relayed word for word
+    "notice",  # a task failed, timed out, was cancelled or blocked; a refusal
+    "closing",  # the short outcome line at the end of a request
+    "status",  # an answer to "what's in flight?"
+    "roster",  # an answer to "who can do X?"
+]
+OUTBOUND_KINDS: frozenset[str] = frozenset(OutboundKind.__args__)  # type: ignore[attr-defined]
+
+
+class AgentBadge(BaseModel):
+    id: str
+    name: str
+    emoji: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.emoji} {self.name}"
+
+
+class BoardRow(BaseModel):
+    task_id: str
+    agent: AgentBadge
+    summary: str
+    state: str
+    elapsed: float | None = None
+    note: str = ""
+    """What it is waiting on, why it stopped, or the agent's question."""
+
+
+class Board(BaseModel):
+    """The live status view of one request; adapters render and refresh it in place."""
+
+    request_id: str
+    rows: list[BoardRow] = Field(default_factory=list)
+    done: bool = False
+    elapsed: float = 0.0
+
+
+class Target(BaseModel):
+    """Where a message goes: a thread in a channel, or a user's DMs."""
+
+    platform: str
+    workspace: str = ""
+    channel: str
+    thread: str | None = None
+    user: str | None = None
+    is_dm: bool = False
+
+
+class Outbound(BaseModel):
+    kind: OutboundKind
+    text: str
+    agent: AgentBadge | None = None
+    board: Board | None = None
+    files: list[Attachment] = Field(default_factory=list)
+    request_id: str | None = None
+    task_id: str | None = None
+
+
+class MessageRef(BaseModel):
+    """A posted message, so it can be updated later (the status board)."""
+
+    platform: str
+    channel: str
+    id: str
+    thread: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)

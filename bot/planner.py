@@ -1,0 +1,498 @@
+"""The rule-based planner: offline, deterministic, and the safety net under any smarter one.
+
+It turns one message (plus what is already going on in its thread) into exactly one
+`Decision`. It never produces an answer to the request itself: the only free text it
+emits is a task summary lifted from the user's own words, or one clarifying question
+picked from a fixed set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
+from bot.models import Decision, TaskSpec
+
+
+@dataclass(frozen=True)
+class ThreadTask:
+    id: str
+    agent: str
+    summary: str
+    state: str
+    question: str | None = None
+
+
+@dataclass(frozen=True)
+class ThreadContext:
+    """What the thread already holds; empty for a fresh top-level message."""
+
+    tasks: Sequence[ThreadTask] = ()
+    pending_question: str | None = None
+    """The clarifying question Dispatch asked in this thread and is waiting on."""
+    pending_text: str | None = None
+    """The original words of the request that question is about."""
+
+    @property
+    def waiting(self) -> list[ThreadTask]:
+        return [t for t in self.tasks if t.state == "input_required"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A routing correction a user made earlier: words like these belong to that agent."""
+
+    text: str
+    agent: str
+
+
+EMPTY = ThreadContext()
+
+# -- words ------------------------------------------------------------------------------------
+
+_STOP = frozenset(
+    """a an the this that these those it its it's them they their our my your his her me us we
+    i you he she of to in on at by for with from into onto about as and or but so if then than
+    please pls can could would should will shall may might must do does did done be is are was
+    were been being have has had get got some any all each every just also too very really new
+    now today asap quickly quick up out over under again more most less need needs needed want
+    wants wanted like let lets let's make sure ok okay hey hi hello thanks thank you'd i'd we'd
+    there here what's whats go going""".split()
+)
+
+_SUFFIXES = ("ies", "ing", "es", "ed", "s")
+
+
+def stem(word: str) -> str:
+    word = word.lower().strip("'’")
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            if suffix == "ies":
+                return word[:-3] + "y"
+            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "sses")):
+                return word[:-1]
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9][a-z0-9+#./'’-]*[a-z0-9]|[a-z0-9]", text.lower())
+
+
+def content_stems(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in _STOP and len(w) > 1]
+
+
+# -- scoring an agent against a phrase --------------------------------------------------------
+
+
+@dataclass
+class _Profile:
+    agent: AgentSpec
+    skill_phrases: list[tuple[str, ...]] = field(default_factory=list)
+    skill_words: set[str] = field(default_factory=set)
+    example_words: set[str] = field(default_factory=set)
+    description_words: set[str] = field(default_factory=set)
+
+
+class Scorer:
+    """Scores how well each agent fits a phrase, from the manifest's skills and examples.
+
+    Words that many agents claim count for less (an inverse document frequency), and a
+    whole skill phrase found in the text counts extra, so "landing page copy" goes to the
+    writer while "landing page" goes to the designer.
+    """
+
+    CONFIDENT = 2.5
+
+    def __init__(self, fleet: Fleet, lessons: Sequence[Lesson] = ()) -> None:
+        self.fleet = fleet
+        self.profiles: list[_Profile] = []
+        for agent in fleet.agents:
+            profile = _Profile(agent)
+            for skill in agent.skills:
+                phrase = tuple(content_stems(skill))
+                if phrase:
+                    profile.skill_phrases.append(phrase)
+                    profile.skill_words.update(phrase)
+            for example in agent.examples:
+                profile.example_words.update(content_stems(example))
+            profile.description_words.update(content_stems(agent.description))
+            self.profiles.append(profile)
+        self.lessons = [(set(content_stems(lesson.text)), lesson.agent) for lesson in lessons]
+        counts: dict[str, int] = {}
+        for profile in self.profiles:
+            for word in profile.skill_words | profile.example_words | profile.description_words:
+                counts[word] = counts.get(word, 0) + 1
+        n = max(len(self.profiles), 1)
+        self.idf = {word: 1.0 + math.log(n / count) for word, count in counts.items()}
+
+    def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
+        stems = content_stems(text)
+        if not stems:
+            return []
+        joined = " " + " ".join(stems) + " "
+        ranked: list[tuple[float, AgentSpec]] = []
+        for index, profile in enumerate(self.profiles):
+            score = 0.0
+            for word in set(stems):
+                idf = self.idf.get(word, 1.0)
+                if word in profile.skill_words:
+                    score += 3.0 * idf
+                elif word in profile.example_words:
+                    score += 1.5 * idf
+                elif word in profile.description_words:
+                    score += 1.0 * idf
+            for phrase in profile.skill_phrases:
+                if " " + " ".join(phrase) + " " in joined:
+                    score += 2.0 * len(phrase)
+            for lesson_words, agent_id in self.lessons:
+                if agent_id == profile.agent.id and lesson_words:
+                    overlap = len(lesson_words & set(stems)) / len(lesson_words)
+                    if overlap >= 0.6:
+                        score += 10.0 * overlap
+            # Manifest order breaks ties deterministically.
+            ranked.append((round(score, 6) - index * 1e-9, profile.agent))
+        ranked.sort(key=lambda pair: -pair[0])
+        return ranked
+
+    def best(self, text: str) -> tuple[float, AgentSpec | None]:
+        ranked = self.scores(text)
+        if not ranked or ranked[0][0] < self.CONFIDENT:
+            return (ranked[0][0] if ranked else 0.0), None
+        return ranked[0]
+
+
+# -- recognising what kind of message this is ------------------------------------------------
+
+_MENTION = re.compile(r"<@[!&]?[A-Za-z0-9]+>|^@?dispatch\b[,:]?", re.IGNORECASE)
+
+_STATUS = re.compile(
+    r"^(?:status|status\s+(?:update|report|please)|progress|updates?|any\s+updates?|"
+    r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
+    r"cooking|pending|outstanding|open)|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
+    r"\s+(?:doing|working\s+on)|where\s+are\s+we|how(?:'s|’s|\s+is)\s+it\s+going|"
+    r"what(?:'s|’s|\s+is)\s+the\s+status)"
+    r"(?:\s+(?:please|pls|now|so\s+far|here|on\s+(?:this|that|everything)|of\s+(?:my|our)\s+\w+))?$",
+    re.IGNORECASE,
+)
+_AGENT_STATUS = re.compile(
+    r"^(?:what(?:'s|’s|\s+is)|how(?:'s|’s|\s+is))\s+@?(?P<name>[\w-]+)\s+"
+    r"(?:doing|working\s+on|up\s+to|busy\s+with|getting\s+on)\b|^status\s+(?:of|for)\s+@?(?P<name2>[\w-]+)",
+    re.IGNORECASE,
+)
+_ROSTER = re.compile(
+    r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+)?agents|(?:which|what)\s+agents|"
+    r"who(?:'s|’s|\s+is)\s+(?:available|on\s+(?:the\s+)?(?:team|roster|call))|who\s+do\s+you\s+have)\b",
+    re.IGNORECASE,
+)
+_WHO_CAN = re.compile(
+    r"^(?:who|which\s+agent)\s+(?:can|could|should|would|is\s+good\s+at|handles?|does)\s+"
+    r"(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<what>.+)$",
+    re.IGNORECASE,
+)
+_CANCEL = re.compile(
+    r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|forget)\b\s*(?P<what>.*)$",
+    re.IGNORECASE,
+)
+_CHAIN = re.compile(
+    r"\s*(?:[,;.]\s*|\s+)(?:and\s+)?(?:then|after\s+that|afterwards|once\s+(?:that(?:'s|’s|\s+is)|it(?:'s|’s|\s+is))\s+done"
+    r"|when\s+(?:that(?:'s|’s|\s+is)|it(?:'s|’s|\s+is))\s+done|followed\s+by)\b[,:]?\s*|\s*(?:->|→|=>)\s*",
+    re.IGNORECASE,
+)
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|\bplus\b|\bas\s+well\s+as\b)\s*", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(?P<pre>[^:—–]{1,60}?)\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", re.DOTALL)
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:and|also|first|firstly|next|finally|please|pls|can\s+you|could\s+you|i\s+need|we\s+need"
+    r"|i\s+want|we\s+want|let's|lets|go\s+ahead\s+and)\b[,\s]*)+",
+    re.IGNORECASE,
+)
+
+_VAGUE_VERBS = {
+    "fix": "Which project, and what's wrong with {obj}?",
+    "repair": "Which project, and what's wrong with {obj}?",
+    "debug": "Which project, and what's wrong with {obj}?",
+    "update": "Which {bare} do you mean, and what should change?",
+    "change": "Which {bare} do you mean, and what should change?",
+    "improve": "Which {bare} do you mean, and what would better look like?",
+    "tweak": "Which {bare} do you mean, and what should change?",
+    "redo": "Which {bare} do you mean, and what should be different?",
+    "finish": "Which {bare} do you mean, and what's left to do?",
+    "check": "Which {bare} should be checked, and for what?",
+    "review": "Which {bare} should be reviewed, and for what?",
+    "handle": "What exactly needs doing, and for which project?",
+    "do": "What exactly needs doing, and for which project?",
+    "sort": "What exactly needs sorting out, and for which project?",
+    "clean": "Which {bare} do you mean, and what should be cleaned up?",
+}
+_DEICTIC = {"the", "this", "that", "it", "my", "our", "these", "those", "them", "its"}
+_DEFAULT_QUESTION = "Could you say a bit more: what outcome do you want, and for which project?"
+
+
+def strip_mentions(text: str) -> str:
+    return _MENTION.sub("", text).strip()
+
+
+def _clean_part(text: str) -> str:
+    text = _LEADING_FILLER.sub("", text.strip(" \t\n,;.:-—–"))
+    return text.strip(" \t\n,;.:-—–")
+
+
+# -- the planner ------------------------------------------------------------------------------
+
+
+class RulePlanner:
+    """Deterministic planning from the manifest alone."""
+
+    name = "rules"
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self._names: dict[str, str] = {}
+        for agent in fleet.agents:
+            for key in (agent.id, agent.name, *agent.aliases):
+                self._names[key.lower()] = agent.id
+        names = sorted(self._names, key=len, reverse=True)
+        alternatives = "|".join(re.escape(n) for n in names)
+        self._named = re.compile(
+            rf"^(?:@?(?P<a>{alternatives})\s*(?:[,:—–]|\s-\s|\s+please\b)\s*(?P<rest_a>.*)"
+            rf"|(?:ask|tell|have|get|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to)\s+@?(?P<b>{alternatives})"
+            rf"\b(?:\s+to)?[,:]?\s*(?P<rest_b>.*))$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self._mentioned = re.compile(rf"(?<![\w-])@?(?:{alternatives})(?![\w-])", re.IGNORECASE)
+
+    def resolve_name(self, name: str) -> str | None:
+        return self._names.get(name.lower().lstrip("@"))
+
+    def plan(
+        self,
+        text: str,
+        context: ThreadContext = EMPTY,
+        lessons: Sequence[Lesson] = (),
+    ) -> Decision:
+        scorer = Scorer(self.fleet, lessons)
+        clean = strip_mentions(text)
+        if not clean:
+            return Decision(
+                kind="clarify", question="What do you need done?", reason="empty message"
+            )
+        bare = clean.rstrip("?!. ")
+
+        if match := _AGENT_STATUS.match(bare):
+            agent_id = self.resolve_name(match.group("name") or match.group("name2") or "")
+            if agent_id:
+                return Decision(
+                    kind="status", target=agent_id, reason=f"asked what {agent_id} is doing"
+                )
+        if _STATUS.match(bare) and len(words(bare)) <= 8:
+            return Decision(kind="status", reason="asked for status")
+        if _ROSTER.match(bare) and len(words(bare)) <= 8:
+            return Decision(kind="roster", reason="asked for the roster")
+        if match := _WHO_CAN.match(bare):
+            return Decision(
+                kind="roster", target=match.group("what"), reason="asked who can do something"
+            )
+        if match := _CANCEL.match(bare):
+            what = match.group("what").strip()
+            what = re.sub(r"^(?:the|that|this|my)\s+", "", what, flags=re.IGNORECASE).strip()
+            everything = what.lower() in (
+                "",
+                "all",
+                "everything",
+                "it",
+                "that",
+                "this",
+                "all of it",
+                "them",
+            )
+            return Decision(
+                kind="cancel",
+                target="all" if everything else what,
+                reason="asked to cancel " + ("everything here" if everything else repr(what)),
+            )
+
+        if context.waiting:
+            task = self._pick_waiting(clean, context.waiting)
+            return Decision(
+                kind="answer",
+                target=task.id,
+                reason=f"reply to {task.agent}'s question in this thread",
+            )
+
+        if context.pending_question and context.pending_text:
+            combined = f"{context.pending_text.strip()} — {clean}"
+            decision = self._work(combined, scorer, allow_clarify=False)
+            decision.reason = "answer to the clarifying question; " + decision.reason
+            return decision
+
+        named = self._named_agent(clean)
+        if named is not None:
+            agent, rest = named
+            return Decision(
+                kind="work",
+                tasks=[self._task("t1", agent, rest or clean)],
+                reason=f"addressed to {agent.name} by name",
+            )
+
+        if context.tasks:
+            return self._followup(clean, context, scorer)
+
+        return self._work(clean, scorer, allow_clarify=True)
+
+    # -- the pieces -------------------------------------------------------------------------
+
+    def _task(
+        self, task_id: str, agent: AgentSpec, summary: str, deps: Sequence[str] = ()
+    ) -> TaskSpec:
+        summary = _clean_part(summary) or summary.strip()
+        if len(summary) > 200:
+            summary = summary[:197].rstrip() + "…"
+        return TaskSpec(
+            id=task_id,
+            agent=agent.id,
+            session=agent.session,
+            summary=summary,
+            depends_on=list(deps),
+        )
+
+    def _named_agent(self, text: str) -> tuple[AgentSpec, str] | None:
+        match = self._named.match(text)
+        if not match:
+            return None
+        name = match.group("a") or match.group("b")
+        rest = match.group("rest_a") if match.group("a") else match.group("rest_b")
+        agent_id = self.resolve_name(name)
+        if agent_id is None:
+            return None
+        return self.fleet.agent(agent_id), (rest or "").strip()
+
+    def _pick_waiting(self, text: str, waiting: Sequence[ThreadTask]) -> ThreadTask:
+        for mention in self._mentioned.findall(text):
+            agent_id = self.resolve_name(mention)
+            for task in waiting:
+                if task.agent == agent_id:
+                    return task
+        return waiting[-1]
+
+    def _followup(self, text: str, context: ThreadContext, scorer: Scorer) -> Decision:
+        """A message in a thread that already has agents goes back to one of them."""
+        candidates: list[ThreadTask] = list(context.tasks)
+        chosen: ThreadTask | None = None
+        for mention in self._mentioned.findall(text):
+            agent_id = self.resolve_name(mention)
+            chosen = next((t for t in reversed(candidates) if t.agent == agent_id), None)
+            if chosen:
+                break
+        if chosen is None and len({t.agent for t in candidates}) > 1:
+            stems = set(content_stems(text))
+            best: tuple[float, int] = (0.0, -1)
+            for index, task in enumerate(candidates):
+                overlap = len(stems & set(content_stems(task.summary)))
+                agent_fit = next(
+                    (score for score, agent in scorer.scores(text) if agent.id == task.agent), 0.0
+                )
+                score = overlap * 5 + agent_fit
+                if score > best[0]:
+                    best = (score, index)
+            if best[1] >= 0:
+                chosen = candidates[best[1]]
+        if chosen is None:
+            chosen = candidates[-1]
+        agent = self.fleet.get(chosen.agent)
+        if agent is None:
+            return self._work(text, scorer, allow_clarify=False)
+        return Decision(
+            kind="followup",
+            tasks=[self._task("t1", agent, text)],
+            reason=f"follow-up in a thread {agent.name} worked on ({chosen.summary!r})",
+        )
+
+    def _work(self, text: str, scorer: Scorer, *, allow_clarify: bool) -> Decision:
+        if allow_clarify and (question := self._vague(text, scorer)):
+            return Decision(kind="clarify", question=question, reason="too vague to route")
+        segments = [s for s in (_clean_part(p) for p in _CHAIN.split(text)) if s]
+        if not segments:
+            segments = [text.strip()]
+        tasks: list[TaskSpec] = []
+        previous: list[str] = []
+        notes: list[str] = []
+        for segment in segments:
+            current: list[str] = []
+            for agent, summary in self._split_parallel(segment, scorer):
+                task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
+                tasks.append(task)
+                current.append(task.id)
+            previous = current
+        kinds = []
+        if len(segments) > 1:
+            kinds.append(f"a chain of {len(segments)} steps")
+        if len(tasks) > len(segments):
+            kinds.append("parallel parts")
+        if any(t.agent == CATCH_ALL_ID for t in tasks):
+            notes.append("no agent fits some work, so a disposable sub-agent takes it")
+        reason = "; ".join(
+            [", ".join(kinds) or "one task", *notes, *(f"{t.id}→{t.agent}" for t in tasks)]
+        )
+        return Decision(kind="work", tasks=tasks, reason=reason)
+
+    def _split_parallel(self, segment: str, scorer: Scorer) -> list[tuple[AgentSpec, str]]:
+        """Split "images, copy, and tweets" into parts only when each part has its own agent."""
+        catch_all = self.fleet.catch_all.as_agent()
+        body = segment
+        preamble = _PREAMBLE.match(segment)
+        if preamble and _LIST_SPLIT.search(preamble.group("rest")):
+            body = preamble.group("rest")
+        parts = [p for p in (_clean_part(x) for x in _LIST_SPLIT.split(body)) if p]
+        merged: list[str] = []
+        for part in parts:
+            # "fix the bug and deploy it": a short part leaning on the previous one stays with it.
+            tokens = words(part)
+            leans = len(content_stems(part)) == 0 or (
+                len(tokens) <= 3 and bool(_DEICTIC & set(tokens))
+            )
+            if merged and leans and scorer.best(part)[1] in (None, scorer.best(merged[-1])[1]):
+                merged[-1] = f"{merged[-1]} and {part}"
+            else:
+                merged.append(part)
+        if len(merged) >= 2:
+            routed = [(scorer.best(part)[1], part) for part in merged]
+            if (
+                all(agent is not None for agent, _ in routed)
+                and len({a.id for a, _ in routed if a}) >= 2
+            ):
+                grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
+                for agent, part in routed:
+                    assert agent is not None
+                    grouped.setdefault(agent.id, (agent, []))[1].append(part)
+                return [(agent, "; ".join(items)) for agent, items in grouped.values()]
+        agent = scorer.best(segment)[1]
+        return [(agent or catch_all, segment)]
+
+    def _vague(self, text: str, scorer: Scorer) -> str | None:
+        """One focused question when a request names an action but not what it is about."""
+        tokens = words(text.rstrip("?!. "))
+        if not tokens:
+            return _DEFAULT_QUESTION
+        verb = tokens[0]
+        rest = tokens[1:]
+        if verb == "look" and rest[:1] == ["at"]:
+            verb, rest = "check", rest[1:]
+        if verb == "clean" and rest[:1] == ["up"]:
+            rest = rest[1:]
+        if verb not in _VAGUE_VERBS:
+            return None
+        if verb in ("fix", "repair", "debug") and re.search(r"[/._#]|\d", text):
+            return None  # a path, file or number is concrete enough to route
+        content = [w for w in rest if w not in _STOP]
+        if len(content) > 2 or (rest and rest[0] not in _DEICTIC and content):
+            return None
+        if content and scorer.best(" ".join(content))[0] >= 3 * Scorer.CONFIDENT:
+            return None
+        obj_words = [w for w in rest if w not in ("it", "them")]
+        obj = " ".join(obj_words) if obj_words else "it"
+        bare = " ".join(w for w in obj_words if w not in _DEICTIC) or "thing"
+        return _VAGUE_VERBS[verb].format(obj=obj, bare=bare)

@@ -1,0 +1,140 @@
+"""Dispatch's voice: every sentence the dispatcher itself says comes from here.
+
+Fast, direct, and transparent about who is doing what. Nothing here ever restates or
+answers the work; it names agents, summaries (the user's own words), states and times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.manifest import AgentSpec
+from bot.models import TaskSpec
+from bot.outbound import AgentBadge, Board
+
+_COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
+
+STATE_LABEL = {
+    "waiting": "waiting",
+    "queued": "queued",
+    "running": "working",
+    "input_required": "needs your answer",
+    "completed": "done",
+    "failed": "failed",
+    "timed_out": "timed out",
+    "cancelled": "cancelled",
+    "blocked": "stopped",
+}
+STATE_ICON = {
+    "waiting": "⏸",
+    "queued": "⏳",
+    "running": "⚙️",
+    "input_required": "❓",
+    "completed": "✅",
+    "failed": "❌",
+    "timed_out": "⌛",
+    "cancelled": "🚫",
+    "blocked": "⛔",
+}
+
+
+def badge(agent: AgentSpec) -> AgentBadge:
+    return AgentBadge(id=agent.id, name=agent.name, emoji=agent.emoji)
+
+
+def elapsed(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def count_word(n: int) -> str:
+    return _COUNT.get(n, str(n))
+
+
+def _arrow(agent: AgentSpec, task: TaskSpec) -> str:
+    return f"{agent.emoji} {agent.name} → {task.summary}"
+
+
+def ack(tasks: Sequence[TaskSpec], agents: dict[str, AgentSpec], *, followup: bool = False) -> str:
+    """The routing decision, stated before any agent is called."""
+    by_id = {t.id: t for t in tasks}
+    roots = [t for t in tasks if not t.depends_on]
+    later = [t for t in tasks if t.depends_on]
+    session_note = {
+        "persistent": "main session",
+        "disposable": "fresh disposable session",
+    }
+    if followup and len(tasks) == 1:
+        task = tasks[0]
+        agent = agents[task.agent]
+        where = (
+            "same session"
+            if task.session == "persistent"
+            else "new session, with this thread's context"
+        )
+        return f"Back to {agent.emoji} {agent.name} ({where}): {task.summary}. I'll post the reply here."
+    if len(tasks) == 1:
+        task = tasks[0]
+        agent = agents[task.agent]
+        if agent.id == "subagent":
+            return (
+                f"No specialist covers this, so a disposable {agent.emoji} {agent.name} takes it:"
+                f" {task.summary}. I'll post the result here."
+            )
+        return f"On it: {_arrow(agent, task)} ({session_note[task.session]}). I'll post the result here."
+    if not later:
+        listed = ", ".join(_arrow(agents[t.agent], t) for t in roots)
+        return f"{count_word(len(roots))} in parallel: {listed}. Reporting as each finishes."
+    first = ", ".join(_arrow(agents[t.agent], t) for t in roots)
+    steps = [first if len(roots) == 1 else f"{first} (in parallel)"]
+    for task in later:
+        after = " and ".join(agents[by_id[d].agent].name for d in task.depends_on if d in by_id)
+        steps.append(f"{_arrow(agents[task.agent], task)} (after {after}, with its output)")
+    return (
+        f"{count_word(len(tasks))} steps: "
+        + "; then ".join(steps)
+        + ". Reporting as each finishes."
+    )
+
+
+def closing(counts: dict[str, int], seconds: float) -> str:
+    total = sum(counts.values())
+    done = counts.get("completed", 0)
+    if done == total:
+        what = "1 task finished" if total == 1 else f"all {total} tasks finished"
+        return f"Done in {elapsed(seconds)}: {what}."
+    parts = [f"{done} of {total} done"]
+    for state in ("failed", "timed_out", "cancelled", "blocked"):
+        if counts.get(state):
+            parts.append(f"{counts[state]} {STATE_LABEL[state]}")
+    return f"Finished in {elapsed(seconds)}: " + ", ".join(parts) + "."
+
+
+def failure(agent: AgentBadge, summary: str, state: str, error: str, stopped: Sequence[str]) -> str:
+    verb = {"failed": "failed", "timed_out": "timed out", "cancelled": "was cancelled"}.get(
+        state, state
+    )
+    text = f"{agent.label} {verb} on “{summary}”"
+    text += f": {error}" if error and state != "cancelled" else "."
+    if not text.endswith("."):
+        text += "."
+    if stopped:
+        text += " Stopped what depended on it: " + "; ".join(stopped) + "."
+    return text
+
+
+def board_lines(board: Board) -> list[str]:
+    lines = []
+    for row in board.rows:
+        when = f" · {elapsed(row.elapsed)}" if row.elapsed is not None else ""
+        note = f" · {row.note}" if row.note else ""
+        icon = STATE_ICON.get(row.state, "•")
+        label = STATE_LABEL.get(row.state, row.state)
+        lines.append(f"{icon} {row.agent.label} — {row.summary} · {label}{when}{note}")
+    return lines

@@ -1,0 +1,86 @@
+"""Wiring: settings + fleet + adapters → a running dispatcher, and the terminal chat loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Iterable
+from typing import TextIO
+
+from adapters.base import Adapter
+from adapters.console import ConsoleAdapter
+from bot.dispatcher import Dispatcher
+from bot.manifest import Fleet
+from bot.settings import Settings, load_soul
+from bot.store import Store
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(
+    settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]
+) -> AsyncIterator[Dispatcher]:
+    soul = load_soul(settings.soul_path())
+    store = await Store(settings.db).open()
+    by_platform = {adapter.platform: adapter for adapter in adapters}
+    dispatcher = Dispatcher(store, fleet, by_platform, settings=settings, soul=soul)
+    try:
+        for adapter in by_platform.values():
+            await adapter.start(dispatcher.receive)
+        await dispatcher.start()
+        yield dispatcher
+    finally:
+        for adapter in by_platform.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await dispatcher.stop()
+        await store.close()
+
+
+async def thread_quiet(dispatcher: Dispatcher, platform: str, thread: str) -> None:
+    """Wait until nothing in a thread is running or unsent (a scripted reply waits for this)."""
+    while True:
+        row = await dispatcher.store.one(
+            "SELECT (SELECT COUNT(*) FROM tasks t JOIN requests r ON r.id = t.request_id"
+            "        WHERE r.platform = ? AND r.thread = ? AND t.state IN ('waiting','queued','running'))"
+            " + (SELECT COUNT(*) FROM outbox o JOIN requests r ON r.id = o.request_id"
+            "        WHERE r.platform = ? AND r.thread = ? AND o.state = 'pending') AS n",
+            (platform, thread, platform, thread),
+        )
+        if row is not None and row["n"] == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def chat(
+    dispatcher: Dispatcher, console: ConsoleAdapter, stream: TextIO | None = None
+) -> None:
+    """Interactive on a terminal; otherwise one request per line, then wait for all of it."""
+    stream = stream or sys.stdin
+    if stream.isatty():
+        console.out.write(
+            "Dispatch is listening. Type a request; reply in a thread with '^ text' or '^N text'."
+            " Ctrl-D to quit.\n"
+        )
+        while True:
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                break
+            if line.strip():
+                await console.submit(line)
+        return
+    for line in stream.read().splitlines():
+        await submit_scripted(dispatcher, console, line)
+    await dispatcher.idle()
+
+
+async def submit_scripted(dispatcher: Dispatcher, console: ConsoleAdapter, line: str) -> None:
+    line = line.strip()
+    if not line or line.startswith("//"):
+        return
+    if line.startswith("^"):
+        request = console.parse(line)  # peek at the thread this reply belongs to
+        await thread_quiet(dispatcher, console.platform, request.thread_key)
+        await console.submit_request(request)
+    else:
+        await console.submit(line)

@@ -1,0 +1,41 @@
+"""One settings object: DISPATCH_* environment variables, overridden by command-line flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
+
+    db: Path = Field(default=Path("dispatch.db"), description="SQLite database file")
+    fleet: Path | None = Field(default=None, description="fleet manifest (YAML)")
+    soul: Path | None = Field(default=None, description="the dispatcher's charter (SOUL.md)")
+    log_level: str = "WARNING"
+    max_message_chars: int = Field(default=40_000, description="longer messages are refused")
+    history_limit: int = Field(default=12, description="thread messages given to each brief")
+    board_interval: float = Field(
+        default=1.0, description="seconds between live status-board refreshes (coalesced)"
+    )
+
+    def soul_path(self) -> Path:
+        """SOUL.md from the setting, else the working directory, else the one shipped here."""
+        if self.soul is not None:
+            return self.soul
+        local = Path("SOUL.md")
+        return local if local.exists() else PROJECT_ROOT / "SOUL.md"
+
+
+def load_soul(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the dispatcher charter ({exc.strerror})") from None
+    if not text.strip():
+        raise ValueError(f"{path}: the dispatcher charter is empty")
+    return text

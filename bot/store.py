@@ -1,0 +1,430 @@
+"""SQLite state: every request, task, dependency, session, delivery and processed message.
+
+The dispatcher writes a state change here before it causes the side effect, so a restart
+can always tell what was promised and what was done. Every statement is parametrized.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id           TEXT PRIMARY KEY,
+    platform     TEXT NOT NULL,
+    workspace    TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    thread       TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    user         TEXT NOT NULL,
+    user_name    TEXT,
+    text         TEXT NOT NULL,
+    is_dm        INTEGER NOT NULL,
+    kind         TEXT NOT NULL DEFAULT 'received',
+    state        TEXT NOT NULL,
+    decision     TEXT,
+    question     TEXT,
+    parent_id    TEXT REFERENCES requests(id),
+    created_at   REAL NOT NULL,
+    finished_at  REAL
+);
+CREATE INDEX IF NOT EXISTS requests_by_thread
+    ON requests(platform, workspace, channel, thread, created_at);
+CREATE INDEX IF NOT EXISTS requests_by_user ON requests(user, state);
+CREATE INDEX IF NOT EXISTS requests_open ON requests(state) WHERE state IN ('running', 'clarifying');
+
+CREATE TABLE IF NOT EXISTS tasks (
+    id             TEXT PRIMARY KEY,
+    request_id     TEXT NOT NULL REFERENCES requests(id),
+    spec_id        TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    agent          TEXT NOT NULL,
+    session_kind   TEXT NOT NULL,
+    session_id     TEXT REFERENCES sessions(id),
+    summary        TEXT NOT NULL,
+    brief          TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    remote_task_id TEXT,
+    question       TEXT,
+    result         TEXT,
+    files          TEXT,
+    error          TEXT,
+    created_at     REAL NOT NULL,
+    started_at     REAL,
+    finished_at    REAL,
+    deadline       REAL
+);
+CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks(request_id);
+CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
+    WHERE state IN ('waiting', 'queued', 'running', 'input_required');
+CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
+
+CREATE TABLE IF NOT EXISTS task_deps (
+    task_id    TEXT NOT NULL REFERENCES tasks(id),
+    depends_on TEXT NOT NULL REFERENCES tasks(id),
+    PRIMARY KEY (task_id, depends_on)
+);
+CREATE INDEX IF NOT EXISTS task_deps_reverse ON task_deps(depends_on);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    id           TEXT PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    context_id   TEXT,
+    created_at   REAL NOT NULL,
+    last_used_at REAL,
+    discarded_at REAL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_main ON sessions(agent) WHERE kind = 'persistent';
+
+CREATE TABLE IF NOT EXISTS processed_messages (
+    key TEXT PRIMARY KEY,
+    at  REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS history (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    platform  TEXT NOT NULL,
+    workspace TEXT NOT NULL,
+    channel   TEXT NOT NULL,
+    thread    TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at        REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_thread ON history(platform, workspace, channel, thread, id);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL REFERENCES requests(id),
+    task_id    TEXT REFERENCES tasks(id),
+    kind       TEXT NOT NULL,
+    dedupe     TEXT UNIQUE,
+    payload    TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at    REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    ref        TEXT,
+    created_at REAL NOT NULL,
+    sent_at    REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at) WHERE state = 'pending';
+
+CREATE TABLE IF NOT EXISTS boards (
+    request_id TEXT PRIMARY KEY REFERENCES requests(id),
+    ref        TEXT,
+    version    INTEGER NOT NULL DEFAULT 0,
+    shown      INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
+TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class ThreadKey:
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+
+
+class Store:
+    """A single aiosqlite connection; multi-statement changes run in one transaction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._seq = 0
+
+    async def open(self) -> Store:
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = await aiosqlite.connect(self.path, isolation_level=None)
+        self._db.row_factory = aiosqlite.Row
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA busy_timeout=5000")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._db.executescript(SCHEMA)
+        row = await self.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks")
+        self._seq = int(row["seq"]) if row else 0
+        return self
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("store is not open")
+        return self._db
+
+    # -- primitives -------------------------------------------------------------------------
+
+    async def one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.db.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, serialized with every other writer of this process."""
+        async with self._write_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            else:
+                await self.db.execute("COMMIT")
+
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        async with self._write_lock:
+            cursor = await self.db.execute(sql, tuple(params))
+            return cursor.rowcount
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- deduplication ------------------------------------------------------------------------
+
+    async def claim_message(self, key: str) -> bool:
+        """True the first time a delivery key is seen; atomic, so a racing duplicate loses."""
+        async with self._write_lock:
+            cursor = await self.db.execute(
+                "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+                (key, time.time()),
+            )
+            return cursor.rowcount == 1
+
+    # -- requests -----------------------------------------------------------------------------
+
+    async def request(self, request_id: str) -> aiosqlite.Row | None:
+        return await self.one("SELECT * FROM requests WHERE id = ?", (request_id,))
+
+    async def thread_requests(self, key: ThreadKey) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT * FROM requests WHERE platform = ? AND workspace = ? AND channel = ?"
+            " AND thread = ? ORDER BY created_at",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+
+    async def set_request_state(
+        self, request_id: str, state: str, *, finished: bool = False
+    ) -> None:
+        await self.write(
+            "UPDATE requests SET state = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+            " WHERE id = ?",
+            (state, finished, time.time(), request_id),
+        )
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    async def task(self, task_id: str) -> aiosqlite.Row | None:
+        return await self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+
+    async def request_tasks(self, request_id: str) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT * FROM tasks WHERE request_id = ? ORDER BY seq", (request_id,)
+        )
+
+    async def thread_tasks(self, key: ThreadKey) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            " ORDER BY t.seq",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+
+    async def dependencies(self, task_id: str) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
+            " WHERE d.task_id = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    async def dependents(self, task_id: str) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id"
+            " WHERE d.depends_on = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    async def tasks_in_state(self, *states: str) -> list[aiosqlite.Row]:
+        marks = ",".join("?" for _ in states)
+        return await self.all(f"SELECT * FROM tasks WHERE state IN ({marks}) ORDER BY seq", states)  # noqa: S608
+
+    async def update_task(self, task_id: str, **fields: Any) -> None:
+        """Set columns by name; names come from code, never from user input."""
+        allowed = {
+            "state", "session_id", "remote_task_id", "question", "result", "files", "error",
+            "started_at", "finished_at", "deadline", "agent", "session_kind", "brief",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown task fields {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self.write(
+            f"UPDATE tasks SET {assignments} WHERE id = ?",  # noqa: S608
+            (*fields.values(), task_id),
+        )
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    async def main_session(self, agent: str) -> aiosqlite.Row:
+        """The agent's one persistent session, created on first use and kept forever."""
+        async with self._write_lock:
+            await self.db.execute(
+                "INSERT OR IGNORE INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'persistent', ?)",
+                (f"main-{agent}", agent, time.time()),
+            )
+        row = await self.one(
+            "SELECT * FROM sessions WHERE agent = ? AND kind = 'persistent'", (agent,)
+        )
+        assert row is not None
+        return row
+
+    async def new_disposable_session(self, agent: str) -> aiosqlite.Row:
+        session_id = new_id("tmp")
+        await self.write(
+            "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
+            (session_id, agent, time.time()),
+        )
+        row = await self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        assert row is not None
+        return row
+
+    async def session(self, session_id: str) -> aiosqlite.Row | None:
+        return await self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+
+    async def set_session_context(self, session_id: str, context_id: str) -> None:
+        await self.write(
+            "UPDATE sessions SET context_id = COALESCE(context_id, ?), last_used_at = ? WHERE id = ?",
+            (context_id, time.time(), session_id),
+        )
+
+    async def discard_session(self, session_id: str) -> None:
+        await self.write(
+            "UPDATE sessions SET discarded_at = ? WHERE id = ? AND kind = 'disposable'",
+            (time.time(), session_id),
+        )
+
+    # -- history ------------------------------------------------------------------------------
+
+    async def add_history(self, key: ThreadKey, author: str, role: str, text: str) -> None:
+        await self.write(
+            "INSERT INTO history(platform, workspace, channel, thread, author, role, text, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
+        )
+
+    async def recent_history(self, key: ThreadKey, limit: int) -> list[aiosqlite.Row]:
+        rows = await self.all(
+            "SELECT * FROM history WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (key.platform, key.workspace, key.channel, key.thread, limit),
+        )
+        return list(reversed(rows))
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        request_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        task_id: str | None = None,
+        dedupe: str | None = None,
+        conn: aiosqlite.Connection | None = None,
+    ) -> int | None:
+        """Queue one message for delivery. A repeated `dedupe` key queues nothing (None)."""
+        sql = (
+            "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, dedupe, payload, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        params = (request_id, task_id, kind, dedupe, json.dumps(payload), time.time())
+        if conn is not None:
+            cursor = await conn.execute(sql, params)
+        else:
+            async with self._write_lock:
+                cursor = await self.db.execute(sql, params)
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    async def due_outbox(self, now: float, limit: int = 100) -> list[aiosqlite.Row]:
+        return await self.all(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
+            (now, limit),
+        )
+
+    async def next_outbox_time(self) -> float | None:
+        row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
+        return float(row["at"]) if row and row["at"] is not None else None
+
+    async def mark_sent(self, outbox_id: int, ref: dict[str, Any] | None) -> None:
+        await self.write(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, ref = ? WHERE id = ?",
+            (time.time(), json.dumps(ref) if ref else None, outbox_id),
+        )
+
+    async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
+        await self.write(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?,"
+            " state = CASE WHEN ? THEN 'dead' ELSE state END WHERE id = ?",
+            (error[:500], next_at, dead, outbox_id),
+        )
+
+    # -- live status boards -------------------------------------------------------------------
+
+    async def board(self, request_id: str) -> aiosqlite.Row | None:
+        return await self.one("SELECT * FROM boards WHERE request_id = ?", (request_id,))
+
+    async def bump_board(self, request_id: str) -> None:
+        await self.write(
+            "INSERT INTO boards(request_id, version) VALUES (?, 1)"
+            " ON CONFLICT(request_id) DO UPDATE SET version = version + 1",
+            (request_id,),
+        )
+
+    async def set_board(self, request_id: str, *, ref: str | None = None, shown: int) -> None:
+        await self.write(
+            "UPDATE boards SET ref = COALESCE(?, ref), shown = ? WHERE request_id = ?",
+            (ref, shown, request_id),
+        )
+
+    async def stale_boards(self) -> list[aiosqlite.Row]:
+        return await self.all("SELECT * FROM boards WHERE version > shown")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def loads(value: str | None) -> Any:
+    return json.loads(value) if value else None

@@ -1,0 +1,156 @@
+"""Shared test harness: real A2A agents on 127.0.0.1, a real SQLite file, the real dispatcher.
+
+The only stand-in is the chat platform, played by `adapters.memory.MemoryAdapter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.memory import MemoryAdapter
+from bot.demo.agent_server import AgentCall, AgentServer, Ask, Fail, Handler, Outcome, Reply
+from bot.demo.fleet import demo_data
+from bot.dispatcher import Dispatcher
+from bot.manifest import Fleet, fleet_from_data
+from bot.models import Request
+from bot.settings import PROJECT_ROOT, Settings, load_soul
+from bot.store import Store
+
+__all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
+
+DEMO_IDS = ["dev", "designer", "image", "writer", "social", "research", "subagent"]
+
+
+def echo(label: str, delay: float = 0.0) -> Handler:
+    """Reply '<label> did: <task line>' after `delay` seconds."""
+
+    async def handle(call: AgentCall) -> Outcome:
+        await asyncio.sleep(delay)
+        task = next(
+            (line[6:] for line in call.text.splitlines() if line.startswith("Task: ")), call.text
+        )
+        return Reply(f"{label} did: {task}")
+
+    return handle
+
+
+def slow(delay: float, outcome: Outcome) -> Handler:
+    async def handle(call: AgentCall) -> Outcome:
+        await asyncio.sleep(delay)
+        return outcome
+
+    return handle
+
+
+@dataclass
+class Harness:
+    path: Path
+    handlers: dict[str, Handler]
+    timeouts: dict[str, float] = field(default_factory=dict)
+    servers: dict[str, AgentServer] = field(default_factory=dict)
+    started_at: dict[str, list[float]] = field(default_factory=dict)
+    adapter: MemoryAdapter = field(default_factory=MemoryAdapter)
+    dispatcher: Dispatcher | None = None
+    store: Store | None = None
+    fleet: Fleet | None = None
+    settings: Settings | None = None
+
+    async def start_agents(self) -> None:
+        for agent_id, handler in self.handlers.items():
+            server = AgentServer(agent_id, self._timed(agent_id, handler))
+            await server.start()
+            self.servers[agent_id] = server
+        data = copy.deepcopy(demo_data())
+        for entry in [*data["agents"], data["catch_all"]]:
+            agent_id = entry.get("id", "subagent")
+            server = self.servers.get(agent_id)
+            entry["backend"] = {
+                "kind": "a2a",
+                "url": server.url if server else "http://127.0.0.1:9",
+            }
+            entry["timeout"] = self.timeouts.get(agent_id, 30)
+        self.fleet = fleet_from_data(data)
+
+    def _timed(self, agent_id: str, handler: Handler) -> Handler:
+        async def handle(call: AgentCall) -> Outcome:
+            self.started_at.setdefault(agent_id, []).append(time.monotonic())
+            return await handler(call)
+
+        return handle
+
+    async def start(self) -> Dispatcher:
+        assert self.fleet is not None
+        self.settings = Settings(db=self.path, board_interval=0.05)
+        self.store = await Store(self.path).open()
+        self.adapter = MemoryAdapter() if self.dispatcher is None else self.adapter
+        self.dispatcher = Dispatcher(
+            self.store,
+            self.fleet,
+            {"memory": self.adapter},
+            settings=self.settings,
+            soul=load_soul(PROJECT_ROOT / "SOUL.md"),
+        )
+        await self.adapter.start(self.dispatcher.receive)
+        await self.dispatcher.start()
+        return self.dispatcher
+
+    async def crash(self) -> None:
+        """Stop the dispatcher without any state change, as a killed process would."""
+        assert self.dispatcher is not None and self.store is not None
+        await self.dispatcher.stop()
+        await self.store.close()
+
+    async def restart(self, adapter: MemoryAdapter | None = None) -> Dispatcher:
+        await self.crash()
+        if adapter is not None:
+            self.adapter = adapter
+        return await self.start()
+
+    async def say(self, text: str, **kwargs: Any) -> Request:
+        return await self.adapter.send(text, **kwargs)
+
+    async def idle(self, timeout: float = 15.0) -> None:
+        assert self.dispatcher is not None
+        await self.dispatcher.idle(timeout)
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        assert self.store is not None
+        return [dict(row) for row in await self.store.all(sql, params)]
+
+    async def close(self) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        if self.store is not None:
+            await self.store.close()
+        for server in self.servers.values():
+            await server.stop()
+
+
+HarnessFactory = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
+    """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness."""
+    made: list[Harness] = []
+
+    async def make(
+        handlers: dict[str, Handler], *, timeouts: dict[str, float] | None = None
+    ) -> Harness:
+        h = Harness(tmp_path / f"dispatch-{len(made)}.db", handlers, timeouts or {})
+        made.append(h)
+        await h.start_agents()
+        await h.start()
+        return h
+
+    yield make
+    for h in made:
+        await h.close()

@@ -1,0 +1,466 @@
+"""A2ABackend against real in-process A2A servers (a2a-sdk 1.3, JSON-RPC, 127.0.0.1:0)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+import httpx
+import pytest
+from a2a.client import A2AClientError, ClientCallContext
+from a2a.types import (
+    Artifact,
+    Message,
+    Part,
+    Role,
+    SendMessageRequest,
+    StreamResponse,
+    Task,
+    TaskArtifactUpdateEvent,
+    TaskState,
+)
+
+from bot.backends.a2a import A2ABackend, _generator, _TaskView
+from bot.backends.base import Backend, BackendError
+from bot.demo.agent_server import (
+    AgentCall,
+    AgentServer,
+    Ask,
+    Fail,
+    Handler,
+    Outcome,
+    Reply,
+    brief_task_line,
+    demo_handler,
+)
+from bot.models import AgentEvent
+
+POLL = 0.05
+LIMIT = 10.0  # seconds; a hung stream fails the test instead of hanging the suite
+
+
+async def collect(events: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
+    async with asyncio.timeout(LIMIT):
+        return [event async for event in events]
+
+
+@pytest.fixture
+async def backends() -> AsyncIterator[list[A2ABackend]]:
+    """Backends created through `connect` are closed after the test."""
+    created: list[A2ABackend] = []
+    yield created
+    for backend in created:
+        await backend.aclose()
+
+
+Connect = Callable[[AgentServer], A2ABackend]
+
+
+@pytest.fixture
+def connect(backends: list[A2ABackend]) -> Connect:
+    def make(server: AgentServer) -> A2ABackend:
+        backend = A2ABackend(server.url, poll_interval=POLL)
+        backends.append(backend)
+        return backend
+
+    return make
+
+
+def echo(delay: float = 0.0) -> Handler:
+    async def handle(call: AgentCall) -> Outcome:
+        await asyncio.sleep(delay)
+        return Reply(f"echo: {call.text}")
+
+    return handle
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+async def test_completed_result_and_first_event_carries_ids(
+    streaming: bool, connect: Connect
+) -> None:
+    async with AgentServer("coder", demo_handler("coder", 0.1), streaming=streaming) as server:
+        backend = connect(server)
+        brief = "Context: repo foo\nTask:\nfix the flaky test\nConstraints: none"
+        events = await collect(
+            backend.send(brief, message_id="msg-1", metadata={"dispatch_task": "t1"})
+        )
+
+    first, last = events[0], events[-1]
+    assert first.state in ("submitted", "working")
+    assert first.remote_task_id and first.context_id
+    assert last.state == "completed"
+    assert last.text == "[demo coder] Done: fix the flaky test"
+    assert last.remote_task_id == first.remote_task_id
+    assert all(not e.terminal for e in events[:-1])
+
+    [call] = server.calls
+    assert call.text == brief
+    assert call.message_id == "msg-1"
+    assert call.metadata == {"dispatch_task": "t1"}
+    assert call.task_id == first.remote_task_id
+    assert call.context_id == first.context_id
+
+
+async def test_reply_files_become_attachments(connect: Connect) -> None:
+    async def handle(call: AgentCall) -> Outcome:
+        return Reply("report attached", files=[("report.pdf", "https://files.example/r.pdf")])
+
+    async with AgentServer("writer", handle) as server:
+        events = await collect(connect(server).send("write it", message_id="m"))
+
+    done = events[-1]
+    assert done.state == "completed"
+    assert done.text == "report attached"
+    assert [(f.name, f.url) for f in done.files] == [("report.pdf", "https://files.example/r.pdf")]
+
+
+async def test_context_reuse_and_fresh_context(connect: Connect) -> None:
+    async with AgentServer("chat", echo()) as server:
+        backend = connect(server)
+        first = await collect(backend.send("one", message_id="m1"))
+        context_id = first[0].context_id
+        second = await collect(backend.send("two", message_id="m2", context_id=context_id))
+        third = await collect(backend.send("three", message_id="m3"))
+
+    assert second[-1].context_id == context_id
+    assert second[-1].remote_task_id != first[-1].remote_task_id  # new task, same context
+    assert third[-1].context_id != context_id
+    one, two, three = server.calls
+    assert (one.context_id, one.calls_in_context) == (context_id, 0)
+    assert (two.context_id, two.calls_in_context) == (context_id, 1)
+    assert three.context_id != context_id and three.calls_in_context == 0
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+async def test_input_required_then_answer(streaming: bool, connect: Connect) -> None:
+    async def handle(call: AgentCall) -> Outcome:
+        if not call.history:
+            return Ask("Which colour?")
+        return Reply(f"{call.history[0]} in {call.text}")
+
+    async with AgentServer("painter", handle, streaming=streaming) as server:
+        backend = connect(server)
+        asked = await collect(backend.send("paint the shed", message_id="m1"))
+        question = asked[-1]
+        assert question.state == "input_required"
+        assert question.text == "Which colour?"
+        assert (await backend.get(question.remote_task_id or "")).state == "input_required"
+
+        answered = await collect(
+            backend.send(
+                "green",
+                message_id="m2",
+                context_id=question.context_id,
+                remote_task_id=question.remote_task_id,
+            )
+        )
+
+    assert answered[0].remote_task_id == question.remote_task_id
+    assert answered[-1].state == "completed"
+    assert answered[-1].text == "paint the shed in green"
+    assert server.calls[1].history == ["paint the shed"]
+    assert server.calls[1].task_id == question.remote_task_id
+
+
+async def test_failure_reports_message(connect: Connect) -> None:
+    async def handle(call: AgentCall) -> Outcome:
+        return Fail("disk full")
+
+    async with AgentServer("broken", handle) as server:
+        events = await collect(connect(server).send("do it", message_id="m"))
+
+    assert events[-1].state == "failed"
+    assert events[-1].text == "disk full"
+    assert events[-1].terminal
+
+
+async def test_handler_exception_is_a_failure(connect: Connect) -> None:
+    async def handle(call: AgentCall) -> Outcome:
+        raise RuntimeError("boom")
+
+    async with AgentServer("crashy", handle) as server:
+        events = await collect(connect(server).send("do it", message_id="m"))
+
+    assert events[-1].state == "failed"
+    assert "boom" in events[-1].text
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+async def test_cancel_hanging_task(streaming: bool, connect: Connect) -> None:
+    started = asyncio.Event()
+    handler_cancelled = asyncio.Event()
+
+    async def hang(call: AgentCall) -> Outcome:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            handler_cancelled.set()
+            raise
+        return Reply("never")
+
+    async with AgentServer("slow", hang, streaming=streaming) as server:
+        backend = connect(server)
+        async with asyncio.timeout(LIMIT), aclosing(backend.send("x", message_id="m")) as events:
+            first = await anext(events)
+            task_id = first.remote_task_id or ""
+            await started.wait()
+            await backend.cancel(task_id)
+            rest = [event async for event in events]
+        await asyncio.wait_for(handler_cancelled.wait(), LIMIT)
+        assert rest[-1].state == "canceled"
+        assert (await backend.get(task_id)).state == "canceled"
+        assert server.cancelled == [task_id]
+        await backend.cancel(task_id)  # already terminal: must not raise
+
+
+async def test_cancel_input_required_task(connect: Connect) -> None:
+    async def ask(call: AgentCall) -> Outcome:
+        return Ask("really?")
+
+    async with AgentServer("asker", ask) as server:
+        backend = connect(server)
+        events = await collect(backend.send("x", message_id="m"))
+        task_id = events[-1].remote_task_id or ""
+        await backend.cancel(task_id)
+        assert (await backend.get(task_id)).state == "canceled"
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+@pytest.mark.parametrize("follow", ["get", "watch"])
+async def test_task_survives_client_disconnect(streaming: bool, follow: str) -> None:
+    async with AgentServer("worker", echo(0.4), streaming=streaming) as server:
+        first_client = A2ABackend(server.url, poll_interval=POLL)
+        async with asyncio.timeout(LIMIT):
+            async for event in first_client.send("long job", message_id="m"):  # noqa: B007
+                break  # the dispatcher "dies" right after persisting the ids
+        await first_client.aclose()
+        task_id = event.remote_task_id or ""
+        assert task_id
+
+        reconnected = A2ABackend(server.url, poll_interval=POLL)
+        try:
+            if follow == "watch":
+                events = await collect(reconnected.watch(task_id))
+                assert events[0].state in ("submitted", "working")  # still running on reconnect
+                done = events[-1]
+            else:
+                async with asyncio.timeout(LIMIT):
+                    while not (done := await reconnected.get(task_id)).terminal:
+                        await asyncio.sleep(POLL)
+            assert done.state == "completed"
+            assert done.text == "echo: long job"
+            assert done.context_id == event.context_id
+
+            # Watching a finished task yields its final event once.
+            again = await collect(reconnected.watch(task_id))
+            assert [(e.state, e.text) for e in again] == [("completed", "echo: long job")]
+        finally:
+            await reconnected.aclose()
+        assert server.cancelled == []
+
+
+async def test_watch_input_required_ends_on_question(connect: Connect) -> None:
+    async def slow_ask(call: AgentCall) -> Outcome:
+        await asyncio.sleep(0.2)
+        return Ask("which branch?")
+
+    async with AgentServer("asker", slow_ask) as server:
+        backend = connect(server)
+        async with aclosing(backend.send("deploy", message_id="m")) as events:
+            first = await anext(events)
+        watched = await collect(backend.watch(first.remote_task_id or ""))
+
+    assert watched[-1].state == "input_required"
+    assert watched[-1].text == "which branch?"
+
+
+async def test_unreachable_agent_raises_backend_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    backend: Backend = A2ABackend(f"http://127.0.0.1:{port}")  # also checks the protocol
+    try:
+        with pytest.raises(BackendError, match="unreachable"):
+            await backend.get("t-1")
+        with pytest.raises(BackendError, match="unreachable"):
+            await collect(backend.send("hi", message_id="m"))
+    finally:
+        await backend.aclose()
+
+
+async def test_unknown_task_is_a_backend_error(connect: Connect) -> None:
+    async with AgentServer("alpha", echo()) as server:
+        backend = connect(server)
+        with pytest.raises(BackendError, match="not found"):
+            await backend.get("no-such-task")
+        await backend.cancel("no-such-task")  # best effort: not an error
+
+
+async def test_send_errors_from_the_agent_are_backend_errors(connect: Connect) -> None:
+    async with AgentServer("alpha", echo()) as server:
+        backend = connect(server)
+        with pytest.raises(BackendError, match="not found"):
+            await collect(backend.send("answer", message_id="m1", remote_task_id="nope"))
+        done = await collect(backend.send("job", message_id="m2"))
+        with pytest.raises(BackendError, match="terminal"):
+            await collect(
+                backend.send("more", message_id="m3", remote_task_id=done[-1].remote_task_id)
+            )
+
+
+@pytest.mark.parametrize("how", ["ends", "breaks"])
+async def test_stream_that_stops_early_falls_back_to_polling(
+    how: str, connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with AgentServer("worker", echo(0.3)) as server:
+        backend = connect(server)
+        await backend.card()  # resolve the client so its send_message can be wrapped
+        client = backend._client
+        assert client is not None
+        real_send = client.send_message
+
+        async def first_event_only(
+            request: SendMessageRequest, *, context: ClientCallContext | None = None
+        ) -> AsyncIterator[StreamResponse]:
+            async with aclosing(_generator(real_send(request, context=context))) as stream:
+                async for response in stream:
+                    yield response
+                    break
+            if how == "breaks":
+                error = httpx.ReadError("connection reset")
+                raise A2AClientError(f"Network communication error: {error}") from error
+
+        monkeypatch.setattr(client, "send_message", first_event_only)
+        events = await collect(backend.send("job", message_id="m"))
+
+    assert events[0].remote_task_id
+    assert (events[-1].state, events[-1].text) == ("completed", "echo: job")
+
+
+async def test_stream_read_timeout_falls_back_to_polling_on_callers_client() -> None:
+    async with (
+        AgentServer("slowpoke", echo(0.5)) as server,
+        httpx.AsyncClient(timeout=httpx.Timeout(2.0, read=0.15)) as http,
+    ):
+        backend = A2ABackend(server.url, http=http, poll_interval=POLL)
+        events = await collect(backend.send("job", message_id="m"))
+        await backend.aclose()
+        assert not http.is_closed  # the caller's client is the caller's to close
+
+    assert (events[-1].state, events[-1].text) == ("completed", "echo: job")
+
+
+async def test_direct_message_reply(connect: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with AgentServer("alpha", echo()) as server:
+        backend = connect(server)
+        await backend.card()
+        client = backend._client
+        assert client is not None
+
+        async def direct(
+            request: SendMessageRequest, *, context: ClientCallContext | None = None
+        ) -> AsyncIterator[StreamResponse]:
+            reply = Message(
+                role=Role.ROLE_AGENT, message_id="r1", context_id="ctx-9", parts=[Part(text="hi")]
+            )
+            yield StreamResponse(message=reply)
+
+        monkeypatch.setattr(client, "send_message", direct)
+        events = await collect(backend.send("hello", message_id="m"))
+
+    assert events == [AgentEvent(state="completed", context_id="ctx-9", text="hi")]
+
+
+async def test_card_returns_skills(connect: Connect) -> None:
+    skills = [
+        {
+            "id": "review",
+            "name": "Code review",
+            "description": "Reviews pull requests",
+            "tags": ["code", "review"],
+            "examples": ["Review PR 12"],
+        }
+    ]
+    async with AgentServer("reviewer", echo(), description="Reviews code", skills=skills) as s:
+        card = await connect(s).card()
+
+    assert card["name"] == "reviewer"
+    assert card["description"] == "Reviews code"
+    assert card["streaming"] is True
+    assert card["skills"] == skills
+
+
+async def test_many_servers_in_one_loop(connect: Connect) -> None:
+    servers = [AgentServer(f"a{i}", demo_handler(f"a{i}", 0.1)) for i in range(5)]
+    for server in servers:
+        await server.start()
+    try:
+        results = await asyncio.gather(
+            *(collect(connect(s).send("Task: go", message_id="m")) for s in servers)
+        )
+    finally:
+        await asyncio.gather(*(s.stop() for s in servers))
+    assert [r[-1].text for r in results] == [f"[demo a{i}] Done: go" for i in range(5)]
+
+
+def test_brief_task_line() -> None:
+    assert brief_task_line("Context: x\nTask:\n  do the thing \nmore") == "do the thing"
+    assert brief_task_line("Context: x\nTask: inline task\nmore") == "inline task"
+    assert brief_task_line("\n  first line\nsecond") == "first line"
+
+
+def test_task_view_append_chunks_and_replacement() -> None:
+    view = _TaskView()
+    view.apply(StreamResponse(task={"id": "t", "context_id": "c"}))
+
+    def chunk(artifact_id: str, text: str, *, append: bool) -> StreamResponse:
+        artifact = Artifact(artifact_id=artifact_id, parts=[Part(text=text)])
+        update = TaskArtifactUpdateEvent(
+            task_id="t", context_id="c", artifact=artifact, append=append
+        )
+        return StreamResponse(artifact_update=update)
+
+    view.apply(chunk("a", "Hel", append=False))
+    view.apply(chunk("a", "lo", append=True))
+    view.apply(chunk("b", "draft", append=False))
+    view.apply(chunk("b", "final", append=False))  # a non-append chunk replaces
+    view.apply(
+        StreamResponse(
+            status_update={
+                "task_id": "t",
+                "context_id": "c",
+                "status": {"state": TaskState.TASK_STATE_COMPLETED},
+            }
+        )
+    )
+    event = view.event()
+    assert (event.state, event.text) == ("completed", "Hello\n\nfinal")
+
+
+def test_task_view_history_fallback_is_current_round_only() -> None:
+    def task(*history: tuple[int, str]) -> Task:
+        return Task(
+            id="t",
+            context_id="c",
+            status={"state": TaskState.TASK_STATE_COMPLETED},
+            history=[
+                {"role": role, "message_id": f"m{i}", "parts": [{"text": text}]}
+                for i, (role, text) in enumerate(history)
+            ],
+        )
+
+    view = _TaskView()
+    view.apply_task(task((Role.ROLE_USER, "do it"), (Role.ROLE_AGENT, "result")))
+    assert view.event().text == "result"
+
+    view.apply_task(
+        task(
+            (Role.ROLE_USER, "do it"),
+            (Role.ROLE_AGENT, "which one?"),
+            (Role.ROLE_USER, "the red one"),
+        )
+    )
+    assert view.event().text == ""  # the old question is not the result

@@ -1,0 +1,432 @@
+"""The dispatcher end to end: real A2A agents, a real SQLite file, the memory platform."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from adapters.memory import MemoryAdapter
+from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
+from bot.models import Request
+from tests.conftest import HarnessFactory, echo, slow
+
+U = 0.25  # one "unit" of agent time, in seconds
+
+
+def thread_of(request: Request) -> str:
+    return request.thread_key
+
+
+async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness(
+        {
+            "image": echo("image", 3 * U),
+            "writer": echo("writer", 1 * U),
+            "social": echo("social", 2 * U),
+        }
+    )
+    started = time.monotonic()
+    request = await h.say("Launch prep: brand images, landing page copy, and announcement tweets")
+    await h.idle()
+    took = time.monotonic() - started
+
+    posted = h.adapter.in_thread(thread_of(request))
+    kinds = [m.kind for m in posted]
+    assert kinds == ["ack", "result", "result", "result", "closing"]
+    assert posted[0].text.startswith(
+        "Three in parallel: 🎨 Image → brand images, ✍️ Writer → landing page copy"
+    )
+    assert [m.agent.id for m in posted[1:4] if m.agent] == ["writer", "social", "image"]
+    assert posted[1].text == "writer did: landing page copy"
+    # About as long as the slowest agent (3 units), well short of the sum (6 units).
+    assert took < 4.5 * U, took
+    # The acknowledgement went out before any agent was called.
+    ack_at = h.adapter.posted[0].at
+    assert all(ack_at <= times[0] for times in h.started_at.values())
+
+
+async def test_chain_passes_the_logo_to_the_landing_page(harness: HarnessFactory) -> None:
+    seen: list[AgentCall] = []
+
+    async def designer(call: AgentCall) -> Outcome:
+        seen.append(call)
+        return Reply("landing page with the logo")
+
+    h = await harness({"image": echo("image", U), "designer": designer})
+    request = await h.say("Design the new logo, then use it on the landing page")
+    await h.idle()
+
+    posted = h.adapter.in_thread(thread_of(request))
+    assert [m.kind for m in posted] == ["ack", "result", "result", "closing"]
+    assert (
+        "then 🖌️ Designer → use it on the landing page (after Image, with its output)"
+        in posted[0].text
+    )
+    assert [m.agent.id for m in posted[1:3] if m.agent] == ["image", "designer"]
+    brief = seen[0].text
+    assert "Task: use it on the landing page" in brief
+    assert "image did: Design the new logo" in brief  # the upstream output is in the brief
+    assert "Design the new logo, then use it on the landing page" in brief  # the user's words
+    assert h.started_at["designer"][0] >= h.started_at["image"][0] + U * 0.9
+
+
+async def test_vague_request_gets_one_question_and_the_answer_completes_it(
+    harness: HarnessFactory,
+) -> None:
+    calls: list[AgentCall] = []
+
+    async def dev(call: AgentCall) -> Outcome:
+        calls.append(call)
+        return Reply("fixed")
+
+    h = await harness({"dev": dev})
+    request = await h.say("Fix the button")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("clarify")))
+    question = h.adapter.of_kind("clarify")
+    assert [q.text for q in question] == ["Which project, and what's wrong with the button?"]
+    assert not calls  # nobody was called on a vague request
+
+    await h.say(
+        "The Pay button on the checkout page does nothing on mobile", thread=thread_of(request)
+    )
+    await h.idle()
+    assert len(calls) == 1
+    assert "Fix the button" in calls[0].text
+    assert "The Pay button on the checkout page does nothing on mobile" in calls[0].text
+    assert [m.kind for m in h.adapter.in_thread(thread_of(request))] == [
+        "clarify",
+        "ack",
+        "result",
+        "closing",
+    ]
+
+
+async def test_named_agent_reuses_its_persistent_session_across_requests(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"dev": echo("dev")})
+    await h.say("Dev — the /api/users endpoint needs input validation")
+    await h.idle()
+    await h.say("Dev: add rate limiting to the login endpoint", channel="C2")
+    await h.idle()
+
+    calls = h.servers["dev"].calls
+    assert len(calls) == 2
+    assert calls[0].context_id == calls[1].context_id
+    assert calls[1].calls_in_context == 1
+    sessions = await h.rows("SELECT * FROM sessions WHERE agent = 'dev'")
+    assert len(sessions) == 1
+    assert sessions[0]["kind"] == "persistent"
+    assert sessions[0]["context_id"] == calls[0].context_id
+    ack = h.adapter.of_kind("ack")[0].text
+    assert ack.startswith(
+        "On it: 💻 Dev → the /api/users endpoint needs input validation (main session)"
+    )
+
+
+async def test_no_fit_goes_to_a_fresh_disposable_sub_agent(harness: HarnessFactory) -> None:
+    h = await harness({"subagent": echo("sub")})
+    await h.say("What's the current price of Bitcoin?")
+    await h.say("What's the weather in Lisbon tomorrow?")
+    await h.idle()
+
+    calls = h.servers["subagent"].calls
+    assert len(calls) == 2
+    assert calls[0].context_id != calls[1].context_id
+    sessions = await h.rows("SELECT * FROM sessions WHERE agent = 'subagent'")
+    assert len(sessions) == 2
+    assert all(s["kind"] == "disposable" and s["discarded_at"] for s in sessions)
+    assert "disposable 🧪 Sub-agent" in h.adapter.of_kind("ack")[0].text
+    assert sorted(m.text for m in h.adapter.of_kind("result")) == [
+        "sub did: What's the current price of Bitcoin?",
+        "sub did: What's the weather in Lisbon tomorrow?",
+    ]
+
+
+async def test_follow_up_goes_back_to_the_same_agent_session_with_thread_context(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": echo("image"), "writer": echo("writer"), "social": echo("social")})
+    request = await h.say("brand images, landing page copy, and announcement tweets")
+    await h.idle()
+    await h.say("make the tweets punchier", thread=thread_of(request))
+    await h.idle()
+
+    social = h.servers["social"].calls
+    assert len(social) == 2
+    assert social[0].context_id == social[1].context_id
+    brief = social[1].text
+    assert "Task: make the tweets punchier" in brief
+    assert "follow-up" in brief
+    assert "writer did: landing page copy" in brief  # earlier results in the thread
+    assert len(h.servers["writer"].calls) == 1 and len(h.servers["image"].calls) == 1
+    assert "Back to 🐦 Social (same session)" in h.adapter.of_kind("ack")[-1].text
+
+
+async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFactory) -> None:
+    h = await harness({"image": echo("image", 4 * U), "designer": echo("designer")})
+    await h.say("Design the new logo, then use it on the landing page", user="alice")
+    await h.say("brand images", user="bob")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("ack")) == 2)
+
+    await h.say("what's in flight?", user="alice", is_dm=True, channel="D-alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("status")))
+    status = h.adapter.of_kind("status")[0].text
+    assert status.startswith("2 in flight for you:")
+    assert "🎨 Image — Design the new logo · working" in status
+    assert "🖌️ Designer — use it on the landing page · waiting · waiting on 🎨 Image" in status
+    assert "brand images" not in status  # bob's work is not alice's to see
+
+    await h.say("what is Image doing?", user="bob", is_dm=True, channel="D-bob")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("status")) == 2)
+    bob = h.adapter.of_kind("status")[1].text
+    assert bob.startswith("🎨 Image — 1 in flight for you:")
+    assert "Design the new logo" not in bob
+    await h.idle()
+
+
+async def test_one_task_at_a_time_in_a_main_session_while_others_run_in_parallel(
+    harness: HarnessFactory,
+) -> None:
+    running = 0
+    peak = 0
+
+    async def dev(call: AgentCall) -> Outcome:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(U)
+        running -= 1
+        return Reply("ok")
+
+    h = await harness({"dev": dev, "writer": echo("writer", U)})
+    await h.say("Dev — fix the login bug")
+    await h.say("Dev — add tests for the payment module")
+    await h.say("Writer: draft the release notes")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("ack")) == 3)
+    await h.say("status", user="U1", is_dm=True, channel="D1")
+    await h.idle()
+    assert peak == 1
+    assert len(h.servers["dev"].calls) == 2
+    starts = h.started_at
+    assert starts["writer"][0] < starts["dev"][1]  # the writer did not wait for Dev's queue
+    status = h.adapter.of_kind("status")[0].text
+    assert "waiting for 💻 Dev's session" in status
+
+
+async def test_cancel_reaches_the_agent_and_stops_dependents(harness: HarnessFactory) -> None:
+    h = await harness({"image": slow(30, Reply("never")), "designer": echo("designer")})
+    request = await h.say("Design the new logo, then use it on the landing page")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    await h.say("cancel all", thread=thread_of(request))
+    await h.idle()
+
+    assert len(h.servers["image"].cancelled) == 1
+    assert not h.servers["designer"].calls
+    tasks = await h.rows("SELECT agent, state FROM tasks ORDER BY seq")
+    assert tasks == [
+        {"agent": "image", "state": "cancelled"},
+        {"agent": "designer", "state": "blocked"},
+    ]
+    notices = [m.text for m in h.adapter.of_kind("notice")]
+    assert "Cancelled: 🎨 Image → Design the new logo." in notices
+    assert any(
+        "Stopped what depended on it: 🖌️ Designer → use it on the landing page" in n for n in notices
+    )
+    assert h.adapter.of_kind("closing")[0].text.startswith("Finished in")
+
+
+async def test_cancel_by_name_cancels_only_that_task(harness: HarnessFactory) -> None:
+    h = await harness(
+        {"image": echo("image", U), "writer": echo("writer", U), "social": slow(30, Reply("x"))}
+    )
+    request = await h.say("brand images, landing page copy, and announcement tweets")
+    await h.adapter.wait_for(lambda: bool(h.servers["social"].calls))
+    await h.say("cancel the tweets", thread=thread_of(request))
+    await h.idle()
+    states = {r["agent"]: r["state"] for r in await h.rows("SELECT agent, state FROM tasks")}
+    assert states == {"image": "completed", "writer": "completed", "social": "cancelled"}
+    assert "Cancelled: 🐦 Social → announcement tweets." in [
+        m.text for m in h.adapter.of_kind("notice")
+    ]
+
+
+async def test_failure_is_reported_and_stops_what_depends_on_it(harness: HarnessFactory) -> None:
+    h = await harness({"image": slow(0, Fail("GPU quota exhausted")), "designer": echo("designer")})
+    request = await h.say("Design the new logo, then use it on the landing page")
+    await h.idle()
+
+    posted = h.adapter.in_thread(thread_of(request))
+    assert [m.kind for m in posted] == ["ack", "notice", "closing"]
+    assert posted[1].text == (
+        "🎨 Image failed on “Design the new logo”: GPU quota exhausted. Stopped what depended on it:"
+        " 🖌️ Designer → use it on the landing page."
+    )
+    assert posted[2].text.endswith("0 of 2 done, 1 failed, 1 stopped.")
+    assert not h.servers["designer"].calls
+
+
+async def test_timeout_cancels_the_remote_task_and_says_so(harness: HarnessFactory) -> None:
+    h = await harness({"writer": slow(30, Reply("late"))}, timeouts={"writer": 0.5})
+    await h.say("Writer: draft the newsletter")
+    await h.idle()
+
+    notice = h.adapter.of_kind("notice")[0].text
+    assert notice == "✍️ Writer timed out on “draft the newsletter”: no result within 0.5s."
+    await asyncio.sleep(0.2)
+    assert len(h.servers["writer"].cancelled) == 1
+    assert (await h.rows("SELECT state FROM tasks"))[0]["state"] == "timed_out"
+
+
+async def test_agent_question_is_asked_in_the_thread_and_the_reply_goes_back(
+    harness: HarnessFactory,
+) -> None:
+    async def writer(call: AgentCall) -> Outcome:
+        if not call.history:
+            return Ask("Formal or casual tone?")
+        return Reply(f"newsletter in a {call.text} tone")
+
+    h = await harness({"writer": writer})
+    request = await h.say("Writer: draft the newsletter")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")))
+    question = h.adapter.of_kind("question")[0]
+    assert question.text == "Formal or casual tone?"
+    assert question.agent is not None and question.agent.id == "writer"
+
+    await h.say("casual", thread=thread_of(request))
+    await h.idle()
+    calls = h.servers["writer"].calls
+    assert len(calls) == 2 and calls[0].task_id == calls[1].task_id
+    assert [m.text for m in h.adapter.of_kind("result")] == ["newsletter in a casual tone"]
+
+
+async def test_duplicate_delivery_is_handled_once(harness: HarnessFactory) -> None:
+    h = await harness({"writer": echo("writer")})
+    request = h.adapter.message("Writer: draft the newsletter", message_id="same-1")
+    await asyncio.gather(
+        h.adapter.deliver(request), h.adapter.deliver(request), h.adapter.deliver(request)
+    )
+    await h.idle()
+    assert len(h.servers["writer"].calls) == 1
+    assert len(h.adapter.of_kind("ack")) == 1
+    assert len(await h.rows("SELECT * FROM requests")) == 1
+
+
+async def test_oversized_message_is_refused_clearly(harness: HarnessFactory) -> None:
+    h = await harness({"writer": echo("writer")})
+    await h.say("Writer: " + "x" * 50_000)
+    await h.idle()
+    assert not h.servers["writer"].calls
+    assert h.adapter.of_kind("notice")[0].text.startswith(
+        "That message is 50,008 characters; the limit is 40,000."
+    )
+
+
+async def test_a_failed_delivery_is_retried_from_the_database_and_never_doubled(
+    harness: HarnessFactory,
+) -> None:
+    from adapters.base import DeliveryError
+
+    h = await harness({"writer": echo("writer")})
+    h.adapter.fail_next = [
+        DeliveryError("rate limited", retry_after=0.2),
+        DeliveryError("boom", retry_after=0.1),
+    ]
+    await h.say("Writer: draft the newsletter")
+    await h.idle()
+    assert [m.kind for m in h.adapter.in_thread(h.adapter.posted[0].target.thread)] == [  # type: ignore[union-attr]
+        "ack",
+        "result",
+        "closing",
+    ]
+    rows = await h.rows("SELECT kind, attempts, state FROM outbox ORDER BY id")
+    assert rows[0] == {"kind": "ack", "attempts": 2, "state": "sent"}
+
+
+async def test_roster_and_who_can(harness: HarnessFactory) -> None:
+    h = await harness({})
+    await h.say("agents")
+    await h.say("who can do logos?")
+    await h.idle()
+    roster, who = (m.text for m in h.adapter.of_kind("roster"))
+    assert roster.startswith("6 agents on call:")
+    assert "• 💻 Dev — Coding agent." in roster
+    assert who.splitlines()[1].startswith("• 🎨 Image")
+
+
+async def test_live_status_board_is_updated_in_place(harness: HarnessFactory) -> None:
+    h = await harness({"image": echo("image", U), "writer": echo("writer", 2 * U)})
+    await h.say("brand images and landing page copy")
+    await h.idle()
+    await h.dispatcher.courier.refresh_boards()  # type: ignore[union-attr]
+    ack = h.adapter.posted[0]
+    assert ack.message.kind == "ack" and ack.message.board is not None
+    final = ack.updates[-1].board
+    assert final is not None and final.done
+    assert [row.state for row in final.rows] == ["completed", "completed"]
+    seen_states = {row.state for update in ack.updates if update.board for row in update.board.rows}
+    assert "running" in seen_states
+
+
+async def test_restart_mid_chain_loses_nothing_and_relays_nothing_twice(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": echo("image", 3 * U), "designer": echo("designer", U)})
+    request = await h.say("Design the new logo, then use it on the landing page")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    await asyncio.sleep(0.2)
+    running = await h.rows("SELECT state, remote_task_id FROM tasks WHERE agent = 'image'")
+    assert running[0]["state"] == "running" and running[0]["remote_task_id"]
+
+    await h.crash()
+    await asyncio.sleep(3 * U)  # the image agent finishes while Dispatch is down
+    await h.start()
+    await h.idle()
+
+    posted = h.adapter.in_thread(thread_of(request))
+    assert [m.kind for m in posted] == ["ack", "result", "result", "closing"]
+    assert len(h.servers["image"].calls) == 1  # reconciled with GetTask, never resubmitted
+    assert len(h.servers["designer"].calls) == 1
+    assert "image did: Design the new logo" in h.servers["designer"].calls[0].text
+    results = await h.rows("SELECT task_id FROM outbox WHERE kind = 'result'")
+    assert len(results) == len({r["task_id"] for r in results}) == 2
+
+
+async def test_restart_with_a_task_still_running_follows_it_to_the_end(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": echo("image", 4 * U), "designer": echo("designer")})
+    request = await h.say("Design the new logo, then use it on the landing page")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    await asyncio.sleep(0.1)
+    await h.restart()  # the agent is still working: the new process watches it
+    await h.idle()
+    assert [m.kind for m in h.adapter.in_thread(thread_of(request))] == [
+        "ack",
+        "result",
+        "result",
+        "closing",
+    ]
+    assert len(h.servers["image"].calls) == 1
+
+
+async def test_restart_delivers_a_reply_that_was_still_pending(harness: HarnessFactory) -> None:
+    from adapters.base import DeliveryError
+
+    h = await harness({"writer": echo("writer")})
+    h.adapter.fail_next = [DeliveryError("platform down", retry_after=1.5)]
+    await h.say("Writer: draft the newsletter")
+    for _ in range(100):
+        if (await h.rows("SELECT state FROM tasks"))[0]["state"] == "completed":
+            break
+        await asyncio.sleep(0.05)
+    assert not h.adapter.posted  # nothing could be posted yet
+    fresh = MemoryAdapter()
+    await h.restart(adapter=fresh)  # a new process, a new connection to the platform
+    await h.idle()
+    assert [p.message.kind for p in fresh.posted] == ["ack", "result", "closing"]
+    assert [p.message.text for p in fresh.posted][1] == "writer did: draft the newsletter"
+    sent = await h.rows("SELECT kind, state FROM outbox ORDER BY id")
+    assert sent == [{"kind": k, "state": "sent"} for k in ("ack", "result", "closing")]
