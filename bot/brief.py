@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from bot.models import Attachment
+
 MAX_PRIOR_CHARS = 20_000
 
 
@@ -36,6 +38,8 @@ class Brief(BaseModel):
     thread_results: list[PriorWork] = Field(default_factory=list)
     history: list[HistoryLine] = Field(default_factory=list)
     followup: bool = False
+    attachments: list[Attachment] = Field(default_factory=list)
+    """Files and links the user attached to the request."""
 
     def render(self) -> str:
         """The text actually sent to the agent."""
@@ -47,6 +51,9 @@ class Brief(BaseModel):
             "Their words, verbatim:",
             *(f"> {line}" for line in self.request.splitlines() or [""]),
         ]
+        if self.attachments:
+            lines += ["", "Attached by the requester:"]
+            lines += [f"- {a.name or 'file'}: {a.url or '(no link)'}" for a in self.attachments]
         if self.followup:
             lines += ["", "This is a follow-up to earlier work in the same thread."]
         if self.depends_on:

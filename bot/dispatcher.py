@@ -419,6 +419,7 @@ class Dispatcher:
                     is_dm=request.is_dm,
                     session=spec.session,
                     followup=decision.kind == "followup",
+                    attachments=list(request.attachments),
                 )
                 await db.execute(
                     "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"

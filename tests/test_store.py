@@ -1,0 +1,113 @@
+"""SQLite state: WAL, atomic de-duplication, sessions, and the brief it stores."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.brief import Brief, HistoryLine, PriorWork
+from bot.models import Attachment
+from bot.store import Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = await Store(tmp_path / "state.db").open()
+    yield s
+    await s.close()
+
+
+async def test_wal_mode_and_busy_timeout(store: Store) -> None:
+    mode = await store.one("PRAGMA journal_mode")
+    timeout = await store.one("PRAGMA busy_timeout")
+    assert mode is not None and mode[0] == "wal"
+    assert timeout is not None and timeout[0] >= 1000
+
+
+async def test_every_table_the_dispatcher_needs_exists(store: Store) -> None:
+    rows = await store.all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    names = {row["name"] for row in rows}
+    assert {
+        "requests",
+        "tasks",
+        "task_deps",
+        "sessions",
+        "processed_messages",
+        "history",
+        "outbox",
+        "boards",
+    } <= names
+
+
+async def test_claiming_a_message_is_atomic(store: Store) -> None:
+    results = await asyncio.gather(*(store.claim_message("slack:T1:C1:123.456") for _ in range(50)))
+    assert results.count(True) == 1
+
+
+async def test_claims_survive_a_reopen(tmp_path: Path) -> None:
+    first = await Store(tmp_path / "s.db").open()
+    assert await first.claim_message("k")
+    await first.close()
+    second = await Store(tmp_path / "s.db").open()
+    assert not await second.claim_message("k")
+    await second.close()
+
+
+async def test_a_persistent_session_is_one_row_forever(store: Store) -> None:
+    a = await store.main_session("dev")
+    b = await store.main_session("dev")
+    assert a["id"] == b["id"]
+    await store.set_session_context(a["id"], "ctx-1")
+    await store.set_session_context(a["id"], "ctx-2")  # the first context sticks
+    row = await store.session(a["id"])
+    assert row is not None and row["context_id"] == "ctx-1"
+    tmp1 = await store.new_disposable_session("subagent")
+    tmp2 = await store.new_disposable_session("subagent")
+    assert tmp1["id"] != tmp2["id"]
+
+
+async def test_hostile_text_is_stored_as_data(store: Store, tmp_path: Path) -> None:
+    from bot.store import ThreadKey
+
+    key = ThreadKey("slack", "T1", "C1'; DROP TABLE tasks; --", "1.0")
+    await store.add_history(key, "mallory", "user", "'); DELETE FROM requests; --")
+    rows = await store.recent_history(key, 5)
+    assert rows[0]["text"] == "'); DELETE FROM requests; --"
+    con = sqlite3.connect(tmp_path / "state.db")
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'tasks'").fetchone()[0] == 1
+    con.close()
+
+
+async def test_update_task_refuses_unknown_columns(store: Store) -> None:
+    with pytest.raises(ValueError, match="unknown task fields"):
+        await store.update_task("t", **{"state = 'x'; --": 1})
+
+
+def test_brief_carries_everything_an_agent_needs() -> None:
+    brief = Brief(
+        task="use it on the landing page",
+        request="Design the new logo, then use it on the landing page",
+        requester="alice",
+        platform="slack",
+        channel="C42",
+        thread="1700000000.0001",
+        depends_on=[
+            PriorWork(agent="🎨 Image", summary="Design the new logo", output="logo.png: a fox")
+        ],
+        thread_results=[PriorWork(agent="✍️ Writer", summary="copy", output="Headline: Go fast")],
+        history=[
+            HistoryLine(author="alice", text="Design the new logo, then use it on the landing page")
+        ],
+        attachments=[Attachment(name="brand.pdf", url="https://files.example/brand.pdf")],
+    )
+    text = brief.render()
+    assert text.startswith("Task: use it on the landing page\n")
+    assert "Requested by alice on slack, in channel C42 (thread 1700000000.0001)." in text
+    assert "> Design the new logo, then use it on the landing page" in text
+    assert "--- 🎨 Image: Design the new logo ---\nlogo.png: a fox" in text
+    assert "Headline: Go fast" in text
+    assert "- brand.pdf: https://files.example/brand.pdf" in text
+    assert "- alice: Design the new logo" in text
