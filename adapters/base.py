@@ -7,13 +7,43 @@ Raw platform payloads never leave the adapter.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel
 
 from bot.models import Request
 from bot.outbound import MessageRef, Outbound, Target
 
-Receiver = Callable[[Request], Awaitable[object]]
+
+class Action(BaseModel):
+    """A button press on a status board, normalized like a message."""
+
+    platform: str
+    workspace: str = ""
+    user: str
+    kind: Literal["cancel_task", "cancel_request", "retry_task"]
+    target: str
+    """The task id or request id the button was rendered for."""
+
+
+class Core(Protocol):
+    """What an adapter may ask of the dispatcher core, and nothing more."""
+
+    async def receive(self, request: Request) -> object:
+        """A normalized incoming message."""
+        ...
+
+    async def act(self, action: Action) -> str:
+        """A button press; returns a short reply for the presser (an ephemeral on Slack)."""
+        ...
+
+    async def claim(self, key: str) -> bool:
+        """Atomically mark a delivery as seen; False means it is a duplicate."""
+        ...
+
+    async def knows_thread(self, platform: str, workspace: str, channel: str, thread: str) -> bool:
+        """Whether a thread holds a Dispatch request, so plain replies there are for us."""
+        ...
 
 
 class DeliveryError(Exception):
@@ -29,8 +59,8 @@ class DeliveryError(Exception):
 class Adapter(Protocol):
     platform: str
 
-    async def start(self, receive: Receiver) -> None:
-        """Connect and begin delivering normalized requests to `receive`."""
+    async def start(self, core: Core) -> None:
+        """Connect and begin handing normalized requests (and button presses) to `core`."""
         ...
 
     async def stop(self) -> None: ...

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TextIO
 
-from adapters.base import Receiver
+from adapters.base import Core
 from bot.models import Request
 from bot.outbound import Board, MessageRef, Outbound, Target
 from bot.render import board_lines
@@ -29,18 +29,18 @@ class ConsoleAdapter:
         self.out = out or sys.stdout
         self.user = user
         self.channel = channel
-        self._receive: Receiver | None = None
+        self._core: Core | None = None
         self._ids = itertools.count(1)
         self._run = f"{int(time.time() * 1000):x}"
         self._threads: list[str] = []
         self._boards: dict[str, dict[str, str]] = {}
         self._seq = itertools.count(1)
 
-    async def start(self, receive: Receiver) -> None:
-        self._receive = receive
+    async def start(self, core: Core) -> None:
+        self._core = core
 
     async def stop(self) -> None:
-        self._receive = None
+        self._core = None
 
     # -- inbound ------------------------------------------------------------------------------
 
@@ -82,8 +82,8 @@ class ConsoleAdapter:
         number = self.thread_number(request.thread_key)
         marker = "" if request.thread is None else "↳ "
         self._print(f"[#{number}] {marker}{self.user}: {request.text}")
-        if self._receive is not None:
-            await self._receive(request)
+        if self._core is not None:
+            await self._core.receive(request)
         return request
 
     # -- outbound -----------------------------------------------------------------------------

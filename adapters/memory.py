@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from adapters.base import DeliveryError, Receiver
+from adapters.base import Action, Core, DeliveryError
 from bot.models import Attachment, Request
 from bot.outbound import MessageRef, Outbound, Target
 
@@ -34,15 +34,15 @@ class MemoryAdapter:
         self.posted: list[Posted] = []
         self.dms: list[Posted] = []
         self.fail_next: list[DeliveryError] = []
-        self._receive: Receiver | None = None
+        self._core: Core | None = None
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
 
-    async def start(self, receive: Receiver) -> None:
-        self._receive = receive
+    async def start(self, core: Core) -> None:
+        self._core = core
 
     async def stop(self) -> None:
-        self._receive = None
+        self._core = None
 
     # -- inbound ----------------------------------------------------------------------------
 
@@ -77,9 +77,18 @@ class MemoryAdapter:
         return request
 
     async def deliver(self, request: Request) -> None:
-        if self._receive is None:
+        if self._core is None:
             raise RuntimeError("adapter is not started")
-        await self._receive(request)
+        await self._core.receive(request)
+
+    async def press(self, kind: str, target: str, *, user: str = "U1") -> str:
+        """Press a status-board button, as the platform would report it."""
+        if self._core is None:
+            raise RuntimeError("adapter is not started")
+        action = Action(
+            platform=self.platform, workspace=self.workspace, user=user, kind=kind, target=target
+        )  # type: ignore[arg-type]
+        return await self._core.act(action)
 
     # -- outbound ---------------------------------------------------------------------------
 

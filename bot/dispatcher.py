@@ -27,7 +27,7 @@ from typing import Any
 
 import aiosqlite
 
-from adapters.base import Adapter
+from adapters.base import Action, Adapter
 from bot import render
 from bot.backends import backend_for
 from bot.backends.base import Backend, BackendError
@@ -35,7 +35,7 @@ from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request
-from bot.outbound import Board, BoardRow, Outbound, Target
+from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
 from bot.settings import Settings
 from bot.store import (
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
+STATUS_LIMIT = 50
 
 
 class Dispatcher:
@@ -227,15 +228,21 @@ class Dispatcher:
         await self._say(request_id, request, "clarify", question)
 
     async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
-        text = await self.status_text(request.user, _thread_key(request), agent_id)
-        await self._say(request_id, request, "status", text, done=True)
+        text, items = await self.status_report(request.user, _thread_key(request), agent_id)
+        await self._say(request_id, request, "status", text, done=True, items=items)
 
     async def status_text(
         self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
     ) -> str:
+        return (await self.status_report(user, key, agent_id))[0]
+
+    async def status_report(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> tuple[str, list[StatusItem]]:
         """Answered from SQLite alone; scoped to this thread, else to the asker's own requests.
 
-        `user=None` (the operator's `dispatch status`) sees everything.
+        `user=None` (the operator's `dispatch status`) sees everything. Items carry where each
+        task lives, so an adapter can link to its thread.
         """
         in_thread = key is not None and bool(await self.store.thread_tasks(key))
         params: list[Any] = []
@@ -250,7 +257,7 @@ class Dispatcher:
             where += " AND t.agent = ?"
             params.append(agent_id)
         # `where` is assembled from fixed fragments above; every value is a parameter.
-        sql = f"SELECT t.*, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT 50"  # noqa: S608
+        sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {STATUS_LIMIT + 1}"  # noqa: S608
         rows = await self.store.all(sql, params)
         agent = self.fleet.get(agent_id) if agent_id else None
         scope = "in this thread" if in_thread else ("for you" if user is not None else "overall")
@@ -266,17 +273,30 @@ class Dispatcher:
                     if others and others["n"]
                     else ""
                 )
-                return f"{agent.label} has nothing in flight {scope}{busy}."
-            return f"Nothing in flight {scope}."
+                return f"{agent.label} has nothing in flight {scope}{busy}.", []
+            return f"Nothing in flight {scope}.", []
+        more = len(rows) > STATUS_LIMIT
+        rows = rows[:STATUS_LIMIT]
         now = time.time()
         head = f"{agent.label} — " if agent else ""
-        lines = [f"{head}{len(rows)} in flight {scope}:"]
+        count = f"{STATUS_LIMIT}+" if more else str(len(rows))
+        lines = [f"{head}{count} in flight {scope}:"]
+        items: list[StatusItem] = []
         for row in rows:
-            spec = self.fleet.get(row["agent"])
-            label = spec.label if spec else row["agent"]
             state = render.STATE_LABEL.get(row["state"], row["state"])
             took = f" {render.elapsed(now - row['started_at'])}" if row["started_at"] else ""
             note = await self._waiting_note(row)
+            line = f"{self._label(row['agent'])} — {row['summary']} · {state}{took}{note}"
+            items.append(
+                StatusItem(
+                    line=line,
+                    platform=row["r_platform"],
+                    workspace=row["r_workspace"],
+                    channel=row["r_channel"],
+                    thread=row["r_thread"],
+                    is_dm=bool(row["r_dm"]),
+                )
+            )
             where_ = (
                 ""
                 if in_thread
@@ -284,8 +304,10 @@ class Dispatcher:
                     " · DM" if row["r_dm"] else f" · #{row['r_channel']} thread {row['r_thread']}"
                 )
             )
-            lines.append(f"• {label} — {row['summary']} · {state}{took}{note}{where_}")
-        return "\n".join(lines)
+            lines.append(f"• {line}{where_}")
+        if more:
+            lines.append("…and more; ask in a thread to see just that request.")
+        return "\n".join(lines), ([] if in_thread else items)
 
     async def _waiting_note(self, task: aiosqlite.Row) -> str:
         if task["state"] == "waiting":
@@ -383,6 +405,103 @@ class Dispatcher:
         # Otherwise the runner is still waiting for the agent's first event; it cancels the
         # remote task as soon as it learns its id (see _on_event).
         return True
+
+    # -- what adapters may ask -------------------------------------------------------------
+
+    async def claim(self, key: str) -> bool:
+        return await self.store.claim_message(key)
+
+    async def knows_thread(self, platform: str, workspace: str, channel: str, thread: str) -> bool:
+        row = await self.store.one(
+            "SELECT 1 FROM requests WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
+            " LIMIT 1",
+            (platform, workspace, channel, thread),
+        )
+        return row is not None
+
+    def may_control(self, user: str, request: aiosqlite.Row) -> bool:
+        """Only the requester, or a configured admin, may cancel or retry."""
+        return user == request["user"] or user in self.settings.admin_ids
+
+    async def act(self, action: Action) -> str:
+        """A status-board button: cancel a task, cancel the request, or retry a task."""
+        task = await self.store.task(action.target) if action.kind != "cancel_request" else None
+        request_id = task["request_id"] if task is not None else action.target
+        request = await self.store.request(request_id)
+        if request is None or request["platform"] != action.platform:
+            return "That request is no longer on record."
+        if not self.may_control(action.user, request):
+            who = request["user_name"] or request["user"]
+            return f"Only {who}, who made this request, or an admin can do that."
+        actor = action.user
+        if action.kind == "cancel_request":
+            names = []
+            for row in await self.store.request_tasks(request_id):
+                if await self.cancel_task(row["id"], reason=f"cancelled by {actor}"):
+                    names.append(f"{self._label(row['agent'])} → {row['summary']}")
+            text = (
+                "Cancelled: " + "; ".join(names) + "."
+                if names
+                else "Nothing here was still running."
+            )
+        elif task is None:
+            return "That task is no longer on record."
+        elif action.kind == "cancel_task":
+            done = await self.cancel_task(task["id"], reason=f"cancelled by {actor}")
+            label = f"{self._label(task['agent'])} → {task['summary']}"
+            text = f"Cancelled: {label}." if done else f"{label} had already finished."
+        else:
+            text = await self.retry_task(task["id"], actor)
+        async with self.store.transaction() as db:
+            await self._queue(db, request_id, _target_of(request), "notice", text)
+        await self._notify()
+        return text
+
+    async def retry_task(self, task_id: str, actor: str) -> str:
+        """Run a failed, timed-out, cancelled or stopped task again, and what it had stopped."""
+        task = await self.store.task(task_id)
+        if task is None:
+            return "That task is no longer on record."
+        label = f"{self._label(task['agent'])} → {task['summary']}"
+        if task["state"] not in ("failed", "timed_out", "cancelled", "blocked"):
+            return f"{label} is {render.STATE_LABEL.get(task['state'], task['state'])}; nothing to retry."
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
+                " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
+                " finished_at = NULL, deadline = NULL WHERE id = ?",
+                (task_id,),
+            )
+            frontier = [task_id]
+            while frontier:  # what this task had stopped waits for it again
+                async with db.execute(
+                    "SELECT d.task_id FROM task_deps d JOIN tasks t ON t.id = d.task_id"
+                    " WHERE d.depends_on = ? AND t.state = 'blocked'",
+                    (frontier.pop(),),
+                ) as cursor:
+                    for (dependent,) in await cursor.fetchall():
+                        await db.execute(
+                            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
+                            " finished_at = NULL WHERE id = ?",
+                            (dependent,),
+                        )
+                        frontier.append(dependent)
+            await db.execute(
+                "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL WHERE id = ?",
+                (task["request_id"],),
+            )
+            await db.execute(
+                "UPDATE boards SET version = version + 1 WHERE request_id = ?",
+                (task["request_id"],),
+            )
+        deps = await self.store.dependencies(task_id)
+        if all(d["state"] == "completed" for d in deps):
+            await self.store.write(
+                "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'", (task_id,)
+            )
+        await self._notify()
+        await self._pump()
+        return f"Retrying {label} (asked by {actor})."
 
     # -- planned: work ----------------------------------------------------------------------
 
@@ -532,7 +651,7 @@ class Dispatcher:
                         text,
                         message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
                         if mode == "answer"
-                        else task_id,
+                        else (task_id if not task["attempt"] else f"{task_id}#{task['attempt']}"),
                         context_id=session["context_id"] if session else None,
                         remote_task_id=task["remote_task_id"] if mode == "answer" else None,
                         metadata={"dispatch_task_id": task_id},
@@ -660,7 +779,7 @@ class Dispatcher:
             if state == "completed":
                 await self._queue(
                     db, request["id"], _target_of(request), "result", "", task_id=task_id,
-                    agent=agent, files=list(files), dedupe=f"result:{task_id}",
+                    agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
                 )  # fmt: skip
             else:
                 stopped = await self._block_dependents(
@@ -673,7 +792,7 @@ class Dispatcher:
                     )  # fmt: skip
                     await self._queue(
                         db, request["id"], _target_of(request), "notice", text,
-                        task_id=task_id, agent=agent, dedupe=f"notice:{task_id}",
+                        task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
                     )  # fmt: skip
             await db.execute(
                 "UPDATE boards SET version = version + 1 WHERE request_id = ?", (request["id"],)
@@ -748,7 +867,7 @@ class Dispatcher:
                     _target_of(request),
                     "closing",
                     text,
-                    dedupe=f"closing:{request_id}",
+                    dedupe=f"closing:{request_id}:{request['round']}",
                 )
 
     # -- the live status board --------------------------------------------------------------
@@ -846,10 +965,19 @@ class Dispatcher:
     # -- talking back ---------------------------------------------------------------------
 
     async def _say(
-        self, request_id: str, request: Request, kind: str, text: str, *, done: bool = False
+        self,
+        request_id: str,
+        request: Request,
+        kind: str,
+        text: str,
+        *,
+        done: bool = False,
+        items: Sequence[StatusItem] = (),
     ) -> None:
         async with self.store.transaction() as db:
-            await self._queue(db, request_id, _target_from_request(request), kind, text)
+            await self._queue(
+                db, request_id, _target_from_request(request), kind, text, items=items
+            )
             if done:
                 await db.execute(
                     "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
@@ -871,6 +999,7 @@ class Dispatcher:
         files: Sequence[Any] = (),
         dedupe: str | None = None,
         with_board: bool = False,
+        items: Sequence[StatusItem] = (),
     ) -> int | None:
         if isinstance(target, Request):
             target = _target_from_request(target)
@@ -880,6 +1009,7 @@ class Dispatcher:
             agent=render.badge(agent) if agent else None,
             board=await self.board(request_id) if with_board else None,
             files=list(files),
+            items=list(items),
             request_id=request_id,
             task_id=task_id,
         )

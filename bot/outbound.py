@@ -65,12 +65,25 @@ class Target(BaseModel):
     is_dm: bool = False
 
 
+class StatusItem(BaseModel):
+    """One line of a status answer, with where its task lives (adapters link to it)."""
+
+    line: str
+    platform: str
+    workspace: str = ""
+    channel: str
+    thread: str
+    is_dm: bool = False
+
+
 class Outbound(BaseModel):
     kind: OutboundKind
     text: str
     agent: AgentBadge | None = None
     board: Board | None = None
     files: list[Attachment] = Field(default_factory=list)
+    items: list[StatusItem] = Field(default_factory=list)
+    """kind=status: the lines of the answer with their threads."""
     request_id: str | None = None
     task_id: str | None = None
 

@@ -26,7 +26,7 @@ async def running_dispatcher(
     dispatcher = Dispatcher(store, fleet, by_platform, settings=settings, soul=soul)
     try:
         for adapter in by_platform.values():
-            await adapter.start(dispatcher.receive)
+            await adapter.start(dispatcher)
         await dispatcher.start()
         yield dispatcher
     finally:

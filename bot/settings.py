@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     board_interval: float = Field(
         default=1.0, description="seconds between live status-board refreshes (coalesced)"
     )
+    admins: str = Field(
+        default="", description="comma-separated user ids who may cancel or retry anyone's work"
+    )
+
+    @property
+    def admin_ids(self) -> set[str]:
+        return {part.strip() for part in self.admins.split(",") if part.strip()}
 
     def soul_path(self) -> Path:
         """SOUL.md from the setting, else the working directory, else the one shipped here."""

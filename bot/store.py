@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS requests (
     decision     TEXT,
     question     TEXT,
     parent_id    TEXT REFERENCES requests(id),
+    round        INTEGER NOT NULL DEFAULT 0,
     created_at   REAL NOT NULL,
     finished_at  REAL
 );
@@ -62,7 +63,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     created_at     REAL NOT NULL,
     started_at     REAL,
     finished_at    REAL,
-    deadline       REAL
+    deadline       REAL,
+    attempt        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks(request_id);
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)

@@ -98,7 +98,7 @@ class Harness:
             settings=self.settings,
             soul=load_soul(PROJECT_ROOT / "SOUL.md"),
         )
-        await self.adapter.start(self.dispatcher.receive)
+        await self.adapter.start(self.dispatcher)
         await self.dispatcher.start()
         return self.dispatcher
 

@@ -430,3 +430,46 @@ async def test_restart_delivers_a_reply_that_was_still_pending(harness: HarnessF
     assert [p.message.text for p in fresh.posted][1] == "writer did: draft the newsletter"
     sent = await h.rows("SELECT kind, state FROM outbox ORDER BY id")
     assert sent == [{"kind": k, "state": "sent"} for k in ("ack", "result", "closing")]
+
+
+async def test_board_buttons_are_for_the_requester_or_an_admin(harness: HarnessFactory) -> None:
+    h = await harness({"image": slow(30, Reply("never"))})
+    await h.say("Image: a hero image for the sale", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    task_id = (await h.rows("SELECT id FROM tasks"))[0]["id"]
+
+    refusal = await h.adapter.press("cancel_task", task_id, user="mallory")
+    assert refusal == "Only alice, who made this request, or an admin can do that."
+    assert (await h.rows("SELECT state FROM tasks"))[0]["state"] == "running"
+
+    done = await h.adapter.press("cancel_task", task_id, user="alice")
+    assert done == "Cancelled: 🎨 Image → a hero image for the sale."
+    await h.idle()
+    assert len(h.servers["image"].cancelled) == 1
+    assert (await h.rows("SELECT state FROM tasks"))[0]["state"] == "cancelled"
+
+
+async def test_retry_runs_a_failed_task_and_what_it_had_stopped(harness: HarnessFactory) -> None:
+    attempts = 0
+
+    async def image(call: AgentCall) -> Outcome:
+        nonlocal attempts
+        attempts += 1
+        return Fail("GPU quota exhausted") if attempts == 1 else Reply("logo v2")
+
+    h = await harness({"image": image, "designer": echo("designer")})
+    request = await h.say("Design the new logo, then use it on the landing page", user="alice")
+    await h.idle()
+    image_task = (await h.rows("SELECT id FROM tasks WHERE agent = 'image'"))[0]["id"]
+    assert (await h.rows("SELECT state FROM tasks WHERE agent = 'designer'"))[0][
+        "state"
+    ] == "blocked"
+
+    reply = await h.adapter.press("retry_task", image_task, user="alice")
+    assert reply == "Retrying 🎨 Image → Design the new logo (asked by alice)."
+    await h.idle()
+    states = {r["agent"]: r["state"] for r in await h.rows("SELECT agent, state FROM tasks")}
+    assert states == {"image": "completed", "designer": "completed"}
+    kinds = [m.kind for m in h.adapter.in_thread(thread_of(request))]
+    assert kinds == ["ack", "notice", "closing", "notice", "result", "result", "closing"]
+    assert "logo v2" in h.servers["designer"].calls[0].text
