@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from bot.models import Request
 from bot.outbound import MessageRef, Outbound, Target
 
+ActionKind = Literal["cancel_task", "cancel_request", "retry_task"]
+
 
 class Action(BaseModel):
     """A button press on a status board, normalized like a message."""
@@ -21,7 +23,7 @@ class Action(BaseModel):
     platform: str
     workspace: str = ""
     user: str
-    kind: Literal["cancel_task", "cancel_request", "retry_task"]
+    kind: ActionKind
     target: str
     """The task id or request id the button was rendered for."""
 

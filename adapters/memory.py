@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from adapters.base import Action, Core, DeliveryError
+from adapters.base import Action, ActionKind, Core, DeliveryError
 from bot.models import Attachment, Request
 from bot.outbound import MessageRef, Outbound, Target
 
@@ -81,13 +81,13 @@ class MemoryAdapter:
             raise RuntimeError("adapter is not started")
         await self._core.receive(request)
 
-    async def press(self, kind: str, target: str, *, user: str = "U1") -> str:
+    async def press(self, kind: ActionKind, target: str, *, user: str = "U1") -> str:
         """Press a status-board button, as the platform would report it."""
         if self._core is None:
             raise RuntimeError("adapter is not started")
         action = Action(
             platform=self.platform, workspace=self.workspace, user=user, kind=kind, target=target
-        )  # type: ignore[arg-type]
+        )
         return await self._core.act(action)
 
     # -- outbound ---------------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
 from bot.demo.fleet import demo_fleet, running_demo_fleet
 from bot.manifest import Fleet, ManifestError, load_fleet
@@ -117,12 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        help="run the configured platform adapters",
-        description="Run Dispatch against chat platforms. Today: --console (the terminal)."
-        " Slack and Discord adapters plug in here.",
+        help="run the platform adapters (--slack, --console)",
+        description="Run Dispatch on chat platforms until interrupted.\n\n"
+        "Slack needs SLACK_BOT_TOKEN (xoxb-…), plus SLACK_APP_TOKEN (xapp-…) for Socket Mode,"
+        " or --http with SLACK_SIGNING_SECRET for the Events API at /slack/events."
+        " DISPATCH_SLACK_API_URL overrides the Web API base URL.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(serve)
+    serve.add_argument("--slack", action="store_true", help="serve the Slack workspace bot")
     serve.add_argument("--console", action="store_true", help="serve the terminal adapter")
+    serve.add_argument(
+        "--http", action="store_true", help="Slack over the HTTP Events API instead of Socket Mode"
+    )
+    serve.add_argument("--host", help="HTTP mode: address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="HTTP mode: port to listen on (default 3000)")
+    serve.add_argument(
+        "--demo", action="store_true", help="route to the local demo fleet instead of --fleet"
+    )
     return parser
 
 
@@ -158,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         return asyncio.run(_run(args, settings))
-    except (ManifestError, ValueError) as exc:
+    except (ManifestError, ValueError) as exc:  # SlackConfigError is a ValueError
         print(f"dispatch: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -180,7 +194,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "status":
         return await _status(settings, args.user)
 
-    if args.command == "chat" or (args.command == "serve" and args.console):
+    if args.command == "chat":
         fleet = require_fleet(settings)
         console = ConsoleAdapter()
         async with running_dispatcher(settings, fleet, [console]) as dispatcher:
@@ -188,11 +202,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     if args.command == "serve":
-        print(
-            "dispatch serve: no platform adapter selected. Use --console for the terminal.",
-            file=sys.stderr,
-        )
-        return 2
+        return await _serve(args, settings)
 
     if args.command == "demo":
         console = ConsoleAdapter()
@@ -207,6 +217,42 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 return await _verify_script(dispatcher)
     parser_error = f"unknown command {args.command!r}"
     raise ValueError(parser_error)
+
+
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import chat, running_dispatcher, serve_forever
+
+    if not (args.slack or args.console):
+        raise ValueError("dispatch serve: choose at least one platform: --slack or --console")
+    if (args.host or args.port) and not args.http:
+        raise ValueError("--host and --port only apply with --http (the Slack Events API)")
+    if args.http and not args.slack:
+        raise ValueError("--http is for Slack: add --slack")
+    adapters: list[Adapter] = []
+    console: ConsoleAdapter | None = None
+    if args.slack:
+        from adapters.slack import SlackAdapter
+
+        adapters.append(
+            SlackAdapter(
+                settings, http=args.http, host=args.host or "127.0.0.1", port=args.port or 3000
+            )
+        )
+    if args.console:
+        console = ConsoleAdapter()
+        adapters.append(console)
+    async with contextlib.AsyncExitStack() as stack:
+        if args.demo:
+            fleet = await stack.enter_async_context(running_demo_fleet())
+        else:
+            fleet = require_fleet(settings)
+        dispatcher = await stack.enter_async_context(running_dispatcher(settings, fleet, adapters))
+        print(f"dispatch: serving {', '.join(a.platform for a in adapters)}", file=sys.stderr)
+        if console is not None:
+            await chat(dispatcher, console)
+        else:
+            await serve_forever()
+    return 0
 
 
 async def _verify_script(dispatcher: object) -> int:

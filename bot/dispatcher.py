@@ -76,6 +76,7 @@ class Dispatcher:
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._busy: dict[str, str] = {}  # agent id → task id holding its main session
+        self._receiving = 0  # messages being handled right now
         self._pump_lock = asyncio.Lock()
         self._changed = asyncio.Condition()
         self.courier = Courier(
@@ -93,6 +94,10 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
+        for _ in range(100):  # let messages already being taken in finish (adapters are stopped)
+            if self._receiving == 0:
+                break
+            await asyncio.sleep(0.02)
         runners = list(self._runners.values())
         for runner in runners:
             runner.cancel()
@@ -120,7 +125,7 @@ class Dispatcher:
                     "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
                     " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
                 )
-                if busy is not None and busy["n"] == 0:
+                if busy is not None and busy["n"] == 0 and self._receiving == 0:
                     await self.courier.refresh_boards()
                     return
                 async with self._changed:
@@ -140,6 +145,14 @@ class Dispatcher:
 
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""
+        self._receiving += 1
+        try:
+            return await self._receive(request)
+        finally:
+            self._receiving -= 1
+            await self._notify()
+
+    async def _receive(self, request: Request) -> str | None:
         if not await self.store.claim_message(request.dedupe_key):
             log.info("duplicate delivery ignored: %s", request.dedupe_key)
             return None

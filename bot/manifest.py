@@ -64,6 +64,8 @@ class AgentSpec(_Strict):
     id: str = Field(pattern=_ID_PATTERN)
     name: str = Field(min_length=1, max_length=40)
     emoji: str = Field(default="🤖", max_length=8)
+    icon: str | None = None
+    """Avatar where the platform shows one: an image URL or a Slack :shortcode:."""
     description: str = ""
     skills: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
@@ -88,6 +90,7 @@ class CatchAllSpec(_Strict):
 
     name: str = "Sub-agent"
     emoji: str = "🧪"
+    icon: str | None = None
     description: str = "A disposable general-purpose sub-agent for one-off work."
     backend: BackendConfig
     timeout: float = 300.0
@@ -102,6 +105,7 @@ class CatchAllSpec(_Strict):
             id=CATCH_ALL_ID,
             name=self.name,
             emoji=self.emoji,
+            icon=self.icon,
             description=self.description,
             session="disposable",
             backend=self.backend,

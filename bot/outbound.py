@@ -29,6 +29,8 @@ class AgentBadge(BaseModel):
     id: str
     name: str
     emoji: str
+    icon: str | None = None
+    """An avatar for platforms that show one: an image URL or a Slack :shortcode:."""
 
     @property
     def label(self) -> str:

@@ -39,7 +39,7 @@ STATE_ICON = {
 
 
 def badge(agent: AgentSpec) -> AgentBadge:
-    return AgentBadge(id=agent.id, name=agent.name, emoji=agent.emoji)
+    return AgentBadge(id=agent.id, name=agent.name, emoji=agent.emoji, icon=agent.icon)
 
 
 def elapsed(seconds: float) -> str:

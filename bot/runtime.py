@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
 from typing import TextIO
@@ -35,6 +36,16 @@ async def running_dispatcher(
                 await adapter.stop()
         await dispatcher.stop()
         await store.close()
+
+
+async def serve_forever() -> None:
+    """Run until SIGINT or SIGTERM; the dispatcher's context then shuts down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 async def thread_quiet(dispatcher: Dispatcher, platform: str, thread: str) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore", populate_by_name=True)
 
     db: Path = Field(default=Path("dispatch.db"), description="SQLite database file")
     fleet: Path | None = Field(default=None, description="fleet manifest (YAML)")
@@ -26,9 +26,28 @@ class Settings(BaseSettings):
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
     )
 
+    # -- Slack (tokens are SecretStr: they never print, log or reach the database) -----
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_api_url: str | None = Field(default=None, description="Slack Web API base URL override")
+    slack_allowed_users: str = Field(
+        default="", description="comma-separated user ids; empty = all"
+    )
+    slack_allowed_channels: str = Field(
+        default="", description="comma-separated channel ids; empty = all"
+    )
+    slack_allow_bots: bool = Field(default=False, description="accept requests from other bots")
+
     @property
     def admin_ids(self) -> set[str]:
-        return {part.strip() for part in self.admins.split(",") if part.strip()}
+        return split_ids(self.admins)
 
     def soul_path(self) -> Path:
         """SOUL.md from the setting, else the working directory, else the one shipped here."""
@@ -36,6 +55,10 @@ class Settings(BaseSettings):
             return self.soul
         local = Path("SOUL.md")
         return local if local.exists() else PROJECT_ROOT / "SOUL.md"
+
+
+def split_ids(value: str) -> set[str]:
+    return {part.strip() for part in value.split(",") if part.strip()}
 
 
 def load_soul(path: Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from adapters.base import Adapter
 from adapters.memory import MemoryAdapter
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Fail, Handler, Outcome, Reply
 from bot.demo.fleet import demo_data
@@ -62,6 +63,10 @@ class Harness:
     store: Store | None = None
     fleet: Fleet | None = None
     settings: Settings | None = None
+    platform: Callable[[Settings], Adapter] | None = None
+    """Builds a real platform adapter (Slack, Discord) for each start, as a new process would."""
+    settings_overrides: dict[str, Any] = field(default_factory=dict)
+    live: list[Adapter] = field(default_factory=list)
 
     async def start_agents(self) -> None:
         for agent_id, handler in self.handlers.items():
@@ -88,23 +93,29 @@ class Harness:
 
     async def start(self) -> Dispatcher:
         assert self.fleet is not None
-        self.settings = Settings(db=self.path, board_interval=0.05)
+        self.settings = Settings(db=self.path, board_interval=0.05, **self.settings_overrides)
         self.store = await Store(self.path).open()
         self.adapter = MemoryAdapter() if self.dispatcher is None else self.adapter
+        self.live = [self.adapter]
+        if self.platform is not None:
+            self.live.append(self.platform(self.settings))
         self.dispatcher = Dispatcher(
             self.store,
             self.fleet,
-            {"memory": self.adapter},
+            {adapter.platform: adapter for adapter in self.live},
             settings=self.settings,
             soul=load_soul(PROJECT_ROOT / "SOUL.md"),
         )
-        await self.adapter.start(self.dispatcher)
+        for adapter in self.live:
+            await adapter.start(self.dispatcher)
         await self.dispatcher.start()
         return self.dispatcher
 
     async def crash(self) -> None:
         """Stop the dispatcher without any state change, as a killed process would."""
         assert self.dispatcher is not None and self.store is not None
+        for adapter in self.live:
+            await adapter.stop()
         await self.dispatcher.stop()
         await self.store.close()
 
@@ -126,6 +137,8 @@ class Harness:
         return [dict(row) for row in await self.store.all(sql, params)]
 
     async def close(self) -> None:
+        for adapter in self.live:
+            await adapter.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.store is not None:
@@ -143,9 +156,19 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
     made: list[Harness] = []
 
     async def make(
-        handlers: dict[str, Handler], *, timeouts: dict[str, float] | None = None
+        handlers: dict[str, Handler],
+        *,
+        timeouts: dict[str, float] | None = None,
+        platform: Callable[[Settings], Adapter] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> Harness:
-        h = Harness(tmp_path / f"dispatch-{len(made)}.db", handlers, timeouts or {})
+        h = Harness(
+            tmp_path / f"dispatch-{len(made)}.db",
+            handlers,
+            timeouts or {},
+            platform=platform,
+            settings_overrides=settings or {},
+        )
         made.append(h)
         await h.start_agents()
         await h.start()

@@ -1,0 +1,441 @@
+"""Slack: Dispatch as a workspace bot, through slack-bolt (AsyncApp).
+
+Inbound, `app_mention`, DMs and replies in Dispatch's own threads become `Request`s; status
+board buttons become `Action`s. Every event is acknowledged by Bolt before any slow work,
+and de-duplicated atomically in SQLite on `event_id` (retries) and on channel + ts (the same
+message arriving as both `app_mention` and `message`). Outbound, posts are paced per channel,
+board edits are budgeted under Slack's tier, and a 429 becomes a `DeliveryError` so the
+courier retries from the database instead of sleeping here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import Action, Core, DeliveryError
+from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
+from bot.models import Attachment, Request
+from bot.outbound import MessageRef, Outbound, Target
+from bot.settings import Settings, split_ids
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+PERMANENT_ERRORS = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "invalid_blocks",
+    "message_not_found",
+    "cant_update_message",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
+IGNORED_SUBTYPES = {
+    "message_changed",
+    "message_deleted",
+    "message_replied",
+    "channel_join",
+    "channel_leave",
+    "channel_topic",
+    "channel_purpose",
+    "channel_name",
+    "group_join",
+    "group_leave",
+    "pinned_item",
+    "unpinned_item",
+    "ekm_access_denied",
+    "me_message",
+}
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_ACTION = re.compile(r"^dispatch_(cancel_task|cancel_request|retry_task)$")
+
+
+class SlackConfigError(ValueError):
+    """Slack settings that cannot work; the message says exactly what to set."""
+
+
+def check_settings(settings: Settings, *, http: bool) -> None:
+    """Refuse missing or contradictory settings before connecting to anything."""
+    bot = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    app = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    if not bot:
+        raise SlackConfigError("Slack needs SLACK_BOT_TOKEN (the xoxb-… Bot User OAuth Token).")
+    if not bot.startswith("xoxb-"):
+        raise SlackConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+    if http:
+        if not secret:
+            raise SlackConfigError(
+                "HTTP mode (--http) needs SLACK_SIGNING_SECRET (Basic Information → Signing Secret)."
+            )
+        return
+    if not app:
+        raise SlackConfigError(
+            "Socket Mode needs SLACK_APP_TOKEN (an xapp-… app-level token with connections:write);"
+            " or run the Events API over HTTP with --http and SLACK_SIGNING_SECRET."
+        )
+    if not app.startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+
+
+class _Budget:
+    """A token bucket: `rate` calls per second with bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        """0 if a call may go now (and spends a token), else seconds until one may."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        post_interval: float = 1.0,
+        update_rate: float = 0.8,
+    ) -> None:
+        check_settings(settings, http=http)
+        assert settings.slack_bot_token is not None
+        self.settings = settings
+        self.http = http
+        self.host = host
+        self.port = port
+        self.post_interval = post_interval
+        self.allowed_users = split_ids(settings.slack_allowed_users)
+        self.allowed_channels = split_ids(settings.slack_allowed_channels)
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url or DEFAULT_API_URL,
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=(
+                settings.slack_signing_secret.get_secret_value()
+                if settings.slack_signing_secret
+                else ""
+            ),
+            request_verification_enabled=http,
+            process_before_response=False,
+        )
+        self._core: Core | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self._channel_locks: dict[str, asyncio.Lock] = {}
+        self._channel_next: dict[str, float] = {}
+        self._updates = _Budget(rate=update_rate, burst=5)
+        self._names: dict[str, str] = {}
+        self._partial: dict[tuple[Any, ...], list[str]] = {}
+        self._team_url = ""
+        self.bot_user_id = ""
+        self.team_id = ""
+        self.bound_port: int | None = None
+        self._register()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, core: Core) -> None:
+        self._core = core
+        auth = await self.client.auth_test()
+        self.bot_user_id = str(auth.get("user_id", ""))
+        self.team_id = str(auth.get("team_id", ""))
+        self._team_url = str(auth.get("url", "")).rstrip("/")
+        if self.http:
+            self._runner = web.AppRunner(self.app.web_app(path="/slack/events"))
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            server = getattr(site, "_server", None)
+            sockets = getattr(server, "sockets", None) or []
+            self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
+            log.info(
+                "Slack Events API listening on http://%s:%s/slack/events",
+                self.host,
+                self.bound_port,
+            )
+        else:
+            assert self.settings.slack_app_token is not None
+            self._socket = AsyncSocketModeHandler(
+                self.app, self.settings.slack_app_token.get_secret_value()
+            )
+            await self._socket.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._core = None
+
+    # -- inbound ------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.middleware
+        async def dedupe_retries(body: dict[str, Any], next: Any) -> Any:
+            """A Slack retry of an event already seen is answered 200 and dropped, atomically."""
+            event_id = body.get("event_id")
+            if event_id and self._core is not None:
+                if not await self._core.claim(f"slack-event:{body.get('team_id', '')}:{event_id}"):
+                    return BoltResponse(status=200, body="")
+            return await next()
+
+        @app.event("app_mention")
+        async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+            await self._on_message(event, body, mentioned=True)
+
+        @app.event("message")
+        async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+            await self._on_message(event, body, mentioned=False)
+
+        @app.action(_ACTION)
+        async def on_button(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            await self._on_button(body, action)
+
+    async def _on_message(
+        self, event: dict[str, Any], body: dict[str, Any], *, mentioned: bool
+    ) -> None:
+        if self._core is None or not self._wanted(event):
+            return
+        team = str(body.get("team_id") or event.get("team") or self.team_id)
+        channel = str(event.get("channel", ""))
+        is_dm = event.get("channel_type") == "im"
+        thread = event.get("thread_ts")
+        ts = str(event.get("ts", ""))
+        if thread == ts:
+            thread = None
+        text = str(event.get("text") or "")
+        if not mentioned and not is_dm:
+            # A plain channel message is ours only as a reply in one of our threads.
+            if thread is None or f"<@{self.bot_user_id}>" in text:
+                return
+            if not await self._core.knows_thread(self.platform, team, channel, str(thread)):
+                return
+        user = str(event.get("user", ""))
+        refusal = self._refusal(user, channel, is_dm)
+        if refusal:
+            await self._ephemeral(channel, user, refusal, thread or ts)
+            return
+        request = Request(
+            platform=self.platform,
+            workspace=team,
+            channel=channel,
+            thread=thread,
+            message_id=ts,
+            user=user,
+            user_name=await self._name(user),
+            text=_MENTION.sub(
+                lambda m: "" if m.group(1) == self.bot_user_id else m.group(0), text
+            ).strip(),
+            is_dm=is_dm,
+            attachments=tuple(_attachments(event)),
+            raw=event,
+        )
+        await self._core.receive(request)
+
+    def _wanted(self, event: dict[str, Any]) -> bool:
+        """Never our own messages, edits, deletions or joins; other bots only if allowed."""
+        if event.get("subtype") in IGNORED_SUBTYPES:
+            return False
+        if event.get("user") == self.bot_user_id or not event.get("user"):
+            return False
+        if event.get("bot_id") or event.get("subtype") == "bot_message":
+            return self.settings.slack_allow_bots and event.get("user") != self.bot_user_id
+        return True
+
+    def _refusal(self, user: str, channel: str, is_dm: bool) -> str | None:
+        if self.allowed_users and user not in self.allowed_users:
+            return "Sorry, you're not on the list of people who can send work to Dispatch here. An admin can add you."
+        if self.allowed_channels and not is_dm and channel not in self.allowed_channels:
+            return "Sorry, Dispatch doesn't take work in this channel. Try a channel it's enabled for, or DM me."
+        return None
+
+    async def _on_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        if self._core is None:
+            return
+        match = _ACTION.match(str(action.get("action_id", "")))
+        user = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        message = body.get("message") or {}
+        if not match:
+            return
+        reply = await self._core.act(
+            Action(
+                platform=self.platform,
+                workspace=str((body.get("team") or {}).get("id") or self.team_id),
+                user=user,
+                kind=match.group(1),  # type: ignore[arg-type]
+                target=str(action.get("value", "")),
+            )
+        )
+        await self._ephemeral(channel, user, reply, message.get("thread_ts") or message.get("ts"))
+
+    async def _ephemeral(self, channel: str, user: str, text: str, thread: str | None) -> None:
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread
+            )
+        except SlackApiError as exc:
+            log.warning("ephemeral reply failed: %s", exc.response.get("error"))
+
+    async def _name(self, user: str) -> str:
+        if user not in self._names:
+            try:
+                info = await self.client.users_info(user=user)
+                profile = info["user"].get("profile") or {}
+                self._names[user] = (
+                    profile.get("display_name")
+                    or info["user"].get("real_name")
+                    or info["user"].get("name")
+                    or user
+                )
+            except (SlackApiError, KeyError, TypeError):
+                self._names[user] = user
+        return self._names[user]
+
+    # -- outbound -----------------------------------------------------------------------------
+
+    async def post(self, target: Target, message: Outbound) -> MessageRef:
+        if message.kind == "ack" and message.board is not None:
+            payloads = [board_payload(message)]
+        elif message.kind in ("result", "question"):
+            payloads = relay_payloads(message)
+        else:
+            payloads = text_payloads(message, self.permalink)
+        extra = (
+            identity(message.agent)
+            if message.agent and message.kind in ("result", "question")
+            else {}
+        )
+        ts = ""
+        # A long relay is several posts; if one fails, the retry skips those already posted.
+        key = (message.request_id, message.task_id, message.kind, hash(message.text))
+        done = self._partial.setdefault(key, [])
+        for index, payload in enumerate(payloads):
+            if index < len(done):
+                ts = done[index]
+                continue
+            response = await self._call_paced(
+                target.channel,
+                channel=target.channel,
+                thread_ts=target.thread,
+                unfurl_links=False,
+                unfurl_media=False,
+                **extra,
+                **payload,
+            )
+            ts = str(response.get("ts", ""))
+            done.append(ts)
+        del self._partial[key]
+        return MessageRef(
+            platform=self.platform, channel=target.channel, id=ts, thread=target.thread
+        )
+
+    async def update(self, ref: MessageRef, message: Outbound) -> None:
+        wait = self._updates.take()
+        if wait > 0:
+            raise DeliveryError("status board edits are over budget", retry_after=wait)
+        version = int(time.monotonic() * 1000) % 1_000_000
+        payload = board_payload(message, version)
+        await self._call(self.client.chat_update, channel=ref.channel, ts=ref.id, **payload)
+
+    async def dm(self, user: str, message: Outbound) -> MessageRef:
+        opened = await self._call(self.client.conversations_open, users=user)
+        channel = str(opened["channel"]["id"])
+        return await self.post(
+            Target(platform=self.platform, channel=channel, user=user, is_dm=True), message
+        )
+
+    def permalink(self, channel: str, thread: str) -> str:
+        base = self._team_url or "https://slack.com"
+        return (
+            f"{base}/archives/{channel}/p{thread.replace('.', '')}?thread_ts={thread}&cid={channel}"
+        )
+
+    async def _call_paced(self, pace_key: str, **kwargs: Any) -> Any:
+        """chat.postMessage at most about once per second per channel, as Slack asks."""
+        channel = pace_key
+        lock = self._channel_locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._channel_next.get(channel, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await self._call(self.client.chat_postMessage, **kwargs)
+            except DeliveryError as exc:
+                if exc.retry_after:
+                    self._channel_next[channel] = time.monotonic() + exc.retry_after
+                raise
+            finally:
+                self._channel_next[channel] = max(
+                    self._channel_next.get(channel, 0.0), time.monotonic() + self.post_interval
+                )
+
+    async def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            error = str(response.get("error", "")) if response is not None else ""
+            status = getattr(response, "status_code", 0)
+            if status == 429 or error == "ratelimited":
+                headers = getattr(response, "headers", {}) or {}
+                retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
+                raise DeliveryError(
+                    f"Slack rate limit on {method.__name__}", retry_after=retry_after
+                ) from None
+            if error in PERMANENT_ERRORS:
+                raise DeliveryError(f"Slack refused: {error}", permanent=True) from None
+            raise DeliveryError(f"Slack error: {error or status}", retry_after=5.0) from None
+
+
+def _attachments(event: dict[str, Any]) -> list[Attachment]:
+    return [
+        Attachment(
+            name=str(f.get("name") or f.get("title") or "file"),
+            url=f.get("url_private") or f.get("permalink"),
+            mime=f.get("mimetype"),
+            size=f.get("size"),
+        )
+        for f in event.get("files") or []
+        if isinstance(f, dict)
+    ]

@@ -1,0 +1,411 @@
+"""Slack end to end: the real Bolt endpoint (signed requests), a fake Slack Web API on
+127.0.0.1, real A2A agents and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.slack import SlackAdapter, SlackConfigError, check_settings
+from adapters.slack_render import MARKDOWN_LIMIT
+from bot.demo.agent_server import AgentCall, Outcome, Reply
+from bot.settings import Settings
+from bot.split import split_chunks
+from tests.conftest import Harness, HarnessFactory, echo, slow
+from tests.fakes.slack import (
+    FakeSlack,
+    app_mention,
+    block_actions,
+    event_callback,
+    message,
+    new_ts,
+    signed_request,
+)
+
+SECRET = "test-signing-secret"
+U = 0.25
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        fake.add_user("U1", name="alice", display_name="alice")
+        fake.add_user("U2", name="bob", display_name="bob")
+        yield fake
+
+
+class SlackRig:
+    def __init__(self, h: Harness, fake: FakeSlack) -> None:
+        self.h = h
+        self.fake = fake
+
+    @property
+    def adapter(self) -> SlackAdapter:
+        adapter = self.h.live[-1]
+        assert isinstance(adapter, SlackAdapter)
+        return adapter
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.adapter.bound_port}/slack/events"
+
+    async def post(
+        self,
+        payload: dict[str, Any],
+        *,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        form: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        body, signed = signed_request(secret, payload, timestamp=timestamp, form=form)
+        async with aiohttp.ClientSession() as session:
+            async with session.post(
+                self.url, data=body, headers={**signed, **(headers or {})}
+            ) as response:
+                return response.status, await response.text()
+
+    async def event(self, event: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        envelope = event_callback(event, **kwargs)
+        status, _ = await self.post(envelope)
+        assert status == 200
+        return envelope
+
+    async def settle(self, requests: int, timeout: float = 15.0) -> None:
+        """Wait until `requests` messages were taken in, then until all their work is done."""
+        deadline = time.monotonic() + timeout
+        while len(await self.h.rows("SELECT id FROM requests")) < requests:
+            assert time.monotonic() < deadline, "requests never arrived"
+            await asyncio.sleep(0.02)
+        await self.h.idle(timeout)
+
+    def posts(self, thread: str | None = None) -> list[dict[str, Any]]:
+        return [m for m in self.fake.messages if thread is None or m.get("thread_ts") == thread]
+
+    def texts(self, thread: str) -> list[str]:
+        return [str(m.get("text")) for m in self.posts(thread)]
+
+
+async def rig(
+    harness: HarnessFactory, fake: FakeSlack, handlers: dict[str, Any], **settings: Any
+) -> SlackRig:
+    def platform(s: Settings) -> SlackAdapter:
+        return SlackAdapter(s, http=True, port=0, post_interval=0.02, update_rate=50)
+
+    h = await harness(
+        handlers,
+        platform=platform,
+        settings={
+            "slack_bot_token": "xoxb-test",
+            "slack_signing_secret": SECRET,
+            "slack_api_url": fake.api_url,
+            **settings,
+        },
+    )
+    return SlackRig(h, fake)
+
+
+def is_result(post: dict[str, Any]) -> bool:
+    return bool(post.get("blocks")) and post["blocks"][0].get("type") == "markdown"
+
+
+async def test_mention_is_acknowledged_at_once_and_results_stream_into_the_thread(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness,
+        slack,
+        {
+            "image": echo("image", 3 * U),
+            "writer": echo("writer", U),
+            "social": echo("social", 2 * U),
+        },
+    )
+    mention = app_mention(
+        "<@UBOT> Launch prep: brand images, landing page copy, and announcement tweets"
+    )
+    sent = time.monotonic()
+    await r.event(mention)
+    thread = mention["ts"]
+    ack = await slack.wait_for(lambda: next(iter(r.posts(thread)), None), timeout=5)
+    assert slack.calls_to("chat.postMessage")[0].at - sent < 1.0  # acknowledged within a second
+    assert ack["text"].startswith("Three in parallel: 🎨 Image → brand images")
+    assert ack["thread_ts"] == thread and ack["channel"] == "C1"
+    actions = [b for b in ack["blocks"] if b.get("accessory") or b["type"] == "actions"]
+    assert actions, "the status board carries cancel buttons"
+
+    await r.settle(1)
+    assert (
+        min(times[0] for times in r.h.started_at.values())
+        >= slack.calls_to("chat.postMessage")[0].at
+    )
+    posts = r.posts(thread)
+    results = [p for p in posts if is_result(p)]
+    assert [p["username"] for p in results] == ["Writer", "Social", "Image"]  # completion order
+    assert [p["icon_emoji"] for p in results] == [":writing_hand:", ":bird:", ":art:"]
+    assert results[0]["blocks"][0]["text"] == "writer did: landing page copy"
+    assert posts[-1]["text"].startswith("Done in")
+    assert all(p["thread_ts"] == thread for p in posts)
+    # The board was edited in place and ends showing every task done.
+    await r.h.dispatcher.courier.refresh_boards()  # type: ignore[union-attr]
+    board = slack.find_message("C1", ack["ts"])
+    assert board is not None and board["updates"]
+    assert "Done in" in str(board["blocks"][-1])
+    assert str(board["blocks"]).count("_done_") == 3
+
+
+async def test_thread_placement_for_channels_threads_and_dms(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer")})
+    root = new_ts()
+    inside = app_mention("<@UBOT> Writer: draft the FAQ", thread_ts=root)
+    await r.event(inside)
+    dm = message("Writer: draft the welcome email", channel="D1", channel_type="im")
+    await r.event(dm)
+    await r.settle(2)
+    assert {p["thread_ts"] for p in r.posts() if p["channel"] == "C1"} == {root}
+    assert {p["thread_ts"] for p in r.posts() if p["channel"] == "D1"} == {dm["ts"]}
+
+
+async def test_a_clarifying_question_is_answered_by_a_plain_thread_reply(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    calls: list[AgentCall] = []
+
+    async def dev(call: AgentCall) -> Outcome:
+        calls.append(call)
+        return Reply("patched the Pay button")
+
+    r = await rig(harness, slack, {"dev": dev})
+    mention = app_mention("<@UBOT> Fix the button")
+    await r.event(mention)
+    thread = mention["ts"]
+    await slack.wait_for(lambda: r.posts(thread), timeout=5)
+    assert r.texts(thread) == ["Which project, and what's wrong with the button?"]
+
+    await r.event(message("The Pay button on checkout does nothing on mobile", thread_ts=thread))
+    await r.settle(2)
+    assert len(calls) == 1 and "The Pay button on checkout does nothing on mobile" in calls[0].text
+    assert [p.get("username") for p in r.posts(thread) if is_result(p)] == ["Dev"]
+
+
+async def test_other_channel_chatter_is_ignored(harness: HarnessFactory, slack: FakeSlack) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer")})
+    await r.event(message("Writer: this is just people talking"))  # no mention, not our thread
+    await r.event(message("reply in someone else's thread", thread_ts=new_ts()))
+    await r.event(message("Writer: ours?", user="UBOT"))  # our own message
+    await r.event(message("Writer: beep", user=None, bot_id="B9", subtype="bot_message"))
+    await r.event(message("Writer: edited", subtype="message_changed"))
+    await r.event(app_mention("<@UBOT> Writer: from a bot", user="UOTHERBOT") | {"bot_id": "B2"})
+    await asyncio.sleep(0.3)
+    await r.h.idle()
+    assert r.posts() == []
+    assert await r.h.rows("SELECT * FROM requests") == []
+
+
+async def test_retries_and_double_delivery_are_handled_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer", U)})
+    mention = app_mention("<@UBOT> Writer: draft the newsletter")
+    envelope = event_callback(mention)
+    assert (await r.post(envelope))[0] == 200
+    # Slack retries the same event (same event_id) and still gets a 200.
+    status, _ = await r.post(
+        envelope, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    assert status == 200
+    # The same message also arrives as message.channels, with its own event_id.
+    twin = message(mention["text"], ts=mention["ts"])
+    assert (await r.post(event_callback(twin)))[0] == 200
+    await r.settle(1)
+    assert len(r.h.servers["writer"].calls) == 1
+    assert len(await r.h.rows("SELECT * FROM requests")) == 1
+    assert len([p for p in r.posts(mention["ts"]) if is_result(p)]) == 1
+
+
+async def test_signature_checks_and_url_verification(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer")})
+    payload = event_callback(app_mention("<@UBOT> Writer: draft it"))
+    assert (await r.post(payload, secret="wrong"))[0] == 401
+    assert (await r.post(payload, timestamp=int(time.time()) - 600))[0] == 401
+    status, body = await r.post({"type": "url_verification", "challenge": "abc123", "token": "t"})
+    assert status == 200 and "abc123" in body
+    await asyncio.sleep(0.2)
+    assert await r.h.rows("SELECT * FROM requests") == []
+
+
+async def test_a_long_result_is_split_without_losing_text(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    code = "```python\n" + "\n".join(f"print({i})  # line {i}" for i in range(900)) + "\n```\n"
+    text = (
+        "# Report\n\n"
+        + ("Some **bold** prose and a [link](https://example.org).\n\n" * 300)
+        + code
+        + "The end."
+    )
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text, files=[("report.pdf", "https://files.example/report.pdf")])
+
+    r = await rig(harness, slack, {"writer": writer})
+    mention = app_mention("<@UBOT> Writer: the full report")
+    await r.event(mention)
+    await r.settle(1)
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert len(results) >= 3
+    markdown = [p["blocks"][0]["text"] for p in results]
+    assert all(len(chunk) <= MARKDOWN_LIMIT for chunk in markdown)
+    assert markdown == [c.text for c in split_chunks(text, MARKDOWN_LIMIT)]
+    assert "".join(c.body for c in split_chunks(text, MARKDOWN_LIMIT)) == text
+    assert all(p["username"] == "Writer" for p in results)
+    assert "https://files.example/report.pdf" in str(results[-1]["blocks"][-1])
+
+
+async def test_a_429_storm_still_delivers_every_reply_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness, slack, {"image": echo("image"), "writer": echo("writer"), "social": echo("social")}
+    )
+    slack.rate_limit("chat.postMessage", times=6, retry_after=1)
+    mention = app_mention("<@UBOT> brand images, landing page copy, and announcement tweets")
+    await r.event(mention)
+    await r.settle(1, timeout=30)
+    posts = r.posts(mention["ts"])
+    assert len([p for p in posts if is_result(p)]) == 3
+    assert sorted(p["username"] for p in posts if is_result(p)) == ["Image", "Social", "Writer"]
+    assert len([p for p in posts if p["text"].startswith("Three in parallel")]) == 1
+    assert len([p for p in posts if p["text"].startswith("Done in")]) == 1
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.status == 429]) == 6
+    outbox = await r.h.rows("SELECT state FROM outbox")
+    assert {row["state"] for row in outbox} == {"sent"}
+
+
+async def test_buttons_work_for_the_requester_and_refuse_anyone_else(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"image": slow(30, Reply("never"))})
+    mention = app_mention("<@UBOT> Image: a hero image for the sale", user="U1")
+    await r.event(mention)
+    await slack.wait_for(lambda: r.h.servers["image"].calls, timeout=5)
+    task_id = (await r.h.rows("SELECT id FROM tasks"))[0]["id"]
+    ack = r.posts(mention["ts"])[0]
+
+    click = block_actions(
+        "dispatch_cancel_task", task_id, user="U2", message_ts=ack["ts"], thread_ts=mention["ts"]
+    )
+    assert (await r.post(click, form=True))[0] == 200
+    refusal = await slack.wait_for(lambda: next(iter(slack.ephemerals), None), timeout=5)
+    assert refusal["user"] == "U2"
+    assert refusal["text"] == "Only alice, who made this request, or an admin can do that."
+    assert (await r.h.rows("SELECT state FROM tasks"))[0]["state"] == "running"
+
+    click = block_actions(
+        "dispatch_cancel_task", task_id, user="U1", message_ts=ack["ts"], thread_ts=mention["ts"]
+    )
+    assert (await r.post(click, form=True))[0] == 200
+    await slack.wait_for(lambda: len(slack.ephemerals) == 2 or None, timeout=5)
+    assert slack.ephemerals[1]["text"] == "Cancelled: 🎨 Image → a hero image for the sale."
+    await r.settle(1)
+    assert (await r.h.rows("SELECT state FROM tasks"))[0]["state"] == "cancelled"
+    assert len(r.h.servers["image"].cancelled) == 1
+    assert any(t.startswith("Cancelled: 🎨 Image") for t in r.texts(mention["ts"]))
+
+
+async def test_dm_status_lists_my_work_across_channels_with_links(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"image": echo("image", 4 * U), "writer": echo("writer", 4 * U)})
+    one = app_mention("<@UBOT> Image: a banner for the blog", channel="C1", user="U1")
+    two = app_mention("<@UBOT> Writer: draft the changelog", channel="C2", user="U1")
+    other = app_mention("<@UBOT> Writer: bob's secret memo", channel="C3", user="U2")
+    for event in (one, two, other):
+        await r.event(event)
+    await slack.wait_for(lambda: len(slack.calls_to("chat.postMessage")) >= 3 or None, timeout=5)
+    dm = message("what's in flight?", channel="D1", channel_type="im", user="U1")
+    await r.event(dm)
+    status = await slack.wait_for(lambda: next(iter(r.posts(dm["ts"])), None), timeout=5)
+    text = status["text"]
+    assert text.startswith("2 in flight for you:")
+    assert "Image — a banner for the blog" in text
+    assert f"https://dispatch-test.slack.com/archives/C1/p{one['ts'].replace('.', '')}" in text
+    assert f"/archives/C2/p{two['ts'].replace('.', '')}" in text
+    assert "secret memo" not in text
+    await r.settle(4)
+
+
+async def test_allowlists_refuse_politely_and_immediately(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer")}, slack_allowed_users="U1")
+    await r.event(app_mention("<@UBOT> Writer: draft it", user="U2"))
+    refusal = await slack.wait_for(lambda: next(iter(slack.ephemerals), None), timeout=5)
+    assert refusal["user"] == "U2" and refusal["text"].startswith("Sorry, you're not on the list")
+    assert not r.h.servers["writer"].calls
+
+
+async def test_restart_with_a_reply_pending_delivers_it_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(harness, slack, {"writer": echo("writer")})
+    slack.rate_limit("chat.postMessage", times=1, retry_after=2)
+    mention = app_mention("<@UBOT> Writer: draft the newsletter")
+    await r.event(mention)
+    for _ in range(200):
+        if await r.h.rows("SELECT 1 FROM tasks WHERE state = 'completed'"):
+            break
+        await asyncio.sleep(0.05)
+    assert r.posts() == []  # nothing could be posted yet: the ack is waiting out the 429
+    await r.h.restart()  # a new process with a new Slack connection
+    await r.h.idle(timeout=20)
+    posts = r.posts(mention["ts"])
+    assert posts[0]["text"].startswith("On it: ✍️ Writer → draft the newsletter")
+    assert len([p for p in posts if is_result(p)]) == 1
+    assert posts[-1]["text"].startswith("Done in")
+
+
+async def test_socket_mode_receives_events_and_acks_them(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    def platform(s: Settings) -> SlackAdapter:
+        return SlackAdapter(s, http=False, post_interval=0.02)
+
+    h = await harness(
+        {"writer": echo("writer")},
+        platform=platform,
+        settings={
+            "slack_bot_token": "xoxb-test",
+            "slack_app_token": "xapp-test",
+            "slack_api_url": slack.api_url,
+        },
+    )
+    await slack.wait_socket_connected()
+    mention = app_mention("<@UBOT> Writer: draft the socket-mode notes")
+    envelope_id = await slack.push_socket_event(event_callback(mention))
+    await slack.wait_socket_ack(envelope_id)
+    await slack.wait_for(lambda: [m for m in slack.messages if is_result(m)] or None, timeout=10)
+    await h.idle()
+    assert [m.get("username") for m in slack.messages if is_result(m)] == ["Writer"]
+
+
+def test_missing_or_contradictory_settings_say_what_to_set() -> None:
+    with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN"):
+        check_settings(Settings(), http=False)
+    with pytest.raises(SlackConfigError, match="SLACK_APP_TOKEN"):
+        check_settings(Settings(slack_bot_token="xoxb-1"), http=False)
+    with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
+        check_settings(Settings(slack_bot_token="xoxb-1"), http=True)
+    with pytest.raises(SlackConfigError, match="xapp-"):
+        check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xoxb-2"), http=False)
+    check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"), http=False)
+    assert "xoxb-1" not in repr(Settings(slack_bot_token="xoxb-1"))
