@@ -409,3 +409,25 @@ def test_missing_or_contradictory_settings_say_what_to_set() -> None:
         check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xoxb-2"), http=False)
     check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"), http=False)
     assert "xoxb-1" not in repr(Settings(slack_bot_token="xoxb-1"))
+
+
+def test_the_app_manifest_grants_what_the_adapter_uses() -> None:
+    import yaml
+
+    from bot.settings import PROJECT_ROOT
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "manifests" / "slack-app.yaml").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "app_mentions:read",
+        "chat:write",
+        "chat:write.customize",
+        "im:history",
+        "channels:history",
+    } <= scopes
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.channels", "message.im"} <= events
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    assert len(manifest["display_information"]["name"]) <= 35
