@@ -431,3 +431,44 @@ def test_the_app_manifest_grants_what_the_adapter_uses() -> None:
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert len(manifest["display_information"]["name"]) <= 35
+
+
+async def test_chain_follow_up_and_agent_question_through_slack(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    async def writer(call: AgentCall) -> Outcome:
+        if "Task: draft the launch email" in call.text and not call.history:
+            from bot.demo.agent_server import Ask
+
+            return Ask("Who is the audience: customers or investors?")
+        return Reply(f"email for {call.text.splitlines()[-1] if call.history else 'everyone'}")
+
+    r = await rig(
+        harness, slack, {"image": echo("image", U), "designer": echo("designer"), "writer": writer}
+    )
+    chain = app_mention("<@UBOT> Design the new logo, then use it on the landing page")
+    await r.event(chain)
+    await r.settle(1)
+    results = [p for p in r.posts(chain["ts"]) if is_result(p)]
+    assert [p["username"] for p in results] == ["Image", "Designer"]
+    assert "image did: Design the new logo" in r.h.servers["designer"].calls[0].text
+
+    # A plain reply in the thread (no mention) is a follow-up for the agent it is about.
+    await r.event(message("make the landing page darker", thread_ts=chain["ts"]))
+    await r.settle(2)
+    assert len(r.h.servers["designer"].calls) == 2
+    assert (
+        r.h.servers["designer"].calls[0].context_id == r.h.servers["designer"].calls[1].context_id
+    )
+
+    ask = app_mention("<@UBOT> Writer: draft the launch email")
+    await r.event(ask)
+    question = await slack.wait_for(
+        lambda: next((p for p in r.posts(ask["ts"]) if is_result(p)), None), timeout=5
+    )
+    assert question["blocks"][0]["text"] == "Who is the audience: customers or investors?"
+    assert question["username"] == "Writer"
+    await r.event(message("customers", thread_ts=ask["ts"]))
+    await r.settle(4)
+    answers = [p for p in r.posts(ask["ts"]) if is_result(p)]
+    assert answers[-1]["blocks"][0]["text"] == "email for customers"
