@@ -12,7 +12,7 @@ from typing import Literal, Protocol, runtime_checkable
 from pydantic import BaseModel
 
 from bot.models import Request
-from bot.outbound import MessageRef, Outbound, Target
+from bot.outbound import MessageRef, Outbound, StatusItem, Target
 
 ActionKind = Literal["cancel_task", "cancel_request", "retry_task"]
 
@@ -45,6 +45,26 @@ class Core(Protocol):
 
     async def knows_thread(self, platform: str, workspace: str, channel: str, thread: str) -> bool:
         """Whether a thread holds a Dispatch request, so plain replies there are for us."""
+        ...
+
+    async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
+        """The user's own work in flight (for a private /status)."""
+        ...
+
+    async def roster(self, query: str | None = None) -> str:
+        """The agents, or who fits `query`."""
+        ...
+
+    async def cancel_for(self, platform: str, user: str, target: str) -> str:
+        """Cancel the user's own work named by `target` ('all', words, or an id)."""
+        ...
+
+    async def thread_for_reply(self, platform: str, channel: str, message_id: str) -> str | None:
+        """The thread of a message Dispatch posted, for platforms where replies name a parent."""
+        ...
+
+    async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
+        """The latest thread in `channel` waiting on an answer from `user`."""
         ...
 
 

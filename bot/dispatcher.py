@@ -369,15 +369,25 @@ class Dispatcher:
     async def _cancel_request(
         self, request: Request, request_id: str, target: str, key: ThreadKey
     ) -> None:
-        """Cancel in this thread, or across the asker's own requests outside a thread."""
-        thread_rows = await self.store.thread_tasks(key)
-        candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
-        if not thread_rows:
+        text = await self.cancel_matching(
+            request.platform, request.user, target, key, actor=request.user_name or request.user
+        )
+        await self._say(request_id, request, "notice", text, done=True)
+
+    async def cancel_matching(
+        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
+    ) -> str:
+        """Cancel what `target` names ('all' or words) in this thread, else in the user's own
+        requests; only work the user may control (their own, or anyone's for an admin)."""
+        thread_rows = await self.store.thread_tasks(key) if key is not None else []
+        if thread_rows:
+            candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
+        else:
             candidates = await self.store.all(
                 "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
-                " WHERE r.user = ? AND t.state IN ('waiting','queued','running','input_required')"
-                " ORDER BY t.seq",
-                (request.user,),
+                " WHERE r.platform = ? AND r.user = ?"
+                " AND t.state IN ('waiting','queued','running','input_required') ORDER BY t.seq",
+                (platform, user),
             )
         if target != "all":
             wanted = set(content_stems(target))
@@ -385,23 +395,28 @@ class Dispatcher:
                 t
                 for t in candidates
                 if wanted & set(content_stems(t["summary"] + " " + self._label(t["agent"])))
+                or t["request_id"] == target
+                or t["id"] == target
             ]
         if not candidates:
             what = "in flight here" if target == "all" else f"matching “{target}” is in flight"
-            await self._say(request_id, request, "notice", f"Nothing {what}.", done=True)
-            return
-        cancelled = []
+            return f"Nothing {what}."
+        allowed = []
         for task in candidates:
-            if await self.cancel_task(
-                task["id"], reason=f"cancelled by {request.user_name or request.user}"
-            ):
+            request = await self.store.request(task["request_id"])
+            if request is not None and self.may_control(user, request):
+                allowed.append(task)
+        if not allowed:
+            return "Only the person who asked for that, or an admin, can cancel it."
+        cancelled = []
+        for task in allowed:
+            if await self.cancel_task(task["id"], reason=f"cancelled by {actor or user}"):
                 cancelled.append(f"{self._label(task['agent'])} → {task['summary']}")
-        text = (
+        return (
             "Cancelled: " + "; ".join(cancelled) + "."
             if cancelled
             else "Those had already finished."
         )
-        await self._say(request_id, request, "notice", text, done=True)
 
     async def cancel_task(self, task_id: str, *, reason: str) -> bool:
         task = await self.store.task(task_id)
@@ -431,6 +446,38 @@ class Dispatcher:
             (platform, workspace, channel, thread),
         )
         return row is not None
+
+    async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
+        """A user's own work on one platform (Discord's ephemeral /status)."""
+        return await self.status_report(user, None)
+
+    async def roster(self, query: str | None = None) -> str:
+        return self.roster_text(query)
+
+    async def cancel_for(self, platform: str, user: str, target: str) -> str:
+        """/cancel outside a thread: the user's own work, by words, request id or task id."""
+        return await self.cancel_matching(platform, user, target or "all", None)
+
+    async def thread_for_reply(self, platform: str, channel: str, message_id: str) -> str | None:
+        """The thread a message Dispatch posted belongs to (a DM reply names its parent)."""
+        row = await self.store.one(
+            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"
+            " WHERE r.platform = ? AND json_extract(o.ref, '$.channel') = ?"
+            " AND json_extract(o.ref, '$.id') = ? LIMIT 1",
+            (platform, channel, message_id),
+        )
+        return str(row["thread"]) if row else None
+
+    async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
+        """The latest thread in a channel where Dispatch or an agent waits on this user."""
+        row = await self.store.one(
+            "SELECT r.thread FROM requests r WHERE r.platform = ? AND r.channel = ? AND r.user = ?"
+            " AND (r.state = 'clarifying' OR EXISTS (SELECT 1 FROM tasks t WHERE"
+            " t.request_id = r.id AND t.state = 'input_required'))"
+            " ORDER BY r.created_at DESC LIMIT 1",
+            (platform, channel, user),
+        )
+        return str(row["thread"]) if row else None
 
     def may_control(self, user: str, request: aiosqlite.Row) -> bool:
         """Only the requester, or a configured admin, may cancel or retry."""
