@@ -119,15 +119,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser(
         "serve",
-        help="run the platform adapters (--slack, --console)",
+        help="run the platform adapters (--slack, --discord, --console)",
         description="Run Dispatch on chat platforms until interrupted.\n\n"
         "Slack needs SLACK_BOT_TOKEN (xoxb-…), plus SLACK_APP_TOKEN (xapp-…) for Socket Mode,"
         " or --http with SLACK_SIGNING_SECRET for the Events API at /slack/events."
-        " DISPATCH_SLACK_API_URL overrides the Web API base URL.",
+        " DISPATCH_SLACK_API_URL overrides the Web API base URL.\n\n"
+        "Discord needs DISCORD_TOKEN; DISPATCH_DISCORD_API_URL and DISPATCH_DISCORD_GATEWAY_URL"
+        " override the REST and gateway URLs. Both platforms can run in one process.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(serve)
     serve.add_argument("--slack", action="store_true", help="serve the Slack workspace bot")
+    serve.add_argument("--discord", action="store_true", help="serve the Discord server bot")
     serve.add_argument("--console", action="store_true", help="serve the terminal adapter")
     serve.add_argument(
         "--http", action="store_true", help="Slack over the HTTP Events API instead of Socket Mode"
@@ -222,8 +225,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import chat, running_dispatcher, serve_forever
 
-    if not (args.slack or args.console):
-        raise ValueError("dispatch serve: choose at least one platform: --slack or --console")
+    if not (args.slack or args.discord or args.console):
+        raise ValueError(
+            "dispatch serve: choose at least one platform: --slack, --discord or --console"
+        )
     if (args.host or args.port) and not args.http:
         raise ValueError("--host and --port only apply with --http (the Slack Events API)")
     if args.http and not args.slack:
@@ -238,6 +243,10 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 settings, http=args.http, host=args.host or "127.0.0.1", port=args.port or 3000
             )
         )
+    if args.discord:
+        from adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings))
     if args.console:
         console = ConsoleAdapter()
         adapters.append(console)

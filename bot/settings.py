@@ -45,6 +45,23 @@ class Settings(BaseSettings):
     )
     slack_allow_bots: bool = Field(default=False, description="accept requests from other bots")
 
+    # -- Discord ------------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
+    )
+    discord_api_url: str | None = Field(
+        default=None, description="Discord REST base URL override (…/api/v10)"
+    )
+    discord_gateway_url: str | None = Field(default=None, description="gateway URL override")
+    discord_message_content: bool = Field(
+        default=True, description="request the privileged message_content intent"
+    )
+    discord_allowed_guilds: str = Field(default="", description="comma-separated guild ids")
+    discord_allowed_channels: str = Field(default="", description="comma-separated channel ids")
+    discord_allowed_roles: str = Field(default="", description="comma-separated role ids")
+    discord_allowed_users: str = Field(default="", description="comma-separated user ids")
+    discord_allow_bots: bool = Field(default=False, description="accept requests from other bots")
+
     @property
     def admin_ids(self) -> set[str]:
         return split_ids(self.admins)
