@@ -333,3 +333,7 @@ async def _status(settings: Settings, user: str | None) -> int:
     finally:
         await store.close()
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

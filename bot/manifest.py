@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.models import SessionKind
 
@@ -118,20 +118,6 @@ class Fleet(_Strict):
     agents: list[AgentSpec] = Field(min_length=1)
     catch_all: CatchAllSpec
 
-    @model_validator(mode="after")
-    def _unique(self) -> Fleet:
-        seen: dict[str, str] = {}
-        for agent in self.agents:
-            for key in (agent.id, agent.name.lower(), *(a.lower() for a in agent.aliases)):
-                if key in seen and seen[key] != agent.id:
-                    raise ValueError(
-                        f"agent {agent.id!r}: name {key!r} is already used by {seen[key]!r}"
-                    )
-                seen[key] = agent.id
-        if CATCH_ALL_ID in seen:
-            raise ValueError(f"agent id {CATCH_ALL_ID!r} is reserved for the catch-all")
-        return self
-
     @property
     def all_agents(self) -> list[AgentSpec]:
         """Named agents plus the catch-all, which routing treats as one more agent."""
@@ -173,9 +159,39 @@ def fleet_from_data(data: Any, *, source: str = "<manifest>") -> Fleet:
             f"{source}: the top level must be a mapping with 'agents' and 'catch_all'"
         )
     try:
-        return Fleet.model_validate(data)
+        fleet = Fleet.model_validate(data)
     except ValidationError as exc:
         raise ManifestError(_describe(exc, data, source)) from None
+    problems = _duplicates(fleet, source)
+    if problems:
+        raise ManifestError("\n".join(problems))
+    return fleet
+
+
+def _duplicates(fleet: Fleet, source: str) -> list[str]:
+    """Ids, names and aliases must each pick out exactly one agent."""
+    problems: list[str] = []
+    ids: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for index, agent in enumerate(fleet.agents):
+        where = f"{source}: agent {agent.id!r} (agents[{index}])"
+        if agent.id == CATCH_ALL_ID:
+            problems.append(f"{where}: field 'id' {CATCH_ALL_ID!r} is reserved for the catch-all")
+        if agent.id in ids:
+            problems.append(
+                f"{where}: field 'id' {agent.id!r} is already used by agents[{ids[agent.id]}]"
+            )
+        ids.setdefault(agent.id, index)
+        for field, keys in (("name", [agent.name]), ("aliases", agent.aliases)):
+            for key in keys:
+                owner = names.get(key.lower())
+                if owner is not None and owner != agent.id:
+                    problems.append(
+                        f"{where}: field {field!r} {key!r} is already used by agent {owner!r}"
+                    )
+                names.setdefault(key.lower(), agent.id)
+        names.setdefault(agent.id, agent.id)
+    return problems
 
 
 def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
@@ -193,7 +209,10 @@ def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
             where = "catch_all"
             loc = loc[1:]
         # Discriminated unions add the tag ('a2a') to the path; it is noise for a reader.
-        field = ".".join(str(part) for part in loc if part not in ("a2a",)) or "(whole entry)"
+        field = ".".join(str(part) for part in loc if part not in ("a2a",))
+        if not field and where == "catch_all":
+            where, field = "", "catch_all"
+        field = field or "(whole entry)"
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "is required"

@@ -80,7 +80,7 @@ async def chat(
             if line.strip():
                 await console.submit(line)
         return
-    for line in stream.read().splitlines():
+    while line := await asyncio.to_thread(stream.readline):  # each line as it arrives
         await submit_scripted(dispatcher, console, line)
     await dispatcher.idle()
 
