@@ -297,7 +297,7 @@ async def _check(settings: Settings) -> int:
         print(f"fleet: {source}: {len(fleet.agents)} agents + catch-all ({fleet.catch_all.name})")
         for agent in fleet.all_agents:
             print(
-                f"  {agent.label} [{agent.id}] {agent.session}, {agent.backend.kind} {agent.backend.url}, timeout {agent.timeout:g}s"
+                f"  {agent.label} [{agent.id}] {agent.session}, {agent.backend.kind} {agent.backend.where()}, timeout {agent.timeout:g}s"
             )
     except ManifestError as exc:
         problems.append(str(exc))

@@ -23,13 +23,14 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from adapters.base import Action, Adapter
 from bot import render
-from bot.backends import backend_for
+from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
@@ -63,7 +64,7 @@ class Dispatcher:
         adapters: dict[str, Adapter],
         *,
         settings: Settings | None = None,
-        backend_factory: Callable[[AgentSpec], Backend] = backend_for,
+        backend_factory: Callable[[AgentSpec], Backend] | None = None,
         soul: str = "",
     ) -> None:
         self.store = store
@@ -72,7 +73,9 @@ class Dispatcher:
         self.settings = settings or Settings()
         self.soul = soul
         self.planner = RulePlanner(fleet)
-        self._backend_factory = backend_factory
+        self._backend_factory = backend_factory or functools.partial(
+            backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
+        )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._busy: dict[str, str] = {}  # agent id → task id holding its main session
@@ -730,6 +733,21 @@ class Dispatcher:
         except BackendError as exc:
             await self._finish(task_id, "failed", error=str(exc))
 
+    async def agent_event(self, task_id: str, event: AgentEvent) -> bool:
+        """A report that arrived outside a stream (an HTTP agent's callback).
+
+        Recorded like any event; returns False when it changed nothing (a duplicate, or a
+        task that already finished). A report that ends the task's stream stops its runner.
+        """
+        task = await self.store.task(task_id)
+        if task is None or task["state"] != "running":
+            return False
+        if await self._on_event(task_id, event):
+            runner = self._runners.pop(task_id, None)
+            if runner is not None and runner is not asyncio.current_task():
+                runner.cancel()
+        return True
+
     async def _on_event(self, task_id: str, event: AgentEvent) -> bool:
         """Record one agent event; True once the task needs nothing more from this stream."""
         task = await self.store.task(task_id)
@@ -1083,6 +1101,11 @@ class Dispatcher:
         if agent is None:
             return agent_id
         return agent.label if agent.id != CATCH_ALL_ID else f"{agent.emoji} {agent.name}"
+
+
+def runs_dir(settings: Settings) -> Path:
+    """Command-line agents keep their runs beside the database, so restarts can find them."""
+    return settings.db.resolve().parent / f"{settings.db.stem}-runs"
 
 
 def _thread_key(request: Request) -> ThreadKey:

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from bot.backends.config import BackendConfig, GatewayDiscovery
 from bot.models import SessionKind
 
 CATCH_ALL_ID = "subagent"
@@ -45,24 +53,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class A2ABackendConfig(_Strict):
-    kind: Literal["a2a"]
-    url: str
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
-
-
-BackendConfig = Annotated[A2ABackendConfig, Field(discriminator="kind")]
-
-
 class AgentSpec(_Strict):
     id: str = Field(pattern=_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=40)
+    name: str = Field(default="", max_length=40)
+    """Shown to users; if left out, the agent's card (A2A) or its id fills it in."""
     emoji: str = Field(default="🤖", max_length=8)
     icon: str | None = None
     """Avatar where the platform shows one: an image URL or a Slack :shortcode:."""
@@ -79,6 +73,12 @@ class AgentSpec(_Strict):
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _default_name(self) -> AgentSpec:
+        if not self.name.strip():
+            object.__setattr__(self, "name", self.id.replace("-", " ").replace("_", " ").title())
+        return self
 
     @property
     def label(self) -> str:
@@ -115,8 +115,16 @@ class CatchAllSpec(_Strict):
 
 class Fleet(_Strict):
     version: Literal[1] = 1
-    agents: list[AgentSpec] = Field(min_length=1)
+    agents: list[AgentSpec] = Field(default_factory=list)
     catch_all: CatchAllSpec
+    gateways: list[GatewayDiscovery] = Field(default_factory=list)
+    """OpenClaw gateways whose agents are discovered and added to the roster."""
+
+    @model_validator(mode="after")
+    def _someone(self) -> Fleet:
+        if not self.agents and not any(g.discover for g in self.gateways):
+            raise ValueError("list at least one agent, or a gateway with discover: true")
+        return self
 
     @property
     def all_agents(self) -> list[AgentSpec]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -11,7 +12,9 @@ from typing import TextIO
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
-from bot.dispatcher import Dispatcher
+from bot.backends import BackendContext, backend_for
+from bot.callbacks import CallbackServer, load_key
+from bot.dispatcher import Dispatcher, runs_dir
 from bot.manifest import Fleet
 from bot.settings import Settings, load_soul
 from bot.store import Store
@@ -24,8 +27,28 @@ async def running_dispatcher(
     soul = load_soul(settings.soul_path())
     store = await Store(settings.db).open()
     by_platform = {adapter.platform: adapter for adapter in adapters}
-    dispatcher = Dispatcher(store, fleet, by_platform, settings=settings, soul=soul)
+    callbacks: CallbackServer | None = None
+    if any(agent.backend.kind == "http" for agent in fleet.all_agents):
+        key = load_key(settings.db.resolve().parent / f"{settings.db.stem}.callback-key")
+        callbacks = CallbackServer(
+            key,
+            host=settings.callback_host,
+            port=settings.callback_port,
+            public_url=settings.callback_url,
+        )
+    context = BackendContext(runs_dir=runs_dir(settings), callbacks=callbacks)
+    dispatcher = Dispatcher(
+        store,
+        fleet,
+        by_platform,
+        settings=settings,
+        soul=soul,
+        backend_factory=functools.partial(backend_for, context=context),
+    )
     try:
+        if callbacks is not None:
+            callbacks.sink = dispatcher.agent_event
+            await callbacks.start()
         for adapter in by_platform.values():
             await adapter.start(dispatcher)
         await dispatcher.start()
@@ -34,6 +57,8 @@ async def running_dispatcher(
         for adapter in by_platform.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if callbacks is not None:
+            await callbacks.stop()
         await dispatcher.stop()
         await store.close()
 

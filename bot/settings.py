@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
     )
 
+    # -- HTTP agent callbacks ---------------------------------------------------------------
+    callback_host: str = Field(default="127.0.0.1", description="where HTTP agents call back")
+    callback_port: int = Field(default=0, description="callback port (0: any free port)")
+    callback_url: str | None = Field(
+        default=None, description="public base URL of the callback endpoint, if proxied"
+    )
+
     # -- Slack (tokens are SecretStr: they never print, log or reach the database) -----
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")

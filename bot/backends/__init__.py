@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from bot.backends.base import Backend, BackendError
-from bot.manifest import AgentSpec
 
-__all__ = ["Backend", "BackendError", "backend_for"]
+if TYPE_CHECKING:
+    from bot.callbacks import CallbackServer
+    from bot.manifest import AgentSpec
+
+__all__ = ["Backend", "BackendContext", "BackendError", "backend_for"]
 
 
-def backend_for(agent: AgentSpec) -> Backend:
+@dataclass(frozen=True)
+class BackendContext:
+    """What some backends need from the running service."""
+
+    runs_dir: Path = Path("runs")
+    """Where command-line agents keep their output, so a restart can read it."""
+    callbacks: CallbackServer | None = None
+    """The callback endpoint HTTP agents report to."""
+
+
+def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Backend:
+    context = context or BackendContext()
     config = agent.backend
     if config.kind == "a2a":
         from bot.backends.a2a import A2ABackend
 
         return A2ABackend(config.url)
+    if config.kind == "http":
+        from bot.backends.http import HTTPBackend
+
+        return HTTPBackend(config, callbacks=context.callbacks)
+    if config.kind == "command":
+        from bot.backends.command import CommandBackend
+
+        return CommandBackend(config, runs_dir=context.runs_dir)
+    if config.kind == "openclaw":
+        from bot.backends.openclaw import OpenClawBackend
+
+        return OpenClawBackend(config, session=agent.session)
     raise ValueError(f"agent {agent.id!r}: unsupported backend kind {config.kind!r}")

@@ -1,0 +1,208 @@
+"""The manifest's `backend:` blocks, one model per kind of agent.
+
+Secrets (tokens, header values) may be written as `${ENV_VAR}` so the manifest itself
+holds none; they are kept as `SecretStr`, so they never print or log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: str) -> str:
+    """Replace ${NAME} with the environment variable; a missing one is an error."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"refers to ${{{name}}}, which is not set in the environment")
+        return os.environ[name]
+
+    return _ENV.sub(lookup, value)
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+def _gateway_url(value: str) -> str:
+    if not re.match(r"^(https?|wss?)://[^\s/]+", value):
+        raise ValueError("must be an http(s):// or ws(s):// URL")
+    return value.rstrip("/")
+
+
+def _secret(value: Any) -> Any:
+    return expand_env(value) if isinstance(value, str) else value
+
+
+def _secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: expand_env(v) if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class A2ABackendConfig(_Strict):
+    """An agent speaking A2A; its card is at <url>/.well-known/agent-card.json."""
+
+    kind: Literal["a2a"]
+    url: str
+
+    def where(self) -> str:
+        return self.url
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class OpenClawBackendConfig(_Strict):
+    """One agent behind an OpenClaw gateway (WebSocket protocol, HTTP fallback)."""
+
+    kind: Literal["openclaw"]
+    url: str
+    """The gateway, e.g. http://127.0.0.1:18789 (ws:// and wss:// are accepted too)."""
+    token: SecretStr | None = None
+    """The gateway token; write it as ${OPENCLAW_GATEWAY_TOKEN} to keep it out of the file."""
+    agent: str = Field(min_length=1)
+    """The OpenClaw agent id (its main session is agent:<agent>:main)."""
+    endpoint: Literal["auto", "ws", "responses", "chat"] = "auto"
+    """auto: the WebSocket protocol, falling back to /v1/responses, then /v1/chat/completions."""
+    wait_ms: int = Field(default=30_000, ge=1_000, le=600_000)
+    """How long one agent.wait call waits before asking again (the run keeps going)."""
+
+    def where(self) -> str:
+        return f"{self.url} agent {self.agent}"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _gateway_url(value)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return _secret(value)
+
+
+class CommandSessionConfig(_Strict):
+    """How a CLI agent resumes its own conversation across runs."""
+
+    capture_json: str | None = None
+    """A (dotted) field of the first run's JSON stdout holding the session id."""
+    capture_pattern: str | None = None
+    """Or a regular expression over stdout whose first group is the session id."""
+    resume_argv: list[str] = Field(min_length=1)
+    """The argv for later runs; an element "{session_id}" is replaced by the captured id."""
+
+    @model_validator(mode="after")
+    def _one_capture(self) -> CommandSessionConfig:
+        if bool(self.capture_json) == bool(self.capture_pattern):
+            raise ValueError("give exactly one of capture_json or capture_pattern")
+        if self.capture_pattern:
+            try:
+                if re.compile(self.capture_pattern).groups < 1:
+                    raise ValueError("capture_pattern needs a capturing group for the session id")
+            except re.error as exc:
+                raise ValueError(
+                    f"capture_pattern is not a valid regular expression: {exc}"
+                ) from None
+        return self
+
+
+class CommandBackendConfig(_Strict):
+    """A command-line agent, run without a shell."""
+
+    kind: Literal["command"]
+    argv: list[str] = Field(min_length=1)
+    """The program and its arguments. An element that is exactly "{brief}" is replaced by the
+    brief (input: arg); nothing else is substituted, so user text never becomes a flag."""
+    input: Literal["stdin", "arg"] = "stdin"
+    cwd: str | None = None
+    env: dict[str, SecretStr] = Field(default_factory=dict)
+    """Extra environment variables (values may use ${NAME})."""
+    inherit_env: bool = True
+    max_output: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
+    """Bytes of stdout kept; a run that prints more fails with a clear message."""
+    result_json: str | None = None
+    """If stdout is JSON, the (dotted) field holding the result text."""
+    session: CommandSessionConfig | None = None
+
+    def where(self) -> str:
+        return " ".join(self.argv[:1]) + (f" (in {self.cwd})" if self.cwd else "")
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, value: Any) -> Any:
+        return _secrets(value)
+
+    @model_validator(mode="after")
+    def _brief_placeholder(self) -> CommandBackendConfig:
+        if self.input == "arg" and "{brief}" not in self.argv:
+            raise ValueError('input: arg needs an argv element that is exactly "{brief}"')
+        return self
+
+
+class HTTPBackendConfig(_Strict):
+    """An agent behind a plain HTTP endpoint (see README: the HTTP agent contract)."""
+
+    kind: Literal["http"]
+    url: str
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    """Sent with every request (values may use ${NAME}); never logged."""
+    request_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds to wait for the HTTP answer itself (a 202 hands off to the callback)."""
+
+    def where(self) -> str:
+        return self.url
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, value: Any) -> Any:
+        return _secrets(value)
+
+
+BackendConfig = Annotated[
+    A2ABackendConfig | OpenClawBackendConfig | CommandBackendConfig | HTTPBackendConfig,
+    Field(discriminator="kind"),
+]
+
+
+class GatewayDiscovery(_Strict):
+    """An OpenClaw gateway whose agents join the roster on their own (`discover: true`)."""
+
+    kind: Literal["openclaw"] = "openclaw"
+    url: str
+    token: SecretStr | None = None
+    discover: bool = True
+    session: Literal["persistent", "disposable"] = "persistent"
+    timeout: float = 600.0
+    exclude: list[str] = Field(default_factory=list)
+    """Gateway agent ids not to add."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _gateway_url(value)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return _secret(value)

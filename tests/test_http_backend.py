@@ -1,0 +1,213 @@
+"""HTTP agents: a real local HTTP agent, a real callback endpoint, a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from adapters.memory import MemoryAdapter
+from bot.dispatcher import Dispatcher
+from bot.manifest import fleet_from_data
+from bot.runtime import running_dispatcher
+from bot.settings import Settings
+
+Handler = Callable[[dict[str, Any]], Awaitable[web.Response]]
+
+
+class HTTPAgent:
+    """A local agent speaking the HTTP contract; records every request."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _serve(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        return await self.handler(body)
+
+    async def __aenter__(self) -> HTTPAgent:
+        app = web.Application()
+        app.router.add_post("/agent", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/agent"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fleet_for(url: str) -> Any:
+    return fleet_from_data(
+        {
+            "agents": [
+                {
+                    "id": "writer",
+                    "name": "Writer",
+                    "emoji": "✍️",
+                    "skills": ["newsletter", "blog post"],
+                    "backend": {
+                        "kind": "http",
+                        "url": url,
+                        "headers": {"Authorization": "Bearer ${WRITER_TOKEN}"},
+                    },
+                    "timeout": 20,
+                }
+            ],
+            "catch_all": {"backend": {"kind": "a2a", "url": "http://127.0.0.1:9"}},
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def dispatch(
+    tmp_path: Path, url: str, port: int, adapter: MemoryAdapter | None = None
+) -> AsyncIterator[tuple[Dispatcher, MemoryAdapter]]:
+    adapter = adapter or MemoryAdapter()
+    settings = Settings(db=tmp_path / "d.db", board_interval=0.05, callback_port=port)
+    async with running_dispatcher(settings, fleet_for(url), [adapter]) as dispatcher:
+        yield dispatcher, adapter
+
+
+@pytest.fixture(autouse=True)
+def _token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WRITER_TOKEN", "w-secret-123")
+
+
+async def test_a_synchronous_answer_is_the_result(tmp_path: Path) -> None:
+    async def answer(body: dict[str, Any]) -> web.Response:
+        return web.json_response(
+            {"status": "completed", "result": f"done: {body['text'].splitlines()[0]}"}
+        )
+
+    async with HTTPAgent(answer) as agent, dispatch(tmp_path, agent.url, free_port()) as (d, chat):
+        await chat.send("Writer: draft the newsletter")
+        await d.idle(10)
+        rows = await d.store.all("SELECT * FROM tasks")
+        assert "w-secret-123" not in str([dict(r) for r in rows])
+    assert [m.text for m in chat.of_kind("result")] == ["done: Task: draft the newsletter"]
+    request = agent.requests[0]
+    assert request["text"].startswith("Task: draft the newsletter")
+    assert request["task_id"].endswith("/t1") and request["callback_url"].startswith(
+        "http://127.0.0.1:"
+    )
+    assert agent.headers[0]["Authorization"] == "Bearer w-secret-123"
+
+
+async def test_an_accepted_task_reports_by_callback_once_and_a_duplicate_is_ignored(
+    tmp_path: Path,
+) -> None:
+    callback: dict[str, str] = {}
+
+    async def accept(body: dict[str, Any]) -> web.Response:
+        callback["url"] = body["callback_url"]
+        return web.json_response({"status": "accepted", "id": "job-7"}, status=202)
+
+    async with HTTPAgent(accept) as agent, dispatch(tmp_path, agent.url, free_port()) as (d, chat):
+        await chat.send("Writer: draft the newsletter")
+        await chat.wait_for(lambda: bool(callback))
+        rows = await d.store.all("SELECT state, remote_task_id FROM tasks")
+        assert (rows[0]["state"], rows[0]["remote_task_id"]) == ("running", "job-7")
+        report = {"status": "completed", "result": "the newsletter, via callback"}
+        async with aiohttp.ClientSession() as session:
+            first = await session.post(callback["url"], json=report)
+            again = await session.post(callback["url"], json=report)
+            forged = await session.post(callback["url"].split("?")[0] + "?sig=00", json=report)
+            assert (first.status, await first.json()) == (200, {"ok": True, "duplicate": False})
+            assert (again.status, await again.json()) == (200, {"ok": True, "duplicate": True})
+            assert forged.status == 401
+        await d.idle(10)
+    assert [m.text for m in chat.of_kind("result")] == ["the newsletter, via callback"]
+    assert len(chat.of_kind("closing")) == 1
+
+
+async def test_a_callback_after_a_restart_still_lands_once(tmp_path: Path) -> None:
+    callback: dict[str, str] = {}
+
+    async def accept(body: dict[str, Any]) -> web.Response:
+        callback["url"] = body["callback_url"]
+        return web.json_response({"status": "accepted", "id": "job-8"}, status=202)
+
+    port = free_port()
+    async with HTTPAgent(accept) as agent:
+        async with dispatch(tmp_path, agent.url, port) as (_, chat):
+            await chat.send("Writer: draft the newsletter")
+            await chat.wait_for(lambda: bool(callback))
+        # Dispatch is down; it comes back on the same callback port and key.
+        fresh = MemoryAdapter()
+        async with dispatch(tmp_path, agent.url, port, fresh) as (d2, _):
+            async with aiohttp.ClientSession() as session:
+                response = await session.post(
+                    callback["url"], json={"status": "completed", "result": "late but here"}
+                )
+                assert (await response.json())["duplicate"] is False
+            await d2.idle(10)
+        assert len(agent.requests) == 1  # never resubmitted
+    assert [m.text for m in fresh.of_kind("result")] == ["late but here"]
+
+
+async def test_errors_and_questions_follow_the_contract(tmp_path: Path) -> None:
+    async def agent_logic(body: dict[str, Any]) -> web.Response:
+        if "broken" in body["text"]:
+            return web.Response(status=500, text="boom: database down")
+        if body.get("continue_id") == "q-1":
+            return web.json_response({"status": "completed", "result": f"tone: {body['text']}"})
+        return web.json_response(
+            {"status": "input_required", "question": "Formal or casual?", "id": "q-1"}
+        )
+
+    async with (
+        HTTPAgent(agent_logic) as agent,
+        dispatch(tmp_path, agent.url, free_port()) as (d, chat),
+    ):
+        await chat.send("Writer: draft the broken thing")
+        asked = await chat.send("Writer: draft the newsletter")
+        await chat.wait_for(lambda: bool(chat.of_kind("question")))
+        await chat.send("casual", thread=asked.thread_key)
+        await d.idle(10)
+    notices = [m.text for m in chat.of_kind("notice")]
+    assert any("HTTP 500: boom: database down" in n for n in notices)
+    assert [m.text for m in chat.of_kind("question")] == ["Formal or casual?"]
+    assert [m.text for m in chat.of_kind("result")] == ["tone: casual"]
+
+
+async def test_an_unreachable_agent_is_reported(tmp_path: Path) -> None:
+    async with dispatch(tmp_path, f"http://127.0.0.1:{free_port()}/agent", free_port()) as (
+        d,
+        chat,
+    ):
+        await chat.send("Writer: draft the newsletter")
+        await d.idle(10)
+    assert "unreachable" in chat.of_kind("notice")[0].text
+
+
+async def test_callback_url_is_signed_per_task(tmp_path: Path) -> None:
+    from bot.callbacks import CallbackServer, load_key
+
+    key = load_key(tmp_path / "k")
+    assert load_key(tmp_path / "k") == key  # stable across restarts
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
+    server = CallbackServer(key, port=0)
+    assert server.sign("req-1/t1") != server.sign("req-1/t2")
+    await asyncio.sleep(0)
