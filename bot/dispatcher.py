@@ -19,6 +19,7 @@ from `bot.render`, and a relayed result is read back from the agent's stored out
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -29,7 +30,7 @@ from typing import Any
 import aiosqlite
 
 from adapters.base import Action, Adapter
-from bot import render
+from bot import discovery, render
 from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError
 from bot.brief import Brief, HistoryLine, PriorWork
@@ -54,6 +55,8 @@ log = logging.getLogger(__name__)
 ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
 STATUS_LIMIT = 50
+REPROBE_INTERVAL = 60.0
+"""Seconds between checks on agents marked unavailable."""
 
 
 class Dispatcher:
@@ -69,9 +72,13 @@ class Dispatcher:
     ) -> None:
         self.store = store
         self.fleet = fleet
+        self._manifest_fleet = fleet
+        self._prober: asyncio.Task[None] | None = None
         self.adapters = adapters
         self.settings = settings or Settings()
         self.soul = soul
+        self.unavailable: dict[str, str] = {}
+        """agent id → why it is not answering (roster discovery, or a failed call)."""
         self.planner = RulePlanner(fleet)
         self._backend_factory = backend_factory or functools.partial(
             backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
@@ -92,11 +99,43 @@ class Dispatcher:
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.refresh_roster()
         await self.courier.start()
         await self.recover()
+        self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")
+
+    async def refresh_roster(self) -> None:
+        """Cards fill in the roster; agents that do not answer are marked unavailable."""
+        roster = await discovery.refresh(self._manifest_fleet, self.store, self._backend_factory)
+        self.fleet = roster.fleet
+        self.unavailable = roster.unavailable
+        self.planner = RulePlanner(self.fleet, self.unavailable)
+        for agent_id, reason in self.unavailable.items():
+            log.warning("agent %s is unavailable: %s", agent_id, reason)
+
+    async def _reprobe(self) -> None:
+        while True:
+            await asyncio.sleep(REPROBE_INTERVAL)
+            if self.unavailable:
+                with contextlib.suppress(Exception):
+                    await self.refresh_roster()
+
+    def mark_unavailable(self, agent_id: str, reason: str) -> None:
+        if self.unavailable.get(agent_id) != reason:
+            log.warning("agent %s is unavailable: %s", agent_id, reason)
+            self.unavailable[agent_id] = reason
+            self.planner = RulePlanner(self.fleet, self.unavailable)
+
+    def mark_available(self, agent_id: str) -> None:
+        if self.unavailable.pop(agent_id, None) is not None:
+            self.planner = RulePlanner(self.fleet, self.unavailable)
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
+        if self._prober is not None:
+            self._prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prober
         for _ in range(100):  # let messages already being taken in finish (adapters are stopped)
             if self._receiving == 0:
                 break
@@ -323,6 +362,11 @@ class Dispatcher:
             lines.append(f"• {line}{where_}")
         if more:
             lines.append("…and more; ask in a thread to see just that request.")
+        down = sorted({row["agent"] for row in rows} & self.unavailable.keys())
+        for agent_id in down:
+            lines.append(
+                f"⚠️ {self._label(agent_id)} is unavailable right now: {self.unavailable[agent_id]}."
+            )
         return "\n".join(lines), ([] if in_thread else items)
 
     async def _waiting_note(self, task: aiosqlite.Row) -> str:
@@ -356,18 +400,27 @@ class Dispatcher:
                     " would take it."
                 )
             lines = [f"For “{query}”:"]
-            lines += [f"• {a.label} — {a.description}" for _, a in ranked[:3]]
+            lines += [f"• {a.label} — {a.description}{self._down(a.id)}" for _, a in ranked[:3]]
             return "\n".join(lines)
-        lines = [f"{len(self.fleet.agents)} agents on call:"]
+        up = len(self.fleet.agents) - len(
+            self.unavailable.keys() & {a.id for a in self.fleet.agents}
+        )
+        lines = [f"{len(self.fleet.agents)} agents on call ({up} available):"]
         for agent in self.fleet.agents:
             kind = "main session" if agent.session == "persistent" else "disposable sessions"
             skills = ", ".join(agent.skills[:6])
-            lines.append(f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}.")
+            lines.append(
+                f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}.{self._down(agent.id)}"
+            )
         catch = self.fleet.catch_all
         lines.append(
             f"• {catch.emoji} {catch.name} — anything else, in a fresh disposable session."
         )
         return "\n".join(lines)
+
+    def _down(self, agent_id: str) -> str:
+        reason = self.unavailable.get(agent_id)
+        return f" ⚠️ Unavailable right now: {reason}." if reason else ""
 
     async def _cancel_request(
         self, request: Request, request_id: str, target: str, key: ThreadKey
@@ -585,7 +638,12 @@ class Dispatcher:
             )
         ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
         now = time.time()
-        ack_text = render.ack(decision.tasks, agents, followup=decision.kind == "followup")
+        ack_text = " ".join(
+            [
+                *decision.notes,
+                render.ack(decision.tasks, agents, followup=decision.kind == "followup"),
+            ]
+        )
         async with self.store.transaction() as db:
             await db.execute(
                 "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
@@ -731,6 +789,8 @@ class Dispatcher:
                 task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
             )
         except BackendError as exc:
+            if "unreachable" in str(exc) or "refused" in str(exc):
+                self.mark_unavailable(agent.id, str(exc))
             await self._finish(task_id, "failed", error=str(exc))
 
     async def agent_event(self, task_id: str, event: AgentEvent) -> bool:
@@ -759,6 +819,7 @@ class Dispatcher:
                 await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
                 await self._cancel_remote(task_id)
             return True
+        self.mark_available(task["agent"])
         if event.remote_task_id and event.remote_task_id != task["remote_task_id"]:
             await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
         if event.context_id and task["session_id"]:

@@ -89,6 +89,8 @@ class Decision(BaseModel):
     kind=roster: the capability asked about; kind=answer: the task id being answered."""
     reason: str = ""
     """Why the planner decided this; shown by `dispatch plan`, never to chat users."""
+    notes: list[str] = Field(default_factory=list)
+    """Routing facts users should hear with the acknowledgement ("Dev is unavailable…")."""
     planner: str = "rules"
 
     def validate_against(self, agent_ids: set[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
@@ -108,10 +108,14 @@ class Scorer:
 
     CONFIDENT = 2.5
 
-    def __init__(self, fleet: Fleet, lessons: Sequence[Lesson] = ()) -> None:
+    def __init__(
+        self, fleet: Fleet, lessons: Sequence[Lesson] = (), unavailable: Collection[str] = ()
+    ) -> None:
         self.fleet = fleet
         self.profiles: list[_Profile] = []
         for agent in fleet.agents:
+            if agent.id in unavailable:
+                continue  # routing skips an agent that is not answering
             profile = _Profile(agent)
             for skill in agent.skills:
                 phrase = tuple(content_stems(skill))
@@ -249,8 +253,10 @@ class RulePlanner:
 
     name = "rules"
 
-    def __init__(self, fleet: Fleet) -> None:
+    def __init__(self, fleet: Fleet, unavailable: dict[str, str] | None = None) -> None:
         self.fleet = fleet
+        self.unavailable = dict(unavailable or {})
+        """agent id → why it is not answering; routing skips these and says so."""
         self._names: dict[str, str] = {}
         for agent in fleet.agents:
             for key in (agent.id, agent.name, *agent.aliases):
@@ -274,7 +280,7 @@ class RulePlanner:
         context: ThreadContext = EMPTY,
         lessons: Sequence[Lesson] = (),
     ) -> Decision:
-        scorer = Scorer(self.fleet, lessons)
+        scorer = Scorer(self.fleet, lessons, self.unavailable)
         clean = strip_mentions(text)
         if not clean:
             return Decision(
@@ -332,6 +338,15 @@ class RulePlanner:
         named = self._named_agent(clean)
         if named is not None:
             agent, rest = named
+            if agent.id in self.unavailable:
+                decision = self._work(rest or clean, scorer, allow_clarify=False)
+                decision.notes.insert(
+                    0, f"{agent.label} is unavailable right now ({self.unavailable[agent.id]})."
+                )
+                decision.reason = (
+                    f"addressed to {agent.name}, who is unavailable; " + decision.reason
+                )
+                return decision
             return Decision(
                 kind="work",
                 tasks=[self._task("t1", agent, rest or clean)],
@@ -405,6 +420,12 @@ class RulePlanner:
         agent = self.fleet.get(chosen.agent)
         if agent is None:
             return self._work(text, scorer, allow_clarify=False)
+        if agent.id in self.unavailable:
+            decision = self._work(text, scorer, allow_clarify=False)
+            decision.notes.insert(
+                0, f"{agent.label} is unavailable right now ({self.unavailable[agent.id]})."
+            )
+            return decision
         return Decision(
             kind="followup",
             tasks=[self._task("t1", agent, text)],

@@ -124,6 +124,14 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at) WHERE state = 'pending';
 
+CREATE TABLE IF NOT EXISTS agent_cards (
+    agent      TEXT PRIMARY KEY,
+    card       TEXT,
+    fetched_at REAL,
+    available  INTEGER NOT NULL DEFAULT 1,
+    reason     TEXT
+);
+
 CREATE TABLE IF NOT EXISTS boards (
     request_id TEXT PRIMARY KEY REFERENCES requests(id),
     ref        TEXT,

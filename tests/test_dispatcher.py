@@ -351,7 +351,7 @@ async def test_roster_and_who_can(harness: HarnessFactory) -> None:
     await h.say("who can do logos?")
     await h.idle()
     roster, who = (m.text for m in h.adapter.of_kind("roster"))
-    assert roster.startswith("6 agents on call:")
+    assert roster.startswith("6 agents on call (0 available):")  # none of them is running here
     assert "• 💻 Dev — Coding agent." in roster
     assert who.splitlines()[1].startswith("• 🎨 Image")
 

@@ -1,0 +1,152 @@
+"""Roster discovery: Agent Cards fill the roster; an agent that stops answering is skipped."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from adapters.memory import MemoryAdapter
+from bot.demo.agent_server import AgentServer
+from bot.dispatcher import Dispatcher
+from bot.manifest import fleet_from_data
+from bot.runtime import running_dispatcher
+from bot.settings import Settings
+from tests.conftest import echo
+
+
+def manifest(agents: list[dict[str, Any]], catch_all: str) -> Any:
+    return fleet_from_data(
+        {"agents": agents, "catch_all": {"backend": {"kind": "a2a", "url": catch_all}}}
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path, fleet: Any) -> AsyncIterator[tuple[Dispatcher, MemoryAdapter]]:
+    chat = MemoryAdapter()
+    settings = Settings(db=tmp_path / "d.db", board_interval=0.05)
+    async with running_dispatcher(settings, fleet, [chat]) as dispatcher:
+        yield dispatcher, chat
+
+
+async def test_the_agent_card_fills_what_the_manifest_leaves_out(tmp_path: Path) -> None:
+    skills = [
+        {
+            "name": "Kubernetes",
+            "tags": ["helm charts", "cluster upgrades"],
+            "examples": ["upgrade the staging cluster"],
+        },
+    ]
+    async with (
+        AgentServer(
+            "Ops Bot", echo("ops"), description="Runs the infrastructure.", skills=skills
+        ) as ops,
+        AgentServer("sub", echo("sub")) as sub,
+    ):
+        fleet = manifest([{"id": "ops", "backend": {"kind": "a2a", "url": ops.url}}], sub.url)
+        async with running(tmp_path, fleet) as (dispatcher, chat):
+            agent = dispatcher.fleet.agent("ops")
+            assert (agent.name, agent.description) == ("Ops Bot", "Runs the infrastructure.")
+            assert {"Kubernetes", "helm charts", "cluster upgrades"} <= set(agent.skills)
+            assert agent.examples == ["upgrade the staging cluster"]
+            # The planner routes on what the card says.
+            await chat.send("write helm charts for the billing service")
+            await dispatcher.idle(10)
+            assert len(ops.calls) == 1 and not sub.calls
+            cached = await dispatcher.store.all("SELECT agent, available FROM agent_cards")
+            assert [dict(r) for r in cached] == [{"agent": "ops", "available": 1}]
+
+
+async def test_an_unavailable_agent_is_marked_skipped_and_the_user_is_told(tmp_path: Path) -> None:
+    async with (
+        AgentServer("Writer", echo("writer")) as writer,
+        AgentServer("sub", echo("sub")) as sub,
+    ):
+        dev = AgentServer("Dev", echo("dev"))
+        await dev.start()
+        dev_url = dev.url
+        await dev.stop()  # Dev is down
+        fleet = manifest(
+            [
+                {
+                    "id": "dev",
+                    "name": "Dev",
+                    "emoji": "💻",
+                    "skills": ["bug fixes", "code"],
+                    "backend": {"kind": "a2a", "url": dev_url},
+                },
+                {
+                    "id": "writer",
+                    "name": "Writer",
+                    "skills": ["blog post"],
+                    "backend": {"kind": "a2a", "url": writer.url},
+                },
+            ],
+            sub.url,
+        )
+        async with running(tmp_path, fleet) as (dispatcher, chat):
+            assert "dev" in dispatcher.unavailable
+            await chat.send("agents")
+            await chat.send("Dev — fix the login bug")
+            await dispatcher.idle(10)
+            roster = chat.of_kind("roster")[0].text
+            assert roster.startswith("2 agents on call (1 available):")
+            assert "💻 Dev" in roster and "Unavailable right now: unreachable" in roster
+            ack = chat.of_kind("ack")[0].text
+            assert ack.startswith("💻 Dev is unavailable right now (unreachable")
+            assert "disposable 🧪 Sub-agent" in ack
+            assert len(sub.calls) == 1
+
+            # Dev comes back; the next probe marks it available again.
+            revived = AgentServer("Dev", echo("dev"))
+            await revived.start(port=int(dev_url.rsplit(":", 1)[1]))
+            try:
+                await dispatcher.refresh_roster()
+                assert "dev" not in dispatcher.unavailable
+                await chat.send("Dev — fix the login bug again")
+                await dispatcher.idle(10)
+                assert len(revived.calls) == 1
+            finally:
+                await revived.stop()
+
+
+async def test_a_cached_card_keeps_the_roster_when_an_agent_is_down_at_start(
+    tmp_path: Path,
+) -> None:
+    async with AgentServer("sub", echo("sub")) as sub:
+        ops = AgentServer("Ops Bot", echo("ops"), description="Runs the infrastructure.")
+        await ops.start()
+        fleet = manifest([{"id": "ops", "backend": {"kind": "a2a", "url": ops.url}}], sub.url)
+        async with running(tmp_path, fleet) as (dispatcher, _):
+            assert dispatcher.fleet.agent("ops").name == "Ops Bot"
+        await ops.stop()
+        async with running(tmp_path, fleet) as (dispatcher, _):
+            assert dispatcher.fleet.agent("ops").name == "Ops Bot"  # from the SQLite cache
+            assert dispatcher.unavailable["ops"].startswith("unreachable")
+
+
+async def test_an_agent_that_stops_answering_mid_run_is_marked_unavailable(tmp_path: Path) -> None:
+    async with AgentServer("sub", echo("sub")) as sub:
+        writer = AgentServer("Writer", echo("writer"))
+        await writer.start()
+        fleet = manifest(
+            [
+                {
+                    "id": "writer",
+                    "name": "Writer",
+                    "skills": ["newsletter"],
+                    "backend": {"kind": "a2a", "url": writer.url},
+                }
+            ],
+            sub.url,
+        )
+        async with running(tmp_path, fleet) as (dispatcher, chat):
+            assert dispatcher.unavailable == {}
+            await writer.stop()
+            await chat.send("Writer: draft the newsletter")
+            await dispatcher.idle(10)
+            assert "unreachable" in chat.of_kind("notice")[0].text
+            assert "writer" in dispatcher.unavailable
+            await chat.send("what's in flight?")
+            await dispatcher.idle(10)
