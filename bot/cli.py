@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
@@ -116,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exit 0 when the configuration is usable; otherwise print what is wrong.",
     )
     _common(check)
+    check.add_argument(
+        "--refresh",
+        action="store_true",
+        help="also ask every agent to describe itself (Agent Cards, gateway lists) and cache it",
+    )
 
     serve = sub.add_parser(
         "serve",
@@ -192,7 +198,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     if args.command == "check":
-        return await _check(settings)
+        return await _check(settings, refresh=args.refresh)
 
     if args.command == "status":
         return await _status(settings, args.user)
@@ -289,8 +295,9 @@ async def _verify_script(dispatcher: object) -> int:
     return 0 if ok else 1
 
 
-async def _check(settings: Settings) -> int:
+async def _check(settings: Settings, *, refresh: bool = False) -> int:
     problems: list[str] = []
+    fleet: Fleet | None = None
     try:
         fleet = fleet_or_demo(settings)
         source = settings.fleet or "the demo fleet"
@@ -310,13 +317,34 @@ async def _check(settings: Settings) -> int:
         from bot.store import Store
 
         store = await Store(settings.db).open()
-        await store.close()
-        print(f"database: {settings.db} (ok)")
+        try:
+            print(f"database: {settings.db} (ok)")
+            if refresh and fleet is not None:
+                await _refresh(store, fleet, settings)
+        finally:
+            await store.close()
     except Exception as exc:
         problems.append(f"{settings.db}: cannot open the database ({exc})")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+async def _refresh(store: Any, fleet: Fleet, settings: Settings) -> None:
+    """Probe every agent, cache what it says about itself, and show who is available."""
+    from bot.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher(store, fleet, {}, settings=settings)
+    await dispatcher.refresh_roster()
+    print("roster (refreshed):")
+    for agent in dispatcher.fleet.agents:
+        state = (
+            f"UNAVAILABLE: {dispatcher.unavailable[agent.id]}"
+            if agent.id in dispatcher.unavailable
+            else "available"
+        )
+        skills = ", ".join(agent.skills[:5]) or "no skills listed"
+        print(f"  {agent.label} [{agent.id}] {state}; {skills}")
 
 
 async def _status(settings: Settings, user: str | None) -> int:
