@@ -65,8 +65,9 @@ def point_at(api_url: str | None, gateway_url: str | None) -> None:
 class DiscordAdapter:
     platform = "discord"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, guild_ready_timeout: float = 2.0) -> None:
         check_settings(settings)
+        self.guild_ready_timeout = guild_ready_timeout
         self.settings = settings
         self.allowed_guilds = split_ids(settings.discord_allowed_guilds)
         self.allowed_channels = split_ids(settings.discord_allowed_channels)
@@ -98,7 +99,11 @@ class DiscordAdapter:
     async def _connect(self, message_content: bool) -> None:
         intents = discord.Intents.default()
         intents.message_content = message_content
-        client = discord.Client(intents=intents, allowed_mentions=NO_MENTIONS)
+        client = discord.Client(
+            intents=intents,
+            allowed_mentions=NO_MENTIONS,
+            guild_ready_timeout=self.guild_ready_timeout,
+        )
         self.client = client
         self.tree = app_commands.CommandTree(client)
         self._ready = asyncio.Event()
@@ -129,6 +134,7 @@ class DiscordAdapter:
                 await self._runner
         self._runner = None
         self._core = None
+        point_at(None, None)
 
     async def _sync_commands(self) -> None:
         """Sync slash commands only when they differ from what Discord already has."""
@@ -308,8 +314,18 @@ class DiscordAdapter:
         guild = interaction.guild
         channel_id = str(interaction.channel_id)
         thread: str | None = None
-        if guild is not None:
-            thread = await self._open_thread(starter, text)
+        if guild is not None and isinstance(interaction.channel, discord.TextChannel):
+            # The followup is a webhook message without guild info: open the thread through
+            # the channel instead of the message.
+            try:
+                opened = await interaction.channel.create_thread(
+                    name=fit(" ".join(text.split()), 90),
+                    message=starter,
+                    auto_archive_duration=1440,
+                )
+                thread = str(opened.id)
+            except discord.HTTPException as exc:
+                log.info("cannot open a thread for /dispatch (%s); replying in the channel", exc)
         request = Request(
             platform=self.platform,
             workspace=str(guild.id) if guild else "",
@@ -352,8 +368,8 @@ class DiscordAdapter:
                 sent = await destination.send(
                     fit(message.text, 2000),
                     embed=board_embed(message.board),
-                    view=board_view(message.board) or discord.utils.MISSING,
-                    reference=reference or discord.utils.MISSING,
+                    view=board_view(message.board),
+                    reference=reference,
                     mention_author=False,
                     allowed_mentions=NO_MENTIONS,
                 )
@@ -369,7 +385,7 @@ class DiscordAdapter:
                 for chunk in content_chunks(message.model_copy(update={"text": text})):
                     sent = await destination.send(
                         chunk,
-                        reference=reference or discord.utils.MISSING,
+                        reference=reference,
                         mention_author=False,
                         allowed_mentions=NO_MENTIONS,
                     )
@@ -418,7 +434,7 @@ class DiscordAdapter:
                     )
                 sent = await destination.send(
                     embed=embed,
-                    reference=reference or discord.utils.MISSING,
+                    reference=reference,
                     mention_author=False,
                     allowed_mentions=NO_MENTIONS,
                 )

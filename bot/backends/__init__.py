@@ -23,6 +23,8 @@ class BackendContext:
     """Where command-line agents keep their output, so a restart can read it."""
     callbacks: CallbackServer | None = None
     """The callback endpoint HTTP agents report to."""
+    device_key: Path | None = None
+    """Where an OpenClaw device identity is kept (for gateways with `device: true`)."""
 
 
 def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Backend:
@@ -41,7 +43,12 @@ def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Back
 
         return CommandBackend(config, runs_dir=context.runs_dir)
     if config.kind == "openclaw":
-        from bot.backends.openclaw import OpenClawBackend
+        from bot.backends.openclaw import DeviceIdentity, OpenClawBackend
 
-        return OpenClawBackend(config, session=agent.session)
+        identity = None
+        if config.device:
+            identity = DeviceIdentity.load_or_create(
+                context.device_key or context.runs_dir.parent / "openclaw-device.json"
+            )
+        return OpenClawBackend(config, session=agent.session, identity=identity)
     raise ValueError(f"agent {agent.id!r}: unsupported backend kind {config.kind!r}")

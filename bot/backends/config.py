@@ -82,6 +82,9 @@ class OpenClawBackendConfig(_Strict):
     """auto: the WebSocket protocol, falling back to /v1/responses, then /v1/chat/completions."""
     wait_ms: int = Field(default=30_000, ge=1_000, le=600_000)
     """How long one agent.wait call waits before asking again (the run keeps going)."""
+    device: bool = False
+    """Sign in as a paired device (an Ed25519 key kept beside the database). Needed for a
+    gateway on another host; approve it once with `openclaw devices approve`."""
 
     def where(self) -> str:
         return f"{self.url} agent {self.agent}"
@@ -152,6 +155,8 @@ class CommandBackendConfig(_Strict):
     def _brief_placeholder(self) -> CommandBackendConfig:
         if self.input == "arg" and "{brief}" not in self.argv:
             raise ValueError('input: arg needs an argv element that is exactly "{brief}"')
+        if self.input == "arg" and self.session and "{brief}" not in self.session.resume_argv:
+            raise ValueError('input: arg needs "{brief}" in session.resume_argv too')
         return self
 
 

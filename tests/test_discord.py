@@ -1,0 +1,350 @@
+"""Discord end to end: the real discord.Client against a fake Discord (REST + gateway) on
+127.0.0.1, real A2A agents and a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from adapters.discord import DiscordAdapter, DiscordConfigError, check_settings
+from adapters.discord_render import CONTENT_LIMIT
+from bot.demo.agent_server import AgentCall, Outcome, Reply
+from bot.settings import Settings
+from bot.split import split_chunks
+from tests.conftest import Harness, HarnessFactory, echo, slow
+from tests.fakes.discord import FakeDiscord, StoredMessage
+
+U = 0.25
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+async def rig(
+    harness: HarnessFactory, fake: FakeDiscord, handlers: dict[str, Any], **settings: Any
+) -> Harness:
+    def platform(s: Settings) -> DiscordAdapter:
+        return DiscordAdapter(s, guild_ready_timeout=0.05)
+
+    return await harness(
+        handlers,
+        platform=platform,
+        settings={
+            "discord_token": "fake-token",
+            "discord_api_url": fake.rest_base,
+            "discord_gateway_url": fake.gateway_url,
+            **settings,
+        },
+    )
+
+
+async def settle(h: Harness, requests: int, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while len(await h.rows("SELECT id FROM requests")) < requests:
+        assert loop.time() < deadline, "requests never arrived"
+        await asyncio.sleep(0.02)
+    await h.idle(timeout)
+
+
+def in_thread(fake: FakeDiscord, thread: int) -> list[StoredMessage]:
+    return [m for m in fake.messages if m.channel_id == thread and not m.deleted]
+
+
+def by_agents(messages: list[StoredMessage]) -> list[StoredMessage]:
+    return [m for m in messages if m.via == "webhook" or (m.embeds and m.embeds[0].get("author"))]
+
+
+async def test_a_mention_opens_a_thread_and_results_arrive_there_under_each_agent(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(
+        harness,
+        discord_fake,
+        {
+            "image": echo("image", 3 * U),
+            "writer": echo("writer", U),
+            "social": echo("social", 2 * U),
+        },
+    )
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Launch prep: brand images, landing page copy, and announcement tweets"
+    )
+    await settle(h, 1)
+    thread = int(mention["id"])  # a thread opened on the message has the message's id
+    assert discord_fake.calls_to("POST", "/channels/{c}/messages/{m}/threads")
+    posts = in_thread(discord_fake, thread)
+    ack = posts[0]
+    assert ack.content.startswith("Three in parallel: 🎨 Image → brand images")
+    assert ack.embeds and ack.embeds[0]["title"] == "Status"
+    assert ack.body["components"], "the status message was posted with buttons"
+    results = by_agents(posts)
+    assert [m.username for m in results] == ["✍️ Writer", "🐦 Social", "🎨 Image"]
+    assert results[0].content == "writer did: landing page copy"
+    assert posts[-1].content.startswith("Done in")
+    # The status embed was edited in place and ends all done.
+    await h.dispatcher.courier.refresh_boards()  # type: ignore[union-attr]
+    final = discord_fake.find_message(ack.id)
+    assert final is not None and final.edits
+    assert str(final.embeds[0]).count("**done**") == 3
+    assert not any(
+        m.channel_id == discord_fake.channel_id("general") and m.id != thread
+        for m in discord_fake.messages
+    )
+
+
+async def test_without_webhook_permission_agents_speak_as_embed_authors(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    discord_fake.set_manage_webhooks(False)
+    h = await rig(harness, discord_fake, {"writer": echo("writer")})
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: draft the FAQ"
+    )
+    await settle(h, 1)
+    results = by_agents(in_thread(discord_fake, int(mention["id"])))
+    assert len(results) == 1
+    assert results[0].embeds[0]["author"]["name"] == "✍️ Writer"
+    assert results[0].embeds[0]["description"] == "writer did: draft the FAQ"
+
+
+async def test_a_long_result_is_split_at_discords_limit_with_nothing_lost(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    text = (
+        "Intro\n\n"
+        + "```js\n"
+        + "\n".join(f"console.log({i});" for i in range(400))
+        + "\n```\n"
+        + "fin " * 500
+    )
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text)
+
+    h = await rig(harness, discord_fake, {"writer": writer})
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: the long one"
+    )
+    await settle(h, 1)
+    results = by_agents(in_thread(discord_fake, int(mention["id"])))
+    assert len(results) > 2
+    assert all(len(m.content) <= CONTENT_LIMIT for m in results)
+    assert [m.content for m in results] == [c.text for c in split_chunks(text, CONTENT_LIMIT)]
+    assert "".join(c.body for c in split_chunks(text, CONTENT_LIMIT)) == text
+
+
+async def test_the_dispatch_slash_command_is_deferred_then_followed_up(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")})
+    await discord_fake.wait_for(lambda: discord_fake.command("dispatch"))
+    interaction = await discord_fake.interaction_create_command(
+        "dispatch", {"request": "Writer: draft the release notes"}
+    )
+    await settle(h, 1)
+    responses = discord_fake.interaction_responses[int(interaction["id"])]
+    assert responses[0]["type"] == 5  # deferred within Discord's 3 seconds
+    starter = next(m for m in discord_fake.messages if m.interaction_id == int(interaction["id"]))
+    assert "Writer: draft the release notes" in starter.content
+    thread = [m for m in discord_fake.messages if m.channel_id == starter.id]
+    assert [m.content for m in by_agents(thread)] == ["writer did: draft the release notes"]
+
+
+async def test_status_agents_and_cancel_slash_commands(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(
+        harness, discord_fake, {"image": slow(30, Reply("never")), "writer": echo("writer")}
+    )
+    await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Image: a hero image for the sale"
+    )
+    await discord_fake.wait_for(lambda: h.servers["image"].calls)
+    status = await discord_fake.interaction_create_command("status", {})
+    reply = await discord_fake.wait_for(
+        lambda: discord_fake.interaction_responses.get(int(status["id"]))
+    )
+    assert reply[0]["data"]["flags"] & 64  # only the asker sees it
+    assert reply[0]["data"]["content"].startswith("1 in flight for you:")
+    assert "a hero image for the sale" in reply[0]["data"]["content"]
+
+    bob = await discord_fake.interaction_create_command("status", {}, user="bob")
+    bob_reply = await discord_fake.wait_for(
+        lambda: discord_fake.interaction_responses.get(int(bob["id"]))
+    )
+    assert bob_reply[0]["data"]["content"] == "Nothing in flight for you."
+
+    roster = await discord_fake.interaction_create_command("agents", {})
+    roster_reply = await discord_fake.wait_for(
+        lambda: discord_fake.interaction_responses.get(int(roster["id"]))
+    )
+    assert "agents on call" in roster_reply[0]["data"]["content"]
+
+    cancel = await discord_fake.interaction_create_command("cancel", {"what": "hero image"})
+    await discord_fake.wait_for(lambda: discord_fake.followups.get(int(cancel["id"])))
+    assert (
+        discord_fake.followups[int(cancel["id"])][0]["content"]
+        == "Cancelled: 🎨 Image → a hero image for the sale."
+    )
+    await h.idle()
+    assert len(h.servers["image"].cancelled) == 1
+
+
+async def test_dm_requests_and_dm_status_with_links(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer", 4 * U)})
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: draft the changelog"
+    )
+    await discord_fake.wait_for(lambda: h.servers["writer"].calls)
+    dm = await discord_fake.message_create("what's in flight?", guild=False)
+    status = await discord_fake.wait_for(
+        lambda: next(
+            (m for m in discord_fake.messages if m.channel_id == int(dm["channel_id"])), None
+        )
+    )
+    assert status.content.startswith("1 in flight for you:")
+    assert f"https://discord.com/channels/{discord_fake.guild_id}/{mention['id']}" in status.content
+    assert status.message_reference and int(status.message_reference["message_id"]) == int(dm["id"])
+    await settle(h, 2)
+
+
+async def test_a_clarifying_question_is_answered_in_the_thread_without_a_mention(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"dev": echo("dev")})
+    mention = await discord_fake.message_create(f"{discord_fake.mention('bot')} Fix the button")
+    thread = int(mention["id"])
+    await discord_fake.wait_for(lambda: in_thread(discord_fake, thread) or None)
+    assert (
+        in_thread(discord_fake, thread)[0].content
+        == "Which project, and what's wrong with the button?"
+    )
+    await discord_fake.message_create(
+        "The Pay button on checkout does nothing on mobile", thread=thread
+    )
+    await settle(h, 2)
+    assert len(h.servers["dev"].calls) == 1
+    assert "The Pay button on checkout" in h.servers["dev"].calls[0].text
+
+
+async def test_a_message_delivered_twice_after_a_resume_is_handled_once(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")})
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: draft the newsletter"
+    )
+    await settle(h, 1)
+    await discord_fake.drop_connection()
+    await discord_fake.wait_for(lambda: discord_fake.resumes or None)
+    await discord_fake.redeliver(mention)
+    await asyncio.sleep(0.3)
+    await h.idle()
+    assert len(h.servers["writer"].calls) == 1
+    assert len(await h.rows("SELECT id FROM requests")) == 1
+
+
+async def test_buttons_answer_the_requester_and_refuse_anyone_else(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"image": slow(30, Reply("never"))})
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Image: a banner", author="alice"
+    )
+    await discord_fake.wait_for(lambda: h.servers["image"].calls)
+    thread = int(mention["id"])
+    ack = in_thread(discord_fake, thread)[0]
+    task_id = (await h.rows("SELECT id FROM tasks"))[0]["id"]
+    custom_id = f"dispatch:cancel_task:{task_id}"
+    assert custom_id in str(ack.body["components"])
+
+    other = await discord_fake.interaction_create_component(custom_id, message=ack.id, user="bob")
+    refusal = await discord_fake.wait_for(
+        lambda: discord_fake.interaction_responses.get(int(other["id"]))
+    )
+    assert refusal[0]["data"]["flags"] & 64
+    assert refusal[0]["data"]["content"].startswith("Only Alice, who made this request")
+    assert (await h.rows("SELECT state FROM tasks"))[0]["state"] == "running"
+
+    mine = await discord_fake.interaction_create_component(custom_id, message=ack.id, user="alice")
+    done = await discord_fake.wait_for(
+        lambda: discord_fake.interaction_responses.get(int(mine["id"]))
+    )
+    assert done[0]["data"]["content"] == "Cancelled: 🎨 Image → a banner."
+    await h.idle()
+    assert len(h.servers["image"].cancelled) == 1
+
+
+async def test_own_and_other_bot_messages_are_ignored(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")})
+    robot = discord_fake.add_user("robot", bot=True)
+    discord_fake.add_member(robot)
+    await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: from a bot", author=robot
+    )
+    await discord_fake.message_create("Writer: no mention, not our thread")
+    await asyncio.sleep(0.3)
+    await h.idle()
+    assert await h.rows("SELECT id FROM requests") == []
+
+
+async def test_role_allowlist_refuses_politely(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    role = discord_fake.add_role("Dispatchers")
+    h = await rig(
+        harness, discord_fake, {"writer": echo("writer")}, discord_allowed_roles=str(role["id"])
+    )
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: draft it", author="bob"
+    )
+    refusal = await discord_fake.wait_for(
+        lambda: next((m for m in discord_fake.messages if m.reply_to == int(mention["id"])), None)
+    )
+    assert refusal.content.startswith("Sorry, your roles don't include")
+    await asyncio.sleep(0.1)
+    assert not h.servers["writer"].calls
+
+
+async def test_restart_with_a_reply_pending_delivers_it_once(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")})
+    # discord.py retries 5xx by itself; a 400 reaches our own retry from the database.
+    discord_fake.fail("POST /webhooks/**", status=400, times=1)
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: draft the newsletter"
+    )
+    for _ in range(200):
+        if await h.rows(
+            "SELECT 1 FROM outbox WHERE kind = 'result' AND state = 'pending' AND attempts > 0"
+        ):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the result was never held back")
+    await h.restart()  # a new process and a new gateway session; the reply waits in SQLite
+    await h.store.write("UPDATE outbox SET next_at = 0")  # type: ignore[union-attr]  # its retry time has come
+    h.dispatcher.courier.wake()  # type: ignore[union-attr]
+    await h.idle(20)
+    results = by_agents(in_thread(discord_fake, int(mention["id"])))
+    assert [m.content for m in results] == ["writer did: draft the newsletter"]
+    sent = await h.rows("SELECT kind, state FROM outbox ORDER BY id")
+    assert {row["state"] for row in sent} == {"sent"}
+
+
+def test_missing_token_says_what_to_set() -> None:
+    with pytest.raises(DiscordConfigError, match="DISCORD_TOKEN"):
+        check_settings(Settings())
+    assert "tok-1" not in repr(Settings(discord_token="tok-1"))
