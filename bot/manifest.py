@@ -24,6 +24,8 @@ from bot.backends.config import BackendConfig, GatewayDiscovery
 from bot.models import SessionKind
 
 CATCH_ALL_ID = "subagent"
+BACKEND_KINDS = ("a2a", "openclaw", "command", "http")
+"""Discriminator tags pydantic puts in error paths; a reader does not need them."""
 _ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -217,7 +219,7 @@ def _describe(exc: ValidationError, data: dict[str, Any], source: str) -> str:
             where = "catch_all"
             loc = loc[1:]
         # Discriminated unions add the tag ('a2a') to the path; it is noise for a reader.
-        field = ".".join(str(part) for part in loc if part not in ("a2a",))
+        field = ".".join(str(part) for part in loc if part not in BACKEND_KINDS)
         if not field and where == "catch_all":
             where, field = "", "catch_all"
         field = field or "(whole entry)"

@@ -74,12 +74,12 @@ class Run:
         )
 
 
-def run_cli(cwd: Path, *args: str, timeout: float = 20.0) -> Run:
+def run_cli(cwd: Path, *args: str, timeout: float = 20.0, env: dict[str, str] | None = None) -> Run:
     """Run one short command (no agents involved) to completion."""
     done = subprocess.run(
         dispatch_argv(*args),
         cwd=cwd,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -461,13 +461,37 @@ def test_check_refuses_a_missing_manifest(tmp_path: Path) -> None:
 def test_check_accepts_the_example_manifest(tmp_path: Path) -> None:
     assert EXAMPLE_MANIFEST.is_file()
     db = tmp_path / "check.db"
-    run = run_cli(tmp_path, "check", "--fleet", str(EXAMPLE_MANIFEST), "--db", str(db))
+    secrets = {
+        "OPENCLAW_GATEWAY_TOKEN": "oc-secret",
+        "CLI_TOKEN": "cli-secret",
+        "TRANSLATOR_TOKEN": "tr-secret",
+    }
+    run = run_cli(tmp_path, "check", "--fleet", str(EXAMPLE_MANIFEST), "--db", str(db), env=secrets)
     assert run.returncode == 0, run
     assert run.stderr == "", run
-    assert "6 agents + catch-all" in run.stdout, run
-    for agent_id in ("dev", "designer", "image", "writer", "social", "research", "subagent"):
+    assert "9 agents + catch-all" in run.stdout, run
+    agent_ids = (
+        "dev",
+        "designer",
+        "image",
+        "writer",
+        "social",
+        "research",
+        "ops",
+        "builder",
+        "translator",
+    )
+    for agent_id in (*agent_ids, "subagent"):
         assert f"[{agent_id}]" in run.stdout, (agent_id, run)
     assert "soul:" in run.stdout and f"database: {db} (ok)" in run.stdout, run
+    assert not any(secret in run.stdout for secret in secrets.values()), run
+    # A secret the manifest refers to but the environment lacks is named, not guessed.
+    missing = run_cli(tmp_path, "check", "--fleet", str(EXAMPLE_MANIFEST), "--db", str(db))
+    assert missing.returncode == 1, missing
+    assert (
+        "agent 'ops' (agents[6]): field 'backend.token' refers to ${OPENCLAW_GATEWAY_TOKEN}"
+        in missing.stderr
+    )
 
 
 def test_chat_without_a_fleet_is_refused(tmp_path: Path) -> None:

@@ -348,3 +348,39 @@ def test_missing_token_says_what_to_set() -> None:
     with pytest.raises(DiscordConfigError, match="DISCORD_TOKEN"):
         check_settings(Settings())
     assert "tok-1" not in repr(Settings(discord_token="tok-1"))
+
+
+async def test_the_app_manifest_matches_the_commands_and_permissions_the_bot_uses() -> None:
+    import json
+
+    import discord
+    from discord import app_commands
+
+    from bot.settings import PROJECT_ROOT
+
+    manifest = json.loads((PROJECT_ROOT / "manifests" / "discord-app.json").read_text())
+    bits = manifest["oauth2"]["permissions"]["bits"]
+    assert int(manifest["oauth2"]["permissions"]["value"]) == sum(
+        int(b["value"]) for b in bits.values()
+    )
+    perms = discord.Permissions(int(manifest["oauth2"]["permissions"]["value"]))
+    assert perms.create_public_threads and perms.send_messages_in_threads and perms.manage_webhooks
+    assert manifest["gateway_intents"]["value"] == sum(
+        b["value"] for b in manifest["gateway_intents"]["bits"].values()
+    )
+    assert set(manifest["oauth2"]["scopes"]) == {"bot", "applications.commands"}
+
+    adapter = DiscordAdapter(Settings(discord_token="t"))
+    client = discord.Client(intents=discord.Intents.default())
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    adapter._register(client, tree)
+    ours = {
+        c.name: (c.description, [(p.name, p.required) for p in c.parameters])  # type: ignore[union-attr]
+        for c in tree.get_commands()
+    }
+    documented = {
+        c["name"]: (c["description"], [(o["name"], o["required"]) for o in c.get("options", [])])
+        for c in manifest["application_commands"]
+    }
+    assert ours == documented
+    await client.close()
