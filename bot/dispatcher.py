@@ -36,7 +36,7 @@ from bot.backends.base import Backend, BackendError
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
-from bot.models import AgentEvent, Decision, Request
+from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
 from bot.settings import Settings
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
 STATUS_LIMIT = 50
+LESSON_LIMIT = 200
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
 
@@ -236,6 +237,8 @@ class Dispatcher:
             await self._roster(request, request_id, decision.target)
         elif decision.kind == "cancel":
             await self._cancel_request(request, request_id, decision.target or "all", key)
+        elif decision.kind == "reroute":
+            await self._reroute(request, request_id, decision.target or "", key)
         return request_id
 
     async def _insert_request(
@@ -270,7 +273,11 @@ class Dispatcher:
         )
 
     async def _lessons(self) -> list[Lesson]:
-        return []
+        """Routing corrections users made, newest first; both planners learn from them."""
+        rows = await self.store.all(
+            "SELECT text, agent FROM lessons ORDER BY id DESC LIMIT ?", (LESSON_LIMIT,)
+        )
+        return [Lesson(row["text"], row["agent"]) for row in rows if self.fleet.get(row["agent"])]
 
     # -- planned: clarify, status, roster, cancel ---------------------------------------------
 
@@ -474,6 +481,50 @@ class Dispatcher:
             else "Those had already finished."
         )
 
+    async def _reroute(
+        self, request: Request, request_id: str, agent_id: str, key: ThreadKey
+    ) -> None:
+        """ "No, that's for Writer": move the thread's work, and remember the lesson."""
+        agent = self.fleet.get(agent_id)
+        tasks = [t for t in await self.store.thread_tasks(key) if t["agent"] != agent_id]
+        active = [t for t in tasks if t["state"] in ACTIVE_TASK_STATES]
+        moved = (active or tasks)[-1:] if tasks else []
+        if agent is None or not moved:
+            await self._say(
+                request_id, request, "notice", "There is nothing here to send elsewhere.", done=True
+            )
+            return
+        task = moved[0]
+        original = await self.store.request(task["request_id"])
+        if original is not None and not self.may_control(request.user, original):
+            await self._say(
+                request_id,
+                request,
+                "notice",
+                "Only the person who asked, or an admin, can reroute this.",
+                done=True,
+            )
+            return
+        words = original["text"] if original is not None else task["summary"]
+        await self.store.write(
+            "INSERT INTO lessons(text, agent, wrong, user, created_at) VALUES (?, ?, ?, ?, ?)",
+            (words, agent.id, task["agent"], request.user, time.time()),
+        )
+        if task["state"] in ACTIVE_TASK_STATES:
+            await self.cancel_task(task["id"], reason=f"rerouted to {agent.name}")
+        decision = Decision(
+            kind="work",
+            tasks=[
+                TaskSpec(id="t1", agent=agent.id, session=agent.session, summary=task["summary"])
+            ],
+            notes=[
+                f"Moving “{task['summary']}” from {self._label(task['agent'])} to {agent.label}; I'll route requests like this to {agent.name} from now on."
+            ],
+            reason="rerouted by the user",
+        )
+        await self.store.write("UPDATE requests SET kind = 'reroute' WHERE id = ?", (request_id,))
+        await self._plan_work(request, request_id, decision, ThreadContext(), words=words)
+
     async def cancel_task(self, task_id: str, *, reason: str) -> bool:
         task = await self.store.task(task_id)
         if task is None or task["state"] not in ACTIVE_TASK_STATES:
@@ -622,11 +673,17 @@ class Dispatcher:
     # -- planned: work ----------------------------------------------------------------------
 
     async def _plan_work(
-        self, request: Request, request_id: str, decision: Decision, context: ThreadContext
+        self,
+        request: Request,
+        request_id: str,
+        decision: Decision,
+        context: ThreadContext,
+        *,
+        words: str | None = None,
     ) -> None:
         agents = {a.id: a for a in self.fleet.all_agents}
         key = _thread_key(request)
-        words = request.text
+        words = words or request.text
         if context.pending_text:  # this message answers our clarifying question
             words = (
                 f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"

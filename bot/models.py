@@ -74,7 +74,9 @@ class TaskSpec(BaseModel):
         return value
 
 
-DecisionKind = Literal["work", "followup", "answer", "clarify", "status", "roster", "cancel"]
+DecisionKind = Literal[
+    "work", "followup", "answer", "clarify", "status", "roster", "cancel", "reroute"
+]
 
 
 class Decision(BaseModel):
@@ -86,7 +88,8 @@ class Decision(BaseModel):
     """The single clarifying question (kind=clarify)."""
     target: str | None = None
     """kind=status: an agent id to ask about; kind=cancel: 'all' or words naming a task;
-    kind=roster: the capability asked about; kind=answer: the task id being answered."""
+    kind=roster: the capability asked about; kind=answer: the task id being answered;
+    kind=reroute: the agent id the user says should have the thread's work instead."""
     reason: str = ""
     """Why the planner decided this; shown by `dispatch plan`, never to chat users."""
     notes: list[str] = Field(default_factory=list)
@@ -112,6 +115,8 @@ class Decision(BaseModel):
                 problems.append("depends_on has a cycle")
         if self.kind == "clarify" and not (self.question and self.question.strip()):
             problems.append("a clarify decision has no question")
+        if self.kind == "reroute" and self.target not in agent_ids:
+            problems.append(f"reroute to unknown agent {self.target!r}")
         return problems
 
 

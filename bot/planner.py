@@ -270,6 +270,14 @@ class RulePlanner:
             re.IGNORECASE | re.DOTALL,
         )
         self._mentioned = re.compile(rf"(?<![\w-])@?(?:{alternatives})(?![\w-])", re.IGNORECASE)
+        self._reroute = re.compile(
+            rf"^(?:no|nope|wrong(?:\s+agent)?|actually)?[,.!:\s—–-]*"
+            rf"(?:(?:please\s+)?(?:send|give|route|pass|move|hand)\s+(?:that|this|it)(?:\s+over)?\s+to"
+            rf"|(?:that|this|it)(?:'s|’s|\s+is|\s+was)\s+(?:for|a\s+job\s+for|meant\s+for)"
+            rf"|(?:it\s+)?should\s+(?:go\s+to|be|have\s+been)(?:\s+for)?"
+            rf"|(?:use|ask|try))\s+@?(?P<name>{alternatives})\b(?:\s+instead)?[.!]?\s*$",
+            re.IGNORECASE,
+        )
 
     def resolve_name(self, name: str) -> str | None:
         return self._names.get(name.lower().lstrip("@"))
@@ -320,6 +328,15 @@ class RulePlanner:
                 target="all" if everything else what,
                 reason="asked to cancel " + ("everything here" if everything else repr(what)),
             )
+
+        if context.tasks and (match := self._reroute.match(bare)):
+            agent_id = self.resolve_name(match.group("name"))
+            if agent_id is not None:
+                return Decision(
+                    kind="reroute",
+                    target=agent_id,
+                    reason=f"the user corrected the routing: this thread's work is for {agent_id}",
+                )
 
         if context.waiting:
             task = self._pick_waiting(clean, context.waiting)

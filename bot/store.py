@@ -132,6 +132,28 @@ CREATE TABLE IF NOT EXISTS agent_cards (
     reason     TEXT
 );
 
+CREATE TABLE IF NOT EXISTS lessons (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    text       TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    wrong      TEXT,
+    user       TEXT,
+    created_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS plans (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id      TEXT,
+    planner         TEXT NOT NULL,
+    model           TEXT,
+    fallback_reason TEXT,
+    repaired        INTEGER NOT NULL DEFAULT 0,
+    input_tokens    INTEGER NOT NULL DEFAULT 0,
+    output_tokens   INTEGER NOT NULL DEFAULT 0,
+    latency_ms      REAL NOT NULL DEFAULT 0,
+    created_at      REAL NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS boards (
     request_id TEXT PRIMARY KEY REFERENCES requests(id),
     ref        TEXT,

@@ -293,3 +293,19 @@ def test_every_decision_is_routing_never_an_answer(text: str) -> None:
             summary = summary[:-1]
         assert set(summary) <= given, task.summary
         assert task.agent in AGENTS
+
+
+@pytest.mark.parametrize(
+    ("text", "agent"),
+    [
+        ("no, send that to Dev", "dev"),
+        ("that's for Writer", "writer"),
+        ("No — that is for writer.", "writer"),
+        ("wrong agent, use Writer", "writer"),
+        ("send it over to Research instead", "research"),
+    ],
+)
+def test_a_correction_in_a_thread_reroutes(text: str, agent: str) -> None:
+    decision = plan(text, THREAD)
+    assert (decision.kind, decision.target) == ("reroute", agent)
+    assert plan(text).kind != "reroute"  # outside a thread there is nothing to correct
