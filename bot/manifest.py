@@ -6,7 +6,6 @@ the agent and the field, because a routing table with a silent hole is worse tha
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,39 +15,20 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
-from bot.backends.config import BackendConfig, GatewayDiscovery
+from bot.backends.config import BackendConfig, Duration, GatewayDiscovery
 from bot.models import SessionKind
 
 CATCH_ALL_ID = "subagent"
 BACKEND_KINDS = ("a2a", "openclaw", "command", "http")
 """Discriminator tags pydantic puts in error paths; a reader does not need them."""
 _ID_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 
 class ManifestError(ValueError):
     """A manifest that cannot be used; the message names file, agent and field."""
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from 90, 1.5, "90s", "10m", "2h" or "500ms"."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration such as 300, '90s' or '10m'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError("must be a duration such as 300, '90s' or '10m'")
-        unit = match.group(2) or "s"
-        seconds = float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-    if seconds <= 0:
-        raise ValueError("must be greater than zero")
-    return seconds
 
 
 class _Strict(BaseModel):
@@ -69,12 +49,7 @@ class AgentSpec(_Strict):
     """Other names users call this agent by ("coder" for Dev)."""
     session: SessionKind = "persistent"
     backend: BackendConfig
-    timeout: float = 600.0
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+    timeout: Duration = 600.0
 
     @model_validator(mode="after")
     def _default_name(self) -> AgentSpec:
@@ -95,12 +70,7 @@ class CatchAllSpec(_Strict):
     icon: str | None = None
     description: str = "A disposable general-purpose sub-agent for one-off work."
     backend: BackendConfig
-    timeout: float = 300.0
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+    timeout: Duration = 300.0
 
     def as_agent(self) -> AgentSpec:
         return AgentSpec(

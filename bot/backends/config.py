@@ -10,9 +10,39 @@ import os
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from 90, 1.5, "90s", "10m", "2h" or "500ms"."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as 300, '90s' or '10m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError("must be a duration such as 300, '90s' or '10m'")
+        unit = match.group(2) or "s"
+        seconds = float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A manifest duration: seconds, or "90s", "10m", "2h"."""
 
 
 def expand_env(value: str) -> str:
@@ -68,14 +98,29 @@ class A2ABackendConfig(_Strict):
         return _http_url(value)
 
 
-class OpenClawBackendConfig(_Strict):
-    """One agent behind an OpenClaw gateway (WebSocket protocol, HTTP fallback)."""
+class _GatewayAccess(_Strict):
+    """Where an OpenClaw gateway is and how to sign in to it."""
 
-    kind: Literal["openclaw"]
     url: str
     """The gateway, e.g. http://127.0.0.1:18789 (ws:// and wss:// are accepted too)."""
     token: SecretStr | None = None
     """The gateway token; write it as ${OPENCLAW_GATEWAY_TOKEN} to keep it out of the file."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _gateway_url(value)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, value: Any) -> Any:
+        return _secret(value)
+
+
+class OpenClawBackendConfig(_GatewayAccess):
+    """One agent behind an OpenClaw gateway (WebSocket protocol, HTTP fallback)."""
+
+    kind: Literal["openclaw"]
     agent: str = Field(min_length=1)
     """The OpenClaw agent id (its main session is agent:<agent>:main)."""
     endpoint: Literal["auto", "ws", "responses", "chat"] = "auto"
@@ -88,16 +133,6 @@ class OpenClawBackendConfig(_Strict):
 
     def where(self) -> str:
         return f"{self.url} agent {self.agent}"
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _gateway_url(value)
-
-    @field_validator("token", mode="before")
-    @classmethod
-    def _token(cls, value: Any) -> Any:
-        return _secret(value)
 
 
 class CommandSessionConfig(_Strict):
@@ -190,24 +225,12 @@ BackendConfig = Annotated[
 ]
 
 
-class GatewayDiscovery(_Strict):
+class GatewayDiscovery(_GatewayAccess):
     """An OpenClaw gateway whose agents join the roster on their own (`discover: true`)."""
 
     kind: Literal["openclaw"] = "openclaw"
-    url: str
-    token: SecretStr | None = None
     discover: bool = True
     session: Literal["persistent", "disposable"] = "persistent"
-    timeout: float = 600.0
+    timeout: Duration = 600.0
     exclude: list[str] = Field(default_factory=list)
     """Gateway agent ids not to add."""
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return _gateway_url(value)
-
-    @field_validator("token", mode="before")
-    @classmethod
-    def _token(cls, value: Any) -> Any:
-        return _secret(value)
