@@ -110,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(status)
     status.add_argument("--user", help="only this user's requests")
+    status.add_argument(
+        "--planner",
+        action="store_true",
+        help="how requests were planned: rules or model, fallbacks, tokens and latency",
+    )
 
     check = sub.add_parser(
         "check",
@@ -192,15 +197,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import chat, running_dispatcher, submit_scripted
 
     if args.command == "plan":
-        fleet = fleet_or_demo(settings)
-        decision = RulePlanner(fleet).plan(args.text)
-        print(json.dumps(decision.model_dump(), indent=2, ensure_ascii=False))
+        print(json.dumps(await _plan(settings, args.text), indent=2, ensure_ascii=False))
         return 0
 
     if args.command == "check":
         return await _check(settings, refresh=args.refresh)
 
     if args.command == "status":
+        if args.planner:
+            return await _planner_report(settings)
         return await _status(settings, args.user)
 
     if args.command == "chat":
@@ -226,6 +231,33 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 return await _verify_script(dispatcher)
     parser_error = f"unknown command {args.command!r}"
     raise ValueError(parser_error)
+
+
+async def _plan(settings: Settings, text: str) -> dict[str, Any]:
+    """The decision and who made it: the rules, or the model (and why it fell back)."""
+    from bot.llm import LLMPlanner
+    from bot.planner import ThreadContext
+
+    fleet = fleet_or_demo(settings)
+    rules = RulePlanner(fleet)
+    config = settings.llm_config()
+    if config is None:
+        decision = rules.plan(text)
+        return {**decision.model_dump(), "fallback_reason": None, "note": "no model configured"}
+    async with LLMPlanner(
+        config, fleet, load_soul(settings.soul_path()), rule_planner=rules
+    ) as llm:
+        outcome = await llm.plan(text, ThreadContext(), [])
+    return {
+        **outcome.decision.model_dump(),
+        "planner": outcome.planner,
+        "fallback_reason": outcome.fallback_reason,
+        "repaired": outcome.repaired,
+        "model": outcome.model,
+        "latency_ms": round(outcome.latency_ms, 1),
+        "input_tokens": outcome.input_tokens,
+        "output_tokens": outcome.output_tokens,
+    }
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -345,6 +377,47 @@ async def _refresh(store: Any, fleet: Fleet, settings: Settings) -> None:
         )
         skills = ", ".join(agent.skills[:5]) or "no skills listed"
         print(f"  {agent.label} [{agent.id}] {state}; {skills}")
+
+
+async def _planner_report(settings: Settings) -> int:
+    """Per planner: how many plans, fallbacks and why, tokens, and latency percentiles."""
+    from bot.store import Store
+
+    if not settings.db.exists():
+        print(f"No plans yet (no database at {settings.db}).")
+        return 0
+    store = await Store(settings.db).open()
+    try:
+        rows = await store.all(
+            "SELECT planner, model, fallback_reason, repaired, input_tokens, output_tokens,"
+            " latency_ms FROM plans ORDER BY id"
+        )
+    finally:
+        await store.close()
+    if not rows:
+        print("No plans yet.")
+        return 0
+    print(f"{len(rows)} plans")
+    for planner in sorted({r["planner"] for r in rows}):
+        mine = [r for r in rows if r["planner"] == planner]
+        latencies = sorted(r["latency_ms"] for r in mine)
+        p50 = latencies[len(latencies) // 2]
+        p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+        tokens_in = sum(r["input_tokens"] for r in mine)
+        tokens_out = sum(r["output_tokens"] for r in mine)
+        models = ", ".join(sorted({r["model"] for r in mine if r["model"]})) or "-"
+        print(
+            f"  {planner}: {len(mine)} plans, latency p50 {p50:.0f} ms / p95 {p95:.0f} ms,"
+            f" tokens {tokens_in} in / {tokens_out} out, repaired {sum(r['repaired'] for r in mine)},"
+            f" model {models}"
+        )
+    reasons: dict[str, int] = {}
+    for row in rows:
+        if row["fallback_reason"]:
+            reasons[row["fallback_reason"]] = reasons.get(row["fallback_reason"], 0) + 1
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        print(f"  fell back to the rules {count}×: {reason}")
+    return 0
 
 
 async def _status(settings: Settings, user: str | None) -> int:

@@ -35,6 +35,7 @@ from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
+from bot.llm import LLMPlanner
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
@@ -56,6 +57,10 @@ ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
 STATUS_LIMIT = 50
 LESSON_LIMIT = 200
+ROUTING_NOTICE = 1.0
+"""Seconds of model planning after which the user sees "Routing…"."""
+MODEL_KINDS = frozenset({"work", "followup", "clarify"})
+"""Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
 
@@ -70,6 +75,7 @@ class Dispatcher:
         settings: Settings | None = None,
         backend_factory: Callable[[AgentSpec], Backend] | None = None,
         soul: str = "",
+        llm: LLMPlanner | None = None,
     ) -> None:
         self.store = store
         self.fleet = fleet
@@ -81,6 +87,9 @@ class Dispatcher:
         self.unavailable: dict[str, str] = {}
         """agent id → why it is not answering (roster discovery, or a failed call)."""
         self.planner = RulePlanner(fleet)
+        self.llm = llm
+        if self.llm is None and (config := self.settings.llm_config()) is not None:
+            self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
         self._backend_factory = backend_factory or functools.partial(
             backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
         )
@@ -110,7 +119,7 @@ class Dispatcher:
         roster = await discovery.refresh(self._manifest_fleet, self.store, self._backend_factory)
         self.fleet = roster.fleet
         self.unavailable = roster.unavailable
-        self.planner = RulePlanner(self.fleet, self.unavailable)
+        self._replan()
         for agent_id, reason in self.unavailable.items():
             log.warning("agent %s is unavailable: %s", agent_id, reason)
 
@@ -125,11 +134,17 @@ class Dispatcher:
         if self.unavailable.get(agent_id) != reason:
             log.warning("agent %s is unavailable: %s", agent_id, reason)
             self.unavailable[agent_id] = reason
-            self.planner = RulePlanner(self.fleet, self.unavailable)
+            self._replan()
 
     def mark_available(self, agent_id: str) -> None:
         if self.unavailable.pop(agent_id, None) is not None:
-            self.planner = RulePlanner(self.fleet, self.unavailable)
+            self._replan()
+
+    def _replan(self) -> None:
+        """Planners follow the roster: who exists, and who is answering."""
+        self.planner = RulePlanner(self.fleet, self.unavailable)
+        if self.llm is not None:
+            self.llm.update_roster(self.fleet, self.planner)
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
@@ -153,6 +168,8 @@ class Dispatcher:
             except Exception:
                 log.debug("closing a backend failed", exc_info=True)
         self._backends.clear()
+        if self.llm is not None:
+            await self.llm.aclose()
 
     def backend(self, agent: AgentSpec) -> Backend:
         if agent.id not in self._backends:
@@ -213,16 +230,20 @@ class Dispatcher:
             return request_id
         context = await self._thread_context(key)
         lessons = await self._lessons()
-        decision = self.planner.plan(request.text, context, lessons)
+        await self._insert_request(request, request_id, "received", "received", None)
+        decision = await self._decide(request, request_id, context, lessons)
         problems = decision.validate_against({a.id for a in self.fleet.all_agents})
-        if problems:  # the rule planner is built not to do this; refuse rather than guess
+        if problems:  # both planners are built not to do this; refuse rather than guess
             log.error("planner produced an unusable decision: %s", problems)
             decision = Decision(
                 kind="clarify",
                 question="I couldn't work out how to route that. Which agent should take it?",
                 reason="; ".join(problems),
             )
-        await self._insert_request(request, request_id, decision.kind, "received", decision)
+        await self.store.write(
+            "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
+            (decision.kind, decision.model_dump_json(), request_id),
+        )
         await self.store.add_history(key, request.user_name or request.user, "user", request.text)
 
         if decision.kind in ("work", "followup"):
@@ -271,6 +292,67 @@ class Dispatcher:
             pending_question=clarifying["question"] if clarifying else None,
             pending_text=clarifying["text"] if clarifying else None,
         )
+
+    async def _decide(
+        self, request: Request, request_id: str, context: ThreadContext, lessons: list[Lesson]
+    ) -> Decision:
+        """Rules decide at once; for work, a configured model may plan it within its budget.
+
+        Status, roster, cancel, answers and corrections stay with the instant rules. The
+        model never delays the user silently: past a second they see "Routing…".
+        """
+        started = time.perf_counter()
+        decision = self.planner.plan(request.text, context, lessons)
+        if self.llm is None or decision.kind not in MODEL_KINDS:
+            await self._record_plan(
+                request_id, "rules", latency_ms=(time.perf_counter() - started) * 1000
+            )
+            return decision
+        history = [
+            HistoryLine(author=h["author"], text=h["text"])
+            for h in await self.store.recent_history(
+                _thread_key(request), self.settings.history_limit
+            )
+        ]
+        planning = asyncio.create_task(
+            self.llm.plan(
+                request.text,
+                context,
+                lessons,
+                history=history,
+                in_flight=[t for t in context.tasks if t.state in ACTIVE_TASK_STATES],
+                unavailable=self.unavailable,
+            )
+        )
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(planning), ROUTING_NOTICE)
+        except TimeoutError:
+            await self._say(request_id, request, "notice", render.ROUTING)
+            outcome = await planning
+        if outcome.fallback_reason:
+            log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
+        await self._record_plan(
+            request_id,
+            outcome.planner,
+            model=outcome.model,
+            fallback_reason=outcome.fallback_reason,
+            repaired=outcome.repaired,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            latency_ms=outcome.latency_ms,
+        )
+        return outcome.decision
+
+    async def _record_plan(self, request_id: str, planner: str, **figures: Any) -> None:
+        await self.store.write(
+            "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
+            " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id, planner, figures.get("model"), figures.get("fallback_reason"),
+                bool(figures.get("repaired")), figures.get("input_tokens", 0),
+                figures.get("output_tokens", 0), figures.get("latency_ms", 0.0), time.time(),
+            ),
+        )  # fmt: skip
 
     async def _lessons(self) -> list[Lesson]:
         """Routing corrections users made, newest first; both planners learn from them."""

@@ -12,6 +12,9 @@ from bot.manifest import AgentSpec
 from bot.models import TaskSpec
 from bot.outbound import AgentBadge, Board
 
+ROUTING = "Routing…"
+"""Said when planning takes longer than a second, so nobody waits in silence."""
+
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 STATE_LABEL = {

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.llm.config import LLMConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +28,39 @@ class Settings(BaseSettings):
     admins: str = Field(
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
     )
+
+    # -- LLM planner (optional: without provider and model, the rule planner decides) ----
+    llm_provider: Literal["openai", "anthropic"] | None = Field(
+        default=None, description="LLM planner provider"
+    )
+    llm_model: str | None = Field(default=None, description="model name, e.g. gpt-4o-mini")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible (or Anthropic) endpoint URL"
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISPATCH_LLM_API_KEY", "llm_api_key")
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")
+    )
+    llm_timeout: float = Field(
+        default=10.0, gt=0, description="planning budget (s); then the rule planner decides"
+    )
+
+    def llm_config(self) -> LLMConfig | None:
+        if not (self.llm_provider and self.llm_model):
+            return None
+        vendor = self.openai_api_key if self.llm_provider == "openai" else self.anthropic_api_key
+        return LLMConfig(
+            provider=self.llm_provider,
+            model=self.llm_model,
+            base_url=self.llm_base_url,
+            api_key=self.llm_api_key or vendor,
+            timeout=self.llm_timeout,
+        )
 
     # -- HTTP agent callbacks ---------------------------------------------------------------
     callback_host: str = Field(default="127.0.0.1", description="where HTTP agents call back")

@@ -11,7 +11,8 @@ from tests.test_planner import ADVERSARIAL, ORDINARY, QUESTION_SHAPES, QUESTIONS
 
 SHAPES = {
     "ack": re.compile(
-        r"^(On it: .+ → .+ \((main session|fresh disposable session)\)\. I'll post the result here\."
+        r"^(?:(?:.+ is unavailable right now \(.+\)\.|Moving “.+” from .+ to .+; I'll route requests like this to .+ from now on\.) )*"
+        r"(On it: .+ → .+ \((main session|fresh disposable session)\)\. I'll post the result here\."
         r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) in parallel: .+\. Reporting as each finishes\."
         r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) steps: .+\. Reporting as each finishes\."
         r"|No specialist covers this, so a disposable 🧪 Sub-agent takes it: .+\. I'll post the result here\."
@@ -20,7 +21,7 @@ SHAPES = {
     ),
     "closing": re.compile(r"^(Done|Finished) in [\d.hms]+: .+\.$"),
     "notice": re.compile(
-        r"^(Cancelled: .+\.|Nothing .+\.|Those had already finished\.|That message is [\d,]+ characters; .+"
+        r"^(Routing…|Cancelled: .+\.|Nothing .+\.|There is nothing here to send elsewhere\.|Only the person who asked.+\.|Those had already finished\.|That message is [\d,]+ characters; .+"
         r"|That question is no longer open\.|.+ (failed|timed out|was cancelled) on “.+”.*)$",
         re.DOTALL,
     ),
