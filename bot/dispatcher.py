@@ -395,7 +395,9 @@ class Dispatcher:
             where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
             params += [key.platform, key.workspace, key.channel, key.thread]
         elif user is not None:
-            where += " AND r.user = ?"
+            # Active tasks belong to running requests; starting from the user's running
+            # requests keeps this fast with thousands of other tasks in flight.
+            where += " AND r.user = ? AND r.state = 'running'"
             params.append(user)
         if agent_id:
             where += " AND t.agent = ?"
@@ -827,7 +829,7 @@ class Dispatcher:
     async def _pump(self) -> None:
         """Start every queued task whose session is free; main sessions take one at a time."""
         async with self._pump_lock:
-            for task in await self.store.tasks_in_state("queued"):
+            for task in await self.store.startable_tasks():
                 if task["session_kind"] == "persistent":
                     if task["agent"] in self._busy:
                         continue

@@ -70,6 +70,8 @@ CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks(request_id);
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
     WHERE state IN ('waiting', 'queued', 'running', 'input_required');
 CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_seq ON tasks(seq);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(session_kind, agent, seq) WHERE state = 'queued';
 
 CREATE TABLE IF NOT EXISTS task_deps (
     task_id    TEXT NOT NULL REFERENCES tasks(id),
@@ -160,6 +162,7 @@ CREATE TABLE IF NOT EXISTS boards (
     version    INTEGER NOT NULL DEFAULT 0,
     shown      INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS boards_stale ON boards(request_id) WHERE version > shown;
 """
 
 ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
@@ -311,6 +314,18 @@ class Store:
     async def tasks_in_state(self, *states: str) -> list[aiosqlite.Row]:
         marks = ",".join("?" for _ in states)
         return await self.all(f"SELECT * FROM tasks WHERE state IN ({marks}) ORDER BY seq", states)  # noqa: S608
+
+    async def startable_tasks(self) -> list[aiosqlite.Row]:
+        """Queued tasks that could start now: every disposable one, and only the oldest per
+        persistent agent (its main session runs one task at a time, in order)."""
+        return await self.all(
+            "SELECT * FROM tasks WHERE state = 'queued' AND session_kind = 'disposable'"
+            " UNION ALL"
+            " SELECT t.* FROM tasks t JOIN (SELECT agent, MIN(seq) AS seq FROM tasks"
+            "   WHERE state = 'queued' AND session_kind = 'persistent' GROUP BY agent) head"
+            " ON t.state = 'queued' AND t.seq = head.seq"
+            " ORDER BY seq"
+        )
 
     async def update_task(self, task_id: str, **fields: Any) -> None:
         """Set columns by name; names come from code, never from user input."""
