@@ -9,7 +9,6 @@ Messages in one thread go out in the order they were queued.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -111,15 +110,7 @@ class Courier:
         """Deliver everything due now; returns how many messages went out."""
         delivered = 0
         while True:
-            rows = await self.store.all(
-                "SELECT * FROM outbox WHERE state = 'pending' ORDER BY id LIMIT 500"
-            )
-            heads: dict[tuple[str, ...], aiosqlite.Row] = {}
-            for row in rows:
-                target = Target.model_validate(loads(row["payload"])["target"])
-                heads.setdefault(thread_of(target), row)
-            now = time.time()
-            due = [row for row in heads.values() if row["next_at"] <= now]
+            due = await self.store.due_heads(time.time())
             if not due:
                 return delivered
             results = await asyncio.gather(*(self._deliver(row) for row in due))
@@ -167,9 +158,8 @@ class Courier:
                 row["id"], repr(exc), time.time() + min(2.0**attempts, MAX_BACKOFF), dead=False
             )
             return False
-        await self.store.mark_sent(row["id"], ref.model_dump())
-        if row["kind"] == "ack" and message.board is not None:
-            await self.store.set_board(row["request_id"], ref=json.dumps(ref.model_dump()), shown=0)
+        board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None
+        await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
         for future in self._waiters.pop(row["id"], []):
             if not future.done():
                 future.set_result(None)

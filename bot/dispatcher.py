@@ -230,21 +230,27 @@ class Dispatcher:
             return request_id
         context = await self._thread_context(key)
         lessons = await self._lessons()
-        await self._insert_request(request, request_id, "received", "received", None)
-        decision = await self._decide(request, request_id, context, lessons)
-        problems = decision.validate_against({a.id for a in self.fleet.all_agents})
-        if problems:  # both planners are built not to do this; refuse rather than guess
-            log.error("planner produced an unusable decision: %s", problems)
-            decision = Decision(
-                kind="clarify",
-                question="I couldn't work out how to route that. Which agent should take it?",
-                reason="; ".join(problems),
+        started = time.perf_counter()
+        decision = self.planner.plan(request.text, context, lessons)
+        author = request.user_name or request.user
+        if self.llm is not None and decision.kind in MODEL_KINDS:
+            # The row exists first so "Routing…" can be said while the model thinks.
+            await self._insert_request(request, request_id, "received", "received", None)
+            decision = self._usable(await self._ask_model(request, request_id, context, lessons))
+            await self.store.write(
+                "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
+                (decision.kind, decision.model_dump_json(), request_id),
             )
-        await self.store.write(
-            "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
-            (decision.kind, decision.model_dump_json(), request_id),
-        )
-        await self.store.add_history(key, request.user_name or request.user, "user", request.text)
+            await self.store.add_history(key, author, "user", request.text)
+        else:
+            decision = self._usable(decision)
+            latency = (time.perf_counter() - started) * 1000
+            async with self.store.transaction() as db:
+                await self._insert_request(
+                    request, request_id, decision.kind, "received", decision, conn=db
+                )
+                await self._record_plan(request_id, "rules", latency_ms=latency, conn=db)
+                await self.store.add_history(key, author, "user", request.text, conn=db)
 
         if decision.kind in ("work", "followup"):
             await self._plan_work(request, request_id, decision, context)
@@ -263,10 +269,18 @@ class Dispatcher:
         return request_id
 
     async def _insert_request(
-        self, request: Request, request_id: str, kind: str, state: str, decision: Decision | None
+        self,
+        request: Request,
+        request_id: str,
+        kind: str,
+        state: str,
+        decision: Decision | None,
+        *,
+        conn: aiosqlite.Connection | None = None,
     ) -> None:
         key = _thread_key(request)
-        await self.store.write(
+        run = conn.execute if conn is not None else self.store.write
+        await run(
             "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
             " user_name, text, is_dm, kind, state, decision, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -293,21 +307,27 @@ class Dispatcher:
             pending_text=clarifying["text"] if clarifying else None,
         )
 
-    async def _decide(
+    def _usable(self, decision: Decision) -> Decision:
+        problems = decision.validate_against({a.id for a in self.fleet.all_agents})
+        if not problems:
+            return decision
+        # Both planners are built not to do this; refuse rather than guess.
+        log.error("planner produced an unusable decision: %s", problems)
+        return Decision(
+            kind="clarify",
+            question="I couldn't work out how to route that. Which agent should take it?",
+            reason="; ".join(problems),
+        )
+
+    async def _ask_model(
         self, request: Request, request_id: str, context: ThreadContext, lessons: list[Lesson]
     ) -> Decision:
-        """Rules decide at once; for work, a configured model may plan it within its budget.
+        """For work, a configured model plans within its budget; the rules are its net.
 
         Status, roster, cancel, answers and corrections stay with the instant rules. The
         model never delays the user silently: past a second they see "Routing…".
         """
-        started = time.perf_counter()
-        decision = self.planner.plan(request.text, context, lessons)
-        if self.llm is None or decision.kind not in MODEL_KINDS:
-            await self._record_plan(
-                request_id, "rules", latency_ms=(time.perf_counter() - started) * 1000
-            )
-            return decision
+        assert self.llm is not None
         history = [
             HistoryLine(author=h["author"], text=h["text"])
             for h in await self.store.recent_history(
@@ -343,8 +363,19 @@ class Dispatcher:
         )
         return outcome.decision
 
-    async def _record_plan(self, request_id: str, planner: str, **figures: Any) -> None:
-        await self.store.write(
+    async def _record_plan(
+        self,
+        request_id: str,
+        planner: str,
+        *,
+        conn: aiosqlite.Connection | None = None,
+        **figures: Any,
+    ) -> None:
+        if conn is None:
+            async with self.store.transaction() as db:
+                await self._record_plan(request_id, planner, conn=db, **figures)
+            return
+        await conn.execute(
             "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
             " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -818,7 +849,7 @@ class Dispatcher:
                     )
             await db.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
             ack_id = await self._queue(db, request_id, request, "ack", ack_text, with_board=True)
-        await self.store.add_history(key, "Dispatch", "dispatch", ack_text)
+            await self.store.add_history(key, "Dispatch", "dispatch", ack_text, conn=db)
         await self._notify()
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT)
@@ -844,21 +875,16 @@ class Dispatcher:
                 task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
             )
             return
-        if task["session_kind"] == "persistent":
-            session = await self.store.main_session(agent.id)
-        else:
-            session = await self.store.new_disposable_session(agent.id)
+        deps = await self.store.dependencies(task["id"])
         brief = Brief.model_validate_json(task["brief"])
         brief.depends_on = [
             PriorWork(agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or "")
-            for d in await self.store.dependencies(task["id"])
+            for d in deps
         ]
         request = await self.store.request(task["request_id"])
         assert request is not None
-        key = ThreadKey(
-            request["platform"], request["workspace"], request["channel"], request["thread"]
-        )
-        dep_ids = {d["id"] for d in await self.store.dependencies(task["id"])}
+        key = _key_of(request)
+        dep_ids = {d["id"] for d in deps}
         brief.thread_results = [
             PriorWork(agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or "")
             for t in await self.store.thread_tasks(key)
@@ -869,15 +895,24 @@ class Dispatcher:
             for h in await self.store.recent_history(key, self.settings.history_limit)
         ]
         now = time.time()
-        await self.store.update_task(
-            task["id"],
-            state="running",
-            session_id=session["id"],
-            brief=brief.model_dump_json(),
-            started_at=now,
-            deadline=now + agent.timeout,
-        )
-        await self.store.bump_board(task["request_id"])
+        persistent = task["session_kind"] == "persistent"
+        session_id = await self.store.main_session_id(agent.id) if persistent else new_id("tmp")
+        # One transaction: the session it runs in, the running state, the board's version.
+        async with self.store.transaction() as db:
+            if not persistent:
+                await db.execute(
+                    "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
+                    (session_id, agent.id, now),
+                )
+            await db.execute(
+                "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
+                " deadline = ? WHERE id = ?",
+                (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
+            )
+            await db.execute(
+                "UPDATE boards SET version = version + 1 WHERE request_id = ?",
+                (task["request_id"],),
+            )
         await self._notify()
         self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
 
@@ -1263,7 +1298,9 @@ class Dispatcher:
                     "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
                     (time.time(), request_id),
                 )
-        await self.store.add_history(_thread_key(request), "Dispatch", "dispatch", text)
+            await self.store.add_history(
+                _thread_key(request), "Dispatch", "dispatch", text, conn=db
+            )
         await self._notify()
 
     async def _queue(

@@ -114,6 +114,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     request_id TEXT NOT NULL REFERENCES requests(id),
     task_id    TEXT REFERENCES tasks(id),
     kind       TEXT NOT NULL,
+    thread     TEXT NOT NULL DEFAULT '',
     dedupe     TEXT UNIQUE,
     payload    TEXT NOT NULL,
     state      TEXT NOT NULL DEFAULT 'pending',
@@ -125,6 +126,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at    REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_heads ON outbox(thread, id) WHERE state = 'pending';
 
 CREATE TABLE IF NOT EXISTS agent_cards (
     agent      TEXT PRIMARY KEY,
@@ -189,6 +191,7 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._seq = 0
+        self._main_sessions: dict[str, str] = {}
 
     async def open(self) -> Store:
         if self.path.parent and not self.path.parent.exists():
@@ -344,6 +347,12 @@ class Store:
 
     # -- sessions -----------------------------------------------------------------------------
 
+    async def main_session_id(self, agent: str) -> str:
+        """The id of the agent's one persistent session (created once, then cached)."""
+        if agent not in self._main_sessions:
+            self._main_sessions[agent] = str((await self.main_session(agent))["id"])
+        return self._main_sessions[agent]
+
     async def main_session(self, agent: str) -> aiosqlite.Row:
         """The agent's one persistent session, created on first use and kept forever."""
         async with self._write_lock:
@@ -384,12 +393,33 @@ class Store:
 
     # -- history ------------------------------------------------------------------------------
 
-    async def add_history(self, key: ThreadKey, author: str, role: str, text: str) -> None:
-        await self.write(
+    async def add_history(
+        self,
+        key: ThreadKey,
+        author: str,
+        role: str,
+        text: str,
+        *,
+        conn: aiosqlite.Connection | None = None,
+    ) -> None:
+        sql = (
             "INSERT INTO history(platform, workspace, channel, thread, author, role, text, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
+        params = (
+            key.platform,
+            key.workspace,
+            key.channel,
+            key.thread,
+            author,
+            role,
+            text,
+            time.time(),
+        )
+        if conn is not None:
+            await conn.execute(sql, params)
+        else:
+            await self.write(sql, params)
 
     async def recent_history(self, key: ThreadKey, limit: int) -> list[aiosqlite.Row]:
         rows = await self.all(
@@ -411,12 +441,18 @@ class Store:
         dedupe: str | None = None,
         conn: aiosqlite.Connection | None = None,
     ) -> int | None:
-        """Queue one message for delivery. A repeated `dedupe` key queues nothing (None)."""
-        sql = (
-            "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, dedupe, payload, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+        """Queue one message for delivery. A repeated `dedupe` key queues nothing (None).
+
+        `thread` keeps messages to one conversation in order without reading payloads."""
+        target = payload.get("target") or {}
+        thread = "|".join(
+            str(target.get(k) or "") for k in ("platform", "workspace", "channel", "thread", "user")
         )
-        params = (request_id, task_id, kind, dedupe, json.dumps(payload), time.time())
+        sql = (
+            "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        params = (request_id, task_id, kind, thread, dedupe, json.dumps(payload), time.time())
         if conn is not None:
             cursor = await conn.execute(sql, params)
         else:
@@ -434,11 +470,31 @@ class Store:
         row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def mark_sent(self, outbox_id: int, ref: dict[str, Any] | None) -> None:
-        await self.write(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, ref = ? WHERE id = ?",
-            (time.time(), json.dumps(ref) if ref else None, outbox_id),
+    async def due_heads(self, now: float) -> list[aiosqlite.Row]:
+        """The oldest pending message of each conversation, if it is due: one per thread,
+        so a thread's messages go out in order while threads go out side by side."""
+        return await self.all(
+            "SELECT o.* FROM outbox o JOIN (SELECT thread, MIN(id) AS id FROM outbox"
+            "   WHERE state = 'pending' GROUP BY thread) head ON o.id = head.id"
+            " WHERE o.next_at <= ? ORDER BY o.id LIMIT 500",
+            (now,),
         )
+
+    async def mark_sent(
+        self, outbox_id: int, ref: dict[str, Any] | None, *, board_of: str | None = None
+    ) -> None:
+        """Delivered; an acknowledgement also becomes its request's live status board."""
+        ref_json = json.dumps(ref) if ref else None
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, ref = ? WHERE id = ?",
+                (time.time(), ref_json, outbox_id),
+            )
+            if board_of is not None:
+                await db.execute(
+                    "UPDATE boards SET ref = ?, shown = 0 WHERE request_id = ?",
+                    (ref_json, board_of),
+                )
 
     async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
         await self.write(
