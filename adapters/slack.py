@@ -32,6 +32,8 @@ from bot.settings import Settings, split_ids
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
+POST_BURST = 3
+"""Posts a channel may take at once before pacing to one per second (Slack allows bursts)."""
 PERMANENT_ERRORS = {
     "channel_not_found",
     "not_in_channel",
@@ -156,7 +158,8 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._channel_locks: dict[str, asyncio.Lock] = {}
-        self._channel_next: dict[str, float] = {}
+        self._channel_budgets: dict[str, _Budget] = {}
+        self._channel_blocked: dict[str, float] = {}
         self._updates = _Budget(rate=update_rate, burst=5)
         self._names: dict[str, str] = {}
         self._partial: dict[tuple[Any, ...], list[str]] = {}
@@ -356,7 +359,6 @@ class SlackAdapter:
                 continue
             response = await self._call_paced(
                 target.channel,
-                channel=target.channel,
                 thread_ts=target.thread,
                 unfurl_links=False,
                 unfurl_media=False,
@@ -391,24 +393,25 @@ class SlackAdapter:
             f"{base}/archives/{channel}/p{thread.replace('.', '')}?thread_ts={thread}&cid={channel}"
         )
 
-    async def _call_paced(self, pace_key: str, **kwargs: Any) -> Any:
-        """chat.postMessage at most about once per second per channel, as Slack asks."""
-        channel = pace_key
+    async def _call_paced(self, channel: str, **kwargs: Any) -> Any:
+        """chat.postMessage about once per second per channel, with Slack's short bursts."""
         lock = self._channel_locks.setdefault(channel, asyncio.Lock())
         async with lock:
-            wait = self._channel_next.get(channel, 0.0) - time.monotonic()
-            if wait > 0:
+            budget = self._channel_budgets.setdefault(
+                channel, _Budget(rate=1.0 / self.post_interval, burst=POST_BURST)
+            )
+            while True:
+                blocked = self._channel_blocked.get(channel, 0.0) - time.monotonic()
+                wait = blocked if blocked > 0 else budget.take()
+                if wait <= 0:
+                    break
                 await asyncio.sleep(wait)
             try:
-                return await self._call(self.client.chat_postMessage, **kwargs)
+                return await self._call(self.client.chat_postMessage, channel=channel, **kwargs)
             except DeliveryError as exc:
                 if exc.retry_after:
-                    self._channel_next[channel] = time.monotonic() + exc.retry_after
+                    self._channel_blocked[channel] = time.monotonic() + exc.retry_after
                 raise
-            finally:
-                self._channel_next[channel] = max(
-                    self._channel_next.get(channel, 0.0), time.monotonic() + self.post_interval
-                )
 
     async def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
