@@ -1,0 +1,351 @@
+"""Targets (PASS/MISS) and the printed tables, from the sections' figures.
+
+`python -m bench.report [FILE]` prints the tables of a saved run (default
+bench/results/latest.json) as Markdown, e.g. to paste into bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LATEST = Path(__file__).resolve().parent / "results" / "latest.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One figure judged against a bound: `value op bound`."""
+
+    key: str
+    label: str
+    value: float | None
+    bound: float
+    unit: str
+    op: str = "<"
+    where: str = ""
+
+    def status(self, smoke: bool) -> str:
+        if self.value is None:
+            return "ERROR"
+        if smoke:
+            return "n/a (smoke)"
+        ok = self.value < self.bound if self.op == "<" else self.value >= self.bound
+        return "PASS" if ok else "MISS"
+
+    def as_dict(self, smoke: bool) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "value": self.value,
+            "target": f"{self.op} {self.bound:g} {self.unit}",
+            "unit": self.unit,
+            "where": self.where,
+            "status": self.status(smoke),
+        }
+
+
+def _get(sections: dict[str, Any], name: str) -> dict[str, Any] | None:
+    entry = sections.get(name)
+    if not entry or not entry.get("ok"):
+        return None
+    result = entry["result"]
+    return None if "skipped" in result else result
+
+
+def targets(sections: dict[str, Any]) -> list[Target]:
+    """Every target of the issue, evaluated on whatever sections ran."""
+    out: list[Target] = []
+    for side, bound in (("core", 100.0), ("slack", 250.0)):
+        ack = _get(sections, "ack" if side == "core" else "ack_slack")
+        label = "core (Dispatcher.receive)" if side == "core" else "Slack HTTP, end to end"
+        levels = ack["levels"] if ack else []
+        for in_flight in sorted({lv["in_flight"] for lv in levels}) or [0]:
+            rows = [lv for lv in levels if lv["in_flight"] == in_flight]
+            worst = max(rows, key=lambda lv: lv[side]["ack"]["p99_ms"] or 0, default=None)
+            out.append(
+                Target(
+                    f"ack_{side}_{in_flight}",
+                    f"ack p99, {label}, {in_flight:,} in flight",
+                    worst[side]["ack"]["p99_ms"] if worst else None,
+                    bound,
+                    "ms",
+                    where=f"worst at {worst['concurrency']} concurrent" if worst else "",
+                )
+            )
+    orch = _get(sections, "orchestration")
+    shapes = orch["shapes"] if orch else {}
+    handoffs = [
+        s * 1000 for name, shape in shapes.items() for s in shape.get("handoff_samples_s", [])
+    ]
+    from bench.stats import percentile
+
+    out.append(
+        Target(
+            "hop_p50",
+            "orchestration overhead per dependency hop (p50)",
+            round(percentile(handoffs, 50), 2) if handoffs else None,
+            20.0,
+            "ms",
+            where="dependency finished → dependent started, chain and diamond",
+        )
+    )
+    for name, shape in shapes.items():
+        out.append(
+            Target(
+                f"makespan_{name}",
+                f"makespan / critical path, {name.replace('_', ' ')} (p50)",
+                shape["ratio_p50"],
+                1.02,
+                "×",
+                op="<",
+                where=f"critical path {shape['critical_path_s']:g} s",
+            )
+        )
+    relay = _get(sections, "relay")
+    for name, figures in (relay["relay"] if relay else {"sequential": None}).items():
+        out.append(
+            Target(
+                f"relay_{name}",
+                f"relay p99, {name.replace('_', ' ')}",
+                figures["p99_ms"] if figures else None,
+                50.0,
+                "ms",
+            )
+        )
+    ack = _get(sections, "ack")
+    if ack:
+        loaded = [lv for lv in ack["levels"] if lv["in_flight"] > 0]
+        worst = max(loaded, key=lambda lv: lv["core"]["relay"]["p99_ms"] or 0, default=None)
+        if worst:
+            out.append(
+                Target(
+                    "relay_loaded",
+                    f"relay p99, {worst['in_flight']:,} in flight",
+                    worst["core"]["relay"]["p99_ms"],
+                    50.0,
+                    "ms",
+                    where=f"worst at {worst['concurrency']} concurrent requests",
+                )
+            )
+    status = _get(sections, "status")
+    for name, figures in (status["status"] if status else {"user_with_work": None}).items():
+        out.append(
+            Target(
+                f"status_{name}",
+                f"status p99, {name.replace('_', ' ')}",
+                figures["p99_ms"] if figures else None,
+                50.0,
+                "ms",
+                where=f"{status['workload']['tasks_in_db']:,} tasks, "
+                f"{status['workload']['in_flight']:,} in flight"
+                if status
+                else "",
+            )
+        )
+    throughput = _get(sections, "throughput")
+    out.append(
+        Target(
+            "throughput",
+            "sustained throughput, instant agents",
+            throughput["max_sustained_rps"] if throughput else None,
+            200.0,
+            "req/s",
+            op=">=",
+            where=f"peak achieved {throughput['peak_achieved_rps']} req/s" if throughput else "",
+        )
+    )
+    for method in ("rss", "tracemalloc"):
+        memory = _get(sections, f"memory_{method}")
+        out.append(
+            Target(
+                f"memory_{method}",
+                f"memory per in-flight task ({method})",
+                round(memory["bytes_per_task"] / 1024, 2) if memory else None,
+                10.0,
+                "KiB",
+                where=f"{memory['workload']['in_flight']:,} in flight" if memory else "",
+            )
+        )
+    return out
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown pipe table (also readable in a terminal)."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells
+    ]
+    return "\n".join([line, rule, *body])
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render(run: dict[str, Any]) -> str:
+    """Every table of a run, as Markdown."""
+    sections = run["sections"]
+    parts: list[str] = []
+    parts.append("### Targets\n")
+    parts.append(
+        table(
+            ["figure", "measured", "target", "result", "conditions"],
+            [
+                [t["label"], t["value"], t["target"].replace(" ×", "×"), t["status"], t["where"]]
+                for t in run["targets"]
+            ],
+        )
+    )
+    for title, builder in _DETAILS:
+        try:
+            text = builder(sections)
+        except (KeyError, TypeError, ValueError):
+            text = None
+        if text:
+            parts.append(f"\n### {title}\n\n{text}")
+    errors = [f"- {name}: failed (see the JSON)" for name, s in sections.items() if not s.get("ok")]
+    if errors:
+        parts.append("\n### Errors\n\n" + "\n".join(errors))
+    return "\n".join(parts)
+
+
+def _ack_table(sections: dict[str, Any]) -> str | None:
+    core, slack = _get(sections, "ack"), _get(sections, "ack_slack")
+    if not core and not slack:
+        return None
+    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    for result in (core, slack):
+        for lv in result["levels"] if result else []:
+            merged.setdefault((lv["in_flight"], lv["concurrency"]), {}).update(lv)
+    rows = []
+    for (in_flight, concurrency), lv in sorted(merged.items()):
+        c, s = lv.get("core"), lv.get("slack")
+        rows.append(
+            [
+                in_flight, concurrency, lv["requests"],
+                c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
+                s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
+                c["relay"]["p99_ms"] if c else None,
+            ]
+        )  # fmt: skip
+    return table(
+        ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms", "Slack p50 ms",
+         "Slack p99 ms", "relay p99 ms"],
+        rows,
+    )  # fmt: skip
+
+
+def _orchestration_table(sections: dict[str, Any]) -> str | None:
+    orch = _get(sections, "orchestration")
+    if not orch:
+        return None
+    peer_entry = sections.get("peer", {})
+    peer = _get(sections, "peer")
+    rows = []
+    for name, d in orch["shapes"].items():
+        p = peer["shapes"].get(name) if peer else None
+        rows.append(
+            [
+                name.replace("_", " "), d["critical_path_s"], d["runs"],
+                d["overhead"]["p50_ms"], d["ratio_p50"], d["handoff_hop"]["p50_ms"],
+                d["entry_hop"]["p50_ms"], d["exit_hop"]["p99_ms"],
+                p["overhead"]["p50_ms"] if p else None, p["ratio_p50"] if p else None,
+                p["handoff_hop"]["p50_ms"] if p else None,
+            ]
+        )  # fmt: skip
+    text = table(
+        ["plan", "critical path s", "runs", "Dispatch overhead p50 ms", "Dispatch ratio",
+         "Dispatch handoff p50 ms", "Dispatch entry p50 ms", "Dispatch relay p99 ms",
+         "LangGraph overhead p50 ms", "LangGraph ratio", "LangGraph handoff p50 ms"],
+        rows,
+    )  # fmt: skip
+    skipped = peer_entry.get("result", {}).get("skipped") if peer_entry.get("ok") else None
+    if skipped:
+        text += f"\n\nLangGraph peer {skipped}"
+    return text
+
+
+def _status_table(sections: dict[str, Any]) -> str | None:
+    status = _get(sections, "status")
+    if not status:
+        return None
+    rows = [
+        [k.replace("_", " "), v["n"], v["p50_ms"], v["p99_ms"]] for k, v in status["status"].items()
+    ]
+    return table(["query", "n", "p50 ms", "p99 ms"], rows)
+
+
+def _throughput_table(sections: dict[str, Any]) -> str | None:
+    tp = _get(sections, "throughput")
+    if not tp:
+        return None
+    rows = [
+        [
+            s["offered_rps"], s["achieved_rps"], "yes" if s["sustained"] else "no",
+            s["end_to_end"]["p50_ms"], s["end_to_end"]["p99_ms"], s["ack"]["p99_ms"],
+            s["cpu_share"]["worker"], s["cpu_share"]["sidecar"],
+        ]
+        for s in tp["steps"]
+    ]  # fmt: skip
+    return table(
+        ["offered req/s", "achieved req/s", "sustained", "e2e p50 ms", "e2e p99 ms",
+         "ack p99 ms", "Dispatch CPU", "agents CPU"],
+        rows,
+    )  # fmt: skip
+
+
+def _memory_table(sections: dict[str, Any]) -> str | None:
+    rows = []
+    for method in ("rss", "tracemalloc"):
+        m = _get(sections, f"memory_{method}")
+        if m:
+            rows.append(
+                [
+                    method, m["workload"]["in_flight"], m["bytes_per_task"],
+                    m["bytes_per_queued_task"], m["bytes_per_running_task"],
+                    m.get("peak_rss_mib"),
+                ]
+            )  # fmt: skip
+    if not rows:
+        return None
+    return table(
+        ["method", "in flight", "bytes/task", "bytes/queued task", "bytes/running task",
+         "peak RSS MiB"],
+        rows,
+    )  # fmt: skip
+
+
+_DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
+    ("Acknowledgement latency", _ack_table),
+    ("Orchestration overhead, Dispatch and LangGraph", _orchestration_table),
+    ("Status queries", _status_table),
+    ("Throughput steps", _throughput_table),
+    ("Memory", _memory_table),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    path = Path(args[0]) if args else LATEST
+    print(render(json.loads(path.read_text(encoding="utf-8"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""The product under test, wired as `dispatch serve` wires it, plus the bench's instruments.
+
+A `Rig` is a real `Store` (SQLite file, WAL), a real `Dispatcher` with default settings, the
+in-memory adapter (and optionally the real Slack adapter in HTTP mode), and a fleet manifest
+pointing at the sidecar's A2A agents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters.base import Adapter, DeliveryError
+from adapters.memory import MemoryAdapter, Posted
+from bench.sidecar import HOLD_FOREVER, AgentDef, spec_for
+from bot.dispatcher import Dispatcher
+from bot.manifest import Fleet, fleet_from_data
+from bot.models import Request
+from bot.outbound import MessageRef, Outbound, Target
+from bot.settings import Settings
+from bot.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SLACK_SECRET = "bench-signing-secret"
+
+Listener = Callable[[Posted], None]
+
+
+class BenchAdapter(MemoryAdapter):
+    """`MemoryAdapter` that hands each post to listeners instead of keeping a growing list.
+
+    Posts still get `Posted.at` (time.monotonic() at post time) from the memory adapter. Two
+    bench-only changes keep the instrument out of the figures: posts are not retained (a list
+    of tens of thousands of messages would slow the product's garbage collector), and board
+    edits find their message in O(1) instead of scanning every post.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("memory")
+        self.listeners: list[Listener] = []
+        self._acks: set[str] = set()
+        self.counts: dict[str, int] = {}
+
+    async def post(self, target: Target, message: Outbound) -> MessageRef:
+        ref = await super().post(target, message)
+        posted = self.posted.pop()
+        if message.kind == "ack":
+            self._acks.add(ref.id)
+        self.counts[message.kind] = self.counts.get(message.kind, 0) + 1
+        for listener in self.listeners:
+            listener(posted)
+        return ref
+
+    async def update(self, ref: MessageRef, message: Outbound) -> None:
+        if ref.id not in self._acks:
+            raise DeliveryError(f"no message {ref.id}", permanent=True)
+        self.counts["board_update"] = self.counts.get("board_update", 0) + 1
+
+
+@dataclass
+class Sidecar:
+    """The sidecar process (agents + fake Slack) and the URLs it serves."""
+
+    process: asyncio.subprocess.Process
+    urls: dict[str, str]
+    slack: str | None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
+@contextlib.asynccontextmanager
+async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIterator[Sidecar]:
+    """Start `python -m bench.sidecar` and stop it afterwards (closing its stdin)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.sidecar", spec_for(list(agents), slack=slack),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO, env=env,
+        limit=16 * 1024**2,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 120)
+        if not line:
+            raise RuntimeError("the bench sidecar exited before it was ready")
+        ready = json.loads(line)
+        yield Sidecar(process, ready["agents"], ready["slack"])
+    finally:
+        with contextlib.suppress(Exception):
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+def fleet_for(agents: Sequence[AgentDef], urls: dict[str, str], catch_all: AgentDef) -> Fleet:
+    """A manifest naming each bench agent with one skill word of its own."""
+    data = {
+        "version": 1,
+        "agents": [
+            {
+                "id": agent.id,
+                "name": f"Bench {agent.id}",
+                "emoji": "🤖",
+                "description": "Bench agent.",
+                "skills": [agent.skill],
+                "session": agent.session,
+                "backend": {"kind": "a2a", "url": urls[agent.id]},
+                "timeout": "48h" if agent.delay >= HOLD_FOREVER else "1h",
+            }
+            for agent in agents
+            if agent.id != catch_all.id
+        ],
+        "catch_all": {"backend": {"kind": "a2a", "url": urls[catch_all.id]}, "timeout": "1h"},
+    }
+    return fleet_from_data(data, source="bench fleet")
+
+
+def fan_out(agents: Sequence[AgentDef]) -> str:
+    """Text the rule planner turns into one task per agent, all in parallel."""
+    return ", ".join(f"{a.skill} task" for a in agents)
+
+
+def chain(agents: Sequence[AgentDef]) -> str:
+    """Text the rule planner turns into a chain, one step per agent."""
+    return ", then ".join(f"{a.skill} task" for a in agents)
+
+
+@dataclass
+class Rig:
+    """A started dispatcher with the bench adapter (and Slack, if asked for)."""
+
+    dispatcher: Dispatcher
+    store: Store
+    adapter: BenchAdapter
+    slack: Any = None
+    """adapters.slack.SlackAdapter in HTTP mode, when the rig was built with Slack."""
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def request(
+        self, text: str, *, user: str = "U1", channel: str = "C1", thread: str | None = None
+    ) -> Request:
+        """A new message as the in-memory platform would hand it to the core."""
+        return self.adapter.message(
+            text, user=user, channel=channel, thread=thread, message_id=f"m{next(self._ids)}"
+        )
+
+
+@contextlib.asynccontextmanager
+async def rig(
+    db: Path,
+    fleet: Fleet,
+    *,
+    slack_api: str | None = None,
+    slack_post_interval: float = 1.0,
+    settings: dict[str, Any] | None = None,
+) -> AsyncIterator[Rig]:
+    """Open the store, start adapters and the dispatcher (as bot.runtime does); stop after.
+
+    Slack's per-channel pacing stays at the product's default (1 s) unless told otherwise.
+    """
+    options: dict[str, Any] = {"db": db, **(settings or {})}
+    if slack_api:
+        options.update(
+            slack_bot_token="xoxb-bench",
+            slack_signing_secret=SLACK_SECRET,
+            slack_api_url=slack_api + "/api/",
+        )
+    config = Settings(**options)
+    store = await Store(db).open()
+    adapter = BenchAdapter()
+    adapters: dict[str, Adapter] = {adapter.platform: adapter}
+    slack = None
+    if slack_api:
+        from adapters.slack import SlackAdapter
+
+        slack = SlackAdapter(
+            config, http=True, host="127.0.0.1", port=0, post_interval=slack_post_interval
+        )
+        adapters[slack.platform] = slack
+    dispatcher = Dispatcher(store, fleet, adapters, settings=config)
+    try:
+        for each in adapters.values():
+            await each.start(dispatcher)
+        await dispatcher.start()
+        yield Rig(dispatcher, store, adapter, slack)
+    finally:
+        for each in adapters.values():
+            with contextlib.suppress(Exception):
+                await each.stop()
+        await dispatcher.stop()
+        await store.close()
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll `predicate` every 5 ms; raise TimeoutError naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+def rss_kib() -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of this process, in KiB, from /proc/self/status."""
+    out: dict[str, int] = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU time of a process (default: this one), from /proc."""
+    path = f"/proc/{pid}/stat" if pid else "/proc/self/stat"
+    with open(path, encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+@contextlib.asynccontextmanager
+async def workdir() -> AsyncIterator[Path]:
+    """A temporary directory for one section's database, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="dispatch-bench-") as path:
+        yield Path(path)

@@ -1,0 +1,256 @@
+"""1. Acknowledgement latency, at the core and end to end through Slack's HTTP endpoint.
+
+Two sections, each in its own worker: `ack` (core) and `ack_slack`.
+
+Core: from the moment a request is handed to `Dispatcher.receive` (in-memory adapter) to
+the moment its acknowledgement is posted (`Posted.at`, recorded by the memory adapter).
+Slack: from the moment the sidecar sends a signed `app_mention` to `/slack/events` (the
+real `SlackAdapter` in HTTP mode) to the moment the fake Slack Web API receives the
+`chat.postMessage` of the acknowledgement in that thread; both times taken by the sidecar.
+
+Each measured request is a three-way fan-out to agents that answer after `work_delay`.
+Concurrency N means N requests issued at once, in rounds; each Slack request comes from its
+own channel (Slack paces posts to about one per second per channel, which would otherwise
+measure that pacing, not Dispatch). Measured with nothing else in flight, then again after
+`fill_in_flight` put `ack_in_flight` tasks in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from bench.config import Sizes
+from bench.load import Tracker, fill_in_flight, hold_fleet
+from bench.rig import SLACK_SECRET, Rig, cpu_seconds, fan_out, fleet_for, rig, sidecar, workdir
+from bench.sidecar import AgentDef
+from bench.stats import summary_ms
+
+WORK_AGENTS = 10
+USERS = 50
+ACK_TIMEOUT = 120.0
+"""Seconds the sidecar waits for a Slack acknowledgement before counting it missing."""
+_seq = itertools.count(1)
+_slack_sent = itertools.count(1)
+
+
+def _texts(work: list[AgentDef], n: int, offset: int) -> list[str]:
+    return [fan_out([work[(3 * (offset + i) + k) % len(work)] for k in range(3)]) for i in range(n)]
+
+
+async def core_level(
+    r: Rig, tracker: Tracker, work: list[AgentDef], concurrency: int, total: int
+) -> dict[str, Any]:
+    """`total` requests through Dispatcher.receive, `concurrency` at a time."""
+    acks: list[float] = []
+    relays: list[float] = []
+    offset = next(_seq) * 1000
+
+    async def one(text: str, i: int) -> tuple[str, float]:
+        request = r.request(text, user=f"U{i % USERS}", channel=f"C{i % 20}")
+        start = time.monotonic()
+        await r.dispatcher.receive(request)
+        return request.thread_key, start
+
+    for round_ in range(max(1, total // concurrency)):
+        texts = _texts(work, concurrency, offset + round_ * concurrency)
+        started = await asyncio.gather(*(one(t, i) for i, t in enumerate(texts)))
+        for thread, start in started:
+            log = await tracker.wait(thread, lambda lg: lg.closing_at is not None, 120)
+            assert log.ack_at is not None
+            acks.append(log.ack_at - start)
+            relays += [at - stamp[1] for at, stamp, _ in log.results if stamp]
+            tracker.forget(thread)
+    return {"ack": summary_ms(acks), "relay": summary_ms(relays)}
+
+
+def signed_event(text: str, *, user: str, channel: str) -> dict[str, Any]:
+    """A signed Events API `app_mention` request, as Slack would send it."""
+    ts = f"{1_700_000_000 + next(_seq)}.000200"
+    body = json.dumps(
+        {
+            "token": "bench",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{next(_seq):010d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "event": {
+                "type": "app_mention",
+                "user": user,
+                "text": f"<@UBOT> {text}",
+                "ts": ts,
+                "event_ts": ts,
+                "channel": channel,
+                "team": "T1",
+                "client_msg_id": f"cm-{ts}",
+            },
+        }
+    )
+    stamp = str(int(time.time()))
+    digest = hmac.new(
+        SLACK_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
+    ).hexdigest()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return {"body": body, "headers": headers, "thread": ts}
+
+
+async def slack_level(
+    r: Rig, slack_url: str, work: list[AgentDef], concurrency: int, total: int
+) -> dict[str, Any]:
+    """`total` signed HTTP events, `concurrency` at a time, each from its own channel."""
+    assert r.slack is not None and r.slack.bound_port
+    events_url = f"http://127.0.0.1:{r.slack.bound_port}/slack/events"
+    acks: list[float] = []
+    answers: list[float] = []
+    missing = 0
+    offset = next(_seq) * 1000
+    async with httpx.AsyncClient(timeout=180) as client:
+        for round_ in range(max(1, total // concurrency)):
+            texts = _texts(work, concurrency, offset + round_ * concurrency)
+            requests = [
+                signed_event(text, user=f"U{i % USERS}", channel=f"CS{next(_seq)}")
+                for i, text in enumerate(texts)
+            ]
+            response = await client.post(
+                f"{slack_url}/_bench/fire",
+                json={"url": events_url, "requests": requests, "timeout": ACK_TIMEOUT},
+            )
+            for _ in requests:
+                next(_slack_sent)
+            for result in response.json()["results"]:
+                answers.append(result["answered"] - result["sent"])
+                if "acked" in result and result["status"] == 200:
+                    acks.append(result["acked"] - result["sent"])
+                else:
+                    missing += 1
+    return {"ack": summary_ms(acks), "http_response": summary_ms(answers), "missing": missing}
+
+
+async def drain(r: Rig, *, slack: bool = True, timeout: float = 300) -> None:
+    """Wait until the measured requests' work is done and their messages are out.
+
+    `slack=False` leaves Slack's paced posts (about one per second per channel) to finish
+    in the background.
+    """
+    platform = "" if slack else " AND json_extract(payload, '$.target.platform') != 'slack'"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = await r.store.one(
+            f"SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending'{platform})"  # noqa: S608
+            " + (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running')"
+            "    AND agent LIKE 'wk%') AS n"
+        )
+        if row is not None and row["n"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("measured work did not drain")
+
+
+async def slack_received(r: Rig, timeout: float = 600) -> None:
+    """Wait until every Slack event sent has been taken in (before shutting down)."""
+    sent = next(_slack_sent) - 1
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = await r.store.one("SELECT COUNT(*) AS n FROM requests WHERE platform = 'slack'")
+        if row is not None and row["n"] >= sent:
+            break
+        await asyncio.sleep(0.2)
+    await drain(r)
+    # …and every `receive` has returned (it starts the request's tasks after the ack).
+    while getattr(r.dispatcher, "_receiving", 0) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+
+
+async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dict[str, Any]:
+    """One side per worker, so neither side's traffic (or backlog) disturbs the other."""
+    hold = hold_fleet(sizes.ack_in_flight, sizes.running_share)
+    work = [AgentDef(f"wk{i:02d}", sizes.work_delay, "disposable") for i in range(WORK_AGENTS)]
+    sub = AgentDef("sub", 0.0, "disposable")
+    agents = [*work, *hold.all, sub]
+    users = min(USERS, max(sizes.ack_requests))
+    side = "slack" if slack else "core"
+    levels: list[dict[str, Any]] = []
+    fill: dict[str, Any] = {}
+    async with sidecar(agents, slack=slack) as sc, workdir() as tmp:
+        fleet = fleet_for(agents, sc.urls, sub)
+        pacing = 0.05 if sizes.smoke else 1.0  # smoke: don't wait on Slack's pacing
+        async with rig(tmp / "ack.db", fleet, slack_api=sc.slack, slack_post_interval=pacing) as r:
+            tracker = Tracker(r.adapter)
+            # Warm up: every work agent's client and card (and every Slack user's name).
+            await core_level(r, tracker, work, 4, 8)
+            if sc.slack:
+                await slack_level(r, sc.slack, work, users, users)
+            for in_flight in (0, sizes.ack_in_flight):
+                if in_flight:
+                    await drain(r)
+                    note(f"filling {in_flight:,} tasks in flight")
+                    fill = await fill_in_flight(
+                        r, hold, in_flight, running_share=sizes.running_share
+                    )
+                    note(f"filled in {fill['settle_s']}s: {fill['states']}")
+                for concurrency, total in sizes.ack_requests.items():
+                    await drain(r)
+                    cpu0, side0, wall0 = cpu_seconds(), cpu_seconds(sc.pid), time.monotonic()
+                    if sc.slack:
+                        figures = await slack_level(r, sc.slack, work, concurrency, total)
+                    else:
+                        figures = await core_level(r, tracker, work, concurrency, total)
+                    cpu1, side1, wall1 = cpu_seconds(), cpu_seconds(sc.pid), time.monotonic()
+                    levels.append(
+                        {
+                            "in_flight": in_flight,
+                            "concurrency": concurrency,
+                            "requests": max(1, total // concurrency) * concurrency,
+                            side: figures,
+                            "cpu_share": {
+                                "worker": round((cpu1 - cpu0) / (wall1 - wall0), 2),
+                                "sidecar": round((side1 - side0) / (wall1 - wall0), 2),
+                            },
+                        }
+                    )
+                    note(
+                        f"in flight {in_flight:,}, concurrency {concurrency}:"
+                        f" {side} ack p99 {figures['ack']['p99_ms']} ms"
+                    )
+            if sc.slack:
+                await slack_received(r)
+    workload: dict[str, Any] = {
+        "request": "a three-way fan-out to agents answering after"
+        f" {sizes.work_delay * 1000:.0f} ms (disposable sessions)",
+        "in_flight_levels": [0, sizes.ack_in_flight],
+        "in_flight_mix": f"{sizes.running_share:.0%} running on agents that hold their task,"
+        " the rest queued behind persistent sessions of busy agents",
+        "concurrency": {str(k): v for k, v in sizes.ack_requests.items()},
+    }
+    if slack:
+        workload["slack"] = (
+            "each request from its own channel; rounds back to back, so earlier requests'"
+            " results are still being relayed (paced per channel) meanwhile"
+        )
+    else:
+        workload["core"] = "each round waits for its requests' closing lines"
+    return {"workload": workload, "fill": fill, "levels": levels}
+
+
+async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
+    """Acknowledgement latency at the core (in-memory adapter)."""
+    return await _run(sizes, note, slack=False)
+
+
+async def run_slack(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
+    """Acknowledgement latency end to end through Slack's HTTP endpoint."""
+    return await _run(sizes, note, slack=True)
