@@ -126,6 +126,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at    REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, next_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_by_request ON outbox(request_id, kind);
 CREATE INDEX IF NOT EXISTS outbox_heads ON outbox(thread, id) WHERE state = 'pending';
 
 CREATE TABLE IF NOT EXISTS agent_cards (
@@ -221,12 +222,12 @@ class Store:
     # -- primitives -------------------------------------------------------------------------
 
     async def one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.db.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        # One hop to the database thread (execute, fetch and close together), not three.
+        return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
