@@ -772,10 +772,7 @@ class Dispatcher:
                 "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL WHERE id = ?",
                 (task["request_id"],),
             )
-            await db.execute(
-                "UPDATE boards SET version = version + 1 WHERE request_id = ?",
-                (task["request_id"],),
-            )
+            await self.store.bump_board(task["request_id"], conn=db)
         deps = await self.store.dependencies(task_id)
         if all(d["state"] == "completed" for d in deps):
             await self.store.write(
@@ -909,10 +906,7 @@ class Dispatcher:
                 " deadline = ? WHERE id = ?",
                 (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
             )
-            await db.execute(
-                "UPDATE boards SET version = version + 1 WHERE request_id = ?",
-                (task["request_id"],),
-            )
+            await self.store.bump_board(task["request_id"], conn=db)
         await self._notify()
         self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
 
@@ -1029,9 +1023,7 @@ class Dispatcher:
                 db, request["id"], _target_of(request), "question", question,
                 task_id=task["id"], agent=agent,
             )  # fmt: skip
-            await db.execute(
-                "UPDATE boards SET version = version + 1 WHERE request_id = ?", (request["id"],)
-            )
+            await self.store.bump_board(request["id"], conn=db)
         await self.store.add_history(
             _key_of(request), self._label(task["agent"]), "agent", question
         )
@@ -1109,9 +1101,7 @@ class Dispatcher:
                         db, request["id"], _target_of(request), "notice", text,
                         task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
                     )  # fmt: skip
-            await db.execute(
-                "UPDATE boards SET version = version + 1 WHERE request_id = ?", (request["id"],)
-            )
+            await self.store.bump_board(request["id"], conn=db)
         if state == "completed" and result is not None:
             await self.store.add_history(
                 _key_of(request), self._label(task["agent"]), "agent", result

@@ -461,12 +461,6 @@ class Store:
                 cursor = await self.db.execute(sql, params)
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    async def due_outbox(self, now: float, limit: int = 100) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT * FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
-            (now, limit),
-        )
-
     async def next_outbox_time(self) -> float | None:
         row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
         return float(row["at"]) if row and row["at"] is not None else None
@@ -509,12 +503,18 @@ class Store:
     async def board(self, request_id: str) -> aiosqlite.Row | None:
         return await self.one("SELECT * FROM boards WHERE request_id = ?", (request_id,))
 
-    async def bump_board(self, request_id: str) -> None:
-        await self.write(
+    async def bump_board(
+        self, request_id: str, *, conn: aiosqlite.Connection | None = None
+    ) -> None:
+        """Mark a request's status board stale; the courier redraws it (coalesced)."""
+        sql = (
             "INSERT INTO boards(request_id, version) VALUES (?, 1)"
-            " ON CONFLICT(request_id) DO UPDATE SET version = version + 1",
-            (request_id,),
+            " ON CONFLICT(request_id) DO UPDATE SET version = version + 1"
         )
+        if conn is not None:
+            await conn.execute(sql, (request_id,))
+        else:
+            await self.write(sql, (request_id,))
 
     async def set_board(self, request_id: str, *, ref: str | None = None, shown: int) -> None:
         await self.write(
