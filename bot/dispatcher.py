@@ -177,7 +177,8 @@ class Dispatcher:
         return self._backends[agent.id]
 
     async def idle(self, timeout: float | None = None) -> None:
-        """Wait until no task is active and every queued message has gone out."""
+        """Wait until no task is active, every queued message has gone out, and no runner is
+        left (one whose task was cancelled before the agent named it stays to cancel it)."""
 
         async def settled() -> None:
             while True:
@@ -185,7 +186,12 @@ class Dispatcher:
                     "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
                     " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
                 )
-                if busy is not None and busy["n"] == 0 and self._receiving == 0:
+                if (
+                    busy is not None
+                    and busy["n"] == 0
+                    and not self._receiving
+                    and not self._runners
+                ):
                     await self.courier.refresh_boards()
                     return
                 async with self._changed:
@@ -647,13 +653,12 @@ class Dispatcher:
         await self._finish(task_id, "cancelled", error=reason, announce=False)
         if task["state"] not in ("running", "input_required"):
             return True
-        if task["remote_task_id"]:
-            await self._cancel_remote(task_id)
+        # Read the remote id after the cancel is written: an event that stored it a moment
+        # ago is seen here, and one that stores it later sees the cancel (see _on_event).
+        if await self._cancel_remote(task_id):
             runner = self._runners.pop(task_id, None)
             if runner is not None:
                 runner.cancel()
-        # Otherwise the runner is still waiting for the agent's first event; it cancels the
-        # remote task as soon as it learns its id (see _on_event).
         return True
 
     # -- what adapters may ask -------------------------------------------------------------
@@ -992,6 +997,10 @@ class Dispatcher:
         self.mark_available(task["agent"])
         if event.remote_task_id and event.remote_task_id != task["remote_task_id"]:
             await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
+            fresh = await self.store.task(task_id)
+            if fresh is not None and fresh["state"] == "cancelled":
+                await self._cancel_remote(task_id)  # cancelled while the id was on its way
+                return True
         if event.context_id and task["session_id"]:
             await self.store.set_session_context(task["session_id"], event.context_id)
         if event.state == "input_required":
@@ -1042,14 +1051,17 @@ class Dispatcher:
         await self._notify()
         self._spawn(task_id, self._drive(task_id, "answer", request.text))
 
-    async def _cancel_remote(self, task_id: str) -> None:
+    async def _cancel_remote(self, task_id: str) -> bool:
+        """Ask the agent to stop; False when its task id is not known yet."""
         task = await self.store.task(task_id)
         agent = self.fleet.get(task["agent"]) if task else None
-        if task is not None and agent is not None and task["remote_task_id"]:
-            try:
-                await self.backend(agent).cancel(task["remote_task_id"])
-            except Exception as exc:
-                log.warning("cancel of %s at its agent failed: %s", task_id, exc)
+        if task is None or agent is None or not task["remote_task_id"]:
+            return False
+        try:
+            await self.backend(agent).cancel(task["remote_task_id"])
+        except Exception as exc:
+            log.warning("cancel of %s at its agent failed: %s", task_id, exc)
+        return True
 
     # -- results relayed --------------------------------------------------------------------
 

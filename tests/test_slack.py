@@ -318,6 +318,8 @@ async def test_buttons_work_for_the_requester_and_refuse_anyone_else(
     assert slack.ephemerals[1]["text"] == "Cancelled: 🎨 Image → a hero image for the sale."
     await r.settle(1)
     assert (await r.h.rows("SELECT state FROM tasks"))[0]["state"] == "cancelled"
+    # The agent may not have told us its task id yet; the cancel then follows the id.
+    await slack.wait_for(lambda: r.h.servers["image"].cancelled, timeout=5)
     assert len(r.h.servers["image"].cancelled) == 1
     assert any(t.startswith("Cancelled: 🎨 Image") for t in r.texts(mention["ts"]))
 
