@@ -24,10 +24,9 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from adapters.base import Action, Adapter
 from bot import discovery, render
@@ -44,8 +43,10 @@ from bot.settings import Settings
 from bot.store import (
     ACTIVE_TASK_STATES,
     TERMINAL_TASK_STATES,
+    Row,
     Store,
     ThreadKey,
+    Tx,
     dumps,
     loads,
     new_id,
@@ -63,6 +64,19 @@ MODEL_KINDS = frozenset({"work", "followup", "clarify"})
 """Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A message the rules planned, to be claimed and recorded with its plan."""
+
+    dedupe_key: str
+    author: str
+    latency_ms: float
+
+
+class _Duplicate(Exception):
+    """The message was already handled; the transaction that found it rolls back."""
 
 
 class Dispatcher:
@@ -219,13 +233,15 @@ class Dispatcher:
             await self._notify()
 
     async def _receive(self, request: Request) -> str | None:
-        if not await self.store.claim_message(request.dedupe_key):
-            log.info("duplicate delivery ignored: %s", request.dedupe_key)
-            return None
         key = _thread_key(request)
         request_id = new_id("req")
+        author = request.user_name or request.user
         if len(request.text) > self.settings.max_message_chars:
-            await self._insert_request(request, request_id, "refused", "done", None)
+            if not await self.store.claim_message(request.dedupe_key):
+                return self._duplicate(request)
+            await self.store.transact(
+                lambda tx: self._insert_request(tx, request, request_id, "refused", "done", None)
+            )
             await self._say(
                 request_id,
                 request,
@@ -234,29 +250,43 @@ class Dispatcher:
                 f" {self.settings.max_message_chars:,}. Please shorten it or attach it as a file.",
             )
             return request_id
-        context = await self._thread_context(key)
-        lessons = await self._lessons()
+        context, lessons = await self.store.read(
+            lambda tx: (self._thread_context(tx, key), self._lessons(tx))
+        )
         started = time.perf_counter()
         decision = self.planner.plan(request.text, context, lessons)
-        author = request.user_name or request.user
-        if self.llm is not None and decision.kind in MODEL_KINDS:
+        if self.llm is None or decision.kind not in MODEL_KINDS:
+            # The rules decided: the message is claimed, recorded and (for work) planned,
+            # tasks and acknowledgement included, in one transaction.
+            decision = self._usable(decision)
+            intake = Intake(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
+            if decision.kind in ("work", "followup"):
+                try:
+                    await self._plan_work(request, request_id, decision, context, intake=intake)
+                except _Duplicate:
+                    return self._duplicate(request)
+                return request_id
+            try:
+                await self.store.transact(
+                    lambda tx: self._intake(tx, request, request_id, decision, intake)
+                )
+            except _Duplicate:
+                return self._duplicate(request)
+        else:
+            if not await self.store.claim_message(request.dedupe_key):
+                return self._duplicate(request)
             # The row exists first so "Routing…" can be said while the model thinks.
-            await self._insert_request(request, request_id, "received", "received", None)
+            await self.store.transact(
+                lambda tx: self._insert_request(
+                    tx, request, request_id, "received", "received", None
+                )
+            )
             decision = self._usable(await self._ask_model(request, request_id, context, lessons))
             await self.store.write(
                 "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
                 (decision.kind, decision.model_dump_json(), request_id),
             )
             await self.store.add_history(key, author, "user", request.text)
-        else:
-            decision = self._usable(decision)
-            latency = (time.perf_counter() - started) * 1000
-            async with self.store.transaction() as db:
-                await self._insert_request(
-                    request, request_id, decision.kind, "received", decision, conn=db
-                )
-                await self._record_plan(request_id, "rules", latency_ms=latency, conn=db)
-                await self.store.add_history(key, author, "user", request.text, conn=db)
 
         if decision.kind in ("work", "followup"):
             await self._plan_work(request, request_id, decision, context)
@@ -274,19 +304,36 @@ class Dispatcher:
             await self._reroute(request, request_id, decision.target or "", key)
         return request_id
 
-    async def _insert_request(
+    @staticmethod
+    def _duplicate(request: Request) -> None:
+        log.info("duplicate delivery ignored: %s", request.dedupe_key)
+
+    def _intake(
+        self, tx: Tx, request: Request, request_id: str, decision: Decision, intake: Intake
+    ) -> None:
+        """Claim the message (a duplicate rolls everything back) and record what the rules
+        decided about it."""
+        claimed = tx.execute(
+            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+            (intake.dedupe_key, time.time()),
+        )
+        if claimed.rowcount != 1:
+            raise _Duplicate
+        self._insert_request(tx, request, request_id, decision.kind, "received", decision)
+        self._record_plan(tx, request_id, "rules", latency_ms=intake.latency_ms)
+        tx.add_history(_thread_key(request), intake.author, "user", request.text)
+
+    def _insert_request(
         self,
+        tx: Tx,
         request: Request,
         request_id: str,
         kind: str,
         state: str,
         decision: Decision | None,
-        *,
-        conn: aiosqlite.Connection | None = None,
     ) -> None:
         key = _thread_key(request)
-        run = conn.execute if conn is not None else self.store.write
-        await run(
+        tx.execute(
             "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
             " user_name, text, is_dm, kind, state, decision, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -298,11 +345,12 @@ class Dispatcher:
             ),
         )  # fmt: skip
 
-    async def _thread_context(self, key: ThreadKey) -> ThreadContext:
-        requests = await self.store.thread_requests(key)
+    @staticmethod
+    def _thread_context(tx: Tx, key: ThreadKey) -> ThreadContext:
+        requests = tx.thread_requests(key)
         if not requests:
             return ThreadContext()
-        tasks = await self.store.thread_tasks(key)
+        tasks = tx.thread_tasks(key)
         clarifying = next((r for r in reversed(requests) if r["state"] == "clarifying"), None)
         return ThreadContext(
             tasks=[
@@ -357,31 +405,24 @@ class Dispatcher:
             outcome = await planning
         if outcome.fallback_reason:
             log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
-        await self._record_plan(
-            request_id,
-            outcome.planner,
-            model=outcome.model,
-            fallback_reason=outcome.fallback_reason,
-            repaired=outcome.repaired,
-            input_tokens=outcome.input_tokens,
-            output_tokens=outcome.output_tokens,
-            latency_ms=outcome.latency_ms,
+        await self.store.transact(
+            lambda tx: self._record_plan(
+                tx,
+                request_id,
+                outcome.planner,
+                model=outcome.model,
+                fallback_reason=outcome.fallback_reason,
+                repaired=outcome.repaired,
+                input_tokens=outcome.input_tokens,
+                output_tokens=outcome.output_tokens,
+                latency_ms=outcome.latency_ms,
+            )
         )
         return outcome.decision
 
-    async def _record_plan(
-        self,
-        request_id: str,
-        planner: str,
-        *,
-        conn: aiosqlite.Connection | None = None,
-        **figures: Any,
-    ) -> None:
-        if conn is None:
-            async with self.store.transaction() as db:
-                await self._record_plan(request_id, planner, conn=db, **figures)
-            return
-        await conn.execute(
+    @staticmethod
+    def _record_plan(tx: Tx, request_id: str, planner: str, **figures: Any) -> None:
+        tx.execute(
             "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
             " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -391,11 +432,9 @@ class Dispatcher:
             ),
         )  # fmt: skip
 
-    async def _lessons(self) -> list[Lesson]:
+    def _lessons(self, tx: Tx) -> list[Lesson]:
         """Routing corrections users made, newest first; both planners learn from them."""
-        rows = await self.store.all(
-            "SELECT text, agent FROM lessons ORDER BY id DESC LIMIT ?", (LESSON_LIMIT,)
-        )
+        rows = tx.all("SELECT text, agent FROM lessons ORDER BY id DESC LIMIT ?", (LESSON_LIMIT,))
         return [Lesson(row["text"], row["agent"]) for row in rows if self.fleet.get(row["agent"])]
 
     # -- planned: clarify, status, roster, cancel ---------------------------------------------
@@ -460,6 +499,9 @@ class Dispatcher:
             return f"Nothing in flight {scope}.", []
         more = len(rows) > STATUS_LIMIT
         rows = rows[:STATUS_LIMIT]
+        notes = await self.store.read(
+            lambda tx: {row["id"]: self._waiting_note(tx, row) for row in rows}
+        )
         now = time.time()
         head = f"{agent.label} — " if agent else ""
         count = f"{STATUS_LIMIT}+" if more else str(len(rows))
@@ -468,7 +510,7 @@ class Dispatcher:
         for row in rows:
             state = render.STATE_LABEL.get(row["state"], row["state"])
             took = f" {render.elapsed(now - row['started_at'])}" if row["started_at"] else ""
-            note = await self._waiting_note(row)
+            note = notes[row["id"]]
             line = f"{self._label(row['agent'])} — {row['summary']} · {state}{took}{note}"
             items.append(
                 StatusItem(
@@ -497,11 +539,9 @@ class Dispatcher:
             )
         return "\n".join(lines), ([] if in_thread else items)
 
-    async def _waiting_note(self, task: aiosqlite.Row) -> str:
+    def _waiting_note(self, tx: Tx, task: Row) -> str:
         if task["state"] == "waiting":
-            deps = [
-                d for d in await self.store.dependencies(task["id"]) if d["state"] != "completed"
-            ]
+            deps = [d for d in tx.dependencies(task["id"]) if d["state"] != "completed"]
             names = ", ".join(self._label(d["agent"]) for d in deps)
             return f" · waiting on {names}" if names else ""
         if task["state"] == "queued" and task["session_kind"] == "persistent":
@@ -706,7 +746,7 @@ class Dispatcher:
         )
         return str(row["thread"]) if row else None
 
-    def may_control(self, user: str, request: aiosqlite.Row) -> bool:
+    def may_control(self, user: str, request: Row) -> bool:
         """Only the requester, or a configured admin, may cancel or retry."""
         return user == request["user"] or user in self.settings.admin_ids
 
@@ -739,8 +779,9 @@ class Dispatcher:
             text = f"Cancelled: {label}." if done else f"{label} had already finished."
         else:
             text = await self.retry_task(task["id"], actor)
-        async with self.store.transaction() as db:
-            await self._queue(db, request_id, _target_of(request), "notice", text)
+        await self.store.transact(
+            lambda tx: self._queue(tx, request_id, _target_of(request), "notice", text)
+        )
         await self._notify()
         return text
 
@@ -752,8 +793,9 @@ class Dispatcher:
         label = f"{self._label(task['agent'])} → {task['summary']}"
         if task["state"] not in ("failed", "timed_out", "cancelled", "blocked"):
             return f"{label} is {render.STATE_LABEL.get(task['state'], task['state'])}; nothing to retry."
-        async with self.store.transaction() as db:
-            await db.execute(
+
+        def reopen(tx: Tx) -> None:
+            tx.execute(
                 "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
                 " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
                 " finished_at = NULL, deadline = NULL WHERE id = ?",
@@ -761,28 +803,28 @@ class Dispatcher:
             )
             frontier = [task_id]
             while frontier:  # what this task had stopped waits for it again
-                async with db.execute(
-                    "SELECT d.task_id FROM task_deps d JOIN tasks t ON t.id = d.task_id"
-                    " WHERE d.depends_on = ? AND t.state = 'blocked'",
-                    (frontier.pop(),),
-                ) as cursor:
-                    for (dependent,) in await cursor.fetchall():
-                        await db.execute(
-                            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
-                            " finished_at = NULL WHERE id = ?",
-                            (dependent,),
-                        )
-                        frontier.append(dependent)
-            await db.execute(
-                "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL WHERE id = ?",
+                for dependent in tx.dependents(frontier.pop()):
+                    if dependent["state"] != "blocked":
+                        continue
+                    tx.execute(
+                        "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
+                        " finished_at = NULL WHERE id = ?",
+                        (dependent["id"],),
+                    )
+                    frontier.append(dependent["id"])
+            tx.execute(
+                "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL"
+                " WHERE id = ?",
                 (task["request_id"],),
             )
-            await self.store.bump_board(task["request_id"], conn=db)
-        deps = await self.store.dependencies(task_id)
-        if all(d["state"] == "completed" for d in deps):
-            await self.store.write(
-                "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'", (task_id,)
-            )
+            tx.bump_board(task["request_id"])
+            if all(d["state"] == "completed" for d in tx.dependencies(task_id)):
+                tx.execute(
+                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
+                    (task_id,),
+                )
+
+        await self.store.transact(reopen)
         await self._notify()
         await self._pump()
         return f"Retrying {label} (asked by {actor})."
@@ -797,18 +839,17 @@ class Dispatcher:
         context: ThreadContext,
         *,
         words: str | None = None,
+        intake: Intake | None = None,
     ) -> None:
+        """Record the plan's tasks, their dependencies, the board and the acknowledgement in
+        one transaction (with the message's intake, when the rules planned it), post the
+        acknowledgement, then start what can start."""
         agents = {a.id: a for a in self.fleet.all_agents}
         key = _thread_key(request)
         words = words or request.text
         if context.pending_text:  # this message answers our clarifying question
             words = (
                 f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"
-            )
-            await self.store.write(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ? AND workspace = ?"
-                " AND channel = ? AND thread = ? AND state = 'clarifying'",
-                (time.time(), key.platform, key.workspace, key.channel, key.thread),
             )
         ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
         now = time.time()
@@ -818,40 +859,55 @@ class Dispatcher:
                 render.ack(decision.tasks, agents, followup=decision.kind == "followup"),
             ]
         )
-        async with self.store.transaction() as db:
-            await db.execute(
+        briefs = {
+            spec.id: Brief(
+                task=spec.summary,
+                request=words,
+                requester=request.user_name or request.user,
+                platform=request.platform,
+                channel=request.channel,
+                thread=key.thread,
+                is_dm=request.is_dm,
+                session=spec.session,
+                followup=decision.kind == "followup",
+                attachments=list(request.attachments),
+            ).model_dump_json()
+            for spec in decision.tasks
+        }
+
+        def record(tx: Tx) -> int | None:
+            if intake is not None:
+                self._intake(tx, request, request_id, decision, intake)
+            if context.pending_text:
+                tx.execute(
+                    "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ?"
+                    " AND workspace = ? AND channel = ? AND thread = ? AND state = 'clarifying'",
+                    (now, key.platform, key.workspace, key.channel, key.thread),
+                )
+            tx.execute(
                 "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
             )
             for spec in decision.tasks:
-                brief = Brief(
-                    task=spec.summary,
-                    request=words,
-                    requester=request.user_name or request.user,
-                    platform=request.platform,
-                    channel=request.channel,
-                    thread=key.thread,
-                    is_dm=request.is_dm,
-                    session=spec.session,
-                    followup=decision.kind == "followup",
-                    attachments=list(request.attachments),
-                )
-                await db.execute(
+                tx.execute(
                     "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
                     " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
-                        spec.session, spec.summary, brief.model_dump_json(),
+                        spec.session, spec.summary, briefs[spec.id],
                         "waiting" if spec.depends_on else "queued", now,
                     ),
                 )  # fmt: skip
                 for dep in spec.depends_on:
-                    await db.execute(
+                    tx.execute(
                         "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
                         (ids[spec.id], ids[dep]),
                     )
-            await db.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
-            ack_id = await self._queue(db, request_id, request, "ack", ack_text, with_board=True)
-            await self.store.add_history(key, "Dispatch", "dispatch", ack_text, conn=db)
+            tx.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
+            ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
+            tx.add_history(key, "Dispatch", "dispatch", ack_text)
+            return ack_id
+
+        ack_id = await self.store.transact(record)
         await self._notify()
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT)
@@ -860,60 +916,80 @@ class Dispatcher:
     # -- tasks running ----------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        """Start every queued task whose session is free; main sessions take one at a time."""
+        """Start every queued task whose session is free; main sessions take one at a time.
+
+        What can start now starts together: one transaction records them all running (with
+        their briefs completed from the thread), then every agent is called at once."""
         async with self._pump_lock:
+            chosen: list[Row] = []
+            gone: list[Row] = []
             for task in await self.store.startable_tasks():
+                if self.fleet.get(task["agent"]) is None:
+                    gone.append(task)
+                    continue
                 if task["session_kind"] == "persistent":
                     if task["agent"] in self._busy:
                         continue
                     self._busy[task["agent"]] = task["id"]
-                await self._start_task(task)
-
-    async def _start_task(self, task: aiosqlite.Row) -> None:
-        agent = self.fleet.get(task["agent"])
-        if agent is None:
-            self._busy.pop(task["agent"], None)
+                chosen.append(task)
+            if chosen:
+                started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
+                await self._notify()
+                for task_id, text in started:
+                    self._spawn(task_id, self._drive(task_id, "send", text))
+        for task in gone:
             await self._finish(
                 task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
             )
-            return
-        deps = await self.store.dependencies(task["id"])
-        brief = Brief.model_validate_json(task["brief"])
-        brief.depends_on = [
-            PriorWork(agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or "")
-            for d in deps
-        ]
-        request = await self.store.request(task["request_id"])
-        assert request is not None
-        key = _key_of(request)
-        dep_ids = {d["id"] for d in deps}
-        brief.thread_results = [
-            PriorWork(agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or "")
-            for t in await self.store.thread_tasks(key)
-            if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
-        ][-5:]
-        brief.history = [
-            HistoryLine(author=h["author"], text=h["text"])
-            for h in await self.store.recent_history(key, self.settings.history_limit)
-        ]
-        now = time.time()
-        persistent = task["session_kind"] == "persistent"
-        session_id = await self.store.main_session_id(agent.id) if persistent else new_id("tmp")
-        # One transaction: the session it runs in, the running state, the board's version.
-        async with self.store.transaction() as db:
-            if not persistent:
-                await db.execute(
-                    "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
-                    (session_id, agent.id, now),
+
+    def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str]]:
+        """Mark tasks running in their sessions, each with a brief it can start from:
+        upstream outputs, earlier results in the thread, and the thread's recent history."""
+        started = []
+        threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
+        for task in tasks:
+            agent = self.fleet.agent(task["agent"])
+            deps = tx.dependencies(task["id"])
+            brief = Brief.model_validate_json(task["brief"])
+            brief.depends_on = [
+                PriorWork(
+                    agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or ""
                 )
-            await db.execute(
+                for d in deps
+            ]
+            if task["request_id"] not in threads:
+                request = tx.request(task["request_id"])
+                assert request is not None
+                key = _key_of(request)
+                history = tx.recent_history(key, self.settings.history_limit)
+                threads[task["request_id"]] = (
+                    tx.thread_tasks(key),
+                    [HistoryLine(author=h["author"], text=h["text"]) for h in history],
+                )
+            thread_tasks, history_lines = threads[task["request_id"]]
+            dep_ids = {d["id"] for d in deps}
+            brief.thread_results = [
+                PriorWork(
+                    agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or ""
+                )
+                for t in thread_tasks
+                if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
+            ][-5:]
+            brief.history = history_lines
+            now = time.time()
+            session_id = (
+                tx.main_session(agent.id)
+                if task["session_kind"] == "persistent"
+                else tx.new_disposable_session(agent.id)
+            )
+            tx.execute(
                 "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
                 " deadline = ? WHERE id = ?",
                 (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
             )
-            await self.store.bump_board(task["request_id"], conn=db)
-        await self._notify()
-        self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
+            tx.bump_board(task["request_id"])
+            started.append((task["id"], brief.render()))
+        return started
 
     def _spawn(self, task_id: str, coro: Any) -> None:
         runner = asyncio.create_task(coro, name=f"task {task_id}")
@@ -995,14 +1071,23 @@ class Dispatcher:
                 await self._cancel_remote(task_id)
             return True
         self.mark_available(task["agent"])
-        if event.remote_task_id and event.remote_task_id != task["remote_task_id"]:
-            await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
-            fresh = await self.store.task(task_id)
-            if fresh is not None and fresh["state"] == "cancelled":
+        new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
+        if new_remote or (event.context_id and task["session_id"]):
+
+            def note(tx: Tx) -> str:
+                if new_remote:
+                    tx.execute(
+                        "UPDATE tasks SET remote_task_id = ? WHERE id = ?",
+                        (event.remote_task_id, task_id),
+                    )
+                if event.context_id and task["session_id"]:
+                    tx.set_session_context(task["session_id"], event.context_id)
+                row = tx.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
+                return str(row["state"]) if row else "gone"
+
+            if await self.store.transact(note) == "cancelled" and new_remote:
                 await self._cancel_remote(task_id)  # cancelled while the id was on its way
                 return True
-        if event.context_id and task["session_id"]:
-            await self.store.set_session_context(task["session_id"], event.context_id)
         if event.state == "input_required":
             await self._ask_user(task, event.text or "The agent needs more information.")
             return True
@@ -1019,23 +1104,24 @@ class Dispatcher:
             return True
         return False
 
-    async def _ask_user(self, task: aiosqlite.Row, question: str) -> None:
-        request = await self.store.request(task["request_id"])
-        assert request is not None
+    async def _ask_user(self, task: Row, question: str) -> None:
         agent = self.fleet.get(task["agent"])
-        async with self.store.transaction() as db:
-            await db.execute(
+
+        def ask(tx: Tx) -> None:
+            request = tx.request(task["request_id"])
+            assert request is not None
+            tx.execute(
                 "UPDATE tasks SET state = 'input_required', question = ?, deadline = NULL WHERE id = ?",
                 (question, task["id"]),
             )
-            await self._queue(
-                db, request["id"], _target_of(request), "question", question,
+            self._queue(
+                tx, request["id"], _target_of(request), "question", question,
                 task_id=task["id"], agent=agent,
             )  # fmt: skip
-            await self.store.bump_board(request["id"], conn=db)
-        await self.store.add_history(
-            _key_of(request), self._label(task["agent"]), "agent", question
-        )
+            tx.bump_board(request["id"])
+            tx.add_history(_key_of(request), self._label(task["agent"]), "agent", question)
+
+        await self.store.transact(ask)
         await self._notify()
 
     async def _answer(self, request: Request, request_id: str, task_id: str) -> None:
@@ -1075,74 +1161,82 @@ class Dispatcher:
         error: str = "",
         announce: bool = True,
     ) -> None:
-        """Record a terminal state, queue its relay, release its session, move dependents."""
-        task = await self.store.task(task_id)
+        """Record a terminal state and all it causes in one transaction, then free the
+        task's session and start what can start now."""
+        task = await self.store.transact(
+            lambda tx: self._finish_tx(tx, task_id, state, result, files, error, announce)
+        )
         if task is None:
-            return
-        request = await self.store.request(task["request_id"])
-        assert request is not None
-        agent = self.fleet.get(task["agent"])
-        stopped: list[str] = []
-        async with self.store.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
-                " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
-                (
-                    state, result,
-                    dumps([f.model_dump() for f in files]) if files else None,
-                    error or None, time.time(), task_id,
-                ),
-            )  # fmt: skip
-            if cursor.rowcount != 1:
-                return  # someone else finished it first (a cancel racing a result)
-            if state == "completed":
-                await self._queue(
-                    db, request["id"], _target_of(request), "result", "", task_id=task_id,
-                    agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
-                )  # fmt: skip
-            else:
-                stopped = await self._block_dependents(
-                    db, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
-                )
-                if announce or stopped:
-                    text = render.failure(
-                        render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
-                        task["summary"], state, error, stopped,
-                    )  # fmt: skip
-                    await self._queue(
-                        db, request["id"], _target_of(request), "notice", text,
-                        task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
-                    )  # fmt: skip
-            await self.store.bump_board(request["id"], conn=db)
-        if state == "completed" and result is not None:
-            await self.store.add_history(
-                _key_of(request), self._label(task["agent"]), "agent", result
-            )
+            return  # someone else finished it first (a cancel racing a result)
         if self._busy.get(task["agent"]) == task_id:
             del self._busy[task["agent"]]
-        if task["session_kind"] == "disposable" and task["session_id"]:
-            await self.store.discard_session(task["session_id"])
-        if state == "completed":
-            await self._release_dependents(task_id)
-        await self._maybe_close(request["id"])
         await self._notify()
         await self._pump()
 
-    async def _block_dependents(
-        self, db: aiosqlite.Connection, task_id: str, why: str
-    ) -> list[str]:
+    def _finish_tx(
+        self,
+        tx: Tx,
+        task_id: str,
+        state: str,
+        result: str | None,
+        files: Sequence[Any],
+        error: str,
+        announce: bool,
+    ) -> Row | None:
+        """The terminal state, its relay (or notice) queued, dependents released or stopped,
+        a disposable session discarded, and the request closed if this was its last task."""
+        task = tx.task(task_id)
+        if task is None:
+            return None
+        request = tx.request(task["request_id"])
+        assert request is not None
+        cursor = tx.execute(
+            "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
+            " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
+            (
+                state, result,
+                dumps([f.model_dump() for f in files]) if files else None,
+                error or None, time.time(), task_id,
+            ),
+        )  # fmt: skip
+        if cursor.rowcount != 1:
+            return None
+        agent = self.fleet.get(task["agent"])
+        if state == "completed":
+            self._queue(
+                tx, request["id"], _target_of(request), "result", "", task_id=task_id,
+                agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
+            )  # fmt: skip
+            if result is not None:
+                tx.add_history(_key_of(request), self._label(task["agent"]), "agent", result)
+            self._release_dependents(tx, task_id)
+        else:
+            stopped = self._block_dependents(
+                tx, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
+            )
+            if announce or stopped:
+                text = render.failure(
+                    render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
+                    task["summary"], state, error, stopped,
+                )  # fmt: skip
+                self._queue(
+                    tx, request["id"], _target_of(request), "notice", text,
+                    task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
+                )  # fmt: skip
+        tx.bump_board(request["id"])
+        if task["session_kind"] == "disposable" and task["session_id"]:
+            tx.discard_session(task["session_id"])
+        self._close_if_done(tx, request["id"])
+        return task
+
+    def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
         stopped: list[str] = []
         frontier = [task_id]
         while frontier:
-            current = frontier.pop()
-            async with db.execute(
-                "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.depends_on = ?"
-                " AND t.state IN ('waiting', 'queued')",
-                (current,),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            for row in rows:
-                await db.execute(
+            for row in tx.dependents(frontier.pop()):
+                if row["state"] not in ("waiting", "queued"):
+                    continue
+                tx.execute(
                     "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
                     (f"not started: {why}", time.time(), row["id"]),
                 )
@@ -1150,58 +1244,64 @@ class Dispatcher:
                 frontier.append(row["id"])
         return stopped
 
-    async def _release_dependents(self, task_id: str) -> None:
-        for dependent in await self.store.dependents(task_id):
+    @staticmethod
+    def _release_dependents(tx: Tx, task_id: str) -> None:
+        for dependent in tx.dependents(task_id):
             if dependent["state"] != "waiting":
                 continue
-            deps = await self.store.dependencies(dependent["id"])
-            if all(d["state"] == "completed" for d in deps):
-                await self.store.write(
+            if all(d["state"] == "completed" for d in tx.dependencies(dependent["id"])):
+                tx.execute(
                     "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
                     (dependent["id"],),
                 )
 
-    async def _maybe_close(self, request_id: str) -> None:
-        tasks = await self.store.request_tasks(request_id)
+    def _close_if_done(self, tx: Tx, request_id: str) -> None:
+        """The closing line, once every task of a running request has ended."""
+        tasks = tx.request_tasks(request_id)
         if not tasks or any(t["state"] not in TERMINAL_TASK_STATES for t in tasks):
             return
-        request = await self.store.request(request_id)
+        request = tx.request(request_id)
         if request is None or request["state"] != "running":
             return
         counts: dict[str, int] = {}
         for task in tasks:
             counts[task["state"]] = counts.get(task["state"], 0) + 1
         text = render.closing(counts, time.time() - request["created_at"])
-        async with self.store.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
-                (time.time(), request_id),
+        cursor = tx.execute(
+            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
+            (time.time(), request_id),
+        )
+        if cursor.rowcount == 1:
+            self._queue(
+                tx,
+                request_id,
+                _target_of(request),
+                "closing",
+                text,
+                dedupe=f"closing:{request_id}:{request['round']}",
             )
-            if cursor.rowcount == 1:
-                await self._queue(
-                    db,
-                    request_id,
-                    _target_of(request),
-                    "closing",
-                    text,
-                    dedupe=f"closing:{request_id}:{request['round']}",
-                )
 
     # -- the live status board --------------------------------------------------------------
 
     async def render_board(self, request_id: str) -> Outbound | None:
-        ack = await self.store.one(
+        return await self.store.read(lambda tx: self._render_board(tx, request_id))
+
+    def _render_board(self, tx: Tx, request_id: str) -> Outbound | None:
+        ack = tx.one(
             "SELECT payload FROM outbox WHERE request_id = ? AND kind = 'ack'", (request_id,)
         )
         if ack is None:
             return None
         message = Outbound.model_validate(loads(ack["payload"])["message"])
-        message.board = await self.board(request_id)
+        message.board = self._board(tx, request_id)
         return message
 
     async def board(self, request_id: str) -> Board:
-        request = await self.store.request(request_id)
-        tasks = await self.store.request_tasks(request_id)
+        return await self.store.read(lambda tx: self._board(tx, request_id))
+
+    def _board(self, tx: Tx, request_id: str) -> Board:
+        request = tx.request(request_id)
+        tasks = tx.request_tasks(request_id)
         now = time.time()
         rows = []
         for task in tasks:
@@ -1213,7 +1313,7 @@ class Dispatcher:
             elif task["state"] == "input_required":
                 note = "waiting on your answer"
             else:
-                note = (await self._waiting_note(task)).removeprefix(" · ")
+                note = self._waiting_note(tx, task).removeprefix(" · ")
             rows.append(
                 BoardRow(
                     task_id=task["id"],
@@ -1249,12 +1349,17 @@ class Dispatcher:
                 )
             elif all(d["state"] == "completed" for d in deps):
                 await self.store.update_task(task["id"], state="queued")
-        for request in await self.store.all("SELECT id FROM requests WHERE state = 'running'"):
-            await self._maybe_close(request["id"])
+        running = await self.store.all("SELECT id FROM requests WHERE state = 'running'")
+
+        def close_finished(tx: Tx) -> None:
+            for request in running:
+                self._close_if_done(tx, request["id"])
+
+        await self.store.transact(close_finished)
         await self._notify()
         await self._pump()
 
-    async def _reconcile(self, task: aiosqlite.Row) -> None:
+    async def _reconcile(self, task: Row) -> None:
         agent = self.fleet.get(task["agent"])
         if agent is None:
             await self._finish(
@@ -1291,23 +1396,21 @@ class Dispatcher:
         done: bool = False,
         items: Sequence[StatusItem] = (),
     ) -> None:
-        async with self.store.transaction() as db:
-            await self._queue(
-                db, request_id, _target_from_request(request), kind, text, items=items
-            )
+        def say(tx: Tx) -> None:
+            self._queue(tx, request_id, _target_from_request(request), kind, text, items=items)
             if done:
-                await db.execute(
+                tx.execute(
                     "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
                     (time.time(), request_id),
                 )
-            await self.store.add_history(
-                _thread_key(request), "Dispatch", "dispatch", text, conn=db
-            )
+            tx.add_history(_thread_key(request), "Dispatch", "dispatch", text)
+
+        await self.store.transact(say)
         await self._notify()
 
-    async def _queue(
+    def _queue(
         self,
-        db: aiosqlite.Connection,
+        tx: Tx,
         request_id: str,
         target: Target | Request,
         kind: str,
@@ -1326,16 +1429,14 @@ class Dispatcher:
             kind=kind,  # type: ignore[arg-type]
             text=text,
             agent=render.badge(agent) if agent else None,
-            board=await self.board(request_id) if with_board else None,
+            board=self._board(tx, request_id) if with_board else None,
             files=list(files),
             items=list(items),
             request_id=request_id,
             task_id=task_id,
         )
         payload = {"target": target.model_dump(), "message": message.model_dump()}
-        return await self.store.enqueue(
-            request_id, kind, payload, task_id=task_id, dedupe=dedupe, conn=db
-        )
+        return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
 
     def _label(self, agent_id: str) -> str:
         agent = self.fleet.get(agent_id)
@@ -1353,7 +1454,7 @@ def _thread_key(request: Request) -> ThreadKey:
     return ThreadKey(request.platform, request.workspace, request.channel, request.thread_key)
 
 
-def _key_of(row: aiosqlite.Row) -> ThreadKey:
+def _key_of(row: Row) -> ThreadKey:
     return ThreadKey(row["platform"], row["workspace"], row["channel"], row["thread"])
 
 
@@ -1368,7 +1469,7 @@ def _target_from_request(request: Request) -> Target:
     )
 
 
-def _target_of(row: aiosqlite.Row) -> Target:
+def _target_of(row: Row) -> Target:
     return Target(
         platform=row["platform"],
         workspace=row["workspace"],

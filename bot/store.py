@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+T = TypeVar("T")
+Row = sqlite3.Row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -184,6 +187,149 @@ class ThreadKey:
     thread: str
 
 
+ENQUEUE_SQL = (
+    "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+HISTORY_SQL = (
+    "INSERT INTO history(platform, workspace, channel, thread, author, role, text, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+BUMP_BOARD_SQL = (
+    "INSERT INTO boards(request_id, version) VALUES (?, 1)"
+    " ON CONFLICT(request_id) DO UPDATE SET version = version + 1"
+)
+
+
+class Tx:
+    """Statements run synchronously on the database thread: a whole transaction (or a group
+    of reads) costs one hop from the event loop, however many statements it holds."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, tuple(params))
+
+    def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, tuple(params)).fetchone()
+        return row
+
+    def task(self, task_id: str) -> Row | None:
+        return self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+
+    def request(self, request_id: str) -> Row | None:
+        return self.one("SELECT * FROM requests WHERE id = ?", (request_id,))
+
+    def request_tasks(self, request_id: str) -> list[Row]:
+        return self.all("SELECT * FROM tasks WHERE request_id = ? ORDER BY seq", (request_id,))
+
+    def dependencies(self, task_id: str) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
+            " WHERE d.task_id = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    def dependents(self, task_id: str) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id"
+            " WHERE d.depends_on = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    def thread_requests(self, key: ThreadKey) -> list[Row]:
+        return self.all(
+            "SELECT * FROM requests WHERE platform = ? AND workspace = ? AND channel = ?"
+            " AND thread = ? ORDER BY created_at",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+
+    def thread_tasks(self, key: ThreadKey) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            " ORDER BY t.seq",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+
+    def recent_history(self, key: ThreadKey, limit: int) -> list[Row]:
+        rows = self.all(
+            "SELECT * FROM history WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (key.platform, key.workspace, key.channel, key.thread, limit),
+        )
+        return list(reversed(rows))
+
+    def enqueue(
+        self,
+        request_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        task_id: str | None = None,
+        dedupe: str | None = None,
+    ) -> int | None:
+        """Queue one message for delivery. A repeated `dedupe` key queues nothing (None).
+
+        `thread` keeps messages to one conversation in order without reading payloads."""
+        target = payload.get("target") or {}
+        thread = "|".join(
+            str(target.get(k) or "") for k in ("platform", "workspace", "channel", "thread", "user")
+        )
+        cursor = self.execute(
+            ENQUEUE_SQL,
+            (request_id, task_id, kind, thread, dedupe, json.dumps(payload), time.time()),
+        )
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def bump_board(self, request_id: str) -> None:
+        """Mark a request's status board stale; the courier redraws it (coalesced)."""
+        self.execute(BUMP_BOARD_SQL, (request_id,))
+
+    def main_session(self, agent: str) -> str:
+        """The agent's one persistent session, created on first use and kept forever."""
+        self.execute(
+            "INSERT OR IGNORE INTO sessions(id, agent, kind, created_at)"
+            " VALUES (?, ?, 'persistent', ?)",
+            (f"main-{agent}", agent, time.time()),
+        )
+        row = self.one("SELECT id FROM sessions WHERE agent = ? AND kind = 'persistent'", (agent,))
+        assert row is not None
+        return str(row["id"])
+
+    def new_disposable_session(self, agent: str) -> str:
+        """A fresh session for one task, never reused."""
+        session_id = new_id("tmp")
+        self.execute(
+            "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
+            (session_id, agent, time.time()),
+        )
+        return session_id
+
+    def discard_session(self, session_id: str) -> None:
+        self.execute(
+            "UPDATE sessions SET discarded_at = ? WHERE id = ? AND kind = 'disposable'",
+            (time.time(), session_id),
+        )
+
+    def set_session_context(self, session_id: str, context_id: str) -> None:
+        """The agent's conversation id, kept from its first reply on."""
+        self.execute(
+            "UPDATE sessions SET context_id = COALESCE(context_id, ?), last_used_at = ? WHERE id = ?",
+            (context_id, time.time(), session_id),
+        )
+
+    def add_history(self, key: ThreadKey, author: str, role: str, text: str) -> None:
+        self.execute(
+            HISTORY_SQL,
+            (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
+        )
+
+
 class Store:
     """A single aiosqlite connection; multi-statement changes run in one transaction."""
 
@@ -192,13 +338,12 @@ class Store:
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._seq = 0
-        self._main_sessions: dict[str, str] = {}
 
     async def open(self) -> Store:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        self._db.row_factory = aiosqlite.Row
+        self._db.row_factory = Row
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA synchronous=NORMAL")
@@ -221,26 +366,48 @@ class Store:
 
     # -- primitives -------------------------------------------------------------------------
 
-    async def one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def one(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
-    async def all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         # One hop to the database thread (execute, fetch and close together), not three.
         return list(await self.db.execute_fetchall(sql, tuple(params)))
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, serialized with every other writer of this process."""
-        async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
+    async def transact(self, body: Callable[[Tx], T]) -> T:
+        """Run `body` as one transaction (BEGIN IMMEDIATE … COMMIT) on the database thread.
+
+        One hop from the event loop for the whole transaction: each hop costs more CPU than
+        a simple statement, and a transaction that spans hops holds every other writer up.
+        `body` runs on the database thread, so it must not touch the event loop."""
+
+        def run() -> T:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                result = body(Tx(conn))
             except BaseException:
-                await self.db.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            else:
-                await self.db.execute("COMMIT")
+            conn.execute("COMMIT")
+            return result
+
+        async with self._write_lock:
+            return await self._on_db_thread(run)
+
+    async def read(self, body: Callable[[Tx], T]) -> T:
+        """Run several reads in one hop to the database thread."""
+        return await self._on_db_thread(lambda: body(Tx(self._conn())))
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = self.db._conn
+        return conn
+
+    async def _on_db_thread(self, fn: Callable[[], T]) -> T:
+        # aiosqlite runs every call as a function on the connection's own thread; this is
+        # that same path (Connection._execute), for a function of ours.
+        result: T = await self.db._execute(fn)
+        return result
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         async with self._write_lock:
@@ -264,15 +431,11 @@ class Store:
 
     # -- requests -----------------------------------------------------------------------------
 
-    async def request(self, request_id: str) -> aiosqlite.Row | None:
-        return await self.one("SELECT * FROM requests WHERE id = ?", (request_id,))
+    async def request(self, request_id: str) -> Row | None:
+        return await self.read(lambda tx: tx.request(request_id))
 
-    async def thread_requests(self, key: ThreadKey) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT * FROM requests WHERE platform = ? AND workspace = ? AND channel = ?"
-            " AND thread = ? ORDER BY created_at",
-            (key.platform, key.workspace, key.channel, key.thread),
-        )
+    async def thread_requests(self, key: ThreadKey) -> list[Row]:
+        return await self.read(lambda tx: tx.thread_requests(key))
 
     async def set_request_state(
         self, request_id: str, state: str, *, finished: bool = False
@@ -285,41 +448,26 @@ class Store:
 
     # -- tasks --------------------------------------------------------------------------------
 
-    async def task(self, task_id: str) -> aiosqlite.Row | None:
-        return await self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+    async def task(self, task_id: str) -> Row | None:
+        return await self.read(lambda tx: tx.task(task_id))
 
-    async def request_tasks(self, request_id: str) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT * FROM tasks WHERE request_id = ? ORDER BY seq", (request_id,)
-        )
+    async def request_tasks(self, request_id: str) -> list[Row]:
+        return await self.read(lambda tx: tx.request_tasks(request_id))
 
-    async def thread_tasks(self, key: ThreadKey) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
-            " WHERE r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
-            " ORDER BY t.seq",
-            (key.platform, key.workspace, key.channel, key.thread),
-        )
+    async def thread_tasks(self, key: ThreadKey) -> list[Row]:
+        return await self.read(lambda tx: tx.thread_tasks(key))
 
-    async def dependencies(self, task_id: str) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
-            " WHERE d.task_id = ? ORDER BY t.seq",
-            (task_id,),
-        )
+    async def dependencies(self, task_id: str) -> list[Row]:
+        return await self.read(lambda tx: tx.dependencies(task_id))
 
-    async def dependents(self, task_id: str) -> list[aiosqlite.Row]:
-        return await self.all(
-            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id"
-            " WHERE d.depends_on = ? ORDER BY t.seq",
-            (task_id,),
-        )
+    async def dependents(self, task_id: str) -> list[Row]:
+        return await self.read(lambda tx: tx.dependents(task_id))
 
-    async def tasks_in_state(self, *states: str) -> list[aiosqlite.Row]:
+    async def tasks_in_state(self, *states: str) -> list[Row]:
         marks = ",".join("?" for _ in states)
         return await self.all(f"SELECT * FROM tasks WHERE state IN ({marks}) ORDER BY seq", states)  # noqa: S608
 
-    async def startable_tasks(self) -> list[aiosqlite.Row]:
+    async def startable_tasks(self) -> list[Row]:
         """Queued tasks that could start now: every disposable one, and only the oldest per
         persistent agent (its main session runs one task at a time, in order)."""
         return await self.all(
@@ -348,87 +496,19 @@ class Store:
 
     # -- sessions -----------------------------------------------------------------------------
 
-    async def main_session_id(self, agent: str) -> str:
-        """The id of the agent's one persistent session (created once, then cached)."""
-        if agent not in self._main_sessions:
-            self._main_sessions[agent] = str((await self.main_session(agent))["id"])
-        return self._main_sessions[agent]
-
-    async def main_session(self, agent: str) -> aiosqlite.Row:
-        """The agent's one persistent session, created on first use and kept forever."""
-        async with self._write_lock:
-            await self.db.execute(
-                "INSERT OR IGNORE INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'persistent', ?)",
-                (f"main-{agent}", agent, time.time()),
-            )
-        row = await self.one(
-            "SELECT * FROM sessions WHERE agent = ? AND kind = 'persistent'", (agent,)
-        )
-        assert row is not None
-        return row
-
-    async def new_disposable_session(self, agent: str) -> aiosqlite.Row:
-        session_id = new_id("tmp")
-        await self.write(
-            "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
-            (session_id, agent, time.time()),
-        )
-        row = await self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        assert row is not None
-        return row
-
-    async def session(self, session_id: str) -> aiosqlite.Row | None:
+    async def session(self, session_id: str) -> Row | None:
         return await self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
     async def set_session_context(self, session_id: str, context_id: str) -> None:
-        await self.write(
-            "UPDATE sessions SET context_id = COALESCE(context_id, ?), last_used_at = ? WHERE id = ?",
-            (context_id, time.time(), session_id),
-        )
-
-    async def discard_session(self, session_id: str) -> None:
-        await self.write(
-            "UPDATE sessions SET discarded_at = ? WHERE id = ? AND kind = 'disposable'",
-            (time.time(), session_id),
-        )
+        await self.transact(lambda tx: tx.set_session_context(session_id, context_id))
 
     # -- history ------------------------------------------------------------------------------
 
-    async def add_history(
-        self,
-        key: ThreadKey,
-        author: str,
-        role: str,
-        text: str,
-        *,
-        conn: aiosqlite.Connection | None = None,
-    ) -> None:
-        sql = (
-            "INSERT INTO history(platform, workspace, channel, thread, author, role, text, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        params = (
-            key.platform,
-            key.workspace,
-            key.channel,
-            key.thread,
-            author,
-            role,
-            text,
-            time.time(),
-        )
-        if conn is not None:
-            await conn.execute(sql, params)
-        else:
-            await self.write(sql, params)
+    async def add_history(self, key: ThreadKey, author: str, role: str, text: str) -> None:
+        await self.transact(lambda tx: tx.add_history(key, author, role, text))
 
-    async def recent_history(self, key: ThreadKey, limit: int) -> list[aiosqlite.Row]:
-        rows = await self.all(
-            "SELECT * FROM history WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
-            " ORDER BY id DESC LIMIT ?",
-            (key.platform, key.workspace, key.channel, key.thread, limit),
-        )
-        return list(reversed(rows))
+    async def recent_history(self, key: ThreadKey, limit: int) -> list[Row]:
+        return await self.read(lambda tx: tx.recent_history(key, limit))
 
     # -- outbox -------------------------------------------------------------------------------
 
@@ -440,32 +520,16 @@ class Store:
         *,
         task_id: str | None = None,
         dedupe: str | None = None,
-        conn: aiosqlite.Connection | None = None,
     ) -> int | None:
-        """Queue one message for delivery. A repeated `dedupe` key queues nothing (None).
-
-        `thread` keeps messages to one conversation in order without reading payloads."""
-        target = payload.get("target") or {}
-        thread = "|".join(
-            str(target.get(k) or "") for k in ("platform", "workspace", "channel", "thread", "user")
+        return await self.transact(
+            lambda tx: tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
         )
-        sql = (
-            "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        params = (request_id, task_id, kind, thread, dedupe, json.dumps(payload), time.time())
-        if conn is not None:
-            cursor = await conn.execute(sql, params)
-        else:
-            async with self._write_lock:
-                cursor = await self.db.execute(sql, params)
-        return cursor.lastrowid if cursor.rowcount == 1 else None
 
     async def next_outbox_time(self) -> float | None:
         row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def due_heads(self, now: float) -> list[aiosqlite.Row]:
+    async def due_heads(self, now: float) -> list[Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
         so a thread's messages go out in order while threads go out side by side."""
         return await self.all(
@@ -480,16 +544,19 @@ class Store:
     ) -> None:
         """Delivered; an acknowledgement also becomes its request's live status board."""
         ref_json = json.dumps(ref) if ref else None
-        async with self.transaction() as db:
-            await db.execute(
+
+        def mark(tx: Tx) -> None:
+            tx.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, ref = ? WHERE id = ?",
                 (time.time(), ref_json, outbox_id),
             )
             if board_of is not None:
-                await db.execute(
+                tx.execute(
                     "UPDATE boards SET ref = ?, shown = 0 WHERE request_id = ?",
                     (ref_json, board_of),
                 )
+
+        await self.transact(mark)
 
     async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
         await self.write(
@@ -500,21 +567,8 @@ class Store:
 
     # -- live status boards -------------------------------------------------------------------
 
-    async def board(self, request_id: str) -> aiosqlite.Row | None:
-        return await self.one("SELECT * FROM boards WHERE request_id = ?", (request_id,))
-
-    async def bump_board(
-        self, request_id: str, *, conn: aiosqlite.Connection | None = None
-    ) -> None:
-        """Mark a request's status board stale; the courier redraws it (coalesced)."""
-        sql = (
-            "INSERT INTO boards(request_id, version) VALUES (?, 1)"
-            " ON CONFLICT(request_id) DO UPDATE SET version = version + 1"
-        )
-        if conn is not None:
-            await conn.execute(sql, (request_id,))
-        else:
-            await self.write(sql, (request_id,))
+    async def bump_board(self, request_id: str) -> None:
+        await self.transact(lambda tx: tx.bump_board(request_id))
 
     async def set_board(self, request_id: str, *, ref: str | None = None, shown: int) -> None:
         await self.write(
@@ -522,7 +576,7 @@ class Store:
             (ref, shown, request_id),
         )
 
-    async def stale_boards(self) -> list[aiosqlite.Row]:
+    async def stale_boards(self) -> list[Row]:
         return await self.all("SELECT * FROM boards WHERE version > shown")
 
 

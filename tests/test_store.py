@@ -57,16 +57,16 @@ async def test_claims_survive_a_reopen(tmp_path: Path) -> None:
 
 
 async def test_a_persistent_session_is_one_row_forever(store: Store) -> None:
-    a = await store.main_session("dev")
-    b = await store.main_session("dev")
-    assert a["id"] == b["id"]
-    await store.set_session_context(a["id"], "ctx-1")
-    await store.set_session_context(a["id"], "ctx-2")  # the first context sticks
-    row = await store.session(a["id"])
+    a = await store.transact(lambda tx: tx.main_session("dev"))
+    b = await store.transact(lambda tx: tx.main_session("dev"))
+    assert a == b
+    await store.set_session_context(a, "ctx-1")
+    await store.set_session_context(a, "ctx-2")  # the first context sticks
+    row = await store.session(a)
     assert row is not None and row["context_id"] == "ctx-1"
-    tmp1 = await store.new_disposable_session("subagent")
-    tmp2 = await store.new_disposable_session("subagent")
-    assert tmp1["id"] != tmp2["id"]
+    tmp1 = await store.transact(lambda tx: tx.new_disposable_session("subagent"))
+    tmp2 = await store.transact(lambda tx: tx.new_disposable_session("subagent"))
+    assert tmp1 != tmp2
 
 
 async def test_hostile_text_is_stored_as_data(store: Store, tmp_path: Path) -> None:
