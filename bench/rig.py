@@ -27,6 +27,7 @@ from bot.dispatcher import Dispatcher
 from bot.manifest import Fleet, fleet_from_data
 from bot.models import Request
 from bot.outbound import MessageRef, Outbound, Target
+from bot.runtime import settle_heap
 from bot.settings import Settings
 from bot.store import Store
 
@@ -196,6 +197,7 @@ async def rig(
         for each in adapters.values():
             await each.start(dispatcher)
         await dispatcher.start()
+        settle_heap()
         yield Rig(dispatcher, store, adapter, slack)
     finally:
         for each in adapters.values():

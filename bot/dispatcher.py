@@ -59,6 +59,8 @@ ACK_WAIT = 1.0
 STATUS_LIMIT = 50
 LESSON_LIMIT = 200
 ROUTING_NOTICE = 1.0
+INTAKE_FIRST = 0.1
+"""How long new tasks may wait for a burst of incoming messages to be acknowledged."""
 """Seconds of model planning after which the user sees "Routing…"."""
 MODEL_KINDS = frozenset({"work", "followup", "clarify"})
 """Rule decisions a configured model may reconsider; the rest are instant and exact."""
@@ -112,6 +114,9 @@ class Dispatcher:
         self._busy: dict[str, str] = {}  # agent id → task id holding its main session
         self._receiving = 0  # messages being handled right now
         self._pump_lock = asyncio.Lock()
+        self._intake_idle = asyncio.Event()
+        self._intake_idle.set()
+        self._pumper: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self.courier = Courier(
             store,
@@ -170,6 +175,10 @@ class Dispatcher:
             if self._receiving == 0:
                 break
             await asyncio.sleep(0.02)
+        if self._pumper is not None:
+            self._pumper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pumper
         runners = list(self._runners.values())
         for runner in runners:
             runner.cancel()
@@ -226,10 +235,13 @@ class Dispatcher:
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""
         self._receiving += 1
+        self._intake_idle.clear()
         try:
             return await self._receive(request)
         finally:
             self._receiving -= 1
+            if not self._receiving:
+                self._intake_idle.set()
             await self._notify()
 
     async def _receive(self, request: Request) -> str | None:
@@ -911,6 +923,20 @@ class Dispatcher:
         await self._notify()
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT)
+        self._pump_after_intake()
+
+    def _pump_after_intake(self) -> None:
+        """Start new work once the messages being taken in right now are acknowledged.
+
+        A burst of requests is acknowledged first and its tasks start together just after,
+        instead of each request's agent calls delaying the next one's acknowledgement. The
+        wait is bounded (INTAKE_FIRST), so a steady stream of messages cannot hold work back."""
+        if self._pumper is None or self._pumper.done():
+            self._pumper = asyncio.create_task(self._pump_when_quiet(), name="pump-after-intake")
+
+    async def _pump_when_quiet(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
         await self._pump()
 
     # -- tasks running ----------------------------------------------------------------------

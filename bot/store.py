@@ -7,6 +7,7 @@ can always tell what was promised and what was done. Every statement is parametr
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 import time
@@ -330,13 +331,39 @@ class Tx:
         )
 
 
+def _run_batch(
+    conn: sqlite3.Connection, bodies: list[Callable[[Tx], Any]]
+) -> list[tuple[bool, Any]]:
+    """One transaction for several bodies; a body that raises is undone alone."""
+    outcomes: list[tuple[bool, Any]] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for body in bodies:
+            conn.execute("SAVEPOINT body")
+            try:
+                value = body(Tx(conn))
+            except Exception as exc:
+                conn.execute("ROLLBACK TO body")
+                outcomes.append((False, exc))
+            else:
+                outcomes.append((True, value))
+            conn.execute("RELEASE body")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
 class Store:
     """A single aiosqlite connection; multi-statement changes run in one transaction."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._pending: list[tuple[Callable[[Tx], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
         self._seq = 0
 
     async def open(self) -> Store:
@@ -354,6 +381,8 @@ class Store:
         return self
 
     async def close(self) -> None:
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -375,25 +404,43 @@ class Store:
         return list(await self.db.execute_fetchall(sql, tuple(params)))
 
     async def transact(self, body: Callable[[Tx], T]) -> T:
-        """Run `body` as one transaction (BEGIN IMMEDIATE … COMMIT) on the database thread.
+        """Run `body` in a transaction on the database thread; return once it is committed.
 
-        One hop from the event loop for the whole transaction: each hop costs more CPU than
-        a simple statement, and a transaction that spans hops holds every other writer up.
-        `body` runs on the database thread, so it must not touch the event loop."""
+        Group commit: bodies submitted while a commit is under way run together in the
+        next one (BEGIN IMMEDIATE … COMMIT), each in a savepoint of its own, so one that
+        raises is rolled back alone and its caller gets the exception. A commit costs more
+        than a whole small transaction's statements, and each hop to the database thread
+        costs more CPU than a statement, so a burst of requests shares both. `body` runs
+        on the database thread: it must not touch the event loop."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((body, future))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_pending(), name="store-commit")
+        result: T = await future
+        return result
 
-        def run() -> T:
+    async def _commit_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
             conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                result = body(Tx(conn))
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return result
-
-        async with self._write_lock:
-            return await self._on_db_thread(run)
+                outcomes = await self._on_db_thread(
+                    functools.partial(_run_batch, conn, [body for body, _ in batch])
+                )
+            except BaseException as exc:  # the commit itself failed: nothing was written
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     async def read(self, body: Callable[[Tx], T]) -> T:
         """Run several reads in one hop to the database thread."""
@@ -410,9 +457,7 @@ class Store:
         return result
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        async with self._write_lock:
-            cursor = await self.db.execute(sql, tuple(params))
-            return cursor.rowcount
+        return await self.transact(lambda tx: tx.execute(sql, params).rowcount)
 
     def next_seq(self) -> int:
         self._seq += 1
@@ -422,12 +467,13 @@ class Store:
 
     async def claim_message(self, key: str) -> bool:
         """True the first time a delivery key is seen; atomic, so a racing duplicate loses."""
-        async with self._write_lock:
-            cursor = await self.db.execute(
+        cursor = await self.transact(
+            lambda tx: tx.execute(
                 "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
                 (key, time.time()),
             )
-            return cursor.rowcount == 1
+        )
+        return cursor.rowcount == 1
 
     # -- requests -----------------------------------------------------------------------------
 
