@@ -83,6 +83,9 @@ _GET_HISTORY = 10
 # Our own client never needs a short read timeout: SSE streams stay quiet between events
 # (sse-starlette pings every 15 s), and a timeout only demotes a stream to polling anyway.
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+# No cap on connections: a running task's stream holds one, and with httpx's default cap of
+# 100 the 101st concurrent task on one agent waited for the pool and then failed.
+_DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32)
 
 
 def _generator(stream: AsyncIterator[StreamResponse]) -> AsyncGenerator[StreamResponse, None]:
@@ -264,7 +267,7 @@ class A2ABackend:
             if self._client is not None and self._card is not None:
                 return self._client, self._card
             if self._http is None:
-                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
+                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, limits=_DEFAULT_LIMITS)
             with self._errors():
                 card = await A2ACardResolver(self._http, self.url).get_agent_card()
             factory = ClientFactory(
