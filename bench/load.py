@@ -22,8 +22,9 @@ from bench.sidecar import HOLD_FOREVER, AgentDef, parse_stamp
 PER_FILL_REQUEST = 10
 """Tasks per fill request (a ten-way fan-out)."""
 MAX_PER_AGENT = 80
-"""Concurrent tasks per disposable hold agent: under httpx's default pool of 100 connections
-per client (one client per agent backend), which a running A2A stream holds for its lifetime."""
+"""Concurrent tasks per disposable hold agent. Chosen when each running task held a pooled
+connection for its lifetime under httpx's default cap of 100; the A2A backend has no cap now,
+and the value stays so the workload is the same as in earlier runs."""
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The product under test, wired as `dispatch serve` wires it, plus the bench's instruments.
 
-A `Rig` is a real `Store` (SQLite file, WAL), a real `Dispatcher` with default settings, the
+A `Rig` is a real `Store` (SQLite file, WAL), a real `Dispatcher` with default settings and
+its callback endpoint (A2A push notifications), wired by `bot.runtime.running_dispatcher`, the
 in-memory adapter (and optionally the real Slack adapter in HTTP mode), and a fleet manifest
 pointing at the sidecar's A2A agents.
 """
@@ -27,7 +28,7 @@ from bot.dispatcher import Dispatcher
 from bot.manifest import Fleet, fleet_from_data
 from bot.models import Request
 from bot.outbound import MessageRef, Outbound, Target
-from bot.runtime import settle_heap
+from bot.runtime import running_dispatcher
 from bot.settings import Settings
 from bot.store import Store
 
@@ -169,7 +170,8 @@ async def rig(
     slack_post_interval: float = 1.0,
     settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Rig]:
-    """Open the store, start adapters and the dispatcher (as bot.runtime does); stop after.
+    """Open the store, start the callback endpoint, adapters and the dispatcher with
+    `bot.runtime.running_dispatcher`, as `dispatch serve` does; stop after.
 
     Slack's per-channel pacing stays at the product's default (1 s) unless told otherwise.
     """
@@ -181,7 +183,6 @@ async def rig(
             slack_api_url=slack_api + "/api/",
         )
     config = Settings(**options)
-    store = await Store(db).open()
     adapter = BenchAdapter()
     adapters: dict[str, Adapter] = {adapter.platform: adapter}
     slack = None
@@ -192,19 +193,8 @@ async def rig(
             config, http=True, host="127.0.0.1", port=0, post_interval=slack_post_interval
         )
         adapters[slack.platform] = slack
-    dispatcher = Dispatcher(store, fleet, adapters, settings=config)
-    try:
-        for each in adapters.values():
-            await each.start(dispatcher)
-        await dispatcher.start()
-        settle_heap()
-        yield Rig(dispatcher, store, adapter, slack)
-    finally:
-        for each in adapters.values():
-            with contextlib.suppress(Exception):
-                await each.stop()
-        await dispatcher.stop()
-        await store.close()
+    async with running_dispatcher(config, fleet, adapters.values()) as dispatcher:
+        yield Rig(dispatcher, dispatcher.store, adapter, slack)
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -1,14 +1,22 @@
-"""The callback endpoint HTTP agents answer to when they work asynchronously.
+"""The callback endpoint agents report to when they work asynchronously.
 
-Each task gets its own URL, signed with Dispatch's callback key, so only the agent that
-was handed the URL can report on that task. A callback is written to the database (through
-the dispatcher) before it is acknowledged, and a repeated callback changes nothing.
+HTTP agents: each task gets its own URL, signed with Dispatch's callback key, so only the
+agent that was handed the URL can report on that task. A callback is written to the database
+(through the dispatcher) before it is acknowledged, and a repeated callback changes nothing.
+
+A2A agents: a long-running task is followed by push notifications instead of an open stream
+(`bot.backends.a2a`). Its push URL is signed the same way, per agent and task, and the push
+must also carry the token registered with it (`X-A2A-Notification-Token`). A push only wakes
+the backend waiting on that task, which then reads the task with GetTask: the pushed body is
+never taken as the result.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -28,6 +37,8 @@ Sink = Callable[[str, AgentEvent], Awaitable[bool]]
 """Applies an agent's report to a task; False when it changed nothing (a duplicate)."""
 
 MAX_BODY = 20 * 1024 * 1024
+PUSH_TOKEN_HEADER = "X-A2A-Notification-Token"
+"""Where an A2A agent puts the token of the push configuration it is notifying."""
 
 
 def load_key(path: Path) -> bytes:
@@ -71,6 +82,43 @@ def event_from_body(body: dict[str, Any]) -> AgentEvent:
     )
 
 
+def _pushed_task_id(body: dict[str, Any]) -> str | None:
+    """The task an A2A push is about: a StreamResponse (`task`, `statusUpdate`,
+    `artifactUpdate`), or a bare Task or update event; None if the body names none."""
+    for name in ("task", "statusUpdate", "status_update", "artifactUpdate", "artifact_update"):
+        inner = body.get(name)
+        if isinstance(inner, dict):
+            body = inner
+            break
+    for name in ("taskId", "task_id", "id"):
+        value = body.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class PushWatch:
+    """One A2A task followed by push: the URL and token registered with the agent, and the
+    flag a valid push raises (the backend waiting on it clears it before each GetTask)."""
+
+    __slots__ = ("key", "pushed", "token", "url")
+
+    def __init__(self, key: str, url: str) -> None:
+        self.key = key
+        self.url = url
+        self.token = secrets.token_urlsafe(24)
+        self.pushed = asyncio.Event()
+
+
 class CallbackServer:
     def __init__(
         self,
@@ -86,6 +134,7 @@ class CallbackServer:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.sink: Sink | None = None
         self._runner: web.AppRunner | None = None
+        self._watches: dict[str, PushWatch] = {}
 
     @property
     def base_url(self) -> str:
@@ -99,9 +148,50 @@ class CallbackServer:
     def url_for(self, task_id: str) -> str:
         return f"{self.base_url}/callbacks/{task_id}?sig={self.sign(task_id)}"
 
+    # -- A2A push notifications -----------------------------------------------------------
+
+    def reaches(self, agent_url: str) -> bool:
+        """Whether an agent at `agent_url` can post to this endpoint: always through a public
+        URL; a listener on a loopback address only serves agents on this machine."""
+        if self.public_url:
+            return True
+        if _loopback(self.host):
+            return _loopback(urlsplit(agent_url).hostname or "")
+        return self.host not in ("", "0.0.0.0", "::")  # a bind-all address makes no URL
+
+    def _sign_push(self, scope: str, task_id: str) -> str:
+        message = f"a2a-push:{scope}:{task_id}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def watch_push(self, scope: str, task_id: str) -> PushWatch:
+        """Start accepting pushes for A2A task `task_id` of the agent `scope` names.
+
+        The URL is stable for the task (a restart signs the same one); the token is new for
+        every watch, so only the latest registration can wake it.
+        """
+        key = f"{scope}/{task_id}"
+        url = (
+            f"{self.base_url}/a2a/{scope}/{quote(task_id, safe='')}"
+            f"?sig={self._sign_push(scope, task_id)}"
+        )
+        watch = PushWatch(key, url)
+        self._watches[key] = watch
+        return watch
+
+    def unwatch_push(self, watch: PushWatch) -> None:
+        """Stop accepting pushes for this watch; later ones are acknowledged and ignored."""
+        if self._watches.get(watch.key) is watch:
+            del self._watches[watch.key]
+
+    @property
+    def push_watches(self) -> int:
+        """A2A tasks waiting for a push right now."""
+        return len(self._watches)
+
     async def start(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/callbacks/{task_id:.+}", self._handle)
+        app.router.add_post("/a2a/{scope}/{task_id:.+}", self._handle_push)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -130,3 +220,30 @@ class CallbackServer:
             return web.json_response({"ok": False, "error": "not ready"}, status=503)
         applied = await self.sink(task_id, event)
         return web.json_response({"ok": True, "duplicate": not applied})
+
+    async def _handle_push(self, request: web.Request) -> web.Response:
+        scope, task_id = request.match_info["scope"], request.match_info["task_id"]
+        signature = request.query.get("sig", "")
+        if not hmac.compare_digest(signature, self._sign_push(scope, task_id)):
+            return web.json_response({"ok": False, "error": "bad signature"}, status=401)
+        watch = self._watches.get(f"{scope}/{task_id}")
+        if watch is None:
+            # Nobody waits on this task (it finished, or is followed some other way): a late
+            # or repeated push has nothing to change.
+            return web.json_response({"ok": True, "duplicate": True})
+        token = request.headers.get(PUSH_TOKEN_HEADER, "")
+        if not hmac.compare_digest(token.encode(), watch.token.encode()):
+            return web.json_response({"ok": False, "error": "bad token"}, status=401)
+        try:
+            body = json.loads(await request.read())
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+        except ValueError as exc:
+            return web.json_response({"ok": False, "error": f"bad push: {exc}"}, status=400)
+        pushed = _pushed_task_id(body)
+        if pushed is not None and pushed != task_id:
+            return web.json_response(
+                {"ok": False, "error": "the push is about another task"}, status=400
+            )
+        watch.pushed.set()
+        return web.json_response({"ok": True, "duplicate": False})

@@ -1038,24 +1038,34 @@ class Dispatcher:
             await self._finish(task_id, "failed", error=f"agent {task['agent']!r} left the fleet")
             return
         backend = self.backend(agent)
-        session = await self.store.session(task["session_id"]) if task["session_id"] else None
-        remaining = (task["deadline"] or time.time() + agent.timeout) - time.time()
+        # This coroutine lives as long as the task runs (hours, for some): keep the few values
+        # it needs, not the rows (the task's holds the brief).
+        remote_task_id, attempt = task["remote_task_id"], task["attempt"]
+        deadline, session_id = task["deadline"], task["session_id"]
+        del task
+        session = await self.store.session(session_id) if session_id else None
+        context_id = session["context_id"] if session else None
+        del session
+        remaining = (deadline or time.time() + agent.timeout) - time.time()
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 if mode == "watch":
-                    stream = backend.watch(task["remote_task_id"])
+                    stream = backend.watch(remote_task_id)
                 else:
                     stream = backend.send(
                         text,
                         message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
                         if mode == "answer"
-                        else (task_id if not task["attempt"] else f"{task_id}#{task['attempt']}"),
-                        context_id=session["context_id"] if session else None,
-                        remote_task_id=task["remote_task_id"] if mode == "answer" else None,
+                        else (task_id if not attempt else f"{task_id}#{attempt}"),
+                        context_id=context_id,
+                        remote_task_id=remote_task_id if mode == "answer" else None,
                         metadata={"dispatch_task_id": task_id},
                     )
+                    text = ""  # the backend has the brief now
                 async for event in stream:
-                    if await self._on_event(task_id, event):
+                    done = await self._on_event(task_id, event)
+                    del event  # not kept while the next one is awaited
+                    if done:
                         return
             await self._finish(
                 task_id, "failed", error="the agent ended the conversation without a result"

@@ -20,6 +20,26 @@ from bot.manifest import Fleet
 from bot.settings import Settings, load_soul
 from bot.store import Store
 
+CALLBACK_KINDS = frozenset({"http", "a2a"})
+"""Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
+agents whose long tasks are followed by push notifications (if their card offers them; cards
+are only read once the dispatcher starts, so any A2A agent counts)."""
+
+
+def backend_context(settings: Settings, fleet: Fleet) -> BackendContext:
+    """What the backends need from the service, with a callback endpoint (not started yet)
+    when any agent may call back."""
+    callbacks: CallbackServer | None = None
+    if any(agent.backend.kind in CALLBACK_KINDS for agent in fleet.all_agents):
+        key = load_key(settings.db.resolve().parent / f"{settings.db.stem}.callback-key")
+        callbacks = CallbackServer(
+            key,
+            host=settings.callback_host,
+            port=settings.callback_port,
+            public_url=settings.callback_url,
+        )
+    return BackendContext(runs_dir=runs_dir(settings), callbacks=callbacks)
+
 
 @contextlib.asynccontextmanager
 async def running_dispatcher(
@@ -28,16 +48,8 @@ async def running_dispatcher(
     soul = load_soul(settings.soul_path())
     store = await Store(settings.db).open()
     by_platform = {adapter.platform: adapter for adapter in adapters}
-    callbacks: CallbackServer | None = None
-    if any(agent.backend.kind == "http" for agent in fleet.all_agents):
-        key = load_key(settings.db.resolve().parent / f"{settings.db.stem}.callback-key")
-        callbacks = CallbackServer(
-            key,
-            host=settings.callback_host,
-            port=settings.callback_port,
-            public_url=settings.callback_url,
-        )
-    context = BackendContext(runs_dir=runs_dir(settings), callbacks=callbacks)
+    context = backend_context(settings, fleet)
+    callbacks = context.callbacks
     dispatcher = Dispatcher(
         store,
         fleet,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,11 +18,14 @@ import pytest
 
 from adapters.base import Adapter
 from adapters.memory import MemoryAdapter
+from bot.backends import backend_for
+from bot.callbacks import CallbackServer
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Fail, Handler, Outcome, Reply
 from bot.demo.fleet import demo_data
 from bot.dispatcher import Dispatcher
 from bot.manifest import Fleet, fleet_from_data
 from bot.models import Request
+from bot.runtime import backend_context
 from bot.settings import PROJECT_ROOT, Settings, load_soul
 from bot.store import Store
 
@@ -66,11 +70,17 @@ class Harness:
     platform: Callable[[Settings], Adapter] | None = None
     """Builds a real platform adapter (Slack, Discord) for each start, as a new process would."""
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    backend_options: dict[str, Any] = field(default_factory=dict)
+    """Added to every agent's `backend:` block (e.g. a short A2A `detach_after`)."""
+    server_options: dict[str, Any] = field(default_factory=dict)
+    """`AgentServer` options for every agent (e.g. `push_notifications=False`)."""
     live: list[Adapter] = field(default_factory=list)
+    callbacks: CallbackServer | None = None
+    """The callback endpoint, wired as `bot.runtime` wires it."""
 
     async def start_agents(self) -> None:
         for agent_id, handler in self.handlers.items():
-            server = AgentServer(agent_id, self._timed(agent_id, handler))
+            server = AgentServer(agent_id, self._timed(agent_id, handler), **self.server_options)
             await server.start()
             self.servers[agent_id] = server
         data = copy.deepcopy(demo_data())
@@ -80,6 +90,7 @@ class Harness:
             entry["backend"] = {
                 "kind": "a2a",
                 "url": server.url if server else "http://127.0.0.1:9",
+                **self.backend_options,
             }
             entry["timeout"] = self.timeouts.get(agent_id, 30)
         self.fleet = fleet_from_data(data)
@@ -99,13 +110,19 @@ class Harness:
         self.live = [self.adapter]
         if self.platform is not None:
             self.live.append(self.platform(self.settings))
+        context = backend_context(self.settings, self.fleet)
+        self.callbacks = context.callbacks
         self.dispatcher = Dispatcher(
             self.store,
             self.fleet,
             {adapter.platform: adapter for adapter in self.live},
             settings=self.settings,
             soul=load_soul(PROJECT_ROOT / "SOUL.md"),
+            backend_factory=functools.partial(backend_for, context=context),
         )
+        if self.callbacks is not None:
+            self.callbacks.sink = self.dispatcher.agent_event
+            await self.callbacks.start()
         for adapter in self.live:
             await adapter.start(self.dispatcher)
         await self.dispatcher.start()
@@ -116,6 +133,8 @@ class Harness:
         assert self.dispatcher is not None and self.store is not None
         for adapter in self.live:
             await adapter.stop()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
         await self.dispatcher.stop()
         await self.store.close()
 
@@ -139,6 +158,8 @@ class Harness:
     async def close(self) -> None:
         for adapter in self.live:
             await adapter.stop()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.store is not None:
@@ -152,7 +173,10 @@ HarnessFactory = Callable[..., Awaitable[Harness]]
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
-    """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness."""
+    """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness.
+
+    `backend={...}` adds options to every agent's backend block, `server={...}` to every
+    AgentServer."""
     made: list[Harness] = []
 
     async def make(
@@ -161,6 +185,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
         timeouts: dict[str, float] | None = None,
         platform: Callable[[Settings], Adapter] | None = None,
         settings: dict[str, Any] | None = None,
+        backend: dict[str, Any] | None = None,
+        server: dict[str, Any] | None = None,
     ) -> Harness:
         h = Harness(
             tmp_path / f"dispatch-{len(made)}.db",
@@ -168,6 +194,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
             timeouts or {},
             platform=platform,
             settings_overrides=settings or {},
+            backend_options=backend or {},
+            server_options=server or {},
         )
         made.append(h)
         await h.start_agents()

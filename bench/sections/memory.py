@@ -11,6 +11,11 @@ After a warm-up that touches every agent once (clients, cards, connections), the
 taken; then the in-flight tasks are created through `Dispatcher.receive` in two phases —
 first the queued ones (behind persistent sessions), then the running ones (agents holding
 their task) — so the cost of each kind is reported as well as the mix.
+
+A running A2A task keeps its stream only for the backend's grace period (`detach_after`, 5 s
+by default) and is then followed by push notifications, so the running phase is measured once
+no stream is open any more: the steady state of long-running tasks, not the first seconds of
+the last ones started.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +37,17 @@ from bench.sidecar import AgentDef
 async def _settle() -> None:
     await asyncio.sleep(1.0)
     gc.collect()
+
+
+async def _streams_given_up(r: Rig, timeout: float = 300.0) -> float:
+    """Seconds until no backend holds an A2A stream (running tasks have detached)."""
+    started = time.monotonic()
+    backends = [r.dispatcher.backend(agent) for agent in r.dispatcher.fleet.all_agents]
+    while sum(getattr(backend, "open_streams", 0) for backend in backends):
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"A2A streams still open after {timeout:.0f}s")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started
 
 
 def _traced() -> int:
@@ -69,6 +86,7 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             await _settle()
             mid_rss, mid_py = rss_kib()["VmRSS"], _traced()
             await fill_in_flight(r, hold, running, running_share=1.0)
+            detach_wait = await _streams_given_up(r)
             await _settle()
             end = rss_kib()
             end_py = _traced()
@@ -114,6 +132,7 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             "running": running,
             "queued": queued,
             "warm_up_tasks": warm,
+            "streams_given_up_s": round(detach_wait, 1),
             "states": {row["state"]: row["n"] for row in states},
         },
         "method": "tracemalloc" if trace else "rss",

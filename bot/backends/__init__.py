@@ -22,7 +22,7 @@ class BackendContext:
     runs_dir: Path = Path("runs")
     """Where command-line agents keep their output, so a restart can read it."""
     callbacks: CallbackServer | None = None
-    """The callback endpoint HTTP agents report to."""
+    """The callback endpoint HTTP agents report to, and A2A agents push to."""
     device_key: Path | None = None
     """Where an OpenClaw device identity is kept (for gateways with `device: true`)."""
 
@@ -33,7 +33,7 @@ def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Back
     if config.kind == "a2a":
         from bot.backends.a2a import A2ABackend
 
-        return A2ABackend(config.url)
+        return A2ABackend(config.url, callbacks=context.callbacks, detach_after=config.detach_after)
     if config.kind == "http":
         from bot.backends.http import HTTPBackend
 

@@ -5,17 +5,31 @@ SendStreamingMessage / SubscribeToTask, the others SendMessage(returnImmediately
 polling. Either way a stream that ends early (network blip, read timeout, agent restart)
 degrades to polling, because the dispatcher relies on `send`/`watch` only ending after a
 terminal or input-required state.
+
+Long tasks do not keep a stream: an open SSE stream costs tens of kilobytes and a pooled
+connection for as long as the task runs. The stream is held for `detach_after` seconds (short
+tasks finish inside it, and their results arrive at once); a task still running then is
+followed without one. If its card offers push notifications and Dispatch's callback endpoint
+can be reached from the agent, a push configuration is registered for the task
+(CreateTaskPushNotificationConfig) with a signed per-task URL and a token; each push wakes the
+waiting coroutine, which reads the task with GetTask (the pushed body is not trusted), and a
+slow GetTask every `push_check_interval` covers a lost push. Otherwise GetTask is polled, backing
+off from 1 s to `poll_max_interval`. `send()` and `watch()` look the same to the dispatcher
+either way; in between events they wait on an asyncio.Event or a sleep, not on a connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import logging
 import posixpath
+import random
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import aclosing, contextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +54,7 @@ from a2a.types import (
     SubscribeToTaskRequest,
     Task,
     TaskArtifactUpdateEvent,
+    TaskPushNotificationConfig,
     TaskState,
     TaskStatus,
     TaskStatusUpdateEvent,
@@ -54,7 +69,11 @@ from a2a.utils.errors import (
 from google.protobuf import json_format
 
 from bot.backends.base import BackendError
+from bot.backends.config import DETACH_AFTER
 from bot.models import AgentEvent, AgentState, Attachment
+
+if TYPE_CHECKING:
+    from bot.callbacks import CallbackServer, PushWatch
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +102,17 @@ _GET_HISTORY = 10
 # Our own client never needs a short read timeout: SSE streams stay quiet between events
 # (sse-starlette pings every 15 s), and a timeout only demotes a stream to polling anyway.
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+# No cap on connections: every task in its first `detach_after` seconds holds one (its
+# stream), and a cap would make the task after it wait for the pool and then fail. Idle
+# connections kept for reuse (GetTask, pushes' follow-ups) stay few.
+_DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32)
+POLL_MAX_INTERVAL = 10.0
+"""Polling a detached task without push backs off from 1 s to this."""
+PUSH_CHECK_INTERVAL = 60.0
+"""A task followed by push is also read this often (with jitter), in case a push is lost."""
+_SLOW_POLL_START = 1.0
+_PUSH_CONFIG_ID = "dispatch"
+"""One push configuration per task: registering again (after a restart) replaces it."""
 
 
 def _generator(stream: AsyncIterator[StreamResponse]) -> AsyncGenerator[StreamResponse, None]:
@@ -226,6 +256,17 @@ class _TaskView:
         )
 
 
+class _Progress:
+    """What the stream phase of `send` leaves for the phase that follows it."""
+
+    __slots__ = ("done", "last", "task_id")
+
+    def __init__(self) -> None:
+        self.task_id: str | None = None
+        self.last: tuple[str, str] | None = None
+        self.done = False
+
+
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -244,9 +285,23 @@ class A2ABackend:
         *,
         http: httpx.AsyncClient | None = None,
         poll_interval: float = 0.5,
+        callbacks: CallbackServer | None = None,
+        detach_after: float | None = DETACH_AFTER,
+        poll_max_interval: float = POLL_MAX_INTERVAL,
+        push_check_interval: float = PUSH_CHECK_INTERVAL,
     ) -> None:
+        """`poll_interval`: GetTask pace while a task is young (a stream just broke, or the
+        agent does not stream). `callbacks`: where push notifications can be received.
+        `detach_after`: seconds before a running task gives up its stream (None: never)."""
         self.url = url.rstrip("/")
         self.poll_interval = poll_interval
+        self.detach_after = detach_after
+        self.poll_max_interval = poll_max_interval
+        self.push_check_interval = push_check_interval
+        self.open_streams = 0
+        """SSE streams (SendStreamingMessage, SubscribeToTask) open right now."""
+        self._callbacks = callbacks
+        self._scope = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         self._http = http
         self._owns_http = http is None
         self._client: Client | None = None
@@ -264,7 +319,7 @@ class A2ABackend:
             if self._client is not None and self._card is not None:
                 return self._client, self._card
             if self._http is None:
-                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT)
+                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, limits=_DEFAULT_LIMITS)
             with self._errors():
                 card = await A2ACardResolver(self._http, self.url).get_agent_card()
             factory = ClientFactory(
@@ -353,6 +408,7 @@ class A2ABackend:
         """Send one message; see `Backend.send`. Ends after a terminal/input-required event."""
         client, card = await self._connect()
         message = Message(role=Role.ROLE_USER, message_id=message_id, parts=[Part(text=text)])
+        del text  # from here on the brief lives in the request only, which the stream phase drops
         if context_id:
             message.context_id = context_id
         if remote_task_id:
@@ -360,16 +416,55 @@ class A2ABackend:
         if metadata:
             message.metadata.update(metadata)
         request = SendMessageRequest(message=message)
+        del message
         if not card.capabilities.streaming:
             # A blocking SendMessage could hold an HTTP request open for hours; poll instead.
             request.configuration.return_immediately = True
 
+        detach_at = self._detach_at()
+        progress = _Progress()
+        stream = self._send_stream(client, request, context_id, progress, detach_at)
+        del request
+        # While a task waits, this frame holds no event, request or finished generator: the
+        # `del`s below keep a long task's footprint to the follower's few objects.
+        async with aclosing(stream) as events:
+            async for event in events:
+                yield event
+                del event
+        del stream, events
+        if progress.done:
+            return
+        if progress.task_id is None:
+            raise BackendError(f"agent at {self.url} answered without a task or a message")
+        following = self._follow(progress.task_id, progress.last, fast_until=detach_at)
+        async with aclosing(following) as events:
+            async for event in events:
+                yield event
+                del event
+
+    async def _send_stream(
+        self,
+        client: Client,
+        request: SendMessageRequest,
+        context_id: str | None,
+        progress: _Progress,
+        detach_at: float | None,
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """The SendMessage stream, until it ends, breaks, or the task outlives `detach_at`.
+
+        Sets `progress.done` when it yielded the final event; otherwise the caller follows
+        `progress.task_id` from `progress.last`. The request (the brief), the stream and the
+        task snapshots it carried are all gone once this generator finishes.
+        """
         view = _TaskView()
-        last: tuple[str, str] | None = None
         try:
-            async with aclosing(_generator(client.send_message(request))) as stream:
-                async for response in stream:
+            stream = _generator(client.send_message(request))
+            del request
+            responses = self._until_detach(stream, view, detach_at)
+            async with aclosing(stream), aclosing(responses):
+                async for response in responses:
                     if response.WhichOneof("payload") == "message":
+                        progress.done = True
                         yield AgentEvent(
                             state="completed",
                             context_id=response.message.context_id or context_id,
@@ -380,8 +475,9 @@ class A2ABackend:
                     view.apply(response)
                     if view.task_id is None:
                         continue
+                    progress.task_id = view.task_id
                     event = view.event()
-                    if last is None:
+                    if progress.last is None:
                         # Ids first, before anything else, so the caller can persist them.
                         first = event
                         if _is_final(event):
@@ -390,13 +486,14 @@ class A2ABackend:
                                 remote_task_id=view.task_id,
                                 context_id=view.context_id,
                             )
-                        last = _event_key(first)
+                        progress.last = _event_key(first)
                         yield first
                     if _is_final(event):
+                        progress.done = True
                         yield event
                         return
-                    if _event_key(event) != last:
-                        last = _event_key(event)
+                    if _event_key(event) != progress.last:
+                        progress.last = _event_key(event)
                         yield event
         except (A2AError, httpx.HTTPError) as exc:
             if view.task_id is None:
@@ -409,11 +506,6 @@ class A2ABackend:
                 view.task_id,
                 type(exc).__name__,
             )
-
-        if view.task_id is None:
-            raise BackendError(f"agent at {self.url} answered without a task or a message")
-        async for event in self._poll(view.task_id, last):
-            yield event
 
     async def get(self, remote_task_id: str) -> AgentEvent:
         """Current state of the task (GetTask)."""
@@ -434,15 +526,22 @@ class A2ABackend:
         if _is_final(current):
             return
         last = _event_key(current)
+        del current
+        detach_at = self._detach_at()
         if card.capabilities.streaming:
-            async for event in self._subscribe(remote_task_id, last):
-                if _is_final(event):
+            async with aclosing(self._subscribe(remote_task_id, last, detach_at)) as events:
+                async for event in events:
+                    if _is_final(event):
+                        yield event
+                        return
+                    last = _event_key(event)
                     yield event
-                    return
-                last = _event_key(event)
+                    del event
+        following = self._follow(remote_task_id, last, fast_until=detach_at)
+        async with aclosing(following) as events:
+            async for event in events:
                 yield event
-        async for event in self._poll(remote_task_id, last):
-            yield event
+                del event
 
     async def cancel(self, remote_task_id: str) -> None:
         """CancelTask; a task that already finished (or is unknown) is not an error."""
@@ -466,20 +565,63 @@ class A2ABackend:
 
     # --- helpers ----------------------------------------------------------------------
 
-    async def _subscribe(
-        self, remote_task_id: str, last: tuple[str, str]
-    ) -> AsyncGenerator[AgentEvent, None]:
-        """SubscribeToTask events that differ from `last`; ends quietly if the stream fails.
+    def _detach_at(self) -> float | None:
+        if self.detach_after is None:
+            return None
+        return asyncio.get_running_loop().time() + self.detach_after
 
-        The caller falls back to polling afterwards, so a failure here (task became terminal
+    async def _until_detach(
+        self,
+        stream: AsyncGenerator[StreamResponse, None],
+        view: _TaskView,
+        detach_at: float | None,
+    ) -> AsyncGenerator[StreamResponse, None]:
+        """`stream`'s responses until it ends, or until `detach_at` has passed and the task
+        has an id (without one there is nothing to follow, so the stream is read on).
+
+        Detaching cancels the read in progress; the caller then closes the stream, which
+        releases its connection, and reads the task with GetTask, so nothing is lost.
+        Counted in `open_streams` while it reads.
+        """
+        self.open_streams += 1
+        try:
+            while True:
+                try:
+                    if detach_at is None or view.task_id is None:
+                        response = await anext(stream)
+                    else:
+                        timer = asyncio.timeout_at(detach_at)
+                        try:
+                            async with timer:
+                                response = await anext(stream)
+                        except TimeoutError:
+                            if timer.expired():
+                                return
+                            raise
+                except StopAsyncIteration:
+                    return
+                yield response
+        finally:
+            self.open_streams -= 1
+
+    async def _subscribe(
+        self, remote_task_id: str, last: tuple[str, str], detach_at: float | None
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """SubscribeToTask events that differ from `last`, until `detach_at`; ends quietly if
+        the stream fails.
+
+        The caller follows the task afterwards, so a failure here (task became terminal
         between GetTask and SubscribeToTask, dropped connection, ...) needs no handling.
         """
         client, _ = await self._connect()
         view = _TaskView()
+        view.task_id = remote_task_id
         try:
             request = SubscribeToTaskRequest(id=remote_task_id)
-            async with aclosing(_generator(client.subscribe(request))) as stream:
-                async for response in stream:
+            stream = _generator(client.subscribe(request))
+            responses = self._until_detach(stream, view, detach_at)
+            async with aclosing(stream), aclosing(responses):
+                async for response in responses:
                     view.apply(response)
                     event = view.event()
                     if _is_final(event) or _event_key(event) != last:
@@ -495,16 +637,75 @@ class A2ABackend:
                 type(exc).__name__,
             )
 
-    async def _poll(
-        self, remote_task_id: str, last: tuple[str, str] | None
+    async def _follow(
+        self, remote_task_id: str, last: tuple[str, str] | None, *, fast_until: float | None
     ) -> AsyncGenerator[AgentEvent, None]:
-        """GetTask every poll_interval; yields changes, ends after a final event."""
-        while True:
-            event = await self.get(remote_task_id)
-            if _is_final(event):
-                yield event
-                return
-            if _event_key(event) != last:
-                last = _event_key(event)
-                yield event
-            await asyncio.sleep(self.poll_interval)
+        """GetTask until the task is final (yielded, then the end) or changes (yielded).
+
+        Until `fast_until` (None: always) it asks every `poll_interval`. Later, a task still
+        running waits for a push when the agent can send one (with a GetTask every
+        `push_check_interval` anyway), else polls with a backoff from 1 s to
+        `poll_max_interval`. Waiting holds no connection.
+        """
+        loop = asyncio.get_running_loop()
+        watch: PushWatch | None = None
+        push_tried = False
+        slow = min(_SLOW_POLL_START, self.poll_max_interval)
+        try:
+            while True:
+                if not push_tried and fast_until is not None and loop.time() >= fast_until:
+                    push_tried = True
+                    watch = await self._watch_push(remote_task_id)
+                if watch is not None:
+                    watch.pushed.clear()  # before GetTask: a push during it is not missed
+                event = await self.get(remote_task_id)
+                if _is_final(event):
+                    yield event
+                    return
+                if _event_key(event) != last:
+                    last = _event_key(event)
+                    yield event
+                del event
+                if not push_tried:
+                    if fast_until is None or loop.time() < fast_until:
+                        await asyncio.sleep(self.poll_interval)
+                    continue  # time to detach: register for pushes, then read once more
+                if watch is not None:
+                    check = self.push_check_interval * random.uniform(0.9, 1.1)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(check):
+                            await watch.pushed.wait()
+                else:
+                    await asyncio.sleep(slow)
+                    slow = min(slow * 2, self.poll_max_interval)
+        finally:
+            if watch is not None and self._callbacks is not None:
+                self._callbacks.unwatch_push(watch)
+
+    async def _watch_push(self, remote_task_id: str) -> PushWatch | None:
+        """Register a push configuration for the task; None when the agent cannot push to us
+        (no push capability, no endpoint it can reach, or the registration failed)."""
+        callbacks = self._callbacks
+        client, card = await self._connect()
+        if (
+            callbacks is None
+            or not card.capabilities.push_notifications
+            or not callbacks.reaches(self.url)
+        ):
+            return None
+        watch = callbacks.watch_push(self._scope, remote_task_id)
+        config = TaskPushNotificationConfig(
+            task_id=remote_task_id, id=_PUSH_CONFIG_ID, url=watch.url, token=watch.token
+        )
+        try:
+            await client.create_task_push_notification_config(config)
+        except (A2AError, httpx.HTTPError) as exc:
+            callbacks.unwatch_push(watch)
+            logger.info(
+                "push registration for %s at %s failed (%s); polling instead",
+                remote_task_id,
+                self.url,
+                exc,
+            )
+            return None
+        return watch

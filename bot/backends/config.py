@@ -83,11 +83,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DETACH_AFTER = 5.0
+"""Default seconds an A2A task may hold its stream before it is followed by push or polling."""
+
+
 class A2ABackendConfig(_Strict):
     """An agent speaking A2A; its card is at <url>/.well-known/agent-card.json."""
 
     kind: Literal["a2a"]
     url: str
+    detach_after: Duration = DETACH_AFTER
+    """How long a running task keeps its result stream open. A task still running then is
+    followed by push notifications if the agent's card offers them (GetTask on each push),
+    else by polling GetTask every 1 s backing off to 10 s."""
 
     def where(self) -> str:
         return self.url

@@ -9,6 +9,12 @@ Why the handler survives a client disconnect: a2a-sdk 1.3's default request hand
 `ActiveTask`, not in the HTTP request task. Closing the SSE stream only detaches that
 subscriber, so the handler keeps running and its result lands in the task store, where a
 later GetTask / SubscribeToTask finds it.
+
+Push notifications (on by default, `push_notifications=False` to leave them out of the card):
+the SDK's in-memory push configuration store and `BasePushNotificationSender`, which POSTs each
+task update (a StreamResponse as JSON, with the configuration's token in
+`X-A2A-Notification-Token`) to every URL registered for the task. `open_streams` counts the
+SSE responses in progress, so tests can see whether a client still holds one.
 """
 
 from __future__ import annotations
@@ -23,13 +29,19 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import httpx
 import uvicorn
 from a2a.helpers import new_task_from_user_message
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.request_handlers import DefaultRequestHandler
 from a2a.server.routes import create_agent_card_routes, create_jsonrpc_routes
-from a2a.server.tasks import InMemoryTaskStore, TaskUpdater
+from a2a.server.tasks import (
+    BasePushNotificationSender,
+    InMemoryPushNotificationConfigStore,
+    InMemoryTaskStore,
+    TaskUpdater,
+)
 from a2a.types import (
     AgentCapabilities,
     AgentCard,
@@ -39,6 +51,7 @@ from a2a.types import (
 )
 from google.protobuf import json_format
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +209,35 @@ class _HandlerExecutor(AgentExecutor):
         # else: the handler already finished and execute() is publishing its outcome.
 
 
+class _StreamCounter:
+    """ASGI wrapper counting the server-sent-event responses in progress on `server`."""
+
+    def __init__(self, app: ASGIApp, server: AgentServer) -> None:
+        self._app = app
+        self._server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        counted = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal counted
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers", []))
+                if headers.get(b"content-type", b"").startswith(b"text/event-stream"):
+                    counted = True
+                    self._server.open_streams += 1
+            await send(message)
+
+        try:
+            await self._app(scope, receive, counting_send)
+        finally:
+            if counted:
+                self._server.open_streams -= 1
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn without signal handling: an embedded server must not steal Ctrl+C."""
 
@@ -227,16 +269,21 @@ class AgentServer:
         description: str = "",
         skills: list[dict[str, Any]] | None = None,
         streaming: bool = True,
+        push_notifications: bool = True,
     ) -> None:
         self.name = name
         self.handler = handler
         self.description = description or f"Demo agent {name}"
         self.skills = skills
         self.streaming = streaming
+        self.push_notifications = push_notifications
         self.calls: list[AgentCall] = []
         self.cancelled: list[str] = []
+        self.open_streams = 0
+        """SSE responses (SendStreamingMessage, SubscribeToTask) in progress right now."""
         self._executor = _HandlerExecutor(self)
         self._request_handler: DefaultRequestHandler | None = None
+        self._push_http: httpx.AsyncClient | None = None
         self._server: _EmbeddedServer | None = None
         self._serve_task: asyncio.Task[None] | None = None
         self._url: str | None = None
@@ -259,7 +306,9 @@ class AgentServer:
             supported_interfaces=[
                 AgentInterface(url=self.url, protocol_binding="JSONRPC", protocol_version="1.0")
             ],
-            capabilities=AgentCapabilities(streaming=self.streaming, push_notifications=False),
+            capabilities=AgentCapabilities(
+                streaming=self.streaming, push_notifications=self.push_notifications
+            ),
             default_input_modes=["text/plain"],
             default_output_modes=["text/plain"],
             skills=[_skill(raw, i) for i, raw in enumerate(raw_skills)],
@@ -281,8 +330,23 @@ class AgentServer:
         self._url = f"http://{bound_host}:{bound_port}"
 
         card = self.agent_card()
+        push: dict[str, Any] = {}
+        if self.push_notifications:
+            # Pushes go to whoever registered a URL; no connection cap, so a burst of
+            # finishing tasks never waits for the pool.
+            self._push_http = httpx.AsyncClient(
+                timeout=10.0, limits=httpx.Limits(max_connections=None)
+            )
+            store = InMemoryPushNotificationConfigStore()
+            push = {
+                "push_config_store": store,
+                "push_sender": BasePushNotificationSender(self._push_http, store),
+            }
         self._request_handler = DefaultRequestHandler(
-            agent_executor=self._executor, task_store=InMemoryTaskStore(), agent_card=card
+            agent_executor=self._executor,
+            task_store=InMemoryTaskStore(),
+            agent_card=card,
+            **push,
         )
         app = Starlette(
             routes=[
@@ -291,7 +355,7 @@ class AgentServer:
             ]
         )
         config = uvicorn.Config(
-            app,
+            _StreamCounter(app, self),
             log_config=None,
             log_level="warning",
             access_log=False,
@@ -326,6 +390,9 @@ class AgentServer:
                 self._serve_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._serve_task
+        if self._push_http is not None:
+            await self._push_http.aclose()
+            self._push_http = None
         self._server = None
         self._serve_task = None
         self._request_handler = None
