@@ -117,6 +117,7 @@ class Dispatcher:
         self._intake_idle = asyncio.Event()
         self._intake_idle.set()
         self._pumper: asyncio.Task[None] | None = None
+        self._pump_wanted = False
         self._changed = asyncio.Condition()
         self.courier = Courier(
             store,
@@ -931,13 +932,17 @@ class Dispatcher:
         A burst of requests is acknowledged first and its tasks start together just after,
         instead of each request's agent calls delaying the next one's acknowledgement. The
         wait is bounded (INTAKE_FIRST), so a steady stream of messages cannot hold work back."""
+        self._pump_wanted = True
         if self._pumper is None or self._pumper.done():
             self._pumper = asyncio.create_task(self._pump_when_quiet(), name="pump-after-intake")
 
     async def _pump_when_quiet(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
-        await self._pump()
+        # A request recorded while this pump reads the queue asks again, so it is not missed.
+        while self._pump_wanted:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
+            self._pump_wanted = False
+            await self._pump()
 
     # -- tasks running ----------------------------------------------------------------------
 

@@ -145,6 +145,34 @@ async def test_no_fit_goes_to_a_fresh_disposable_sub_agent(harness: HarnessFacto
     ]
 
 
+async def test_a_burst_is_acknowledged_first_and_every_request_runs(
+    harness: HarnessFactory,
+) -> None:
+    """Requests arriving together share commits and are acknowledged before their tasks
+    start; a request recorded while the queue is being read must still start."""
+    h = await harness({"subagent": echo("sub", 0.05)})
+    for _ in range(3):  # several rounds: the race with a running pump is timing-dependent
+        before = len(h.adapter.of_kind("closing"))
+        arrivals = []
+        for i in range(40):  # staggered, so some arrive while a pump is reading the queue
+            arrivals.append(
+                asyncio.create_task(h.say(f"What's the price of asset {i} today?", channel=f"B{i}"))
+            )
+            await asyncio.sleep(0.002 * (i % 3))
+        await asyncio.gather(*arrivals)
+        await h.idle(timeout=30)
+        assert len(h.adapter.of_kind("closing")) == before + 40
+    tasks = await h.rows("SELECT state FROM tasks")
+    assert len(tasks) == 120 and {t["state"] for t in tasks} == {"completed"}
+    assert len(h.servers["subagent"].calls) == 120
+    results = h.adapter.of_kind("result")
+    assert len(results) == 120 and len({m.task_id for m in results}) == 120
+    for posted in h.adapter.posted:  # each thread: its acknowledgement before its result
+        if posted.message.kind == "result":
+            kinds = [m.message.kind for m in h.adapter.posted if m.target == posted.target]
+            assert kinds.index("ack") < kinds.index("result")
+
+
 async def test_follow_up_goes_back_to_the_same_agent_session_with_thread_context(
     harness: HarnessFactory,
 ) -> None:
