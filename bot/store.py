@@ -461,18 +461,32 @@ class Store:
                 cursor = await self.db.execute(sql, params)
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    async def next_outbox_time(self) -> float | None:
-        row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
+    async def next_outbox_time(self, after: float | None = None) -> float | None:
+        """The earliest retry time of a pending message (only those later than `after`)."""
+        if after is None:
+            row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
+        else:
+            row = await self.one(
+                "SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending' AND next_at > ?",
+                (after,),
+            )
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def due_heads(self, now: float) -> list[aiosqlite.Row]:
+    async def due_heads(self, now: float, limit: int = 500) -> list[aiosqlite.Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
         so a thread's messages go out in order while threads go out side by side."""
         return await self.all(
             "SELECT o.* FROM outbox o JOIN (SELECT thread, MIN(id) AS id FROM outbox"
             "   WHERE state = 'pending' GROUP BY thread) head ON o.id = head.id"
-            " WHERE o.next_at <= ? ORDER BY o.id LIMIT 500",
-            (now,),
+            " WHERE o.next_at <= ? ORDER BY o.id LIMIT ?",
+            (now, limit),
+        )
+
+    async def thread_head(self, thread: str) -> aiosqlite.Row | None:
+        """The oldest pending message of one conversation, due or not."""
+        return await self.one(
+            "SELECT * FROM outbox WHERE thread = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            (thread,),
         )
 
     async def mark_sent(
@@ -492,10 +506,19 @@ class Store:
                 )
 
     async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
+        """A failed attempt: counted, and retried at `next_at` (or given up: `dead`)."""
         await self.write(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?,"
             " state = CASE WHEN ? THEN 'dead' ELSE state END WHERE id = ?",
             (error[:500], next_at, dead, outbox_id),
+        )
+
+    async def mark_deferred(self, outbox_id: int, next_at: float) -> None:
+        """Not sent yet, not failed (the platform asked us to wait): try again at `next_at`.
+        Attempts and the last error stay as they were."""
+        await self.write(
+            "UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending'",
+            (next_at, outbox_id),
         )
 
     # -- live status boards -------------------------------------------------------------------
@@ -522,8 +545,14 @@ class Store:
             (ref, shown, request_id),
         )
 
-    async def stale_boards(self) -> list[aiosqlite.Row]:
-        return await self.all("SELECT * FROM boards WHERE version > shown")
+    async def stale_boards(self, after: str = "", limit: int = -1) -> list[aiosqlite.Row]:
+        """Boards whose request changed since they were last drawn, in request id order,
+        starting after `after` (a pass that stopped early resumes there); -1: no limit."""
+        return await self.all(
+            "SELECT * FROM boards WHERE version > shown AND request_id > ?"
+            " ORDER BY request_id LIMIT ?",
+            (after, limit),
+        )
 
 
 def dumps(value: Any) -> str:
