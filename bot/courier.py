@@ -3,7 +3,13 @@
 The dispatcher only ever *queues* a message (in the same transaction as the state change
 that caused it); the courier posts it. A message that cannot be sent now stays in the
 outbox with a retry time, so a rate limit or a restart delays it but never loses it.
-Messages in one thread go out in the order they were queued.
+
+Messages in one thread go out in the order they were queued: a thread has at most one
+delivery in progress, always of its oldest pending message. Threads are independent: each
+delivery runs as its own task, and a slow or paced post holds up only its own thread. When a
+thread's message is out, its next one (if due) follows at once in the same task; when a
+delivery ends, the outbox loop wakes to start whatever became deliverable. At most
+`MAX_DELIVERIES` run at a time, so thousands of threads never mean thousands of HTTP calls.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ log = logging.getLogger(__name__)
 BoardRenderer = Callable[[str], Awaitable[Outbound | None]]
 MAX_BACKOFF = 300.0
 MAX_PERMANENT_ATTEMPTS = 5
+MAX_DELIVERIES = 64
+"""Deliveries (threads) in progress at once."""
+MAX_IN_A_ROW = 20
+"""Messages one thread sends back to back before it lets other threads take its slot."""
+DEFER_FLOOR = 0.01
+"""The shortest wait after a deferral, so a platform answering 0 cannot make a busy loop."""
 
 
 def thread_of(target: Target) -> tuple[str, ...]:
@@ -45,48 +57,72 @@ class Courier:
         *,
         board_renderer: BoardRenderer | None = None,
         board_interval: float = 1.0,
+        max_deliveries: int = MAX_DELIVERIES,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.board_renderer = board_renderer
         self.board_interval = board_interval
+        self.max_deliveries = max_deliveries
         self._wake = asyncio.Event()
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._board_lock = asyncio.Lock()
+        self._start_lock = asyncio.Lock()
+        self._delivering: dict[str, asyncio.Task[None]] = {}
+        """outbox `thread` → the task delivering that thread's messages."""
+        self._released: set[str] = set()
+        """Threads whose delivery ended since the outbox was last read (that read may be stale
+        for them; their release woke the loop, which reads again)."""
+        self._recording: set[asyncio.Task[None]] = set()
+        """Marking a posted message sent; `stop` lets these finish, so a message that went
+        out is never left pending (and posted again after a restart)."""
+        self._delivered = 0
+        self._stopped = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopped = False
         self._tasks = [
             asyncio.create_task(self._outbox_loop(), name="courier-outbox"),
             asyncio.create_task(self._board_loop(), name="courier-boards"),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        """Stop the loops and cancel deliveries in progress. An interrupted message stays
+        pending in the database and goes out after a restart; one already posted is still
+        marked sent."""
+        self._stopped = True
+        tasks = [*self._tasks, *self._delivering.values()]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._recording, return_exceptions=True)
         self._tasks = []
+        self._delivering.clear()
 
     async def sent(self, outbox_id: int, timeout: float) -> bool:
         """Wait until one queued message has been delivered (or the timeout passes)."""
-        row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
-        if row is None or row["state"] != "pending":
-            return True
+        # Listen before looking, so a delivery finishing while we look is not missed.
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(outbox_id, []).append(future)
-        self.wake()
         try:
+            row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
+            if row is None or row["state"] != "pending":
+                return True
+            self.wake()
             await asyncio.wait_for(asyncio.shield(future), timeout)
             return True
         except TimeoutError:
             return False
+        finally:
+            waiting = self._waiters.get(outbox_id)
+            if waiting is not None and future in waiting:
+                waiting.remove(future)
+                if not waiting:
+                    del self._waiters[outbox_id]
 
     # -- the outbox -----------------------------------------------------------------------
 
@@ -94,12 +130,15 @@ class Courier:
         while True:
             self._wake.clear()
             try:
-                await self.drain()
+                await self._start_due()
+                next_at = await self.store.next_outbox_time(after=time.time())
             except Exception:  # a bug here must not stop delivery for good
                 log.exception("outbox delivery failed; retrying shortly")
                 await asyncio.sleep(1.0)
                 continue
-            next_at = await self.store.next_outbox_time()
+            # Messages due now are being delivered, or wait for a thread or a slot to free
+            # up: either way a delivery ending wakes this loop. Otherwise sleep until the
+            # next retry time.
             delay = 30.0 if next_at is None else max(0.0, next_at - time.time())
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
@@ -107,16 +146,65 @@ class Courier:
                 pass
 
     async def drain(self) -> int:
-        """Deliver everything due now; returns how many messages went out."""
-        delivered = 0
+        """Deliver everything due now and wait for it (threads side by side, each in order);
+        returns how many messages went out meanwhile. Deferred and failed messages wait for
+        their retry time, so this returns once nothing is due."""
+        before = self._delivered
         while True:
-            due = await self.store.due_heads(time.time())
-            if not due:
-                return delivered
-            results = await asyncio.gather(*(self._deliver(row) for row in due))
-            delivered += sum(results)
-            if not any(results):
-                return delivered
+            await self._start_due()
+            running = list(self._delivering.values())
+            if not running or self._stopped:
+                return self._delivered - before
+            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _start_due(self) -> int:
+        """Start a delivery for every due thread that has none; returns how many started."""
+        async with self._start_lock:
+            free = self.max_deliveries - len(self._delivering)
+            if free <= 0 or self._stopped:
+                return 0
+            self._released.clear()
+            # Rows to skip: threads busy now, or released while we read (at most one each).
+            due = await self.store.due_heads(time.time(), limit=free + 2 * self.max_deliveries)
+            started = 0
+            for row in due:
+                if started >= free or self._stopped:
+                    break
+                thread = str(row["thread"])
+                if thread in self._delivering or thread in self._released:
+                    continue  # busy (that head is in progress), or the row is stale
+                self._delivering[thread] = asyncio.create_task(
+                    self._deliver_thread(thread, row), name=f"courier-{row['id']}"
+                )
+                started += 1
+            return started
+
+    async def _deliver_thread(self, thread: str, row: aiosqlite.Row) -> None:
+        """Deliver one thread's head, then its next messages while they are due."""
+        try:
+            for _ in range(MAX_IN_A_ROW):
+                try:
+                    if not await self._deliver(row):
+                        return
+                except Exception as exc:  # a bug or a broken row: retry later, not in a loop
+                    log.exception("delivery of outbox message %s failed", row["id"])
+                    backoff = min(2.0 ** (row["attempts"] + 1), MAX_BACKOFF)
+                    await self.store.mark_retry(
+                        row["id"], repr(exc), time.time() + backoff, dead=False
+                    )
+                    return
+                head = await self.store.thread_head(thread)
+                if head is None or head["next_at"] > time.time():
+                    return
+                row = head
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox delivery for a thread failed")
+        finally:
+            self._delivering.pop(thread, None)
+            self._released.add(thread)
+            self._wake.set()
 
     async def _deliver(self, row: aiosqlite.Row) -> bool:
         payload: dict[str, Any] = loads(row["payload"])
@@ -142,6 +230,12 @@ class Courier:
             else:
                 ref = await adapter.post(target, message)
         except DeliveryError as exc:
+            if exc.deferred:
+                # Paced or rate limited: not a failed attempt, no backoff, never dead.
+                wait = 1.0 if exc.retry_after is None else exc.retry_after
+                wait = max(wait, DEFER_FLOOR)
+                await self.store.mark_deferred(row["id"], time.time() + wait)
+                return False
             attempts = row["attempts"] + 1
             dead = exc.permanent and attempts >= MAX_PERMANENT_ATTEMPTS
             backoff = (
@@ -158,12 +252,20 @@ class Courier:
                 row["id"], repr(exc), time.time() + min(2.0**attempts, MAX_BACKOFF), dead=False
             )
             return False
+        # It is out: record that even if we are being stopped right now.
+        recording = asyncio.create_task(self._record_sent(row, message, ref))
+        self._recording.add(recording)
+        recording.add_done_callback(self._recording.discard)
+        await asyncio.shield(recording)
+        return True
+
+    async def _record_sent(self, row: aiosqlite.Row, message: Outbound, ref: MessageRef) -> None:
         board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None
         await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
+        self._delivered += 1
         for future in self._waiters.pop(row["id"], []):
             if not future.done():
                 future.set_result(None)
-        return True
 
     # -- live status boards ---------------------------------------------------------------
 
