@@ -127,7 +127,7 @@ class Courier:
     # -- the outbox -----------------------------------------------------------------------
 
     async def _outbox_loop(self) -> None:
-        while True:
+        while not self._stopped:
             self._wake.clear()
             try:
                 await self._start_due()
@@ -140,8 +140,11 @@ class Courier:
             # up: either way a delivery ending wakes this loop. Otherwise sleep until the
             # next retry time.
             delay = 30.0 if next_at is None else max(0.0, next_at - time.time())
+            # Not wait_for: on 3.11 it drops a cancel that lands as the wake-up does (a
+            # delivery cancelled by stop() wakes this loop), and stop() would wait forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+                async with asyncio.timeout(max(delay, 0.01)):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
