@@ -111,3 +111,13 @@ class Adapter(Protocol):
     async def dm(self, user: str, message: Outbound) -> MessageRef:
         """Send a direct message to a user."""
         ...
+
+
+@runtime_checkable
+class UpdateBudget(Protocol):
+    """Optional for adapters: how long until the platform takes another `update` (0: now).
+
+    The courier asks before it renders a status board, so an exhausted budget costs nothing.
+    """
+
+    def update_wait(self) -> float: ...

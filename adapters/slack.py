@@ -384,6 +384,10 @@ class SlackAdapter:
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )
 
+    def update_wait(self) -> float:
+        """Seconds until a status board edit fits the budget (0: now); spends nothing."""
+        return self._updates.wait()
+
     async def update(self, ref: MessageRef, message: Outbound) -> None:
         wait = self._updates.take()
         if wait > 0:

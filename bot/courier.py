@@ -22,7 +22,7 @@ from typing import Any
 
 import aiosqlite
 
-from adapters.base import Adapter, DeliveryError
+from adapters.base import Adapter, DeliveryError, UpdateBudget
 from bot.outbound import MessageRef, Outbound, Target
 from bot.store import Store, loads
 
@@ -37,6 +37,8 @@ MAX_IN_A_ROW = 20
 """Messages one thread sends back to back before it lets other threads take its slot."""
 DEFER_FLOOR = 0.01
 """The shortest wait after a deferral, so a platform answering 0 cannot make a busy loop."""
+MAX_BOARDS_PER_PASS = 100
+"""Status boards one refresh pass looks at; the next pass resumes after the last one."""
 
 
 def thread_of(target: Target) -> tuple[str, ...]:
@@ -68,6 +70,7 @@ class Courier:
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._board_lock = asyncio.Lock()
+        self._board_cursor = ""
         self._start_lock = asyncio.Lock()
         self._delivering: dict[str, asyncio.Task[None]] = {}
         """outbox `thread` → the task delivering that thread's messages."""
@@ -273,7 +276,7 @@ class Courier:
     # -- live status boards ---------------------------------------------------------------
 
     async def _board_loop(self) -> None:
-        while True:
+        while not self._stopped:
             await asyncio.sleep(self.board_interval)
             try:
                 await self.refresh_boards()
@@ -281,24 +284,48 @@ class Courier:
                 log.exception("status board refresh failed")
 
     async def refresh_boards(self) -> None:
-        """Coalesced: one update per stale board per interval, always the latest state."""
+        """Coalesced: one update per stale board per pass, always the latest state.
+
+        A platform over its edit budget is skipped before anything is rendered. One pass
+        looks at `MAX_BOARDS_PER_PASS` boards at most, yielding to the loop between them;
+        the next pass carries on after the last one, so every stale board gets its turn."""
         if self.board_renderer is None:
             return
         async with self._board_lock:
-            for board in await self.store.stale_boards():
+            boards = await self.store.stale_boards(self._board_cursor, MAX_BOARDS_PER_PASS)
+            if len(boards) < MAX_BOARDS_PER_PASS and self._board_cursor:
+                seen = {board["request_id"] for board in boards}
+                boards += [
+                    board
+                    for board in await self.store.stale_boards(
+                        "", MAX_BOARDS_PER_PASS - len(boards)
+                    )
+                    if board["request_id"] not in seen
+                ]
+            waiting: set[str] = set()  # platforms that take no edit now
+            for board in boards:
+                self._board_cursor = board["request_id"]
                 if not board["ref"]:
                     continue
                 ref = MessageRef.model_validate(loads(board["ref"]))
                 adapter = self.adapters.get(ref.platform)
+                if adapter is None or ref.platform in waiting:
+                    continue
+                if isinstance(adapter, UpdateBudget) and adapter.update_wait() > 0:
+                    waiting.add(ref.platform)
+                    continue
                 message = await self.board_renderer(board["request_id"])
-                if adapter is None or message is None:
+                if message is None:
                     continue
                 try:
                     await adapter.update(ref, message)
                 except DeliveryError as exc:
+                    if exc.deferred:
+                        waiting.add(ref.platform)
                     log.info("status board update deferred: %s", exc)
                     continue
                 except Exception as exc:
                     log.warning("status board update failed: %s", exc)
                     continue
                 await self.store.set_board(board["request_id"], shown=board["version"])
+                await asyncio.sleep(0)  # many boards must not hold the loop for long

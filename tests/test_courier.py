@@ -5,6 +5,7 @@ tests/test_slack.py."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from adapters.base import DeliveryError
 from adapters.memory import MemoryAdapter
-from bot.courier import MAX_PERMANENT_ATTEMPTS, Courier
+from bot.courier import MAX_BOARDS_PER_PASS, MAX_PERMANENT_ATTEMPTS, Courier
 from bot.outbound import MessageRef, Outbound, Target
 from bot.store import Store
 
@@ -249,3 +250,84 @@ async def test_sent_waits_for_one_message(store: Store) -> None:
     finally:
         await courier.stop()
     assert courier._waiters == {}
+
+
+class BudgetAdapter(MemoryAdapter):
+    """Takes `budget` board edits, then says how long until the next one."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.edited: list[str] = []
+
+    def update_wait(self) -> float:
+        return 0.0 if self.budget > 0 else 5.0
+
+    async def update(self, ref: MessageRef, message: Outbound) -> None:
+        if self.budget <= 0:
+            raise DeliveryError("over budget", retry_after=5.0, deferred=True)
+        self.budget -= 1
+        self.edited.append(ref.id)
+
+
+async def stale_boards(store: Store, count: int) -> list[str]:
+    ids = []
+    for i in range(count):
+        request_id = f"req-{i:04d}"
+        await store.write(
+            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
+            " text, is_dm, state, created_at) VALUES (?, 'memory', 'W1', 'C1', ?, ?, 'U1', '',"
+            " 0, 'running', ?)",
+            (request_id, request_id, request_id, time.time()),
+        )
+        ref = MessageRef(platform="memory", channel="C1", id=f"board-{i:04d}")
+        await store.write(
+            "INSERT INTO boards(request_id, ref, version, shown) VALUES (?, ?, 1, 0)",
+            (request_id, json.dumps(ref.model_dump())),
+        )
+        ids.append(request_id)
+    return ids
+
+
+async def test_board_refresh_renders_nothing_while_the_edit_budget_is_spent(
+    store: Store,
+) -> None:
+    adapter = BudgetAdapter(budget=2)
+    rendered: list[str] = []
+
+    async def render(request_id: str) -> Outbound:
+        rendered.append(request_id)
+        return Outbound(kind="ack", text=f"board of {request_id}", request_id=request_id)
+
+    courier = Courier(store, {"memory": adapter}, board_renderer=render)
+    await stale_boards(store, 10)
+    await courier.refresh_boards()
+    assert adapter.edited == ["board-0000", "board-0001"]
+    assert rendered == ["req-0000", "req-0001"]  # the other eight were not even drawn
+    assert len(await store.stale_boards()) == 8
+    adapter.budget = 100
+    await courier.refresh_boards()
+    assert len(rendered) == 10 and await store.stale_boards() == []
+
+
+async def test_board_refresh_caps_a_pass_and_takes_turns(store: Store) -> None:
+    adapter = BudgetAdapter(budget=10_000)
+
+    async def render(request_id: str) -> Outbound:
+        return Outbound(kind="ack", text=f"board of {request_id}", request_id=request_id)
+
+    courier = Courier(store, {"memory": adapter}, board_renderer=render)
+    ids = await stale_boards(store, 2 * MAX_BOARDS_PER_PASS + 10)
+    await courier.refresh_boards()
+    assert len(adapter.edited) == MAX_BOARDS_PER_PASS
+    # The first boards change again; the next pass still moves on to those not drawn yet.
+    await store.write("UPDATE boards SET version = version + 1 WHERE request_id < 'req-0010'")
+    await courier.refresh_boards()
+    second = adapter.edited[MAX_BOARDS_PER_PASS:]
+    assert second == [f"board-{i:04d}" for i in range(MAX_BOARDS_PER_PASS, 2 * MAX_BOARDS_PER_PASS)]
+    await courier.refresh_boards()  # the last ten, then around to the ten redrawn ones
+    third = adapter.edited[2 * MAX_BOARDS_PER_PASS :]
+    assert third == [f"board-{i:04d}" for i in range(2 * MAX_BOARDS_PER_PASS, len(ids))] + [
+        f"board-{i:04d}" for i in range(10)
+    ]
+    assert await store.stale_boards() == []
