@@ -15,6 +15,7 @@ delivery ends, the outbox loop wakes to start whatever became deliverable. At mo
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,8 @@ MAX_IN_A_ROW = 20
 """Messages one thread sends back to back before it lets other threads take its slot."""
 DEFER_FLOOR = 0.01
 """The shortest wait after a deferral, so a platform answering 0 cannot make a busy loop."""
+IDLE_LOOK = 30.0
+"""With no retry time known, the outbox loop asks the database this often anyway."""
 MAX_BOARDS_PER_PASS = 100
 """Status boards one refresh pass looks at; the next pass resumes after the last one."""
 
@@ -77,9 +80,20 @@ class Courier:
         self._released: set[str] = set()
         """Threads whose delivery ended since the outbox was last read (that read may be stale
         for them; their release woke the loop, which reads again)."""
+        self._sending: dict[str, int] = {}
+        """outbox `thread` → the id of the message its delivery is sending now."""
+        self._skipped: set[str] = set()
+        """Busy threads in which the last read found more than the message being sent:
+        their release must wake the loop."""
+        self._starved = False
+        """Every delivery slot was taken when the outbox was last read, so due messages may
+        be waiting for one."""
         self._recording: set[asyncio.Task[None]] = set()
         """Marking a posted message sent; `stop` lets these finish, so a message that went
         out is never left pending (and posted again after a restart)."""
+        self._retry_times: list[float] = []
+        """A heap of the retry times this process set: the loop sleeps until the earliest,
+        without asking the database after every wake-up."""
         self._delivered = 0
         self._stopped = False
 
@@ -130,26 +144,38 @@ class Courier:
     # -- the outbox -----------------------------------------------------------------------
 
     async def _outbox_loop(self) -> None:
+        # Ask the database for the next retry time at start (a previous run may have left
+        # some) and whenever a timer fires; otherwise this process knows its own.
+        look = True
         while not self._stopped:
             self._wake.clear()
+            now = time.time()
             try:
                 await self._start_due()
-                next_at = await self.store.next_outbox_time(after=time.time())
+                if look:
+                    self._retry_at(await self.store.next_outbox_time(after=now))
+                    look = False
             except Exception:  # a bug here must not stop delivery for good
                 log.exception("outbox delivery failed; retrying shortly")
                 await asyncio.sleep(1.0)
                 continue
             # Messages due now are being delivered, or wait for a thread or a slot to free
-            # up: either way a delivery ending wakes this loop. Otherwise sleep until the
-            # next retry time.
-            delay = 30.0 if next_at is None else max(0.0, next_at - time.time())
+            # up: either way a delivery ending wakes this loop, as does a new message.
+            # Otherwise sleep until the next retry time.
+            while self._retry_times and self._retry_times[0] <= now:
+                heapq.heappop(self._retry_times)
+            delay = self._retry_times[0] - time.time() if self._retry_times else IDLE_LOOK
             # Not wait_for: on 3.11 it drops a cancel that lands as the wake-up does (a
             # delivery cancelled by stop() wakes this loop), and stop() would wait forever.
             try:
                 async with asyncio.timeout(max(delay, 0.01)):
                     await self._wake.wait()
             except TimeoutError:
-                pass
+                look = True
+
+    def _retry_at(self, at: float | None) -> None:
+        if at is not None:
+            heapq.heappush(self._retry_times, at)
 
     async def drain(self) -> int:
         """Deliver everything due now and wait for it (threads side by side, each in order);
@@ -167,40 +193,61 @@ class Courier:
         """Start a delivery for every due thread that has none; returns how many started."""
         async with self._start_lock:
             free = self.max_deliveries - len(self._delivering)
+            self._starved = free <= 0
             if free <= 0 or self._stopped:
                 return 0
             self._released.clear()
             # Rows to skip: threads busy now, or released while we read (at most one each).
             due = await self.store.due_heads(time.time(), limit=free + 2 * self.max_deliveries)
             started = 0
+            self._skipped = set()
             for row in due:
                 if started >= free or self._stopped:
                     break
                 thread = str(row["thread"])
-                if thread in self._delivering or thread in self._released:
-                    continue  # busy (that head is in progress), or the row is stale
+                if thread in self._released:
+                    # Its delivery ended while we read, so this row may be stale (or new):
+                    # read again.
+                    self._wake.set()
+                    continue
+                if thread in self._delivering:
+                    # Busy. If there is more than the message on its way, the thread's
+                    # release wakes the loop to send it.
+                    if row["pending"] > 1 or row["id"] != self._sending.get(thread):
+                        self._skipped.add(thread)
+                    continue
                 self._delivering[thread] = asyncio.create_task(
                     self._deliver_thread(thread, row), name=f"courier-{row['id']}"
                 )
                 started += 1
+            self._starved = len(self._delivering) >= self.max_deliveries
             return started
 
     async def _deliver_thread(self, thread: str, row: aiosqlite.Row) -> None:
         """Deliver one thread's head, then its next messages while they are due."""
+        emptied = False
+        left = int(row["pending"]) if "pending" in row.keys() else MAX_IN_A_ROW
         try:
             for _ in range(MAX_IN_A_ROW):
+                self._sending[thread] = row["id"]
                 try:
                     if not await self._deliver(row):
                         return
                 except Exception as exc:  # a bug or a broken row: retry later, not in a loop
                     log.exception("delivery of outbox message %s failed", row["id"])
-                    backoff = min(2.0 ** (row["attempts"] + 1), MAX_BACKOFF)
-                    await self.store.mark_retry(
-                        row["id"], repr(exc), time.time() + backoff, dead=False
-                    )
+                    retry = time.time() + min(2.0 ** (row["attempts"] + 1), MAX_BACKOFF)
+                    await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
+                    self._retry_at(retry)
                     return
-                head = await self.store.thread_head(thread)
-                if head is None or head["next_at"] > time.time():
+                left -= 1
+                # Nothing else was waiting when the outbox was read: no need to look. A
+                # message queued since then woke the loop, which saw this thread busy
+                # (`_skipped`), so the release below wakes it again to send that one.
+                head = await self.store.thread_head(thread) if left > 0 else None
+                if head is None:
+                    emptied = True
+                    return
+                if head["next_at"] > time.time():
                     return
                 row = head
         except asyncio.CancelledError:
@@ -209,8 +256,14 @@ class Courier:
             log.exception("outbox delivery for a thread failed")
         finally:
             self._delivering.pop(thread, None)
+            self._sending.pop(thread, None)
             self._released.add(thread)
-            self._wake.set()
+            # The loop looks again if this thread has more to send (now, or at a retry time
+            # it may not know yet), if a slot was awaited, or if its last read saw more in
+            # this thread (queued meanwhile). A thread with nothing left, the usual end,
+            # costs the loop nothing; a read under way now sees it in `_released`.
+            if not emptied or self._starved or thread in self._skipped:
+                self._wake.set()
 
     async def _deliver(self, row: aiosqlite.Row) -> bool:
         payload: dict[str, Any] = loads(row["payload"])
@@ -226,9 +279,11 @@ class Courier:
             message = message.model_copy(update={"text": task["result"]})
         adapter = self.adapters.get(target.platform)
         if adapter is None:
+            retry = time.time() + 60
             await self.store.mark_retry(
-                row["id"], f"no adapter for {target.platform}", time.time() + 60, dead=False
+                row["id"], f"no adapter for {target.platform}", retry, dead=False
             )
+            self._retry_at(retry)
             return False
         try:
             if target.is_dm and target.thread is None and target.user:
@@ -239,24 +294,28 @@ class Courier:
             if exc.deferred:
                 # Paced or rate limited: not a failed attempt, no backoff, never dead.
                 wait = 1.0 if exc.retry_after is None else exc.retry_after
-                wait = max(wait, DEFER_FLOOR)
-                await self.store.mark_deferred(row["id"], time.time() + wait)
+                retry = time.time() + max(wait, DEFER_FLOOR)
+                await self.store.mark_deferred(row["id"], retry)
+                self._retry_at(retry)
                 return False
             attempts = row["attempts"] + 1
             dead = exc.permanent and attempts >= MAX_PERMANENT_ATTEMPTS
             backoff = (
                 exc.retry_after if exc.retry_after is not None else min(2.0**attempts, MAX_BACKOFF)
             )
-            await self.store.mark_retry(row["id"], str(exc), time.time() + backoff, dead=dead)
+            retry = time.time() + backoff
+            await self.store.mark_retry(row["id"], str(exc), retry, dead=dead)
+            if not dead:
+                self._retry_at(retry)
             if dead:
                 log.error("giving up on outbox message %s: %s", row["id"], exc)
             return False
         except Exception as exc:
             attempts = row["attempts"] + 1
             log.warning("delivery of outbox message %s failed: %s", row["id"], exc)
-            await self.store.mark_retry(
-                row["id"], repr(exc), time.time() + min(2.0**attempts, MAX_BACKOFF), dead=False
-            )
+            retry = time.time() + min(2.0**attempts, MAX_BACKOFF)
+            await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
+            self._retry_at(retry)
             return False
         # It is out: record that even if we are being stopped right now.
         recording = asyncio.create_task(self._record_sent(row, message, ref))

@@ -474,11 +474,12 @@ class Store:
 
     async def due_heads(self, now: float, limit: int = 500) -> list[aiosqlite.Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
-        so a thread's messages go out in order while threads go out side by side."""
+        so a thread's messages go out in order while threads go out side by side.
+        `pending` is how many messages that thread has waiting, the head included."""
         return await self.all(
-            "SELECT o.* FROM outbox o JOIN (SELECT thread, MIN(id) AS id FROM outbox"
-            "   WHERE state = 'pending' GROUP BY thread) head ON o.id = head.id"
-            " WHERE o.next_at <= ? ORDER BY o.id LIMIT ?",
+            "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"
+            "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
+            " ON o.id = head.id WHERE o.next_at <= ? ORDER BY o.id LIMIT ?",
             (now, limit),
         )
 

@@ -123,6 +123,46 @@ async def test_a_held_post_in_one_thread_does_not_delay_other_threads(store: Sto
     assert {row["state"] for row in await outbox(store)} == {"sent"}
 
 
+async def test_a_message_queued_while_its_thread_is_sending_follows_at_once(
+    store: Store,
+) -> None:
+    adapter = HoldingAdapter()
+    adapter.hold("C1")
+    courier = Courier(store, {"memory": adapter})
+    await queue(store, "t1", "first")
+    await courier.start()
+    try:
+        await until(lambda: adapter.running == 1)  # the outbox held one message for t1
+        await queue(store, "t1", "second")
+        courier.wake()  # as the dispatcher does after queueing
+        await asyncio.sleep(0.1)
+        adapter.let_go("C1")
+        # Well before the loop's idle look at the database (30 s).
+        await until(lambda: len(adapter.posted) == 2, timeout=5)
+    finally:
+        await courier.stop()
+    assert adapter.texts("t1") == ["first", "second"]
+
+
+async def test_retry_times_left_by_a_previous_run_are_kept_without_a_wake(
+    store: Store,
+) -> None:
+    [soon] = await queue(store, "t1", "soon")
+    [later] = await queue(store, "t2", "later", channel="C2")
+    now = time.time()
+    await store.write("UPDATE outbox SET next_at = ? WHERE id = ?", (now + 0.3, soon))
+    await store.write("UPDATE outbox SET next_at = ? WHERE id = ?", (now + 0.8, later))
+    adapter = HoldingAdapter()
+    courier = Courier(store, {"memory": adapter})
+    await courier.start()
+    try:
+        await until(lambda: len(adapter.posted) == 2, timeout=10)
+    finally:
+        await courier.stop()
+    assert adapter.texts() == ["soon", "later"]
+    assert adapter.posted[0].at < adapter.posted[1].at
+
+
 async def test_deferrals_are_not_attempts_never_grow_the_backoff_and_never_give_up(
     store: Store,
 ) -> None:
