@@ -15,6 +15,7 @@ delivery ends, the outbox loop wakes to start whatever became deliverable. At mo
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import logging
 import time
@@ -40,8 +41,10 @@ DEFER_FLOOR = 0.01
 """The shortest wait after a deferral, so a platform answering 0 cannot make a busy loop."""
 IDLE_LOOK = 30.0
 """With no retry time known, the outbox loop asks the database this often anyway."""
-MAX_BOARDS_PER_PASS = 100
-"""Status boards one refresh pass looks at; the next pass resumes after the last one."""
+BOARDS_PER_PASS = 100
+"""Stale status boards one refresh pass looks at, and more only within BOARD_PASS_SECONDS."""
+BOARD_PASS_SECONDS = 0.25
+"""How long a refresh pass may go on drawing boards beyond the first BOARDS_PER_PASS."""
 
 
 def thread_of(target: Target) -> tuple[str, ...]:
@@ -345,24 +348,20 @@ class Courier:
     async def refresh_boards(self) -> None:
         """Coalesced: one update per stale board per pass, always the latest state.
 
-        A platform over its edit budget is skipped before anything is rendered. One pass
-        looks at `MAX_BOARDS_PER_PASS` boards at most, yielding to the loop between them;
-        the next pass carries on after the last one, so every stale board gets its turn."""
+        A platform over its edit budget is skipped before anything is rendered. A pass
+        draws `BOARDS_PER_PASS` boards, then more only while it is within
+        `BOARD_PASS_SECONDS`, yielding to the loop between boards; the next pass carries on
+        after the last board it looked at, so every stale board gets its turn."""
         if self.board_renderer is None:
             return
         async with self._board_lock:
-            boards = await self.store.stale_boards(self._board_cursor, MAX_BOARDS_PER_PASS)
-            if len(boards) < MAX_BOARDS_PER_PASS and self._board_cursor:
-                seen = {board["request_id"] for board in boards}
-                boards += [
-                    board
-                    for board in await self.store.stale_boards(
-                        "", MAX_BOARDS_PER_PASS - len(boards)
-                    )
-                    if board["request_id"] not in seen
-                ]
+            boards = await self.store.stale_boards()
+            start = bisect.bisect_right([b["request_id"] for b in boards], self._board_cursor)
+            deadline = time.monotonic() + BOARD_PASS_SECONDS
             waiting: set[str] = set()  # platforms that take no edit now
-            for board in boards:
+            for index, board in enumerate([*boards[start:], *boards[:start]]):
+                if index >= BOARDS_PER_PASS and time.monotonic() >= deadline:
+                    return
                 self._board_cursor = board["request_id"]
                 if not board["ref"]:
                     continue
@@ -386,5 +385,6 @@ class Courier:
                 except Exception as exc:
                     log.warning("status board update failed: %s", exc)
                     continue
+                # Drawn as of now; a change meanwhile bumped the version, so it stays stale.
                 await self.store.set_board(board["request_id"], shown=board["version"])
                 await asyncio.sleep(0)  # many boards must not hold the loop for long

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
+import bot.courier
 from adapters.base import DeliveryError
 from adapters.memory import MemoryAdapter
-from bot.courier import MAX_BOARDS_PER_PASS, MAX_PERMANENT_ATTEMPTS, Courier
+from bot.courier import BOARDS_PER_PASS, MAX_PERMANENT_ATTEMPTS, Courier
 from bot.outbound import MessageRef, Outbound, Target
 from bot.store import Store
 
@@ -350,24 +351,40 @@ async def test_board_refresh_renders_nothing_while_the_edit_budget_is_spent(
     assert len(rendered) == 10 and await store.stale_boards() == []
 
 
-async def test_board_refresh_caps_a_pass_and_takes_turns(store: Store) -> None:
+async def test_board_refresh_caps_a_pass_and_takes_turns(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.courier, "BOARD_PASS_SECONDS", 0.0)  # as if every board were slow
     adapter = BudgetAdapter(budget=10_000)
 
     async def render(request_id: str) -> Outbound:
         return Outbound(kind="ack", text=f"board of {request_id}", request_id=request_id)
 
     courier = Courier(store, {"memory": adapter}, board_renderer=render)
-    ids = await stale_boards(store, 2 * MAX_BOARDS_PER_PASS + 10)
+    ids = await stale_boards(store, 2 * BOARDS_PER_PASS + 10)
     await courier.refresh_boards()
-    assert len(adapter.edited) == MAX_BOARDS_PER_PASS
+    assert len(adapter.edited) == BOARDS_PER_PASS
     # The first boards change again; the next pass still moves on to those not drawn yet.
     await store.write("UPDATE boards SET version = version + 1 WHERE request_id < 'req-0010'")
     await courier.refresh_boards()
-    second = adapter.edited[MAX_BOARDS_PER_PASS:]
-    assert second == [f"board-{i:04d}" for i in range(MAX_BOARDS_PER_PASS, 2 * MAX_BOARDS_PER_PASS)]
+    second = adapter.edited[BOARDS_PER_PASS:]
+    assert second == [f"board-{i:04d}" for i in range(BOARDS_PER_PASS, 2 * BOARDS_PER_PASS)]
     await courier.refresh_boards()  # the last ten, then around to the ten redrawn ones
-    third = adapter.edited[2 * MAX_BOARDS_PER_PASS :]
-    assert third == [f"board-{i:04d}" for i in range(2 * MAX_BOARDS_PER_PASS, len(ids))] + [
+    third = adapter.edited[2 * BOARDS_PER_PASS :]
+    assert third == [f"board-{i:04d}" for i in range(2 * BOARDS_PER_PASS, len(ids))] + [
         f"board-{i:04d}" for i in range(10)
     ]
+    assert await store.stale_boards() == []
+
+
+async def test_board_refresh_draws_more_while_the_pass_has_time(store: Store) -> None:
+    adapter = BudgetAdapter(budget=10_000)
+
+    async def render(request_id: str) -> Outbound:
+        return Outbound(kind="ack", text=f"board of {request_id}", request_id=request_id)
+
+    courier = Courier(store, {"memory": adapter}, board_renderer=render)
+    await stale_boards(store, BOARDS_PER_PASS + 50)
+    await courier.refresh_boards()  # cheap boards: all of them fit in one pass
+    assert len(adapter.edited) == len(set(adapter.edited)) == BOARDS_PER_PASS + 50
     assert await store.stale_boards() == []
