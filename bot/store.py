@@ -546,14 +546,10 @@ class Store:
             (ref, shown, request_id),
         )
 
-    async def stale_boards(self, after: str = "", limit: int = -1) -> list[aiosqlite.Row]:
-        """Boards whose request changed since they were last drawn, in request id order,
-        starting after `after` (a pass that stopped early resumes there); -1: no limit."""
-        return await self.all(
-            "SELECT * FROM boards WHERE version > shown AND request_id > ?"
-            " ORDER BY request_id LIMIT ?",
-            (after, limit),
-        )
+    async def stale_boards(self) -> list[aiosqlite.Row]:
+        """Boards whose request changed since they were last drawn, in request id order (a
+        refresh pass that stopped early resumes after the last one it looked at)."""
+        return await self.all("SELECT * FROM boards WHERE version > shown ORDER BY request_id")
 
 
 def dumps(value: Any) -> str:
