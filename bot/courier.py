@@ -8,8 +8,13 @@ Messages in one thread go out in the order they were queued: a thread has at mos
 delivery in progress, always of its oldest pending message. Threads are independent: each
 delivery runs as its own task, and a slow or paced post holds up only its own thread. When a
 thread's message is out, its next one (if due) follows at once in the same task; when a
-delivery ends, the outbox loop wakes to start whatever became deliverable. At most
-`MAX_DELIVERIES` run at a time, so thousands of threads never mean thousands of HTTP calls.
+delivery ends with more to send (or a slot was awaited), the outbox loop wakes to start
+whatever became deliverable. At most `MAX_DELIVERIES` run at a time, so thousands of
+threads never mean thousands of HTTP calls.
+
+A deferral (the platform's pacing or rate limit, `DeliveryError(deferred=True)`) is not a
+failure: the message is tried again after the wait, with no attempt counted, so it never
+grows the backoff and never goes dead.
 """
 
 from __future__ import annotations
