@@ -69,12 +69,25 @@ class Core(Protocol):
 
 
 class DeliveryError(Exception):
-    """A post or update failed. `retry_after` says when to try again; permanent ones never."""
+    """A post or update failed. `retry_after` says when to try again; permanent ones never.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    `deferred` means nothing failed: the platform asks us to wait (our own pacing of a
+    channel, or its rate limit). The courier tries again after `retry_after` without counting
+    an attempt, so a deferral never grows the backoff and never gives a message up.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        deferred: bool = False,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
+        self.deferred = deferred
 
 
 @runtime_checkable
@@ -98,3 +111,13 @@ class Adapter(Protocol):
     async def dm(self, user: str, message: Outbound) -> MessageRef:
         """Send a direct message to a user."""
         ...
+
+
+@runtime_checkable
+class UpdateBudget(Protocol):
+    """Optional for adapters: how long until the platform takes another `update` (0: now).
+
+    The courier asks before it renders a status board, so an exhausted budget costs nothing.
+    """
+
+    def update_wait(self) -> float: ...

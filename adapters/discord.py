@@ -5,7 +5,9 @@ sent in); everything about the request goes there. DMs are requests too. Slash c
 (/dispatch, /status, /agents, /cancel) and the status message's buttons reach the same core.
 Agents speak through a channel webhook under their own name and avatar where the bot may
 manage webhooks, otherwise as an embed author. discord.py's own rate-limit handling is
-kept; a send that still fails becomes a `DeliveryError`, retried from the database.
+kept (it waits inside a send; the courier delivers threads independently, so that wait holds up
+only its own thread); a send that still fails becomes a `DeliveryError`, retried from the
+database, and a rate limit it hands back is a deferral, not a failed attempt.
 """
 
 from __future__ import annotations
@@ -522,8 +524,10 @@ class DiscordAdapter:
     async def _errors(self) -> Any:
         try:
             yield
-        except discord.RateLimited as exc:
-            raise DeliveryError("Discord rate limit", retry_after=exc.retry_after) from None
+        except discord.RateLimited as exc:  # a wait longer than discord.py would sleep
+            raise DeliveryError(
+                "Discord rate limit", retry_after=exc.retry_after, deferred=True
+            ) from None
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryError(
                 f"Discord refused: {exc.status} {exc.text}", permanent=True
@@ -531,7 +535,9 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             retry = 5.0 if exc.status >= 500 or exc.status == 429 else 30.0
             raise DeliveryError(
-                f"Discord error {exc.status}: {exc.text}", retry_after=retry
+                f"Discord error {exc.status}: {exc.text}",
+                retry_after=retry,
+                deferred=exc.status == 429,
             ) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"Discord unreachable: {exc}", retry_after=5.0) from None

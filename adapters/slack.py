@@ -4,13 +4,13 @@ Inbound, `app_mention`, DMs and replies in Dispatch's own threads become `Reques
 board buttons become `Action`s. Every event is acknowledged by Bolt before any slow work,
 and de-duplicated atomically in SQLite on `event_id` (retries) and on channel + ts (the same
 message arriving as both `app_mention` and `message`). Outbound, posts are paced per channel,
-board edits are budgeted under Slack's tier, and a 429 becomes a `DeliveryError` so the
-courier retries from the database instead of sleeping here.
+board edits are budgeted under Slack's tier. Nothing here sleeps: a channel that has spent its
+budget (or is waiting out a 429) raises a deferred `DeliveryError`, and the courier retries
+from the database, so one busy channel never holds up another thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -107,15 +107,19 @@ class _Budget:
         self.tokens = float(burst)
         self.at = time.monotonic()
 
-    def take(self) -> float:
-        """0 if a call may go now (and spends a token), else seconds until one may."""
+    def wait(self) -> float:
+        """0 if a call may go now, else seconds until one may; spends nothing."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
-        if self.tokens >= 1:
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> float:
+        """0 if a call may go now (and spends a token), else seconds until one may."""
+        wait = self.wait()
+        if wait == 0:
             self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
+        return wait
 
 
 class SlackAdapter:
@@ -157,11 +161,11 @@ class SlackAdapter:
         self._core: Core | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
-        self._channel_locks: dict[str, asyncio.Lock] = {}
         self._channel_budgets: dict[str, _Budget] = {}
         self._channel_blocked: dict[str, float] = {}
         self._updates = _Budget(rate=update_rate, burst=5)
         self._names: dict[str, str] = {}
+        self._dm_channels: dict[str, str] = {}
         self._partial: dict[tuple[Any, ...], list[str]] = {}
         self._team_url = ""
         self.bot_user_id = ""
@@ -350,8 +354,16 @@ class SlackAdapter:
             else {}
         )
         ts = ""
-        # A long relay is several posts; if one fails, the retry skips those already posted.
-        key = (message.request_id, message.task_id, message.kind, hash(message.text))
+        # A long relay is several posts; if one fails or is paced (deferred), the retry skips
+        # those already posted. The courier sends one message per thread at a time.
+        key = (
+            target.channel,
+            target.thread,
+            message.request_id,
+            message.task_id,
+            message.kind,
+            hash(message.text),
+        )
         done = self._partial.setdefault(key, [])
         for index, payload in enumerate(payloads):
             if index < len(done):
@@ -372,17 +384,25 @@ class SlackAdapter:
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )
 
+    def update_wait(self) -> float:
+        """Seconds until a status board edit fits the budget (0: now); spends nothing."""
+        return self._updates.wait()
+
     async def update(self, ref: MessageRef, message: Outbound) -> None:
         wait = self._updates.take()
         if wait > 0:
-            raise DeliveryError("status board edits are over budget", retry_after=wait)
+            raise DeliveryError(
+                "status board edits are over budget", retry_after=wait, deferred=True
+            )
         version = int(time.monotonic() * 1000) % 1_000_000
         payload = board_payload(message, version)
         await self._call(self.client.chat_update, channel=ref.channel, ts=ref.id, **payload)
 
     async def dm(self, user: str, message: Outbound) -> MessageRef:
-        opened = await self._call(self.client.conversations_open, users=user)
-        channel = str(opened["channel"]["id"])
+        channel = self._dm_channels.get(user)
+        if channel is None:  # a paced DM comes back often; open the conversation once
+            opened = await self._call(self.client.conversations_open, users=user)
+            channel = self._dm_channels[user] = str(opened["channel"]["id"])
         return await self.post(
             Target(platform=self.platform, channel=channel, user=user, is_dm=True), message
         )
@@ -394,24 +414,31 @@ class SlackAdapter:
         )
 
     async def _call_paced(self, channel: str, **kwargs: Any) -> Any:
-        """chat.postMessage about once per second per channel, with Slack's short bursts."""
-        lock = self._channel_locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            budget = self._channel_budgets.setdefault(
-                channel, _Budget(rate=1.0 / self.post_interval, burst=POST_BURST)
+        """chat.postMessage about once per second per channel, with Slack's short bursts.
+
+        Never waits: over budget, or inside a 429's Retry-After, it raises a deferred
+        `DeliveryError` saying how long until the channel takes a post again."""
+        blocked = self._channel_blocked.get(channel, 0.0) - time.monotonic()
+        if blocked > 0:
+            raise DeliveryError(
+                f"Slack channel {channel} is rate limited", retry_after=blocked, deferred=True
             )
-            while True:
-                blocked = self._channel_blocked.get(channel, 0.0) - time.monotonic()
-                wait = blocked if blocked > 0 else budget.take()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            try:
-                return await self._call(self.client.chat_postMessage, channel=channel, **kwargs)
-            except DeliveryError as exc:
-                if exc.retry_after:
-                    self._channel_blocked[channel] = time.monotonic() + exc.retry_after
-                raise
+        budget = self._channel_budgets.get(channel)
+        if budget is None:
+            budget = self._channel_budgets[channel] = _Budget(
+                rate=1.0 / self.post_interval, burst=POST_BURST
+            )
+        wait = budget.take()
+        if wait > 0:
+            raise DeliveryError(
+                f"Slack channel {channel} is paced", retry_after=wait, deferred=True
+            )
+        try:
+            return await self._call(self.client.chat_postMessage, channel=channel, **kwargs)
+        except DeliveryError as exc:
+            if exc.retry_after and exc.deferred:
+                self._channel_blocked[channel] = time.monotonic() + exc.retry_after
+            raise
 
     async def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
@@ -424,7 +451,7 @@ class SlackAdapter:
                 headers = getattr(response, "headers", {}) or {}
                 retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
                 raise DeliveryError(
-                    f"Slack rate limit on {method.__name__}", retry_after=retry_after
+                    f"Slack rate limit on {method.__name__}", retry_after=retry_after, deferred=True
                 ) from None
             if error in PERMANENT_ERRORS:
                 raise DeliveryError(f"Slack refused: {error}", permanent=True) from None

@@ -3,28 +3,51 @@
 The dispatcher only ever *queues* a message (in the same transaction as the state change
 that caused it); the courier posts it. A message that cannot be sent now stays in the
 outbox with a retry time, so a rate limit or a restart delays it but never loses it.
-Messages in one thread go out in the order they were queued.
+
+Messages in one thread go out in the order they were queued: a thread has at most one
+delivery in progress, always of its oldest pending message. Threads are independent: each
+delivery runs as its own task, and a slow or paced post holds up only its own thread. When a
+thread's message is out, its next one (if due) follows at once in the same task; when a
+delivery ends with more to send (or a slot was awaited), the outbox loop wakes to start
+whatever became deliverable. At most `MAX_DELIVERIES` run at a time, so thousands of
+threads never mean thousands of HTTP calls.
+
+A deferral (the platform's pacing or rate limit, `DeliveryError(deferred=True)`) is not a
+failure: the message is tried again after the wait, with no attempt counted, so it never
+grows the backoff and never goes dead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiosqlite
-
-from adapters.base import Adapter, DeliveryError
+from adapters.base import Adapter, DeliveryError, UpdateBudget
 from bot.outbound import MessageRef, Outbound, Target
-from bot.store import Store, loads
+from bot.store import Row, Store, loads
 
 log = logging.getLogger(__name__)
 
 BoardRenderer = Callable[[str], Awaitable[Outbound | None]]
 MAX_BACKOFF = 300.0
 MAX_PERMANENT_ATTEMPTS = 5
+MAX_DELIVERIES = 64
+"""Deliveries (threads) in progress at once."""
+MAX_IN_A_ROW = 20
+"""Messages one thread sends back to back before it lets other threads take its slot."""
+DEFER_FLOOR = 0.01
+"""The shortest wait after a deferral, so a platform answering 0 cannot make a busy loop."""
+IDLE_LOOK = 30.0
+"""With no retry time known, the outbox loop asks the database this often anyway."""
+BOARDS_PER_PASS = 100
+"""Stale status boards one refresh pass looks at, and more only within BOARD_PASS_SECONDS."""
+BOARD_PASS_SECONDS = 0.25
+"""How long a refresh pass may go on drawing boards beyond the first BOARDS_PER_PASS."""
 
 
 def thread_of(target: Target) -> tuple[str, ...]:
@@ -45,80 +68,210 @@ class Courier:
         *,
         board_renderer: BoardRenderer | None = None,
         board_interval: float = 1.0,
+        max_deliveries: int = MAX_DELIVERIES,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.board_renderer = board_renderer
         self.board_interval = board_interval
+        self.max_deliveries = max_deliveries
         self._wake = asyncio.Event()
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._board_lock = asyncio.Lock()
+        self._board_cursor = ""
+        self._start_lock = asyncio.Lock()
+        self._delivering: dict[str, asyncio.Task[None]] = {}
+        """outbox `thread` → the task delivering that thread's messages."""
+        self._released: set[str] = set()
+        """Threads whose delivery ended since the outbox was last read (that read may be stale
+        for them; their release woke the loop, which reads again)."""
+        self._sending: dict[str, int] = {}
+        """outbox `thread` → the id of the message its delivery is sending now."""
+        self._skipped: set[str] = set()
+        """Busy threads in which the last read found more than the message being sent:
+        their release must wake the loop."""
+        self._starved = False
+        """Every delivery slot was taken when the outbox was last read, so due messages may
+        be waiting for one."""
+        self._recording: set[asyncio.Task[None]] = set()
+        """Marking a posted message sent; `stop` lets these finish, so a message that went
+        out is never left pending (and posted again after a restart)."""
+        self._retry_times: list[float] = []
+        """A heap of the retry times this process set: the loop sleeps until the earliest,
+        without asking the database after every wake-up."""
+        self._delivered = 0
+        self._stopped = False
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopped = False
         self._tasks = [
             asyncio.create_task(self._outbox_loop(), name="courier-outbox"),
             asyncio.create_task(self._board_loop(), name="courier-boards"),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        """Stop the loops and cancel deliveries in progress. An interrupted message stays
+        pending in the database and goes out after a restart; one already posted is still
+        marked sent."""
+        self._stopped = True
+        tasks = [*self._tasks, *self._delivering.values()]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._recording, return_exceptions=True)
         self._tasks = []
+        self._delivering.clear()
 
     async def sent(self, outbox_id: int, timeout: float) -> bool:
         """Wait until one queued message has been delivered (or the timeout passes)."""
-        row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
-        if row is None or row["state"] != "pending":
-            return True
+        # Listen before looking, so a delivery finishing while we look is not missed.
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(outbox_id, []).append(future)
-        self.wake()
         try:
+            row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
+            if row is None or row["state"] != "pending":
+                return True
+            self.wake()
             await asyncio.wait_for(asyncio.shield(future), timeout)
             return True
         except TimeoutError:
             return False
+        finally:
+            waiting = self._waiters.get(outbox_id)
+            if waiting is not None and future in waiting:
+                waiting.remove(future)
+                if not waiting:
+                    del self._waiters[outbox_id]
 
     # -- the outbox -----------------------------------------------------------------------
 
     async def _outbox_loop(self) -> None:
-        while True:
+        # Ask the database for the next retry time at start (a previous run may have left
+        # some) and whenever a timer fires; otherwise this process knows its own.
+        look = True
+        while not self._stopped:
             self._wake.clear()
+            now = time.time()
             try:
-                await self.drain()
+                await self._start_due()
+                if look:
+                    self._retry_at(await self.store.next_outbox_time(after=now))
+                    look = False
             except Exception:  # a bug here must not stop delivery for good
                 log.exception("outbox delivery failed; retrying shortly")
                 await asyncio.sleep(1.0)
                 continue
-            next_at = await self.store.next_outbox_time()
-            delay = 30.0 if next_at is None else max(0.0, next_at - time.time())
+            # Messages due now are being delivered, or wait for a thread or a slot to free
+            # up: either way a delivery ending wakes this loop, as does a new message.
+            # Otherwise sleep until the next retry time.
+            while self._retry_times and self._retry_times[0] <= now:
+                heapq.heappop(self._retry_times)
+            delay = self._retry_times[0] - time.time() if self._retry_times else IDLE_LOOK
+            # Not wait_for: on 3.11 it drops a cancel that lands as the wake-up does (a
+            # delivery cancelled by stop() wakes this loop), and stop() would wait forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, 0.01))
+                async with asyncio.timeout(max(delay, 0.01)):
+                    await self._wake.wait()
             except TimeoutError:
-                pass
+                look = True
+
+    def _retry_at(self, at: float | None) -> None:
+        if at is not None:
+            heapq.heappush(self._retry_times, at)
 
     async def drain(self) -> int:
-        """Deliver everything due now; returns how many messages went out."""
-        delivered = 0
+        """Deliver everything due now and wait for it (threads side by side, each in order);
+        returns how many messages went out meanwhile. Deferred and failed messages wait for
+        their retry time, so this returns once nothing is due."""
+        before = self._delivered
         while True:
-            due = await self.store.due_heads(time.time())
-            if not due:
-                return delivered
-            results = await asyncio.gather(*(self._deliver(row) for row in due))
-            delivered += sum(results)
-            if not any(results):
-                return delivered
+            await self._start_due()
+            running = list(self._delivering.values())
+            if not running or self._stopped:
+                return self._delivered - before
+            await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _deliver(self, row: aiosqlite.Row) -> bool:
+    async def _start_due(self) -> int:
+        """Start a delivery for every due thread that has none; returns how many started."""
+        async with self._start_lock:
+            free = self.max_deliveries - len(self._delivering)
+            self._starved = free <= 0
+            if free <= 0 or self._stopped:
+                return 0
+            self._released.clear()
+            # Rows to skip: threads busy now, or released while we read (at most one each).
+            due = await self.store.due_heads(time.time(), limit=free + 2 * self.max_deliveries)
+            started = 0
+            self._skipped = set()
+            for row in due:
+                if started >= free or self._stopped:
+                    break
+                thread = str(row["thread"])
+                if thread in self._released:
+                    # Its delivery ended while we read, so this row may be stale (or new):
+                    # read again.
+                    self._wake.set()
+                    continue
+                if thread in self._delivering:
+                    # Busy. If there is more than the message on its way, the thread's
+                    # release wakes the loop to send it.
+                    if row["pending"] > 1 or row["id"] != self._sending.get(thread):
+                        self._skipped.add(thread)
+                    continue
+                self._delivering[thread] = asyncio.create_task(
+                    self._deliver_thread(thread, row), name=f"courier-{row['id']}"
+                )
+                started += 1
+            self._starved = len(self._delivering) >= self.max_deliveries
+            return started
+
+    async def _deliver_thread(self, thread: str, row: Row) -> None:
+        """Deliver one thread's head, then its next messages while they are due."""
+        emptied = False
+        left = int(row["pending"]) if "pending" in row.keys() else MAX_IN_A_ROW
+        try:
+            for _ in range(MAX_IN_A_ROW):
+                self._sending[thread] = row["id"]
+                try:
+                    if not await self._deliver(row):
+                        return
+                except Exception as exc:  # a bug or a broken row: retry later, not in a loop
+                    log.exception("delivery of outbox message %s failed", row["id"])
+                    retry = time.time() + min(2.0 ** (row["attempts"] + 1), MAX_BACKOFF)
+                    await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
+                    self._retry_at(retry)
+                    return
+                left -= 1
+                # Nothing else was waiting when the outbox was read: no need to look. A
+                # message queued since then woke the loop, which saw this thread busy
+                # (`_skipped`), so the release below wakes it again to send that one.
+                head = await self.store.thread_head(thread) if left > 0 else None
+                if head is None:
+                    emptied = True
+                    return
+                if head["next_at"] > time.time():
+                    return
+                row = head
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox delivery for a thread failed")
+        finally:
+            self._delivering.pop(thread, None)
+            self._sending.pop(thread, None)
+            self._released.add(thread)
+            # The loop looks again if this thread has more to send (now, or at a retry time
+            # it may not know yet), if a slot was awaited, or if its last read saw more in
+            # this thread (queued meanwhile). A thread with nothing left, the usual end,
+            # costs the loop nothing; a read under way now sees it in `_released`.
+            if not emptied or self._starved or thread in self._skipped:
+                self._wake.set()
+
+    async def _deliver(self, row: Row) -> bool:
         payload: dict[str, Any] = loads(row["payload"])
         target = Target.model_validate(payload["target"])
         message = Outbound.model_validate(payload["message"])
@@ -132,9 +285,11 @@ class Courier:
             message = message.model_copy(update={"text": task["result"]})
         adapter = self.adapters.get(target.platform)
         if adapter is None:
+            retry = time.time() + 60
             await self.store.mark_retry(
-                row["id"], f"no adapter for {target.platform}", time.time() + 60, dead=False
+                row["id"], f"no adapter for {target.platform}", retry, dead=False
             )
+            self._retry_at(retry)
             return False
         try:
             if target.is_dm and target.thread is None and target.user:
@@ -142,33 +297,51 @@ class Courier:
             else:
                 ref = await adapter.post(target, message)
         except DeliveryError as exc:
+            if exc.deferred:
+                # Paced or rate limited: not a failed attempt, no backoff, never dead.
+                wait = 1.0 if exc.retry_after is None else exc.retry_after
+                retry = time.time() + max(wait, DEFER_FLOOR)
+                await self.store.mark_deferred(row["id"], retry)
+                self._retry_at(retry)
+                return False
             attempts = row["attempts"] + 1
             dead = exc.permanent and attempts >= MAX_PERMANENT_ATTEMPTS
             backoff = (
                 exc.retry_after if exc.retry_after is not None else min(2.0**attempts, MAX_BACKOFF)
             )
-            await self.store.mark_retry(row["id"], str(exc), time.time() + backoff, dead=dead)
+            retry = time.time() + backoff
+            await self.store.mark_retry(row["id"], str(exc), retry, dead=dead)
+            if not dead:
+                self._retry_at(retry)
             if dead:
                 log.error("giving up on outbox message %s: %s", row["id"], exc)
             return False
         except Exception as exc:
             attempts = row["attempts"] + 1
             log.warning("delivery of outbox message %s failed: %s", row["id"], exc)
-            await self.store.mark_retry(
-                row["id"], repr(exc), time.time() + min(2.0**attempts, MAX_BACKOFF), dead=False
-            )
+            retry = time.time() + min(2.0**attempts, MAX_BACKOFF)
+            await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
+            self._retry_at(retry)
             return False
+        # It is out: record that even if we are being stopped right now.
+        recording = asyncio.create_task(self._record_sent(row, message, ref))
+        self._recording.add(recording)
+        recording.add_done_callback(self._recording.discard)
+        await asyncio.shield(recording)
+        return True
+
+    async def _record_sent(self, row: Row, message: Outbound, ref: MessageRef) -> None:
         board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None
         await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
+        self._delivered += 1
         for future in self._waiters.pop(row["id"], []):
             if not future.done():
                 future.set_result(None)
-        return True
 
     # -- live status boards ---------------------------------------------------------------
 
     async def _board_loop(self) -> None:
-        while True:
+        while not self._stopped:
             await asyncio.sleep(self.board_interval)
             try:
                 await self.refresh_boards()
@@ -176,24 +349,45 @@ class Courier:
                 log.exception("status board refresh failed")
 
     async def refresh_boards(self) -> None:
-        """Coalesced: one update per stale board per interval, always the latest state."""
+        """Coalesced: one update per stale board per pass, always the latest state.
+
+        A platform over its edit budget is skipped before anything is rendered. A pass
+        draws `BOARDS_PER_PASS` boards, then more only while it is within
+        `BOARD_PASS_SECONDS`, yielding to the loop between boards; the next pass carries on
+        after the last board it looked at, so every stale board gets its turn."""
         if self.board_renderer is None:
             return
         async with self._board_lock:
-            for board in await self.store.stale_boards():
+            boards = await self.store.stale_boards()
+            start = bisect.bisect_right([b["request_id"] for b in boards], self._board_cursor)
+            deadline = time.monotonic() + BOARD_PASS_SECONDS
+            waiting: set[str] = set()  # platforms that take no edit now
+            for index, board in enumerate([*boards[start:], *boards[:start]]):
+                if index >= BOARDS_PER_PASS and time.monotonic() >= deadline:
+                    return
+                self._board_cursor = board["request_id"]
                 if not board["ref"]:
                     continue
                 ref = MessageRef.model_validate(loads(board["ref"]))
                 adapter = self.adapters.get(ref.platform)
+                if adapter is None or ref.platform in waiting:
+                    continue
+                if isinstance(adapter, UpdateBudget) and adapter.update_wait() > 0:
+                    waiting.add(ref.platform)
+                    continue
                 message = await self.board_renderer(board["request_id"])
-                if adapter is None or message is None:
+                if message is None:
                     continue
                 try:
                     await adapter.update(ref, message)
                 except DeliveryError as exc:
+                    if exc.deferred:
+                        waiting.add(ref.platform)
                     log.info("status board update deferred: %s", exc)
                     continue
                 except Exception as exc:
                     log.warning("status board update failed: %s", exc)
                     continue
+                # Drawn as of now; a change meanwhile bumped the version, so it stays stale.
                 await self.store.set_board(board["request_id"], shown=board["version"])
+                await asyncio.sleep(0)  # many boards must not hold the loop for long

@@ -571,18 +571,33 @@ class Store:
             lambda tx: tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
         )
 
-    async def next_outbox_time(self) -> float | None:
-        row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
+    async def next_outbox_time(self, after: float | None = None) -> float | None:
+        """The earliest retry time of a pending message (only those later than `after`)."""
+        if after is None:
+            row = await self.one("SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending'")
+        else:
+            row = await self.one(
+                "SELECT MIN(next_at) AS at FROM outbox WHERE state = 'pending' AND next_at > ?",
+                (after,),
+            )
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def due_heads(self, now: float) -> list[Row]:
+    async def due_heads(self, now: float, limit: int = 500) -> list[Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
-        so a thread's messages go out in order while threads go out side by side."""
+        so a thread's messages go out in order while threads go out side by side.
+        `pending` is how many messages that thread has waiting, the head included."""
         return await self.all(
-            "SELECT o.* FROM outbox o JOIN (SELECT thread, MIN(id) AS id FROM outbox"
-            "   WHERE state = 'pending' GROUP BY thread) head ON o.id = head.id"
-            " WHERE o.next_at <= ? ORDER BY o.id LIMIT 500",
-            (now,),
+            "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"
+            "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
+            " ON o.id = head.id WHERE o.next_at <= ? ORDER BY o.id LIMIT ?",
+            (now, limit),
+        )
+
+    async def thread_head(self, thread: str) -> Row | None:
+        """The oldest pending message of one conversation, due or not."""
+        return await self.one(
+            "SELECT * FROM outbox WHERE thread = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            (thread,),
         )
 
     async def mark_sent(
@@ -605,10 +620,19 @@ class Store:
         await self.transact(mark)
 
     async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
+        """A failed attempt: counted, and retried at `next_at` (or given up: `dead`)."""
         await self.write(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?,"
             " state = CASE WHEN ? THEN 'dead' ELSE state END WHERE id = ?",
             (error[:500], next_at, dead, outbox_id),
+        )
+
+    async def mark_deferred(self, outbox_id: int, next_at: float) -> None:
+        """Not sent yet, not failed (the platform asked us to wait): try again at `next_at`.
+        Attempts and the last error stay as they were."""
+        await self.write(
+            "UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending'",
+            (next_at, outbox_id),
         )
 
     # -- live status boards -------------------------------------------------------------------
@@ -623,7 +647,9 @@ class Store:
         )
 
     async def stale_boards(self) -> list[Row]:
-        return await self.all("SELECT * FROM boards WHERE version > shown")
+        """Boards whose request changed since they were last drawn, in request id order (a
+        refresh pass that stopped early resumes after the last one it looked at)."""
+        return await self.all("SELECT * FROM boards WHERE version > shown ORDER BY request_id")
 
 
 def dumps(value: Any) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.slack import SlackAdapter, SlackConfigError, check_settings
+from adapters.base import DeliveryError
+from adapters.slack import POST_BURST, SlackAdapter, SlackConfigError, check_settings
 from adapters.slack_render import MARKDOWN_LIMIT
 from bot.demo.agent_server import AgentCall, Outcome, Reply
+from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
 from bot.split import split_chunks
 from tests.conftest import Harness, HarnessFactory, echo, slow
@@ -92,10 +95,15 @@ class SlackRig:
 
 
 async def rig(
-    harness: HarnessFactory, fake: FakeSlack, handlers: dict[str, Any], **settings: Any
+    harness: HarnessFactory,
+    fake: FakeSlack,
+    handlers: dict[str, Any],
+    *,
+    post_interval: float = 0.02,
+    **settings: Any,
 ) -> SlackRig:
     def platform(s: Settings) -> SlackAdapter:
-        return SlackAdapter(s, http=True, port=0, post_interval=0.02, update_rate=50)
+        return SlackAdapter(s, http=True, port=0, post_interval=post_interval, update_rate=50)
 
     h = await harness(
         handlers,
@@ -474,3 +482,144 @@ async def test_chain_follow_up_and_agent_question_through_slack(
     await r.settle(4)
     answers = [p for p in r.posts(ask["ts"]) if is_result(p)]
     assert answers[-1]["blocks"][0]["text"] == "email for customers"
+
+
+# -- pacing: a channel over its budget defers its posts, it never holds up other threads ------
+
+
+def long_report(paragraphs: int = 900) -> str:
+    """A result that Slack takes in several posts (more than a channel's burst)."""
+    return "# Report\n\n" + "".join(
+        f"Paragraph {i}: some **bold** prose and a [link](https://example.org/{i}).\n\n"
+        for i in range(paragraphs)
+    )
+
+
+async def test_post_defers_instead_of_sleeping_and_resumes_a_split_message(
+    slack: FakeSlack,
+) -> None:
+    adapter = SlackAdapter(
+        Settings(
+            slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url
+        ),
+        http=True,
+        port=0,
+        post_interval=30.0,  # were post() to wait for the channel, it would wait 30 s
+    )
+    text = long_report()
+    chunks = [c.text for c in split_chunks(text, MARKDOWN_LIMIT)]
+    assert len(chunks) > 2 * POST_BURST
+    writer = AgentBadge(id="writer", name="Writer", emoji="✍️")
+    message = Outbound(kind="result", text=text, agent=writer, request_id="r1", task_id="t1")
+    target = Target(platform="slack", workspace="T1", channel="C9", thread="1700000000.000100")
+
+    deferrals: list[DeliveryError] = []
+    ref = None
+    while ref is None:
+        try:
+            ref = await asyncio.wait_for(adapter.post(target, message), timeout=10)
+        except DeliveryError as exc:
+            deferrals.append(exc)
+            posted = len([m for m in slack.messages if is_result(m)])
+            assert posted == POST_BURST * len(deferrals)  # the burst went out, then it stopped
+            # The channel's budget refills as time passes; here time passes at once.
+            adapter._channel_budgets["C9"].tokens = float(POST_BURST)
+
+    assert all(d.deferred and not d.permanent for d in deferrals)
+    assert all(d.retry_after is not None and 0 < d.retry_after <= 30 for d in deferrals)
+    assert len(deferrals) == (len(chunks) - 1) // POST_BURST
+    # Every part exactly once, in order, all in the thread; the ref is the last part.
+    results = [m for m in slack.messages if is_result(m)]
+    assert [m["blocks"][0]["text"] for m in results] == chunks
+    assert {m["thread_ts"] for m in results} == {target.thread}
+    assert ref.id == results[-1]["ts"]
+    # Nothing is left over for the next message with the same text.
+    assert adapter._partial == {}
+
+
+async def test_a_paced_channel_does_not_hold_up_another_threads_acknowledgement(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness,
+        slack,
+        {"image": echo("image"), "writer": echo("writer"), "social": echo("social")},
+        post_interval=2.0,  # after its burst, C1 takes one post every two seconds
+    )
+    busy = app_mention(
+        "<@UBOT> brand images, landing page copy, and announcement tweets", channel="C1"
+    )
+    await r.event(busy)
+    # C1 spends its burst (ack and two results) and has more queued behind it.
+    await slack.wait_for(lambda: len(r.posts(busy["ts"])) >= POST_BURST or None, timeout=10)
+    for _ in range(200):
+        queued = await r.h.rows(
+            "SELECT id FROM outbox WHERE state = 'pending' AND thread LIKE ?", ("%|C1|%",)
+        )
+        if queued:
+            break
+        await asyncio.sleep(0.02)
+    assert queued, "nothing was left waiting on C1's pacing"
+
+    other = app_mention("<@UBOT> Writer: draft the FAQ", channel="C2")
+    await r.event(other)
+    await slack.wait_for(lambda: r.posts(other["ts"]) or None, timeout=10)
+    await r.settle(2, timeout=30)
+
+    calls = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    c1 = [c.at for c in calls if c.params.get("channel") == "C1"]
+    c2_ack = next(c.at for c in calls if c.params.get("channel") == "C2")
+    # C2 was acknowledged while C1 was still waiting for its budget, not after it.
+    assert c2_ack < c1[POST_BURST]
+    assert c1[POST_BURST] - c1[0] > 1.0  # …and C1 really was paced
+
+    # C1's messages each went out once, in the order they were queued; waiting on the pacing
+    # was no failed attempt.
+    posts = r.posts(busy["ts"])
+    assert len(posts) == 5
+    assert posts[0]["text"].startswith("Three in parallel")
+    assert sorted(p["username"] for p in posts[1:4]) == ["Image", "Social", "Writer"]
+    assert posts[4]["text"].startswith("Done in")
+    rows = await r.h.rows(
+        "SELECT id, kind, state, attempts, ref FROM outbox WHERE thread LIKE ? ORDER BY id",
+        ("%|C1|%",),
+    )
+    assert [row["kind"] for row in rows] == ["ack", "result", "result", "result", "closing"]
+    assert [json.loads(row["ref"])["id"] for row in rows] == [p["ts"] for p in posts]
+    assert {(row["state"], row["attempts"]) for row in rows} == {("sent", 0)}
+
+
+async def test_a_long_result_paced_mid_way_posts_every_part_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    text = long_report(600)
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text)
+
+    r = await rig(harness, slack, {"writer": writer}, post_interval=0.2)
+    tries: list[str] = []
+    post = r.adapter.post
+
+    async def counted(target: Target, message: Outbound) -> Any:
+        try:
+            return await post(target, message)
+        except DeliveryError as exc:
+            tries.append(f"{message.kind} deferred={exc.deferred}")
+            raise
+
+    r.adapter.post = counted  # type: ignore[method-assign]
+    mention = app_mention("<@UBOT> Writer: the full report")
+    await r.event(mention)
+    await r.settle(1, timeout=30)
+
+    chunks = [c.text for c in split_chunks(text, MARKDOWN_LIMIT)]
+    assert len(chunks) > POST_BURST
+    assert "result deferred=True" in tries  # the result was paced part-way through
+    assert all(t.endswith("deferred=True") for t in tries)
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert [p["blocks"][0]["text"] for p in results] == chunks
+    rows = await r.h.rows("SELECT kind, state, attempts FROM outbox ORDER BY id")
+    assert [row["kind"] for row in rows] == ["ack", "result", "closing"]
+    assert {(row["state"], row["attempts"]) for row in rows} == {("sent", 0)}
+    assert r.posts(mention["ts"])[-1]["text"].startswith("Done in")
