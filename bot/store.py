@@ -480,9 +480,6 @@ class Store:
     async def request(self, request_id: str) -> Row | None:
         return await self.read(lambda tx: tx.request(request_id))
 
-    async def thread_requests(self, key: ThreadKey) -> list[Row]:
-        return await self.read(lambda tx: tx.thread_requests(key))
-
     async def set_request_state(
         self, request_id: str, state: str, *, finished: bool = False
     ) -> None:
@@ -505,9 +502,6 @@ class Store:
 
     async def dependencies(self, task_id: str) -> list[Row]:
         return await self.read(lambda tx: tx.dependencies(task_id))
-
-    async def dependents(self, task_id: str) -> list[Row]:
-        return await self.read(lambda tx: tx.dependents(task_id))
 
     async def tasks_in_state(self, *states: str) -> list[Row]:
         marks = ",".join("?" for _ in states)
