@@ -20,7 +20,7 @@ import pytest
 from bot.backends.a2a import A2ABackend
 from bot.callbacks import PUSH_TOKEN_HEADER, CallbackServer, PushWatch, load_key
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Handler, Outcome, Reply
-from bot.models import AgentEvent
+from bot.models import AgentEvent, Request
 from tests.conftest import HarnessFactory
 
 POLL = 0.05
@@ -303,6 +303,15 @@ def a2a(h: Any, agent_id: str) -> A2ABackend:
     return backend
 
 
+async def ask_writer_until_detached(h: Any) -> tuple[Request, CallbackServer]:
+    """Send the writer its task and wait until it is followed by push (stream given up)."""
+    assert h.callbacks is not None
+    callbacks: CallbackServer = h.callbacks
+    request: Request = await h.say("Writer: draft the newsletter")
+    await until(lambda: callbacks.push_watches == 1, "the push registration")
+    return request, callbacks
+
+
 async def test_a_pushed_result_is_relayed_once_promptly_and_a_late_push_is_a_no_op(
     harness: HarnessFactory,
 ) -> None:
@@ -311,10 +320,7 @@ async def test_a_pushed_result_is_relayed_once_promptly_and_a_late_push_is_a_no_
         {"writer": gated(release, Reply("newsletter drafted"))},
         backend={"detach_after": DETACH},
     )
-    assert h.callbacks is not None
-    callbacks = h.callbacks
-    await h.say("Writer: draft the newsletter")
-    await until(lambda: callbacks.push_watches == 1, "the push registration")
+    _, callbacks = await ask_writer_until_detached(h)
     watch = only_watch(callbacks)
     assert a2a(h, "writer").open_streams == 0
     await until(lambda: h.servers["writer"].open_streams == 0, "the agent to see no stream")
@@ -370,10 +376,7 @@ async def test_a_detached_task_is_cancelled_at_the_agent(harness: HarnessFactory
     h = await harness(
         {"writer": gated(asyncio.Event(), Reply("never"))}, backend={"detach_after": DETACH}
     )
-    assert h.callbacks is not None
-    callbacks = h.callbacks
-    request = await h.say("Writer: draft the newsletter")
-    await until(lambda: callbacks.push_watches == 1, "the push registration")
+    request, callbacks = await ask_writer_until_detached(h)
     await h.say("cancel all", thread=request.thread_key)
     await h.idle()
     assert len(h.servers["writer"].cancelled) == 1
@@ -388,10 +391,7 @@ async def test_a_detached_task_still_times_out(harness: HarnessFactory) -> None:
         backend={"detach_after": 0.2},
         timeouts={"writer": 1.5},
     )
-    assert h.callbacks is not None
-    callbacks = h.callbacks
-    await h.say("Writer: draft the newsletter")
-    await until(lambda: callbacks.push_watches == 1, "the push registration")
+    _, callbacks = await ask_writer_until_detached(h)
     await h.idle(LIMIT)
     assert h.adapter.of_kind("notice")[0].text.endswith("no result within 1.5s.")
     await until(lambda: bool(h.servers["writer"].cancelled), "the cancel at the agent")
@@ -410,10 +410,7 @@ async def test_a_question_after_a_long_time_arrives_by_push_and_the_answer_goes_
         return Reply(f"newsletter in a {call.text} tone")
 
     h = await harness({"writer": writer}, backend={"detach_after": DETACH})
-    assert h.callbacks is not None
-    callbacks = h.callbacks
-    request = await h.say("Writer: draft the newsletter")
-    await until(lambda: callbacks.push_watches == 1, "the push registration")
+    request, _ = await ask_writer_until_detached(h)
     release.set()
     await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")), timeout=PROMPT)
     assert h.adapter.of_kind("question")[0].text == "Formal or casual tone?"
@@ -431,10 +428,7 @@ async def test_a_restart_while_detached_follows_the_task_by_push_again(
         {"writer": gated(release, Reply("newsletter drafted"))},
         backend={"detach_after": DETACH},
     )
-    assert h.callbacks is not None
-    first = h.callbacks
-    await h.say("Writer: draft the newsletter")
-    await until(lambda: first.push_watches == 1, "the push registration")
+    _, first = await ask_writer_until_detached(h)
     old = only_watch(first)
 
     await h.restart()  # a new process, a new callback port: it watches and registers again
