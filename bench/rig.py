@@ -197,6 +197,24 @@ async def rig(
         yield Rig(dispatcher, dispatcher.store, adapter, slack)
 
 
+async def until_settled(
+    r: Rig, *, outbox_where: str = "", tasks_where: str = "", timeout: float, what: str
+) -> None:
+    """Poll until no message is pending and no task is active (each narrowed by a fixed SQL
+    condition from the bench's own code); raise TimeoutError naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row = await r.store.one(
+            f"SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending'{outbox_where})"  # noqa: S608
+            " + (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running')"
+            f"{tasks_where}) AS n"
+        )
+        if row is not None and row["n"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(what)
+
+
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll `predicate` every 5 ms; raise TimeoutError naming `what`."""
     deadline = time.monotonic() + timeout

@@ -30,7 +30,17 @@ import httpx
 
 from bench.config import Sizes
 from bench.load import Tracker, fill_in_flight, hold_fleet
-from bench.rig import SLACK_SECRET, Rig, cpu_seconds, fan_out, fleet_for, rig, sidecar, workdir
+from bench.rig import (
+    SLACK_SECRET,
+    Rig,
+    cpu_seconds,
+    fan_out,
+    fleet_for,
+    rig,
+    sidecar,
+    until_settled,
+    workdir,
+)
 from bench.sidecar import AgentDef
 from bench.stats import summary_ms
 
@@ -147,17 +157,13 @@ async def drain(r: Rig, *, slack: bool = True, timeout: float = 300) -> None:
     in the background.
     """
     platform = "" if slack else " AND json_extract(payload, '$.target.platform') != 'slack'"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = await r.store.one(
-            f"SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending'{platform})"  # noqa: S608
-            " + (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running')"
-            "    AND agent LIKE 'wk%') AS n"
-        )
-        if row is not None and row["n"] == 0:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("measured work did not drain")
+    await until_settled(
+        r,
+        outbox_where=platform,
+        tasks_where=" AND agent LIKE 'wk%'",
+        timeout=timeout,
+        what="measured work did not drain",
+    )
 
 
 async def slack_received(r: Rig, timeout: float = 600) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bench.config import Sizes
 from bench.load import Tracker
-from bench.rig import Rig, cpu_seconds, fan_out, fleet_for, rig, sidecar, workdir
+from bench.rig import Rig, cpu_seconds, fan_out, fleet_for, rig, sidecar, until_settled, workdir
 from bench.sidecar import AgentDef
 from bench.stats import summary_ms
 
@@ -25,16 +25,7 @@ SUSTAINED = 0.95
 
 
 async def quiet(r: Rig, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = await r.store.one(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE state = 'pending')"
-            " + (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running')) AS n"
-        )
-        if row is not None and row["n"] == 0:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("the system did not go quiet")
+    await until_settled(r, timeout=timeout, what="the system did not go quiet")
 
 
 async def step(
