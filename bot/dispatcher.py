@@ -1337,9 +1337,6 @@ class Dispatcher:
         message.board = self._board(tx, request_id)
         return message
 
-    async def board(self, request_id: str) -> Board:
-        return await self.store.read(lambda tx: self._board(tx, request_id))
-
     def _board(self, tx: Tx, request_id: str) -> Board:
         request = tx.request(request_id)
         tasks = tx.request_tasks(request_id)
@@ -1390,10 +1387,9 @@ class Dispatcher:
                 )
             elif all(d["state"] == "completed" for d in deps):
                 await self.store.update_task(task["id"], state="queued")
-        running = await self.store.all("SELECT id FROM requests WHERE state = 'running'")
 
         def close_finished(tx: Tx) -> None:
-            for request in running:
+            for request in tx.all("SELECT id FROM requests WHERE state = 'running'"):
                 self._close_if_done(tx, request["id"])
 
         await self.store.transact(close_finished)
