@@ -6,7 +6,9 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 from a2a.client import A2AClientError, ClientCallContext
@@ -114,6 +116,32 @@ async def test_reply_files_become_attachments(connect: Connect) -> None:
     assert done.state == "completed"
     assert done.text == "report attached"
     assert [(f.name, f.url) for f in done.files] == [("report.pdf", "https://files.example/r.pdf")]
+
+
+async def test_calls_reuse_one_connection(
+    connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished stream is read to its end, so its connection serves the next call
+    (closing a response early closes its connection: one new connection per call)."""
+    opened = 0
+    real_init = httpcore.AsyncHTTPConnection.__init__
+
+    def counting_init(self: httpcore.AsyncHTTPConnection, *args: Any, **kwargs: Any) -> None:
+        nonlocal opened
+        opened += 1
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpcore.AsyncHTTPConnection, "__init__", counting_init)
+    async with AgentServer("chat", echo()) as server:
+        backend = connect(server)
+        for i in range(5):
+            events = await collect(backend.send(f"call {i}", message_id=f"m{i}"))
+            assert events[-1].text == f"echo: call {i}"
+            async with asyncio.timeout(LIMIT):
+                while backend.open_streams:  # the finished stream is read to its end
+                    await asyncio.sleep(0.01)
+    assert len(server.calls) == 5
+    assert opened == 1
 
 
 async def test_context_reuse_and_fresh_context(connect: Connect) -> None:

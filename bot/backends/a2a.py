@@ -27,7 +27,7 @@ import json
 import logging
 import posixpath
 import random
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import aclosing, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -113,6 +113,26 @@ PUSH_CHECK_INTERVAL = 60.0
 _SLOW_POLL_START = 1.0
 _PUSH_CONFIG_ID = "dispatch"
 """One push configuration per task: registering again (after a restart) replaces it."""
+
+
+DRAIN_TIMEOUT = 1.0
+"""How long a stream that has given its final event may take to end by itself."""
+
+
+async def _drain_and_close(
+    stream: AsyncGenerator[StreamResponse, None], responses: AsyncGenerator[StreamResponse, None]
+) -> None:
+    try:
+        # A stream that fails (or lingers) after its final event has nothing left for us.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(DRAIN_TIMEOUT):
+                async for _ in responses:
+                    pass
+    finally:
+        with contextlib.suppress(Exception):
+            await responses.aclose()
+        with contextlib.suppress(Exception):
+            await stream.aclose()
 
 
 def _generator(stream: AsyncIterator[StreamResponse]) -> AsyncGenerator[StreamResponse, None]:
@@ -299,6 +319,7 @@ class A2ABackend:
         self.poll_max_interval = poll_max_interval
         self.push_check_interval = push_check_interval
         self.open_streams = 0
+        self._drains: set[asyncio.Task[None]] = set()
         """SSE streams (SendStreamingMessage, SubscribeToTask) open right now."""
         self._callbacks = callbacks
         self._scope = hashlib.sha256(self.url.encode()).hexdigest()[:16]
@@ -461,10 +482,11 @@ class A2ABackend:
             stream = _generator(client.send_message(request))
             del request
             responses = self._until_detach(stream, view, detach_at)
-            async with aclosing(stream), aclosing(responses):
+            async with self._owned(stream, responses) as release:
                 async for response in responses:
                     if response.WhichOneof("payload") == "message":
                         progress.done = True
+                        release()
                         yield AgentEvent(
                             state="completed",
                             context_id=response.message.context_id or context_id,
@@ -490,6 +512,7 @@ class A2ABackend:
                         yield first
                     if _is_final(event):
                         progress.done = True
+                        release()
                         yield event
                         return
                     if _event_key(event) != progress.last:
@@ -554,6 +577,9 @@ class A2ABackend:
             raise self._backend_error(exc) from exc
 
     async def aclose(self) -> None:
+        for drain in list(self._drains):
+            drain.cancel()
+        await asyncio.gather(*self._drains, return_exceptions=True)
         async with self._lock:
             self._closed = True
             client, self._client = self._client, None
@@ -569,6 +595,33 @@ class A2ABackend:
         if self.detach_after is None:
             return None
         return asyncio.get_running_loop().time() + self.detach_after
+
+    @contextlib.asynccontextmanager
+    async def _owned(
+        self,
+        stream: AsyncGenerator[StreamResponse, None],
+        responses: AsyncGenerator[StreamResponse, None],
+    ) -> AsyncIterator[Callable[[], None]]:
+        """Close a stream (and its reader) on the way out, unless `release()` was called
+        at its final event: then it is read on to its end in the background first.
+
+        Closing an HTTP response before its end closes its connection, so every call
+        would open a new one, and leave a cycle of connection objects to the collector."""
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            released = True
+            drain = asyncio.create_task(_drain_and_close(stream, responses))
+            self._drains.add(drain)
+            drain.add_done_callback(self._drains.discard)
+
+        try:
+            yield release
+        finally:
+            if not released:
+                await responses.aclose()
+                await stream.aclose()
 
     async def _until_detach(
         self,
@@ -620,15 +673,17 @@ class A2ABackend:
             request = SubscribeToTaskRequest(id=remote_task_id)
             stream = _generator(client.subscribe(request))
             responses = self._until_detach(stream, view, detach_at)
-            async with aclosing(stream), aclosing(responses):
+            async with self._owned(stream, responses) as release:
                 async for response in responses:
                     view.apply(response)
                     event = view.event()
                     if _is_final(event) or _event_key(event) != last:
                         last = _event_key(event)
-                        yield event
                         if _is_final(event):
+                            release()
+                            yield event
                             return
+                        yield event
         except (A2AError, httpx.HTTPError, NotImplementedError) as exc:
             logger.info(
                 "subscribe to %s at %s ended (%s); polling instead",
