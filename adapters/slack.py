@@ -16,6 +16,7 @@ import re
 import time
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -177,6 +178,12 @@ class SlackAdapter:
 
     async def start(self, core: Core) -> None:
         self._core = core
+        if self.client.session is None or self.client.session.closed:
+            # Without a session of its own, slack_sdk opens a new connection (and, against
+            # Slack, a new TLS handshake) for every Web API call.
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+            )
         auth = await self.client.auth_test()
         self.bot_user_id = str(auth.get("user_id", ""))
         self.team_id = str(auth.get("team_id", ""))
@@ -209,6 +216,9 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
         self._core = None
 
     # -- inbound ------------------------------------------------------------------------------

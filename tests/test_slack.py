@@ -165,6 +165,9 @@ async def test_mention_is_acknowledged_at_once_and_results_stream_into_the_threa
     assert board is not None and board["updates"]
     assert "Done in" in str(board["blocks"][-1])
     assert str(board["blocks"]).count("_done_") == 3
+    # Web API calls share kept-alive connections instead of opening one per call.
+    assert len(slack.calls) >= 6
+    assert len({c.peer for c in slack.calls}) <= 2
 
 
 async def test_thread_placement_for_channels_threads_and_dms(

@@ -89,6 +89,8 @@ class Call:
     http_method: str = "POST"
     content_type: str = ""
     response: JSON = field(default_factory=dict)
+    peer: str = ""
+    """The client's address and port: calls on one kept-alive connection share it."""
 
     @property
     def ok(self) -> bool:
@@ -357,6 +359,7 @@ class FakeSlack:
                 http_method=request.method,
                 content_type=request.content_type,
                 response=body,
+                peer=str(request.transport.get_extra_info("peername") if request.transport else ""),
             )
         )
         self._notify()
