@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import Decision, TaskSpec
@@ -92,10 +93,46 @@ def content_stems(text: str) -> list[str]:
 @dataclass
 class _Profile:
     agent: AgentSpec
-    skill_phrases: list[tuple[str, ...]] = field(default_factory=list)
-    skill_words: set[str] = field(default_factory=set)
-    example_words: set[str] = field(default_factory=set)
-    description_words: set[str] = field(default_factory=set)
+    skill_phrases: list[tuple[str, ...]]
+    skill_words: set[str]
+    example_words: set[str]
+    description_words: set[str]
+
+
+_Words = tuple[list[tuple[str, ...]], set[str], set[str], set[str]]
+_INDEXES: dict[tuple[Any, ...], tuple[list[_Words], dict[str, float]]] = {}
+"""Agents' stemmed words and their weights, per fleet as routing sees it (read-only)."""
+
+
+def _index(agents: Sequence[AgentSpec]) -> tuple[list[_Words], dict[str, float]]:
+    """Stem the agents' skills, examples and descriptions once per fleet, not per message:
+    for a fleet of a dozen agents that is most of the cost of planning."""
+    key = tuple((a.id, a.description, tuple(a.skills), tuple(a.examples)) for a in agents)
+    if (hit := _INDEXES.get(key)) is not None:
+        return hit
+    profiles: list[_Words] = []
+    for agent in agents:
+        phrases: list[tuple[str, ...]] = []
+        skill_words: set[str] = set()
+        for skill in agent.skills:
+            phrase = tuple(content_stems(skill))
+            if phrase:
+                phrases.append(phrase)
+                skill_words.update(phrase)
+        example_words = {w for example in agent.examples for w in content_stems(example)}
+        profiles.append(
+            (phrases, skill_words, example_words, set(content_stems(agent.description)))
+        )
+    counts: dict[str, int] = {}
+    for _, skill_words, example_words, description_words in profiles:
+        for word in skill_words | example_words | description_words:
+            counts[word] = counts.get(word, 0) + 1
+    n = max(len(profiles), 1)
+    idf = {word: 1.0 + math.log(n / count) for word, count in counts.items()}
+    if len(_INDEXES) >= 16:  # fleets change rarely; keep the cache small
+        _INDEXES.clear()
+    _INDEXES[key] = (profiles, idf)
+    return profiles, idf
 
 
 class Scorer:
@@ -112,27 +149,13 @@ class Scorer:
         self, fleet: Fleet, lessons: Sequence[Lesson] = (), unavailable: Collection[str] = ()
     ) -> None:
         self.fleet = fleet
-        self.profiles: list[_Profile] = []
-        for agent in fleet.agents:
-            if agent.id in unavailable:
-                continue  # routing skips an agent that is not answering
-            profile = _Profile(agent)
-            for skill in agent.skills:
-                phrase = tuple(content_stems(skill))
-                if phrase:
-                    profile.skill_phrases.append(phrase)
-                    profile.skill_words.update(phrase)
-            for example in agent.examples:
-                profile.example_words.update(content_stems(example))
-            profile.description_words.update(content_stems(agent.description))
-            self.profiles.append(profile)
+        # Routing skips an agent that is not answering.
+        agents = [agent for agent in fleet.agents if agent.id not in unavailable]
+        profiles, self.idf = _index(agents)
+        self.profiles = [
+            _Profile(agent, *words) for agent, words in zip(agents, profiles, strict=True)
+        ]
         self.lessons = [(set(content_stems(lesson.text)), lesson.agent) for lesson in lessons]
-        counts: dict[str, int] = {}
-        for profile in self.profiles:
-            for word in profile.skill_words | profile.example_words | profile.description_words:
-                counts[word] = counts.get(word, 0) + 1
-        n = max(len(self.profiles), 1)
-        self.idf = {word: 1.0 + math.log(n / count) for word, count in counts.items()}
 
     def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
         stems = content_stems(text)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 
-from bot.demo.fleet import demo_fleet
+from bot.demo.fleet import demo_data, demo_fleet
+from bot.manifest import fleet_from_data
 from bot.models import Decision
 from bot.planner import RulePlanner, ThreadContext, ThreadTask, words
 
@@ -309,3 +311,19 @@ def test_a_correction_in_a_thread_reroutes(text: str, agent: str) -> None:
     decision = plan(text, THREAD)
     assert (decision.kind, decision.target) == ("reroute", agent)
     assert plan(text).kind != "reroute"  # outside a thread there is nothing to correct
+
+
+def test_agents_words_are_indexed_once_per_fleet_and_follow_changes() -> None:
+    """Stemming the roster per message was most of the cost of planning; the index is kept
+    per fleet, and a fleet that changed (a refreshed Agent Card) is indexed anew."""
+    data = demo_data()
+    before = RulePlanner(fleet_from_data(copy.deepcopy(data)))
+    assert routed(before.plan("transcribe the podcast episode", ThreadContext())) == [
+        ("subagent", "transcribe the podcast episode", [])
+    ]
+    writer = next(a for a in data["agents"] if a["id"] == "writer")
+    writer["skills"] = [*writer.get("skills", []), "podcast transcription"]
+    after = RulePlanner(fleet_from_data(copy.deepcopy(data)))
+    assert routed(after.plan("transcribe the podcast episode", ThreadContext()))[0][0] == "writer"
+    # The first fleet's index is still its own.
+    assert routed(before.plan("transcribe the podcast episode", ThreadContext()))[0][0] != "writer"
