@@ -12,6 +12,11 @@ delivery ends with more to send (or a slot was awaited), the outbox loop wakes t
 whatever became deliverable. At most `MAX_DELIVERIES` run at a time, so thousands of
 threads never mean thousands of HTTP calls.
 
+Replies to someone who just wrote (`REPLY_KINDS`: acknowledgements, clarifying questions,
+status and roster answers) have a lane of their own, `MAX_REPLIES` more deliveries that
+only ever send replies, and are read first. A burst of agents' results filling every
+delivery slot therefore never makes a new request wait for its acknowledgement.
+
 A deferral (the platform's pacing or rate limit, `DeliveryError(deferred=True)`) is not a
 failure: the message is tried again after the wait, with no attempt counted, so it never
 grows the backoff and never goes dead.
@@ -38,6 +43,10 @@ MAX_BACKOFF = 300.0
 MAX_PERMANENT_ATTEMPTS = 5
 MAX_DELIVERIES = 64
 """Deliveries (threads) in progress at once."""
+MAX_REPLIES = 32
+"""Deliveries of replies (`REPLY_KINDS`) in progress at once, beyond `MAX_DELIVERIES`."""
+REPLY_KINDS = ("ack", "clarify", "status", "roster")
+"""What Dispatch says back at once to a message it has just taken in."""
 MAX_IN_A_ROW = 20
 """Messages one thread sends back to back before it lets other threads take its slot."""
 DEFER_FLOOR = 0.01
@@ -69,12 +78,14 @@ class Courier:
         board_renderer: BoardRenderer | None = None,
         board_interval: float = 1.0,
         max_deliveries: int = MAX_DELIVERIES,
+        max_replies: int = MAX_REPLIES,
     ) -> None:
         self.store = store
         self.adapters = adapters
         self.board_renderer = board_renderer
         self.board_interval = board_interval
         self.max_deliveries = max_deliveries
+        self.max_replies = max_replies
         self._wake = asyncio.Event()
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -83,6 +94,8 @@ class Courier:
         self._start_lock = asyncio.Lock()
         self._delivering: dict[str, asyncio.Task[None]] = {}
         """outbox `thread` → the task delivering that thread's messages."""
+        self._replying: set[str] = set()
+        """Threads in `_delivering` whose delivery is in the reply lane."""
         self._released: set[str] = set()
         """Threads whose delivery ended since the outbox was last read (that read may be stale
         for them; their release woke the loop, which reads again)."""
@@ -92,8 +105,8 @@ class Courier:
         """Busy threads in which the last read found more than the message being sent:
         their release must wake the loop."""
         self._starved = False
-        """Every delivery slot was taken when the outbox was last read, so due messages may
-        be waiting for one."""
+        """A lane was full when the outbox was last read, so due messages may be waiting
+        for one of its slots."""
         self._recording: set[asyncio.Task[None]] = set()
         """Marking a posted message sent; `stop` lets these finish, so a message that went
         out is never left pending (and posted again after a restart)."""
@@ -125,27 +138,55 @@ class Courier:
         await asyncio.gather(*self._recording, return_exceptions=True)
         self._tasks = []
         self._delivering.clear()
+        self._replying.clear()
 
-    async def sent(self, outbox_id: int, timeout: float) -> bool:
-        """Wait until one queued message has been delivered (or the timeout passes)."""
+    async def sent(self, outbox_id: int, timeout: float, *, look: bool = True) -> bool:
+        """Wait until one queued message has been delivered (or the timeout passes).
+
+        `look=False` skips reading its state first: right after `send_now` started it, it
+        cannot be out yet."""
         # Listen before looking, so a delivery finishing while we look is not missed.
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(outbox_id, []).append(future)
         try:
-            row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
-            if row is None or row["state"] != "pending":
-                return True
-            self.wake()
+            if look:
+                row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
+                if row is None or row["state"] != "pending":
+                    return True
+                self.wake()
             await asyncio.wait_for(asyncio.shield(future), timeout)
             return True
         except TimeoutError:
             return False
         finally:
-            waiting = self._waiters.get(outbox_id)
-            if waiting is not None and future in waiting:
-                waiting.remove(future)
-                if not waiting:
-                    del self._waiters[outbox_id]
+            self._drop_waiter(outbox_id, future)
+
+    def _drop_waiter(self, outbox_id: int, future: asyncio.Future[None]) -> None:
+        waiting = self._waiters.get(outbox_id)
+        if waiting is not None and future in waiting:
+            waiting.remove(future)
+            if not waiting:
+                del self._waiters[outbox_id]
+
+    def send_now(self, row: Row) -> bool:
+        """Start delivering a message just queued, without waiting for the outbox loop to
+        wake up and read the outbox: True if it is on its way.
+
+        `row` must head its thread (`Tx.thread_head_row`). A reply takes the reply lane
+        (or a general slot if that lane is full). False if its thread is being delivered
+        already or no slot is free; the outbox loop sends it then."""
+        thread = str(row["thread"])
+        if self._stopped or thread in self._delivering:
+            return False
+        reply = row["kind"] in REPLY_KINDS and len(self._replying) < self.max_replies
+        if not reply and len(self._delivering) - len(self._replying) >= self.max_deliveries:
+            return False
+        if reply:
+            self._replying.add(thread)
+        self._delivering[thread] = asyncio.create_task(
+            self._deliver_thread(thread, row, reply=reply), name=f"courier-{row['id']}"
+        )
+        return True
 
     # -- the outbox -----------------------------------------------------------------------
 
@@ -196,19 +237,24 @@ class Courier:
             await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
 
     async def _start_due(self) -> int:
-        """Start a delivery for every due thread that has none; returns how many started."""
+        """Start a delivery for every due thread that has none; returns how many started.
+        Replies are read first and take the reply lane, or a general slot if it is full."""
         async with self._start_lock:
-            free = self.max_deliveries - len(self._delivering)
-            self._starved = free <= 0
-            if free <= 0 or self._stopped:
+            free = self.max_deliveries - (len(self._delivering) - len(self._replying))
+            free_replies = self.max_replies - len(self._replying)
+            self._starved = free <= 0 and free_replies <= 0
+            if self._starved or self._stopped:
                 return 0
             self._released.clear()
             # Rows to skip: threads busy now, or released while we read (at most one each).
-            due = await self.store.due_heads(time.time(), limit=free + 2 * self.max_deliveries)
+            busy = len(self._delivering) + len(self._released)
+            due = await self.store.due_heads(
+                time.time(), REPLY_KINDS, limit=free + free_replies + busy
+            )
             started = 0
             self._skipped = set()
             for row in due:
-                if started >= free or self._stopped:
+                if (free <= 0 and free_replies <= 0) or self._stopped:
                     break
                 thread = str(row["thread"])
                 if thread in self._released:
@@ -222,15 +268,24 @@ class Courier:
                     if row["pending"] > 1 or row["id"] != self._sending.get(thread):
                         self._skipped.add(thread)
                     continue
+                reply = row["kind"] in REPLY_KINDS and free_replies > 0
+                if reply:
+                    free_replies -= 1
+                    self._replying.add(thread)
+                elif free > 0:
+                    free -= 1
+                else:
+                    continue  # a general message, and only reply slots are left
                 self._delivering[thread] = asyncio.create_task(
-                    self._deliver_thread(thread, row), name=f"courier-{row['id']}"
+                    self._deliver_thread(thread, row, reply=reply), name=f"courier-{row['id']}"
                 )
                 started += 1
-            self._starved = len(self._delivering) >= self.max_deliveries
+            self._starved = free <= 0 or free_replies <= 0
             return started
 
-    async def _deliver_thread(self, thread: str, row: Row) -> None:
-        """Deliver one thread's head, then its next messages while they are due."""
+    async def _deliver_thread(self, thread: str, row: Row, *, reply: bool = False) -> None:
+        """Deliver one thread's head, then its next messages while they are due (in the
+        reply lane, while they are replies)."""
         emptied = False
         left = int(row["pending"]) if "pending" in row.keys() else MAX_IN_A_ROW
         try:
@@ -253,7 +308,7 @@ class Courier:
                 if head is None:
                     emptied = True
                     return
-                if head["next_at"] > time.time():
+                if head["next_at"] > time.time() or (reply and head["kind"] not in REPLY_KINDS):
                     return
                 row = head
         except asyncio.CancelledError:
@@ -262,6 +317,7 @@ class Courier:
             log.exception("outbox delivery for a thread failed")
         finally:
             self._delivering.pop(thread, None)
+            self._replying.discard(thread)
             self._sending.pop(thread, None)
             self._released.add(thread)
             # The loop looks again if this thread has more to send (now, or at a retry time
@@ -277,12 +333,16 @@ class Courier:
         message = Outbound.model_validate(payload["message"])
         if row["kind"] == "result":
             # Relays are word for word by construction: the text comes from the agent's
-            # stored result, never from whatever was queued.
-            task = await self.store.task(row["task_id"])
-            if task is None or task["result"] is None:
+            # stored result, never from whatever was queued (read with the row, or now).
+            if "task_result" in row.keys():
+                result = row["task_result"]
+            else:
+                task = await self.store.task(row["task_id"])
+                result = None if task is None else task["result"]
+            if result is None:
                 await self.store.mark_retry(row["id"], "no stored result", time.time(), dead=True)
                 return False
-            message = message.model_copy(update={"text": task["result"]})
+            message = message.model_copy(update={"text": result})
         adapter = self.adapters.get(target.platform)
         if adapter is None:
             retry = time.time() + 60

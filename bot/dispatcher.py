@@ -77,6 +77,18 @@ class Intake:
     latency_ms: float
 
 
+@dataclass
+class Taken:
+    """What one transaction of intake read, decided and (when the rules decided) recorded."""
+
+    context: ThreadContext
+    lessons: list[Lesson]
+    decision: Decision
+    recorded: bool = False
+    ack_id: int | None = None
+    ack_head: Row | None = None
+
+
 class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
@@ -226,8 +238,11 @@ class Dispatcher:
 
         await asyncio.wait_for(settled(), timeout)
 
-    async def _notify(self) -> None:
-        self.courier.wake()
+    async def _notify(self, *, courier: bool = True) -> None:
+        """Tell whoever waits for a change (`idle`), and the courier unless told it has
+        nothing new to read (the message queued is already on its way)."""
+        if courier:
+            self.courier.wake()
         async with self._changed:
             self._changed.notify_all()
 
@@ -263,28 +278,17 @@ class Dispatcher:
                 f" {self.settings.max_message_chars:,}. Please shorten it or attach it as a file.",
             )
             return request_id
-        context, lessons = await self.store.read(
-            lambda tx: (self._thread_context(tx, key), self._lessons(tx))
-        )
-        started = time.perf_counter()
-        decision = self.planner.plan(request.text, context, lessons)
-        if self.llm is None or decision.kind not in MODEL_KINDS:
-            # The rules decided: the message is claimed, recorded and (for work) planned,
-            # tasks and acknowledgement included, in one transaction.
-            decision = self._usable(decision)
-            intake = Intake(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
+        try:
+            taken = await self.store.transact(
+                lambda tx: self._take_in(tx, request, request_id, author)
+            )
+        except _Duplicate:
+            return self._duplicate(request)
+        context, lessons, decision = taken.context, taken.lessons, taken.decision
+        if taken.recorded:
             if decision.kind in ("work", "followup"):
-                try:
-                    await self._plan_work(request, request_id, decision, context, intake=intake)
-                except _Duplicate:
-                    return self._duplicate(request)
+                await self._after_work_recorded(taken.ack_id, taken.ack_head)
                 return request_id
-            try:
-                await self.store.transact(
-                    lambda tx: self._intake(tx, request, request_id, decision, intake)
-                )
-            except _Duplicate:
-                return self._duplicate(request)
         else:
             if not await self.store.claim_message(request.dedupe_key):
                 return self._duplicate(request)
@@ -316,6 +320,26 @@ class Dispatcher:
         elif decision.kind == "reroute":
             await self._reroute(request, request_id, decision.target or "", key)
         return request_id
+
+    def _take_in(self, tx: Tx, request: Request, request_id: str, author: str) -> Taken:
+        """Read the thread and plan with the rules, in one transaction; when the rules
+        decide, claim and record the message there too (for work, its tasks and the
+        acknowledgement as well). A message for the model is only read here."""
+        key = _thread_key(request)
+        context, lessons = self._thread_context(tx, key), self._lessons(tx)
+        started = time.perf_counter()
+        decision = self.planner.plan(request.text, context, lessons)
+        if self.llm is not None and decision.kind in MODEL_KINDS:
+            return Taken(context, lessons, decision)
+        decision = self._usable(decision)
+        intake = Intake(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
+        if decision.kind not in ("work", "followup"):
+            self._intake(tx, request, request_id, decision, intake)
+            return Taken(context, lessons, decision, recorded=True)
+        ack_id, head = self._record_work(
+            tx, request, request_id, decision, context, request.text, intake
+        )
+        return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
 
     @staticmethod
     def _duplicate(request: Request) -> None:
@@ -852,14 +876,31 @@ class Dispatcher:
         context: ThreadContext,
         *,
         words: str | None = None,
-        intake: Intake | None = None,
     ) -> None:
         """Record the plan's tasks, their dependencies, the board and the acknowledgement in
-        one transaction (with the message's intake, when the rules planned it), post the
-        acknowledgement, then start what can start."""
+        one transaction, post the acknowledgement, then start what can start."""
+        ack_id, head = await self.store.transact(
+            lambda tx: self._record_work(
+                tx, request, request_id, decision, context, words or request.text, None
+            )
+        )
+        await self._after_work_recorded(ack_id, head)
+
+    def _record_work(
+        self,
+        tx: Tx,
+        request: Request,
+        request_id: str,
+        decision: Decision,
+        context: ThreadContext,
+        words: str,
+        intake: Intake | None,
+    ) -> tuple[int | None, Row | None]:
+        """The plan's tasks, their dependencies, the board and the acknowledgement (with the
+        message's intake, when the rules planned it). Returns the acknowledgement's outbox
+        id, and its row if it heads its thread (so it can go out at once)."""
         agents = {a.id: a for a in self.fleet.all_agents}
         key = _thread_key(request)
-        words = words or request.text
         if context.pending_text:  # this message answers our clarifying question
             words = (
                 f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"
@@ -888,42 +929,43 @@ class Dispatcher:
             for spec in decision.tasks
         }
 
-        def record(tx: Tx) -> int | None:
-            if intake is not None:
-                self._intake(tx, request, request_id, decision, intake)
-            if context.pending_text:
-                tx.execute(
-                    "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ?"
-                    " AND workspace = ? AND channel = ? AND thread = ? AND state = 'clarifying'",
-                    (now, key.platform, key.workspace, key.channel, key.thread),
-                )
+        if intake is not None:
+            self._intake(tx, request, request_id, decision, intake)
+        if context.pending_text:
             tx.execute(
-                "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ?"
+                " AND workspace = ? AND channel = ? AND thread = ? AND state = 'clarifying'",
+                (now, key.platform, key.workspace, key.channel, key.thread),
             )
-            for spec in decision.tasks:
+        tx.execute(
+            "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
+        )
+        for spec in decision.tasks:
+            tx.execute(
+                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
+                " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
+                    spec.session, spec.summary, briefs[spec.id],
+                    "waiting" if spec.depends_on else "queued", now,
+                ),
+            )  # fmt: skip
+            for dep in spec.depends_on:
                 tx.execute(
-                    "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                    " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
-                        spec.session, spec.summary, briefs[spec.id],
-                        "waiting" if spec.depends_on else "queued", now,
-                    ),
-                )  # fmt: skip
-                for dep in spec.depends_on:
-                    tx.execute(
-                        "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
-                        (ids[spec.id], ids[dep]),
-                    )
-            tx.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
-            ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
-            tx.add_history(key, "Dispatch", "dispatch", ack_text)
-            return ack_id
+                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
+                    (ids[spec.id], ids[dep]),
+                )
+        tx.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
+        ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
+        tx.add_history(key, "Dispatch", "dispatch", ack_text)
+        return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
 
-        ack_id = await self.store.transact(record)
-        await self._notify()
+    async def _after_work_recorded(self, ack_id: int | None, head: Row | None) -> None:
+        # The acknowledgement goes out now, unless its thread has older messages to send.
+        started = head is not None and self.courier.send_now(head)
+        await self._notify(courier=not started)
         if ack_id is not None:
-            await self.courier.sent(ack_id, ACK_WAIT)
+            await self.courier.sent(ack_id, ACK_WAIT, look=not started)
         self._pump_after_intake()
 
     def _pump_after_intake(self) -> None:
@@ -1204,14 +1246,16 @@ class Dispatcher:
     ) -> None:
         """Record a terminal state and all it causes in one transaction, then free the
         task's session and start what can start now."""
-        task = await self.store.transact(
+        finished = await self.store.transact(
             lambda tx: self._finish_tx(tx, task_id, state, result, files, error, announce)
         )
-        if task is None:
+        if finished is None:
             return  # someone else finished it first (a cancel racing a result)
+        task, head = finished
         if self._busy.get(task["agent"]) == task_id:
             del self._busy[task["agent"]]
-        await self._notify()
+        # The relay (or notice) goes out now, unless its thread has older messages to send.
+        await self._notify(courier=not (head is not None and self.courier.send_now(head)))
         await self._pump()
 
     def _finish_tx(
@@ -1223,9 +1267,10 @@ class Dispatcher:
         files: Sequence[Any],
         error: str,
         announce: bool,
-    ) -> Row | None:
+    ) -> tuple[Row, Row | None] | None:
         """The terminal state, its relay (or notice) queued, dependents released or stopped,
-        a disposable session discarded, and the request closed if this was its last task."""
+        a disposable session discarded, and the request closed if this was its last task.
+        Returns the task, and its message's outbox row if that heads its thread."""
         task = tx.task(task_id)
         if task is None:
             return None
@@ -1243,8 +1288,9 @@ class Dispatcher:
         if cursor.rowcount != 1:
             return None
         agent = self.fleet.get(task["agent"])
+        queued: int | None = None
         if state == "completed":
-            self._queue(
+            queued = self._queue(
                 tx, request["id"], _target_of(request), "result", "", task_id=task_id,
                 agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
             )  # fmt: skip
@@ -1260,7 +1306,7 @@ class Dispatcher:
                     render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
                     task["summary"], state, error, stopped,
                 )  # fmt: skip
-                self._queue(
+                queued = self._queue(
                     tx, request["id"], _target_of(request), "notice", text,
                     task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
                 )  # fmt: skip
@@ -1268,7 +1314,7 @@ class Dispatcher:
         if task["session_kind"] == "disposable" and task["session_id"]:
             tx.discard_session(task["session_id"])
         self._close_if_done(tx, request["id"])
-        return task
+        return task, None if queued is None else tx.thread_head_row(queued)
 
     def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
         stopped: list[str] = []

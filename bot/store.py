@@ -12,7 +12,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -264,6 +264,17 @@ class Tx:
             (key.platform, key.workspace, key.channel, key.thread, limit),
         )
         return list(reversed(rows))
+
+    def thread_head_row(self, outbox_id: int) -> Row | None:
+        """Message `outbox_id` as the courier reads it, if it is the oldest pending one of
+        its conversation (so it may go out now without passing anything queued before it)."""
+        return self.one(
+            "SELECT o.*, (SELECT COUNT(*) FROM outbox WHERE thread = o.thread AND state ="
+            " 'pending') AS pending, (SELECT result FROM tasks WHERE id = o.task_id) AS"
+            " task_result FROM outbox o WHERE o.id = ? AND o.state = 'pending' AND o.id ="
+            " (SELECT MIN(id) FROM outbox WHERE thread = o.thread AND state = 'pending')",
+            (outbox_id,),
+        )
 
     def enqueue(
         self,
@@ -576,21 +587,25 @@ class Store:
             )
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def due_heads(self, now: float, limit: int = 500) -> list[Row]:
+    async def due_heads(self, now: float, first: Sequence[str] = (), limit: int = 500) -> list[Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
-        so a thread's messages go out in order while threads go out side by side.
-        `pending` is how many messages that thread has waiting, the head included."""
+        so a thread's messages go out in order while threads go out side by side. Heads of
+        the kinds in `first` come first, then the rest, each oldest first. `pending` is how
+        many messages that thread has waiting, the head included."""
         return await self.all(
             "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"
             "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
-            " ON o.id = head.id WHERE o.next_at <= ? ORDER BY o.id LIMIT ?",
-            (now, limit),
+            " ON o.id = head.id WHERE o.next_at <= ?"
+            " ORDER BY o.kind IN (SELECT value FROM json_each(?)) DESC, o.id LIMIT ?",
+            (now, json.dumps(list(first)), limit),
         )
 
     async def thread_head(self, thread: str) -> Row | None:
-        """The oldest pending message of one conversation, due or not."""
+        """The oldest pending message of one conversation, due or not (with the stored
+        result it relays, if it is a result)."""
         return await self.one(
-            "SELECT * FROM outbox WHERE thread = ? AND state = 'pending' ORDER BY id LIMIT 1",
+            "SELECT o.*, (SELECT result FROM tasks WHERE id = o.task_id) AS task_result"
+            " FROM outbox o WHERE o.thread = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
             (thread,),
         )
 

@@ -69,8 +69,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await opened.close()
 
 
-async def queue(store: Store, thread: str, *texts: str, channel: str = "C1") -> list[int]:
-    """Queue notices in one thread (of their own request), as the dispatcher would."""
+async def queue(
+    store: Store, thread: str, *texts: str, channel: str = "C1", kind: str = "notice"
+) -> list[int]:
+    """Queue messages (notices unless told) in one thread (of their own request), as the
+    dispatcher would."""
     request_id = f"req-{channel}-{thread}"
     await store.write(
         "INSERT OR IGNORE INTO requests(id, platform, workspace, channel, thread, message_id,"
@@ -81,9 +84,9 @@ async def queue(store: Store, thread: str, *texts: str, channel: str = "C1") -> 
     target = Target(platform="memory", workspace="W1", channel=channel, thread=thread)
     ids = []
     for text in texts:
-        message = Outbound(kind="notice", text=text, request_id=request_id)
+        message = Outbound(kind=kind, text=text, request_id=request_id)  # type: ignore[arg-type]
         payload = {"target": target.model_dump(), "message": message.model_dump()}
-        outbox_id = await store.enqueue(request_id, "notice", payload)
+        outbox_id = await store.enqueue(request_id, kind, payload)
         assert outbox_id is not None
         ids.append(outbox_id)
     return ids
@@ -224,6 +227,69 @@ async def test_at_most_max_deliveries_run_at_once(store: Store) -> None:
     assert sorted(adapter.texts()) == sorted(f"to t{i}" for i in range(30))  # each once
 
 
+async def test_replies_have_a_lane_of_their_own_when_every_slot_is_busy(store: Store) -> None:
+    """Acknowledgements and answers are not queued behind a burst of other messages."""
+    adapter = HoldingAdapter()
+    for i in range(12):
+        adapter.hold(f"C{i}")
+    courier = Courier(store, {"memory": adapter}, max_deliveries=8, max_replies=2)
+    for i in range(12):
+        await queue(store, f"t{i}", f"result {i}", channel=f"C{i}")
+    await courier.start()
+    try:
+        await until(lambda: adapter.running == 8)
+        await queue(store, "a1", "on it", channel="CA", kind="ack")
+        await queue(store, "a2", "here is the status", channel="CB", kind="status")
+        courier.wake()
+        await until(lambda: len(adapter.posted) == 2)
+        assert sorted(adapter.texts()) == ["here is the status", "on it"]
+        # The lane takes replies only: the general messages still wait for their slots.
+        assert adapter.running == 8 and len(adapter.calls) == 10
+        for i in range(12):
+            adapter.let_go(f"C{i}")
+        await until(lambda: len(adapter.posted) == 14)
+    finally:
+        await courier.stop()
+    assert adapter.most_running <= 10
+
+
+async def test_send_now_sends_without_reading_the_outbox_and_never_overtakes(
+    store: Store,
+) -> None:
+    adapter = HoldingAdapter()
+    courier = Courier(store, {"memory": adapter})
+    reads = 0
+    due_heads = store.due_heads
+
+    async def counted(now: float, first: Any = (), limit: int = 500) -> Any:
+        nonlocal reads
+        reads += 1
+        return await due_heads(now, first, limit)
+
+    store.due_heads = counted  # type: ignore[method-assign]
+    [ack] = await queue(store, "t1", "on it", kind="ack")
+    head = await store.read(lambda tx: tx.thread_head_row(ack))
+    assert head is not None and head["pending"] == 1
+    assert courier.send_now(head)
+    assert await courier.sent(ack, timeout=10, look=False)
+    assert adapter.texts("t1") == ["on it"] and reads == 0
+    # Behind an older message of its thread, a reply is not the head: the loop sends both,
+    # in order.
+    adapter.hold("C1")
+    [older] = await queue(store, "t2", "earlier result")
+    [later] = await queue(store, "t2", "and the answer", kind="status")
+    assert await store.read(lambda tx: tx.thread_head_row(later)) is None
+    assert await store.read(lambda tx: tx.thread_head_row(older)) is not None
+    await courier.start()
+    try:
+        await until(lambda: adapter.running == 1)
+        adapter.let_go("C1")
+        assert await courier.sent(later, timeout=10)
+    finally:
+        await courier.stop()
+    assert adapter.texts("t2") == ["earlier result", "and the answer"]
+
+
 async def test_a_thread_sends_its_next_message_as_soon_as_the_last_is_out(
     store: Store,
 ) -> None:
@@ -232,10 +298,10 @@ async def test_a_thread_sends_its_next_message_as_soon_as_the_last_is_out(
     reads = 0
     due_heads = store.due_heads
 
-    async def counted(now: float, limit: int = 500) -> Any:
+    async def counted(now: float, first: Any = (), limit: int = 500) -> Any:
         nonlocal reads
         reads += 1
-        return await due_heads(now, limit)
+        return await due_heads(now, first, limit)
 
     store.due_heads = counted  # type: ignore[method-assign]
     texts = [f"result {i}" for i in range(12)]
