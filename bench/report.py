@@ -244,11 +244,13 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
                 c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
                 s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
                 c["relay"]["p99_ms"] if c else None,
+                s["overload"]["ack"]["p50_ms"] if s and "overload" in s else None,
+                s["overload"]["ack"]["p99_ms"] if s and "overload" in s else None,
             ]
         )  # fmt: skip
     return table(
         ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms", "Slack p50 ms",
-         "Slack p99 ms", "relay p99 ms"],
+         "Slack p99 ms", "relay p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],
         rows,
     )  # fmt: skip
 
