@@ -104,8 +104,12 @@ _GET_HISTORY = 10
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
 # No cap on connections: every task in its first `detach_after` seconds holds one (its
 # stream), and a cap would make the task after it wait for the pool and then fail. Idle
-# connections kept for reuse (GetTask, pushes' follow-ups) stay few.
-_DEFAULT_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=32)
+# connections kept for reuse (the next call, GetTask, pushes' follow-ups) stay few, and are
+# dropped after 2 s idle: well before common servers close them (uvicorn after 5 s), so a
+# call never goes out on a connection the agent is closing at that moment.
+_DEFAULT_LIMITS = httpx.Limits(
+    max_connections=None, max_keepalive_connections=32, keepalive_expiry=2.0
+)
 POLL_MAX_INTERVAL = 10.0
 """Polling a detached task without push backs off from 1 s to this."""
 PUSH_CHECK_INTERVAL = 60.0
