@@ -10,9 +10,11 @@ real `SlackAdapter` in HTTP mode) to the moment the fake Slack Web API receives 
 
 Each measured request is a three-way fan-out to agents that answer after `work_delay`.
 Concurrency N means N requests issued at once, in rounds; each round waits for its
-requests to finish (results and closing line posted), so N requests are in progress at
-once. Each Slack request comes from its own channel (Slack paces posts to about one per
-second per channel, which would otherwise measure that pacing, not Dispatch). Measured with
+requests' work to be done (every agent finished, every result recorded), so N requests are
+in progress at once. At the core that includes every post; through Slack, posts paced by
+Slack's limit (about one per second per channel) may still be going out while the next
+round arrives, as in real use. Each Slack request comes from its own channel (otherwise
+this would measure that pacing, not Dispatch). Measured with
 nothing else in flight, then again after `fill_in_flight` put `ack_in_flight` tasks in
 flight.
 
@@ -162,7 +164,7 @@ async def slack_level(
                 else:
                     missing += 1
             if not back_to_back:
-                await slack_received(r)
+                await slack_received(r, slack_posts=False)
     return {"ack": summary_ms(acks), "http_response": summary_ms(answers), "missing": missing}
 
 
@@ -182,8 +184,9 @@ async def drain(r: Rig, *, slack: bool = True, timeout: float = 300) -> None:
     )
 
 
-async def slack_received(r: Rig, timeout: float = 600) -> None:
-    """Wait until every Slack event sent has been taken in (before shutting down)."""
+async def slack_received(r: Rig, timeout: float = 600, *, slack_posts: bool = True) -> None:
+    """Wait until every Slack event sent has been taken in and its work is done, and (unless
+    `slack_posts=False`) every post it made has gone out, paced as Slack asks."""
     sent = _slack_sent["events"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -191,7 +194,7 @@ async def slack_received(r: Rig, timeout: float = 600) -> None:
         if row is not None and row["n"] >= sent:
             break
         await asyncio.sleep(0.2)
-    await drain(r)
+    await drain(r, slack=slack_posts)
     # …and every `receive` has returned (it starts the request's tasks after the ack).
     while getattr(r.dispatcher, "_receiving", 0) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
@@ -267,7 +270,10 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
         " the rest queued behind persistent sessions of busy agents",
         "concurrency": {str(k): v for k, v in sizes.ack_requests.items()},
     }
-    workload["rounds"] = "each round waits for its requests' work to be done"
+    workload["rounds"] = (
+        "each round waits for its requests' work to be done (through Slack, posts paced by"
+        " Slack's limit may still be going out)"
+    )
     if slack:
         workload["slack"] = "each request from its own channel"
         workload["overload"] = (
