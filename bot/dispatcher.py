@@ -59,9 +59,9 @@ ACK_WAIT = 1.0
 STATUS_LIMIT = 50
 LESSON_LIMIT = 200
 ROUTING_NOTICE = 1.0
+"""Seconds of model planning after which the user sees "Routing…"."""
 INTAKE_FIRST = 0.1
 """How long new tasks may wait for a burst of incoming messages to be acknowledged."""
-"""Seconds of model planning after which the user sees "Routing…"."""
 MODEL_KINDS = frozenset({"work", "followup", "clarify"})
 """Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REPROBE_INTERVAL = 60.0
