@@ -2,8 +2,9 @@
 
 Inbound, `app_mention`, DMs and replies in Dispatch's own threads become `Request`s; status
 board buttons become `Action`s. Every event is acknowledged by Bolt before any slow work,
-and de-duplicated atomically in SQLite on `event_id` (retries) and on channel + ts (the same
-message arriving as both `app_mention` and `message`). Outbound, posts are paced per channel,
+and de-duplicated atomically in SQLite on channel + ts, in the transaction that takes the
+message in: Slack's retries and the same message arriving as both `app_mention` and
+`message` are one message. Outbound, posts are paced per channel,
 board edits are budgeted under Slack's tier. Nothing here sleeps: a channel that has spent its
 budget (or is waiting out a 429) raises a deferred `DeliveryError`, and the courier retries
 from the database, so one busy channel never holds up another thread.
@@ -20,7 +21,6 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -226,15 +226,6 @@ class SlackAdapter:
     def _register(self) -> None:
         app = self.app
 
-        @app.middleware
-        async def dedupe_retries(body: dict[str, Any], next: Any) -> Any:
-            """A Slack retry of an event already seen is answered 200 and dropped, atomically."""
-            event_id = body.get("event_id")
-            if event_id and self._core is not None:
-                if not await self._core.claim(f"slack-event:{body.get('team_id', '')}:{event_id}"):
-                    return BoltResponse(status=200, body="")
-            return await next()
-
         @app.event("app_mention")
         async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
             await self._on_message(event, body, mentioned=True)
@@ -270,7 +261,10 @@ class SlackAdapter:
         user = str(event.get("user", ""))
         refusal = self._refusal(user, channel, is_dm)
         if refusal:
-            await self._ephemeral(channel, user, refusal, thread or ts)
+            # Slack's retries of an event, and a message's app_mention and message events,
+            # are one message: it is claimed once (in `receive` for everything else).
+            if await self._core.claim(f"{self.platform}:{team}:{channel}:{ts}"):
+                await self._ephemeral(channel, user, refusal, thread or ts)
             return
         request = Request(
             platform=self.platform,

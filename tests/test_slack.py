@@ -361,9 +361,15 @@ async def test_allowlists_refuse_politely_and_immediately(
     harness: HarnessFactory, slack: FakeSlack
 ) -> None:
     r = await rig(harness, slack, {"writer": echo("writer")}, slack_allowed_users="U1")
-    await r.event(app_mention("<@UBOT> Writer: draft it", user="U2"))
+    envelope = event_callback(app_mention("<@UBOT> Writer: draft it", user="U2"))
+    assert (await r.post(envelope))[0] == 200
     refusal = await slack.wait_for(lambda: next(iter(slack.ephemerals), None), timeout=5)
     assert refusal["user"] == "U2" and refusal["text"].startswith("Sorry, you're not on the list")
+    # Slack retrying the event is refused once, not twice.
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert (await r.post(envelope, headers=retry))[0] == 200
+    await asyncio.sleep(0.3)
+    assert len(slack.ephemerals) == 1
     assert not r.h.servers["writer"].calls
 
 
