@@ -254,6 +254,9 @@ class Courier:
             started = 0
             self._skipped = set()
             for row in due:
+                # Counted afresh: `send_now` may have started deliveries while we read.
+                free = self.max_deliveries - (len(self._delivering) - len(self._replying))
+                free_replies = self.max_replies - len(self._replying)
                 if (free <= 0 and free_replies <= 0) or self._stopped:
                     break
                 thread = str(row["thread"])
@@ -269,18 +272,18 @@ class Courier:
                         self._skipped.add(thread)
                     continue
                 reply = row["kind"] in REPLY_KINDS and free_replies > 0
-                if reply:
-                    free_replies -= 1
-                    self._replying.add(thread)
-                elif free > 0:
-                    free -= 1
-                else:
+                if not reply and free <= 0:
                     continue  # a general message, and only reply slots are left
+                if reply:
+                    self._replying.add(thread)
                 self._delivering[thread] = asyncio.create_task(
                     self._deliver_thread(thread, row, reply=reply), name=f"courier-{row['id']}"
                 )
                 started += 1
-            self._starved = free <= 0 or free_replies <= 0
+            self._starved = (
+                len(self._delivering) - len(self._replying) >= self.max_deliveries
+                or len(self._replying) >= self.max_replies
+            )
             return started
 
     async def _deliver_thread(self, thread: str, row: Row, *, reply: bool = False) -> None:
