@@ -178,8 +178,19 @@ class Courier:
         thread = str(row["thread"])
         if self._stopped or thread in self._delivering:
             return False
-        reply = row["kind"] in REPLY_KINDS and len(self._replying) < self.max_replies
-        if not reply and len(self._delivering) - len(self._replying) >= self.max_deliveries:
+        return self._start(thread, row)
+
+    def _free(self) -> tuple[int, int]:
+        """Free slots now: general ones, and the reply lane's."""
+        general = self.max_deliveries - (len(self._delivering) - len(self._replying))
+        return general, self.max_replies - len(self._replying)
+
+    def _start(self, thread: str, row: Row) -> bool:
+        """Deliver `thread` from `row` in a free slot: a reply takes the reply lane, or a
+        general slot if that lane is full. False if no slot fits it."""
+        free, free_replies = self._free()
+        reply = row["kind"] in REPLY_KINDS and free_replies > 0
+        if not reply and free <= 0:
             return False
         if reply:
             self._replying.add(thread)
@@ -240,8 +251,7 @@ class Courier:
         """Start a delivery for every due thread that has none; returns how many started.
         Replies are read first and take the reply lane, or a general slot if it is full."""
         async with self._start_lock:
-            free = self.max_deliveries - (len(self._delivering) - len(self._replying))
-            free_replies = self.max_replies - len(self._replying)
+            free, free_replies = self._free()
             self._starved = free <= 0 and free_replies <= 0
             if self._starved or self._stopped:
                 return 0
@@ -255,8 +265,7 @@ class Courier:
             self._skipped = set()
             for row in due:
                 # Counted afresh: `send_now` may have started deliveries while we read.
-                free = self.max_deliveries - (len(self._delivering) - len(self._replying))
-                free_replies = self.max_replies - len(self._replying)
+                free, free_replies = self._free()
                 if (free <= 0 and free_replies <= 0) or self._stopped:
                     break
                 thread = str(row["thread"])
@@ -271,19 +280,11 @@ class Courier:
                     if row["pending"] > 1 or row["id"] != self._sending.get(thread):
                         self._skipped.add(thread)
                     continue
-                reply = row["kind"] in REPLY_KINDS and free_replies > 0
-                if not reply and free <= 0:
+                if not self._start(thread, row):
                     continue  # a general message, and only reply slots are left
-                if reply:
-                    self._replying.add(thread)
-                self._delivering[thread] = asyncio.create_task(
-                    self._deliver_thread(thread, row, reply=reply), name=f"courier-{row['id']}"
-                )
                 started += 1
-            self._starved = (
-                len(self._delivering) - len(self._replying) >= self.max_deliveries
-                or len(self._replying) >= self.max_replies
-            )
+            free, free_replies = self._free()
+            self._starved = free <= 0 or free_replies <= 0
             return started
 
     async def _deliver_thread(self, thread: str, row: Row, *, reply: bool = False) -> None:
