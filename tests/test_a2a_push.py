@@ -86,6 +86,18 @@ class Follower:
         return self.events
 
 
+def pushed_backend(server: AgentServer, callbacks: CallbackServer) -> A2ABackend:
+    """Detaches at once and is followed by push only (no safety-net reads, no polling)."""
+    return A2ABackend(
+        server.url,
+        callbacks=callbacks,
+        detach_after=DETACH,
+        poll_interval=POLL,
+        push_check_interval=NEVER,
+        poll_max_interval=NEVER,
+    )
+
+
 def only_watch(callbacks: CallbackServer) -> PushWatch:
     [watch] = callbacks._watches.values()
     return watch
@@ -104,14 +116,7 @@ async def test_a_long_task_gives_up_its_stream_and_its_result_comes_by_push(
 ) -> None:
     release = asyncio.Event()
     async with AgentServer("long", gated(release, Reply("done")), streaming=streaming) as server:
-        backend = A2ABackend(
-            server.url,
-            callbacks=callbacks,
-            detach_after=DETACH,
-            poll_interval=POLL,
-            push_check_interval=NEVER,
-            poll_max_interval=NEVER,
-        )
+        backend = pushed_backend(server, callbacks)
         follower = Follower(backend)
         try:
             await until(lambda: callbacks.push_watches == 1, "the push registration")
@@ -192,14 +197,7 @@ async def test_a_forged_or_unsigned_push_is_refused_and_changes_nothing(
 ) -> None:
     release = asyncio.Event()
     async with AgentServer("long", gated(release, Reply("real result"))) as server:
-        backend = A2ABackend(
-            server.url,
-            callbacks=callbacks,
-            detach_after=DETACH,
-            poll_interval=POLL,
-            push_check_interval=NEVER,
-            poll_max_interval=NEVER,
-        )
+        backend = pushed_backend(server, callbacks)
         follower = Follower(backend)
         try:
             await until(lambda: callbacks.push_watches == 1, "the push registration")
