@@ -238,13 +238,16 @@ class Dispatcher:
 
         await asyncio.wait_for(settled(), timeout)
 
-    async def _notify(self, *, courier: bool = True) -> None:
-        """Tell whoever waits for a change (`idle`), and the courier unless told it has
-        nothing new to read (the message queued is already on its way)."""
-        if courier:
+    async def _notify(self, queued: Row | None = None) -> bool:
+        """Tell whoever waits for a change (`idle`), and the courier. `queued`, a message
+        just queued that heads its thread (`Tx.thread_head_row`), goes out at once instead,
+        and the courier then has nothing new to read. Returns whether it went."""
+        started = queued is not None and self.courier.send_now(queued)
+        if not started:
             self.courier.wake()
         async with self._changed:
             self._changed.notify_all()
+        return started
 
     # -- received ---------------------------------------------------------------------------
 
@@ -962,8 +965,7 @@ class Dispatcher:
 
     async def _after_work_recorded(self, ack_id: int | None, head: Row | None) -> None:
         # The acknowledgement goes out now, unless its thread has older messages to send.
-        started = head is not None and self.courier.send_now(head)
-        await self._notify(courier=not started)
+        started = await self._notify(head)
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT, look=not started)
         self._pump_after_intake()
@@ -1255,7 +1257,7 @@ class Dispatcher:
         if self._busy.get(task["agent"]) == task_id:
             del self._busy[task["agent"]]
         # The relay (or notice) goes out now, unless its thread has older messages to send.
-        await self._notify(courier=not (head is not None and self.courier.send_now(head)))
+        await self._notify(head)
         await self._pump()
 
     def _finish_tx(
