@@ -301,6 +301,15 @@ def a2a(h: Any, agent_id: str) -> A2ABackend:
     return backend
 
 
+async def relay_after_release(h: Any, release: asyncio.Event) -> float:
+    """Let the held agent finish; seconds until its result was posted."""
+    released = time.monotonic()
+    release.set()
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("result")), timeout=LIMIT)
+    relayed = next(p.at for p in h.adapter.posted if p.message.kind == "result")
+    return relayed - released
+
+
 async def ask_writer_until_detached(h: Any) -> tuple[Request, CallbackServer]:
     """Send the writer its task and wait until it is followed by push (stream given up)."""
     assert h.callbacks is not None
@@ -325,11 +334,7 @@ async def test_a_pushed_result_is_relayed_once_promptly_and_a_late_push_is_a_no_
     [task] = await h.rows("SELECT state, brief FROM tasks")
     assert task["state"] == "running"
 
-    released = time.monotonic()
-    release.set()
-    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("result")), timeout=LIMIT)
-    relayed = next(p.at for p in h.adapter.posted if p.message.kind == "result")
-    assert relayed - released < PROMPT
+    assert await relay_after_release(h, release) < PROMPT
     await h.idle()
     assert callbacks.push_watches == 0
 
@@ -361,11 +366,7 @@ async def test_without_push_the_dispatcher_polls_and_relays_once(harness: Harnes
     await until(lambda: h.servers["writer"].open_streams == 0, "the agent to see no stream")
     assert h.callbacks is not None and h.callbacks.push_watches == 0
 
-    released = time.monotonic()
-    release.set()
-    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("result")), timeout=LIMIT)
-    relayed = next(p.at for p in h.adapter.posted if p.message.kind == "result")
-    assert relayed - released < 10 + PROMPT  # the slowest poll is every 10 s
+    assert await relay_after_release(h, release) < 10 + PROMPT  # the slowest poll is every 10 s
     await h.idle()
     assert len(h.adapter.of_kind("result")) == 1
 
@@ -436,11 +437,7 @@ async def test_a_restart_while_detached_follows_the_task_by_push_again(
     assert only_watch(second).token != old.token
     assert a2a(h, "writer").open_streams == 0
 
-    released = time.monotonic()
-    release.set()
-    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("result")), timeout=LIMIT)
-    relayed = next(p.at for p in h.adapter.posted if p.message.kind == "result")
-    assert relayed - released < PROMPT
+    assert await relay_after_release(h, release) < PROMPT
     await h.idle()
     assert len(h.adapter.of_kind("result")) == 1
     assert len(h.servers["writer"].calls) == 1
