@@ -78,6 +78,21 @@ def echo(delay: float = 0.0) -> Handler:
     return handle
 
 
+async def test_agent_server_turns_nagle_off(connect: Connect) -> None:
+    """The demo agents answer without Nagle's delay: with it, an SSE event written after the
+    headers waited for the client's delayed ACK, 40 ms on most calls of a kept connection."""
+    async with AgentServer("chat", echo()) as server:
+        backend = connect(server)
+        await collect(backend.send("hello", message_id="m1"))
+        assert server._server is not None
+        accepted = [
+            protocol.transport.get_extra_info("socket")
+            for protocol in server._server.server_state.connections
+        ]
+        assert accepted
+        assert all(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for sock in accepted)
+
+
 @pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
 async def test_completed_result_and_first_event_carries_ids(
     streaming: bool, connect: Connect

@@ -318,7 +318,10 @@ class AgentServer:
         """Bind, serve in the current loop, and return once connections are accepted."""
         if self._serve_task is not None:
             raise RuntimeError(f"agent server {self.name!r} is already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not the default 0: asyncio turns Nagle's algorithm off only on sockets
+        # that say they are TCP, and with it on, an SSE event written after the response's
+        # headers waits for the client's delayed ACK (40 ms) before it leaves.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
