@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from typing import Any
 
-import httpcore
+import aiohttp
 import httpx
 import pytest
 from a2a.client import A2AClientError, ClientCallContext
@@ -24,6 +24,7 @@ from a2a.types import (
     TaskState,
 )
 
+from bot.backends import a2a as a2a_backend
 from bot.backends.a2a import A2ABackend, _generator, _TaskView
 from bot.backends.base import Backend, BackendError
 from bot.demo.agent_server import (
@@ -139,14 +140,14 @@ async def test_calls_reuse_one_connection(
     """A finished stream is read to its end, so its connection serves the next call
     (closing a response early closes its connection: one new connection per call)."""
     opened = 0
-    real_init = httpcore.AsyncHTTPConnection.__init__
+    real_create = aiohttp.TCPConnector._create_connection
 
-    def counting_init(self: httpcore.AsyncHTTPConnection, *args: Any, **kwargs: Any) -> None:
+    async def counting_create(self: aiohttp.TCPConnector, *args: Any, **kwargs: Any) -> Any:
         nonlocal opened
         opened += 1
-        real_init(self, *args, **kwargs)
+        return await real_create(self, *args, **kwargs)
 
-    monkeypatch.setattr(httpcore.AsyncHTTPConnection, "__init__", counting_init)
+    monkeypatch.setattr(aiohttp.TCPConnector, "_create_connection", counting_create)
     async with AgentServer("chat", echo()) as server:
         backend = connect(server)
         for i in range(5):
@@ -157,6 +158,26 @@ async def test_calls_reuse_one_connection(
                     await asyncio.sleep(0.01)
     assert len(server.calls) == 5
     assert opened == 1
+
+
+async def test_idle_connections_are_closed(
+    connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a burst, idle connections to the agent are closed by a timer, not kept until
+    the next call (httpcore's pool kept hundreds open after a burst of long tasks)."""
+    monkeypatch.setattr(a2a_backend, "_KEEPALIVE_S", 0.2)
+    async with AgentServer("chat", echo(0.05)) as server:
+        backend = connect(server)
+        await asyncio.gather(
+            *(collect(backend.send(f"call {i}", message_id=f"m{i}")) for i in range(5))
+        )
+        assert server._server is not None
+        connections = server._server.server_state.connections
+        assert len(connections) == 5
+        async with asyncio.timeout(2.0):  # the agent's own keep-alive ends them after 5 s
+            while connections:
+                await asyncio.sleep(0.05)
+    assert len(server.calls) == 5
 
 
 async def test_context_reuse_and_fresh_context(connect: Connect) -> None:

@@ -32,6 +32,7 @@ from contextlib import aclosing, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from a2a.client import (
     A2ACardResolver,
@@ -67,6 +68,7 @@ from a2a.utils.errors import (
     UnsupportedOperationError,
 )
 from google.protobuf import json_format
+from httpx_aiohttp import AiohttpTransport
 
 from bot.backends.base import BackendError
 from bot.backends.config import DETACH_AFTER
@@ -102,14 +104,29 @@ _GET_HISTORY = 10
 # Our own client never needs a short read timeout: SSE streams stay quiet between events
 # (sse-starlette pings every 15 s), and a timeout only demotes a stream to polling anyway.
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
-# No cap on connections: every task in its first `detach_after` seconds holds one (its
-# stream), and a cap would make the task after it wait for the pool and then fail. Idle
-# connections kept for reuse (the next call, GetTask, pushes' follow-ups) stay few, and are
-# dropped after 2 s idle: well before common servers close them (uvicorn after 5 s), so a
-# call never goes out on a connection the agent is closing at that moment.
-_DEFAULT_LIMITS = httpx.Limits(
-    max_connections=None, max_keepalive_connections=32, keepalive_expiry=2.0
-)
+_KEEPALIVE_S = 2.0
+"""Idle connections are closed after this: well before common servers close them (uvicorn
+after 5 s), so a call never goes out on a connection the agent is closing at that moment."""
+
+
+def _default_http() -> httpx.AsyncClient:
+    """httpx's interface (the a2a-sdk client takes an httpx client) over aiohttp's transport.
+
+    aiohttp parses HTTP in C: an A2A call costs about 1.2 ms of CPU here instead of 1.6 ms
+    through httpcore, and 1.4 ms instead of 2.3 ms when hundreds run at once. Its pool also
+    closes idle connections on a timer; httpcore only looks at them on the next request, so a
+    burst of tasks left hundreds of connections open for good. No cap on connections: every
+    task in its first `detach_after` seconds holds one (its stream), and a cap would make the
+    task after it wait for the pool and then fail.
+    """
+
+    def session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=_KEEPALIVE_S)
+        return aiohttp.ClientSession(connector=connector, trust_env=True)
+
+    return httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, transport=AiohttpTransport(client=session))
+
+
 POLL_MAX_INTERVAL = 10.0
 """Polling a detached task without push backs off from 1 s to this."""
 PUSH_CHECK_INTERVAL = 60.0
@@ -344,7 +361,7 @@ class A2ABackend:
             if self._client is not None and self._card is not None:
                 return self._client, self._card
             if self._http is None:
-                self._http = httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, limits=_DEFAULT_LIMITS)
+                self._http = _default_http()
             with self._errors():
                 card = await A2ACardResolver(self._http, self.url).get_agent_card()
             factory = ClientFactory(
