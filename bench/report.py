@@ -244,15 +244,22 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
                 c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
                 s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
                 c["relay"]["p99_ms"] if c else None,
+                _p99(c, "agent_send_lag"), _p99(c, "relay_after_send"),
                 s["overload"]["ack"]["p50_ms"] if s and "overload" in s else None,
                 s["overload"]["ack"]["p99_ms"] if s and "overload" in s else None,
             ]
         )  # fmt: skip
     return table(
         ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms", "Slack p50 ms",
-         "Slack p99 ms", "relay p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],
+         "Slack p99 ms", "relay p99 ms", "of which agents' send lag p99 ms",
+         "relay after agent's send p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],
         rows,
     )  # fmt: skip
+
+
+def _p99(figures: dict[str, Any] | None, key: str) -> float | None:
+    """p99 of `figures[key]`, if that was measured (older runs lack the relay split)."""
+    return (figures or {}).get(key, {}).get("p99_ms")
 
 
 def _orchestration_table(sections: dict[str, Any]) -> str | None:
@@ -269,6 +276,7 @@ def _orchestration_table(sections: dict[str, Any]) -> str | None:
                 name.replace("_", " "), d["critical_path_s"], d["runs"],
                 d["overhead"]["p50_ms"], d["ratio_p50"], d["handoff_hop"]["p50_ms"],
                 d["entry_hop"]["p50_ms"], d["exit_hop"]["p99_ms"],
+                _p99(d, "exit_agent_send_lag"), _p99(d, "exit_after_send"),
                 p["overhead"]["p50_ms"] if p else None, p["ratio_p50"] if p else None,
                 p["handoff_hop"]["p50_ms"] if p else None,
             ]
@@ -276,6 +284,7 @@ def _orchestration_table(sections: dict[str, Any]) -> str | None:
     text = table(
         ["plan", "critical path s", "runs", "Dispatch overhead p50 ms", "Dispatch ratio",
          "Dispatch handoff p50 ms", "Dispatch entry p50 ms", "Dispatch relay p99 ms",
+         "of which agents' send lag p99 ms", "relay after agent's send p99 ms",
          "LangGraph overhead p50 ms", "LangGraph ratio", "LangGraph handoff p50 ms"],
         rows,
     )  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 
 from adapters.base import Adapter, DeliveryError
 from adapters.memory import MemoryAdapter, Posted
-from bench.sidecar import HOLD_FOREVER, AgentDef, spec_for
+from bench.sidecar import HOLD_FOREVER, AgentDef, read_sent_log, spec_for
 from bot.dispatcher import Dispatcher
 from bot.manifest import Fleet, fleet_from_data
 from bot.models import Request
@@ -76,18 +76,27 @@ class Sidecar:
     process: asyncio.subprocess.Process
     urls: dict[str, str]
     slack: str | None
+    sent_log: Path
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    def sent_times(self) -> dict[float, float]:
+        """Agent reply end stamp → when the reply first left the agent's server."""
+        return read_sent_log(self.sent_log)
 
 
 @contextlib.asynccontextmanager
 async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIterator[Sidecar]:
     """Start `python -m bench.sidecar` and stop it afterwards (closing its stdin)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    fd, sent_name = tempfile.mkstemp(prefix="bench-sent-", suffix=".log")
+    os.close(fd)
+    sent_log = Path(sent_name)
+    spec = spec_for(list(agents), slack=slack, sent_log=sent_log)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.sidecar", spec_for(list(agents), slack=slack),
+        sys.executable, "-m", "bench.sidecar", spec,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO, env=env,
         limit=16 * 1024**2,
     )  # fmt: skip
@@ -97,8 +106,9 @@ async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIt
         if not line:
             raise RuntimeError("the bench sidecar exited before it was ready")
         ready = json.loads(line)
-        yield Sidecar(process, ready["agents"], ready["slack"])
+        yield Sidecar(process, ready["agents"], ready["slack"], sent_log)
     finally:
+        sent_log.unlink(missing_ok=True)
         with contextlib.suppress(Exception):
             process.stdin.close()
         try:

@@ -9,7 +9,10 @@ Keeping agents and Slack out of the worker process means the product's event loo
 the product, and the two processes use the machine's two cores.
 
 Agents stamp their replies with `time.monotonic()` at handler start and end; on Linux that
-clock is system-wide, so the worker can compare it with its own post times.
+clock is system-wide, so the worker can compare it with its own post times. With a
+`sent_log` path in the spec, the sidecar also writes `END SENT` lines there: when a reply
+stamped `end=END` first left its agent's server (written to the connection). Between the
+two is the agents' own lag (their server's work, and waiting for this process's CPU).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
@@ -179,9 +184,11 @@ async def serve(spec: dict[str, Any]) -> None:
     """Start what `spec` asks for, print the URLs, and serve until stdin closes."""
     servers: list[AgentServer] = []  # kept referenced while serving
     urls: dict[str, str] = {}
+    on_sent = _sent_logger(spec["sent_log"]) if spec.get("sent_log") else None
     for raw in spec.get("agents", []):
         agent = AgentDef(**raw)
         server = AgentServer(agent.id, stamped_handler(agent.id, agent.delay))
+        server.on_sent = on_sent
         await server.start()
         servers.append(server)
         urls[agent.id] = server.url
@@ -202,9 +209,44 @@ async def serve(spec: dict[str, Any]) -> None:
     os._exit(0)
 
 
-def spec_for(agents: list[AgentDef], *, slack: bool = False) -> str:
+_END = re.compile(rb"\[bench start=[0-9.]+ end=([0-9.]+)\]")
+
+
+def _sent_logger(path: str) -> Callable[[bytes], None]:
+    """An `AgentServer.on_sent` that appends `END SENT` for each stamp's first send."""
+    log = open(path, "a", buffering=1, encoding="ascii")  # open while the sidecar serves
+    seen: set[bytes] = set()
+
+    def on_sent(body: bytes) -> None:
+        for match in _END.finditer(body):
+            end = match.group(1)
+            if end not in seen:
+                seen.add(end)
+                log.write(f"{end.decode()} {time.monotonic():.6f}\n")
+
+    return on_sent
+
+
+def read_sent_log(path: Path) -> dict[float, float]:
+    """`_sent_logger`'s lines: reply end stamp → when it first left the agent."""
+    if not path.exists():
+        return {}
+    sent: dict[float, float] = {}
+    for line in path.read_text(encoding="ascii").splitlines():
+        end, at = line.split()
+        sent.setdefault(float(end), float(at))
+    return sent
+
+
+def spec_for(agents: list[AgentDef], *, slack: bool = False, sent_log: Path | None = None) -> str:
     """The command-line spec for `python -m bench.sidecar`."""
-    return json.dumps({"agents": [asdict(a) for a in agents], "slack": slack})
+    return json.dumps(
+        {
+            "agents": [asdict(a) for a in agents],
+            "slack": slack,
+            "sent_log": str(sent_log) if sent_log else None,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -32,3 +32,14 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, Any]:
         "max_ms": round(max(ms), 3),
         "mean_ms": round(sum(ms) / len(ms), 3),
     }
+
+
+def relay_split(relayed: Sequence[tuple[float, float]], sent: dict[float, float]) -> dict[str, Any]:
+    """Relay (agent's end stamp → result posted), and its two parts where the sidecar logged
+    when the result left the agent: the agents' own lag, and Dispatch's part after it."""
+    timed = [(end, sent[end], posted) for end, posted in relayed if end in sent]
+    return {
+        "relay": summary_ms([posted - end for end, posted in relayed]),
+        "agent_send_lag": summary_ms([at - end for end, at, _ in timed]),
+        "relay_after_send": summary_ms([posted - at for _, at, posted in timed]),
+    }

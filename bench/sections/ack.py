@@ -43,6 +43,7 @@ from bench.load import Tracker, fill_in_flight, hold_fleet
 from bench.rig import (
     SLACK_SECRET,
     Rig,
+    Sidecar,
     cpu_seconds,
     fan_out,
     fleet_for,
@@ -52,7 +53,7 @@ from bench.rig import (
     workdir,
 )
 from bench.sidecar import AgentDef
-from bench.stats import summary_ms
+from bench.stats import relay_split, summary_ms
 
 WORK_AGENTS = 10
 USERS = 50
@@ -68,11 +69,11 @@ def _texts(work: list[AgentDef], n: int, offset: int) -> list[str]:
 
 
 async def core_level(
-    r: Rig, tracker: Tracker, work: list[AgentDef], concurrency: int, total: int
+    r: Rig, tracker: Tracker, sc: Sidecar, work: list[AgentDef], concurrency: int, total: int
 ) -> dict[str, Any]:
     """`total` requests through Dispatcher.receive, `concurrency` at a time."""
     acks: list[float] = []
-    relays: list[float] = []
+    relayed: list[tuple[float, float]] = []  # (agent's end stamp, posted)
     offset = next(_seq) * 1000
 
     async def one(text: str, i: int) -> tuple[str, float]:
@@ -88,9 +89,9 @@ async def core_level(
             log = await tracker.wait(thread, lambda lg: lg.closing_at is not None, 120)
             assert log.ack_at is not None
             acks.append(log.ack_at - start)
-            relays += [at - stamp[1] for at, stamp, _ in log.results if stamp]
+            relayed += [(stamp[1], at) for at, stamp, _ in log.results if stamp]
             tracker.forget(thread)
-    return {"ack": summary_ms(acks), "relay": summary_ms(relays)}
+    return {"ack": summary_ms(acks), **relay_split(relayed, sc.sent_times())}
 
 
 def signed_event(text: str, *, user: str, channel: str) -> dict[str, Any]:
@@ -144,9 +145,11 @@ async def slack_level(
     events_url = f"http://127.0.0.1:{r.slack.bound_port}/slack/events"
     acks: list[float] = []
     answers: list[float] = []
+    rounds: list[dict[str, Any]] = []
     missing = 0
     offset = next(_seq) * 1000
     async with httpx.AsyncClient(timeout=180) as client:
+        posts_seen = (await client.get(f"{slack_url}/_bench/posts?since=0")).json()["next"]
         for round_ in range(max(1, total // concurrency)):
             texts = _texts(work, concurrency, offset + round_ * concurrency)
             requests = [
@@ -158,15 +161,42 @@ async def slack_level(
                 json={"url": events_url, "requests": requests, "timeout": ACK_TIMEOUT},
             )
             _slack_sent["events"] += len(requests)
-            for result in response.json()["results"]:
+            results = response.json()["results"]
+            for result in results:
                 answers.append(result["answered"] - result["sent"])
                 if "acked" in result and result["status"] == 200:
                     acks.append(result["acked"] - result["sent"])
                 else:
                     missing += 1
+            posts = await client.get(f"{slack_url}/_bench/posts?since={posts_seen}")
+            rounds.append(_round_figures(results, posts.json()["posts"]))
+            posts_seen = posts.json()["next"]
             if not back_to_back:
                 await slack_received(r, slack_posts=False)
-    return {"ack": summary_ms(acks), "http_response": summary_ms(answers), "missing": missing}
+    return {
+        "ack": summary_ms(acks),
+        "http_response": summary_ms(answers),
+        "missing": missing,
+        "rounds": rounds,
+    }
+
+
+def _round_figures(results: list[dict[str, Any]], posts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One round's acknowledgements, and the Slack posts that arrived while it was acked:
+    when a round's tail is slow, whether other posts (earlier rounds' paced results) were
+    going out at the same time."""
+    start = min(result["sent"] for result in results)
+    acked = [result["acked"] for result in results if "acked" in result]
+    end = max(acked, default=start)
+    window = [post for post in posts if start <= post["at"] <= end]
+    return {
+        "ack": summary_ms(
+            [result["acked"] - result["sent"] for result in results if "acked" in result]
+        ),
+        "http_answered_max_ms": round(max(r["answered"] - r["sent"] for r in results) * 1000, 1),
+        "posts_while_acking": len(window),
+        "other_posts_while_acking": len(window) - len(acked),
+    }
 
 
 async def drain(r: Rig, *, slack: bool = True, timeout: float = 300) -> None:
@@ -224,7 +254,7 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
         async with rig(tmp / "ack.db", fleet, slack_api=slack_api, slack_post_interval=pacing) as r:
             tracker = Tracker(r.adapter)
             # Warm up: every work agent's client and card (and every Slack user's name).
-            await core_level(r, tracker, work, 4, 8)
+            await core_level(r, tracker, sc, work, 4, 8)
             if slack_api:
                 await slack_level(r, slack_api, work, users, users)
             for in_flight in (0, sizes.ack_in_flight):
@@ -242,7 +272,7 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
                     if slack_api:
                         figures = await slack_level(r, slack_api, work, concurrency, total)
                     else:
-                        figures = await core_level(r, tracker, work, concurrency, total)
+                        figures = await core_level(r, tracker, sc, work, concurrency, total)
                     cpu1, wall1 = [cpu_seconds(), *map(cpu_seconds, pids)], time.monotonic()
                     share = [
                         round((b - a) / (wall1 - wall0), 2) for a, b in zip(cpu0, cpu1, strict=True)

@@ -24,7 +24,7 @@ from bench.config import Sizes
 from bench.load import Tracker
 from bench.rig import Rig, chain, fan_out, fleet_for, rig, sidecar, workdir
 from bench.sidecar import AgentDef
-from bench.stats import percentile, summary_ms
+from bench.stats import percentile, relay_split, summary_ms
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,14 @@ def summarize_runs(
 
 
 async def run_shape(
-    r: Rig, tracker: Tracker, shape: Shape, runs: int
+    r: Rig,
+    tracker: Tracker,
+    shape: Shape,
+    runs: int,
+    relayed: list[tuple[float, float]] | None = None,
 ) -> tuple[list[float], dict[str, list[float]]]:
+    """`runs` requests of `shape`, one after another; each result's (end stamp, posted) is
+    added to `relayed` if given."""
     makespans: list[float] = []
     gaps: dict[str, list[float]] = {"entry": [], "handoff": [], "exit": []}
     for _ in range(runs):
@@ -145,6 +151,8 @@ async def run_shape(
         for posted, stamp, agent in log.results:
             assert stamp is not None, "a result without the agent's time stamps"
             stamps[agent] = (stamp[0], stamp[1], posted)
+            if relayed is not None:
+                relayed.append((stamp[1], posted))
         makespans.append(max(p for p, _, _ in log.results) - received)
         for key, values in hops(shape, received, stamps).items():
             gaps[key] += values
@@ -166,8 +174,14 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
             widest = next(s for s in all_shapes if s.name == f"fan_out_{max(sizes.fan_outs)}")
             await run_shape(r, tracker, widest, 1)
             for shape in all_shapes:
-                makespans, gaps = await run_shape(r, tracker, shape, sizes.repeats[shape.name])
+                relayed: list[tuple[float, float]] = []
+                makespans, gaps = await run_shape(
+                    r, tracker, shape, sizes.repeats[shape.name], relayed
+                )
                 out[shape.name] = summarize_runs(shape, sizes.agent_delay, makespans, gaps)
+                split = relay_split(relayed, sc.sent_times())
+                out[shape.name]["exit_agent_send_lag"] = split["agent_send_lag"]
+                out[shape.name]["exit_after_send"] = split["relay_after_send"]
                 note(
                     f"{shape.name}: overhead p50 {out[shape.name]['overhead']['p50_ms']} ms,"
                     f" ratio {out[shape.name]['ratio_p50']}"

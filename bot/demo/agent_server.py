@@ -210,7 +210,8 @@ class _HandlerExecutor(AgentExecutor):
 
 
 class _StreamCounter:
-    """ASGI wrapper counting the server-sent-event responses in progress on `server`."""
+    """ASGI wrapper counting the server-sent-event responses in progress on `server`, and
+    handing each response body chunk, once written, to `server.on_sent`."""
 
     def __init__(self, app: ASGIApp, server: AgentServer) -> None:
         self._app = app
@@ -230,6 +231,8 @@ class _StreamCounter:
                     counted = True
                     self._server.open_streams += 1
             await send(message)
+            if message["type"] == "http.response.body" and self._server.on_sent is not None:
+                self._server.on_sent(message.get("body", b""))
 
         try:
             await self._app(scope, receive, counting_send)
@@ -281,6 +284,9 @@ class AgentServer:
         self.cancelled: list[str] = []
         self.open_streams = 0
         """SSE responses (SendStreamingMessage, SubscribeToTask) in progress right now."""
+        self.on_sent: Callable[[bytes], None] | None = None
+        """Called with each response body chunk once it is written: the benchmarks time
+        when a result leaves the agent with it."""
         self._executor = _HandlerExecutor(self)
         self._request_handler: DefaultRequestHandler | None = None
         self._push_http: httpx.AsyncClient | None = None
