@@ -180,9 +180,12 @@ class SlackAdapter:
         self._core = core
         if self.client.session is None or self.client.session.closed:
             # Without a session of its own, slack_sdk opens a new connection (and, against
-            # Slack, a new TLS handshake) for every Web API call.
+            # Slack, a new TLS handshake) for every Web API call. No cap on connections: the
+            # courier's slots bound the posts in progress, and aiohttp's default cap (100) is
+            # below them, so posts past it waited for a connection.
             self.client.session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout),
+                connector=aiohttp.TCPConnector(limit=0),
             )
         auth = await self.client.auth_test()
         self.bot_user_id = str(auth.get("user_id", ""))
