@@ -54,8 +54,8 @@ def _cpu_model() -> str:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for name in ("a2a-sdk", "aiosqlite", "slack-bolt", "slack-sdk", "httpx", "langgraph",
-                 "langgraph-checkpoint-sqlite"):  # fmt: skip
+    for name in ("a2a-sdk", "aiosqlite", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
+                 "aiohttp", "langgraph", "langgraph-checkpoint-sqlite"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
