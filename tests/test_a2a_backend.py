@@ -280,6 +280,45 @@ async def test_cancel_hanging_task(streaming: bool, connect: Connect) -> None:
         await backend.cancel(task_id)  # already terminal: must not raise
 
 
+async def test_follow_up_calls_are_bounded_per_agent(
+    connect: Connect, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks that detach together do not read their agent all at once: GetTask calls wait
+    for one of FOLLOW_CALLS slots, and every one still gets its answer."""
+    monkeypatch.setattr(a2a_backend, "FOLLOW_CALLS", 2)
+
+    async def hang(call: AgentCall) -> Outcome:
+        await asyncio.sleep(60)
+        return Reply("never")
+
+    async with AgentServer("slow", hang) as server:
+        backend = connect(server)
+        ids = []
+        for i in range(6):
+            async with aclosing(backend.send("x", message_id=f"m{i}")) as events:
+                ids.append((await anext(events)).remote_task_id or "")
+        client, _ = await backend._connect()
+        real_get_task = client.get_task
+        now = peak = 0
+
+        async def slow_get_task(*args: Any, **kwargs: Any) -> Any:
+            nonlocal now, peak
+            now += 1
+            peak = max(peak, now)
+            try:
+                await asyncio.sleep(0.05)
+                return await real_get_task(*args, **kwargs)
+            finally:
+                now -= 1
+
+        monkeypatch.setattr(client, "get_task", slow_get_task)
+        async with asyncio.timeout(LIMIT):
+            events = await asyncio.gather(*(backend.get(task_id) for task_id in ids))
+        assert [event.state for event in events] == ["working"] * 6
+        assert peak == 2
+        assert backend.follow_calls == 0
+
+
 async def test_cancel_input_required_task(connect: Connect) -> None:
     async def ask(call: AgentCall) -> Outcome:
         return Ask("really?")
