@@ -167,10 +167,20 @@ def targets(sections: dict[str, Any]) -> list[Target]:
                 round(memory["bytes_per_task"] / 1024, 2) if memory else None,
                 10.0,
                 "KiB",
-                where=f"{memory['workload']['in_flight']:,} in flight" if memory else "",
+                where=_memory_where(memory),
             )
         )
     return out
+
+
+def _memory_where(memory: dict[str, Any] | None) -> str:
+    if not memory:
+        return ""
+    where = f"{memory['workload']['in_flight']:,} in flight, steady state"
+    at_detach = memory.get("bytes_per_task_at_detach")
+    if at_detach is not None:
+        where += f" ({at_detach / 1024:.2f} KiB while detach follow-ups ran)"
+    return where
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -332,14 +342,14 @@ def _memory_table(sections: dict[str, Any]) -> str | None:
                 [
                     method, m["workload"]["in_flight"], m["bytes_per_task"],
                     m["bytes_per_queued_task"], m["bytes_per_running_task"],
-                    m.get("peak_rss_mib"),
+                    m.get("bytes_per_task_at_detach"), m.get("peak_rss_mib"),
                 ]
             )  # fmt: skip
     if not rows:
         return None
     return table(
         ["method", "in flight", "bytes/task", "bytes/queued task", "bytes/running task",
-         "peak RSS MiB"],
+         "bytes/task, follow-ups still going", "peak RSS MiB"],
         rows,
     )  # fmt: skip
 

@@ -13,9 +13,11 @@ first the queued ones (behind persistent sessions), then the running ones (agent
 their task) — so the cost of each kind is reported as well as the mix.
 
 A running A2A task keeps its stream only for the backend's grace period (`detach_after`, 5 s
-by default) and is then followed by push notifications, so the running phase is measured once
-no stream is open any more: the steady state of long-running tasks, not the first seconds of
-the last ones started.
+by default) and is then followed by push notifications, so the running phase is measured in
+the steady state of long-running tasks, not the first seconds of the last ones started: once
+no stream is open and every task's follow-up calls after detaching (push registration, then a
+GetTask; `FOLLOW_CALLS` at a time per agent) are done. The figures one second after the last
+stream closed, with those calls still going, are reported as well (`*_at_detach`).
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ async def _settle() -> None:
     gc.collect()
 
 
-async def _streams_given_up(r: Rig, timeout: float = 300.0) -> float:
-    """Seconds until no backend holds an A2A stream (running tasks have detached)."""
+async def _until_none(r: Rig, counter: str, timeout: float = 300.0) -> float:
+    """Seconds until every backend's `counter` is 0: `open_streams` (running tasks have
+    detached) or `follow_calls` (their follow-up calls are done)."""
     started = time.monotonic()
     backends = [r.dispatcher.backend(agent) for agent in r.dispatcher.fleet.all_agents]
-    while sum(getattr(backend, "open_streams", 0) for backend in backends):
+    while sum(getattr(backend, counter, 0) for backend in backends):
         if time.monotonic() - started > timeout:
-            raise TimeoutError(f"A2A streams still open after {timeout:.0f}s")
+            raise TimeoutError(f"A2A {counter} still not 0 after {timeout:.0f}s")
         await asyncio.sleep(0.1)
     return time.monotonic() - started
 
@@ -86,7 +89,10 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             await _settle()
             mid_rss, mid_py = rss_kib()["VmRSS"], _traced()
             await fill_in_flight(r, hold, running, running_share=1.0)
-            detach_wait = await _streams_given_up(r)
+            detach_wait = await _until_none(r, "open_streams")
+            await _settle()
+            at_detach, at_detach_py = rss_kib()["VmRSS"], _traced()
+            follow_wait = await _until_none(r, "follow_calls")
             await _settle()
             end = rss_kib()
             end_py = _traced()
@@ -109,6 +115,7 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             "bytes_per_task": round((end_py - base_py) / n),
             "bytes_per_queued_task": round((mid_py - base_py) / queued) if queued else None,
             "bytes_per_running_task": round((end_py - mid_py) / running) if running else None,
+            "bytes_per_task_at_detach": round((at_detach_py - base_py) / n),
             "traced_growth_mib": round((end_py - base_py) / 1024**2, 1),
             "top_sites": top,
         }
@@ -121,6 +128,7 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             "bytes_per_running_task": round((end["VmRSS"] - mid_rss) * 1024 / running)
             if running
             else None,
+            "bytes_per_task_at_detach": round((at_detach - base_rss) * 1024 / n),
             "baseline_rss_mib": round(base_rss / 1024, 1),
             "rss_mib": round(end["VmRSS"] / 1024, 1),
             "peak_rss_mib": round(end["VmHWM"] / 1024, 1),
@@ -133,6 +141,7 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             "queued": queued,
             "warm_up_tasks": warm,
             "streams_given_up_s": round(detach_wait, 1),
+            "follow_ups_done_s": round(detach_wait + 1.0 + follow_wait, 1),
             "states": {row["state"]: row["n"] for row in states},
         },
         "method": "tracemalloc" if trace else "rss",
