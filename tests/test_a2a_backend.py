@@ -394,6 +394,28 @@ async def test_unreachable_agent_raises_backend_error() -> None:
         await backend.aclose()
 
 
+async def test_dropped_connection_is_reported_as_such() -> None:
+    """An agent that hangs up is not reported as a timeout (httpx-aiohttp maps aiohttp's
+    ServerDisconnectedError to httpx's ConnectTimeout)."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    backend = A2ABackend(url)
+    try:
+        with pytest.raises(BackendError) as caught:
+            await collect(backend.send("hello", message_id="m"))
+    finally:
+        await backend.aclose()
+        server.close()
+        await server.wait_closed()
+    assert str(caught.value).startswith(f"connection to agent at {url} failed: ")
+    assert "disconnected" in str(caught.value).lower()
+
+
 async def test_unknown_task_is_a_backend_error(connect: Connect) -> None:
     async with AgentServer("alpha", echo()) as server:
         backend = connect(server)

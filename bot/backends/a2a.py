@@ -406,6 +406,14 @@ class A2ABackend:
             ):
                 return BackendError(f"agent at {self.url} is unreachable: connection refused")
         for cause in _causes(exc):
+            # httpx-aiohttp maps aiohttp's errors loosely (a dropped connection becomes a
+            # ConnectTimeout), so aiohttp's own error, when there is one, says what happened.
+            if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError):
+                reason = str(cause) or type(cause).__name__
+                if isinstance(cause, aiohttp.ClientConnectorError):
+                    return BackendError(f"agent at {self.url} is unreachable: {reason}")
+                return BackendError(f"connection to agent at {self.url} failed: {reason}")
+        for cause in _causes(exc):
             if isinstance(cause, httpx.TimeoutException) or isinstance(
                 cause, A2AClientTimeoutError
             ):
