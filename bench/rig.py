@@ -95,27 +95,29 @@ async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIt
     os.close(fd)
     sent_log = Path(sent_name)
     spec = spec_for(list(agents), slack=slack, sent_log=sent_log)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.sidecar", spec,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO, env=env,
-        limit=16 * 1024**2,
-    )  # fmt: skip
-    assert process.stdout is not None and process.stdin is not None
     try:
-        line = await asyncio.wait_for(process.stdout.readline(), 120)
-        if not line:
-            raise RuntimeError("the bench sidecar exited before it was ready")
-        ready = json.loads(line)
-        yield Sidecar(process, ready["agents"], ready["slack"], sent_log)
-    finally:
-        sent_log.unlink(missing_ok=True)
-        with contextlib.suppress(Exception):
-            process.stdin.close()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.sidecar", spec,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO, env=env,
+            limit=16 * 1024**2,
+        )  # fmt: skip
+        assert process.stdout is not None and process.stdin is not None
         try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+            line = await asyncio.wait_for(process.stdout.readline(), 120)
+            if not line:
+                raise RuntimeError("the bench sidecar exited before it was ready")
+            ready = json.loads(line)
+            yield Sidecar(process, ready["agents"], ready["slack"], sent_log)
+        finally:
+            with contextlib.suppress(Exception):
+                process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+    finally:
+        sent_log.unlink(missing_ok=True)  # once the sidecar, which writes it, has exited
 
 
 def fleet_for(agents: Sequence[AgentDef], urls: dict[str, str], catch_all: AgentDef) -> Fleet:

@@ -186,13 +186,11 @@ def _round_figures(results: list[dict[str, Any]], posts: list[dict[str, Any]]) -
     when a round's tail is slow, whether other posts (earlier rounds' paced results) were
     going out at the same time."""
     start = min(result["sent"] for result in results)
-    acked = [result["acked"] for result in results if "acked" in result]
-    end = max(acked, default=start)
+    acked = [result for result in results if "acked" in result]
+    end = max((result["acked"] for result in acked), default=start)
     window = [post for post in posts if start <= post["at"] <= end]
     return {
-        "ack": summary_ms(
-            [result["acked"] - result["sent"] for result in results if "acked" in result]
-        ),
+        "ack": summary_ms([result["acked"] - result["sent"] for result in acked]),
         "http_answered_max_ms": round(max(r["answered"] - r["sent"] for r in results) * 1000, 1),
         "posts_while_acking": len(window),
         "other_posts_while_acking": len(window) - len(acked),
