@@ -89,6 +89,33 @@ class Taken:
     ack_head: Row | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What a task's runner needs to call its agent. A runner lives as long as its task
+    (hours, for some), so it keeps these few values, not the task's row with its brief."""
+
+    agent: str
+    remote_task_id: str | None
+    attempt: int
+    deadline: float | None
+    context_id: str | None
+
+
+def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
+    session = (
+        tx.one("SELECT context_id FROM sessions WHERE id = ?", (session_id,))
+        if session_id
+        else None
+    )
+    return Run(
+        agent=task["agent"],
+        remote_task_id=task["remote_task_id"],
+        attempt=task["attempt"],
+        deadline=deadline,
+        context_id=session["context_id"] if session else None,
+    )
+
+
 class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
@@ -1010,16 +1037,17 @@ class Dispatcher:
             if chosen:
                 started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
                 await self._notify()
-                for task_id, text in started:
-                    self._spawn(task_id, self._drive(task_id, "send", text))
+                for task_id, text, run in started:
+                    self._spawn(task_id, self._drive(task_id, "send", text, run))
         for task in gone:
             await self._finish(
                 task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
             )
 
-    def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str]]:
+    def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
         """Mark tasks running in their sessions, each with a brief it can start from:
-        upstream outputs, earlier results in the thread, and the thread's recent history."""
+        upstream outputs, earlier results in the thread, and the thread's recent history.
+        Returns each task's id, brief and what its runner needs to call the agent."""
         started = []
         threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
         for task in tasks:
@@ -1063,7 +1091,8 @@ class Dispatcher:
                 (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
             )
             tx.bump_board(task["request_id"])
-            started.append((task["id"], brief.render()))
+            run = _run_of(tx, task, session_id, now + agent.timeout)
+            started.append((task["id"], brief.render(), run))
         return started
 
     def _spawn(self, task_id: str, coro: Any) -> None:
@@ -1077,28 +1106,37 @@ class Dispatcher:
         if not runner.cancelled() and runner.exception() is not None:
             log.error("runner for %s crashed", task_id, exc_info=runner.exception())
 
-    async def _drive(self, task_id: str, mode: str, text: str = "") -> None:
-        """Talk to the agent for one task until it finishes, asks a question, or times out."""
-        task = await self.store.task(task_id)
-        if task is None:
-            return
-        agent = self.fleet.get(task["agent"])
+    async def _read_run(self, task_id: str) -> Run | None:
+        def read(tx: Tx) -> Run | None:
+            task = tx.task(task_id)
+            return None if task is None else _run_of(tx, task, task["session_id"], task["deadline"])
+
+        return await self.store.read(read)
+
+    async def _drive(self, task_id: str, mode: str, text: str = "", run: Run | None = None) -> None:
+        """Talk to the agent for one task until it finishes, asks a question, or times out.
+
+        `run`: what the transaction that started the task knows, so a hundred tasks started
+        together do not each read it back; without it, it is read from the database."""
+        if run is None:
+            run = await self._read_run(task_id)
+            if run is None:
+                return
+        agent = self.fleet.get(run.agent)
         if agent is None:
-            await self._finish(task_id, "failed", error=f"agent {task['agent']!r} left the fleet")
+            await self._finish(task_id, "failed", error=f"agent {run.agent!r} left the fleet")
             return
         backend = self.backend(agent)
-        # This coroutine lives as long as the task runs (hours, for some): keep the few values
-        # it needs, not the rows (the task's holds the brief).
-        remote_task_id, attempt = task["remote_task_id"], task["attempt"]
-        deadline, session_id = task["deadline"], task["session_id"]
-        del task
-        session = await self.store.session(session_id) if session_id else None
-        context_id = session["context_id"] if session else None
-        del session
+        # This coroutine lives as long as the task runs (hours, for some): it keeps the few
+        # values it needs, not the rows (the task's holds the brief).
+        remote_task_id, attempt, deadline = run.remote_task_id, run.attempt, run.deadline
+        context_id = run.context_id
+        del run
         remaining = (deadline or time.time() + agent.timeout) - time.time()
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 if mode == "watch":
+                    assert remote_task_id is not None, "only a task the agent named is watched"
                     stream = backend.watch(remote_task_id)
                 else:
                     stream = backend.send(
@@ -1253,12 +1291,13 @@ class Dispatcher:
         )
         if finished is None:
             return  # someone else finished it first (a cancel racing a result)
-        task, head = finished
+        task, head, may_start = finished
         if self._busy.get(task["agent"]) == task_id:
             del self._busy[task["agent"]]
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self._notify(head)
-        await self._pump()
+        if may_start:
+            await self._pump()
 
     def _finish_tx(
         self,
@@ -1269,10 +1308,12 @@ class Dispatcher:
         files: Sequence[Any],
         error: str,
         announce: bool,
-    ) -> tuple[Row, Row | None] | None:
+    ) -> tuple[Row, Row | None, bool] | None:
         """The terminal state, its relay (or notice) queued, dependents released or stopped,
         a disposable session discarded, and the request closed if this was its last task.
-        Returns the task, and its message's outbox row if that heads its thread."""
+        Returns the task, its message's outbox row if that heads its thread, and whether a
+        task may start now: a dependent released, or the agent's next one queued behind it
+        (most finishes free nothing, and a fan-out's hundred need no hundred queue reads)."""
         task = tx.task(task_id)
         if task is None:
             return None
@@ -1298,8 +1339,9 @@ class Dispatcher:
             )  # fmt: skip
             if result is not None:
                 tx.add_history(_key_of(request), self._label(task["agent"]), "agent", result)
-            self._release_dependents(tx, task_id)
+            released = self._release_dependents(tx, task_id)
         else:
+            released = False
             stopped = self._block_dependents(
                 tx, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
             )
@@ -1316,7 +1358,13 @@ class Dispatcher:
         if task["session_kind"] == "disposable" and task["session_id"]:
             tx.discard_session(task["session_id"])
         self._close_if_done(tx, request["id"])
-        return task, None if queued is None else tx.thread_head_row(queued)
+        may_start = released or (
+            tx.one(
+                "SELECT 1 FROM tasks WHERE agent = ? AND state = 'queued' LIMIT 1", (task["agent"],)
+            )
+            is not None
+        )
+        return task, None if queued is None else tx.thread_head_row(queued), may_start
 
     def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
         stopped: list[str] = []
@@ -1334,27 +1382,35 @@ class Dispatcher:
         return stopped
 
     @staticmethod
-    def _release_dependents(tx: Tx, task_id: str) -> None:
+    def _release_dependents(tx: Tx, task_id: str) -> bool:
+        """Queue the dependents whose every dependency is now complete: True if any."""
+        released = False
         for dependent in tx.dependents(task_id):
             if dependent["state"] != "waiting":
                 continue
             if all(d["state"] == "completed" for d in tx.dependencies(dependent["id"])):
-                tx.execute(
+                cursor = tx.execute(
                     "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
                     (dependent["id"],),
                 )
+                released = released or cursor.rowcount == 1
+        return released
 
     def _close_if_done(self, tx: Tx, request_id: str) -> None:
         """The closing line, once every task of a running request has ended."""
-        tasks = tx.request_tasks(request_id)
-        if not tasks or any(t["state"] not in TERMINAL_TASK_STATES for t in tasks):
+        # Counted by the database: a fan-out's every finish would otherwise read all its tasks.
+        counts = {
+            row["state"]: row["n"]
+            for row in tx.all(
+                "SELECT state, COUNT(*) AS n FROM tasks WHERE request_id = ? GROUP BY state",
+                (request_id,),
+            )
+        }
+        if not counts or any(state not in TERMINAL_TASK_STATES for state in counts):
             return
         request = tx.request(request_id)
         if request is None or request["state"] != "running":
             return
-        counts: dict[str, int] = {}
-        for task in tasks:
-            counts[task["state"]] = counts.get(task["state"], 0) + 1
         text = render.closing(counts, time.time() - request["created_at"])
         cursor = tx.execute(
             "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",

@@ -47,6 +47,47 @@ async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
     assert all(ack_at <= times[0] for times in h.started_at.values())
 
 
+async def test_a_fan_out_does_not_go_back_to_the_database_once_per_task(
+    harness: HarnessFactory,
+) -> None:
+    """Starting and finishing n tasks together costs no n extra database reads: runners
+    get what they need from the transaction that started them, and a finish reads the task
+    queue only when it may have freed something (here, nothing waits)."""
+    h = await harness(
+        {"image": echo("image", U), "writer": echo("writer", U), "social": echo("social", U)}
+    )
+    assert h.store is not None
+    statements: list[str] = []
+    connection = h.store._conn()
+    await h.store.read(lambda tx: connection.set_trace_callback(statements.append))
+    request = await h.say("Launch prep: brand images, landing page copy, and announcement tweets")
+    await h.idle()
+    await h.store.read(lambda tx: connection.set_trace_callback(None))
+
+    assert [m.kind for m in h.adapter.in_thread(thread_of(request))] == [
+        "ack", "result", "result", "result", "closing",
+    ]  # fmt: skip
+    queue_reads = [s for s in statements if "state = 'queued' AND session_kind" in s]
+    # One read of the queue for the three starts (the old code read it again after every
+    # finish).
+    assert len(queue_reads) == 1, queue_reads
+    # Each session is read in the transaction that starts its task, and by no runner after.
+    transactions: list[list[str]] = []
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            transactions.append([])
+        elif transactions and statement != "COMMIT":
+            transactions[-1].append(statement)
+    starting = [
+        t
+        for t in transactions
+        if any(s.startswith("UPDATE tasks SET state = 'running'") for s in t)
+    ]
+    assert len(starting) == 1
+    assert sum("FROM sessions WHERE id" in s for s in starting[0]) == 3
+    assert sum("FROM sessions WHERE id" in s for s in statements) == 3
+
+
 async def test_chain_passes_the_logo_to_the_landing_page(harness: HarnessFactory) -> None:
     seen: list[AgentCall] = []
 
