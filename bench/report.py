@@ -102,7 +102,12 @@ def targets(sections: dict[str, Any]) -> list[Target]:
                 1.02,
                 "×",
                 op="<",
-                where=f"critical path {shape['critical_path_s']:g} s",
+                where=f"critical path {shape['critical_path_s']:g} s"
+                + (
+                    f"; the fleet's own floor {shape['fleet_floor']['ratio_p50']}×"
+                    if "fleet_floor" in shape
+                    else ""
+                ),
             )
         )
     relay = _get(sections, "relay")
@@ -289,13 +294,15 @@ def _orchestration_table(sections: dict[str, Any]) -> str | None:
                 _p99(d, "exit_agent_send_lag"), _p99(d, "exit_after_send"),
                 p["overhead"]["p50_ms"] if p else None, p["ratio_p50"] if p else None,
                 p["handoff_hop"]["p50_ms"] if p else None,
+                d.get("fleet_floor", {}).get("ratio_p50"),
             ]
         )  # fmt: skip
     text = table(
         ["plan", "critical path s", "runs", "Dispatch overhead p50 ms", "Dispatch ratio",
          "Dispatch handoff p50 ms", "Dispatch entry p50 ms", "Dispatch relay p99 ms",
          "of which agents' send lag p99 ms", "relay after agent's send p99 ms",
-         "LangGraph overhead p50 ms", "LangGraph ratio", "LangGraph handoff p50 ms"],
+         "LangGraph overhead p50 ms", "LangGraph ratio", "LangGraph handoff p50 ms",
+         "fleet floor ratio (no orchestrator)"],
         rows,
     )  # fmt: skip
     skipped = peer_entry.get("result", {}).get("skipped") if peer_entry.get("ok") else None

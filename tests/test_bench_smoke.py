@@ -47,8 +47,11 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
             assert level[side]["ack"]["n"] > 0 and level[side]["ack"]["p99_ms"] is not None
     shapes = {"fan_out_3", "fan_out_10", "chain_5", "diamond"}
     assert set(sections["orchestration"]["shapes"]) == shapes
-    for shape in sections["orchestration"]["shapes"].values():
+    for name, shape in sections["orchestration"]["shapes"].items():
         assert {"overhead", "ratio_p50", "handoff_hop", "entry_hop", "exit_hop"} <= set(shape)
+        # The fleet's floor, for fan-outs: no orchestrator, so never slower than the agents.
+        if name.startswith("fan_out"):
+            assert shape["fleet_floor"]["ratio_p50"] >= 1.0
     peer = sections["peer"]
     assert "skipped" in peer or set(peer["shapes"]) == shapes
     assert set(sections["relay"]["relay"]) == {"sequential", "parallel_threads", "one_thread"}

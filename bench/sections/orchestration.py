@@ -7,6 +7,8 @@ exactly `agent_delay` seconds (1 s in the full run), with nothing else in flight
 - makespan: `Dispatcher.receive` called → the last result posted (memory adapter);
 - critical path: `agent_delay` × the number of agents on the longest dependency path;
 - overhead = makespan − critical path; ratio = makespan / critical path;
+- fleet floor (fan-outs only): the same agents called at once by a minimal client with no
+  orchestrator (`bench.floor`), so a reader can tell the rig's cost from Dispatch's;
 - hops, from the agents' own start/end stamps: entry (request received → first agent
   started), dependency handoff (last dependency finished → dependent started) and exit
   (agent finished → its result posted).
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.config import Sizes
+from bench.floor import fan_out_makespans as floor_makespans
 from bench.load import Tracker
 from bench.rig import Rig, chain, fan_out, fleet_for, rig, sidecar, workdir
 from bench.sidecar import AgentDef
@@ -186,6 +189,17 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
                     f"{shape.name}: overhead p50 {out[shape.name]['overhead']['p50_ms']} ms,"
                     f" ratio {out[shape.name]['ratio_p50']}"
                 )
+                if not shape.deps:
+                    floor = await floor_makespans(
+                        [sc.urls[a.id] for a in shape.agents], sizes.repeats[shape.name]
+                    )
+                    out[shape.name]["fleet_floor"] = {
+                        "makespan": summary_ms(floor),
+                        "ratio_p50": round(percentile(floor, 50) / sizes.agent_delay, 4),
+                    }
+                    note(
+                        f"{shape.name}: fleet floor ratio {out[shape.name]['fleet_floor']['ratio_p50']}"
+                    )
     return {
         "workload": {
             "agent_delay_s": sizes.agent_delay,
