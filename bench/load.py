@@ -125,9 +125,13 @@ async def fill_in_flight(
     concurrency: int = 16,
     users: int = 100,
     on_progress: Callable[[int], None] | None = None,
+    steady: bool = False,
 ) -> dict[str, Any]:
     """Create `in_flight` tasks through `Dispatcher.receive` and wait until they settle:
     running tasks have heard from their agent, and every status board has been redrawn.
+    `steady`: also until the running tasks have detached and their follow-up calls are done
+    (`until_zero`), so what is measured next is work in flight, not the fill's own
+    aftermath: 2,000 tasks started within seconds detach within seconds, 5 s later.
 
     Every fill request is a ten-way fan-out. One in 1/running_share of them goes to the
     disposable hold agents (each task starts running and stays running); the others go to
@@ -207,6 +211,9 @@ async def fill_in_flight(
             raise TimeoutError("status boards did not settle after the in-flight fill")
         await asyncio.sleep(0.1)
     settled = time.monotonic()
+    if steady:
+        await until_zero(rig, "open_streams")
+        await until_zero(rig, "follow_calls")
     states = await count_tasks(rig)
     return {
         "requests": len(texts),
@@ -216,4 +223,17 @@ async def fill_in_flight(
         "receive_s": round(sent - started, 2),
         "settle_s": round(settled - started, 2),
         "boards_settle_s": round(settled - boards_from, 2),
+        "steady_s": round(time.monotonic() - settled, 2) if steady else None,
     }
+
+
+async def until_zero(rig: Rig, counter: str, timeout: float = 300.0) -> float:
+    """Seconds until every backend's `counter` is 0: `open_streams` (running tasks have
+    detached) or `follow_calls` (their follow-up calls are done)."""
+    started = time.monotonic()
+    backends = [rig.dispatcher.backend(agent) for agent in rig.dispatcher.fleet.all_agents]
+    while sum(getattr(backend, counter, 0) for backend in backends):
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"A2A {counter} still not 0 after {timeout:.0f}s")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started

@@ -260,7 +260,7 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
                     await drain(r)
                     note(f"filling {in_flight:,} tasks in flight")
                     fill = await fill_in_flight(
-                        r, hold, in_flight, running_share=sizes.running_share
+                        r, hold, in_flight, running_share=sizes.running_share, steady=True
                     )
                     note(f"filled in {fill['settle_s']}s: {fill['states']}")
                 for concurrency, total in sizes.ack_requests.items():

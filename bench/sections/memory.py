@@ -25,13 +25,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 from bench.config import Sizes
-from bench.load import PER_FILL_REQUEST, HoldFleet, fill_in_flight, hold_fleet
+from bench.load import PER_FILL_REQUEST, HoldFleet, fill_in_flight, hold_fleet, until_zero
 from bench.rig import REPO, Rig, fan_out, fleet_for, rig, rss_kib, sidecar, workdir
 from bench.sidecar import AgentDef
 
@@ -39,18 +38,6 @@ from bench.sidecar import AgentDef
 async def _settle() -> None:
     await asyncio.sleep(1.0)
     gc.collect()
-
-
-async def _until_none(r: Rig, counter: str, timeout: float = 300.0) -> float:
-    """Seconds until every backend's `counter` is 0: `open_streams` (running tasks have
-    detached) or `follow_calls` (their follow-up calls are done)."""
-    started = time.monotonic()
-    backends = [r.dispatcher.backend(agent) for agent in r.dispatcher.fleet.all_agents]
-    while sum(getattr(backend, counter, 0) for backend in backends):
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"A2A {counter} still not 0 after {timeout:.0f}s")
-        await asyncio.sleep(0.1)
-    return time.monotonic() - started
 
 
 def _traced() -> int:
@@ -89,10 +76,10 @@ async def measure(sizes: Sizes, note: Callable[[str], None], *, trace: bool) -> 
             await _settle()
             mid_rss, mid_py = rss_kib()["VmRSS"], _traced()
             await fill_in_flight(r, hold, running, running_share=1.0)
-            detach_wait = await _until_none(r, "open_streams")
+            detach_wait = await until_zero(r, "open_streams")
             await _settle()
             at_detach, at_detach_py = rss_kib()["VmRSS"], _traced()
-            follow_wait = await _until_none(r, "follow_calls")
+            follow_wait = await until_zero(r, "follow_calls")
             await _settle()
             end = rss_kib()
             end_py = _traced()

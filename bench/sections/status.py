@@ -150,7 +150,7 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
         async with rig(db, fleet) as r:
             tracker = Tracker(r.adapter)
             fill = await fill_in_flight(
-                r, hold, sizes.status_in_flight, running_share=sizes.running_share
+                r, hold, sizes.status_in_flight, running_share=sizes.running_share, steady=True
             )
             note(f"filled {sizes.status_in_flight:,} in flight in {fill['settle_s']}s")
             counts = await r.store.one(
