@@ -102,11 +102,7 @@ class Run:
 
 
 def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
-    session = (
-        tx.one("SELECT context_id FROM sessions WHERE id = ?", (session_id,))
-        if session_id
-        else None
-    )
+    session = tx.session(session_id) if session_id else None
     return Run(
         agent=task["agent"],
         remote_task_id=task["remote_task_id"],
@@ -1127,25 +1123,20 @@ class Dispatcher:
             await self._finish(task_id, "failed", error=f"agent {run.agent!r} left the fleet")
             return
         backend = self.backend(agent)
-        # This coroutine lives as long as the task runs (hours, for some): it keeps the few
-        # values it needs, not the rows (the task's holds the brief).
-        remote_task_id, attempt, deadline = run.remote_task_id, run.attempt, run.deadline
-        context_id = run.context_id
-        del run
-        remaining = (deadline or time.time() + agent.timeout) - time.time()
+        remaining = (run.deadline or time.time() + agent.timeout) - time.time()
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 if mode == "watch":
-                    assert remote_task_id is not None, "only a task the agent named is watched"
-                    stream = backend.watch(remote_task_id)
+                    assert run.remote_task_id is not None, "only a task the agent named is watched"
+                    stream = backend.watch(run.remote_task_id)
                 else:
                     stream = backend.send(
                         text,
                         message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
                         if mode == "answer"
-                        else (task_id if not attempt else f"{task_id}#{attempt}"),
-                        context_id=context_id,
-                        remote_task_id=remote_task_id if mode == "answer" else None,
+                        else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
+                        context_id=run.context_id,
+                        remote_task_id=run.remote_task_id if mode == "answer" else None,
                         metadata={"dispatch_task_id": task_id},
                     )
                     text = ""  # the backend has the brief now

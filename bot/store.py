@@ -328,6 +328,9 @@ class Tx:
             (time.time(), session_id),
         )
 
+    def session(self, session_id: str) -> Row | None:
+        return self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+
     def set_session_context(self, session_id: str, context_id: str) -> None:
         """The agent's conversation id, kept from its first reply on."""
         self.execute(
@@ -548,7 +551,7 @@ class Store:
     # -- sessions -----------------------------------------------------------------------------
 
     async def session(self, session_id: str) -> Row | None:
-        return await self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return await self.read(lambda tx: tx.session(session_id))
 
     async def set_session_context(self, session_id: str, context_id: str) -> None:
         await self.transact(lambda tx: tx.set_session_context(session_id, context_id))
