@@ -39,6 +39,8 @@ from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
+from bot.semantic import make_planner
+from bot.semantic.planner import DOUBT, SPLIT
 from bot.settings import Settings
 from bot.store import (
     ACTIVE_TASK_STATES,
@@ -137,7 +139,7 @@ class Dispatcher:
         self.soul = soul
         self.unavailable: dict[str, str] = {}
         """agent id → why it is not answering (roster discovery, or a failed call)."""
-        self.planner = RulePlanner(fleet)
+        self.planner: RulePlanner = make_planner(self.settings, fleet)
         self.llm = llm
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
@@ -197,7 +199,7 @@ class Dispatcher:
 
     def _replan(self) -> None:
         """Planners follow the roster: who exists, and who is answering."""
-        self.planner = RulePlanner(self.fleet, self.unavailable)
+        self.planner = make_planner(self.settings, self.fleet, self.unavailable)
         if self.llm is not None:
             self.llm.update_roster(self.fleet, self.planner)
 
@@ -355,7 +357,7 @@ class Dispatcher:
         context, lessons = self._thread_context(tx, key), self._lessons(tx)
         started = time.perf_counter()
         decision = self.planner.plan(request.text, context, lessons)
-        if self.llm is not None and decision.kind in MODEL_KINDS:
+        if self._wants_model(decision):
             return Taken(context, lessons, decision)
         decision = self._usable(decision)
         intake = Intake(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
@@ -366,6 +368,15 @@ class Dispatcher:
             tx, request, request_id, decision, context, request.text, intake
         )
         return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
+
+    def _wants_model(self, decision: Decision) -> bool:
+        """A configured model plans work: always, or (mode "doubt") only where the planner
+        in front of it is unsure."""
+        if self.llm is None or decision.kind not in MODEL_KINDS:
+            return False
+        if self.settings.llm_mode == "always":
+            return True
+        return decision.confidence is None or decision.confidence < DOUBT
 
     @staticmethod
     def _duplicate(request: Request) -> None:
@@ -383,7 +394,7 @@ class Dispatcher:
         if claimed.rowcount != 1:
             raise _Duplicate
         self._insert_request(tx, request, request_id, decision.kind, "received", decision)
-        self._record_plan(tx, request_id, "rules", latency_ms=intake.latency_ms)
+        self._record_plan(tx, request_id, decision.planner, latency_ms=intake.latency_ms)
         tx.add_history(_thread_key(request), intake.author, "user", request.text)
 
     def _insert_request(
@@ -504,9 +515,11 @@ class Dispatcher:
 
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
         question = decision.question or "Could you say a bit more?"
+        # A refused oversized plan waits for nothing: the user sends smaller requests.
+        state = "done" if decision.target == SPLIT else "clarifying"
         await self.store.write(
-            "UPDATE requests SET state = 'clarifying', question = ? WHERE id = ?",
-            (question, request_id),
+            "UPDATE requests SET state = ?, question = ? WHERE id = ?",
+            (state, question, request_id),
         )
         await self._say(request_id, request, "clarify", question)
 
@@ -619,11 +632,7 @@ class Dispatcher:
 
     def roster_text(self, query: str | None) -> str:
         if query:
-            from bot.planner import Scorer
-
-            scores = Scorer(self.fleet).scores(query)
-            top = scores[0][0] if scores else 0.0
-            ranked = [(s, a) for s, a in scores if s >= max(Scorer.CONFIDENT, top / 2)]
+            ranked = self.planner.capable(query)
             if not ranked:
                 catch = self.fleet.catch_all
                 return (
@@ -631,7 +640,7 @@ class Dispatcher:
                     " would take it."
                 )
             lines = [f"For “{query}”:"]
-            lines += [f"• {a.label} — {a.description}{self._down(a.id)}" for _, a in ranked[:3]]
+            lines += [f"• {a.label} — {a.description}{self._down(a.id)}" for a in ranked[:3]]
             return "\n".join(lines)
         up = len(self.fleet.agents) - len(
             self.unavailable.keys() & {a.id for a in self.fleet.agents}

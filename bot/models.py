@@ -95,6 +95,9 @@ class Decision(BaseModel):
     notes: list[str] = Field(default_factory=list)
     """Routing facts users should hear with the acknowledgement ("Dev is unavailable…")."""
     planner: str = "rules"
+    confidence: float | None = None
+    """How sure the planner is, 0 to 1 (None: it does not say); a configured model can be
+    asked only below a bound (`DISPATCH_LLM_MODE=doubt`)."""
 
     def validate_against(self, agent_ids: set[str]) -> list[str]:
         """Problems that make this decision unusable with the given roster (empty if none)."""

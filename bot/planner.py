@@ -8,11 +8,14 @@ picked from a fixed set.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import snowballstemmer
 
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import Decision, TaskSpec
@@ -64,19 +67,13 @@ _STOP = frozenset(
     there here what's whats go going""".split()
 )
 
-_SUFFIXES = ("ies", "ing", "es", "ed", "s")
+_STEMMER = snowballstemmer.stemmer("english")
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    word = word.lower().strip("'’")
-    for suffix in _SUFFIXES:
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            if suffix == "ies":
-                return word[:-3] + "y"
-            if suffix == "es" and not word.endswith(("ches", "shes", "xes", "sses")):
-                return word[:-1]
-            return word[: -len(suffix)]
-    return word
+    """Porter2 (Snowball): "scheduling" and "schedule", "translate" and "translation" meet."""
+    return str(_STEMMER.stemWord(word.lower().strip("'’")))
 
 
 def words(text: str) -> list[str]:
@@ -301,6 +298,12 @@ class RulePlanner:
             rf"|(?:use|ask|try))\s+@?(?P<name>{alternatives})\b(?:\s+instead)?[.!]?\s*$",
             re.IGNORECASE,
         )
+
+    def capable(self, query: str) -> list[AgentSpec]:
+        """Agents that can do what `query` names, best first (empty: none can)."""
+        scores = Scorer(self.fleet, (), self.unavailable).scores(query)
+        top = scores[0][0] if scores else 0.0
+        return [a for s, a in scores if s >= max(Scorer.CONFIDENT, top / 2)]
 
     def resolve_name(self, name: str) -> str | None:
         return self._names.get(name.lower().lstrip("@"))

@@ -29,6 +29,17 @@ class Settings(BaseSettings):
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
     )
 
+    # -- routing -------------------------------------------------------------------------
+    planner: Literal["semantic", "rules"] = Field(
+        default="semantic", description="semantic: by meaning (default); rules: words only"
+    )
+    embeddings: str = Field(
+        default="",
+        description="embedding model: empty for the shipped one, a local model directory,"
+        " or an OpenAI-compatible URL (http…/v1#model)",
+    )
+    max_tasks: int = Field(default=12, ge=1, le=100, description="most tasks one message may make")
+
     # -- LLM planner (optional: without provider and model, the rule planner decides) ----
     llm_provider: Literal["openai", "anthropic"] | None = Field(
         default=None, description="LLM planner provider"
@@ -45,6 +56,11 @@ class Settings(BaseSettings):
     )
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")
+    )
+    llm_mode: Literal["always", "doubt"] = Field(
+        default="always",
+        description="always: the model plans all work; doubt: only when the semantic planner"
+        " is unsure",
     )
     llm_timeout: float = Field(
         default=10.0, gt=0, description="planning budget (s); then the rule planner decides"

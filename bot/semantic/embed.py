@@ -1,0 +1,177 @@
+"""Sentence embeddings with no download: a static model whose weights ship in a package.
+
+The default is WordLlama's 256-dimension model (`wordllama` on PyPI carries it). Its loader
+looks for the tokenizer under `wordllama/tokenizer/` while the wheel ships it under
+`tokenizers/`, so it would reach for the network; this module reads the shipped files
+directly and never imports the package (whose import also reconfigures logging).
+
+`DISPATCH_EMBEDDINGS` may name another model instead: a local directory holding a static
+model (`model.safetensors` or `*.safetensors` with one 2-D tensor, and `tokenizer.json`, as
+model2vec writes them), or an OpenAI-compatible `/v1/embeddings` URL (`http…#model-name`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+Vector = np.ndarray
+
+
+class EmbeddingError(RuntimeError):
+    """The configured model cannot be loaded or reached; the message says which and why."""
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text."""
+        ...
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.maximum(norms, 1e-9)
+
+
+class StaticEmbedder:
+    """Mean of token vectors from an embedding table: microseconds a sentence, no torch."""
+
+    def __init__(self, name: str, table: np.ndarray, tokenizer_file: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.name = name
+        self.table = np.ascontiguousarray(table, dtype=np.float32)
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.table.shape[1]), dtype=np.float32)
+        if not texts:
+            return out
+        encoded = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        top = self.table.shape[0] - 1
+        for row, enc in enumerate(encoded):
+            ids = [i for i in enc.ids if 0 < i <= top]
+            if ids:
+                out[row] = self.table[ids].mean(axis=0)
+        return _unit(out)
+
+
+def _table(path: Path, key: str | None = None) -> np.ndarray:
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    if key is not None and key in tensors:
+        return tensors[key]
+    matrices = [t for t in tensors.values() if t.ndim == 2]
+    if len(matrices) != 1:
+        raise EmbeddingError(f"{path}: expected one 2-D embedding table, found {len(matrices)}")
+    return matrices[0]
+
+
+def wordllama() -> StaticEmbedder:
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingError("the 'wordllama' package is not installed (pip install wordllama)")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    weights = root / "weights" / "l2_supercat_256.safetensors"
+    tokenizer = root / "tokenizers" / "l2_supercat_tokenizer_config.json"
+    for needed in (weights, tokenizer):
+        if not needed.is_file():
+            raise EmbeddingError(f"wordllama is installed but {needed.name} is missing from it")
+    return StaticEmbedder("wordllama-l2-256", _table(weights, "embedding.weight"), tokenizer)
+
+
+def local_model(path: Path) -> StaticEmbedder:
+    if not path.is_dir():
+        raise EmbeddingError(f"{path}: not a directory holding a static embedding model")
+    tokenizer = path / "tokenizer.json"
+    weights = sorted(path.glob("*.safetensors"))
+    if not tokenizer.is_file() or not weights:
+        raise EmbeddingError(f"{path}: needs tokenizer.json and a .safetensors embedding table")
+    return StaticEmbedder(path.name, _table(weights[0]), tokenizer)
+
+
+class EndpointEmbedder:
+    """An OpenAI-compatible `/v1/embeddings` endpoint, called synchronously with a short
+    timeout; the planner asks for every text of a message in one batch before it plans."""
+
+    def __init__(self, url: str, model: str, api_key: str | None = None) -> None:
+        import httpx
+
+        self.name = f"{model}@endpoint"
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/embeddings"):
+            self.url += "/embeddings"
+        self.model = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=5.0, headers=headers)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import httpx
+
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        try:
+            response = self._client.post(self.url, json={"model": self.model, "input": list(texts)})
+            response.raise_for_status()
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            rows = np.array([item["embedding"] for item in data], dtype=np.float32)
+        except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+            raise EmbeddingError(f"embeddings endpoint {self.url}: {type(exc).__name__}") from None
+        if rows.shape[0] != len(texts):
+            raise EmbeddingError(f"embeddings endpoint {self.url}: wrong number of vectors")
+        return _unit(rows)
+
+
+class CachedEmbedder:
+    """Remembers recent texts' vectors: agent profiles and exemplars are embedded once, and
+    a message's parts are embedded before the transaction that plans it."""
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            rows = self.inner.embed(missing)
+            with self._lock:
+                for text, row in zip(missing, rows, strict=True):
+                    self._cache[text] = row
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            found = [self._cache.get(t) for t in texts]
+        if any(row is None for row in found):  # evicted meanwhile: ask again, uncached
+            return self.inner.embed(texts)
+        return np.stack(found) if found else np.zeros((0, 1), dtype=np.float32)
+
+    def one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+@functools.lru_cache(maxsize=4)
+def load_embedder(spec: str = "", api_key: str | None = None) -> CachedEmbedder:
+    """The model named by `spec` (empty: the shipped default), loaded once per process."""
+    spec = spec.strip()
+    if not spec or spec == "wordllama":
+        return CachedEmbedder(wordllama())
+    if spec.startswith(("http://", "https://")):
+        url, _, model = spec.partition("#")
+        return CachedEmbedder(EndpointEmbedder(url, model or "text-embedding-3-small", api_key))
+    return CachedEmbedder(local_model(Path(spec).expanduser()), size=4096)

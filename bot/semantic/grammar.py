@@ -1,0 +1,261 @@
+"""How people write requests in chat: parts, who each is addressed to, and what waits on what.
+
+`parse()` turns one message into steps; every part of a step may start at once, and each
+step waits for the one before it. A part keeps the user's own words for it, with the
+addressing ("have the designer and the writer each…", "Ada —", "@pixel") taken off, and
+the agents it was addressed to, if any. Pure functions over text and the roster's names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+_DASHES = "—–"
+
+
+@dataclass
+class Part:
+    text: str
+    agents: list[str] = field(default_factory=list)
+    """Agent ids the user addressed this part to (empty: routing decides)."""
+
+
+Step = list[Part]
+
+# -- chains ----------------------------------------------------------------------------------
+
+_DONE = r"(?:done|ready|finished|merged|approved|in|back|live|out|shipped|signed(?:\s+off)?|complete|completed|sorted)"
+_IT = r"(?:that|it|this|they|those|these|them|the\s+\w+(?:\s+\w+)?)"
+_THEN = re.compile(
+    r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
+    r"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next|(?<=[,;.!])next|"
+    rf"once\s+{_IT}(?:'s|’s|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+{_DONE}|"
+    rf"when\s+{_IT}(?:'s|’s|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
+    r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
+    r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|"
+    r"using\s+(?:that|its|their|the)\s+(?:output|result|results|draft|numbers)|"
+    r"with\s+(?:that|the)\s+(?:output|result|results)"
+    r")\b[,:]?\s*"
+    r"|[,;.]\s*(?:and\s+)?(?:once|when|after|as\s+soon\s+as)\s+[^,;.]{2,60},\s*"
+    r"|\s*(?:->|→|=>)\s*",
+    re.IGNORECASE,
+)
+_LEADING_WHEN = re.compile(
+    r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?),\s*(?:then\s+)?(?P<rest>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_BUT_FIRST = re.compile(
+    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|first,)\s*,?\s*(?P<first>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_AFTER_DONE = re.compile(
+    r"^(?P<later>.{3,}?)\s+(?:after|once|when|as\s+soon\s+as)\s+(?P<first>[^,;.]{2,80}?\s+"
+    r"(?:finishes|finished|is\s+done|are\s+done|has\s+finished|completes|is\s+ready|are\s+ready|"
+    r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off)\b[^,;.]*)[.!]?$",
+    re.IGNORECASE | re.DOTALL,
+)
+_FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
+_HAS_DONE = re.compile(
+    r"^(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|sends?\s+over|"
+    r"comes?\s+back\s+with|is\s+ready\s+with|pulls?|puts?\s+together)\s+",
+    re.IGNORECASE,
+)
+
+# -- parts within a step ---------------------------------------------------------------------
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
+_ALSO = re.compile(r"^(?:and\s+)?(?:also|plus|additionally|oh\s+and|and)\b[,:]?\s*", re.IGNORECASE)
+_FILLER = re.compile(
+    r"^(?:(?:and|also|then|first|firstly|next|finally|please|pls|plz|kindly|hey|hi|ok|okay|so|anyway|"
+    r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|i\s+need\s+you\s+to|"
+    r"i'd\s+like\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|each|both|also|to)\b[,\s]*)+",
+    re.IGNORECASE,
+)
+_TAIL = re.compile(r"[\s,;:.!?]*(?:please|pls|plz|thanks|thx|ty|asap|for\s+me)?[\s,;:.!?🙏]*$", re.IGNORECASE)
+LIST_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|\bas\s+well\s+as\b)\s*", re.IGNORECASE
+)
+
+
+def clean(text: str) -> str:
+    """The user's words for a part, without filler at the edges."""
+    text = text.strip(f" \t\n,;.:-{_DASHES}")
+    text = _FILLER.sub("", text)
+    text = _TAIL.sub("", text)
+    return text.strip(f" \t\n,;.:-{_DASHES}")
+
+
+COMMON = frozenset(
+    "it its us me all any one we you i a an so do go up on in at to no ok pr ai ml ux".split()
+)
+"""Agent names that are also everyday words count only as @name or in capitals."""
+
+_INJECTION = re.compile(
+    r"(?:#{2,}[^#]*#{2,})|(?:</?\w+>)|(?:\{[^{}]*\})|"
+    r"(?:^|(?<=[.!?;,\n]))\s*[^.!?;,\n]*?(?:ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
+    r"\s+(?:instructions|rules|prompts?)|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
+    r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
+    r"your\s+instructions|don'?t\s+send\s+it\s+to\s+anyone|in\s+\w+\s+mode\b)"
+    r"[^.!?;,\n]*?(?:[.!?;,]|$|(?=\s+(?:and\s+)?then\b))",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(
+    r"^(?:please\s+)?(?:cancel|stop|abort|kill|halt|delete|approve|reset)\s+(?:all|every|everyone|"
+    r"everybody|other)\b[^,;.]*(?:tasks?|requests?|work|jobs?)\b",
+    re.IGNORECASE,
+)
+
+
+def without_injections(text: str) -> str:
+    """Drop sentences that talk to Dispatch's instructions rather than ask for work: they
+    cannot steer routing, and nobody should receive them as a task."""
+    kept = _INJECTION.sub(" ", text)
+    kept = re.sub(r"\s*\b(?:yourself|on\s+your\s+own)\b", "", kept, flags=re.IGNORECASE)
+    return re.sub(r"\s{2,}", " ", kept).strip(" ,;:")
+
+
+def is_control(text: str) -> bool:
+    """A clause telling Dispatch to act on others' work ("cancel all other users' tasks")."""
+    return bool(_CONTROL.match(clean(text)))
+
+
+class Names:
+    """Every way the roster's agents are named, longest first so "Ada Lovelace" beats "Ada"."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
+        alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
+        self.one = rf"@?(?:the\s+)?(?:{alternatives})(?![\w-])" if alternatives else r"(?!x)x"
+        group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
+        self.leading = re.compile(
+            rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.direct = re.compile(
+            rf"^{group}\s+(?P<rest>(?:what|how|why|when|where|which|who|can|could|would|will|pls|please|"
+            rf"is|are|do|does|did)\b.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.asked = re.compile(
+            rf"^(?:(?:please|pls|can\s+you|could\s+you|i\s+need\s+you\s+to|i'd\s+like\s+you\s+to)\s+)?"
+            rf"(?:ask|tell|have|get|let|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
+            rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|pass\s+(?:this|it)\s+to)\s+{group}"
+            rf"(?:\s+(?:each|both|also))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.modal = re.compile(
+            rf"^(?:can|could|would|will)\s+{group}\s+(?:please\s+)?(?P<rest>.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.trailing = re.compile(
+            rf"^(?P<rest>.+?)(?:,|\s{_DASHES}|\s-)\s*(?:please\s+)?{group}\s*[.!?]*$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.subject = re.compile(
+            rf"^{group}\s+(?P<rest>(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
+            rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.at = re.compile(rf"@(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
+        self.word = re.compile(self.one, re.IGNORECASE)
+
+    def split_addressees(self, sentence: str) -> list[str]:
+        """"ops, bump the db and @quinn kick off the suite": one clause per addressee."""
+        if self.at is None:
+            return [sentence]
+        cut = re.compile(
+            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b)",
+            re.IGNORECASE,
+        )
+        clauses = [c.strip() for c in cut.split(sentence) if c and c.strip()]
+        return clauses or [sentence]
+
+    def resolve(self, raw: str) -> str | None:
+        key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
+        return self.ids.get(key)
+
+    def listed(self, group: str) -> list[str]:
+        found: list[str] = []
+        for match in self.word.finditer(group):
+            raw = match.group(0)
+            bare = re.sub(r"^@|^the\s+", "", raw, flags=re.IGNORECASE)
+            if bare.lower() in COMMON and not (raw.startswith("@") or bare.isupper()):
+                continue  # "have it done", "get it": the pronoun, not an agent called "it"
+            agent = self.resolve(raw)
+            if agent and agent not in found:
+                found.append(agent)
+        return found
+
+    def addressed(self, text: str) -> tuple[list[str], str] | None:
+        """The agents a clause is addressed to, and the clause without the addressing."""
+        for pattern in (
+            self.leading,
+            self.asked,
+            self.modal,
+            self.trailing,
+            self.direct,
+            self.subject,
+        ):
+            match = pattern.match(text)
+            if match:
+                agents = self.listed(match.group("names"))
+                rest = match.group("rest")
+                if pattern is self.subject:
+                    rest = _HAS_DONE.sub("", rest)
+                if agents and clean(rest):
+                    return agents, rest
+        if self.at is not None:
+            mentioned = [a for m in self.at.finditer(text) if (a := self.resolve(m.group(0)))]
+            if mentioned:
+                rest = self.at.sub("", text)
+                return list(dict.fromkeys(mentioned)), rest
+        return None
+
+
+def chain(text: str) -> list[str]:
+    """Split a message into steps that run one after another."""
+    match = _BUT_FIRST.match(text)
+    if match and len(match.group("later")) > 3:
+        return [*chain(match.group("first")), *chain(match.group("later"))]
+    match = _AFTER_DONE.match(text.strip())
+    if match:
+        return [match.group("first"), *chain(match.group("later"))]
+    match = _LEADING_WHEN.match(text.strip())
+    if match:
+        return [match.group("first"), *chain(match.group("rest"))]
+    steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.")]
+    if len(steps) > 1:
+        return [s for step in steps for s in chain(step)] if len(steps) < 50 else steps
+    return [_FIRST.sub("", text)]
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in (_ALSO.sub("", x).strip() for x in _SENTENCES.split(text)) if s]
+
+
+def parse(text: str, names: Names) -> list[Step]:
+    """Steps of parts: addressed parts carry their agents; the rest is left to routing.
+
+    A sentence with no addressee that follows an addressed one belongs to it ("Juno — what
+    should we build next? Something I can show leadership."); sentences with none at all
+    stay together, and routing decides whether they are separate pieces of work."""
+    steps: list[Step] = []
+    for raw_step in chain(text):
+        if is_control(raw_step):
+            continue
+        step: Step = []
+        for sentence in sentences(raw_step):
+            for clause in names.split_addressees(sentence.strip()):
+                found = names.addressed(clause)
+                if found is not None:
+                    step.append(Part(clean(found[1]), found[0]))
+                elif step:
+                    step[-1].text = f"{step[-1].text.rstrip()} {clause}".strip()
+                else:
+                    step.append(Part(clause))
+        step = [p for p in step if clean(p.text) and not is_control(p.text)]
+        if step:
+            steps.append(step)
+    return steps

@@ -1,0 +1,139 @@
+"""Which agent a part of a request belongs to, by meaning.
+
+Each agent is a handful of phrases: its name and description, each skill, each example,
+its Agent Card's skills and examples (already merged into the manifest by discovery), and
+the routing lessons users taught it. A part is compared with every phrase; an agent scores
+by its best phrase and by its profile as a whole, plus a small bonus for words it shares
+with the manifest, which keeps exact skill words decisive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.manifest import AgentSpec
+from bot.planner import Lesson, Scorer, content_stems, words
+from bot.semantic.embed import CachedEmbedder
+
+_FILLER_WORDS = frozenset(
+    """a an the this that these those it its them they their our my your me us we i you of to
+    in on at by for with from into about as and or but so if please pls can could would should
+    will do does did be is are was were been have has had get got some any all just also very
+    really need needs want wants like let lets make sure ok okay hey hi hello thanks thank
+    there here what's whats up one""".split()
+)
+
+BEST, WHOLE, LEXICAL = 0.55, 0.45, 0.06
+"""How an agent's score is made: its best phrase, its whole profile, and shared words
+(the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
+
+
+def content(text: str) -> str:
+    """The words that carry meaning; filler dilutes a mean of word vectors."""
+    kept = [w for w in words(text) if w not in _FILLER_WORDS]
+    return " ".join(kept) or text
+
+
+@dataclass(frozen=True)
+class Ranked:
+    agent: AgentSpec
+    score: float
+    phrase: str
+    """The phrase of the agent's profile closest to the part."""
+
+
+@dataclass
+class _Profiles:
+    agents: list[AgentSpec]
+    phrases: list[str]
+    owner: np.ndarray
+    matrix: np.ndarray
+    centroids: np.ndarray
+
+
+_CACHE: dict[tuple[object, ...], _Profiles] = {}
+
+
+def _phrases(agent: AgentSpec) -> list[str]:
+    head = f"{agent.name}: {agent.description}" if agent.description else agent.name
+    return [head, *agent.skills, *agent.examples]
+
+
+def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles:
+    """Embed a fleet's profiles once; a roster change makes a new key."""
+    key = (embedder.name, *((a.id, a.name, a.description, *a.skills, "|", *a.examples) for a in agents))
+    if (hit := _CACHE.get(key)) is not None:
+        return hit
+    phrases: list[str] = []
+    owner: list[int] = []
+    for index, agent in enumerate(agents):
+        for phrase in _phrases(agent):
+            phrases.append(phrase)
+            owner.append(index)
+    matrix = embedder.embed([content(p) for p in phrases]) if phrases else np.zeros((0, 1))
+    owners = np.array(owner, dtype=np.int64)
+    centroids = np.zeros((len(agents), matrix.shape[1] if len(matrix) else 1), dtype=np.float32)
+    for index in range(len(agents)):
+        rows = matrix[owners == index]
+        if len(rows):
+            mean = rows.mean(axis=0)
+            centroids[index] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    built = _Profiles(list(agents), phrases, owners, matrix, centroids)
+    if len(_CACHE) >= 16:
+        _CACHE.clear()
+    _CACHE[key] = built
+    return built
+
+
+class Matcher:
+    """Ranks a fleet's available agents for a piece of text."""
+
+    def __init__(
+        self,
+        embedder: CachedEmbedder,
+        agents: Sequence[AgentSpec],
+        scorer: Scorer,
+        lessons: Sequence[Lesson] = (),
+        unavailable: Collection[str] = (),
+    ) -> None:
+        self.embedder = embedder
+        self.scorer = scorer
+        self.profiles = profiles(embedder, [a for a in agents if a.id not in unavailable])
+        ids = {a.id: i for i, a in enumerate(self.profiles.agents)}
+        self.lessons = [(lesson, ids[lesson.agent]) for lesson in lessons if lesson.agent in ids]
+        self._lesson_vectors = (
+            embedder.embed([content(lesson.text) for lesson, _ in self.lessons])
+            if self.lessons
+            else None
+        )
+
+    def rank(self, text: str) -> list[Ranked]:
+        p = self.profiles
+        if not p.agents:
+            return []
+        query = self.embedder.one(content(text))
+        sims = p.matrix @ query if len(p.matrix) else np.zeros(0)
+        best = np.full(len(p.agents), -1.0, dtype=np.float32)
+        nearest = [""] * len(p.agents)
+        for row, owner in enumerate(p.owner):
+            if sims[row] > best[owner]:
+                best[owner] = sims[row]
+                nearest[owner] = p.phrases[row]
+        if self._lesson_vectors is not None:
+            for (lesson, owner), sim in zip(self.lessons, self._lesson_vectors @ query, strict=True):
+                boosted = float(sim) + 0.15
+                if boosted > best[owner]:
+                    best[owner] = boosted
+                    nearest[owner] = f"lesson: {lesson.text}"
+        whole = p.centroids @ query
+        lexical = {a.id: s for s, a in self.scorer.scores(text)} if content_stems(text) else {}
+        ranked = []
+        for index, agent in enumerate(p.agents):
+            lex = max(lexical.get(agent.id, 0.0), 0.0)
+            score = BEST * best[index] + WHOLE * whole[index] + LEXICAL * lex / (lex + 3.0)
+            ranked.append(Ranked(agent, round(float(score), 4) - index * 1e-7, nearest[index]))
+        ranked.sort(key=lambda r: -r.score)
+        return ranked

@@ -1,0 +1,529 @@
+"""The semantic planner: routing by meaning, offline and deterministic, in milliseconds.
+
+One message becomes one `Decision` in this order:
+
+1. exact rules with high precision (`RulePlanner`): an empty message, "what's Ada doing",
+   "status", "cancel all", a correction ("no, that's for Dev"), a reply to an agent's
+   question or to Dispatch's own;
+2. the intent, by the nearest example phrasings (`intent.py`), held back by gates: a status
+   or roster question is never work, a cancel needs a cancelling word, a request that carries
+   too little to act on gets one question;
+3. for work, the parts and what waits on what (`grammar.py`), each part addressed by name or
+   matched by meaning (`match.py`); nothing close goes to the catch-all sub-agent;
+4. a bound on the plan's size.
+
+`explain()` returns the same decision with the figures behind it, for `dispatch plan`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
+from bot.models import Decision, TaskSpec
+from bot.planner import (
+    _AGENT_STATUS,
+    _CANCEL,
+    _ROSTER,
+    _STATUS,
+    _VAGUE_VERBS,
+    _WHO_CAN,
+    EMPTY,
+    Lesson,
+    RulePlanner,
+    Scorer,
+    ThreadContext,
+    strip_mentions,
+    words,
+)
+from bot.semantic.embed import CachedEmbedder
+from bot.semantic.grammar import LIST_SPLIT, Names, Part, clean, parse, without_injections
+from bot.semantic.intent import Intent, IntentClassifier
+from bot.semantic.match import Matcher, Ranked
+
+FIT = 0.30
+"""Below this, no agent is close enough and the catch-all sub-agent takes the part."""
+INTENT_MARGIN = 0.02
+"""A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
+DOUBT = 0.5
+"""Below this confidence a configured model is asked (`DISPATCH_LLM_MODE=doubt`)."""
+SPLIT = "split"
+"""`Decision.target` of a clarify that refuses an oversized plan: nothing waits for a reply."""
+GENERIC_QUESTION = "What exactly needs doing, and on what? A sentence or two is plenty."
+
+_CANCEL_WORDS = re.compile(
+    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop|halt|nvm|never\s*mind|nevermind|forget|"
+    r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed)\b",
+    re.IGNORECASE,
+)
+_THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
+    r"anyone|anybody|where|when|eta|still)\b",
+    re.IGNORECASE,
+)
+_STATUS_WORDS = re.compile(
+    r"\b(?:status|progress|in\s+flight|running|pending|outstanding|done|finished|ready|booked|sent|"
+    r"shipped|merged|live|updates?\s+on|any\s+updates?|news|eta|far\s+along|stuck|working\s+on|up\s+to|"
+    r"busy|back\s+yet|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
+    r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
+    r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now)\b",
+    re.IGNORECASE,
+)
+_DONE_QUESTION = re.compile(
+    r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
+    r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
+    r"started|yet)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+_ROSTER_CUE = re.compile(
+    r"\b(?:agents?|team|roster|anyone|anybody|someone|somebody|who\s+(?:can|could|does|do|handles?|"
+    r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on)|"
+    r"which\s+(?:agent|one|bot)|you|your|yourself|available|skills?|capabilit\w*|good\s+(?:at|with)|"
+    r"options|introduce|help)\b",
+    re.IGNORECASE,
+)
+_REROUTE_CUE = re.compile(
+    r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
+    r"instead|(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
+    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|"
+    r"not\s+(?:for\s+)?(?:the\s+)?\S+\s*$|not\s+me)\b",
+    re.IGNORECASE,
+)
+_ROSTER_TARGET = re.compile(
+    r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
+    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody)\s+(?:here\s+)?"
+    r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
+    r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
+    r"(?:an?\s+agent|someone|somebody|anyone)\s+(?:for|that\s+(?:can|does)|who\s+(?:can|does))\s+(?P<c>.+)|"
+    r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
+    r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?)"
+    r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*[\s!.🙏👍🎉]*$",
+    re.IGNORECASE,
+)
+_VAGUE_WORDS = frozenset(
+    """do does did doing done handle handling sort sorted fix fixing redo make made making take
+    care deal dealing look looking check checking work working finish get got improve better
+    clean update change tweak help something anything thing things stuff one same again before
+    like last time usual it this that these those them the a an please pls can could would you
+    someone somebody anyone just out up into at on with for of to my our your me us thanks it's
+    that's what whatever needed need needs attention happen quick quickly asap now today bit
+    little more some lot all everything way properly right again soon ok okay going go client
+    customer customers clients boss team they them their he she him her we i i'm we're it's
+    monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
+    month quarter year morning afternoon later next asap urgent urgently discussed talked
+    mentioned broken broke hates hate wrong bad works again issue problem job task project
+    request version idea deal something sth somethin stuff""".split()
+)
+
+
+@dataclass
+class PartFigures:
+    text: str
+    top: list[tuple[str, float, str]]
+    chose: str
+    why: str
+
+
+@dataclass
+class Explanation:
+    intent: Intent | None = None
+    rule: str | None = None
+    parts: list[PartFigures] = field(default_factory=list)
+
+    def confidence(self) -> float:
+        """The least sure part decides: 1 for parts addressed by name; for parts matched by
+        meaning, how far the winner clears the bar and leads the runner-up."""
+        sure = 1.0
+        for part in self.parts:
+            if not part.top:
+                continue
+            top = part.top[0][1]
+            second = part.top[1][1] if len(part.top) > 1 else 0.0
+            clears = min(max((top - FIT) / 0.1 + 0.5, 0.0), 1.0)
+            if part.chose == CATCH_ALL_ID:
+                clears = min(max((FIT - top) / 0.1 + 0.5, 0.0), 1.0)
+            leads = min(max((top - second) / 0.06, 0.0), 1.0)
+            sure = min(sure, clears if part.chose == CATCH_ALL_ID else min(clears, leads))
+        return round(sure, 3)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intent": (
+                {
+                    "name": self.intent.name,
+                    "score": self.intent.score,
+                    "margin": self.intent.margin,
+                    "nearest_example": self.intent.nearest,
+                    "scores": self.intent.scores,
+                }
+                if self.intent
+                else None
+            ),
+            "rule": self.rule,
+            "parts": [
+                {
+                    "text": p.text,
+                    "top": [{"agent": a, "score": s, "closest": c} for a, s, c in p.top],
+                    "chose": p.chose,
+                    "why": p.why,
+                }
+                for p in self.parts
+            ],
+        }
+
+
+def roster_target(text: str) -> str | None:
+    match = _ROSTER_TARGET.search(text.rstrip("?!. "))
+    if not match:
+        return None
+    what = next(g for g in match.groups() if g)
+    what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
+    what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
+    return what.strip(" ?!.") or None
+
+
+def carries_too_little(text: str, names: Names) -> bool:
+    """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
+    tokens = [w.strip("'’") for w in words(text)]
+    if not tokens or names.word.search(text):
+        return False
+    return all(w in _VAGUE_WORDS or len(w) <= 1 for w in tokens)
+
+
+class SemanticPlanner(RulePlanner):
+    name = "semantic"
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        unavailable: dict[str, str] | None = None,
+        *,
+        embedder: CachedEmbedder,
+        max_tasks: int = 12,
+    ) -> None:
+        super().__init__(fleet, unavailable)
+        self.embedder = embedder
+        self.max_tasks = max_tasks
+        self.names = Names(self._names)
+        self.intents = IntentClassifier(embedder)
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def plan(
+        self, text: str, context: ThreadContext = EMPTY, lessons: Sequence[Lesson] = ()
+    ) -> Decision:
+        return self.explain(text, context, lessons)[0]
+
+    def matcher(self, lessons: Sequence[Lesson] = ()) -> Matcher:
+        scorer = Scorer(self.fleet, lessons, self.unavailable)
+        return Matcher(self.embedder, self.fleet.agents, scorer, lessons, self.unavailable)
+
+    def capable(self, query: str) -> list[AgentSpec]:
+        """Agents for a capability ("who can do spreadsheets?"), best first."""
+        ranked = self.matcher().rank(query)
+        if not ranked or ranked[0].score < FIT:
+            return []
+        return [r.agent for r in ranked if r.score >= max(FIT, ranked[0].score - 0.08)]
+
+    def prepare(self) -> list[str]:
+        """Texts worth embedding ahead of planning (none: the default model is instant)."""
+        return []
+
+    def explain(
+        self, text: str, context: ThreadContext = EMPTY, lessons: Sequence[Lesson] = ()
+    ) -> tuple[Decision, Explanation]:
+        why = Explanation()
+        decision = self._decide(text, context, lessons, why)
+        decision.planner = "semantic"
+        return self._bounded(decision), why
+
+    # -- the decision ---------------------------------------------------------------------
+
+    def _decide(
+        self, text: str, context: ThreadContext, lessons: Sequence[Lesson], why: Explanation
+    ) -> Decision:
+        clean_text = strip_mentions(text)
+        if not clean_text:
+            why.rule = "empty message"
+            return Decision(kind="clarify", question="What do you need done?", reason="empty")
+        bare = clean_text.rstrip("?!. ")
+        short = len(words(bare)) <= 8
+        exact = self._exact(bare, short, context)
+        if exact is not None:
+            why.rule = exact.reason
+            return exact
+        if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
+            why.rule = moved.reason
+            return moved
+        if context.waiting:
+            task = self._pick_waiting(clean_text, context.waiting)
+            why.rule = "a reply to an agent's question in this thread"
+            return Decision(
+                kind="answer", target=task.id, reason=f"reply to {task.agent}'s question"
+            )
+        matcher = self.matcher(lessons)
+        if context.pending_question and context.pending_text:
+            why.rule = "the answer to Dispatch's clarifying question"
+            combined = f"{context.pending_text.strip()} — {clean_text}"
+            decision = self._work_by_meaning(combined, matcher, why, allow_clarify=False)
+            decision.reason = "answer to the clarifying question; " + decision.reason
+            return decision
+
+        intent = self.intents.classify(bare)
+        why.intent = intent
+        addressed = self.names.addressed(clean_text)
+        gated = self._by_intent(bare, intent, addressed, matcher)
+        if gated is not None:
+            return gated
+        work = without_injections(clean_text)
+        if not work:
+            why.rule = "nothing but instructions to Dispatch itself"
+            return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
+        if context.tasks and addressed is None:
+            return self._followup_by_meaning(work, context, matcher, why)
+        return self._work_by_meaning(work, matcher, why, allow_clarify=True)
+
+    def _reroute_by_cue(self, bare: str, context: ThreadContext) -> Decision | None:
+        """"wrong one, that's a Quill job", "this should go to security, not IT": the work in
+        this thread moves to the agent named, or meant, outside the negation."""
+        if len(words(bare)) > 16 or not _REROUTE_CUE.search(bare):
+            return None
+        here = {t.agent for t in context.tasks}
+        positive = re.split(r"\bnot\b|\binstead\s+of\b|\brather\s+than\b", bare, flags=re.IGNORECASE)[0]
+        named = [a for m in self.names.word.finditer(positive) if (a := self.names.resolve(m.group(0)))]
+        named = [a for a in named if a not in here and a not in self.unavailable]
+        if named:
+            return Decision(kind="reroute", target=named[0], reason=f"the user moved this to {named[0]}")
+        cue_free = _REROUTE_CUE.sub(" ", positive)
+        ranked = [r for r in self.matcher().rank(cue_free) if r.agent.id not in here]
+        if ranked and ranked[0].score >= FIT:
+            agent = ranked[0].agent.id
+            return Decision(kind="reroute", target=agent, reason=f"the user meant {agent} instead")
+        return None
+
+    def _exact(self, bare: str, short: bool, context: ThreadContext) -> Decision | None:
+        if match := _AGENT_STATUS.match(bare):
+            agent_id = self.resolve_name(match.group("name") or match.group("name2") or "")
+            if agent_id:
+                return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
+        if _STATUS.match(bare) and short:
+            return Decision(kind="status", reason="asked for status")
+        if _ROSTER.match(bare) and short:
+            return Decision(kind="roster", reason="asked for the roster")
+        if _GREETING.match(bare or "?"):
+            return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
+        if match := _WHO_CAN.match(bare):
+            return Decision(kind="roster", target=match.group("what"), reason="asked who can")
+        match = _CANCEL.match(bare)
+        if match and len(words(match.group("what"))) <= 4:
+            return self._cancel(match.group("what"))
+        if context.tasks and (match := self._reroute.match(bare)):
+            agent_id = self.resolve_name(match.group("name"))
+            if agent_id is not None:
+                return Decision(
+                    kind="reroute", target=agent_id, reason=f"the user moved this to {agent_id}"
+                )
+        return None
+
+    @staticmethod
+    def _cancel(what: str) -> Decision:
+        what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
+        what = re.sub(r"[\s,]*(?:please|pls|now|for\s+me|too)$", "", what, flags=re.IGNORECASE)
+        everything = what.lower().strip(" ,.!") in (
+            "", "all", "everything", "it", "that", "this", "all of it", "them", "the whole thing",
+            "whole thing", "everything please", "all of them", "it all",
+        )  # fmt: skip
+        return Decision(
+            kind="cancel",
+            target="all" if everything else what,
+            reason="asked to cancel " + ("everything here" if everything else repr(what)),
+        )
+
+    def _by_intent(
+        self, bare: str, intent: Intent, addressed: tuple[list[str], str] | None, matcher: Matcher
+    ) -> Decision | None:
+        """Non-work intents, each behind a gate that keeps real work from being lost."""
+        leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
+        question = bool(_QUESTION.search(bare))
+        named = [a for m in self.names.word.finditer(bare) if (a := self.names.resolve(m.group(0)))]
+        if (leads and intent.name == "cancel" or len(words(bare)) <= 10) and _CANCEL_WORDS.search(
+            bare
+        ) and not _THEN_WORK.search(bare):
+            if leads and intent.name in ("cancel", "status", "clarify") or intent.margin < 0.05:
+                what = _CANCEL_WORDS.split(bare, maxsplit=1)[-1]
+                return self._cancel(clean(what) if len(words(what)) <= 6 else "")
+        status_cue = bool(_STATUS_WORDS.search(bare))
+        if question and status_cue and (
+            (leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare)
+        ) and not roster_target(bare):
+            target = named[0] if named else None
+            return Decision(
+                kind="status", target=target, reason=f"a status question (near “{intent.nearest}”)"
+            )
+        if question and _ROSTER_CUE.search(bare) and (leads and intent.name == "roster" or roster_target(bare)):
+            return Decision(kind="roster", target=roster_target(bare), reason="a question about the team")
+        if leads and intent.name == "roster" and addressed is None and len(words(bare)) <= 5:
+            return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
+        return None
+
+    # -- work -----------------------------------------------------------------------------
+
+    def _work_by_meaning(
+        self, text: str, matcher: Matcher, why: Explanation, *, allow_clarify: bool
+    ) -> Decision:
+        if allow_clarify:
+            question = self._vague_question(text, matcher, why)
+            if question is not None:
+                return Decision(
+                    kind="clarify",
+                    question=question,
+                    reason="too vague to route",
+                    confidence=0.4 if why.rule == "too little to act on" else None,
+                )
+        tasks: list[TaskSpec] = []
+        notes: list[str] = []
+        previous: list[str] = []
+        for step in parse(text, self.names) or [[Part(text)]]:
+            current: list[str] = []
+            for part in step:
+                for agent, summary in self._route_part(part, matcher, why, notes):
+                    task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
+                    tasks.append(task)
+                    current.append(task.id)
+            previous = current or previous
+        if not tasks:
+            catch_all = self.fleet.catch_all.as_agent()
+            tasks.append(self._task("t1", catch_all, text))
+        if any(t.agent == CATCH_ALL_ID for t in tasks):
+            notes.append("no agent fits some work, so a disposable sub-agent takes it")
+        steps = len({tuple(t.depends_on) for t in tasks})
+        shape = f"a chain of {steps} steps" if steps > 1 else "one step"
+        routes = ", ".join(f"{t.id}→{t.agent}" for t in tasks)
+        decision = Decision(
+            kind="work", tasks=tasks, reason=f"{shape}; {routes}", confidence=why.confidence()
+        )
+        decision.notes.extend(n for n in notes if n.startswith(("⚠", "Unavailable")) or "is unavailable" in n)
+        return decision
+
+    def _route_part(
+        self, part: Part, matcher: Matcher, why: Explanation, notes: list[str]
+    ) -> list[tuple[AgentSpec, str]]:
+        summary = clean(part.text) or part.text.strip()
+        if part.agents:
+            routed: list[tuple[AgentSpec, str]] = []
+            for agent_id in part.agents:
+                agent = self.fleet.agent(agent_id)
+                if agent_id in self.unavailable:
+                    notes.append(f"{agent.label} is unavailable right now ({self.unavailable[agent_id]}).")
+                    routed.extend(self._by_meaning(summary, matcher, why))
+                else:
+                    why.parts.append(PartFigures(summary, [], agent_id, "addressed by name"))
+                    routed.append((agent, summary))
+            return routed
+        return self._by_meaning(summary, matcher, why)
+
+    def _by_meaning(
+        self, text: str, matcher: Matcher, why: Explanation
+    ) -> list[tuple[AgentSpec, str]]:
+        """One part, or a list of parts that each clearly belong to a different agent."""
+        pieces = self._list_pieces(text)
+        if len(pieces) >= 2:
+            chosen = [(piece, matcher.rank(piece)) for piece in pieces]
+            if all(r and r[0].score >= FIT for _, r in chosen) and len(
+                {r[0].agent.id for _, r in chosen}
+            ) >= 2:
+                grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
+                for piece, ranked in chosen:
+                    self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
+                    grouped.setdefault(ranked[0].agent.id, (ranked[0].agent, []))[1].append(piece)
+                return [(agent, "; ".join(items)) for agent, items in grouped.values()]
+        ranked = matcher.rank(text)
+        if ranked and ranked[0].score >= FIT:
+            self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
+            return [(ranked[0].agent, text)]
+        self._note(why, text, ranked, CATCH_ALL_ID, f"no agent scores {FIT} or more")
+        return [(self.fleet.catch_all.as_agent(), text)]
+
+    @staticmethod
+    def _note(why: Explanation, text: str, ranked: list[Ranked], chose: str, reason: str) -> None:
+        top = [(r.agent.id, round(r.score, 3), r.phrase) for r in ranked[:3]]
+        why.parts.append(PartFigures(text, top, chose, reason))
+
+    @staticmethod
+    def _list_pieces(text: str) -> list[str]:
+        body = text
+        if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
+            LIST_SPLIT.search(colon.group("rest"))
+        ):
+            body = colon.group("rest")
+        pieces = [p for p in (clean(x) for x in LIST_SPLIT.split(body)) if p]
+        merged: list[str] = []
+        for piece in pieces:
+            tokens = words(piece)
+            leans = len(tokens) <= 3 and bool({"it", "them", "that", "this", "those"} & set(tokens))
+            if merged and leans:
+                merged[-1] = f"{merged[-1]} and {piece}"
+            else:
+                merged.append(piece)
+        return merged
+
+    def _vague_question(self, text: str, matcher: Matcher, why: Explanation) -> str | None:
+        rule_question = self._vague(text, self._scorer_for(matcher))
+        too_little = carries_too_little(text, self.names)
+        intent = why.intent
+        by_intent = (
+            intent is not None
+            and intent.name == "clarify"
+            and intent.margin >= INTENT_MARGIN
+            and len(words(text)) <= 6
+            and not self.names.word.search(text)
+        )
+        if not (rule_question or too_little or by_intent):
+            return None
+        why.rule = "too little to act on"
+        if too_little:
+            template = _VAGUE_VERBS.get((words(text) or [""])[0], "")
+            return template if template and "{" not in template else GENERIC_QUESTION
+        ranked = matcher.rank(text)
+        likely = [r.agent.name for r in ranked[:2] if r.score >= FIT]
+        question = rule_question or GENERIC_QUESTION
+        if len(likely) == 2:
+            return f"{question.rstrip('?')}: is it one for {likely[0]} or {likely[1]}?"
+        return question
+
+    @staticmethod
+    def _scorer_for(matcher: Matcher) -> Scorer:
+        return matcher.scorer
+
+    # -- follow-ups -----------------------------------------------------------------------
+
+    def _followup_by_meaning(
+        self, text: str, context: ThreadContext, matcher: Matcher, why: Explanation
+    ) -> Decision:
+        why.rule = "a follow-up in a thread that already has agents"
+        return self._followup(text, context, matcher.scorer)
+
+    # -- bounds ---------------------------------------------------------------------------
+
+    def _bounded(self, decision: Decision) -> Decision:
+        if decision.kind in ("work", "followup") and len(decision.tasks) > self.max_tasks:
+            return Decision(
+                kind="clarify",
+                target=SPLIT,
+                question=(
+                    f"That would be {len(decision.tasks)} tasks; I take at most {self.max_tasks}"
+                    " from one message. Could you split it into smaller requests?"
+                ),
+                reason=f"plan of {len(decision.tasks)} tasks is over the limit of {self.max_tasks}",
+                planner=decision.planner,
+            )
+        return decision

@@ -1,0 +1,1 @@
+"""Routing evaluation: fleets, cases written as people type in chat, and a scorer."""
