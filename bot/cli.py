@@ -16,7 +16,6 @@ from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
 from bot.demo.fleet import demo_fleet, running_demo_fleet
 from bot.manifest import Fleet, ManifestError, load_fleet
-from bot.planner import RulePlanner
 from bot.settings import Settings, load_soul
 
 DESCRIPTION = """\
@@ -234,18 +233,28 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _plan(settings: Settings, text: str) -> dict[str, Any]:
-    """The decision and who made it: the rules, or the model (and why it fell back)."""
+    """The decision and how it was reached: the semantic planner's figures (intent, each
+    part's top three agents, why a clarify or the catch-all), and the model's if configured."""
     from bot.llm import LLMPlanner
     from bot.planner import ThreadContext
+    from bot.semantic import SemanticPlanner, make_planner
+    from bot.semantic.planner import DOUBT
 
     fleet = fleet_or_demo(settings)
-    rules = RulePlanner(fleet)
+    planner = make_planner(settings, fleet)
+    figures: dict[str, Any] = {}
+    if isinstance(planner, SemanticPlanner):
+        decision, why = planner.explain(text)
+        figures = {"explain": why.as_dict(), "embeddings": planner.embedder.name}
+    else:
+        decision = planner.plan(text)
     config = settings.llm_config()
     if config is None:
-        decision = rules.plan(text)
-        return {**decision.model_dump(), "fallback_reason": None, "note": "no model configured"}
+        return {**decision.model_dump(), **figures, "note": "no model configured"}
+    if settings.llm_mode == "doubt" and (decision.confidence or 0.0) >= DOUBT:
+        return {**decision.model_dump(), **figures, "note": "confident: the model is not asked"}
     async with LLMPlanner(
-        config, fleet, load_soul(settings.soul_path()), rule_planner=rules
+        config, fleet, load_soul(settings.soul_path()), rule_planner=planner
     ) as llm:
         outcome = await llm.plan(text, ThreadContext(), [])
     return {
@@ -257,6 +266,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
         "latency_ms": round(outcome.latency_ms, 1),
         "input_tokens": outcome.input_tokens,
         "output_tokens": outcome.output_tokens,
+        **figures,
     }
 
 
@@ -397,7 +407,8 @@ async def _planner_report(settings: Settings) -> int:
     if not rows:
         print("No plans yet.")
         return 0
-    print(f"{len(rows)} plans")
+    asked = sum(1 for r in rows if r["planner"] == "llm" or r["model"])
+    print(f"{len(rows)} plans; the model was asked for {asked} ({asked / len(rows):.0%})")
     for planner in sorted({r["planner"] for r in rows}):
         mine = [r for r in rows if r["planner"] == planner]
         latencies = sorted(r["latency_ms"] for r in mine)

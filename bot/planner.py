@@ -271,7 +271,7 @@ def _clean_part(text: str) -> str:
 class RulePlanner:
     """Deterministic planning from the manifest alone."""
 
-    name = "rules"
+    name: str = "rules"
 
     def __init__(self, fleet: Fleet, unavailable: dict[str, str] | None = None) -> None:
         self.fleet = fleet
@@ -298,6 +298,13 @@ class RulePlanner:
             rf"|(?:use|ask|try))\s+@?(?P<name>{alternatives})\b(?:\s+instead)?[.!]?\s*$",
             re.IGNORECASE,
         )
+
+    def with_unavailable(self, unavailable: dict[str, str]) -> RulePlanner:
+        return RulePlanner(self.fleet, unavailable)
+
+    def shortlist(self, text: str, k: int) -> list[AgentSpec]:
+        """The k agents likeliest to fit `text`, best first."""
+        return [a for _, a in Scorer(self.fleet, (), self.unavailable).scores(text)[:k]]
 
     def capable(self, query: str) -> list[AgentSpec]:
         """Agents that can do what `query` names, best first (empty: none can)."""

@@ -60,8 +60,16 @@ def count_word(n: int) -> str:
     return _COUNT.get(n, str(n))
 
 
+ACK_LISTED = 6
+"""Tasks named in an acknowledgement; the board lists them all."""
+_ARROW_SUMMARY = 120
+
+
 def _arrow(agent: AgentSpec, task: TaskSpec) -> str:
-    return f"{agent.emoji} {agent.name} → {task.summary}"
+    summary = task.summary
+    if len(summary) > _ARROW_SUMMARY:
+        summary = summary[: _ARROW_SUMMARY - 1].rstrip() + "…"
+    return f"{agent.emoji} {agent.name} → {summary}"
 
 
 def ack(tasks: Sequence[TaskSpec], agents: dict[str, AgentSpec], *, followup: bool = False) -> str:
@@ -92,18 +100,27 @@ def ack(tasks: Sequence[TaskSpec], agents: dict[str, AgentSpec], *, followup: bo
             )
         return f"On it: {_arrow(agent, task)} ({session_note[task.session]}). I'll post the result here."
     if not later:
-        listed = ", ".join(_arrow(agents[t.agent], t) for t in roots)
-        return f"{count_word(len(roots))} in parallel: {listed}. Reporting as each finishes."
-    first = ", ".join(_arrow(agents[t.agent], t) for t in roots)
+        listed = ", ".join(_arrow(agents[t.agent], t) for t in roots[:ACK_LISTED])
+        return (
+            f"{count_word(len(roots))} in parallel: {listed}{_more(len(roots))}."
+            " Reporting as each finishes."
+        )
+    first = ", ".join(_arrow(agents[t.agent], t) for t in roots[:ACK_LISTED])
     steps = [first if len(roots) == 1 else f"{first} (in parallel)"]
-    for task in later:
+    for task in later[: max(ACK_LISTED - len(roots), 1)]:
         after = " and ".join(agents[by_id[d].agent].name for d in task.depends_on if d in by_id)
         steps.append(f"{_arrow(agents[task.agent], task)} (after {after}, with its output)")
     return (
         f"{count_word(len(tasks))} steps: "
         + "; then ".join(steps)
+        + _more(len(tasks), max(len(steps) - 1 + min(len(roots), ACK_LISTED), 1))
         + ". Reporting as each finishes."
     )
+
+
+def _more(total: int, shown: int = ACK_LISTED) -> str:
+    """The acknowledgement stays short: a handful of tasks, then how many more."""
+    return f", and {total - shown} more" if total > shown else ""
 
 
 def closing(counts: dict[str, int], seconds: float) -> str:

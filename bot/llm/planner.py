@@ -30,13 +30,16 @@ from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask
 log = logging.getLogger(__name__)
 
 _NONE: Mapping[str, str] = {}
+SHORTLIST_FROM = 50
+"""From this many agents on, the prompt names a shortlist instead of the whole roster."""
+SHORTLIST = 12
 
 
 class PlanOutcome(BaseModel):
     """The decision and how it was reached: which planner, why a fallback, at what cost."""
 
     decision: Decision
-    planner: Literal["llm", "rules"]
+    planner: Literal["llm", "rules", "semantic"]
     fallback_reason: str | None = None
     repaired: bool = False
     """The model's first plan was unusable and its corrected one was taken."""
@@ -99,7 +102,7 @@ class LLMPlanner:
         )
         user = user_prompt(
             text,
-            self.fleet,
+            self.shortlist(text, context),
             context=context,
             lessons=lessons,
             history=history,
@@ -123,10 +126,21 @@ class LLMPlanner:
         log.warning("LLM planner fell back to the rules: %s", reason)
         rules = self.rule_planner
         if down != rules.unavailable:
-            rules = RulePlanner(rules.fleet, down)
+            rules = rules.with_unavailable(down)
         decision = rules.plan(text, context, lessons)
-        decision.planner = "rules"
+        decision.planner = rules.name
         return self._outcome(decision, started, spent, fallback=reason)
+
+    def shortlist(self, text: str, context: ThreadContext) -> Fleet:
+        """A large fleet's prompt carries the likeliest agents, not the whole roster: the
+        ones already in the thread, those named, then the closest by meaning."""
+        if len(self.fleet.agents) < SHORTLIST_FROM:
+            return self.fleet
+        keep = {t.agent for t in context.tasks}
+        keep.update(a.id for a in self.fleet.agents if a.name.lower() in text.lower())
+        keep.update(a.id for a in self.rule_planner.shortlist(text, SHORTLIST))
+        agents = [a for a in self.fleet.agents if a.id in keep]
+        return self.fleet.model_copy(update={"agents": agents})
 
     async def _ask(
         self, user: str, check: PlanContext, spent: list[Completion]
@@ -158,7 +172,7 @@ class LLMPlanner:
     ) -> PlanOutcome:
         outcome = PlanOutcome(
             decision=decision,
-            planner="rules" if fallback else "llm",
+            planner=self.rule_planner.name if fallback else "llm",
             fallback_reason=fallback,
             repaired=repaired,
             input_tokens=sum(c.input_tokens for c in spent),

@@ -25,7 +25,7 @@ import numpy as np
 Vector = np.ndarray
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(ValueError):
     """The configured model cannot be loaded or reached; the message says which and why."""
 
 

@@ -53,7 +53,8 @@ _BUT_FIRST = re.compile(
 _AFTER_DONE = re.compile(
     r"^(?P<later>.{3,}?)\s+(?:after|once|when|as\s+soon\s+as)\s+(?P<first>[^,;.]{2,80}?\s+"
     r"(?:finishes|finished|is\s+done|are\s+done|has\s+finished|completes|is\s+ready|are\s+ready|"
-    r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off)\b[^,;.]*)[.!]?$",
+    r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off|"
+    r"(?:has|have|is|are)\s+(?:been\s+)?\w+(?:ed|en)\b)[^,;.]*)[.!]?$",
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
@@ -73,7 +74,9 @@ _FILLER = re.compile(
     r"i'd\s+like\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|each|both|also|to)\b[,\s]*)+",
     re.IGNORECASE,
 )
-_TAIL = re.compile(r"[\s,;:.!?]*(?:please|pls|plz|thanks|thx|ty|asap|for\s+me)?[\s,;:.!?🙏]*$", re.IGNORECASE)
+_TAIL = re.compile(
+    r"(?:[\s,;:.!]*\b(?:please|pls|plz|thanks|thx|ty|asap|for\s+me))?[\s,;:.!🙏]*$", re.IGNORECASE
+)
 LIST_SPLIT = re.compile(
     r"\s*(?:,\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|\bas\s+well\s+as\b)\s*", re.IGNORECASE
 )
@@ -84,7 +87,7 @@ def clean(text: str) -> str:
     text = text.strip(f" \t\n,;.:-{_DASHES}")
     text = _FILLER.sub("", text)
     text = _TAIL.sub("", text)
-    return text.strip(f" \t\n,;.:-{_DASHES}")
+    return text.strip(f" \t\n,;.:-{_DASHES}").removesuffix(" ?")
 
 
 COMMON = frozenset(

@@ -26,7 +26,7 @@ _FILLER_WORDS = frozenset(
     there here what's whats up one""".split()
 )
 
-BEST, WHOLE, LEXICAL = 0.55, 0.45, 0.06
+BEST, WHOLE, LEXICAL = 0.3, 0.7, 0.3
 """How an agent's score is made: its best phrase, its whole profile, and shared words
 (the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
 

@@ -181,6 +181,41 @@ class Explanation:
         }
 
 
+_PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
+_CONTEXT_CLAUSE = re.compile(
+    r"^(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
+    r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent)\b",
+    re.IGNORECASE,
+)
+_PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
+
+
+def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
+    """"Pull the debtors list, and based on that send reminders" to one agent is one task:
+    the agent does both in order, in one brief, instead of twice in its queue."""
+    merged: list[TaskSpec] = []
+    alias: dict[str, str] = {}
+    for task in tasks:
+        if any(d in alias for d in task.depends_on):
+            deps = list(dict.fromkeys(alias.get(d, d) for d in task.depends_on))
+            task = task.model_copy(update={"depends_on": deps})
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and task.agent != CATCH_ALL_ID
+            and task.agent == last.agent
+            and task.depends_on == [last.id]
+            and sum(1 for t in tasks if last.id in t.depends_on) == 1
+            and sum(1 for t in merged if t.depends_on == last.depends_on) == 1
+        ):
+            summary = f"{last.summary}, then {task.summary}"
+            merged[-1] = last.model_copy(update={"summary": summary[:200]})
+            alias[task.id] = last.id
+            continue
+        merged.append(task)
+    return merged
+
+
 def roster_target(text: str) -> str | None:
     match = _ROSTER_TARGET.search(text.rstrip("?!. "))
     if not match:
@@ -200,7 +235,7 @@ def carries_too_little(text: str, names: Names) -> bool:
 
 
 class SemanticPlanner(RulePlanner):
-    name = "semantic"
+    name: str = "semantic"
 
     def __init__(
         self,
@@ -218,6 +253,11 @@ class SemanticPlanner(RulePlanner):
 
     # -- entry points ---------------------------------------------------------------------
 
+    def with_unavailable(self, unavailable: dict[str, str]) -> SemanticPlanner:
+        return SemanticPlanner(
+            self.fleet, unavailable, embedder=self.embedder, max_tasks=self.max_tasks
+        )
+
     def plan(
         self, text: str, context: ThreadContext = EMPTY, lessons: Sequence[Lesson] = ()
     ) -> Decision:
@@ -226,6 +266,9 @@ class SemanticPlanner(RulePlanner):
     def matcher(self, lessons: Sequence[Lesson] = ()) -> Matcher:
         scorer = Scorer(self.fleet, lessons, self.unavailable)
         return Matcher(self.embedder, self.fleet.agents, scorer, lessons, self.unavailable)
+
+    def shortlist(self, text: str, k: int) -> list[AgentSpec]:
+        return [r.agent for r in self.matcher().rank(without_injections(text) or text)[:k]]
 
     def capable(self, query: str) -> list[AgentSpec]:
         """Agents for a capability ("who can do spreadsheets?"), best first."""
@@ -400,6 +443,7 @@ class SemanticPlanner(RulePlanner):
                     tasks.append(task)
                     current.append(task.id)
             previous = current or previous
+        tasks = _merge_same_agent_steps(tasks)
         if not tasks:
             catch_all = self.fleet.catch_all.as_agent()
             tasks.append(self._task("t1", catch_all, text))
@@ -460,16 +504,21 @@ class SemanticPlanner(RulePlanner):
 
     @staticmethod
     def _list_pieces(text: str) -> list[str]:
+        """A list ("images, copy and tweets") or several sentences, as separate pieces; a
+        piece that only adds context ("they only used it a week") stays with the one before."""
         body = text
         if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
             LIST_SPLIT.search(colon.group("rest"))
         ):
             body = colon.group("rest")
-        pieces = [p for p in (clean(x) for x in LIST_SPLIT.split(body)) if p]
+        pieces = [p for p in (clean(x) for x in _PIECES.split(body)) if p]
         merged: list[str] = []
         for piece in pieces:
             tokens = words(piece)
-            leans = len(tokens) <= 3 and bool({"it", "them", "that", "this", "those"} & set(tokens))
+            leans = (
+                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                or bool(_CONTEXT_CLAUSE.match(piece))
+            )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
             else:

@@ -1,4 +1,4 @@
-"""A fake model provider on 127.0.0.1: OpenAI Chat Completions and Anthropic Messages.
+"""A fake model provider on 127.0.0.1: OpenAI Chat Completions and Embeddings, Anthropic Messages.
 
 Replies are scripted per test (a plan, raw text, an HTTP error, a delay) and every request
 is recorded, so tests can check what the planner sent and that no secret was in it.
@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import time
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,9 +157,23 @@ class FakeLLM:
             }
         )
 
+    async def embeddings(self, request: web.Request) -> web.Response:
+        """OpenAI Embeddings: a bag of hashed words, so texts sharing words are similar."""
+        body = json.loads(await request.text())
+        self.requests.append(Recorded(request.path, dict(request.headers), "", body))
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = []
+        for index, text in enumerate(inputs):
+            vector = [0.0] * 64
+            for word in str(text).lower().split():
+                vector[zlib.crc32(word.strip(".,!?").encode()) % 64] += 1.0
+            data.append({"object": "embedding", "index": index, "embedding": vector})
+        return web.json_response({"object": "list", "data": data, "model": body["model"]})
+
     @contextlib.asynccontextmanager
     async def serve(self) -> AsyncIterator[FakeLLM]:
         app = web.Application()
+        app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/v1/chat/completions", self.chat_completions)
         app.router.add_post("/v1/messages", self.messages)
         runner = web.AppRunner(app, shutdown_timeout=1)
