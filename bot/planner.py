@@ -192,7 +192,9 @@ class Scorer:
 
 # -- recognising what kind of message this is ------------------------------------------------
 
-_MENTION = re.compile(r"<@[!&]?[A-Za-z0-9]+>|^@?dispatch\b[,:]?", re.IGNORECASE)
+_MENTION = re.compile(
+    r"<@[!&]?[A-Za-z0-9]+>|^(?:(?:hey|hi|hello|yo|ok|okay)\s+)?@?dispatch\b[,:!]?", re.IGNORECASE
+)
 
 _STATUS = re.compile(
     r"^(?:status|status\s+(?:update|report|please)|progress|updates?|any\s+updates?|"
@@ -308,7 +310,7 @@ class RulePlanner:
 
     def capable(self, query: str) -> list[AgentSpec]:
         """Agents that can do what `query` names, best first (empty: none can)."""
-        scores = Scorer(self.fleet, (), self.unavailable).scores(query)
+        scores = Scorer(self.fleet).scores(query)
         top = scores[0][0] if scores else 0.0
         return [a for s, a in scores if s >= max(Scorer.CONFIDENT, top / 2)]
 

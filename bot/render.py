@@ -15,6 +15,24 @@ from bot.outbound import AgentBadge, Board
 ROUTING = "Routing…"
 """Said when planning takes longer than a second, so nobody waits in silence."""
 
+WHAT_EXACTLY = "What exactly needs doing, and on what? A sentence or two is plenty."
+"""The clarifying question for a request that carries too little to act on."""
+
+
+def which_of(first: str, second: str) -> str:
+    """The clarifying question that names the two likeliest agents."""
+    return f"Is this one for {first} or {second}, and what exactly should they do?"
+
+
+def too_many_tasks(count: int, limit: int) -> str:
+    return (
+        f"That would be {count} tasks; I take at most {limit} from one message."
+        " Could you split it into smaller requests?"
+    )
+
+
+"""Said when planning takes longer than a second, so nobody waits in silence."""
+
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 STATE_LABEL = {

@@ -1,9 +1,9 @@
 """Score a planner on the eval cases: accuracy per intent and fleet, confusions, misses, latency.
 
-    python -m evals                      # the semantic planner on every split
-    python -m evals --split heldout      # one split
-    python -m evals --planner rules      # the rule planner, for comparison
-    python -m evals --misses             # list every miss with what was expected
+python -m evals                      # the semantic planner on every split
+python -m evals --split heldout      # one split
+python -m evals --planner rules      # the rule planner, for comparison
+python -m evals --misses             # list every miss with what was expected
 """
 
 from __future__ import annotations
@@ -62,7 +62,12 @@ def load_cases(root: Path, splits: Sequence[str]) -> list[Case]:
 def context_of(case: Case) -> ThreadContext:
     thread = case.thread or {}
     tasks = [
-        ThreadTask(f"c{i + 1}", t["agent"], t.get("summary") or "earlier work", t.get("state") or "completed")
+        ThreadTask(
+            f"c{i + 1}",
+            t["agent"],
+            t.get("summary") or "earlier work",
+            t.get("state") or "completed",
+        )
         for i, t in enumerate(thread.get("tasks") or [])
     ]
     return ThreadContext(
@@ -144,7 +149,9 @@ def evaluate(cases: Sequence[Case], planner_kind: str, root: Path = HERE) -> lis
     results: list[Result] = []
     for case in cases:
         if case.fleet not in fleets:
-            fleets[case.fleet] = make_planner(planner_kind, load_fleet(root / "fleets" / f"{case.fleet}.yaml"))
+            fleets[case.fleet] = make_planner(
+                planner_kind, load_fleet(root / "fleets" / f"{case.fleet}.yaml")
+            )
         planner = fleets[case.fleet]
         context = context_of(case)
         started = time.perf_counter()
@@ -159,9 +166,16 @@ def report(results: Sequence[Result], *, misses: bool, out: Any = sys.stdout) ->
     def acc(rows: Sequence[Result]) -> str:
         return f"{sum(r.ok for r in rows) / len(rows):6.1%} ({sum(r.ok for r in rows)}/{len(rows)})"
 
-    summary: dict[str, Any] = {"cases": len(results), "accuracy": sum(r.ok for r in results) / max(len(results), 1)}
+    summary: dict[str, Any] = {
+        "cases": len(results),
+        "accuracy": sum(r.ok for r in results) / max(len(results), 1),
+    }
     print(f"accuracy {acc(results)}", file=out)
-    for label, key in (("split", lambda r: r.case.split), ("intent", lambda r: r.case.kind), ("fleet", lambda r: r.case.fleet)):
+    for label, key in (
+        ("split", lambda r: r.case.split),
+        ("intent", lambda r: r.case.kind),
+        ("fleet", lambda r: r.case.fleet),
+    ):
         groups: dict[str, list[Result]] = defaultdict(list)
         for r in results:
             groups[key(r)].append(r)
@@ -173,16 +187,25 @@ def report(results: Sequence[Result], *, misses: bool, out: Any = sys.stdout) ->
     print("\nconfusion (rows: expected, columns: decided):", file=out)
     print("  " + " " * 9 + "".join(f"{k[:8]:>9}" for k in KINDS), file=out)
     for want in KINDS:
-        print(f"  {want:<9}" + "".join(f"{confusion.get((want, got), 0) or '.':>9}" for got in KINDS), file=out)
+        print(
+            f"  {want:<9}" + "".join(f"{confusion.get((want, got), 0) or '.':>9}" for got in KINDS),
+            file=out,
+        )
     by_size: dict[str, list[float]] = defaultdict(list)
     for r in results:
         by_size[r.case.fleet].append(r.ms)
     print("\nplanning latency (ms):", file=out)
     for name in sorted(by_size):
         values = by_size[name]
-        print(f"  {name:<12} p50 {statistics.median(values):6.2f}  p99 {percentile(values, 99):6.2f}", file=out)
+        print(
+            f"  {name:<12} p50 {statistics.median(values):6.2f}  p99 {percentile(values, 99):6.2f}",
+            file=out,
+        )
     all_ms = [r.ms for r in results]
-    summary["latency_ms"] = {"p50": statistics.median(all_ms) if all_ms else 0, "p99": percentile(all_ms, 99)}
+    summary["latency_ms"] = {
+        "p50": statistics.median(all_ms) if all_ms else 0,
+        "p99": percentile(all_ms, 99),
+    }
     wrong = [r for r in results if not r.ok]
     print(f"\nmisses: {len(wrong)}", file=out)
     if misses:
@@ -193,7 +216,9 @@ def report(results: Sequence[Result], *, misses: bool, out: Any = sys.stdout) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__.splitlines()[0])
-    parser.add_argument("--split", action="append", choices=["dev", "heldout"], help="default: both")
+    parser.add_argument(
+        "--split", action="append", choices=["dev", "heldout"], help="default: both"
+    )
     parser.add_argument("--planner", choices=["semantic", "rules"], default="semantic")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -548,26 +548,26 @@ async def test_a_routing_correction_moves_the_work_and_teaches_the_next_decision
     harness: HarnessFactory,
 ) -> None:
     h = await harness({"subagent": slow(30, Reply("never")), "writer": echo("writer")})
-    request = await h.say("draft the onboarding checklist", user="alice")
+    request = await h.say("compile the onboarding checklist", user="alice")
     await h.adapter.wait_for(lambda: bool(h.servers["subagent"].calls))
     await h.say("no, that's for Writer", thread=thread_of(request), user="alice")
     await h.idle()
 
     ack = h.adapter.of_kind("ack")[-1].text
-    assert ack.startswith("Moving “draft the onboarding checklist” from 🧪 Sub-agent to ✍️ Writer")
+    assert ack.startswith("Moving “compile the onboarding checklist” from 🧪 Sub-agent to ✍️ Writer")
     assert len(h.servers["subagent"].cancelled) == 1
     assert [m.text for m in h.adapter.of_kind("result")] == [
-        "writer did: draft the onboarding checklist"
+        "writer did: compile the onboarding checklist"
     ]
     assert (
-        "> draft the onboarding checklist" in h.servers["writer"].calls[0].text
+        "> compile the onboarding checklist" in h.servers["writer"].calls[0].text
     )  # the user's words
     lessons = await h.rows("SELECT text, agent, wrong FROM lessons")
     assert lessons == [
-        {"text": "draft the onboarding checklist", "agent": "writer", "wrong": "subagent"}
+        {"text": "compile the onboarding checklist", "agent": "writer", "wrong": "subagent"}
     ]
 
-    await h.say("draft the onboarding checklist for contractors", user="alice")
+    await h.say("compile the onboarding checklist for contractors", user="alice")
     await h.idle()
     assert len(h.servers["writer"].calls) == 2  # the lesson changed the next decision
     assert len(h.servers["subagent"].calls) == 1

@@ -117,7 +117,7 @@ async def test_a_model_past_its_budget_falls_back_to_the_rules_in_time(
     assert await first_ack_after(h, sent) < 2.5
     assert [m.text for m in h.adapter.of_kind("result")] == ["writer did: draft the newsletter"]
     row = (await h.rows("SELECT planner, fallback_reason FROM plans"))[0]
-    assert row == {"planner": "rules", "fallback_reason": "timeout after 1.5s"}
+    assert row == {"planner": "semantic", "fallback_reason": "timeout after 1.5s"}
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ async def test_every_model_failure_still_ends_in_a_plan_and_an_ack(
     assert await first_ack_after(h, sent) < 2.0
     assert [m.text for m in h.adapter.of_kind("result")] == ["writer did: draft the newsletter"]
     row = (await h.rows("SELECT planner, fallback_reason FROM plans"))[0]
-    assert row["planner"] == "rules" and reason in row["fallback_reason"]
+    assert row["planner"] == "semantic" and reason in row["fallback_reason"]
 
 
 async def test_a_repaired_plan_is_used(harness: HarnessFactory, model: FakeLLM) -> None:
@@ -174,7 +174,7 @@ async def test_status_and_cancel_never_wait_for_the_model(
     assert {
         p.planner
         for p in [type("P", (), row)() for row in await h.rows("SELECT planner FROM plans")]
-    } == {"rules"}
+    } == {"semantic"}
 
 
 async def test_a_routing_lesson_reaches_the_model_next_time(
@@ -230,7 +230,7 @@ async def test_plan_and_status_planner_on_the_command_line(tmp_path: Any, model:
     model.script(Reply(status=500))
     code, out, _ = await run("plan", "Design the new logo")
     shown = json.loads(out)
-    assert shown["planner"] == "rules" and "HTTP 500" in shown["fallback_reason"]
+    assert shown["planner"] == "semantic" and "HTTP 500" in shown["fallback_reason"]
     assert KEY not in out
 
     from bot.store import Store

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from bot import render
 from bot.demo.fleet import demo_data, demo_fleet
 from bot.manifest import fleet_from_data
 from bot.models import Decision
@@ -64,8 +65,8 @@ def routed(decision: Decision) -> list[tuple[str, str, list[str]]]:
             [("writer", "write a blog post and a newsletter", [])],
         ),
         (
-            "What's the current price of Bitcoin?",
-            [("subagent", "What's the current price of Bitcoin?", [])],
+            "What's the weather in Lisbon tomorrow?",
+            [("subagent", "What's the weather in Lisbon tomorrow?", [])],
         ),
         (
             "Book me a table for two in Lisbon",
@@ -273,10 +274,14 @@ ORDINARY = [
 QUESTIONS = {
     "What do you need done?",
     "Could you say a bit more: what outcome do you want, and for which project?",
+    render.WHAT_EXACTLY,
 }
 QUESTION_SHAPES = re.compile(
-    r"^(Which project, and what's wrong with .+\?|Which .+ do you mean, and what (should change|would better look like|should be different|'s left to do|should be cleaned up)\?"
-    r"|Which .+ should be (checked|reviewed), and for what\?|What exactly needs (doing|sorting out), and for which project\?)$"
+    r"^(?:(Which project, and what's wrong with .+|Which .+ do you mean, and what (should change|would better look like|should be different|'s left to do|should be cleaned up)"
+    r"|Which .+ should be (checked|reviewed), and for what|What exactly needs (doing|sorting out), and for which project"
+    r")\?|What exactly needs doing, and on what\? A sentence or two is plenty\."
+    r"|Is this one for .+ or .+, and what exactly should they do\?"
+    r"|That would be \d+ tasks; I take at most \d+ from one message\. Could you split it into smaller requests\?)$"
 )
 
 

@@ -30,7 +30,8 @@ SHAPES = {
         re.DOTALL,
     ),
     "roster": re.compile(
-        r"^(\d+ agents on call:\n• .+|For “.+”:\n• .+|No specialist covers “.+”\. .+)$", re.DOTALL
+        r"^(\d+ agents on call \(\d+ available\):\n• .+|For “.+”:\n• .+|No specialist covers “.+”\. .+)$",
+        re.DOTALL,
     ),
 }
 

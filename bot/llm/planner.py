@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 from pydantic import BaseModel
 
@@ -39,7 +39,8 @@ class PlanOutcome(BaseModel):
     """The decision and how it was reached: which planner, why a fallback, at what cost."""
 
     decision: Decision
-    planner: Literal["llm", "rules", "semantic"]
+    planner: str
+    """"llm", or the name of the planner that decided instead ("semantic", "rules")."""
     fallback_reason: str | None = None
     repaired: bool = False
     """The model's first plan was unusable and its corrected one was taken."""

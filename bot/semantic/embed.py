@@ -149,17 +149,18 @@ class CachedEmbedder:
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            rows = self.inner.embed(missing)
+            fresh = self.inner.embed(missing)
             with self._lock:
-                for text, row in zip(missing, rows, strict=True):
+                for text, row in zip(missing, fresh, strict=True):
                     self._cache[text] = row
                 while len(self._cache) > self._size:
                     self._cache.popitem(last=False)
         with self._lock:
             found = [self._cache.get(t) for t in texts]
-        if any(row is None for row in found):  # evicted meanwhile: ask again, uncached
+        kept = [row for row in found if row is not None]
+        if len(kept) != len(found):  # evicted meanwhile: ask again, uncached
             return self.inner.embed(texts)
-        return np.stack(found) if found else np.zeros((0, 1), dtype=np.float32)
+        return np.stack(kept) if kept else np.zeros((0, 1), dtype=np.float32)
 
     def one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -97,11 +97,11 @@ COMMON = frozenset(
 
 _INJECTION = re.compile(
     r"(?:#{2,}[^#]*#{2,})|(?:</?\w+>)|(?:\{[^{}]*\})|"
-    r"(?:^|(?<=[.!?;,\n]))\s*[^.!?;,\n]*?(?:ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
+    r"(?:^|(?<=[.!?;,\n])|(?<=\sand\s))\s*[^.!?;,\n]*?(?:ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
     r"\s+(?:instructions|rules|prompts?)|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
     r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
     r"your\s+instructions|don'?t\s+send\s+it\s+to\s+anyone|in\s+\w+\s+mode\b)"
-    r"[^.!?;,\n]*?(?:[.!?;,]|$|(?=\s+(?:and\s+)?then\b))",
+    r"[^.!?;,\n]*?(?:[.!?;,]|$|(?=\s+(?:and\s+)?then\b)|(?=\s+and\s+))",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(
@@ -116,7 +116,8 @@ def without_injections(text: str) -> str:
     cannot steer routing, and nobody should receive them as a task."""
     kept = _INJECTION.sub(" ", text)
     kept = re.sub(r"\s*\b(?:yourself|on\s+your\s+own)\b", "", kept, flags=re.IGNORECASE)
-    return re.sub(r"\s{2,}", " ", kept).strip(" ,;:")
+    kept = re.sub(r"\s{2,}", " ", kept).strip(" ,;:")
+    return re.sub(r"^(?:(?:and|then|also|but)\b\s*)+|\s*\b(?:and|then)$", "", kept, flags=re.I)
 
 
 def is_control(text: str) -> bool:
@@ -161,11 +162,13 @@ class Names:
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
             re.IGNORECASE | re.DOTALL,
         )
-        self.at = re.compile(rf"@(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
+        self.at = (
+            re.compile(rf"@(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
+        )
         self.word = re.compile(self.one, re.IGNORECASE)
 
     def split_addressees(self, sentence: str) -> list[str]:
-        """"ops, bump the db and @quinn kick off the suite": one clause per addressee."""
+        """ "ops, bump the db and @quinn kick off the suite": one clause per addressee."""
         if self.at is None:
             return [sentence]
         cut = re.compile(

@@ -26,7 +26,7 @@ _FILLER_WORDS = frozenset(
     there here what's whats up one""".split()
 )
 
-BEST, WHOLE, LEXICAL = 0.3, 0.7, 0.3
+BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 """How an agent's score is made: its best phrase, its whole profile, and shared words
 (the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
 
@@ -52,6 +52,10 @@ class _Profiles:
     owner: np.ndarray
     matrix: np.ndarray
     centroids: np.ndarray
+    word_matrix: np.ndarray
+    """Every content word of every agent's profile, agent by agent."""
+    word_starts: np.ndarray
+    """Where each agent's words begin in `word_matrix` (for a per-agent maximum)."""
 
 
 _CACHE: dict[tuple[object, ...], _Profiles] = {}
@@ -64,7 +68,10 @@ def _phrases(agent: AgentSpec) -> list[str]:
 
 def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles:
     """Embed a fleet's profiles once; a roster change makes a new key."""
-    key = (embedder.name, *((a.id, a.name, a.description, *a.skills, "|", *a.examples) for a in agents))
+    key = (
+        embedder.name,
+        *((a.id, a.name, a.description, *a.skills, "|", *a.examples) for a in agents),
+    )
     if (hit := _CACHE.get(key)) is not None:
         return hit
     phrases: list[str] = []
@@ -81,7 +88,16 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
         if len(rows):
             mean = rows.mean(axis=0)
             centroids[index] = mean / max(float(np.linalg.norm(mean)), 1e-9)
-    built = _Profiles(list(agents), phrases, owners, matrix, centroids)
+    vocab: list[str] = []
+    starts: list[int] = []
+    for agent in agents:
+        starts.append(len(vocab))
+        mine = dict.fromkeys(w for p in _phrases(agent) for w in content(p).split())
+        vocab.extend(mine or [agent.name.lower()])
+    word_matrix = embedder.embed(vocab) if vocab else np.zeros((0, 1))
+    built = _Profiles(
+        list(agents), phrases, owners, matrix, centroids, word_matrix, np.array(starts)
+    )
     if len(_CACHE) >= 16:
         _CACHE.clear()
     _CACHE[key] = built
@@ -123,17 +139,31 @@ class Matcher:
                 best[owner] = sims[row]
                 nearest[owner] = p.phrases[row]
         if self._lesson_vectors is not None:
-            for (lesson, owner), sim in zip(self.lessons, self._lesson_vectors @ query, strict=True):
+            for (lesson, owner), sim in zip(
+                self.lessons, self._lesson_vectors @ query, strict=True
+            ):
                 boosted = float(sim) + 0.15
                 if boosted > best[owner]:
                     best[owner] = boosted
                     nearest[owner] = f"lesson: {lesson.text}"
         whole = p.centroids @ query
+        query_words = list(dict.fromkeys(content(text).split()))[:24]
+        if query_words and len(p.word_matrix):
+            word_sims = self.embedder.embed(query_words) @ p.word_matrix.T
+            per_agent = np.maximum.reduceat(word_sims, p.word_starts, axis=1)
+            aligned = per_agent.mean(axis=0)
+        else:
+            aligned = np.zeros(len(p.agents))
         lexical = {a.id: s for s, a in self.scorer.scores(text)} if content_stems(text) else {}
         ranked = []
         for index, agent in enumerate(p.agents):
             lex = max(lexical.get(agent.id, 0.0), 0.0)
-            score = BEST * best[index] + WHOLE * whole[index] + LEXICAL * lex / (lex + 3.0)
+            score = (
+                BEST * best[index]
+                + WHOLE * whole[index]
+                + WORDS * aligned[index]
+                + LEXICAL * lex / (lex + 3.0)
+            )
             ranked.append(Ranked(agent, round(float(score), 4) - index * 1e-7, nearest[index]))
         ranked.sort(key=lambda r: -r.score)
         return ranked

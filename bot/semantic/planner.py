@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import render
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import Decision, TaskSpec
 from bot.planner import (
@@ -44,7 +45,7 @@ from bot.semantic.grammar import LIST_SPLIT, Names, Part, clean, parse, without_
 from bot.semantic.intent import Intent, IntentClassifier
 from bot.semantic.match import Matcher, Ranked
 
-FIT = 0.30
+FIT = 0.60
 """Below this, no agent is close enough and the catch-all sub-agent takes the part."""
 INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
@@ -52,11 +53,13 @@ DOUBT = 0.5
 """Below this confidence a configured model is asked (`DISPATCH_LLM_MODE=doubt`)."""
 SPLIT = "split"
 """`Decision.target` of a clarify that refuses an oversized plan: nothing waits for a reply."""
-GENERIC_QUESTION = "What exactly needs doing, and on what? A sentence or two is plenty."
+GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _CANCEL_WORDS = re.compile(
     r"\b(?:cancel\w*|stop|abort|kill|scrap|drop|halt|nvm|never\s*mind|nevermind|forget|"
-    r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed)\b",
+    r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
+    r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|"
+    r"we'?re\s+not\s+(?:going|doing))\b",
     re.IGNORECASE,
 )
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
@@ -70,17 +73,23 @@ _STATUS_WORDS = re.compile(
     r"shipped|merged|live|updates?\s+on|any\s+updates?|news|eta|far\s+along|stuck|working\s+on|up\s+to|"
     r"busy|back\s+yet|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
     r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
-    r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now)\b",
+    r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now|fail|failed|"
+    r"waiting\s+on|blocked)\b",
     re.IGNORECASE,
 )
 _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
     r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
-    r"started|yet)\s*[?!.]*$",
+    r"started|yet|fail|failed|through)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+_WHERE_IS = re.compile(
+    r"^(?:so\s+)?where(?:'s|’s|s|\s+is|\s+are|\s+we\s+at)\s+(?:my|our|the|that|this|we|with)\b",
     re.IGNORECASE,
 )
 _ROSTER_CUE = re.compile(
-    r"\b(?:agents?|team|roster|anyone|anybody|someone|somebody|who\s+(?:can|could|does|do|handles?|"
+    r"\b(?:agents?|your\s+team|the\s+team\s+(?:can|do)|on\s+the\s+team|roster|anyone|anybody|"
+    r"someone|somebody|any\s+of\s+you|who\s+(?:can|could|does|do|handles?|"
     r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on)|"
     r"which\s+(?:agent|one|bot)|you|your|yourself|available|skills?|capabilit\w*|good\s+(?:at|with)|"
     r"options|introduce|help)\b",
@@ -88,15 +97,15 @@ _ROSTER_CUE = re.compile(
 )
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
-    r"instead|(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
-    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|"
-    r"not\s+(?:for\s+)?(?:the\s+)?\S+\s*$|not\s+me)\b",
+    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me)\b",
     re.IGNORECASE,
 )
+_REROUTE_WEAK = re.compile(r"\b(?:instead|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)", re.IGNORECASE)
 _ROSTER_TARGET = re.compile(
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
-    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody)\s+(?:here\s+)?"
+    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)\s+(?:here\s+)?"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
     r"(?:an?\s+agent|someone|somebody|anyone)\s+(?:for|that\s+(?:can|does)|who\s+(?:can|does))\s+(?P<c>.+)|"
@@ -191,7 +200,7 @@ _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 
 
 def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
-    """"Pull the debtors list, and based on that send reminders" to one agent is one task:
+    """ "Pull the debtors list, and based on that send reminders" to one agent is one task:
     the agent does both in order, in one brief, instead of twice in its queue."""
     merged: list[TaskSpec] = []
     alias: dict[str, str] = {}
@@ -229,7 +238,7 @@ def roster_target(text: str) -> str | None:
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
     tokens = [w.strip("'’") for w in words(text)]
-    if not tokens or names.word.search(text):
+    if not tokens or names.addressed(text) is not None:
         return False
     return all(w in _VAGUE_WORDS or len(w) <= 1 for w in tokens)
 
@@ -271,8 +280,10 @@ class SemanticPlanner(RulePlanner):
         return [r.agent for r in self.matcher().rank(without_injections(text) or text)[:k]]
 
     def capable(self, query: str) -> list[AgentSpec]:
-        """Agents for a capability ("who can do spreadsheets?"), best first."""
-        ranked = self.matcher().rank(query)
+        """Agents for a capability ("who can do spreadsheets?"), best first; unavailable ones
+        too, since the roster says who is down."""
+        scorer = Scorer(self.fleet)
+        ranked = Matcher(self.embedder, self.fleet.agents, scorer).rank(query)
         if not ranked or ranked[0].score < FIT:
             return []
         return [r.agent for r in ranked if r.score >= max(FIT, ranked[0].score - 0.08)]
@@ -304,6 +315,10 @@ class SemanticPlanner(RulePlanner):
         if exact is not None:
             why.rule = exact.reason
             return exact
+        intent = self.intents.classify(bare)
+        why.intent = intent
+        if (stop := self._cancel_by_intent(bare, intent)) is not None:
+            return stop
         if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
             why.rule = moved.reason
             return moved
@@ -321,8 +336,6 @@ class SemanticPlanner(RulePlanner):
             decision.reason = "answer to the clarifying question; " + decision.reason
             return decision
 
-        intent = self.intents.classify(bare)
-        why.intent = intent
         addressed = self.names.addressed(clean_text)
         gated = self._by_intent(bare, intent, addressed, matcher)
         if gated is not None:
@@ -336,19 +349,28 @@ class SemanticPlanner(RulePlanner):
         return self._work_by_meaning(work, matcher, why, allow_clarify=True)
 
     def _reroute_by_cue(self, bare: str, context: ThreadContext) -> Decision | None:
-        """"wrong one, that's a Quill job", "this should go to security, not IT": the work in
+        """ "wrong one, that's a Quill job", "this should go to security, not IT": the work in
         this thread moves to the agent named, or meant, outside the negation."""
-        if len(words(bare)) > 16 or not _REROUTE_CUE.search(bare):
+        strong = bool(_REROUTE_CUE.search(bare))
+        if len(words(bare)) > 16 or not (strong or _REROUTE_WEAK.search(bare)):
             return None
         here = {t.agent for t in context.tasks}
-        positive = re.split(r"\bnot\b|\binstead\s+of\b|\brather\s+than\b", bare, flags=re.IGNORECASE)[0]
-        named = [a for m in self.names.word.finditer(positive) if (a := self.names.resolve(m.group(0)))]
+        positive = re.split(
+            r"\bnot\b|\binstead\s+of\b|\brather\s+than\b", bare, flags=re.IGNORECASE
+        )[0]
+        named = [
+            a for m in self.names.word.finditer(positive) if (a := self.names.resolve(m.group(0)))
+        ]
         named = [a for a in named if a not in here and a not in self.unavailable]
         if named:
-            return Decision(kind="reroute", target=named[0], reason=f"the user moved this to {named[0]}")
+            return Decision(
+                kind="reroute", target=named[0], reason=f"the user moved this to {named[0]}"
+            )
+        if not strong:  # "instead", "not daily": a correction only when it names someone
+            return None
         cue_free = _REROUTE_CUE.sub(" ", positive)
         ranked = [r for r in self.matcher().rank(cue_free) if r.agent.id not in here]
-        if ranked and ranked[0].score >= FIT:
+        if ranked:
             agent = ranked[0].agent.id
             return Decision(kind="reroute", target=agent, reason=f"the user meant {agent} instead")
         return None
@@ -391,6 +413,18 @@ class SemanticPlanner(RulePlanner):
             reason="asked to cancel " + ("everything here" if everything else repr(what)),
         )
 
+    def _cancel_by_intent(self, bare: str, intent: Intent) -> Decision | None:
+        """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y")."""
+        if not _CANCEL_WORDS.search(bare) or _THEN_WORK.search(bare):
+            return None
+        leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
+        if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10):
+            return None
+        if (leads and intent.name in ("cancel", "status", "clarify")) or intent.margin < 0.05:
+            what = _CANCEL_WORDS.split(bare, maxsplit=1)[-1]
+            return self._cancel(clean(what) if len(words(what)) <= 6 else "")
+        return None
+
     def _by_intent(
         self, bare: str, intent: Intent, addressed: tuple[list[str], str] | None, matcher: Matcher
     ) -> Decision | None:
@@ -398,22 +432,27 @@ class SemanticPlanner(RulePlanner):
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         question = bool(_QUESTION.search(bare))
         named = [a for m in self.names.word.finditer(bare) if (a := self.names.resolve(m.group(0)))]
-        if (leads and intent.name == "cancel" or len(words(bare)) <= 10) and _CANCEL_WORDS.search(
-            bare
-        ) and not _THEN_WORK.search(bare):
-            if leads and intent.name in ("cancel", "status", "clarify") or intent.margin < 0.05:
-                what = _CANCEL_WORDS.split(bare, maxsplit=1)[-1]
-                return self._cancel(clean(what) if len(words(what)) <= 6 else "")
+        if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
+            return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         status_cue = bool(_STATUS_WORDS.search(bare))
-        if question and status_cue and (
-            (leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare)
-        ) and not roster_target(bare):
+        if (
+            question
+            and status_cue
+            and ((leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare))
+            and not roster_target(bare)
+        ):
             target = named[0] if named else None
             return Decision(
                 kind="status", target=target, reason=f"a status question (near “{intent.nearest}”)"
             )
-        if question and _ROSTER_CUE.search(bare) and (leads and intent.name == "roster" or roster_target(bare)):
-            return Decision(kind="roster", target=roster_target(bare), reason="a question about the team")
+        if (
+            question
+            and _ROSTER_CUE.search(bare)
+            and ((leads and intent.name == "roster") or roster_target(bare))
+        ):
+            return Decision(
+                kind="roster", target=roster_target(bare), reason="a question about the team"
+            )
         if leads and intent.name == "roster" and addressed is None and len(words(bare)) <= 5:
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
@@ -455,7 +494,9 @@ class SemanticPlanner(RulePlanner):
         decision = Decision(
             kind="work", tasks=tasks, reason=f"{shape}; {routes}", confidence=why.confidence()
         )
-        decision.notes.extend(n for n in notes if n.startswith(("⚠", "Unavailable")) or "is unavailable" in n)
+        decision.notes.extend(
+            n for n in notes if n.startswith(("⚠", "Unavailable")) or "is unavailable" in n
+        )
         return decision
 
     def _route_part(
@@ -467,7 +508,9 @@ class SemanticPlanner(RulePlanner):
             for agent_id in part.agents:
                 agent = self.fleet.agent(agent_id)
                 if agent_id in self.unavailable:
-                    notes.append(f"{agent.label} is unavailable right now ({self.unavailable[agent_id]}).")
+                    notes.append(
+                        f"{agent.label} is unavailable right now ({self.unavailable[agent_id]})."
+                    )
                     routed.extend(self._by_meaning(summary, matcher, why))
                 else:
                     why.parts.append(PartFigures(summary, [], agent_id, "addressed by name"))
@@ -482,9 +525,10 @@ class SemanticPlanner(RulePlanner):
         pieces = self._list_pieces(text)
         if len(pieces) >= 2:
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
-            if all(r and r[0].score >= FIT for _, r in chosen) and len(
-                {r[0].agent.id for _, r in chosen}
-            ) >= 2:
+            if (
+                all(r and r[0].score >= FIT for _, r in chosen)
+                and len({r[0].agent.id for _, r in chosen}) >= 2
+            ):
                 grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
                 for piece, ranked in chosen:
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
@@ -515,9 +559,8 @@ class SemanticPlanner(RulePlanner):
         merged: list[str] = []
         for piece in pieces:
             tokens = words(piece)
-            leans = (
-                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
-                or bool(_CONTEXT_CLAUSE.match(piece))
+            leans = (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens))) or bool(
+                _CONTEXT_CLAUSE.match(piece)
             )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
@@ -534,7 +577,7 @@ class SemanticPlanner(RulePlanner):
             and intent.name == "clarify"
             and intent.margin >= INTENT_MARGIN
             and len(words(text)) <= 6
-            and not self.names.word.search(text)
+            and self.names.addressed(text) is None
         )
         if not (rule_question or too_little or by_intent):
             return None
@@ -546,7 +589,7 @@ class SemanticPlanner(RulePlanner):
         likely = [r.agent.name for r in ranked[:2] if r.score >= FIT]
         question = rule_question or GENERIC_QUESTION
         if len(likely) == 2:
-            return f"{question.rstrip('?')}: is it one for {likely[0]} or {likely[1]}?"
+            return render.which_of(likely[0], likely[1])
         return question
 
     @staticmethod
@@ -568,10 +611,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(
                 kind="clarify",
                 target=SPLIT,
-                question=(
-                    f"That would be {len(decision.tasks)} tasks; I take at most {self.max_tasks}"
-                    " from one message. Could you split it into smaller requests?"
-                ),
+                question=render.too_many_tasks(len(decision.tasks), self.max_tasks),
                 reason=f"plan of {len(decision.tasks)} tasks is over the limit of {self.max_tasks}",
                 planner=decision.planner,
             )

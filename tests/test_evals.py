@@ -1,0 +1,48 @@
+"""The routing evaluation runs in the suite: the score is deterministic, so a drop fails."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bot.manifest import load_fleet
+from evals.run import HERE, KINDS, evaluate, load_cases, route_matches
+
+FLOORS = {"dev": 0.85, "heldout": 0.58}
+"""Today's accuracy, as floors against regressions; the targets (95% held out) are not met
+yet, and evals/README.md says where it stands."""
+
+
+@pytest.fixture(scope="module")
+def cases() -> list:  # type: ignore[type-arg]
+    return load_cases(HERE, list(FLOORS))
+
+
+def test_the_eval_set_is_what_it_says(cases: list) -> None:  # type: ignore[type-arg]
+    assert len(cases) >= 300
+    sizes = {c.fleet: len(load_fleet(HERE / "fleets" / f"{c.fleet}.yaml").agents) for c in cases}
+    assert sum(6 <= n <= 15 for n in sizes.values()) >= 4 and 60 in sizes.values()
+    kinds = Counter(c.kind for c in cases)
+    assert set(kinds) == set(KINDS) and min(kinds.values()) >= 15
+
+
+@pytest.mark.parametrize("split", list(FLOORS))
+def test_routing_accuracy_stays_above_its_floor(cases: list, split: str) -> None:  # type: ignore[type-arg]
+    results = evaluate([c for c in cases if c.split == split], "semantic")
+    accuracy = sum(r.ok for r in results) / len(results)
+    assert accuracy >= FLOORS[split], f"{split}: {accuracy:.1%}"
+    # The planner this replaces, on the same cases, for the record.
+    rules = evaluate([c for c in cases if c.split == split], "rules")
+    assert accuracy > sum(r.ok for r in rules) / len(rules)
+
+
+def test_route_grammar() -> None:
+    from bot.models import TaskSpec
+
+    def task(i: str, agent: str, deps: list[str]) -> TaskSpec:
+        return TaskSpec(id=i, agent=agent, session="persistent", summary="x", depends_on=deps)
+
+    chain = [task("t1", "a", []), task("t2", "b", []), task("t3", "c", ["t1", "t2"])]
+    assert route_matches("a + b -> c", chain) and route_matches("b|x + a -> c", chain)
+    assert not route_matches("a -> b -> c", chain) and not route_matches("a + b + c", chain)
