@@ -121,6 +121,7 @@ def targets(sections: dict[str, Any]) -> list[Target]:
                 "ms",
             )
         )
+    out.extend(_planning_targets(_get(sections, "planning")))
     ack = _get(sections, "ack")
     if ack:
         loaded = [lv for lv in ack["levels"] if lv["in_flight"] > 0]
@@ -242,21 +243,76 @@ def render(run: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _planning_targets(planning: dict[str, Any] | None) -> list[Target]:
+    """Semantic planning p99 by fleet size, the model's memory and `dispatch plan`'s start."""
+    latency = planning["latency"]["semantic"] if planning else {}
+    out = []
+    for label, bound, pick in (
+        ("planning p99, 15-agent fleet (semantic)", 15.0, lambda n: 6 <= n <= 15),
+        ("planning p99, 60-agent fleet (semantic)", 40.0, lambda n: n >= 50),
+    ):
+        rows = [f for f in latency.values() if pick(f["agents"])]
+        worst = max((f["p99_ms"] for f in rows), default=None)
+        out.append(Target(f"plan_{bound:g}", label, worst, bound, "ms"))
+    out.append(
+        Target(
+            "plan_rss",
+            "RSS the embedding model adds",
+            planning["rss_added_mib"] if planning else None,
+            150.0,
+            "MiB",
+        )
+    )
+    out.append(
+        Target(
+            "plan_startup",
+            "`dispatch plan` start to finish, model load included (p50)",
+            planning["startup"]["p50_ms"] / 1000 if planning else None,
+            1.5,
+            "s",
+            where=f"max {planning['startup']['max_ms'] / 1000:.2f} s" if planning else "",
+        )
+    )
+    return out
+
+
+def _planning_table(sections: dict[str, Any]) -> str | None:
+    planning = _get(sections, "planning")
+    if not planning:
+        return None
+    rows = []
+    for name, semantic in sorted(planning["latency"]["semantic"].items()):
+        rules = planning["latency"]["rules"][name]
+        rows.append(
+            [name, semantic["agents"], semantic["n"], semantic["p50_ms"], semantic["p99_ms"],
+             rules["p50_ms"], rules["p99_ms"]]
+        )  # fmt: skip
+    return table(
+        ["fleet", "agents", "plans", "semantic p50 ms", "semantic p99 ms", "rules p50 ms",
+         "rules p99 ms"],
+        rows,
+    )  # fmt: skip
+
+
 def _ack_table(sections: dict[str, Any]) -> str | None:
     core, slack = _get(sections, "ack"), _get(sections, "ack_slack")
+    rules = _get(sections, "ack_rules")
     if not core and not slack:
         return None
     merged: dict[tuple[int, int], dict[str, Any]] = {}
     for result in (core, slack):
         for lv in result["levels"] if result else []:
             merged.setdefault((lv["in_flight"], lv["concurrency"]), {}).update(lv)
+    for lv in rules["levels"] if rules else []:
+        merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["rules"] = lv["core"]
     rows = []
     for (in_flight, concurrency), lv in sorted(merged.items()):
-        c, s = lv.get("core"), lv.get("slack")
+        c, s, r = lv.get("core"), lv.get("slack"), lv.get("rules")
         rows.append(
             [
-                in_flight, concurrency, lv["requests"],
+                in_flight, concurrency, lv.get("requests"),
                 c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
+                r["ack"]["p99_ms"] if r else None,
                 s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
                 c["relay"]["p99_ms"] if c else None,
                 _p99(c, "agent_send_lag"), _p99(c, "relay_after_send"),
@@ -265,7 +321,8 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
             ]
         )  # fmt: skip
     return table(
-        ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms", "Slack p50 ms",
+        ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms",
+         "core p99 ms, rules-only planner", "Slack p50 ms",
          "Slack p99 ms", "relay p99 ms", "of which agents' send lag p99 ms",
          "relay after agent's send p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],
         rows,
@@ -367,6 +424,7 @@ _DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
     ("Status queries", _status_table),
     ("Throughput steps", _throughput_table),
     ("Memory", _memory_table),
+    ("Planning: semantic beside rules", _planning_table),
 ]
 
 

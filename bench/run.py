@@ -25,8 +25,8 @@ from bench.worker import SECTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 ORDER = [
-    "ack", "ack_slack", "orchestration", "peer", "relay", "status", "throughput",
-    "memory_rss", "memory_tracemalloc",
+    "ack", "ack_rules", "ack_slack", "orchestration", "peer", "relay", "status", "throughput",
+    "memory_rss", "memory_tracemalloc", "planning",
 ]  # fmt: skip
 TIMEOUT = {"smoke": 90, "full": 1800}
 

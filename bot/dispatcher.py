@@ -306,6 +306,7 @@ class Dispatcher:
                 f" {self.settings.max_message_chars:,}. Please shorten it or attach it as a file.",
             )
             return request_id
+        await self.planner.warm(request.text)
         try:
             taken = await self.store.transact(
                 lambda tx: self._take_in(tx, request, request_id, author)

@@ -301,6 +301,9 @@ class RulePlanner:
             re.IGNORECASE,
         )
 
+    async def warm(self, text: str) -> None:
+        """Work worth doing before planning, off the database thread (none for the rules)."""
+
     def with_unavailable(self, unavailable: dict[str, str]) -> RulePlanner:
         return RulePlanner(self.fleet, unavailable)
 

@@ -229,7 +229,9 @@ async def slack_received(r: Rig, timeout: float = 600, *, slack_posts: bool = Tr
         await asyncio.sleep(0.2)
 
 
-async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dict[str, Any]:
+async def _run(
+    sizes: Sizes, note: Callable[[str], None], *, slack: bool, planner: str = "semantic"
+) -> dict[str, Any]:
     """One side per worker, so neither side's traffic (or backlog) disturbs the other."""
     hold = hold_fleet(sizes.ack_in_flight, sizes.running_share)
     work = [AgentDef(f"wk{i:02d}", sizes.work_delay, "disposable") for i in range(WORK_AGENTS)]
@@ -249,7 +251,13 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
         fleet = fleet_for(agents, sc.urls, sub)
         pacing = 0.05 if sizes.smoke else 1.0  # smoke: don't wait on Slack's pacing
         slack_api = ss.slack if ss is not None else None
-        async with rig(tmp / "ack.db", fleet, slack_api=slack_api, slack_post_interval=pacing) as r:
+        async with rig(
+            tmp / "ack.db",
+            fleet,
+            slack_api=slack_api,
+            slack_post_interval=pacing,
+            settings={"planner": planner},
+        ) as r:
             tracker = Tracker(r.adapter)
             # Warm up: every work agent's client and card (and every Slack user's name).
             await core_level(r, tracker, sc, work, 4, 8)
@@ -308,6 +316,7 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
         "in_flight_mix": f"{sizes.running_share:.0%} running on agents that hold their task,"
         " the rest queued behind persistent sessions of busy agents",
         "concurrency": {str(k): v for k, v in sizes.ack_requests.items()},
+        "planner": planner,
     }
     workload["rounds"] = (
         "each round waits for its requests' work to be done (through Slack, posts paced by"
@@ -326,6 +335,11 @@ async def _run(sizes: Sizes, note: Callable[[str], None], *, slack: bool) -> dic
 async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
     """Acknowledgement latency at the core (in-memory adapter)."""
     return await _run(sizes, note, slack=False)
+
+
+async def run_rules(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
+    """The same at the core with the rules-only planner, side by side in the same run."""
+    return await _run(sizes, note, slack=False, planner="rules")
 
 
 async def run_slack(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:

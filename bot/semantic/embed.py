@@ -31,6 +31,8 @@ class EmbeddingError(ValueError):
 
 class Embedder(Protocol):
     name: str
+    remote: bool
+    """Calls leave the process: the planner's texts are embedded before it plans."""
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One unit-length row per text."""
@@ -49,6 +51,7 @@ class StaticEmbedder:
         from tokenizers import Tokenizer
 
         self.name = name
+        self.remote = False
         self.table = np.ascontiguousarray(table, dtype=np.float32)
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self.tokenizer.no_padding()
@@ -110,6 +113,7 @@ class EndpointEmbedder:
         import httpx
 
         self.name = f"{model}@endpoint"
+        self.remote = True
         self.url = url.rstrip("/")
         if not self.url.endswith("/embeddings"):
             self.url += "/embeddings"
@@ -141,6 +145,7 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, size: int = 4096) -> None:
         self.inner = inner
         self.name = inner.name
+        self.remote = inner.remote
         self._size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()

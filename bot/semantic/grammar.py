@@ -42,6 +42,11 @@ _THEN = re.compile(
     r"|\s*(?:->|→|=>)\s*",
     re.IGNORECASE,
 )
+_WHEN_HAVE = re.compile(
+    r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
+    r"(?P<rest>(?:have|get|ask|tell|let)\s+.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _LEADING_WHEN = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?),\s*(?:then\s+)?(?P<rest>.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -96,7 +101,8 @@ COMMON = frozenset(
 """Agent names that are also everyday words count only as @name or in capitals."""
 
 _INJECTION = re.compile(
-    r"(?:#{2,}[^#]*#{2,})|(?:</?\w+>)|(?:\{[^{}]*\})|"
+    r"(?:#{2,}[^#]*#{2,})|(?:\[\[[^\]]*\]\])|(?:<(system|assistant|admin|instructions?|prompt)>.*?</\1>)|"
+    r"(?:</?\w+>)|(?:\{[^{}]*\})|"
     r"(?:^|(?<=[.!?;,\n])|(?<=\sand\s))\s*[^.!?;,\n]*?(?:ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
     r"\s+(?:instructions|rules|prompts?)|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
     r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
@@ -172,7 +178,9 @@ class Names:
         if self.at is None:
             return [sentence]
         cut = re.compile(
-            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b)",
+            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b)"
+            rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
+            rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
         )
         clauses = [c.strip() for c in cut.split(sentence) if c and c.strip()]
@@ -228,7 +236,7 @@ def chain(text: str) -> list[str]:
     match = _AFTER_DONE.match(text.strip())
     if match:
         return [match.group("first"), *chain(match.group("later"))]
-    match = _LEADING_WHEN.match(text.strip())
+    match = _LEADING_WHEN.match(text.strip()) or _WHEN_HAVE.match(text.strip())
     if match:
         return [match.group("first"), *chain(match.group("rest"))]
     steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.")]

@@ -9,6 +9,7 @@ with the manifest, which keeps exact skill words decisive.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ _FILLER_WORDS = frozenset(
 )
 
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
+
 """How an agent's score is made: its best phrase, its whole profile, and shared words
 (the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
 
@@ -63,7 +65,9 @@ _CACHE: dict[tuple[object, ...], _Profiles] = {}
 
 def _phrases(agent: AgentSpec) -> list[str]:
     head = f"{agent.name}: {agent.description}" if agent.description else agent.name
-    return [head, *agent.skills, *agent.examples]
+    clauses = [c for c in re.split(r"[.;:]\s+|,\s+", agent.description) if len(c.split()) >= 2]
+    extra = clauses if len(clauses) > 1 else []
+    return [head, *extra, *agent.skills, *agent.examples]
 
 
 def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles:

@@ -17,6 +17,7 @@ One message becomes one `Decision` in this order:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,8 +46,11 @@ from bot.semantic.grammar import LIST_SPLIT, Names, Part, clean, parse, without_
 from bot.semantic.intent import Intent, IntentClassifier
 from bot.semantic.match import Matcher, Ranked
 
-FIT = 0.60
+FIT = 0.50
 """Below this, no agent is close enough and the catch-all sub-agent takes the part."""
+PIECE_LEAD = 0.2
+"""A list splits into tasks for different agents only when each piece clears the bar and
+leads its runner-up by this much; otherwise the whole part goes to one agent."""
 INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
 DOUBT = 0.5
@@ -58,7 +62,8 @@ GENERIC_QUESTION = render.WHAT_EXACTLY
 _CANCEL_WORDS = re.compile(
     r"\b(?:cancel\w*|stop|abort|kill|scrap|drop|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
-    r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|"
+    r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
+    r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing))\b",
     re.IGNORECASE,
 )
@@ -74,7 +79,7 @@ _STATUS_WORDS = re.compile(
     r"busy|back\s+yet|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
     r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
     r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now|fail|failed|"
-    r"waiting\s+on|blocked)\b",
+    r"waiting\s+on|blocked|getting\s+on|any\s+joy|any\s+luck|any\s+word)\b",
     re.IGNORECASE,
 )
 _DONE_QUESTION = re.compile(
@@ -99,7 +104,14 @@ _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
-    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me)\b",
+    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
+    r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
+    r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this))\b",
+    re.IGNORECASE,
+)
+_NEGATED = re.compile(
+    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
+    r"(?:\s+(?:job|thing|task|one|question))?",
     re.IGNORECASE,
 )
 _REROUTE_WEAK = re.compile(r"\b(?:instead|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)", re.IGNORECASE)
@@ -108,7 +120,8 @@ _ROSTER_TARGET = re.compile(
     r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)\s+(?:here\s+)?"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
-    r"(?:an?\s+agent|someone|somebody|anyone)\s+(?:for|that\s+(?:can|does)|who\s+(?:can|does))\s+(?P<c>.+)|"
+    r"(?:an?\s+agent|someone|somebody|anyone|anybody)\s+(?:here\s+)?(?:for|(?:that|who)\s+(?:can\s+|could\s+)?"
+    r"(?:do|does|deals?\s+with|handles?|knows?(?:\s+about)?|covers?|looks?\s+after|takes?\s+care\s+of|owns?))\s+(?P<c>.+)|"
     r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)",
     re.IGNORECASE,
 )
@@ -126,7 +139,7 @@ _VAGUE_WORDS = frozenset(
     someone somebody anyone just out up into at on with for of to my our your me us thanks it's
     that's what whatever needed need needs attention happen quick quickly asap now today bit
     little more some lot all everything way properly right again soon ok okay going go client
-    customer customers clients boss team they them their he she him her we i i'm we're it's
+    customer customers clients boss manager sees see seen weekend sorting needs team they them their he she him her we i i'm we're it's
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked
     mentioned broken broke hates hate wrong bad works again issue problem job task project
@@ -193,7 +206,8 @@ class Explanation:
 _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
 _CONTEXT_CLAUSE = re.compile(
     r"^(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
-    r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent)\b",
+    r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
+    r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just)\b",
     re.IGNORECASE,
 )
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
@@ -288,9 +302,11 @@ class SemanticPlanner(RulePlanner):
             return []
         return [r.agent for r in ranked if r.score >= max(FIT, ranked[0].score - 0.08)]
 
-    def prepare(self) -> list[str]:
-        """Texts worth embedding ahead of planning (none: the default model is instant)."""
-        return []
+    async def warm(self, text: str) -> None:
+        """With a remote embedding model, embed a message's texts off the event loop before
+        the transaction that plans it, so that the plan finds them cached."""
+        if self.embedder.remote:
+            await asyncio.to_thread(self.plan, text)
 
     def explain(
         self, text: str, context: ThreadContext = EMPTY, lessons: Sequence[Lesson] = ()
@@ -355,9 +371,7 @@ class SemanticPlanner(RulePlanner):
         if len(words(bare)) > 16 or not (strong or _REROUTE_WEAK.search(bare)):
             return None
         here = {t.agent for t in context.tasks}
-        positive = re.split(
-            r"\bnot\b|\binstead\s+of\b|\brather\s+than\b", bare, flags=re.IGNORECASE
-        )[0]
+        positive = _NEGATED.sub(" ", bare)
         named = [
             a for m in self.names.word.finditer(positive) if (a := self.names.resolve(m.group(0)))
         ]
@@ -526,7 +540,8 @@ class SemanticPlanner(RulePlanner):
         if len(pieces) >= 2:
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
             if (
-                all(r and r[0].score >= FIT for _, r in chosen)
+                all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
+                and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_LEAD for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
             ):
                 grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
@@ -559,8 +574,11 @@ class SemanticPlanner(RulePlanner):
         merged: list[str] = []
         for piece in pieces:
             tokens = words(piece)
-            leans = (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens))) or bool(
-                _CONTEXT_CLAUSE.match(piece)
+            substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
+            leans = (
+                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                or bool(_CONTEXT_CLAUSE.match(piece))
+                or not substance
             )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
