@@ -171,9 +171,18 @@ class CachedEmbedder:
         return self.embed([text])[0]
 
 
+def one_blas_thread() -> None:
+    """Planning multiplies small matrices: a BLAS thread pool costs more than it saves on
+    them (seven times more with two busy cores), and Dispatch has nothing else for it."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 @functools.lru_cache(maxsize=4)
 def load_embedder(spec: str = "", api_key: str | None = None) -> CachedEmbedder:
     """The model named by `spec` (empty: the shipped default), loaded once per process."""
+    one_blas_thread()
     spec = spec.strip()
     if not spec or spec == "wordllama":
         return CachedEmbedder(wordllama())

@@ -250,6 +250,38 @@ find a venue for the conference
 is there a way to speed up the nightly export
 """
 
+OFF_TOPIC = """
+what's the weather like this weekend
+who won the football last night
+tell me a joke
+what is the capital of peru
+how many calories are in a banana
+recommend a good movie for tonight
+what time is it in tokyo right now
+where can I get good pizza around here
+how many miles is a marathon
+what's the meaning of life
+how tall is mount everest
+who painted the mona lisa
+when does the sun set today
+is it going to rain later
+what is 17 times 23
+suggest a name for my new cat
+how long should I boil an egg
+what's a good gift for my sister
+how do you play chess
+which planet is the biggest
+what's the best way to learn guitar
+any tips for sleeping better
+how far is the moon
+what should I cook for dinner tonight
+who is the richest person in the world
+"""
+"""Requests that belong to nobody in a work fleet: each fleet's agents are scored against
+these once, and a part must beat that baseline to count as a fit (else the catch-all)."""
+
+NO_FIT = [line.strip() for line in OFF_TOPIC.strip().splitlines() if line.strip()]
+
 INTENTS: dict[str, list[str]] = {
     name: [line.strip() for line in block.strip().splitlines() if line.strip()]
     for name, block in {

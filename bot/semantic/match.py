@@ -9,15 +9,17 @@ with the manifest, which keeps exact skill words decisive.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.manifest import AgentSpec
 from bot.planner import Lesson, Scorer, content_stems, words
 from bot.semantic.embed import CachedEmbedder
+from bot.semantic.exemplars import NO_FIT
 
 _FILLER_WORDS = frozenset(
     """a an the this that these those it its them they their our my your me us we i you of to
@@ -28,6 +30,7 @@ _FILLER_WORDS = frozenset(
 )
 
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
+BASELINE = 1.0
 
 """How an agent's score is made: its best phrase, its whole profile, and shared words
 (the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
@@ -58,6 +61,15 @@ class _Profiles:
     """Every content word of every agent's profile, agent by agent."""
     word_starts: np.ndarray
     """Where each agent's words begin in `word_matrix` (for a per-agent maximum)."""
+    phrase_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Where each agent's phrases begin in `matrix` (phrases are stored agent by agent)."""
+    baseline: np.ndarray | None = None
+
+    @functools.cached_property
+    def word_columns(self) -> np.ndarray:
+        return np.ascontiguousarray(self.word_matrix.T)
+
+    """Each agent's mean score on off-topic requests: what it scores for nothing at all."""
 
 
 _CACHE: dict[tuple[object, ...], _Profiles] = {}
@@ -100,7 +112,14 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
         vocab.extend(mine or [agent.name.lower()])
     word_matrix = embedder.embed(vocab) if vocab else np.zeros((0, 1))
     built = _Profiles(
-        list(agents), phrases, owners, matrix, centroids, word_matrix, np.array(starts)
+        list(agents),
+        phrases,
+        owners,
+        matrix,
+        centroids,
+        word_matrix,
+        np.array(starts),
+        np.searchsorted(owners, np.arange(len(agents))),
     )
     if len(_CACHE) >= 16:
         _CACHE.clear()
@@ -131,43 +150,55 @@ class Matcher:
         )
 
     def rank(self, text: str) -> list[Ranked]:
+        """Agents best first, each scored above its own baseline (see `NO_FIT`)."""
         p = self.profiles
         if not p.agents:
             return []
+        if p.baseline is None:
+            p.baseline = np.mean([self._raw(probe)[0] for probe in NO_FIT], axis=0)
+        raw, sims, lessons = self._raw(text, with_lessons=True)
+        scores = raw - BASELINE * p.baseline
+        order = np.argsort(-scores, kind="stable")
+        return [
+            Ranked(
+                p.agents[i],
+                round(float(scores[i]), 4),
+                lessons.get(int(i)) or self._nearest(int(i), sims) if n < 3 else "",
+            )
+            for n, i in enumerate(order)
+        ]
+
+    def _nearest(self, index: int, sims: np.ndarray) -> str:
+        p = self.profiles
+        start = int(p.phrase_starts[index])
+        end = int(p.phrase_starts[index + 1]) if index + 1 < len(p.agents) else len(p.phrases)
+        return p.phrases[start + int(np.argmax(sims[start:end]))]
+
+    def _raw(
+        self, text: str, *, with_lessons: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+        """Each agent's score before its baseline, the phrase similarities, and the lessons
+        that decided an agent's best phrase."""
+        p = self.profiles
         query = self.embedder.one(content(text))
-        sims = p.matrix @ query if len(p.matrix) else np.zeros(0)
-        best = np.full(len(p.agents), -1.0, dtype=np.float32)
-        nearest = [""] * len(p.agents)
-        for row, owner in enumerate(p.owner):
-            if sims[row] > best[owner]:
-                best[owner] = sims[row]
-                nearest[owner] = p.phrases[row]
-        if self._lesson_vectors is not None:
+        sims = p.matrix @ query
+        best = np.maximum.reduceat(sims, p.phrase_starts)
+        decided: dict[int, str] = {}
+        if with_lessons and self._lesson_vectors is not None:
             for (lesson, owner), sim in zip(
                 self.lessons, self._lesson_vectors @ query, strict=True
             ):
-                boosted = float(sim) + 0.15
-                if boosted > best[owner]:
-                    best[owner] = boosted
-                    nearest[owner] = f"lesson: {lesson.text}"
+                if float(sim) + 0.15 > best[owner]:
+                    best[owner] = float(sim) + 0.15
+                    decided[owner] = f"lesson: {lesson.text}"
         whole = p.centroids @ query
         query_words = list(dict.fromkeys(content(text).split()))[:24]
         if query_words and len(p.word_matrix):
-            word_sims = self.embedder.embed(query_words) @ p.word_matrix.T
-            per_agent = np.maximum.reduceat(word_sims, p.word_starts, axis=1)
-            aligned = per_agent.mean(axis=0)
+            word_sims = self.embedder.embed(query_words) @ p.word_columns
+            aligned = np.maximum.reduceat(word_sims, p.word_starts, axis=1).mean(axis=0)
         else:
             aligned = np.zeros(len(p.agents))
         lexical = {a.id: s for s, a in self.scorer.scores(text)} if content_stems(text) else {}
-        ranked = []
-        for index, agent in enumerate(p.agents):
-            lex = max(lexical.get(agent.id, 0.0), 0.0)
-            score = (
-                BEST * best[index]
-                + WHOLE * whole[index]
-                + WORDS * aligned[index]
-                + LEXICAL * lex / (lex + 3.0)
-            )
-            ranked.append(Ranked(agent, round(float(score), 4) - index * 1e-7, nearest[index]))
-        ranked.sort(key=lambda r: -r.score)
-        return ranked
+        lex = np.array([max(lexical.get(a.id, 0.0), 0.0) for a in p.agents])
+        score = BEST * best + WHOLE * whole + WORDS * aligned + LEXICAL * lex / (lex + 3.0)
+        return score, sims, decided

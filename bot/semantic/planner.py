@@ -46,7 +46,7 @@ from bot.semantic.grammar import LIST_SPLIT, Names, Part, clean, parse, without_
 from bot.semantic.intent import Intent, IntentClassifier
 from bot.semantic.match import Matcher, Ranked
 
-FIT = 0.50
+FIT = 0.35
 """Below this, no agent is close enough and the catch-all sub-agent takes the part."""
 PIECE_LEAD = 0.2
 """A list splits into tasks for different agents only when each piece clears the bar and
