@@ -13,16 +13,15 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, cast
-
-import anthropic
-import openai
-from anthropic.types import MessageParam, ToolParam
-from anthropic.types.tool_param import InputSchema
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from bot.llm.config import LLMConfig
 from bot.llm.prompt import repair_prompt, schema_instructions
 from bot.llm.schema import SCHEMA_NAME
+
+if TYPE_CHECKING:  # the SDKs load only when a model is configured: `dispatch` starts fast
+    from anthropic.types import MessageParam, ToolParam
+    from anthropic.types.tool_param import InputSchema
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +123,8 @@ class OpenAIClient:
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
+        import openai
+
         self._key = config.api_key.get_secret_value() if config.api_key else ""
         self._client = openai.AsyncOpenAI(
             api_key=self._key or NO_KEY,
@@ -143,6 +144,8 @@ class OpenAIClient:
         previous: Completion | None = None,
         problems: Sequence[str] = (),
     ) -> Completion:
+        import openai
+
         for _ in range(5):  # each retry turns one feature off for good, so this ends
             try:
                 response = await self._client.chat.completions.create(
@@ -248,6 +251,8 @@ class AnthropicClient:
 
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
+        import anthropic
+
         self._key = config.api_key.get_secret_value() if config.api_key else ""
         self._client = anthropic.AsyncAnthropic(
             api_key=self._key or NO_KEY,
@@ -295,6 +300,8 @@ class AnthropicClient:
                 {"role": "assistant", "content": previous.raw or "(no reply)"},
                 {"role": "user", "content": repair_prompt(problems)},
             ]
+        import anthropic
+
         tool: ToolParam = {
             "name": TOOL_NAME,
             "description": "Record the one routing decision for this message.",
