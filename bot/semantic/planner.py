@@ -48,9 +48,9 @@ from bot.semantic.match import Matcher, Ranked
 
 FIT = 0.35
 """Below this, no agent is close enough and the catch-all sub-agent takes the part."""
-PIECE_LEAD = 0.2
-"""A list splits into tasks for different agents only when each piece clears the bar and
-leads its runner-up by this much; otherwise the whole part goes to one agent."""
+PIECE_LEAD, PIECE_MARGIN = 0.2, 0.05
+"""A list splits into tasks for different agents only when each piece clears the bar by the
+first and leads its runner-up by the second; otherwise the whole part goes to one agent."""
 INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
 DOUBT = 0.5
@@ -541,7 +541,7 @@ class SemanticPlanner(RulePlanner):
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
             if (
                 all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
-                and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_LEAD for _, r in chosen)
+                and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
             ):
                 grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
