@@ -244,5 +244,6 @@ async def test_plan_and_status_planner_on_the_command_line(tmp_path: Any, model:
     await store.close()
     code, out, _ = await run("status", "--planner")
     assert code == 0
-    assert "2 plans" in out and "llm: 1 plans" in out and "rules: 1 plans" in out
+    assert "2 plans; the model was asked for 2 (100%)" in out
+    assert "llm: 1 plans" in out and "rules: 1 plans" in out
     assert "fell back to the rules 1×: timeout after 10s" in out

@@ -48,6 +48,9 @@ from bot.semantic.match import Matcher, Ranked
 
 FIT = 0.35
 """Below this, no agent is close enough and the catch-all sub-agent takes the part."""
+EXACT = 3 * Scorer.CONFIDENT
+"""A lexical score this high (a whole skill phrase, or rare words only one agent claims)
+settles a listed piece without comparing meanings."""
 PIECE_LEAD, PIECE_MARGIN = 0.2, 0.05
 """A list splits into tasks for different agents only when each piece clears the bar by the
 first and leads its runner-up by the second; otherwise the whole part goes to one agent."""
@@ -331,7 +334,7 @@ class SemanticPlanner(RulePlanner):
         if exact is not None:
             why.rule = exact.reason
             return exact
-        intent = self.intents.classify(bare)
+        intent = self._intent(bare, context)
         why.intent = intent
         if (stop := self._cancel_by_intent(bare, intent)) is not None:
             return stop
@@ -363,6 +366,19 @@ class SemanticPlanner(RulePlanner):
         if context.tasks and addressed is None:
             return self._followup_by_meaning(work, context, matcher, why)
         return self._work_by_meaning(work, matcher, why, allow_clarify=True)
+
+    def _intent(self, bare: str, context: ThreadContext) -> Intent:
+        """The nearest example phrasings decide only behind gates that need a question, a
+        cancelling word or a short message; a long statement without them is work, and is
+        not compared at all (it is most of the traffic, and each comparison costs)."""
+        if (
+            context.tasks
+            or len(words(bare)) <= 6
+            or _QUESTION.search(bare)
+            or _CANCEL_WORDS.search(bare)
+        ):
+            return self.intents.classify(bare)
+        return Intent("work", 1.0, 1.0, "(a statement: not compared)", {})
 
     def _reroute_by_cue(self, bare: str, context: ThreadContext) -> Decision | None:
         """ "wrong one, that's a Quill job", "this should go to security, not IT": the work in
@@ -537,6 +553,14 @@ class SemanticPlanner(RulePlanner):
     ) -> list[tuple[AgentSpec, str]]:
         """One part, or a list of parts that each clearly belong to a different agent."""
         pieces = self._list_pieces(text)
+        if len(pieces) >= 2 and all(w := [self._exact_skill(p, matcher) for p in pieces]):
+            if len({a.id for a in w if a}) >= 2:
+                grouped_exact: dict[str, tuple[AgentSpec, list[str]]] = {}
+                for piece, agent in zip(pieces, w, strict=True):
+                    assert agent is not None
+                    why.parts.append(PartFigures(piece, [], agent.id, "names its skill exactly"))
+                    grouped_exact.setdefault(agent.id, (agent, []))[1].append(piece)
+                return [(agent, "; ".join(items)) for agent, items in grouped_exact.values()]
         if len(pieces) >= 2:
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
             if (
@@ -555,6 +579,15 @@ class SemanticPlanner(RulePlanner):
             return [(ranked[0].agent, text)]
         self._note(why, text, ranked, CATCH_ALL_ID, f"no agent scores {FIT} or more")
         return [(self.fleet.catch_all.as_agent(), text)]
+
+    @staticmethod
+    def _exact_skill(text: str, matcher: Matcher) -> AgentSpec | None:
+        """A piece that names one agent's skill word for word, and nobody else's, is that
+        agent's: the rules' high-precision override, with no embedding at all."""
+        scores = matcher.scorer.scores(text)
+        if len(scores) < 2 or scores[0][0] < EXACT or scores[1][0] * 3 > scores[0][0]:
+            return None
+        return scores[0][1]
 
     @staticmethod
     def _note(why: Explanation, text: str, ranked: list[Ranked], chose: str, reason: str) -> None:
@@ -587,7 +620,7 @@ class SemanticPlanner(RulePlanner):
         return merged
 
     def _vague_question(self, text: str, matcher: Matcher, why: Explanation) -> str | None:
-        rule_question = self._vague(text, self._scorer_for(matcher))
+        rule_question = self._vague(text, matcher.scorer)
         too_little = carries_too_little(text, self.names)
         intent = why.intent
         by_intent = (
@@ -609,10 +642,6 @@ class SemanticPlanner(RulePlanner):
         if len(likely) == 2:
             return render.which_of(likely[0], likely[1])
         return question
-
-    @staticmethod
-    def _scorer_for(matcher: Matcher) -> Scorer:
-        return matcher.scorer
 
     # -- follow-ups -----------------------------------------------------------------------
 
