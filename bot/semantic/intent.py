@@ -33,18 +33,21 @@ class IntentClassifier:
         self.embedder = embedder
         self.names = list(exemplars)
         self.texts = [t for name in self.names for t in exemplars[name]]
-        self.labels = np.array([i for i, name in enumerate(self.names) for _ in exemplars[name]])
         self.matrix = embedder.embed(self.texts)
+        ends = np.cumsum([len(exemplars[name]) for name in self.names])
+        self.groups = [
+            np.arange(end - len(exemplars[n]), end) for n, end in zip(self.names, ends, strict=True)
+        ]
 
     def classify(self, text: str) -> Intent:
         sims = self.matrix @ self.embedder.one(text.lower())
         scores: dict[str, float] = {}
-        for index, name in enumerate(self.names):
-            mine = np.sort(sims[self.labels == index])[-K:]
-            scores[name] = round(float(mine.mean()), 4)
+        for name, rows in zip(self.names, self.groups, strict=True):
+            mine = sims[rows]
+            scores[name] = round(float(np.partition(mine, -K)[-K:].mean()), 4)
         ranked = sorted(scores, key=lambda n: -scores[n])
         best = ranked[0]
-        rows = np.flatnonzero(self.labels == self.names.index(best))
+        rows = self.groups[self.names.index(best)]
         nearest = self.texts[int(rows[np.argmax(sims[rows])])]
         margin = scores[best] - scores[ranked[1]] if len(ranked) > 1 else scores[best]
         return Intent(best, scores[best], round(margin, 4), nearest, scores)
