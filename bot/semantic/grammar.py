@@ -72,7 +72,9 @@ _HAS_DONE = re.compile(
 # -- parts within a step ---------------------------------------------------------------------
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
-_ALSO = re.compile(r"^(?:and\s+)?(?:also|plus|additionally|oh\s+and|and)\b[,:]?\s*", re.IGNORECASE)
+_ALSO = re.compile(
+    r"^(?:and\s+)?(?:also|plus|additionally|separately|oh\s+and|and)\b[,:]?\s*", re.IGNORECASE
+)
 _FILLER = re.compile(
     r"^(?:(?:and|also|then|first|firstly|next|finally|please|pls|plz|kindly|hey|hi|ok|okay|so|anyway|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|i\s+need\s+you\s+to|"

@@ -210,7 +210,8 @@ _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "
 _CONTEXT_CLAUSE = re.compile(
     r"^(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
-    r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just)\b",
+    r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
+    r"needs?|has\s+to|have\s+to|should|must)\b",
     re.IGNORECASE,
 )
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
@@ -328,6 +329,10 @@ class SemanticPlanner(RulePlanner):
         if not clean_text:
             why.rule = "empty message"
             return Decision(kind="clarify", question="What do you need done?", reason="empty")
+        clean_text = without_injections(clean_text)
+        if not clean_text:
+            why.rule = "nothing but instructions to Dispatch itself"
+            return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         bare = clean_text.rstrip("?!. ")
         short = len(words(bare)) <= 8
         exact = self._exact(bare, short, context)
@@ -359,13 +364,9 @@ class SemanticPlanner(RulePlanner):
         gated = self._by_intent(bare, intent, addressed, matcher)
         if gated is not None:
             return gated
-        work = without_injections(clean_text)
-        if not work:
-            why.rule = "nothing but instructions to Dispatch itself"
-            return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         if context.tasks and addressed is None:
-            return self._followup_by_meaning(work, context, matcher, why)
-        return self._work_by_meaning(work, matcher, why, allow_clarify=True)
+            return self._followup_by_meaning(clean_text, context, matcher, why)
+        return self._work_by_meaning(clean_text, matcher, why, allow_clarify=True)
 
     def _intent(self, bare: str, context: ThreadContext) -> Intent:
         """The nearest example phrasings decide only behind gates that need a question, a
