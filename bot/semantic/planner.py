@@ -2,6 +2,8 @@
 
 One message becomes one `Decision` in this order:
 
+0. sentences that talk to Dispatch's own instructions ("ignore previous…", "SYSTEM: …") are
+   taken out: a user's text steers routing, never Dispatch;
 1. exact rules with high precision (`RulePlanner`): an empty message, "what's Ada doing",
    "status", "cancel all", a correction ("no, that's for Dev"), a reply to an agent's
    question or to Dispatch's own;
