@@ -31,8 +31,6 @@ def too_many_tasks(count: int, limit: int) -> str:
     )
 
 
-"""Said when planning takes longer than a second, so nobody waits in silence."""
-
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 STATE_LABEL = {
@@ -123,15 +121,17 @@ def ack(tasks: Sequence[TaskSpec], agents: dict[str, AgentSpec], *, followup: bo
             f"{count_word(len(roots))} in parallel: {listed}{_more(len(roots))}."
             " Reporting as each finishes."
         )
-    first = ", ".join(_arrow(agents[t.agent], t) for t in roots[:ACK_LISTED])
+    shown_roots = roots[:ACK_LISTED]
+    shown_later = later[: max(ACK_LISTED - len(roots), 1)]
+    first = ", ".join(_arrow(agents[t.agent], t) for t in shown_roots)
     steps = [first if len(roots) == 1 else f"{first} (in parallel)"]
-    for task in later[: max(ACK_LISTED - len(roots), 1)]:
+    for task in shown_later:
         after = " and ".join(agents[by_id[d].agent].name for d in task.depends_on if d in by_id)
         steps.append(f"{_arrow(agents[task.agent], task)} (after {after}, with its output)")
     return (
         f"{count_word(len(tasks))} steps: "
         + "; then ".join(steps)
-        + _more(len(tasks), max(len(steps) - 1 + min(len(roots), ACK_LISTED), 1))
+        + _more(len(tasks), len(shown_roots) + len(shown_later))
         + ". Reporting as each finishes."
     )
 
