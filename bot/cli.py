@@ -238,7 +238,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
     from bot.llm import LLMPlanner
     from bot.planner import ThreadContext
     from bot.semantic import SemanticPlanner, make_planner
-    from bot.semantic.planner import DOUBT
+    from bot.semantic.planner import model_wanted
 
     fleet = fleet_or_demo(settings)
     planner = make_planner(settings, fleet)
@@ -251,7 +251,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
     config = settings.llm_config()
     if config is None:
         return {**decision.model_dump(), **figures, "note": "no model configured"}
-    if settings.llm_mode == "doubt" and (decision.confidence or 0.0) >= DOUBT:
+    if not model_wanted(decision, settings.llm_mode):
         return {**decision.model_dump(), **figures, "note": "confident: the model is not asked"}
     async with LLMPlanner(
         config, fleet, load_soul(settings.soul_path()), rule_planner=planner
@@ -407,7 +407,7 @@ async def _planner_report(settings: Settings) -> int:
     if not rows:
         print("No plans yet.")
         return 0
-    asked = sum(1 for r in rows if r["planner"] == "llm" or r["model"])
+    asked = sum(1 for r in rows if r["model"])  # set on every plan the model was asked for
     print(f"{len(rows)} plans; the model was asked for {asked} ({asked / len(rows):.0%})")
     for planner in sorted({r["planner"] for r in rows}):
         mine = [r for r in rows if r["planner"] == planner]

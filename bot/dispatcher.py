@@ -40,7 +40,7 @@ from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
 from bot.semantic import make_planner
-from bot.semantic.planner import DOUBT, SPLIT
+from bot.semantic.planner import SPLIT, model_wanted
 from bot.settings import Settings
 from bot.store import (
     ACTIVE_TASK_STATES,
@@ -373,11 +373,11 @@ class Dispatcher:
     def _wants_model(self, decision: Decision) -> bool:
         """A configured model plans work: always, or (mode "doubt") only where the planner
         in front of it is unsure."""
-        if self.llm is None or decision.kind not in MODEL_KINDS:
-            return False
-        if self.settings.llm_mode == "always":
-            return True
-        return decision.confidence is None or decision.confidence < DOUBT
+        return (
+            self.llm is not None
+            and decision.kind in MODEL_KINDS
+            and model_wanted(decision, self.settings.llm_mode)
+        )
 
     @staticmethod
     def _duplicate(request: Request) -> None:

@@ -60,6 +60,14 @@ INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
 DOUBT = 0.5
 """Below this confidence a configured model is asked (`DISPATCH_LLM_MODE=doubt`)."""
+
+
+def model_wanted(decision: Decision, mode: str) -> bool:
+    """Whether a configured model should plan this: always, or in mode "doubt" only where
+    the planner in front of it is unsure (or does not say)."""
+    return mode == "always" or decision.confidence is None or decision.confidence < DOUBT
+
+
 SPLIT = "split"
 """`Decision.target` of a clarify that refuses an oversized plan: nothing waits for a reply."""
 GENERIC_QUESTION = render.WHAT_EXACTLY
