@@ -139,7 +139,7 @@ class Dispatcher:
         self.soul = soul
         self.unavailable: dict[str, str] = {}
         """agent id → why it is not answering (roster discovery, or a failed call)."""
-        self.planner: RulePlanner = make_planner(self.settings, fleet)
+        self._planner: RulePlanner | None = None
         self.llm = llm
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
@@ -197,9 +197,17 @@ class Dispatcher:
         if self.unavailable.pop(agent_id, None) is not None:
             self._replan()
 
+    @property
+    def planner(self) -> RulePlanner:
+        """Built when first needed, after the roster is known: a `Dispatcher` made only to
+        answer `dispatch status` loads no embedding model, and start-up builds it once."""
+        if self._planner is None:
+            self._planner = make_planner(self.settings, self.fleet, self.unavailable)
+        return self._planner
+
     def _replan(self) -> None:
         """Planners follow the roster: who exists, and who is answering."""
-        self.planner = make_planner(self.settings, self.fleet, self.unavailable)
+        self._planner = None
         if self.llm is not None:
             self.llm.update_roster(self.fleet, self.planner)
 
