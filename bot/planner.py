@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,6 +256,14 @@ _VAGUE_VERBS = {
 }
 _DEICTIC = {"the", "this", "that", "it", "my", "our", "these", "those", "them", "its"}
 _DEFAULT_QUESTION = "Could you say a bit more: what outcome do you want, and for which project?"
+
+
+def by_agent(routed: Iterable[tuple[AgentSpec, str]]) -> list[tuple[AgentSpec, str]]:
+    """Parts routed to the same agent become one task: its parts joined, in order."""
+    grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
+    for agent, part in routed:
+        grouped.setdefault(agent.id, (agent, []))[1].append(part)
+    return [(agent, "; ".join(parts)) for agent, parts in grouped.values()]
 
 
 def strip_mentions(text: str) -> str:
@@ -540,11 +548,7 @@ class RulePlanner:
                 all(agent is not None for agent, _ in routed)
                 and len({a.id for a, _ in routed if a}) >= 2
             ):
-                grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
-                for agent, part in routed:
-                    assert agent is not None
-                    grouped.setdefault(agent.id, (agent, []))[1].append(part)
-                return [(agent, "; ".join(items)) for agent, items in grouped.values()]
+                return by_agent((agent, part) for agent, part in routed if agent is not None)
         agent = scorer.best(segment)[1]
         return [(agent or catch_all, segment)]
 

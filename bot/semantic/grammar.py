@@ -192,12 +192,18 @@ class Names:
         key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
         return self.ids.get(key)
 
-    def listed(self, group: str) -> list[str]:
+    def listed(self, text: str, *, everyday: bool = False) -> list[str]:
+        """Agents named in `text`, in order, once each. A name that is an everyday word
+        counts only as @name or in capitals, unless `everyday` says any mention counts."""
         found: list[str] = []
-        for match in self.word.finditer(group):
+        for match in self.word.finditer(text):
             raw = match.group(0)
             bare = re.sub(r"^@|^the\s+", "", raw, flags=re.IGNORECASE)
-            if bare.lower() in COMMON and not (raw.startswith("@") or bare.isupper()):
+            if (
+                not everyday
+                and bare.lower() in COMMON
+                and not (raw.startswith("@") or bare.isupper())
+            ):
                 continue  # "have it done", "get it": the pronoun, not an agent called "it"
             agent = self.resolve(raw)
             if agent and agent not in found:

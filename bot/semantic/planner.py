@@ -40,6 +40,7 @@ from bot.planner import (
     RulePlanner,
     Scorer,
     ThreadContext,
+    by_agent,
     strip_mentions,
     words,
 )
@@ -400,9 +401,10 @@ class SemanticPlanner(RulePlanner):
         here = {t.agent for t in context.tasks}
         positive = _NEGATED.sub(" ", bare)
         named = [
-            a for m in self.names.word.finditer(positive) if (a := self.names.resolve(m.group(0)))
+            a
+            for a in self.names.listed(positive, everyday=True)
+            if a not in here and a not in self.unavailable
         ]
-        named = [a for a in named if a not in here and a not in self.unavailable]
         if named:
             return Decision(
                 kind="reroute", target=named[0], reason=f"the user moved this to {named[0]}"
@@ -472,7 +474,7 @@ class SemanticPlanner(RulePlanner):
         """Non-work intents, each behind a gate that keeps real work from being lost."""
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         question = bool(_QUESTION.search(bare))
-        named = [a for m in self.names.word.finditer(bare) if (a := self.names.resolve(m.group(0)))]
+        named = self.names.listed(bare, everyday=True)
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         status_cue = bool(_STATUS_WORDS.search(bare))
@@ -564,26 +566,21 @@ class SemanticPlanner(RulePlanner):
     ) -> list[tuple[AgentSpec, str]]:
         """One part, or a list of parts that each clearly belong to a different agent."""
         pieces = self._list_pieces(text)
-        if len(pieces) >= 2 and all(w := [self._exact_skill(p, matcher) for p in pieces]):
-            if len({a.id for a in w if a}) >= 2:
-                grouped_exact: dict[str, tuple[AgentSpec, list[str]]] = {}
-                for piece, agent in zip(pieces, w, strict=True):
-                    assert agent is not None
-                    why.parts.append(PartFigures(piece, [], agent.id, "names its skill exactly"))
-                    grouped_exact.setdefault(agent.id, (agent, []))[1].append(piece)
-                return [(agent, "; ".join(items)) for agent, items in grouped_exact.values()]
         if len(pieces) >= 2:
+            exact = [a for a in (self._exact_skill(p, matcher) for p in pieces) if a is not None]
+            if len(exact) == len(pieces) and len({a.id for a in exact}) >= 2:
+                for piece, agent in zip(pieces, exact, strict=True):
+                    why.parts.append(PartFigures(piece, [], agent.id, "names its skill exactly"))
+                return by_agent(zip(exact, pieces, strict=True))
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
             if (
                 all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
                 and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
             ):
-                grouped: dict[str, tuple[AgentSpec, list[str]]] = {}
                 for piece, ranked in chosen:
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
-                    grouped.setdefault(ranked[0].agent.id, (ranked[0].agent, []))[1].append(piece)
-                return [(agent, "; ".join(items)) for agent, items in grouped.values()]
+                return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
         ranked = matcher.rank(text)
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
