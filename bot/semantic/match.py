@@ -1,10 +1,12 @@
 """Which agent a part of a request belongs to, by meaning.
 
-Each agent is a handful of phrases: its name and description, each skill, each example,
-its Agent Card's skills and examples (already merged into the manifest by discovery), and
-the routing lessons users taught it. A part is compared with every phrase; an agent scores
-by its best phrase and by its profile as a whole, plus a small bonus for words it shares
-with the manifest, which keeps exact skill words decisive.
+Each agent is a handful of phrases: its name and description (and each of its clauses),
+each skill, each example, its Agent Card's skills and examples (already merged into the
+manifest by discovery), and the routing lessons users taught it. A part is compared with
+every phrase; an agent scores by its best phrase, its profile as a whole, how well each of
+the part's words finds a word of its profile, and the word stems it shares with the
+manifest. Each agent's score is then taken above its own baseline, what it scores on
+off-topic requests, because a raw score means different things in different fleets.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,10 +32,10 @@ _FILLER_WORDS = frozenset(
 )
 
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
+"""How an agent's score is made: its best phrase, its whole profile, word alignment, and
+shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
 BASELINE = 1.0
-
-"""How an agent's score is made: its best phrase, its whole profile, and shared words
-(the lexical score squashed to 0..1 first). Calibrated on evals/cases/dev.yaml."""
+"""How much of its off-topic baseline comes off each agent's score."""
 
 
 def content(text: str) -> str:
@@ -54,22 +56,20 @@ class Ranked:
 class _Profiles:
     agents: list[AgentSpec]
     phrases: list[str]
-    owner: np.ndarray
     matrix: np.ndarray
+    phrase_starts: np.ndarray
+    """Where each agent's phrases begin in `matrix` (phrases are stored agent by agent)."""
     centroids: np.ndarray
     word_matrix: np.ndarray
     """Every content word of every agent's profile, agent by agent."""
     word_starts: np.ndarray
     """Where each agent's words begin in `word_matrix` (for a per-agent maximum)."""
-    phrase_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """Where each agent's phrases begin in `matrix` (phrases are stored agent by agent)."""
     baseline: np.ndarray | None = None
+    """Each agent's mean score on off-topic requests: what it scores for nothing at all."""
 
     @functools.cached_property
     def word_columns(self) -> np.ndarray:
         return np.ascontiguousarray(self.word_matrix.T)
-
-    """Each agent's mean score on off-topic requests: what it scores for nothing at all."""
 
 
 _CACHE: dict[tuple[object, ...], _Profiles] = {}
@@ -90,36 +90,30 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
     )
     if (hit := _CACHE.get(key)) is not None:
         return hit
-    phrases: list[str] = []
-    owner: list[int] = []
-    for index, agent in enumerate(agents):
-        for phrase in _phrases(agent):
-            phrases.append(phrase)
-            owner.append(index)
-    matrix = embedder.embed([content(p) for p in phrases]) if phrases else np.zeros((0, 1))
-    owners = np.array(owner, dtype=np.int64)
-    centroids = np.zeros((len(agents), matrix.shape[1] if len(matrix) else 1), dtype=np.float32)
-    for index in range(len(agents)):
-        rows = matrix[owners == index]
-        if len(rows):
-            mean = rows.mean(axis=0)
-            centroids[index] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    phrases: list[str] = []  # every agent has at least one: its name and description
+    contents: list[str] = []
+    phrase_starts: list[int] = []
     vocab: list[str] = []
-    starts: list[int] = []
+    word_starts: list[int] = []
     for agent in agents:
-        starts.append(len(vocab))
-        mine = dict.fromkeys(w for p in _phrases(agent) for w in content(p).split())
-        vocab.extend(mine or [agent.name.lower()])
-    word_matrix = embedder.embed(vocab) if vocab else np.zeros((0, 1))
+        own = _phrases(agent)
+        mine = [content(p) for p in own]
+        phrase_starts.append(len(phrases))
+        phrases.extend(own)
+        contents.extend(mine)
+        word_starts.append(len(vocab))
+        vocab.extend(dict.fromkeys(w for p in mine for w in p.split()) or [agent.name.lower()])
+    matrix = embedder.embed(contents)
+    sums = np.add.reduceat(matrix, phrase_starts) if phrases else np.zeros((0, 1))
+    centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
     built = _Profiles(
         list(agents),
         phrases,
-        owners,
         matrix,
+        np.array(phrase_starts),
         centroids,
-        word_matrix,
-        np.array(starts),
-        np.searchsorted(owners, np.arange(len(agents))),
+        embedder.embed(vocab) if vocab else np.zeros((0, 1)),
+        np.array(word_starts),
     )
     if len(_CACHE) >= 16:
         _CACHE.clear()
