@@ -24,6 +24,7 @@ import yaml
 from bot.manifest import Fleet, load_fleet
 from bot.models import Decision, TaskSpec
 from bot.planner import RulePlanner, ThreadContext, ThreadTask
+from bot.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("work", "followup", "answer", "reroute", "clarify", "status", "roster", "cancel")
@@ -136,12 +137,11 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def make_planner(kind: str, fleet: Fleet) -> RulePlanner:
-    if kind == "rules":
-        return RulePlanner(fleet)
-    from bot.semantic import SemanticPlanner
-    from bot.semantic.embed import load_embedder
+    """The planner Dispatch itself would build, so `DISPATCH_EMBEDDINGS` and the other
+    routing settings are evaluated as configured."""
+    from bot.semantic import make_planner as build
 
-    return SemanticPlanner(fleet, embedder=load_embedder())
+    return build(Settings.model_validate({"planner": kind}), fleet)
 
 
 def evaluate(cases: Sequence[Case], planner_kind: str, root: Path = HERE) -> list[Result]:
@@ -185,7 +185,7 @@ def report(results: Sequence[Result], *, misses: bool, out: Any = sys.stdout) ->
         for name in sorted(groups):
             print(f"  {name:<12} {acc(groups[name])}", file=out)
         summary[label] = {n: sum(r.ok for r in g) / len(g) for n, g in groups.items()}
-    confusion = Counter((r.case.kind, r.decision.kind) for r in results)
+    confusion: Counter[tuple[str, str]] = Counter((r.case.kind, r.decision.kind) for r in results)
     print("\nconfusion (rows: expected, columns: decided):", file=out)
     print("  " + " " * 9 + "".join(f"{k[:8]:>9}" for k in KINDS), file=out)
     for want in KINDS:
