@@ -167,6 +167,7 @@ class Dispatcher:
 
     async def start(self) -> None:
         await self.refresh_roster()
+        self._planner = self.planner  # a model that cannot load fails the start, not a message
         await self.courier.start()
         await self.recover()
         self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")

@@ -306,3 +306,10 @@ def test_dispatch_plan_explains_the_decision(tmp_path: Path) -> None:
     assert out["explain"]["intent"]["name"] == "work"
     bad = run_cli(tmp_path, "plan", "hello", env={"DISPATCH_EMBEDDINGS": str(tmp_path / "none")})
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "none" in bad.stderr
+
+
+async def test_a_model_that_cannot_load_fails_the_start_not_a_message(
+    harness: HarnessFactory, tmp_path: Path
+) -> None:
+    with pytest.raises(EmbeddingError, match="none"):
+        await harness({}, settings={"embeddings": str(tmp_path / "none")})
