@@ -155,6 +155,10 @@ class Dispatcher:
         self._intake_idle.set()
         self._pumper: asyncio.Task[None] | None = None
         self._pump_wanted = False
+        self._recovered = False
+        """No task starts before `recover()` has run: adapters listen before the dispatcher
+        starts, and a task started in that gap would look, to recovery, like one a dead process
+        left running, and reach its agent twice."""
         self._changed = asyncio.Condition()
         self.courier = Courier(
             store,
@@ -1037,6 +1041,8 @@ class Dispatcher:
 
         What can start now starts together: one transaction records them all running (with
         their briefs completed from the thread), then every agent is called at once."""
+        if not self._recovered:
+            return  # recover() pumps once it has run
         async with self._pump_lock:
             chosen: list[Row] = []
             gone: list[Row] = []
@@ -1508,6 +1514,7 @@ class Dispatcher:
 
         await self.store.transact(close_finished)
         await self._notify()
+        self._recovered = True
         await self._pump()
 
     async def _reconcile(self, task: Row) -> None:

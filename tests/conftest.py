@@ -77,6 +77,9 @@ class Harness:
     live: list[Adapter] = field(default_factory=list)
     callbacks: CallbackServer | None = None
     """The callback endpoint, wired as `bot.runtime` wires it."""
+    listening: Callable[[], Awaitable[None]] | None = None
+    """Runs once the adapters listen and before the dispatcher starts, as `bot.runtime`
+    orders them: messages can arrive in that gap."""
 
     async def start_agents(self) -> None:
         for agent_id, handler in self.handlers.items():
@@ -125,6 +128,8 @@ class Harness:
             await self.callbacks.start()
         for adapter in self.live:
             await adapter.start(self.dispatcher)
+        if self.listening is not None:
+            await self.listening()
         await self.dispatcher.start()
         return self.dispatcher
 
