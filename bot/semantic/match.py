@@ -22,6 +22,7 @@ from bot.manifest import AgentSpec
 from bot.planner import Lesson, Scorer, content_stems, words
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.exemplars import NO_FIT
+from bot.semantic.roles import ROLES
 
 _FILLER_WORDS = frozenset(
     """a an the this that these those it its them they their our my your me us we i you of to
@@ -36,6 +37,8 @@ BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
 BASELINE = 1.0
 """How much of its off-topic baseline comes off each agent's score."""
+ROLE_FIT = 0.45
+"""How close an agent's own profile must be to a role (`roles.ROLES`) to take its phrasings."""
 
 
 def content(text: str) -> str:
@@ -95,11 +98,14 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
     phrase_starts: list[int] = []
     vocab: list[str] = []
     word_starts: list[int] = []
+    taken = _roles_taken(embedder, agents)
     for agent in agents:
         own = _phrases(agent)
         mine = [content(p) for p in own]
+        learnt = taken.get(agent.id, [])
+        mine += [content(p) for p in learnt]
         phrase_starts.append(len(phrases))
-        phrases.extend(own)
+        phrases.extend([*own, *learnt])
         contents.extend(mine)
         word_starts.append(len(vocab))
         vocab.extend(dict.fromkeys(w for p in mine for w in p.split()) or [agent.name.lower()])
@@ -119,6 +125,23 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
         _CACHE.clear()
     _CACHE[key] = built
     return built
+
+
+def _roles_taken(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> dict[str, list[str]]:
+    """Each role's phrasings go to the one agent whose own profile is closest to it, if any
+    is close enough: what people ask a role for, in the words of their problem."""
+    if not agents:
+        return {}
+    own = [content(" ".join(_phrases(a))) for a in agents]
+    agent_vectors = embedder.embed(own)
+    role_vectors = embedder.embed([content(r.description) for r in ROLES])
+    sims = role_vectors @ agent_vectors.T
+    taken: dict[str, list[str]] = {}
+    for role, row in zip(ROLES, sims, strict=True):
+        best = int(np.argmax(row))
+        if float(row[best]) >= ROLE_FIT:
+            taken.setdefault(agents[best].id, []).extend(role.phrases)
+    return taken
 
 
 class Matcher:
