@@ -144,7 +144,10 @@ class Dispatcher:
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
         self._backend_factory = backend_factory or functools.partial(
-            backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
+            backend_for,
+            context=BackendContext(
+                runs_dir=runs_dir(self.settings), max_result_bytes=self.settings.max_result_bytes
+            ),
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
@@ -1156,7 +1159,10 @@ class Dispatcher:
                         else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
                         context_id=run.context_id,
                         remote_task_id=run.remote_task_id if mode == "answer" else None,
-                        metadata={"dispatch_task_id": task_id},
+                        metadata={
+                            "dispatch_task_id": task_id,
+                            "dispatch_attempt": str(run.attempt),
+                        },
                     )
                     text = ""  # the backend has the brief now
                 async for event in stream:
@@ -1177,14 +1183,19 @@ class Dispatcher:
                 self.mark_unavailable(agent.id, str(exc))
             await self._finish(task_id, "failed", error=str(exc))
 
-    async def agent_event(self, task_id: str, event: AgentEvent) -> bool:
+    async def agent_event(
+        self, task_id: str, event: AgentEvent, attempt: int | None = None
+    ) -> bool:
         """A report that arrived outside a stream (an HTTP agent's callback).
 
-        Recorded like any event; returns False when it changed nothing (a duplicate, or a
-        task that already finished). A report that ends the task's stream stops its runner.
+        Recorded like any event; returns False when it changed nothing (a duplicate, a task
+        that already finished, or a report on an earlier `attempt` of a retried task). A report
+        that ends the task's stream stops its runner.
         """
         task = await self.store.task(task_id)
         if task is None or task["state"] != "running":
+            return False
+        if attempt is not None and attempt != task["attempt"]:
             return False
         if await self._on_event(task_id, event):
             runner = self._runners.pop(task_id, None)
