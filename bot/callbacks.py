@@ -51,8 +51,12 @@ request on a kept-alive connection, before it closes the connection."""
 
 
 def load_key(path: Path) -> bytes:
-    """The signing key, created once (mode 0600) beside the database and kept across restarts."""
+    """The signing key, created once (mode 0600) beside the database and kept across restarts;
+    a key file others can read (an earlier version's) is made owner-only."""
     if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
         return bytes.fromhex(path.read_text().strip())
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

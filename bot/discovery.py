@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.backends.base import Backend
+from bot.backends.base import Backend, without_endpoints
 from bot.backends.config import OpenClawBackendConfig
 from bot.manifest import AgentSpec, Fleet
 from bot.store import Store
@@ -157,7 +157,11 @@ async def _gateway_agents(
         probe = AgentSpec(
             id="gateway",
             backend=OpenClawBackendConfig(
-                kind="openclaw", url=gateway.url, token=gateway.token, agent="main"
+                kind="openclaw",
+                url=gateway.url,
+                token=gateway.token,
+                agent="main",
+                allow_insecure=gateway.allow_insecure,
             ),
         )
         listed: list[dict[str, Any]] | None = None
@@ -191,7 +195,11 @@ async def _gateway_agents(
                     session=gateway.session,
                     timeout=gateway.timeout,
                     backend=OpenClawBackendConfig(
-                        kind="openclaw", url=gateway.url, token=gateway.token, agent=raw_id
+                        kind="openclaw",
+                        url=gateway.url,
+                        token=gateway.token,
+                        agent=raw_id,
+                        allow_insecure=gateway.allow_insecure,
                     ),
                 )
             )
@@ -217,10 +225,11 @@ async def _save(store: Store, agent: str, card: dict[str, Any] | None, reason: s
 
 
 def _short(exc: BaseException) -> str:
+    """Why a probe failed, fit for chat and the planner's prompt: no address in it."""
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
     if isinstance(exc, httpx.TimeoutException):
         return "no answer in time"
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
-    return (str(exc).strip() or type(exc).__name__)[:120]
+    return without_endpoints(str(exc).strip() or type(exc).__name__)[:120]

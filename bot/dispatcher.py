@@ -31,7 +31,7 @@ from typing import Any
 from adapters.base import Action, Adapter
 from bot import discovery, render
 from bot.backends import BackendContext, backend_for
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
 from bot.llm import LLMPlanner
@@ -192,6 +192,7 @@ class Dispatcher:
                     await self.refresh_roster()
 
     def mark_unavailable(self, agent_id: str, reason: str) -> None:
+        reason = without_endpoints(reason)  # shown in chat and given to the planner's model
         if self.unavailable.get(agent_id) != reason:
             log.warning("agent %s is unavailable: %s", agent_id, reason)
             self.unavailable[agent_id] = reason
@@ -1179,9 +1180,10 @@ class Dispatcher:
                 task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
             )
         except BackendError as exc:
-            if "unreachable" in str(exc) or "refused" in str(exc):
-                self.mark_unavailable(agent.id, str(exc))
-            await self._finish(task_id, "failed", error=str(exc))
+            error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
+            if "unreachable" in error or "refused" in error:
+                self.mark_unavailable(agent.id, error)
+            await self._finish(task_id, "failed", error=error)
 
     async def agent_event(
         self, task_id: str, event: AgentEvent, attempt: int | None = None

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters.memory import MemoryAdapter
+from bot.backends.base import without_endpoints
 from bot.demo.agent_server import AgentServer
 from bot.dispatcher import Dispatcher
+from bot.llm.prompt import user_prompt
 from bot.manifest import fleet_from_data
+from bot.planner import ThreadContext
 from bot.runtime import running_dispatcher
 from bot.settings import Settings
 from tests.conftest import echo
@@ -150,3 +153,54 @@ async def test_an_agent_that_stops_answering_mid_run_is_marked_unavailable(tmp_p
             assert "writer" in dispatcher.unavailable
             await chat.send("what's in flight?")
             await dispatcher.idle(10)
+
+
+async def test_agent_addresses_stay_out_of_chat_and_the_planners_prompt(tmp_path: Path) -> None:
+    """An agent's URL is the operator's business: failures, the roster and the reasons given
+    to the planner's model say what went wrong without it (the log keeps it)."""
+    async with AgentServer("sub", echo("sub")) as sub:
+        writer = AgentServer("Writer", echo("writer"))
+        await writer.start()
+        host_port = writer.url.split("://", 1)[1]
+        fleet = manifest(
+            [
+                {
+                    "id": "writer",
+                    "name": "Writer",
+                    "skills": ["newsletter"],
+                    "backend": {"kind": "a2a", "url": writer.url},
+                }
+            ],
+            sub.url,
+        )
+        async with running(tmp_path, fleet) as (dispatcher, chat):
+            await writer.stop()
+            await chat.send("Writer: draft the newsletter")
+            await dispatcher.idle(10)
+            await chat.send("agents")
+            await dispatcher.idle(10)
+            said = [p.message.text for p in chat.posted]
+            reason = dispatcher.unavailable["writer"]
+            prompt = user_prompt(
+                "draft the newsletter",
+                dispatcher.fleet,
+                context=ThreadContext(),
+                unavailable=dispatcher.unavailable,
+            )
+    assert "unreachable" in chat.of_kind("notice")[0].text
+    assert "unreachable" in reason and "Unavailable right now" in chat.of_kind("roster")[0].text
+    for text in [*said, reason, prompt]:
+        assert host_port not in text and "127.0.0.1" not in text
+
+
+def test_endpoints_are_taken_out_of_error_texts() -> None:
+    text = (
+        "Cannot connect to host gw.example.com:18789 ssl:default; gateway"
+        " wss://gw.example.com/ws refused; tried 10.0.0.7:8080 and [::1]:80"
+    )
+    cleaned = without_endpoints(text)
+    assert "example.com" not in cleaned and "10.0.0.7" not in cleaned and "::1" not in cleaned
+    assert cleaned.startswith("Cannot connect to host <endpoint> ssl:default; gateway <endpoint>")
+    assert without_endpoints("HTTP 500: database down at 12:30") == (
+        "HTTP 500: database down at 12:30"
+    )

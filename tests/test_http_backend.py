@@ -17,7 +17,7 @@ from adapters.memory import MemoryAdapter
 from bot import render
 from bot.backends.base import read_limit
 from bot.dispatcher import Dispatcher
-from bot.manifest import fleet_from_data
+from bot.manifest import ManifestError, fleet_from_data
 from bot.runtime import running_dispatcher
 from bot.settings import Settings
 
@@ -210,6 +210,9 @@ async def test_callback_url_is_signed_per_task(tmp_path: Path) -> None:
     key = load_key(tmp_path / "k")
     assert load_key(tmp_path / "k") == key  # stable across restarts
     assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "k").chmod(0o644)  # written by an earlier version
+    assert load_key(tmp_path / "k") == key
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
     server = CallbackServer(key, port=0)
     assert server.sign("req-1/t1") != server.sign("req-1/t2")
     await asyncio.sleep(0)
@@ -312,3 +315,52 @@ async def test_a_long_answer_is_relayed_cut_and_a_huge_one_is_not_read_to_its_en
     [notice] = [m.text for m in chat.of_kind("notice")]
     assert f"more than {render.size(read_limit(4096))}" in notice
     assert "127.0.0.1" not in notice
+
+
+def test_tokens_over_plain_http_to_another_host_are_refused() -> None:
+    def fleet(backend: dict[str, Any], gateways: list[dict[str, Any]] | None = None) -> Any:
+        return fleet_from_data(
+            {
+                "agents": [{"id": "writer", "backend": backend}],
+                "catch_all": {"backend": {"kind": "a2a", "url": "http://127.0.0.1:9"}},
+                "gateways": gateways or [],
+            },
+            source="fleet.yaml",
+        )
+
+    headers = {"Authorization": "Bearer ${WRITER_TOKEN}"}
+    with pytest.raises(ManifestError) as caught:
+        fleet({"kind": "http", "url": "http://agents.example.com/w", "headers": headers})
+    assert str(caught.value) == (
+        "fleet.yaml: agent 'writer' (agents[0]): field 'backend.headers' would be sent over"
+        " plain http:// to agents.example.com, another machine, where anyone on the way can"
+        " read it; use https://, or set allow_insecure: true"
+    )
+    with pytest.raises(ManifestError, match=r"field 'backend.token' .* plain ws://"):
+        fleet({"kind": "openclaw", "url": "ws://10.0.0.5:18789", "token": "t", "agent": "main"})
+    with pytest.raises(ManifestError, match=r"field 'gateways.0.token' .* plain http://"):
+        fleet(
+            {"kind": "http", "url": "http://127.0.0.1:1/w"},
+            [{"url": "http://gw.example.com", "token": "t"}],
+        )
+
+    # Loopback, TLS, no token, or an explicit opt-in are all fine.
+    fleet({"kind": "http", "url": "http://localhost:8080/w", "headers": headers})
+    fleet({"kind": "http", "url": "https://agents.example.com/w", "headers": headers})
+    fleet({"kind": "http", "url": "http://agents.example.com/w"})
+    opted = fleet(
+        {"kind": "http", "url": "http://127.0.0.1:1/w"},
+        [{"url": "http://gw.example.com", "token": "t", "allow_insecure": True}],
+    )
+    assert opted.gateways[0].allow_insecure
+    with pytest.raises(ManifestError, match="allow_insecure"):
+        fleet({"kind": "openclaw", "url": "ws://[2001:db8::1]:1", "token": "t", "agent": "m"})
+    fleet(
+        {
+            "kind": "openclaw",
+            "url": "ws://10.0.0.5:18789",
+            "token": "t",
+            "agent": "main",
+            "allow_insecure": True,
+        }
+    )
