@@ -80,12 +80,13 @@ def size(count: int) -> str:
     return f"{count} bytes"
 
 
-def result_cut(text: str, limit: int) -> str:
+def result_cut(text: str, limit: int, *, cut: bool = False) -> str:
     """A result longer than `limit` bytes (UTF-8): its head, then a line saying it was cut.
+    `cut`: `text` is already only the head (the rest was never read).
 
     The agent's own text is relayed, never summarised; only its tail is dropped."""
     data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= limit:
+    if len(data) <= limit and not cut:
         return text
     head = data[:limit].decode("utf-8", "ignore").rstrip()
     return f"{head}\n\n✂️ The result was cut here: it is longer than {size(limit)}."

@@ -529,6 +529,14 @@ async def test_a_result_over_the_cap_is_relayed_cut(tmp_path: Path, runs: Path) 
     assert note == render.result_cut("x" * 3000, 2001).partition("\n\n")[2]
     assert "TAIL" not in final.text
 
+    # Output that goes quiet right at the cap still says the rest was cut.
+    spaced = script(
+        tmp_path, "spaced.py", 'import sys\nsys.stdout.write("a" * 2000 + "    more")\n'
+    )
+    backend.config = config([PY, spaced])
+    final = (await run_once(backend, "Task: spaced"))[-1]
+    assert final.text == render.result_cut("a" * 2000, 2001, cut=True)
+
 
 async def test_commands_that_cannot_start(tmp_path: Path, make: Any, runs: Path) -> None:
     missing = make(config(["dispatch-no-such-program-xyz", "--flag"]))

@@ -480,10 +480,14 @@ class CommandBackend:
         return self._completed(run_id, run, spec, program)
 
     def _completed(self, run_id: str, run: Path, spec: dict[str, Any], program: str) -> AgentEvent:
-        stdout = _read_text(run / runner.STDOUT)
+        field = self.config.result_json
+        # Plain output is read only as far as the result cap (one byte more shows the cut);
+        # JSON, or a session id to find, needs all of it (at most max_output).
+        whole = bool(field) or bool(spec.get("capture_session"))
+        stdout = _read_text(run / runner.STDOUT, None if whole else self.max_result_bytes)
+        unread = not whole and _size(run / runner.STDOUT) > self.max_result_bytes
         context_id = spec.get("context_id")
         text = stdout
-        field = self.config.result_json
         if field:
             documents = _json_documents(stdout)
             if not documents:
@@ -528,7 +532,7 @@ class CommandBackend:
             state="completed",
             remote_task_id=run_id,
             context_id=context_id,
-            text=render.result_cut(text.rstrip().lstrip("\r\n"), self.max_result_bytes),
+            text=render.result_cut(text.rstrip().lstrip("\r\n"), self.max_result_bytes, cut=unread),
         )
 
     def _capture(self, stdout: str, run: Path) -> str | None:
@@ -643,11 +647,21 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _read_text(path: Path) -> str:
+def _size(path: Path) -> int:
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_text(path: Path, limit: int | None = None) -> str:
+    """The file as text; with `limit`, only its first `limit` bytes."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
     except OSError:
         return ""
+    return data.decode("utf-8", errors="replace")
 
 
 def _tail_text(path: Path) -> str:
