@@ -129,6 +129,9 @@ async def test_an_accepted_task_reports_by_callback_once_and_a_duplicate_is_igno
     async with HTTPAgent(accept) as agent, dispatch(tmp_path, agent.url, free_port()) as (d, chat):
         await chat.send("Writer: draft the newsletter")
         await chat.wait_for(lambda: bool(callback))
+        async with asyncio.timeout(10):  # the 202 is recorded just after the agent sent it
+            while not await d.store.all("SELECT 1 FROM tasks WHERE remote_task_id = 'job-7'"):
+                await asyncio.sleep(0.01)
         rows = await d.store.all("SELECT state, remote_task_id FROM tasks")
         assert (rows[0]["state"], rows[0]["remote_task_id"]) == ("running", "job-7")
         report = {"status": "completed", "result": "the newsletter, via callback"}
