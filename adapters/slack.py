@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Action, Core, DeliveryError
 from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
+from bot.callbacks import listener
 from bot.models import Attachment, Request
 from bot.outbound import MessageRef, Outbound, Target
 from bot.settings import Settings, split_ids
@@ -192,7 +193,9 @@ class SlackAdapter:
         self.team_id = str(auth.get("team_id", ""))
         self._team_url = str(auth.get("url", "")).rstrip("/")
         if self.http:
-            self._runner = web.AppRunner(self.app.web_app(path="/slack/events"))
+            self._runner = listener(
+                self.app.web_app(path="/slack/events"), self.settings.listener_timeout
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()

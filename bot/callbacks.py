@@ -1,8 +1,10 @@
 """The callback endpoint agents report to when they work asynchronously.
 
-HTTP agents: each task gets its own URL, signed with Dispatch's callback key, so only the
-agent that was handed the URL can report on that task. A callback is written to the database
-(through the dispatcher) before it is acknowledged, and a repeated callback changes nothing.
+HTTP agents: each attempt at a task gets its own URL, signed with Dispatch's callback key, so
+only the agent that was handed the URL can report on that task, and a report on an earlier
+attempt of a retried task changes nothing. The signature may come in the URL (`sig=`) or in
+the `X-Dispatch-Signature` header. A callback is written to the database (through the
+dispatcher) before it is acknowledged, and a repeated callback changes nothing.
 
 A2A agents: a long-running task is followed by push notifications instead of an open stream
 (`bot.backends.a2a`). Its push URL is signed the same way, per agent and task, and the push
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -29,27 +30,68 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import render
+from bot.backends.base import MAX_RESULT_BYTES, read_limit
+from bot.backends.config import is_loopback
 from bot.models import AgentEvent
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[str, AgentEvent], Awaitable[bool]]
-"""Applies an agent's report to a task; False when it changed nothing (a duplicate)."""
+Sink = Callable[[str, AgentEvent, int], Awaitable[bool]]
+"""Applies an agent's report to attempt N of a task; False when it changed nothing (a
+duplicate, or a report on an attempt that is no longer current)."""
 
-MAX_BODY = 20 * 1024 * 1024
 PUSH_TOKEN_HEADER = "X-A2A-Notification-Token"
 """Where an A2A agent puts the token of the push configuration it is notifying."""
+SIGNATURE_HEADER = "X-Dispatch-Signature"
+"""Where an HTTP agent may put a callback's signature instead of the `sig` query parameter."""
+IDLE_TIMEOUT = 15.0
+"""Default seconds an HTTP listener waits for a request's headers or body, or for the next
+request on a kept-alive connection, before it closes the connection."""
 
 
 def load_key(path: Path) -> bytes:
-    """The signing key, created once (mode 0600) beside the database and kept across restarts."""
+    """The signing key, created once (mode 0600) beside the database and kept across restarts;
+    a key file others can read (an earlier version's) is made owner-only."""
     if path.exists():
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
         return bytes.fromhex(path.read_text().strip())
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key.hex())
     return key
+
+
+def listener(app: web.Application, idle_timeout: float, **options: Any) -> web.AppRunner:
+    """A runner for one of Dispatch's HTTP listeners that closes slow or idle connections.
+
+    aiohttp's keep-alive timer also runs from the moment a connection opens, so it bounds how
+    long the headers of a first request may take; the middleware bounds the body. Without
+    these, a client that never finishes a request holds its connection open for an hour.
+    """
+
+    @web.middleware
+    async def read_in_time(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(idle_timeout):
+                    await request.read()  # kept by the request: handlers read it again
+            except TimeoutError:
+                raise web.HTTPRequestTimeout() from None  # then closed: the body is unread
+        return await handler(request)
+
+    app.middlewares.append(read_in_time)
+    return web.AppRunner(
+        app,
+        keepalive_timeout=idle_timeout,
+        lingering_time=min(idle_timeout, 10.0),  # what is left of an unread body
+        **options,
+    )
 
 
 def event_from_body(body: dict[str, Any]) -> AgentEvent:
@@ -97,15 +139,6 @@ def _pushed_task_id(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 class PushWatch:
     """One A2A task followed by push: the URL and token registered with the agent, and the
     flag a valid push raises (the backend waiting on it clears it before each GetTask)."""
@@ -127,11 +160,17 @@ class CallbackServer:
         host: str = "127.0.0.1",
         port: int = 0,
         public_url: str | None = None,
+        max_result_bytes: int = MAX_RESULT_BYTES,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
+        """`max_result_bytes`: a longer reported result is relayed cut (a body too big to
+        hold one is refused while it is read); `idle_timeout`: see `listener`."""
         self._key = key
         self.host = host
         self.port = port
         self.public_url = public_url.rstrip("/") if public_url else None
+        self.max_result_bytes = max_result_bytes
+        self.idle_timeout = idle_timeout
         self.sink: Sink | None = None
         self._runner: web.AppRunner | None = None
         self._watches: dict[str, PushWatch] = {}
@@ -142,11 +181,15 @@ class CallbackServer:
             return self.public_url
         return f"http://{self.host}:{self.port}"
 
-    def sign(self, task_id: str) -> str:
-        return hmac.new(self._key, task_id.encode(), hashlib.sha256).hexdigest()
+    def sign(self, task_id: str, attempt: int = 0) -> str:
+        """The signature of attempt `attempt` at a task (attempt 0 signs the bare task id, as
+        URLs handed out before attempts were signed did)."""
+        message = task_id if attempt == 0 else f"{task_id}\nattempt {attempt}"
+        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
 
-    def url_for(self, task_id: str) -> str:
-        return f"{self.base_url}/callbacks/{task_id}?sig={self.sign(task_id)}"
+    def url_for(self, task_id: str, attempt: int = 0) -> str:
+        retry = f"attempt={attempt}&" if attempt else ""
+        return f"{self.base_url}/callbacks/{task_id}?{retry}sig={self.sign(task_id, attempt)}"
 
     # -- A2A push notifications -----------------------------------------------------------
 
@@ -155,8 +198,8 @@ class CallbackServer:
         URL; a listener on a loopback address only serves agents on this machine."""
         if self.public_url:
             return True
-        if _loopback(self.host):
-            return _loopback(urlsplit(agent_url).hostname or "")
+        if is_loopback(self.host):
+            return is_loopback(urlsplit(agent_url).hostname or "")
         return self.host not in ("", "0.0.0.0", "::")  # a bind-all address makes no URL
 
     def _sign_push(self, scope: str, task_id: str) -> str:
@@ -189,10 +232,10 @@ class CallbackServer:
         return len(self._watches)
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=read_limit(self.max_result_bytes))
         app.router.add_post("/callbacks/{task_id:.+}", self._handle)
         app.router.add_post("/a2a/{scope}/{task_id:.+}", self._handle_push)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = listener(app, self.idle_timeout, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -206,8 +249,11 @@ class CallbackServer:
 
     async def _handle(self, request: web.Request) -> web.Response:
         task_id = request.match_info["task_id"]
-        signature = request.query.get("sig", "")
-        if not hmac.compare_digest(signature, self.sign(task_id)):
+        attempt = request.query.get("attempt", "0")
+        signature = request.headers.get(SIGNATURE_HEADER) or request.query.get("sig", "")
+        if not attempt.isdigit() or not hmac.compare_digest(
+            signature.encode(), self.sign(task_id, int(attempt)).encode()
+        ):
             return web.json_response({"ok": False, "error": "bad signature"}, status=401)
         try:
             body = json.loads(await request.read())
@@ -218,13 +264,16 @@ class CallbackServer:
             return web.json_response({"ok": False, "error": f"bad callback: {exc}"}, status=400)
         if self.sink is None:
             return web.json_response({"ok": False, "error": "not ready"}, status=503)
-        applied = await self.sink(task_id, event)
+        event = event.model_copy(
+            update={"text": render.result_cut(event.text, self.max_result_bytes)}
+        )
+        applied = await self.sink(task_id, event, int(attempt))
         return web.json_response({"ok": True, "duplicate": not applied})
 
     async def _handle_push(self, request: web.Request) -> web.Response:
         scope, task_id = request.match_info["scope"], request.match_info["task_id"]
-        signature = request.query.get("sig", "")
-        if not hmac.compare_digest(signature, self._sign_push(scope, task_id)):
+        signature = request.headers.get(SIGNATURE_HEADER) or request.query.get("sig", "")
+        if not hmac.compare_digest(signature.encode(), self._sign_push(scope, task_id).encode()):
             return web.json_response({"ok": False, "error": "bad signature"}, status=401)
         watch = self._watches.get(f"{scope}/{task_id}")
         if watch is None:

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from bot.backends.base import Backend
+from bot.backends.base import Backend, without_endpoints
 from bot.backends.config import OpenClawBackendConfig
-from bot.manifest import AgentSpec, Fleet
+from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -47,25 +47,85 @@ async def fetch_card(url: str, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]
     return card
 
 
-def enrich(agent: AgentSpec, card: dict[str, Any]) -> AgentSpec:
-    """Fill what the manifest left out from the card; the manifest always wins."""
+MAX_SKILLS = 20
+"""Skills read from one card; each adds its name and at most MAX_TAGS tags as phrases."""
+MAX_TAGS = 5
+MAX_EXAMPLES = 10
+"""Examples read from each skill of a card."""
+MAX_PHRASE = 60
+MAX_EXAMPLE = 200
+MAX_DESCRIPTION = 500
+RESERVED_WORD = "dispatch"
+"""No agent found by discovery may be called anything with this in it: it would post as
+Dispatch itself."""
+
+
+def name_key(name: str) -> str:
+    """A name as routing compares names: case, spaces and punctuation ignored."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def reserved_names(fleet: Fleet, agent_id: str | None = None) -> set[str]:
+    """Name keys a discovered name may not take: every other agent's id, name and aliases,
+    and the catch-all's (RESERVED_WORD is refused anywhere in a name)."""
+    names = {CATCH_ALL_ID, fleet.catch_all.name}
+    for agent in fleet.agents:
+        if agent.id != agent_id:
+            names.update([agent.id, agent.name, *agent.aliases])
+    return {name_key(n) for n in names}
+
+
+def allowed_name(name: str, reserved: set[str]) -> bool:
+    key = name_key(name)
+    return bool(key) and RESERVED_WORD not in key and key not in reserved
+
+
+def _texts(values: Any, limit: int, length: int, reserved: set[str]) -> list[str]:
+    """Up to `limit` distinct non-empty strings of `values`, each cut to `length`; none that
+    is a reserved name (it would answer to that name in routing)."""
+    found: list[str] = []
+    for value in values if isinstance(values, list) else []:
+        if len(found) >= limit:
+            break
+        if isinstance(value, str) and value.strip():
+            text = value.strip()[:length]
+            if text not in found and allowed_name(text, reserved):
+                found.append(text)
+    return found
+
+
+def enrich(agent: AgentSpec, card: dict[str, Any], reserved: set[str] | None = None) -> AgentSpec:
+    """Fill what the manifest left out from the card; the manifest always wins.
+
+    A card is the agent's own say, so what it adds is bounded (MAX_SKILLS, MAX_TAGS,
+    MAX_EXAMPLES, lengths) and may not take a `reserved` name or anything like "Dispatch":
+    one card cannot pull in all the routing or post under another's name."""
+    reserved = set() if reserved is None else reserved
     given = agent.model_fields_set
     update: dict[str, Any] = {}
-    skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
-    if "name" not in given and isinstance(card.get("name"), str) and card["name"].strip():
-        update["name"] = card["name"].strip()[:40]
+    skills = [s for s in card.get("skills") or [] if isinstance(s, dict)][:MAX_SKILLS]
+    name = card.get("name")
+    if "name" not in given and isinstance(name, str) and allowed_name(name[:40], reserved):
+        update["name"] = name.strip()[:40]
     if "description" not in given and isinstance(card.get("description"), str):
-        update["description"] = card["description"].strip()
+        update["description"] = card["description"].strip()[:MAX_DESCRIPTION]
     if "skills" not in given:
         phrases: list[str] = []
         for skill in skills:
-            for phrase in [skill.get("name"), *(skill.get("tags") or [])]:
-                if isinstance(phrase, str) and phrase.strip() and phrase not in phrases:
-                    phrases.append(phrase.strip())
+            for phrase in _texts(
+                [skill.get("name"), *(skill.get("tags") or [])[:MAX_TAGS]],
+                1 + MAX_TAGS,
+                MAX_PHRASE,
+                reserved,
+            ):
+                if phrase not in phrases:
+                    phrases.append(phrase)
         update["skills"] = phrases
     if "examples" not in given:
         update["examples"] = [
-            e for s in skills for e in (s.get("examples") or []) if isinstance(e, str) and e.strip()
+            e
+            for s in skills
+            for e in _texts(s.get("examples"), MAX_EXAMPLES, MAX_EXAMPLE, reserved)
         ]
     return agent.model_copy(update=update) if update else agent
 
@@ -108,7 +168,7 @@ async def refresh(
             if reason is not None:
                 await _save(store, agent.id, card, reason)
         if card is not None:
-            agents[index] = enrich(agent, card)
+            agents[index] = enrich(agent, card, reserved_names(fleet, agent.id))
         if reason is not None:
             unavailable[agent.id] = reason
 
@@ -150,6 +210,7 @@ async def _gateway_agents(
     unavailable: dict[str, str],
 ) -> list[AgentSpec]:
     found: list[AgentSpec] = []
+    reserved = reserved_names(fleet)
     for gateway in fleet.gateways:
         if not gateway.discover:
             continue
@@ -157,7 +218,11 @@ async def _gateway_agents(
         probe = AgentSpec(
             id="gateway",
             backend=OpenClawBackendConfig(
-                kind="openclaw", url=gateway.url, token=gateway.token, agent="main"
+                kind="openclaw",
+                url=gateway.url,
+                token=gateway.token,
+                agent="main",
+                allow_insecure=gateway.allow_insecure,
             ),
         )
         listed: list[dict[str, Any]] | None = None
@@ -180,18 +245,34 @@ async def _gateway_agents(
             agent_id = gateway_agent_id(raw_id)
             if not raw_id or raw_id in gateway.exclude or agent_id in taken:
                 continue
+            name = str(entry.get("name") or raw_id)[:40]
+            if not allowed_name(name, reserved):
+                name = agent_id  # listed under a name it may not have (say, "Dispatch")
+            if not allowed_name(name, reserved):
+                log.warning("gateway agent %r skipped: its id is a reserved name", raw_id)
+                continue
             taken.add(agent_id)
+            reserved.update({name_key(agent_id), name_key(name)})
             found.append(
                 AgentSpec(
                     id=agent_id,
-                    name=str(entry.get("name") or raw_id)[:40],
+                    name=name,
                     emoji=str(entry.get("emoji") or "🦀")[:8],
-                    description=str(entry.get("description") or ""),
-                    skills=[str(s) for s in entry.get("skills") or []],
+                    description=str(entry.get("description") or "")[:MAX_DESCRIPTION],
+                    skills=_texts(
+                        [str(s) for s in entry.get("skills") or []],
+                        MAX_SKILLS,
+                        MAX_PHRASE,
+                        reserved,
+                    ),
                     session=gateway.session,
                     timeout=gateway.timeout,
                     backend=OpenClawBackendConfig(
-                        kind="openclaw", url=gateway.url, token=gateway.token, agent=raw_id
+                        kind="openclaw",
+                        url=gateway.url,
+                        token=gateway.token,
+                        agent=raw_id,
+                        allow_insecure=gateway.allow_insecure,
                     ),
                 )
             )
@@ -217,10 +298,11 @@ async def _save(store: Store, agent: str, card: dict[str, Any] | None, reason: s
 
 
 def _short(exc: BaseException) -> str:
+    """Why a probe failed, fit for chat and the planner's prompt: no address in it."""
     if isinstance(exc, httpx.ConnectError):
         return "cannot connect"
     if isinstance(exc, httpx.TimeoutException):
         return "no answer in time"
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
-    return (str(exc).strip() or type(exc).__name__)[:120]
+    return without_endpoints(str(exc).strip() or type(exc).__name__)[:120]

@@ -31,7 +31,7 @@ from typing import Any
 from adapters.base import Action, Adapter
 from bot import discovery, render
 from bot.backends import BackendContext, backend_for
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
 from bot.llm import LLMPlanner
@@ -144,7 +144,10 @@ class Dispatcher:
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
         self._backend_factory = backend_factory or functools.partial(
-            backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
+            backend_for,
+            context=BackendContext(
+                runs_dir=runs_dir(self.settings), max_result_bytes=self.settings.max_result_bytes
+            ),
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
@@ -193,6 +196,7 @@ class Dispatcher:
                     await self.refresh_roster()
 
     def mark_unavailable(self, agent_id: str, reason: str) -> None:
+        reason = without_endpoints(reason)  # shown in chat and given to the planner's model
         if self.unavailable.get(agent_id) != reason:
             log.warning("agent %s is unavailable: %s", agent_id, reason)
             self.unavailable[agent_id] = reason
@@ -1162,7 +1166,10 @@ class Dispatcher:
                         else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
                         context_id=run.context_id,
                         remote_task_id=run.remote_task_id if mode == "answer" else None,
-                        metadata={"dispatch_task_id": task_id},
+                        metadata={
+                            "dispatch_task_id": task_id,
+                            "dispatch_attempt": str(run.attempt),
+                        },
                     )
                     text = ""  # the backend has the brief now
                 async for event in stream:
@@ -1179,18 +1186,24 @@ class Dispatcher:
                 task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
             )
         except BackendError as exc:
-            if "unreachable" in str(exc) or "refused" in str(exc):
-                self.mark_unavailable(agent.id, str(exc))
-            await self._finish(task_id, "failed", error=str(exc))
+            error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
+            if "unreachable" in error or "refused" in error:
+                self.mark_unavailable(agent.id, error)
+            await self._finish(task_id, "failed", error=error)
 
-    async def agent_event(self, task_id: str, event: AgentEvent) -> bool:
+    async def agent_event(
+        self, task_id: str, event: AgentEvent, attempt: int | None = None
+    ) -> bool:
         """A report that arrived outside a stream (an HTTP agent's callback).
 
-        Recorded like any event; returns False when it changed nothing (a duplicate, or a
-        task that already finished). A report that ends the task's stream stops its runner.
+        Recorded like any event; returns False when it changed nothing (a duplicate, a task
+        that already finished, or a report on an earlier `attempt` of a retried task). A report
+        that ends the task's stream stops its runner.
         """
         task = await self.store.task(task_id)
         if task is None or task["state"] != "running":
+            return False
+        if attempt is not None and attempt != task["attempt"]:
             return False
         if await self._on_event(task_id, event):
             runner = self._runners.pop(task_id, None)

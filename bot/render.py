@@ -72,6 +72,26 @@ def elapsed(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def size(count: int) -> str:
+    """A byte count as people read it: 1 MiB, 64 KiB, 900 bytes."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def result_cut(text: str, limit: int, *, cut: bool = False) -> str:
+    """A result longer than `limit` bytes (UTF-8): its head, then a line saying it was cut.
+    `cut`: `text` is already only the head (the rest was never read).
+
+    The agent's own text is relayed, never summarised; only its tail is dropped."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit and not cut:
+        return text
+    head = data[:limit].decode("utf-8", "ignore").rstrip()
+    return f"{head}\n\n✂️ The result was cut here: it is longer than {size(limit)}."
+
+
 def count_word(n: int) -> str:
     return _COUNT.get(n, str(n))
 

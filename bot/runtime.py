@@ -37,8 +37,14 @@ def backend_context(settings: Settings, fleet: Fleet) -> BackendContext:
             host=settings.callback_host,
             port=settings.callback_port,
             public_url=settings.callback_url,
+            max_result_bytes=settings.max_result_bytes,
+            idle_timeout=settings.listener_timeout,
         )
-    return BackendContext(runs_dir=runs_dir(settings), callbacks=callbacks)
+    return BackendContext(
+        runs_dir=runs_dir(settings),
+        callbacks=callbacks,
+        max_result_bytes=settings.max_result_bytes,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     soul: Path | None = Field(default=None, description="the dispatcher's charter (SOUL.md)")
     log_level: str = "WARNING"
     max_message_chars: int = Field(default=40_000, description="longer messages are refused")
+    max_result_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="bytes of an agent's result read and relayed; past it the head is relayed,"
+        " marked as cut",
+    )
     history_limit: int = Field(default=12, description="thread messages given to each brief")
     board_interval: float = Field(
         default=1.0, description="seconds between live status-board refreshes (coalesced)"
@@ -83,6 +89,12 @@ class Settings(BaseSettings):
     callback_port: int = Field(default=0, description="callback port (0: any free port)")
     callback_url: str | None = Field(
         default=None, description="public base URL of the callback endpoint, if proxied"
+    )
+    listener_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="seconds an HTTP listener (callbacks, Slack events) waits for a request's"
+        " headers or body, or for the next request on an idle connection",
     )
 
     # -- Slack (tokens are SecretStr: they never print, log or reach the database) -----

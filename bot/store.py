@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -370,6 +372,25 @@ def _run_batch(
     return outcomes
 
 
+def _owner_only(path: Path) -> None:
+    """Create the database file as 0600 and take group and other access off an existing one
+    and its -wal and -shm files (which SQLite creates with the database's mode): they hold
+    every request and result. Best effort: a path that is no file is left to SQLite to refuse.
+    """
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    except OSError:
+        return
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        target = path.with_name(name)
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(target, mode & 0o700)
+        except OSError:
+            continue
+
+
 class Store:
     """A single aiosqlite connection; multi-statement changes run in one transaction."""
 
@@ -383,6 +404,7 @@ class Store:
     async def open(self) -> Store:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.path)
         self._db = await aiosqlite.connect(self.path, isolation_level=None)
         self._db.row_factory = Row
         await self._db.execute("PRAGMA journal_mode=WAL")

@@ -24,9 +24,10 @@ from a2a.types import (
     TaskState,
 )
 
+from bot import render
 from bot.backends import a2a as a2a_backend
 from bot.backends.a2a import A2ABackend, _generator, _TaskView
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import Backend, BackendError, read_limit
 from bot.demo.agent_server import (
     AgentCall,
     AgentServer,
@@ -412,8 +413,9 @@ async def test_dropped_connection_is_reported_as_such() -> None:
         await backend.aclose()
         server.close()
         await server.wait_closed()
-    assert str(caught.value).startswith(f"connection to agent at {url} failed: ")
+    assert str(caught.value).startswith("the connection to the agent failed: ")
     assert "disconnected" in str(caught.value).lower()
+    assert "127.0.0.1" not in str(caught.value)  # addresses stay in the log, out of chat
 
 
 async def test_unknown_task_is_a_backend_error(connect: Connect) -> None:
@@ -589,3 +591,60 @@ def test_task_view_history_fallback_is_current_round_only() -> None:
         )
     )
     assert view.event().text == ""  # the old question is not the result
+
+
+def test_task_view_keeps_no_streamed_chunks_past_the_cap() -> None:
+    view = _TaskView(max_result_bytes=1000)
+    view.apply(StreamResponse(task={"id": "t", "context_id": "c"}))
+    for index in range(2000):
+        artifact = Artifact(artifact_id="a", parts=[Part(text="y" * 100)])
+        update = TaskArtifactUpdateEvent(
+            task_id="t", context_id="c", artifact=artifact, append=index > 0
+        )
+        view.apply(StreamResponse(artifact_update=update))
+    assert len(view.artifacts[0].parts) <= 12  # the rest was dropped as it arrived
+    view.apply(
+        StreamResponse(
+            status_update={
+                "task_id": "t",
+                "context_id": "c",
+                "status": {"state": TaskState.TASK_STATE_COMPLETED},
+            }
+        )
+    )
+    event = view.event()
+    assert event.text == render.result_cut("y" * 2000, 1000)
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+async def test_a_long_result_is_relayed_cut(streaming: bool, backends: list[A2ABackend]) -> None:
+    async with AgentServer("long", _reply("é" * 5000 + "END"), streaming=streaming) as server:
+        backend = A2ABackend(server.url, poll_interval=POLL, max_result_bytes=4096)
+        backends.append(backend)
+        final = (await collect(backend.send("hello", message_id="m")))[-1]
+    assert final.state == "completed"
+    assert final.text == render.result_cut("é" * 5000 + "END", 4096)
+    assert final.text.startswith("é" * 2048 + "\n\n") and "END" not in final.text
+
+
+@pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
+async def test_a_huge_answer_is_not_read_past_the_limit(
+    streaming: bool, backends: list[A2ABackend]
+) -> None:
+    """An answer too big to hold a capped result stops being read at `read_limit`: the task
+    fails with a clear message instead of the whole answer landing in memory."""
+    async with AgentServer("huge", _reply("x" * 400_000), streaming=streaming) as server:
+        backend = A2ABackend(server.url, poll_interval=POLL, max_result_bytes=1024)
+        backends.append(backend)
+        with pytest.raises(BackendError) as caught:
+            await collect(backend.send("hello", message_id="m"))
+    assert str(caught.value) == (
+        f"the agent answered with more than {render.size(read_limit(1024))}; nothing of it was read"
+    )
+
+
+def _reply(text: str) -> Handler:
+    async def handle(call: AgentCall) -> Outcome:
+        return Reply(text)
+
+    return handle

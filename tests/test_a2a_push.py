@@ -22,6 +22,7 @@ from bot.callbacks import PUSH_TOKEN_HEADER, CallbackServer, PushWatch, load_key
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Handler, Outcome, Reply
 from bot.models import AgentEvent, Request
 from tests.conftest import HarnessFactory
+from tests.fakes import PARTIAL_REQUESTS, sent_and_left_open
 
 POLL = 0.05
 DETACH = 0.3
@@ -441,3 +442,20 @@ async def test_a_restart_while_detached_follows_the_task_by_push_again(
     await h.idle()
     assert len(h.adapter.of_kind("result")) == 1
     assert len(h.servers["writer"].calls) == 1
+
+
+@pytest.mark.parametrize("partial", sorted(PARTIAL_REQUESTS))
+async def test_the_callback_endpoint_closes_a_request_that_never_finishes(
+    tmp_path: Path, partial: str
+) -> None:
+    server = CallbackServer(load_key(tmp_path / "key"), idle_timeout=0.2)
+    await server.start()
+    try:
+        answer = await sent_and_left_open(server.port, PARTIAL_REQUESTS[partial])
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+        # A finished request, then silence: the idle keep-alive connection is closed too.
+        idle = b"POST /callbacks/t?sig=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+        answer = await sent_and_left_open(server.port, idle)
+        assert answer.startswith(b"HTTP/1.1 401")
+    finally:
+        await server.stop()

@@ -18,10 +18,13 @@ from typing import Any
 
 import pytest
 
+from bot import render
+from bot.backends import BackendContext, backend_for
 from bot.backends import command_runner as runner
 from bot.backends.base import Backend, BackendError
 from bot.backends.command import READ, CommandBackend
-from bot.backends.config import CommandBackendConfig
+from bot.backends.config import CommandBackendConfig, HTTPBackendConfig
+from bot.manifest import AgentSpec
 from bot.models import AgentEvent
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
@@ -128,6 +131,7 @@ async def test_large_output_under_the_limit(tmp_path: Path, make: Any) -> None:
         sys.stdout.write("y" * 3_000_000 + "\\nend")
     """
     backend = make(config([PY, script(tmp_path, "big.py", body)], max_output=5_000_000))
+    backend.max_result_bytes = 5_000_000
     events = await run_once(backend, "Task: big")
     assert events[-1].state == "completed"
     assert len(events[-1].text) == 3_000_004 and events[-1].text.endswith("\nend")
@@ -390,34 +394,148 @@ async def test_result_json_problems_fail_clearly(tmp_path: Path, make: Any) -> N
     assert final.state == "failed" and "without a value at 'result'" in final.text
 
 
+ENV_DUMP = """
+    import json, os
+    print(json.dumps({"cwd": os.getcwd(), "env": dict(os.environ)}))
+"""
+
+
 async def test_env_and_cwd(tmp_path: Path, make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    body = """
-        import json, os
-        print(json.dumps({"cwd": os.getcwd(), "env": dict(os.environ)}))
-    """
-    path = script(tmp_path, "env.py", body)
+    path = script(tmp_path, "env.py", ENV_DUMP)
     (tmp_path / "work").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("DISPATCH_TEST_LEAK", "parent-only")
 
-    isolated = make(
-        config([PY, path], cwd="~/work", inherit_env=False, env={"FOO": "bar baz", "PATH": "/x"})
-    )
+    isolated = make(config([PY, path], cwd="~/work", env={"FOO": "bar baz", "PATH": "/x"}))
     seen = json.loads((await run_once(isolated, "Task: env"))[-1].text)
     assert same_dir(seen["cwd"], tmp_path / "work")
     assert seen["env"]["FOO"] == "bar baz"
     assert seen["env"]["PATH"] == "/x"
-    assert "DISPATCH_TEST_LEAK" not in seen["env"] and "HOME" not in seen["env"]
+    assert seen["env"]["HOME"] == str(tmp_path)
+    assert "DISPATCH_TEST_LEAK" not in seen["env"]
 
-    isolated = make(config([PY, path], inherit_env=False, env={"FOO": "1"}))
+    isolated = make(config([PY, path], env={"FOO": "1"}))
     seen = json.loads((await run_once(isolated, "Task: env"))[-1].text)
     assert seen["env"]["PATH"] == os.environ["PATH"]
-    assert same_dir(seen["cwd"], os.getcwd())
 
-    inherited = make(config([PY, path], env={"FOO": "qux"}))
+    inherited = make(config([PY, path], inherit_env=True, env={"FOO": "qux"}))
     seen = json.loads((await run_once(inherited, "Task: env"))[-1].text)
-    assert seen["env"]["DISPATCH_TEST_LEAK"] == "parent-only"
     assert seen["env"]["FOO"] == "qux"
+
+
+async def test_dispatch_secrets_never_reach_a_command_agent(
+    tmp_path: Path, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default only basic variables pass; Dispatch's tokens are withheld even when the
+    manifest inherits everything, unless the manifest hands one over by name in `env:`."""
+    path = script(tmp_path, "env.py", ENV_DUMP)
+    secrets = {
+        "DISPATCH_LLM_API_KEY": "k-dispatch",
+        "SLACK_BOT_TOKEN": "xoxb-secret",
+        "SLACK_SIGNING_SECRET": "signing",
+        "DISCORD_TOKEN": "discord-secret",
+        "OPENAI_API_KEY": "sk-openai",
+        "ANTHROPIC_API_KEY": "sk-ant",
+        "OPENCLAW_GATEWAY_TOKEN": "oc-secret",
+        "TEAM_AGENT_TOKEN": "http-agent-secret",
+    }
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("PROJECT_FLAG", "on")
+    # A manifest that takes an HTTP agent's token from the environment marks it a secret.
+    HTTPBackendConfig.model_validate(
+        {
+            "kind": "http",
+            "url": "http://127.0.0.1:9",
+            "headers": {"Authorization": "Bearer ${TEAM_AGENT_TOKEN}"},
+        }
+    )
+
+    default = json.loads((await run_once(make(config([PY, path])), "Task: env"))[-1].text)
+    assert default["env"]["LC_ALL"] == "C.UTF-8" and "PATH" in default["env"]
+    assert "PROJECT_FLAG" not in default["env"]
+
+    named = make(config([PY, path], pass_env=["PROJECT_FLAG", "SLACK_BOT_TOKEN"]))
+    passed = json.loads((await run_once(named, "Task: env"))[-1].text)
+    assert passed["env"]["PROJECT_FLAG"] == "on"
+
+    everything = make(
+        config([PY, path], inherit_env=True, env={"GIVEN": "${OPENCLAW_GATEWAY_TOKEN}"})
+    )
+    inherited = json.loads((await run_once(everything, "Task: env"))[-1].text)
+    assert inherited["env"]["PROJECT_FLAG"] == "on"
+    assert inherited["env"]["GIVEN"] == "oc-secret"  # handed over on purpose, by name
+
+    for seen in (default, passed, inherited):
+        leaked = {k for k, v in seen["env"].items() if v in secrets.values() and k != "GIVEN"}
+        assert leaked == set()
+
+
+async def test_an_agent_without_cwd_works_in_a_directory_of_its_own(tmp_path: Path) -> None:
+    """Not Dispatch's working directory, nor the one holding the database and its keys."""
+    data = tmp_path / "data"
+    data.mkdir()
+    path = script(tmp_path, "env.py", ENV_DUMP)
+    context = BackendContext(runs_dir=data / "dispatch-runs")
+    agent = AgentSpec.model_validate(
+        {"id": "coder", "backend": {"kind": "command", "argv": [PY, path]}}
+    )
+    backend = backend_for(agent, context)
+    assert isinstance(backend, CommandBackend)
+    backend.poll_interval = POLL
+    assert backend.available() is None  # created on first use
+    seen = json.loads((await run_once(backend, "Task: where"))[-1].text)
+    home = data / "dispatch-agents" / "coder"
+    assert same_dir(seen["cwd"], home)
+    assert not same_dir(seen["cwd"], data) and not same_dir(seen["cwd"], os.getcwd())
+    assert home.stat().st_mode & 0o777 == 0o700
+
+
+async def test_a_captured_session_id_never_becomes_a_flag(tmp_path: Path, make: Any) -> None:
+    log = tmp_path / "argv.log"
+    body = f"""
+        import json, sys
+        with open({str(log)!r}, "a") as f:
+            f.write(json.dumps(sys.argv[1:]) + "\\n")
+        print("session: --config=/etc/evil")
+        print("done")
+    """
+    path = script(tmp_path, "flag.py", body)
+    session = {"capture_pattern": r"session: (\S+)", "resume_argv": [PY, path, "{session_id}"]}
+    backend = make(config([PY, path, "new"], session=session))
+    final = (await run_once(backend, "Task: x"))[-1]
+    assert final.state == "completed" and final.context_id is None
+    # An id stored before ids were checked starts a new session instead of being passed on.
+    final = (await run_once(backend, "Task: y", context_id="-rf"))[-1]
+    assert final.state == "completed"
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert calls == [["new"], ["new"]]
+
+
+async def test_a_result_over_the_cap_is_relayed_cut(tmp_path: Path, runs: Path) -> None:
+    body = """
+        import sys
+        sys.stdout.write("é" * 3000 + "TAIL")
+    """
+    path = script(tmp_path, "long.py", body)
+    backend = CommandBackend(
+        config([PY, path]), runs_dir=runs, poll_interval=POLL, max_result_bytes=2001
+    )
+    final = (await run_once(backend, "Task: long"))[-1]
+    assert final.state == "completed"
+    head, _, note = final.text.partition("\n\n")
+    assert head == "é" * 1000  # whole characters only
+    assert note == render.result_cut("x" * 3000, 2001).partition("\n\n")[2]
+    assert "TAIL" not in final.text
+
+    # Output that goes quiet right at the cap still says the rest was cut.
+    spaced = script(
+        tmp_path, "spaced.py", 'import sys\nsys.stdout.write("a" * 2000 + "    more")\n'
+    )
+    backend.config = config([PY, spaced])
+    final = (await run_once(backend, "Task: spaced"))[-1]
+    assert final.text == render.result_cut("a" * 2000, 2001, cut=True)
 
 
 async def test_commands_that_cannot_start(tmp_path: Path, make: Any, runs: Path) -> None:

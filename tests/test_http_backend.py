@@ -14,8 +14,10 @@ import pytest
 from aiohttp import web
 
 from adapters.memory import MemoryAdapter
+from bot import render
+from bot.backends.base import read_limit
 from bot.dispatcher import Dispatcher
-from bot.manifest import fleet_from_data
+from bot.manifest import ManifestError, fleet_from_data
 from bot.runtime import running_dispatcher
 from bot.settings import Settings
 
@@ -82,10 +84,10 @@ def fleet_for(url: str) -> Any:
 
 @contextlib.asynccontextmanager
 async def dispatch(
-    tmp_path: Path, url: str, port: int, adapter: MemoryAdapter | None = None
+    tmp_path: Path, url: str, port: int, adapter: MemoryAdapter | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[Dispatcher, MemoryAdapter]]:
     adapter = adapter or MemoryAdapter()
-    settings = Settings(db=tmp_path / "d.db", board_interval=0.05, callback_port=port)
+    settings = Settings(db=tmp_path / "d.db", board_interval=0.05, callback_port=port, **overrides)
     async with running_dispatcher(settings, fleet_for(url), [adapter]) as dispatcher:
         yield dispatcher, adapter
 
@@ -127,6 +129,9 @@ async def test_an_accepted_task_reports_by_callback_once_and_a_duplicate_is_igno
     async with HTTPAgent(accept) as agent, dispatch(tmp_path, agent.url, free_port()) as (d, chat):
         await chat.send("Writer: draft the newsletter")
         await chat.wait_for(lambda: bool(callback))
+        async with asyncio.timeout(10):  # the 202 is recorded just after the agent sent it
+            while not await d.store.all("SELECT 1 FROM tasks WHERE remote_task_id = 'job-7'"):
+                await asyncio.sleep(0.01)
         rows = await d.store.all("SELECT state, remote_task_id FROM tasks")
         assert (rows[0]["state"], rows[0]["remote_task_id"]) == ("running", "job-7")
         report = {"status": "completed", "result": "the newsletter, via callback"}
@@ -208,6 +213,157 @@ async def test_callback_url_is_signed_per_task(tmp_path: Path) -> None:
     key = load_key(tmp_path / "k")
     assert load_key(tmp_path / "k") == key  # stable across restarts
     assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "k").chmod(0o644)  # written by an earlier version
+    assert load_key(tmp_path / "k") == key
+    assert (tmp_path / "k").stat().st_mode & 0o777 == 0o600
     server = CallbackServer(key, port=0)
     assert server.sign("req-1/t1") != server.sign("req-1/t2")
     await asyncio.sleep(0)
+
+
+async def test_a_callback_is_bound_to_its_attempt_and_may_sign_in_a_header(
+    tmp_path: Path,
+) -> None:
+    """A retried task refuses a replay of the first attempt's report; the signature may come
+    in the X-Dispatch-Signature header instead of the URL."""
+    callbacks: list[str] = []
+
+    async def accept(body: dict[str, Any]) -> web.Response:
+        callbacks.append(body["callback_url"])
+        return web.json_response({"status": "accepted", "id": f"job-{len(callbacks)}"}, status=202)
+
+    failure = {"status": "failed", "error": "the first attempt broke"}
+    async with HTTPAgent(accept) as agent, dispatch(tmp_path, agent.url, free_port()) as (d, chat):
+        await chat.send("Writer: draft the newsletter")
+        await chat.wait_for(lambda: len(callbacks) == 1)
+        async with aiohttp.ClientSession() as session:
+            first = await session.post(callbacks[0], json=failure)
+            assert (await first.json())["duplicate"] is False
+            await d.idle(10)
+            task = (await d.store.all("SELECT id, state FROM tasks"))[0]
+            assert task["state"] == "failed"
+
+            await d.retry_task(task["id"], "alice")
+            await chat.wait_for(lambda: len(callbacks) == 2)
+            assert callbacks[1] != callbacks[0]
+            replay = await session.post(callbacks[0], json=failure)
+            assert (replay.status, await replay.json()) == (200, {"ok": True, "duplicate": True})
+            state = await d.store.one("SELECT state FROM tasks WHERE id = ?", (task["id"],))
+            assert state is not None and state["state"] == "running"
+
+            bare, _, query = callbacks[1].partition("?")
+            params = dict(part.split("=", 1) for part in query.split("&"))
+            signature = params.pop("sig")
+            unsigned = bare + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+            report = {"status": "completed", "result": "the second attempt's newsletter"}
+            forged = await session.post(
+                unsigned, json=report, headers={"X-Dispatch-Signature": "0" * 64}
+            )
+            assert forged.status == 401
+            signed = await session.post(
+                unsigned, json=report, headers={"X-Dispatch-Signature": signature}
+            )
+            assert (await signed.json())["duplicate"] is False
+        await d.idle(10)
+    assert [m.text for m in chat.of_kind("result")] == ["the second attempt's newsletter"]
+
+
+async def test_a_long_answer_is_relayed_cut_and_a_huge_one_is_not_read_to_its_end(
+    tmp_path: Path,
+) -> None:
+    sent: dict[str, int] = {"bytes": 0}
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"status": "completed", "result": "')
+        with contextlib.suppress(ConnectionError):
+            while True:  # never ends: only a reader that stops at its limit gets past this
+                await response.write(b"z" * 65536)
+                sent["bytes"] += 65536
+        return response
+
+    async def long(body: dict[str, Any]) -> web.Response:
+        return web.json_response({"status": "completed", "result": "é" * 5000 + "END"})
+
+    async with HTTPAgent(long) as agent:
+        agent_app_url = agent.url
+        async with dispatch(tmp_path, agent_app_url, free_port(), max_result_bytes=4096) as (
+            d,
+            chat,
+        ):
+            await chat.send("Writer: draft the newsletter")
+            await d.idle(10)
+        [result] = [m.text for m in chat.of_kind("result")]
+        head, _, note = result.partition("\n\n")
+        assert head == "é" * 2048 and "END" not in result
+        assert note == render.result_cut("x" * 5000, 4096).partition("\n\n")[2]
+
+    app = web.Application()
+    app.router.add_post("/agent", endless)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/agent"
+    try:
+        async with dispatch(tmp_path / "huge", url, free_port(), max_result_bytes=4096) as (
+            d,
+            chat,
+        ):
+            await chat.send("Writer: draft the newsletter")
+            await d.idle(10)
+    finally:
+        await runner.cleanup()
+    [notice] = [m.text for m in chat.of_kind("notice")]
+    assert f"more than {render.size(read_limit(4096))}" in notice
+    assert "127.0.0.1" not in notice
+
+
+def test_tokens_over_plain_http_to_another_host_are_refused() -> None:
+    def fleet(backend: dict[str, Any], gateways: list[dict[str, Any]] | None = None) -> Any:
+        return fleet_from_data(
+            {
+                "agents": [{"id": "writer", "backend": backend}],
+                "catch_all": {"backend": {"kind": "a2a", "url": "http://127.0.0.1:9"}},
+                "gateways": gateways or [],
+            },
+            source="fleet.yaml",
+        )
+
+    headers = {"Authorization": "Bearer ${WRITER_TOKEN}"}
+    with pytest.raises(ManifestError) as caught:
+        fleet({"kind": "http", "url": "http://agents.example.com/w", "headers": headers})
+    assert str(caught.value) == (
+        "fleet.yaml: agent 'writer' (agents[0]): field 'backend.headers' would be sent over"
+        " plain http:// to agents.example.com, another machine, where anyone on the way can"
+        " read it; use https://, or set allow_insecure: true"
+    )
+    with pytest.raises(ManifestError, match=r"field 'backend.token' .* plain ws://"):
+        fleet({"kind": "openclaw", "url": "ws://10.0.0.5:18789", "token": "t", "agent": "main"})
+    with pytest.raises(ManifestError, match=r"field 'gateways.0.token' .* plain http://"):
+        fleet(
+            {"kind": "http", "url": "http://127.0.0.1:1/w"},
+            [{"url": "http://gw.example.com", "token": "t"}],
+        )
+
+    # Loopback, TLS, no token, or an explicit opt-in are all fine.
+    fleet({"kind": "http", "url": "http://localhost:8080/w", "headers": headers})
+    fleet({"kind": "http", "url": "https://agents.example.com/w", "headers": headers})
+    fleet({"kind": "http", "url": "http://agents.example.com/w"})
+    opted = fleet(
+        {"kind": "http", "url": "http://127.0.0.1:1/w"},
+        [{"url": "http://gw.example.com", "token": "t", "allow_insecure": True}],
+    )
+    assert opted.gateways[0].allow_insecure
+    with pytest.raises(ManifestError, match="allow_insecure"):
+        fleet({"kind": "openclaw", "url": "ws://[2001:db8::1]:1", "token": "t", "agent": "m"})
+    fleet(
+        {
+            "kind": "openclaw",
+            "url": "ws://10.0.0.5:18789",
+            "token": "t",
+            "agent": "main",
+            "allow_insecure": True,
+        }
+    )

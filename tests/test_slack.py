@@ -20,6 +20,7 @@ from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
 from bot.split import split_chunks
 from tests.conftest import Harness, HarnessFactory, echo, slow
+from tests.fakes import PARTIAL_REQUESTS, sent_and_left_open
 from tests.fakes.slack import (
     FakeSlack,
     app_mention,
@@ -632,3 +633,17 @@ async def test_a_long_result_paced_mid_way_posts_every_part_once(
     assert [row["kind"] for row in rows] == ["ack", "result", "closing"]
     assert {(row["state"], row["attempts"]) for row in rows} == {("sent", 0)}
     assert r.posts(mention["ts"])[-1]["text"].startswith("Done in")
+
+
+@pytest.mark.parametrize("partial", sorted(PARTIAL_REQUESTS))
+async def test_the_events_endpoint_closes_a_request_that_never_finishes(
+    harness: HarnessFactory, slack: FakeSlack, partial: str
+) -> None:
+    r = await rig(harness, slack, {}, listener_timeout=0.2)
+    port = r.adapter.bound_port
+    assert port is not None
+    answer = await sent_and_left_open(port, PARTIAL_REQUESTS[partial])
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+    # The endpoint still serves a whole, signed event afterwards.
+    status, _ = await r.post({"type": "url_verification", "challenge": "c-1"})
+    assert status == 200

@@ -111,3 +111,21 @@ def test_brief_carries_everything_an_agent_needs() -> None:
     assert "Headline: Go fast" in text
     assert "- brand.pdf: https://files.example/brand.pdf" in text
     assert "- alice: Design the new logo" in text
+
+
+async def test_the_database_and_its_wal_files_are_owner_only(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    old = tmp_path / "old.db"
+    sqlite3.connect(old).close()
+    for name in ("old.db", "old.db-wal", "old.db-shm"):
+        (tmp_path / name).touch()
+        (tmp_path / name).chmod(0o644)  # left by an earlier version
+    for path in (fresh, old):
+        store = await Store(path).open()
+        await store.write("INSERT INTO agent_cards(agent, available) VALUES ('a', 1)")
+        try:
+            files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+            assert all(f.exists() for f in files)
+            assert [f.stat().st_mode & 0o777 for f in files] == [0o600] * 3
+        finally:
+            await store.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.backends.base import Backend, BackendError
+from bot.backends.base import MAX_RESULT_BYTES, Backend, BackendError
 
 if TYPE_CHECKING:
     from bot.callbacks import CallbackServer
@@ -25,6 +25,14 @@ class BackendContext:
     """The callback endpoint HTTP agents report to, and A2A agents push to."""
     device_key: Path | None = None
     """Where an OpenClaw device identity is kept (for gateways with `device: true`)."""
+    max_result_bytes: int = MAX_RESULT_BYTES
+    """Bytes of a result read and relayed; past them the head is relayed, marked as cut."""
+
+    @property
+    def work_root(self) -> Path:
+        """Command agents without a `cwd` each work in a directory of their own under here:
+        beside the database, never the directory that holds it and the keys."""
+        return self.runs_dir.with_name(self.runs_dir.name.removesuffix("-runs") + "-agents")
 
 
 def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Backend:
@@ -33,15 +41,27 @@ def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Back
     if config.kind == "a2a":
         from bot.backends.a2a import A2ABackend
 
-        return A2ABackend(config.url, callbacks=context.callbacks, detach_after=config.detach_after)
+        return A2ABackend(
+            config.url,
+            callbacks=context.callbacks,
+            detach_after=config.detach_after,
+            max_result_bytes=context.max_result_bytes,
+        )
     if config.kind == "http":
         from bot.backends.http import HTTPBackend
 
-        return HTTPBackend(config, callbacks=context.callbacks)
+        return HTTPBackend(
+            config, callbacks=context.callbacks, max_result_bytes=context.max_result_bytes
+        )
     if config.kind == "command":
         from bot.backends.command import CommandBackend
 
-        return CommandBackend(config, runs_dir=context.runs_dir)
+        return CommandBackend(
+            config,
+            runs_dir=context.runs_dir,
+            workdir=context.work_root / agent.id,
+            max_result_bytes=context.max_result_bytes,
+        )
     if config.kind == "openclaw":
         from bot.backends.openclaw import DeviceIdentity, OpenClawBackend
 

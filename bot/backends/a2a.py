@@ -70,7 +70,8 @@ from a2a.utils.errors import (
 from google.protobuf import json_format
 from httpx_aiohttp import AiohttpTransport
 
-from bot.backends.base import BackendError
+from bot import render
+from bot.backends.base import MAX_RESULT_BYTES, BackendError, read_limit, without_endpoints
 from bot.backends.config import DETACH_AFTER
 from bot.models import AgentEvent, AgentState, Attachment
 
@@ -109,7 +110,65 @@ _KEEPALIVE_S = 2.0
 after 5 s), so a call never goes out on a connection the agent is closing at that moment."""
 
 
-def _default_http() -> httpx.AsyncClient:
+class _TooLarge(httpx.ReadError):
+    """An answer (or one event of a stream) passed the read limit; no more of it is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    """A response body that stops with `_TooLarge` once it passes `limit` bytes; for an event
+    stream the limit is per event (a blank line ends one), so a long task's stream of small
+    updates goes on."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int, events: bool) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._events = events
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._stream:
+            end = max(chunk.rfind(b"\n\n"), chunk.rfind(b"\r\n\r\n")) if self._events else -1
+            size = len(chunk) - end if end >= 0 else size + len(chunk)
+            if size > self._limit:
+                raise _TooLarge(self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class _CappedTransport(httpx.AsyncBaseTransport):
+    """Reads no answer past `limit` bytes, while it reads (see `_CappedStream`)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._limit:
+            await response.aclose()
+            raise _TooLarge(self._limit)
+        events = response.headers.get("content-type", "").startswith("text/event-stream")
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_CappedStream(response.stream, self._limit, events),
+            request=request,
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _default_http(limit: int | None = None) -> httpx.AsyncClient:
     """httpx's interface (the a2a-sdk client takes an httpx client) over aiohttp's transport.
 
     aiohttp parses HTTP in C: an A2A call costs about 1.2 ms of CPU here instead of 1.6 ms
@@ -124,7 +183,10 @@ def _default_http() -> httpx.AsyncClient:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=_KEEPALIVE_S)
         return aiohttp.ClientSession(connector=connector, trust_env=True)
 
-    return httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, transport=AiohttpTransport(client=session))
+    transport: httpx.AsyncBaseTransport = AiohttpTransport(client=session)
+    if limit is not None:
+        transport = _CappedTransport(transport, limit)
+    return httpx.AsyncClient(timeout=_DEFAULT_TIMEOUT, transport=transport)
 
 
 POLL_MAX_INTERVAL = 10.0
@@ -210,13 +272,16 @@ def _files(parts: Iterable[Part]) -> list[Attachment]:
 class _TaskView:
     """The client-side picture of one remote task, folded from Task snapshots and updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_result_bytes: int = MAX_RESULT_BYTES) -> None:
         self.task_id: str | None = None
         self.context_id: str | None = None
         self.state: AgentState = "submitted"
         self.status: TaskStatus = TaskStatus()
         self.artifacts: list[Artifact] = []
         self.last_agent_message: Message | None = None
+        self.max_result_bytes = max_result_bytes
+        self._appended: dict[str, int] = {}
+        """Characters of text appended to each artifact: past the cap, chunks are dropped."""
 
     def apply(self, response: StreamResponse) -> None:
         kind = response.WhichOneof("payload")
@@ -254,9 +319,15 @@ class _TaskView:
         for existing in self.artifacts:
             if incoming.artifact_id and existing.artifact_id == incoming.artifact_id:
                 if update.append:
-                    existing.parts.extend(incoming.parts)
+                    # Streamed tokens: what lies past the cap is cut anyway, so it is not kept.
+                    kept = self._appended.get(incoming.artifact_id, 0)
+                    if kept <= self.max_result_bytes:
+                        existing.parts.extend(incoming.parts)
+                        added = sum(len(p.text) for p in incoming.parts)
+                        self._appended[incoming.artifact_id] = kept + added
                 else:
                     existing.CopyFrom(incoming)  # a non-append chunk restarts the artifact
+                    self._appended.pop(incoming.artifact_id, None)
                 return
         # append=True for an unknown artifact (e.g. we joined mid-stream): keep what we have.
         self.artifacts.append(self._copy(incoming))
@@ -298,7 +369,7 @@ class _TaskView:
             state=state,
             remote_task_id=self.task_id,
             context_id=self.context_id,
-            text=text,
+            text=render.result_cut(text, self.max_result_bytes),
             files=files,
         )
 
@@ -336,11 +407,15 @@ class A2ABackend:
         detach_after: float | None = DETACH_AFTER,
         poll_max_interval: float = POLL_MAX_INTERVAL,
         push_check_interval: float = PUSH_CHECK_INTERVAL,
+        max_result_bytes: int = MAX_RESULT_BYTES,
     ) -> None:
         """`poll_interval`: GetTask pace while a task is young (a stream just broke, or the
         agent does not stream). `callbacks`: where push notifications can be received.
-        `detach_after`: seconds before a running task gives up its stream (None: never)."""
+        `detach_after`: seconds before a running task gives up its stream (None: never).
+        `max_result_bytes`: a longer result is relayed cut to its head; an answer too big to
+        hold one (`read_limit`) is not read past that."""
         self.url = url.rstrip("/")
+        self.max_result_bytes = max_result_bytes
         self.poll_interval = poll_interval
         self.detach_after = detach_after
         self.poll_max_interval = poll_max_interval
@@ -366,11 +441,11 @@ class A2ABackend:
         """Resolve the card once and build the SDK client; later calls reuse both."""
         async with self._lock:
             if self._closed:
-                raise BackendError(f"the backend for {self.url} is closed")
+                raise BackendError("the agent's backend is closed")
             if self._client is not None and self._card is not None:
                 return self._client, self._card
             if self._http is None:
-                self._http = _default_http()
+                self._http = _default_http(read_limit(self.max_result_bytes))
             with self._errors():
                 card = await A2ACardResolver(self._http, self.url).get_agent_card()
             factory = ClientFactory(
@@ -383,8 +458,9 @@ class A2ABackend:
             try:
                 client = factory.create(card)
             except ValueError as exc:
+                logger.info("agent at %s: no usable interface: %s", self.url, exc)
                 raise BackendError(
-                    f"agent at {self.url} offers no JSON-RPC interface we can use: {exc}"
+                    "the agent offers no JSON-RPC interface Dispatch can use"
                 ) from exc
             self._client, self._card = client, card
             return client, card
@@ -400,38 +476,48 @@ class A2ABackend:
             raise self._backend_error(exc) from exc
 
     def _backend_error(self, exc: BaseException) -> BackendError:
+        error = self._describe(exc)
+        logger.info("agent at %s: %s (%s)", self.url, error, exc)
+        return error
+
+    def _describe(self, exc: BaseException) -> BackendError:
+        """What went wrong, fit for chat: no URL or address of the agent (the log has it)."""
+        for cause in _causes(exc):
+            if isinstance(cause, _TooLarge):
+                return BackendError(
+                    f"the agent answered with more than {render.size(cause.limit)};"
+                    " nothing of it was read"
+                )
         for cause in _causes(exc):
             if isinstance(cause, ConnectionRefusedError) or (
                 isinstance(cause, httpx.ConnectError) and "refused" in str(cause).lower()
             ):
-                return BackendError(f"agent at {self.url} is unreachable: connection refused")
+                return BackendError("the agent is unreachable: connection refused")
         for cause in _causes(exc):
             # httpx-aiohttp maps aiohttp's errors loosely (a dropped connection becomes a
             # ConnectTimeout), so aiohttp's own error, when there is one, says what happened.
             if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError):
-                reason = str(cause) or type(cause).__name__
+                reason = without_endpoints(str(cause) or type(cause).__name__)
                 if isinstance(cause, aiohttp.ClientConnectorError):
-                    return BackendError(f"agent at {self.url} is unreachable: {reason}")
-                return BackendError(f"connection to agent at {self.url} failed: {reason}")
+                    return BackendError(f"the agent is unreachable: {reason}")
+                return BackendError(f"the connection to the agent failed: {reason}")
         for cause in _causes(exc):
             if isinstance(cause, httpx.TimeoutException) or isinstance(
                 cause, A2AClientTimeoutError
             ):
-                return BackendError(f"agent at {self.url} timed out")
+                return BackendError("the agent timed out")
             if isinstance(cause, httpx.ConnectError):
-                reason = str(cause) or type(cause).__name__
-                return BackendError(f"agent at {self.url} is unreachable: {reason}")
+                reason = without_endpoints(str(cause) or type(cause).__name__)
+                return BackendError(f"the agent is unreachable: {reason}")
             if isinstance(cause, httpx.TransportError):
-                reason = str(cause) or type(cause).__name__
-                return BackendError(f"connection to agent at {self.url} failed: {reason}")
+                reason = without_endpoints(str(cause) or type(cause).__name__)
+                return BackendError(f"the connection to the agent failed: {reason}")
         if isinstance(exc, AgentCardResolutionError):
             if exc.status_code is not None:
-                return BackendError(
-                    f"agent at {self.url} has no agent card (HTTP {exc.status_code})"
-                )
-            return BackendError(f"agent at {self.url} returned an unusable agent card")
+                return BackendError(f"the agent has no agent card (HTTP {exc.status_code})")
+            return BackendError("the agent returned an unusable agent card")
         message = exc.message if isinstance(exc, A2AError) else str(exc)
-        return BackendError(f"agent at {self.url} returned an error: {message}")
+        return BackendError(f"the agent returned an error: {without_endpoints(message)}")
 
     # --- Backend protocol -------------------------------------------------------------
 
@@ -494,7 +580,7 @@ class A2ABackend:
         if progress.done:
             return
         if progress.task_id is None:
-            raise BackendError(f"agent at {self.url} answered without a task or a message")
+            raise BackendError("the agent answered without a task or a message")
         following = self._follow(progress.task_id, progress.last, fast_until=detach_at)
         async with aclosing(following) as events:
             async for event in events:
@@ -515,7 +601,7 @@ class A2ABackend:
         `progress.task_id` from `progress.last`. The request (the brief), the stream and the
         task snapshots it carried are all gone once this generator finishes.
         """
-        view = _TaskView()
+        view = _TaskView(self.max_result_bytes)
         try:
             stream = _generator(client.send_message(request))
             del request
@@ -528,7 +614,9 @@ class A2ABackend:
                         yield AgentEvent(
                             state="completed",
                             context_id=response.message.context_id or context_id,
-                            text=_message_text(response.message),
+                            text=render.result_cut(
+                                _message_text(response.message), self.max_result_bytes
+                            ),
                             files=_files(response.message.parts),
                         )
                         return
@@ -576,7 +664,7 @@ class A2ABackend:
                 task = await client.get_task(
                     GetTaskRequest(id=remote_task_id, history_length=_GET_HISTORY)
                 )
-        view = _TaskView()
+        view = _TaskView(self.max_result_bytes)
         view.apply_task(task)
         return view.event()
 
@@ -716,7 +804,7 @@ class A2ABackend:
         between GetTask and SubscribeToTask, dropped connection, ...) needs no handling.
         """
         client, _ = await self._connect()
-        view = _TaskView()
+        view = _TaskView(self.max_result_bytes)
         view.task_id = remote_task_id
         try:
             request = SubscribeToTaskRequest(id=remote_task_id)

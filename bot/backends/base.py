@@ -6,10 +6,35 @@ The dispatcher only ever talks to agents through this protocol, so adding a back
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 from bot.models import AgentEvent
+
+MAX_RESULT_BYTES = 1_048_576
+"""Default bytes of a result a backend reads and relays (the setting max_result_bytes); past
+it only the head is relayed, with a note that it was cut."""
+
+
+_ENDPOINT = re.compile(
+    r"\b(?:https?|wss?)://[^\s'\"<>]+"
+    r"|(?<=host )[^\s:]+:\d+"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"
+    r"|\[[0-9A-Fa-f:.]+\](?::\d+)?"
+)
+
+
+def read_limit(max_result_bytes: int) -> int:
+    """Bytes of one answer read before giving up on it: room for a result of
+    `max_result_bytes` however its JSON escapes it (at most about 3×), plus the envelope."""
+    return 4 * max_result_bytes + 64 * 1024
+
+
+def without_endpoints(text: str) -> str:
+    """`text` with URLs and host:port addresses replaced: error texts reach chat and model
+    prompts, where an agent's address has no business (the log keeps it)."""
+    return _ENDPOINT.sub("<endpoint>", text)
 
 
 class BackendError(Exception):

@@ -29,9 +29,10 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
+from bot import render
 from bot.backends import command_runner as runner
-from bot.backends.base import BackendError
-from bot.backends.config import CommandBackendConfig
+from bot.backends.base import MAX_RESULT_BYTES, BackendError
+from bot.backends.config import SECRET_ENV_NAMES, CommandBackendConfig
 from bot.models import AgentEvent
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,23 @@ dropping a running Popen would also warn."""
 
 _MISSING = object()
 
+BASIC_ENV = frozenset({"PATH", "HOME", "LANG", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "TMPDIR"})
+"""What a command agent gets from Dispatch's environment by default (plus LC_*)."""
+WITHHELD_PREFIXES = ("DISPATCH_", "SLACK_", "DISCORD_", "OPENAI_", "ANTHROPIC_", "OPENCLAW_")
+"""Dispatch's own settings and tokens: never inherited, even with inherit_env."""
+_SESSION_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+=/-]{0,255}")
+"""A captured session id: it goes into argv, so it may not start with "-" (a flag) or hold
+spaces, quotes or control characters."""
+
+
+def withheld(name: str) -> bool:
+    """Whether a variable of Dispatch's environment is one of its secrets."""
+    return name.upper().startswith(WITHHELD_PREFIXES) or name in SECRET_ENV_NAMES
+
+
+def valid_session_id(value: str) -> bool:
+    return _SESSION_ID.fullmatch(value) is not None
+
 
 class CommandBackend:
     """`Backend` for one command-line agent; see the module docstring."""
@@ -72,10 +90,20 @@ class CommandBackend:
         config: CommandBackendConfig,
         *,
         runs_dir: Path,
+        workdir: Path | None = None,
         poll_interval: float = 0.2,
+        max_result_bytes: int = MAX_RESULT_BYTES,
     ) -> None:
+        """`workdir`: the agent's own working directory when the manifest sets no `cwd`
+        (created on first use; default: `<runs_dir>-work`)."""
         self.config = config
         self.runs_dir = Path(runs_dir)
+        self.workdir = (
+            Path(workdir)
+            if workdir is not None
+            else self.runs_dir.with_name(self.runs_dir.name + "-work")
+        )
+        self.max_result_bytes = max_result_bytes
         self.poll_interval = poll_interval
         self._closed = False
         self._pruned_at = 0.0
@@ -87,23 +115,34 @@ class CommandBackend:
         return self.config.argv[0]
 
     def _cwd(self) -> str:
-        """The command's working directory: config.cwd (with ~), else Dispatch's own."""
+        """The command's working directory: config.cwd (with ~), else the agent's own."""
         if self.config.cwd is None:
-            return os.getcwd()
+            return os.path.abspath(self.workdir)
         return os.path.abspath(os.path.expanduser(self.config.cwd))
 
     def _env(self) -> dict[str, str]:
-        if self.config.inherit_env:
-            env = dict(os.environ)
-        else:
-            env = {"PATH": os.environ.get("PATH", os.defpath)}
+        """The basic variables (or all, with inherit_env) and pass_env, minus Dispatch's
+        secrets; then the manifest's `env:` as written."""
+        wanted = set(self.config.pass_env)
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if (
+                self.config.inherit_env
+                or name in BASIC_ENV
+                or name.startswith("LC_")
+                or name in wanted
+            )
+            and not withheld(name)
+        }
+        env.setdefault("PATH", os.defpath)
         env.update({k: v.get_secret_value() for k, v in self.config.env.items()})
         return env
 
     def available(self) -> str | None:
         """None if the agent's program(s) and working directory exist, else a short reason."""
         cwd = self._cwd()
-        if not os.path.isdir(cwd):
+        if self.config.cwd is not None and not os.path.isdir(cwd):
             return f"working directory {cwd!r} does not exist"
         programs = [self.config.argv[0]]
         if self.config.session is not None:
@@ -124,6 +163,10 @@ class CommandBackend:
         """The argv for this run and whether it resumes a session. Whole-element swaps only."""
         session = self.config.session
         resume = bool(context_id) and session is not None
+        if resume and context_id and not valid_session_id(context_id):
+            # Stored before ids were checked: never an argv element; start a new session.
+            logger.warning("command %r: session id %r is not a plain id", self.program, context_id)
+            resume = False
         template = session.resume_argv if resume and session is not None else self.config.argv
         if self.config.input == "arg" and "{brief}" not in template:
             raise BackendError(
@@ -267,6 +310,8 @@ class CommandBackend:
         run = self.runs_dir / run_id
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # briefs live here
+            if self.config.cwd is None:
+                self.workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
             (self.runs_dir / _MESSAGES).mkdir(exist_ok=True, mode=0o700)
             run.mkdir(mode=0o700)
             if self.config.input == "stdin":
@@ -435,10 +480,14 @@ class CommandBackend:
         return self._completed(run_id, run, spec, program)
 
     def _completed(self, run_id: str, run: Path, spec: dict[str, Any], program: str) -> AgentEvent:
-        stdout = _read_text(run / runner.STDOUT)
+        field = self.config.result_json
+        # Plain output is read only as far as the result cap (one byte more shows the cut);
+        # JSON, or a session id to find, needs all of it (at most max_output).
+        whole = bool(field) or bool(spec.get("capture_session"))
+        stdout = _read_text(run / runner.STDOUT, None if whole else self.max_result_bytes)
+        unread = not whole and _size(run / runner.STDOUT) > self.max_result_bytes
         context_id = spec.get("context_id")
         text = stdout
-        field = self.config.result_json
         if field:
             documents = _json_documents(stdout)
             if not documents:
@@ -483,7 +532,7 @@ class CommandBackend:
             state="completed",
             remote_task_id=run_id,
             context_id=context_id,
-            text=text.rstrip().lstrip("\r\n"),
+            text=render.result_cut(text.rstrip().lstrip("\r\n"), self.max_result_bytes, cut=unread),
         )
 
     def _capture(self, stdout: str, run: Path) -> str | None:
@@ -491,20 +540,28 @@ class CommandBackend:
         session = self.config.session
         if session is None:
             return None
+        found: str | None = None
         if session.capture_json:
             for document in _json_documents(stdout):
                 value = _dotted(document, session.capture_json)
                 if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                    return str(value)
-            return None
-        if session.capture_pattern:
+                    found = str(value)
+                    break
+        elif session.capture_pattern:
             pattern = re.compile(session.capture_pattern)
             # Some CLIs print the session id on stderr (e.g. a "session id: …" banner).
             for text in (stdout, _read_text(run / runner.STDERR)):
                 match = pattern.search(text)
                 if match and match.group(1):
-                    return match.group(1)
-        return None
+                    found = match.group(1)
+                    break
+        if found is not None and not valid_session_id(found):
+            # It would become an argv element of the next run: never a flag, never junk.
+            logger.warning(
+                "command %r: captured session id %r is not a plain id", self.program, found
+            )
+            return None
+        return found
 
     # --- housekeeping -----------------------------------------------------------------
 
@@ -590,11 +647,21 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _read_text(path: Path) -> str:
+def _size(path: Path) -> int:
     try:
-        return path.read_bytes().decode("utf-8", errors="replace")
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_text(path: Path, limit: int | None = None) -> str:
+    """The file as text; with `limit`, only its first `limit` bytes."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
     except OSError:
         return ""
+    return data.decode("utf-8", errors="replace")
 
 
 def _tail_text(path: Path) -> str:

@@ -6,9 +6,11 @@ holds none; they are kept as `SecretStr`, so they never print or log.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -16,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -41,17 +44,27 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+SECRET_ENV_NAMES: set[str] = set()
+"""Environment variables a loaded manifest took a secret from (`${NAME}` in a token, a header
+or an `env:` value). Command agents never inherit them (they may still name one in `env:`)."""
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A manifest duration: seconds, or "90s", "10m", "2h"."""
 
 
-def expand_env(value: str) -> str:
-    """Replace ${NAME} with the environment variable; a missing one is an error."""
+def expand_env(value: str, *, secret: bool = False) -> str:
+    """Replace ${NAME} with the environment variable; a missing one is an error.
+
+    `secret`: the names are remembered in SECRET_ENV_NAMES, so no command agent inherits them.
+    """
 
     def lookup(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
             raise ValueError(f"refers to ${{{name}}}, which is not set in the environment")
+        if secret:
+            SECRET_ENV_NAMES.add(name)
         return os.environ[name]
 
     return _ENV.sub(lookup, value)
@@ -69,13 +82,43 @@ def _gateway_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (localhost or a loopback address)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure(url: str) -> bool:
+    """A plain http:// or ws:// URL to another machine: a token sent there can be read."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "ws") and not is_loopback(parts.hostname or "")
+
+
+_INSECURE = (
+    "would be sent over plain {scheme}:// to {host}, another machine, where anyone on the way"
+    " can read it; use {secure}://, or set allow_insecure: true"
+)
+
+
+def _refuse_insecure(url: str | None, allow: bool) -> None:
+    if url is None or allow or not _insecure(url):
+        return
+    parts = urlsplit(url)
+    secure = "https" if parts.scheme == "http" else "wss"
+    raise ValueError(_INSECURE.format(scheme=parts.scheme, host=parts.hostname, secure=secure))
+
+
 def _secret(value: Any) -> Any:
-    return expand_env(value) if isinstance(value, str) else value
+    return expand_env(value, secret=True) if isinstance(value, str) else value
 
 
 def _secrets(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: expand_env(v) if isinstance(v, str) else v for k, v in value.items()}
+        return {k: _secret(v) for k, v in value.items()}
     return value
 
 
@@ -111,6 +154,8 @@ class _GatewayAccess(_Strict):
 
     url: str
     """The gateway, e.g. http://127.0.0.1:18789 (ws:// and wss:// are accepted too)."""
+    allow_insecure: bool = False
+    """Send the token over plain http:// or ws:// to another machine (refused otherwise)."""
     token: SecretStr | None = None
     """The gateway token; write it as ${OPENCLAW_GATEWAY_TOKEN} to keep it out of the file."""
 
@@ -123,6 +168,13 @@ class _GatewayAccess(_Strict):
     @classmethod
     def _token(cls, value: Any) -> Any:
         return _secret(value)
+
+    @field_validator("token")
+    @classmethod
+    def _token_secure(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            _refuse_insecure(info.data.get("url"), bool(info.data.get("allow_insecure")))
+        return value
 
 
 class OpenClawBackendConfig(_GatewayAccess):
@@ -177,9 +229,17 @@ class CommandBackendConfig(_Strict):
     brief (input: arg); nothing else is substituted, so user text never becomes a flag."""
     input: Literal["stdin", "arg"] = "stdin"
     cwd: str | None = None
+    """The working directory (~ expands). Without it each agent gets a directory of its own
+    beside the database (never the directory that holds the database and keys)."""
     env: dict[str, SecretStr] = Field(default_factory=dict)
-    """Extra environment variables (values may use ${NAME})."""
-    inherit_env: bool = True
+    """Extra environment variables (values may use ${NAME}); always passed as written."""
+    pass_env: list[str] = Field(default_factory=list)
+    """Names of Dispatch's environment variables to pass on, besides the basic ones (PATH,
+    HOME, LANG, LC_*, TZ, TERM, USER, LOGNAME, SHELL, TMPDIR)."""
+    inherit_env: bool = False
+    """Pass Dispatch's whole environment instead. Dispatch's own secrets are withheld anyway:
+    DISPATCH_*, SLACK_*, DISCORD_*, OPENAI_*, ANTHROPIC_*, OPENCLAW_* and every variable a
+    manifest takes a token or header from."""
     max_output: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
     """Bytes of stdout kept; a run that prints more fails with a clear message."""
     result_json: str | None = None
@@ -208,6 +268,8 @@ class HTTPBackendConfig(_Strict):
 
     kind: Literal["http"]
     url: str
+    allow_insecure: bool = False
+    """Send the headers over plain http:// to another machine (refused otherwise)."""
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     """Sent with every request (values may use ${NAME}); never logged."""
     request_timeout: float = Field(default=30.0, gt=0, le=600)
@@ -225,6 +287,15 @@ class HTTPBackendConfig(_Strict):
     @classmethod
     def _headers(cls, value: Any) -> Any:
         return _secrets(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_secure(
+        cls, value: dict[str, SecretStr], info: ValidationInfo
+    ) -> dict[str, SecretStr]:
+        if value:
+            _refuse_insecure(info.data.get("url"), bool(info.data.get("allow_insecure")))
+        return value
 
 
 BackendConfig = Annotated[

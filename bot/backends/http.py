@@ -9,23 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from bot.backends.base import BackendError
+from bot import render
+from bot.backends.base import MAX_RESULT_BYTES, BackendError, read_limit, without_endpoints
 from bot.backends.config import HTTPBackendConfig
 from bot.callbacks import CallbackServer, event_from_body
 from bot.models import AgentEvent
 
-MAX_RESPONSE = 20 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 class HTTPBackend:
-    def __init__(self, config: HTTPBackendConfig, *, callbacks: CallbackServer | None) -> None:
+    def __init__(
+        self,
+        config: HTTPBackendConfig,
+        *,
+        callbacks: CallbackServer | None,
+        max_result_bytes: int = MAX_RESULT_BYTES,
+    ) -> None:
+        """`max_result_bytes`: a longer result is relayed cut to its head; an answer too big
+        to hold such a result (`read_limit`) is not read past that."""
         self.config = config
         self.callbacks = callbacks
+        self.max_result_bytes = max_result_bytes
         self._client = httpx.AsyncClient(timeout=config.request_timeout)
 
     async def send(
@@ -47,25 +58,29 @@ class HTTPBackend:
             "metadata": metadata or {},
         }
         if self.callbacks is not None:
-            body["callback_url"] = self.callbacks.url_for(task_id)
+            attempt = int((metadata or {}).get("dispatch_attempt") or 0)
+            body["callback_url"] = self.callbacks.url_for(task_id, attempt)
         headers = {name: value.get_secret_value() for name, value in self.config.headers.items()}
         headers["Idempotency-Key"] = message_id
+        limit = read_limit(self.max_result_bytes)
         try:
-            response = await self._client.post(self.config.url, json=body, headers=headers)
+            async with self._client.stream(
+                "POST", self.config.url, json=body, headers=headers
+            ) as response:
+                content = await _read_at_most(response, limit)
         except httpx.TimeoutException:
             raise BackendError(
-                f"agent at {self.config.url} did not answer in {self.config.request_timeout:g}s"
+                f"the agent did not answer in {self.config.request_timeout:g}s"
             ) from None
         except httpx.HTTPError as exc:
+            log.warning("HTTP agent at %s: %s", self.config.url, exc)
+            raise BackendError(f"the agent is unreachable: {_reason(exc)}") from None
+        if content is None:
             raise BackendError(
-                f"agent at {self.config.url} is unreachable: {_reason(exc)}"
-            ) from None
-        if len(response.content) > MAX_RESPONSE:
-            raise BackendError(
-                f"agent at {self.config.url} answered with more than {MAX_RESPONSE} bytes"
+                f"the agent answered with more than {render.size(limit)}; nothing of it was read"
             )
         if response.status_code >= 400:
-            snippet = response.text[:300].strip()
+            snippet = content[:300].decode("utf-8", "replace").strip()
             yield AgentEvent(
                 state="failed",
                 remote_task_id=remote_task_id,
@@ -73,12 +88,16 @@ class HTTPBackend:
             )
             return
         try:
-            answer = response.json()
+            answer = json.loads(content)
+            del content
             event = event_from_body(answer if isinstance(answer, dict) else {})
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise BackendError(f"agent at {self.config.url} broke the contract: {exc}") from None
+        except ValueError as exc:
+            raise BackendError(f"the agent broke the contract: {exc}") from None
         event = event.model_copy(
-            update={"remote_task_id": event.remote_task_id or remote_task_id or task_id}
+            update={
+                "remote_task_id": event.remote_task_id or remote_task_id or task_id,
+                "text": render.result_cut(event.text, self.max_result_bytes),
+            }
         )
         if response.status_code != 202 and event.state != "working":
             yield event
@@ -113,8 +132,21 @@ class HTTPBackend:
         await self._client.aclose()
 
 
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes (the rest is never read)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 def _reason(exc: httpx.HTTPError) -> str:
     text = str(exc) or type(exc).__name__
     if "refused" in text.lower() or isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in text.lower() else text
-    return text
+        text = "connection refused" if "refused" in text.lower() else text
+    return without_endpoints(text)
