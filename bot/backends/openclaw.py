@@ -398,6 +398,20 @@ def _message_text(message: Json) -> str:
     return text.strip()
 
 
+def _turn_run_id(row: Json) -> str:
+    """The run a user turn started: the gateway tags it with idempotencyKey "<runId>:user"."""
+    key = str(row.get("idempotencyKey") or row.get("runId") or "")
+    return key.split(":")[0] if row.get("role") == "user" else ""
+
+
+def _turn_index(rows: list[Json], run_id: str) -> int | None:
+    found = None
+    for index, row in enumerate(rows):
+        if _turn_run_id(row) == run_id:
+            found = index
+    return found
+
+
 def _reply_from_history(messages: list[Any], run_id: str) -> str:
     """The run's final assistant text from a `chat.history` transcript.
 
@@ -406,11 +420,7 @@ def _reply_from_history(messages: list[Any], run_id: str) -> str:
     transcripts fall back to the last assistant text after the last user message.
     """
     rows = [m for m in messages if isinstance(m, dict)]
-    start = None
-    for index, row in enumerate(rows):
-        key = str(row.get("idempotencyKey") or row.get("runId") or "")
-        if row.get("role") == "user" and key and key.split(":")[0] == run_id:
-            start = index
+    start = _turn_index(rows, run_id)
     if start is not None:
         reply = ""
         for row in rows[start + 1 :]:
@@ -425,6 +435,51 @@ def _reply_from_history(messages: list[Any], run_id: str) -> str:
         if row.get("role") == "assistant" and _message_text(row):
             return _message_text(row)
     return ""
+
+
+RECOVERY_TURN = "[System] Your previous turn was interrupted by a gateway restart"
+"""How the gateway's restart recovery starts the turn that re-runs an interrupted one
+(src/gateway/main-session-restart-recovery.ts); it runs under a new run id."""
+_UNFINISHED_STOPS = frozenset({"toolUse", "tool_use", "tool_calls"})
+_FAILED_STOPS = frozenset({"error", "aborted"})
+
+
+@dataclass
+class _TurnOutcome:
+    """What a session's transcript says became of a run's turn."""
+
+    run_id: str
+    """The run now carrying the turn: ours, or the recovery run that re-ran it."""
+    state: Literal["running", "completed", "failed"]
+    text: str = ""
+
+
+def _turn_outcome(messages: list[Any], run_id: str) -> _TurnOutcome | None:
+    """Reconcile a run from `chat.history` when `agent.wait` can no longer speak for it.
+
+    After a gateway restart `agent.wait` answers "timeout" for an old run id forever. The
+    transcript still knows: our tagged user turn followed by a final assistant message is
+    the result; followed by the recovery turn, the work goes on under that turn's run id
+    (and so on, if that one was interrupted too). None if our turn is not in the history.
+    """
+    rows = [m for m in messages if isinstance(m, dict)]
+    start = _turn_index(rows, run_id)
+    if start is None:
+        return None
+    outcome = _TurnOutcome(run_id, "running")
+    for row in rows[start + 1 :]:
+        if row.get("role") == "user":
+            if outcome.state == "completed" or not _message_text(row).startswith(RECOVERY_TURN):
+                break  # the turn was answered; what follows is someone else's
+            outcome = _TurnOutcome(_turn_run_id(row) or outcome.run_id, "running")
+        elif row.get("role") == "assistant":
+            stop = str(row.get("stopReason") or "")
+            if stop in _FAILED_STOPS:
+                error = str(row.get("errorMessage") or "") or _message_text(row)
+                outcome = _TurnOutcome(outcome.run_id, "failed", error)
+            elif stop not in _UNFINISHED_STOPS and _message_text(row):
+                outcome = _TurnOutcome(outcome.run_id, "completed", _message_text(row))
+    return outcome
 
 
 WaitState = Literal["running", "ok", "error", "timeout", "canceled", "superseded"]
@@ -503,6 +558,8 @@ class OpenClawBackend:
         self._owns_http = http is None
         self._conn: _Connection | None = None
         self._conn_lock = asyncio.Lock()
+        self._generation = 0
+        """Connections opened so far: a change while following a run means a reconnect."""
         self._path: Literal["ws", "http"] | None = None
         self._http_path: Literal["responses", "chat"] | None = None
         self._closed = False
@@ -590,18 +647,25 @@ class OpenClawBackend:
         if kind == "http":
             return self._lost_http_run(session_key)
         payload = await self._call("agent.wait", {"runId": run_id, "timeoutMs": 0})
-        if _wait_state(payload) == "running":
+        if _wait_state(payload) != "running":
+            return await self._final_event(run_id, session_key, payload)
+        # "Running" is also all a restarted gateway says about a run it has forgotten.
+        outcome = await self._history_outcome(run_id, session_key)
+        if outcome is None or (outcome.run_id == run_id and outcome.state == "running"):
             return self._working(run_id, session_key)
-        return await self._final_event(run_id, session_key, payload)
+        if outcome.state == "running":
+            return await self.get(_ws_remote_id(outcome.run_id, session_key))
+        return self._outcome_event(outcome, session_key)
 
     async def watch(self, remote_task_id: str) -> AsyncGenerator[AgentEvent, None]:
         """Follow a run we started earlier (e.g. before a restart) until it is terminal."""
         current = await self.get(remote_task_id)
         yield current
-        if current.terminal:
+        if current.terminal or current.remote_task_id is None:
             return
-        _, run_id, session_key = _parse_remote_id(remote_task_id)
-        async for event in self._follow(run_id, session_key):
+        _, run_id, session_key = _parse_remote_id(current.remote_task_id)
+        # A new process cannot know whether the gateway restarted meanwhile.
+        async for event in self._follow(run_id, session_key, reconcile=True):
             yield event
 
     async def cancel(self, remote_task_id: str) -> None:
@@ -679,23 +743,80 @@ class OpenClawBackend:
 
     # --- following a run -----------------------------------------------------------------
 
-    async def _follow(self, run_id: str, session_key: str) -> AsyncGenerator[AgentEvent, None]:
-        """agent.wait until terminal; every expired wait yields a `working` heartbeat."""
+    async def _follow(
+        self, run_id: str, session_key: str, *, reconcile: bool = False
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """agent.wait until terminal; every expired wait yields a `working` heartbeat.
+
+        After a reconnect or an UNAVAILABLE answer (a gateway draining for a restart) the
+        gateway may have restarted, and then `agent.wait` says "timeout" for our run id
+        forever. From then on every round also reads the session's history: it holds the
+        reply, or the recovery turn whose new run carries on the work (`reconcile`).
+        """
         loop = asyncio.get_running_loop()
         wait_s = self.wait_ms / 1000
+        backoff = self.poll_interval
         while True:
             started = loop.time()
-            payload = await self._call(
-                "agent.wait",
-                {"runId": run_id, "timeoutMs": self.wait_ms},
-                timeout=wait_s + _RPC_TIMEOUT,
-            )
+            if reconcile:
+                outcome = await self._history_outcome(run_id, session_key)
+                if outcome is not None and outcome.state != "running":
+                    yield self._outcome_event(outcome, session_key)
+                    return
+                if outcome is not None and outcome.run_id != run_id:
+                    logger.info(
+                        "OpenClaw run %s in %s was resumed as run %s after a gateway restart",
+                        run_id,
+                        session_key,
+                        outcome.run_id,
+                    )
+                    run_id, reconcile = outcome.run_id, False
+                    yield self._working(run_id, session_key)
+                    continue
+            generation = self._generation
+            try:
+                payload = await self._call(
+                    "agent.wait",
+                    {"runId": run_id, "timeoutMs": self.wait_ms},
+                    timeout=wait_s + _RPC_TIMEOUT,
+                    retry_unavailable=False,
+                )
+            except _RpcError as exc:  # UNAVAILABLE: draining for a restart; the run goes on
+                logger.info("OpenClaw gateway at %s: %s", self._base, self._redact(exc.message))
+                reconcile = True
+                yield self._working(run_id, session_key)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max(wait_s, self.poll_interval))
+                continue
+            backoff = self.poll_interval
+            reconcile = reconcile or self._generation != generation
             if _wait_state(payload) != "running":
                 yield await self._final_event(run_id, session_key, payload)
                 return
             yield self._working(run_id, session_key)
             if loop.time() - started < min(self.poll_interval, wait_s):
                 await asyncio.sleep(self.poll_interval)  # e.g. "pending" answers at once
+
+    async def _history_outcome(self, run_id: str, session_key: str) -> _TurnOutcome | None:
+        """What the session's history says of the run; None while it cannot be read."""
+        try:
+            history = await self._call(
+                "chat.history",
+                {"sessionKey": session_key, "limit": _HISTORY_LIMIT},
+                retry_unavailable=False,
+            )
+        except _RpcError:
+            return None  # still draining; ask again next round
+        messages = history.get("messages")
+        return _turn_outcome(messages if isinstance(messages, list) else [], run_id)
+
+    def _outcome_event(self, outcome: _TurnOutcome, session_key: str) -> AgentEvent:
+        return AgentEvent(
+            state="completed" if outcome.state == "completed" else "failed",
+            remote_task_id=_ws_remote_id(outcome.run_id, session_key),
+            context_id=session_key,
+            text=self._redact(outcome.text) if outcome.state == "failed" else outcome.text,
+        )
 
     async def _final_event(self, run_id: str, session_key: str, payload: Json) -> AgentEvent:
         state = _wait_state(payload)
@@ -744,11 +865,13 @@ class OpenClawBackend:
         timeout: float = _RPC_TIMEOUT,
         retry_window: float | None = None,
         raise_rpc: bool = False,
+        retry_unavailable: bool = True,
     ) -> Json:
         """One RPC; reconnects and retries transient failures for `retry_window` seconds.
 
         Retrying is safe for everything we call: `agent` carries an idempotency key, the
-        rest only read or abort.
+        rest only read or abort. With retry_unavailable=False an UNAVAILABLE answer is
+        raised as `_RpcError` at once, for callers that have something better to do.
         """
         window = self.reconnect_window if retry_window is None else retry_window
         deadline = time.monotonic() + window
@@ -759,6 +882,8 @@ class OpenClawBackend:
                 conn = await self._connection()
                 return await conn.request(method, params, timeout)
             except _RpcError as exc:
+                if exc.code == "UNAVAILABLE" and not retry_unavailable:
+                    raise
                 if exc.code != "UNAVAILABLE":
                     if raise_rpc:
                         raise
@@ -795,6 +920,7 @@ class OpenClawBackend:
                 await self._conn.close()
                 self._conn = None
             self._conn = await self._open()
+            self._generation += 1
             return self._conn
 
     def _session_http(self) -> aiohttp.ClientSession:
