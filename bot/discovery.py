@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.backends.base import Backend
+from bot.backends.base import Backend, BackendError
 from bot.backends.config import OpenClawBackendConfig
 from bot.manifest import AgentSpec, Fleet
 from bot.store import Store
@@ -122,18 +122,32 @@ async def refresh(
 async def _reachable(
     agent: AgentSpec, backend_factory: Callable[[AgentSpec], Backend], timeout: float
 ) -> str | None:
-    """None if the agent looks reachable, else a short reason."""
+    """None if the agent looks reachable, else a short reason.
+
+    A backend with `probe()` is asked the way a call would ask it (signed in, the agent
+    named), so a wrong token or an unknown agent is not called available.
+    """
     config = agent.backend
     if config.kind == "a2a":
         return None  # the card fetch is the probe
-    if config.kind == "command":
+    if config.kind == "command" or config.kind == "openclaw":
         backend = backend_factory(agent)
         try:
             check = getattr(backend, "available", None)
-            return check() if callable(check) else None
+            if callable(check):
+                reason: str | None = check()
+                return reason
+            probe = getattr(backend, "probe", None)
+            if callable(probe):
+                await asyncio.wait_for(probe(), timeout)
+            return None
+        except BackendError as exc:
+            return str(exc)
+        except TimeoutError:
+            return "unreachable (no answer in time)"
         finally:
             await backend.aclose()
-    url = config.url if config.kind == "http" else re.sub(r"^ws", "http", config.url)
+    url = config.url
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             await client.head(url)

@@ -697,6 +697,16 @@ class OpenClawBackend:
             await self._http.close()
         self._http = None
 
+    async def probe(self) -> None:
+        """Sign in and find our agent, the way a call would; raises BackendError if not.
+
+        Reachable is not enough: a wrong token or an unknown agent id would fail every
+        task. A pinned `endpoint` is the only one tried, and the only one an error names.
+        """
+        listed = await self.list_agents()
+        if self.agent not in {_agent_id(str(a["id"])) for a in listed}:
+            raise BackendError(f"agent '{self.agent}' is not on the gateway at {self._base}")
+
     async def list_agents(self) -> list[dict[str, Any]]:
         """The gateway's agents (agents.list), for roster discovery.
 
@@ -1129,9 +1139,24 @@ class OpenClawBackend:
                     logger.info("OpenClaw gateway at %s: using /v1/%s", self._base, kind)
                 self._http_path = kind
                 return answer
-        raise BackendError(
-            f"the OpenClaw gateway at {self._base} offers neither the WebSocket protocol nor "
-            "/v1/responses or /v1/chat/completions (enable gateway.http.endpoints.responses)"
+        raise self._not_served()
+
+    def _not_served(self) -> BackendError:
+        """The HTTP API is off; a pinned endpoint names only itself."""
+        pinned = self.config.endpoint
+        if pinned == "responses":
+            what, setting = "/v1/responses", "responses"
+        elif pinned == "chat":
+            what, setting = "/v1/chat/completions", "chatCompletions"
+        else:
+            return BackendError(
+                f"the OpenClaw gateway at {self._base} offers neither the WebSocket protocol "
+                "nor /v1/responses or /v1/chat/completions "
+                "(enable gateway.http.endpoints.responses)"
+            )
+        return BackendError(
+            f"the OpenClaw gateway at {self._base} does not serve {what} "
+            f"(enable gateway.http.endpoints.{setting})"
         )
 
     def _http_headers(self, session_key: str) -> dict[str, str]:
@@ -1166,16 +1191,8 @@ class OpenClawBackend:
             ) as response:
                 status = response.status
                 raw = await response.text()
-        except aiohttp.ClientConnectorError as exc:
-            refused = isinstance(exc.os_error, ConnectionRefusedError)
-            reason = "connection refused" if refused else type(exc.os_error).__name__
-            raise BackendError(
-                f"the OpenClaw gateway at {self._base} is unreachable: {reason}"
-            ) from None
         except aiohttp.ClientError as exc:
-            raise BackendError(
-                f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
-            ) from None
+            raise self._http_failure(exc) from None
         data = _parse_json(raw)
         message = self._redact(_http_error_message(data) or raw[:300].strip())
         if status in (404, 405, 501) and not _mentions_agent(message):
@@ -1204,11 +1221,15 @@ class OpenClawBackend:
             ) as response:
                 status = response.status
                 data = _parse_json(await response.text())
-        except aiohttp.ClientError:
-            raise BackendError(f"the OpenClaw gateway at {self._base} is unreachable") from None
+        except aiohttp.ClientError as exc:
+            raise self._http_failure(exc) from None
         if status in (401, 403):
-            raise BackendError(f"the OpenClaw gateway at {self._base} refused the token")
-        rows = data.get("data") if isinstance(data, dict) else None
+            raise BackendError(
+                f"the OpenClaw gateway at {self._base} refused the token (HTTP {status})"
+            )
+        if status in (404, 405, 501) or data is None:
+            raise self._not_served()
+        rows = data.get("data")
         agents = []
         for row in rows if isinstance(rows, list) else []:
             model = str(row.get("id") or "") if isinstance(row, dict) else ""
@@ -1216,6 +1237,15 @@ class OpenClawBackend:
                 agent = model.removeprefix("openclaw/")
                 agents.append({"id": agent, "name": agent, "description": "", "default": False})
         return agents
+
+    def _http_failure(self, exc: aiohttp.ClientError) -> BackendError:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            refused = isinstance(exc.os_error, ConnectionRefusedError)
+            reason = "connection refused" if refused else type(exc.os_error).__name__
+            return BackendError(f"the OpenClaw gateway at {self._base} is unreachable: {reason}")
+        return BackendError(
+            f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
+        )
 
     def _lost_http_run(self, session_key: str) -> AgentEvent:
         return AgentEvent(
