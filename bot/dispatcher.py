@@ -144,7 +144,10 @@ class Dispatcher:
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
         self._backend_factory = backend_factory or functools.partial(
-            backend_for, context=BackendContext(runs_dir=runs_dir(self.settings))
+            backend_for,
+            context=BackendContext(
+                runs_dir=runs_dir(self.settings), max_result_bytes=self.settings.max_result_bytes
+            ),
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}

@@ -176,3 +176,13 @@ def board_lines(board: Board) -> list[str]:
         label = STATE_LABEL.get(row.state, row.state)
         lines.append(f"{icon} {row.agent.label} — {row.summary} · {label}{when}{note}")
     return lines
+
+
+def result_cut(limit_bytes: int) -> str:
+    """Appended to a result whose head is all that was read."""
+    size = (
+        f"{limit_bytes // 1_048_576} MiB"
+        if limit_bytes % 1_048_576 == 0
+        else f"{limit_bytes:,} bytes"
+    )
+    return f"\n\n[…cut here: the result was longer than the {size} Dispatch reads]"

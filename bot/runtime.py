@@ -38,7 +38,11 @@ def backend_context(settings: Settings, fleet: Fleet) -> BackendContext:
             port=settings.callback_port,
             public_url=settings.callback_url,
         )
-    return BackendContext(runs_dir=runs_dir(settings), callbacks=callbacks)
+    return BackendContext(
+        runs_dir=runs_dir(settings),
+        callbacks=callbacks,
+        max_result_bytes=settings.max_result_bytes,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     soul: Path | None = Field(default=None, description="the dispatcher's charter (SOUL.md)")
     log_level: str = "WARNING"
     max_message_chars: int = Field(default=40_000, description="longer messages are refused")
+    max_result_bytes: int = Field(
+        default=1_048_576,
+        ge=1_024,
+        description="most bytes of an agent's result read; past it the head is relayed, cut",
+    )
     history_limit: int = Field(default=12, description="thread messages given to each brief")
     board_interval: float = Field(
         default=1.0, description="seconds between live status-board refreshes (coalesced)"

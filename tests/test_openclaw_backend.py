@@ -12,10 +12,15 @@ from typing import Any, Literal
 import pytest
 from pydantic import SecretStr
 
+from bot import render
+from bot.backends import backend_for
 from bot.backends.base import BackendError
 from bot.backends.config import GatewayDiscovery, OpenClawBackendConfig
 from bot.backends.openclaw import DeviceIdentity, OpenClawBackend
+from bot.manifest import fleet_from_data
 from bot.models import AgentEvent
+from bot.runtime import backend_context
+from bot.settings import Settings
 from tests.fakes.openclaw import FakeOpenClaw, Handler
 
 TOKEN = "oc-secret-token-5f2a91"
@@ -451,3 +456,60 @@ async def test_device_identity_is_signed_and_scopes_need_it(
         unsigned = make(gateway.url)  # auto: scopes cleared, so the HTTP API it is
         assert (await run(unsigned, "hi", "task-d3"))[-1].text == "dev: hi"
         assert unsigned.path == "responses"
+
+
+# --- result size ------------------------------------------------------------------------------
+
+CAP = 1024
+LONG = "ab€" * 60_000  # 300 kB, with a three-byte character to cut through
+
+
+@pytest.mark.parametrize("ws", [True, False], ids=["websocket", "http"])
+async def test_a_reply_over_the_result_cap_relays_its_head_and_says_it_was_cut(
+    make: MakeBackend, ws: bool
+) -> None:
+    async def long_reply(message: str, session_key: str) -> str:
+        return LONG
+
+    async with FakeOpenClaw(token=TOKEN, ws_enabled=ws) as gateway:
+        gateway.agent("dev", long_reply)
+        backend = make(gateway.url, max_result_bytes=CAP)
+        events = await run(backend, "dump the logs", "task-big")
+    head = LONG.encode()[:CAP].decode("utf-8", "ignore")
+    assert events[-1].state == "completed"
+    assert events[-1].text == head + render.result_cut(CAP)
+    assert backend.path == ("ws" if ws else "responses")
+
+
+async def test_a_gateway_frame_over_the_limit_is_a_clear_error(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    async def huge_reply(message: str, session_key: str) -> str:
+        return LONG
+
+    fake.agent("huge", huge_reply)
+    backend = make(fake.url, "huge", max_result_bytes=CAP, endpoint="ws")
+    backend._max_frame = 64 * 1024  # the floor is 32 MiB; reach the branch with less
+    with pytest.raises(BackendError, match="sent more than Dispatch reads"):
+        await rest_of(backend.send("dump the logs", message_id="task-huge"))
+
+
+def test_the_result_cap_is_a_setting_every_openclaw_backend_gets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert Settings().max_result_bytes == 1_048_576
+    monkeypatch.setenv("DISPATCH_MAX_RESULT_BYTES", "4096")
+    settings = Settings(db=tmp_path / "d.db")
+    fleet = fleet_from_data(
+        {
+            "agents": [
+                {
+                    "id": "ops",
+                    "backend": {"kind": "openclaw", "url": "http://127.0.0.1:9", "agent": "ops"},
+                }
+            ],
+            "catch_all": {"backend": {"kind": "a2a", "url": "http://127.0.0.1:9"}},
+        }
+    )
+    backend = backend_for(fleet.agent("ops"), backend_context(settings, fleet))
+    assert isinstance(backend, OpenClawBackend) and backend.max_result_bytes == 4096

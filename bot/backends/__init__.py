@@ -25,6 +25,8 @@ class BackendContext:
     """The callback endpoint HTTP agents report to, and A2A agents push to."""
     device_key: Path | None = None
     """Where an OpenClaw device identity is kept (for gateways with `device: true`)."""
+    max_result_bytes: int = 1_048_576
+    """Most bytes of a result a backend reads (settings.max_result_bytes)."""
 
 
 def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Backend:
@@ -50,5 +52,10 @@ def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Back
             identity = DeviceIdentity.load_or_create(
                 context.device_key or context.runs_dir.parent / "openclaw-device.json"
             )
-        return OpenClawBackend(config, session=agent.session, identity=identity)
+        return OpenClawBackend(
+            config,
+            session=agent.session,
+            identity=identity,
+            max_result_bytes=context.max_result_bytes,
+        )
     raise ValueError(f"agent {agent.id!r}: unsupported backend kind {config.kind!r}")

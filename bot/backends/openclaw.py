@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -40,6 +41,7 @@ from typing import Any, Literal
 
 import aiohttp
 
+from bot import render
 from bot.backends.base import BackendError
 from bot.backends.config import GatewayDiscovery, OpenClawBackendConfig
 from bot.models import AgentEvent
@@ -64,7 +66,10 @@ _HANDSHAKE_TIMEOUT = 15.0
 _CHALLENGE_WAIT = 5.0
 _RPC_TIMEOUT = 30.0
 _HISTORY_LIMIT = 50
-_MAX_FRAME = 32 * 1024 * 1024
+_MIN_FRAME = 32 * 1024 * 1024
+"""Frames hold whole transcripts (chat.history), so they may be well over one result;
+gateways send at most policy.maxPayload (25 MiB by default)."""
+_HTTP_ENVELOPE = 64 * 1024
 _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=None)
 
 _ABORT_REASONS = frozenset(
@@ -259,6 +264,10 @@ class _ConnectionLost(Exception):
     """The socket went away or an answer never came; the run itself is unaffected."""
 
 
+class _FrameTooLarge(Exception):
+    """The gateway sent a frame over our limit; aiohttp stopped reading it part way."""
+
+
 class _WsUnavailable(Exception):
     """The gateway does not offer a usable WebSocket; `sticky` means don't try again."""
 
@@ -285,8 +294,9 @@ class _Connection:
     result): only the first answer counts, later ones are dropped.
     """
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, hello: Json) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, hello: Json, max_frame: int) -> None:
         self._ws = ws
+        self._max_frame = max_frame
         self.hello = hello
         self._pending: dict[str, asyncio.Future[Json]] = {}
         self.closed = False
@@ -318,6 +328,7 @@ class _Connection:
 
     async def _read(self) -> None:
         reason = "the gateway closed the connection"
+        too_large = False
         try:
             async for message in self._ws:
                 if message.type == aiohttp.WSMsgType.TEXT:
@@ -327,13 +338,19 @@ class _Connection:
                     break
             if self._ws.close_code is not None:
                 reason = f"the gateway closed the connection ({self._ws.close_code})"
+            # aiohttp stops reading a frame over max_msg_size and closes with 1009.
+            too_large = self._ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
         except Exception as exc:  # the reader must always release waiters
             reason = f"connection error: {type(exc).__name__}"
         finally:
             self.closed = True
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(_ConnectionLost(reason))
+                    future.set_exception(
+                        _FrameTooLarge(f"a message was over the {self._max_frame}-byte limit")
+                        if too_large
+                        else _ConnectionLost(reason)
+                    )
 
     def _dispatch(self, data: str) -> None:
         try:
@@ -519,6 +536,8 @@ def _wait_state(payload: Json) -> WaitState:
 class _HttpAnswer:
     ok: bool
     text: str
+    cut: bool = False
+    """Only the head of the answer was read."""
 
 
 class OpenClawBackend:
@@ -539,6 +558,7 @@ class OpenClawBackend:
         reconnect_window: float = 60.0,
         identity: DeviceIdentity | None = None,
         http: aiohttp.ClientSession | None = None,
+        max_result_bytes: int = 1_048_576,
     ) -> None:
         self.config = config
         self.session = session
@@ -548,6 +568,9 @@ class OpenClawBackend:
         """One agent.wait's length. Tests may go below the config minimum here."""
         self.reconnect_window = reconnect_window
         self.identity = identity
+        self.max_result_bytes = max_result_bytes
+        """Most bytes of a reply relayed; frames and HTTP bodies are bounded from it too."""
+        self._max_frame = max(_MIN_FRAME, 8 * max_result_bytes)
         self._token = config.token.get_secret_value() if config.token else ""
         self._base = config.url.rstrip("/")
         self._http_base = self._base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
@@ -825,8 +848,18 @@ class OpenClawBackend:
             state="completed" if outcome.state == "completed" else "failed",
             remote_task_id=_ws_remote_id(outcome.run_id, session_key),
             context_id=session_key,
-            text=self._redact(outcome.text) if outcome.state == "failed" else outcome.text,
+            text=self._capped(
+                self._redact(outcome.text) if outcome.state == "failed" else outcome.text
+            ),
         )
+
+    def _capped(self, text: str, *, cut: bool = False) -> str:
+        """At most max_result_bytes of a result, and a note where it was cut."""
+        data = text.encode("utf-8", "surrogatepass")
+        if len(data) <= self.max_result_bytes and not cut:
+            return text
+        head = data[: self.max_result_bytes].decode("utf-8", "ignore")
+        return head + render.result_cut(self.max_result_bytes)
 
     async def _final_event(self, run_id: str, session_key: str, payload: Json) -> AgentEvent:
         state = _wait_state(payload)
@@ -837,7 +870,7 @@ class OpenClawBackend:
                 state="completed",
                 remote_task_id=remote,
                 context_id=session_key,
-                text=await self._reply(run_id, session_key, payload),
+                text=self._capped(await self._reply(run_id, session_key, payload)),
             )
         if state == "canceled":
             return AgentEvent(
@@ -905,6 +938,13 @@ class OpenClawBackend:
                     await self._discard(conn)
             except _WsUnavailable as exc:
                 problem = exc.reason
+            except _FrameTooLarge as exc:
+                if conn is not None:
+                    await self._discard(conn)
+                raise BackendError(
+                    f"the OpenClaw gateway at {self._base} sent more than Dispatch reads "
+                    f"for {method}: {exc}"
+                ) from None
             if time.monotonic() + delay > deadline:
                 raise BackendError(
                     f"the OpenClaw gateway at {self._base} is unreachable: {problem}"
@@ -942,7 +982,7 @@ class OpenClawBackend:
         """Connect and handshake: connect.challenge -> connect -> hello-ok."""
         try:
             ws = await self._session_http().ws_connect(
-                self._ws_url + "/", max_msg_size=_MAX_FRAME, autoping=True
+                self._ws_url + "/", max_msg_size=self._max_frame, autoping=True
             )
         except aiohttp.WSServerHandshakeError as exc:
             raise _WsUnavailable(
@@ -969,7 +1009,7 @@ class OpenClawBackend:
         except BaseException:
             await ws.close()
             raise
-        conn = _Connection(ws, hello)
+        conn = _Connection(ws, hello, self._max_frame)
         if "operator.write" not in conn.scopes:
             await conn.close()
             raise _WsUnavailable(
@@ -1124,7 +1164,7 @@ class OpenClawBackend:
             state="completed" if answer.ok else "failed",
             remote_task_id=remote,
             context_id=session_key,
-            text=answer.text,
+            text=self._capped(answer.text, cut=answer.cut),
         )
 
     async def _post(self, text: str, session_key: str) -> _HttpAnswer:
@@ -1190,9 +1230,12 @@ class OpenClawBackend:
                 url, json=body, headers=self._http_headers(session_key)
             ) as response:
                 status = response.status
-                raw = await response.text()
+                raw, cut = await _read_capped(response, 2 * self.max_result_bytes + _HTTP_ENVELOPE)
         except aiohttp.ClientError as exc:
             raise self._http_failure(exc) from None
+        if cut and status < 400:
+            # Only the head was read: it is no JSON document, but it starts the reply.
+            return _HttpAnswer(True, _json_text_head(raw), cut=True)
         data = _parse_json(raw)
         message = self._redact(_http_error_message(data) or raw[:300].strip())
         if status in (404, 405, 501) and not _mentions_agent(message):
@@ -1332,6 +1375,40 @@ class OpenClawBackend:
 
 
 # --- HTTP helpers ------------------------------------------------------------------------------
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[str, bool]:
+    """The body's first `limit` bytes, and whether there was more (left unread)."""
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            return bytes(data[:limit]).decode("utf-8", "ignore"), True
+    return bytes(data).decode("utf-8", "replace"), False
+
+
+_TEXT_FIELD = re.compile(r'"(?:text|content|output_text)"\s*:\s*"')
+
+
+def _json_text_head(raw: str) -> str:
+    """The reply's opening words from the head of a JSON answer too long to read whole.
+
+    The first text field (output_text of /v1/responses, message content of
+    /v1/chat/completions) is decoded as far as it goes; a half escape at the cut is dropped.
+    """
+    match = _TEXT_FIELD.search(raw)
+    if match is None:
+        return ""
+    end = index = match.end()
+    while index < len(raw) and raw[index] != '"':
+        index += 2 if raw[index] == "\\" else 1
+    fragment = raw[end:index]
+    for trim in range(7):  # the longest half escape is \uXXX
+        try:
+            return str(json.loads(f'"{fragment[: len(fragment) - trim]}"'))
+        except ValueError:
+            continue
+    return ""
 
 
 def _parse_json(raw: str) -> Json | None:
