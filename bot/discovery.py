@@ -147,12 +147,14 @@ async def _reachable(
             return "unreachable (no answer in time)"
         finally:
             await backend.aclose()
-    url = config.url
+    headers = {name: value.get_secret_value() for name, value in config.headers.items()}
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
-            await client.head(url)
+            response = await client.head(config.url, headers=headers)
     except httpx.HTTPError as exc:
         return f"unreachable ({_short(exc)})"
+    if response.status_code in (401, 403):
+        return f"refused the credentials (HTTP {response.status_code})"
     return None
 
 
