@@ -48,7 +48,7 @@ class HTTPAgent:
         return response
 
     async def __aenter__(self) -> HTTPAgent:
-        app = web.Application(middlewares=[self._auth])
+        app = web.Application(middlewares=[self._auth] if self.token else [])
         app.router.add_post("/agent", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
