@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.backends.base import Backend, without_endpoints
+from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.backends.config import OpenClawBackendConfig
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.store import Store
@@ -182,23 +182,39 @@ async def refresh(
 async def _reachable(
     agent: AgentSpec, backend_factory: Callable[[AgentSpec], Backend], timeout: float
 ) -> str | None:
-    """None if the agent looks reachable, else a short reason."""
+    """None if the agent looks reachable, else a short reason.
+
+    A backend with `probe()` is asked the way a call would ask it (signed in, the agent
+    named), so a wrong token or an unknown agent is not called available.
+    """
     config = agent.backend
     if config.kind == "a2a":
         return None  # the card fetch is the probe
-    if config.kind == "command":
+    if config.kind == "command" or config.kind == "openclaw":
         backend = backend_factory(agent)
         try:
             check = getattr(backend, "available", None)
-            return check() if callable(check) else None
+            if callable(check):
+                reason: str | None = check()
+                return reason
+            probe = getattr(backend, "probe", None)
+            if callable(probe):
+                await asyncio.wait_for(probe(), timeout)
+            return None
+        except BackendError as exc:
+            return str(exc)
+        except TimeoutError:
+            return "unreachable (no answer in time)"
         finally:
             await backend.aclose()
-    url = config.url if config.kind == "http" else re.sub(r"^ws", "http", config.url)
+    headers = {name: value.get_secret_value() for name, value in config.headers.items()}
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
-            await client.head(url)
+            response = await client.head(config.url, headers=headers)
     except httpx.HTTPError as exc:
         return f"unreachable ({_short(exc)})"
+    if response.status_code in (401, 403):
+        return f"refused the credentials (HTTP {response.status_code})"
     return None
 
 

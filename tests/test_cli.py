@@ -726,3 +726,62 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
     after = await run_cli_async(tmp_path, "status", "--db", str(db))
     assert after.returncode == 0, after
     assert "Nothing in flight" in after.stdout, after
+
+
+async def test_check_refresh_signs_in_to_openclaw_as_a_call_would(tmp_path: Path) -> None:
+    """Reachable is not available: a wrong token or an unknown agent id is named as such,
+    and a pinned endpoint's error names only that endpoint."""
+    from tests.fakes.openclaw import FakeOpenClaw
+
+    async def answer(message: str, session_key: str) -> str:
+        return "ok"
+
+    async with (
+        FakeOpenClaw(token="oc-right") as gateway,
+        FakeOpenClaw(
+            token="oc-right", ws_enabled=False, responses_enabled=False, chat_enabled=False
+        ) as bare,
+    ):
+        gateway.agent("dev", answer)
+
+        def openclaw(url: str, token: str, agent: str, endpoint: str = "auto") -> dict[str, Any]:
+            return {
+                "kind": "openclaw",
+                "url": url,
+                "token": token,
+                "agent": agent,
+                "endpoint": endpoint,
+            }
+
+        roster = {
+            "good": openclaw(gateway.url, "oc-right", "dev"),
+            "badtoken": openclaw(gateway.url, "oc-wrong", "dev"),
+            "ghost": openclaw(gateway.url, "oc-right", "nobody"),
+            "pinhttp": openclaw(bare.url, "oc-right", "dev", "responses"),
+            "pinws": openclaw(bare.url, "oc-right", "dev", "ws"),
+        }
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(
+            yaml.safe_dump(
+                {
+                    "agents": [{"id": i, "backend": b} for i, b in roster.items()],
+                    "catch_all": {"backend": roster["good"]},
+                }
+            ),
+            encoding="utf-8",
+        )
+        run = await run_cli_async(
+            tmp_path, "check", "--refresh", "--fleet", str(fleet), "--db", str(tmp_path / "c.db")
+        )
+    assert run.returncode == 0, run
+    after = run.stdout.split("roster (refreshed):", 1)[1].splitlines()
+    lines = {i: next(line for line in after if f"[{i}]" in line) for i in roster}
+    assert " available;" in lines["good"], run
+    assert "UNAVAILABLE: " in lines["badtoken"] and "refused the token" in lines["badtoken"], run
+    assert "oc-wrong" not in run.stdout + run.stderr, run
+    assert "UNAVAILABLE: agent 'nobody' is not on the gateway" in lines["ghost"], run
+    assert "does not serve /v1/responses" in lines["pinhttp"], run
+    assert "WebSocket" not in lines["pinhttp"] and "chat/completions" not in lines["pinhttp"]
+    assert "UNAVAILABLE: " in lines["pinws"] and "WebSocket" in lines["pinws"], run
+    assert "/v1/" not in lines["pinws"], run
+    assert gateway.runs_started == [] and bare.runs_started == []  # a probe never runs work

@@ -27,8 +27,10 @@ Handler = Callable[[dict[str, Any]], Awaitable[web.Response]]
 class HTTPAgent:
     """A local agent speaking the HTTP contract; records every request."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, token: str | None = None) -> None:
         self.handler = handler
+        self.token = token
+        """If set, every request (HEAD too) without `Bearer <token>` is answered 401."""
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.url = ""
@@ -40,8 +42,15 @@ class HTTPAgent:
         self.headers.append(dict(request.headers))
         return await self.handler(body)
 
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"error": "unauthorized"}, status=401)
+        response: web.StreamResponse = await handler(request)
+        return response
+
     async def __aenter__(self) -> HTTPAgent:
-        app = web.Application()
+        app = web.Application(middlewares=[self._auth] if self.token else [])
         app.router.add_post("/agent", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -195,6 +204,19 @@ async def test_errors_and_questions_follow_the_contract(tmp_path: Path) -> None:
     assert any("HTTP 500: boom: database down" in n for n in notices)
     assert [m.text for m in chat.of_kind("question")] == ["Formal or casual?"]
     assert [m.text for m in chat.of_kind("result")] == ["tone: casual"]
+
+
+async def test_the_probe_signs_in_so_a_rejected_token_is_unavailable(tmp_path: Path) -> None:
+    async def answer(body: dict[str, Any]) -> web.Response:
+        return web.json_response({"status": "completed", "result": "ok"})
+
+    async with HTTPAgent(answer, token="w-secret-123") as agent:
+        async with dispatch(tmp_path, agent.url, free_port()) as (d, _):
+            assert d.unavailable == {}
+        agent.token = "rotated-token"  # the manifest still sends the old one
+        async with dispatch(tmp_path, agent.url, free_port()) as (d, _):
+            assert d.unavailable["writer"] == "refused the credentials (HTTP 401)"
+        assert agent.requests == []  # probing never posts work
 
 
 async def test_an_unreachable_agent_is_reported(tmp_path: Path) -> None:

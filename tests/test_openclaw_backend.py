@@ -12,10 +12,15 @@ from typing import Any, Literal
 import pytest
 from pydantic import SecretStr
 
+from bot import render
+from bot.backends import backend_for
 from bot.backends.base import BackendError
 from bot.backends.config import GatewayDiscovery, OpenClawBackendConfig
 from bot.backends.openclaw import DeviceIdentity, OpenClawBackend
+from bot.manifest import fleet_from_data
 from bot.models import AgentEvent
+from bot.runtime import backend_context
+from bot.settings import Settings
 from tests.fakes.openclaw import FakeOpenClaw, Handler
 
 TOKEN = "oc-secret-token-5f2a91"
@@ -81,6 +86,15 @@ async def make() -> AsyncIterator[MakeBackend]:
 
 async def run(backend: OpenClawBackend, text: str, message_id: str) -> list[AgentEvent]:
     return [event async for event in backend.send(text, message_id=message_id)]
+
+
+async def rest_of(stream: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
+    """The stream's remaining events; a generous bound turns a hang into a failure."""
+
+    async def collect() -> list[AgentEvent]:
+        return [event async for event in stream]
+
+    return await asyncio.wait_for(collect(), 60)
 
 
 def closed_port() -> int:
@@ -213,6 +227,85 @@ async def test_a_dropped_connection_mid_run_reconnects_and_keeps_following(
     assert {e.remote_task_id for e in rest} == {first.remote_task_id}
     assert fake.started("slow") == 1
     assert len(fake.connects) >= 2
+
+
+async def test_a_run_that_finished_while_the_gateway_drained_is_read_from_history(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    fake.agent("slow", reply("slow", delay=0.6))
+    stream = make(fake.url, "slow", wait_ms=1000, reconnect_window=30).send(
+        "rotate the keys", message_id="task-drain"
+    )
+    first = await anext(stream)
+    fake.drain()  # agent.wait and chat.history now answer UNAVAILABLE
+    await asyncio.wait_for(anext(stream), 10)  # the backend noticed, and keeps following
+    run = fake.runs_started[0]
+    await asyncio.wait_for(run.done.wait(), 10)  # the run finishes during the drain
+    await fake.restart()  # ...and is forgotten: agent.wait says "timeout" for it forever
+
+    rest = await rest_of(stream)
+    assert rest[-1].state == "completed" and rest[-1].text == "slow: rotate the keys"
+    assert rest[-1].remote_task_id == first.remote_task_id
+    assert fake.started("slow") == 1 and fake.recoveries == []
+
+
+async def test_a_run_interrupted_by_a_gateway_crash_is_followed_to_its_recovery_run(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    delays = [0.6, 2.0]  # the recovery run outlives a wait, so it is seen running
+
+    async def handle(message: str, session_key: str) -> str:
+        await asyncio.sleep(delays.pop(0))
+        return f"slow: {message}"
+
+    fake.agent("slow", handle)
+    stream = make(fake.url, "slow", wait_ms=1000, reconnect_window=30).send(
+        "migrate the db", message_id="task-crash"
+    )
+    first = await anext(stream)
+    while fake.runs_started[0].status != "running":
+        await asyncio.sleep(0.01)
+    [recovery] = await fake.restart()  # mid-run: the turn is re-run under a new run id
+
+    rest = await rest_of(stream)
+    final = rest[-1]
+    assert final.state == "completed" and final.text == "slow: migrate the db"
+    assert final.remote_task_id == f"{recovery.run_id}|agent:slow:main"
+    assert first.remote_task_id != final.remote_task_id
+    # The new run id was reported before the result, so a Dispatch restart follows it.
+    assert any(e.remote_task_id == final.remote_task_id for e in rest[:-1])
+    transcript = fake.transcripts["agent:slow:main"]
+    assert [m["role"] for m in transcript] == ["user", "assistant", "user", "assistant"]
+    assert fake.started("slow") == 2  # ours and the gateway's own recovery run, nothing more
+
+
+async def test_after_both_restart_get_and_watch_reconcile_from_history(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    fake.agent("slow", reply("slow", delay=0.6))
+    fake.agent("quick", reply("quick"))
+    crashed = make(fake.url, "slow")
+    stream = crashed.send("write the report", message_id="task-both")
+    first = await anext(stream)
+    await stream.aclose()
+    await crashed.aclose()  # Dispatch went down with the run in flight...
+    while fake.runs_started[0].status != "running":
+        await asyncio.sleep(0.01)
+    [recovery] = await fake.restart()  # ...and the gateway crashed too
+    await asyncio.wait_for(recovery.done.wait(), 10)
+    assert first.remote_task_id
+
+    after = make(fake.url, "slow")
+    now = await after.get(first.remote_task_id)
+    assert now.state == "completed" and now.text == "slow: write the report"
+    assert now.remote_task_id == f"{recovery.run_id}|agent:slow:main"
+
+    # A run that finished before a restart is found the same way by watch.
+    done = await run(make(fake.url, "quick"), "ping", "task-quick")
+    await fake.restart()
+    assert done[0].remote_task_id
+    watched = await rest_of(make(fake.url, "quick").watch(done[0].remote_task_id))
+    assert [e.state for e in watched] == ["completed"] and watched[0].text == "quick: ping"
 
 
 async def test_cancel_reaches_the_gateway_and_is_quiet_when_done(
@@ -363,3 +456,59 @@ async def test_device_identity_is_signed_and_scopes_need_it(
         unsigned = make(gateway.url)  # auto: scopes cleared, so the HTTP API it is
         assert (await run(unsigned, "hi", "task-d3"))[-1].text == "dev: hi"
         assert unsigned.path == "responses"
+
+
+# --- result size ------------------------------------------------------------------------------
+
+CAP = 1024
+LONG = "ab€" * 60_000  # 300 kB, with a three-byte character to cut through
+
+
+@pytest.mark.parametrize("ws", [True, False], ids=["websocket", "http"])
+async def test_a_reply_over_the_result_cap_relays_its_head_and_says_it_was_cut(
+    make: MakeBackend, ws: bool
+) -> None:
+    async def long_reply(message: str, session_key: str) -> str:
+        return LONG
+
+    async with FakeOpenClaw(token=TOKEN, ws_enabled=ws) as gateway:
+        gateway.agent("dev", long_reply)
+        backend = make(gateway.url, max_result_bytes=CAP)
+        events = await run(backend, "dump the logs", "task-big")
+    assert events[-1].state == "completed"
+    assert events[-1].text == render.result_cut(LONG, CAP)
+    assert backend.path == ("ws" if ws else "responses")
+
+
+async def test_a_gateway_frame_over_the_limit_is_a_clear_error(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    async def huge_reply(message: str, session_key: str) -> str:
+        return LONG
+
+    fake.agent("huge", huge_reply)
+    backend = make(fake.url, "huge", max_result_bytes=CAP, endpoint="ws")
+    backend._max_frame = 64 * 1024  # the floor is 32 MiB; reach the branch with less
+    with pytest.raises(BackendError, match="sent more than Dispatch reads"):
+        await rest_of(backend.send("dump the logs", message_id="task-huge"))
+
+
+def test_the_result_cap_is_a_setting_every_openclaw_backend_gets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert Settings().max_result_bytes == 1_048_576
+    monkeypatch.setenv("DISPATCH_MAX_RESULT_BYTES", "4096")
+    settings = Settings(db=tmp_path / "d.db")
+    fleet = fleet_from_data(
+        {
+            "agents": [
+                {
+                    "id": "ops",
+                    "backend": {"kind": "openclaw", "url": "http://127.0.0.1:9", "agent": "ops"},
+                }
+            ],
+            "catch_all": {"backend": {"kind": "a2a", "url": "http://127.0.0.1:9"}},
+        }
+    )
+    backend = backend_for(fleet.agent("ops"), backend_context(settings, fleet))
+    assert isinstance(backend, OpenClawBackend) and backend.max_result_bytes == 4096

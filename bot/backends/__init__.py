@@ -70,5 +70,10 @@ def backend_for(agent: AgentSpec, context: BackendContext | None = None) -> Back
             identity = DeviceIdentity.load_or_create(
                 context.device_key or context.runs_dir.parent / "openclaw-device.json"
             )
-        return OpenClawBackend(config, session=agent.session, identity=identity)
+        return OpenClawBackend(
+            config,
+            session=agent.session,
+            identity=identity,
+            max_result_bytes=context.max_result_bytes,
+        )
     raise ValueError(f"agent {agent.id!r}: unsupported backend kind {config.kind!r}")

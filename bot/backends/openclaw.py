@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -40,6 +41,7 @@ from typing import Any, Literal
 
 import aiohttp
 
+from bot import render
 from bot.backends.base import BackendError
 from bot.backends.config import GatewayDiscovery, OpenClawBackendConfig
 from bot.models import AgentEvent
@@ -64,7 +66,10 @@ _HANDSHAKE_TIMEOUT = 15.0
 _CHALLENGE_WAIT = 5.0
 _RPC_TIMEOUT = 30.0
 _HISTORY_LIMIT = 50
-_MAX_FRAME = 32 * 1024 * 1024
+_MIN_FRAME = 32 * 1024 * 1024
+"""Frames hold whole transcripts (chat.history), so they may be well over one result;
+gateways send at most policy.maxPayload (25 MiB by default)."""
+_HTTP_ENVELOPE = 64 * 1024
 _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10.0, sock_read=None)
 
 _ABORT_REASONS = frozenset(
@@ -259,6 +264,10 @@ class _ConnectionLost(Exception):
     """The socket went away or an answer never came; the run itself is unaffected."""
 
 
+class _FrameTooLarge(Exception):
+    """The gateway sent a frame over our limit; aiohttp stopped reading it part way."""
+
+
 class _WsUnavailable(Exception):
     """The gateway does not offer a usable WebSocket; `sticky` means don't try again."""
 
@@ -285,8 +294,9 @@ class _Connection:
     result): only the first answer counts, later ones are dropped.
     """
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, hello: Json) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, hello: Json, max_frame: int) -> None:
         self._ws = ws
+        self._max_frame = max_frame
         self.hello = hello
         self._pending: dict[str, asyncio.Future[Json]] = {}
         self.closed = False
@@ -318,6 +328,7 @@ class _Connection:
 
     async def _read(self) -> None:
         reason = "the gateway closed the connection"
+        too_large = False
         try:
             async for message in self._ws:
                 if message.type == aiohttp.WSMsgType.TEXT:
@@ -327,13 +338,19 @@ class _Connection:
                     break
             if self._ws.close_code is not None:
                 reason = f"the gateway closed the connection ({self._ws.close_code})"
+            # aiohttp stops reading a frame over max_msg_size and closes with 1009.
+            too_large = self._ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
         except Exception as exc:  # the reader must always release waiters
             reason = f"connection error: {type(exc).__name__}"
         finally:
             self.closed = True
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(_ConnectionLost(reason))
+                    future.set_exception(
+                        _FrameTooLarge(f"a message was over the {self._max_frame}-byte limit")
+                        if too_large
+                        else _ConnectionLost(reason)
+                    )
 
     def _dispatch(self, data: str) -> None:
         try:
@@ -398,6 +415,20 @@ def _message_text(message: Json) -> str:
     return text.strip()
 
 
+def _turn_run_id(row: Json) -> str:
+    """The run a user turn started: the gateway tags it with idempotencyKey "<runId>:user"."""
+    key = str(row.get("idempotencyKey") or row.get("runId") or "")
+    return key.split(":")[0] if row.get("role") == "user" else ""
+
+
+def _turn_index(rows: list[Json], run_id: str) -> int | None:
+    found = None
+    for index, row in enumerate(rows):
+        if _turn_run_id(row) == run_id:
+            found = index
+    return found
+
+
 def _reply_from_history(messages: list[Any], run_id: str) -> str:
     """The run's final assistant text from a `chat.history` transcript.
 
@@ -406,11 +437,7 @@ def _reply_from_history(messages: list[Any], run_id: str) -> str:
     transcripts fall back to the last assistant text after the last user message.
     """
     rows = [m for m in messages if isinstance(m, dict)]
-    start = None
-    for index, row in enumerate(rows):
-        key = str(row.get("idempotencyKey") or row.get("runId") or "")
-        if row.get("role") == "user" and key and key.split(":")[0] == run_id:
-            start = index
+    start = _turn_index(rows, run_id)
     if start is not None:
         reply = ""
         for row in rows[start + 1 :]:
@@ -425,6 +452,51 @@ def _reply_from_history(messages: list[Any], run_id: str) -> str:
         if row.get("role") == "assistant" and _message_text(row):
             return _message_text(row)
     return ""
+
+
+RECOVERY_TURN = "[System] Your previous turn was interrupted by a gateway restart"
+"""How the gateway's restart recovery starts the turn that re-runs an interrupted one
+(src/gateway/main-session-restart-recovery.ts); it runs under a new run id."""
+_UNFINISHED_STOPS = frozenset({"toolUse", "tool_use", "tool_calls"})
+_FAILED_STOPS = frozenset({"error", "aborted"})
+
+
+@dataclass
+class _TurnOutcome:
+    """What a session's transcript says became of a run's turn."""
+
+    run_id: str
+    """The run now carrying the turn: ours, or the recovery run that re-ran it."""
+    state: Literal["running", "completed", "failed"]
+    text: str = ""
+
+
+def _turn_outcome(messages: list[Any], run_id: str) -> _TurnOutcome | None:
+    """Reconcile a run from `chat.history` when `agent.wait` can no longer speak for it.
+
+    After a gateway restart `agent.wait` answers "timeout" for an old run id forever. The
+    transcript still knows: our tagged user turn followed by a final assistant message is
+    the result; followed by the recovery turn, the work goes on under that turn's run id
+    (and so on, if that one was interrupted too). None if our turn is not in the history.
+    """
+    rows = [m for m in messages if isinstance(m, dict)]
+    start = _turn_index(rows, run_id)
+    if start is None:
+        return None
+    outcome = _TurnOutcome(run_id, "running")
+    for row in rows[start + 1 :]:
+        if row.get("role") == "user":
+            if outcome.state == "completed" or not _message_text(row).startswith(RECOVERY_TURN):
+                break  # the turn was answered; what follows is someone else's
+            outcome = _TurnOutcome(_turn_run_id(row) or outcome.run_id, "running")
+        elif row.get("role") == "assistant":
+            stop = str(row.get("stopReason") or "")
+            if stop in _FAILED_STOPS:
+                error = str(row.get("errorMessage") or "") or _message_text(row)
+                outcome = _TurnOutcome(outcome.run_id, "failed", error)
+            elif stop not in _UNFINISHED_STOPS and _message_text(row):
+                outcome = _TurnOutcome(outcome.run_id, "completed", _message_text(row))
+    return outcome
 
 
 WaitState = Literal["running", "ok", "error", "timeout", "canceled", "superseded"]
@@ -464,6 +536,8 @@ def _wait_state(payload: Json) -> WaitState:
 class _HttpAnswer:
     ok: bool
     text: str
+    cut: bool = False
+    """Only the head of the answer was read."""
 
 
 class OpenClawBackend:
@@ -484,6 +558,7 @@ class OpenClawBackend:
         reconnect_window: float = 60.0,
         identity: DeviceIdentity | None = None,
         http: aiohttp.ClientSession | None = None,
+        max_result_bytes: int = 1_048_576,
     ) -> None:
         self.config = config
         self.session = session
@@ -493,6 +568,9 @@ class OpenClawBackend:
         """One agent.wait's length. Tests may go below the config minimum here."""
         self.reconnect_window = reconnect_window
         self.identity = identity
+        self.max_result_bytes = max_result_bytes
+        """Most bytes of a reply relayed; frames and HTTP bodies are bounded from it too."""
+        self._max_frame = max(_MIN_FRAME, 8 * max_result_bytes)
         self._token = config.token.get_secret_value() if config.token else ""
         self._base = config.url.rstrip("/")
         self._http_base = self._base.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
@@ -503,6 +581,8 @@ class OpenClawBackend:
         self._owns_http = http is None
         self._conn: _Connection | None = None
         self._conn_lock = asyncio.Lock()
+        self._generation = 0
+        """Connections opened so far: a change while following a run means a reconnect."""
         self._path: Literal["ws", "http"] | None = None
         self._http_path: Literal["responses", "chat"] | None = None
         self._closed = False
@@ -590,18 +670,25 @@ class OpenClawBackend:
         if kind == "http":
             return self._lost_http_run(session_key)
         payload = await self._call("agent.wait", {"runId": run_id, "timeoutMs": 0})
-        if _wait_state(payload) == "running":
+        if _wait_state(payload) != "running":
+            return await self._final_event(run_id, session_key, payload)
+        # "Running" is also all a restarted gateway says about a run it has forgotten.
+        outcome = await self._history_outcome(run_id, session_key)
+        if outcome is None or (outcome.run_id == run_id and outcome.state == "running"):
             return self._working(run_id, session_key)
-        return await self._final_event(run_id, session_key, payload)
+        if outcome.state == "running":
+            return await self.get(_ws_remote_id(outcome.run_id, session_key))
+        return self._outcome_event(outcome, session_key)
 
     async def watch(self, remote_task_id: str) -> AsyncGenerator[AgentEvent, None]:
         """Follow a run we started earlier (e.g. before a restart) until it is terminal."""
         current = await self.get(remote_task_id)
         yield current
-        if current.terminal:
+        if current.terminal or current.remote_task_id is None:
             return
-        _, run_id, session_key = _parse_remote_id(remote_task_id)
-        async for event in self._follow(run_id, session_key):
+        _, run_id, session_key = _parse_remote_id(current.remote_task_id)
+        # A new process cannot know whether the gateway restarted meanwhile.
+        async for event in self._follow(run_id, session_key, reconcile=True):
             yield event
 
     async def cancel(self, remote_task_id: str) -> None:
@@ -632,6 +719,16 @@ class OpenClawBackend:
         if self._owns_http and self._http is not None:
             await self._http.close()
         self._http = None
+
+    async def probe(self) -> None:
+        """Sign in and find our agent, the way a call would; raises BackendError if not.
+
+        Reachable is not enough: a wrong token or an unknown agent id would fail every
+        task. A pinned `endpoint` is the only one tried, and the only one an error names.
+        """
+        listed = await self.list_agents()
+        if self.agent not in {_agent_id(str(a["id"])) for a in listed}:
+            raise BackendError(f"agent '{self.agent}' is not on the gateway at {self._base}")
 
     async def list_agents(self) -> list[dict[str, Any]]:
         """The gateway's agents (agents.list), for roster discovery.
@@ -679,23 +776,86 @@ class OpenClawBackend:
 
     # --- following a run -----------------------------------------------------------------
 
-    async def _follow(self, run_id: str, session_key: str) -> AsyncGenerator[AgentEvent, None]:
-        """agent.wait until terminal; every expired wait yields a `working` heartbeat."""
+    async def _follow(
+        self, run_id: str, session_key: str, *, reconcile: bool = False
+    ) -> AsyncGenerator[AgentEvent, None]:
+        """agent.wait until terminal; every expired wait yields a `working` heartbeat.
+
+        After a reconnect or an UNAVAILABLE answer (a gateway draining for a restart) the
+        gateway may have restarted, and then `agent.wait` says "timeout" for our run id
+        forever. From then on every round also reads the session's history: it holds the
+        reply, or the recovery turn whose new run carries on the work (`reconcile`).
+        """
         loop = asyncio.get_running_loop()
         wait_s = self.wait_ms / 1000
+        backoff = self.poll_interval
         while True:
             started = loop.time()
-            payload = await self._call(
-                "agent.wait",
-                {"runId": run_id, "timeoutMs": self.wait_ms},
-                timeout=wait_s + _RPC_TIMEOUT,
-            )
+            if reconcile:
+                outcome = await self._history_outcome(run_id, session_key)
+                if outcome is not None and outcome.state != "running":
+                    yield self._outcome_event(outcome, session_key)
+                    return
+                if outcome is not None and outcome.run_id != run_id:
+                    logger.info(
+                        "OpenClaw run %s in %s was resumed as run %s after a gateway restart",
+                        run_id,
+                        session_key,
+                        outcome.run_id,
+                    )
+                    run_id, reconcile = outcome.run_id, False
+                    yield self._working(run_id, session_key)
+                    continue
+            generation = self._generation
+            try:
+                payload = await self._call(
+                    "agent.wait",
+                    {"runId": run_id, "timeoutMs": self.wait_ms},
+                    timeout=wait_s + _RPC_TIMEOUT,
+                    retry_unavailable=False,
+                )
+            except _RpcError as exc:  # UNAVAILABLE: draining for a restart; the run goes on
+                logger.info("OpenClaw gateway at %s: %s", self._base, self._redact(exc.message))
+                reconcile = True
+                yield self._working(run_id, session_key)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max(wait_s, self.poll_interval))
+                continue
+            backoff = self.poll_interval
+            reconcile = reconcile or self._generation != generation
             if _wait_state(payload) != "running":
                 yield await self._final_event(run_id, session_key, payload)
                 return
             yield self._working(run_id, session_key)
             if loop.time() - started < min(self.poll_interval, wait_s):
                 await asyncio.sleep(self.poll_interval)  # e.g. "pending" answers at once
+
+    async def _history_outcome(self, run_id: str, session_key: str) -> _TurnOutcome | None:
+        """What the session's history says of the run; None while it cannot be read."""
+        try:
+            history = await self._call(
+                "chat.history",
+                {"sessionKey": session_key, "limit": _HISTORY_LIMIT},
+                retry_unavailable=False,
+            )
+        except _RpcError:
+            return None  # still draining; ask again next round
+        messages = history.get("messages")
+        return _turn_outcome(messages if isinstance(messages, list) else [], run_id)
+
+    def _outcome_event(self, outcome: _TurnOutcome, session_key: str) -> AgentEvent:
+        return AgentEvent(
+            state="completed" if outcome.state == "completed" else "failed",
+            remote_task_id=_ws_remote_id(outcome.run_id, session_key),
+            context_id=session_key,
+            text=self._capped(
+                self._redact(outcome.text) if outcome.state == "failed" else outcome.text
+            ),
+        )
+
+    def _capped(self, text: str, *, cut: bool = False) -> str:
+        """At most max_result_bytes of a result, and a note where it was cut."""
+        return render.result_cut(text, self.max_result_bytes, cut=cut)
 
     async def _final_event(self, run_id: str, session_key: str, payload: Json) -> AgentEvent:
         state = _wait_state(payload)
@@ -706,7 +866,7 @@ class OpenClawBackend:
                 state="completed",
                 remote_task_id=remote,
                 context_id=session_key,
-                text=await self._reply(run_id, session_key, payload),
+                text=self._capped(await self._reply(run_id, session_key, payload)),
             )
         if state == "canceled":
             return AgentEvent(
@@ -744,11 +904,13 @@ class OpenClawBackend:
         timeout: float = _RPC_TIMEOUT,
         retry_window: float | None = None,
         raise_rpc: bool = False,
+        retry_unavailable: bool = True,
     ) -> Json:
         """One RPC; reconnects and retries transient failures for `retry_window` seconds.
 
         Retrying is safe for everything we call: `agent` carries an idempotency key, the
-        rest only read or abort.
+        rest only read or abort. With retry_unavailable=False an UNAVAILABLE answer is
+        raised as `_RpcError` at once, for callers that have something better to do.
         """
         window = self.reconnect_window if retry_window is None else retry_window
         deadline = time.monotonic() + window
@@ -759,6 +921,8 @@ class OpenClawBackend:
                 conn = await self._connection()
                 return await conn.request(method, params, timeout)
             except _RpcError as exc:
+                if exc.code == "UNAVAILABLE" and not retry_unavailable:
+                    raise
                 if exc.code != "UNAVAILABLE":
                     if raise_rpc:
                         raise
@@ -770,6 +934,13 @@ class OpenClawBackend:
                     await self._discard(conn)
             except _WsUnavailable as exc:
                 problem = exc.reason
+            except _FrameTooLarge as exc:
+                if conn is not None:
+                    await self._discard(conn)
+                raise BackendError(
+                    f"the OpenClaw gateway at {self._base} sent more than Dispatch reads "
+                    f"for {method}: {exc}"
+                ) from None
             if time.monotonic() + delay > deadline:
                 raise BackendError(
                     f"the OpenClaw gateway at {self._base} is unreachable: {problem}"
@@ -795,6 +966,7 @@ class OpenClawBackend:
                 await self._conn.close()
                 self._conn = None
             self._conn = await self._open()
+            self._generation += 1
             return self._conn
 
     def _session_http(self) -> aiohttp.ClientSession:
@@ -806,7 +978,7 @@ class OpenClawBackend:
         """Connect and handshake: connect.challenge -> connect -> hello-ok."""
         try:
             ws = await self._session_http().ws_connect(
-                self._ws_url + "/", max_msg_size=_MAX_FRAME, autoping=True
+                self._ws_url + "/", max_msg_size=self._max_frame, autoping=True
             )
         except aiohttp.WSServerHandshakeError as exc:
             raise _WsUnavailable(
@@ -833,7 +1005,7 @@ class OpenClawBackend:
         except BaseException:
             await ws.close()
             raise
-        conn = _Connection(ws, hello)
+        conn = _Connection(ws, hello, self._max_frame)
         if "operator.write" not in conn.scopes:
             await conn.close()
             raise _WsUnavailable(
@@ -988,7 +1160,7 @@ class OpenClawBackend:
             state="completed" if answer.ok else "failed",
             remote_task_id=remote,
             context_id=session_key,
-            text=answer.text,
+            text=self._capped(answer.text, cut=answer.cut),
         )
 
     async def _post(self, text: str, session_key: str) -> _HttpAnswer:
@@ -1003,9 +1175,24 @@ class OpenClawBackend:
                     logger.info("OpenClaw gateway at %s: using /v1/%s", self._base, kind)
                 self._http_path = kind
                 return answer
-        raise BackendError(
-            f"the OpenClaw gateway at {self._base} offers neither the WebSocket protocol nor "
-            "/v1/responses or /v1/chat/completions (enable gateway.http.endpoints.responses)"
+        raise self._not_served()
+
+    def _not_served(self) -> BackendError:
+        """The HTTP API is off; a pinned endpoint names only itself."""
+        pinned = self.config.endpoint
+        if pinned == "responses":
+            what, setting = "/v1/responses", "responses"
+        elif pinned == "chat":
+            what, setting = "/v1/chat/completions", "chatCompletions"
+        else:
+            return BackendError(
+                f"the OpenClaw gateway at {self._base} offers neither the WebSocket protocol "
+                "nor /v1/responses or /v1/chat/completions "
+                "(enable gateway.http.endpoints.responses)"
+            )
+        return BackendError(
+            f"the OpenClaw gateway at {self._base} does not serve {what} "
+            f"(enable gateway.http.endpoints.{setting})"
         )
 
     def _http_headers(self, session_key: str) -> dict[str, str]:
@@ -1039,17 +1226,12 @@ class OpenClawBackend:
                 url, json=body, headers=self._http_headers(session_key)
             ) as response:
                 status = response.status
-                raw = await response.text()
-        except aiohttp.ClientConnectorError as exc:
-            refused = isinstance(exc.os_error, ConnectionRefusedError)
-            reason = "connection refused" if refused else type(exc.os_error).__name__
-            raise BackendError(
-                f"the OpenClaw gateway at {self._base} is unreachable: {reason}"
-            ) from None
+                raw, cut = await _read_capped(response, 2 * self.max_result_bytes + _HTTP_ENVELOPE)
         except aiohttp.ClientError as exc:
-            raise BackendError(
-                f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
-            ) from None
+            raise self._http_failure(exc) from None
+        if cut and status < 400:
+            # Only the head was read: it is no JSON document, but it starts the reply.
+            return _HttpAnswer(True, _json_text_head(raw), cut=True)
         data = _parse_json(raw)
         message = self._redact(_http_error_message(data) or raw[:300].strip())
         if status in (404, 405, 501) and not _mentions_agent(message):
@@ -1078,11 +1260,15 @@ class OpenClawBackend:
             ) as response:
                 status = response.status
                 data = _parse_json(await response.text())
-        except aiohttp.ClientError:
-            raise BackendError(f"the OpenClaw gateway at {self._base} is unreachable") from None
+        except aiohttp.ClientError as exc:
+            raise self._http_failure(exc) from None
         if status in (401, 403):
-            raise BackendError(f"the OpenClaw gateway at {self._base} refused the token")
-        rows = data.get("data") if isinstance(data, dict) else None
+            raise BackendError(
+                f"the OpenClaw gateway at {self._base} refused the token (HTTP {status})"
+            )
+        if status in (404, 405, 501) or data is None:
+            raise self._not_served()
+        rows = data.get("data")
         agents = []
         for row in rows if isinstance(rows, list) else []:
             model = str(row.get("id") or "") if isinstance(row, dict) else ""
@@ -1090,6 +1276,15 @@ class OpenClawBackend:
                 agent = model.removeprefix("openclaw/")
                 agents.append({"id": agent, "name": agent, "description": "", "default": False})
         return agents
+
+    def _http_failure(self, exc: aiohttp.ClientError) -> BackendError:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            refused = isinstance(exc.os_error, ConnectionRefusedError)
+            reason = "connection refused" if refused else type(exc.os_error).__name__
+            return BackendError(f"the OpenClaw gateway at {self._base} is unreachable: {reason}")
+        return BackendError(
+            f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
+        )
 
     def _lost_http_run(self, session_key: str) -> AgentEvent:
         return AgentEvent(
@@ -1176,6 +1371,40 @@ class OpenClawBackend:
 
 
 # --- HTTP helpers ------------------------------------------------------------------------------
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[str, bool]:
+    """The body's first `limit` bytes, and whether there was more (left unread)."""
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            return bytes(data[:limit]).decode("utf-8", "ignore"), True
+    return bytes(data).decode("utf-8", "replace"), False
+
+
+_TEXT_FIELD = re.compile(r'"(?:text|content|output_text)"\s*:\s*"')
+
+
+def _json_text_head(raw: str) -> str:
+    """The reply's opening words from the head of a JSON answer too long to read whole.
+
+    The first text field (output_text of /v1/responses, message content of
+    /v1/chat/completions) is decoded as far as it goes; a half escape at the cut is dropped.
+    """
+    match = _TEXT_FIELD.search(raw)
+    if match is None:
+        return ""
+    end = index = match.end()
+    while index < len(raw) and raw[index] != '"':
+        index += 2 if raw[index] == "\\" else 1
+    fragment = raw[end:index]
+    for trim in range(7):  # the longest half escape is \uXXX
+        try:
+            return str(json.loads(f'"{fragment[: len(fragment) - trim]}"'))
+        except ValueError:
+            continue
+    return ""
 
 
 def _parse_json(raw: str) -> Json | None:

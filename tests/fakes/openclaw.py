@@ -16,6 +16,13 @@ the final result follows the "accepted" one), `agent.wait` honouring timeoutMs (
 expired wait is `{runId, status:"timeout"}`, a queued run `status:"pending"`),
 `chat.history`, `chat.abort`, `agents.list`, runs serialized per session key, and
 /v1/responses, /v1/chat/completions and /v1/models behind toggles.
+
+Restarts behave as openclaw 2026.9.6 does: while draining (`drain()`) every method answers
+UNAVAILABLE "<method> unavailable during gateway restart"; after `restart()` the run
+registry is gone, so `agent.wait` on an old run id answers `{runId, status:"timeout"}`
+forever, and a main-session turn the restart interrupted is re-run under a new run id,
+after a "[System] Your previous turn was interrupted by a gateway restart…" user turn
+(src/gateway/main-session-restart-recovery.ts).
 """
 
 from __future__ import annotations
@@ -120,6 +127,11 @@ METHOD_SCOPE = {
     "agents.list": "operator.read",
 }
 RESERVED_HTTP_NAMESPACES = ("subagent:", "cron:", "acp:")
+RECOVERY_MESSAGE = (
+    "[System] Your previous turn was interrupted by a gateway restart while OpenClaw was "
+    "waiting on tool/model work. Continue from the existing transcript and finish the "
+    "interrupted response."
+)
 
 
 def _now_ms() -> int:
@@ -149,7 +161,7 @@ class FakeRun:
     session_key: str
     message: str
     via: Literal["ws", "http"]
-    status: Literal["queued", "running", "ok", "error", "aborted"] = "queued"
+    status: Literal["queued", "running", "ok", "error", "aborted", "interrupted"] = "queued"
     started_at: int | None = None
     ended_at: int | None = None
     reply: str = ""
@@ -157,6 +169,8 @@ class FakeRun:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     final_listeners: list[tuple[web.WebSocketResponse, str]] = field(default_factory=list)
+    resumes: str | None = None
+    """For a restart-recovery run: the interrupted turn's message, which the agent finishes."""
 
 
 class _RpcFailure(Exception):
@@ -199,6 +213,10 @@ class FakeOpenClaw:
         """(path, session key) of every HTTP agent request."""
         self.calls: Counter[str] = Counter()
         self.wait_timeouts = 0
+        self.draining = False
+        """Answer every request UNAVAILABLE, as a gateway draining for a restart does."""
+        self.recoveries: list[FakeRun] = []
+        """Runs that restart recovery started for interrupted main-session turns."""
         self.connects: list[Json] = []
         """connect params received (auth removed)."""
         self._session_locks: dict[str, asyncio.Lock] = {}
@@ -232,6 +250,38 @@ class FakeOpenClaw:
         """Close every WebSocket (a gateway restart, as clients see it); runs go on."""
         for ws in list(self._sockets):
             await ws.close(code=1012, message=b"service restart")
+
+    def drain(self) -> None:
+        """Begin draining for a restart: requests are refused, runs go on."""
+        self.draining = True
+
+    async def restart(self) -> list[FakeRun]:
+        """The gateway process restarting; returns the recovery runs it started.
+
+        Sockets close, the in-memory run registry is lost, and every run still going is
+        interrupted. An interrupted main-session turn is re-run under a new run id after
+        the recovery turn; other sessions' turns are not resumed.
+        """
+        await self.drop_connections()
+        interrupted = [run for run in self.runs.values() if not run.done.is_set()]
+        for run in interrupted:
+            run.status = "interrupted"
+            if run.task is not None:
+                run.task.cancel()
+        for run in interrupted:
+            await run.done.wait()
+        self.runs = {}
+        self.draining = False
+        started = []
+        for run in interrupted:
+            if run.session_key.endswith(":main"):
+                recovery = self._start_run(
+                    uuid.uuid4().hex, run.agent, run.session_key, RECOVERY_MESSAGE, run.via
+                )
+                recovery.resumes = run.message
+                started.append(recovery)
+        self.recoveries += started
+        return started
 
     async def __aenter__(self) -> Self:
         app = web.Application()
@@ -287,7 +337,9 @@ class FakeOpenClaw:
                     }
                 )
                 try:
-                    run.reply = await self.agents[run.agent].handler(run.message, run.session_key)
+                    run.reply = await self.agents[run.agent].handler(
+                        run.resumes or run.message, run.session_key
+                    )
                 except Exception as exc:
                     run.status = "error"
                     run.error = str(exc) or type(exc).__name__
@@ -297,12 +349,23 @@ class FakeOpenClaw:
                         {
                             "role": "assistant",
                             "content": [{"type": "text", "text": run.reply}],
+                            "stopReason": "stop",
                             "timestamp": _now_ms(),
                         }
                     )
-        except asyncio.CancelledError:  # chat.abort (or the fake shutting down)
-            run.status = "aborted"
-            run.error = "aborted"
+        except asyncio.CancelledError:
+            if run.status == "interrupted":  # a restart: the turn stopped mid tool work
+                self.transcripts[run.session_key].append(
+                    {
+                        "role": "assistant",
+                        "content": [{"type": "text", "text": "Let me check that first."}],
+                        "stopReason": "toolUse",
+                        "timestamp": _now_ms(),
+                    }
+                )
+            else:  # chat.abort (or the fake shutting down)
+                run.status = "aborted"
+                run.error = "aborted"
         finally:
             run.ended_at = _now_ms()
             run.done.set()
@@ -538,6 +601,12 @@ class FakeOpenClaw:
                 raise _RpcFailure(
                     "INVALID_REQUEST",
                     f"invalid {method} params: unexpected property {sorted(unexpected)[0]!r}",
+                )
+            if self.draining:
+                raise _RpcFailure(
+                    "UNAVAILABLE",
+                    f"{method} unavailable during gateway restart",
+                    {"reason": "gateway-restarting"},
                 )
             scope = METHOD_SCOPE[method]
             if scope not in scopes and not (
