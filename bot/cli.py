@@ -10,13 +10,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.base import Adapter
-from adapters.console import ConsoleAdapter
-from bot.demo.fleet import demo_fleet, running_demo_fleet
-from bot.manifest import Fleet, ManifestError, load_fleet
-from bot.settings import Settings, load_soul
+if TYPE_CHECKING:  # the rest is imported when a command runs: `dispatch --help` stays quick
+    from adapters.base import Adapter
+    from bot.manifest import Fleet
+    from bot.settings import Settings
 
 DESCRIPTION = """\
 Dispatch: a 911 dispatcher in front of your AI agents. It acknowledges at once, routes each
@@ -154,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from bot.settings import Settings
+
     overrides = {
         name: getattr(args, name)
         for name in ("db", "soul", "log_level", "fleet")
@@ -163,10 +164,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def fleet_or_demo(settings: Settings) -> Fleet:
+    from bot.demo.fleet import demo_fleet
+    from bot.manifest import load_fleet
+
     return load_fleet(settings.fleet) if settings.fleet else demo_fleet()
 
 
 def require_fleet(settings: Settings) -> Fleet:
+    from bot.manifest import ManifestError, load_fleet
+
     if settings.fleet is None:
         raise ManifestError(
             "no fleet manifest: pass --fleet FILE or set DISPATCH_FLEET"
@@ -178,6 +184,8 @@ def require_fleet(settings: Settings) -> Fleet:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.manifest import ManifestError
+
     try:
         settings = settings_from(args)
         logging.basicConfig(
@@ -193,8 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import chat, running_dispatcher, submit_scripted
-
     if args.command == "plan":
         print(json.dumps(await _plan(settings, args.text), indent=2, ensure_ascii=False))
         return 0
@@ -206,6 +212,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.planner:
             return await _planner_report(settings)
         return await _status(settings, args.user)
+
+    from adapters.console import ConsoleAdapter
+    from bot.demo.fleet import running_demo_fleet
+    from bot.runtime import chat, running_dispatcher, submit_scripted
 
     if args.command == "chat":
         fleet = require_fleet(settings)
@@ -239,6 +249,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
     from bot.planner import ThreadContext
     from bot.semantic import SemanticPlanner, make_planner
     from bot.semantic.planner import model_wanted
+    from bot.settings import load_soul
 
     fleet = fleet_or_demo(settings)
     planner = make_planner(settings, fleet)
@@ -271,6 +282,8 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console import ConsoleAdapter
+    from bot.demo.fleet import running_demo_fleet
     from bot.runtime import chat, running_dispatcher, serve_forever
 
     if not (args.slack or args.discord or args.console):
@@ -338,6 +351,9 @@ async def _verify_script(dispatcher: object) -> int:
 
 
 async def _check(settings: Settings, *, refresh: bool = False) -> int:
+    from bot.manifest import ManifestError
+    from bot.settings import load_soul
+
     problems: list[str] = []
     fleet: Fleet | None = None
     try:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.llm.config import LLMConfig
+if TYPE_CHECKING:  # importing bot.llm loads the model client: only when a model is configured
+    from bot.llm.config import LLMConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     def llm_config(self) -> LLMConfig | None:
         if not (self.llm_provider and self.llm_model):
             return None
+        from bot.llm.config import LLMConfig
+
         vendor = self.openai_api_key if self.llm_provider == "openai" else self.anthropic_api_key
         return LLMConfig(
             provider=self.llm_provider,

@@ -269,6 +269,37 @@ def test_python_dash_m_bot_cli_runs_the_command_line(tmp_path: Path) -> None:
     assert "usage: dispatch" in done.stdout
 
 
+HEAVY_MODULES = (
+    "numpy", "wordllama", "openai", "anthropic", "slack_bolt", "slack_sdk", "discord", "a2a",
+    "uvicorn", "starlette", "aiohttp", "cryptography",
+)  # fmt: skip
+"""Libraries `--help` and `status` do not need: each one adds start-up time (issue 14 #18)."""
+
+
+def modules_loaded_by(cwd: Path, *args: str) -> set[str]:
+    """Which of HEAVY_MODULES a command imported (its start-up time, measured by structure:
+    the figures themselves are the benchmark's, `python -m bench --only planning`)."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        f"heavy = {HEAVY_MODULES!r}\n"
+        "print('LOADED', *sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("LOADED")]
+    return set(line.split()[1:])
+
+
+def test_help_and_status_import_no_sdk_model_or_platform_library(tmp_path: Path) -> None:
+    assert modules_loaded_by(tmp_path, "--help") == set()
+    assert run_cli(tmp_path, "check").returncode == 0  # a database for status to read
+    assert modules_loaded_by(tmp_path, "status") == set()
+
+
 # -- 2. plan -------------------------------------------------------------------------------------
 
 

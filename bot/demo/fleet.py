@@ -9,7 +9,6 @@ from typing import Any
 
 import yaml
 
-from bot.demo.agent_server import AgentServer, demo_handler
 from bot.manifest import Fleet, fleet_from_data
 
 DEMO_MANIFEST = Path(__file__).with_name("fleet.yaml")
@@ -40,6 +39,8 @@ def demo_fleet() -> Fleet:
 @contextlib.asynccontextmanager
 async def running_demo_fleet(speed: float = 1.0) -> AsyncIterator[Fleet]:
     """Start one local A2A server per demo agent and yield the fleet pointing at them."""
+    from bot.demo.agent_server import AgentServer, demo_handler  # the A2A server: only here
+
     data = demo_data()
     servers: list[AgentServer] = []
     try:
