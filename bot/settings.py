@@ -12,6 +12,9 @@ if TYPE_CHECKING:  # importing bot.llm loads the model client: only when a model
     from bot.llm.config import LLMConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_SOUL = Path(__file__).with_name("SOUL.md")
+"""The package's copy of the checkout's SOUL.md (a test keeps them identical), so an installed
+wheel has a charter; in a checkout the top-level file, the one people edit, comes first."""
 
 
 class Settings(BaseSettings):
@@ -129,11 +132,14 @@ class Settings(BaseSettings):
         return split_ids(self.admins)
 
     def soul_path(self) -> Path:
-        """SOUL.md from the setting, else the working directory, else the one shipped here."""
+        """SOUL.md from the setting, else the working directory, else the checkout's, else the
+        one shipped in the package."""
         if self.soul is not None:
             return self.soul
-        local = Path("SOUL.md")
-        return local if local.exists() else PROJECT_ROOT / "SOUL.md"
+        for candidate in (Path("SOUL.md"), PROJECT_ROOT / "SOUL.md"):
+            if candidate.exists():
+                return candidate
+        return SHIPPED_SOUL
 
 
 def split_ids(value: str) -> set[str]:
