@@ -542,10 +542,8 @@ def test_serve_without_an_adapter_is_refused(tmp_path: Path) -> None:
 
 def test_demo_script_plays_every_scenario(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    started = time.monotonic()
-    run = run_cli(tmp_path, "demo", "--script", "--speed", "8", "--db", str(db), timeout=60)
+    run = run_cli(tmp_path, "demo", "--script", "--speed", "8", "--db", str(db), timeout=120)
     assert run.returncode == 0, run
-    assert time.monotonic() - started < 60
     out = run.stdout
     assert "Three in parallel:" in out, run
     assert "[demo 🎨 Image] Done: brand images" in out, run
@@ -659,7 +657,7 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
         await first.stdin.drain()
         first.stdin.close()  # chat reads every line, then waits for all of it to finish
         running: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # generous: only a hang should reach it
         while time.monotonic() < deadline:
             assert first.returncode is None, "chat exited before it could be killed"
             running = await asyncio.to_thread(
@@ -674,7 +672,7 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
         else:
             pytest.fail("the image task never showed as running with a remote task id")
         first.send_signal(signal.SIGKILL)
-        _, first_out, first_err = await finish(first, args, 10)
+        _, first_out, first_err = await finish(first, args, 60)
     finally:
         if first.returncode is None:
             first.kill()
@@ -707,7 +705,7 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
 
     async def finish_image_once_reconciled() -> None:
         """Still working when the new process asks; it must then follow the task to its end."""
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 90
         while not get_task_ids and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.3)
@@ -717,12 +715,12 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
     if finishes_while_down:
         await asyncio.sleep(0.5)  # the agent keeps working while nobody is listening...
         release.set()
-        await asyncio.wait_for(image_done.wait(), 5)
+        await asyncio.wait_for(image_done.wait(), 60)
         await asyncio.sleep(0.1)  # ...and stores its result before Dispatch comes back
     else:
         releaser = asyncio.create_task(finish_image_once_reconciled())
     try:
-        second = await run_cli_async(tmp_path, *args, stdin="", timeout=20)
+        second = await run_cli_async(tmp_path, *args, stdin="", timeout=120)
     finally:
         release.set()
         if releaser is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from adapters.memory import MemoryAdapter
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
@@ -27,10 +26,8 @@ async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
             "social": echo("social", 2 * U),
         }
     )
-    started = time.monotonic()
     request = await h.say("Launch prep: brand images, landing page copy, and announcement tweets")
     await h.idle()
-    took = time.monotonic() - started
 
     posted = h.adapter.in_thread(thread_of(request))
     kinds = [m.kind for m in posted]
@@ -40,11 +37,13 @@ async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
     )
     assert [m.agent.id for m in posted[1:4] if m.agent] == ["writer", "social", "image"]
     assert posted[1].text == "writer did: landing page copy"
-    # About as long as the slowest agent (3 units), well short of the sum (6 units).
-    assert took < 4.5 * U, took
-    # The acknowledgement went out before any agent was called.
+    # In parallel: every agent started before any finished (so it takes the slowest, not the
+    # sum), and the acknowledgement went out before the first call.
+    assert max(t for ts in h.started_at.values() for t in ts) < min(
+        t for ts in h.finished_at.values() for t in ts
+    )
     ack_at = h.adapter.posted[0].at
-    assert all(ack_at <= times[0] for times in h.started_at.values())
+    assert ack_at <= min(t for ts in h.started_at.values() for t in ts)
 
 
 async def test_a_fan_out_does_not_go_back_to_the_database_once_per_task(
@@ -110,7 +109,7 @@ async def test_chain_passes_the_logo_to_the_landing_page(harness: HarnessFactory
     assert "Task: use it on the landing page" in brief
     assert "image did: Design the new logo" in brief  # the upstream output is in the brief
     assert "Design the new logo, then use it on the landing page" in brief  # the user's words
-    assert h.started_at["designer"][0] >= h.started_at["image"][0] + U * 0.9
+    assert h.started_at["designer"][0] >= h.finished_at["image"][0]  # after, not beside it
 
 
 async def test_vague_request_gets_one_question_and_the_answer_completes_it(
