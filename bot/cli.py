@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `dispatch --help` stays quick
     from adapters.base import Adapter
+    from adapters.console import ConsoleAdapter
     from bot.manifest import Fleet
     from bot.settings import Settings
 
@@ -56,6 +57,17 @@ DEMO_SCRIPT = [
 ]
 
 
+def positive_number(text: str) -> float:
+    """A factor above zero (argparse turns the error into a one-line usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0 (and finite), not {text}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
     parser.add_argument("--db", type=Path, help="SQLite database file (default ./dispatch.db)")
     parser.add_argument("--soul", type=Path, help="the dispatcher's charter (default ./SOUL.md)")
@@ -82,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(demo, fleet=False)
     demo.add_argument("--script", action="store_true", help="play the built-in scenarios and exit")
     demo.add_argument(
-        "--speed", type=float, default=1.0, help="divide the demo agents' delays by this factor"
+        "--speed",
+        type=positive_number,
+        default=1.0,
+        help="divide the demo agents' delays by this factor (above 0)",
     )
 
     chat = sub.add_parser(
@@ -196,7 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ManifestError, ValueError) as exc:  # SlackConfigError is a ValueError
         print(f"dispatch: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run has already shut everything down
+        from bot import render
+
+        demo = args.command == "demo" or getattr(args, "demo", False)
+        print(f"dispatch: {render.interrupted(demo)}", file=sys.stderr)
         return 130
 
 
@@ -232,12 +251,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         async with running_demo_fleet(args.speed) as fleet:
             async with running_dispatcher(settings, fleet, [console]) as dispatcher:
                 if not args.script:
-                    await chat(dispatcher, console)
+                    try:
+                        await chat(dispatcher, console)
+                    except asyncio.CancelledError:  # Ctrl-C: the demo agents stop with us
+                        await _cancel_demo_work(dispatcher, console.user)
+                        raise
                     return 0
                 for line in DEMO_SCRIPT:
                     await submit_scripted(dispatcher, console, line)
                 await dispatcher.idle(timeout=120)
-                return await _verify_script(dispatcher)
+                return await _verify_script(dispatcher, console)
     parser_error = f"unknown command {args.command!r}"
     raise ValueError(parser_error)
 
@@ -319,23 +342,55 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         dispatcher = await stack.enter_async_context(running_dispatcher(settings, fleet, adapters))
         print(f"dispatch: serving {', '.join(a.platform for a in adapters)}", file=sys.stderr)
         if console is not None:
-            await chat(dispatcher, console)
+            try:
+                await chat(dispatcher, console)
+            except asyncio.CancelledError:  # Ctrl-C
+                if args.demo:
+                    await _cancel_demo_work(dispatcher, console.user)
+                raise
         else:
             await serve_forever()
     return 0
 
 
-async def _verify_script(dispatcher: object) -> int:
-    """The scripted demo passes when every request finished and every task completed."""
+async def _cancel_demo_work(dispatcher: object, user: str) -> None:
+    """The demo's agents live in this process, so its unfinished work cannot be resumed by a
+    later start (they would not know the task): cancel it now, at the agents and in the
+    database, within a second."""
+    from bot.dispatcher import Dispatcher
+
+    assert isinstance(dispatcher, Dispatcher)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1.0):
+            await dispatcher.cancel_matching("console", user, "all", None, actor="Ctrl-C")
+
+
+async def _verify_script(dispatcher: object, console: ConsoleAdapter) -> int:
+    """The scripted demo passes when every request it made finished and every task completed.
+
+    Only its own threads count: the database may hold earlier work (an interactive demo)."""
     from bot.dispatcher import Dispatcher
 
     assert isinstance(dispatcher, Dispatcher)
     store = dispatcher.store
+    mine = (console.platform, json.dumps(console.threads))
     bad_tasks = await store.all(
-        "SELECT id, agent, state, error FROM tasks WHERE state != 'completed'"
+        "SELECT t.id, t.agent, t.state, t.error FROM tasks t JOIN requests r ON r.id = t.request_id"
+        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+        " AND t.state != 'completed'",
+        mine,
     )
-    open_requests = await store.all("SELECT id, kind, state FROM requests WHERE state != 'done'")
-    unsent = await store.all("SELECT id FROM outbox WHERE state != 'sent'")
+    open_requests = await store.all(
+        "SELECT id, kind, state FROM requests"
+        " WHERE platform = ? AND thread IN (SELECT value FROM json_each(?)) AND state != 'done'",
+        mine,
+    )
+    unsent = await store.all(
+        "SELECT o.id FROM outbox o JOIN requests r ON r.id = o.request_id"
+        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+        " AND o.state != 'sent'",
+        mine,
+    )
     for row in bad_tasks:
         print(
             f"demo: task {row['id']} ({row['agent']}) ended {row['state']}: {row['error']}",
@@ -381,6 +436,8 @@ async def _check(settings: Settings, *, refresh: bool = False) -> int:
                 await _refresh(store, fleet, settings)
         finally:
             await store.close()
+    except ValueError as exc:  # StoreError: the path and the reason already
+        problems.append(str(exc))
     except Exception as exc:
         problems.append(f"{settings.db}: cannot open the database ({exc})")
     for problem in problems:

@@ -619,8 +619,9 @@ class Dispatcher:
             where_ = (
                 ""
                 if in_thread
-                else (
-                    " · DM" if row["r_dm"] else f" · #{row['r_channel']} thread {row['r_thread']}"
+                else " · "
+                + render.where(
+                    row["r_platform"], row["r_channel"], row["r_thread"], bool(row["r_dm"])
                 )
             )
             lines.append(f"• {line}{where_}")

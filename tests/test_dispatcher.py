@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from adapters.memory import MemoryAdapter
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
@@ -36,6 +37,7 @@ async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
         "Three in parallel: 🎨 Image → brand images, ✍️ Writer → landing page copy"
     )
     assert [m.agent.id for m in posted[1:4] if m.agent] == ["writer", "social", "image"]
+    assert posted[-1].text.endswith(": all 3 tasks finished."), posted[-1]
     assert posted[1].text == "writer did: landing page copy"
     # In parallel: every agent started before any finished (so it takes the slowest, not the
     # sum), and the acknowledgement went out before the first call.
@@ -100,6 +102,7 @@ async def test_chain_passes_the_logo_to_the_landing_page(harness: HarnessFactory
 
     posted = h.adapter.in_thread(thread_of(request))
     assert [m.kind for m in posted] == ["ack", "result", "result", "closing"]
+    assert re.fullmatch(r"Done in [\d.]+s: both tasks finished\.", posted[-1].text), posted[-1]
     assert (
         "then 🖌️ Designer → use it on the landing page (after Image, with its output)"
         in posted[0].text
@@ -178,7 +181,10 @@ async def test_no_fit_goes_to_a_fresh_disposable_sub_agent(harness: HarnessFacto
     sessions = await h.rows("SELECT * FROM sessions WHERE agent = 'subagent'")
     assert len(sessions) == 2
     assert all(s["kind"] == "disposable" and s["discarded_at"] for s in sessions)
-    assert "disposable 🧪 Sub-agent" in h.adapter.of_kind("ack")[0].text
+    assert h.adapter.of_kind("ack")[0].text == (
+        "No specialist covers this, so a disposable 🧪 Sub-agent takes it:"
+        " What's the current price of Bitcoin? I'll post the result here."
+    )  # one mark of punctuation after the user's question, not "?."
     assert sorted(m.text for m in h.adapter.of_kind("result")) == [
         "sub did: What's the current price of Bitcoin?",
         "sub did: What's the weather in Lisbon tomorrow?",

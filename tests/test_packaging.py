@@ -28,6 +28,21 @@ def test_the_shipped_charter_is_the_checkouts_soul_md() -> None:
     ), "SOUL.md changed: copy it to bot/SOUL.md (`cp SOUL.md bot/SOUL.md`)"
 
 
+def test_git_ignores_what_dispatch_writes_beside_its_database() -> None:
+    """`dispatch` run in a checkout writes its database (WAL files included) and, beside it,
+    the callback key: none of it may be committed by accident."""
+    import fnmatch
+
+    patterns = [
+        line.strip()
+        for line in (REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for name in ("dispatch.db", "dispatch.db-wal", "dispatch.db-shm", "dispatch.db-journal",
+                 "dispatch.callback-key", "other.callback-key"):  # fmt: skip
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
+
+
 def run(*args: str | Path, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCH_")}
     env.pop("PYTHONPATH", None)  # the installed package only, never this checkout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,11 @@ async def running_demo_fleet(speed: float = 1.0) -> AsyncIterator[Fleet]:
 
     data = demo_data()
     servers: list[AgentServer] = []
+    # The SDK's server warns when work is cut short by a stop (Ctrl-C): inside the demo these
+    # agents are ours, and that is not news to the person at the terminal.
+    sdk_log = logging.getLogger("a2a.server")
+    level = sdk_log.level
+    sdk_log.setLevel(max(level, logging.ERROR))
     try:
         entries = [*data["agents"], data["catch_all"]]
         for entry in entries:
@@ -60,3 +66,4 @@ async def running_demo_fleet(speed: float = 1.0) -> AsyncIterator[Fleet]:
     finally:
         for server in servers:
             await server.stop()
+        sdk_log.setLevel(level)
