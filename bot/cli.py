@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import render
 
         demo = args.command == "demo" or getattr(args, "demo", False)
-        print(f"dispatch: {render.interrupted(demo)}", file=sys.stderr)
+        print(f"dispatch: {render.interrupted(args.command, demo)}", file=sys.stderr)
         return 130
 
 

@@ -207,8 +207,10 @@ def no_such_thread(number: int, threads: int) -> str:
     return f"There is no thread #{number} (threads so far: {known}). Nothing was sent."
 
 
-def interrupted(demo: bool) -> str:
-    """The one line `dispatch` prints on Ctrl-C."""
+def interrupted(command: str, demo: bool) -> str:
+    """The one line `dispatch` prints on Ctrl-C: what became of the work in flight."""
     if demo:
-        return "interrupted; unfinished demo work was cancelled (its agents stop with the demo)."
-    return "interrupted; work in flight is recorded and resumes on the next start."
+        return "interrupted; any unfinished demo work was cancelled (its agents stop with it)."
+    if command in ("chat", "serve"):
+        return "interrupted; work in flight is recorded and resumes on the next start."
+    return "interrupted."

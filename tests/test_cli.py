@@ -988,7 +988,7 @@ def test_ctrl_c_in_the_demo_exits_at_once_and_a_restart_finds_nothing_broken(
     out = term.output
     assert code == 130, out
     assert out.rstrip().endswith(
-        "dispatch: interrupted; unfinished demo work was cancelled (its agents stop with the demo)."
+        "dispatch: interrupted; any unfinished demo work was cancelled (its agents stop with it)."
     ), out
     assert "Traceback" not in out and "WARNING" not in out, out
     assert out.count(LAUNCH) == 1, out  # the terminal shows the typed line; no second echo
