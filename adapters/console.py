@@ -14,12 +14,17 @@ import time
 from typing import TextIO
 
 from adapters.base import Core
+from bot import render
 from bot.models import Request
 from bot.outbound import Board, MessageRef, Outbound, Target
 from bot.render import board_lines
 
 _REPLY = re.compile(r"^\^(?P<n>\d+)?\s*(?P<text>.*)$", re.DOTALL)
 INDENT = "    "
+
+
+class ConsoleInputError(ValueError):
+    """A typed line that cannot be sent (a reply with no text, or to no such thread)."""
 
 
 class ConsoleAdapter:
@@ -34,7 +39,13 @@ class ConsoleAdapter:
         self._run = f"{int(time.time() * 1000):x}"
         self._threads: list[str] = []
         self._boards: dict[str, dict[str, str]] = {}
+        self._board_owners: dict[str, str | None] = {}
+        """board message id → the request it shows (else its thread)."""
+        self._closed_boards: set[str] = set()
         self._seq = itertools.count(1)
+        self.echo = True
+        """Print each submitted line as "[#N] you: …": off on a terminal, which already shows
+        what was typed."""
 
     async def start(self, core: Core) -> None:
         self._core = core
@@ -45,20 +56,32 @@ class ConsoleAdapter:
     # -- inbound ------------------------------------------------------------------------------
 
     def parse(self, line: str) -> Request:
-        """A typed line → a normalized request (new thread, or a reply with ^ / ^N)."""
-        # Unique across runs: a restarted chat must not look like a duplicate delivery.
-        message_id = f"{self._run}-{next(self._ids)}"
+        """A typed line → a normalized request (new thread, or a reply with ^ / ^N).
+
+        Raises ConsoleInputError for a reply with no text or to a thread that does not exist,
+        before anything is counted: such a line is not sent at all."""
         thread: str | None = None
         text = line.strip()
         if match := _REPLY.match(text):
             text = match.group("text").strip()
+            if not text:
+                raise ConsoleInputError(render.REPLY_NEEDS_TEXT)
             if match.group("n"):
-                index = int(match.group("n")) - 1
-                thread = self._threads[index] if 0 <= index < len(self._threads) else None
+                number = int(match.group("n"))
+                if not 1 <= number <= len(self._threads):
+                    raise ConsoleInputError(render.no_such_thread(number, len(self._threads)))
+                thread = self._threads[number - 1]
             elif self._threads:
                 thread = self._threads[-1]
+            else:
+                raise ConsoleInputError(render.NO_THREAD_YET)
+        # Unique across runs (a restarted chat must not look like a duplicate delivery); a
+        # thread's id ends in its number, so `dispatch status` can call it #N as this screen does.
         if thread is None:
+            message_id = f"{self._run}-{len(self._threads) + 1}"
             self._threads.append(message_id)
+        else:
+            message_id = f"{thread}.{next(self._ids)}"
         return Request(
             platform=self.platform,
             channel=self.channel,
@@ -69,19 +92,31 @@ class ConsoleAdapter:
             text=text,
         )
 
+    @property
+    def threads(self) -> list[str]:
+        """The threads started from this terminal in this run, #1 first."""
+        return list(self._threads)
+
     def thread_number(self, thread: str | None) -> str:
         """#1, #2… for threads started here; a short id for threads from an earlier run."""
         if thread in self._threads:
             return str(self._threads.index(thread) + 1)
         return (thread or "?")[-6:]
 
-    async def submit(self, line: str) -> Request:
-        return await self.submit_request(self.parse(line))
+    async def submit(self, line: str) -> Request | None:
+        """Send a typed line; a line that cannot be sent is answered here and returns None."""
+        try:
+            request = self.parse(line)
+        except ConsoleInputError as exc:
+            self._print(f"Dispatch: {exc}")
+            return None
+        return await self.submit_request(request)
 
     async def submit_request(self, request: Request) -> Request:
-        number = self.thread_number(request.thread_key)
-        marker = "" if request.thread is None else "↳ "
-        self._print(f"[#{number}] {marker}{self.user}: {request.text}")
+        if self.echo:
+            number = self.thread_number(request.thread_key)
+            marker = "" if request.thread is None else "↳ "
+            self._print(f"[#{number}] {marker}{self.user}: {request.text}")
         if self._core is not None:
             await self._core.receive(request)
         return request
@@ -111,12 +146,18 @@ class ConsoleAdapter:
             id=f"o{next(self._seq)}",
             thread=target.thread,
         )
+        owner = message.request_id or target.thread
         if message.board is not None:
+            self._board_owners[ref.id] = owner
             self._show_board(ref, message.board, number)
+        if message.kind == "closing":  # the board's last redraw would only repeat the results
+            self._closed_boards.update(
+                board for board, of in self._board_owners.items() if of == owner
+            )
         return ref
 
     async def update(self, ref: MessageRef, message: Outbound) -> None:
-        if message.board is not None:
+        if message.board is not None and ref.id not in self._closed_boards:
             self._show_board(ref, message.board, self.thread_number(ref.thread))
 
     async def dm(self, user: str, message: Outbound) -> MessageRef:

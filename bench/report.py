@@ -273,6 +273,19 @@ def _planning_targets(planning: dict[str, Any] | None) -> list[Target]:
             where=f"max {planning['startup']['max_ms'] / 1000:.2f} s" if planning else "",
         )
     )
+    commands = planning.get("startup_commands", {}) if planning else {}
+    for command, bound in (("help", 0.3), ("status", 0.6)):
+        figures = commands.get(command)
+        out.append(
+            Target(
+                f"startup_{command}",
+                f"`dispatch {'--help' if command == 'help' else command}` start to finish (p50)",
+                figures["p50_ms"] / 1000 if figures else None,
+                bound,
+                "s",
+                where=f"max {figures['max_ms'] / 1000:.2f} s" if figures else "",
+            )
+        )
     return out
 
 

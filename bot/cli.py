@@ -10,13 +10,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from adapters.base import Adapter
-from adapters.console import ConsoleAdapter
-from bot.demo.fleet import demo_fleet, running_demo_fleet
-from bot.manifest import Fleet, ManifestError, load_fleet
-from bot.settings import Settings, load_soul
+if TYPE_CHECKING:  # the rest is imported when a command runs: `dispatch --help` stays quick
+    from adapters.base import Adapter
+    from adapters.console import ConsoleAdapter
+    from bot.manifest import Fleet
+    from bot.settings import Settings
 
 DESCRIPTION = """\
 Dispatch: a 911 dispatcher in front of your AI agents. It acknowledges at once, routes each
@@ -57,6 +57,17 @@ DEMO_SCRIPT = [
 ]
 
 
+def positive_number(text: str) -> float:
+    """A factor above zero (argparse turns the error into a one-line usage error)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0 (and finite), not {text}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
     parser.add_argument("--db", type=Path, help="SQLite database file (default ./dispatch.db)")
     parser.add_argument("--soul", type=Path, help="the dispatcher's charter (default ./SOUL.md)")
@@ -83,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(demo, fleet=False)
     demo.add_argument("--script", action="store_true", help="play the built-in scenarios and exit")
     demo.add_argument(
-        "--speed", type=float, default=1.0, help="divide the demo agents' delays by this factor"
+        "--speed",
+        type=positive_number,
+        default=1.0,
+        help="divide the demo agents' delays by this factor (above 0)",
     )
 
     chat = sub.add_parser(
@@ -154,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from bot.settings import Settings
+
     overrides = {
         name: getattr(args, name)
         for name in ("db", "soul", "log_level", "fleet")
@@ -163,10 +179,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def fleet_or_demo(settings: Settings) -> Fleet:
+    from bot.demo.fleet import demo_fleet
+    from bot.manifest import load_fleet
+
     return load_fleet(settings.fleet) if settings.fleet else demo_fleet()
 
 
 def require_fleet(settings: Settings) -> Fleet:
+    from bot.manifest import ManifestError, load_fleet
+
     if settings.fleet is None:
         raise ManifestError(
             "no fleet manifest: pass --fleet FILE or set DISPATCH_FLEET"
@@ -178,6 +199,8 @@ def require_fleet(settings: Settings) -> Fleet:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.manifest import ManifestError
+
     try:
         settings = settings_from(args)
         logging.basicConfig(
@@ -188,13 +211,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ManifestError, ValueError) as exc:  # SlackConfigError is a ValueError
         print(f"dispatch: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: asyncio.run has already shut everything down
+        from bot import render
+
+        demo = args.command == "demo" or getattr(args, "demo", False)
+        print(f"dispatch: {render.interrupted(args.command, demo)}", file=sys.stderr)
         return 130
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.runtime import chat, running_dispatcher, submit_scripted
-
     if args.command == "plan":
         print(json.dumps(await _plan(settings, args.text), indent=2, ensure_ascii=False))
         return 0
@@ -206,6 +231,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.planner:
             return await _planner_report(settings)
         return await _status(settings, args.user)
+
+    from adapters.console import ConsoleAdapter
+    from bot.demo.fleet import running_demo_fleet
+    from bot.runtime import chat, running_dispatcher, submit_scripted
 
     if args.command == "chat":
         fleet = require_fleet(settings)
@@ -222,12 +251,16 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         async with running_demo_fleet(args.speed) as fleet:
             async with running_dispatcher(settings, fleet, [console]) as dispatcher:
                 if not args.script:
-                    await chat(dispatcher, console)
+                    try:
+                        await chat(dispatcher, console)
+                    except asyncio.CancelledError:  # Ctrl-C: the demo agents stop with us
+                        await _cancel_demo_work(dispatcher, console.user)
+                        raise
                     return 0
                 for line in DEMO_SCRIPT:
                     await submit_scripted(dispatcher, console, line)
                 await dispatcher.idle(timeout=120)
-                return await _verify_script(dispatcher)
+                return await _verify_script(dispatcher, console)
     parser_error = f"unknown command {args.command!r}"
     raise ValueError(parser_error)
 
@@ -239,6 +272,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
     from bot.planner import ThreadContext
     from bot.semantic import SemanticPlanner, make_planner
     from bot.semantic.planner import model_wanted
+    from bot.settings import load_soul
 
     fleet = fleet_or_demo(settings)
     planner = make_planner(settings, fleet)
@@ -271,6 +305,8 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console import ConsoleAdapter
+    from bot.demo.fleet import running_demo_fleet
     from bot.runtime import chat, running_dispatcher, serve_forever
 
     if not (args.slack or args.discord or args.console):
@@ -306,23 +342,55 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         dispatcher = await stack.enter_async_context(running_dispatcher(settings, fleet, adapters))
         print(f"dispatch: serving {', '.join(a.platform for a in adapters)}", file=sys.stderr)
         if console is not None:
-            await chat(dispatcher, console)
+            try:
+                await chat(dispatcher, console)
+            except asyncio.CancelledError:  # Ctrl-C
+                if args.demo:
+                    await _cancel_demo_work(dispatcher, console.user)
+                raise
         else:
             await serve_forever()
     return 0
 
 
-async def _verify_script(dispatcher: object) -> int:
-    """The scripted demo passes when every request finished and every task completed."""
+async def _cancel_demo_work(dispatcher: object, user: str) -> None:
+    """The demo's agents live in this process, so its unfinished work cannot be resumed by a
+    later start (they would not know the task): cancel it now, at the agents and in the
+    database, within a second."""
+    from bot.dispatcher import Dispatcher
+
+    assert isinstance(dispatcher, Dispatcher)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1.0):
+            await dispatcher.cancel_matching("console", user, "all", None, actor="Ctrl-C")
+
+
+async def _verify_script(dispatcher: object, console: ConsoleAdapter) -> int:
+    """The scripted demo passes when every request it made finished and every task completed.
+
+    Only its own threads count: the database may hold earlier work (an interactive demo)."""
     from bot.dispatcher import Dispatcher
 
     assert isinstance(dispatcher, Dispatcher)
     store = dispatcher.store
+    mine = (console.platform, json.dumps(console.threads))
     bad_tasks = await store.all(
-        "SELECT id, agent, state, error FROM tasks WHERE state != 'completed'"
+        "SELECT t.id, t.agent, t.state, t.error FROM tasks t JOIN requests r ON r.id = t.request_id"
+        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+        " AND t.state != 'completed'",
+        mine,
     )
-    open_requests = await store.all("SELECT id, kind, state FROM requests WHERE state != 'done'")
-    unsent = await store.all("SELECT id FROM outbox WHERE state != 'sent'")
+    open_requests = await store.all(
+        "SELECT id, kind, state FROM requests"
+        " WHERE platform = ? AND thread IN (SELECT value FROM json_each(?)) AND state != 'done'",
+        mine,
+    )
+    unsent = await store.all(
+        "SELECT o.id FROM outbox o JOIN requests r ON r.id = o.request_id"
+        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+        " AND o.state != 'sent'",
+        mine,
+    )
     for row in bad_tasks:
         print(
             f"demo: task {row['id']} ({row['agent']}) ended {row['state']}: {row['error']}",
@@ -338,6 +406,9 @@ async def _verify_script(dispatcher: object) -> int:
 
 
 async def _check(settings: Settings, *, refresh: bool = False) -> int:
+    from bot.manifest import ManifestError
+    from bot.settings import load_soul
+
     problems: list[str] = []
     fleet: Fleet | None = None
     try:
@@ -365,6 +436,8 @@ async def _check(settings: Settings, *, refresh: bool = False) -> int:
                 await _refresh(store, fleet, settings)
         finally:
             await store.close()
+    except ValueError as exc:  # StoreError: the path and the reason already
+        problems.append(str(exc))
     except Exception as exc:
         problems.append(f"{settings.db}: cannot open the database ({exc})")
     for problem in problems:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.base import Action, Adapter
 from bot import discovery, render
@@ -34,13 +34,10 @@ from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
-from bot.llm import LLMPlanner
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
-from bot.semantic import make_planner
-from bot.semantic.planner import SPLIT, model_wanted
 from bot.settings import Settings
 from bot.store import (
     ACTIVE_TASK_STATES,
@@ -53,6 +50,9 @@ from bot.store import (
     loads,
     new_id,
 )
+
+if TYPE_CHECKING:
+    from bot.llm import LLMPlanner
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +142,8 @@ class Dispatcher:
         self._planner: RulePlanner | None = None
         self.llm = llm
         if self.llm is None and (config := self.settings.llm_config()) is not None:
+            from bot.llm import LLMPlanner  # the model client: only when one is configured
+
             self.llm = LLMPlanner(config, fleet, soul, rule_planner=self.planner)
         self._backend_factory = backend_factory or functools.partial(
             backend_for,
@@ -211,6 +213,8 @@ class Dispatcher:
         """Built when first needed, after the roster is known: a `Dispatcher` made only to
         answer `dispatch status` loads no embedding model, and start-up builds it once."""
         if self._planner is None:
+            from bot.semantic import make_planner  # numpy and the model: not for status
+
             self._planner = make_planner(self.settings, self.fleet, self.unavailable)
         return self._planner
 
@@ -390,6 +394,8 @@ class Dispatcher:
     def _wants_model(self, decision: Decision) -> bool:
         """A configured model plans work: always, or (mode "doubt") only where the planner
         in front of it is unsure."""
+        from bot.semantic.planner import model_wanted
+
         return (
             self.llm is not None
             and decision.kind in MODEL_KINDS
@@ -532,6 +538,8 @@ class Dispatcher:
     # -- planned: clarify, status, roster, cancel ---------------------------------------------
 
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
+        from bot.semantic.planner import SPLIT
+
         question = decision.question or "Could you say a bit more?"
         # A refused oversized plan waits for nothing: the user sends smaller requests.
         state = "done" if decision.target == SPLIT else "clarifying"
@@ -619,8 +627,9 @@ class Dispatcher:
             where_ = (
                 ""
                 if in_thread
-                else (
-                    " · DM" if row["r_dm"] else f" · #{row['r_channel']} thread {row['r_thread']}"
+                else " · "
+                + render.where(
+                    row["r_platform"], row["r_channel"], row["r_thread"], bool(row["r_dm"])
                 )
             )
             lines.append(f"• {line}{where_}")

@@ -96,6 +96,11 @@ def count_word(n: int) -> str:
     return _COUNT.get(n, str(n))
 
 
+def sentence(text: str) -> str:
+    """End with a full stop unless the text already ends a sentence ("…price of Bitcoin?")."""
+    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
+
+
 ACK_LISTED = 6
 """Tasks named in an acknowledgement; the board lists them all."""
 _ARROW_SUMMARY = 120
@@ -125,14 +130,14 @@ def ack(tasks: Sequence[TaskSpec], agents: dict[str, AgentSpec], *, followup: bo
             if task.session == "persistent"
             else "new session, with this thread's context"
         )
-        return f"Back to {agent.emoji} {agent.name} ({where}): {task.summary}. I'll post the reply here."
+        return f"Back to {agent.emoji} {agent.name} ({where}): {sentence(task.summary)} I'll post the reply here."
     if len(tasks) == 1:
         task = tasks[0]
         agent = agents[task.agent]
         if agent.id == "subagent":
             return (
                 f"No specialist covers this, so a disposable {agent.emoji} {agent.name} takes it:"
-                f" {task.summary}. I'll post the result here."
+                f" {sentence(task.summary)} I'll post the result here."
             )
         return f"On it: {_arrow(agent, task)} ({session_note[task.session]}). I'll post the result here."
     if not later:
@@ -165,7 +170,9 @@ def closing(counts: dict[str, int], seconds: float) -> str:
     total = sum(counts.values())
     done = counts.get("completed", 0)
     if done == total:
-        what = "1 task finished" if total == 1 else f"all {total} tasks finished"
+        what = {1: "1 task finished", 2: "both tasks finished"}.get(
+            total, f"all {total} tasks finished"
+        )
         return f"Done in {elapsed(seconds)}: {what}."
     parts = [f"{done} of {total} done"]
     for state in ("failed", "timed_out", "cancelled", "blocked"):
@@ -187,6 +194,16 @@ def failure(agent: AgentBadge, summary: str, state: str, error: str, stopped: Se
     return text
 
 
+def where(platform: str, channel: str, thread: str, is_dm: bool) -> str:
+    """Where a task lives, in a status line. A terminal's thread is named as its screen names
+    it: the console's thread ids end in the thread's number ("<run>-5" is #5)."""
+    if is_dm:
+        return "DM"
+    if platform == "console":
+        return f"#{thread.rsplit('-', 1)[-1]}"
+    return f"#{channel} thread {thread}"
+
+
 def board_lines(board: Board) -> list[str]:
     lines = []
     for row in board.rows:
@@ -196,3 +213,24 @@ def board_lines(board: Board) -> list[str]:
         label = STATE_LABEL.get(row.state, row.state)
         lines.append(f"{icon} {row.agent.label} — {row.summary} · {label}{when}{note}")
     return lines
+
+
+# -- the terminal ---------------------------------------------------------------------------
+
+REPLY_NEEDS_TEXT = "A reply needs some text: '^ your answer' (latest thread) or '^N your answer'."
+NO_THREAD_YET = "There is no thread to reply to yet: type a request to start one."
+
+
+def no_such_thread(number: int, threads: int) -> str:
+    """`^N` names a thread this terminal did not start (threads are #1…#threads)."""
+    known = "none yet" if threads == 0 else "#1" if threads == 1 else f"#1 to #{threads}"
+    return f"There is no thread #{number} (threads so far: {known}). Nothing was sent."
+
+
+def interrupted(command: str, demo: bool) -> str:
+    """The one line `dispatch` prints on Ctrl-C: what became of the work in flight."""
+    if demo:
+        return "interrupted; any unfinished demo work was cancelled (its agents stop with it)."
+    if command in ("chat", "serve"):
+        return "interrupted; work in flight is recorded and resumes on the next start."
+    return "interrupted."

@@ -6,13 +6,15 @@ import asyncio
 import contextlib
 import functools
 import gc
+import os
 import signal
+import stat
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import TextIO
 
 from adapters.base import Adapter
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, ConsoleInputError
 from bot.backends import BackendContext, backend_for
 from bot.callbacks import CallbackServer, load_key
 from bot.dispatcher import Dispatcher, runs_dir
@@ -119,26 +121,53 @@ async def thread_quiet(dispatcher: Dispatcher, platform: str, thread: str) -> No
         await asyncio.sleep(0.05)
 
 
+async def read_lines(stream: TextIO) -> AsyncGenerator[str, None]:
+    """Lines as they arrive. A terminal or a pipe is read by the event loop itself: a line
+    read in a thread would hold Ctrl-C (and the shutdown) until Enter is pressed. A regular
+    file (`< requests.txt`) never blocks for long, so it is read in a thread."""
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        fd, mode = -1, 0
+    pollable = stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
+    if not pollable:  # a file, /dev/null
+        while line := await asyncio.to_thread(stream.readline):
+            yield line
+        return
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)
+    blocking = os.get_blocking(fd)  # the pipe transport makes the descriptor non-blocking
+    pipe = os.fdopen(os.dup(fd), "rb", buffering=0)
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    try:
+        while raw := await reader.readline():
+            yield raw.decode(stream.encoding or "utf-8", errors="replace")
+    finally:
+        transport.close()
+        os.set_blocking(fd, blocking)  # the shell shares this terminal after we exit
+
+
 async def chat(
     dispatcher: Dispatcher, console: ConsoleAdapter, stream: TextIO | None = None
 ) -> None:
     """Interactive on a terminal; otherwise one request per line, then wait for all of it."""
     stream = stream or sys.stdin
-    if stream.isatty():
+    interactive = stream.isatty()
+    if interactive:
+        console.echo = False  # the terminal has shown the typed line already
         console.out.write(
             "Dispatch is listening. Type a request; reply in a thread with '^ text' or '^N text'."
             " Ctrl-D to quit.\n"
         )
-        while True:
-            line = await asyncio.to_thread(stream.readline)
-            if not line:
-                break
-            if line.strip():
+    async with contextlib.aclosing(read_lines(stream)) as lines:
+        async for line in lines:
+            if not interactive:
+                await submit_scripted(dispatcher, console, line)
+            elif line.strip():
                 await console.submit(line)
-        return
-    while line := await asyncio.to_thread(stream.readline):  # each line as it arrives
-        await submit_scripted(dispatcher, console, line)
-    await dispatcher.idle()
+    if not interactive:
+        await dispatcher.idle()
 
 
 async def submit_scripted(dispatcher: Dispatcher, console: ConsoleAdapter, line: str) -> None:
@@ -146,7 +175,11 @@ async def submit_scripted(dispatcher: Dispatcher, console: ConsoleAdapter, line:
     if not line or line.startswith("//"):
         return
     if line.startswith("^"):
-        request = console.parse(line)  # peek at the thread this reply belongs to
+        try:
+            request = console.parse(line)  # peek at the thread this reply belongs to
+        except ConsoleInputError:
+            await console.submit(line)  # says why nothing was sent
+            return
         await thread_quiet(dispatcher, console.platform, request.thread_key)
         await console.submit_request(request)
     else:

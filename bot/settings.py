@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.llm.config import LLMConfig
+if TYPE_CHECKING:  # importing bot.llm loads the model client: only when a model is configured
+    from bot.llm.config import LLMConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_SOUL = Path(__file__).with_name("SOUL.md")
+"""The package's copy of the checkout's SOUL.md (a test keeps them identical), so an installed
+wheel has a charter; in a checkout the top-level file, the one people edit, comes first."""
 
 
 class Settings(BaseSettings):
@@ -75,6 +79,8 @@ class Settings(BaseSettings):
     def llm_config(self) -> LLMConfig | None:
         if not (self.llm_provider and self.llm_model):
             return None
+        from bot.llm.config import LLMConfig
+
         vendor = self.openai_api_key if self.llm_provider == "openai" else self.anthropic_api_key
         return LLMConfig(
             provider=self.llm_provider,
@@ -138,11 +144,14 @@ class Settings(BaseSettings):
         return split_ids(self.admins)
 
     def soul_path(self) -> Path:
-        """SOUL.md from the setting, else the working directory, else the one shipped here."""
+        """SOUL.md from the setting, else the working directory, else the checkout's, else the
+        one shipped in the package."""
         if self.soul is not None:
             return self.soul
-        local = Path("SOUL.md")
-        return local if local.exists() else PROJECT_ROOT / "SOUL.md"
+        for candidate in (Path("SOUL.md"), PROJECT_ROOT / "SOUL.md"):
+            if candidate.exists():
+                return candidate
+        return SHIPPED_SOUL
 
 
 def split_ids(value: str) -> set[str]:

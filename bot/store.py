@@ -7,6 +7,7 @@ can always tell what was promised and what was done. Every statement is parametr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -176,6 +177,20 @@ CREATE INDEX IF NOT EXISTS boards_stale ON boards(request_id) WHERE version > sh
 
 ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
 TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
+
+
+class StoreError(ValueError):
+    """The database cannot be used; the message is one line for the person running Dispatch."""
+
+
+def _why(exc: BaseException) -> str:
+    """SQLite's reason, in the words of someone who chose the file."""
+    text = str(exc)
+    if "not a database" in text:
+        return "it is not a SQLite database (file is not a database)"
+    if "readonly" in text or "read-only" in text:
+        return "it is read-only (attempt to write a readonly database)"
+    return text or type(exc).__name__
 
 
 def new_id(prefix: str) -> str:
@@ -402,6 +417,22 @@ class Store:
         self._seq = 0
 
     async def open(self) -> Store:
+        """Open (or create) the database, or raise StoreError with one line saying why not.
+
+        A file that cannot be used fails here, not at the first write: not SQLite, a
+        directory, or read-only. The connection is closed on failure, since its thread would
+        otherwise keep the process alive."""
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: cannot use the database: it is a directory")
+        try:
+            await self._open()
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                await self.close()
+            raise StoreError(f"{self.path}: cannot use the database: {_why(exc)}") from None
+        return self
+
+    async def _open(self) -> None:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         _owner_only(self.path)
@@ -414,7 +445,15 @@ class Store:
         await self._db.executescript(SCHEMA)
         row = await self.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks")
         self._seq = int(row["seq"]) if row else 0
-        return self
+        # A read-only file opens and reads; the first write would fail. Try one, undone.
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            await self._db.execute(
+                "INSERT INTO processed_messages(key, at) VALUES (?, ?)",
+                ("dispatch:write-probe", 0.0),
+            )
+        finally:
+            await self._db.execute("ROLLBACK")
 
     async def close(self) -> None:
         if self._committer is not None:

@@ -62,6 +62,8 @@ class Harness:
     timeouts: dict[str, float] = field(default_factory=dict)
     servers: dict[str, AgentServer] = field(default_factory=dict)
     started_at: dict[str, list[float]] = field(default_factory=dict)
+    finished_at: dict[str, list[float]] = field(default_factory=dict)
+    """When each agent's handler returned: with `started_at`, the order of the work."""
     adapter: MemoryAdapter = field(default_factory=MemoryAdapter)
     dispatcher: Dispatcher | None = None
     store: Store | None = None
@@ -101,7 +103,10 @@ class Harness:
     def _timed(self, agent_id: str, handler: Handler) -> Handler:
         async def handle(call: AgentCall) -> Outcome:
             self.started_at.setdefault(agent_id, []).append(time.monotonic())
-            return await handler(call)
+            try:
+                return await handler(call)
+            finally:
+                self.finished_at.setdefault(agent_id, []).append(time.monotonic())
 
         return handle
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.backends.a2a import A2ABackend
+from bot.backends.a2a import PUSH_CHECK_INTERVAL, A2ABackend
 from bot.callbacks import PUSH_TOKEN_HEADER, CallbackServer, PushWatch, load_key
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Handler, Outcome, Reply
 from bot.models import AgentEvent, Request
@@ -29,8 +29,6 @@ DETACH = 0.3
 LIMIT = 30.0
 NEVER = 600.0
 """A safety-net / polling interval no test can wait for: a result that arrives came by push."""
-PROMPT = 5.0
-"""Upper bound for "promptly" (release → result), far below NEVER, lenient on a busy machine."""
 
 
 async def until(predicate: Callable[[], bool], what: str, timeout: float = LIMIT) -> None:
@@ -126,17 +124,14 @@ async def test_a_long_task_gives_up_its_stream_and_its_result_comes_by_push(
             assert not follower.task.done()
             gets = follower.gets
 
-            released = time.monotonic()
             release.set()
-            events = await follower.done()
-            took = time.monotonic() - released
+            events = await follower.done()  # within LIMIT: only a push (or a poll) brings it
         finally:
             follower.task.cancel()
             await backend.aclose()
 
     assert finals(events) == [("completed", "done")]  # exactly one result, and it is the last
     assert events[-1].terminal and events[0].remote_task_id
-    assert took < PROMPT, took
     assert follower.gets - gets <= 3  # read on the push (no polling while waiting)
     assert callbacks.push_watches == 0
 
@@ -169,16 +164,13 @@ async def test_without_push_a_long_task_is_polled_with_backoff(
             assert callbacks.push_watches == 0
             assert not follower.task.done()
 
-            released = time.monotonic()
             release.set()
-            events = await follower.done()
-            took = time.monotonic() - released
+            events = await follower.done()  # within LIMIT: only a push (or a poll) brings it
         finally:
             follower.task.cancel()
             await backend.aclose()
 
     assert finals(events) == [("completed", "done")]
-    assert took < PROMPT, took
 
 
 def test_push_is_only_offered_where_the_agent_can_reach_us() -> None:
@@ -302,13 +294,13 @@ def a2a(h: Any, agent_id: str) -> A2ABackend:
     return backend
 
 
-async def relay_after_release(h: Any, release: asyncio.Event) -> float:
-    """Let the held agent finish; seconds until its result was posted."""
-    released = time.monotonic()
+async def relay_after_release(h: Any, release: asyncio.Event) -> None:
+    """Let the held agent finish and wait for its result to be posted. The wait (LIMIT) ends
+    well before the safety-net GetTask of a task followed by push (every 60 s), so with push
+    on, a result that arrives came by push: no duration needs asserting."""
+    assert LIMIT < PUSH_CHECK_INTERVAL * 0.9
     release.set()
     await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("result")), timeout=LIMIT)
-    relayed = next(p.at for p in h.adapter.posted if p.message.kind == "result")
-    return relayed - released
 
 
 async def ask_writer_until_detached(h: Any) -> tuple[Request, CallbackServer]:
@@ -335,7 +327,7 @@ async def test_a_pushed_result_is_relayed_once_promptly_and_a_late_push_is_a_no_
     [task] = await h.rows("SELECT state, brief FROM tasks")
     assert task["state"] == "running"
 
-    assert await relay_after_release(h, release) < PROMPT
+    await relay_after_release(h, release)
     await h.idle()
     assert callbacks.push_watches == 0
 
@@ -367,7 +359,7 @@ async def test_without_push_the_dispatcher_polls_and_relays_once(harness: Harnes
     await until(lambda: h.servers["writer"].open_streams == 0, "the agent to see no stream")
     assert h.callbacks is not None and h.callbacks.push_watches == 0
 
-    assert await relay_after_release(h, release) < 10 + PROMPT  # the slowest poll is every 10 s
+    await relay_after_release(h, release)  # by polling: the slowest poll is every 10 s
     await h.idle()
     assert len(h.adapter.of_kind("result")) == 1
 
@@ -412,7 +404,7 @@ async def test_a_question_after_a_long_time_arrives_by_push_and_the_answer_goes_
     h = await harness({"writer": writer}, backend={"detach_after": DETACH})
     request, _ = await ask_writer_until_detached(h)
     release.set()
-    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")), timeout=PROMPT)
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")), timeout=LIMIT)
     assert h.adapter.of_kind("question")[0].text == "Formal or casual tone?"
     await h.say("casual", thread=request.thread_key)
     await h.idle()
@@ -438,7 +430,7 @@ async def test_a_restart_while_detached_follows_the_task_by_push_again(
     assert only_watch(second).token != old.token
     assert a2a(h, "writer").open_streams == 0
 
-    assert await relay_after_release(h, release) < PROMPT
+    await relay_after_release(h, release)
     await h.idle()
     assert len(h.adapter.of_kind("result")) == 1
     assert len(h.servers["writer"].calls) == 1

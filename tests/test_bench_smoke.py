@@ -69,5 +69,6 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
 
     keys = {t["key"] for t in run["targets"]}
     assert {"ack_core_0", "ack_slack_0", "hop_p50", "throughput", "memory_rss"} <= keys
+    assert {"startup_help", "startup_status"} <= keys
     assert all(t["status"] == "n/a (smoke)" for t in run["targets"])
     assert "### Targets" in render(run)

@@ -240,12 +240,12 @@ async def test_cancel_kills_the_whole_process_group(tmp_path: Path, make: Any, m
     run_id = events[0].remote_task_id
     assert run_id and (await backend.get(run_id)).state == "working"
 
-    started = time.monotonic()
     async with asyncio.timeout(LIMIT):
         await backend.cancel(run_id)
-    took = time.monotonic() - started
-    # SIGTERM ends a normal command at once; one that ignores it gets SIGKILL after ~2 s.
-    assert took < (1.5 if mode == "plain" else 4.5)
+    # SIGTERM ends a normal command; one that ignores it gets SIGKILL (after ~2 s).
+    record = runner.read_json(backend.runs_dir / run_id / runner.EXIT)
+    assert record is not None
+    assert record["signal"] == (signal.SIGTERM if mode == "plain" else signal.SIGKILL), record
     assert not runner.process_alive(child)
     assert not runner.process_alive(grandchild)
     assert (await backend.get(run_id)).state == "canceled"
@@ -278,9 +278,7 @@ async def test_output_flood_is_cut_off_quickly(tmp_path: Path, make: Any) -> Non
         sys.stdout.flush()
     """
     backend = make(config([PY, script(tmp_path, "flood.py", body)], max_output=100_000))
-    started = time.monotonic()
     events = await run_once(backend, "Task: flood")
-    assert time.monotonic() - started < 5.0
     final = events[-1]
     assert final.state == "failed"
     assert "output limit exceeded: more than 100000 bytes" in final.text

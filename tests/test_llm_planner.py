@@ -7,7 +7,6 @@ The fakes run on 127.0.0.1, answer with canned plans, honour `response_format` a
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -221,10 +220,8 @@ async def test_reasoning_model_parameters_are_learned(
 async def test_slow_model_times_out_to_rules(fake: FakeLLM, make_planner: MakePlanner) -> None:
     fake.script(Reply(GOOD, delay=5))
     planner = await make_planner(timeout=0.5)
-    started = time.perf_counter()
     outcome = await planner.plan(LOGO, ThreadContext(), [])
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.2
+    assert fake.answered == []  # decided by the rules while the model was still thinking
     assert outcome.planner == "rules" and outcome.decision.planner == "rules"
     assert outcome.fallback_reason == "timeout after 0.5s"
     expected = RulePlanner(FLEET).plan(LOGO, ThreadContext(), [])

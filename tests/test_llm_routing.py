@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,12 +58,6 @@ async def start(
     )
 
 
-async def first_ack_after(h: Harness, sent: float) -> float:
-    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("ack")), timeout=15)
-    ack = next(p for p in h.adapter.posted if p.message.kind == "ack")
-    return ack.at - sent
-
-
 async def test_the_model_plans_the_work(harness: HarnessFactory, model: FakeLLM) -> None:
     model.script(plan(("t1", "designer", "a logo in the brand colours", [])))
     h = await start(harness, model, {"designer": echo("designer"), "image": echo("image")})
@@ -95,15 +88,16 @@ async def test_a_slow_model_shows_routing_at_once_then_the_plan(
 ) -> None:
     model.script(Reply(plan(("t1", "writer", "the newsletter", [])), delay=2.0))
     h = await start(harness, model, {"writer": echo("writer")})
-    sent = time.monotonic()
     request = await h.say("draft the newsletter")
     await h.idle()
     posted = h.adapter.in_thread(request.thread_key)
     assert [m.kind for m in posted][:2] == ["notice", "ack"]
     assert posted[0].text == "Routing…"
     routing = next(p for p in h.adapter.posted if p.message.text == "Routing…")
-    assert routing.at - sent < 1.5
-    assert 1.8 < await first_ack_after(h, sent) < 3.5
+    ack = next(p for p in h.adapter.posted if p.message.kind == "ack")
+    # "Routing…" while the model was still thinking; the acknowledgement once it answered.
+    [answered] = model.answered
+    assert routing.at < answered <= ack.at
 
 
 async def test_a_model_past_its_budget_falls_back_to_the_rules_in_time(
@@ -111,10 +105,10 @@ async def test_a_model_past_its_budget_falls_back_to_the_rules_in_time(
 ) -> None:
     model.script(Reply(plan(("t1", "writer", "x", [])), delay=8.0))
     h = await start(harness, model, {"writer": echo("writer")}, timeout=1.5)
-    sent = time.monotonic()
     await h.say("Writer: draft the newsletter")
     await h.idle()
-    assert await first_ack_after(h, sent) < 2.5
+    # Acknowledged, and the work done, while the model had still not answered.
+    assert h.adapter.of_kind("ack") and model.answered == []
     assert [m.text for m in h.adapter.of_kind("result")] == ["writer did: draft the newsletter"]
     row = (await h.rows("SELECT planner, fallback_reason FROM plans"))[0]
     assert row == {"planner": "semantic", "fallback_reason": "timeout after 1.5s"}
@@ -140,10 +134,9 @@ async def test_every_model_failure_still_ends_in_a_plan_and_an_ack(
 ) -> None:
     model.script(*replies)
     h = await start(harness, model, {"writer": echo("writer")})
-    sent = time.monotonic()
     await h.say("Writer: draft the newsletter")
     await h.idle()
-    assert await first_ack_after(h, sent) < 2.0
+    assert len(h.adapter.of_kind("ack")) == 1
     assert [m.text for m in h.adapter.of_kind("result")] == ["writer did: draft the newsletter"]
     row = (await h.rows("SELECT planner, fallback_reason FROM plans"))[0]
     assert row["planner"] == "semantic" and reason in row["fallback_reason"]

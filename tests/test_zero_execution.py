@@ -15,8 +15,8 @@ SHAPES = {
         r"(On it: .+ → .+ \((main session|fresh disposable session)\)\. I'll post the result here\."
         r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) in parallel: .+\. Reporting as each finishes\."
         r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) steps: .+\. Reporting as each finishes\."
-        r"|No specialist covers this, so a disposable 🧪 Sub-agent takes it: .+\. I'll post the result here\."
-        r"|Back to .+ \((same session|new session, with this thread's context)\): .+\. I'll post the reply here\.)$",
+        r"|No specialist covers this, so a disposable 🧪 Sub-agent takes it: .+[.?!…] I'll post the result here\."
+        r"|Back to .+ \((same session|new session, with this thread's context)\): .+[.?!…] I'll post the reply here\.)$",
         re.DOTALL,
     ),
     "closing": re.compile(r"^(Done|Finished) in [\d.hms]+: .+\.$"),

@@ -4,7 +4,9 @@ Every eval case (`evals/cases/*.yaml`) is planned by the semantic planner and by
 planner on its own fleet, `repeat` times, in this worker process: per-decision latency p50 /
 p99 by fleet size (the 15-agent and the 60-agent fleets are the targets). Memory: RSS before
 the embedding model is loaded and after both planners have planned everything. Start-up:
-`dispatch plan "…"` as a whole new process, model load included, timed `startup_runs` times.
+`dispatch plan "…"` as a whole new process, model load included, timed `startup_runs` times;
+`dispatch --help` and `dispatch status` (on a database made by `dispatch check`) the same way,
+which must not load the model, the model SDKs or the platform libraries at all.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -31,17 +34,28 @@ def rss_mib() -> float:
     return 0.0
 
 
-def _startup(runs: int) -> dict[str, Any]:
+def _startup(runs: int, *args: str, cwd: Path = REPO) -> dict[str, Any]:
+    """`python -m bot ARGS` as a new process, start to finish, `runs` times."""
     times = []
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for _ in range(runs):
         started = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "bot", "plan", "the app crashes on launch on tablets"],
-            cwd=REPO, env=env, capture_output=True, check=True, timeout=60,
+            [sys.executable, "-m", "bot", *args],
+            cwd=cwd, env=env, capture_output=True, check=True, timeout=60,
         )  # fmt: skip
         times.append(time.monotonic() - started)
     return summary_ms(times)
+
+
+def _startup_commands(runs: int) -> dict[str, Any]:
+    """`dispatch --help` and `dispatch status` (on a fresh database of the demo fleet)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        _startup(1, "check", cwd=Path(scratch))  # creates ./dispatch.db
+        return {
+            "help": _startup(runs, "--help", cwd=Path(scratch)),
+            "status": _startup(runs, "status", cwd=Path(scratch)),
+        }
 
 
 async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
@@ -99,5 +113,8 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
         "latency": by_size,
         "model_load_s": round(load_s, 3),
         "rss_added_mib": round(after - before, 1),
-        "startup": _startup(2 if sizes.smoke else 7),
+        "startup": _startup(
+            2 if sizes.smoke else 7, "plan", "the app crashes on launch on tablets"
+        ),
+        "startup_commands": _startup_commands(2 if sizes.smoke else 7),
     }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.demo.agent_server import AgentServer, demo_handler
 from bot.manifest import Fleet, fleet_from_data
 
 DEMO_MANIFEST = Path(__file__).with_name("fleet.yaml")
@@ -40,8 +40,15 @@ def demo_fleet() -> Fleet:
 @contextlib.asynccontextmanager
 async def running_demo_fleet(speed: float = 1.0) -> AsyncIterator[Fleet]:
     """Start one local A2A server per demo agent and yield the fleet pointing at them."""
+    from bot.demo.agent_server import AgentServer, demo_handler  # the A2A server: only here
+
     data = demo_data()
     servers: list[AgentServer] = []
+    # The SDK's server warns when work is cut short by a stop (Ctrl-C): inside the demo these
+    # agents are ours, and that is not news to the person at the terminal.
+    sdk_log = logging.getLogger("a2a.server")
+    level = sdk_log.level
+    sdk_log.setLevel(max(level, logging.ERROR))
     try:
         entries = [*data["agents"], data["catch_all"]]
         for entry in entries:
@@ -59,3 +66,4 @@ async def running_demo_fleet(speed: float = 1.0) -> AsyncIterator[Fleet]:
     finally:
         for server in servers:
             await server.stop()
+        sdk_log.setLevel(level)

@@ -51,6 +51,9 @@ class FakeLLM:
     reject_params: set[str] = field(default_factory=set)
     """Chat parameters refused with OpenAI's own 400 (as its reasoning models do)."""
     requests: list[Recorded] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+    """`time.monotonic()` when each reply was ready (its delay over): tests compare it with
+    when Dispatch posted, to assert order rather than durations."""
     port: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -78,6 +81,7 @@ class FakeLLM:
         if reply.delay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._release.wait(), reply.delay)
+        self.answered.append(time.monotonic())
         return body, reply
 
     async def chat_completions(self, request: web.Request) -> web.Response:
