@@ -644,12 +644,13 @@ class SemanticPlanner(RulePlanner):
         if too_little:
             template = _VAGUE_VERBS.get((words(text) or [""])[0], "")
             return template if template and "{" not in template else GENERIC_QUESTION
+        if rule_question:
+            return rule_question  # it names what the request is about ("the button")
         ranked = matcher.rank(text)
         likely = [r.agent.name for r in ranked[:2] if r.score >= FIT]
-        question = rule_question or GENERIC_QUESTION
         if len(likely) == 2:
             return render.which_of(likely[0], likely[1])
-        return question
+        return GENERIC_QUESTION
 
     # -- follow-ups -----------------------------------------------------------------------
 
