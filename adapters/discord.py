@@ -29,9 +29,12 @@ from adapters.discord_render import (
     board_embed,
     board_view,
     content_chunks,
+    file_lines,
     fit,
     parse_custom_id,
+    quiet,
 )
+from bot import render
 from bot.models import Attachment, Request
 from bot.outbound import MessageRef, Outbound, StatusItem, Target
 from bot.settings import Settings, split_ids
@@ -171,14 +174,17 @@ class DiscordAdapter:
         @tree.command(name="dispatch", description="Send a request to Dispatch")
         @app_commands.describe(request="What needs doing, in your own words")
         async def dispatch_command(interaction: discord.Interaction, request: str) -> None:
-            await self._on_slash_dispatch(interaction, request)
+            if await self._admitted(interaction):
+                await self._on_slash_dispatch(interaction, request)
 
         @tree.command(name="status", description="What's in flight for you (only you see this)")
         async def status_command(interaction: discord.Interaction) -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             text, items = await self._core.status_for(self.platform, str(interaction.user.id))
             await interaction.response.send_message(
-                fit(self._status_text(text, items), 2000),
+                fit(quiet(self._status_text(text, items)), 2000),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -189,16 +195,37 @@ class DiscordAdapter:
             interaction: discord.Interaction, query: str | None = None
         ) -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             text = await self._core.roster(query)
-            await interaction.response.send_message(fit(text, 2000), ephemeral=True)
+            await interaction.response.send_message(
+                fit(quiet(text), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
 
         @tree.command(name="cancel", description="Cancel your request or task")
         @app_commands.describe(what="'all', words naming the task, or a request/task id")
         async def cancel_command(interaction: discord.Interaction, what: str = "all") -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             await interaction.response.defer(ephemeral=True, thinking=True)
             text = await self._core.cancel_for(self.platform, str(interaction.user.id), what)
-            await interaction.followup.send(fit(text, 2000), ephemeral=True)
+            await interaction.followup.send(
+                fit(quiet(text), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+    async def _admitted(self, interaction: discord.Interaction) -> bool:
+        """Slash commands and buttons pass the same allowlists as messages; a refusal is
+        ephemeral, so only the presser sees it."""
+        refusal = await self._refusal(
+            interaction.user, interaction.guild_id, interaction.channel, interaction.channel_id
+        )
+        if refusal is None:
+            return True
+        await interaction.response.send_message(
+            refusal, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        return False
 
     def _mentioned(self, message: discord.Message) -> bool:
         assert self.client is not None and self.client.user is not None
@@ -240,7 +267,9 @@ class DiscordAdapter:
             thread = None
         if not text and not message.attachments:
             return  # without message_content, unmentioned text arrives empty: nothing to route
-        refusal = self._refusal(message)
+        refusal = await self._refusal(
+            message.author, message.guild.id if message.guild else None, message.channel
+        )
         if refusal:
             with contextlib.suppress(discord.HTTPException):
                 await message.reply(refusal, mention_author=False, allowed_mentions=NO_MENTIONS)
@@ -284,24 +313,55 @@ class DiscordAdapter:
             return None
         return str(thread.id)
 
-    def _refusal(self, message: discord.Message) -> str | None:
-        user = str(message.author.id)
-        if self.allowed_users and user not in self.allowed_users:
-            return "Sorry, you're not on the list of people who can send work to Dispatch here."
-        if message.guild is not None:
-            if self.allowed_guilds and str(message.guild.id) not in self.allowed_guilds:
-                return "Sorry, Dispatch doesn't take work in this server."
-            channel = message.channel
-            channel_id = str(
-                channel.parent_id if isinstance(channel, discord.Thread) else channel.id
-            )
-            if self.allowed_channels and channel_id not in self.allowed_channels:
-                return "Sorry, Dispatch doesn't take work in this channel. Try an enabled channel, or DM me."
-            if self.allowed_roles:
-                roles = {str(role.id) for role in getattr(message.author, "roles", [])}
-                if not roles & self.allowed_roles:
-                    return "Sorry, your roles don't include one that may send work to Dispatch."
+    async def _refusal(
+        self,
+        author: discord.User | discord.Member,
+        guild_id: int | None,
+        channel: Any,
+        channel_id: int | None = None,
+    ) -> str | None:
+        """The one allowlist check, for every way in: mentions, DMs, thread replies, slash
+        commands and buttons. A thread counts as its parent channel. A DM has no server and
+        no roles of its own: with a guild or role list set, its sender must be a member of
+        an allowed server (holding an allowed role), else it is refused."""
+        if self.allowed_users and str(author.id) not in self.allowed_users:
+            return render.NOT_ON_THE_LIST
+        if guild_id is None:
+            if (self.allowed_guilds or self.allowed_roles) and not await self._member_elsewhere(
+                author.id
+            ):
+                return render.DM_NOT_A_MEMBER
+            return None
+        if self.allowed_guilds and str(guild_id) not in self.allowed_guilds:
+            return render.NOT_IN_THIS_SERVER
+        parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+        where = parent or getattr(channel, "id", None) or channel_id
+        if self.allowed_channels and str(where) not in self.allowed_channels:
+            return render.NOT_IN_THIS_CHANNEL
+        if self.allowed_roles and not self._has_role(author):
+            return render.ROLES_MISSING
         return None
+
+    def _has_role(self, member: discord.User | discord.Member) -> bool:
+        roles = {str(role.id) for role in getattr(member, "roles", [])}
+        return bool(roles & self.allowed_roles)
+
+    async def _member_elsewhere(self, user_id: int) -> bool:
+        """Whether a DM's sender is a member of an allowed server, with an allowed role if
+        roles are listed. Asked of Discord when the member is not cached; any doubt refuses."""
+        assert self.client is not None
+        for guild in self.client.guilds:
+            if self.allowed_guilds and str(guild.id) not in self.allowed_guilds:
+                continue
+            member = guild.get_member(user_id)
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.HTTPException:
+                    continue
+            if not self.allowed_roles or self._has_role(member):
+                return True
+        return False
 
     async def _on_slash_dispatch(self, interaction: discord.Interaction, text: str) -> None:
         """Deferred at once (Discord allows 3 s), then followed up in a thread of its own."""
@@ -345,7 +405,7 @@ class DiscordAdapter:
     async def _on_button(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_custom_id(str(data.get("custom_id", "")))
-        if parsed is None or self._core is None:
+        if parsed is None or self._core is None or not await self._admitted(interaction):
             return
         kind, target = parsed
         reply = await self._core.act(
@@ -358,7 +418,7 @@ class DiscordAdapter:
             )
         )
         await interaction.response.send_message(
-            fit(reply, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            fit(quiet(reply), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     # -- outbound -----------------------------------------------------------------------------
@@ -368,7 +428,7 @@ class DiscordAdapter:
             destination, reference = await self._destination(target)
             if message.kind == "ack" and message.board is not None:
                 sent = await destination.send(
-                    fit(message.text, 2000),
+                    fit(quiet(message.text), 2000),
                     embed=board_embed(message.board),
                     view=board_view(message.board),
                     reference=reference,
@@ -427,13 +487,12 @@ class DiscordAdapter:
         else:
             embeds = author_embeds(message.agent, message.text)
             for index, embed in enumerate(embeds):
-                files = [f for f in message.files if f.url] if index == len(embeds) - 1 else []
-                for attachment in files:
-                    embed.add_field(
-                        name=f"📎 {fit(attachment.name or 'file', 250)}",
-                        value=fit(attachment.url or "", 1024),
-                        inline=False,
-                    )
+                files = file_lines(message) if index == len(embeds) - 1 else []
+                for name, url in files:
+                    if url:
+                        embed.add_field(
+                            name=f"📎 {fit(name, 250)}", value=fit(url, 1024), inline=False
+                        )
                 sent = await destination.send(
                     embed=embed,
                     reference=reference,
@@ -495,7 +554,7 @@ class DiscordAdapter:
             )
             board = message.board
             await partial.edit(
-                content=fit(message.text, 2000),
+                content=fit(quiet(message.text), 2000),
                 embed=board_embed(board) if board else None,
                 view=board_view(board) if board else None,
                 allowed_mentions=NO_MENTIONS,

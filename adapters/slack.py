@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import Action, Core, DeliveryError
 from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
+from bot import render
 from bot.models import Attachment, Request
 from bot.outbound import MessageRef, Outbound, Target
 from bot.settings import Settings, split_ids
@@ -297,10 +298,12 @@ class SlackAdapter:
         return True
 
     def _refusal(self, user: str, channel: str, is_dm: bool) -> str | None:
+        """The one allowlist check, for every way in: mentions, DMs, thread replies and
+        buttons. DMs are outside the channel list (it names channels), never the user list."""
         if self.allowed_users and user not in self.allowed_users:
-            return "Sorry, you're not on the list of people who can send work to Dispatch here. An admin can add you."
+            return render.NOT_ON_THE_LIST
         if self.allowed_channels and not is_dm and channel not in self.allowed_channels:
-            return "Sorry, Dispatch doesn't take work in this channel. Try a channel it's enabled for, or DM me."
+            return render.NOT_IN_THIS_CHANNEL
         return None
 
     async def _on_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -312,6 +315,11 @@ class SlackAdapter:
         message = body.get("message") or {}
         if not match:
             return
+        thread = message.get("thread_ts") or message.get("ts")
+        refusal = self._refusal(user, channel, channel.startswith("D"))
+        if refusal:
+            await self._ephemeral(channel, user, refusal, thread)
+            return
         reply = await self._core.act(
             Action(
                 platform=self.platform,
@@ -321,7 +329,7 @@ class SlackAdapter:
                 target=str(action.get("value", "")),
             )
         )
-        await self._ephemeral(channel, user, reply, message.get("thread_ts") or message.get("ts"))
+        await self._ephemeral(channel, user, reply, thread)
 
     async def _ephemeral(self, channel: str, user: str, text: str, thread: str | None) -> None:
         try:

@@ -7,6 +7,7 @@ There is no kind for "an answer Dispatch wrote itself".
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -98,3 +99,21 @@ class MessageRef(BaseModel):
     id: str
     thread: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+_URL_UNSAFE = {ord(c): f"%{ord(c):02X}" for c in '<>|"` '}
+
+
+def safe_url(url: str | None) -> str | None:
+    """An agent's file link, fit to put inside a platform's link syntax; None if it is not
+    plain http(s). Agents are not trusted: a `javascript:` link, or one carrying `>` or `|`
+    to close Dispatch's own link and write after it, must never reach a channel as a link."""
+    if not url or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.translate(_URL_UNSAFE)

@@ -15,6 +15,7 @@ import pytest
 from adapters.base import DeliveryError
 from adapters.slack import POST_BURST, SlackAdapter, SlackConfigError, check_settings
 from adapters.slack_render import MARKDOWN_LIMIT
+from bot import render
 from bot.demo.agent_server import AgentCall, Outcome, Reply
 from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
@@ -632,3 +633,92 @@ async def test_a_long_result_paced_mid_way_posts_every_part_once(
     assert [row["kind"] for row in rows] == ["ack", "result", "closing"]
     assert {(row["state"], row["attempts"]) for row in rows} == {("sent", 0)}
     assert r.posts(mention["ts"])[-1]["text"].startswith("Done in")
+
+
+async def test_the_allowlists_hold_on_every_way_in_buttons_included(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness,
+        slack,
+        {"image": slow(30, Reply("never"))},
+        slack_allowed_users="U1,U3",
+        slack_allowed_channels="C1",
+    )
+    slack.add_user("U3", name="carol", display_name="carol")
+    mention = app_mention("<@UBOT> Image: a hero image", user="U1", channel="C1")
+    await r.event(mention)
+    await slack.wait_for(lambda: r.h.servers["image"].calls, timeout=5)
+    task_id = (await r.h.rows("SELECT id FROM tasks"))[0]["id"]
+    ack = r.posts(mention["ts"])[0]
+
+    def press(user: str, channel: str) -> dict[str, Any]:
+        return block_actions(
+            "dispatch_cancel_task",
+            task_id,
+            user=user,
+            channel=channel,
+            message_ts=ack["ts"],
+            thread_ts=mention["ts"],
+        )
+
+    knocks: list[tuple[str, dict[str, Any]]] = [
+        ("event", app_mention("<@UBOT> Image: mine", user="U2", channel="C1")),
+        ("event", message("Image: a DM", user="U2", channel="D2", channel_type="im")),
+        ("event", message("also this", user="U2", channel="C1", thread_ts=mention["ts"])),
+        ("button", press("U2", "C1")),
+        ("event", app_mention("<@UBOT> Image: here", user="U3", channel="C2")),
+        ("button", press("U3", "C2")),
+    ]
+    for way, payload in knocks:
+        if way == "event":
+            await r.event(payload)
+        else:
+            assert (await r.post(payload, form=True))[0] == 200
+    await slack.wait_for(lambda: len(slack.ephemerals) >= len(knocks) or None, timeout=5)
+    await asyncio.sleep(0.2)
+    said = [(e["user"], e["text"]) for e in slack.ephemerals]
+    assert said == [("U2", render.NOT_ON_THE_LIST)] * 4 + [("U3", render.NOT_IN_THIS_CHANNEL)] * 2
+    assert len(await r.h.rows("SELECT id FROM requests")) == 1
+    assert (await r.h.rows("SELECT state FROM tasks"))[0]["state"] == "running"
+    # Allowed people still get through: a DM from an allowed user is outside the channel list.
+    dm = message("what's in flight?", user="U3", channel="D3", channel_type="im")
+    await r.event(dm)
+    answer = await slack.wait_for(lambda: next(iter(r.posts(dm["ts"])), None), timeout=5)
+    assert answer["text"] == "Nothing in flight for you."
+
+
+async def test_a_relay_cannot_ping_anyone_or_write_into_dispatchs_own_block(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    loud = "<!channel> <!here> <!everyone> <!subteam^S1|@devs> <@U2> and @channel: read this"
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(
+            loud,
+            files=[
+                ("evil", "javascript:alert(1)"),
+                ("x|<!channel>", "https://files.example/a>|<!here> *Dispatch*: all clear"),
+                ("ok.pdf", "https://files.example/ok.pdf?a=1&b=2"),
+            ],
+        )
+
+    r = await rig(harness, slack, {"writer": writer})
+    # A user launders a ping through an agent that quotes the request.
+    mention = app_mention("<@UBOT> Writer: repeat after me <!channel>")
+    await r.event(mention)
+    await r.settle(1)
+    [result] = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    shown = json.dumps([result["text"], result["blocks"]], ensure_ascii=False)
+    for ping in ("<!", "<@", "@channel", "@here", "@everyone"):
+        assert ping not in shown
+    assert result["blocks"][0]["text"].startswith("@\u200bchannel @\u200bhere @\u200beveryone")
+    links = result["blocks"][-1]["text"]["text"].split("\n")
+    assert links[0] == "📎 evil"  # not a link at all
+    assert (
+        links[1]
+        == "📎 <https://files.example/a%3E%7C%3C!here%3E%20*Dispatch*:%20all%20clear|x¦@\u200bchannel>"
+    )
+    assert links[2] == "📎 <https://files.example/ok.pdf?a=1&amp;b=2|ok.pdf>"
+    every_post = json.dumps(r.posts(mention["ts"]), ensure_ascii=False)
+    assert "<!channel>" not in every_post
