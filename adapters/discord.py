@@ -23,7 +23,14 @@ import discord
 import yarl
 from discord import app_commands
 
-from adapters.base import Action, Core, DeliveryError
+from adapters.base import (
+    Action,
+    Core,
+    DeliveryError,
+    StartRefused,
+    Unreachable,
+    connect_retrying,
+)
 from adapters.discord_render import (
     author_embeds,
     board_embed,
@@ -44,6 +51,10 @@ log = logging.getLogger(__name__)
 WEBHOOK_NAME = "Dispatch"
 READY_TIMEOUT = 30.0
 NO_MENTIONS = discord.AllowedMentions.none()
+# Dispatch never joins voice: the warnings that voice libraries are missing are noise on
+# every start (and the line a failed start prints should stand alone).
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 _ORIGINAL_BASE = discord.http.Route.BASE
 _ORIGINAL_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
@@ -91,6 +102,37 @@ class DiscordAdapter:
     async def start(self, core: Core) -> None:
         self._core = core
         point_at(self.settings.discord_api_url, self.settings.discord_gateway_url)
+        override = self.settings.discord_api_url
+        await connect_retrying(
+            f"Discord at {override or _ORIGINAL_BASE}",
+            self._connect_once,
+            check="DISPATCH_DISCORD_API_URL" if override else "any proxy settings",
+        )
+
+    async def _connect_once(self) -> None:
+        """One attempt: a rejected token is `StartRefused`, a network failure `Unreachable`."""
+        try:
+            await self._connect_with_intents()
+        except discord.LoginFailure as exc:
+            raise StartRefused(
+                f"Discord rejected DISCORD_TOKEN ({exc}): reset it under Developer Portal →"
+                " your application → Bot → Reset Token, and set the new one"
+            ) from None
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise StartRefused(f"Discord refused to start: {exc.status} {exc.text}") from None
+            raise Unreachable(f"{exc.status} {exc.text}") from None
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:  # the gateway's "Authentication failed"
+                raise StartRefused(
+                    "Discord's gateway rejected DISCORD_TOKEN (4004): reset it under Developer"
+                    " Portal → your application → Bot → Reset Token, and set the new one"
+                ) from None
+            raise Unreachable(f"gateway closed with {exc.code}") from None
+        except (discord.GatewayNotFound, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(str(exc) or type(exc).__name__) from None
+
+    async def _connect_with_intents(self) -> None:
         try:
             await self._connect(self.message_content)
         except discord.PrivilegedIntentsRequired:

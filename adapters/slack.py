@@ -24,7 +24,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import Action, Core, DeliveryError
+from adapters.base import (
+    Action,
+    Core,
+    DeliveryError,
+    StartRefused,
+    Unreachable,
+    connect_retrying,
+)
 from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
 from bot import render
 from bot.models import Attachment, Request
@@ -50,6 +57,20 @@ PERMANENT_ERRORS = {
     "token_revoked",
     "missing_scope",
 }
+REJECTED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
+TOKEN_HELP = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-…) under OAuth & Permissions"
+    " of the app installed in your workspace",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-…) with connections:write, under"
+    " Basic Information → App-Level Tokens",
+}
 IGNORED_SUBTYPES = {
     "message_changed",
     "message_deleted",
@@ -68,6 +89,17 @@ IGNORED_SUBTYPES = {
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ACTION = re.compile(r"^dispatch_(cancel_task|cancel_request|retry_task)$")
+
+
+class _GivenClient(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment goes unused because we hand it a
+    client built from that very token: noise in every start's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_GivenClient())
 
 
 class SlackConfigError(ValueError):
@@ -188,7 +220,15 @@ class SlackAdapter:
                 timeout=aiohttp.ClientTimeout(total=self.client.timeout),
                 connector=aiohttp.TCPConnector(limit=0),
             )
-        auth = await self.client.auth_test()
+        override = self.settings.slack_api_url
+        await connect_retrying(
+            f"Slack at {override or DEFAULT_API_URL}",
+            self._connect,
+            check="DISPATCH_SLACK_API_URL" if override else "any proxy settings",
+        )
+
+    async def _connect(self) -> None:
+        auth = await self._first_call(self.client.auth_test, "SLACK_BOT_TOKEN")
         self.bot_user_id = str(auth.get("user_id", ""))
         self.team_id = str(auth.get("team_id", ""))
         self._team_url = str(auth.get("url", "")).rstrip("/")
@@ -196,7 +236,15 @@ class SlackAdapter:
             self._runner = web.AppRunner(self.app.web_app(path="/slack/events"))
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await self._runner.cleanup()
+                self._runner = None
+                raise StartRefused(
+                    f"cannot listen on {self.host}:{self.port} for Slack events ({exc.strerror}):"
+                    " choose another --port or --host"
+                ) from None
             server = getattr(site, "_server", None)
             sockets = getattr(server, "sockets", None) or []
             self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
@@ -207,11 +255,37 @@ class SlackAdapter:
             )
         else:
             assert self.settings.slack_app_token is not None
-            self._socket = AsyncSocketModeHandler(
-                self.app, self.settings.slack_app_token.get_secret_value()
+            token = self.settings.slack_app_token.get_secret_value()
+            # Asked first by us, so a rejected app token is one clear line, not the socket
+            # client's own error log.
+            await self._first_call(
+                self.client.apps_connections_open, "SLACK_APP_TOKEN", app_token=token
             )
-            await self._socket.connect_async()
+            self._socket = AsyncSocketModeHandler(self.app, token)
+            try:
+                await self._socket.connect_async()
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                await self._socket.close_async()
+                self._socket = None
+                raise Unreachable(str(exc) or type(exc).__name__) from None
             log.info("Slack Socket Mode connected")
+
+    async def _first_call(self, method: Any, token: str, **kwargs: Any) -> Any:
+        """A start-up call: a rejected token is `StartRefused`, anything else `Unreachable`."""
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            error = str(response.get("error", "")) if response is not None else ""
+            if error in REJECTED_TOKEN:
+                raise StartRefused(
+                    f"Slack rejected {token} ({error}): {TOKEN_HELP[token]}"
+                ) from None
+            raise Unreachable(
+                f"{method.__name__}: {error or getattr(response, 'status_code', '')}"
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(str(exc) or type(exc).__name__) from None
 
     async def stop(self) -> None:
         if self._socket is not None:
