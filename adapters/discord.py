@@ -466,6 +466,16 @@ class DiscordAdapter:
     # -- outbound -----------------------------------------------------------------------------
 
     async def post(self, target: Target, message: Outbound) -> MessageRef:
+        if target.private and target.user and not target.is_dm:
+            # Only the asker may see it, and without an interaction there is no ephemeral:
+            # a DM. If their DMs are closed, the channel learns only where to ask instead.
+            try:
+                return await self.dm(target.user, message)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+            pointer = Outbound(kind="notice", text=render.STATUS_USE_SLASH)
+            return await self.post(target.model_copy(update={"private": False}), pointer)
         async with self._errors():
             destination, reference = await self._destination(target)
             if message.kind == "ack" and message.board is not None:

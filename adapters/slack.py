@@ -52,6 +52,7 @@ PERMANENT_ERRORS = {
     "invalid_blocks",
     "message_not_found",
     "cant_update_message",
+    "user_not_in_channel",
     "invalid_auth",
     "account_inactive",
     "token_revoked",
@@ -431,6 +432,8 @@ class SlackAdapter:
     # -- outbound -----------------------------------------------------------------------------
 
     async def post(self, target: Target, message: Outbound) -> MessageRef:
+        if target.private and target.user and not target.is_dm:
+            return await self._post_private(target, message)
         if message.kind == "ack" and message.board is not None:
             payloads = [board_payload(message)]
         elif message.kind in ("result", "question"):
@@ -469,6 +472,23 @@ class SlackAdapter:
             ts = str(response.get("ts", ""))
             done.append(ts)
         del self._partial[key]
+        return MessageRef(
+            platform=self.platform, channel=target.channel, id=ts, thread=target.thread
+        )
+
+    async def _post_private(self, target: Target, message: Outbound) -> MessageRef:
+        """Only the asker sees it: an ephemeral where they asked (a status asked in public)."""
+        assert target.user is not None
+        ts = ""
+        for payload in text_payloads(message, self.permalink):
+            response = await self._call(
+                self.client.chat_postEphemeral,
+                channel=target.channel,
+                user=target.user,
+                thread_ts=target.thread,
+                **payload,
+            )
+            ts = str(response.get("message_ts", ""))
         return MessageRef(
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )

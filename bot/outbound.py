@@ -66,6 +66,8 @@ class Target(BaseModel):
     thread: str | None = None
     user: str | None = None
     is_dm: bool = False
+    private: bool = False
+    """Only `user` may see it (a status asked in public): a Slack ephemeral, a Discord DM."""
 
 
 class StatusItem(BaseModel):

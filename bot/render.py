@@ -33,6 +33,12 @@ DM_NOT_A_MEMBER = (
 )
 """The allowlist refusals, the same on every way in (mentions, DMs, replies, commands)."""
 
+STATUS_USE_SLASH = (
+    "What's in flight for you includes work from other places, so I send it only where"
+    " you alone can see it, and I can't DM you. Use /status: only you will see the answer."
+)
+"""A status asked in public on Discord, when the asker's DMs are closed to Dispatch."""
+
 
 def which_of(first: str, second: str) -> str:
     """The clarifying question that names the two likeliest agents."""

@@ -559,3 +559,35 @@ async def test_nothing_sent_on_any_path_can_ping_and_file_links_are_http_only(
     assert "https://files.example/ok.pdf" in str(by_agents(in_thread(discord_fake, thread)))
     embed_result = by_agents(in_thread(discord_fake, int(embedded["id"])))
     assert embed_result and "https://files.example/ok.pdf" in str(embed_result[-1].embeds)
+
+
+async def test_status_asked_in_public_goes_by_dm_or_says_where_to_ask(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": slow(30, Reply("never"))})
+    await discord_fake.message_create("Writer: my secret memo", guild=False)
+    await discord_fake.wait_for(lambda: h.servers["writer"].calls)
+    dm_channel = int(discord_fake.dm_channel("alice")["id"])
+    in_dm = len(discord_fake.messages_in(dm_channel))
+
+    asked = await discord_fake.message_create(f"{discord_fake.mention('bot')} what's in flight?")
+    answer = await discord_fake.wait_for(
+        lambda: next(
+            (m for m in discord_fake.messages_in(dm_channel)[in_dm:] if "in flight" in m.content),
+            None,
+        )
+    )
+    assert answer.content.startswith("1 in flight for you:")
+    assert "my secret memo" in answer.content
+    await asyncio.sleep(0.2)
+    public = [m for m in discord_fake.messages if m.channel_id != dm_channel]
+    assert not any("secret memo" in m.content for m in public)
+
+    # DMs closed to the bot: the thread learns only where to ask instead.
+    discord_fake.fail(f"POST /channels/{dm_channel}/messages", status=403, code=50007, times=10)
+    again = await discord_fake.message_create(f"{discord_fake.mention('bot')} what's in flight?")
+    pointer = await discord_fake.wait_for(
+        lambda: next(iter(in_thread(discord_fake, int(again["id"]))), None)
+    )
+    assert pointer.content == render.STATUS_USE_SLASH
+    assert int(asked["id"]) != int(again["id"])

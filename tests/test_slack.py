@@ -722,3 +722,42 @@ async def test_a_relay_cannot_ping_anyone_or_write_into_dispatchs_own_block(
     assert links[2] == "📎 <https://files.example/ok.pdf?a=1&amp;b=2|ok.pdf>"
     every_post = json.dumps(r.posts(mention["ts"]), ensure_ascii=False)
     assert "<!channel>" not in every_post
+
+
+async def test_status_asked_in_public_is_an_ephemeral_and_in_a_thread_only_that_thread(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness, slack, {"image": slow(30, Reply("never")), "writer": slow(30, Reply("never"))}
+    )
+    private = message("Writer: my secret memo", channel="D1", channel_type="im", user="U1")
+    public = app_mention("<@UBOT> Image: a banner for the blog", channel="C1", user="U1")
+    for event in (private, public):
+        await r.event(event)
+    await slack.wait_for(
+        lambda: len(r.h.servers["writer"].calls + r.h.servers["image"].calls) == 2 or None,
+        timeout=5,
+    )
+    before = len(slack.messages)
+
+    asked = app_mention("<@UBOT> what's in flight?", channel="C2", user="U1")
+    await r.event(asked)
+    answer = await slack.wait_for(lambda: next(iter(slack.ephemerals), None), timeout=5)
+    assert answer["user"] == "U1" and answer["channel"] == "C2"
+    assert answer["thread_ts"] == asked["ts"]  # where Dispatch answers every mention
+    assert answer["text"].startswith("2 in flight for you:")
+    assert "my secret memo" in answer["text"] and "a banner for the blog" in answer["text"]
+    await asyncio.sleep(0.2)
+    assert len(slack.messages) == before, "nothing was posted for everyone to see"
+    history = await r.h.rows("SELECT text FROM history WHERE text LIKE '%secret memo%'")
+    assert all("in flight" not in row["text"] for row in history)
+
+    in_thread_ = message("what's in flight?", channel="C1", user="U2", thread_ts=public["ts"])
+    await r.event(in_thread_)
+    status = await slack.wait_for(
+        lambda: next((p for p in r.posts(public["ts"]) if "in flight" in p["text"]), None),
+        timeout=5,
+    )
+    assert status["text"].startswith("1 in flight in this thread:")
+    assert "secret memo" not in status["text"]
+    assert len(slack.ephemerals) == 1
