@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import re
 from typing import Any
@@ -40,10 +41,11 @@ from adapters.discord_render import (
     fit,
     parse_custom_id,
     quiet,
+    relay_parts,
 )
 from bot import render
 from bot.models import Attachment, Request
-from bot.outbound import MessageRef, Outbound, StatusItem, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, StatusItem, Target
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -527,7 +529,8 @@ class DiscordAdapter:
                 if message.agent.icon and message.agent.icon.startswith("http")
                 else None
             )
-            for chunk in content_chunks(message):
+            head, last, rest = relay_parts(message, self.settings.max_result_messages)
+            for index, chunk in enumerate([*head, last] if last else head):
                 sent = await webhook.send(
                     chunk,
                     username=fit(f"{message.agent.emoji} {message.agent.name}", 80),
@@ -535,11 +538,16 @@ class DiscordAdapter:
                     thread=thread,
                     wait=True,
                     allowed_mentions=NO_MENTIONS,
+                    file=self._rest_file(message.agent, rest, index == len(head)),
                 )
         else:
             embeds = author_embeds(message.agent, message.text)
+            last, rest = "", ""
+            if len(embeds) > self.settings.max_result_messages:
+                head, last, rest = relay_parts(message, self.settings.max_result_messages)
+                embeds = [e for chunk in head for e in author_embeds(message.agent, chunk)]
             for index, embed in enumerate(embeds):
-                files = file_lines(message) if index == len(embeds) - 1 else []
+                files = file_lines(message) if index == len(embeds) - 1 and not last else []
                 for name, url in files:
                     if url:
                         embed.add_field(
@@ -551,8 +559,25 @@ class DiscordAdapter:
                     mention_author=False,
                     allowed_mentions=NO_MENTIONS,
                 )
+            if last:
+                sent = await destination.send(
+                    last,
+                    reference=reference,
+                    mention_author=False,
+                    allowed_mentions=NO_MENTIONS,
+                    file=self._rest_file(message.agent, rest, True),
+                )
         assert sent is not None
         return sent
+
+    @staticmethod
+    def _rest_file(agent: AgentBadge, rest: str, here: bool) -> discord.File:
+        """The part of a result past `max_result_messages`, as an attachment on the last
+        message (MISSING, discord.py's "no file", on every other message)."""
+        if not (rest and here):
+            return discord.utils.MISSING
+        data = io.BytesIO(rest.encode("utf-8"))
+        return discord.File(data, filename=render.rest_file_name(agent))
 
     async def _webhook(self, destination: Any) -> discord.Webhook | None:
         parent = destination.parent if isinstance(destination, discord.Thread) else destination

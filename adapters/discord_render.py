@@ -9,9 +9,10 @@ import re
 
 import discord
 
+from bot import render
 from bot.outbound import AgentBadge, Board, Outbound, safe_url
 from bot.render import STATE_ICON, STATE_LABEL, elapsed
-from bot.split import split_text
+from bot.split import split_chunks, split_text
 
 CONTENT_LIMIT = 2_000
 EMBED_DESCRIPTION_LIMIT = 4_096
@@ -144,3 +145,20 @@ def content_chunks(message: Outbound) -> list[str]:
         )
         chunks += split_text(links, CONTENT_LIMIT)
     return chunks or ["\u200b"]
+
+
+def relay_parts(message: Outbound, max_messages: int) -> tuple[list[str], str, str]:
+    """An agent's words as at most `max_messages` messages: `content_chunks` if they fit;
+    else the first `max_messages - 1` chunks of the text, a last message (saying where the
+    rest is, with the file links), and the text left over for a file on that last message."""
+    chunks = content_chunks(message)
+    if len(chunks) <= max_messages:
+        return chunks, "", ""
+    text = quiet(message.text)
+    head = split_chunks(text, CONTENT_LIMIT)[: max_messages - 1]
+    rest = text[sum(len(chunk.body) for chunk in head) :]
+    lines = [f"📎 {name}: {url}" if url else f"📎 {name}" for name, url in file_lines(message)]
+    if rest and message.agent is not None:
+        name = render.rest_file_name(message.agent)
+        lines.insert(0, render.rest_attached(message.agent, len(rest), name))
+    return [chunk.text for chunk in head], fit("\n".join(lines), CONTENT_LIMIT), rest

@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.base import (
@@ -32,10 +32,16 @@ from adapters.base import (
     Unreachable,
     connect_retrying,
 )
-from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
+from adapters.slack_render import (
+    board_payload,
+    escape,
+    identity,
+    relay_payloads,
+    text_payloads,
+)
 from bot import render
 from bot.models import Attachment, Request
-from bot.outbound import MessageRef, Outbound, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, Target
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -434,10 +440,11 @@ class SlackAdapter:
     async def post(self, target: Target, message: Outbound) -> MessageRef:
         if target.private and target.user and not target.is_dm:
             return await self._post_private(target, message)
+        rest = ""
         if message.kind == "ack" and message.board is not None:
             payloads = [board_payload(message)]
         elif message.kind in ("result", "question"):
-            payloads = relay_payloads(message)
+            payloads, rest = relay_payloads(message, self.settings.max_result_messages)
         else:
             payloads = text_payloads(message, self.permalink)
         extra = (
@@ -471,6 +478,10 @@ class SlackAdapter:
             )
             ts = str(response.get("ts", ""))
             done.append(ts)
+        if rest and len(done) == len(payloads):
+            assert message.agent is not None
+            ts = await self._attach_rest(target, message.agent, rest)
+            done.append(ts)
         del self._partial[key]
         return MessageRef(
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
@@ -492,6 +503,24 @@ class SlackAdapter:
         return MessageRef(
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )
+
+    async def _attach_rest(self, target: Target, agent: AgentBadge, rest: str) -> str:
+        """The part of a result past `max_result_messages`, as a file in the thread (files
+        upload v2). Nothing is shared until the last step, completeUploadExternal, so a
+        failed or repeated attempt before it posts nothing; it counts as one post of the
+        channel's budget."""
+        name = render.rest_file_name(agent)
+        data = rest.encode("utf-8")
+        response = await self._call_paced(
+            target.channel,
+            method=self.client.files_upload_v2,
+            content=data,
+            filename=name,
+            title=name,
+            thread_ts=target.thread,
+            initial_comment=escape(render.rest_attached(agent, len(rest), name)),
+        )
+        return str((response.get("file") or {}).get("id", ""))
 
     def update_wait(self) -> float:
         """Seconds until a status board edit fits the budget (0: now); spends nothing."""
@@ -522,7 +551,7 @@ class SlackAdapter:
             f"{base}/archives/{channel}/p{thread.replace('.', '')}?thread_ts={thread}&cid={channel}"
         )
 
-    async def _call_paced(self, channel: str, **kwargs: Any) -> Any:
+    async def _call_paced(self, channel: str, *, method: Any = None, **kwargs: Any) -> Any:
         """chat.postMessage about once per second per channel, with Slack's short bursts.
 
         Never waits: over budget, or inside a 429's Retry-After, it raises a deferred
@@ -543,7 +572,9 @@ class SlackAdapter:
                 f"Slack channel {channel} is paced", retry_after=wait, deferred=True
             )
         try:
-            return await self._call(self.client.chat_postMessage, channel=channel, **kwargs)
+            return await self._call(
+                method or self.client.chat_postMessage, channel=channel, **kwargs
+            )
         except DeliveryError as exc:
             if exc.retry_after and exc.deferred:
                 self._channel_blocked[channel] = time.monotonic() + exc.retry_after
@@ -552,6 +583,8 @@ class SlackAdapter:
     async def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
             return await method(**kwargs)
+        except SlackRequestError as exc:  # a files upload's bytes were not taken
+            raise DeliveryError(f"Slack error: {exc}", retry_after=5.0) from None
         except SlackApiError as exc:
             response = exc.response
             error = str(response.get("error", "")) if response is not None else ""

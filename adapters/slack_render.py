@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.outbound import AgentBadge, Outbound, safe_url
 from bot.render import STATE_ICON, STATE_LABEL, elapsed
-from bot.split import split_text
+from bot.split import head_and_rest, split_text
 
 MARKDOWN_LIMIT = 11_000
 """A markdown block takes 12,000 characters; stay under it with room for fences."""
@@ -75,11 +75,18 @@ def identity(agent: AgentBadge) -> dict[str, str]:
     return ident
 
 
-def relay_payloads(message: Outbound) -> list[dict[str, Any]]:
+def relay_payloads(message: Outbound, max_messages: int = 0) -> tuple[list[dict[str, Any]], str]:
     """An agent's result or question: word for word (mentions neutralised), as markdown,
-    split at Slack's limits."""
+    split at Slack's limits. With `max_messages`, at most that many posts: past it, the
+    first `max_messages - 1` and the text left over, for a file in the last post."""
     text = neutralise(message.text)
-    chunks = split_text(text, MARKDOWN_LIMIT) if text else [""]
+    if not text:
+        chunks, rest = [""], ""
+    elif max_messages:
+        head, rest = head_and_rest(text, MARKDOWN_LIMIT, max_messages)
+        chunks = [chunk.text for chunk in head]
+    else:
+        chunks, rest = split_text(text, MARKDOWN_LIMIT), ""
     payloads: list[dict[str, Any]] = []
     for index, chunk in enumerate(chunks):
         blocks: list[dict[str, Any]] = [{"type": "markdown", "text": chunk or " "}]
@@ -88,7 +95,7 @@ def relay_payloads(message: Outbound) -> list[dict[str, Any]]:
                 {"type": "section", "text": {"type": "mrkdwn", "text": file_links(message)}}
             )
         payloads.append({"text": chunk[:FALLBACK_LIMIT] or " ", "blocks": blocks})
-    return payloads
+    return payloads, rest
 
 
 def file_links(message: Outbound) -> str:

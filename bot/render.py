@@ -40,6 +40,15 @@ STATUS_USE_SLASH = (
 """A status asked in public on Discord, when the asker's DMs are closed to Dispatch."""
 
 
+def rest_attached(agent: AgentBadge, chars: int, name: str) -> str:
+    """The last message of a result too long for the chat: the rest is in a file."""
+    return f"{agent.label}'s result goes on for {chars:,} more characters: they are in {name}."
+
+
+def rest_file_name(agent: AgentBadge) -> str:
+    return f"{agent.id}-result-continued.md"
+
+
 def which_of(first: str, second: str) -> str:
     """The clarifying question that names the two likeliest agents."""
     return f"Is this one for {first} or {second}, and what exactly should they do?"

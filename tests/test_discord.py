@@ -591,3 +591,36 @@ async def test_status_asked_in_public_goes_by_dm_or_says_where_to_ask(
     )
     assert pointer.content == render.STATUS_USE_SLASH
     assert int(asked["id"]) != int(again["id"])
+
+
+@pytest.mark.parametrize("webhooks", [True, False])
+async def test_a_huge_result_is_a_few_messages_and_an_attachment(
+    harness: HarnessFactory, discord_fake: FakeDiscord, webhooks: bool
+) -> None:
+    text = "".join(f"Paragraph {i}: some prose about the launch.\n\n" for i in range(2000))
+    assert len(split_chunks(text, CONTENT_LIMIT)) > 10
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text, files=[("report.pdf", "https://files.example/report.pdf")])
+
+    discord_fake.set_manage_webhooks(webhooks)
+    h = await rig(harness, discord_fake, {"writer": writer}, max_result_messages=3)
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: the whole report"
+    )
+    await settle(h, 1)
+    thread = in_thread(discord_fake, int(mention["id"]))
+    done = next(i for i, m in enumerate(thread) if m.content.startswith("Done in"))
+    relayed = thread[1:done]  # between the acknowledgement and the closing line
+    assert len(relayed) == 3
+    last = relayed[-1]
+    assert [a["filename"] for a in last.attachments] == ["writer-result-continued.md"]
+    assert last.content.startswith("✍️ Writer's result goes on for")
+    assert "📎 report.pdf: https://files.example/report.pdf" in last.content
+    rest = last.files["writer-result-continued.md"].decode()
+    head = split_chunks(text, CONTENT_LIMIT)[:2]
+    if webhooks:
+        assert [m.content for m in relayed[:2]] == [c.text for c in head]
+    else:
+        assert [m.embeds[0]["description"] for m in relayed[:2]] == [c.text for c in head]
+    assert "".join(c.body for c in head) + rest == text

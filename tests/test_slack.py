@@ -444,6 +444,7 @@ def test_the_app_manifest_grants_what_the_adapter_uses() -> None:
         "chat:write.customize",
         "im:history",
         "channels:history",
+        "files:write",
     } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.channels", "message.im"} <= events
@@ -510,7 +511,10 @@ async def test_post_defers_instead_of_sleeping_and_resumes_a_split_message(
 ) -> None:
     adapter = SlackAdapter(
         Settings(
-            slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url,
+            max_result_messages=100,  # every part a post: this is about pacing them
         ),
         http=True,
         port=0,
@@ -761,3 +765,37 @@ async def test_status_asked_in_public_is_an_ephemeral_and_in_a_thread_only_that_
     assert status["text"].startswith("1 in flight in this thread:")
     assert "secret memo" not in status["text"]
     assert len(slack.ephemerals) == 1
+
+
+async def test_a_huge_result_is_a_few_posts_and_a_file_each_part_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    text = long_report(paragraphs=1200)  # 9 markdown blocks
+    assert len(split_chunks(text, MARKDOWN_LIMIT)) > 4
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text, files=[("report.pdf", "https://files.example/report.pdf")])
+
+    r = await rig(harness, slack, {"writer": writer}, max_result_messages=3)
+    # The share fails once: the retry must not post the first parts again, and the file
+    # is shared once.
+    slack.fail("files.completeUploadExternal", "internal_error", times=1)
+    mention = app_mention("<@UBOT> Writer: the whole report")
+    await r.event(mention)
+    await r.settle(1, timeout=30)
+
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert len(results) == 2
+    shared = [f for f in slack.files.values() if f["completed"]]
+    assert len(shared) == 1 and len(shared[0]["shares"]) == 1
+    [upload] = [p for p in r.posts(mention["ts"]) if p.get("files")]
+    assert upload["files"] == [shared[0]["id"]]
+    assert upload["text"].startswith("✍️ Writer's result goes on for")
+    assert shared[0]["name"] == "writer-result-continued.md"
+    bodies = split_chunks(text, MARKDOWN_LIMIT)[:2]
+    assert [p["blocks"][0]["text"] for p in results] == [c.text for c in bodies]
+    assert "".join(c.body for c in bodies) + shared[0]["data"].decode() == text
+    assert "https://files.example/report.pdf" in str(results[-1]["blocks"][-1])
+    thread = r.posts(mention["ts"])
+    assert thread.index(upload) == thread.index(results[-1]) + 1
+    assert thread[-1]["text"].startswith("Done in")
