@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -45,7 +47,7 @@ from adapters.discord_render import (
 )
 from bot import render
 from bot.models import Attachment, Request
-from bot.outbound import AgentBadge, MessageRef, Outbound, StatusItem, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, StatusItem, Target, record_parts
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -490,7 +492,13 @@ class DiscordAdapter:
                     allowed_mentions=NO_MENTIONS,
                 )
             elif message.kind in ("result", "question") and message.agent is not None:
-                sent = await self._relay(destination, reference, message)
+                channel, last_id = await self._relay(destination, reference, message)
+                return MessageRef(
+                    platform=self.platform,
+                    channel=str(channel),
+                    id=str(last_id),
+                    thread=target.thread,
+                )
             else:
                 text = (
                     self._status_text(message.text, message.items)
@@ -515,37 +523,40 @@ class DiscordAdapter:
 
     async def _relay(
         self, destination: Any, reference: discord.MessageReference | None, message: Outbound
-    ) -> discord.Message:
-        """Word for word, under the agent's own name: a webhook if allowed, else embeds."""
+    ) -> tuple[int, int]:
+        """Word for word, under the agent's own name: a webhook if allowed, else embeds.
+        Returns the channel and id of the last part. Parts already out before a restart
+        (`message.posted`) are skipped, and each part out is put on record."""
         assert message.agent is not None
+        agent = message.agent
         webhook = await self._webhook(destination)
-        sent: discord.Message | None = None
+        parts: list[Callable[[], Awaitable[discord.Message]]] = []
         if webhook is not None:
+            hook = webhook
             thread = (
                 destination if isinstance(destination, discord.Thread) else discord.utils.MISSING
             )
-            icon = (
-                message.agent.icon
-                if message.agent.icon and message.agent.icon.startswith("http")
-                else None
-            )
+            icon = agent.icon if agent.icon and agent.icon.startswith("http") else None
             head, last, rest = relay_parts(message, self.settings.max_result_messages)
             for index, chunk in enumerate([*head, last] if last else head):
-                sent = await webhook.send(
-                    chunk,
-                    username=fit(f"{message.agent.emoji} {message.agent.name}", 80),
-                    avatar_url=icon or discord.utils.MISSING,
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
-                    file=self._rest_file(message.agent, rest, index == len(head)),
+                parts.append(
+                    functools.partial(
+                        hook.send,
+                        chunk,
+                        username=fit(f"{agent.emoji} {agent.name}", 80),
+                        avatar_url=icon or discord.utils.MISSING,
+                        thread=thread,
+                        wait=True,
+                        allowed_mentions=NO_MENTIONS,
+                        file=self._rest_file(agent, rest, index == len(head)),
+                    )
                 )
         else:
-            embeds = author_embeds(message.agent, message.text)
+            embeds = author_embeds(agent, message.text)
             last, rest = "", ""
             if len(embeds) > self.settings.max_result_messages:
                 head, last, rest = relay_parts(message, self.settings.max_result_messages)
-                embeds = [e for chunk in head for e in author_embeds(message.agent, chunk)]
+                embeds = [e for chunk in head for e in author_embeds(agent, chunk)]
             for index, embed in enumerate(embeds):
                 files = file_lines(message) if index == len(embeds) - 1 and not last else []
                 for name, url in files:
@@ -553,22 +564,38 @@ class DiscordAdapter:
                         embed.add_field(
                             name=f"📎 {fit(name, 250)}", value=fit(url, 1024), inline=False
                         )
-                sent = await destination.send(
-                    embed=embed,
-                    reference=reference,
-                    mention_author=False,
-                    allowed_mentions=NO_MENTIONS,
+                parts.append(
+                    functools.partial(
+                        destination.send,
+                        embed=embed,
+                        reference=reference,
+                        mention_author=False,
+                        allowed_mentions=NO_MENTIONS,
+                    )
                 )
             if last:
-                sent = await destination.send(
-                    last,
-                    reference=reference,
-                    mention_author=False,
-                    allowed_mentions=NO_MENTIONS,
-                    file=self._rest_file(message.agent, rest, True),
+                parts.append(
+                    functools.partial(
+                        destination.send,
+                        last,
+                        reference=reference,
+                        mention_author=False,
+                        allowed_mentions=NO_MENTIONS,
+                        file=self._rest_file(agent, rest, True),
+                    )
                 )
-        assert sent is not None
-        return sent
+        done = list(message.posted)
+        record = record_parts.get() if len(parts) > 1 else None
+        channel = int(destination.id)
+        for index, send in enumerate(parts):
+            if index < len(done):
+                continue
+            sent = await send()
+            channel = sent.channel.id
+            done.append(str(sent.id))
+            if record is not None and index < len(parts) - 1:
+                await record(done)
+        return channel, int(done[-1])
 
     @staticmethod
     def _rest_file(agent: AgentBadge, rest: str, here: bool) -> discord.File:

@@ -41,7 +41,7 @@ from adapters.slack_render import (
 )
 from bot import render
 from bot.models import Attachment, Request
-from bot.outbound import AgentBadge, MessageRef, Outbound, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, Target, record_parts
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -463,7 +463,8 @@ class SlackAdapter:
             message.kind,
             hash(message.text),
         )
-        done = self._partial.setdefault(key, [])
+        done = self._partial.setdefault(key, list(message.posted))
+        record = record_parts.get() if len(payloads) + bool(rest) > 1 else None
         for index, payload in enumerate(payloads):
             if index < len(done):
                 ts = done[index]
@@ -478,6 +479,8 @@ class SlackAdapter:
             )
             ts = str(response.get("ts", ""))
             done.append(ts)
+            if record is not None and (rest or index < len(payloads) - 1):
+                await record(done)
         if rest and len(done) == len(payloads):
             assert message.agent is not None
             ts = await self._attach_rest(target, message.agent, rest)

@@ -6,6 +6,8 @@ There is no kind for "an answer Dispatch wrote itself".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -91,6 +93,15 @@ class Outbound(BaseModel):
     """kind=status: the lines of the answer with their threads."""
     request_id: str | None = None
     task_id: str | None = None
+    posted: list[str] = Field(default_factory=list)
+    """Parts of this message already out (ids, in order), when a message posted in several
+    parts is delivered again after a restart: the adapter carries on after them."""
+
+
+PartsRecorder = Callable[[list[str]], Awaitable[None]]
+record_parts: ContextVar[PartsRecorder | None] = ContextVar("record_parts", default=None)
+"""Set by the courier around one delivery: an adapter posting a message in several parts
+calls it with the ids of the parts out so far, so a restart never posts them again."""
 
 
 class MessageRef(BaseModel):

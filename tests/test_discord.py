@@ -13,6 +13,7 @@ from adapters.discord import DiscordAdapter, DiscordConfigError, check_settings
 from adapters.discord_render import CONTENT_LIMIT
 from bot import render
 from bot.demo.agent_server import AgentCall, Outcome, Reply
+from bot.outbound import AgentBadge, Outbound, Target, record_parts
 from bot.settings import Settings
 from bot.split import split_chunks
 from tests.conftest import Harness, HarnessFactory, echo, slow
@@ -624,3 +625,36 @@ async def test_a_huge_result_is_a_few_messages_and_an_attachment(
     else:
         assert [m.embeds[0]["description"] for m in relayed[:2]] == [c.text for c in head]
     assert "".join(c.body for c in head) + rest == text
+
+
+async def test_a_long_relay_puts_each_part_on_record_and_resumes_after_them(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")}, max_result_messages=3)
+    adapter = h.live[-1]
+    assert isinstance(adapter, DiscordAdapter)
+    text = "".join(f"Paragraph {i}: some prose about the launch.\n\n" for i in range(2000))
+    writer = AgentBadge(id="writer", name="Writer", emoji="✍️")
+    general = str(discord_fake.channel_id("general"))
+    target = Target(platform="discord", workspace=str(discord_fake.guild_id), channel=general)
+    message = Outbound(kind="result", text=text, agent=writer)
+    recorded: list[list[str]] = []
+
+    async def record(parts: list[str]) -> None:
+        recorded.append(list(parts))
+
+    record_parts.set(record)
+    first = await adapter.post(target, message)
+    sent = [m for m in discord_fake.messages_in("general") if m.via == "webhook"]
+    assert len(sent) == 3 and first.id == str(sent[-1].id)
+    ids = [str(m.id) for m in sent]
+    assert recorded == [ids[:1], ids[:2]]  # the last part is recorded as the message sent
+
+    # As after a restart with two parts out: only the last one (and its file) goes again.
+    again = await adapter.post(target, message.model_copy(update={"posted": ids[:2]}))
+    resent = [m for m in discord_fake.messages_in("general") if m.via == "webhook"][3:]
+    assert len(resent) == 1 and resent[0].attachments and again.id == str(resent[0].id)
+    # Everything already out: nothing is posted, and the ref is the last part's.
+    before = len(discord_fake.messages)
+    done = await adapter.post(target, message.model_copy(update={"posted": ids}))
+    assert len(discord_fake.messages) == before and done.id == ids[-1]

@@ -799,3 +799,32 @@ async def test_a_huge_result_is_a_few_posts_and_a_file_each_part_once(
     thread = r.posts(mention["ts"])
     assert thread.index(upload) == thread.index(results[-1]) + 1
     assert thread[-1]["text"].startswith("Done in")
+
+
+async def test_a_restart_mid_way_through_a_long_result_posts_no_part_twice(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    text = long_report(paragraphs=1200)
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text)
+
+    r = await rig(harness, slack, {"writer": writer}, max_result_messages=3)
+    slack.fail("files.getUploadURLExternal", "internal_error", times=1000)  # Slack is ill
+    mention = app_mention("<@UBOT> Writer: the whole report")
+    await r.event(mention)
+    await slack.wait_for(lambda: len([p for p in r.posts(mention["ts"]) if is_result(p)]) == 2)
+    for _ in range(200):  # the parts out are on record before the file is tried
+        rows = await r.h.rows("SELECT ref FROM outbox WHERE kind = 'result'")
+        if rows and rows[0]["ref"] and len(json.loads(rows[0]["ref"])["parts"]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    await r.h.restart()  # a new process, with a new Slack adapter and no memory of the parts
+    slack._faults.clear()  # Slack is well again
+    await r.h.idle(timeout=30)
+
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert len(results) == 2
+    assert len([f for f in slack.files.values() if f["completed"]]) == 1
+    [row] = await r.h.rows("SELECT state FROM outbox WHERE kind = 'result'")
+    assert row["state"] == "sent"
