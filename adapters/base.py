@@ -7,12 +7,17 @@ Raw platform payloads never leave the adapter.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from bot.models import Request
 from bot.outbound import MessageRef, Outbound, StatusItem, Target
+
+log = logging.getLogger(__name__)
 
 ActionKind = Literal["cancel_task", "cancel_request", "retry_task"]
 
@@ -88,6 +93,47 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
         self.permanent = permanent
         self.deferred = deferred
+
+
+class StartRefused(ValueError):
+    """The platform refused us for good at start (a rejected token): retrying cannot help.
+    The message is one line saying what failed and what to check; the CLI prints it and
+    exits non-zero."""
+
+
+class Unreachable(Exception):
+    """The platform could not be reached at start (network, DNS, its own 5xx): worth
+    trying again."""
+
+
+START_RETRY_FIRST = 1.0
+START_RETRY_MAX = 60.0
+
+
+async def connect_retrying(
+    what: str,
+    connect: Callable[[], Awaitable[None]],
+    *,
+    check: str,
+    first: float = START_RETRY_FIRST,
+) -> None:
+    """Run `connect` until it succeeds, waiting twice as long after each `Unreachable`
+    (up to a minute) and saying so on one line each time. `StartRefused` goes straight up."""
+    delay = first
+    while True:
+        try:
+            await connect()
+            return
+        except Unreachable as exc:
+            log.warning(
+                "%s is unreachable (%s); retrying in %gs. Check the network and %s.",
+                what,
+                exc,
+                delay,
+                check,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, START_RETRY_MAX)
 
 
 @runtime_checkable

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import io
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -23,17 +26,28 @@ import discord
 import yarl
 from discord import app_commands
 
-from adapters.base import Action, Core, DeliveryError
+from adapters.base import (
+    Action,
+    Core,
+    DeliveryError,
+    StartRefused,
+    Unreachable,
+    connect_retrying,
+)
 from adapters.discord_render import (
     author_embeds,
     board_embed,
     board_view,
     content_chunks,
+    file_lines,
     fit,
     parse_custom_id,
+    quiet,
+    relay_parts,
 )
+from bot import render
 from bot.models import Attachment, Request
-from bot.outbound import MessageRef, Outbound, StatusItem, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, StatusItem, Target, record_parts
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -41,6 +55,10 @@ log = logging.getLogger(__name__)
 WEBHOOK_NAME = "Dispatch"
 READY_TIMEOUT = 30.0
 NO_MENTIONS = discord.AllowedMentions.none()
+# Dispatch never joins voice: the warnings that voice libraries are missing are noise on
+# every start (and the line a failed start prints should stand alone).
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 _ORIGINAL_BASE = discord.http.Route.BASE
 _ORIGINAL_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
@@ -88,6 +106,37 @@ class DiscordAdapter:
     async def start(self, core: Core) -> None:
         self._core = core
         point_at(self.settings.discord_api_url, self.settings.discord_gateway_url)
+        override = self.settings.discord_api_url
+        await connect_retrying(
+            f"Discord at {override or _ORIGINAL_BASE}",
+            self._connect_once,
+            check="DISPATCH_DISCORD_API_URL" if override else "any proxy settings",
+        )
+
+    async def _connect_once(self) -> None:
+        """One attempt: a rejected token is `StartRefused`, a network failure `Unreachable`."""
+        try:
+            await self._connect_with_intents()
+        except discord.LoginFailure as exc:
+            raise StartRefused(
+                f"Discord rejected DISCORD_TOKEN ({exc}): reset it under Developer Portal →"
+                " your application → Bot → Reset Token, and set the new one"
+            ) from None
+        except discord.HTTPException as exc:
+            if exc.status < 500:
+                raise StartRefused(f"Discord refused to start: {exc.status} {exc.text}") from None
+            raise Unreachable(f"{exc.status} {exc.text}") from None
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:  # the gateway's "Authentication failed"
+                raise StartRefused(
+                    "Discord's gateway rejected DISCORD_TOKEN (4004): reset it under Developer"
+                    " Portal → your application → Bot → Reset Token, and set the new one"
+                ) from None
+            raise Unreachable(f"gateway closed with {exc.code}") from None
+        except (discord.GatewayNotFound, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(str(exc) or type(exc).__name__) from None
+
+    async def _connect_with_intents(self) -> None:
         try:
             await self._connect(self.message_content)
         except discord.PrivilegedIntentsRequired:
@@ -171,14 +220,17 @@ class DiscordAdapter:
         @tree.command(name="dispatch", description="Send a request to Dispatch")
         @app_commands.describe(request="What needs doing, in your own words")
         async def dispatch_command(interaction: discord.Interaction, request: str) -> None:
-            await self._on_slash_dispatch(interaction, request)
+            if await self._admitted(interaction):
+                await self._on_slash_dispatch(interaction, request)
 
         @tree.command(name="status", description="What's in flight for you (only you see this)")
         async def status_command(interaction: discord.Interaction) -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             text, items = await self._core.status_for(self.platform, str(interaction.user.id))
             await interaction.response.send_message(
-                fit(self._status_text(text, items), 2000),
+                fit(quiet(self._status_text(text, items)), 2000),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -189,16 +241,37 @@ class DiscordAdapter:
             interaction: discord.Interaction, query: str | None = None
         ) -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             text = await self._core.roster(query)
-            await interaction.response.send_message(fit(text, 2000), ephemeral=True)
+            await interaction.response.send_message(
+                fit(quiet(text), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
 
         @tree.command(name="cancel", description="Cancel your request or task")
         @app_commands.describe(what="'all', words naming the task, or a request/task id")
         async def cancel_command(interaction: discord.Interaction, what: str = "all") -> None:
             assert self._core is not None
+            if not await self._admitted(interaction):
+                return
             await interaction.response.defer(ephemeral=True, thinking=True)
             text = await self._core.cancel_for(self.platform, str(interaction.user.id), what)
-            await interaction.followup.send(fit(text, 2000), ephemeral=True)
+            await interaction.followup.send(
+                fit(quiet(text), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+
+    async def _admitted(self, interaction: discord.Interaction) -> bool:
+        """Slash commands and buttons pass the same allowlists as messages; a refusal is
+        ephemeral, so only the presser sees it."""
+        refusal = await self._refusal(
+            interaction.user, interaction.guild_id, interaction.channel, interaction.channel_id
+        )
+        if refusal is None:
+            return True
+        await interaction.response.send_message(
+            refusal, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        return False
 
     def _mentioned(self, message: discord.Message) -> bool:
         assert self.client is not None and self.client.user is not None
@@ -240,7 +313,9 @@ class DiscordAdapter:
             thread = None
         if not text and not message.attachments:
             return  # without message_content, unmentioned text arrives empty: nothing to route
-        refusal = self._refusal(message)
+        refusal = await self._refusal(
+            message.author, message.guild.id if message.guild else None, message.channel
+        )
         if refusal:
             with contextlib.suppress(discord.HTTPException):
                 await message.reply(refusal, mention_author=False, allowed_mentions=NO_MENTIONS)
@@ -284,24 +359,55 @@ class DiscordAdapter:
             return None
         return str(thread.id)
 
-    def _refusal(self, message: discord.Message) -> str | None:
-        user = str(message.author.id)
-        if self.allowed_users and user not in self.allowed_users:
-            return "Sorry, you're not on the list of people who can send work to Dispatch here."
-        if message.guild is not None:
-            if self.allowed_guilds and str(message.guild.id) not in self.allowed_guilds:
-                return "Sorry, Dispatch doesn't take work in this server."
-            channel = message.channel
-            channel_id = str(
-                channel.parent_id if isinstance(channel, discord.Thread) else channel.id
-            )
-            if self.allowed_channels and channel_id not in self.allowed_channels:
-                return "Sorry, Dispatch doesn't take work in this channel. Try an enabled channel, or DM me."
-            if self.allowed_roles:
-                roles = {str(role.id) for role in getattr(message.author, "roles", [])}
-                if not roles & self.allowed_roles:
-                    return "Sorry, your roles don't include one that may send work to Dispatch."
+    async def _refusal(
+        self,
+        author: discord.User | discord.Member,
+        guild_id: int | None,
+        channel: Any,
+        channel_id: int | None = None,
+    ) -> str | None:
+        """The one allowlist check, for every way in: mentions, DMs, thread replies, slash
+        commands and buttons. A thread counts as its parent channel. A DM has no server and
+        no roles of its own: with a guild or role list set, its sender must be a member of
+        an allowed server (holding an allowed role), else it is refused."""
+        if self.allowed_users and str(author.id) not in self.allowed_users:
+            return render.NOT_ON_THE_LIST
+        if guild_id is None:
+            if (self.allowed_guilds or self.allowed_roles) and not await self._member_elsewhere(
+                author.id
+            ):
+                return render.DM_NOT_A_MEMBER
+            return None
+        if self.allowed_guilds and str(guild_id) not in self.allowed_guilds:
+            return render.NOT_IN_THIS_SERVER
+        parent = channel.parent_id if isinstance(channel, discord.Thread) else None
+        where = parent or getattr(channel, "id", None) or channel_id
+        if self.allowed_channels and str(where) not in self.allowed_channels:
+            return render.NOT_IN_THIS_CHANNEL
+        if self.allowed_roles and not self._has_role(author):
+            return render.ROLES_MISSING
         return None
+
+    def _has_role(self, member: discord.User | discord.Member) -> bool:
+        roles = {str(role.id) for role in getattr(member, "roles", [])}
+        return bool(roles & self.allowed_roles)
+
+    async def _member_elsewhere(self, user_id: int) -> bool:
+        """Whether a DM's sender is a member of an allowed server, with an allowed role if
+        roles are listed. Asked of Discord when the member is not cached; any doubt refuses."""
+        assert self.client is not None
+        for guild in self.client.guilds:
+            if self.allowed_guilds and str(guild.id) not in self.allowed_guilds:
+                continue
+            member = guild.get_member(user_id)
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.HTTPException:
+                    continue
+            if not self.allowed_roles or self._has_role(member):
+                return True
+        return False
 
     async def _on_slash_dispatch(self, interaction: discord.Interaction, text: str) -> None:
         """Deferred at once (Discord allows 3 s), then followed up in a thread of its own."""
@@ -345,7 +451,7 @@ class DiscordAdapter:
     async def _on_button(self, interaction: discord.Interaction) -> None:
         data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_custom_id(str(data.get("custom_id", "")))
-        if parsed is None or self._core is None:
+        if parsed is None or self._core is None or not await self._admitted(interaction):
             return
         kind, target = parsed
         reply = await self._core.act(
@@ -358,17 +464,27 @@ class DiscordAdapter:
             )
         )
         await interaction.response.send_message(
-            fit(reply, 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+            fit(quiet(reply), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     # -- outbound -----------------------------------------------------------------------------
 
     async def post(self, target: Target, message: Outbound) -> MessageRef:
+        if target.private and target.user and not target.is_dm:
+            # Only the asker may see it, and without an interaction there is no ephemeral:
+            # a DM. If their DMs are closed, the channel learns only where to ask instead.
+            try:
+                return await self.dm(target.user, message)
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+            pointer = Outbound(kind="notice", text=render.STATUS_USE_SLASH)
+            return await self.post(target.model_copy(update={"private": False}), pointer)
         async with self._errors():
             destination, reference = await self._destination(target)
             if message.kind == "ack" and message.board is not None:
                 sent = await destination.send(
-                    fit(message.text, 2000),
+                    fit(quiet(message.text), 2000),
                     embed=board_embed(message.board),
                     view=board_view(message.board),
                     reference=reference,
@@ -376,7 +492,13 @@ class DiscordAdapter:
                     allowed_mentions=NO_MENTIONS,
                 )
             elif message.kind in ("result", "question") and message.agent is not None:
-                sent = await self._relay(destination, reference, message)
+                channel, last_id = await self._relay(destination, reference, message)
+                return MessageRef(
+                    platform=self.platform,
+                    channel=str(channel),
+                    id=str(last_id),
+                    thread=target.thread,
+                )
             else:
                 text = (
                     self._status_text(message.text, message.items)
@@ -401,47 +523,88 @@ class DiscordAdapter:
 
     async def _relay(
         self, destination: Any, reference: discord.MessageReference | None, message: Outbound
-    ) -> discord.Message:
-        """Word for word, under the agent's own name: a webhook if allowed, else embeds."""
+    ) -> tuple[int, int]:
+        """Word for word, under the agent's own name: a webhook if allowed, else embeds.
+        Returns the channel and id of the last part. Parts already out before a restart
+        (`message.posted`) are skipped, and each part out is put on record."""
         assert message.agent is not None
+        agent = message.agent
         webhook = await self._webhook(destination)
-        sent: discord.Message | None = None
+        parts: list[Callable[[], Awaitable[discord.Message]]] = []
         if webhook is not None:
+            hook = webhook
             thread = (
                 destination if isinstance(destination, discord.Thread) else discord.utils.MISSING
             )
-            icon = (
-                message.agent.icon
-                if message.agent.icon and message.agent.icon.startswith("http")
-                else None
-            )
-            for chunk in content_chunks(message):
-                sent = await webhook.send(
-                    chunk,
-                    username=fit(f"{message.agent.emoji} {message.agent.name}", 80),
-                    avatar_url=icon or discord.utils.MISSING,
-                    thread=thread,
-                    wait=True,
-                    allowed_mentions=NO_MENTIONS,
+            icon = agent.icon if agent.icon and agent.icon.startswith("http") else None
+            head, last, rest = relay_parts(message, self.settings.max_result_messages)
+            for index, chunk in enumerate([*head, last] if last else head):
+                parts.append(
+                    functools.partial(
+                        hook.send,
+                        chunk,
+                        username=fit(f"{agent.emoji} {agent.name}", 80),
+                        avatar_url=icon or discord.utils.MISSING,
+                        thread=thread,
+                        wait=True,
+                        allowed_mentions=NO_MENTIONS,
+                        file=self._rest_file(agent, rest, index == len(head)),
+                    )
                 )
         else:
-            embeds = author_embeds(message.agent, message.text)
+            embeds = author_embeds(agent, message.text)
+            last, rest = "", ""
+            if len(embeds) > self.settings.max_result_messages:
+                head, last, rest = relay_parts(message, self.settings.max_result_messages)
+                embeds = [e for chunk in head for e in author_embeds(agent, chunk)]
             for index, embed in enumerate(embeds):
-                files = [f for f in message.files if f.url] if index == len(embeds) - 1 else []
-                for attachment in files:
-                    embed.add_field(
-                        name=f"📎 {fit(attachment.name or 'file', 250)}",
-                        value=fit(attachment.url or "", 1024),
-                        inline=False,
+                files = file_lines(message) if index == len(embeds) - 1 and not last else []
+                for name, url in files:
+                    if url:
+                        embed.add_field(
+                            name=f"📎 {fit(name, 250)}", value=fit(url, 1024), inline=False
+                        )
+                parts.append(
+                    functools.partial(
+                        destination.send,
+                        embed=embed,
+                        reference=reference,
+                        mention_author=False,
+                        allowed_mentions=NO_MENTIONS,
                     )
-                sent = await destination.send(
-                    embed=embed,
-                    reference=reference,
-                    mention_author=False,
-                    allowed_mentions=NO_MENTIONS,
                 )
-        assert sent is not None
-        return sent
+            if last:
+                parts.append(
+                    functools.partial(
+                        destination.send,
+                        last,
+                        reference=reference,
+                        mention_author=False,
+                        allowed_mentions=NO_MENTIONS,
+                        file=self._rest_file(agent, rest, True),
+                    )
+                )
+        done = list(message.posted)
+        record = record_parts.get() if len(parts) > 1 else None
+        channel = int(destination.id)
+        for index, send in enumerate(parts):
+            if index < len(done):
+                continue
+            sent = await send()
+            channel = sent.channel.id
+            done.append(str(sent.id))
+            if record is not None and index < len(parts) - 1:
+                await record(done)
+        return channel, int(done[-1])
+
+    @staticmethod
+    def _rest_file(agent: AgentBadge, rest: str, here: bool) -> discord.File:
+        """The part of a result past `max_result_messages`, as an attachment on the last
+        message (MISSING, discord.py's "no file", on every other message)."""
+        if not (rest and here):
+            return discord.utils.MISSING
+        data = io.BytesIO(rest.encode("utf-8"))
+        return discord.File(data, filename=render.rest_file_name(agent))
 
     async def _webhook(self, destination: Any) -> discord.Webhook | None:
         parent = destination.parent if isinstance(destination, discord.Thread) else destination
@@ -495,7 +658,7 @@ class DiscordAdapter:
             )
             board = message.board
             await partial.edit(
-                content=fit(message.text, 2000),
+                content=fit(quiet(message.text), 2000),
                 embed=board_embed(board) if board else None,
                 view=board_view(board) if board else None,
                 allowed_mentions=NO_MENTIONS,

@@ -5,11 +5,14 @@ Pure functions from core messages to discord.py objects, apart from the transpor
 
 from __future__ import annotations
 
+import re
+
 import discord
 
-from bot.outbound import AgentBadge, Board, Outbound
+from bot import render
+from bot.outbound import AgentBadge, Board, Outbound, safe_url
 from bot.render import STATE_ICON, STATE_LABEL, elapsed
-from bot.split import split_text
+from bot.split import split_chunks, split_text
 
 CONTENT_LIMIT = 2_000
 EMBED_DESCRIPTION_LIMIT = 4_096
@@ -21,6 +24,15 @@ BUTTON_PREFIX = "dispatch"
 ACTIVE = {"waiting", "queued", "running", "input_required"}
 RETRYABLE = {"failed", "timed_out", "cancelled", "blocked"}
 COLOURS = {"running": 0x5865F2, "done": 0x57F287, "failed": 0xED4245}
+
+
+_MASS = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+
+
+def quiet(text: str) -> str:
+    """@everyone and @here as words, not pings. Every send also passes allowed_mentions
+    none; this is the second lock, for a path that might one day forget it."""
+    return _MASS.sub("@\u200b\\1", text)
 
 
 def custom_id(kind: str, target: str) -> str:
@@ -51,7 +63,7 @@ def board_embed(board: Board) -> discord.Embed:
         embed.add_field(
             name=fit(f"{STATE_ICON.get(row.state, '•')} {row.agent.label}", 256),
             value=fit(
-                f"{row.summary} · **{STATE_LABEL.get(row.state, row.state)}**{when}{note}",
+                quiet(f"{row.summary} · **{STATE_LABEL.get(row.state, row.state)}**{when}{note}"),
                 FIELD_VALUE_LIMIT,
             ),
             inline=False,
@@ -110,6 +122,7 @@ def board_view(board: Board) -> discord.ui.View | None:
 def author_embeds(agent: AgentBadge, text: str) -> list[discord.Embed]:
     """Where webhooks are not allowed: the agent's words in embeds under its name."""
     embeds = []
+    text = quiet(text)
     for chunk in split_text(text, EMBED_DESCRIPTION_LIMIT) if text else [""]:
         embed = discord.Embed(description=chunk or "\u200b")
         icon = agent.icon if agent.icon and agent.icon.startswith(("http://", "https://")) else None
@@ -118,11 +131,34 @@ def author_embeds(agent: AgentBadge, text: str) -> list[discord.Embed]:
     return embeds
 
 
+def file_lines(message: Outbound) -> list[tuple[str, str | None]]:
+    """Each file's name and its link, if the link is plain http(s)."""
+    return [(quiet(f.name or "file"), safe_url(f.url)) for f in message.files]
+
+
 def content_chunks(message: Outbound) -> list[str]:
-    chunks = split_text(message.text, CONTENT_LIMIT) if message.text else []
+    text = quiet(message.text)
+    chunks = split_text(text, CONTENT_LIMIT) if text else []
     if message.files:
         links = "\n".join(
-            f"📎 {f.name or 'file'}: {f.url}" if f.url else f"📎 {f.name}" for f in message.files
+            f"📎 {name}: {url}" if url else f"📎 {name}" for name, url in file_lines(message)
         )
         chunks += split_text(links, CONTENT_LIMIT)
     return chunks or ["\u200b"]
+
+
+def relay_parts(message: Outbound, max_messages: int) -> tuple[list[str], str, str]:
+    """An agent's words as at most `max_messages` messages: `content_chunks` if they fit;
+    else the first `max_messages - 1` chunks of the text, a last message (saying where the
+    rest is, with the file links), and the text left over for a file on that last message."""
+    chunks = content_chunks(message)
+    if len(chunks) <= max_messages:
+        return chunks, "", ""
+    text = quiet(message.text)
+    head = split_chunks(text, CONTENT_LIMIT)[: max_messages - 1]
+    rest = text[sum(len(chunk.body) for chunk in head) :]
+    lines = [f"📎 {name}: {url}" if url else f"📎 {name}" for name, url in file_lines(message)]
+    if rest and message.agent is not None:
+        name = render.rest_file_name(message.agent)
+        lines.insert(0, render.rest_attached(message.agent, len(rest), name))
+    return [chunk.text for chunk in head], fit("\n".join(lines), CONTENT_LIMIT), rest

@@ -21,14 +21,28 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.base import Action, Core, DeliveryError
-from adapters.slack_render import board_payload, identity, relay_payloads, text_payloads
+from adapters.base import (
+    Action,
+    Core,
+    DeliveryError,
+    StartRefused,
+    Unreachable,
+    connect_retrying,
+)
+from adapters.slack_render import (
+    board_payload,
+    escape,
+    identity,
+    relay_payloads,
+    text_payloads,
+)
+from bot import render
 from bot.callbacks import listener
 from bot.models import Attachment, Request
-from bot.outbound import MessageRef, Outbound, Target
+from bot.outbound import AgentBadge, MessageRef, Outbound, Target, record_parts
 from bot.settings import Settings, split_ids
 
 log = logging.getLogger(__name__)
@@ -45,10 +59,25 @@ PERMANENT_ERRORS = {
     "invalid_blocks",
     "message_not_found",
     "cant_update_message",
+    "user_not_in_channel",
     "invalid_auth",
     "account_inactive",
     "token_revoked",
     "missing_scope",
+}
+REJECTED_TOKEN = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
+TOKEN_HELP = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-…) under OAuth & Permissions"
+    " of the app installed in your workspace",
+    "SLACK_APP_TOKEN": "set it to an app-level token (xapp-…) with connections:write, under"
+    " Basic Information → App-Level Tokens",
 }
 IGNORED_SUBTYPES = {
     "message_changed",
@@ -68,6 +97,17 @@ IGNORED_SUBTYPES = {
 }
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _ACTION = re.compile(r"^dispatch_(cancel_task|cancel_request|retry_task)$")
+
+
+class _GivenClient(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN from the environment goes unused because we hand it a
+    client built from that very token: noise in every start's output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_GivenClient())
 
 
 class SlackConfigError(ValueError):
@@ -188,7 +228,15 @@ class SlackAdapter:
                 timeout=aiohttp.ClientTimeout(total=self.client.timeout),
                 connector=aiohttp.TCPConnector(limit=0),
             )
-        auth = await self.client.auth_test()
+        override = self.settings.slack_api_url
+        await connect_retrying(
+            f"Slack at {override or DEFAULT_API_URL}",
+            self._connect,
+            check="DISPATCH_SLACK_API_URL" if override else "any proxy settings",
+        )
+
+    async def _connect(self) -> None:
+        auth = await self._first_call(self.client.auth_test, "SLACK_BOT_TOKEN")
         self.bot_user_id = str(auth.get("user_id", ""))
         self.team_id = str(auth.get("team_id", ""))
         self._team_url = str(auth.get("url", "")).rstrip("/")
@@ -198,7 +246,15 @@ class SlackAdapter:
             )
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await self._runner.cleanup()
+                self._runner = None
+                raise StartRefused(
+                    f"cannot listen on {self.host}:{self.port} for Slack events ({exc.strerror}):"
+                    " choose another --port or --host"
+                ) from None
             server = getattr(site, "_server", None)
             sockets = getattr(server, "sockets", None) or []
             self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
@@ -209,11 +265,37 @@ class SlackAdapter:
             )
         else:
             assert self.settings.slack_app_token is not None
-            self._socket = AsyncSocketModeHandler(
-                self.app, self.settings.slack_app_token.get_secret_value()
+            token = self.settings.slack_app_token.get_secret_value()
+            # Asked first by us, so a rejected app token is one clear line, not the socket
+            # client's own error log.
+            await self._first_call(
+                self.client.apps_connections_open, "SLACK_APP_TOKEN", app_token=token
             )
-            await self._socket.connect_async()
+            self._socket = AsyncSocketModeHandler(self.app, token)
+            try:
+                await self._socket.connect_async()
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                await self._socket.close_async()
+                self._socket = None
+                raise Unreachable(str(exc) or type(exc).__name__) from None
             log.info("Slack Socket Mode connected")
+
+    async def _first_call(self, method: Any, token: str, **kwargs: Any) -> Any:
+        """A start-up call: a rejected token is `StartRefused`, anything else `Unreachable`."""
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            response = exc.response
+            error = str(response.get("error", "")) if response is not None else ""
+            if error in REJECTED_TOKEN:
+                raise StartRefused(
+                    f"Slack rejected {token} ({error}): {TOKEN_HELP[token]}"
+                ) from None
+            raise Unreachable(
+                f"{method.__name__}: {error or getattr(response, 'status_code', '')}"
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(str(exc) or type(exc).__name__) from None
 
     async def stop(self) -> None:
         if self._socket is not None:
@@ -300,10 +382,12 @@ class SlackAdapter:
         return True
 
     def _refusal(self, user: str, channel: str, is_dm: bool) -> str | None:
+        """The one allowlist check, for every way in: mentions, DMs, thread replies and
+        buttons. DMs are outside the channel list (it names channels), never the user list."""
         if self.allowed_users and user not in self.allowed_users:
-            return "Sorry, you're not on the list of people who can send work to Dispatch here. An admin can add you."
+            return render.NOT_ON_THE_LIST
         if self.allowed_channels and not is_dm and channel not in self.allowed_channels:
-            return "Sorry, Dispatch doesn't take work in this channel. Try a channel it's enabled for, or DM me."
+            return render.NOT_IN_THIS_CHANNEL
         return None
 
     async def _on_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -315,6 +399,11 @@ class SlackAdapter:
         message = body.get("message") or {}
         if not match:
             return
+        thread = message.get("thread_ts") or message.get("ts")
+        refusal = self._refusal(user, channel, channel.startswith("D"))
+        if refusal:
+            await self._ephemeral(channel, user, refusal, thread)
+            return
         reply = await self._core.act(
             Action(
                 platform=self.platform,
@@ -324,7 +413,7 @@ class SlackAdapter:
                 target=str(action.get("value", "")),
             )
         )
-        await self._ephemeral(channel, user, reply, message.get("thread_ts") or message.get("ts"))
+        await self._ephemeral(channel, user, reply, thread)
 
     async def _ephemeral(self, channel: str, user: str, text: str, thread: str | None) -> None:
         try:
@@ -352,10 +441,13 @@ class SlackAdapter:
     # -- outbound -----------------------------------------------------------------------------
 
     async def post(self, target: Target, message: Outbound) -> MessageRef:
+        if target.private and target.user and not target.is_dm:
+            return await self._post_private(target, message)
+        rest = ""
         if message.kind == "ack" and message.board is not None:
             payloads = [board_payload(message)]
         elif message.kind in ("result", "question"):
-            payloads = relay_payloads(message)
+            payloads, rest = relay_payloads(message, self.settings.max_result_messages)
         else:
             payloads = text_payloads(message, self.permalink)
         extra = (
@@ -374,7 +466,8 @@ class SlackAdapter:
             message.kind,
             hash(message.text),
         )
-        done = self._partial.setdefault(key, [])
+        done = self._partial.setdefault(key, list(message.posted))
+        record = record_parts.get() if len(payloads) + bool(rest) > 1 else None
         for index, payload in enumerate(payloads):
             if index < len(done):
                 ts = done[index]
@@ -389,10 +482,51 @@ class SlackAdapter:
             )
             ts = str(response.get("ts", ""))
             done.append(ts)
+            if record is not None and (rest or index < len(payloads) - 1):
+                await record(done)
+        if rest and len(done) == len(payloads):
+            assert message.agent is not None
+            ts = await self._attach_rest(target, message.agent, rest)
+            done.append(ts)
         del self._partial[key]
         return MessageRef(
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )
+
+    async def _post_private(self, target: Target, message: Outbound) -> MessageRef:
+        """Only the asker sees it: an ephemeral where they asked (a status asked in public)."""
+        assert target.user is not None
+        ts = ""
+        for payload in text_payloads(message, self.permalink):
+            response = await self._call(
+                self.client.chat_postEphemeral,
+                channel=target.channel,
+                user=target.user,
+                thread_ts=target.thread,
+                **payload,
+            )
+            ts = str(response.get("message_ts", ""))
+        return MessageRef(
+            platform=self.platform, channel=target.channel, id=ts, thread=target.thread
+        )
+
+    async def _attach_rest(self, target: Target, agent: AgentBadge, rest: str) -> str:
+        """The part of a result past `max_result_messages`, as a file in the thread (files
+        upload v2). Nothing is shared until the last step, completeUploadExternal, so a
+        failed or repeated attempt before it posts nothing; it counts as one post of the
+        channel's budget."""
+        name = render.rest_file_name(agent)
+        data = rest.encode("utf-8")
+        response = await self._call_paced(
+            target.channel,
+            method=self.client.files_upload_v2,
+            content=data,
+            filename=name,
+            title=name,
+            thread_ts=target.thread,
+            initial_comment=escape(render.rest_attached(agent, len(rest), name)),
+        )
+        return str((response.get("file") or {}).get("id", ""))
 
     def update_wait(self) -> float:
         """Seconds until a status board edit fits the budget (0: now); spends nothing."""
@@ -423,7 +557,7 @@ class SlackAdapter:
             f"{base}/archives/{channel}/p{thread.replace('.', '')}?thread_ts={thread}&cid={channel}"
         )
 
-    async def _call_paced(self, channel: str, **kwargs: Any) -> Any:
+    async def _call_paced(self, channel: str, *, method: Any = None, **kwargs: Any) -> Any:
         """chat.postMessage about once per second per channel, with Slack's short bursts.
 
         Never waits: over budget, or inside a 429's Retry-After, it raises a deferred
@@ -444,7 +578,9 @@ class SlackAdapter:
                 f"Slack channel {channel} is paced", retry_after=wait, deferred=True
             )
         try:
-            return await self._call(self.client.chat_postMessage, channel=channel, **kwargs)
+            return await self._call(
+                method or self.client.chat_postMessage, channel=channel, **kwargs
+            )
         except DeliveryError as exc:
             if exc.retry_after and exc.deferred:
                 self._channel_blocked[channel] = time.monotonic() + exc.retry_after
@@ -453,6 +589,8 @@ class SlackAdapter:
     async def _call(self, method: Any, **kwargs: Any) -> Any:
         try:
             return await method(**kwargs)
+        except SlackRequestError as exc:  # a files upload's bytes were not taken
+            raise DeliveryError(f"Slack error: {exc}", retry_after=5.0) from None
         except SlackApiError as exc:
             response = exc.response
             error = str(response.get("error", "")) if response is not None else ""

@@ -6,11 +6,12 @@ can be read (and tested) on their own.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from bot.outbound import AgentBadge, Outbound
+from bot.outbound import AgentBadge, Outbound, safe_url
 from bot.render import STATE_ICON, STATE_LABEL, elapsed
-from bot.split import split_text
+from bot.split import head_and_rest, split_text
 
 MARKDOWN_LIMIT = 11_000
 """A markdown block takes 12,000 characters; stay under it with room for fences."""
@@ -37,9 +38,28 @@ _SHORTCODES = {
 }
 
 
+_SPECIAL = re.compile(r"<!([^|>]*)(?:\|([^>]*))?>")
+"""<!channel>, <!here>, <!everyone>, <!subteam^S1|@team>, <!date^…|label>: Slack's commands."""
+_USER = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]*))?>")
+_BARE = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+QUIET_AT = "@\u200b"
+"""An @ that no client reads as a mention: a zero-width space follows it."""
+
+
+def neutralise(text: str) -> str:
+    """Relayed words must never ping: an agent (or a user it quotes) writing <!channel>,
+    <!subteam^…> or <@U…> gets the words shown, not the notification."""
+    text = _SPECIAL.sub(
+        lambda m: QUIET_AT + (m.group(2) or m.group(1).split("^")[0]).lstrip("@"), text
+    )
+    text = _USER.sub(lambda m: QUIET_AT + (m.group(2) or m.group(1)).lstrip("@"), text)
+    return _BARE.sub(QUIET_AT + r"\1", text)
+
+
 def escape(text: str) -> str:
     """Dispatch's own words (which quote users) must never ping @channel or forge links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _BARE.sub(QUIET_AT + r"\1", text)
 
 
 def identity(agent: AgentBadge) -> dict[str, str]:
@@ -55,22 +75,38 @@ def identity(agent: AgentBadge) -> dict[str, str]:
     return ident
 
 
-def relay_payloads(message: Outbound) -> list[dict[str, Any]]:
-    """An agent's result or question: word for word, as markdown, split at Slack's limits."""
-    chunks = split_text(message.text, MARKDOWN_LIMIT) if message.text else [""]
+def relay_payloads(message: Outbound, max_messages: int = 0) -> tuple[list[dict[str, Any]], str]:
+    """An agent's result or question: word for word (mentions neutralised), as markdown,
+    split at Slack's limits. With `max_messages`, at most that many posts: past it, the
+    first `max_messages - 1` and the text left over, for a file in the last post."""
+    text = neutralise(message.text)
+    if not text:
+        chunks, rest = [""], ""
+    elif max_messages:
+        head, rest = head_and_rest(text, MARKDOWN_LIMIT, max_messages)
+        chunks = [chunk.text for chunk in head]
+    else:
+        chunks, rest = split_text(text, MARKDOWN_LIMIT), ""
     payloads: list[dict[str, Any]] = []
     for index, chunk in enumerate(chunks):
         blocks: list[dict[str, Any]] = [{"type": "markdown", "text": chunk or " "}]
         if index == len(chunks) - 1 and message.files:
-            links = "\n".join(
-                f"📎 <{f.url}|{escape(f.name or f.url or 'file')}>"
-                if f.url
-                else f"📎 {escape(f.name)}"
-                for f in message.files
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": file_links(message)}}
             )
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": links[:2900]}})
         payloads.append({"text": chunk[:FALLBACK_LIMIT] or " ", "blocks": blocks})
-    return payloads
+    return payloads, rest
+
+
+def file_links(message: Outbound) -> str:
+    """An agent's files as mrkdwn links: http(s) only, and nothing in a URL or a name can
+    close the link and write into Dispatch's block."""
+    lines = []
+    for f in message.files:
+        url = safe_url(f.url)
+        name = escape(neutralise(f.name or "")) or "file"
+        lines.append(f"📎 <{escape(url)}|{name.replace('|', '¦')}>" if url else f"📎 {name}")
+    return "\n".join(lines)[:2900]
 
 
 def text_payloads(message: Outbound, permalink: Any = None) -> list[dict[str, Any]]:

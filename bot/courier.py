@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from adapters.base import Adapter, DeliveryError, UpdateBudget
-from bot.outbound import MessageRef, Outbound, Target
+from bot.outbound import MessageRef, Outbound, Target, record_parts
 from bot.store import Row, Store, loads
 
 log = logging.getLogger(__name__)
@@ -360,6 +360,15 @@ class Courier:
             )
             self._retry_at(retry)
             return False
+        progress = loads(row["ref"]) if row["ref"] else {}
+        if progress.get("parts"):
+            message = message.model_copy(update={"posted": list(progress["parts"])})
+        outbox_id = row["id"]
+
+        async def record(parts: list[str]) -> None:
+            await self.store.mark_progress(outbox_id, parts)
+
+        record_parts.set(record)  # each delivery runs in its own task, so its own context
         try:
             if target.is_dm and target.thread is None and target.user:
                 ref = await adapter.dm(target.user, message)

@@ -550,8 +550,26 @@ class Dispatcher:
         await self._say(request_id, request, "clarify", question)
 
     async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
-        text, items = await self.status_report(request.user, _thread_key(request), agent_id)
-        await self._say(request_id, request, "status", text, done=True, items=items)
+        """In a DM, or in a request's own thread, the answer is for whoever reads there.
+        Anywhere else it lists the asker's work in DMs and private channels, so only the
+        asker sees it, and it stays out of the thread's history (and so out of briefs)."""
+        key = _thread_key(request)
+        if request.is_dm or await self.store.thread_tasks(key):
+            text, items = await self.status_report(request.user, key, agent_id)
+            await self._say(request_id, request, "status", text, done=True, items=items)
+            return
+        text, items = await self.status_report(request.user, None, agent_id)
+        target = _target_from_request(request).model_copy(update={"private": True})
+
+        def say(tx: Tx) -> None:
+            self._queue(tx, request_id, target, "status", text, items=items)
+            tx.execute(
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
+                (time.time(), request_id),
+            )
+
+        await self.store.transact(say)
+        await self._notify()
 
     async def status_text(
         self, user: str | None, key: ThreadKey | None, agent_id: str | None = None

@@ -6,7 +6,10 @@ There is no kind for "an answer Dispatch wrote itself".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +68,8 @@ class Target(BaseModel):
     thread: str | None = None
     user: str | None = None
     is_dm: bool = False
+    private: bool = False
+    """Only `user` may see it (a status asked in public): a Slack ephemeral, a Discord DM."""
 
 
 class StatusItem(BaseModel):
@@ -88,6 +93,15 @@ class Outbound(BaseModel):
     """kind=status: the lines of the answer with their threads."""
     request_id: str | None = None
     task_id: str | None = None
+    posted: list[str] = Field(default_factory=list)
+    """Parts of this message already out (ids, in order), when a message posted in several
+    parts is delivered again after a restart: the adapter carries on after them."""
+
+
+PartsRecorder = Callable[[list[str]], Awaitable[None]]
+record_parts: ContextVar[PartsRecorder | None] = ContextVar("record_parts", default=None)
+"""Set by the courier around one delivery: an adapter posting a message in several parts
+calls it with the ids of the parts out so far, so a restart never posts them again."""
 
 
 class MessageRef(BaseModel):
@@ -98,3 +112,21 @@ class MessageRef(BaseModel):
     id: str
     thread: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+
+
+_URL_UNSAFE = {ord(c): f"%{ord(c):02X}" for c in '<>|"` '}
+
+
+def safe_url(url: str | None) -> str | None:
+    """An agent's file link, fit to put inside a platform's link syntax; None if it is not
+    plain http(s). Agents are not trusted: a `javascript:` link, or one carrying `>` or `|`
+    to close Dispatch's own link and write after it, must never reach a channel as a link."""
+    if not url or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.translate(_URL_UNSAFE)

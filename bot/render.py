@@ -19,6 +19,36 @@ WHAT_EXACTLY = "What exactly needs doing, and on what? A sentence or two is plen
 """The clarifying question for a request that carries too little to act on."""
 
 
+NOT_ON_THE_LIST = (
+    "Sorry, you're not on the list of people who can send work to Dispatch here."
+    " An admin can add you."
+)
+NOT_IN_THIS_CHANNEL = (
+    "Sorry, Dispatch doesn't take work in this channel. Try a channel it's enabled for, or DM me."
+)
+NOT_IN_THIS_SERVER = "Sorry, Dispatch doesn't take work in this server."
+ROLES_MISSING = "Sorry, your roles don't include one that may send work to Dispatch."
+DM_NOT_A_MEMBER = (
+    "Sorry, Dispatch takes DMs only from members of the servers (and roles) it works for."
+)
+"""The allowlist refusals, the same on every way in (mentions, DMs, replies, commands)."""
+
+STATUS_USE_SLASH = (
+    "What's in flight for you includes work from other places, so I send it only where"
+    " you alone can see it, and I can't DM you. Use /status: only you will see the answer."
+)
+"""A status asked in public on Discord, when the asker's DMs are closed to Dispatch."""
+
+
+def rest_attached(agent: AgentBadge, chars: int, name: str) -> str:
+    """The last message of a result too long for the chat: the rest is in a file."""
+    return f"{agent.label}'s result goes on for {chars:,} more characters: they are in {name}."
+
+
+def rest_file_name(agent: AgentBadge) -> str:
+    return f"{agent.id}-result-continued.md"
+
+
 def which_of(first: str, second: str) -> str:
     """The clarifying question that names the two likeliest agents."""
     return f"Is this one for {first} or {second}, and what exactly should they do?"

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     board_interval: float = Field(
         default=1.0, description="seconds between live status-board refreshes (coalesced)"
     )
+    max_result_messages: int = Field(
+        default=5,
+        ge=2,
+        le=100,
+        description="most chat messages one agent result becomes; past it, the first ones are"
+        " posted and the rest is attached as a file",
+    )
     admins: str = Field(
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
     )

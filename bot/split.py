@@ -70,3 +70,14 @@ def split_chunks(text: str, limit: int) -> list[Chunk]:
 def split_text(text: str, limit: int) -> list[str]:
     """Chunks of at most `limit` characters, in order."""
     return [chunk.text for chunk in split_chunks(text, limit)]
+
+
+def head_and_rest(text: str, limit: int, max_messages: int) -> tuple[list[Chunk], str]:
+    """At most `max_messages` chunks: all of them if they fit, else the first
+    `max_messages - 1` and the text after them (for a file in the last message), so that
+    `"".join(c.body for c in head) + rest == text`."""
+    chunks = split_chunks(text, limit)
+    if len(chunks) <= max_messages:
+        return chunks, ""
+    head = chunks[: max(max_messages - 1, 0)]
+    return head, text[sum(len(c.body) for c in head) :]

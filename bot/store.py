@@ -708,6 +708,14 @@ class Store:
             (next_at, outbox_id),
         )
 
+    async def mark_progress(self, outbox_id: int, parts: Sequence[str]) -> None:
+        """The parts of a long message already out (a relay split over several posts), kept
+        in `ref` while it is pending, so a delivery after a restart resumes after them."""
+        await self.write(
+            "UPDATE outbox SET ref = ? WHERE id = ? AND state = 'pending'",
+            (json.dumps({"parts": list(parts)}), outbox_id),
+        )
+
     # -- live status boards -------------------------------------------------------------------
 
     async def bump_board(self, request_id: str) -> None:

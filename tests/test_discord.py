@@ -11,7 +11,9 @@ import pytest
 
 from adapters.discord import DiscordAdapter, DiscordConfigError, check_settings
 from adapters.discord_render import CONTENT_LIMIT
+from bot import render
 from bot.demo.agent_server import AgentCall, Outcome, Reply
+from bot.outbound import AgentBadge, Outbound, Target, record_parts
 from bot.settings import Settings
 from bot.split import split_chunks
 from tests.conftest import Harness, HarnessFactory, echo, slow
@@ -384,3 +386,275 @@ async def test_the_app_manifest_matches_the_commands_and_permissions_the_bot_use
     }
     assert ours == documented
     await client.close()
+
+
+async def refusals_everywhere(
+    h: Harness, fake: FakeDiscord, *, user: str, channel: str, dm: bool
+) -> list[str]:
+    """Knock on every way in as `user`: a mention in `channel`, a mention in a thread there,
+    a DM (if `dm`), each slash command and a status button. Returns each answer's text."""
+    answers: list[str] = []
+
+    async def replied_to(payload: dict[str, Any]) -> str:
+        reply = await fake.wait_for(
+            lambda: next((m for m in fake.messages if m.reply_to == int(payload["id"])), None)
+        )
+        return reply.content
+
+    mention = await fake.message_create(
+        f"{fake.mention('bot')} Writer: draft it", author=user, channel=channel
+    )
+    answers.append(await replied_to(mention))
+    thread = await fake.thread_create("work", parent=channel)
+    in_thread_ = await fake.message_create(
+        f"{fake.mention('bot')} Writer: and this", author=user, thread=thread["id"]
+    )
+    answers.append(await replied_to(in_thread_))
+    if dm:
+        answers.append(
+            await replied_to(await fake.message_create("Writer: a DM", author=user, guild=False))
+        )
+    await fake.wait_for(lambda: fake.command("dispatch"))
+    for name, options in (
+        ("dispatch", {"request": "Writer: draft it"}),
+        ("status", {}),
+        ("agents", {}),
+        ("cancel", {"what": "all"}),
+    ):
+        slash = await fake.interaction_create_command(name, options, user=user, channel=channel)
+        key = int(slash["id"])
+        response = await fake.wait_for(lambda: fake.interaction_responses.get(key))  # noqa: B023
+        assert response[0]["data"]["flags"] & 64, f"/{name}'s refusal is ephemeral"
+        answers.append(response[0]["data"]["content"])
+    click = await fake.interaction_create_component(
+        "dispatch:cancel_task:t-anything", message=int(mention["id"]), user=user
+    )
+    response = await fake.wait_for(lambda: fake.interaction_responses.get(int(click["id"])))
+    answers.append(response[0]["data"]["content"])
+    await asyncio.sleep(0.1)
+    assert await h.rows("SELECT id FROM requests") == []
+    assert not h.servers["writer"].calls
+    return answers
+
+
+async def test_the_user_allowlist_holds_on_every_way_in(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    alice = discord_fake.owner["id"]
+    h = await rig(harness, discord_fake, {"writer": echo("writer")}, discord_allowed_users=alice)
+    answers = await refusals_everywhere(h, discord_fake, user="bob", channel="general", dm=True)
+    assert answers == [render.NOT_ON_THE_LIST] * 8
+
+
+async def test_the_channel_allowlist_holds_on_every_way_in_and_leaves_dms_open(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    design = str(discord_fake.channel_id("design"))
+    h = await rig(
+        harness, discord_fake, {"writer": echo("writer")}, discord_allowed_channels=design
+    )
+    answers = await refusals_everywhere(h, discord_fake, user="alice", channel="general", dm=False)
+    assert answers == [render.NOT_IN_THIS_CHANNEL] * 7
+    # The channel list names server channels; a DM is not one of them.
+    await discord_fake.message_create("Writer: a DM", author="alice", guild=False)
+    await settle(h, 1)
+    assert len(h.servers["writer"].calls) == 1
+
+
+async def test_the_guild_allowlist_holds_on_every_way_in_dms_included(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")}, discord_allowed_guilds="42")
+    answers = await refusals_everywhere(h, discord_fake, user="alice", channel="general", dm=True)
+    assert (
+        answers
+        == [render.NOT_IN_THIS_SERVER] * 2
+        + [render.DM_NOT_A_MEMBER]
+        + [render.NOT_IN_THIS_SERVER] * 5
+    )
+
+
+async def test_the_role_allowlist_holds_on_every_way_in_dms_included(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    role = discord_fake.add_role("Dispatchers")
+    carol = discord_fake.add_user("carol")
+    discord_fake.add_member(carol, roles=[role["id"]])
+    h = await rig(
+        harness, discord_fake, {"writer": echo("writer")}, discord_allowed_roles=str(role["id"])
+    )
+    answers = await refusals_everywhere(h, discord_fake, user="bob", channel="general", dm=True)
+    assert (
+        answers
+        == [render.ROLES_MISSING] * 2 + [render.DM_NOT_A_MEMBER] + [render.ROLES_MISSING] * 5
+    )
+    # A member holding the role may DM.
+    await discord_fake.message_create("Writer: a DM from carol", author=carol, guild=False)
+    await settle(h, 1)
+    assert len(h.servers["writer"].calls) == 1
+
+
+async def test_nothing_sent_on_any_path_can_ping_and_file_links_are_http_only(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    role = discord_fake.add_role("Everyone-ish")
+    bob = discord_fake.user("bob")["id"]
+    loud = f"@everyone @here <@&{role['id']}> <@{bob}> look at this"
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(
+            loud,
+            files=[
+                ("evil", "javascript:alert(1)"),
+                ("ok.pdf", "https://files.example/ok.pdf"),
+            ],
+        )
+
+    h = await rig(harness, discord_fake, {"writer": writer})
+    hooked = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: quote me @everyone"
+    )
+    await settle(h, 1)
+    discord_fake.set_manage_webhooks(False)  # a new channel: agents speak as embed authors
+    embedded = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: again", channel="design"
+    )
+    await settle(h, 2)
+    await h.dispatcher.courier.refresh_boards()  # type: ignore[union-attr]
+    asked = [
+        await discord_fake.interaction_create_command(name, options)
+        for name, options in (("status", {}), ("agents", {}), ("cancel", {"what": "all"}))
+    ]
+    ack = in_thread(discord_fake, int(hooked["id"]))[0]
+    asked.append(
+        await discord_fake.interaction_create_component(
+            "dispatch:cancel_task:t-gone", message=ack.id
+        )
+    )
+    await discord_fake.wait_for(lambda: discord_fake.followups.get(int(asked[2]["id"])))
+    for key in [int(interaction["id"]) for interaction in asked]:
+        await discord_fake.wait_for(
+            lambda: discord_fake.interaction_responses.get(key)  # noqa: B023
+        )
+
+    sent = [m for m in discord_fake.messages if not m.loading]
+    assert {m.via for m in sent} >= {"bot", "webhook", "interaction"}
+
+    def silent(allowed: dict[str, Any] | None) -> bool:
+        return allowed is not None and allowed["parse"] == [] and not allowed.get("replied_user")
+
+    followups = [body for bodies in discord_fake.followups.values() for body in bodies]
+    assert followups and all(silent(b.get("allowed_mentions")) for b in followups)
+    for message in sent:
+        assert silent(message.allowed_mentions), (message.via, message.content)
+        for edit in message.edits:
+            if "content" in edit:
+                assert silent(edit.get("allowed_mentions"))
+    assert any(m.edits for m in sent), "a status board was edited"
+    everything = str([(m.content, m.embeds) for m in sent])
+    assert "@everyone" not in everything and "@here" not in everything
+    assert "javascript:" not in everything
+    thread = int(hooked["id"])
+    hook_result = by_agents(in_thread(discord_fake, thread))[0]
+    assert hook_result.content.startswith("@\u200beveryone @\u200bhere")
+    assert "https://files.example/ok.pdf" in str(by_agents(in_thread(discord_fake, thread)))
+    embed_result = by_agents(in_thread(discord_fake, int(embedded["id"])))
+    assert embed_result and "https://files.example/ok.pdf" in str(embed_result[-1].embeds)
+
+
+async def test_status_asked_in_public_goes_by_dm_or_says_where_to_ask(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": slow(30, Reply("never"))})
+    await discord_fake.message_create("Writer: my secret memo", guild=False)
+    await discord_fake.wait_for(lambda: h.servers["writer"].calls)
+    dm_channel = int(discord_fake.dm_channel("alice")["id"])
+    in_dm = len(discord_fake.messages_in(dm_channel))
+
+    asked = await discord_fake.message_create(f"{discord_fake.mention('bot')} what's in flight?")
+    answer = await discord_fake.wait_for(
+        lambda: next(
+            (m for m in discord_fake.messages_in(dm_channel)[in_dm:] if "in flight" in m.content),
+            None,
+        )
+    )
+    assert answer.content.startswith("1 in flight for you:")
+    assert "my secret memo" in answer.content
+    await asyncio.sleep(0.2)
+    public = [m for m in discord_fake.messages if m.channel_id != dm_channel]
+    assert not any("secret memo" in m.content for m in public)
+
+    # DMs closed to the bot: the thread learns only where to ask instead.
+    discord_fake.fail(f"POST /channels/{dm_channel}/messages", status=403, code=50007, times=10)
+    again = await discord_fake.message_create(f"{discord_fake.mention('bot')} what's in flight?")
+    pointer = await discord_fake.wait_for(
+        lambda: next(iter(in_thread(discord_fake, int(again["id"]))), None)
+    )
+    assert pointer.content == render.STATUS_USE_SLASH
+    assert int(asked["id"]) != int(again["id"])
+
+
+@pytest.mark.parametrize("webhooks", [True, False])
+async def test_a_huge_result_is_a_few_messages_and_an_attachment(
+    harness: HarnessFactory, discord_fake: FakeDiscord, webhooks: bool
+) -> None:
+    text = "".join(f"Paragraph {i}: some prose about the launch.\n\n" for i in range(2000))
+    assert len(split_chunks(text, CONTENT_LIMIT)) > 10
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text, files=[("report.pdf", "https://files.example/report.pdf")])
+
+    discord_fake.set_manage_webhooks(webhooks)
+    h = await rig(harness, discord_fake, {"writer": writer}, max_result_messages=3)
+    mention = await discord_fake.message_create(
+        f"{discord_fake.mention('bot')} Writer: the whole report"
+    )
+    await settle(h, 1)
+    thread = in_thread(discord_fake, int(mention["id"]))
+    done = next(i for i, m in enumerate(thread) if m.content.startswith("Done in"))
+    relayed = thread[1:done]  # between the acknowledgement and the closing line
+    assert len(relayed) == 3
+    last = relayed[-1]
+    assert [a["filename"] for a in last.attachments] == ["writer-result-continued.md"]
+    assert last.content.startswith("✍️ Writer's result goes on for")
+    assert "📎 report.pdf: https://files.example/report.pdf" in last.content
+    rest = last.files["writer-result-continued.md"].decode()
+    head = split_chunks(text, CONTENT_LIMIT)[:2]
+    if webhooks:
+        assert [m.content for m in relayed[:2]] == [c.text for c in head]
+    else:
+        assert [m.embeds[0]["description"] for m in relayed[:2]] == [c.text for c in head]
+    assert "".join(c.body for c in head) + rest == text
+
+
+async def test_a_long_relay_puts_each_part_on_record_and_resumes_after_them(
+    harness: HarnessFactory, discord_fake: FakeDiscord
+) -> None:
+    h = await rig(harness, discord_fake, {"writer": echo("writer")}, max_result_messages=3)
+    adapter = h.live[-1]
+    assert isinstance(adapter, DiscordAdapter)
+    text = "".join(f"Paragraph {i}: some prose about the launch.\n\n" for i in range(2000))
+    writer = AgentBadge(id="writer", name="Writer", emoji="✍️")
+    general = str(discord_fake.channel_id("general"))
+    target = Target(platform="discord", workspace=str(discord_fake.guild_id), channel=general)
+    message = Outbound(kind="result", text=text, agent=writer)
+    recorded: list[list[str]] = []
+
+    async def record(parts: list[str]) -> None:
+        recorded.append(list(parts))
+
+    record_parts.set(record)
+    first = await adapter.post(target, message)
+    sent = [m for m in discord_fake.messages_in("general") if m.via == "webhook"]
+    assert len(sent) == 3 and first.id == str(sent[-1].id)
+    ids = [str(m.id) for m in sent]
+    assert recorded == [ids[:1], ids[:2]]  # the last part is recorded as the message sent
+
+    # As after a restart with two parts out: only the last one (and its file) goes again.
+    again = await adapter.post(target, message.model_copy(update={"posted": ids[:2]}))
+    resent = [m for m in discord_fake.messages_in("general") if m.via == "webhook"][3:]
+    assert len(resent) == 1 and resent[0].attachments and again.id == str(resent[0].id)
+    # Everything already out: nothing is posted, and the ref is the last part's.
+    before = len(discord_fake.messages)
+    done = await adapter.post(target, message.model_copy(update={"posted": ids}))
+    assert len(discord_fake.messages) == before and done.id == ids[-1]

@@ -261,3 +261,34 @@ async def test_bolt_socket_mode(slack: FakeSlack, client: AsyncWebClient) -> Non
         assert slack.socket_acks == [envelope_id, click]
     finally:
         await handler.close_async()
+
+
+async def test_files_upload_v2_shares_once_and_only_what_arrived(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    response = await client.files_upload_v2(
+        channel="C1",
+        thread_ts="1.2",
+        content=b"the rest of it",
+        filename="rest.md",
+        title="rest.md",
+        initial_comment="more in the file",
+    )
+    file_id = response["file"]["id"]
+    stored = slack.files[file_id]
+    assert stored["data"] == b"the rest of it" and stored["completed"]
+    assert stored["shares"] == [{"channel": "C1", "ts": slack.messages[-1]["ts"]}]
+    assert slack.messages[-1]["text"] == "more in the file"
+    assert slack.messages[-1]["thread_ts"] == "1.2"
+    assert slack.messages[-1]["files"] == [file_id]
+    assert [c.method for c in slack.calls] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+    # A file completes once; and not before its bytes have arrived in full.
+    with pytest.raises(SlackApiError, match="file_already_completed"):
+        await client.files_completeUploadExternal(files=[{"id": file_id}], channel_id="C1")
+    url = await client.files_getUploadURLExternal(filename="x.md", length=10)
+    with pytest.raises(SlackApiError, match="file_upload_size_mismatch"):
+        await client.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id="C1")
+    assert len(slack.messages) == 1

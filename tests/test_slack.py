@@ -15,6 +15,7 @@ import pytest
 from adapters.base import DeliveryError
 from adapters.slack import POST_BURST, SlackAdapter, SlackConfigError, check_settings
 from adapters.slack_render import MARKDOWN_LIMIT
+from bot import render
 from bot.demo.agent_server import AgentCall, Outcome, Reply
 from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
@@ -442,6 +443,7 @@ def test_the_app_manifest_grants_what_the_adapter_uses() -> None:
         "chat:write.customize",
         "im:history",
         "channels:history",
+        "files:write",
     } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.channels", "message.im"} <= events
@@ -508,7 +510,10 @@ async def test_post_defers_instead_of_sleeping_and_resumes_a_split_message(
 ) -> None:
     adapter = SlackAdapter(
         Settings(
-            slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url,
+            max_result_messages=100,  # every part a post: this is about pacing them
         ),
         http=True,
         port=0,
@@ -645,3 +650,194 @@ async def test_the_events_endpoint_closes_a_request_that_never_finishes(
     # The endpoint still serves a whole, signed event afterwards.
     status, _ = await r.post({"type": "url_verification", "challenge": "c-1"})
     assert status == 200
+
+
+async def test_the_allowlists_hold_on_every_way_in_buttons_included(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness,
+        slack,
+        {"image": slow(30, Reply("never"))},
+        slack_allowed_users="U1,U3",
+        slack_allowed_channels="C1",
+    )
+    slack.add_user("U3", name="carol", display_name="carol")
+    mention = app_mention("<@UBOT> Image: a hero image", user="U1", channel="C1")
+    await r.event(mention)
+    await slack.wait_for(lambda: r.h.servers["image"].calls, timeout=5)
+    task_id = (await r.h.rows("SELECT id FROM tasks"))[0]["id"]
+    ack = r.posts(mention["ts"])[0]
+
+    def press(user: str, channel: str) -> dict[str, Any]:
+        return block_actions(
+            "dispatch_cancel_task",
+            task_id,
+            user=user,
+            channel=channel,
+            message_ts=ack["ts"],
+            thread_ts=mention["ts"],
+        )
+
+    knocks: list[tuple[str, dict[str, Any]]] = [
+        ("event", app_mention("<@UBOT> Image: mine", user="U2", channel="C1")),
+        ("event", message("Image: a DM", user="U2", channel="D2", channel_type="im")),
+        ("event", message("also this", user="U2", channel="C1", thread_ts=mention["ts"])),
+        ("button", press("U2", "C1")),
+        ("event", app_mention("<@UBOT> Image: here", user="U3", channel="C2")),
+        ("button", press("U3", "C2")),
+    ]
+    for way, payload in knocks:
+        if way == "event":
+            await r.event(payload)
+        else:
+            assert (await r.post(payload, form=True))[0] == 200
+    await slack.wait_for(lambda: len(slack.ephemerals) >= len(knocks) or None, timeout=5)
+    await asyncio.sleep(0.2)
+    said = [(e["user"], e["text"]) for e in slack.ephemerals]
+    assert said == [("U2", render.NOT_ON_THE_LIST)] * 4 + [("U3", render.NOT_IN_THIS_CHANNEL)] * 2
+    assert len(await r.h.rows("SELECT id FROM requests")) == 1
+    assert (await r.h.rows("SELECT state FROM tasks"))[0]["state"] == "running"
+    # Allowed people still get through: a DM from an allowed user is outside the channel list.
+    dm = message("what's in flight?", user="U3", channel="D3", channel_type="im")
+    await r.event(dm)
+    answer = await slack.wait_for(lambda: next(iter(r.posts(dm["ts"])), None), timeout=5)
+    assert answer["text"] == "Nothing in flight for you."
+
+
+async def test_a_relay_cannot_ping_anyone_or_write_into_dispatchs_own_block(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    loud = "<!channel> <!here> <!everyone> <!subteam^S1|@devs> <@U2> and @channel: read this"
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(
+            loud,
+            files=[
+                ("evil", "javascript:alert(1)"),
+                ("x|<!channel>", "https://files.example/a>|<!here> *Dispatch*: all clear"),
+                ("ok.pdf", "https://files.example/ok.pdf?a=1&b=2"),
+            ],
+        )
+
+    r = await rig(harness, slack, {"writer": writer})
+    # A user launders a ping through an agent that quotes the request.
+    mention = app_mention("<@UBOT> Writer: repeat after me <!channel>")
+    await r.event(mention)
+    await r.settle(1)
+    [result] = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    shown = json.dumps([result["text"], result["blocks"]], ensure_ascii=False)
+    for ping in ("<!", "<@", "@channel", "@here", "@everyone"):
+        assert ping not in shown
+    assert result["blocks"][0]["text"].startswith("@\u200bchannel @\u200bhere @\u200beveryone")
+    links = result["blocks"][-1]["text"]["text"].split("\n")
+    assert links[0] == "📎 evil"  # not a link at all
+    assert (
+        links[1]
+        == "📎 <https://files.example/a%3E%7C%3C!here%3E%20*Dispatch*:%20all%20clear|x¦@\u200bchannel>"
+    )
+    assert links[2] == "📎 <https://files.example/ok.pdf?a=1&amp;b=2|ok.pdf>"
+    every_post = json.dumps(r.posts(mention["ts"]), ensure_ascii=False)
+    assert "<!channel>" not in every_post
+
+
+async def test_status_asked_in_public_is_an_ephemeral_and_in_a_thread_only_that_thread(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    r = await rig(
+        harness, slack, {"image": slow(30, Reply("never")), "writer": slow(30, Reply("never"))}
+    )
+    private = message("Writer: my secret memo", channel="D1", channel_type="im", user="U1")
+    public = app_mention("<@UBOT> Image: a banner for the blog", channel="C1", user="U1")
+    for event in (private, public):
+        await r.event(event)
+    await slack.wait_for(
+        lambda: len(r.h.servers["writer"].calls + r.h.servers["image"].calls) == 2 or None,
+        timeout=5,
+    )
+    before = len(slack.messages)
+
+    asked = app_mention("<@UBOT> what's in flight?", channel="C2", user="U1")
+    await r.event(asked)
+    answer = await slack.wait_for(lambda: next(iter(slack.ephemerals), None), timeout=5)
+    assert answer["user"] == "U1" and answer["channel"] == "C2"
+    assert answer["thread_ts"] == asked["ts"]  # where Dispatch answers every mention
+    assert answer["text"].startswith("2 in flight for you:")
+    assert "my secret memo" in answer["text"] and "a banner for the blog" in answer["text"]
+    await asyncio.sleep(0.2)
+    assert len(slack.messages) == before, "nothing was posted for everyone to see"
+    history = await r.h.rows("SELECT text FROM history WHERE text LIKE '%secret memo%'")
+    assert all("in flight" not in row["text"] for row in history)
+
+    in_thread_ = message("what's in flight?", channel="C1", user="U2", thread_ts=public["ts"])
+    await r.event(in_thread_)
+    status = await slack.wait_for(
+        lambda: next((p for p in r.posts(public["ts"]) if "in flight" in p["text"]), None),
+        timeout=5,
+    )
+    assert status["text"].startswith("1 in flight in this thread:")
+    assert "secret memo" not in status["text"]
+    assert len(slack.ephemerals) == 1
+
+
+async def test_a_huge_result_is_a_few_posts_and_a_file_each_part_once(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    text = long_report(paragraphs=1200)  # 9 markdown blocks
+    assert len(split_chunks(text, MARKDOWN_LIMIT)) > 4
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text, files=[("report.pdf", "https://files.example/report.pdf")])
+
+    r = await rig(harness, slack, {"writer": writer}, max_result_messages=3)
+    # The share fails once: the retry must not post the first parts again, and the file
+    # is shared once.
+    slack.fail("files.completeUploadExternal", "internal_error", times=1)
+    mention = app_mention("<@UBOT> Writer: the whole report")
+    await r.event(mention)
+    await r.settle(1, timeout=30)
+
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert len(results) == 2
+    shared = [f for f in slack.files.values() if f["completed"]]
+    assert len(shared) == 1 and len(shared[0]["shares"]) == 1
+    [upload] = [p for p in r.posts(mention["ts"]) if p.get("files")]
+    assert upload["files"] == [shared[0]["id"]]
+    assert upload["text"].startswith("✍️ Writer's result goes on for")
+    assert shared[0]["name"] == "writer-result-continued.md"
+    bodies = split_chunks(text, MARKDOWN_LIMIT)[:2]
+    assert [p["blocks"][0]["text"] for p in results] == [c.text for c in bodies]
+    assert "".join(c.body for c in bodies) + shared[0]["data"].decode() == text
+    assert "https://files.example/report.pdf" in str(results[-1]["blocks"][-1])
+    thread = r.posts(mention["ts"])
+    assert thread.index(upload) == thread.index(results[-1]) + 1
+    assert thread[-1]["text"].startswith("Done in")
+
+
+async def test_a_restart_mid_way_through_a_long_result_posts_no_part_twice(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    text = long_report(paragraphs=1200)
+
+    async def writer(call: AgentCall) -> Outcome:
+        return Reply(text)
+
+    r = await rig(harness, slack, {"writer": writer}, max_result_messages=3)
+    slack.fail("files.getUploadURLExternal", "internal_error", times=1000)  # Slack is ill
+    mention = app_mention("<@UBOT> Writer: the whole report")
+    await r.event(mention)
+    await slack.wait_for(lambda: len([p for p in r.posts(mention["ts"]) if is_result(p)]) == 2)
+    for _ in range(200):  # the parts out are on record before the file is tried
+        rows = await r.h.rows("SELECT ref FROM outbox WHERE kind = 'result'")
+        if rows and rows[0]["ref"] and len(json.loads(rows[0]["ref"])["parts"]) == 2:
+            break
+        await asyncio.sleep(0.05)
+    await r.h.restart()  # a new process, with a new Slack adapter and no memory of the parts
+    slack._faults.clear()  # Slack is well again
+    await r.h.idle(timeout=30)
+
+    results = [p for p in r.posts(mention["ts"]) if is_result(p)]
+    assert len(results) == 2
+    assert len([f for f in slack.files.values() if f["completed"]]) == 1
+    [row] = await r.h.rows("SELECT state FROM outbox WHERE kind = 'result'")
+    assert row["state"] == "sent"

@@ -58,7 +58,7 @@ MethodHandler = Callable[["FakeSlack", JSON], JSON | Awaitable[JSON]]
 
 # Form-encoded fields that carry JSON (slack_sdk JSON-encodes them when it sends a form).
 _JSON_FIELDS = frozenset(
-    {"blocks", "attachments", "metadata", "view", "chunks", "user_auth_blocks"}
+    {"blocks", "attachments", "metadata", "view", "chunks", "user_auth_blocks", "files"}
 )
 _SEQ = itertools.count(1)
 
@@ -137,6 +137,8 @@ class FakeSlack:
         self.messages: list[JSON] = []
         self.ephemerals: list[JSON] = []
         self.reactions: list[JSON] = []
+        self.files: dict[str, JSON] = {}
+        """Uploads (files upload v2) by file id: name, length, data, and where it was shared."""
         self.views: dict[str, JSON] = {}
         self.users: dict[str, JSON] = {}
         self.responses: list[JSON] = []
@@ -162,6 +164,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.on_shutdown.append(self._close_sockets)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
         await self._runner.setup()
@@ -601,6 +604,77 @@ class FakeSlack:
         self._notify()
         return web.Response(text="ok", content_type="text/plain")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files upload v2: the bytes, posted to the URL step 1 handed out."""
+        entry = self.files.get(request.match_info["file_id"])
+        if entry is None or entry["completed"]:
+            return web.Response(status=404, text="not found")
+        entry["data"] = await request.read()
+        self._notify()
+        return web.Response(text=f"OK - {len(entry['data'])}", content_type="text/plain")
+
+    def _get_upload_url(self, params: JSON) -> JSON:
+        """Step 1: a file id and a one-off URL for the bytes; nothing is shared yet."""
+        filename, length = params.get("filename"), params.get("length")
+        if not filename or length is None or int(length) <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(_SEQ):08d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "length": int(length),
+            "data": None,
+            "completed": False,
+            "shares": [],
+        }
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _complete_upload(self, params: JSON) -> JSON:
+        """Step 3: share the uploaded files in a channel (and thread), with the comment as a
+        message there. A file completes once; its bytes must have arrived in full."""
+        wanted = params.get("files")
+        if not isinstance(wanted, list) or not wanted:
+            return {"ok": False, "error": "invalid_arguments"}
+        entries = [self.files.get(str(f.get("id"))) for f in wanted if isinstance(f, dict)]
+        if len(entries) != len(wanted) or any(e is None for e in entries):
+            return {"ok": False, "error": "file_not_found"}
+        for entry, spec in zip(entries, wanted, strict=True):
+            assert entry is not None
+            if entry["completed"]:
+                return {"ok": False, "error": "file_already_completed"}
+            if entry["data"] is None or len(entry["data"]) != entry["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            entry["title"] = spec.get("title") or entry["name"]
+        channel = params.get("channel_id")
+        ts = new_ts("000100")
+        for entry in entries:
+            assert entry is not None
+            entry["completed"] = True
+            if channel:
+                entry["shares"].append({"channel": channel, "ts": ts})
+        if channel:
+            self.messages.append(
+                {
+                    "channel": channel,
+                    "ts": ts,
+                    "thread_ts": params.get("thread_ts"),
+                    "text": params.get("initial_comment") or "",
+                    "blocks": None,
+                    "files": [e["id"] for e in entries if e is not None],
+                    "username": None,
+                    "user": self.user_id,
+                    "bot_id": self.bot_id,
+                    "params": params,
+                    "updates": [],
+                }
+            )
+        return {
+            "ok": True,
+            "files": [
+                {"id": e["id"], "name": e["name"], "title": e["title"]} for e in entries if e
+            ],
+        }
+
     # ---------------------------------------------------------------- Socket Mode
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -716,6 +790,8 @@ _METHODS: dict[str, Callable[[FakeSlack, JSON], JSON]] = {
     "apps.connections.open": FakeSlack._apps_connections_open,
     "views.publish": FakeSlack._views_publish,
     "assistant.threads.setStatus": FakeSlack._set_status,
+    "files.getUploadURLExternal": FakeSlack._get_upload_url,
+    "files.completeUploadExternal": FakeSlack._complete_upload,
 }
 
 
