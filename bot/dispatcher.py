@@ -101,6 +101,7 @@ class Run:
     attempt: int
     deadline: float | None
     context_id: str | None
+    session_key: str = ""
 
 
 def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
@@ -111,7 +112,13 @@ def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -
         attempt=task["attempt"],
         deadline=deadline,
         context_id=session["context_id"] if session else None,
+        session_key=task["session_key"],
     )
+
+
+def _session_of(task: Row) -> tuple[str, str]:
+    """The persistent session a task runs in: its agent and session key."""
+    return task["agent"], task["session_key"]
 
 
 class _Duplicate(Exception):
@@ -148,7 +155,8 @@ class Dispatcher:
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
-        self._busy: dict[str, str] = {}  # agent id → task id holding its main session
+        self._busy: dict[tuple[str, str], str] = {}
+        """(agent id, session key) → the task holding that persistent session."""
         self._receiving = 0  # messages being handled right now
         self._pump_lock = asyncio.Lock()
         self._intake_idle = asyncio.Event()
@@ -364,7 +372,7 @@ class Dispatcher:
         decide, claim and record the message there too (for work, its tasks and the
         acknowledgement as well). A message for the model is only read here."""
         key = _thread_key(request)
-        context, lessons = self._thread_context(tx, key), self._lessons(tx)
+        context, lessons = self._thread_context(tx, key, request.user), self._lessons(tx)
         started = time.perf_counter()
         decision = self.planner.plan(request.text, context, lessons)
         if self._wants_model(decision):
@@ -429,20 +437,33 @@ class Dispatcher:
             ),
         )  # fmt: skip
 
-    @staticmethod
-    def _thread_context(tx: Tx, key: ThreadKey) -> ThreadContext:
+    def _thread_context(self, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
+        """The thread as `user` may act on it. A question (an agent's, or Dispatch's
+        clarifying one) is open only to whoever asked for that work, or an admin: to
+        anyone else it is not there, so their message is a follow-up of their own."""
         requests = tx.thread_requests(key)
         if not requests:
             return ThreadContext()
+        owners = {r["id"]: r for r in requests}
         tasks = tx.thread_tasks(key)
-        clarifying = next((r for r in reversed(requests) if r["state"] == "clarifying"), None)
+        clarifying = next(
+            (
+                r
+                for r in reversed(requests)
+                if r["state"] == "clarifying" and self.may_control(user, r)
+            ),
+            None,
+        )
         return ThreadContext(
             tasks=[
                 ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
+                if t["state"] != "input_required" or self.may_control(user, owners[t["request_id"]])
+                else ThreadTask(t["id"], t["agent"], t["summary"], "running")
                 for t in tasks
             ],
             pending_question=clarifying["question"] if clarifying else None,
             pending_text=clarifying["text"] if clarifying else None,
+            pending_id=clarifying["id"] if clarifying else None,
         )
 
     def _usable(self, decision: Decision) -> Decision:
@@ -631,7 +652,7 @@ class Dispatcher:
             names = ", ".join(self._label(d["agent"]) for d in deps)
             return f" · waiting on {names}" if names else ""
         if task["state"] == "queued" and task["session_kind"] == "persistent":
-            holder = self._busy.get(task["agent"])
+            holder = self._busy.get(_session_of(task))
             return f" · waiting for {self._label(task['agent'])}'s session" if holder else ""
         if task["state"] == "input_required":
             return " · waiting on your answer"
@@ -946,10 +967,13 @@ class Dispatcher:
         id, and its row if it heads its thread (so it can go out at once)."""
         agents = {a.id: a for a in self.fleet.all_agents}
         key = _thread_key(request)
-        if context.pending_text:  # this message answers our clarifying question
-            words = (
-                f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"
-            )
+        author = request.user_name or request.user
+        owner, owner_name = request.user, author
+        asked = tx.request(context.pending_id) if context.pending_id else None
+        if asked is not None:  # this message answers our clarifying question
+            words = render.clarified(asked["text"], asked["question"] or "", author, request.text)
+            # An admin's answer completes the requester's request: it stays theirs.
+            owner, owner_name = asked["user"], asked["user_name"] or asked["user"]
         ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
         now = time.time()
         ack_text = " ".join(
@@ -962,7 +986,7 @@ class Dispatcher:
             spec.id: Brief(
                 task=spec.summary,
                 request=words,
-                requester=request.user_name or request.user,
+                requester=owner_name,
                 platform=request.platform,
                 channel=request.channel,
                 thread=key.thread,
@@ -976,23 +1000,28 @@ class Dispatcher:
 
         if intake is not None:
             self._intake(tx, request, request_id, decision, intake)
-        if context.pending_text:
+        if asked is not None:
             tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ?"
-                " AND workspace = ? AND channel = ? AND thread = ? AND state = 'clarifying'",
-                (now, key.platform, key.workspace, key.channel, key.thread),
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
+                " AND state = 'clarifying'",
+                (now, asked["id"]),
             )
         tx.execute(
-            "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
+            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
+            (words, owner, owner_name, request_id),
         )
         for spec in decision.tasks:
+            session_key = agents[spec.agent].session_key(
+                platform=key.platform, workspace=key.workspace, channel=key.channel,
+                user=owner, is_dm=request.is_dm,
+            ) if spec.session == "persistent" else ""  # fmt: skip
             tx.execute(
                 "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
                     spec.session, spec.summary, briefs[spec.id],
-                    "waiting" if spec.depends_on else "queued", now,
+                    "waiting" if spec.depends_on else "queued", now, session_key,
                 ),
             )  # fmt: skip
             for dep in spec.depends_on:
@@ -1045,9 +1074,9 @@ class Dispatcher:
                     gone.append(task)
                     continue
                 if task["session_kind"] == "persistent":
-                    if task["agent"] in self._busy:
+                    if _session_of(task) in self._busy:
                         continue
-                    self._busy[task["agent"]] = task["id"]
+                    self._busy[_session_of(task)] = task["id"]
                 chosen.append(task)
             if chosen:
                 started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
@@ -1096,7 +1125,7 @@ class Dispatcher:
             brief.history = history_lines
             now = time.time()
             session_id = (
-                tx.main_session(agent.id)
+                tx.main_session(agent.id, task["session_key"])
                 if task["session_kind"] == "persistent"
                 else tx.new_disposable_session(agent.id)
             )
@@ -1156,7 +1185,8 @@ class Dispatcher:
                         else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
                         context_id=run.context_id,
                         remote_task_id=run.remote_task_id if mode == "answer" else None,
-                        metadata={"dispatch_task_id": task_id},
+                        metadata={"dispatch_task_id": task_id}
+                        | ({"dispatch_session": run.session_key} if run.session_key else {}),
                     )
                     text = ""  # the backend has the brief now
                 async for event in stream:
@@ -1261,14 +1291,19 @@ class Dispatcher:
         """The user's reply in the thread goes back to the task that asked."""
         task = await self.store.task(task_id)
         await self.store.set_request_state(request_id, "done", finished=True)
-        if task is None or task["state"] != "input_required":
+        asker = await self.store.request(task["request_id"]) if task is not None else None
+        if task is None or task["state"] != "input_required" or asker is None:
             await self._say(request_id, request, "notice", "That question is no longer open.")
+            return
+        if not self.may_control(request.user, asker):  # planners never send one; be sure
+            await self._say(request_id, request, "notice", render.not_yours(asker["user_name"]))
             return
         agent = self.fleet.agent(task["agent"])
         await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
         await self.store.bump_board(task["request_id"])
         await self._notify()
-        self._spawn(task_id, self._drive(task_id, "answer", request.text))
+        answer = render.answer_from(request.user_name or request.user, request.text)
+        self._spawn(task_id, self._drive(task_id, "answer", answer))
 
     async def _cancel_remote(self, task_id: str) -> bool:
         """Ask the agent to stop; False when its task id is not known yet."""
@@ -1302,8 +1337,8 @@ class Dispatcher:
         if finished is None:
             return  # someone else finished it first (a cancel racing a result)
         task, head, may_start = finished
-        if self._busy.get(task["agent"]) == task_id:
-            del self._busy[task["agent"]]
+        if self._busy.get(_session_of(task)) == task_id:
+            del self._busy[_session_of(task)]
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self._notify(head)
         if may_start:
@@ -1489,7 +1524,7 @@ class Dispatcher:
         """Finish what a previous process started. Safe to run on a clean database."""
         for task in await self.store.tasks_in_state("running", "input_required"):
             if task["session_kind"] == "persistent":
-                self._busy[task["agent"]] = task["id"]
+                self._busy[_session_of(task)] = task["id"]
         for task in await self.store.tasks_in_state("running"):
             await self._reconcile(task)
         for task in await self.store.tasks_in_state("waiting"):

@@ -31,6 +31,20 @@ def too_many_tasks(count: int, limit: int) -> str:
     )
 
 
+def answer_from(name: str, text: str) -> str:
+    """A reply to an agent's question, as the agent receives it: it knows who answered."""
+    return f"Answer from {name}: {text}"
+
+
+def clarified(request: str, question: str, name: str, answer: str) -> str:
+    """A request completed by the answer to Dispatch's clarifying question (the brief's words)."""
+    return f"{request}\n(answer from {name} to “{question}”) {answer}"
+
+
+def not_yours(owner: str | None) -> str:
+    return f"Only {owner or 'the person who asked'}, who made this request, or an admin can answer that."
+
+
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 STATE_LABEL = {

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_by_thread
     ON requests(platform, workspace, channel, thread, created_at);
 CREATE INDEX IF NOT EXISTS requests_by_user ON requests(user, state);
+CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests(user, created_at);
 CREATE INDEX IF NOT EXISTS requests_open ON requests(state) WHERE state IN ('running', 'clarifying');
 
 CREATE TABLE IF NOT EXISTS tasks (
@@ -68,7 +69,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     started_at     REAL,
     finished_at    REAL,
     deadline       REAL,
-    attempt        INTEGER NOT NULL DEFAULT 0
+    attempt        INTEGER NOT NULL DEFAULT 0,
+    session_key    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks(request_id);
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
@@ -76,6 +78,7 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
 CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_seq ON tasks(seq);
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(session_kind, agent, seq) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at) WHERE finished_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS task_deps (
     task_id    TEXT NOT NULL REFERENCES tasks(id),
@@ -91,9 +94,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     context_id   TEXT,
     created_at   REAL NOT NULL,
     last_used_at REAL,
-    discarded_at REAL
+    discarded_at REAL,
+    scope        TEXT NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS sessions_main ON sessions(agent) WHERE kind = 'persistent';
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_scoped ON sessions(agent, scope) WHERE kind = 'persistent';
 
 CREATE TABLE IF NOT EXISTS processed_messages (
     key TEXT PRIMARY KEY,
@@ -147,8 +151,12 @@ CREATE TABLE IF NOT EXISTS lessons (
     agent      TEXT NOT NULL,
     wrong      TEXT,
     user       TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    platform   TEXT,
+    workspace  TEXT,
+    shared     INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS lessons_by_user ON lessons(user, id);
 
 CREATE TABLE IF NOT EXISTS plans (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -171,6 +179,19 @@ CREATE TABLE IF NOT EXISTS boards (
 );
 CREATE INDEX IF NOT EXISTS boards_stale ON boards(request_id) WHERE version > shown;
 """
+
+ADDED_COLUMNS = (
+    ("tasks", "session_key", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "scope", "TEXT NOT NULL DEFAULT ''"),
+    ("lessons", "platform", "TEXT"),
+    ("lessons", "workspace", "TEXT"),
+    ("lessons", "shared", "INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns added after a table's first release: (table, column, declaration). A database
+made by an older version gets each one it lacks before `SCHEMA` runs (its indexes may
+use them); a new database gets them from `SCHEMA` itself. Never remove an entry."""
+DROPPED_INDEXES = ("sessions_main",)
+"""Indexes an older version created that the current schema replaces."""
 
 ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
 TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
@@ -302,14 +323,18 @@ class Tx:
         """Mark a request's status board stale; the courier redraws it (coalesced)."""
         self.execute(BUMP_BOARD_SQL, (request_id,))
 
-    def main_session(self, agent: str) -> str:
-        """The agent's one persistent session, created on first use and kept forever."""
+    def main_session(self, agent: str, scope: str = "") -> str:
+        """The agent's persistent session for `scope` ('' for its one main session, else a
+        channel's or a user's own), created on first use and kept."""
         self.execute(
-            "INSERT OR IGNORE INTO sessions(id, agent, kind, created_at)"
-            " VALUES (?, ?, 'persistent', ?)",
-            (f"main-{agent}", agent, time.time()),
+            "INSERT OR IGNORE INTO sessions(id, agent, kind, scope, created_at)"
+            " VALUES (?, ?, 'persistent', ?, ?)",
+            (f"main-{agent}@{scope}" if scope else f"main-{agent}", agent, scope, time.time()),
         )
-        row = self.one("SELECT id FROM sessions WHERE agent = ? AND kind = 'persistent'", (agent,))
+        row = self.one(
+            "SELECT id FROM sessions WHERE agent = ? AND scope = ? AND kind = 'persistent'",
+            (agent, scope),
+        )
         assert row is not None
         return str(row["id"])
 
@@ -389,10 +414,20 @@ class Store:
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA synchronous=NORMAL")
         await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._migrate()
         await self._db.executescript(SCHEMA)
+        for index in DROPPED_INDEXES:
+            await self._db.execute(f"DROP INDEX IF EXISTS {index}")
         row = await self.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks")
         self._seq = int(row["seq"]) if row else 0
         return self
+
+    async def _migrate(self) -> None:
+        """Add the columns an older database lacks (see ADDED_COLUMNS); names come from code."""
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row["name"] for row in await self.all(f"PRAGMA table_info({table})")}
+            if have and column not in have:
+                await self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     async def close(self) -> None:
         if self._committer is not None:
@@ -523,12 +558,13 @@ class Store:
 
     async def startable_tasks(self) -> list[Row]:
         """Queued tasks that could start now: every disposable one, and only the oldest per
-        persistent agent (its main session runs one task at a time, in order)."""
+        persistent session (agent and session key: it runs one task at a time, in order)."""
         return await self.all(
             "SELECT * FROM tasks WHERE state = 'queued' AND session_kind = 'disposable'"
             " UNION ALL"
-            " SELECT t.* FROM tasks t JOIN (SELECT agent, MIN(seq) AS seq FROM tasks"
-            "   WHERE state = 'queued' AND session_kind = 'persistent' GROUP BY agent) head"
+            " SELECT t.* FROM tasks t JOIN (SELECT agent, session_key, MIN(seq) AS seq FROM tasks"
+            "   WHERE state = 'queued' AND session_kind = 'persistent'"
+            "   GROUP BY agent, session_key) head"
             " ON t.state = 'queued' AND t.seq = head.seq"
             " ORDER BY seq"
         )

@@ -368,7 +368,9 @@ async def test_agent_question_is_asked_in_the_thread_and_the_reply_goes_back(
     await h.idle()
     calls = h.servers["writer"].calls
     assert len(calls) == 2 and calls[0].task_id == calls[1].task_id
-    assert [m.text for m in h.adapter.of_kind("result")] == ["newsletter in a casual tone"]
+    assert [m.text for m in h.adapter.of_kind("result")] == [
+        "newsletter in a Answer from U1: casual tone"
+    ]
 
 
 async def test_duplicate_delivery_is_handled_once(harness: HarnessFactory) -> None:
@@ -571,3 +573,151 @@ async def test_a_routing_correction_moves_the_work_and_teaches_the_next_decision
     await h.idle()
     assert len(h.servers["writer"].calls) == 2  # the lesson changed the next decision
     assert len(h.servers["subagent"].calls) == 1
+
+
+# -- other people's threads -------------------------------------------------------------------
+
+
+async def test_only_the_requester_or_an_admin_answers_an_agents_question(
+    harness: HarnessFactory,
+) -> None:
+    """Bob's reply in Alice's thread is his own follow-up, not an answer; the agent hears
+    Alice's answer with her name on it, and an admin's answer with theirs."""
+
+    async def writer(call: AgentCall) -> Outcome:
+        if "newsletter" in call.text.splitlines()[0] and not call.history:
+            return Ask("Formal or casual tone?")
+        return Reply(f"wrote: {call.text.splitlines()[0]}")
+
+    h = await harness({"writer": writer}, settings={"admins": "carol"})
+    first = await h.say("Writer: draft the newsletter", user="alice")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("question")) == 1)
+    await h.say("make it formal", thread=thread_of(first), user="bob")
+    await h.say("casual", thread=thread_of(first), user="alice")
+    await h.idle()
+
+    calls = h.servers["writer"].calls
+    alice_task = calls[0].task_id
+    answers = [c.text for c in calls if c.task_id == alice_task][1:]
+    assert answers == ["Answer from alice: casual"]
+    bob = await h.rows("SELECT id, user, kind FROM requests WHERE user = 'bob'")
+    assert [r["kind"] for r in bob] == ["followup"]
+    bob_tasks = await h.rows("SELECT state FROM tasks WHERE request_id = ?", (bob[0]["id"],))
+    assert bob_tasks == [{"state": "completed"}]
+    assert not any("make it formal" in a for a in answers)
+
+    second = await h.say("Writer: draft the newsletter for May", user="alice")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("question")) == 2)
+    await h.say("formal", thread=thread_of(second), user="carol")
+    await h.idle()
+    task = h.servers["writer"].calls[-1]
+    assert task.text == "Answer from carol: formal"
+
+
+async def test_a_clarifying_question_is_answered_only_by_its_requester_or_an_admin(
+    harness: HarnessFactory,
+) -> None:
+    """Another member's message in a clarifying thread is their own request; an admin's
+    answer completes the request, which stays the requester's to cancel."""
+    h = await harness({"dev": echo("dev")}, settings={"admins": "carol"})
+    request = await h.say("Fix the button", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("clarify")))
+
+    await h.say("Dev: the search box loses focus on tablets", thread=thread_of(request), user="bob")
+    await h.idle()
+    assert "(answer from" not in h.servers["dev"].calls[0].text
+    states = await h.rows("SELECT user, state, text FROM requests ORDER BY created_at")
+    assert states[0] == {"user": "alice", "state": "clarifying", "text": "Fix the button"}
+    assert states[1]["user"] == "bob" and "Fix the button" not in states[1]["text"]
+
+    await h.say(
+        "The Pay button on the checkout page does nothing on mobile",
+        thread=thread_of(request),
+        user="carol",
+    )
+    await h.idle()
+    brief = h.servers["dev"].calls[1].text
+    assert "Fix the button" in brief
+    assert "answer from carol to" in brief
+    completed = await h.rows(
+        "SELECT id, user FROM requests WHERE text LIKE 'Fix the button%' AND kind = 'work'"
+    )
+    assert [r["user"] for r in completed] == ["alice"]
+    pressed = await h.adapter.press("cancel_request", completed[0]["id"], user="alice")
+    assert pressed == "Nothing here was still running."
+
+
+# -- whose session -----------------------------------------------------------------------------
+
+
+async def test_session_scope_user_and_channel_give_each_their_own_session(
+    harness: HarnessFactory,
+) -> None:
+    """Scoped sessions: one task at a time per session, so two users' work for a `user`
+    scoped agent runs side by side, while a `channel` scoped agent shares per channel."""
+    events: list[str] = []
+
+    async def dev_agent(call: AgentCall) -> Outcome:
+        events.append("start")
+        await asyncio.sleep(U)
+        events.append("end")
+        return Reply("done")
+
+    h = await harness(
+        {"dev": dev_agent, "writer": echo("writer")},
+        agents={"dev": {"session_scope": "user"}, "writer": {"session_scope": "channel"}},
+    )
+    await asyncio.gather(
+        h.say("Dev: fix the login bug", user="alice"),
+        h.say("Dev: fix the signup bug", user="bob", channel="C2"),
+    )
+    await h.idle()
+    await h.say("Dev: now add tests for it", user="alice", channel="C3")
+    await h.idle()
+    dev = h.servers["dev"].calls
+    assert dev[0].context_id != dev[1].context_id  # alice and bob
+    alice = next(c for c in dev[:2] if "login" in c.text)
+    assert dev[2].context_id == alice.context_id  # alice again, from another channel
+    # Both first tasks started before either finished: their sessions are separate.
+    assert events[:2] == ["start", "start"]
+
+    await h.say("Writer: a tagline for the login page", user="alice")
+    await h.idle()
+    await h.say("Writer: a tagline for the signup page", user="bob")
+    await h.idle()
+    await h.say("Writer: a tagline for the pricing page", user="alice", channel="C2")
+    await h.idle()
+    writer = h.servers["writer"].calls
+    assert writer[0].context_id == writer[1].context_id != writer[2].context_id
+    scopes = await h.rows(
+        "SELECT agent, scope FROM sessions WHERE kind = 'persistent' ORDER BY agent, scope"
+    )
+    assert scopes == [
+        {"agent": "dev", "scope": "user:memory:W1:alice"},
+        {"agent": "dev", "scope": "user:memory:W1:bob"},
+        {"agent": "writer", "scope": "channel:memory:W1:C1"},
+        {"agent": "writer", "scope": "channel:memory:W1:C2"},
+    ]
+
+
+async def test_dm_work_stays_out_of_the_shared_main_session_unless_the_manifest_opts_in(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness(
+        {"dev": echo("dev"), "writer": echo("writer")},
+        agents={"writer": {"dm_in_main_session": True}},
+    )
+    for agent in ("Dev", "Writer"):
+        await h.say(f"{agent}: tidy the changelog", user="alice")
+        await h.idle()
+        await h.say(f"{agent}: my private notes", user="alice", channel="D-alice", is_dm=True)
+        await h.idle()
+    dev, writer = h.servers["dev"].calls, h.servers["writer"].calls
+    assert dev[0].context_id != dev[1].context_id  # the DM went to alice's own session
+    assert writer[0].context_id == writer[1].context_id  # opted in: one main session
+    scopes = await h.rows("SELECT agent, scope FROM sessions ORDER BY agent, scope")
+    assert scopes == [
+        {"agent": "dev", "scope": ""},
+        {"agent": "dev", "scope": "user:memory:W1:alice"},
+        {"agent": "writer", "scope": ""},
+    ]
