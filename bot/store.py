@@ -47,6 +47,7 @@ CREATE INDEX IF NOT EXISTS requests_by_thread
     ON requests(platform, workspace, channel, thread, created_at);
 CREATE INDEX IF NOT EXISTS requests_by_user ON requests(user, state);
 CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests(user, created_at);
+CREATE INDEX IF NOT EXISTS requests_finished ON requests(finished_at) WHERE state = 'done';
 CREATE INDEX IF NOT EXISTS requests_open ON requests(state) WHERE state IN ('running', 'clarifying');
 
 CREATE TABLE IF NOT EXISTS tasks (
@@ -78,7 +79,7 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
 CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_seq ON tasks(seq);
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(session_kind, agent, seq) WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at) WHERE finished_at IS NOT NULL;
+
 
 CREATE TABLE IF NOT EXISTS task_deps (
     task_id    TEXT NOT NULL REFERENCES tasks(id),
@@ -368,6 +369,59 @@ class Tx:
             HISTORY_SQL,
             (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
         )
+
+
+def _purge_batch(tx: Tx, before: float, limit: int) -> int:
+    ids = [
+        row["id"]
+        for row in tx.all(
+            "SELECT id FROM requests r WHERE state = 'done' AND finished_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.request_id = r.id"
+            "   AND t.state IN ('waiting','queued','running','input_required'))"
+            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = r.id"
+            "   AND o.state = 'pending') LIMIT ?",
+            (before, limit),
+        )
+    ]
+    if ids:
+        chosen = json.dumps(ids)
+        tasks = "SELECT id FROM tasks WHERE request_id IN (SELECT value FROM json_each(?))"
+        sessions = [
+            row["session_id"]
+            for row in tx.all(
+                "SELECT DISTINCT session_id FROM tasks WHERE session_kind = 'disposable'"
+                " AND session_id IS NOT NULL AND request_id IN (SELECT value FROM json_each(?))",
+                (chosen,),
+            )
+        ]
+        tx.execute(
+            f"DELETE FROM task_deps WHERE task_id IN ({tasks}) OR depends_on IN ({tasks})",  # noqa: S608
+            (chosen, chosen),
+        )
+        for table in ("outbox", "boards", "plans", "tasks"):
+            tx.execute(
+                f"DELETE FROM {table} WHERE request_id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                (chosen,),
+            )
+        tx.execute(
+            "UPDATE requests SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?))",
+            (chosen,),
+        )
+        tx.execute("DELETE FROM requests WHERE id IN (SELECT value FROM json_each(?))", (chosen,))
+        tx.execute(
+            "DELETE FROM sessions WHERE kind = 'disposable' AND id IN (SELECT value FROM"
+            " json_each(?)) AND NOT EXISTS (SELECT 1 FROM tasks WHERE session_id = sessions.id)",
+            (json.dumps(sessions),),
+        )
+    if len(ids) < limit:
+        tx.execute(  # a thread's history goes with the last of its requests
+            "DELETE FROM history WHERE at < ? AND NOT EXISTS (SELECT 1 FROM requests r WHERE"
+            " r.platform = history.platform AND r.workspace = history.workspace AND"
+            " r.channel = history.channel AND r.thread = history.thread)",
+            (before,),
+        )
+        tx.execute("DELETE FROM processed_messages WHERE at < ?", (before,))
+    return len(ids)
 
 
 def _run_batch(
@@ -682,6 +736,21 @@ class Store:
             "UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending'",
             (next_at, outbox_id),
         )
+
+    # -- retention ----------------------------------------------------------------------------
+
+    async def purge_finished(self, before: float, batch: int = 500) -> int:
+        """Delete requests done before `before` (none with a task still active or a message
+        still to send), with their tasks, messages, boards, plans and the sessions only
+        they used; then older history of threads left with no request, and older delivery
+        keys. Returns how many
+        requests went. Batched, so one purge never holds the database for long."""
+        total = 0
+        while True:
+            count = await self.transact(lambda tx: _purge_batch(tx, before, batch))
+            total += count
+            if count < batch:
+                return total
 
     # -- live status boards -------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from adapters.memory import MemoryAdapter
+from bot import render
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.models import Request
 from tests.conftest import HarnessFactory, echo, slow
@@ -197,7 +198,9 @@ async def test_a_burst_is_acknowledged_first_and_every_request_runs(
         arrivals = []
         for i in range(40):  # staggered, so some arrive while a pump is reading the queue
             arrivals.append(
-                asyncio.create_task(h.say(f"What's the price of asset {i} today?", channel=f"B{i}"))
+                asyncio.create_task(
+                    h.say(f"What's the price of asset {i} today?", channel=f"B{i}", user=f"U{i}")
+                )
             )
             await asyncio.sleep(0.002 * (i % 3))
         await asyncio.gather(*arrivals)
@@ -720,4 +723,155 @@ async def test_dm_work_stays_out_of_the_shared_main_session_unless_the_manifest_
         {"agent": "dev", "scope": ""},
         {"agent": "dev", "scope": "user:memory:W1:alice"},
         {"agent": "writer", "scope": ""},
+    ]
+
+
+# -- limits one user cannot break ----------------------------------------------------------------
+
+
+async def test_a_burst_over_the_per_minute_limit_is_refused_with_a_notice(
+    harness: HarnessFactory,
+) -> None:
+    """Counted in the transaction that records each message, so five at once still let
+    exactly three through; the rest are told, and recorded as refused. Others go on."""
+    h = await harness({"writer": echo("writer")}, settings={"max_requests_per_minute": 3})
+    await asyncio.gather(
+        *(
+            h.say(f"Writer: a tagline for product {i}", user="alice", channel=f"C{i}")
+            for i in range(5)
+        )
+    )
+    await h.idle()
+    await h.say("Writer: a tagline for the spring sale", user="bob")
+    await h.idle()
+
+    assert len(h.servers["writer"].calls) == 4
+    notices = [m.text for m in h.adapter.of_kind("notice")]
+    assert notices == [render.too_many_requests(3)] * 2
+    kinds = await h.rows("SELECT user, kind, state FROM requests ORDER BY user, kind")
+    assert [(r["user"], r["kind"]) for r in kinds] == [
+        ("alice", "refused"), ("alice", "refused"),
+        ("alice", "work"), ("alice", "work"), ("alice", "work"), ("bob", "work"),
+    ]  # fmt: skip
+    assert {r["state"] for r in kinds} == {"done"}
+
+
+async def test_work_past_the_in_flight_cap_is_refused_but_status_still_answers(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": slow(30, Reply("never"))}, settings={"max_in_flight_per_user": 2})
+    for i in range(2):
+        await h.say(f"Image: a hero image for banner {i}", user="alice", channel=f"C{i}")
+        await h.adapter.wait_for(lambda n=i: len(h.adapter.of_kind("ack")) == n + 1)
+    third = await h.say("Image: a hero image for banner 2", user="alice", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(third))))
+    assert [m.text for m in h.adapter.in_thread(thread_of(third))] == [
+        render.too_many_in_flight(2, 2)
+    ]
+    refused = await h.rows("SELECT kind, state FROM requests WHERE channel = 'C2'")
+    assert refused == [{"kind": "refused", "state": "done"}]
+    assert len(await h.rows("SELECT id FROM tasks")) == 2
+
+    status = await h.say("what's in flight?", user="alice", channel="C9")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(status))))
+    assert h.adapter.in_thread(thread_of(status))[0].kind == "status"
+    other = await h.say("Image: a hero image for the blog", user="bob", channel="C5")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(other))))
+    assert h.adapter.in_thread(thread_of(other))[0].kind == "ack"
+
+
+async def test_an_unanswered_question_lapses_across_a_restart_and_frees_the_session(
+    harness: HarnessFactory,
+) -> None:
+    async def writer(call: AgentCall) -> Outcome:
+        if "newsletter" in call.text.splitlines()[0]:
+            return Ask("Formal or casual tone?")
+        return Reply("a tagline")
+
+    h = await harness({"writer": writer}, settings={"question_timeout": 1.5})
+    first = await h.say("Writer: draft the newsletter", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")))
+    await h.restart()
+    second = await h.say("Writer: a tagline for the sale", user="alice", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(second), "result")))
+
+    lapsed = h.adapter.in_thread(thread_of(first), "notice")
+    assert [m.text for m in lapsed] == [
+        "✍️ Writer timed out on “draft the newsletter”: its question went unanswered for 1.5s."
+    ]
+    states = await h.rows("SELECT state FROM tasks ORDER BY seq")
+    assert states == [{"state": "timed_out"}, {"state": "completed"}]
+    await h.idle()
+    assert len(h.servers["writer"].cancelled) == 1  # the agent was told to stop waiting
+
+
+async def test_finished_requests_are_purged_after_the_retention_period(
+    harness: HarnessFactory,
+) -> None:
+    """Done work goes, with its messages and history; work in flight stays. A refused
+    oversized message was never kept whole."""
+    h = await harness({"writer": echo("writer"), "image": slow(30, Reply("never"))})
+    await h.say("Writer: a tagline for the spring sale")
+    await h.say("Writer: " + "x" * 50_000, channel="C3")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("closing")) == 1)
+    await h.idle()
+    stored = await h.rows("SELECT length(text) AS n FROM requests WHERE kind = 'refused'")
+    assert stored == [{"n": 200}]
+    await h.say("Image: a hero image for the blog", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+
+    h.settings_overrides["retention_days"] = 1e-9  # anything finished before now
+    await h.restart()  # the purge runs first thing after start
+    for _ in range(200):
+        if len(await h.rows("SELECT id FROM requests")) == 1:
+            break
+        await asyncio.sleep(0.05)
+    left = await h.rows("SELECT id, channel, state FROM requests")
+    assert [(r["channel"], r["state"]) for r in left] == [("C2", "running")]
+    assert {r["request_id"] for r in await h.rows("SELECT request_id FROM tasks")} == {
+        left[0]["id"]
+    }
+    assert {r["request_id"] for r in await h.rows("SELECT request_id FROM outbox")} == {
+        left[0]["id"]
+    }
+    history = await h.rows("SELECT channel FROM history")
+    assert {r["channel"] for r in history} == {"C2"}  # the live thread keeps its history
+
+
+async def test_a_routing_correction_is_its_authors_unless_an_admin_makes_it(
+    harness: HarnessFactory,
+) -> None:
+    """Alice's "no, that's for Writer" changes her next decision, not Bob's; an admin's
+    correction holds for the whole workspace. Each author keeps only their newest few."""
+    h = await harness(
+        {"subagent": slow(30, Reply("never")), "writer": echo("writer")},
+        settings={"admins": "carol", "lessons_per_user": 1},
+    )
+
+    async def correct(text: str, user: str) -> None:
+        request = await h.say(text, user=user)
+        await h.adapter.wait_for(lambda: any(text in c.text for c in h.servers["subagent"].calls))
+        await h.say("no, that's for Writer", thread=thread_of(request), user=user)
+        await h.adapter.wait_for(lambda: any(text in c.text for c in h.servers["writer"].calls))
+
+    await correct("compile the onboarding checklist", "alice")
+    await h.say("compile the onboarding checklist for contractors", user="bob")
+    await h.say("compile the onboarding checklist for interns", user="alice")
+    await h.adapter.wait_for(lambda: len(h.servers["writer"].calls) == 2)
+    await h.adapter.wait_for(lambda: len(h.servers["subagent"].calls) == 2)
+    assert "for interns" in h.servers["writer"].calls[1].text  # alice's lesson, alice's request
+    assert "for contractors" in h.servers["subagent"].calls[1].text  # not bob's
+
+    await correct("tabulate the quarterly expense figures", "carol")
+    await h.say("tabulate the quarterly expense figures for March", user="bob")
+    await h.adapter.wait_for(lambda: any("March" in c.text for c in h.servers["writer"].calls))
+
+    await correct("summarise the vendor contracts", "alice")
+    acks = [m.text for m in h.adapter.of_kind("ack")]
+    assert any("I'll route your requests like this to Writer from now on." in a for a in acks)
+    assert any("I'll route requests like this to Writer from now on." in a for a in acks)
+    lessons = await h.rows("SELECT user, shared, text FROM lessons ORDER BY id")
+    assert lessons == [
+        {"user": "carol", "shared": 1, "text": "tabulate the quarterly expense figures"},
+        {"user": "alice", "shared": 0, "text": "summarise the vendor contracts"},
     ]
