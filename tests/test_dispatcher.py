@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from adapters.memory import MemoryAdapter
@@ -659,10 +660,16 @@ async def test_session_scope_user_and_channel_give_each_their_own_session(
     """Scoped sessions: one task at a time per session, so two users' work for a `user`
     scoped agent runs side by side, while a `channel` scoped agent shares per channel."""
     events: list[str] = []
+    both = asyncio.Event()
 
     async def dev_agent(call: AgentCall) -> Outcome:
+        """Finishes once two tasks have started (or after a generous wait, when the
+        second could not start beside it)."""
         events.append("start")
-        await asyncio.sleep(U)
+        if events.count("start") == 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 5)
         events.append("end")
         return Reply("done")
 
