@@ -196,6 +196,24 @@ def require_fleet(settings: Settings) -> Fleet:
     return load_fleet(settings.fleet)
 
 
+PAYLOAD_LOGGERS = (
+    "aiosqlite", "a2a", "sse_starlette", "slack_sdk", "slack_bolt", "discord", "openai",
+    "anthropic", "httpx", "httpcore", "aiohttp", "websockets",
+)  # fmt: skip
+"""Libraries whose DEBUG lines carry what people wrote (SQL parameters, request and
+response bodies, A2A messages): they log from INFO up even at DEBUG."""
+
+
+def configure_logging(level: str) -> None:
+    """Dispatch's own logs at `level`; at DEBUG they still hold no message contents."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if logging.getLogger().getEffectiveLevel() < logging.INFO:
+        for name in PAYLOAD_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -203,10 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = settings_from(args)
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(settings.log_level)
         return asyncio.run(_run(args, settings))
     except (ManifestError, ValueError) as exc:  # SlackConfigError is a ValueError
         print(f"dispatch: {exc}", file=sys.stderr)

@@ -60,6 +60,8 @@ ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
 STATUS_LIMIT = 50
 LESSON_LIMIT = 200
+LESSON_CHARS = 500
+"""How much of a corrected request a lesson keeps."""
 ROUTING_NOTICE = 1.0
 """Seconds of model planning after which the user sees "Routing…"."""
 INTAKE_FIRST = 0.1
@@ -68,6 +70,10 @@ MODEL_KINDS = frozenset({"work", "followup", "clarify"})
 """Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
+REFUSED_CHARS = 200
+"""How much of a refused message is kept."""
+PURGE_INTERVAL = 3600.0
+"""Seconds between retention purges (`DISPATCH_RETENTION_DAYS`)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class Taken:
     recorded: bool = False
     ack_id: int | None = None
     ack_head: Row | None = None
+    refused: bool = False
+    """Over a per-user limit: recorded as refused, and `ack_head` is the notice saying so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,7 @@ class Run:
     attempt: int
     deadline: float | None
     context_id: str | None
+    session_key: str = ""
 
 
 def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
@@ -111,7 +120,13 @@ def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -
         attempt=task["attempt"],
         deadline=deadline,
         context_id=session["context_id"] if session else None,
+        session_key=task["session_key"],
     )
+
+
+def _session_of(task: Row) -> tuple[str, str]:
+    """The persistent session a task runs in: its agent and session key."""
+    return task["agent"], task["session_key"]
 
 
 class _Duplicate(Exception):
@@ -134,6 +149,9 @@ class Dispatcher:
         self.fleet = fleet
         self._manifest_fleet = fleet
         self._prober: asyncio.Task[None] | None = None
+        self._keepers: list[asyncio.Task[None]] = []
+        self._questions = asyncio.Event()
+        """Set when an agent asks a question, so the deadline watch looks again."""
         self.adapters = adapters
         self.settings = settings or Settings()
         self.soul = soul
@@ -153,7 +171,8 @@ class Dispatcher:
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
-        self._busy: dict[str, str] = {}  # agent id → task id holding its main session
+        self._busy: dict[tuple[str, str], str] = {}
+        """(agent id, session key) → the task holding that persistent session."""
         self._receiving = 0  # messages being handled right now
         self._pump_lock = asyncio.Lock()
         self._intake_idle = asyncio.Event()
@@ -180,6 +199,10 @@ class Dispatcher:
         await self.courier.start()
         await self.recover()
         self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")
+        self._keepers = [
+            asyncio.create_task(self._question_deadlines(), name="question-deadlines"),
+            asyncio.create_task(self._retention(), name="retention"),
+        ]
 
     async def refresh_roster(self) -> None:
         """Cards fill in the roster; agents that do not answer are marked unavailable."""
@@ -230,6 +253,10 @@ class Dispatcher:
             self._prober.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prober
+        for keeper in self._keepers:
+            keeper.cancel()
+        await asyncio.gather(*self._keepers, return_exceptions=True)
+        self._keepers = []
         for _ in range(100):  # let messages already being taken in finish (adapters are stopped)
             if self._receiving == 0:
                 break
@@ -314,18 +341,14 @@ class Dispatcher:
         request_id = new_id("req")
         author = request.user_name or request.user
         if len(request.text) > self.settings.max_message_chars:
-            if not await self.store.claim_message(request.dedupe_key):
+            why = render.too_long(len(request.text), self.settings.max_message_chars)
+            try:
+                head = await self.store.transact(
+                    lambda tx: self._refuse(tx, request, request_id, why)
+                )
+            except _Duplicate:
                 return self._duplicate(request)
-            await self.store.transact(
-                lambda tx: self._insert_request(tx, request, request_id, "refused", "done", None)
-            )
-            await self._say(
-                request_id,
-                request,
-                "notice",
-                f"That message is {len(request.text):,} characters; the limit is"
-                f" {self.settings.max_message_chars:,}. Please shorten it or attach it as a file.",
-            )
+            await self._notify(head)
             return request_id
         await self.planner.warm(request.text)
         try:
@@ -334,20 +357,25 @@ class Dispatcher:
             )
         except _Duplicate:
             return self._duplicate(request)
+        if taken.refused:
+            await self._notify(taken.ack_head)
+            return request_id
         context, lessons, decision = taken.context, taken.lessons, taken.decision
         if taken.recorded:
             if decision.kind in ("work", "followup"):
                 await self._after_work_recorded(taken.ack_id, taken.ack_head)
                 return request_id
         else:
-            if not await self.store.claim_message(request.dedupe_key):
-                return self._duplicate(request)
             # The row exists first so "Routing…" can be said while the model thinks.
-            await self.store.transact(
-                lambda tx: self._insert_request(
-                    tx, request, request_id, "received", "received", None
+            try:
+                refused, head = await self.store.transact(
+                    lambda tx: self._take_in_for_model(tx, request, request_id)
                 )
-            )
+            except _Duplicate:
+                return self._duplicate(request)
+            if refused:
+                await self._notify(head)
+                return request_id
             decision = self._usable(await self._ask_model(request, request_id, context, lessons))
             await self.store.write(
                 "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
@@ -375,8 +403,13 @@ class Dispatcher:
         """Read the thread and plan with the rules, in one transaction; when the rules
         decide, claim and record the message there too (for work, its tasks and the
         acknowledgement as well). A message for the model is only read here."""
+        if (why := self._over_rate(tx, request)) is not None:
+            head = self._refuse(tx, request, request_id, why)
+            return Taken(
+                ThreadContext(), [], Decision(kind="clarify"), True, refused=True, ack_head=head
+            )
         key = _thread_key(request)
-        context, lessons = self._thread_context(tx, key), self._lessons(tx)
+        context, lessons = self._thread_context(tx, key, request.user), self._lessons(tx, request)
         started = time.perf_counter()
         decision = self.planner.plan(request.text, context, lessons)
         if self._wants_model(decision):
@@ -390,6 +423,68 @@ class Dispatcher:
             tx, request, request_id, decision, context, request.text, intake
         )
         return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
+
+    def _take_in_for_model(
+        self, tx: Tx, request: Request, request_id: str
+    ) -> tuple[bool, Row | None]:
+        """Claim and record a message the model will plan, unless its author is over the
+        rate limit: then it is recorded as refused (True), with the notice's row if it
+        heads its thread."""
+        if (why := self._over_rate(tx, request)) is not None:
+            return True, self._refuse(tx, request, request_id, why)
+        self._claim(tx, request.dedupe_key)
+        self._insert_request(tx, request, request_id, "received", "received", None)
+        return False, None
+
+    def _over_rate(self, tx: Tx, request: Request) -> str | None:
+        """Why this message is refused, if its author already sent the most one may in a
+        minute (counted in the transaction that records it, so a burst cannot slip by)."""
+        limit = self.settings.max_requests_per_minute
+        if not limit:
+            return None
+        row = tx.one(
+            "SELECT COUNT(*) AS n FROM requests WHERE user = ? AND platform = ?"
+            " AND created_at > ? AND kind != 'refused'",
+            (request.user, request.platform, time.time() - 60),
+        )
+        return render.too_many_requests(limit) if row is not None and row["n"] >= limit else None
+
+    def _refuse(self, tx: Tx, request: Request, request_id: str, why: str) -> Row | None:
+        """Record a message Dispatch will not act on, as refused, and queue the notice
+        saying why. Returns the notice's row if it heads its thread (it can go at once)."""
+        self._claim(tx, request.dedupe_key)
+        self._insert_request(tx, request, request_id, "refused", "done", None)
+        # Not acted on, so not kept: a line to recognise it by, never a whole paste.
+        tx.execute(
+            "UPDATE requests SET text = ?, finished_at = ? WHERE id = ?",
+            (request.text[:REFUSED_CHARS], time.time(), request_id),
+        )
+        notice = self._queue(tx, request_id, request, "notice", why)
+        return None if notice is None else tx.thread_head_row(notice)
+
+    @staticmethod
+    def _claim(tx: Tx, dedupe_key: str) -> None:
+        """Claim a delivery; a duplicate raises `_Duplicate` (its transaction rolls back)."""
+        claimed = tx.execute(
+            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+            (dedupe_key, time.time()),
+        )
+        if claimed.rowcount != 1:
+            raise _Duplicate
+
+    def _over_in_flight(self, tx: Tx, platform: str, user: str, adding: int) -> str | None:
+        """Why new work is refused, if it would take its owner past the in-flight cap."""
+        limit = self.settings.max_in_flight_per_user
+        if not limit:
+            return None
+        row = tx.one(
+            "SELECT COUNT(*) AS n FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.user = ? AND r.platform = ? AND r.state = 'running'"
+            " AND t.state IN ('waiting','queued','running','input_required')",
+            (user, platform),
+        )
+        count = row["n"] if row is not None else 0
+        return render.too_many_in_flight(count, limit) if count + adding > limit else None
 
     def _wants_model(self, decision: Decision) -> bool:
         """A configured model plans work: always, or (mode "doubt") only where the planner
@@ -411,12 +506,7 @@ class Dispatcher:
     ) -> None:
         """Claim the message (a duplicate rolls everything back) and record what the rules
         decided about it."""
-        claimed = tx.execute(
-            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
-            (intake.dedupe_key, time.time()),
-        )
-        if claimed.rowcount != 1:
-            raise _Duplicate
+        self._claim(tx, intake.dedupe_key)
         self._insert_request(tx, request, request_id, decision.kind, "received", decision)
         self._record_plan(tx, request_id, decision.planner, latency_ms=intake.latency_ms)
         tx.add_history(_thread_key(request), intake.author, "user", request.text)
@@ -443,20 +533,33 @@ class Dispatcher:
             ),
         )  # fmt: skip
 
-    @staticmethod
-    def _thread_context(tx: Tx, key: ThreadKey) -> ThreadContext:
+    def _thread_context(self, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
+        """The thread as `user` may act on it. A question (an agent's, or Dispatch's
+        clarifying one) is open only to whoever asked for that work, or an admin: to
+        anyone else it is not there, so their message is a follow-up of their own."""
         requests = tx.thread_requests(key)
         if not requests:
             return ThreadContext()
+        owners = {r["id"]: r for r in requests}
         tasks = tx.thread_tasks(key)
-        clarifying = next((r for r in reversed(requests) if r["state"] == "clarifying"), None)
+        clarifying = next(
+            (
+                r
+                for r in reversed(requests)
+                if r["state"] == "clarifying" and self.may_control(user, r)
+            ),
+            None,
+        )
         return ThreadContext(
             tasks=[
                 ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
+                if t["state"] != "input_required" or self.may_control(user, owners[t["request_id"]])
+                else ThreadTask(t["id"], t["agent"], t["summary"], "running")
                 for t in tasks
             ],
             pending_question=clarifying["question"] if clarifying else None,
             pending_text=clarifying["text"] if clarifying else None,
+            pending_id=clarifying["id"] if clarifying else None,
         )
 
     def _usable(self, decision: Decision) -> Decision:
@@ -530,9 +633,14 @@ class Dispatcher:
             ),
         )  # fmt: skip
 
-    def _lessons(self, tx: Tx) -> list[Lesson]:
-        """Routing corrections users made, newest first; both planners learn from them."""
-        rows = tx.all("SELECT text, agent FROM lessons ORDER BY id DESC LIMIT ?", (LESSON_LIMIT,))
+    def _lessons(self, tx: Tx, request: Request) -> list[Lesson]:
+        """The routing corrections that apply to this message's author, newest first: their
+        own, and those an admin made for the workspace. Both planners learn from them."""
+        rows = tx.all(
+            "SELECT text, agent FROM lessons WHERE (user = ? AND (platform = ? OR platform IS NULL))"
+            " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
+            (request.user, request.platform, request.platform, request.workspace, LESSON_LIMIT),
+        )
         return [Lesson(row["text"], row["agent"]) for row in rows if self.fleet.get(row["agent"])]
 
     # -- planned: clarify, status, roster, cancel ---------------------------------------------
@@ -666,7 +774,7 @@ class Dispatcher:
             names = ", ".join(self._label(d["agent"]) for d in deps)
             return f" · waiting on {names}" if names else ""
         if task["state"] == "queued" and task["session_kind"] == "persistent":
-            holder = self._busy.get(task["agent"])
+            holder = self._busy.get(_session_of(task))
             return f" · waiting for {self._label(task['agent'])}'s session" if holder else ""
         if task["state"] == "input_required":
             return " · waiting on your answer"
@@ -783,10 +891,9 @@ class Dispatcher:
                 done=True,
             )
             return
-        words = original["text"] if original is not None else task["summary"]
-        await self.store.write(
-            "INSERT INTO lessons(text, agent, wrong, user, created_at) VALUES (?, ?, ?, ?, ?)",
-            (words, agent.id, task["agent"], request.user, time.time()),
+        words = (original["text"] if original is not None else task["summary"])[:LESSON_CHARS]
+        await self.store.transact(
+            lambda tx: self._learn(tx, request, words, agent.id, task["agent"])
         )
         if task["state"] in ACTIVE_TASK_STATES:
             await self.cancel_task(task["id"], reason=f"rerouted to {agent.name}")
@@ -796,12 +903,38 @@ class Dispatcher:
                 TaskSpec(id="t1", agent=agent.id, session=agent.session, summary=task["summary"])
             ],
             notes=[
-                f"Moving “{task['summary']}” from {self._label(task['agent'])} to {agent.label}; I'll route requests like this to {agent.name} from now on."
+                render.rerouted(
+                    task["summary"],
+                    self._label(task["agent"]),
+                    agent.label,
+                    agent.name,
+                    for_everyone=request.user in self.settings.admin_ids,
+                )
             ],
             reason="rerouted by the user",
         )
         await self.store.write("UPDATE requests SET kind = 'reroute' WHERE id = ?", (request_id,))
         await self._plan_work(request, request_id, decision, ThreadContext(), words=words)
+
+    def _learn(self, tx: Tx, request: Request, words: str, agent: str, wrong: str) -> None:
+        """Remember a correction for its author (for the whole workspace when an admin made
+        it), keeping each author's newest `lessons_per_user`."""
+        tx.execute(
+            "INSERT INTO lessons(text, agent, wrong, user, platform, workspace, shared,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                words, agent, wrong, request.user, request.platform, request.workspace,
+                request.user in self.settings.admin_ids, time.time(),
+            ),
+        )  # fmt: skip
+        tx.execute(
+            "DELETE FROM lessons WHERE user = ? AND platform = ? AND id NOT IN"
+            " (SELECT id FROM lessons WHERE user = ? AND platform = ? ORDER BY id DESC LIMIT ?)",
+            (
+                request.user, request.platform, request.user, request.platform,
+                self.settings.lessons_per_user,
+            ),
+        )  # fmt: skip
 
     async def cancel_task(self, task_id: str, *, reason: str) -> bool:
         task = await self.store.task(task_id)
@@ -981,10 +1114,13 @@ class Dispatcher:
         id, and its row if it heads its thread (so it can go out at once)."""
         agents = {a.id: a for a in self.fleet.all_agents}
         key = _thread_key(request)
-        if context.pending_text:  # this message answers our clarifying question
-            words = (
-                f"{context.pending_text}\n(answer to “{context.pending_question}”) {request.text}"
-            )
+        author = request.user_name or request.user
+        owner, owner_name = request.user, author
+        asked = tx.request(context.pending_id) if context.pending_id else None
+        if asked is not None:  # this message answers our clarifying question
+            words = render.clarified(asked["text"], asked["question"] or "", author, request.text)
+            # An admin's answer completes the requester's request: it stays theirs.
+            owner, owner_name = asked["user"], asked["user_name"] or asked["user"]
         ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
         now = time.time()
         ack_text = " ".join(
@@ -997,7 +1133,7 @@ class Dispatcher:
             spec.id: Brief(
                 task=spec.summary,
                 request=words,
-                requester=request.user_name or request.user,
+                requester=owner_name,
                 platform=request.platform,
                 channel=request.channel,
                 thread=key.thread,
@@ -1011,23 +1147,37 @@ class Dispatcher:
 
         if intake is not None:
             self._intake(tx, request, request_id, decision, intake)
-        if context.pending_text:
+        if (
+            why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
+        ) is not None:
             tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE platform = ?"
-                " AND workspace = ? AND channel = ? AND thread = ? AND state = 'clarifying'",
-                (now, key.platform, key.workspace, key.channel, key.thread),
+                "UPDATE requests SET kind = 'refused', state = 'done', finished_at = ? WHERE id = ?",
+                (now, request_id),
+            )
+            notice = self._queue(tx, request_id, request, "notice", why)
+            return notice, None if notice is None else tx.thread_head_row(notice)
+        if asked is not None:
+            tx.execute(
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
+                " AND state = 'clarifying'",
+                (now, asked["id"]),
             )
         tx.execute(
-            "UPDATE requests SET state = 'running', text = ? WHERE id = ?", (words, request_id)
+            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
+            (words, owner, owner_name, request_id),
         )
         for spec in decision.tasks:
+            session_key = agents[spec.agent].session_key(
+                platform=key.platform, workspace=key.workspace, channel=key.channel,
+                user=owner, is_dm=request.is_dm,
+            ) if spec.session == "persistent" else ""  # fmt: skip
             tx.execute(
                 "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                " brief, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
                     spec.session, spec.summary, briefs[spec.id],
-                    "waiting" if spec.depends_on else "queued", now,
+                    "waiting" if spec.depends_on else "queued", now, session_key,
                 ),
             )  # fmt: skip
             for dep in spec.depends_on:
@@ -1082,9 +1232,9 @@ class Dispatcher:
                     gone.append(task)
                     continue
                 if task["session_kind"] == "persistent":
-                    if task["agent"] in self._busy:
+                    if _session_of(task) in self._busy:
                         continue
-                    self._busy[task["agent"]] = task["id"]
+                    self._busy[_session_of(task)] = task["id"]
                 chosen.append(task)
             if chosen:
                 started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
@@ -1133,7 +1283,7 @@ class Dispatcher:
             brief.history = history_lines
             now = time.time()
             session_id = (
-                tx.main_session(agent.id)
+                tx.main_session(agent.id, task["session_key"])
                 if task["session_kind"] == "persistent"
                 else tx.new_disposable_session(agent.id)
             )
@@ -1196,7 +1346,8 @@ class Dispatcher:
                         metadata={
                             "dispatch_task_id": task_id,
                             "dispatch_attempt": str(run.attempt),
-                        },
+                        }
+                        | ({"dispatch_session": run.session_key} if run.session_key else {}),
                     )
                     text = ""  # the backend has the brief now
                 async for event in stream:
@@ -1290,8 +1441,8 @@ class Dispatcher:
             request = tx.request(task["request_id"])
             assert request is not None
             tx.execute(
-                "UPDATE tasks SET state = 'input_required', question = ?, deadline = NULL WHERE id = ?",
-                (question, task["id"]),
+                "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
+                (question, time.time() + self.settings.question_timeout, task["id"]),
             )
             self._queue(
                 tx, request["id"], _target_of(request), "question", question,
@@ -1301,20 +1452,74 @@ class Dispatcher:
             tx.add_history(_key_of(request), self._label(task["agent"]), "agent", question)
 
         await self.store.transact(ask)
+        self._questions.set()
         await self._notify()
+
+    async def _retention(self) -> None:
+        """Finished requests older than `retention_days` are deleted, with all they hold
+        (tasks, results, messages, history), at start and every hour after."""
+        days = self.settings.retention_days
+        while days:
+            try:
+                purged = await self.store.purge_finished(time.time() - days * 86400)
+                if purged:
+                    log.info("retention: deleted %d finished request(s)", purged)
+            except Exception:
+                log.exception("retention purge failed; trying again later")
+            await asyncio.sleep(PURGE_INTERVAL)
+
+    async def _question_deadlines(self) -> None:
+        """An agent's question cannot hold its session forever: unanswered past
+        `question_timeout`, its task ends as timed out (the thread is told, the session is
+        freed). The deadline is in the database, so it holds across restarts; a question
+        asked by an older version, with none, gets a full one from now."""
+        timeout = self.settings.question_timeout
+        await self.store.write(
+            "UPDATE tasks SET deadline = ? WHERE state = 'input_required' AND deadline IS NULL",
+            (time.time() + timeout,),
+        )
+        while True:
+            self._questions.clear()
+            row = await self.store.one(
+                "SELECT MIN(deadline) AS at FROM tasks WHERE state = 'input_required'"
+            )
+            due = row["at"] if row is not None else None
+            if due is None or due > time.time():
+                wait = None if due is None else min(due - time.time(), 3600.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._questions.wait(), wait)
+                continue
+            lapsed = await self.store.all(
+                "SELECT id FROM tasks WHERE state = 'input_required' AND deadline <= ?",
+                (time.time(),),
+            )
+            for task in lapsed:
+                try:
+                    await self._finish(
+                        task["id"], "timed_out", error=render.question_lapsed(timeout)
+                    )
+                    await self._cancel_remote(task["id"])
+                except Exception:  # one task's trouble must not stop the watch
+                    log.exception("ending %s after its question lapsed failed", task["id"])
+                    await asyncio.sleep(1.0)  # and must not spin it either
 
     async def _answer(self, request: Request, request_id: str, task_id: str) -> None:
         """The user's reply in the thread goes back to the task that asked."""
         task = await self.store.task(task_id)
         await self.store.set_request_state(request_id, "done", finished=True)
-        if task is None or task["state"] != "input_required":
+        asker = await self.store.request(task["request_id"]) if task is not None else None
+        if task is None or task["state"] != "input_required" or asker is None:
             await self._say(request_id, request, "notice", "That question is no longer open.")
+            return
+        if not self.may_control(request.user, asker):  # planners never send one; be sure
+            await self._say(request_id, request, "notice", render.not_yours(asker["user_name"]))
             return
         agent = self.fleet.agent(task["agent"])
         await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
         await self.store.bump_board(task["request_id"])
         await self._notify()
-        self._spawn(task_id, self._drive(task_id, "answer", request.text))
+        answer = render.answer_from(request.user_name or request.user, request.text)
+        self._spawn(task_id, self._drive(task_id, "answer", answer))
 
     async def _cancel_remote(self, task_id: str) -> bool:
         """Ask the agent to stop; False when its task id is not known yet."""
@@ -1348,8 +1553,8 @@ class Dispatcher:
         if finished is None:
             return  # someone else finished it first (a cancel racing a result)
         task, head, may_start = finished
-        if self._busy.get(task["agent"]) == task_id:
-            del self._busy[task["agent"]]
+        if self._busy.get(_session_of(task)) == task_id:
+            del self._busy[_session_of(task)]
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self._notify(head)
         if may_start:
@@ -1535,7 +1740,7 @@ class Dispatcher:
         """Finish what a previous process started. Safe to run on a clean database."""
         for task in await self.store.tasks_in_state("running", "input_required"):
             if task["session_kind"] == "persistent":
-                self._busy[task["agent"]] = task["id"]
+                self._busy[_session_of(task)] = task["id"]
         for task in await self.store.tasks_in_state("running"):
             await self._reconcile(task)
         for task in await self.store.tasks_in_state("waiting"):

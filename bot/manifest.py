@@ -48,8 +48,27 @@ class AgentSpec(_Strict):
     aliases: list[str] = Field(default_factory=list)
     """Other names users call this agent by ("coder" for Dev)."""
     session: SessionKind = "persistent"
+    session_scope: Literal["agent", "channel", "user"] = "agent"
+    """Who shares a persistent session: everyone (one main session), each channel, or each
+    user. What one session's work leaves in the agent's memory, the next task there sees."""
+    dm_in_main_session: bool = False
+    """With `session_scope: agent`, also send DM work to the shared main session (by
+    default each user's DM work gets a session of its own)."""
     backend: BackendConfig
     timeout: Duration = 600.0
+
+    def session_key(
+        self, *, platform: str, workspace: str, channel: str, user: str, is_dm: bool
+    ) -> str:
+        """Which of this agent's persistent sessions a request's work goes to ('' for the
+        shared main session); disposable agents have none."""
+        if self.session != "persistent":
+            return ""
+        if self.session_scope == "channel":
+            return f"channel:{platform}:{workspace}:{channel}"
+        if self.session_scope == "user" or (is_dm and not self.dm_in_main_session):
+            return f"user:{platform}:{workspace}:{user}"
+        return ""
 
     @model_validator(mode="after")
     def _default_name(self) -> AgentSpec:

@@ -39,6 +39,8 @@ class ThreadContext:
     """The clarifying question Dispatch asked in this thread and is waiting on."""
     pending_text: str | None = None
     """The original words of the request that question is about."""
+    pending_id: str | None = None
+    """That request's id."""
 
     @property
     def waiting(self) -> list[ThreadTask]:

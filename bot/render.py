@@ -61,6 +61,51 @@ def too_many_tasks(count: int, limit: int) -> str:
     )
 
 
+def answer_from(name: str, text: str) -> str:
+    """A reply to an agent's question, as the agent receives it: it knows who answered."""
+    return f"Answer from {name}: {text}"
+
+
+def clarified(request: str, question: str, name: str, answer: str) -> str:
+    """A request completed by the answer to Dispatch's clarifying question (the brief's words)."""
+    return f"{request}\n(answer from {name} to “{question}”) {answer}"
+
+
+def not_yours(owner: str | None) -> str:
+    return f"Only {owner or 'the person who asked'}, who made this request, or an admin can answer that."
+
+
+def rerouted(summary: str, old: str, new: str, name: str, *, for_everyone: bool) -> str:
+    whose = "requests like this" if for_everyone else "your requests like this"
+    return f"Moving “{summary}” from {old} to {new}; I'll route {whose} to {name} from now on."
+
+
+def too_long(length: int, limit: int) -> str:
+    return (
+        f"That message is {length:,} characters; the limit is {limit:,}."
+        " Please shorten it or attach it as a file."
+    )
+
+
+def too_many_in_flight(count: int, limit: int) -> str:
+    return (
+        f"You have {count} task(s) in flight and this would add more; the limit is {limit}"
+        " per person. Please wait for some to finish (or cancel some) and ask again."
+    )
+
+
+def too_many_requests(limit: int) -> str:
+    return (
+        f"That's more than {limit} requests from you in a minute, so I set this one aside."
+        " Please send it again in a moment."
+    )
+
+
+def question_lapsed(after: float) -> str:
+    """Why a task ended whose question nobody answered (its failure notice says the rest)."""
+    return f"its question went unanswered for {elapsed(after)}"
+
+
 _COUNT = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
 
 STATE_LABEL = {

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.backends.config import Duration
+
 if TYPE_CHECKING:  # importing bot.llm loads the model client: only when a model is configured
     from bot.llm.config import LLMConfig
 
@@ -44,6 +46,27 @@ class Settings(BaseSettings):
     )
     admins: str = Field(
         default="", description="comma-separated user ids who may cancel or retry anyone's work"
+    )
+
+    # -- limits no single user can break --------------------------------------------------
+    max_in_flight_per_user: int = Field(
+        default=20, ge=0, description="active tasks one user may have; more is refused (0: no cap)"
+    )
+    max_requests_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="messages one user may send a minute; more are refused (0: no cap)",
+    )
+    question_timeout: Duration = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="an agent's unanswered question lapses after this (seconds, or 90s/10m/24h)",
+    )
+    retention_days: float = Field(
+        default=30, ge=0, description="finished requests are deleted after this many days (0: kept)"
+    )
+    lessons_per_user: int = Field(
+        default=50, ge=1, description="routing corrections kept per user; the oldest go first"
     )
 
     # -- routing -------------------------------------------------------------------------

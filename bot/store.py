@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_by_thread
     ON requests(platform, workspace, channel, thread, created_at);
 CREATE INDEX IF NOT EXISTS requests_by_user ON requests(user, state);
+CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests(user, created_at);
+CREATE INDEX IF NOT EXISTS requests_finished ON requests(finished_at) WHERE state = 'done';
 CREATE INDEX IF NOT EXISTS requests_open ON requests(state) WHERE state IN ('running', 'clarifying');
 
 CREATE TABLE IF NOT EXISTS tasks (
@@ -71,7 +73,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     started_at     REAL,
     finished_at    REAL,
     deadline       REAL,
-    attempt        INTEGER NOT NULL DEFAULT 0
+    attempt        INTEGER NOT NULL DEFAULT 0,
+    session_key    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS tasks_by_request ON tasks(request_id);
 CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
@@ -79,6 +82,7 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
 CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_seq ON tasks(seq);
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(session_kind, agent, seq) WHERE state = 'queued';
+
 
 CREATE TABLE IF NOT EXISTS task_deps (
     task_id    TEXT NOT NULL REFERENCES tasks(id),
@@ -94,9 +98,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     context_id   TEXT,
     created_at   REAL NOT NULL,
     last_used_at REAL,
-    discarded_at REAL
+    discarded_at REAL,
+    scope        TEXT NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS sessions_main ON sessions(agent) WHERE kind = 'persistent';
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_scoped ON sessions(agent, scope) WHERE kind = 'persistent';
 
 CREATE TABLE IF NOT EXISTS processed_messages (
     key TEXT PRIMARY KEY,
@@ -150,8 +155,12 @@ CREATE TABLE IF NOT EXISTS lessons (
     agent      TEXT NOT NULL,
     wrong      TEXT,
     user       TEXT,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    platform   TEXT,
+    workspace  TEXT,
+    shared     INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS lessons_by_user ON lessons(user, id);
 
 CREATE TABLE IF NOT EXISTS plans (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -174,6 +183,19 @@ CREATE TABLE IF NOT EXISTS boards (
 );
 CREATE INDEX IF NOT EXISTS boards_stale ON boards(request_id) WHERE version > shown;
 """
+
+ADDED_COLUMNS = (
+    ("tasks", "session_key", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "scope", "TEXT NOT NULL DEFAULT ''"),
+    ("lessons", "platform", "TEXT"),
+    ("lessons", "workspace", "TEXT"),
+    ("lessons", "shared", "INTEGER NOT NULL DEFAULT 0"),
+)
+"""Columns added after a table's first release: (table, column, declaration). A database
+made by an older version gets each one it lacks before `SCHEMA` runs (its indexes may
+use them); a new database gets them from `SCHEMA` itself. Never remove an entry."""
+DROPPED_INDEXES = ("sessions_main",)
+"""Indexes an older version created that the current schema replaces."""
 
 ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
 TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
@@ -319,14 +341,18 @@ class Tx:
         """Mark a request's status board stale; the courier redraws it (coalesced)."""
         self.execute(BUMP_BOARD_SQL, (request_id,))
 
-    def main_session(self, agent: str) -> str:
-        """The agent's one persistent session, created on first use and kept forever."""
+    def main_session(self, agent: str, scope: str = "") -> str:
+        """The agent's persistent session for `scope` ('' for its one main session, else a
+        channel's or a user's own), created on first use and kept."""
         self.execute(
-            "INSERT OR IGNORE INTO sessions(id, agent, kind, created_at)"
-            " VALUES (?, ?, 'persistent', ?)",
-            (f"main-{agent}", agent, time.time()),
+            "INSERT OR IGNORE INTO sessions(id, agent, kind, scope, created_at)"
+            " VALUES (?, ?, 'persistent', ?, ?)",
+            (f"main-{agent}@{scope}" if scope else f"main-{agent}", agent, scope, time.time()),
         )
-        row = self.one("SELECT id FROM sessions WHERE agent = ? AND kind = 'persistent'", (agent,))
+        row = self.one(
+            "SELECT id FROM sessions WHERE agent = ? AND scope = ? AND kind = 'persistent'",
+            (agent, scope),
+        )
         assert row is not None
         return str(row["id"])
 
@@ -360,6 +386,59 @@ class Tx:
             HISTORY_SQL,
             (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
         )
+
+
+def _purge_batch(tx: Tx, before: float, limit: int) -> int:
+    ids = [
+        row["id"]
+        for row in tx.all(
+            "SELECT id FROM requests r WHERE state = 'done' AND finished_at < ?"
+            " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.request_id = r.id"
+            "   AND t.state IN ('waiting','queued','running','input_required'))"
+            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.request_id = r.id"
+            "   AND o.state = 'pending') LIMIT ?",
+            (before, limit),
+        )
+    ]
+    if ids:
+        chosen = json.dumps(ids)
+        tasks = "SELECT id FROM tasks WHERE request_id IN (SELECT value FROM json_each(?))"
+        sessions = [
+            row["session_id"]
+            for row in tx.all(
+                "SELECT DISTINCT session_id FROM tasks WHERE session_kind = 'disposable'"
+                " AND session_id IS NOT NULL AND request_id IN (SELECT value FROM json_each(?))",
+                (chosen,),
+            )
+        ]
+        tx.execute(
+            f"DELETE FROM task_deps WHERE task_id IN ({tasks}) OR depends_on IN ({tasks})",  # noqa: S608
+            (chosen, chosen),
+        )
+        for table in ("outbox", "boards", "plans", "tasks"):
+            tx.execute(
+                f"DELETE FROM {table} WHERE request_id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                (chosen,),
+            )
+        tx.execute(
+            "UPDATE requests SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?))",
+            (chosen,),
+        )
+        tx.execute("DELETE FROM requests WHERE id IN (SELECT value FROM json_each(?))", (chosen,))
+        tx.execute(
+            "DELETE FROM sessions WHERE kind = 'disposable' AND id IN (SELECT value FROM"
+            " json_each(?)) AND NOT EXISTS (SELECT 1 FROM tasks WHERE session_id = sessions.id)",
+            (json.dumps(sessions),),
+        )
+    if len(ids) < limit:
+        tx.execute(  # a thread's history goes with the last of its requests
+            "DELETE FROM history WHERE at < ? AND NOT EXISTS (SELECT 1 FROM requests r WHERE"
+            " r.platform = history.platform AND r.workspace = history.workspace AND"
+            " r.channel = history.channel AND r.thread = history.thread)",
+            (before,),
+        )
+        tx.execute("DELETE FROM processed_messages WHERE at < ?", (before,))
+    return len(ids)
 
 
 def _run_batch(
@@ -442,7 +521,10 @@ class Store:
         await self._db.execute("PRAGMA busy_timeout=5000")
         await self._db.execute("PRAGMA synchronous=NORMAL")
         await self._db.execute("PRAGMA foreign_keys=ON")
+        await self._migrate()
         await self._db.executescript(SCHEMA)
+        for index in DROPPED_INDEXES:
+            await self._db.execute(f"DROP INDEX IF EXISTS {index}")
         row = await self.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM tasks")
         self._seq = int(row["seq"]) if row else 0
         # A read-only file opens and reads; the first write would fail. Try one, undone.
@@ -454,6 +536,13 @@ class Store:
             )
         finally:
             await self._db.execute("ROLLBACK")
+
+    async def _migrate(self) -> None:
+        """Add the columns an older database lacks (see ADDED_COLUMNS); names come from code."""
+        for table, column, declaration in ADDED_COLUMNS:
+            have = {row["name"] for row in await self.all(f"PRAGMA table_info({table})")}
+            if have and column not in have:
+                await self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     async def close(self) -> None:
         if self._committer is not None:
@@ -584,12 +673,13 @@ class Store:
 
     async def startable_tasks(self) -> list[Row]:
         """Queued tasks that could start now: every disposable one, and only the oldest per
-        persistent agent (its main session runs one task at a time, in order)."""
+        persistent session (agent and session key: it runs one task at a time, in order)."""
         return await self.all(
             "SELECT * FROM tasks WHERE state = 'queued' AND session_kind = 'disposable'"
             " UNION ALL"
-            " SELECT t.* FROM tasks t JOIN (SELECT agent, MIN(seq) AS seq FROM tasks"
-            "   WHERE state = 'queued' AND session_kind = 'persistent' GROUP BY agent) head"
+            " SELECT t.* FROM tasks t JOIN (SELECT agent, session_key, MIN(seq) AS seq FROM tasks"
+            "   WHERE state = 'queued' AND session_kind = 'persistent'"
+            "   GROUP BY agent, session_key) head"
             " ON t.state = 'queued' AND t.seq = head.seq"
             " ORDER BY seq"
         )
@@ -715,6 +805,21 @@ class Store:
             "UPDATE outbox SET ref = ? WHERE id = ? AND state = 'pending'",
             (json.dumps({"parts": list(parts)}), outbox_id),
         )
+
+    # -- retention ----------------------------------------------------------------------------
+
+    async def purge_finished(self, before: float, batch: int = 500) -> int:
+        """Delete requests done before `before` (none with a task still active or a message
+        still to send), with their tasks, messages, boards, plans and the sessions only
+        they used; then older history of threads left with no request, and older delivery
+        keys. Returns how many
+        requests went. Batched, so one purge never holds the database for long."""
+        total = 0
+        while True:
+            count = await self.transact(lambda tx: _purge_batch(tx, before, batch))
+            total += count
+            if count < batch:
+                return total
 
     # -- live status boards -------------------------------------------------------------------
 

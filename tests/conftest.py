@@ -76,6 +76,8 @@ class Harness:
     """Added to every agent's `backend:` block (e.g. a short A2A `detach_after`)."""
     server_options: dict[str, Any] = field(default_factory=dict)
     """`AgentServer` options for every agent (e.g. `push_notifications=False`)."""
+    agent_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Manifest fields per agent id (e.g. `{"dev": {"session_scope": "user"}}`)."""
     live: list[Adapter] = field(default_factory=list)
     callbacks: CallbackServer | None = None
     """The callback endpoint, wired as `bot.runtime` wires it."""
@@ -98,6 +100,7 @@ class Harness:
                 **self.backend_options,
             }
             entry["timeout"] = self.timeouts.get(agent_id, 30)
+            entry.update(self.agent_options.get(agent_id, {}))
         self.fleet = fleet_from_data(data)
 
     def _timed(self, agent_id: str, handler: Handler) -> Handler:
@@ -186,7 +189,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
     """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness.
 
     `backend={...}` adds options to every agent's backend block, `server={...}` to every
-    AgentServer."""
+    AgentServer, `agents={id: {...}}` manifest fields to one agent."""
     made: list[Harness] = []
 
     async def make(
@@ -197,6 +200,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
         settings: dict[str, Any] | None = None,
         backend: dict[str, Any] | None = None,
         server: dict[str, Any] | None = None,
+        agents: dict[str, dict[str, Any]] | None = None,
     ) -> Harness:
         h = Harness(
             tmp_path / f"dispatch-{len(made)}.db",
@@ -206,6 +210,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
             settings_overrides=settings or {},
             backend_options=backend or {},
             server_options=server or {},
+            agent_options=agents or {},
         )
         made.append(h)
         await h.start_agents()

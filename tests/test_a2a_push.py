@@ -409,7 +409,7 @@ async def test_a_question_after_a_long_time_arrives_by_push_and_the_answer_goes_
     await h.say("casual", thread=request.thread_key)
     await h.idle()
     results = h.adapter.of_kind("result")
-    assert len(results) == 1 and "newsletter in a casual tone" in results[0].text
+    assert len(results) == 1 and "newsletter in a Answer from U1: casual tone" in results[0].text
 
 
 async def test_a_restart_while_detached_follows_the_task_by_push_again(

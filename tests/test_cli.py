@@ -653,6 +653,17 @@ def test_demo_speed_must_be_a_number_above_zero(tmp_path: Path, speed: str) -> N
     assert not (tmp_path / "dispatch.db").exists()
 
 
+def test_debug_logs_hold_no_message_contents(tmp_path: Path) -> None:
+    """At DEBUG the libraries that log bodies and SQL parameters stay at INFO: what the
+    demo's people asked for is in the chat, never in the log."""
+    run = run_cli(tmp_path, "demo", "--script", "--speed", "8", "--log-level", "DEBUG", timeout=60)
+    assert run.returncode == 0, run
+    assert "Done: brand images" in run.stdout, run
+    assert " DEBUG " in run.stderr or " INFO " in run.stderr, run  # logging is on
+    for words in ("Launch prep", "/api/users endpoint", "Pay button", "tweets punchier"):
+        assert words not in run.stderr, run
+
+
 # -- 5. chat with stdin not a terminal ---------------------------------------------------------
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 
 from adapters.memory import MemoryAdapter
+from bot import render
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.models import Request
 from tests.conftest import HarnessFactory, echo, slow
@@ -202,7 +204,9 @@ async def test_a_burst_is_acknowledged_first_and_every_request_runs(
         arrivals = []
         for i in range(40):  # staggered, so some arrive while a pump is reading the queue
             arrivals.append(
-                asyncio.create_task(h.say(f"What's the price of asset {i} today?", channel=f"B{i}"))
+                asyncio.create_task(
+                    h.say(f"What's the price of asset {i} today?", channel=f"B{i}", user=f"U{i}")
+                )
             )
             await asyncio.sleep(0.002 * (i % 3))
         await asyncio.gather(*arrivals)
@@ -373,7 +377,9 @@ async def test_agent_question_is_asked_in_the_thread_and_the_reply_goes_back(
     await h.idle()
     calls = h.servers["writer"].calls
     assert len(calls) == 2 and calls[0].task_id == calls[1].task_id
-    assert [m.text for m in h.adapter.of_kind("result")] == ["newsletter in a casual tone"]
+    assert [m.text for m in h.adapter.of_kind("result")] == [
+        "newsletter in a Answer from U1: casual tone"
+    ]
 
 
 async def test_duplicate_delivery_is_handled_once(harness: HarnessFactory) -> None:
@@ -576,3 +582,308 @@ async def test_a_routing_correction_moves_the_work_and_teaches_the_next_decision
     await h.idle()
     assert len(h.servers["writer"].calls) == 2  # the lesson changed the next decision
     assert len(h.servers["subagent"].calls) == 1
+
+
+# -- other people's threads -------------------------------------------------------------------
+
+
+async def test_only_the_requester_or_an_admin_answers_an_agents_question(
+    harness: HarnessFactory,
+) -> None:
+    """Bob's reply in Alice's thread is his own follow-up, not an answer; the agent hears
+    Alice's answer with her name on it, and an admin's answer with theirs."""
+
+    async def writer(call: AgentCall) -> Outcome:
+        if "newsletter" in call.text.splitlines()[0] and not call.history:
+            return Ask("Formal or casual tone?")
+        return Reply(f"wrote: {call.text.splitlines()[0]}")
+
+    h = await harness({"writer": writer}, settings={"admins": "carol"})
+    first = await h.say("Writer: draft the newsletter", user="alice")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("question")) == 1)
+    await h.say("make it formal", thread=thread_of(first), user="bob")
+    await h.say("casual", thread=thread_of(first), user="alice")
+    await h.idle()
+
+    calls = h.servers["writer"].calls
+    alice_task = calls[0].task_id
+    answers = [c.text for c in calls if c.task_id == alice_task][1:]
+    assert answers == ["Answer from alice: casual"]
+    bob = await h.rows("SELECT id, user, kind FROM requests WHERE user = 'bob'")
+    assert [r["kind"] for r in bob] == ["followup"]
+    bob_tasks = await h.rows("SELECT state FROM tasks WHERE request_id = ?", (bob[0]["id"],))
+    assert bob_tasks == [{"state": "completed"}]
+    assert not any("make it formal" in a for a in answers)
+
+    second = await h.say("Writer: draft the newsletter for May", user="alice")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("question")) == 2)
+    await h.say("formal", thread=thread_of(second), user="carol")
+    await h.idle()
+    task = h.servers["writer"].calls[-1]
+    assert task.text == "Answer from carol: formal"
+
+
+async def test_a_clarifying_question_is_answered_only_by_its_requester_or_an_admin(
+    harness: HarnessFactory,
+) -> None:
+    """Another member's message in a clarifying thread is their own request; an admin's
+    answer completes the request, which stays the requester's to cancel."""
+    h = await harness({"dev": echo("dev")}, settings={"admins": "carol"})
+    request = await h.say("Fix the button", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("clarify")))
+
+    await h.say("Dev: the search box loses focus on tablets", thread=thread_of(request), user="bob")
+    await h.idle()
+    assert "(answer from" not in h.servers["dev"].calls[0].text
+    states = await h.rows("SELECT user, state, text FROM requests ORDER BY created_at")
+    assert states[0] == {"user": "alice", "state": "clarifying", "text": "Fix the button"}
+    assert states[1]["user"] == "bob" and "Fix the button" not in states[1]["text"]
+
+    await h.say(
+        "The Pay button on the checkout page does nothing on mobile",
+        thread=thread_of(request),
+        user="carol",
+    )
+    await h.idle()
+    brief = h.servers["dev"].calls[1].text
+    assert "Fix the button" in brief
+    assert "answer from carol to" in brief
+    completed = await h.rows(
+        "SELECT id, user FROM requests WHERE text LIKE 'Fix the button%' AND kind = 'work'"
+    )
+    assert [r["user"] for r in completed] == ["alice"]
+    pressed = await h.adapter.press("cancel_request", completed[0]["id"], user="alice")
+    assert pressed == "Nothing here was still running."
+
+
+# -- whose session -----------------------------------------------------------------------------
+
+
+async def test_session_scope_user_and_channel_give_each_their_own_session(
+    harness: HarnessFactory,
+) -> None:
+    """Scoped sessions: one task at a time per session, so two users' work for a `user`
+    scoped agent runs side by side, while a `channel` scoped agent shares per channel."""
+    events: list[str] = []
+    both = asyncio.Event()
+
+    async def dev_agent(call: AgentCall) -> Outcome:
+        """Finishes once two tasks have started (or after a generous wait, when the
+        second could not start beside it)."""
+        events.append("start")
+        if events.count("start") == 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 5)
+        events.append("end")
+        return Reply("done")
+
+    h = await harness(
+        {"dev": dev_agent, "writer": echo("writer")},
+        agents={"dev": {"session_scope": "user"}, "writer": {"session_scope": "channel"}},
+    )
+    await asyncio.gather(
+        h.say("Dev: fix the login bug", user="alice"),
+        h.say("Dev: fix the signup bug", user="bob", channel="C2"),
+    )
+    await h.idle()
+    await h.say("Dev: now add tests for it", user="alice", channel="C3")
+    await h.idle()
+    dev = h.servers["dev"].calls
+    assert dev[0].context_id != dev[1].context_id  # alice and bob
+    alice = next(c for c in dev[:2] if "login" in c.text)
+    assert dev[2].context_id == alice.context_id  # alice again, from another channel
+    # Both first tasks started before either finished: their sessions are separate.
+    assert events[:2] == ["start", "start"]
+
+    await h.say("Writer: a tagline for the login page", user="alice")
+    await h.idle()
+    await h.say("Writer: a tagline for the signup page", user="bob")
+    await h.idle()
+    await h.say("Writer: a tagline for the pricing page", user="alice", channel="C2")
+    await h.idle()
+    writer = h.servers["writer"].calls
+    assert writer[0].context_id == writer[1].context_id != writer[2].context_id
+    scopes = await h.rows(
+        "SELECT agent, scope FROM sessions WHERE kind = 'persistent' ORDER BY agent, scope"
+    )
+    assert scopes == [
+        {"agent": "dev", "scope": "user:memory:W1:alice"},
+        {"agent": "dev", "scope": "user:memory:W1:bob"},
+        {"agent": "writer", "scope": "channel:memory:W1:C1"},
+        {"agent": "writer", "scope": "channel:memory:W1:C2"},
+    ]
+
+
+async def test_dm_work_stays_out_of_the_shared_main_session_unless_the_manifest_opts_in(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness(
+        {"dev": echo("dev"), "writer": echo("writer")},
+        agents={"writer": {"dm_in_main_session": True}},
+    )
+    for agent in ("Dev", "Writer"):
+        await h.say(f"{agent}: tidy the changelog", user="alice")
+        await h.idle()
+        await h.say(f"{agent}: my private notes", user="alice", channel="D-alice", is_dm=True)
+        await h.idle()
+    dev, writer = h.servers["dev"].calls, h.servers["writer"].calls
+    assert dev[0].context_id != dev[1].context_id  # the DM went to alice's own session
+    assert writer[0].context_id == writer[1].context_id  # opted in: one main session
+    scopes = await h.rows("SELECT agent, scope FROM sessions ORDER BY agent, scope")
+    assert scopes == [
+        {"agent": "dev", "scope": ""},
+        {"agent": "dev", "scope": "user:memory:W1:alice"},
+        {"agent": "writer", "scope": ""},
+    ]
+
+
+# -- limits one user cannot break ----------------------------------------------------------------
+
+
+async def test_a_burst_over_the_per_minute_limit_is_refused_with_a_notice(
+    harness: HarnessFactory,
+) -> None:
+    """Counted in the transaction that records each message, so five at once still let
+    exactly three through; the rest are told, and recorded as refused. Others go on."""
+    h = await harness({"writer": echo("writer")}, settings={"max_requests_per_minute": 3})
+    await asyncio.gather(
+        *(
+            h.say(f"Writer: a tagline for product {i}", user="alice", channel=f"C{i}")
+            for i in range(5)
+        )
+    )
+    await h.idle()
+    await h.say("Writer: a tagline for the spring sale", user="bob")
+    await h.idle()
+
+    assert len(h.servers["writer"].calls) == 4
+    notices = [m.text for m in h.adapter.of_kind("notice")]
+    assert notices == [render.too_many_requests(3)] * 2
+    kinds = await h.rows("SELECT user, kind, state FROM requests ORDER BY user, kind")
+    assert [(r["user"], r["kind"]) for r in kinds] == [
+        ("alice", "refused"), ("alice", "refused"),
+        ("alice", "work"), ("alice", "work"), ("alice", "work"), ("bob", "work"),
+    ]  # fmt: skip
+    assert {r["state"] for r in kinds} == {"done"}
+
+
+async def test_work_past_the_in_flight_cap_is_refused_but_status_still_answers(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": slow(30, Reply("never"))}, settings={"max_in_flight_per_user": 2})
+    for i in range(2):
+        await h.say(f"Image: a hero image for banner {i}", user="alice", channel=f"C{i}")
+        await h.adapter.wait_for(lambda n=i: len(h.adapter.of_kind("ack")) == n + 1)
+    third = await h.say("Image: a hero image for banner 2", user="alice", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(third))))
+    assert [m.text for m in h.adapter.in_thread(thread_of(third))] == [
+        render.too_many_in_flight(2, 2)
+    ]
+    refused = await h.rows("SELECT kind, state FROM requests WHERE channel = 'C2'")
+    assert refused == [{"kind": "refused", "state": "done"}]
+    assert len(await h.rows("SELECT id FROM tasks")) == 2
+
+    status = await h.say("what's in flight?", user="alice", channel="C9")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(status))))
+    assert h.adapter.in_thread(thread_of(status))[0].kind == "status"
+    other = await h.say("Image: a hero image for the blog", user="bob", channel="C5")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(other))))
+    assert h.adapter.in_thread(thread_of(other))[0].kind == "ack"
+
+
+async def test_an_unanswered_question_lapses_across_a_restart_and_frees_the_session(
+    harness: HarnessFactory,
+) -> None:
+    async def writer(call: AgentCall) -> Outcome:
+        if "newsletter" in call.text.splitlines()[0]:
+            return Ask("Formal or casual tone?")
+        return Reply("a tagline")
+
+    h = await harness({"writer": writer}, settings={"question_timeout": 1.5})
+    first = await h.say("Writer: draft the newsletter", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("question")))
+    await h.restart()
+    second = await h.say("Writer: a tagline for the sale", user="alice", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(second), "result")))
+
+    lapsed = h.adapter.in_thread(thread_of(first), "notice")
+    assert [m.text for m in lapsed] == [
+        "✍️ Writer timed out on “draft the newsletter”: its question went unanswered for 1.5s."
+    ]
+    states = await h.rows("SELECT state FROM tasks ORDER BY seq")
+    assert states == [{"state": "timed_out"}, {"state": "completed"}]
+    await h.idle()
+    assert len(h.servers["writer"].cancelled) == 1  # the agent was told to stop waiting
+
+
+async def test_finished_requests_are_purged_after_the_retention_period(
+    harness: HarnessFactory,
+) -> None:
+    """Done work goes, with its messages and history; work in flight stays. A refused
+    oversized message was never kept whole."""
+    h = await harness({"writer": echo("writer"), "image": slow(30, Reply("never"))})
+    await h.say("Writer: a tagline for the spring sale")
+    await h.say("Writer: " + "x" * 50_000, channel="C3")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("closing")) == 1)
+    await h.idle()
+    stored = await h.rows("SELECT length(text) AS n FROM requests WHERE kind = 'refused'")
+    assert stored == [{"n": 200}]
+    await h.say("Image: a hero image for the blog", channel="C2")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+
+    h.settings_overrides["retention_days"] = 1e-9  # anything finished before now
+    await h.restart()  # the purge runs first thing after start
+    for _ in range(200):
+        if len(await h.rows("SELECT id FROM requests")) == 1:
+            break
+        await asyncio.sleep(0.05)
+    left = await h.rows("SELECT id, channel, state FROM requests")
+    assert [(r["channel"], r["state"]) for r in left] == [("C2", "running")]
+    assert {r["request_id"] for r in await h.rows("SELECT request_id FROM tasks")} == {
+        left[0]["id"]
+    }
+    assert {r["request_id"] for r in await h.rows("SELECT request_id FROM outbox")} == {
+        left[0]["id"]
+    }
+    history = await h.rows("SELECT channel FROM history")
+    assert {r["channel"] for r in history} == {"C2"}  # the live thread keeps its history
+
+
+async def test_a_routing_correction_is_its_authors_unless_an_admin_makes_it(
+    harness: HarnessFactory,
+) -> None:
+    """Alice's "no, that's for Writer" changes her next decision, not Bob's; an admin's
+    correction holds for the whole workspace. Each author keeps only their newest few."""
+    h = await harness(
+        {"subagent": slow(30, Reply("never")), "writer": echo("writer")},
+        settings={"admins": "carol", "lessons_per_user": 1},
+    )
+
+    async def correct(text: str, user: str) -> None:
+        request = await h.say(text, user=user)
+        await h.adapter.wait_for(lambda: any(text in c.text for c in h.servers["subagent"].calls))
+        await h.say("no, that's for Writer", thread=thread_of(request), user=user)
+        await h.adapter.wait_for(lambda: any(text in c.text for c in h.servers["writer"].calls))
+
+    await correct("compile the onboarding checklist", "alice")
+    await h.say("compile the onboarding checklist for contractors", user="bob")
+    await h.say("compile the onboarding checklist for interns", user="alice")
+    await h.adapter.wait_for(lambda: len(h.servers["writer"].calls) == 2)
+    await h.adapter.wait_for(lambda: len(h.servers["subagent"].calls) == 2)
+    assert "for interns" in h.servers["writer"].calls[1].text  # alice's lesson, alice's request
+    assert "for contractors" in h.servers["subagent"].calls[1].text  # not bob's
+
+    await correct("tabulate the quarterly expense figures", "carol")
+    await h.say("tabulate the quarterly expense figures for March", user="bob")
+    await h.adapter.wait_for(lambda: any("March" in c.text for c in h.servers["writer"].calls))
+
+    await correct("summarise the vendor contracts", "alice")
+    acks = [m.text for m in h.adapter.of_kind("ack")]
+    assert any("I'll route your requests like this to Writer from now on." in a for a in acks)
+    assert any("I'll route requests like this to Writer from now on." in a for a in acks)
+    lessons = await h.rows("SELECT user, shared, text FROM lessons ORDER BY id")
+    assert lessons == [
+        {"user": "carol", "shared": 1, "text": "tabulate the quarterly expense figures"},
+        {"user": "alice", "shared": 0, "text": "summarise the vendor contracts"},
+    ]

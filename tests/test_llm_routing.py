@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from bot import render
 from bot.demo.agent_server import Reply as AgentReply
 from tests.conftest import Harness, HarnessFactory, echo, slow
 from tests.fakes.llm import FakeLLM, Reply
@@ -44,7 +46,11 @@ def plan(
 
 
 async def start(
-    harness: HarnessFactory, model: FakeLLM, handlers: dict[str, Any], timeout: float = 10.0
+    harness: HarnessFactory,
+    model: FakeLLM,
+    handlers: dict[str, Any],
+    timeout: float = 10.0,
+    **settings: Any,
 ) -> Harness:
     return await harness(
         handlers,
@@ -54,6 +60,7 @@ async def start(
             "llm_base_url": model.openai_url,
             "llm_api_key": KEY,
             "llm_timeout": timeout,
+            **settings,
         },
     )
 
@@ -240,3 +247,24 @@ async def test_plan_and_status_planner_on_the_command_line(tmp_path: Any, model:
     assert "2 plans; the model was asked for 2 (100%)" in out
     assert "llm: 1 plans" in out and "rules: 1 plans" in out
     assert "fell back to the rules 1×: timeout after 10s" in out
+
+
+async def test_the_rate_limit_holds_for_messages_the_model_plans(
+    harness: HarnessFactory, model: FakeLLM
+) -> None:
+    """Two messages at once, both for the model: the limit is counted where each is
+    recorded, so one gets through and the other is refused with a notice."""
+    model.script(
+        plan(("t1", "writer", "a tagline for the sale", [])),
+        plan(("t1", "writer", "a tagline for the sale", [])),
+    )
+    h = await start(harness, model, {"writer": echo("writer")}, max_requests_per_minute=1)
+    await asyncio.gather(
+        h.say("Writer: a tagline for the sale", user="alice"),
+        h.say("Writer: a tagline for the sale, again", user="alice", channel="C2"),
+    )
+    await h.idle()
+    assert len(h.servers["writer"].calls) == 1
+    kinds = sorted(r["kind"] for r in await h.rows("SELECT kind FROM requests"))
+    assert kinds == ["refused", "work"]
+    assert [m.text for m in h.adapter.of_kind("notice")] == [render.too_many_requests(1)]

@@ -122,6 +122,28 @@ async def test_persistent_agent_uses_its_main_session_every_time(
     assert fake.calls["chat.history"] == 2  # the reply was read from the transcript
 
 
+async def test_a_scoped_persistent_session_has_its_own_stable_key(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    """`session_scope: user` (or channel): Dispatch names the session; each name keeps one
+    gateway session of its own, apart from the agent's main one."""
+    backend = make(fake.url)
+
+    async def scoped(text: str, message_id: str, scope: str) -> list[AgentEvent]:
+        stream = backend.send(text, message_id=message_id, metadata={"dispatch_session": scope})
+        return [event async for event in stream]
+
+    alice = await scoped("fix the login bug", "task-1", "user:slack:T1:alice")
+    bob = await scoped("fix the signup bug", "task-2", "user:slack:T1:bob")
+    again = await scoped("now add tests", "task-3", "user:slack:T1:alice")
+
+    keys = [alice[-1].context_id, bob[-1].context_id, again[-1].context_id]
+    assert keys[0] == keys[2] != keys[1]
+    assert "agent:dev:main" not in keys
+    assert all(k and k.startswith("agent:dev:dispatch:") for k in keys)
+    assert again[-1].text == "dev: now add tests"
+
+
 async def test_disposable_agent_gets_a_fresh_session_per_task(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:

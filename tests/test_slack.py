@@ -491,7 +491,7 @@ async def test_chain_follow_up_and_agent_question_through_slack(
     await r.event(message("customers", thread_ts=ask["ts"]))
     await r.settle(4)
     answers = [p for p in r.posts(ask["ts"]) if is_result(p)]
-    assert answers[-1]["blocks"][0]["text"] == "email for customers"
+    assert answers[-1]["blocks"][0]["text"] == "email for Answer from alice: customers"
 
 
 # -- pacing: a channel over its budget defers its posts, it never holds up other threads ------

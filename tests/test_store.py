@@ -129,3 +129,44 @@ async def test_the_database_and_its_wal_files_are_owner_only(tmp_path: Path) -> 
             assert [f.stat().st_mode & 0o777 for f in files] == [0o600] * 3
         finally:
             await store.close()
+
+
+async def test_a_database_from_before_scoped_sessions_is_upgraded_in_place(
+    tmp_path: Path,
+) -> None:
+    """The tables as the previous release made them: opening adds the new columns, and the
+    one-main-session-per-agent index gives way, so scoped sessions can be made."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE sessions (id TEXT PRIMARY KEY, agent TEXT NOT NULL, kind TEXT NOT NULL,
+                context_id TEXT, created_at REAL NOT NULL, last_used_at REAL, discarded_at REAL);
+            CREATE UNIQUE INDEX sessions_main ON sessions(agent) WHERE kind = 'persistent';
+            CREATE TABLE lessons (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT NOT NULL,
+                agent TEXT NOT NULL, wrong TEXT, user TEXT, created_at REAL NOT NULL);
+            INSERT INTO sessions(id, agent, kind, context_id, created_at)
+                VALUES ('main-dev', 'dev', 'persistent', 'ctx-1', 1.0);
+            INSERT INTO lessons(text, agent, user, created_at) VALUES ('tweets', 'social', 'U1', 1);
+            """
+        )
+    store = await Store(path).open()
+    try:
+        main = await store.transact(lambda tx: tx.main_session("dev"))
+        scoped = await store.transact(lambda tx: tx.main_session("dev", "user:slack:T1:U1"))
+        assert main == "main-dev" and scoped != main
+        rows = await store.all("SELECT id, scope, context_id FROM sessions ORDER BY id")
+        assert [dict(r) for r in rows] == [
+            {"id": "main-dev", "scope": "", "context_id": "ctx-1"},
+            {"id": "main-dev@user:slack:T1:U1", "scope": "user:slack:T1:U1", "context_id": None},
+        ]
+        lesson = await store.one("SELECT text, platform, shared FROM lessons")
+        assert lesson is not None and dict(lesson) == {
+            "text": "tweets",
+            "platform": None,
+            "shared": 0,
+        }
+    finally:
+        await store.close()
+    again = await Store(path).open()  # a second open changes nothing
+    await again.close()

@@ -22,7 +22,9 @@ SHAPES = {
     "closing": re.compile(r"^(Done|Finished) in [\d.hms]+: .+\.$"),
     "notice": re.compile(
         r"^(Routing…|Cancelled: .+\.|Nothing .+\.|There is nothing here to send elsewhere\.|Only the person who asked.+\.|Those had already finished\.|That message is [\d,]+ characters; .+"
-        r"|That question is no longer open\.|.+ (failed|timed out|was cancelled) on “.+”.*)$",
+        r"|That question is no longer open\.|.+ (failed|timed out|was cancelled) on “.+”.*"
+        r"|You have \d+ task\(s\) in flight .+|That's more than \d+ requests from you .+"
+        r"|Only .+, who made this request, or an admin can answer that\.)$",
         re.DOTALL,
     ),
     "status": re.compile(
@@ -47,7 +49,10 @@ async def test_no_input_makes_dispatch_answer_a_work_request_itself(
     harness: HarnessFactory,
 ) -> None:
     ids = ["dev", "designer", "image", "writer", "social", "research", "subagent"]
-    h = await harness({agent_id: agent_reply(agent_id) for agent_id in ids})
+    h = await harness(
+        {agent_id: agent_reply(agent_id) for agent_id in ids},
+        settings={"max_requests_per_minute": 0, "max_in_flight_per_user": 0},  # one user, many
+    )
     inputs = ADVERSARIAL + ORDINARY
     for index, text in enumerate(inputs):
         await h.say(text, channel=f"C{index}")

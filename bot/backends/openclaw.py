@@ -626,7 +626,9 @@ class OpenClawBackend:
         First event: `working` with the remote task id and the session key. Cancelling the
         consumer only stops our waiting; the run keeps going on the gateway.
         """
-        session_key = self._session_key(message_id, context_id)
+        session_key = self._session_key(
+            message_id, context_id, (metadata or {}).get("dispatch_session")
+        )
         path = await self._resolve_path()
         if path == "http":
             async for event in self._send_http(text, session_key):
@@ -760,8 +762,13 @@ class OpenClawBackend:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def _session_key(self, message_id: str, context_id: str | None) -> str:
+    def _session_key(self, message_id: str, context_id: str | None, scope: str | None) -> str:
+        """`scope`: Dispatch's session key for a channel's or a user's own persistent
+        session (the manifest's `session_scope`); without it, the agent's main session."""
         if self.session == "persistent":
+            if scope:
+                digest = _digest("scope", _agent_id(self.agent), scope)[:24]
+                return f"agent:{_agent_id(self.agent)}:dispatch:{digest}"
             return main_session_key(self.agent)
         if context_id:
             return context_id  # continuing the same disposable conversation

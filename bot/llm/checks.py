@@ -29,6 +29,9 @@ MAX_REASON = 300
 
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|approx|incl|mr|mrs|ms|dr|no)\.", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!;](?=\s)")
+_TOKEN = re.compile(r"\d[\d,.:]*\d|\d|[^\W\d_][\w'’-]*")
+MAX_NEW_WORDS = 3
+"""A summary may use this many words the user did not (more, if they are under half)."""
 _EVERYTHING = frozenset({"", "all", "everything", "all of it", "it", "that", "this", "them"})
 
 
@@ -41,6 +44,16 @@ class PlanContext:
     tasks: Sequence[ThreadTask]
     """The thread's tasks (in flight or done)."""
     unavailable: Mapping[str, str]
+    pending_text: str = ""
+    """The request a pending clarifying question is about: its words are the user's too."""
+
+    def users_words(self) -> list[str]:
+        """What the user and the thread already said, and the roster's own words: all a
+        summary or a question may take its facts from."""
+        return [
+            self.text, self.pending_text, *(t.summary for t in self.tasks),
+            *_roster_words(self.fleet),
+        ]  # fmt: skip
 
 
 def check_plan(data: Any, ctx: PlanContext) -> tuple[Decision | None, list[str]]:
@@ -94,6 +107,46 @@ def question_problems(question: str) -> list[str]:
     return problems
 
 
+def new_facts(phrase: str, vocabulary: Sequence[str]) -> list[str]:
+    """Numbers and names in `phrase` that no text of `vocabulary` has: what a summary or a
+    question would carry if it answered the request instead of restating or asking."""
+    known = {_bare(token) for text in vocabulary for token in _TOKEN.findall(text)}
+    found = []
+    for index, token in enumerate(_TOKEN.findall(phrase)):
+        number = token[0].isdigit()
+        name = index > 0 and len(token) > 1 and token[0].isupper()
+        if (number or name) and _bare(token) not in known:
+            found.append(token)
+    return found
+
+
+def summary_problems(summary: str, vocabulary: Sequence[str]) -> list[str]:
+    """A summary says what to do in the user's words: no new numbers or names, and no
+    more than a few words of its own (an answer would need them)."""
+    problems = []
+    facts = new_facts(summary, vocabulary)
+    if facts:
+        problems.append(
+            f"the summary brings in {', '.join(facts)}, which the user did not write;"
+            " restate the request in the user's words, never answer it"
+        )
+    stems = set(content_stems(summary))
+    known: set[str] = set()
+    for text in vocabulary:
+        known.update(content_stems(text))
+    new = stems - known
+    if len(new) > max(MAX_NEW_WORDS, len(stems) // 2):
+        problems.append(
+            "the summary is mostly words the user did not write; use the user's own words"
+        )
+    return problems
+
+
+def _bare(token: str) -> str:
+    """A token as compared: lower case, and a number without its separators."""
+    return token.replace(",", "").replace(".", "") if token[0].isdigit() else token.lower()
+
+
 def unavailable_notes(decision: Decision, ctx: PlanContext) -> list[str]:
     """Say so when the user named an agent that is down (the model's words never get here)."""
     if decision.kind not in ("work", "followup"):
@@ -132,12 +185,16 @@ def _task_problems(decision: Decision, ctx: PlanContext) -> list[str]:
         problems.append(f"{len(decision.tasks)} tasks; at most {MAX_TASKS}")
     if followup and not thread_agents:
         problems.append("followup needs earlier tasks in this thread; use kind work")
+    vocabulary = ctx.users_words()
     for task in decision.tasks:
         task.summary = " ".join(task.summary.split())
         if len(task.summary) > MAX_SUMMARY:
             problems.append(
                 f"task {task.id}: summary is {len(task.summary)} characters; at most {MAX_SUMMARY}"
             )
+        problems += [
+            f"task {task.id}: {problem}" for problem in summary_problems(task.summary, vocabulary)
+        ]
         agent = agents.get(task.agent)
         if agent is None:
             continue  # validate_against reported it
@@ -170,6 +227,12 @@ def _target_problems(decision: Decision, ctx: PlanContext) -> list[str]:
         if decision.question and decision.question.strip():
             decision.question = decision.question.strip()
             problems += question_problems(decision.question)
+            facts = new_facts(decision.question, ctx.users_words())
+            if facts:
+                problems.append(
+                    f"the question brings in {', '.join(facts)}, which nobody here wrote;"
+                    " ask about the request, never state an answer"
+                )
     elif kind == "answer":
         waiting = [task.id for task in ctx.tasks if task.state == "input_required"]
         if not waiting:

@@ -100,6 +100,7 @@ class LLMPlanner:
             text=text,
             tasks=thread_tasks(context, in_flight),
             unavailable=down,
+            pending_text=context.pending_text or "",
         )
         user = user_prompt(
             text,
