@@ -1350,11 +1350,14 @@ class Dispatcher:
                         | ({"dispatch_session": run.session_key} if run.session_key else {}),
                     )
                     text = ""  # the backend has the brief now
-                async for event in stream:
-                    done = await self._on_event(task_id, event)
-                    del event  # not kept while the next one is awaited
-                    if done:
-                        return
+                # Closed here even when the runner is cancelled (a stop, Ctrl-C): a generator
+                # left open would be closed by the event loop's shutdown, in no useful order.
+                async with contextlib.aclosing(stream) as events:
+                    async for event in events:
+                        done = await self._on_event(task_id, event)
+                        del event  # not kept while the next one is awaited
+                        if done:
+                            return
             await self._finish(
                 task_id, "failed", error="the agent ended the conversation without a result"
             )

@@ -7,7 +7,7 @@ The dispatcher only ever talks to agents through this protocol, so adding a back
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from bot.models import AgentEvent
@@ -50,7 +50,7 @@ class Backend(Protocol):
         context_id: str | None = None,
         remote_task_id: str | None = None,
         metadata: dict[str, str] | None = None,
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncGenerator[AgentEvent, None]:
         """Send a brief (or an answer to an agent's question) and stream what happens.
 
         `context_id` selects the agent session: None starts a fresh one. `remote_task_id`
@@ -64,7 +64,7 @@ class Backend(Protocol):
         """The task's current state; used to reconcile after a restart."""
         ...
 
-    def watch(self, remote_task_id: str) -> AsyncIterator[AgentEvent]:
+    def watch(self, remote_task_id: str) -> AsyncGenerator[AgentEvent, None]:
         """Follow an already-running task until it is terminal or needs input."""
         ...
 

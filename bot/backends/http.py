@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
@@ -47,7 +47,7 @@ class HTTPBackend:
         context_id: str | None = None,
         remote_task_id: str | None = None,
         metadata: dict[str, str] | None = None,
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncGenerator[AgentEvent, None]:
         task_id = (metadata or {}).get("dispatch_task_id", message_id)
         body: dict[str, Any] = {
             "task_id": task_id,
@@ -115,7 +115,7 @@ class HTTPBackend:
         """HTTP agents report by callback; until one arrives the task is still working."""
         return AgentEvent(state="working", remote_task_id=remote_task_id)
 
-    async def watch(self, remote_task_id: str) -> AsyncIterator[AgentEvent]:
+    async def watch(self, remote_task_id: str) -> AsyncGenerator[AgentEvent, None]:
         # After a restart the callback is recorded by the dispatcher directly; nothing to poll.
         await asyncio.Event().wait()
         yield AgentEvent(state="working", remote_task_id=remote_task_id)  # pragma: no cover
