@@ -203,7 +203,8 @@ async def test_errors_and_questions_follow_the_contract(tmp_path: Path) -> None:
     notices = [m.text for m in chat.of_kind("notice")]
     assert any("HTTP 500: boom: database down" in n for n in notices)
     assert [m.text for m in chat.of_kind("question")] == ["Formal or casual?"]
-    assert [m.text for m in chat.of_kind("result")] == ["tone: casual"]
+    # The agent is told who answered (anyone in a thread could write there).
+    assert [m.text for m in chat.of_kind("result")] == ["tone: Answer from U1: casual"]
 
 
 async def test_the_probe_signs_in_so_a_rejected_token_is_unavailable(tmp_path: Path) -> None:
