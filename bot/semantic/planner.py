@@ -345,12 +345,13 @@ class SemanticPlanner(RulePlanner):
             why.rule = "nothing but instructions to Dispatch itself"
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         bare = clean_text.rstrip("?!. ")
+        asked = bool(_QUESTION.search(bare)) or clean_text.rstrip().endswith("?")
         short = len(words(bare)) <= 8
         exact = self._exact(bare, short, context)
         if exact is not None:
             why.rule = exact.reason
             return exact
-        intent = self._intent(bare, context)
+        intent = self._intent(bare, context, asked)
         why.intent = intent
         if (stop := self._cancel_by_intent(bare, intent)) is not None:
             return stop
@@ -372,21 +373,21 @@ class SemanticPlanner(RulePlanner):
             return decision
 
         addressed = self.names.addressed(clean_text)
-        gated = self._by_intent(bare, intent, addressed, matcher)
+        gated = self._by_intent(bare, intent, addressed, asked)
         if gated is not None:
             return gated
         if context.tasks and addressed is None:
             return self._followup_by_meaning(clean_text, context, matcher, why)
         return self._work_by_meaning(clean_text, matcher, why, allow_clarify=True)
 
-    def _intent(self, bare: str, context: ThreadContext) -> Intent:
+    def _intent(self, bare: str, context: ThreadContext, asked: bool) -> Intent:
         """The nearest example phrasings decide only behind gates that need a question, a
         cancelling word or a short message; a long statement without them is work, and is
         not compared at all (it is most of the traffic, and each comparison costs)."""
         if (
             context.tasks
             or len(words(bare)) <= 6
-            or _QUESTION.search(bare)
+            or asked
             or _CANCEL_WORDS.search(bare)
         ):
             return self.intents.classify(bare)
@@ -469,11 +470,11 @@ class SemanticPlanner(RulePlanner):
         return None
 
     def _by_intent(
-        self, bare: str, intent: Intent, addressed: tuple[list[str], str] | None, matcher: Matcher
+        self, bare: str, intent: Intent, addressed: tuple[list[str], str] | None, question: bool
     ) -> Decision | None:
-        """Non-work intents, each behind a gate that keeps real work from being lost."""
+        """Non-work intents, each behind a gate that keeps real work from being lost.
+        `question`: the message asks (a question word first, or a question mark last)."""
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
-        question = bool(_QUESTION.search(bare))
         named = self.names.listed(bare, everyday=True)
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
