@@ -157,7 +157,7 @@ _VAGUE_WORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked
     mentioned broken broke hates hate wrong bad works again issue problem job task project
-    request version idea deal something sth somethin stuff""".split()
+    request version idea deal something sth somethin stuff by as in from until till than""".split()
 )
 
 
