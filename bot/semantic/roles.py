@@ -349,6 +349,38 @@ write a tutorial for the feature
 plan the lessons for next term
 make a quiz on the material
 
+# travel: flights, hotels, trains, car hire, visas, itineraries, trips
+book me a flight to berlin next tuesday
+find a hotel near the venue
+arrange a return trip for the team offsite
+change my train to an earlier one
+does she need a visa for the trip
+plan the itinerary for the sales trip
+
+# privacy and data protection: personal data, deletion requests, consent, breaches of data
+handle a right to be forgotten request
+someone asked for a copy of the data we hold on them
+do we have consent to email these people
+review how long we keep personal data
+
+# tax: tax returns, vat filings, what we owe the tax office, tax rules
+how much tax do we owe this year
+file the vat return
+is this expense tax deductible
+work out the sales tax for the new state
+
+# audit and expense control: expense claims, receipts, checks, fraud, controls
+an expense claim has no receipt
+check these expenses look legitimate
+flag suspicious expense claims
+prepare the documents the auditors asked for
+
+# planning and forecasting: cash flow, runway, scenarios, budgets versus actuals
+how long will our cash last
+stress test the forecast for late payments
+model the scenario where sales drop by a fifth
+can we afford two more hires this year
+
 # product management: roadmap, features, priorities, specs, user stories, feedback
 what should we build next
 write the spec for the feature
