@@ -384,12 +384,7 @@ class SemanticPlanner(RulePlanner):
         """The nearest example phrasings decide only behind gates that need a question, a
         cancelling word or a short message; a long statement without them is work, and is
         not compared at all (it is most of the traffic, and each comparison costs)."""
-        if (
-            context.tasks
-            or len(words(bare)) <= 6
-            or asked
-            or _CANCEL_WORDS.search(bare)
-        ):
+        if context.tasks or len(words(bare)) <= 6 or asked or _CANCEL_WORDS.search(bare):
             return self.intents.classify(bare)
         return Intent("work", 1.0, 1.0, "(a statement: not compared)", {})
 
