@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+
 from bot.backends.base import BackendError
 
 Json = dict[str, Any]
@@ -65,6 +67,12 @@ class HandshakeClosed(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+def connector_reason(exc: aiohttp.ClientConnectorError) -> str:
+    """Why a connection could not be made, the same words for the socket and for HTTP."""
+    refused = isinstance(exc.os_error, ConnectionRefusedError)
+    return "connection refused" if refused else type(exc.os_error).__name__
 
 
 def redact(text: str, token: str) -> str:

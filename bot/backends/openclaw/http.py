@@ -20,7 +20,13 @@ import aiohttp
 
 from bot import render
 from bot.backends.base import BackendError
-from bot.backends.openclaw.errors import Json, agent_error, mentions_agent, redact
+from bot.backends.openclaw.errors import (
+    Json,
+    agent_error,
+    connector_reason,
+    mentions_agent,
+    redact,
+)
 from bot.backends.openclaw.runs import content_text
 from bot.backends.openclaw.sessions import http_remote_id
 from bot.models import AgentEvent
@@ -200,8 +206,7 @@ class HttpFallback:
 
     def _failure(self, exc: aiohttp.ClientError) -> BackendError:
         if isinstance(exc, aiohttp.ClientConnectorError):
-            refused = isinstance(exc.os_error, ConnectionRefusedError)
-            reason = "connection refused" if refused else type(exc.os_error).__name__
+            reason = connector_reason(exc)
             return BackendError(f"the OpenClaw gateway at {self._base} is unreachable: {reason}")
         return BackendError(
             f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"

@@ -27,6 +27,7 @@ from bot.backends.openclaw.errors import (
     WsUnavailable,
     closed_handshake_error,
     connect_error,
+    connector_reason,
 )
 from bot.backends.openclaw.identity import DeviceIdentity, device_auth_payload_v3
 
@@ -156,9 +157,7 @@ async def open_connection(
             f"the WebSocket upgrade was refused (HTTP {exc.status})", sticky=True
         ) from None
     except aiohttp.ClientConnectorError as exc:
-        refused = isinstance(exc.os_error, ConnectionRefusedError)
-        reason = "connection refused" if refused else type(exc.os_error).__name__
-        raise WsUnavailable(reason, sticky=False) from None
+        raise WsUnavailable(connector_reason(exc), sticky=False) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise WsUnavailable(f"{type(exc).__name__}", sticky=False) from None
     try:
