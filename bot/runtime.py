@@ -13,12 +13,12 @@ import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import TextIO
 
-from adapters.base import Adapter
 from adapters.console import ConsoleAdapter, ConsoleInputError
 from bot.backends import BackendContext, backend_for
 from bot.callbacks import CallbackServer, load_key
 from bot.dispatcher import Dispatcher, runs_dir
 from bot.manifest import Fleet
+from bot.ports import Adapter
 from bot.settings import Settings, load_soul
 from bot.store import Store
 
