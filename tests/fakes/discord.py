@@ -48,7 +48,6 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import discord
@@ -57,6 +56,8 @@ import discord.gateway
 import discord.http
 import yarl
 from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
+
+from tests.fakes.server import LocalServer
 
 __all__ = [
     "EPHEMERAL",
@@ -352,7 +353,7 @@ def _form_error(field_name: str, code: str, message: str) -> _Reply:
     return _error(400, 50035, "Invalid Form Body", errors)
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     """A fake Discord REST API v10 + gateway on 127.0.0.1 (random port), one bot, one guild."""
 
     def __init__(
@@ -412,10 +413,8 @@ class FakeDiscord:
         self._interactions: dict[int, _Interaction] = {}
         self._faults: list[_Fault] = []
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._server_closed: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-        self._port = 0
         self._routes = self._route_table()
 
         self.application_id = new_snowflake()
@@ -442,51 +441,20 @@ class FakeDiscord:
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1:0 and start serving."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/v{version}/{tail:.*}", self._rest)
         app.router.add_get("/gw", self._gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{name}", self._cdn)
-        app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Close gateway sockets and stop the server."""
-        if self._runner is not None:
-            await self._close_sockets()
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        return self._port
 
     @property
     def rest_base(self) -> str:
         """ "http://127.0.0.1:PORT/api/v10" (what `Route.BASE` is set to)."""
-        return f"http://127.0.0.1:{self._port}/api/v10"
+        return f"http://127.0.0.1:{self.port}/api/v10"
 
     @property
     def gateway_url(self) -> str:
         """ "ws://127.0.0.1:PORT/gw" (`DEFAULT_GATEWAY` and `resume_gateway_url`)."""
-        return f"ws://127.0.0.1:{self._port}/gw"
+        return f"ws://127.0.0.1:{self.port}/gw"
 
     @property
     def bot_id(self) -> int:
@@ -1387,7 +1355,7 @@ class FakeDiscord:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=code, message=message.encode()), 2)
 
-    async def _close_sockets(self, _app: web.Application | None = None) -> None:
+    async def closing(self) -> None:
         for ws in list(self._sockets):
             await self._close(ws, WSCloseCode.GOING_AWAY, "Server shutdown.")
         self._sockets.clear()
@@ -2301,7 +2269,7 @@ class FakeDiscord:
         data = spec.get("data")
         if isinstance(data, bytes | bytearray):
             self._attachment_data[aid] = bytes(data)
-        url = f"http://127.0.0.1:{self._port}/attachments/{channel['id']}/{aid}/{filename}"
+        url = f"http://127.0.0.1:{self.port}/attachments/{channel['id']}/{aid}/{filename}"
         attachment: JSON = {
             "id": str(aid),
             "filename": filename,

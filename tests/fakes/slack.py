@@ -31,12 +31,13 @@ import itertools
 import json
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+from tests.fakes.server import LocalServer, serve_app
 
 __all__ = [
     "Call",
@@ -106,7 +107,7 @@ class _Fault:
     headers: dict[str, str]
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A fake Slack Web API + Socket Mode server on 127.0.0.1 (random port)."""
 
     def __init__(
@@ -151,54 +152,16 @@ class FakeSlack:
         self._handlers: dict[str, MethodHandler] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
         self._envelope_seq = itertools.count(1)
         self._response_seq = itertools.count(1)
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1:0 and start serving."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
-        app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Close websockets and stop the server."""
-        if self._runner is not None:
-            await self._close_sockets()
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """ "http://127.0.0.1:PORT"."""
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -208,7 +171,7 @@ class FakeSlack:
     @property
     def socket_url(self) -> str:
         """The Socket Mode websocket URL that apps.connections.open hands out."""
-        return f"ws://127.0.0.1:{self._port}/link?ticket=fake-ticket&app_id={self.app_id}"
+        return f"ws://127.0.0.1:{self.port}/link?ticket=fake-ticket&app_id={self.app_id}"
 
     # ------------------------------------------------------------ configuration
 
@@ -757,7 +720,7 @@ class FakeSlack:
                 {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
             )
 
-    async def _close_sockets(self, _app: web.Application | None = None) -> None:
+    async def closing(self) -> None:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
@@ -848,18 +811,6 @@ def signed_request(
         "X-Slack-Signature": f"v0={digest}",
     }
     return text.encode(), headers
-
-
-@contextlib.asynccontextmanager
-async def serve_app(app: web.Application) -> AsyncIterator[str]:
-    """Serve an aiohttp app (e.g. bolt's `app.web_app()`) on 127.0.0.1:0; yields its base URL."""
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 # ------------------------------------------------------------------------ payload builders
