@@ -861,11 +861,8 @@ class FakeDiscord(LocalServer):
         author: UserRef = "alice",
         channel: ChannelRef = "general",
         guild: bool = True,
-        mentions: Sequence[UserRef] = (),
-        message_reference: MessageRef | None = None,
         thread: ChannelRef | None = None,
         attachments: Sequence[JSON] = (),
-        embeds: Sequence[JSON] = (),
         connect_timeout: float = 5,
     ) -> JSON:
         """Push a user's MESSAGE_CREATE; returns the full payload (as stored in `pushed`).
@@ -873,7 +870,7 @@ class FakeDiscord(LocalServer):
         `guild=False` sends it in the author's DM with the bot. `thread` posts in a thread.
         `attachments`: dicts with `filename`, optional `content_type` and `data` (bytes,
         served at the attachment's url).
-        Mentions are parsed from "<@id>" in `content` and added from `mentions`. Sessions
+        Mentions are parsed from "<@id>" in `content`. Sessions
         without the message_content intent get empty content/embeds/attachments unless the
         bot is mentioned, as on Discord.
         """
@@ -886,7 +883,7 @@ class FakeDiscord(LocalServer):
         else:
             target = self.dm_channel(user)
         mid = new_snowflake()
-        mentioned = self._mentions(content, guild, extra=mentions)
+        mentioned = self._mentions(content, guild)
         payload: JSON = {
             "id": str(mid),
             "channel_id": target["id"],
@@ -899,7 +896,7 @@ class FakeDiscord(LocalServer):
             "mentions": mentioned,
             "mention_roles": _ROLE_MENTION.findall(content),
             "attachments": [self._attachment(target, a) for a in attachments],
-            "embeds": list(embeds),
+            "embeds": [],
             "components": [],
             "pinned": False,
             "type": 0,
@@ -909,19 +906,6 @@ class FakeDiscord(LocalServer):
         if guild:
             payload["guild_id"] = str(self.guild_id)
             payload["member"] = _without_user(self.members[uid])
-        if message_reference is not None:
-            ref_id = _message_id(message_reference)
-            referenced = self._message_json(ref_id)
-            ref_channel = referenced["channel_id"] if referenced else target["id"]
-            payload["type"] = 19
-            payload["message_reference"] = {
-                "type": 0,
-                "message_id": str(ref_id),
-                "channel_id": ref_channel,
-                **({"guild_id": str(self.guild_id)} if guild else {}),
-            }
-            if referenced is not None:
-                payload["referenced_message"] = referenced
         self._touch_channel(target, mid)
         self.pushed.append(payload)
         self._pushed_by_id[mid] = payload
@@ -1986,11 +1970,9 @@ class FakeDiscord(LocalServer):
             return {**payload, "member": _without_user(self.members[uid])}
         return payload
 
-    def _mentions(self, content: str, guild: bool, extra: Sequence[UserRef] = ()) -> list[JSON]:
-        ids: list[int] = [int(i) for i in _MENTION.findall(content)]
-        ids += [int(self.user(u)["id"]) for u in extra]
+    def _mentions(self, content: str, guild: bool) -> list[JSON]:
         out: list[JSON] = []
-        for uid in dict.fromkeys(ids):
+        for uid in dict.fromkeys(int(i) for i in _MENTION.findall(content)):
             user = self.users.get(uid)
             if user is None:
                 continue
