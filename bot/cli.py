@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the rest is imported when a command runs: `dispatch --help` stays quick
-    from adapters.base import Adapter
     from adapters.console import ConsoleAdapter
     from bot.manifest import Fleet
+    from bot.ports import Adapter
     from bot.settings import Settings
 
 DESCRIPTION = """\

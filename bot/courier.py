@@ -32,8 +32,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from adapters.base import Adapter, DeliveryError, UpdateBudget
 from bot.outbound import MessageRef, Outbound, Target, record_parts
+from bot.ports import Adapter, DeliveryError, UpdateBudget
 from bot.store import Row, Store, loads
 
 log = logging.getLogger(__name__)

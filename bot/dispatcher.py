@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.base import Action, Adapter
 from bot import discovery, render
 from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError, without_endpoints
@@ -38,6 +37,7 @@ from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
+from bot.ports import Action, Adapter
 from bot.settings import Settings
 from bot.store import (
     ACTIVE_TASK_STATES,

@@ -11,14 +11,15 @@ import signal
 import stat
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import TextIO
 
-from adapters.base import Adapter
 from adapters.console import ConsoleAdapter, ConsoleInputError
 from bot.backends import BackendContext, backend_for
 from bot.callbacks import CallbackServer, load_key
 from bot.dispatcher import Dispatcher, runs_dir
 from bot.manifest import Fleet
+from bot.ports import Adapter
 from bot.settings import Settings, load_soul
 from bot.store import Store
 
@@ -49,15 +50,42 @@ def backend_context(settings: Settings, fleet: Fleet) -> BackendContext:
     )
 
 
-@contextlib.asynccontextmanager
-async def running_dispatcher(
-    settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]
-) -> AsyncIterator[Dispatcher]:
+@dataclass
+class Service:
+    """A dispatcher wired to its store, adapters and callback endpoint: what `dispatch serve`
+    runs, and what the tests start, crash and restart."""
+
+    store: Store
+    dispatcher: Dispatcher
+    adapters: list[Adapter]
+    callbacks: CallbackServer | None
+
+    async def listen(self) -> None:
+        """Open the callback endpoint and start the adapters: messages may arrive from here on,
+        and wait in the adapters' hands until the dispatcher starts."""
+        if self.callbacks is not None:
+            self.callbacks.sink = self.dispatcher.agent_event
+            await self.callbacks.start()
+        for adapter in self.adapters:
+            await adapter.start(self.dispatcher)
+
+    async def stop(self) -> None:
+        """Stop everything `listen` and `dispatcher.start` began, then close the store."""
+        for adapter in self.adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        if self.callbacks is not None:
+            await self.callbacks.stop()
+        await self.dispatcher.stop()
+        await self.store.close()
+
+
+async def wire(settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]) -> Service:
+    """Open the store and build the dispatcher over it, the adapters and the backends."""
     soul = load_soul(settings.soul_path())
     store = await Store(settings.db).open()
     by_platform = {adapter.platform: adapter for adapter in adapters}
     context = backend_context(settings, fleet)
-    callbacks = context.callbacks
     dispatcher = Dispatcher(
         store,
         fleet,
@@ -66,23 +94,21 @@ async def running_dispatcher(
         soul=soul,
         backend_factory=functools.partial(backend_for, context=context),
     )
+    return Service(store, dispatcher, list(by_platform.values()), context.callbacks)
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(
+    settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]
+) -> AsyncIterator[Dispatcher]:
+    service = await wire(settings, fleet, adapters)
     try:
-        if callbacks is not None:
-            callbacks.sink = dispatcher.agent_event
-            await callbacks.start()
-        for adapter in by_platform.values():
-            await adapter.start(dispatcher)
-        await dispatcher.start()
+        await service.listen()
+        await service.dispatcher.start()
         settle_heap()
-        yield dispatcher
+        yield service.dispatcher
     finally:
-        for adapter in by_platform.values():
-            with contextlib.suppress(Exception):
-                await adapter.stop()
-        if callbacks is not None:
-            await callbacks.stop()
-        await dispatcher.stop()
-        await store.close()
+        await service.stop()
 
 
 def settle_heap() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,15 +17,14 @@ import pytest
 
 from adapters.base import Adapter
 from adapters.memory import MemoryAdapter
-from bot.backends import backend_for
 from bot.callbacks import CallbackServer
 from bot.demo.agent_server import AgentCall, AgentServer, Ask, Fail, Handler, Outcome, Reply
 from bot.demo.fleet import demo_data
 from bot.dispatcher import Dispatcher
 from bot.manifest import Fleet, fleet_from_data
 from bot.models import Request
-from bot.runtime import backend_context
-from bot.settings import PROJECT_ROOT, Settings, load_soul
+from bot.runtime import Service, wire
+from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Store
 
 __all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
@@ -81,6 +79,7 @@ class Harness:
     live: list[Adapter] = field(default_factory=list)
     callbacks: CallbackServer | None = None
     """The callback endpoint, wired as `bot.runtime` wires it."""
+    service: Service | None = None
     listening: Callable[[], Awaitable[None]] | None = None
     """Runs once the adapters listen and before the dispatcher starts, as `bot.runtime`
     orders them: messages can arrive in that gap."""
@@ -114,42 +113,28 @@ class Harness:
         return handle
 
     async def start(self) -> Dispatcher:
+        """Wire and start the dispatcher as `dispatch serve` does (`bot.runtime.wire`), with
+        the `listening` hook between the adapters starting and the dispatcher."""
         assert self.fleet is not None
-        self.settings = Settings(db=self.path, board_interval=0.05, **self.settings_overrides)
-        self.store = await Store(self.path).open()
+        defaults = {"db": self.path, "board_interval": 0.05, "soul": PROJECT_ROOT / "SOUL.md"}
+        self.settings = Settings(**{**defaults, **self.settings_overrides})
         self.adapter = MemoryAdapter() if self.dispatcher is None else self.adapter
         self.live = [self.adapter]
         if self.platform is not None:
             self.live.append(self.platform(self.settings))
-        context = backend_context(self.settings, self.fleet)
-        self.callbacks = context.callbacks
-        self.dispatcher = Dispatcher(
-            self.store,
-            self.fleet,
-            {adapter.platform: adapter for adapter in self.live},
-            settings=self.settings,
-            soul=load_soul(PROJECT_ROOT / "SOUL.md"),
-            backend_factory=functools.partial(backend_for, context=context),
-        )
-        if self.callbacks is not None:
-            self.callbacks.sink = self.dispatcher.agent_event
-            await self.callbacks.start()
-        for adapter in self.live:
-            await adapter.start(self.dispatcher)
+        self.service = service = await wire(self.settings, self.fleet, self.live)
+        self.store, self.dispatcher = service.store, service.dispatcher
+        self.callbacks = service.callbacks
+        await service.listen()
         if self.listening is not None:
             await self.listening()
-        await self.dispatcher.start()
-        return self.dispatcher
+        await service.dispatcher.start()
+        return service.dispatcher
 
     async def crash(self) -> None:
         """Stop the dispatcher without any state change, as a killed process would."""
-        assert self.dispatcher is not None and self.store is not None
-        for adapter in self.live:
-            await adapter.stop()
-        if self.callbacks is not None:
-            await self.callbacks.stop()
-        await self.dispatcher.stop()
-        await self.store.close()
+        assert self.service is not None
+        await self.service.stop()
 
     async def restart(self, adapter: MemoryAdapter | None = None) -> Dispatcher:
         await self.crash()
@@ -169,16 +154,8 @@ class Harness:
         return [dict(row) for row in await self.store.all(sql, params)]
 
     async def close(self) -> None:
-        for adapter in self.live:
-            await adapter.stop()
-        if self.callbacks is not None:
-            await self.callbacks.stop()
-        if self.dispatcher is not None:
-            await self.dispatcher.stop()
-        if self.store is not None:
-            await self.store.close()
-        for server in self.servers.values():
-            await server.stop()
+        if self.service is not None:
+            await self.service.stop()
 
 
 HarnessFactory = Callable[..., Awaitable[Harness]]

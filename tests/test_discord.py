@@ -56,7 +56,7 @@ async def settle(h: Harness, requests: int, timeout: float = 15.0) -> None:
 
 
 def in_thread(fake: FakeDiscord, thread: int) -> list[StoredMessage]:
-    return [m for m in fake.messages if m.channel_id == thread and not m.deleted]
+    return [m for m in fake.messages if m.channel_id == thread]
 
 
 def by_agents(messages: list[StoredMessage]) -> list[StoredMessage]:

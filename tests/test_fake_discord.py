@@ -160,7 +160,7 @@ async def test_message_reply_edit_thread_and_dm(fake: FakeDiscord) -> None:
         pushed = await fake.message_create(
             f"{fake.mention('bot')} design a logo", author="bob", channel="general"
         )
-        await until(fake, errors, lambda: fake.threads and fake.thread_messages(fake.threads[0]))
+        await until(fake, errors, lambda: fake.threads and fake.messages_in(fake.threads[0]))
 
         incoming = seen[0]
         assert incoming.id == int(pushed["id"])
@@ -179,7 +179,7 @@ async def test_message_reply_edit_thread_and_dm(fake: FakeDiscord) -> None:
         thread_json = fake.threads[0]
         assert int(thread_json["id"]) == incoming.id  # a thread from a message has its id
         assert thread_json["parent_id"] == pushed["channel_id"]
-        [in_thread] = fake.thread_messages(thread_json)
+        [in_thread] = fake.messages_in(thread_json)
         assert in_thread.content == "progress: 50%"
         thread = client.get_channel(incoming.id)  # known through THREAD_CREATE
         assert isinstance(thread, discord.Thread) and thread.name == "Logo work"

@@ -85,7 +85,7 @@ def _no_real_provider(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM().serve() as server:
+    async with FakeLLM() as server:
         yield server
 
 

@@ -19,7 +19,7 @@ KEY = "sk-routing-test-NEVER-IN-A-PROMPT"
 
 @pytest.fixture
 async def model() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM().serve() as fake:
+    async with FakeLLM() as fake:
         yield fake
 
 

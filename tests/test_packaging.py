@@ -98,3 +98,25 @@ def test_a_wheel_installed_elsewhere_checks_and_plays_the_demo(tmp_path: Path) -
     assert f"soul: {Path(purelib, 'bot', 'SOUL.md')}" in check.stdout, check.stdout
     demo = run(dispatch, "demo", "--script", "--speed", "20", cwd=empty)
     assert demo.stdout.rstrip().endswith("demo script: all scenarios finished"), demo.stdout
+
+
+COMPOSITION_ROOTS = frozenset({"bot.cli", "bot.runtime", "bot.__main__"})
+"""The only core modules that build adapters, so the only ones that may import them."""
+
+
+def test_the_core_owns_its_ports_and_imports_no_adapter() -> None:
+    """`bot.ports` holds the protocols adapters implement: the core imports no adapter (and
+    no adapter imports a core that imports it back), apart from the composition roots."""
+    probe = (
+        "import importlib, pkgutil, sys, bot\n"
+        f"roots = {sorted(COMPOSITION_ROOTS)!r}\n"
+        "for info in pkgutil.walk_packages(bot.__path__, 'bot.'):\n"
+        "    if info.name not in roots:\n"
+        "        importlib.import_module(info.name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'adapters'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip() == "[]", done.stdout

@@ -34,7 +34,7 @@ def planner() -> SemanticPlanner:
 
 @pytest.fixture
 async def model() -> AsyncIterator[FakeLLM]:
-    async with FakeLLM().serve() as fake:
+    async with FakeLLM() as fake:
         yield fake
 
 

@@ -15,8 +15,8 @@ It drives the REAL `discord.Client` / `app_commands.CommandTree`; only the netwo
 What discord.py 2.7 does against it (all checked against the installed library):
 
 - `Client.login` calls `GET /users/@me` then `GET /oauth2/applications/@me`; a plain
-  `Client` never calls `/gateway` (it uses `DEFAULT_GATEWAY`); `AutoShardedClient` calls
-  `GET /gateway/bot`. `on_ready` fires `guild_ready_timeout` (default 2 s) after the last
+  `Client` never calls `/gateway` (it uses `DEFAULT_GATEWAY`), so the fake serves neither
+  it nor `/gateway/bot`. `on_ready` fires `guild_ready_timeout` (default 2 s) after the last
   GUILD_CREATE, so tests pass `guild_ready_timeout=0.05`.
 - Responses are parsed as JSON only when Content-Type is exactly "application/json".
 - A 429 is retried only if the response has a `Via` header and a JSON body with
@@ -28,6 +28,9 @@ What discord.py 2.7 does against it (all checked against the installed library):
   after a deferred (type 5) response replaces the loading message, as on Discord.
 - Webhook `wait`/`with_components` are sent as 0/1; `thread=` becomes `?thread_id=`.
 - A thread created from a message has the message's id.
+
+It serves only the routes the suite calls (an unknown one answers 404, as Discord does); add
+a route here when a test needs it.
 
 Ids in the JSON state (users, channels, roles) are strings, as on the wire; `StoredMessage`
 and the `*_id` properties use ints, like discord.py objects.
@@ -48,7 +51,6 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import discord
@@ -57,6 +59,8 @@ import discord.gateway
 import discord.http
 import yarl
 from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
+
+from tests.fakes.server import LocalServer
 
 __all__ = [
     "EPHEMERAL",
@@ -212,11 +216,6 @@ class Call:
     files: tuple[str, ...] = ()
     token: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx answer."""
-        return 200 <= self.status < 300
-
 
 @dataclass(slots=True)
 class StoredMessage:
@@ -243,8 +242,6 @@ class StoredMessage:
     edits: list[JSON] = field(default_factory=list)
     edited_at: str | None = None
     files: dict[str, bytes] = field(default_factory=dict)
-    reactions: list[str] = field(default_factory=list)
-    deleted: bool = False
     body: JSON = field(default_factory=dict)
 
     @property
@@ -352,7 +349,7 @@ def _form_error(field_name: str, code: str, message: str) -> _Reply:
     return _error(400, 50035, "Invalid Form Body", errors)
 
 
-class FakeDiscord:
+class FakeDiscord(LocalServer):
     """A fake Discord REST API v10 + gateway on 127.0.0.1 (random port), one bot, one guild."""
 
     def __init__(
@@ -412,10 +409,8 @@ class FakeDiscord:
         self._interactions: dict[int, _Interaction] = {}
         self._faults: list[_Fault] = []
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
         self._server_closed: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-        self._port = 0
         self._routes = self._route_table()
 
         self.application_id = new_snowflake()
@@ -442,51 +437,20 @@ class FakeDiscord:
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1:0 and start serving."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/v{version}/{tail:.*}", self._rest)
         app.router.add_get("/gw", self._gateway)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{name}", self._cdn)
-        app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Close gateway sockets and stop the server."""
-        if self._runner is not None:
-            await self._close_sockets()
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        return self._port
 
     @property
     def rest_base(self) -> str:
         """ "http://127.0.0.1:PORT/api/v10" (what `Route.BASE` is set to)."""
-        return f"http://127.0.0.1:{self._port}/api/v10"
+        return f"http://127.0.0.1:{self.port}/api/v10"
 
     @property
     def gateway_url(self) -> str:
         """ "ws://127.0.0.1:PORT/gw" (`DEFAULT_GATEWAY` and `resume_gateway_url`)."""
-        return f"ws://127.0.0.1:{self._port}/gw"
+        return f"ws://127.0.0.1:{self.port}/gw"
 
     @property
     def bot_id(self) -> int:
@@ -786,22 +750,10 @@ class FakeDiscord:
         """A stored (REST-created) message by id or object."""
         return self._by_id.get(_message_id(message))
 
-    def messages_in(
-        self, channel: ChannelRef, *, include_deleted: bool = False
-    ) -> list[StoredMessage]:
+    def messages_in(self, channel: ChannelRef) -> list[StoredMessage]:
         """Messages created in one channel, thread or DM, oldest first (ephemeral ones too)."""
         cid = self.channel_id(channel)
-        return [
-            m for m in self.messages if m.channel_id == cid and (include_deleted or not m.deleted)
-        ]
-
-    def thread_messages(
-        self, thread: ChannelRef, *, include_starter: bool = False
-    ) -> list[StoredMessage]:
-        """Messages created in a thread; with `include_starter`, its starter message first."""
-        found = self.messages_in(thread)
-        starter = self._by_id.get(self.channel_id(thread))
-        return [starter, *found] if include_starter and starter is not None else found
+        return [m for m in self.messages if m.channel_id == cid]
 
     def message_payload(self, message: StoredMessage) -> JSON:
         """The Discord message object for a stored message (as the REST API returns it)."""
@@ -868,39 +820,6 @@ class FakeDiscord:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), min(remaining, 0.05))
 
-    async def wait_for_call(
-        self,
-        method: str,
-        path_pattern: str,
-        predicate: Callable[[Call], bool] | None = None,
-        timeout: float = 10,
-    ) -> Call:
-        """Wait for (and return) the first matching call."""
-
-        def found() -> Call | None:
-            calls = self.calls_to(method, path_pattern)
-            return next((c for c in calls if predicate is None or predicate(c)), None)
-
-        return await self.wait_for(found, timeout)
-
-    async def wait_for_message(
-        self, predicate: Callable[[StoredMessage], bool] | None = None, timeout: float = 10
-    ) -> StoredMessage:
-        """Wait for (and return) the first stored message matching `predicate`."""
-
-        def found() -> StoredMessage | None:
-            return next((m for m in self.messages if predicate is None or predicate(m)), None)
-
-        return await self.wait_for(found, timeout)
-
-    async def wait_connected(self, timeout: float = 10) -> GatewaySession:
-        """Wait until a gateway session is identified and connected; returns the newest."""
-
-        def found() -> GatewaySession | None:
-            return next((s for s in reversed(self.sessions) if s.connected), None)
-
-        return await self.wait_for(found, timeout)
-
     def describe(self) -> str:
         """A readable dump of what the fake has seen (for failure messages)."""
         lines = [f"{len(self.calls)} REST call(s):"]
@@ -942,11 +861,8 @@ class FakeDiscord:
         author: UserRef = "alice",
         channel: ChannelRef = "general",
         guild: bool = True,
-        mentions: Sequence[UserRef] = (),
-        message_reference: MessageRef | None = None,
         thread: ChannelRef | None = None,
         attachments: Sequence[JSON] = (),
-        embeds: Sequence[JSON] = (),
         connect_timeout: float = 5,
     ) -> JSON:
         """Push a user's MESSAGE_CREATE; returns the full payload (as stored in `pushed`).
@@ -954,7 +870,7 @@ class FakeDiscord:
         `guild=False` sends it in the author's DM with the bot. `thread` posts in a thread.
         `attachments`: dicts with `filename`, optional `content_type` and `data` (bytes,
         served at the attachment's url).
-        Mentions are parsed from "<@id>" in `content` and added from `mentions`. Sessions
+        Mentions are parsed from "<@id>" in `content`. Sessions
         without the message_content intent get empty content/embeds/attachments unless the
         bot is mentioned, as on Discord.
         """
@@ -967,7 +883,7 @@ class FakeDiscord:
         else:
             target = self.dm_channel(user)
         mid = new_snowflake()
-        mentioned = self._mentions(content, guild, extra=mentions)
+        mentioned = self._mentions(content, guild)
         payload: JSON = {
             "id": str(mid),
             "channel_id": target["id"],
@@ -980,7 +896,7 @@ class FakeDiscord:
             "mentions": mentioned,
             "mention_roles": _ROLE_MENTION.findall(content),
             "attachments": [self._attachment(target, a) for a in attachments],
-            "embeds": list(embeds),
+            "embeds": [],
             "components": [],
             "pinned": False,
             "type": 0,
@@ -990,19 +906,6 @@ class FakeDiscord:
         if guild:
             payload["guild_id"] = str(self.guild_id)
             payload["member"] = _without_user(self.members[uid])
-        if message_reference is not None:
-            ref_id = _message_id(message_reference)
-            referenced = self._message_json(ref_id)
-            ref_channel = referenced["channel_id"] if referenced else target["id"]
-            payload["type"] = 19
-            payload["message_reference"] = {
-                "type": 0,
-                "message_id": str(ref_id),
-                "channel_id": ref_channel,
-                **({"guild_id": str(self.guild_id)} if guild else {}),
-            }
-            if referenced is not None:
-                payload["referenced_message"] = referenced
         self._touch_channel(target, mid)
         self.pushed.append(payload)
         self._pushed_by_id[mid] = payload
@@ -1046,32 +949,23 @@ class FakeDiscord:
     ) -> JSON:
         """Push an APPLICATION_COMMAND interaction (type 2) for a slash command.
 
-        `name` may be "cmd", "cmd sub" or "cmd group sub". Option types come from the
-        command synced with PUT .../commands (else they are inferred from the values);
-        user/channel/role options accept refs and get `resolved` data. `data.id` is the
-        synced command's id.
+        Option types come from the command synced with PUT .../commands (else string);
+        `data.id` is the synced command's id.
         """
-        cmd_name, *path = name.split()
-        synced = self.command(cmd_name, None if guild else False)
-        defs: list[JSON] = list(synced.get("options", [])) if synced else []
-        for sub in path:
-            sub_def = next((o for o in defs if o.get("name") == sub), {})
-            defs = list(sub_def.get("options", []))
-        resolved: JSON = {}
-        opts = [self._option(key, value, defs, resolved) for key, value in (options or {}).items()]
-        for depth, sub in reversed(list(enumerate(path))):
-            kind = 1 if depth == len(path) - 1 else 2
-            opts = [{"type": kind, "name": sub, "options": opts}]
+        synced = self.command(name, None if guild else False)
+        types = {o["name"]: int(o["type"]) for o in synced.get("options", [])} if synced else {}
+        opts = [
+            {"name": key, "type": types.get(key, 3), "value": value}
+            for key, value in (options or {}).items()
+        ]
         data: JSON = {
             "id": synced["id"] if synced else str(new_snowflake()),
-            "name": cmd_name,
+            "name": name,
             "type": 1,
             "options": opts,
         }
         if synced and "guild_id" in synced:
             data["guild_id"] = synced["guild_id"]
-        if resolved:
-            data["resolved"] = resolved
         payload = self._interaction_payload(2, data, user=user, channel=channel, guild=guild)
         await self._require_session(connect_timeout)
         await self.dispatch("INTERACTION_CREATE", payload)
@@ -1084,8 +978,6 @@ class FakeDiscord:
         message: MessageRef,
         user: UserRef = "alice",
         channel: ChannelRef | None = None,
-        component_type: int = 2,
-        values: Sequence[str] = (),
         connect_timeout: float = 5,
     ) -> JSON:
         """Push a MESSAGE_COMPONENT interaction (type 3): a click on `message`'s button."""
@@ -1094,9 +986,7 @@ class FakeDiscord:
             raise KeyError(f"unknown message {message!r}")
         target = channel if channel is not None else msg_json["channel_id"]
         is_guild = "guild_id" in self.channel(target)
-        data: JSON = {"custom_id": custom_id, "component_type": component_type}
-        if component_type != 2:
-            data["values"] = list(values)
+        data: JSON = {"custom_id": custom_id, "component_type": 2}
         payload = self._interaction_payload(
             3, data, user=user, channel=target, guild=is_guild, message=msg_json
         )
@@ -1125,20 +1015,6 @@ class FakeDiscord:
                 await self._close(ws, code, message)
         self._notify()
         return closed
-
-    async def request_reconnect(self) -> None:
-        """Send op 7 RECONNECT: discord.py closes the socket and resumes."""
-        for session in self._live_sessions():
-            if session.ws is not None:
-                await _send(session.ws, {"op": 7, "d": None, "s": None, "t": None})
-
-    async def invalidate_session(self, resumable: bool = False) -> None:
-        """Send op 9 INVALID_SESSION; with `resumable=False` the client identifies again."""
-        for session in self._live_sessions():
-            if not resumable:
-                session.ended = True
-            if session.ws is not None:
-                await _send(session.ws, {"op": 9, "d": resumable, "s": None, "t": None})
 
     async def _require_session(self, timeout: float) -> None:
         if not self._live_sessions():
@@ -1209,8 +1085,6 @@ class FakeDiscord:
                     session = await self._resume(ws, payload)
                 elif session is None:
                     await self._close(ws, 4003, "Not authenticated.")
-                elif op == 8:
-                    await self._members_chunk(session, payload)
                 elif op not in {3, 4}:
                     await self._close(ws, 4001, "Unknown opcode.")
                 self._notify()
@@ -1288,24 +1162,6 @@ class FakeDiscord:
         self.resumes += 1
         await self._send_dispatch(session, "RESUMED", {"_trace": ["fake-discord"]})
         return session
-
-    async def _members_chunk(self, session: GatewaySession, d: JSON) -> None:
-        query = str(d.get("query") or "").lower()
-        ids = {int(u) for u in d.get("user_ids") or []}
-        members = [
-            m
-            for uid, m in self.members.items()
-            if (not ids or uid in ids) and m["user"]["username"].lower().startswith(query)
-        ]
-        chunk: JSON = {
-            "guild_id": str(self.guild_id),
-            "members": members,
-            "chunk_index": 0,
-            "chunk_count": 1,
-        }
-        if d.get("nonce"):
-            chunk["nonce"] = d["nonce"]
-        await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     def _application_flags(self) -> int:
         return (
@@ -1387,7 +1243,7 @@ class FakeDiscord:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(code=code, message=message.encode()), 2)
 
-    async def _close_sockets(self, _app: web.Application | None = None) -> None:
+    async def closing(self) -> None:
         for ws in list(self._sockets):
             await self._close(ws, WSCloseCode.GOING_AWAY, "Server shutdown.")
         self._sockets.clear()
@@ -1397,28 +1253,17 @@ class FakeDiscord:
     def _route_table(self) -> list[tuple[str, str, bool, _Handler]]:
         """(method, template, needs bot auth, handler)."""
         return [
-            ("GET", "/gateway", False, self._get_gateway),
-            ("GET", "/gateway/bot", True, self._get_gateway_bot),
             ("GET", "/users/@me", True, self._get_me),
             ("POST", "/users/@me/channels", True, self._open_dm),
             ("GET", "/users/{user_id}", True, self._get_user),
             ("GET", "/oauth2/applications/@me", True, self._get_application),
-            ("GET", "/applications/@me", True, self._get_application),
             ("GET", "/applications/{app_id}/commands", True, self._get_commands),
             ("PUT", "/applications/{app_id}/commands", True, self._put_commands),
-            ("GET", "/applications/{app_id}/guilds/{guild_id}/commands", True, self._get_commands),
             ("PUT", "/applications/{app_id}/guilds/{guild_id}/commands", True, self._put_commands),
-            ("GET", "/guilds/{guild_id}", True, self._get_guild),
-            ("GET", "/guilds/{guild_id}/channels", True, self._get_guild_channels),
-            ("GET", "/guilds/{guild_id}/roles", True, self._get_roles),
             ("GET", "/guilds/{guild_id}/members/{user_id}", True, self._get_member),
-            ("GET", "/guilds/{guild_id}/threads/active", True, self._get_active_threads),
             ("GET", "/channels/{channel_id}", True, self._get_channel),
-            ("GET", "/channels/{channel_id}/messages", True, self._get_messages),
             ("POST", "/channels/{channel_id}/messages", True, self._create_message),
-            ("GET", "/channels/{channel_id}/messages/{message_id}", True, self._get_message),
             ("PATCH", "/channels/{channel_id}/messages/{message_id}", True, self._edit_message),
-            ("DELETE", "/channels/{channel_id}/messages/{message_id}", True, self._delete_message),
             (
                 "POST",
                 "/channels/{channel_id}/messages/{message_id}/threads",
@@ -1426,44 +1271,9 @@ class FakeDiscord:
                 self._thread_from_message,
             ),
             ("POST", "/channels/{channel_id}/threads", True, self._thread_without_message),
-            ("PUT", "/channels/{channel_id}/thread-members/@me", True, self._no_content),
-            ("DELETE", "/channels/{channel_id}/thread-members/@me", True, self._no_content),
-            ("POST", "/channels/{channel_id}/typing", True, self._no_content),
-            (
-                "PUT",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                True,
-                self._add_reaction,
-            ),
-            (
-                "DELETE",
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
-                True,
-                self._remove_reaction,
-            ),
             ("GET", "/channels/{channel_id}/webhooks", True, self._list_webhooks),
             ("POST", "/channels/{channel_id}/webhooks", True, self._create_webhook),
-            ("GET", "/webhooks/{webhook_id}", True, self._get_webhook),
-            ("GET", "/webhooks/{webhook_id}/{token}", False, self._get_webhook),
             ("POST", "/webhooks/{webhook_id}/{token}", False, self._execute_webhook),
-            (
-                "GET",
-                "/webhooks/{webhook_id}/{token}/messages/{message_id}",
-                False,
-                self._get_webhook_message,
-            ),
-            (
-                "PATCH",
-                "/webhooks/{webhook_id}/{token}/messages/{message_id}",
-                False,
-                self._edit_webhook_message,
-            ),
-            (
-                "DELETE",
-                "/webhooks/{webhook_id}/{token}/messages/{message_id}",
-                False,
-                self._delete_webhook_message,
-            ),
             (
                 "POST",
                 "/interactions/{interaction_id}/{token}/callback",
@@ -1547,16 +1357,6 @@ class FakeDiscord:
                 fault.remaining -= 1
                 return fault
         return None
-
-    async def _no_content(self, req: _Request) -> _Reply:
-        return 204, None
-
-    async def _get_gateway(self, req: _Request) -> _Reply:
-        return 200, {"url": self.gateway_url}
-
-    async def _get_gateway_bot(self, req: _Request) -> _Reply:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
 
     async def _get_me(self, req: _Request) -> _Reply:
         return 200, {
@@ -1646,24 +1446,6 @@ class FakeDiscord:
 
     # ----------------------------------------------------------- guild, channels
 
-    async def _get_guild(self, req: _Request) -> _Reply:
-        if req.params["guild_id"] != str(self.guild_id):
-            return _error(404, 10004, "Unknown Guild")
-        return 200, self._guild_json()
-
-    async def _get_guild_channels(self, req: _Request) -> _Reply:
-        if req.params["guild_id"] != str(self.guild_id):
-            return _error(404, 10004, "Unknown Guild")
-        guild_channels = [
-            c for c in self.channels.values() if "guild_id" in c and c["type"] not in _THREAD_TYPES
-        ]
-        return 200, guild_channels
-
-    async def _get_roles(self, req: _Request) -> _Reply:
-        if req.params["guild_id"] != str(self.guild_id):
-            return _error(404, 10004, "Unknown Guild")
-        return 200, list(self.roles.values())
-
     async def _get_member(self, req: _Request) -> _Reply:
         uid = req.params["user_id"]
         if req.params["guild_id"] != str(self.guild_id):
@@ -1671,10 +1453,6 @@ class FakeDiscord:
         if not uid.isdigit() or int(uid) not in self.members:
             return _error(404, 10007, "Unknown Member")
         return 200, self.members[int(uid)]
-
-    async def _get_active_threads(self, req: _Request) -> _Reply:
-        active = [t for t in self.threads if not t["thread_metadata"]["archived"]]
-        return 200, {"threads": active, "members": []}
 
     def _lookup_channel(self, raw: str) -> JSON | None:
         return self.channels.get(int(raw)) if raw.isdigit() else None
@@ -1738,31 +1516,10 @@ class FakeDiscord:
             await self._fan_out_message("MESSAGE_CREATE", self._with_member(payload))
         return 200, payload
 
-    async def _get_messages(self, req: _Request) -> _Reply:
-        channel = self._lookup_channel(req.params["channel_id"])
-        if channel is None:
-            return _error(404, 10003, "Unknown Channel")
-        limit = int(req.query.get("limit", "50"))
-        found = [self.message_payload(m) for m in self.messages_in(channel)]
-        found += [p for p in self.pushed if p["channel_id"] == channel["id"]]
-        found.sort(key=lambda p: int(p["id"]), reverse=True)
-        return 200, found[:limit]
-
-    async def _get_message(self, req: _Request) -> _Reply:
-        mid = req.params["message_id"]
-        payload = self._message_json(int(mid)) if mid.isdigit() else None
-        if payload is None or payload["channel_id"] != req.params["channel_id"]:
-            return _error(404, 10008, "Unknown Message")
-        return 200, payload
-
     async def _edit_message(self, req: _Request) -> _Reply:
         mid = req.params["message_id"]
         message = self._by_id.get(int(mid)) if mid.isdigit() else None
-        if (
-            message is None
-            or message.deleted
-            or str(message.channel_id) != req.params["channel_id"]
-        ):
+        if message is None or str(message.channel_id) != req.params["channel_id"]:
             if mid.isdigit() and int(mid) in self._pushed_by_id:
                 return _error(403, 50005, "Cannot edit a message authored by another user")
             return _error(404, 10008, "Unknown Message")
@@ -1810,44 +1567,6 @@ class FakeDiscord:
             await self._fan_out_message("MESSAGE_UPDATE", self._with_member(payload))
         self._notify()
         return 200, payload
-
-    async def _delete_message(self, req: _Request) -> _Reply:
-        mid = req.params["message_id"]
-        message = self._by_id.get(int(mid)) if mid.isdigit() else None
-        if (
-            message is None
-            or message.deleted
-            or str(message.channel_id) != req.params["channel_id"]
-        ):
-            return _error(404, 10008, "Unknown Message")
-        return await self._delete(message)
-
-    async def _delete(self, message: StoredMessage) -> _Reply:
-        message.deleted = True
-        event: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
-        if message.guild_id is not None:
-            event["guild_id"] = str(message.guild_id)
-        if not message.ephemeral:
-            await self._fan_out_message("MESSAGE_DELETE", event)
-        self._notify()
-        return 204, None
-
-    async def _add_reaction(self, req: _Request) -> _Reply:
-        mid = req.params["message_id"]
-        if not mid.isdigit() or self._message_json(int(mid)) is None:
-            return _error(404, 10008, "Unknown Message")
-        emoji = req.params["emoji"]
-        stored = self._by_id.get(int(mid))
-        if stored is not None and emoji not in stored.reactions:
-            stored.reactions.append(emoji)
-        return 204, None
-
-    async def _remove_reaction(self, req: _Request) -> _Reply:
-        mid = req.params["message_id"]
-        stored = self._by_id.get(int(mid)) if mid.isdigit() else None
-        if stored is not None and req.params["emoji"] in stored.reactions:
-            stored.reactions.remove(req.params["emoji"])
-        return 204, None
 
     # ------------------------------------------------------------------- threads
 
@@ -1957,17 +1676,6 @@ class FakeDiscord:
         self.webhooks[wid] = hook
         return 200, hook
 
-    async def _get_webhook(self, req: _Request) -> _Reply:
-        raw = req.params["webhook_id"]
-        hook = self.webhooks.get(int(raw)) if raw.isdigit() else None
-        if hook is None:
-            return _error(404, 10015, "Unknown Webhook")
-        if "token" in req.params:
-            if req.params["token"] != hook["token"]:
-                return _error(401, 50027, "Invalid Webhook Token")
-            return 200, {k: v for k, v in hook.items() if k != "user"}
-        return 200, hook
-
     async def _execute_webhook(self, req: _Request) -> _Reply:
         raw = req.params["webhook_id"]
         if raw == str(self.application_id):
@@ -2008,47 +1716,6 @@ class FakeDiscord:
         payload = self.message_payload(message)
         await self._fan_out_message("MESSAGE_CREATE", payload)
         return (200, payload) if _truthy(req.query.get("wait")) else (204, None)
-
-    def _hook_message(self, req: _Request) -> tuple[StoredMessage | None, _Reply | None]:
-        """Resolve /webhooks/{id}/{token}/messages/{message_id} (incl. @original)."""
-        raw, token, mid = req.params["webhook_id"], req.params["token"], req.params["message_id"]
-        if raw == str(self.application_id):
-            interaction = next((i for i in self._interactions.values() if i.token == token), None)
-            if interaction is None:
-                return None, _error(404, 10015, "Unknown Webhook")
-            if mid == "@original":
-                message_id = interaction.original_id
-            else:
-                message_id = int(mid) if mid.isdigit() else None
-            message = self._by_id.get(message_id) if message_id else None
-            if message is None or message.deleted:
-                return None, _error(404, 10008, "Unknown Message")
-            return message, None
-        hook = self.webhooks.get(int(raw)) if raw.isdigit() else None
-        if hook is None or hook["token"] != token:
-            return None, _error(404, 10015, "Unknown Webhook")
-        message = self._by_id.get(int(mid)) if mid.isdigit() else None
-        if message is None or message.deleted or message.webhook_id != int(hook["id"]):
-            return None, _error(404, 10008, "Unknown Message")
-        return message, None
-
-    async def _get_webhook_message(self, req: _Request) -> _Reply:
-        message, error = self._hook_message(req)
-        if message is None:
-            return error or _error(404, 10008, "Unknown Message")
-        return 200, self.message_payload(message)
-
-    async def _edit_webhook_message(self, req: _Request) -> _Reply:
-        message, error = self._hook_message(req)
-        if message is None:
-            return error or _error(404, 10008, "Unknown Message")
-        return await self._apply_edit(message, req.body, req.files)
-
-    async def _delete_webhook_message(self, req: _Request) -> _Reply:
-        message, error = self._hook_message(req)
-        if message is None:
-            return error or _error(404, 10008, "Unknown Message")
-        return await self._delete(message)
 
     # -------------------------------------------------------------- interactions
 
@@ -2212,32 +1879,6 @@ class FakeDiscord:
         )
         return payload
 
-    def _option(self, name: str, value: Any, defs: list[JSON], resolved: JSON) -> JSON:
-        spec = next((o for o in defs if o.get("name") == name), None)
-        otype = int(spec["type"]) if spec else _infer_option_type(value)
-        if otype in {6, 9} and not isinstance(value, bool):
-            user = self.user(value)
-            resolved.setdefault("users", {})[user["id"]] = user
-            member = self.members.get(int(user["id"]))
-            if member is not None:
-                resolved.setdefault("members", {})[user["id"]] = {
-                    **_without_user(member),
-                    "permissions": str(self.permissions_for(user)),
-                }
-            value = user["id"]
-        elif otype == 7:
-            channel = self.channel(value)
-            resolved.setdefault("channels", {})[channel["id"]] = {
-                **channel,
-                "permissions": str(self.permissions_for(self.bot_user)),
-            }
-            value = channel["id"]
-        elif otype == 8:
-            role = self.role(value)
-            resolved.setdefault("roles", {})[role["id"]] = role
-            value = role["id"]
-        return {"name": name, "type": otype, "value": value}
-
     # -------------------------------------------------------------- storage utils
 
     def _store(
@@ -2301,7 +1942,7 @@ class FakeDiscord:
         data = spec.get("data")
         if isinstance(data, bytes | bytearray):
             self._attachment_data[aid] = bytes(data)
-        url = f"http://127.0.0.1:{self._port}/attachments/{channel['id']}/{aid}/{filename}"
+        url = f"http://127.0.0.1:{self.port}/attachments/{channel['id']}/{aid}/{filename}"
         attachment: JSON = {
             "id": str(aid),
             "filename": filename,
@@ -2318,7 +1959,7 @@ class FakeDiscord:
 
     def _message_json(self, message_id: int) -> JSON | None:
         stored = self._by_id.get(message_id)
-        if stored is not None and not stored.deleted:
+        if stored is not None:
             return self.message_payload(stored)
         return self._pushed_by_id.get(message_id)
 
@@ -2329,11 +1970,9 @@ class FakeDiscord:
             return {**payload, "member": _without_user(self.members[uid])}
         return payload
 
-    def _mentions(self, content: str, guild: bool, extra: Sequence[UserRef] = ()) -> list[JSON]:
-        ids: list[int] = [int(i) for i in _MENTION.findall(content)]
-        ids += [int(self.user(u)["id"]) for u in extra]
+    def _mentions(self, content: str, guild: bool) -> list[JSON]:
         out: list[JSON] = []
-        for uid in dict.fromkeys(ids):
+        for uid in dict.fromkeys(int(i) for i in _MENTION.findall(content)):
             user = self.users.get(uid)
             if user is None:
                 continue
@@ -2439,27 +2078,6 @@ def _validate_message(
         if not body.get("poll"):
             return _error(400, 50006, "Cannot send an empty message")
     return None
-
-
-def _infer_option_type(value: Any) -> int:
-    """The option type of a value when no synced command says (strings stay strings)."""
-    if isinstance(value, dict):
-        if "username" in value:
-            return 6
-        return 8 if "permissions" in value and "type" not in value else 7
-    if isinstance(value, discord.abc.User):
-        return 6
-    if isinstance(value, discord.abc.GuildChannel | discord.Thread):
-        return 7
-    if isinstance(value, discord.Role):
-        return 8
-    if isinstance(value, bool):
-        return 5
-    if isinstance(value, int):
-        return 4
-    if isinstance(value, float):
-        return 10
-    return 3
 
 
 def _ref_id(ref: object) -> int | None:

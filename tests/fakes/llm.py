@@ -12,11 +12,12 @@ import itertools
 import json
 import time
 import zlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.server import LocalServer
 
 JSON = dict[str, Any]
 
@@ -41,7 +42,7 @@ class Recorded:
 
 
 @dataclass
-class FakeLLM:
+class FakeLLM(LocalServer):
     """OpenAI Chat Completions (POST /v1/chat/completions) and Anthropic Messages
     (POST /v1/messages) on 127.0.0.1; replies are consumed in order, the last one repeats."""
 
@@ -54,17 +55,16 @@ class FakeLLM:
     answered: list[float] = field(default_factory=list)
     """`time.monotonic()` when each reply was ready (its delay over): tests compare it with
     when Dispatch posted, to assert order rather than durations."""
-    port: int = 0
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
     def openai_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.base_url}/v1"
 
     @property
     def anthropic_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     def script(self, *replies: Reply | JSON | str) -> None:
         self.replies = [r if isinstance(r, Reply) else Reply(r) for r in replies]
@@ -174,22 +174,13 @@ class FakeLLM:
             data.append({"object": "embedding", "index": index, "embedding": vector})
         return web.json_response({"object": "list", "data": data, "model": body["model"]})
 
-    @contextlib.asynccontextmanager
-    async def serve(self) -> AsyncIterator[FakeLLM]:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/embeddings", self.embeddings)
         app.router.add_post("/v1/chat/completions", self.chat_completions)
         app.router.add_post("/v1/messages", self.messages)
-        runner = web.AppRunner(app, shutdown_timeout=1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = runner.addresses[0][1]
-        try:
-            yield self
-        finally:
-            self._release.set()  # let slow handlers finish at once
-            await runner.cleanup()
+
+    async def closing(self) -> None:
+        self._release.set()  # let slow handlers finish at once
 
 
 def _openai_error(status: int, message: str) -> web.Response:

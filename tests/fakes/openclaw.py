@@ -37,10 +37,11 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.server import LocalServer
 
 __all__ = ["FakeOpenClaw", "FakeRun", "Handler"]
 
@@ -181,7 +182,7 @@ class _RpcFailure(Exception):
             self.shape["details"] = details
 
 
-class FakeOpenClaw:
+class FakeOpenClaw(LocalServer):
     """A fake gateway; see the module docstring. Everything it saw is recorded."""
 
     def __init__(
@@ -221,8 +222,6 @@ class FakeOpenClaw:
         """connect params received (auth removed)."""
         self._session_locks: dict[str, asyncio.Lock] = {}
         self._sockets: set[web.WebSocketResponse] = set()
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     # --- setup ------------------------------------------------------------------------
 
@@ -241,7 +240,7 @@ class FakeOpenClaw:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     def started(self, agent: str) -> int:
         return sum(1 for run in self.runs_started if run.agent == agent)
@@ -283,31 +282,18 @@ class FakeOpenClaw:
         self.recoveries += started
         return started
 
-    async def __aenter__(self) -> Self:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._ws_route)
         app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/chat/completions", self._chat_completions)
         app.router.add_get("/v1/models", self._models)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def closing(self) -> None:
         for run in self.runs.values():
             if run.task is not None and not run.task.done():
                 run.task.cancel()
         for ws in list(self._sockets):
             await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     # --- runs -------------------------------------------------------------------------
 

@@ -26,22 +26,21 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import inspect
 import itertools
 import json
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+from tests.fakes.server import LocalServer, serve_app
 
 __all__ = [
     "Call",
     "FakeSlack",
-    "MethodHandler",
     "app_mention",
     "block_actions",
     "event_callback",
@@ -53,8 +52,6 @@ __all__ = [
 
 T = TypeVar("T")
 JSON = dict[str, Any]
-MethodHandler = Callable[["FakeSlack", JSON], JSON | Awaitable[JSON]]
-"""A custom Web API method: gets the merged params, returns the response body."""
 
 # Form-encoded fields that carry JSON (slack_sdk JSON-encodes them when it sends a form).
 _JSON_FIELDS = frozenset(
@@ -106,7 +103,7 @@ class _Fault:
     headers: dict[str, str]
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A fake Slack Web API + Socket Mode server on 127.0.0.1 (random port)."""
 
     def __init__(
@@ -148,57 +145,18 @@ class FakeSlack:
         self.socket_connections = 0
 
         self._faults: dict[str, list[_Fault]] = {}
-        self._handlers: dict[str, MethodHandler] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
         self._envelope_seq = itertools.count(1)
         self._response_seq = itertools.count(1)
 
     # ----------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
-        """Bind 127.0.0.1:0 and start serving."""
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
-        app.on_shutdown.append(self._close_sockets)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self._port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Close websockets and stop the server."""
-        if self._runner is not None:
-            await self._close_sockets()
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port."""
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """ "http://127.0.0.1:PORT"."""
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def api_url(self) -> str:
@@ -208,7 +166,7 @@ class FakeSlack:
     @property
     def socket_url(self) -> str:
         """The Socket Mode websocket URL that apps.connections.open hands out."""
-        return f"ws://127.0.0.1:{self._port}/link?ticket=fake-ticket&app_id={self.app_id}"
+        return f"ws://127.0.0.1:{self.port}/link?ticket=fake-ticket&app_id={self.app_id}"
 
     # ------------------------------------------------------------ configuration
 
@@ -230,10 +188,6 @@ class FakeSlack:
     def go_down(self, *, times: int = 1) -> None:
         """The next `times` calls to any method answer HTTP 503."""
         self._add_fault("*", _Fault(times, 503, {"ok": False, "error": "service_unavailable"}, {}))
-
-    def on(self, method: str, handler: MethodHandler) -> None:
-        """Serve (or override) a Web API method with `handler(fake, params) -> body`."""
-        self._handlers[method] = handler
 
     def add_user(
         self, user_id: str, *, name: str, real_name: str | None = None, display_name: str = ""
@@ -305,18 +259,6 @@ class FakeSlack:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), min(remaining, 0.25))
 
-    async def wait_for_call(
-        self, method: str, predicate: Callable[[Call], bool] | None = None, timeout: float = 10
-    ) -> Call:
-        """Wait for (and return) the first call to `method` that matches `predicate`."""
-
-        def found() -> Call | None:
-            return next(
-                (c for c in self.calls_to(method) if predicate is None or predicate(c)), None
-            )
-
-        return await self.wait_for(found, timeout)
-
     async def wait_socket_connected(self, timeout: float = 10) -> None:
         """Wait until a Socket Mode client is connected (and has been sent hello)."""
         await self.wait_for(lambda: any(not ws.closed for ws in self._sockets), timeout)
@@ -351,7 +293,7 @@ class FakeSlack:
         token = _bearer(request.headers.get("Authorization")) or params.pop("token", None)
         params.pop("token", None)
 
-        status, body, headers = await self._answer(method, params, token)
+        status, body, headers = self._answer(method, params, token)
         self.calls.append(
             Call(
                 method=method,
@@ -368,7 +310,7 @@ class FakeSlack:
         self._notify()
         return web.json_response(body, status=status, headers=headers)
 
-    async def _answer(
+    def _answer(
         self, method: str, params: JSON, token: str | None
     ) -> tuple[int, JSON, dict[str, str]]:
         fault = self._take_fault("*")
@@ -381,15 +323,8 @@ class FakeSlack:
         if fault:
             return fault.status, dict(fault.body), dict(fault.headers)
 
-        custom = self._handlers.get(method)
         builtin = _METHODS.get(method)
-        if custom is not None:
-            result = custom(self, params)
-            body = await result if inspect.isawaitable(result) else result
-        elif builtin is not None:
-            body = builtin(self, params)
-        else:
-            body = {"ok": False, "error": "unknown_method"}
+        body = builtin(self, params) if builtin else {"ok": False, "error": "unknown_method"}
         return 200, body, {}
 
     def _check_token(self, method: str, token: str | None) -> str | None:
@@ -487,14 +422,6 @@ class FakeSlack:
             "message": self._message_view(msg),
         }
 
-    def _delete(self, params: JSON) -> JSON:
-        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
-        msg = self.find_message(channel, ts)
-        if msg is None:
-            return {"ok": False, "error": "message_not_found"}
-        self.messages.remove(msg)
-        return {"ok": True, "channel": channel, "ts": ts}
-
     def _post_ephemeral(self, params: JSON) -> JSON:
         if not params.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
@@ -535,13 +462,6 @@ class FakeSlack:
         if item in self.reactions:
             return {"ok": False, "error": "already_reacted"}
         self.reactions.append(item)
-        return {"ok": True}
-
-    def _reactions_remove(self, params: JSON) -> JSON:
-        item = {k: params.get(k) for k in ("channel", "timestamp", "name")}
-        if item not in self.reactions:
-            return {"ok": False, "error": "no_reaction"}
-        self.reactions.remove(item)
         return {"ok": True}
 
     def _users_info(self, params: JSON) -> JSON:
@@ -588,9 +508,6 @@ class FakeSlack:
         stored = {"id": f"V{len(self.views) + 1:05d}", "team_id": self.team_id, **view}
         self.views[user_id] = stored
         return {"ok": True, "view": stored}
-
-    def _set_status(self, params: JSON) -> JSON:
-        return {"ok": True}
 
     # --------------------------------------------------------------- response_url
 
@@ -750,14 +667,7 @@ class FakeSlack:
         self.socket_envelopes.append(envelope)
         return envelope_id
 
-    async def send_socket_disconnect(self, reason: str = "refresh_requested") -> None:
-        """Ask connected clients to reconnect (Slack's `{"type": "disconnect"}`)."""
-        for ws in [ws for ws in self._sockets if not ws.closed]:
-            await ws.send_json(
-                {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
-            )
-
-    async def _close_sockets(self, _app: web.Application | None = None) -> None:
+    async def closing(self) -> None:
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
@@ -780,16 +690,13 @@ _METHODS: dict[str, Callable[[FakeSlack, JSON], JSON]] = {
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.update": FakeSlack._update,
-    "chat.delete": FakeSlack._delete,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
     "chat.getPermalink": FakeSlack._permalink,
     "conversations.open": FakeSlack._conversations_open,
     "reactions.add": FakeSlack._reactions_add,
-    "reactions.remove": FakeSlack._reactions_remove,
     "users.info": FakeSlack._users_info,
     "apps.connections.open": FakeSlack._apps_connections_open,
     "views.publish": FakeSlack._views_publish,
-    "assistant.threads.setStatus": FakeSlack._set_status,
     "files.getUploadURLExternal": FakeSlack._get_upload_url,
     "files.completeUploadExternal": FakeSlack._complete_upload,
 }
@@ -848,18 +755,6 @@ def signed_request(
         "X-Slack-Signature": f"v0={digest}",
     }
     return text.encode(), headers
-
-
-@contextlib.asynccontextmanager
-async def serve_app(app: web.Application) -> AsyncIterator[str]:
-    """Serve an aiohttp app (e.g. bolt's `app.web_app()`) on 127.0.0.1:0; yields its base URL."""
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 # ------------------------------------------------------------------------ payload builders
