@@ -34,22 +34,13 @@ from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
-from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
+from bot.manifest import AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
 from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
 from bot.settings import Settings
-from bot.store import (
-    ACTIVE_TASK_STATES,
-    TERMINAL_TASK_STATES,
-    Row,
-    Store,
-    ThreadKey,
-    Tx,
-    dumps,
-    loads,
-    new_id,
-)
+from bot.states import ACTIVE_TASK_STATES, FAILED_TASK_STATES, TERMINAL_TASK_STATES
+from bot.store import Row, Store, ThreadKey, Tx, dumps, loads, new_id
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
@@ -72,6 +63,8 @@ REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
 REFUSED_CHARS = 200
 """How much of a refused message is kept."""
+STOP_INTAKE_WAIT = 2.0
+"""How long `stop()` lets messages already being taken in finish."""
 PURGE_INTERVAL = 3600.0
 """Seconds between retention purges (`DISPATCH_RETENTION_DAYS`)."""
 
@@ -257,10 +250,10 @@ class Dispatcher:
             keeper.cancel()
         await asyncio.gather(*self._keepers, return_exceptions=True)
         self._keepers = []
-        for _ in range(100):  # let messages already being taken in finish (adapters are stopped)
-            if self._receiving == 0:
-                break
-            await asyncio.sleep(0.02)
+        with contextlib.suppress(
+            TimeoutError
+        ):  # messages being taken in finish (adapters stop first)
+            await asyncio.wait_for(self._intake_idle.wait(), STOP_INTAKE_WAIT)
         if self._pumper is not None:
             self._pumper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -685,7 +678,12 @@ class Dispatcher:
         return (await self.status_report(user, key, agent_id))[0]
 
     async def status_report(
-        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+        self,
+        user: str | None,
+        key: ThreadKey | None,
+        agent_id: str | None = None,
+        *,
+        platform: str | None = None,
     ) -> tuple[str, list[StatusItem]]:
         """Answered from SQLite alone; scoped to this thread, else to the asker's own requests.
 
@@ -703,6 +701,9 @@ class Dispatcher:
             # requests keeps this fast with thousands of other tasks in flight.
             where += " AND r.user = ? AND r.state = 'running'"
             params.append(user)
+            if platform is not None:
+                where += " AND r.platform = ?"
+                params.append(platform)
         if agent_id:
             where += " AND t.agent = ?"
             params.append(agent_id)
@@ -966,7 +967,7 @@ class Dispatcher:
 
     async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
         """A user's own work on one platform (Discord's ephemeral /status)."""
-        return await self.status_report(user, None)
+        return await self.status_report(user, None, platform=platform)
 
     async def roster(self, query: str | None = None) -> str:
         return self.roster_text(query)
@@ -1041,7 +1042,7 @@ class Dispatcher:
         if task is None:
             return "That task is no longer on record."
         label = f"{self._label(task['agent'])} → {task['summary']}"
-        if task["state"] not in ("failed", "timed_out", "cancelled", "blocked"):
+        if task["state"] not in FAILED_TASK_STATES:
             return f"{label} is {render.STATE_LABEL.get(task['state'], task['state'])}; nothing to retry."
 
         def reopen(tx: Tx) -> None:
@@ -1368,7 +1369,7 @@ class Dispatcher:
             )
         except BackendError as exc:
             error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
-            if "unreachable" in error or "refused" in error:
+            if exc.unreachable:
                 self.mark_unavailable(agent.id, error)
             await self._finish(task_id, "failed", error=error)
 
@@ -1714,7 +1715,7 @@ class Dispatcher:
             agent = self.fleet.get(task["agent"])
             started, finished = task["started_at"], task["finished_at"]
             took = (finished or now) - started if started else None
-            if task["state"] in ("failed", "timed_out", "blocked", "cancelled"):
+            if task["state"] in FAILED_TASK_STATES:
                 note = task["error"] or ""
             elif task["state"] == "input_required":
                 note = "waiting on your answer"
@@ -1748,7 +1749,7 @@ class Dispatcher:
             await self._reconcile(task)
         for task in await self.store.tasks_in_state("waiting"):
             deps = await self.store.dependencies(task["id"])
-            if any(d["state"] in ("failed", "timed_out", "cancelled", "blocked") for d in deps):
+            if any(d["state"] in FAILED_TASK_STATES for d in deps):
                 failed = next(d for d in deps if d["state"] != "completed")
                 await self._finish(
                     task["id"], "blocked", error=f"{self._label(failed['agent'])} did not finish"
@@ -1846,9 +1847,7 @@ class Dispatcher:
 
     def _label(self, agent_id: str) -> str:
         agent = self.fleet.get(agent_id)
-        if agent is None:
-            return agent_id
-        return agent.label if agent.id != CATCH_ALL_ID else f"{agent.emoji} {agent.name}"
+        return agent_id if agent is None else agent.label
 
 
 def runs_dir(settings: Settings) -> Path:

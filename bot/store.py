@@ -197,9 +197,6 @@ use them); a new database gets them from `SCHEMA` itself. Never remove an entry.
 DROPPED_INDEXES = ("sessions_main",)
 """Indexes an older version created that the current schema replaces."""
 
-ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
-TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
-
 
 class StoreError(ValueError):
     """The database cannot be used; the message is one line for the person running Dispatch."""
