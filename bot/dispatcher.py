@@ -563,7 +563,7 @@ class Dispatcher:
         log.error("planner produced an unusable decision: %s", problems)
         return Decision(
             kind="clarify",
-            question="I couldn't work out how to route that. Which agent should take it?",
+            question=render.UNROUTABLE,
             reason="; ".join(problems),
         )
 
@@ -641,7 +641,7 @@ class Dispatcher:
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
         from bot.semantic.planner import SPLIT
 
-        question = decision.question or "Could you say a bit more?"
+        question = decision.question or render.SAY_MORE
         # A refused oversized plan waits for nothing: the user sends smaller requests.
         state = "done" if decision.target == SPLIT else "clarifying"
         await self.store.write(
@@ -711,7 +711,7 @@ class Dispatcher:
         sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {STATUS_LIMIT + 1}"  # noqa: S608
         rows = await self.store.all(sql, params)
         agent = self.fleet.get(agent_id) if agent_id else None
-        scope = "in this thread" if in_thread else ("for you" if user is not None else "overall")
+        scope = render.status_scope(in_thread, user is not None)
         if not rows:
             if agent is not None:
                 others = await self.store.one(
@@ -719,28 +719,23 @@ class Dispatcher:
                     " ('queued','running','input_required')",
                     (agent.id,),
                 )
-                busy = (
-                    f" (busy with {others['n']} task(s) for others)"
-                    if others and others["n"]
-                    else ""
-                )
-                return f"{agent.label} has nothing in flight {scope}{busy}.", []
-            return f"Nothing in flight {scope}.", []
+                busy = others["n"] if others else 0
+                return render.nothing_in_flight(scope, agent.label, busy), []
+            return render.nothing_in_flight(scope), []
         more = len(rows) > STATUS_LIMIT
         rows = rows[:STATUS_LIMIT]
         notes = await self.store.read(
             lambda tx: {row["id"]: self._waiting_note(tx, row) for row in rows}
         )
         now = time.time()
-        head = f"{agent.label} — " if agent else ""
-        count = f"{STATUS_LIMIT}+" if more else str(len(rows))
-        lines = [f"{head}{count} in flight {scope}:"]
+        lines: list[str] = []
         items: list[StatusItem] = []
         for row in rows:
-            state = render.STATE_LABEL.get(row["state"], row["state"])
-            took = f" {render.elapsed(now - row['started_at'])}" if row["started_at"] else ""
-            note = notes[row["id"]]
-            line = f"{self._label(row['agent'])} — {row['summary']} · {state}{took}{note}"
+            took = now - row["started_at"] if row["started_at"] else None
+            line = render.status_line(
+                self._label(row["agent"]), row["summary"], row["state"], took, notes[row["id"]]
+            )
+            lines.append(line)
             items.append(
                 StatusItem(
                     line=line,
@@ -751,70 +746,45 @@ class Dispatcher:
                     is_dm=bool(row["r_dm"]),
                 )
             )
-            where_ = (
-                ""
-                if in_thread
-                else " · "
-                + render.where(
-                    row["r_platform"], row["r_channel"], row["r_thread"], bool(row["r_dm"])
-                )
-            )
-            lines.append(f"• {line}{where_}")
-        if more:
-            lines.append("…and more; ask in a thread to see just that request.")
+        places = (
+            None
+            if in_thread
+            else [render.where(i.platform, i.channel, i.thread, i.is_dm) for i in items]
+        )
         down = sorted({row["agent"] for row in rows} & self.unavailable.keys())
-        for agent_id in down:
-            lines.append(
-                f"⚠️ {self._label(agent_id)} is unavailable right now: {self.unavailable[agent_id]}."
-            )
-        return "\n".join(lines), ([] if in_thread else items)
+        text = render.status(
+            agent.label if agent else None,
+            len(rows),
+            more,
+            scope,
+            lines,
+            places,
+            [(self._label(a), self.unavailable[a]) for a in down],
+        )
+        return text, ([] if in_thread else items)
 
     def _waiting_note(self, tx: Tx, task: Row) -> str:
         if task["state"] == "waiting":
             deps = [d for d in tx.dependencies(task["id"]) if d["state"] != "completed"]
             names = ", ".join(self._label(d["agent"]) for d in deps)
-            return f" · waiting on {names}" if names else ""
+            return render.waiting_on(names) if names else ""
         if task["state"] == "queued" and task["session_kind"] == "persistent":
             holder = self._busy.get(_session_of(task))
-            return f" · waiting for {self._label(task['agent'])}'s session" if holder else ""
+            return render.waiting_for_session(self._label(task["agent"])) if holder else ""
         if task["state"] == "input_required":
-            return " · waiting on your answer"
+            return render.WAITING_ON_ANSWER
         return ""
 
     async def _roster(self, request: Request, request_id: str, query: str | None) -> None:
         await self._say(request_id, request, "roster", self.roster_text(query), done=True)
 
     def roster_text(self, query: str | None) -> str:
+        catch_all = self.fleet.catch_all
         if query:
-            ranked = self.planner.capable(query)
-            if not ranked:
-                catch = self.fleet.catch_all
-                return (
-                    f"No specialist covers “{query}”. A disposable {catch.emoji} {catch.name}"
-                    " would take it."
-                )
-            lines = [f"For “{query}”:"]
-            lines += [f"• {a.label} — {a.description}{self._down(a.id)}" for a in ranked[:3]]
-            return "\n".join(lines)
-        up = len(self.fleet.agents) - len(
-            self.unavailable.keys() & {a.id for a in self.fleet.agents}
-        )
-        lines = [f"{len(self.fleet.agents)} agents on call ({up} available):"]
-        for agent in self.fleet.agents:
-            kind = "main session" if agent.session == "persistent" else "disposable sessions"
-            skills = ", ".join(agent.skills[:6])
-            lines.append(
-                f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}.{self._down(agent.id)}"
+            return render.roster_for(
+                query, self.planner.capable(query), catch_all, self.unavailable
             )
-        catch = self.fleet.catch_all
-        lines.append(
-            f"• {catch.emoji} {catch.name} — anything else, in a fresh disposable session."
-        )
-        return "\n".join(lines)
-
-    def _down(self, agent_id: str) -> str:
-        reason = self.unavailable.get(agent_id)
-        return f" ⚠️ Unavailable right now: {reason}." if reason else ""
+        return render.roster(self.fleet.agents, catch_all, self.unavailable)
 
     async def _cancel_request(
         self, request: Request, request_id: str, target: str, key: ThreadKey
@@ -849,24 +819,19 @@ class Dispatcher:
                 or t["id"] == target
             ]
         if not candidates:
-            what = "in flight here" if target == "all" else f"matching “{target}” is in flight"
-            return f"Nothing {what}."
+            return render.nothing_matching(target)
         allowed = []
         for task in candidates:
             request = await self.store.request(task["request_id"])
             if request is not None and self.may_control(user, request):
                 allowed.append(task)
         if not allowed:
-            return "Only the person who asked for that, or an admin, can cancel it."
+            return render.CANCEL_NOT_YOURS
         cancelled = []
         for task in allowed:
-            if await self.cancel_task(task["id"], reason=f"cancelled by {actor or user}"):
-                cancelled.append(f"{self._label(task['agent'])} → {task['summary']}")
-        return (
-            "Cancelled: " + "; ".join(cancelled) + "."
-            if cancelled
-            else "Those had already finished."
-        )
+            if await self.cancel_task(task["id"], reason=render.cancelled_by(actor or user)):
+                cancelled.append(render.task_label(self._label(task["agent"]), task["summary"]))
+        return render.cancelled(cancelled, none=render.ALREADY_FINISHED)
 
     async def _reroute(
         self, request: Request, request_id: str, agent_id: str, key: ThreadKey
@@ -877,27 +842,19 @@ class Dispatcher:
         active = [t for t in tasks if t["state"] in ACTIVE_TASK_STATES]
         moved = (active or tasks)[-1:] if tasks else []
         if agent is None or not moved:
-            await self._say(
-                request_id, request, "notice", "There is nothing here to send elsewhere.", done=True
-            )
+            await self._say(request_id, request, "notice", render.NOTHING_TO_REROUTE, done=True)
             return
         task = moved[0]
         original = await self.store.request(task["request_id"])
         if original is not None and not self.may_control(request.user, original):
-            await self._say(
-                request_id,
-                request,
-                "notice",
-                "Only the person who asked, or an admin, can reroute this.",
-                done=True,
-            )
+            await self._say(request_id, request, "notice", render.REROUTE_NOT_YOURS, done=True)
             return
         words = (original["text"] if original is not None else task["summary"])[:LESSON_CHARS]
         await self.store.transact(
             lambda tx: self._learn(tx, request, words, agent.id, task["agent"])
         )
         if task["state"] in ACTIVE_TASK_STATES:
-            await self.cancel_task(task["id"], reason=f"rerouted to {agent.name}")
+            await self.cancel_task(task["id"], reason=render.rerouted_to(agent.name))
         decision = Decision(
             kind="work",
             tasks=[
@@ -1007,27 +964,22 @@ class Dispatcher:
         request_id = task["request_id"] if task is not None else action.target
         request = await self.store.request(request_id)
         if request is None or request["platform"] != action.platform:
-            return "That request is no longer on record."
+            return render.REQUEST_GONE
         if not self.may_control(action.user, request):
-            who = request["user_name"] or request["user"]
-            return f"Only {who}, who made this request, or an admin can do that."
+            return render.only_owner(request["user_name"] or request["user"])
         actor = action.user
         if action.kind == "cancel_request":
             names = []
             for row in await self.store.request_tasks(request_id):
-                if await self.cancel_task(row["id"], reason=f"cancelled by {actor}"):
-                    names.append(f"{self._label(row['agent'])} → {row['summary']}")
-            text = (
-                "Cancelled: " + "; ".join(names) + "."
-                if names
-                else "Nothing here was still running."
-            )
+                if await self.cancel_task(row["id"], reason=render.cancelled_by(actor)):
+                    names.append(render.task_label(self._label(row["agent"]), row["summary"]))
+            text = render.cancelled(names, none=render.NOTHING_RUNNING)
         elif task is None:
-            return "That task is no longer on record."
+            return render.TASK_GONE
         elif action.kind == "cancel_task":
-            done = await self.cancel_task(task["id"], reason=f"cancelled by {actor}")
-            label = f"{self._label(task['agent'])} → {task['summary']}"
-            text = f"Cancelled: {label}." if done else f"{label} had already finished."
+            done = await self.cancel_task(task["id"], reason=render.cancelled_by(actor))
+            label = render.task_label(self._label(task["agent"]), task["summary"])
+            text = render.cancelled_one(label, done)
         else:
             text = await self.retry_task(task["id"], actor)
         await self.store.transact(
@@ -1040,10 +992,10 @@ class Dispatcher:
         """Run a failed, timed-out, cancelled or stopped task again, and what it had stopped."""
         task = await self.store.task(task_id)
         if task is None:
-            return "That task is no longer on record."
-        label = f"{self._label(task['agent'])} → {task['summary']}"
+            return render.TASK_GONE
+        label = render.task_label(self._label(task["agent"]), task["summary"])
         if task["state"] not in FAILED_TASK_STATES:
-            return f"{label} is {render.STATE_LABEL.get(task['state'], task['state'])}; nothing to retry."
+            return render.nothing_to_retry(label, task["state"])
 
         def reopen(tx: Tx) -> None:
             tx.execute(
@@ -1078,7 +1030,7 @@ class Dispatcher:
         await self.store.transact(reopen)
         await self._notify()
         await self._pump()
-        return f"Retrying {label} (asked by {actor})."
+        return render.retrying(label, actor)
 
     # -- planned: work ----------------------------------------------------------------------
 
@@ -1243,9 +1195,7 @@ class Dispatcher:
                 for task_id, text, run in started:
                     self._spawn(task_id, self._drive(task_id, "send", text, run))
         for task in gone:
-            await self._finish(
-                task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
-            )
+            await self._finish(task["id"], "failed", error=render.gone_from_fleet(task["agent"]))
 
     def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
         """Mark tasks running in their sessions, each with a brief it can start from:
@@ -1327,7 +1277,7 @@ class Dispatcher:
                 return
         agent = self.fleet.get(run.agent)
         if agent is None:
-            await self._finish(task_id, "failed", error=f"agent {run.agent!r} left the fleet")
+            await self._finish(task_id, "failed", error=render.left_fleet(run.agent))
             return
         backend = self.backend(agent)
         remaining = (run.deadline or time.time() + agent.timeout) - time.time()
@@ -1359,14 +1309,10 @@ class Dispatcher:
                         del event  # not kept while the next one is awaited
                         if done:
                             return
-            await self._finish(
-                task_id, "failed", error="the agent ended the conversation without a result"
-            )
+            await self._finish(task_id, "failed", error=render.NO_RESULT)
         except TimeoutError:
             await self._cancel_remote(task_id)
-            await self._finish(
-                task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
-            )
+            await self._finish(task_id, "timed_out", error=render.no_result_within(agent.timeout))
         except BackendError as exc:
             error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
             if exc.unreachable:
@@ -1423,18 +1369,18 @@ class Dispatcher:
                 await self._cancel_remote(task_id)  # cancelled while the id was on its way
                 return True
         if event.state == "input_required":
-            await self._ask_user(task, event.text or "The agent needs more information.")
+            await self._ask_user(task, event.text or render.AGENT_ASKS)
             return True
         if event.state == "completed":
             await self._finish(task_id, "completed", result=event.text, files=event.files)
             return True
         if event.state in ("failed", "rejected"):
             await self._finish(
-                task_id, "failed", error=event.text or f"the agent reported {event.state}"
+                task_id, "failed", error=event.text or render.agent_reported(event.state)
             )
             return True
         if event.state == "canceled":
-            await self._finish(task_id, "cancelled", error="cancelled by the agent")
+            await self._finish(task_id, "cancelled", error=render.CANCELLED_BY_AGENT)
             return True
         return False
 
@@ -1513,7 +1459,7 @@ class Dispatcher:
         await self.store.set_request_state(request_id, "done", finished=True)
         asker = await self.store.request(task["request_id"]) if task is not None else None
         if task is None or task["state"] != "input_required" or asker is None:
-            await self._say(request_id, request, "notice", "That question is no longer open.")
+            await self._say(request_id, request, "notice", render.QUESTION_CLOSED)
             return
         if not self.may_control(request.user, asker):  # planners never send one; be sure
             await self._say(request_id, request, "notice", render.not_yours(asker["user_name"]))
@@ -1608,7 +1554,7 @@ class Dispatcher:
         else:
             released = False
             stopped = self._block_dependents(
-                tx, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
+                tx, task_id, render.ended(self._label(task["agent"]), state)
             )
             if announce or stopped:
                 text = render.failure(
@@ -1640,9 +1586,9 @@ class Dispatcher:
                     continue
                 tx.execute(
                     "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
-                    (f"not started: {why}", time.time(), row["id"]),
+                    (render.not_started(why), time.time(), row["id"]),
                 )
-                stopped.append(f"{self._label(row['agent'])} → {row['summary']}")
+                stopped.append(render.task_label(self._label(row["agent"]), row["summary"]))
                 frontier.append(row["id"])
         return stopped
 
@@ -1718,9 +1664,9 @@ class Dispatcher:
             if task["state"] in FAILED_TASK_STATES:
                 note = task["error"] or ""
             elif task["state"] == "input_required":
-                note = "waiting on your answer"
+                note = render.WAITING_ON_ANSWER
             else:
-                note = self._waiting_note(tx, task).removeprefix(" · ")
+                note = self._waiting_note(tx, task)
             rows.append(
                 BoardRow(
                     task_id=task["id"],
@@ -1752,7 +1698,7 @@ class Dispatcher:
             if any(d["state"] in FAILED_TASK_STATES for d in deps):
                 failed = next(d for d in deps if d["state"] != "completed")
                 await self._finish(
-                    task["id"], "blocked", error=f"{self._label(failed['agent'])} did not finish"
+                    task["id"], "blocked", error=render.did_not_finish(self._label(failed["agent"]))
                 )
             elif all(d["state"] == "completed" for d in deps):
                 await self.store.update_task(task["id"], state="queued")
@@ -1769,9 +1715,7 @@ class Dispatcher:
     async def _reconcile(self, task: Row) -> None:
         agent = self.fleet.get(task["agent"])
         if agent is None:
-            await self._finish(
-                task["id"], "failed", error=f"agent {task['agent']!r} left the fleet"
-            )
+            await self._finish(task["id"], "failed", error=render.left_fleet(task["agent"]))
             return
         if not task["remote_task_id"]:
             # We crashed between recording the start and hearing back. The message id is the
