@@ -284,16 +284,8 @@ class Dispatcher:
 
         async def settled() -> None:
             while True:
-                busy = await self.store.one(
-                    "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
-                    " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
-                )
-                if (
-                    busy is not None
-                    and busy["n"] == 0
-                    and not self._receiving
-                    and not self._runners
-                ):
+                busy = await self.store.unsettled()
+                if busy == 0 and not self._receiving and not self._runners:
                     await self.courier.refresh_boards()
                     return
                 async with self._changed:
@@ -370,10 +362,7 @@ class Dispatcher:
                 await self._notify(head)
                 return request_id
             decision = self._usable(await self._ask_model(request, request_id, context, lessons))
-            await self.store.write(
-                "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
-                (decision.kind, decision.model_dump_json(), request_id),
-            )
+            await self.store.set_decision(request_id, decision.kind, decision.model_dump_json())
             await self.store.add_history(key, author, "user", request.text)
 
         if decision.kind in ("work", "followup"):
@@ -435,12 +424,8 @@ class Dispatcher:
         limit = self.settings.max_requests_per_minute
         if not limit:
             return None
-        row = tx.one(
-            "SELECT COUNT(*) AS n FROM requests WHERE user = ? AND platform = ?"
-            " AND created_at > ? AND kind != 'refused'",
-            (request.user, request.platform, time.time() - 60),
-        )
-        return render.too_many_requests(limit) if row is not None and row["n"] >= limit else None
+        count = tx.recent_requests(request.user, request.platform, time.time() - 60)
+        return render.too_many_requests(limit) if count >= limit else None
 
     def _refuse(self, tx: Tx, request: Request, request_id: str, why: str) -> Row | None:
         """Record a message Dispatch will not act on, as refused, and queue the notice
@@ -448,21 +433,14 @@ class Dispatcher:
         self._claim(tx, request.dedupe_key)
         self._insert_request(tx, request, request_id, "refused", "done", None)
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
-        tx.execute(
-            "UPDATE requests SET text = ?, finished_at = ? WHERE id = ?",
-            (request.text[:REFUSED_CHARS], time.time(), request_id),
-        )
+        tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
         notice = self._queue(tx, request_id, request, "notice", why)
         return None if notice is None else tx.thread_head_row(notice)
 
     @staticmethod
     def _claim(tx: Tx, dedupe_key: str) -> None:
         """Claim a delivery; a duplicate raises `_Duplicate` (its transaction rolls back)."""
-        claimed = tx.execute(
-            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
-            (dedupe_key, time.time()),
-        )
-        if claimed.rowcount != 1:
+        if not tx.claim(dedupe_key):
             raise _Duplicate
 
     def _over_in_flight(self, tx: Tx, platform: str, user: str, adding: int) -> str | None:
@@ -470,13 +448,7 @@ class Dispatcher:
         limit = self.settings.max_in_flight_per_user
         if not limit:
             return None
-        row = tx.one(
-            "SELECT COUNT(*) AS n FROM tasks t JOIN requests r ON r.id = t.request_id"
-            " WHERE r.user = ? AND r.platform = ? AND r.state = 'running'"
-            " AND t.state IN ('waiting','queued','running','input_required')",
-            (user, platform),
-        )
-        count = row["n"] if row is not None else 0
+        count = tx.in_flight(user, platform)
         return render.too_many_in_flight(count, limit) if count + adding > limit else None
 
     def _wants_model(self, decision: Decision) -> bool:
@@ -513,17 +485,10 @@ class Dispatcher:
         state: str,
         decision: Decision | None,
     ) -> None:
-        key = _thread_key(request)
-        tx.execute(
-            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
-            " user_name, text, is_dm, kind, state, decision, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request_id, key.platform, key.workspace, key.channel, key.thread,
-                request.message_id, request.user, request.user_name, request.text,
-                request.is_dm, kind, state,
-                decision.model_dump_json() if decision else None, time.time(),
-            ),
+        tx.insert_request(
+            request_id, _thread_key(request), request.message_id, request.user,
+            request.user_name, request.text, request.is_dm, kind, state,
+            decision.model_dump_json() if decision else None,
         )  # fmt: skip
 
     def _thread_context(self, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
@@ -616,24 +581,12 @@ class Dispatcher:
 
     @staticmethod
     def _record_plan(tx: Tx, request_id: str, planner: str, **figures: Any) -> None:
-        tx.execute(
-            "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
-            " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request_id, planner, figures.get("model"), figures.get("fallback_reason"),
-                bool(figures.get("repaired")), figures.get("input_tokens", 0),
-                figures.get("output_tokens", 0), figures.get("latency_ms", 0.0), time.time(),
-            ),
-        )  # fmt: skip
+        tx.insert_plan(request_id, planner, figures)
 
     def _lessons(self, tx: Tx, request: Request) -> list[Lesson]:
         """The routing corrections that apply to this message's author, newest first: their
         own, and those an admin made for the workspace. Both planners learn from them."""
-        rows = tx.all(
-            "SELECT text, agent FROM lessons WHERE (user = ? AND (platform = ? OR platform IS NULL))"
-            " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
-            (request.user, request.platform, request.platform, request.workspace, LESSON_LIMIT),
-        )
+        rows = tx.lessons(request.user, request.platform, request.workspace, LESSON_LIMIT)
         return [Lesson(row["text"], row["agent"]) for row in rows if self.fleet.get(row["agent"])]
 
     # -- planned: clarify, status, roster, cancel ---------------------------------------------
@@ -644,10 +597,7 @@ class Dispatcher:
         question = decision.question or render.SAY_MORE
         # A refused oversized plan waits for nothing: the user sends smaller requests.
         state = "done" if decision.target == SPLIT else "clarifying"
-        await self.store.write(
-            "UPDATE requests SET state = ?, question = ? WHERE id = ?",
-            (state, question, request_id),
-        )
+        await self.store.set_question(request_id, state, question)
         await self._say(request_id, request, "clarify", question)
 
     async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
@@ -664,10 +614,7 @@ class Dispatcher:
 
         def say(tx: Tx) -> None:
             self._queue(tx, request_id, target, "status", text, items=items)
-            tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
-                (time.time(), request_id),
-            )
+            tx.finish_request(request_id)
 
         await self.store.transact(say)
         await self._notify()
@@ -691,35 +638,14 @@ class Dispatcher:
         task lives, so an adapter can link to its thread.
         """
         in_thread = key is not None and bool(await self.store.thread_tasks(key))
-        params: list[Any] = []
-        where = "t.state IN ('waiting','queued','running','input_required')"
-        if in_thread and key is not None:
-            where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
-            params += [key.platform, key.workspace, key.channel, key.thread]
-        elif user is not None:
-            # Active tasks belong to running requests; starting from the user's running
-            # requests keeps this fast with thousands of other tasks in flight.
-            where += " AND r.user = ? AND r.state = 'running'"
-            params.append(user)
-            if platform is not None:
-                where += " AND r.platform = ?"
-                params.append(platform)
-        if agent_id:
-            where += " AND t.agent = ?"
-            params.append(agent_id)
-        # `where` is assembled from fixed fragments above; every value is a parameter.
-        sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {STATUS_LIMIT + 1}"  # noqa: S608
-        rows = await self.store.all(sql, params)
+        rows = await self.store.status_tasks(
+            key if in_thread else None, user, platform, agent_id, STATUS_LIMIT + 1
+        )
         agent = self.fleet.get(agent_id) if agent_id else None
         scope = render.status_scope(in_thread, user is not None)
         if not rows:
             if agent is not None:
-                others = await self.store.one(
-                    "SELECT COUNT(*) AS n FROM tasks WHERE agent = ? AND state IN"
-                    " ('queued','running','input_required')",
-                    (agent.id,),
-                )
-                busy = others["n"] if others else 0
+                busy = await self.store.agent_load(agent.id)
                 return render.nothing_in_flight(scope, agent.label, busy), []
             return render.nothing_in_flight(scope), []
         more = len(rows) > STATUS_LIMIT
@@ -803,12 +729,7 @@ class Dispatcher:
         if thread_rows:
             candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
         else:
-            candidates = await self.store.all(
-                "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
-                " WHERE r.platform = ? AND r.user = ?"
-                " AND t.state IN ('waiting','queued','running','input_required') ORDER BY t.seq",
-                (platform, user),
-            )
+            candidates = await self.store.user_active_tasks(platform, user)
         if target != "all":
             wanted = set(content_stems(target))
             candidates = [
@@ -871,27 +792,15 @@ class Dispatcher:
             ],
             reason="rerouted by the user",
         )
-        await self.store.write("UPDATE requests SET kind = 'reroute' WHERE id = ?", (request_id,))
+        await self.store.mark_rerouted(request_id)
         await self._plan_work(request, request_id, decision, ThreadContext(), words=words)
 
     def _learn(self, tx: Tx, request: Request, words: str, agent: str, wrong: str) -> None:
         """Remember a correction for its author (for the whole workspace when an admin made
         it), keeping each author's newest `lessons_per_user`."""
-        tx.execute(
-            "INSERT INTO lessons(text, agent, wrong, user, platform, workspace, shared,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                words, agent, wrong, request.user, request.platform, request.workspace,
-                request.user in self.settings.admin_ids, time.time(),
-            ),
-        )  # fmt: skip
-        tx.execute(
-            "DELETE FROM lessons WHERE user = ? AND platform = ? AND id NOT IN"
-            " (SELECT id FROM lessons WHERE user = ? AND platform = ? ORDER BY id DESC LIMIT ?)",
-            (
-                request.user, request.platform, request.user, request.platform,
-                self.settings.lessons_per_user,
-            ),
+        tx.add_lesson(
+            words, agent, wrong, request.user, request.platform, request.workspace,
+            shared=request.user in self.settings.admin_ids, keep=self.settings.lessons_per_user,
         )  # fmt: skip
 
     async def cancel_task(self, task_id: str, *, reason: str) -> bool:
@@ -915,12 +824,7 @@ class Dispatcher:
         return await self.store.claim_message(key)
 
     async def knows_thread(self, platform: str, workspace: str, channel: str, thread: str) -> bool:
-        row = await self.store.one(
-            "SELECT 1 FROM requests WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
-            " LIMIT 1",
-            (platform, workspace, channel, thread),
-        )
-        return row is not None
+        return await self.store.knows_thread(ThreadKey(platform, workspace, channel, thread))
 
     async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
         """A user's own work on one platform (Discord's ephemeral /status)."""
@@ -935,24 +839,11 @@ class Dispatcher:
 
     async def thread_for_reply(self, platform: str, channel: str, message_id: str) -> str | None:
         """The thread a message Dispatch posted belongs to (a DM reply names its parent)."""
-        row = await self.store.one(
-            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"
-            " WHERE r.platform = ? AND json_extract(o.ref, '$.channel') = ?"
-            " AND json_extract(o.ref, '$.id') = ? LIMIT 1",
-            (platform, channel, message_id),
-        )
-        return str(row["thread"]) if row else None
+        return await self.store.thread_of_message(platform, channel, message_id)
 
     async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
         """The latest thread in a channel where Dispatch or an agent waits on this user."""
-        row = await self.store.one(
-            "SELECT r.thread FROM requests r WHERE r.platform = ? AND r.channel = ? AND r.user = ?"
-            " AND (r.state = 'clarifying' OR EXISTS (SELECT 1 FROM tasks t WHERE"
-            " t.request_id = r.id AND t.state = 'input_required'))"
-            " ORDER BY r.created_at DESC LIMIT 1",
-            (platform, channel, user),
-        )
-        return str(row["thread"]) if row else None
+        return await self.store.open_question_thread(platform, channel, user)
 
     def may_control(self, user: str, request: Row) -> bool:
         """Only the requester, or a configured admin, may cancel or retry."""
@@ -998,34 +889,18 @@ class Dispatcher:
             return render.nothing_to_retry(label, task["state"])
 
         def reopen(tx: Tx) -> None:
-            tx.execute(
-                "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
-                " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
-                " finished_at = NULL, deadline = NULL WHERE id = ?",
-                (task_id,),
-            )
+            tx.reopen_task(task_id)
             frontier = [task_id]
             while frontier:  # what this task had stopped waits for it again
                 for dependent in tx.dependents(frontier.pop()):
                     if dependent["state"] != "blocked":
                         continue
-                    tx.execute(
-                        "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
-                        " finished_at = NULL WHERE id = ?",
-                        (dependent["id"],),
-                    )
+                    tx.unblock_task(dependent["id"])
                     frontier.append(dependent["id"])
-            tx.execute(
-                "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL"
-                " WHERE id = ?",
-                (task["request_id"],),
-            )
+            tx.reopen_request(task["request_id"])
             tx.bump_board(task["request_id"])
             if all(d["state"] == "completed" for d in tx.dependencies(task_id)):
-                tx.execute(
-                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
-                    (task_id,),
-                )
+                tx.queue_task(task_id)
 
         await self.store.transact(reopen)
         await self._notify()
@@ -1103,42 +978,26 @@ class Dispatcher:
         if (
             why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
         ) is not None:
-            tx.execute(
-                "UPDATE requests SET kind = 'refused', state = 'done', finished_at = ? WHERE id = ?",
-                (now, request_id),
-            )
+            tx.refuse_request(request_id, now)
             notice = self._queue(tx, request_id, request, "notice", why)
             return notice, None if notice is None else tx.thread_head_row(notice)
         if asked is not None:
-            tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
-                " AND state = 'clarifying'",
-                (now, asked["id"]),
-            )
-        tx.execute(
-            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
-            (words, owner, owner_name, request_id),
-        )
+            tx.close_clarifying(asked["id"], now)
+        tx.run_request(request_id, words, owner, owner_name)
+        rows = []
         for spec in decision.tasks:
             session_key = agents[spec.agent].session_key(
                 platform=key.platform, workspace=key.workspace, channel=key.channel,
                 user=owner, is_dm=request.is_dm,
             ) if spec.session == "persistent" else ""  # fmt: skip
-            tx.execute(
-                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
-                    spec.session, spec.summary, briefs[spec.id],
-                    "waiting" if spec.depends_on else "queued", now, session_key,
-                ),
+            values = (
+                ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
+                spec.session, spec.summary, briefs[spec.id],
+                "waiting" if spec.depends_on else "queued", now, session_key,
             )  # fmt: skip
-            for dep in spec.depends_on:
-                tx.execute(
-                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
-                    (ids[spec.id], ids[dep]),
-                )
-        tx.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
+            rows.append((values, [ids[dep] for dep in spec.depends_on]))
+        tx.insert_tasks(rows)
+        tx.new_board(request_id)
         ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
@@ -1238,11 +1097,7 @@ class Dispatcher:
                 if task["session_kind"] == "persistent"
                 else tx.new_disposable_session(agent.id)
             )
-            tx.execute(
-                "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
-                " deadline = ? WHERE id = ?",
-                (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
-            )
+            tx.start_task(task["id"], session_id, brief.model_dump_json(), now, now + agent.timeout)
             tx.bump_board(task["request_id"])
             run = _run_of(tx, task, session_id, now + agent.timeout)
             started.append((task["id"], brief.render(), run))
@@ -1356,14 +1211,10 @@ class Dispatcher:
 
             def note(tx: Tx) -> str:
                 if new_remote:
-                    tx.execute(
-                        "UPDATE tasks SET remote_task_id = ? WHERE id = ?",
-                        (event.remote_task_id, task_id),
-                    )
+                    tx.set_remote_task_id(task_id, event.remote_task_id)
                 if event.context_id and task["session_id"]:
                     tx.set_session_context(task["session_id"], event.context_id)
-                row = tx.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
-                return str(row["state"]) if row else "gone"
+                return tx.task_state(task_id)
 
             if await self.store.transact(note) == "cancelled" and new_remote:
                 await self._cancel_remote(task_id)  # cancelled while the id was on its way
@@ -1390,10 +1241,7 @@ class Dispatcher:
         def ask(tx: Tx) -> None:
             request = tx.request(task["request_id"])
             assert request is not None
-            tx.execute(
-                "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
-                (question, time.time() + self.settings.question_timeout, task["id"]),
-            )
+            tx.ask(task["id"], question, time.time() + self.settings.question_timeout)
             self._queue(
                 tx, request["id"], _target_of(request), "question", question,
                 task_id=task["id"], agent=agent,
@@ -1424,25 +1272,16 @@ class Dispatcher:
         freed). The deadline is in the database, so it holds across restarts; a question
         asked by an older version, with none, gets a full one from now."""
         timeout = self.settings.question_timeout
-        await self.store.write(
-            "UPDATE tasks SET deadline = ? WHERE state = 'input_required' AND deadline IS NULL",
-            (time.time() + timeout,),
-        )
+        await self.store.date_open_questions(time.time() + timeout)
         while True:
             self._questions.clear()
-            row = await self.store.one(
-                "SELECT MIN(deadline) AS at FROM tasks WHERE state = 'input_required'"
-            )
-            due = row["at"] if row is not None else None
+            due = await self.store.next_question_deadline()
             if due is None or due > time.time():
                 wait = None if due is None else min(due - time.time(), 3600.0)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._questions.wait(), wait)
                 continue
-            lapsed = await self.store.all(
-                "SELECT id FROM tasks WHERE state = 'input_required' AND deadline <= ?",
-                (time.time(),),
-            )
+            lapsed = await self.store.lapsed_questions(time.time())
             for task in lapsed:
                 try:
                     await self._finish(
@@ -1530,16 +1369,10 @@ class Dispatcher:
             return None
         request = tx.request(task["request_id"])
         assert request is not None
-        cursor = tx.execute(
-            "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
-            " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
-            (
-                state, result,
-                dumps([f.model_dump() for f in files]) if files else None,
-                error or None, time.time(), task_id,
-            ),
-        )  # fmt: skip
-        if cursor.rowcount != 1:
+        if not tx.finish_task(
+            task_id, state, result,
+            dumps([f.model_dump() for f in files]) if files else None, error or None,
+        ):  # fmt: skip
             return None
         agent = self.fleet.get(task["agent"])
         queued: int | None = None
@@ -1569,12 +1402,7 @@ class Dispatcher:
         if task["session_kind"] == "disposable" and task["session_id"]:
             tx.discard_session(task["session_id"])
         self._close_if_done(tx, request["id"])
-        may_start = released or (
-            tx.one(
-                "SELECT 1 FROM tasks WHERE agent = ? AND state = 'queued' LIMIT 1", (task["agent"],)
-            )
-            is not None
-        )
+        may_start = released or tx.has_queued(task["agent"])
         return task, None if queued is None else tx.thread_head_row(queued), may_start
 
     def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
@@ -1584,10 +1412,7 @@ class Dispatcher:
             for row in tx.dependents(frontier.pop()):
                 if row["state"] not in ("waiting", "queued"):
                     continue
-                tx.execute(
-                    "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
-                    (render.not_started(why), time.time(), row["id"]),
-                )
+                tx.block_task(row["id"], render.not_started(why))
                 stopped.append(render.task_label(self._label(row["agent"]), row["summary"]))
                 frontier.append(row["id"])
         return stopped
@@ -1600,34 +1425,20 @@ class Dispatcher:
             if dependent["state"] != "waiting":
                 continue
             if all(d["state"] == "completed" for d in tx.dependencies(dependent["id"])):
-                cursor = tx.execute(
-                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
-                    (dependent["id"],),
-                )
-                released = released or cursor.rowcount == 1
+                released = tx.queue_task(dependent["id"]) or released
         return released
 
     def _close_if_done(self, tx: Tx, request_id: str) -> None:
         """The closing line, once every task of a running request has ended."""
         # Counted by the database: a fan-out's every finish would otherwise read all its tasks.
-        counts = {
-            row["state"]: row["n"]
-            for row in tx.all(
-                "SELECT state, COUNT(*) AS n FROM tasks WHERE request_id = ? GROUP BY state",
-                (request_id,),
-            )
-        }
+        counts = tx.state_counts(request_id)
         if not counts or any(state not in TERMINAL_TASK_STATES for state in counts):
             return
         request = tx.request(request_id)
         if request is None or request["state"] != "running":
             return
         text = render.closing(counts, time.time() - request["created_at"])
-        cursor = tx.execute(
-            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
-            (time.time(), request_id),
-        )
-        if cursor.rowcount == 1:
+        if tx.close_request(request_id):
             self._queue(
                 tx,
                 request_id,
@@ -1643,12 +1454,10 @@ class Dispatcher:
         return await self.store.read(lambda tx: self._render_board(tx, request_id))
 
     def _render_board(self, tx: Tx, request_id: str) -> Outbound | None:
-        ack = tx.one(
-            "SELECT payload FROM outbox WHERE request_id = ? AND kind = 'ack'", (request_id,)
-        )
+        ack = tx.ack_payload(request_id)
         if ack is None:
             return None
-        message = Outbound.model_validate(loads(ack["payload"])["message"])
+        message = Outbound.model_validate(loads(ack)["message"])
         message.board = self._board(tx, request_id)
         return message
 
@@ -1704,8 +1513,8 @@ class Dispatcher:
                 await self.store.update_task(task["id"], state="queued")
 
         def close_finished(tx: Tx) -> None:
-            for request in tx.all("SELECT id FROM requests WHERE state = 'running'"):
-                self._close_if_done(tx, request["id"])
+            for request_id in tx.running_requests():
+                self._close_if_done(tx, request_id)
 
         await self.store.transact(close_finished)
         await self._notify()
@@ -1750,10 +1559,7 @@ class Dispatcher:
         def say(tx: Tx) -> None:
             self._queue(tx, request_id, _target_from_request(request), kind, text, items=items)
             if done:
-                tx.execute(
-                    "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
-                    (time.time(), request_id),
-                )
+                tx.finish_request(request_id)
             tx.add_history(_thread_key(request), "Dispatch", "dispatch", text)
 
         await self.store.transact(say)
