@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Action, Adapter
-from bot import discovery, render
+from bot import board, discovery, render
 from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError, without_endpoints
+from bot.board import Session
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.courier import Courier
 from bot.manifest import AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request, TaskSpec
-from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
+from bot.outbound import Board, Outbound, StatusItem, Target
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
 from bot.settings import Settings
 from bot.states import ACTIVE_TASK_STATES, FAILED_TASK_STATES, TERMINAL_TASK_STATES
@@ -117,11 +118,6 @@ def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -
     )
 
 
-def _session_of(task: Row) -> tuple[str, str]:
-    """The persistent session a task runs in: its agent and session key."""
-    return task["agent"], task["session_key"]
-
-
 class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
@@ -164,8 +160,11 @@ class Dispatcher:
         )
         self._backends: dict[str, Backend] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
-        self._busy: dict[tuple[str, str], str] = {}
+        self._busy: dict[Session, str] = {}
         """(agent id, session key) → the task holding that persistent session."""
+        self._held: frozenset[Session] = frozenset()
+        """The sessions in `_busy`, as a snapshot a transaction may read on the database
+        thread (remade when a session is taken or freed, not per message)."""
         self._receiving = 0  # messages being handled right now
         self._pump_lock = asyncio.Lock()
         self._intake_idle = asyncio.Event()
@@ -336,9 +335,10 @@ class Dispatcher:
             await self._notify(head)
             return request_id
         await self.planner.warm(request.text)
+        held = self._held
         try:
             taken = await self.store.transact(
-                lambda tx: self._take_in(tx, request, request_id, author)
+                lambda tx: self._take_in(tx, request, request_id, author, held)
             )
         except _Duplicate:
             return self._duplicate(request)
@@ -381,7 +381,9 @@ class Dispatcher:
             await self._reroute(request, request_id, decision.target or "", key)
         return request_id
 
-    def _take_in(self, tx: Tx, request: Request, request_id: str, author: str) -> Taken:
+    def _take_in(
+        self, tx: Tx, request: Request, request_id: str, author: str, held: frozenset[Session]
+    ) -> Taken:
         """Read the thread and plan with the rules, in one transaction; when the rules
         decide, claim and record the message there too (for work, its tasks and the
         acknowledgement as well). A message for the model is only read here."""
@@ -402,7 +404,7 @@ class Dispatcher:
             self._intake(tx, request, request_id, decision, intake)
             return Taken(context, lessons, decision, recorded=True)
         ack_id, head = self._record_work(
-            tx, request, request_id, decision, context, request.text, intake
+            tx, request, request_id, decision, context, request.text, intake, held
         )
         return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
 
@@ -650,8 +652,9 @@ class Dispatcher:
             return render.nothing_in_flight(scope), []
         more = len(rows) > STATUS_LIMIT
         rows = rows[:STATUS_LIMIT]
+        held = self._held
         notes = await self.store.read(
-            lambda tx: {row["id"]: self._waiting_note(tx, row) for row in rows}
+            lambda tx: {row["id"]: board.waiting_note(tx, row, self.fleet, held) for row in rows}
         )
         now = time.time()
         lines: list[str] = []
@@ -688,18 +691,6 @@ class Dispatcher:
             [(self._label(a), self.unavailable[a]) for a in down],
         )
         return text, ([] if in_thread else items)
-
-    def _waiting_note(self, tx: Tx, task: Row) -> str:
-        if task["state"] == "waiting":
-            deps = [d for d in tx.dependencies(task["id"]) if d["state"] != "completed"]
-            names = ", ".join(self._label(d["agent"]) for d in deps)
-            return render.waiting_on(names) if names else ""
-        if task["state"] == "queued" and task["session_kind"] == "persistent":
-            holder = self._busy.get(_session_of(task))
-            return render.waiting_for_session(self._label(task["agent"])) if holder else ""
-        if task["state"] == "input_required":
-            return render.WAITING_ON_ANSWER
-        return ""
 
     async def _roster(self, request: Request, request_id: str, query: str | None) -> None:
         await self._say(request_id, request, "roster", self.roster_text(query), done=True)
@@ -920,9 +911,10 @@ class Dispatcher:
     ) -> None:
         """Record the plan's tasks, their dependencies, the board and the acknowledgement in
         one transaction, post the acknowledgement, then start what can start."""
+        held = self._held
         ack_id, head = await self.store.transact(
             lambda tx: self._record_work(
-                tx, request, request_id, decision, context, words or request.text, None
+                tx, request, request_id, decision, context, words or request.text, None, held
             )
         )
         await self._after_work_recorded(ack_id, head)
@@ -936,6 +928,7 @@ class Dispatcher:
         context: ThreadContext,
         words: str,
         intake: Intake | None,
+        held: frozenset[Session],
     ) -> tuple[int | None, Row | None]:
         """The plan's tasks, their dependencies, the board and the acknowledgement (with the
         message's intake, when the rules planned it). Returns the acknowledgement's outbox
@@ -998,7 +991,8 @@ class Dispatcher:
             rows.append((values, [ids[dep] for dep in spec.depends_on]))
         tx.insert_tasks(rows)
         tx.new_board(request_id)
-        ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
+        shown = board.read(tx, request_id, self.fleet, held)
+        ack_id = self._queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
 
@@ -1044,9 +1038,9 @@ class Dispatcher:
                     gone.append(task)
                     continue
                 if task["session_kind"] == "persistent":
-                    if _session_of(task) in self._busy:
+                    if board.session_of(task) in self._busy:
                         continue
-                    self._busy[_session_of(task)] = task["id"]
+                    self._hold(board.session_of(task), task["id"])
                 chosen.append(task)
             if chosen:
                 started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
@@ -1342,8 +1336,7 @@ class Dispatcher:
         if finished is None:
             return  # someone else finished it first (a cancel racing a result)
         task, head, may_start = finished
-        if self._busy.get(_session_of(task)) == task_id:
-            del self._busy[_session_of(task)]
+        self._free(board.session_of(task), task_id)
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self._notify(head)
         if may_start:
@@ -1451,47 +1444,16 @@ class Dispatcher:
     # -- the live status board --------------------------------------------------------------
 
     async def render_board(self, request_id: str) -> Outbound | None:
-        return await self.store.read(lambda tx: self._render_board(tx, request_id))
+        held = self._held
+        return await self.store.read(lambda tx: self._render_board(tx, request_id, held))
 
-    def _render_board(self, tx: Tx, request_id: str) -> Outbound | None:
+    def _render_board(self, tx: Tx, request_id: str, held: frozenset[Session]) -> Outbound | None:
         ack = tx.ack_payload(request_id)
         if ack is None:
             return None
         message = Outbound.model_validate(loads(ack)["message"])
-        message.board = self._board(tx, request_id)
+        message.board = board.read(tx, request_id, self.fleet, held)
         return message
-
-    def _board(self, tx: Tx, request_id: str) -> Board:
-        request = tx.request(request_id)
-        tasks = tx.request_tasks(request_id)
-        now = time.time()
-        rows = []
-        for task in tasks:
-            agent = self.fleet.get(task["agent"])
-            started, finished = task["started_at"], task["finished_at"]
-            took = (finished or now) - started if started else None
-            if task["state"] in FAILED_TASK_STATES:
-                note = task["error"] or ""
-            elif task["state"] == "input_required":
-                note = render.WAITING_ON_ANSWER
-            else:
-                note = self._waiting_note(tx, task)
-            rows.append(
-                BoardRow(
-                    task_id=task["id"],
-                    agent=render.badge(agent)
-                    if agent
-                    else render.badge(self.fleet.catch_all.as_agent()),
-                    summary=task["summary"],
-                    state=task["state"],
-                    elapsed=took,
-                    note=note,
-                )
-            )
-        done = bool(request and request["state"] == "done")
-        start = request["created_at"] if request else now
-        end = (request["finished_at"] if request else None) or now
-        return Board(request_id=request_id, rows=rows, done=done, elapsed=end - start)
 
     # -- recovery after a restart -----------------------------------------------------------
 
@@ -1499,7 +1461,7 @@ class Dispatcher:
         """Finish what a previous process started. Safe to run on a clean database."""
         for task in await self.store.tasks_in_state("running", "input_required"):
             if task["session_kind"] == "persistent":
-                self._busy[_session_of(task)] = task["id"]
+                self._hold(board.session_of(task), task["id"])
         for task in await self.store.tasks_in_state("running"):
             await self._reconcile(task)
         for task in await self.store.tasks_in_state("waiting"):
@@ -1577,7 +1539,7 @@ class Dispatcher:
         agent: AgentSpec | None = None,
         files: Sequence[Any] = (),
         dedupe: str | None = None,
-        with_board: bool = False,
+        board: Board | None = None,
         items: Sequence[StatusItem] = (),
     ) -> int | None:
         if isinstance(target, Request):
@@ -1586,7 +1548,7 @@ class Dispatcher:
             kind=kind,  # type: ignore[arg-type]
             text=text,
             agent=render.badge(agent) if agent else None,
-            board=self._board(tx, request_id) if with_board else None,
+            board=board,
             files=list(files),
             items=list(items),
             request_id=request_id,
@@ -1596,8 +1558,16 @@ class Dispatcher:
         return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
 
     def _label(self, agent_id: str) -> str:
-        agent = self.fleet.get(agent_id)
-        return agent_id if agent is None else agent.label
+        return board.label(self.fleet, agent_id)
+
+    def _hold(self, session: Session, task_id: str) -> None:
+        self._busy[session] = task_id
+        self._held = frozenset(self._busy)
+
+    def _free(self, session: Session, task_id: str) -> None:
+        if self._busy.get(session) == task_id:
+            del self._busy[session]
+            self._held = frozenset(self._busy)
 
 
 def runs_dir(settings: Settings) -> Path:
