@@ -34,11 +34,14 @@ from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, BackendError, without_endpoints
 from bot.board import Session
 from bot.brief import Brief, HistoryLine, PriorWork
+from bot.control import Control
 from bot.courier import Courier
 from bot.manifest import AgentSpec, Fleet
-from bot.models import AgentEvent, Decision, Request, TaskSpec
+from bot.models import AgentEvent, Decision, Request
 from bot.outbound import Board, Outbound, StatusItem, Target
-from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
+from bot.places import key_of, target_from_request, target_of, thread_key
+from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask
+from bot.queries import Queries
 from bot.settings import Settings
 from bot.states import ACTIVE_TASK_STATES, FAILED_TASK_STATES, TERMINAL_TASK_STATES
 from bot.store import Row, Store, ThreadKey, Tx, dumps, loads, new_id
@@ -50,10 +53,7 @@ log = logging.getLogger(__name__)
 
 ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
-STATUS_LIMIT = 50
 LESSON_LIMIT = 200
-LESSON_CHARS = 500
-"""How much of a corrected request a lesson keeps."""
 ROUTING_NOTICE = 1.0
 """Seconds of model planning after which the user sees "Routing…"."""
 INTAKE_FIRST = 0.1
@@ -162,7 +162,7 @@ class Dispatcher:
         self._runners: dict[str, asyncio.Task[None]] = {}
         self._busy: dict[Session, str] = {}
         """(agent id, session key) → the task holding that persistent session."""
-        self._held: frozenset[Session] = frozenset()
+        self.held: frozenset[Session] = frozenset()
         """The sessions in `_busy`, as a snapshot a transaction may read on the database
         thread (remade when a session is taken or freed, not per message)."""
         self._receiving = 0  # messages being handled right now
@@ -176,6 +176,8 @@ class Dispatcher:
         starts, and a task started in that gap would look, to recovery, like one a dead process
         left running, and reach its agent twice."""
         self._changed = asyncio.Condition()
+        self.queries = Queries(self)
+        self.control = Control(self)
         self.courier = Courier(
             store,
             adapters,
@@ -295,7 +297,7 @@ class Dispatcher:
 
         await asyncio.wait_for(settled(), timeout)
 
-    async def _notify(self, queued: Row | None = None) -> bool:
+    async def notify(self, queued: Row | None = None) -> bool:
         """Tell whoever waits for a change (`idle`), and the courier. `queued`, a message
         just queued that heads its thread (`Tx.thread_head_row`), goes out at once instead,
         and the courier then has nothing new to read. Returns whether it went."""
@@ -318,10 +320,10 @@ class Dispatcher:
             self._receiving -= 1
             if not self._receiving:
                 self._intake_idle.set()
-            await self._notify()
+            await self.notify()
 
     async def _receive(self, request: Request) -> str | None:
-        key = _thread_key(request)
+        key = thread_key(request)
         request_id = new_id("req")
         author = request.user_name or request.user
         if len(request.text) > self.settings.max_message_chars:
@@ -332,10 +334,10 @@ class Dispatcher:
                 )
             except _Duplicate:
                 return self._duplicate(request)
-            await self._notify(head)
+            await self.notify(head)
             return request_id
         await self.planner.warm(request.text)
-        held = self._held
+        held = self.held
         try:
             taken = await self.store.transact(
                 lambda tx: self._take_in(tx, request, request_id, author, held)
@@ -343,7 +345,7 @@ class Dispatcher:
         except _Duplicate:
             return self._duplicate(request)
         if taken.refused:
-            await self._notify(taken.ack_head)
+            await self.notify(taken.ack_head)
             return request_id
         context, lessons, decision = taken.context, taken.lessons, taken.decision
         if taken.recorded:
@@ -359,7 +361,7 @@ class Dispatcher:
             except _Duplicate:
                 return self._duplicate(request)
             if refused:
-                await self._notify(head)
+                await self.notify(head)
                 return request_id
             decision = self._usable(await self._ask_model(request, request_id, context, lessons))
             await self.store.set_decision(request_id, decision.kind, decision.model_dump_json())
@@ -372,13 +374,13 @@ class Dispatcher:
         elif decision.kind == "answer":
             await self._answer(request, request_id, decision.target or "")
         elif decision.kind == "status":
-            await self._status(request, request_id, decision.target)
+            await self.queries.answer_status(request, request_id, decision.target)
         elif decision.kind == "roster":
-            await self._roster(request, request_id, decision.target)
+            await self.queries.answer_roster(request, request_id, decision.target)
         elif decision.kind == "cancel":
-            await self._cancel_request(request, request_id, decision.target or "all", key)
+            await self.control.answer_cancel(request, request_id, decision.target or "all", key)
         elif decision.kind == "reroute":
-            await self._reroute(request, request_id, decision.target or "", key)
+            await self.control.reroute(request, request_id, decision.target or "", key)
         return request_id
 
     def _take_in(
@@ -392,7 +394,7 @@ class Dispatcher:
             return Taken(
                 ThreadContext(), [], Decision(kind="clarify"), True, refused=True, ack_head=head
             )
-        key = _thread_key(request)
+        key = thread_key(request)
         context, lessons = self._thread_context(tx, key, request.user), self._lessons(tx, request)
         started = time.perf_counter()
         decision = self.planner.plan(request.text, context, lessons)
@@ -436,7 +438,7 @@ class Dispatcher:
         self._insert_request(tx, request, request_id, "refused", "done", None)
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
         tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
-        notice = self._queue(tx, request_id, request, "notice", why)
+        notice = self.queue(tx, request_id, request, "notice", why)
         return None if notice is None else tx.thread_head_row(notice)
 
     @staticmethod
@@ -476,7 +478,7 @@ class Dispatcher:
         self._claim(tx, intake.dedupe_key)
         self._insert_request(tx, request, request_id, decision.kind, "received", decision)
         self._record_plan(tx, request_id, decision.planner, latency_ms=intake.latency_ms)
-        tx.add_history(_thread_key(request), intake.author, "user", request.text)
+        tx.add_history(thread_key(request), intake.author, "user", request.text)
 
     def _insert_request(
         self,
@@ -488,7 +490,7 @@ class Dispatcher:
         decision: Decision | None,
     ) -> None:
         tx.insert_request(
-            request_id, _thread_key(request), request.message_id, request.user,
+            request_id, thread_key(request), request.message_id, request.user,
             request.user_name, request.text, request.is_dm, kind, state,
             decision.model_dump_json() if decision else None,
         )  # fmt: skip
@@ -506,14 +508,15 @@ class Dispatcher:
             (
                 r
                 for r in reversed(requests)
-                if r["state"] == "clarifying" and self.may_control(user, r)
+                if r["state"] == "clarifying" and self.control.may_control(user, r)
             ),
             None,
         )
         return ThreadContext(
             tasks=[
                 ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
-                if t["state"] != "input_required" or self.may_control(user, owners[t["request_id"]])
+                if t["state"] != "input_required"
+                or self.control.may_control(user, owners[t["request_id"]])
                 else ThreadTask(t["id"], t["agent"], t["summary"], "running")
                 for t in tasks
             ],
@@ -546,7 +549,7 @@ class Dispatcher:
         history = [
             HistoryLine(author=h["author"], text=h["text"])
             for h in await self.store.recent_history(
-                _thread_key(request), self.settings.history_limit
+                thread_key(request), self.settings.history_limit
             )
         ]
         planning = asyncio.create_task(
@@ -562,7 +565,7 @@ class Dispatcher:
         try:
             outcome = await asyncio.wait_for(asyncio.shield(planning), ROUTING_NOTICE)
         except TimeoutError:
-            await self._say(request_id, request, "notice", render.ROUTING)
+            await self.say(request_id, request, "notice", render.ROUTING)
             outcome = await planning
         if outcome.fallback_reason:
             log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
@@ -600,214 +603,7 @@ class Dispatcher:
         # A refused oversized plan waits for nothing: the user sends smaller requests.
         state = "done" if decision.target == SPLIT else "clarifying"
         await self.store.set_question(request_id, state, question)
-        await self._say(request_id, request, "clarify", question)
-
-    async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
-        """In a DM, or in a request's own thread, the answer is for whoever reads there.
-        Anywhere else it lists the asker's work in DMs and private channels, so only the
-        asker sees it, and it stays out of the thread's history (and so out of briefs)."""
-        key = _thread_key(request)
-        if request.is_dm or await self.store.thread_tasks(key):
-            text, items = await self.status_report(request.user, key, agent_id)
-            await self._say(request_id, request, "status", text, done=True, items=items)
-            return
-        text, items = await self.status_report(request.user, None, agent_id)
-        target = _target_from_request(request).model_copy(update={"private": True})
-
-        def say(tx: Tx) -> None:
-            self._queue(tx, request_id, target, "status", text, items=items)
-            tx.finish_request(request_id)
-
-        await self.store.transact(say)
-        await self._notify()
-
-    async def status_text(
-        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
-    ) -> str:
-        return (await self.status_report(user, key, agent_id))[0]
-
-    async def status_report(
-        self,
-        user: str | None,
-        key: ThreadKey | None,
-        agent_id: str | None = None,
-        *,
-        platform: str | None = None,
-    ) -> tuple[str, list[StatusItem]]:
-        """Answered from SQLite alone; scoped to this thread, else to the asker's own requests.
-
-        `user=None` (the operator's `dispatch status`) sees everything. Items carry where each
-        task lives, so an adapter can link to its thread.
-        """
-        in_thread = key is not None and bool(await self.store.thread_tasks(key))
-        rows = await self.store.status_tasks(
-            key if in_thread else None, user, platform, agent_id, STATUS_LIMIT + 1
-        )
-        agent = self.fleet.get(agent_id) if agent_id else None
-        scope = render.status_scope(in_thread, user is not None)
-        if not rows:
-            if agent is not None:
-                busy = await self.store.agent_load(agent.id)
-                return render.nothing_in_flight(scope, agent.label, busy), []
-            return render.nothing_in_flight(scope), []
-        more = len(rows) > STATUS_LIMIT
-        rows = rows[:STATUS_LIMIT]
-        held = self._held
-        notes = await self.store.read(
-            lambda tx: {row["id"]: board.waiting_note(tx, row, self.fleet, held) for row in rows}
-        )
-        now = time.time()
-        lines: list[str] = []
-        items: list[StatusItem] = []
-        for row in rows:
-            took = now - row["started_at"] if row["started_at"] else None
-            line = render.status_line(
-                self._label(row["agent"]), row["summary"], row["state"], took, notes[row["id"]]
-            )
-            lines.append(line)
-            items.append(
-                StatusItem(
-                    line=line,
-                    platform=row["r_platform"],
-                    workspace=row["r_workspace"],
-                    channel=row["r_channel"],
-                    thread=row["r_thread"],
-                    is_dm=bool(row["r_dm"]),
-                )
-            )
-        places = (
-            None
-            if in_thread
-            else [render.where(i.platform, i.channel, i.thread, i.is_dm) for i in items]
-        )
-        down = sorted({row["agent"] for row in rows} & self.unavailable.keys())
-        text = render.status(
-            agent.label if agent else None,
-            len(rows),
-            more,
-            scope,
-            lines,
-            places,
-            [(self._label(a), self.unavailable[a]) for a in down],
-        )
-        return text, ([] if in_thread else items)
-
-    async def _roster(self, request: Request, request_id: str, query: str | None) -> None:
-        await self._say(request_id, request, "roster", self.roster_text(query), done=True)
-
-    def roster_text(self, query: str | None) -> str:
-        catch_all = self.fleet.catch_all
-        if query:
-            return render.roster_for(
-                query, self.planner.capable(query), catch_all, self.unavailable
-            )
-        return render.roster(self.fleet.agents, catch_all, self.unavailable)
-
-    async def _cancel_request(
-        self, request: Request, request_id: str, target: str, key: ThreadKey
-    ) -> None:
-        text = await self.cancel_matching(
-            request.platform, request.user, target, key, actor=request.user_name or request.user
-        )
-        await self._say(request_id, request, "notice", text, done=True)
-
-    async def cancel_matching(
-        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
-    ) -> str:
-        """Cancel what `target` names ('all' or words) in this thread, else in the user's own
-        requests; only work the user may control (their own, or anyone's for an admin)."""
-        thread_rows = await self.store.thread_tasks(key) if key is not None else []
-        if thread_rows:
-            candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
-        else:
-            candidates = await self.store.user_active_tasks(platform, user)
-        if target != "all":
-            wanted = set(content_stems(target))
-            candidates = [
-                t
-                for t in candidates
-                if wanted & set(content_stems(t["summary"] + " " + self._label(t["agent"])))
-                or t["request_id"] == target
-                or t["id"] == target
-            ]
-        if not candidates:
-            return render.nothing_matching(target)
-        allowed = []
-        for task in candidates:
-            request = await self.store.request(task["request_id"])
-            if request is not None and self.may_control(user, request):
-                allowed.append(task)
-        if not allowed:
-            return render.CANCEL_NOT_YOURS
-        cancelled = []
-        for task in allowed:
-            if await self.cancel_task(task["id"], reason=render.cancelled_by(actor or user)):
-                cancelled.append(render.task_label(self._label(task["agent"]), task["summary"]))
-        return render.cancelled(cancelled, none=render.ALREADY_FINISHED)
-
-    async def _reroute(
-        self, request: Request, request_id: str, agent_id: str, key: ThreadKey
-    ) -> None:
-        """ "No, that's for Writer": move the thread's work, and remember the lesson."""
-        agent = self.fleet.get(agent_id)
-        tasks = [t for t in await self.store.thread_tasks(key) if t["agent"] != agent_id]
-        active = [t for t in tasks if t["state"] in ACTIVE_TASK_STATES]
-        moved = (active or tasks)[-1:] if tasks else []
-        if agent is None or not moved:
-            await self._say(request_id, request, "notice", render.NOTHING_TO_REROUTE, done=True)
-            return
-        task = moved[0]
-        original = await self.store.request(task["request_id"])
-        if original is not None and not self.may_control(request.user, original):
-            await self._say(request_id, request, "notice", render.REROUTE_NOT_YOURS, done=True)
-            return
-        words = (original["text"] if original is not None else task["summary"])[:LESSON_CHARS]
-        await self.store.transact(
-            lambda tx: self._learn(tx, request, words, agent.id, task["agent"])
-        )
-        if task["state"] in ACTIVE_TASK_STATES:
-            await self.cancel_task(task["id"], reason=render.rerouted_to(agent.name))
-        decision = Decision(
-            kind="work",
-            tasks=[
-                TaskSpec(id="t1", agent=agent.id, session=agent.session, summary=task["summary"])
-            ],
-            notes=[
-                render.rerouted(
-                    task["summary"],
-                    self._label(task["agent"]),
-                    agent.label,
-                    agent.name,
-                    for_everyone=request.user in self.settings.admin_ids,
-                )
-            ],
-            reason="rerouted by the user",
-        )
-        await self.store.mark_rerouted(request_id)
-        await self._plan_work(request, request_id, decision, ThreadContext(), words=words)
-
-    def _learn(self, tx: Tx, request: Request, words: str, agent: str, wrong: str) -> None:
-        """Remember a correction for its author (for the whole workspace when an admin made
-        it), keeping each author's newest `lessons_per_user`."""
-        tx.add_lesson(
-            words, agent, wrong, request.user, request.platform, request.workspace,
-            shared=request.user in self.settings.admin_ids, keep=self.settings.lessons_per_user,
-        )  # fmt: skip
-
-    async def cancel_task(self, task_id: str, *, reason: str) -> bool:
-        task = await self.store.task(task_id)
-        if task is None or task["state"] not in ACTIVE_TASK_STATES:
-            return False
-        await self._finish(task_id, "cancelled", error=reason, announce=False)
-        if task["state"] not in ("running", "input_required"):
-            return True
-        # Read the remote id after the cancel is written: an event that stored it a moment
-        # ago is seen here, and one that stores it later sees the cancel (see _on_event).
-        if await self._cancel_remote(task_id):
-            runner = self._runners.pop(task_id, None)
-            if runner is not None:
-                runner.cancel()
-        return True
+        await self.say(request_id, request, "clarify", question)
 
     # -- what adapters may ask -------------------------------------------------------------
 
@@ -819,14 +615,37 @@ class Dispatcher:
 
     async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
         """A user's own work on one platform (Discord's ephemeral /status)."""
-        return await self.status_report(user, None, platform=platform)
+        return await self.queries.status_report(user, None, platform=platform)
+
+    async def status_text(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> str:
+        return await self.queries.status_text(user, key, agent_id)
+
+    async def status_report(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> tuple[str, list[StatusItem]]:
+        return await self.queries.status_report(user, key, agent_id)
 
     async def roster(self, query: str | None = None) -> str:
-        return self.roster_text(query)
+        return self.queries.roster_text(query)
+
+    async def cancel_matching(
+        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
+    ) -> str:
+        return await self.control.cancel_matching(platform, user, target, key, actor=actor)
 
     async def cancel_for(self, platform: str, user: str, target: str) -> str:
-        """/cancel outside a thread: the user's own work, by words, request id or task id."""
-        return await self.cancel_matching(platform, user, target or "all", None)
+        return await self.control.cancel_for(platform, user, target)
+
+    async def cancel_task(self, task_id: str, *, reason: str) -> bool:
+        return await self.control.cancel_task(task_id, reason=reason)
+
+    async def retry_task(self, task_id: str, actor: str) -> str:
+        return await self.control.retry_task(task_id, actor)
+
+    async def act(self, action: Action) -> str:
+        return await self.control.act(action)
 
     async def thread_for_reply(self, platform: str, channel: str, message_id: str) -> str | None:
         """The thread a message Dispatch posted belongs to (a DM reply names its parent)."""
@@ -835,68 +654,6 @@ class Dispatcher:
     async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
         """The latest thread in a channel where Dispatch or an agent waits on this user."""
         return await self.store.open_question_thread(platform, channel, user)
-
-    def may_control(self, user: str, request: Row) -> bool:
-        """Only the requester, or a configured admin, may cancel or retry."""
-        return user == request["user"] or user in self.settings.admin_ids
-
-    async def act(self, action: Action) -> str:
-        """A status-board button: cancel a task, cancel the request, or retry a task."""
-        task = await self.store.task(action.target) if action.kind != "cancel_request" else None
-        request_id = task["request_id"] if task is not None else action.target
-        request = await self.store.request(request_id)
-        if request is None or request["platform"] != action.platform:
-            return render.REQUEST_GONE
-        if not self.may_control(action.user, request):
-            return render.only_owner(request["user_name"] or request["user"])
-        actor = action.user
-        if action.kind == "cancel_request":
-            names = []
-            for row in await self.store.request_tasks(request_id):
-                if await self.cancel_task(row["id"], reason=render.cancelled_by(actor)):
-                    names.append(render.task_label(self._label(row["agent"]), row["summary"]))
-            text = render.cancelled(names, none=render.NOTHING_RUNNING)
-        elif task is None:
-            return render.TASK_GONE
-        elif action.kind == "cancel_task":
-            done = await self.cancel_task(task["id"], reason=render.cancelled_by(actor))
-            label = render.task_label(self._label(task["agent"]), task["summary"])
-            text = render.cancelled_one(label, done)
-        else:
-            text = await self.retry_task(task["id"], actor)
-        await self.store.transact(
-            lambda tx: self._queue(tx, request_id, _target_of(request), "notice", text)
-        )
-        await self._notify()
-        return text
-
-    async def retry_task(self, task_id: str, actor: str) -> str:
-        """Run a failed, timed-out, cancelled or stopped task again, and what it had stopped."""
-        task = await self.store.task(task_id)
-        if task is None:
-            return render.TASK_GONE
-        label = render.task_label(self._label(task["agent"]), task["summary"])
-        if task["state"] not in FAILED_TASK_STATES:
-            return render.nothing_to_retry(label, task["state"])
-
-        def reopen(tx: Tx) -> None:
-            tx.reopen_task(task_id)
-            frontier = [task_id]
-            while frontier:  # what this task had stopped waits for it again
-                for dependent in tx.dependents(frontier.pop()):
-                    if dependent["state"] != "blocked":
-                        continue
-                    tx.unblock_task(dependent["id"])
-                    frontier.append(dependent["id"])
-            tx.reopen_request(task["request_id"])
-            tx.bump_board(task["request_id"])
-            if all(d["state"] == "completed" for d in tx.dependencies(task_id)):
-                tx.queue_task(task_id)
-
-        await self.store.transact(reopen)
-        await self._notify()
-        await self._pump()
-        return render.retrying(label, actor)
 
     # -- planned: work ----------------------------------------------------------------------
 
@@ -911,7 +668,7 @@ class Dispatcher:
     ) -> None:
         """Record the plan's tasks, their dependencies, the board and the acknowledgement in
         one transaction, post the acknowledgement, then start what can start."""
-        held = self._held
+        held = self.held
         ack_id, head = await self.store.transact(
             lambda tx: self._record_work(
                 tx, request, request_id, decision, context, words or request.text, None, held
@@ -934,7 +691,7 @@ class Dispatcher:
         message's intake, when the rules planned it). Returns the acknowledgement's outbox
         id, and its row if it heads its thread (so it can go out at once)."""
         agents = {a.id: a for a in self.fleet.all_agents}
-        key = _thread_key(request)
+        key = thread_key(request)
         author = request.user_name or request.user
         owner, owner_name = request.user, author
         asked = tx.request(context.pending_id) if context.pending_id else None
@@ -972,7 +729,7 @@ class Dispatcher:
             why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
         ) is not None:
             tx.refuse_request(request_id, now)
-            notice = self._queue(tx, request_id, request, "notice", why)
+            notice = self.queue(tx, request_id, request, "notice", why)
             return notice, None if notice is None else tx.thread_head_row(notice)
         if asked is not None:
             tx.close_clarifying(asked["id"], now)
@@ -992,13 +749,13 @@ class Dispatcher:
         tx.insert_tasks(rows)
         tx.new_board(request_id)
         shown = board.read(tx, request_id, self.fleet, held)
-        ack_id = self._queue(tx, request_id, request, "ack", ack_text, board=shown)
+        ack_id = self.queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
 
     async def _after_work_recorded(self, ack_id: int | None, head: Row | None) -> None:
         # The acknowledgement goes out now, unless its thread has older messages to send.
-        started = await self._notify(head)
+        started = await self.notify(head)
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT, look=not started)
         self._pump_after_intake()
@@ -1044,7 +801,7 @@ class Dispatcher:
                 chosen.append(task)
             if chosen:
                 started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
-                await self._notify()
+                await self.notify()
                 for task_id, text, run in started:
                     self._spawn(task_id, self._drive(task_id, "send", text, run))
         for task in gone:
@@ -1062,14 +819,14 @@ class Dispatcher:
             brief = Brief.model_validate_json(task["brief"])
             brief.depends_on = [
                 PriorWork(
-                    agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or ""
+                    agent=self.label(d["agent"]), summary=d["summary"], output=d["result"] or ""
                 )
                 for d in deps
             ]
             if task["request_id"] not in threads:
                 request = tx.request(task["request_id"])
                 assert request is not None
-                key = _key_of(request)
+                key = key_of(request)
                 history = tx.recent_history(key, self.settings.history_limit)
                 threads[task["request_id"]] = (
                     tx.thread_tasks(key),
@@ -1079,7 +836,7 @@ class Dispatcher:
             dep_ids = {d["id"] for d in deps}
             brief.thread_results = [
                 PriorWork(
-                    agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or ""
+                    agent=self.label(t["agent"]), summary=t["summary"], output=t["result"] or ""
                 )
                 for t in thread_tasks
                 if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
@@ -1236,16 +993,16 @@ class Dispatcher:
             request = tx.request(task["request_id"])
             assert request is not None
             tx.ask(task["id"], question, time.time() + self.settings.question_timeout)
-            self._queue(
-                tx, request["id"], _target_of(request), "question", question,
+            self.queue(
+                tx, request["id"], target_of(request), "question", question,
                 task_id=task["id"], agent=agent,
             )  # fmt: skip
             tx.bump_board(request["id"])
-            tx.add_history(_key_of(request), self._label(task["agent"]), "agent", question)
+            tx.add_history(key_of(request), self.label(task["agent"]), "agent", question)
 
         await self.store.transact(ask)
         self._questions.set()
-        await self._notify()
+        await self.notify()
 
     async def _retention(self) -> None:
         """Finished requests older than `retention_days` are deleted, with all they hold
@@ -1292,15 +1049,15 @@ class Dispatcher:
         await self.store.set_request_state(request_id, "done", finished=True)
         asker = await self.store.request(task["request_id"]) if task is not None else None
         if task is None or task["state"] != "input_required" or asker is None:
-            await self._say(request_id, request, "notice", render.QUESTION_CLOSED)
+            await self.say(request_id, request, "notice", render.QUESTION_CLOSED)
             return
-        if not self.may_control(request.user, asker):  # planners never send one; be sure
-            await self._say(request_id, request, "notice", render.not_yours(asker["user_name"]))
+        if not self.control.may_control(request.user, asker):  # planners never send one; be sure
+            await self.say(request_id, request, "notice", render.not_yours(asker["user_name"]))
             return
         agent = self.fleet.agent(task["agent"])
         await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
         await self.store.bump_board(task["request_id"])
-        await self._notify()
+        await self.notify()
         answer = render.answer_from(request.user_name or request.user, request.text)
         self._spawn(task_id, self._drive(task_id, "answer", answer))
 
@@ -1338,7 +1095,7 @@ class Dispatcher:
         task, head, may_start = finished
         self._free(board.session_of(task), task_id)
         # The relay (or notice) goes out now, unless its thread has older messages to send.
-        await self._notify(head)
+        await self.notify(head)
         if may_start:
             await self._pump()
 
@@ -1370,25 +1127,25 @@ class Dispatcher:
         agent = self.fleet.get(task["agent"])
         queued: int | None = None
         if state == "completed":
-            queued = self._queue(
-                tx, request["id"], _target_of(request), "result", "", task_id=task_id,
+            queued = self.queue(
+                tx, request["id"], target_of(request), "result", "", task_id=task_id,
                 agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
             )  # fmt: skip
             if result is not None:
-                tx.add_history(_key_of(request), self._label(task["agent"]), "agent", result)
+                tx.add_history(key_of(request), self.label(task["agent"]), "agent", result)
             released = self._release_dependents(tx, task_id)
         else:
             released = False
             stopped = self._block_dependents(
-                tx, task_id, render.ended(self._label(task["agent"]), state)
+                tx, task_id, render.ended(self.label(task["agent"]), state)
             )
             if announce or stopped:
                 text = render.failure(
                     render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
                     task["summary"], state, error, stopped,
                 )  # fmt: skip
-                queued = self._queue(
-                    tx, request["id"], _target_of(request), "notice", text,
+                queued = self.queue(
+                    tx, request["id"], target_of(request), "notice", text,
                     task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
                 )  # fmt: skip
         tx.bump_board(request["id"])
@@ -1406,7 +1163,7 @@ class Dispatcher:
                 if row["state"] not in ("waiting", "queued"):
                     continue
                 tx.block_task(row["id"], render.not_started(why))
-                stopped.append(render.task_label(self._label(row["agent"]), row["summary"]))
+                stopped.append(render.task_label(self.label(row["agent"]), row["summary"]))
                 frontier.append(row["id"])
         return stopped
 
@@ -1432,10 +1189,10 @@ class Dispatcher:
             return
         text = render.closing(counts, time.time() - request["created_at"])
         if tx.close_request(request_id):
-            self._queue(
+            self.queue(
                 tx,
                 request_id,
-                _target_of(request),
+                target_of(request),
                 "closing",
                 text,
                 dedupe=f"closing:{request_id}:{request['round']}",
@@ -1444,7 +1201,7 @@ class Dispatcher:
     # -- the live status board --------------------------------------------------------------
 
     async def render_board(self, request_id: str) -> Outbound | None:
-        held = self._held
+        held = self.held
         return await self.store.read(lambda tx: self._render_board(tx, request_id, held))
 
     def _render_board(self, tx: Tx, request_id: str, held: frozenset[Session]) -> Outbound | None:
@@ -1469,7 +1226,7 @@ class Dispatcher:
             if any(d["state"] in FAILED_TASK_STATES for d in deps):
                 failed = next(d for d in deps if d["state"] != "completed")
                 await self._finish(
-                    task["id"], "blocked", error=render.did_not_finish(self._label(failed["agent"]))
+                    task["id"], "blocked", error=render.did_not_finish(self.label(failed["agent"]))
                 )
             elif all(d["state"] == "completed" for d in deps):
                 await self.store.update_task(task["id"], state="queued")
@@ -1479,7 +1236,7 @@ class Dispatcher:
                 self._close_if_done(tx, request_id)
 
         await self.store.transact(close_finished)
-        await self._notify()
+        await self.notify()
         self._recovered = True
         await self._pump()
 
@@ -1508,7 +1265,7 @@ class Dispatcher:
 
     # -- talking back ---------------------------------------------------------------------
 
-    async def _say(
+    async def say(
         self,
         request_id: str,
         request: Request,
@@ -1519,15 +1276,15 @@ class Dispatcher:
         items: Sequence[StatusItem] = (),
     ) -> None:
         def say(tx: Tx) -> None:
-            self._queue(tx, request_id, _target_from_request(request), kind, text, items=items)
+            self.queue(tx, request_id, target_from_request(request), kind, text, items=items)
             if done:
                 tx.finish_request(request_id)
-            tx.add_history(_thread_key(request), "Dispatch", "dispatch", text)
+            tx.add_history(thread_key(request), "Dispatch", "dispatch", text)
 
         await self.store.transact(say)
-        await self._notify()
+        await self.notify()
 
-    def _queue(
+    def queue(
         self,
         tx: Tx,
         request_id: str,
@@ -1543,7 +1300,7 @@ class Dispatcher:
         items: Sequence[StatusItem] = (),
     ) -> int | None:
         if isinstance(target, Request):
-            target = _target_from_request(target)
+            target = target_from_request(target)
         message = Outbound(
             kind=kind,  # type: ignore[arg-type]
             text=text,
@@ -1557,49 +1314,19 @@ class Dispatcher:
         payload = {"target": target.model_dump(), "message": message.model_dump()}
         return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
 
-    def _label(self, agent_id: str) -> str:
+    def label(self, agent_id: str) -> str:
         return board.label(self.fleet, agent_id)
 
     def _hold(self, session: Session, task_id: str) -> None:
         self._busy[session] = task_id
-        self._held = frozenset(self._busy)
+        self.held = frozenset(self._busy)
 
     def _free(self, session: Session, task_id: str) -> None:
         if self._busy.get(session) == task_id:
             del self._busy[session]
-            self._held = frozenset(self._busy)
+            self.held = frozenset(self._busy)
 
 
 def runs_dir(settings: Settings) -> Path:
     """Command-line agents keep their runs beside the database, so restarts can find them."""
     return settings.db.resolve().parent / f"{settings.db.stem}-runs"
-
-
-def _thread_key(request: Request) -> ThreadKey:
-    return ThreadKey(request.platform, request.workspace, request.channel, request.thread_key)
-
-
-def _key_of(row: Row) -> ThreadKey:
-    return ThreadKey(row["platform"], row["workspace"], row["channel"], row["thread"])
-
-
-def _target_from_request(request: Request) -> Target:
-    return Target(
-        platform=request.platform,
-        workspace=request.workspace,
-        channel=request.channel,
-        thread=request.thread_key,
-        user=request.user,
-        is_dm=request.is_dm,
-    )
-
-
-def _target_of(row: Row) -> Target:
-    return Target(
-        platform=row["platform"],
-        workspace=row["workspace"],
-        channel=row["channel"],
-        thread=row["thread"],
-        user=row["user"],
-        is_dm=bool(row["is_dm"]),
-    )
