@@ -119,13 +119,13 @@ class Control:
         task = await self.core.store.task(task_id)
         if task is None or task["state"] not in ACTIVE_TASK_STATES:
             return False
-        await self.core._finish(task_id, "cancelled", error=reason, announce=False)
+        await self.core.runner.finish(task_id, "cancelled", error=reason, announce=False)
         if task["state"] not in ("running", "input_required"):
             return True
         # Read the remote id after the cancel is written: an event that stored it a moment
-        # ago is seen here, and one that stores it later sees the cancel (see _on_event).
-        if await self.core._cancel_remote(task_id):
-            runner = self.core._runners.pop(task_id, None)
+        # ago is seen here, and one that stores it later sees the cancel (see `Runner.on_event`).
+        if await self.core.runner.cancel_remote(task_id):
+            runner = self.core.runner.runners.pop(task_id, None)
             if runner is not None:
                 runner.cancel()
         return True
@@ -195,5 +195,5 @@ class Control:
 
         await self.core.store.transact(reopen)
         await self.core.notify()
-        await self.core._pump()
+        await self.core.runner.pump()
         return render.retrying(label, actor)

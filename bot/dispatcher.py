@@ -29,22 +29,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import Action, Adapter
-from bot import board, discovery, render
+from bot import board, discovery, recovery, render
 from bot.backends import BackendContext, backend_for
-from bot.backends.base import Backend, BackendError, without_endpoints
+from bot.backends.base import Backend, without_endpoints
 from bot.board import Session
-from bot.brief import Brief, HistoryLine, PriorWork
+from bot.brief import Brief, HistoryLine
 from bot.control import Control
 from bot.courier import Courier
 from bot.manifest import AgentSpec, Fleet
 from bot.models import AgentEvent, Decision, Request
 from bot.outbound import Board, Outbound, StatusItem, Target
-from bot.places import key_of, target_from_request, target_of, thread_key
+from bot.places import target_from_request, thread_key
 from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask
 from bot.queries import Queries
+from bot.runner import Runner
 from bot.settings import Settings
-from bot.states import ACTIVE_TASK_STATES, FAILED_TASK_STATES, TERMINAL_TASK_STATES
-from bot.store import Row, Store, ThreadKey, Tx, dumps, loads, new_id
+from bot.states import ACTIVE_TASK_STATES
+from bot.store import Row, Store, ThreadKey, Tx, loads, new_id
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
@@ -93,31 +94,6 @@ class Taken:
     """Over a per-user limit: recorded as refused, and `ack_head` is the notice saying so."""
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    """What a task's runner needs to call its agent. A runner lives as long as its task
-    (hours, for some), so it keeps these few values, not the task's row with its brief."""
-
-    agent: str
-    remote_task_id: str | None
-    attempt: int
-    deadline: float | None
-    context_id: str | None
-    session_key: str = ""
-
-
-def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
-    session = tx.session(session_id) if session_id else None
-    return Run(
-        agent=task["agent"],
-        remote_task_id=task["remote_task_id"],
-        attempt=task["attempt"],
-        deadline=deadline,
-        context_id=session["context_id"] if session else None,
-        session_key=task["session_key"],
-    )
-
-
 class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
@@ -139,8 +115,6 @@ class Dispatcher:
         self._manifest_fleet = fleet
         self._prober: asyncio.Task[None] | None = None
         self._keepers: list[asyncio.Task[None]] = []
-        self._questions = asyncio.Event()
-        """Set when an agent asks a question, so the deadline watch looks again."""
         self.adapters = adapters
         self.settings = settings or Settings()
         self.soul = soul
@@ -158,23 +132,10 @@ class Dispatcher:
                 runs_dir=runs_dir(self.settings), max_result_bytes=self.settings.max_result_bytes
             ),
         )
-        self._backends: dict[str, Backend] = {}
-        self._runners: dict[str, asyncio.Task[None]] = {}
-        self._busy: dict[Session, str] = {}
-        """(agent id, session key) → the task holding that persistent session."""
-        self.held: frozenset[Session] = frozenset()
-        """The sessions in `_busy`, as a snapshot a transaction may read on the database
-        thread (remade when a session is taken or freed, not per message)."""
         self._receiving = 0  # messages being handled right now
-        self._pump_lock = asyncio.Lock()
         self._intake_idle = asyncio.Event()
         self._intake_idle.set()
-        self._pumper: asyncio.Task[None] | None = None
-        self._pump_wanted = False
-        self._recovered = False
-        """No task starts before `recover()` has run: adapters listen before the dispatcher
-        starts, and a task started in that gap would look, to recovery, like one a dead process
-        left running, and reach its agent twice."""
+        self.runner = Runner(self, self._backend_factory, self._intake_idle)
         self._changed = asyncio.Condition()
         self.queries = Queries(self)
         self.control = Control(self)
@@ -191,10 +152,10 @@ class Dispatcher:
         await self.refresh_roster()
         self._planner = self.planner  # a model that cannot load fails the start, not a message
         await self.courier.start()
-        await self.recover()
+        await recovery.recover(self.runner)
         self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")
         self._keepers = [
-            asyncio.create_task(self._question_deadlines(), name="question-deadlines"),
+            asyncio.create_task(self.runner.watch_questions(), name="question-deadlines"),
             asyncio.create_task(self._retention(), name="retention"),
         ]
 
@@ -251,33 +212,14 @@ class Dispatcher:
             keeper.cancel()
         await asyncio.gather(*self._keepers, return_exceptions=True)
         self._keepers = []
-        with contextlib.suppress(
-            TimeoutError
-        ):  # messages being taken in finish (adapters stop first)
+        # Messages being taken in may finish (the adapters have stopped first).
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._intake_idle.wait(), STOP_INTAKE_WAIT)
-        if self._pumper is not None:
-            self._pumper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pumper
-        runners = list(self._runners.values())
-        for runner in runners:
-            runner.cancel()
-        await asyncio.gather(*runners, return_exceptions=True)
-        self._runners.clear()
+        await self.runner.stop()
         await self.courier.stop()
-        for backend in self._backends.values():
-            try:
-                await backend.aclose()
-            except Exception:
-                log.debug("closing a backend failed", exc_info=True)
-        self._backends.clear()
+        await self.runner.close_backends()
         if self.llm is not None:
             await self.llm.aclose()
-
-    def backend(self, agent: AgentSpec) -> Backend:
-        if agent.id not in self._backends:
-            self._backends[agent.id] = self._backend_factory(agent)
-        return self._backends[agent.id]
 
     async def idle(self, timeout: float | None = None) -> None:
         """Wait until no task is active, every queued message has gone out, and no runner is
@@ -286,7 +228,7 @@ class Dispatcher:
         async def settled() -> None:
             while True:
                 busy = await self.store.unsettled()
-                if busy == 0 and not self._receiving and not self._runners:
+                if busy == 0 and not self._receiving and not self.runner.runners:
                     await self.courier.refresh_boards()
                     return
                 async with self._changed:
@@ -337,7 +279,7 @@ class Dispatcher:
             await self.notify(head)
             return request_id
         await self.planner.warm(request.text)
-        held = self.held
+        held = self.runner.held
         try:
             taken = await self.store.transact(
                 lambda tx: self._take_in(tx, request, request_id, author, held)
@@ -372,7 +314,7 @@ class Dispatcher:
         elif decision.kind == "clarify":
             await self._clarify(request, request_id, decision)
         elif decision.kind == "answer":
-            await self._answer(request, request_id, decision.target or "")
+            await self.runner.answer(request, request_id, decision.target or "")
         elif decision.kind == "status":
             await self.queries.answer_status(request, request_id, decision.target)
         elif decision.kind == "roster":
@@ -668,7 +610,7 @@ class Dispatcher:
     ) -> None:
         """Record the plan's tasks, their dependencies, the board and the acknowledgement in
         one transaction, post the acknowledgement, then start what can start."""
-        held = self.held
+        held = self.runner.held
         ack_id, head = await self.store.transact(
             lambda tx: self._record_work(
                 tx, request, request_id, decision, context, words or request.text, None, held
@@ -758,251 +700,9 @@ class Dispatcher:
         started = await self.notify(head)
         if ack_id is not None:
             await self.courier.sent(ack_id, ACK_WAIT, look=not started)
-        self._pump_after_intake()
-
-    def _pump_after_intake(self) -> None:
-        """Start new work once the messages being taken in right now are acknowledged.
-
-        A burst of requests is acknowledged first and its tasks start together just after,
-        instead of each request's agent calls delaying the next one's acknowledgement. The
-        wait is bounded (INTAKE_FIRST), so a steady stream of messages cannot hold work back."""
-        self._pump_wanted = True
-        if self._pumper is None or self._pumper.done():
-            self._pumper = asyncio.create_task(self._pump_when_quiet(), name="pump-after-intake")
-
-    async def _pump_when_quiet(self) -> None:
-        # A request recorded while this pump reads the queue asks again, so it is not missed.
-        while self._pump_wanted:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
-            self._pump_wanted = False
-            await self._pump()
+        self.runner.pump_soon()
 
     # -- tasks running ----------------------------------------------------------------------
-
-    async def _pump(self) -> None:
-        """Start every queued task whose session is free; main sessions take one at a time.
-
-        What can start now starts together: one transaction records them all running (with
-        their briefs completed from the thread), then every agent is called at once."""
-        if not self._recovered:
-            return  # recover() pumps once it has run
-        async with self._pump_lock:
-            chosen: list[Row] = []
-            gone: list[Row] = []
-            for task in await self.store.startable_tasks():
-                if self.fleet.get(task["agent"]) is None:
-                    gone.append(task)
-                    continue
-                if task["session_kind"] == "persistent":
-                    if board.session_of(task) in self._busy:
-                        continue
-                    self._hold(board.session_of(task), task["id"])
-                chosen.append(task)
-            if chosen:
-                started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
-                await self.notify()
-                for task_id, text, run in started:
-                    self._spawn(task_id, self._drive(task_id, "send", text, run))
-        for task in gone:
-            await self._finish(task["id"], "failed", error=render.gone_from_fleet(task["agent"]))
-
-    def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
-        """Mark tasks running in their sessions, each with a brief it can start from:
-        upstream outputs, earlier results in the thread, and the thread's recent history.
-        Returns each task's id, brief and what its runner needs to call the agent."""
-        started = []
-        threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
-        for task in tasks:
-            agent = self.fleet.agent(task["agent"])
-            deps = tx.dependencies(task["id"])
-            brief = Brief.model_validate_json(task["brief"])
-            brief.depends_on = [
-                PriorWork(
-                    agent=self.label(d["agent"]), summary=d["summary"], output=d["result"] or ""
-                )
-                for d in deps
-            ]
-            if task["request_id"] not in threads:
-                request = tx.request(task["request_id"])
-                assert request is not None
-                key = key_of(request)
-                history = tx.recent_history(key, self.settings.history_limit)
-                threads[task["request_id"]] = (
-                    tx.thread_tasks(key),
-                    [HistoryLine(author=h["author"], text=h["text"]) for h in history],
-                )
-            thread_tasks, history_lines = threads[task["request_id"]]
-            dep_ids = {d["id"] for d in deps}
-            brief.thread_results = [
-                PriorWork(
-                    agent=self.label(t["agent"]), summary=t["summary"], output=t["result"] or ""
-                )
-                for t in thread_tasks
-                if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
-            ][-5:]
-            brief.history = history_lines
-            now = time.time()
-            session_id = (
-                tx.main_session(agent.id, task["session_key"])
-                if task["session_kind"] == "persistent"
-                else tx.new_disposable_session(agent.id)
-            )
-            tx.start_task(task["id"], session_id, brief.model_dump_json(), now, now + agent.timeout)
-            tx.bump_board(task["request_id"])
-            run = _run_of(tx, task, session_id, now + agent.timeout)
-            started.append((task["id"], brief.render(), run))
-        return started
-
-    def _spawn(self, task_id: str, coro: Any) -> None:
-        runner = asyncio.create_task(coro, name=f"task {task_id}")
-        self._runners[task_id] = runner
-        runner.add_done_callback(functools.partial(self._runner_done, task_id))
-
-    def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
-        if self._runners.get(task_id) is runner:
-            del self._runners[task_id]
-        if not runner.cancelled() and runner.exception() is not None:
-            log.error("runner for %s crashed", task_id, exc_info=runner.exception())
-
-    async def _read_run(self, task_id: str) -> Run | None:
-        def read(tx: Tx) -> Run | None:
-            task = tx.task(task_id)
-            return None if task is None else _run_of(tx, task, task["session_id"], task["deadline"])
-
-        return await self.store.read(read)
-
-    async def _drive(self, task_id: str, mode: str, text: str = "", run: Run | None = None) -> None:
-        """Talk to the agent for one task until it finishes, asks a question, or times out.
-
-        `run`: what the transaction that started the task knows, so a hundred tasks started
-        together do not each read it back; without it, it is read from the database."""
-        if run is None:
-            run = await self._read_run(task_id)
-            if run is None:
-                return
-        agent = self.fleet.get(run.agent)
-        if agent is None:
-            await self._finish(task_id, "failed", error=render.left_fleet(run.agent))
-            return
-        backend = self.backend(agent)
-        remaining = (run.deadline or time.time() + agent.timeout) - time.time()
-        try:
-            async with asyncio.timeout(max(remaining, 0.001)):
-                if mode == "watch":
-                    assert run.remote_task_id is not None, "only a task the agent named is watched"
-                    stream = backend.watch(run.remote_task_id)
-                else:
-                    stream = backend.send(
-                        text,
-                        message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
-                        if mode == "answer"
-                        else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
-                        context_id=run.context_id,
-                        remote_task_id=run.remote_task_id if mode == "answer" else None,
-                        metadata={
-                            "dispatch_task_id": task_id,
-                            "dispatch_attempt": str(run.attempt),
-                        }
-                        | ({"dispatch_session": run.session_key} if run.session_key else {}),
-                    )
-                    text = ""  # the backend has the brief now
-                # Closed here even when the runner is cancelled (a stop, Ctrl-C): a generator
-                # left open would be closed by the event loop's shutdown, in no useful order.
-                async with contextlib.aclosing(stream) as events:
-                    async for event in events:
-                        done = await self._on_event(task_id, event)
-                        del event  # not kept while the next one is awaited
-                        if done:
-                            return
-            await self._finish(task_id, "failed", error=render.NO_RESULT)
-        except TimeoutError:
-            await self._cancel_remote(task_id)
-            await self._finish(task_id, "timed_out", error=render.no_result_within(agent.timeout))
-        except BackendError as exc:
-            error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
-            if exc.unreachable:
-                self.mark_unavailable(agent.id, error)
-            await self._finish(task_id, "failed", error=error)
-
-    async def agent_event(
-        self, task_id: str, event: AgentEvent, attempt: int | None = None
-    ) -> bool:
-        """A report that arrived outside a stream (an HTTP agent's callback).
-
-        Recorded like any event; returns False when it changed nothing (a duplicate, a task
-        that already finished, or a report on an earlier `attempt` of a retried task). A report
-        that ends the task's stream stops its runner.
-        """
-        task = await self.store.task(task_id)
-        if task is None or task["state"] != "running":
-            return False
-        if attempt is not None and attempt != task["attempt"]:
-            return False
-        if await self._on_event(task_id, event):
-            runner = self._runners.pop(task_id, None)
-            if runner is not None and runner is not asyncio.current_task():
-                runner.cancel()
-        return True
-
-    async def _on_event(self, task_id: str, event: AgentEvent) -> bool:
-        """Record one agent event; True once the task needs nothing more from this stream."""
-        task = await self.store.task(task_id)
-        if task is None:
-            return True
-        if task["state"] != "running":
-            if task["state"] == "cancelled" and event.remote_task_id and not event.terminal:
-                # Cancelled before the agent told us its task id: stop it now that we know.
-                await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
-                await self._cancel_remote(task_id)
-            return True
-        self.mark_available(task["agent"])
-        new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
-        if new_remote or (event.context_id and task["session_id"]):
-
-            def note(tx: Tx) -> str:
-                if new_remote:
-                    tx.set_remote_task_id(task_id, event.remote_task_id)
-                if event.context_id and task["session_id"]:
-                    tx.set_session_context(task["session_id"], event.context_id)
-                return tx.task_state(task_id)
-
-            if await self.store.transact(note) == "cancelled" and new_remote:
-                await self._cancel_remote(task_id)  # cancelled while the id was on its way
-                return True
-        if event.state == "input_required":
-            await self._ask_user(task, event.text or render.AGENT_ASKS)
-            return True
-        if event.state == "completed":
-            await self._finish(task_id, "completed", result=event.text, files=event.files)
-            return True
-        if event.state in ("failed", "rejected"):
-            await self._finish(
-                task_id, "failed", error=event.text or render.agent_reported(event.state)
-            )
-            return True
-        if event.state == "canceled":
-            await self._finish(task_id, "cancelled", error=render.CANCELLED_BY_AGENT)
-            return True
-        return False
-
-    async def _ask_user(self, task: Row, question: str) -> None:
-        agent = self.fleet.get(task["agent"])
-
-        def ask(tx: Tx) -> None:
-            request = tx.request(task["request_id"])
-            assert request is not None
-            tx.ask(task["id"], question, time.time() + self.settings.question_timeout)
-            self.queue(
-                tx, request["id"], target_of(request), "question", question,
-                task_id=task["id"], agent=agent,
-            )  # fmt: skip
-            tx.bump_board(request["id"])
-            tx.add_history(key_of(request), self.label(task["agent"]), "agent", question)
-
-        await self.store.transact(ask)
-        self._questions.set()
-        await self.notify()
 
     async def _retention(self) -> None:
         """Finished requests older than `retention_days` are deleted, with all they hold
@@ -1017,191 +717,12 @@ class Dispatcher:
                 log.exception("retention purge failed; trying again later")
             await asyncio.sleep(PURGE_INTERVAL)
 
-    async def _question_deadlines(self) -> None:
-        """An agent's question cannot hold its session forever: unanswered past
-        `question_timeout`, its task ends as timed out (the thread is told, the session is
-        freed). The deadline is in the database, so it holds across restarts; a question
-        asked by an older version, with none, gets a full one from now."""
-        timeout = self.settings.question_timeout
-        await self.store.date_open_questions(time.time() + timeout)
-        while True:
-            self._questions.clear()
-            due = await self.store.next_question_deadline()
-            if due is None or due > time.time():
-                wait = None if due is None else min(due - time.time(), 3600.0)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._questions.wait(), wait)
-                continue
-            lapsed = await self.store.lapsed_questions(time.time())
-            for task in lapsed:
-                try:
-                    await self._finish(
-                        task["id"], "timed_out", error=render.question_lapsed(timeout)
-                    )
-                    await self._cancel_remote(task["id"])
-                except Exception:  # one task's trouble must not stop the watch
-                    log.exception("ending %s after its question lapsed failed", task["id"])
-                    await asyncio.sleep(1.0)  # and must not spin it either
-
-    async def _answer(self, request: Request, request_id: str, task_id: str) -> None:
-        """The user's reply in the thread goes back to the task that asked."""
-        task = await self.store.task(task_id)
-        await self.store.set_request_state(request_id, "done", finished=True)
-        asker = await self.store.request(task["request_id"]) if task is not None else None
-        if task is None or task["state"] != "input_required" or asker is None:
-            await self.say(request_id, request, "notice", render.QUESTION_CLOSED)
-            return
-        if not self.control.may_control(request.user, asker):  # planners never send one; be sure
-            await self.say(request_id, request, "notice", render.not_yours(asker["user_name"]))
-            return
-        agent = self.fleet.agent(task["agent"])
-        await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
-        await self.store.bump_board(task["request_id"])
-        await self.notify()
-        answer = render.answer_from(request.user_name or request.user, request.text)
-        self._spawn(task_id, self._drive(task_id, "answer", answer))
-
-    async def _cancel_remote(self, task_id: str) -> bool:
-        """Ask the agent to stop; False when its task id is not known yet."""
-        task = await self.store.task(task_id)
-        agent = self.fleet.get(task["agent"]) if task else None
-        if task is None or agent is None or not task["remote_task_id"]:
-            return False
-        try:
-            await self.backend(agent).cancel(task["remote_task_id"])
-        except Exception as exc:
-            log.warning("cancel of %s at its agent failed: %s", task_id, exc)
-        return True
-
     # -- results relayed --------------------------------------------------------------------
-
-    async def _finish(
-        self,
-        task_id: str,
-        state: str,
-        *,
-        result: str | None = None,
-        files: Sequence[Any] = (),
-        error: str = "",
-        announce: bool = True,
-    ) -> None:
-        """Record a terminal state and all it causes in one transaction, then free the
-        task's session and start what can start now."""
-        finished = await self.store.transact(
-            lambda tx: self._finish_tx(tx, task_id, state, result, files, error, announce)
-        )
-        if finished is None:
-            return  # someone else finished it first (a cancel racing a result)
-        task, head, may_start = finished
-        self._free(board.session_of(task), task_id)
-        # The relay (or notice) goes out now, unless its thread has older messages to send.
-        await self.notify(head)
-        if may_start:
-            await self._pump()
-
-    def _finish_tx(
-        self,
-        tx: Tx,
-        task_id: str,
-        state: str,
-        result: str | None,
-        files: Sequence[Any],
-        error: str,
-        announce: bool,
-    ) -> tuple[Row, Row | None, bool] | None:
-        """The terminal state, its relay (or notice) queued, dependents released or stopped,
-        a disposable session discarded, and the request closed if this was its last task.
-        Returns the task, its message's outbox row if that heads its thread, and whether a
-        task may start now: a dependent released, or the agent's next one queued behind it
-        (most finishes free nothing, and a fan-out's hundred need no hundred queue reads)."""
-        task = tx.task(task_id)
-        if task is None:
-            return None
-        request = tx.request(task["request_id"])
-        assert request is not None
-        if not tx.finish_task(
-            task_id, state, result,
-            dumps([f.model_dump() for f in files]) if files else None, error or None,
-        ):  # fmt: skip
-            return None
-        agent = self.fleet.get(task["agent"])
-        queued: int | None = None
-        if state == "completed":
-            queued = self.queue(
-                tx, request["id"], target_of(request), "result", "", task_id=task_id,
-                agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
-            )  # fmt: skip
-            if result is not None:
-                tx.add_history(key_of(request), self.label(task["agent"]), "agent", result)
-            released = self._release_dependents(tx, task_id)
-        else:
-            released = False
-            stopped = self._block_dependents(
-                tx, task_id, render.ended(self.label(task["agent"]), state)
-            )
-            if announce or stopped:
-                text = render.failure(
-                    render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
-                    task["summary"], state, error, stopped,
-                )  # fmt: skip
-                queued = self.queue(
-                    tx, request["id"], target_of(request), "notice", text,
-                    task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
-                )  # fmt: skip
-        tx.bump_board(request["id"])
-        if task["session_kind"] == "disposable" and task["session_id"]:
-            tx.discard_session(task["session_id"])
-        self._close_if_done(tx, request["id"])
-        may_start = released or tx.has_queued(task["agent"])
-        return task, None if queued is None else tx.thread_head_row(queued), may_start
-
-    def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
-        stopped: list[str] = []
-        frontier = [task_id]
-        while frontier:
-            for row in tx.dependents(frontier.pop()):
-                if row["state"] not in ("waiting", "queued"):
-                    continue
-                tx.block_task(row["id"], render.not_started(why))
-                stopped.append(render.task_label(self.label(row["agent"]), row["summary"]))
-                frontier.append(row["id"])
-        return stopped
-
-    @staticmethod
-    def _release_dependents(tx: Tx, task_id: str) -> bool:
-        """Queue the dependents whose every dependency is now complete: True if any."""
-        released = False
-        for dependent in tx.dependents(task_id):
-            if dependent["state"] != "waiting":
-                continue
-            if all(d["state"] == "completed" for d in tx.dependencies(dependent["id"])):
-                released = tx.queue_task(dependent["id"]) or released
-        return released
-
-    def _close_if_done(self, tx: Tx, request_id: str) -> None:
-        """The closing line, once every task of a running request has ended."""
-        # Counted by the database: a fan-out's every finish would otherwise read all its tasks.
-        counts = tx.state_counts(request_id)
-        if not counts or any(state not in TERMINAL_TASK_STATES for state in counts):
-            return
-        request = tx.request(request_id)
-        if request is None or request["state"] != "running":
-            return
-        text = render.closing(counts, time.time() - request["created_at"])
-        if tx.close_request(request_id):
-            self.queue(
-                tx,
-                request_id,
-                target_of(request),
-                "closing",
-                text,
-                dedupe=f"closing:{request_id}:{request['round']}",
-            )
 
     # -- the live status board --------------------------------------------------------------
 
     async def render_board(self, request_id: str) -> Outbound | None:
-        held = self.held
+        held = self.runner.held
         return await self.store.read(lambda tx: self._render_board(tx, request_id, held))
 
     def _render_board(self, tx: Tx, request_id: str, held: frozenset[Session]) -> Outbound | None:
@@ -1212,56 +733,20 @@ class Dispatcher:
         message.board = board.read(tx, request_id, self.fleet, held)
         return message
 
-    # -- recovery after a restart -----------------------------------------------------------
+    # -- what the runtime and tests call ----------------------------------------------------
 
     async def recover(self) -> None:
         """Finish what a previous process started. Safe to run on a clean database."""
-        for task in await self.store.tasks_in_state("running", "input_required"):
-            if task["session_kind"] == "persistent":
-                self._hold(board.session_of(task), task["id"])
-        for task in await self.store.tasks_in_state("running"):
-            await self._reconcile(task)
-        for task in await self.store.tasks_in_state("waiting"):
-            deps = await self.store.dependencies(task["id"])
-            if any(d["state"] in FAILED_TASK_STATES for d in deps):
-                failed = next(d for d in deps if d["state"] != "completed")
-                await self._finish(
-                    task["id"], "blocked", error=render.did_not_finish(self.label(failed["agent"]))
-                )
-            elif all(d["state"] == "completed" for d in deps):
-                await self.store.update_task(task["id"], state="queued")
+        await recovery.recover(self.runner)
 
-        def close_finished(tx: Tx) -> None:
-            for request_id in tx.running_requests():
-                self._close_if_done(tx, request_id)
+    def backend(self, agent: AgentSpec) -> Backend:
+        return self.runner.backend(agent)
 
-        await self.store.transact(close_finished)
-        await self.notify()
-        self._recovered = True
-        await self._pump()
-
-    async def _reconcile(self, task: Row) -> None:
-        agent = self.fleet.get(task["agent"])
-        if agent is None:
-            await self._finish(task["id"], "failed", error=render.left_fleet(task["agent"]))
-            return
-        if not task["remote_task_id"]:
-            # We crashed between recording the start and hearing back. The message id is the
-            # task id, so an agent that de-duplicates messages will not run it twice.
-            log.info("resending %s: no remote task id was recorded", task["id"])
-            brief = Brief.model_validate_json(task["brief"])
-            self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
-            return
-        try:
-            event = await self.backend(agent).get(task["remote_task_id"])
-        except BackendError as exc:
-            log.warning("reconcile of %s deferred: %s", task["id"], exc)
-            self._spawn(task["id"], self._drive(task["id"], "watch"))
-            return
-        if event.terminal or event.state == "input_required":
-            await self._on_event(task["id"], event)
-        else:
-            self._spawn(task["id"], self._drive(task["id"], "watch"))
+    async def agent_event(
+        self, task_id: str, event: AgentEvent, attempt: int | None = None
+    ) -> bool:
+        """A report that arrived outside a stream (an HTTP agent's callback)."""
+        return await self.runner.agent_event(task_id, event, attempt)
 
     # -- talking back ---------------------------------------------------------------------
 
@@ -1316,15 +801,6 @@ class Dispatcher:
 
     def label(self, agent_id: str) -> str:
         return board.label(self.fleet, agent_id)
-
-    def _hold(self, session: Session, task_id: str) -> None:
-        self._busy[session] = task_id
-        self.held = frozenset(self._busy)
-
-    def _free(self, session: Session, task_id: str) -> None:
-        if self._busy.get(session) == task_id:
-            del self._busy[session]
-            self.held = frozenset(self._busy)
 
 
 def runs_dir(settings: Settings) -> Path:

@@ -74,7 +74,7 @@ class Queries:
             return render.nothing_in_flight(scope), []
         more = len(rows) > STATUS_LIMIT
         rows = rows[:STATUS_LIMIT]
-        held = self.core.held
+        held = self.core.runner.held
         notes = await self.core.store.read(
             lambda tx: {
                 row["id"]: board.waiting_note(tx, row, self.core.fleet, held) for row in rows
