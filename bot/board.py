@@ -10,9 +10,9 @@ from collections.abc import Collection
 
 from bot import render
 from bot.manifest import Fleet
-from bot.outbound import Board, BoardRow
+from bot.outbound import Board, BoardRow, Outbound
 from bot.states import FAILED_TASK_STATES
-from bot.store import Row, Tx
+from bot.store import Row, Tx, loads
 
 Session = tuple[str, str]
 """A persistent session: its agent and session key."""
@@ -72,3 +72,13 @@ def read(tx: Tx, request_id: str, fleet: Fleet, busy: Collection[Session]) -> Bo
     start = request["created_at"] if request else now
     end = (request["finished_at"] if request else None) or now
     return Board(request_id=request_id, rows=rows, done=done, elapsed=end - start)
+
+
+def redrawn(tx: Tx, request_id: str, fleet: Fleet, busy: Collection[Session]) -> Outbound | None:
+    """A request's acknowledgement with its board drawn anew (None before it has one)."""
+    ack = tx.ack_payload(request_id)
+    if ack is None:
+        return None
+    message = Outbound.model_validate(loads(ack)["message"])
+    message.board = read(tx, request_id, fleet, busy)
+    return message

@@ -105,7 +105,9 @@ class Control:
             reason="rerouted by the user",
         )
         await self.core.store.mark_rerouted(request_id)
-        await self.core._plan_work(request, request_id, decision, ThreadContext(), words=words)
+        await self.core.intake.plan_work(
+            request, request_id, decision, ThreadContext(), words=words
+        )
 
     def _learn(self, tx: Tx, request: Request, words: str, agent: str, wrong: str) -> None:
         """Remember a correction for its author (for the whole workspace when an admin made
