@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from adapters.base import Action
 from bot import render
 from bot.models import Decision, Request, TaskSpec
-from bot.places import target_of
+from bot.places import queue, target_of
 from bot.planner import ThreadContext, content_stems
 from bot.states import ACTIVE_TASK_STATES, FAILED_TASK_STATES
 from bot.store import Row, ThreadKey, Tx
@@ -167,7 +167,7 @@ class Control:
         else:
             text = await self.retry_task(task["id"], actor)
         await self.core.store.transact(
-            lambda tx: self.core.queue(tx, request_id, target_of(request), "notice", text)
+            lambda tx: queue(tx, request_id, target_of(request), "notice", text)
         )
         await self.core.notify()
         return text

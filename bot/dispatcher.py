@@ -30,10 +30,10 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from adapters.base import Action, Adapter
-from bot import board, discovery, recovery, render
+from bot import board, discovery, recovery
 from bot.backends import BackendContext, backend_for
 from bot.backends.base import Backend, without_endpoints
 from bot.control import Control
@@ -41,8 +41,8 @@ from bot.courier import Courier
 from bot.intake import Intake
 from bot.manifest import AgentSpec, Fleet
 from bot.models import AgentEvent, Request
-from bot.outbound import Board, Outbound, StatusItem, Target
-from bot.places import target_from_request, thread_key
+from bot.outbound import Outbound, StatusItem
+from bot.places import queue, target_from_request, thread_key
 from bot.planner import RulePlanner
 from bot.queries import Queries
 from bot.runner import Runner
@@ -316,43 +316,13 @@ class Dispatcher:
         items: Sequence[StatusItem] = (),
     ) -> None:
         def say(tx: Tx) -> None:
-            self.queue(tx, request_id, target_from_request(request), kind, text, items=items)
+            queue(tx, request_id, target_from_request(request), kind, text, items=items)
             if done:
                 tx.finish_request(request_id)
             tx.add_history(thread_key(request), "Dispatch", "dispatch", text)
 
         await self.store.transact(say)
         await self.notify()
-
-    def queue(
-        self,
-        tx: Tx,
-        request_id: str,
-        target: Target | Request,
-        kind: str,
-        text: str,
-        *,
-        task_id: str | None = None,
-        agent: AgentSpec | None = None,
-        files: Sequence[Any] = (),
-        dedupe: str | None = None,
-        board: Board | None = None,
-        items: Sequence[StatusItem] = (),
-    ) -> int | None:
-        if isinstance(target, Request):
-            target = target_from_request(target)
-        message = Outbound(
-            kind=kind,  # type: ignore[arg-type]
-            text=text,
-            agent=render.badge(agent) if agent else None,
-            board=board,
-            files=list(files),
-            items=list(items),
-            request_id=request_id,
-            task_id=task_id,
-        )
-        payload = {"target": target.model_dump(), "message": message.model_dump()}
-        return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
 
     def label(self, agent_id: str) -> str:
         return board.label(self.fleet, agent_id)

@@ -18,7 +18,7 @@ from bot import board, render
 from bot.board import Session
 from bot.brief import Brief, HistoryLine
 from bot.models import Decision, Request
-from bot.places import thread_key
+from bot.places import queue, thread_key
 from bot.planner import Lesson, ThreadContext, ThreadTask
 from bot.states import ACTIVE_TASK_STATES
 from bot.store import Row, ThreadKey, Tx, new_id
@@ -207,7 +207,7 @@ class Intake:
         self._insert_request(tx, request, request_id, "refused", "done", None)
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
         tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
-        notice = self.core.queue(tx, request_id, request, "notice", why)
+        notice = queue(tx, request_id, request, "notice", why)
         return None if notice is None else tx.thread_head_row(notice)
 
     @staticmethod
@@ -446,7 +446,7 @@ class Intake:
             why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
         ) is not None:
             tx.refuse_request(request_id, now)
-            notice = self.core.queue(tx, request_id, request, "notice", why)
+            notice = queue(tx, request_id, request, "notice", why)
             return notice, None if notice is None else tx.thread_head_row(notice)
         if asked is not None:
             tx.close_clarifying(asked["id"], now)
@@ -466,7 +466,7 @@ class Intake:
         tx.insert_tasks(rows)
         tx.new_board(request_id)
         shown = board.read(tx, request_id, self.core.fleet, held)
-        ack_id = self.core.queue(tx, request_id, request, "ack", ack_text, board=shown)
+        ack_id = queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from bot import board, render
 from bot.models import Request
 from bot.outbound import StatusItem
-from bot.places import target_from_request, thread_key
+from bot.places import queue, target_from_request, thread_key
 from bot.store import ThreadKey, Tx
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Queries:
         target = target_from_request(request).model_copy(update={"private": True})
 
         def say(tx: Tx) -> None:
-            self.core.queue(tx, request_id, target, "status", text, items=items)
+            queue(tx, request_id, target, "status", text, items=items)
             tx.finish_request(request_id)
 
         await self.core.store.transact(say)

@@ -25,7 +25,7 @@ from bot.board import Session, session_of
 from bot.brief import Brief, HistoryLine, PriorWork
 from bot.manifest import AgentSpec
 from bot.models import AgentEvent, Request
-from bot.places import key_of, target_of
+from bot.places import key_of, queue, target_of
 from bot.states import TERMINAL_TASK_STATES
 from bot.store import Row, Tx, dumps
 
@@ -360,7 +360,7 @@ class Runner:
             request = tx.request(task["request_id"])
             assert request is not None
             tx.ask(task["id"], question, time.time() + self.core.settings.question_timeout)
-            self.core.queue(
+            queue(
                 tx, request["id"], target_of(request), "question", question,
                 task_id=task["id"], agent=agent,
             )  # fmt: skip
@@ -483,7 +483,7 @@ class Runner:
         agent = self.core.fleet.get(task["agent"])
         queued: int | None = None
         if state == "completed":
-            queued = self.core.queue(
+            queued = queue(
                 tx, request["id"], target_of(request), "result", "", task_id=task_id,
                 agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
             )  # fmt: skip
@@ -500,7 +500,7 @@ class Runner:
                     render.badge(agent) if agent else render.badge(self.core.fleet.catch_all.as_agent()),
                     task["summary"], state, error, stopped,
                 )  # fmt: skip
-                queued = self.core.queue(
+                queued = queue(
                     tx, request["id"], target_of(request), "notice", text,
                     task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
                 )  # fmt: skip
@@ -545,7 +545,7 @@ class Runner:
             return
         text = render.closing(counts, time.time() - request["created_at"])
         if tx.close_request(request_id):
-            self.core.queue(
+            queue(
                 tx,
                 request_id,
                 target_of(request),
