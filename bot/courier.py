@@ -64,16 +64,6 @@ BOARD_PASS_SECONDS = 0.25
 """How long a refresh pass may go on drawing boards beyond the first BOARDS_PER_PASS."""
 
 
-def thread_of(target: Target) -> tuple[str, ...]:
-    return (
-        target.platform,
-        target.workspace,
-        target.channel,
-        target.thread or "",
-        target.user or "",
-    )
-
-
 class Courier:
     def __init__(
         self,

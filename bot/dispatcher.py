@@ -1,4 +1,9 @@
-"""The dispatcher core: the life of a request, as a small state machine over SQLite.
+"""The dispatcher: the composition root of the core, and the face adapters call.
+
+The life of a request reads top to bottom in `bot.intake` (a message, up to recorded and
+acknowledged) then `bot.runner` (its tasks, up to the closing line); `bot.recovery` picks
+it up after a restart, `bot.control` and `bot.queries` answer users' actions and
+questions, and `bot.store` holds every SQL statement. As a state machine:
 
     received ─┬─ status / roster / cancel ───────────────────────────────→ done
               ├─ clarify ──→ clarifying ──(user answers in thread)──→ a new request
@@ -24,113 +29,37 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from bot import discovery, render
+from bot import board, discovery, recovery
 from bot.backends import BackendContext, backend_for
-from bot.backends.base import Backend, BackendError, without_endpoints
-from bot.brief import Brief, HistoryLine, PriorWork
+from bot.backends.base import Backend, without_endpoints
+from bot.control import Control
 from bot.courier import Courier
-from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
-from bot.models import AgentEvent, Decision, Request, TaskSpec
-from bot.outbound import Board, BoardRow, Outbound, StatusItem, Target
-from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, content_stems
+from bot.intake import Intake
+from bot.manifest import AgentSpec, Fleet
+from bot.models import AgentEvent, Request
+from bot.outbound import Outbound, StatusItem
+from bot.places import queue, target_from_request, thread_key
+from bot.planner import RulePlanner
 from bot.ports import Action, Adapter
+from bot.queries import Queries
+from bot.runner import Runner
 from bot.settings import Settings
-from bot.store import (
-    ACTIVE_TASK_STATES,
-    TERMINAL_TASK_STATES,
-    Row,
-    Store,
-    ThreadKey,
-    Tx,
-    dumps,
-    loads,
-    new_id,
-)
+from bot.store import Row, Store, ThreadKey, Tx
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
 
 log = logging.getLogger(__name__)
 
-ACK_WAIT = 1.0
-"""How long task launch waits for the acknowledgement to be posted first."""
-STATUS_LIMIT = 50
-LESSON_LIMIT = 200
-LESSON_CHARS = 500
-"""How much of a corrected request a lesson keeps."""
-ROUTING_NOTICE = 1.0
-"""Seconds of model planning after which the user sees "Routing…"."""
-INTAKE_FIRST = 0.1
-"""How long new tasks may wait for a burst of incoming messages to be acknowledged."""
-MODEL_KINDS = frozenset({"work", "followup", "clarify"})
-"""Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
-REFUSED_CHARS = 200
-"""How much of a refused message is kept."""
+STOP_INTAKE_WAIT = 2.0
+"""How long `stop()` lets messages already being taken in finish."""
 PURGE_INTERVAL = 3600.0
 """Seconds between retention purges (`DISPATCH_RETENTION_DAYS`)."""
-
-
-@dataclass(frozen=True)
-class Intake:
-    """A message the rules planned, to be claimed and recorded with its plan."""
-
-    dedupe_key: str
-    author: str
-    latency_ms: float
-
-
-@dataclass
-class Taken:
-    """What one transaction of intake read, decided and (when the rules decided) recorded."""
-
-    context: ThreadContext
-    lessons: list[Lesson]
-    decision: Decision
-    recorded: bool = False
-    ack_id: int | None = None
-    ack_head: Row | None = None
-    refused: bool = False
-    """Over a per-user limit: recorded as refused, and `ack_head` is the notice saying so."""
-
-
-@dataclass(frozen=True, slots=True)
-class Run:
-    """What a task's runner needs to call its agent. A runner lives as long as its task
-    (hours, for some), so it keeps these few values, not the task's row with its brief."""
-
-    agent: str
-    remote_task_id: str | None
-    attempt: int
-    deadline: float | None
-    context_id: str | None
-    session_key: str = ""
-
-
-def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
-    session = tx.session(session_id) if session_id else None
-    return Run(
-        agent=task["agent"],
-        remote_task_id=task["remote_task_id"],
-        attempt=task["attempt"],
-        deadline=deadline,
-        context_id=session["context_id"] if session else None,
-        session_key=task["session_key"],
-    )
-
-
-def _session_of(task: Row) -> tuple[str, str]:
-    """The persistent session a task runs in: its agent and session key."""
-    return task["agent"], task["session_key"]
-
-
-class _Duplicate(Exception):
-    """The message was already handled; the transaction that found it rolls back."""
 
 
 class Dispatcher:
@@ -150,8 +79,6 @@ class Dispatcher:
         self._manifest_fleet = fleet
         self._prober: asyncio.Task[None] | None = None
         self._keepers: list[asyncio.Task[None]] = []
-        self._questions = asyncio.Event()
-        """Set when an agent asks a question, so the deadline watch looks again."""
         self.adapters = adapters
         self.settings = settings or Settings()
         self.soul = soul
@@ -169,21 +96,11 @@ class Dispatcher:
                 runs_dir=runs_dir(self.settings), max_result_bytes=self.settings.max_result_bytes
             ),
         )
-        self._backends: dict[str, Backend] = {}
-        self._runners: dict[str, asyncio.Task[None]] = {}
-        self._busy: dict[tuple[str, str], str] = {}
-        """(agent id, session key) → the task holding that persistent session."""
-        self._receiving = 0  # messages being handled right now
-        self._pump_lock = asyncio.Lock()
-        self._intake_idle = asyncio.Event()
-        self._intake_idle.set()
-        self._pumper: asyncio.Task[None] | None = None
-        self._pump_wanted = False
-        self._recovered = False
-        """No task starts before `recover()` has run: adapters listen before the dispatcher
-        starts, and a task started in that gap would look, to recovery, like one a dead process
-        left running, and reach its agent twice."""
+        self.intake = Intake(self)
+        self.runner = Runner(self, self._backend_factory, self.intake.idle_event)
         self._changed = asyncio.Condition()
+        self.queries = Queries(self)
+        self.control = Control(self)
         self.courier = Courier(
             store,
             adapters,
@@ -197,10 +114,10 @@ class Dispatcher:
         await self.refresh_roster()
         self._planner = self.planner  # a model that cannot load fails the start, not a message
         await self.courier.start()
-        await self.recover()
+        await recovery.recover(self.runner)
         self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")
         self._keepers = [
-            asyncio.create_task(self._question_deadlines(), name="question-deadlines"),
+            asyncio.create_task(self.runner.watch_questions(), name="question-deadlines"),
             asyncio.create_task(self._retention(), name="retention"),
         ]
 
@@ -257,33 +174,14 @@ class Dispatcher:
             keeper.cancel()
         await asyncio.gather(*self._keepers, return_exceptions=True)
         self._keepers = []
-        for _ in range(100):  # let messages already being taken in finish (adapters are stopped)
-            if self._receiving == 0:
-                break
-            await asyncio.sleep(0.02)
-        if self._pumper is not None:
-            self._pumper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pumper
-        runners = list(self._runners.values())
-        for runner in runners:
-            runner.cancel()
-        await asyncio.gather(*runners, return_exceptions=True)
-        self._runners.clear()
+        # Messages being taken in may finish (the adapters have stopped first).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.intake.idle_event.wait(), STOP_INTAKE_WAIT)
+        await self.runner.stop()
         await self.courier.stop()
-        for backend in self._backends.values():
-            try:
-                await backend.aclose()
-            except Exception:
-                log.debug("closing a backend failed", exc_info=True)
-        self._backends.clear()
+        await self.runner.close_backends()
         if self.llm is not None:
             await self.llm.aclose()
-
-    def backend(self, agent: AgentSpec) -> Backend:
-        if agent.id not in self._backends:
-            self._backends[agent.id] = self._backend_factory(agent)
-        return self._backends[agent.id]
 
     async def idle(self, timeout: float | None = None) -> None:
         """Wait until no task is active, every queued message has gone out, and no runner is
@@ -291,16 +189,8 @@ class Dispatcher:
 
         async def settled() -> None:
             while True:
-                busy = await self.store.one(
-                    "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
-                    " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
-                )
-                if (
-                    busy is not None
-                    and busy["n"] == 0
-                    and not self._receiving
-                    and not self._runners
-                ):
+                busy = await self.store.unsettled()
+                if busy == 0 and not self.intake.receiving and not self.runner.runners:
                     await self.courier.refresh_boards()
                     return
                 async with self._changed:
@@ -311,7 +201,7 @@ class Dispatcher:
 
         await asyncio.wait_for(settled(), timeout)
 
-    async def _notify(self, queued: Row | None = None) -> bool:
+    async def notify(self, queued: Row | None = None) -> bool:
         """Tell whoever waits for a change (`idle`), and the courier. `queued`, a message
         just queued that heads its thread (`Tx.thread_head_row`), goes out at once instead,
         and the courier then has nothing new to read. Returns whether it went."""
@@ -326,630 +216,7 @@ class Dispatcher:
 
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""
-        self._receiving += 1
-        self._intake_idle.clear()
-        try:
-            return await self._receive(request)
-        finally:
-            self._receiving -= 1
-            if not self._receiving:
-                self._intake_idle.set()
-            await self._notify()
-
-    async def _receive(self, request: Request) -> str | None:
-        key = _thread_key(request)
-        request_id = new_id("req")
-        author = request.user_name or request.user
-        if len(request.text) > self.settings.max_message_chars:
-            why = render.too_long(len(request.text), self.settings.max_message_chars)
-            try:
-                head = await self.store.transact(
-                    lambda tx: self._refuse(tx, request, request_id, why)
-                )
-            except _Duplicate:
-                return self._duplicate(request)
-            await self._notify(head)
-            return request_id
-        await self.planner.warm(request.text)
-        try:
-            taken = await self.store.transact(
-                lambda tx: self._take_in(tx, request, request_id, author)
-            )
-        except _Duplicate:
-            return self._duplicate(request)
-        if taken.refused:
-            await self._notify(taken.ack_head)
-            return request_id
-        context, lessons, decision = taken.context, taken.lessons, taken.decision
-        if taken.recorded:
-            if decision.kind in ("work", "followup"):
-                await self._after_work_recorded(taken.ack_id, taken.ack_head)
-                return request_id
-        else:
-            # The row exists first so "Routing…" can be said while the model thinks.
-            try:
-                refused, head = await self.store.transact(
-                    lambda tx: self._take_in_for_model(tx, request, request_id)
-                )
-            except _Duplicate:
-                return self._duplicate(request)
-            if refused:
-                await self._notify(head)
-                return request_id
-            decision = self._usable(await self._ask_model(request, request_id, context, lessons))
-            await self.store.write(
-                "UPDATE requests SET kind = ?, decision = ? WHERE id = ?",
-                (decision.kind, decision.model_dump_json(), request_id),
-            )
-            await self.store.add_history(key, author, "user", request.text)
-
-        if decision.kind in ("work", "followup"):
-            await self._plan_work(request, request_id, decision, context)
-        elif decision.kind == "clarify":
-            await self._clarify(request, request_id, decision)
-        elif decision.kind == "answer":
-            await self._answer(request, request_id, decision.target or "")
-        elif decision.kind == "status":
-            await self._status(request, request_id, decision.target)
-        elif decision.kind == "roster":
-            await self._roster(request, request_id, decision.target)
-        elif decision.kind == "cancel":
-            await self._cancel_request(request, request_id, decision.target or "all", key)
-        elif decision.kind == "reroute":
-            await self._reroute(request, request_id, decision.target or "", key)
-        return request_id
-
-    def _take_in(self, tx: Tx, request: Request, request_id: str, author: str) -> Taken:
-        """Read the thread and plan with the rules, in one transaction; when the rules
-        decide, claim and record the message there too (for work, its tasks and the
-        acknowledgement as well). A message for the model is only read here."""
-        if (why := self._over_rate(tx, request)) is not None:
-            head = self._refuse(tx, request, request_id, why)
-            return Taken(
-                ThreadContext(), [], Decision(kind="clarify"), True, refused=True, ack_head=head
-            )
-        key = _thread_key(request)
-        context, lessons = self._thread_context(tx, key, request.user), self._lessons(tx, request)
-        started = time.perf_counter()
-        decision = self.planner.plan(request.text, context, lessons)
-        if self._wants_model(decision):
-            return Taken(context, lessons, decision)
-        decision = self._usable(decision)
-        intake = Intake(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
-        if decision.kind not in ("work", "followup"):
-            self._intake(tx, request, request_id, decision, intake)
-            return Taken(context, lessons, decision, recorded=True)
-        ack_id, head = self._record_work(
-            tx, request, request_id, decision, context, request.text, intake
-        )
-        return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
-
-    def _take_in_for_model(
-        self, tx: Tx, request: Request, request_id: str
-    ) -> tuple[bool, Row | None]:
-        """Claim and record a message the model will plan, unless its author is over the
-        rate limit: then it is recorded as refused (True), with the notice's row if it
-        heads its thread."""
-        if (why := self._over_rate(tx, request)) is not None:
-            return True, self._refuse(tx, request, request_id, why)
-        self._claim(tx, request.dedupe_key)
-        self._insert_request(tx, request, request_id, "received", "received", None)
-        return False, None
-
-    def _over_rate(self, tx: Tx, request: Request) -> str | None:
-        """Why this message is refused, if its author already sent the most one may in a
-        minute (counted in the transaction that records it, so a burst cannot slip by)."""
-        limit = self.settings.max_requests_per_minute
-        if not limit:
-            return None
-        row = tx.one(
-            "SELECT COUNT(*) AS n FROM requests WHERE user = ? AND platform = ?"
-            " AND created_at > ? AND kind != 'refused'",
-            (request.user, request.platform, time.time() - 60),
-        )
-        return render.too_many_requests(limit) if row is not None and row["n"] >= limit else None
-
-    def _refuse(self, tx: Tx, request: Request, request_id: str, why: str) -> Row | None:
-        """Record a message Dispatch will not act on, as refused, and queue the notice
-        saying why. Returns the notice's row if it heads its thread (it can go at once)."""
-        self._claim(tx, request.dedupe_key)
-        self._insert_request(tx, request, request_id, "refused", "done", None)
-        # Not acted on, so not kept: a line to recognise it by, never a whole paste.
-        tx.execute(
-            "UPDATE requests SET text = ?, finished_at = ? WHERE id = ?",
-            (request.text[:REFUSED_CHARS], time.time(), request_id),
-        )
-        notice = self._queue(tx, request_id, request, "notice", why)
-        return None if notice is None else tx.thread_head_row(notice)
-
-    @staticmethod
-    def _claim(tx: Tx, dedupe_key: str) -> None:
-        """Claim a delivery; a duplicate raises `_Duplicate` (its transaction rolls back)."""
-        claimed = tx.execute(
-            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
-            (dedupe_key, time.time()),
-        )
-        if claimed.rowcount != 1:
-            raise _Duplicate
-
-    def _over_in_flight(self, tx: Tx, platform: str, user: str, adding: int) -> str | None:
-        """Why new work is refused, if it would take its owner past the in-flight cap."""
-        limit = self.settings.max_in_flight_per_user
-        if not limit:
-            return None
-        row = tx.one(
-            "SELECT COUNT(*) AS n FROM tasks t JOIN requests r ON r.id = t.request_id"
-            " WHERE r.user = ? AND r.platform = ? AND r.state = 'running'"
-            " AND t.state IN ('waiting','queued','running','input_required')",
-            (user, platform),
-        )
-        count = row["n"] if row is not None else 0
-        return render.too_many_in_flight(count, limit) if count + adding > limit else None
-
-    def _wants_model(self, decision: Decision) -> bool:
-        """A configured model plans work: always, or (mode "doubt") only where the planner
-        in front of it is unsure."""
-        from bot.semantic.planner import model_wanted
-
-        return (
-            self.llm is not None
-            and decision.kind in MODEL_KINDS
-            and model_wanted(decision, self.settings.llm_mode)
-        )
-
-    @staticmethod
-    def _duplicate(request: Request) -> None:
-        log.info("duplicate delivery ignored: %s", request.dedupe_key)
-
-    def _intake(
-        self, tx: Tx, request: Request, request_id: str, decision: Decision, intake: Intake
-    ) -> None:
-        """Claim the message (a duplicate rolls everything back) and record what the rules
-        decided about it."""
-        self._claim(tx, intake.dedupe_key)
-        self._insert_request(tx, request, request_id, decision.kind, "received", decision)
-        self._record_plan(tx, request_id, decision.planner, latency_ms=intake.latency_ms)
-        tx.add_history(_thread_key(request), intake.author, "user", request.text)
-
-    def _insert_request(
-        self,
-        tx: Tx,
-        request: Request,
-        request_id: str,
-        kind: str,
-        state: str,
-        decision: Decision | None,
-    ) -> None:
-        key = _thread_key(request)
-        tx.execute(
-            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
-            " user_name, text, is_dm, kind, state, decision, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request_id, key.platform, key.workspace, key.channel, key.thread,
-                request.message_id, request.user, request.user_name, request.text,
-                request.is_dm, kind, state,
-                decision.model_dump_json() if decision else None, time.time(),
-            ),
-        )  # fmt: skip
-
-    def _thread_context(self, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
-        """The thread as `user` may act on it. A question (an agent's, or Dispatch's
-        clarifying one) is open only to whoever asked for that work, or an admin: to
-        anyone else it is not there, so their message is a follow-up of their own."""
-        requests = tx.thread_requests(key)
-        if not requests:
-            return ThreadContext()
-        owners = {r["id"]: r for r in requests}
-        tasks = tx.thread_tasks(key)
-        clarifying = next(
-            (
-                r
-                for r in reversed(requests)
-                if r["state"] == "clarifying" and self.may_control(user, r)
-            ),
-            None,
-        )
-        return ThreadContext(
-            tasks=[
-                ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
-                if t["state"] != "input_required" or self.may_control(user, owners[t["request_id"]])
-                else ThreadTask(t["id"], t["agent"], t["summary"], "running")
-                for t in tasks
-            ],
-            pending_question=clarifying["question"] if clarifying else None,
-            pending_text=clarifying["text"] if clarifying else None,
-            pending_id=clarifying["id"] if clarifying else None,
-        )
-
-    def _usable(self, decision: Decision) -> Decision:
-        problems = decision.validate_against({a.id for a in self.fleet.all_agents})
-        if not problems:
-            return decision
-        # Both planners are built not to do this; refuse rather than guess.
-        log.error("planner produced an unusable decision: %s", problems)
-        return Decision(
-            kind="clarify",
-            question="I couldn't work out how to route that. Which agent should take it?",
-            reason="; ".join(problems),
-        )
-
-    async def _ask_model(
-        self, request: Request, request_id: str, context: ThreadContext, lessons: list[Lesson]
-    ) -> Decision:
-        """For work, a configured model plans within its budget; the rules are its net.
-
-        Status, roster, cancel, answers and corrections stay with the instant rules. The
-        model never delays the user silently: past a second they see "Routing…".
-        """
-        assert self.llm is not None
-        history = [
-            HistoryLine(author=h["author"], text=h["text"])
-            for h in await self.store.recent_history(
-                _thread_key(request), self.settings.history_limit
-            )
-        ]
-        planning = asyncio.create_task(
-            self.llm.plan(
-                request.text,
-                context,
-                lessons,
-                history=history,
-                in_flight=[t for t in context.tasks if t.state in ACTIVE_TASK_STATES],
-                unavailable=self.unavailable,
-            )
-        )
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(planning), ROUTING_NOTICE)
-        except TimeoutError:
-            await self._say(request_id, request, "notice", render.ROUTING)
-            outcome = await planning
-        if outcome.fallback_reason:
-            log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
-        await self.store.transact(
-            lambda tx: self._record_plan(
-                tx,
-                request_id,
-                outcome.planner,
-                model=outcome.model,
-                fallback_reason=outcome.fallback_reason,
-                repaired=outcome.repaired,
-                input_tokens=outcome.input_tokens,
-                output_tokens=outcome.output_tokens,
-                latency_ms=outcome.latency_ms,
-            )
-        )
-        return outcome.decision
-
-    @staticmethod
-    def _record_plan(tx: Tx, request_id: str, planner: str, **figures: Any) -> None:
-        tx.execute(
-            "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
-            " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                request_id, planner, figures.get("model"), figures.get("fallback_reason"),
-                bool(figures.get("repaired")), figures.get("input_tokens", 0),
-                figures.get("output_tokens", 0), figures.get("latency_ms", 0.0), time.time(),
-            ),
-        )  # fmt: skip
-
-    def _lessons(self, tx: Tx, request: Request) -> list[Lesson]:
-        """The routing corrections that apply to this message's author, newest first: their
-        own, and those an admin made for the workspace. Both planners learn from them."""
-        rows = tx.all(
-            "SELECT text, agent FROM lessons WHERE (user = ? AND (platform = ? OR platform IS NULL))"
-            " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
-            (request.user, request.platform, request.platform, request.workspace, LESSON_LIMIT),
-        )
-        return [Lesson(row["text"], row["agent"]) for row in rows if self.fleet.get(row["agent"])]
-
-    # -- planned: clarify, status, roster, cancel ---------------------------------------------
-
-    async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
-        from bot.semantic.planner import SPLIT
-
-        question = decision.question or "Could you say a bit more?"
-        # A refused oversized plan waits for nothing: the user sends smaller requests.
-        state = "done" if decision.target == SPLIT else "clarifying"
-        await self.store.write(
-            "UPDATE requests SET state = ?, question = ? WHERE id = ?",
-            (state, question, request_id),
-        )
-        await self._say(request_id, request, "clarify", question)
-
-    async def _status(self, request: Request, request_id: str, agent_id: str | None) -> None:
-        """In a DM, or in a request's own thread, the answer is for whoever reads there.
-        Anywhere else it lists the asker's work in DMs and private channels, so only the
-        asker sees it, and it stays out of the thread's history (and so out of briefs)."""
-        key = _thread_key(request)
-        if request.is_dm or await self.store.thread_tasks(key):
-            text, items = await self.status_report(request.user, key, agent_id)
-            await self._say(request_id, request, "status", text, done=True, items=items)
-            return
-        text, items = await self.status_report(request.user, None, agent_id)
-        target = _target_from_request(request).model_copy(update={"private": True})
-
-        def say(tx: Tx) -> None:
-            self._queue(tx, request_id, target, "status", text, items=items)
-            tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
-                (time.time(), request_id),
-            )
-
-        await self.store.transact(say)
-        await self._notify()
-
-    async def status_text(
-        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
-    ) -> str:
-        return (await self.status_report(user, key, agent_id))[0]
-
-    async def status_report(
-        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
-    ) -> tuple[str, list[StatusItem]]:
-        """Answered from SQLite alone; scoped to this thread, else to the asker's own requests.
-
-        `user=None` (the operator's `dispatch status`) sees everything. Items carry where each
-        task lives, so an adapter can link to its thread.
-        """
-        in_thread = key is not None and bool(await self.store.thread_tasks(key))
-        params: list[Any] = []
-        where = "t.state IN ('waiting','queued','running','input_required')"
-        if in_thread and key is not None:
-            where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
-            params += [key.platform, key.workspace, key.channel, key.thread]
-        elif user is not None:
-            # Active tasks belong to running requests; starting from the user's running
-            # requests keeps this fast with thousands of other tasks in flight.
-            where += " AND r.user = ? AND r.state = 'running'"
-            params.append(user)
-        if agent_id:
-            where += " AND t.agent = ?"
-            params.append(agent_id)
-        # `where` is assembled from fixed fragments above; every value is a parameter.
-        sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {STATUS_LIMIT + 1}"  # noqa: S608
-        rows = await self.store.all(sql, params)
-        agent = self.fleet.get(agent_id) if agent_id else None
-        scope = "in this thread" if in_thread else ("for you" if user is not None else "overall")
-        if not rows:
-            if agent is not None:
-                others = await self.store.one(
-                    "SELECT COUNT(*) AS n FROM tasks WHERE agent = ? AND state IN"
-                    " ('queued','running','input_required')",
-                    (agent.id,),
-                )
-                busy = (
-                    f" (busy with {others['n']} task(s) for others)"
-                    if others and others["n"]
-                    else ""
-                )
-                return f"{agent.label} has nothing in flight {scope}{busy}.", []
-            return f"Nothing in flight {scope}.", []
-        more = len(rows) > STATUS_LIMIT
-        rows = rows[:STATUS_LIMIT]
-        notes = await self.store.read(
-            lambda tx: {row["id"]: self._waiting_note(tx, row) for row in rows}
-        )
-        now = time.time()
-        head = f"{agent.label} — " if agent else ""
-        count = f"{STATUS_LIMIT}+" if more else str(len(rows))
-        lines = [f"{head}{count} in flight {scope}:"]
-        items: list[StatusItem] = []
-        for row in rows:
-            state = render.STATE_LABEL.get(row["state"], row["state"])
-            took = f" {render.elapsed(now - row['started_at'])}" if row["started_at"] else ""
-            note = notes[row["id"]]
-            line = f"{self._label(row['agent'])} — {row['summary']} · {state}{took}{note}"
-            items.append(
-                StatusItem(
-                    line=line,
-                    platform=row["r_platform"],
-                    workspace=row["r_workspace"],
-                    channel=row["r_channel"],
-                    thread=row["r_thread"],
-                    is_dm=bool(row["r_dm"]),
-                )
-            )
-            where_ = (
-                ""
-                if in_thread
-                else " · "
-                + render.where(
-                    row["r_platform"], row["r_channel"], row["r_thread"], bool(row["r_dm"])
-                )
-            )
-            lines.append(f"• {line}{where_}")
-        if more:
-            lines.append("…and more; ask in a thread to see just that request.")
-        down = sorted({row["agent"] for row in rows} & self.unavailable.keys())
-        for agent_id in down:
-            lines.append(
-                f"⚠️ {self._label(agent_id)} is unavailable right now: {self.unavailable[agent_id]}."
-            )
-        return "\n".join(lines), ([] if in_thread else items)
-
-    def _waiting_note(self, tx: Tx, task: Row) -> str:
-        if task["state"] == "waiting":
-            deps = [d for d in tx.dependencies(task["id"]) if d["state"] != "completed"]
-            names = ", ".join(self._label(d["agent"]) for d in deps)
-            return f" · waiting on {names}" if names else ""
-        if task["state"] == "queued" and task["session_kind"] == "persistent":
-            holder = self._busy.get(_session_of(task))
-            return f" · waiting for {self._label(task['agent'])}'s session" if holder else ""
-        if task["state"] == "input_required":
-            return " · waiting on your answer"
-        return ""
-
-    async def _roster(self, request: Request, request_id: str, query: str | None) -> None:
-        await self._say(request_id, request, "roster", self.roster_text(query), done=True)
-
-    def roster_text(self, query: str | None) -> str:
-        if query:
-            ranked = self.planner.capable(query)
-            if not ranked:
-                catch = self.fleet.catch_all
-                return (
-                    f"No specialist covers “{query}”. A disposable {catch.emoji} {catch.name}"
-                    " would take it."
-                )
-            lines = [f"For “{query}”:"]
-            lines += [f"• {a.label} — {a.description}{self._down(a.id)}" for a in ranked[:3]]
-            return "\n".join(lines)
-        up = len(self.fleet.agents) - len(
-            self.unavailable.keys() & {a.id for a in self.fleet.agents}
-        )
-        lines = [f"{len(self.fleet.agents)} agents on call ({up} available):"]
-        for agent in self.fleet.agents:
-            kind = "main session" if agent.session == "persistent" else "disposable sessions"
-            skills = ", ".join(agent.skills[:6])
-            lines.append(
-                f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}.{self._down(agent.id)}"
-            )
-        catch = self.fleet.catch_all
-        lines.append(
-            f"• {catch.emoji} {catch.name} — anything else, in a fresh disposable session."
-        )
-        return "\n".join(lines)
-
-    def _down(self, agent_id: str) -> str:
-        reason = self.unavailable.get(agent_id)
-        return f" ⚠️ Unavailable right now: {reason}." if reason else ""
-
-    async def _cancel_request(
-        self, request: Request, request_id: str, target: str, key: ThreadKey
-    ) -> None:
-        text = await self.cancel_matching(
-            request.platform, request.user, target, key, actor=request.user_name or request.user
-        )
-        await self._say(request_id, request, "notice", text, done=True)
-
-    async def cancel_matching(
-        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
-    ) -> str:
-        """Cancel what `target` names ('all' or words) in this thread, else in the user's own
-        requests; only work the user may control (their own, or anyone's for an admin)."""
-        thread_rows = await self.store.thread_tasks(key) if key is not None else []
-        if thread_rows:
-            candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
-        else:
-            candidates = await self.store.all(
-                "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
-                " WHERE r.platform = ? AND r.user = ?"
-                " AND t.state IN ('waiting','queued','running','input_required') ORDER BY t.seq",
-                (platform, user),
-            )
-        if target != "all":
-            wanted = set(content_stems(target))
-            candidates = [
-                t
-                for t in candidates
-                if wanted & set(content_stems(t["summary"] + " " + self._label(t["agent"])))
-                or t["request_id"] == target
-                or t["id"] == target
-            ]
-        if not candidates:
-            what = "in flight here" if target == "all" else f"matching “{target}” is in flight"
-            return f"Nothing {what}."
-        allowed = []
-        for task in candidates:
-            request = await self.store.request(task["request_id"])
-            if request is not None and self.may_control(user, request):
-                allowed.append(task)
-        if not allowed:
-            return "Only the person who asked for that, or an admin, can cancel it."
-        cancelled = []
-        for task in allowed:
-            if await self.cancel_task(task["id"], reason=f"cancelled by {actor or user}"):
-                cancelled.append(f"{self._label(task['agent'])} → {task['summary']}")
-        return (
-            "Cancelled: " + "; ".join(cancelled) + "."
-            if cancelled
-            else "Those had already finished."
-        )
-
-    async def _reroute(
-        self, request: Request, request_id: str, agent_id: str, key: ThreadKey
-    ) -> None:
-        """ "No, that's for Writer": move the thread's work, and remember the lesson."""
-        agent = self.fleet.get(agent_id)
-        tasks = [t for t in await self.store.thread_tasks(key) if t["agent"] != agent_id]
-        active = [t for t in tasks if t["state"] in ACTIVE_TASK_STATES]
-        moved = (active or tasks)[-1:] if tasks else []
-        if agent is None or not moved:
-            await self._say(
-                request_id, request, "notice", "There is nothing here to send elsewhere.", done=True
-            )
-            return
-        task = moved[0]
-        original = await self.store.request(task["request_id"])
-        if original is not None and not self.may_control(request.user, original):
-            await self._say(
-                request_id,
-                request,
-                "notice",
-                "Only the person who asked, or an admin, can reroute this.",
-                done=True,
-            )
-            return
-        words = (original["text"] if original is not None else task["summary"])[:LESSON_CHARS]
-        await self.store.transact(
-            lambda tx: self._learn(tx, request, words, agent.id, task["agent"])
-        )
-        if task["state"] in ACTIVE_TASK_STATES:
-            await self.cancel_task(task["id"], reason=f"rerouted to {agent.name}")
-        decision = Decision(
-            kind="work",
-            tasks=[
-                TaskSpec(id="t1", agent=agent.id, session=agent.session, summary=task["summary"])
-            ],
-            notes=[
-                render.rerouted(
-                    task["summary"],
-                    self._label(task["agent"]),
-                    agent.label,
-                    agent.name,
-                    for_everyone=request.user in self.settings.admin_ids,
-                )
-            ],
-            reason="rerouted by the user",
-        )
-        await self.store.write("UPDATE requests SET kind = 'reroute' WHERE id = ?", (request_id,))
-        await self._plan_work(request, request_id, decision, ThreadContext(), words=words)
-
-    def _learn(self, tx: Tx, request: Request, words: str, agent: str, wrong: str) -> None:
-        """Remember a correction for its author (for the whole workspace when an admin made
-        it), keeping each author's newest `lessons_per_user`."""
-        tx.execute(
-            "INSERT INTO lessons(text, agent, wrong, user, platform, workspace, shared,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                words, agent, wrong, request.user, request.platform, request.workspace,
-                request.user in self.settings.admin_ids, time.time(),
-            ),
-        )  # fmt: skip
-        tx.execute(
-            "DELETE FROM lessons WHERE user = ? AND platform = ? AND id NOT IN"
-            " (SELECT id FROM lessons WHERE user = ? AND platform = ? ORDER BY id DESC LIMIT ?)",
-            (
-                request.user, request.platform, request.user, request.platform,
-                self.settings.lessons_per_user,
-            ),
-        )  # fmt: skip
-
-    async def cancel_task(self, task_id: str, *, reason: str) -> bool:
-        task = await self.store.task(task_id)
-        if task is None or task["state"] not in ACTIVE_TASK_STATES:
-            return False
-        await self._finish(task_id, "cancelled", error=reason, announce=False)
-        if task["state"] not in ("running", "input_required"):
-            return True
-        # Read the remote id after the cancel is written: an event that stored it a moment
-        # ago is seen here, and one that stores it later sees the cancel (see _on_event).
-        if await self._cancel_remote(task_id):
-            runner = self._runners.pop(task_id, None)
-            if runner is not None:
-                runner.cancel()
-        return True
+        return await self.intake.receive(request)
 
     # -- what adapters may ask -------------------------------------------------------------
 
@@ -957,506 +224,49 @@ class Dispatcher:
         return await self.store.claim_message(key)
 
     async def knows_thread(self, platform: str, workspace: str, channel: str, thread: str) -> bool:
-        row = await self.store.one(
-            "SELECT 1 FROM requests WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
-            " LIMIT 1",
-            (platform, workspace, channel, thread),
-        )
-        return row is not None
+        return await self.store.knows_thread(ThreadKey(platform, workspace, channel, thread))
 
     async def status_for(self, platform: str, user: str) -> tuple[str, list[StatusItem]]:
         """A user's own work on one platform (Discord's ephemeral /status)."""
-        return await self.status_report(user, None)
+        return await self.queries.status_report(user, None, platform=platform)
+
+    async def status_text(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> str:
+        return await self.queries.status_text(user, key, agent_id)
+
+    async def status_report(
+        self, user: str | None, key: ThreadKey | None, agent_id: str | None = None
+    ) -> tuple[str, list[StatusItem]]:
+        return await self.queries.status_report(user, key, agent_id)
 
     async def roster(self, query: str | None = None) -> str:
-        return self.roster_text(query)
+        return self.queries.roster_text(query)
+
+    async def cancel_matching(
+        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
+    ) -> str:
+        return await self.control.cancel_matching(platform, user, target, key, actor=actor)
 
     async def cancel_for(self, platform: str, user: str, target: str) -> str:
-        """/cancel outside a thread: the user's own work, by words, request id or task id."""
-        return await self.cancel_matching(platform, user, target or "all", None)
+        return await self.control.cancel_for(platform, user, target)
+
+    async def cancel_task(self, task_id: str, *, reason: str) -> bool:
+        return await self.control.cancel_task(task_id, reason=reason)
+
+    async def retry_task(self, task_id: str, actor: str) -> str:
+        return await self.control.retry_task(task_id, actor)
+
+    async def act(self, action: Action) -> str:
+        return await self.control.act(action)
 
     async def thread_for_reply(self, platform: str, channel: str, message_id: str) -> str | None:
         """The thread a message Dispatch posted belongs to (a DM reply names its parent)."""
-        row = await self.store.one(
-            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"
-            " WHERE r.platform = ? AND json_extract(o.ref, '$.channel') = ?"
-            " AND json_extract(o.ref, '$.id') = ? LIMIT 1",
-            (platform, channel, message_id),
-        )
-        return str(row["thread"]) if row else None
+        return await self.store.thread_of_message(platform, channel, message_id)
 
     async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
         """The latest thread in a channel where Dispatch or an agent waits on this user."""
-        row = await self.store.one(
-            "SELECT r.thread FROM requests r WHERE r.platform = ? AND r.channel = ? AND r.user = ?"
-            " AND (r.state = 'clarifying' OR EXISTS (SELECT 1 FROM tasks t WHERE"
-            " t.request_id = r.id AND t.state = 'input_required'))"
-            " ORDER BY r.created_at DESC LIMIT 1",
-            (platform, channel, user),
-        )
-        return str(row["thread"]) if row else None
-
-    def may_control(self, user: str, request: Row) -> bool:
-        """Only the requester, or a configured admin, may cancel or retry."""
-        return user == request["user"] or user in self.settings.admin_ids
-
-    async def act(self, action: Action) -> str:
-        """A status-board button: cancel a task, cancel the request, or retry a task."""
-        task = await self.store.task(action.target) if action.kind != "cancel_request" else None
-        request_id = task["request_id"] if task is not None else action.target
-        request = await self.store.request(request_id)
-        if request is None or request["platform"] != action.platform:
-            return "That request is no longer on record."
-        if not self.may_control(action.user, request):
-            who = request["user_name"] or request["user"]
-            return f"Only {who}, who made this request, or an admin can do that."
-        actor = action.user
-        if action.kind == "cancel_request":
-            names = []
-            for row in await self.store.request_tasks(request_id):
-                if await self.cancel_task(row["id"], reason=f"cancelled by {actor}"):
-                    names.append(f"{self._label(row['agent'])} → {row['summary']}")
-            text = (
-                "Cancelled: " + "; ".join(names) + "."
-                if names
-                else "Nothing here was still running."
-            )
-        elif task is None:
-            return "That task is no longer on record."
-        elif action.kind == "cancel_task":
-            done = await self.cancel_task(task["id"], reason=f"cancelled by {actor}")
-            label = f"{self._label(task['agent'])} → {task['summary']}"
-            text = f"Cancelled: {label}." if done else f"{label} had already finished."
-        else:
-            text = await self.retry_task(task["id"], actor)
-        await self.store.transact(
-            lambda tx: self._queue(tx, request_id, _target_of(request), "notice", text)
-        )
-        await self._notify()
-        return text
-
-    async def retry_task(self, task_id: str, actor: str) -> str:
-        """Run a failed, timed-out, cancelled or stopped task again, and what it had stopped."""
-        task = await self.store.task(task_id)
-        if task is None:
-            return "That task is no longer on record."
-        label = f"{self._label(task['agent'])} → {task['summary']}"
-        if task["state"] not in ("failed", "timed_out", "cancelled", "blocked"):
-            return f"{label} is {render.STATE_LABEL.get(task['state'], task['state'])}; nothing to retry."
-
-        def reopen(tx: Tx) -> None:
-            tx.execute(
-                "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
-                " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
-                " finished_at = NULL, deadline = NULL WHERE id = ?",
-                (task_id,),
-            )
-            frontier = [task_id]
-            while frontier:  # what this task had stopped waits for it again
-                for dependent in tx.dependents(frontier.pop()):
-                    if dependent["state"] != "blocked":
-                        continue
-                    tx.execute(
-                        "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
-                        " finished_at = NULL WHERE id = ?",
-                        (dependent["id"],),
-                    )
-                    frontier.append(dependent["id"])
-            tx.execute(
-                "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL"
-                " WHERE id = ?",
-                (task["request_id"],),
-            )
-            tx.bump_board(task["request_id"])
-            if all(d["state"] == "completed" for d in tx.dependencies(task_id)):
-                tx.execute(
-                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
-                    (task_id,),
-                )
-
-        await self.store.transact(reopen)
-        await self._notify()
-        await self._pump()
-        return f"Retrying {label} (asked by {actor})."
-
-    # -- planned: work ----------------------------------------------------------------------
-
-    async def _plan_work(
-        self,
-        request: Request,
-        request_id: str,
-        decision: Decision,
-        context: ThreadContext,
-        *,
-        words: str | None = None,
-    ) -> None:
-        """Record the plan's tasks, their dependencies, the board and the acknowledgement in
-        one transaction, post the acknowledgement, then start what can start."""
-        ack_id, head = await self.store.transact(
-            lambda tx: self._record_work(
-                tx, request, request_id, decision, context, words or request.text, None
-            )
-        )
-        await self._after_work_recorded(ack_id, head)
-
-    def _record_work(
-        self,
-        tx: Tx,
-        request: Request,
-        request_id: str,
-        decision: Decision,
-        context: ThreadContext,
-        words: str,
-        intake: Intake | None,
-    ) -> tuple[int | None, Row | None]:
-        """The plan's tasks, their dependencies, the board and the acknowledgement (with the
-        message's intake, when the rules planned it). Returns the acknowledgement's outbox
-        id, and its row if it heads its thread (so it can go out at once)."""
-        agents = {a.id: a for a in self.fleet.all_agents}
-        key = _thread_key(request)
-        author = request.user_name or request.user
-        owner, owner_name = request.user, author
-        asked = tx.request(context.pending_id) if context.pending_id else None
-        if asked is not None:  # this message answers our clarifying question
-            words = render.clarified(asked["text"], asked["question"] or "", author, request.text)
-            # An admin's answer completes the requester's request: it stays theirs.
-            owner, owner_name = asked["user"], asked["user_name"] or asked["user"]
-        ids = {spec.id: f"{request_id}/{spec.id}" for spec in decision.tasks}
-        now = time.time()
-        ack_text = " ".join(
-            [
-                *decision.notes,
-                render.ack(decision.tasks, agents, followup=decision.kind == "followup"),
-            ]
-        )
-        briefs = {
-            spec.id: Brief(
-                task=spec.summary,
-                request=words,
-                requester=owner_name,
-                platform=request.platform,
-                channel=request.channel,
-                thread=key.thread,
-                is_dm=request.is_dm,
-                session=spec.session,
-                followup=decision.kind == "followup",
-                attachments=list(request.attachments),
-            ).model_dump_json()
-            for spec in decision.tasks
-        }
-
-        if intake is not None:
-            self._intake(tx, request, request_id, decision, intake)
-        if (
-            why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
-        ) is not None:
-            tx.execute(
-                "UPDATE requests SET kind = 'refused', state = 'done', finished_at = ? WHERE id = ?",
-                (now, request_id),
-            )
-            notice = self._queue(tx, request_id, request, "notice", why)
-            return notice, None if notice is None else tx.thread_head_row(notice)
-        if asked is not None:
-            tx.execute(
-                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
-                " AND state = 'clarifying'",
-                (now, asked["id"]),
-            )
-        tx.execute(
-            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
-            (words, owner, owner_name, request_id),
-        )
-        for spec in decision.tasks:
-            session_key = agents[spec.agent].session_key(
-                platform=key.platform, workspace=key.workspace, channel=key.channel,
-                user=owner, is_dm=request.is_dm,
-            ) if spec.session == "persistent" else ""  # fmt: skip
-            tx.execute(
-                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    ids[spec.id], request_id, spec.id, self.store.next_seq(), spec.agent,
-                    spec.session, spec.summary, briefs[spec.id],
-                    "waiting" if spec.depends_on else "queued", now, session_key,
-                ),
-            )  # fmt: skip
-            for dep in spec.depends_on:
-                tx.execute(
-                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)",
-                    (ids[spec.id], ids[dep]),
-                )
-        tx.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
-        ack_id = self._queue(tx, request_id, request, "ack", ack_text, with_board=True)
-        tx.add_history(key, "Dispatch", "dispatch", ack_text)
-        return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
-
-    async def _after_work_recorded(self, ack_id: int | None, head: Row | None) -> None:
-        # The acknowledgement goes out now, unless its thread has older messages to send.
-        started = await self._notify(head)
-        if ack_id is not None:
-            await self.courier.sent(ack_id, ACK_WAIT, look=not started)
-        self._pump_after_intake()
-
-    def _pump_after_intake(self) -> None:
-        """Start new work once the messages being taken in right now are acknowledged.
-
-        A burst of requests is acknowledged first and its tasks start together just after,
-        instead of each request's agent calls delaying the next one's acknowledgement. The
-        wait is bounded (INTAKE_FIRST), so a steady stream of messages cannot hold work back."""
-        self._pump_wanted = True
-        if self._pumper is None or self._pumper.done():
-            self._pumper = asyncio.create_task(self._pump_when_quiet(), name="pump-after-intake")
-
-    async def _pump_when_quiet(self) -> None:
-        # A request recorded while this pump reads the queue asks again, so it is not missed.
-        while self._pump_wanted:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
-            self._pump_wanted = False
-            await self._pump()
-
-    # -- tasks running ----------------------------------------------------------------------
-
-    async def _pump(self) -> None:
-        """Start every queued task whose session is free; main sessions take one at a time.
-
-        What can start now starts together: one transaction records them all running (with
-        their briefs completed from the thread), then every agent is called at once."""
-        if not self._recovered:
-            return  # recover() pumps once it has run
-        async with self._pump_lock:
-            chosen: list[Row] = []
-            gone: list[Row] = []
-            for task in await self.store.startable_tasks():
-                if self.fleet.get(task["agent"]) is None:
-                    gone.append(task)
-                    continue
-                if task["session_kind"] == "persistent":
-                    if _session_of(task) in self._busy:
-                        continue
-                    self._busy[_session_of(task)] = task["id"]
-                chosen.append(task)
-            if chosen:
-                started = await self.store.transact(lambda tx: self._start_tasks(tx, chosen))
-                await self._notify()
-                for task_id, text, run in started:
-                    self._spawn(task_id, self._drive(task_id, "send", text, run))
-        for task in gone:
-            await self._finish(
-                task["id"], "failed", error=f"agent {task['agent']!r} is no longer in the fleet"
-            )
-
-    def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
-        """Mark tasks running in their sessions, each with a brief it can start from:
-        upstream outputs, earlier results in the thread, and the thread's recent history.
-        Returns each task's id, brief and what its runner needs to call the agent."""
-        started = []
-        threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
-        for task in tasks:
-            agent = self.fleet.agent(task["agent"])
-            deps = tx.dependencies(task["id"])
-            brief = Brief.model_validate_json(task["brief"])
-            brief.depends_on = [
-                PriorWork(
-                    agent=self._label(d["agent"]), summary=d["summary"], output=d["result"] or ""
-                )
-                for d in deps
-            ]
-            if task["request_id"] not in threads:
-                request = tx.request(task["request_id"])
-                assert request is not None
-                key = _key_of(request)
-                history = tx.recent_history(key, self.settings.history_limit)
-                threads[task["request_id"]] = (
-                    tx.thread_tasks(key),
-                    [HistoryLine(author=h["author"], text=h["text"]) for h in history],
-                )
-            thread_tasks, history_lines = threads[task["request_id"]]
-            dep_ids = {d["id"] for d in deps}
-            brief.thread_results = [
-                PriorWork(
-                    agent=self._label(t["agent"]), summary=t["summary"], output=t["result"] or ""
-                )
-                for t in thread_tasks
-                if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
-            ][-5:]
-            brief.history = history_lines
-            now = time.time()
-            session_id = (
-                tx.main_session(agent.id, task["session_key"])
-                if task["session_kind"] == "persistent"
-                else tx.new_disposable_session(agent.id)
-            )
-            tx.execute(
-                "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
-                " deadline = ? WHERE id = ?",
-                (session_id, brief.model_dump_json(), now, now + agent.timeout, task["id"]),
-            )
-            tx.bump_board(task["request_id"])
-            run = _run_of(tx, task, session_id, now + agent.timeout)
-            started.append((task["id"], brief.render(), run))
-        return started
-
-    def _spawn(self, task_id: str, coro: Any) -> None:
-        runner = asyncio.create_task(coro, name=f"task {task_id}")
-        self._runners[task_id] = runner
-        runner.add_done_callback(functools.partial(self._runner_done, task_id))
-
-    def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
-        if self._runners.get(task_id) is runner:
-            del self._runners[task_id]
-        if not runner.cancelled() and runner.exception() is not None:
-            log.error("runner for %s crashed", task_id, exc_info=runner.exception())
-
-    async def _read_run(self, task_id: str) -> Run | None:
-        def read(tx: Tx) -> Run | None:
-            task = tx.task(task_id)
-            return None if task is None else _run_of(tx, task, task["session_id"], task["deadline"])
-
-        return await self.store.read(read)
-
-    async def _drive(self, task_id: str, mode: str, text: str = "", run: Run | None = None) -> None:
-        """Talk to the agent for one task until it finishes, asks a question, or times out.
-
-        `run`: what the transaction that started the task knows, so a hundred tasks started
-        together do not each read it back; without it, it is read from the database."""
-        if run is None:
-            run = await self._read_run(task_id)
-            if run is None:
-                return
-        agent = self.fleet.get(run.agent)
-        if agent is None:
-            await self._finish(task_id, "failed", error=f"agent {run.agent!r} left the fleet")
-            return
-        backend = self.backend(agent)
-        remaining = (run.deadline or time.time() + agent.timeout) - time.time()
-        try:
-            async with asyncio.timeout(max(remaining, 0.001)):
-                if mode == "watch":
-                    assert run.remote_task_id is not None, "only a task the agent named is watched"
-                    stream = backend.watch(run.remote_task_id)
-                else:
-                    stream = backend.send(
-                        text,
-                        message_id=f"{task_id}#{mode}#{int(time.time() * 1000)}"
-                        if mode == "answer"
-                        else (task_id if not run.attempt else f"{task_id}#{run.attempt}"),
-                        context_id=run.context_id,
-                        remote_task_id=run.remote_task_id if mode == "answer" else None,
-                        metadata={
-                            "dispatch_task_id": task_id,
-                            "dispatch_attempt": str(run.attempt),
-                        }
-                        | ({"dispatch_session": run.session_key} if run.session_key else {}),
-                    )
-                    text = ""  # the backend has the brief now
-                # Closed here even when the runner is cancelled (a stop, Ctrl-C): a generator
-                # left open would be closed by the event loop's shutdown, in no useful order.
-                async with contextlib.aclosing(stream) as events:
-                    async for event in events:
-                        done = await self._on_event(task_id, event)
-                        del event  # not kept while the next one is awaited
-                        if done:
-                            return
-            await self._finish(
-                task_id, "failed", error="the agent ended the conversation without a result"
-            )
-        except TimeoutError:
-            await self._cancel_remote(task_id)
-            await self._finish(
-                task_id, "timed_out", error=f"no result within {render.elapsed(agent.timeout)}"
-            )
-        except BackendError as exc:
-            error = without_endpoints(str(exc))  # relayed to chat: the log keeps the address
-            if "unreachable" in error or "refused" in error:
-                self.mark_unavailable(agent.id, error)
-            await self._finish(task_id, "failed", error=error)
-
-    async def agent_event(
-        self, task_id: str, event: AgentEvent, attempt: int | None = None
-    ) -> bool:
-        """A report that arrived outside a stream (an HTTP agent's callback).
-
-        Recorded like any event; returns False when it changed nothing (a duplicate, a task
-        that already finished, or a report on an earlier `attempt` of a retried task). A report
-        that ends the task's stream stops its runner.
-        """
-        task = await self.store.task(task_id)
-        if task is None or task["state"] != "running":
-            return False
-        if attempt is not None and attempt != task["attempt"]:
-            return False
-        if await self._on_event(task_id, event):
-            runner = self._runners.pop(task_id, None)
-            if runner is not None and runner is not asyncio.current_task():
-                runner.cancel()
-        return True
-
-    async def _on_event(self, task_id: str, event: AgentEvent) -> bool:
-        """Record one agent event; True once the task needs nothing more from this stream."""
-        task = await self.store.task(task_id)
-        if task is None:
-            return True
-        if task["state"] != "running":
-            if task["state"] == "cancelled" and event.remote_task_id and not event.terminal:
-                # Cancelled before the agent told us its task id: stop it now that we know.
-                await self.store.update_task(task_id, remote_task_id=event.remote_task_id)
-                await self._cancel_remote(task_id)
-            return True
-        self.mark_available(task["agent"])
-        new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
-        if new_remote or (event.context_id and task["session_id"]):
-
-            def note(tx: Tx) -> str:
-                if new_remote:
-                    tx.execute(
-                        "UPDATE tasks SET remote_task_id = ? WHERE id = ?",
-                        (event.remote_task_id, task_id),
-                    )
-                if event.context_id and task["session_id"]:
-                    tx.set_session_context(task["session_id"], event.context_id)
-                row = tx.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
-                return str(row["state"]) if row else "gone"
-
-            if await self.store.transact(note) == "cancelled" and new_remote:
-                await self._cancel_remote(task_id)  # cancelled while the id was on its way
-                return True
-        if event.state == "input_required":
-            await self._ask_user(task, event.text or "The agent needs more information.")
-            return True
-        if event.state == "completed":
-            await self._finish(task_id, "completed", result=event.text, files=event.files)
-            return True
-        if event.state in ("failed", "rejected"):
-            await self._finish(
-                task_id, "failed", error=event.text or f"the agent reported {event.state}"
-            )
-            return True
-        if event.state == "canceled":
-            await self._finish(task_id, "cancelled", error="cancelled by the agent")
-            return True
-        return False
-
-    async def _ask_user(self, task: Row, question: str) -> None:
-        agent = self.fleet.get(task["agent"])
-
-        def ask(tx: Tx) -> None:
-            request = tx.request(task["request_id"])
-            assert request is not None
-            tx.execute(
-                "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
-                (question, time.time() + self.settings.question_timeout, task["id"]),
-            )
-            self._queue(
-                tx, request["id"], _target_of(request), "question", question,
-                task_id=task["id"], agent=agent,
-            )  # fmt: skip
-            tx.bump_board(request["id"])
-            tx.add_history(_key_of(request), self._label(task["agent"]), "agent", question)
-
-        await self.store.transact(ask)
-        self._questions.set()
-        await self._notify()
+        return await self.store.open_question_thread(platform, channel, user)
 
     async def _retention(self) -> None:
         """Finished requests older than `retention_days` are deleted, with all they hold
@@ -1471,328 +281,31 @@ class Dispatcher:
                 log.exception("retention purge failed; trying again later")
             await asyncio.sleep(PURGE_INTERVAL)
 
-    async def _question_deadlines(self) -> None:
-        """An agent's question cannot hold its session forever: unanswered past
-        `question_timeout`, its task ends as timed out (the thread is told, the session is
-        freed). The deadline is in the database, so it holds across restarts; a question
-        asked by an older version, with none, gets a full one from now."""
-        timeout = self.settings.question_timeout
-        await self.store.write(
-            "UPDATE tasks SET deadline = ? WHERE state = 'input_required' AND deadline IS NULL",
-            (time.time() + timeout,),
-        )
-        while True:
-            self._questions.clear()
-            row = await self.store.one(
-                "SELECT MIN(deadline) AS at FROM tasks WHERE state = 'input_required'"
-            )
-            due = row["at"] if row is not None else None
-            if due is None or due > time.time():
-                wait = None if due is None else min(due - time.time(), 3600.0)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._questions.wait(), wait)
-                continue
-            lapsed = await self.store.all(
-                "SELECT id FROM tasks WHERE state = 'input_required' AND deadline <= ?",
-                (time.time(),),
-            )
-            for task in lapsed:
-                try:
-                    await self._finish(
-                        task["id"], "timed_out", error=render.question_lapsed(timeout)
-                    )
-                    await self._cancel_remote(task["id"])
-                except Exception:  # one task's trouble must not stop the watch
-                    log.exception("ending %s after its question lapsed failed", task["id"])
-                    await asyncio.sleep(1.0)  # and must not spin it either
-
-    async def _answer(self, request: Request, request_id: str, task_id: str) -> None:
-        """The user's reply in the thread goes back to the task that asked."""
-        task = await self.store.task(task_id)
-        await self.store.set_request_state(request_id, "done", finished=True)
-        asker = await self.store.request(task["request_id"]) if task is not None else None
-        if task is None or task["state"] != "input_required" or asker is None:
-            await self._say(request_id, request, "notice", "That question is no longer open.")
-            return
-        if not self.may_control(request.user, asker):  # planners never send one; be sure
-            await self._say(request_id, request, "notice", render.not_yours(asker["user_name"]))
-            return
-        agent = self.fleet.agent(task["agent"])
-        await self.store.update_task(task_id, state="running", deadline=time.time() + agent.timeout)
-        await self.store.bump_board(task["request_id"])
-        await self._notify()
-        answer = render.answer_from(request.user_name or request.user, request.text)
-        self._spawn(task_id, self._drive(task_id, "answer", answer))
-
-    async def _cancel_remote(self, task_id: str) -> bool:
-        """Ask the agent to stop; False when its task id is not known yet."""
-        task = await self.store.task(task_id)
-        agent = self.fleet.get(task["agent"]) if task else None
-        if task is None or agent is None or not task["remote_task_id"]:
-            return False
-        try:
-            await self.backend(agent).cancel(task["remote_task_id"])
-        except Exception as exc:
-            log.warning("cancel of %s at its agent failed: %s", task_id, exc)
-        return True
-
-    # -- results relayed --------------------------------------------------------------------
-
-    async def _finish(
-        self,
-        task_id: str,
-        state: str,
-        *,
-        result: str | None = None,
-        files: Sequence[Any] = (),
-        error: str = "",
-        announce: bool = True,
-    ) -> None:
-        """Record a terminal state and all it causes in one transaction, then free the
-        task's session and start what can start now."""
-        finished = await self.store.transact(
-            lambda tx: self._finish_tx(tx, task_id, state, result, files, error, announce)
-        )
-        if finished is None:
-            return  # someone else finished it first (a cancel racing a result)
-        task, head, may_start = finished
-        if self._busy.get(_session_of(task)) == task_id:
-            del self._busy[_session_of(task)]
-        # The relay (or notice) goes out now, unless its thread has older messages to send.
-        await self._notify(head)
-        if may_start:
-            await self._pump()
-
-    def _finish_tx(
-        self,
-        tx: Tx,
-        task_id: str,
-        state: str,
-        result: str | None,
-        files: Sequence[Any],
-        error: str,
-        announce: bool,
-    ) -> tuple[Row, Row | None, bool] | None:
-        """The terminal state, its relay (or notice) queued, dependents released or stopped,
-        a disposable session discarded, and the request closed if this was its last task.
-        Returns the task, its message's outbox row if that heads its thread, and whether a
-        task may start now: a dependent released, or the agent's next one queued behind it
-        (most finishes free nothing, and a fan-out's hundred need no hundred queue reads)."""
-        task = tx.task(task_id)
-        if task is None:
-            return None
-        request = tx.request(task["request_id"])
-        assert request is not None
-        cursor = tx.execute(
-            "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
-            " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
-            (
-                state, result,
-                dumps([f.model_dump() for f in files]) if files else None,
-                error or None, time.time(), task_id,
-            ),
-        )  # fmt: skip
-        if cursor.rowcount != 1:
-            return None
-        agent = self.fleet.get(task["agent"])
-        queued: int | None = None
-        if state == "completed":
-            queued = self._queue(
-                tx, request["id"], _target_of(request), "result", "", task_id=task_id,
-                agent=agent, files=list(files), dedupe=f"result:{task_id}:{task['attempt']}",
-            )  # fmt: skip
-            if result is not None:
-                tx.add_history(_key_of(request), self._label(task["agent"]), "agent", result)
-            released = self._release_dependents(tx, task_id)
-        else:
-            released = False
-            stopped = self._block_dependents(
-                tx, task_id, f"{self._label(task['agent'])} {render.STATE_LABEL[state]}"
-            )
-            if announce or stopped:
-                text = render.failure(
-                    render.badge(agent) if agent else render.badge(self.fleet.catch_all.as_agent()),
-                    task["summary"], state, error, stopped,
-                )  # fmt: skip
-                queued = self._queue(
-                    tx, request["id"], _target_of(request), "notice", text,
-                    task_id=task_id, agent=agent, dedupe=f"notice:{task_id}:{task['attempt']}",
-                )  # fmt: skip
-        tx.bump_board(request["id"])
-        if task["session_kind"] == "disposable" and task["session_id"]:
-            tx.discard_session(task["session_id"])
-        self._close_if_done(tx, request["id"])
-        may_start = released or (
-            tx.one(
-                "SELECT 1 FROM tasks WHERE agent = ? AND state = 'queued' LIMIT 1", (task["agent"],)
-            )
-            is not None
-        )
-        return task, None if queued is None else tx.thread_head_row(queued), may_start
-
-    def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
-        stopped: list[str] = []
-        frontier = [task_id]
-        while frontier:
-            for row in tx.dependents(frontier.pop()):
-                if row["state"] not in ("waiting", "queued"):
-                    continue
-                tx.execute(
-                    "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
-                    (f"not started: {why}", time.time(), row["id"]),
-                )
-                stopped.append(f"{self._label(row['agent'])} → {row['summary']}")
-                frontier.append(row["id"])
-        return stopped
-
-    @staticmethod
-    def _release_dependents(tx: Tx, task_id: str) -> bool:
-        """Queue the dependents whose every dependency is now complete: True if any."""
-        released = False
-        for dependent in tx.dependents(task_id):
-            if dependent["state"] != "waiting":
-                continue
-            if all(d["state"] == "completed" for d in tx.dependencies(dependent["id"])):
-                cursor = tx.execute(
-                    "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'",
-                    (dependent["id"],),
-                )
-                released = released or cursor.rowcount == 1
-        return released
-
-    def _close_if_done(self, tx: Tx, request_id: str) -> None:
-        """The closing line, once every task of a running request has ended."""
-        # Counted by the database: a fan-out's every finish would otherwise read all its tasks.
-        counts = {
-            row["state"]: row["n"]
-            for row in tx.all(
-                "SELECT state, COUNT(*) AS n FROM tasks WHERE request_id = ? GROUP BY state",
-                (request_id,),
-            )
-        }
-        if not counts or any(state not in TERMINAL_TASK_STATES for state in counts):
-            return
-        request = tx.request(request_id)
-        if request is None or request["state"] != "running":
-            return
-        text = render.closing(counts, time.time() - request["created_at"])
-        cursor = tx.execute(
-            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
-            (time.time(), request_id),
-        )
-        if cursor.rowcount == 1:
-            self._queue(
-                tx,
-                request_id,
-                _target_of(request),
-                "closing",
-                text,
-                dedupe=f"closing:{request_id}:{request['round']}",
-            )
-
     # -- the live status board --------------------------------------------------------------
 
     async def render_board(self, request_id: str) -> Outbound | None:
-        return await self.store.read(lambda tx: self._render_board(tx, request_id))
+        """The acknowledgement with its board redrawn, for the courier to edit in place."""
+        fleet, held = self.fleet, self.runner.held
+        return await self.store.read(lambda tx: board.redrawn(tx, request_id, fleet, held))
 
-    def _render_board(self, tx: Tx, request_id: str) -> Outbound | None:
-        ack = tx.one(
-            "SELECT payload FROM outbox WHERE request_id = ? AND kind = 'ack'", (request_id,)
-        )
-        if ack is None:
-            return None
-        message = Outbound.model_validate(loads(ack["payload"])["message"])
-        message.board = self._board(tx, request_id)
-        return message
-
-    def _board(self, tx: Tx, request_id: str) -> Board:
-        request = tx.request(request_id)
-        tasks = tx.request_tasks(request_id)
-        now = time.time()
-        rows = []
-        for task in tasks:
-            agent = self.fleet.get(task["agent"])
-            started, finished = task["started_at"], task["finished_at"]
-            took = (finished or now) - started if started else None
-            if task["state"] in ("failed", "timed_out", "blocked", "cancelled"):
-                note = task["error"] or ""
-            elif task["state"] == "input_required":
-                note = "waiting on your answer"
-            else:
-                note = self._waiting_note(tx, task).removeprefix(" · ")
-            rows.append(
-                BoardRow(
-                    task_id=task["id"],
-                    agent=render.badge(agent)
-                    if agent
-                    else render.badge(self.fleet.catch_all.as_agent()),
-                    summary=task["summary"],
-                    state=task["state"],
-                    elapsed=took,
-                    note=note,
-                )
-            )
-        done = bool(request and request["state"] == "done")
-        start = request["created_at"] if request else now
-        end = (request["finished_at"] if request else None) or now
-        return Board(request_id=request_id, rows=rows, done=done, elapsed=end - start)
-
-    # -- recovery after a restart -----------------------------------------------------------
+    # -- what the runtime and tests call ----------------------------------------------------
 
     async def recover(self) -> None:
         """Finish what a previous process started. Safe to run on a clean database."""
-        for task in await self.store.tasks_in_state("running", "input_required"):
-            if task["session_kind"] == "persistent":
-                self._busy[_session_of(task)] = task["id"]
-        for task in await self.store.tasks_in_state("running"):
-            await self._reconcile(task)
-        for task in await self.store.tasks_in_state("waiting"):
-            deps = await self.store.dependencies(task["id"])
-            if any(d["state"] in ("failed", "timed_out", "cancelled", "blocked") for d in deps):
-                failed = next(d for d in deps if d["state"] != "completed")
-                await self._finish(
-                    task["id"], "blocked", error=f"{self._label(failed['agent'])} did not finish"
-                )
-            elif all(d["state"] == "completed" for d in deps):
-                await self.store.update_task(task["id"], state="queued")
+        await recovery.recover(self.runner)
 
-        def close_finished(tx: Tx) -> None:
-            for request in tx.all("SELECT id FROM requests WHERE state = 'running'"):
-                self._close_if_done(tx, request["id"])
+    def backend(self, agent: AgentSpec) -> Backend:
+        return self.runner.backend(agent)
 
-        await self.store.transact(close_finished)
-        await self._notify()
-        self._recovered = True
-        await self._pump()
-
-    async def _reconcile(self, task: Row) -> None:
-        agent = self.fleet.get(task["agent"])
-        if agent is None:
-            await self._finish(
-                task["id"], "failed", error=f"agent {task['agent']!r} left the fleet"
-            )
-            return
-        if not task["remote_task_id"]:
-            # We crashed between recording the start and hearing back. The message id is the
-            # task id, so an agent that de-duplicates messages will not run it twice.
-            log.info("resending %s: no remote task id was recorded", task["id"])
-            brief = Brief.model_validate_json(task["brief"])
-            self._spawn(task["id"], self._drive(task["id"], "send", brief.render()))
-            return
-        try:
-            event = await self.backend(agent).get(task["remote_task_id"])
-        except BackendError as exc:
-            log.warning("reconcile of %s deferred: %s", task["id"], exc)
-            self._spawn(task["id"], self._drive(task["id"], "watch"))
-            return
-        if event.terminal or event.state == "input_required":
-            await self._on_event(task["id"], event)
-        else:
-            self._spawn(task["id"], self._drive(task["id"], "watch"))
+    async def agent_event(
+        self, task_id: str, event: AgentEvent, attempt: int | None = None
+    ) -> bool:
+        """A report that arrived outside a stream (an HTTP agent's callback)."""
+        return await self.runner.agent_event(task_id, event, attempt)
 
     # -- talking back ---------------------------------------------------------------------
 
-    async def _say(
+    async def say(
         self,
         request_id: str,
         request: Request,
@@ -1803,84 +316,18 @@ class Dispatcher:
         items: Sequence[StatusItem] = (),
     ) -> None:
         def say(tx: Tx) -> None:
-            self._queue(tx, request_id, _target_from_request(request), kind, text, items=items)
+            queue(tx, request_id, target_from_request(request), kind, text, items=items)
             if done:
-                tx.execute(
-                    "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
-                    (time.time(), request_id),
-                )
-            tx.add_history(_thread_key(request), "Dispatch", "dispatch", text)
+                tx.finish_request(request_id)
+            tx.add_history(thread_key(request), "Dispatch", "dispatch", text)
 
         await self.store.transact(say)
-        await self._notify()
+        await self.notify()
 
-    def _queue(
-        self,
-        tx: Tx,
-        request_id: str,
-        target: Target | Request,
-        kind: str,
-        text: str,
-        *,
-        task_id: str | None = None,
-        agent: AgentSpec | None = None,
-        files: Sequence[Any] = (),
-        dedupe: str | None = None,
-        with_board: bool = False,
-        items: Sequence[StatusItem] = (),
-    ) -> int | None:
-        if isinstance(target, Request):
-            target = _target_from_request(target)
-        message = Outbound(
-            kind=kind,  # type: ignore[arg-type]
-            text=text,
-            agent=render.badge(agent) if agent else None,
-            board=self._board(tx, request_id) if with_board else None,
-            files=list(files),
-            items=list(items),
-            request_id=request_id,
-            task_id=task_id,
-        )
-        payload = {"target": target.model_dump(), "message": message.model_dump()}
-        return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
-
-    def _label(self, agent_id: str) -> str:
-        agent = self.fleet.get(agent_id)
-        if agent is None:
-            return agent_id
-        return agent.label if agent.id != CATCH_ALL_ID else f"{agent.emoji} {agent.name}"
+    def label(self, agent_id: str) -> str:
+        return board.label(self.fleet, agent_id)
 
 
 def runs_dir(settings: Settings) -> Path:
     """Command-line agents keep their runs beside the database, so restarts can find them."""
     return settings.db.resolve().parent / f"{settings.db.stem}-runs"
-
-
-def _thread_key(request: Request) -> ThreadKey:
-    return ThreadKey(request.platform, request.workspace, request.channel, request.thread_key)
-
-
-def _key_of(row: Row) -> ThreadKey:
-    return ThreadKey(row["platform"], row["workspace"], row["channel"], row["thread"])
-
-
-def _target_from_request(request: Request) -> Target:
-    return Target(
-        platform=request.platform,
-        workspace=request.workspace,
-        channel=request.channel,
-        thread=request.thread_key,
-        user=request.user,
-        is_dm=request.is_dm,
-    )
-
-
-def _target_of(row: Row) -> Target:
-    return Target(
-        platform=row["platform"],
-        workspace=row["workspace"],
-        channel=row["channel"],
-        thread=row["thread"],
-        user=row["user"],
-        is_dm=bool(row["is_dm"]),
-    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.manifest import AgentSpec
+from bot.manifest import AgentSpec, CatchAllSpec
 from bot.models import TaskSpec
 from bot.outbound import AgentBadge, Board
 
@@ -309,3 +309,183 @@ def interrupted(command: str, demo: bool) -> str:
     if command in ("chat", "serve"):
         return "interrupted; work in flight is recorded and resumes on the next start."
     return "interrupted."
+
+
+# -- answers from the records: status, roster, cancel, retry, reroute -----------------------
+
+UNROUTABLE = "I couldn't work out how to route that. Which agent should take it?"
+"""The question when a planner produced a decision that names no usable agent."""
+SAY_MORE = "Could you say a bit more?"
+QUESTION_CLOSED = "That question is no longer open."
+NOTHING_TO_REROUTE = "There is nothing here to send elsewhere."
+REROUTE_NOT_YOURS = "Only the person who asked, or an admin, can reroute this."
+CANCEL_NOT_YOURS = "Only the person who asked for that, or an admin, can cancel it."
+ALREADY_FINISHED = "Those had already finished."
+NOTHING_RUNNING = "Nothing here was still running."
+REQUEST_GONE = "That request is no longer on record."
+TASK_GONE = "That task is no longer on record."
+AGENT_ASKS = "The agent needs more information."
+"""An agent's question that came without words."""
+WAITING_ON_ANSWER = "waiting on your answer"
+STATUS_MORE = "…and more; ask in a thread to see just that request."
+
+
+def task_label(agent: str, summary: str) -> str:
+    """A task as cancel, retry and stopped dependents name it: "🎨 Image → the logo"."""
+    return f"{agent} → {summary}"
+
+
+def cancelled(labels: Sequence[str], *, none: str) -> str:
+    return "Cancelled: " + "; ".join(labels) + "." if labels else none
+
+
+def cancelled_one(label: str, done: bool) -> str:
+    return f"Cancelled: {label}." if done else f"{label} had already finished."
+
+
+def nothing_matching(target: str) -> str:
+    what = "in flight here" if target == "all" else f"matching “{target}” is in flight"
+    return f"Nothing {what}."
+
+
+def only_owner(who: str) -> str:
+    return f"Only {who}, who made this request, or an admin can do that."
+
+
+def cancelled_by(actor: str) -> str:
+    return f"cancelled by {actor}"
+
+
+def rerouted_to(name: str) -> str:
+    return f"rerouted to {name}"
+
+
+def nothing_to_retry(label: str, state: str) -> str:
+    return f"{label} is {STATE_LABEL.get(state, state)}; nothing to retry."
+
+
+def retrying(label: str, actor: str) -> str:
+    return f"Retrying {label} (asked by {actor})."
+
+
+# The errors a task ends with, shown on its board and in its notice.
+
+CANCELLED_BY_AGENT = "cancelled by the agent"
+NO_RESULT = "the agent ended the conversation without a result"
+
+
+def left_fleet(agent_id: str) -> str:
+    return f"agent {agent_id!r} left the fleet"
+
+
+def gone_from_fleet(agent_id: str) -> str:
+    return f"agent {agent_id!r} is no longer in the fleet"
+
+
+def no_result_within(seconds: float) -> str:
+    return f"no result within {elapsed(seconds)}"
+
+
+def agent_reported(state: str) -> str:
+    return f"the agent reported {state}"
+
+
+def ended(agent: str, state: str) -> str:
+    """Why a dependent did not start: "🎨 Image failed"."""
+    return f"{agent} {STATE_LABEL[state]}"
+
+
+def did_not_finish(agent: str) -> str:
+    return f"{agent} did not finish"
+
+
+def not_started(why: str) -> str:
+    return f"not started: {why}"
+
+
+def waiting_on(names: str) -> str:
+    return f"waiting on {names}"
+
+
+def waiting_for_session(agent: str) -> str:
+    return f"waiting for {agent}'s session"
+
+
+def status_scope(in_thread: bool, mine: bool) -> str:
+    return "in this thread" if in_thread else ("for you" if mine else "overall")
+
+
+def nothing_in_flight(scope: str, agent: str | None = None, others: int = 0) -> str:
+    """No active task in scope; for one agent, whether it is busy with others' work."""
+    if agent is None:
+        return f"Nothing in flight {scope}."
+    busy = f" (busy with {others} task(s) for others)" if others else ""
+    return f"{agent} has nothing in flight {scope}{busy}."
+
+
+def status_line(agent: str, summary: str, state: str, took: float | None, note: str) -> str:
+    """One task in a status answer; `note` is what it waits on, if anything."""
+    when = f" {elapsed(took)}" if took is not None else ""
+    note = f" · {note}" if note else ""
+    return f"{agent} — {summary} · {STATE_LABEL.get(state, state)}{when}{note}"
+
+
+def status(
+    agent: str | None,
+    count: int,
+    more: bool,
+    scope: str,
+    lines: Sequence[str],
+    places: Sequence[str] | None,
+    down: Sequence[tuple[str, str]],
+) -> str:
+    """The status answer: a heading, one line per task (with where it lives, `places`, when
+    not asked in its thread), then agents not answering."""
+    head = f"{agent} — " if agent else ""
+    shown = f"{count}+" if more else str(count)
+    text = [f"{head}{shown} in flight {scope}:"]
+    if places is None:
+        text += [f"• {line}" for line in lines]
+    else:
+        text += [f"• {line} · {place}" for line, place in zip(lines, places, strict=True)]
+    if more:
+        text.append(STATUS_MORE)
+    text += [f"⚠️ {label} is unavailable right now: {why}." for label, why in down]
+    return "\n".join(text)
+
+
+def _down(reason: str | None) -> str:
+    return f" ⚠️ Unavailable right now: {reason}." if reason else ""
+
+
+def roster(
+    agents: Sequence[AgentSpec], catch_all: CatchAllSpec, unavailable: dict[str, str]
+) -> str:
+    """Who is on call, what each is good at, and who is not answering."""
+    up = len(agents) - len(unavailable.keys() & {a.id for a in agents})
+    lines = [f"{len(agents)} agents on call ({up} available):"]
+    for agent in agents:
+        kind = "main session" if agent.session == "persistent" else "disposable sessions"
+        skills = ", ".join(agent.skills[:6])
+        lines.append(
+            f"• {agent.label} — {agent.description} ({kind}) Good at: {skills}."
+            f"{_down(unavailable.get(agent.id))}"
+        )
+    lines.append(
+        f"• {catch_all.emoji} {catch_all.name} — anything else, in a fresh disposable session."
+    )
+    return "\n".join(lines)
+
+
+def roster_for(
+    query: str, ranked: Sequence[AgentSpec], catch_all: CatchAllSpec, unavailable: dict[str, str]
+) -> str:
+    """Who would take work like `query`: the three best, or the disposable catch-all."""
+    if not ranked:
+        return (
+            f"No specialist covers “{query}”. A disposable {catch_all.emoji} {catch_all.name}"
+            " would take it."
+        )
+    lines = [f"For “{query}”:"]
+    lines += [f"• {a.label} — {a.description}{_down(unavailable.get(a.id))}" for a in ranked[:3]]
+    return "\n".join(lines)

@@ -197,9 +197,6 @@ use them); a new database gets them from `SCHEMA` itself. Never remove an entry.
 DROPPED_INDEXES = ("sessions_main",)
 """Indexes an older version created that the current schema replaces."""
 
-ACTIVE_TASK_STATES = ("waiting", "queued", "running", "input_required")
-TERMINAL_TASK_STATES = ("completed", "failed", "timed_out", "cancelled", "blocked")
-
 
 class StoreError(ValueError):
     """The database cannot be used; the message is one line for the person running Dispatch."""
@@ -386,6 +383,260 @@ class Tx:
             HISTORY_SQL,
             (key.platform, key.workspace, key.channel, key.thread, author, role, text, time.time()),
         )
+
+    # -- verbs of the core, named by what they mean ----------------------------------------
+
+    def claim(self, dedupe_key: str) -> bool:
+        """Claim a delivery: False when its key was seen before (a duplicate)."""
+        claimed = self.execute(
+            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+            (dedupe_key, time.time()),
+        )
+        return claimed.rowcount == 1
+
+    def insert_request(
+        self,
+        request_id: str,
+        key: ThreadKey,
+        message_id: str,
+        user: str,
+        user_name: str | None,
+        text: str,
+        is_dm: bool,
+        kind: str,
+        state: str,
+        decision: str | None,
+    ) -> None:
+        self.execute(
+            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
+            " user_name, text, is_dm, kind, state, decision, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id, key.platform, key.workspace, key.channel, key.thread,
+                message_id, user, user_name, text, is_dm, kind, state, decision, time.time(),
+            ),
+        )  # fmt: skip
+
+    def recent_requests(self, user: str, platform: str, since: float) -> int:
+        """How many requests (not counting refused ones) a user made since `since`."""
+        row = self.one(
+            "SELECT COUNT(*) AS n FROM requests WHERE user = ? AND platform = ?"
+            " AND created_at > ? AND kind != 'refused'",
+            (user, platform, since),
+        )
+        return int(row["n"]) if row is not None else 0
+
+    def in_flight(self, user: str, platform: str) -> int:
+        """A user's active tasks, in their running requests."""
+        row = self.one(
+            "SELECT COUNT(*) AS n FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.user = ? AND r.platform = ? AND r.state = 'running'"
+            " AND t.state IN ('waiting','queued','running','input_required')",
+            (user, platform),
+        )
+        return int(row["n"]) if row is not None else 0
+
+    def keep_refused(self, request_id: str, text: str) -> None:
+        """A refused message is done, and keeps only a line to recognise it by."""
+        self.execute(
+            "UPDATE requests SET text = ?, finished_at = ? WHERE id = ?",
+            (text, time.time(), request_id),
+        )
+
+    def insert_plan(self, request_id: str, planner: str, figures: dict[str, Any]) -> None:
+        """How a request was planned: by whom, and at what cost."""
+        self.execute(
+            "INSERT INTO plans(request_id, planner, model, fallback_reason, repaired, input_tokens,"
+            " output_tokens, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id, planner, figures.get("model"), figures.get("fallback_reason"),
+                bool(figures.get("repaired")), figures.get("input_tokens", 0),
+                figures.get("output_tokens", 0), figures.get("latency_ms", 0.0), time.time(),
+            ),
+        )  # fmt: skip
+
+    def lessons(self, user: str, platform: str, workspace: str, limit: int) -> list[Row]:
+        """Routing corrections for a user, newest first: their own and their workspace's."""
+        return self.all(
+            "SELECT text, agent FROM lessons WHERE (user = ? AND (platform = ? OR platform IS NULL))"
+            " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
+            (user, platform, platform, workspace, limit),
+        )
+
+    def add_lesson(
+        self,
+        text: str,
+        agent: str,
+        wrong: str,
+        user: str,
+        platform: str,
+        workspace: str,
+        *,
+        shared: bool,
+        keep: int,
+    ) -> None:
+        """Remember a correction, keeping its author's newest `keep`."""
+        self.execute(
+            "INSERT INTO lessons(text, agent, wrong, user, platform, workspace, shared,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (text, agent, wrong, user, platform, workspace, shared, time.time()),
+        )
+        self.execute(
+            "DELETE FROM lessons WHERE user = ? AND platform = ? AND id NOT IN"
+            " (SELECT id FROM lessons WHERE user = ? AND platform = ? ORDER BY id DESC LIMIT ?)",
+            (user, platform, user, platform, keep),
+        )
+
+    def finish_request(self, request_id: str) -> None:
+        """A request answered in one message (status, roster, a notice) is done."""
+        self.execute(
+            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?",
+            (time.time(), request_id),
+        )
+
+    def refuse_request(self, request_id: str, at: float) -> None:
+        self.execute(
+            "UPDATE requests SET kind = 'refused', state = 'done', finished_at = ? WHERE id = ?",
+            (at, request_id),
+        )
+
+    def close_clarifying(self, request_id: str, at: float) -> None:
+        """A clarifying question was answered: its request lives on in the answer's."""
+        self.execute(
+            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
+            " AND state = 'clarifying'",
+            (at, request_id),
+        )
+
+    def run_request(self, request_id: str, text: str, user: str, user_name: str) -> None:
+        """A request's work is recorded: it runs, in its owner's name and words."""
+        self.execute(
+            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
+            (text, user, user_name, request_id),
+        )
+
+    def insert_tasks(self, tasks: Sequence[tuple[tuple[Any, ...], Sequence[str]]]) -> None:
+        """Each task's row (id, request id, spec id, seq, agent, session kind, summary, brief,
+        state, created at, session key) followed by the ids of the tasks it depends on."""
+        for values, depends_on in tasks:
+            self.execute(
+                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
+                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            for dep in depends_on:
+                self.execute(
+                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", (values[0], dep)
+                )
+
+    def new_board(self, request_id: str) -> None:
+        self.execute("INSERT INTO boards(request_id, version) VALUES (?, 1)", (request_id,))
+
+    def start_task(
+        self, task_id: str, session_id: str, brief: str, now: float, deadline: float
+    ) -> None:
+        self.execute(
+            "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
+            " deadline = ? WHERE id = ?",
+            (session_id, brief, now, deadline, task_id),
+        )
+
+    def set_remote_task_id(self, task_id: str, remote_task_id: str | None) -> None:
+        self.execute("UPDATE tasks SET remote_task_id = ? WHERE id = ?", (remote_task_id, task_id))
+
+    def task_state(self, task_id: str) -> str:
+        row = self.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
+        return str(row["state"]) if row else "gone"
+
+    def ask(self, task_id: str, question: str, deadline: float) -> None:
+        """The agent asked the user something: the task waits for the answer until `deadline`."""
+        self.execute(
+            "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
+            (question, deadline, task_id),
+        )
+
+    def finish_task(
+        self, task_id: str, state: str, result: str | None, files: str | None, error: str | None
+    ) -> bool:
+        """Record a terminal state; False when the task had already ended."""
+        cursor = self.execute(
+            "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
+            " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
+            (state, result, files, error, time.time(), task_id),
+        )
+        return cursor.rowcount == 1
+
+    def block_task(self, task_id: str, error: str) -> None:
+        self.execute(
+            "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
+            (error, time.time(), task_id),
+        )
+
+    def queue_task(self, task_id: str) -> bool:
+        """A waiting task may start: True if it was waiting."""
+        cursor = self.execute(
+            "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'", (task_id,)
+        )
+        return cursor.rowcount == 1
+
+    def has_queued(self, agent: str) -> bool:
+        """Whether any task waits in the queue for `agent`."""
+        return (
+            self.one("SELECT 1 FROM tasks WHERE agent = ? AND state = 'queued' LIMIT 1", (agent,))
+            is not None
+        )
+
+    def reopen_task(self, task_id: str) -> None:
+        """A retried task waits again, as a new attempt with nothing of the last one."""
+        self.execute(
+            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
+            " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
+            " finished_at = NULL, deadline = NULL WHERE id = ?",
+            (task_id,),
+        )
+
+    def unblock_task(self, task_id: str) -> None:
+        """A task a retried one had stopped waits for it again."""
+        self.execute(
+            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
+            " finished_at = NULL WHERE id = ?",
+            (task_id,),
+        )
+
+    def reopen_request(self, request_id: str) -> None:
+        self.execute(
+            "UPDATE requests SET state = 'running', round = round + 1, finished_at = NULL"
+            " WHERE id = ?",
+            (request_id,),
+        )
+
+    def state_counts(self, request_id: str) -> dict[str, int]:
+        """A request's tasks per state, counted by the database."""
+        return {
+            row["state"]: row["n"]
+            for row in self.all(
+                "SELECT state, COUNT(*) AS n FROM tasks WHERE request_id = ? GROUP BY state",
+                (request_id,),
+            )
+        }
+
+    def close_request(self, request_id: str) -> bool:
+        """A running request is done; False when it was not running."""
+        cursor = self.execute(
+            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
+            (time.time(), request_id),
+        )
+        return cursor.rowcount == 1
+
+    def running_requests(self) -> list[str]:
+        return [row["id"] for row in self.all("SELECT id FROM requests WHERE state = 'running'")]
+
+    def ack_payload(self, request_id: str) -> str | None:
+        """The stored acknowledgement of a request, which carries its status board."""
+        row = self.one(
+            "SELECT payload FROM outbox WHERE request_id = ? AND kind = 'ack'", (request_id,)
+        )
+        return None if row is None else str(row["payload"])
 
 
 def _purge_batch(tx: Tx, before: float, limit: int) -> int:
@@ -714,6 +965,122 @@ class Store:
 
     async def recent_history(self, key: ThreadKey, limit: int) -> list[Row]:
         return await self.read(lambda tx: tx.recent_history(key, limit))
+
+    # -- the core's reads and single writes -------------------------------------------------
+
+    async def unsettled(self) -> int:
+        """Tasks not finished plus messages not sent: zero when all is quiet."""
+        row = await self.one(
+            "SELECT (SELECT COUNT(*) FROM tasks WHERE state IN ('waiting','queued','running'))"
+            " + (SELECT COUNT(*) FROM outbox WHERE state = 'pending') AS n"
+        )
+        return int(row["n"]) if row is not None else -1
+
+    async def set_decision(self, request_id: str, kind: str, decision: str) -> None:
+        await self.write(
+            "UPDATE requests SET kind = ?, decision = ? WHERE id = ?", (kind, decision, request_id)
+        )
+
+    async def set_question(self, request_id: str, state: str, question: str) -> None:
+        await self.write(
+            "UPDATE requests SET state = ?, question = ? WHERE id = ?",
+            (state, question, request_id),
+        )
+
+    async def mark_rerouted(self, request_id: str) -> None:
+        await self.write("UPDATE requests SET kind = 'reroute' WHERE id = ?", (request_id,))
+
+    async def status_tasks(
+        self,
+        key: ThreadKey | None,
+        user: str | None,
+        platform: str | None,
+        agent_id: str | None,
+        limit: int,
+    ) -> list[Row]:
+        """Active tasks with where each lives: in thread `key`, else of `user`'s running
+        requests (on `platform`, when given), else all; for one agent when named."""
+        params: list[Any] = []
+        where = "t.state IN ('waiting','queued','running','input_required')"
+        if key is not None:
+            where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            params += [key.platform, key.workspace, key.channel, key.thread]
+        elif user is not None:
+            # Active tasks belong to running requests; starting from the user's running
+            # requests keeps this fast with thousands of other tasks in flight.
+            where += " AND r.user = ? AND r.state = 'running'"
+            params.append(user)
+            if platform is not None:
+                where += " AND r.platform = ?"
+                params.append(platform)
+        if agent_id:
+            where += " AND t.agent = ?"
+            params.append(agent_id)
+        # `where` is assembled from fixed fragments above; every value is a parameter.
+        sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {int(limit)}"  # noqa: S608
+        return await self.all(sql, params)
+
+    async def agent_load(self, agent_id: str) -> int:
+        """Tasks an agent has queued, running or waiting on an answer, for anyone."""
+        row = await self.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE agent = ? AND state IN"
+            " ('queued','running','input_required')",
+            (agent_id,),
+        )
+        return int(row["n"]) if row else 0
+
+    async def user_active_tasks(self, platform: str, user: str) -> list[Row]:
+        return await self.all(
+            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.platform = ? AND r.user = ?"
+            " AND t.state IN ('waiting','queued','running','input_required') ORDER BY t.seq",
+            (platform, user),
+        )
+
+    async def knows_thread(self, key: ThreadKey) -> bool:
+        row = await self.one(
+            "SELECT 1 FROM requests WHERE platform = ? AND workspace = ? AND channel = ? AND thread = ?"
+            " LIMIT 1",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+        return row is not None
+
+    async def thread_of_message(self, platform: str, channel: str, message_id: str) -> str | None:
+        """The thread of the request a posted message belongs to."""
+        row = await self.one(
+            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"
+            " WHERE r.platform = ? AND json_extract(o.ref, '$.channel') = ?"
+            " AND json_extract(o.ref, '$.id') = ? LIMIT 1",
+            (platform, channel, message_id),
+        )
+        return str(row["thread"]) if row else None
+
+    async def open_question_thread(self, platform: str, channel: str, user: str) -> str | None:
+        """The latest thread in a channel with a question open to `user`."""
+        row = await self.one(
+            "SELECT r.thread FROM requests r WHERE r.platform = ? AND r.channel = ? AND r.user = ?"
+            " AND (r.state = 'clarifying' OR EXISTS (SELECT 1 FROM tasks t WHERE"
+            " t.request_id = r.id AND t.state = 'input_required'))"
+            " ORDER BY r.created_at DESC LIMIT 1",
+            (platform, channel, user),
+        )
+        return str(row["thread"]) if row else None
+
+    async def date_open_questions(self, deadline: float) -> None:
+        """Give every open question without a deadline this one."""
+        await self.write(
+            "UPDATE tasks SET deadline = ? WHERE state = 'input_required' AND deadline IS NULL",
+            (deadline,),
+        )
+
+    async def next_question_deadline(self) -> float | None:
+        row = await self.one("SELECT MIN(deadline) AS at FROM tasks WHERE state = 'input_required'")
+        return row["at"] if row is not None else None
+
+    async def lapsed_questions(self, now: float) -> list[Row]:
+        return await self.all(
+            "SELECT id FROM tasks WHERE state = 'input_required' AND deadline <= ?", (now,)
+        )
 
     # -- outbox -------------------------------------------------------------------------------
 

@@ -265,6 +265,21 @@ async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFac
     await h.idle()
 
 
+async def test_status_for_one_platform_lists_only_that_platforms_work(
+    harness: HarnessFactory,
+) -> None:
+    h = await harness({"image": echo("image", 4 * U)})
+    await h.say("brand images", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("ack")))
+    assert h.dispatcher is not None
+    here, _ = await h.dispatcher.status_for(h.adapter.platform, "alice")
+    assert here.startswith("1 in flight for you:")
+    # The same user id on another platform is someone else.
+    elsewhere, items = await h.dispatcher.status_for("discord", "alice")
+    assert (elsewhere, items) == ("Nothing in flight for you.", [])
+    await h.idle()
+
+
 async def test_one_task_at_a_time_in_a_main_session_while_others_run_in_parallel(
     harness: HarnessFactory,
 ) -> None:

@@ -230,6 +230,36 @@ async def test_an_unreachable_agent_is_reported(tmp_path: Path) -> None:
     assert "unreachable" in chat.of_kind("notice")[0].text
 
 
+async def test_an_agent_that_stops_answering_is_marked_unavailable(tmp_path: Path) -> None:
+    async def answer(body: dict[str, Any]) -> web.Response:
+        return web.json_response({"status": "completed", "result": "ok"})
+
+    agent = HTTPAgent(answer)
+    await agent.__aenter__()
+    async with dispatch(tmp_path, agent.url, free_port()) as (d, chat):
+        assert d.unavailable == {}
+        await agent.__aexit__()
+        await chat.send("Writer: draft the newsletter")
+        await d.idle(10)
+        assert "unreachable" in d.unavailable["writer"]
+
+
+async def test_an_error_that_merely_says_refused_leaves_the_agent_available(
+    tmp_path: Path,
+) -> None:
+    async def answer(body: dict[str, Any]) -> web.Response:
+        return web.json_response({"status": "refused"})  # not in the contract
+
+    async with (
+        HTTPAgent(answer) as agent,
+        dispatch(tmp_path, agent.url, free_port()) as (d, chat),
+    ):
+        await chat.send("Writer: draft the newsletter")
+        await d.idle(10)
+        assert "unknown status 'refused'" in chat.of_kind("notice")[0].text
+        assert d.unavailable == {}  # the agent answered: it is there
+
+
 async def test_callback_url_is_signed_per_task(tmp_path: Path) -> None:
     from bot.callbacks import CallbackServer, load_key
 

@@ -369,6 +369,7 @@ async def test_wrong_token_is_a_clear_error_that_never_shows_the_token(
             await run(backend, "hello", f"task-{endpoint}")
         message = str(caught.value)
         assert f"the OpenClaw gateway at {fake.url} refused the token" in message
+        assert not caught.value.unreachable  # it answered: the roster keeps the agent
         for secret in (WRONG, TOKEN):
             assert secret not in message
             assert secret not in repr(backend)
@@ -398,6 +399,7 @@ async def test_gateway_down_is_unreachable(make: MakeBackend, endpoint: str) -> 
     with pytest.raises(BackendError) as caught:
         await run(backend, "hello", "task-down")
     assert str(caught.value) == f"the OpenClaw gateway at {url} is unreachable: connection refused"
+    assert caught.value.unreachable
 
 
 # --- HTTP fallback --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ async def test_a_request_taken_in_before_recovery_reaches_its_agent_once(tmp_pat
     async def message_in_the_gap() -> None:
         said.append(await h.say("@dev the login page returns a 500"))
         assert h.dispatcher is not None
-        pumper = h.dispatcher._pumper  # let intake's pump run now, as it would in the gap
+        pumper = h.dispatcher.runner._pumper  # let intake's pump run now, as it would in the gap
         if pumper is not None:
             await asyncio.wait_for(asyncio.shield(pumper), 10)
 

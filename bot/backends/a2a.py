@@ -492,14 +492,16 @@ class A2ABackend:
             if isinstance(cause, ConnectionRefusedError) or (
                 isinstance(cause, httpx.ConnectError) and "refused" in str(cause).lower()
             ):
-                return BackendError("the agent is unreachable: connection refused")
+                return BackendError(
+                    "the agent is unreachable: connection refused", unreachable=True
+                )
         for cause in _causes(exc):
             # httpx-aiohttp maps aiohttp's errors loosely (a dropped connection becomes a
             # ConnectTimeout), so aiohttp's own error, when there is one, says what happened.
             if isinstance(cause, aiohttp.ClientError) and not isinstance(cause, TimeoutError):
                 reason = without_endpoints(str(cause) or type(cause).__name__)
                 if isinstance(cause, aiohttp.ClientConnectorError):
-                    return BackendError(f"the agent is unreachable: {reason}")
+                    return BackendError(f"the agent is unreachable: {reason}", unreachable=True)
                 return BackendError(f"the connection to the agent failed: {reason}")
         for cause in _causes(exc):
             if isinstance(cause, httpx.TimeoutException) or isinstance(
@@ -508,7 +510,7 @@ class A2ABackend:
                 return BackendError("the agent timed out")
             if isinstance(cause, httpx.ConnectError):
                 reason = without_endpoints(str(cause) or type(cause).__name__)
-                return BackendError(f"the agent is unreachable: {reason}")
+                return BackendError(f"the agent is unreachable: {reason}", unreachable=True)
             if isinstance(cause, httpx.TransportError):
                 reason = without_endpoints(str(cause) or type(cause).__name__)
                 return BackendError(f"the connection to the agent failed: {reason}")

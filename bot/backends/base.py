@@ -38,7 +38,15 @@ def without_endpoints(text: str) -> str:
 
 
 class BackendError(Exception):
-    """The agent could not be reached or refused the call; the message is shown to users."""
+    """The agent could not be reached or refused the call; the message is shown to users.
+
+    `unreachable`: nothing answered at the agent's address (a refused connection, no route),
+    so the roster marks it unavailable until it answers again. A call the agent answered and
+    refused (a rejected token) is not that, whatever its words."""
+
+    def __init__(self, message: str = "", *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class Backend(Protocol):

@@ -74,7 +74,9 @@ class HTTPBackend:
             ) from None
         except httpx.HTTPError as exc:
             log.warning("HTTP agent at %s: %s", self.config.url, exc)
-            raise BackendError(f"the agent is unreachable: {_reason(exc)}") from None
+            raise BackendError(
+                f"the agent is unreachable: {_reason(exc)}", unreachable=True
+            ) from None
         if content is None:
             raise BackendError(
                 f"the agent answered with more than {render.size(limit)}; nothing of it was read"

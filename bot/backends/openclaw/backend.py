@@ -286,7 +286,9 @@ class OpenClawBackend:
             await self._client.connection()
         except WsUnavailable as exc:
             if endpoint == "ws":
-                raise BackendError(self._unavailable_message(exc)) from None
+                raise BackendError(
+                    self._unavailable_message(exc), unreachable=exc.reason == "connection refused"
+                ) from None
             if exc.sticky:
                 self._path = "http"
                 logger.warning(
@@ -299,7 +301,7 @@ class OpenClawBackend:
             return "http"
         except ConnectionLost as exc:
             raise BackendError(
-                f"the OpenClaw gateway at {self._base} is unreachable: {exc}"
+                f"the OpenClaw gateway at {self._base} is unreachable: {exc}", unreachable=True
             ) from None
         self._path = "ws"
         return "ws"

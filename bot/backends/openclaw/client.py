@@ -97,7 +97,8 @@ class GatewayClient:
                 ) from None
             if time.monotonic() + delay > deadline:
                 raise BackendError(
-                    f"the OpenClaw gateway at {self._base} is unreachable: {problem}"
+                    f"the OpenClaw gateway at {self._base} is unreachable: {problem}",
+                    unreachable=True,
                 )
             logger.info("OpenClaw %s at %s: %s; retrying", method, self._base, problem)
             await asyncio.sleep(delay)

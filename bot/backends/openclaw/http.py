@@ -207,7 +207,9 @@ class HttpFallback:
     def _failure(self, exc: aiohttp.ClientError) -> BackendError:
         if isinstance(exc, aiohttp.ClientConnectorError):
             reason = connector_reason(exc)
-            return BackendError(f"the OpenClaw gateway at {self._base} is unreachable: {reason}")
+            return BackendError(
+                f"the OpenClaw gateway at {self._base} is unreachable: {reason}", unreachable=True
+            )
         return BackendError(
             f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
         )
