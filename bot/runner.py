@@ -170,6 +170,14 @@ class Runner:
         for task in gone:
             await self.finish(task["id"], "failed", error=render.gone_from_fleet(task["agent"]))
 
+    def _prior(self, task: Row) -> PriorWork:
+        """A finished task as a brief shows it: who, what, and its output."""
+        return PriorWork(
+            agent=self.core.label(task["agent"]),
+            summary=task["summary"],
+            output=task["result"] or "",
+        )
+
     def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
         """Mark tasks running in their sessions, each with a brief it can start from:
         upstream outputs, earlier results in the thread, and the thread's recent history.
@@ -180,14 +188,7 @@ class Runner:
             agent = self.core.fleet.agent(task["agent"])
             deps = tx.dependencies(task["id"])
             brief = Brief.model_validate_json(task["brief"])
-            brief.depends_on = [
-                PriorWork(
-                    agent=self.core.label(d["agent"]),
-                    summary=d["summary"],
-                    output=d["result"] or "",
-                )
-                for d in deps
-            ]
+            brief.depends_on = [self._prior(d) for d in deps]
             if task["request_id"] not in threads:
                 request = tx.request(task["request_id"])
                 assert request is not None
@@ -200,11 +201,7 @@ class Runner:
             thread_tasks, history_lines = threads[task["request_id"]]
             dep_ids = {d["id"] for d in deps}
             brief.thread_results = [
-                PriorWork(
-                    agent=self.core.label(t["agent"]),
-                    summary=t["summary"],
-                    output=t["result"] or "",
-                )
+                self._prior(t)
                 for t in thread_tasks
                 if t["state"] == "completed" and t["id"] not in dep_ids and t["id"] != task["id"]
             ][-5:]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 from bot.backends.base import BackendError
 from bot.backends.openclaw.errors import (
@@ -27,28 +28,21 @@ from bot.backends.openclaw.wire import RPC_TIMEOUT, Connection
 logger = logging.getLogger(__name__)
 
 
+@dataclass
 class GatewayClient:
     """RPCs to one gateway over whichever socket is current; `dial` opens a new one."""
 
-    def __init__(
-        self,
-        dial: Callable[[], Awaitable[Connection]],
-        *,
-        base: str,
-        agent: str,
-        token: str,
-        reconnect_window: float,
-    ) -> None:
-        self._dial = dial
-        self._base = base
-        self._agent = agent
-        self._token = token
-        self.reconnect_window = reconnect_window
-        self._conn: Connection | None = None
-        self._conn_lock = asyncio.Lock()
-        self.generation = 0
-        """Connections opened so far: a change while following a run means a reconnect."""
-        self._closed = False
+    dial: Callable[[], Awaitable[Connection]]
+    _: KW_ONLY
+    base: str
+    agent: str
+    token: str
+    reconnect_window: float
+    generation: int = field(default=0, init=False)
+    """Connections opened so far: a change while following a run means a reconnect."""
+    _conn: Connection | None = field(default=None, init=False)
+    _conn_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _closed: bool = field(default=False, init=False)
 
     async def call(
         self,
@@ -81,7 +75,7 @@ class GatewayClient:
                     if raise_rpc:
                         raise
                     raise self.rpc_error(exc, method) from None
-                problem = f"the gateway is busy ({redact(exc.message, self._token)})"
+                problem = f"the gateway is busy ({redact(exc.message, self.token)})"
             except ConnectionLost as exc:
                 problem = str(exc)
                 if conn is not None:
@@ -92,31 +86,31 @@ class GatewayClient:
                 if conn is not None:
                     await self._discard(conn)
                 raise BackendError(
-                    f"the OpenClaw gateway at {self._base} sent more than Dispatch reads "
+                    f"the OpenClaw gateway at {self.base} sent more than Dispatch reads "
                     f"for {method}: {exc}"
                 ) from None
             if time.monotonic() + delay > deadline:
                 raise BackendError(
-                    f"the OpenClaw gateway at {self._base} is unreachable: {problem}",
+                    f"the OpenClaw gateway at {self.base} is unreachable: {problem}",
                     unreachable=True,
                 )
-            logger.info("OpenClaw %s at %s: %s; retrying", method, self._base, problem)
+            logger.info("OpenClaw %s at %s: %s; retrying", method, self.base, problem)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
     def rpc_error(self, exc: RpcError, method: str) -> BackendError:
-        return rpc_error(exc, method, self._agent, self._base, self._token)
+        return rpc_error(exc, method, self.agent, self.base, self.token)
 
     async def connection(self) -> Connection:
         async with self._conn_lock:
             if self._closed:
-                raise BackendError(f"the backend for {self._base} is closed")
+                raise BackendError(f"the backend for {self.base} is closed")
             if self._conn is not None and not self._conn.closed:
                 return self._conn
             if self._conn is not None:
                 await self._conn.close()
                 self._conn = None
-            self._conn = await self._dial()
+            self._conn = await self.dial()
             self.generation += 1
             return self._conn
 

@@ -47,30 +47,19 @@ class _HttpAnswer:
     """Only the head of the answer was read."""
 
 
+@dataclass(kw_only=True)
 class HttpFallback:
     """One agent through the OpenAI-compatible API; remembers which endpoint worked."""
 
-    def __init__(
-        self,
-        *,
-        base: str,
-        http_base: str,
-        agent: str,
-        token: str,
-        persistent: bool,
-        pinned: str,
-        max_result_bytes: int,
-        session: Callable[[], aiohttp.ClientSession],
-    ) -> None:
-        self._base = base
-        self._http_base = http_base
-        self._agent = agent
-        self._token = token
-        self._persistent = persistent
-        self._pinned = pinned
-        self._max_result_bytes = max_result_bytes
-        self._session = session
-        self.path: Endpoint | None = None
+    base: str
+    http_base: str
+    agent: str
+    token: str
+    persistent: bool
+    pinned: str
+    max_result_bytes: int
+    session: Callable[[], aiohttp.ClientSession]
+    path: Endpoint | None = None
 
     async def send(self, text: str, session_key: str) -> AsyncGenerator[AgentEvent, None]:
         remote = http_remote_id(session_key)
@@ -80,7 +69,7 @@ class HttpFallback:
             state="completed" if answer.ok else "failed",
             remote_task_id=remote,
             context_id=session_key,
-            text=render.result_cut(answer.text, self._max_result_bytes, cut=answer.cut),
+            text=render.result_cut(answer.text, self.max_result_bytes, cut=answer.cut),
         )
 
     def lost_run(self, session_key: str) -> AgentEvent:
@@ -96,8 +85,8 @@ class HttpFallback:
 
     async def list_agents(self) -> list[dict[str, Any]]:
         try:
-            async with self._session().get(
-                f"{self._http_base}/v1/models", headers=self._headers("")
+            async with self.session().get(
+                f"{self.http_base}/v1/models", headers=self._headers("")
             ) as response:
                 status = response.status
                 data = _parse_json(await response.text())
@@ -105,7 +94,7 @@ class HttpFallback:
             raise self._failure(exc) from None
         if status in (401, 403):
             raise BackendError(
-                f"the OpenClaw gateway at {self._base} refused the token (HTTP {status})"
+                f"the OpenClaw gateway at {self.base} refused the token (HTTP {status})"
             )
         if status in (404, 405, 501) or data is None:
             raise self._not_served()
@@ -125,58 +114,58 @@ class HttpFallback:
             answer = await self._post_one(kind, text, session_key)
             if answer is not None:
                 if self.path != kind:
-                    logger.info("OpenClaw gateway at %s: using /v1/%s", self._base, kind)
+                    logger.info("OpenClaw gateway at %s: using /v1/%s", self.base, kind)
                 self.path = kind
                 return answer
         raise self._not_served()
 
     def _not_served(self) -> BackendError:
         """The HTTP API is off; a pinned endpoint names only itself."""
-        if self._pinned == "responses":
+        if self.pinned == "responses":
             what, setting = "/v1/responses", "responses"
-        elif self._pinned == "chat":
+        elif self.pinned == "chat":
             what, setting = "/v1/chat/completions", "chatCompletions"
         else:
             return BackendError(
-                f"the OpenClaw gateway at {self._base} offers neither the WebSocket protocol "
+                f"the OpenClaw gateway at {self.base} offers neither the WebSocket protocol "
                 "nor /v1/responses or /v1/chat/completions "
                 "(enable gateway.http.endpoints.responses)"
             )
         return BackendError(
-            f"the OpenClaw gateway at {self._base} does not serve {what} "
+            f"the OpenClaw gateway at {self.base} does not serve {what} "
             f"(enable gateway.http.endpoints.{setting})"
         )
 
     def _headers(self, session_key: str) -> dict[str, str]:
         headers = {
             "Content-Type": "application/json",
-            "x-openclaw-agent-id": self._agent,
+            "x-openclaw-agent-id": self.agent,
             # An explicit key is used as-is (http-utils.ts resolveSessionKey); `user` alone
             # would give agent:<id>:openai-user:<user>, not the main session.
             "x-openclaw-session-key": session_key,
         }
-        if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
     async def _post_one(self, kind: Endpoint, text: str, session_key: str) -> _HttpAnswer | None:
         """None when this endpoint is not served (disabled endpoints answer 404/405)."""
-        model = f"openclaw/{self._agent}"
+        model = f"openclaw/{self.agent}"
         body: Json
         if kind == "responses":
-            url, body = f"{self._http_base}/v1/responses", {"model": model, "input": text}
+            url, body = f"{self.http_base}/v1/responses", {"model": model, "input": text}
         else:
-            url = f"{self._http_base}/v1/chat/completions"
+            url = f"{self.http_base}/v1/chat/completions"
             body = {"model": model, "messages": [{"role": "user", "content": text}]}
         body["stream"] = False
-        if self._persistent:
-            body["user"] = f"dispatch-{self._agent}"
+        if self.persistent:
+            body["user"] = f"dispatch-{self.agent}"
         try:
-            async with self._session().post(
+            async with self.session().post(
                 url, json=body, headers=self._headers(session_key)
             ) as response:
                 status = response.status
-                limit = 2 * self._max_result_bytes + _HTTP_ENVELOPE
+                limit = 2 * self.max_result_bytes + _HTTP_ENVELOPE
                 raw, cut = await _read_capped(response, limit)
         except aiohttp.ClientError as exc:
             raise self._failure(exc) from None
@@ -184,20 +173,20 @@ class HttpFallback:
             # Only the head was read: it is no JSON document, but it starts the reply.
             return _HttpAnswer(True, _json_text_head(raw), cut=True)
         data = _parse_json(raw)
-        message = redact(_http_error_message(data) or raw[:300].strip(), self._token)
+        message = redact(_http_error_message(data) or raw[:300].strip(), self.token)
         if status in (404, 405, 501) and not mentions_agent(message):
             return None
         if status in (401, 403) and not mentions_agent(message):
             raise BackendError(
-                f"the OpenClaw gateway at {self._base} refused the token (HTTP {status})"
+                f"the OpenClaw gateway at {self.base} refused the token (HTTP {status})"
             )
         if status >= 400:
             if mentions_agent(message):
-                raise agent_error(self._agent, self._base, message)
+                raise agent_error(self.agent, self.base, message)
             if status >= 500:
                 return _HttpAnswer(False, message or f"the gateway answered HTTP {status}")
             raise BackendError(
-                f"the OpenClaw gateway at {self._base} rejected the request "
+                f"the OpenClaw gateway at {self.base} rejected the request "
                 f"(HTTP {status}): {message}"
             )
         if data is None:
@@ -208,10 +197,10 @@ class HttpFallback:
         if isinstance(exc, aiohttp.ClientConnectorError):
             reason = connector_reason(exc)
             return BackendError(
-                f"the OpenClaw gateway at {self._base} is unreachable: {reason}", unreachable=True
+                f"the OpenClaw gateway at {self.base} is unreachable: {reason}", unreachable=True
             )
         return BackendError(
-            f"the request to the OpenClaw gateway at {self._base} failed: {type(exc).__name__}"
+            f"the request to the OpenClaw gateway at {self.base} failed: {type(exc).__name__}"
         )
 
 

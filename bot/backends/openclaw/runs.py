@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 from bot import render
@@ -173,33 +173,25 @@ def _wait_state(payload: Json) -> _WaitState:
     return "running"
 
 
+@dataclass
 class RunFollower:
     """Turns `agent.wait` and `chat.history` answers into `AgentEvent`s until a run ends."""
 
-    def __init__(
-        self,
-        client: GatewayClient,
-        *,
-        base: str,
-        token: str,
-        wait_ms: int,
-        poll_interval: float,
-        max_result_bytes: int,
-    ) -> None:
-        self._client = client
-        self._base = base
-        self._token = token
-        self._wait_ms = wait_ms
-        """One agent.wait's length. Tests may go below the config minimum here."""
-        self._poll_interval = poll_interval
-        self._max_result_bytes = max_result_bytes
+    client: GatewayClient
+    _: KW_ONLY
+    base: str
+    token: str
+    wait_ms: int
+    """One agent.wait's length. Tests may go below the config minimum here."""
+    poll_interval: float
+    max_result_bytes: int
 
     def working(self, run_id: str, key: str) -> AgentEvent:
         return AgentEvent(state="working", remote_task_id=ws_remote_id(run_id, key), context_id=key)
 
     async def now(self, run_id: str, key: str) -> AgentEvent:
         """The run's state now: one zero-length agent.wait, plus the reply if it finished."""
-        payload = await self._client.call("agent.wait", {"runId": run_id, "timeoutMs": 0})
+        payload = await self.client.call("agent.wait", {"runId": run_id, "timeoutMs": 0})
         if _wait_state(payload) != "running":
             return await self._final_event(run_id, key, payload)
         # "Running" is also all a restarted gateway says about a run it has forgotten.
@@ -221,8 +213,8 @@ class RunFollower:
         reply, or the recovery turn whose new run carries on the work (`reconcile`).
         """
         loop = asyncio.get_running_loop()
-        wait_s = self._wait_ms / 1000
-        backoff = self._poll_interval
+        wait_s = self.wait_ms / 1000
+        backoff = self.poll_interval
         while True:
             started = loop.time()
             if reconcile:
@@ -240,34 +232,34 @@ class RunFollower:
                     run_id, reconcile = outcome.run_id, False
                     yield self.working(run_id, key)
                     continue
-            generation = self._client.generation
+            generation = self.client.generation
             try:
-                payload = await self._client.call(
+                payload = await self.client.call(
                     "agent.wait",
-                    {"runId": run_id, "timeoutMs": self._wait_ms},
+                    {"runId": run_id, "timeoutMs": self.wait_ms},
                     timeout=wait_s + RPC_TIMEOUT,
                     retry_unavailable=False,
                 )
             except RpcError as exc:  # UNAVAILABLE: draining for a restart; the run goes on
-                logger.info("OpenClaw gateway at %s: %s", self._base, self._redact(exc.message))
+                logger.info("OpenClaw gateway at %s: %s", self.base, self._redact(exc.message))
                 reconcile = True
                 yield self.working(run_id, key)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, max(wait_s, self._poll_interval))
+                backoff = min(backoff * 2, max(wait_s, self.poll_interval))
                 continue
-            backoff = self._poll_interval
-            reconcile = reconcile or self._client.generation != generation
+            backoff = self.poll_interval
+            reconcile = reconcile or self.client.generation != generation
             if _wait_state(payload) != "running":
                 yield await self._final_event(run_id, key, payload)
                 return
             yield self.working(run_id, key)
-            if loop.time() - started < min(self._poll_interval, wait_s):
-                await asyncio.sleep(self._poll_interval)  # e.g. "pending" answers at once
+            if loop.time() - started < min(self.poll_interval, wait_s):
+                await asyncio.sleep(self.poll_interval)  # e.g. "pending" answers at once
 
     async def _history_outcome(self, run_id: str, key: str) -> _TurnOutcome | None:
         """What the session's history says of the run; None while it cannot be read."""
         try:
-            history = await self._client.call(
+            history = await self.client.call(
                 "chat.history",
                 {"sessionKey": key, "limit": _HISTORY_LIMIT},
                 retry_unavailable=False,
@@ -289,10 +281,10 @@ class RunFollower:
 
     def _capped(self, text: str) -> str:
         """At most max_result_bytes of a result, and a note where it was cut."""
-        return render.result_cut(text, self._max_result_bytes)
+        return render.result_cut(text, self.max_result_bytes)
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._token)
+        return redact(text, self.token)
 
     async def _final_event(self, run_id: str, key: str, payload: Json) -> AgentEvent:
         state = _wait_state(payload)
@@ -323,7 +315,7 @@ class RunFollower:
                 return str(reply["text"])
             if reply.get("disposition") in ("silent", "empty"):
                 return ""
-        history = await self._client.call(
+        history = await self.client.call(
             "chat.history", {"sessionKey": key, "limit": _HISTORY_LIMIT}
         )
         messages = history.get("messages")
