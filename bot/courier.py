@@ -47,9 +47,8 @@ MAX_REPLIES = 128
 """Deliveries of replies (`REPLY_KINDS`) in progress at once, beyond `MAX_DELIVERIES`.
 
 Sized so that a burst of a hundred messages is acknowledged at once: a reply that finds the
-lane full waits for a general slot or for the outbox loop. With 32, the acknowledgements after
-the 32nd did, and they set p99 at 100 concurrent requests (core 91-133 ms, now 59-82 ms;
-Slack 300-480 ms in rounds where other posts held the general slots, now under 190 ms)."""
+lane full waits for a general slot or for the outbox loop, and those stragglers set the
+acknowledgement's tail (bench/README.md, "Why the code is shaped this way")."""
 REPLY_KINDS = ("ack", "clarify", "status", "roster")
 """What Dispatch says back at once to a message it has just taken in."""
 MAX_IN_A_ROW = 20

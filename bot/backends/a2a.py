@@ -171,8 +171,8 @@ class _CappedTransport(httpx.AsyncBaseTransport):
 def _default_http(limit: int | None = None) -> httpx.AsyncClient:
     """httpx's interface (the a2a-sdk client takes an httpx client) over aiohttp's transport.
 
-    aiohttp parses HTTP in C: an A2A call costs about 1.2 ms of CPU here instead of 1.6 ms
-    through httpcore, and 1.4 ms instead of 2.3 ms when hundreds run at once. Its pool also
+    aiohttp parses HTTP in C, so an A2A call costs less CPU than through httpcore, most of
+    all when hundreds run at once (bench/README.md has the figures). Its pool also
     closes idle connections on a timer; httpcore only looks at them on the next request, so a
     burst of tasks left hundreds of connections open for good. No cap on connections: every
     task in its first `detach_after` seconds holds one (its stream), and a cap would make the
@@ -201,8 +201,8 @@ _PUSH_CONFIG_ID = "dispatch"
 FOLLOW_CALLS = 8
 """GetTask and push registrations in progress at once, per agent. Tasks started together
 detach together, and each then registers for pushes and reads its task: without a bound,
-2,000 long tasks made 4,000 calls at once, a herd for the agents and a memory peak here that
-the allocator kept (RSS per running task 60 KB, 51 KB with this bound)."""
+thousands of long tasks made twice as many calls at once, a herd for the agents and a memory
+peak here that the allocator kept."""
 
 DRAIN_TIMEOUT = 1.0
 """How long a stream that has given its final event may take to end by itself."""
