@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from bot.models import Attachment
+from bot.models import Attachment, Decision, Request
 
 MAX_PRIOR_CHARS = 20_000
 
@@ -73,6 +73,25 @@ class Brief(BaseModel):
             " If you need something from them first, ask one clear question.",
         ]
         return "\n".join(lines)
+
+
+def briefs_for(decision: Decision, request: Request, words: str, requester: str) -> dict[str, str]:
+    """Each planned task's brief, as stored with the task (by the task's id in the plan)."""
+    return {
+        spec.id: Brief(
+            task=spec.summary,
+            request=words,
+            requester=requester,
+            platform=request.platform,
+            channel=request.channel,
+            thread=request.thread_key,
+            is_dm=request.is_dm,
+            session=spec.session,
+            followup=decision.kind == "followup",
+            attachments=list(request.attachments),
+        ).model_dump_json()
+        for spec in decision.tasks
+    }
 
 
 def _clip(text: str) -> str:

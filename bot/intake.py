@@ -1,27 +1,28 @@
 """Intake: a message, up to "recorded and acknowledged".
 
-A message is planned by the rules in the transaction that claims and records it (for
-work: its tasks, board and acknowledgement too), so most messages cost one transaction.
-One the model should plan is claimed and recorded first, so "Routing…" can be said while
-the model thinks. The acknowledgement goes out before any agent is called; then the
-runner starts the work. Everything Dispatch says comes from `bot.render`."""
+`receive` reads top to bottom: take the message in, let the model plan it if it should,
+then act on the plan. Taking in is one transaction and the only place a message is claimed:
+it refuses it (too long, or its author over a limit), records it as received for the model,
+or plans it by the rules and records it (for work: its tasks, board and acknowledgement
+too), so most messages cost one transaction. The model's turn (`bot.planning`) comes after
+the claim, so "Routing…" can be said while it thinks. The acknowledgement goes out before
+any agent is called; then the runner starts the work. Every sentence comes from `render`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot import board, render
+from bot import board, planning, render
 from bot.board import Session
-from bot.brief import Brief, HistoryLine
+from bot.brief import briefs_for
 from bot.models import Decision, Request
 from bot.places import queue, thread_key
-from bot.planner import Lesson, ThreadContext, ThreadTask
-from bot.states import ACTIVE_TASK_STATES
-from bot.store import Row, ThreadKey, Tx, new_id
+from bot.planner import Lesson, ThreadContext
+from bot.store import Row, Tx, new_id
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
@@ -30,36 +31,26 @@ log = logging.getLogger(__name__)
 
 ACK_WAIT = 1.0
 """How long task launch waits for the acknowledgement to be posted first."""
-LESSON_LIMIT = 200
-ROUTING_NOTICE = 1.0
-"""Seconds of model planning after which the user sees "Routing…"."""
-MODEL_KINDS = frozenset({"work", "followup", "clarify"})
-"""Rule decisions a configured model may reconsider; the rest are instant and exact."""
 REFUSED_CHARS = 200
 """How much of a refused message is kept."""
 
 
-@dataclass(frozen=True)
-class RulesPlan:
-    """A message the rules planned, to be claimed and recorded with its plan."""
-
-    dedupe_key: str
-    author: str
-    latency_ms: float
-
-
 @dataclass
 class Taken:
-    """What one transaction of intake read, decided and (when the rules decided) recorded."""
+    """What intake's one transaction claimed, read, decided and recorded."""
 
-    context: ThreadContext
-    lessons: list[Lesson]
     decision: Decision
-    recorded: bool = False
+    context: ThreadContext = field(default_factory=ThreadContext)
+    lessons: list[Lesson] = field(default_factory=list)
+    head: Row | None = None
+    """The notice or acknowledgement queued, if it heads its thread (it can go at once)."""
     ack_id: int | None = None
-    ack_head: Row | None = None
     refused: bool = False
-    """Over a per-user limit: recorded as refused, and `ack_head` is the notice saying so."""
+    """Too long, or its author over a limit: recorded as refused, `head` says why."""
+    for_model: bool = False
+    """Recorded as received; the model plans it next."""
+    work_recorded: bool = False
+    """Its tasks, board and acknowledgement are recorded: only launching is left."""
 
 
 class _Duplicate(Exception):
@@ -88,52 +79,74 @@ class Intake:
             await self.core.notify()
 
     async def _receive(self, request: Request) -> str | None:
-        key = thread_key(request)
+        """Take the message in (one transaction), let the model plan it if it should, then
+        answer it or start its work."""
         request_id = new_id("req")
-        author = request.user_name or request.user
-        if len(request.text) > self.core.settings.max_message_chars:
-            why = render.too_long(len(request.text), self.core.settings.max_message_chars)
-            try:
-                head = await self.core.store.transact(
-                    lambda tx: self._refuse(tx, request, request_id, why)
-                )
-            except _Duplicate:
-                return self._duplicate(request)
-            await self.core.notify(head)
-            return request_id
-        await self.core.planner.warm(request.text)
-        held = self.core.runner.held
         try:
-            taken = await self.core.store.transact(
-                lambda tx: self._take_in(tx, request, request_id, author, held)
-            )
+            taken = await self._take_in(request, request_id)
         except _Duplicate:
-            return self._duplicate(request)
+            log.info("duplicate delivery ignored: %s", request.dedupe_key)
+            return None
         if taken.refused:
-            await self.core.notify(taken.ack_head)
+            await self.core.notify(taken.head)
             return request_id
-        context, lessons, decision = taken.context, taken.lessons, taken.decision
-        if taken.recorded:
-            if decision.kind in ("work", "followup"):
-                await self._after_work_recorded(taken.ack_id, taken.ack_head)
-                return request_id
-        else:
-            # The row exists first so "Routing…" can be said while the model thinks.
-            try:
-                refused, head = await self.core.store.transact(
-                    lambda tx: self._take_in_for_model(tx, request, request_id)
-                )
-            except _Duplicate:
-                return self._duplicate(request)
-            if refused:
-                await self.core.notify(head)
-                return request_id
-            decision = self._usable(await self._ask_model(request, request_id, context, lessons))
-            await self.core.store.set_decision(
-                request_id, decision.kind, decision.model_dump_json()
+        decision = taken.decision
+        if taken.for_model:
+            decision = await planning.ask_model(
+                self.core, request, request_id, taken.context, taken.lessons
             )
-            await self.core.store.add_history(key, author, "user", request.text)
+        if taken.work_recorded:
+            await self._launch(taken.ack_id, taken.head)
+        else:
+            await self._act(request, request_id, decision, taken.context)
+        return request_id
 
+    async def _take_in(self, request: Request, request_id: str) -> Taken:
+        """Claim the message and record it in one transaction: refused, received for the
+        model, or planned by the rules (for work, with its tasks and acknowledgement)."""
+        limit = self.core.settings.max_message_chars
+        too_long = render.too_long(len(request.text), limit) if len(request.text) > limit else None
+        if too_long is None:
+            await self.core.planner.warm(request.text)
+        held = self.core.runner.held
+        return await self.core.store.transact(
+            lambda tx: self._record(tx, request, request_id, too_long, held)
+        )
+
+    def _record(
+        self, tx: Tx, request: Request, rid: str, too_long: str | None, held: frozenset[Session]
+    ) -> Taken:
+        # The one claim: a duplicate rolls everything after it back.
+        if not tx.claim(request.dedupe_key):
+            raise _Duplicate
+        if (why := too_long or self._over_rate(tx, request)) is not None:
+            head = self._refuse(tx, request, rid, why)
+            return Taken(Decision(kind="clarify"), refused=True, head=head)
+        context = planning.thread_context(self.core, tx, thread_key(request), request.user)
+        lessons = planning.lessons(self.core, tx, request)
+        started = time.perf_counter()
+        decision = self.core.planner.plan(request.text, context, lessons)
+        if planning.wants_model(self.core, decision):
+            # The row exists first so "Routing…" can be said while the model thinks.
+            self._insert_request(tx, request, rid, "received", "received", None)
+            return Taken(decision, context, lessons, for_model=True)
+        decision = planning.usable(self.core, decision)
+        self._insert_request(tx, request, rid, decision.kind, "received", decision)
+        tx.insert_plan(
+            rid, decision.planner, {"latency_ms": (time.perf_counter() - started) * 1000}
+        )
+        tx.add_history(thread_key(request), request.user_name or request.user, "user", request.text)
+        if decision.kind not in ("work", "followup"):
+            return Taken(decision, context, lessons)
+        ack_id, head = self._record_work(tx, request, rid, decision, context, request.text, held)
+        return Taken(decision, context, lessons, head, ack_id, work_recorded=True)
+
+    async def _act(
+        self, request: Request, request_id: str, decision: Decision, context: ThreadContext
+    ) -> None:
+        """Whatever the plan says to do about a recorded message, besides launching work the
+        rules already recorded."""
+        key = thread_key(request)
         if decision.kind in ("work", "followup"):
             await self.plan_work(request, request_id, decision, context)
         elif decision.kind == "clarify":
@@ -150,46 +163,6 @@ class Intake:
             )
         elif decision.kind == "reroute":
             await self.core.control.reroute(request, request_id, decision.target or "", key)
-        return request_id
-
-    def _take_in(
-        self, tx: Tx, request: Request, request_id: str, author: str, held: frozenset[Session]
-    ) -> Taken:
-        """Read the thread and plan with the rules, in one transaction; when the rules
-        decide, claim and record the message there too (for work, its tasks and the
-        acknowledgement as well). A message for the model is only read here."""
-        if (why := self._over_rate(tx, request)) is not None:
-            head = self._refuse(tx, request, request_id, why)
-            return Taken(
-                ThreadContext(), [], Decision(kind="clarify"), True, refused=True, ack_head=head
-            )
-        key = thread_key(request)
-        context, lessons = self._thread_context(tx, key, request.user), self._lessons(tx, request)
-        started = time.perf_counter()
-        decision = self.core.planner.plan(request.text, context, lessons)
-        if self._wants_model(decision):
-            return Taken(context, lessons, decision)
-        decision = self._usable(decision)
-        intake = RulesPlan(request.dedupe_key, author, (time.perf_counter() - started) * 1000)
-        if decision.kind not in ("work", "followup"):
-            self._record_intake(tx, request, request_id, decision, intake)
-            return Taken(context, lessons, decision, recorded=True)
-        ack_id, head = self._record_work(
-            tx, request, request_id, decision, context, request.text, intake, held
-        )
-        return Taken(context, lessons, decision, recorded=True, ack_id=ack_id, ack_head=head)
-
-    def _take_in_for_model(
-        self, tx: Tx, request: Request, request_id: str
-    ) -> tuple[bool, Row | None]:
-        """Claim and record a message the model will plan, unless its author is over the
-        rate limit: then it is recorded as refused (True), with the notice's row if it
-        heads its thread."""
-        if (why := self._over_rate(tx, request)) is not None:
-            return True, self._refuse(tx, request, request_id, why)
-        self._claim(tx, request.dedupe_key)
-        self._insert_request(tx, request, request_id, "received", "received", None)
-        return False, None
 
     def _over_rate(self, tx: Tx, request: Request) -> str | None:
         """Why this message is refused, if its author already sent the most one may in a
@@ -203,18 +176,11 @@ class Intake:
     def _refuse(self, tx: Tx, request: Request, request_id: str, why: str) -> Row | None:
         """Record a message Dispatch will not act on, as refused, and queue the notice
         saying why. Returns the notice's row if it heads its thread (it can go at once)."""
-        self._claim(tx, request.dedupe_key)
         self._insert_request(tx, request, request_id, "refused", "done", None)
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
         tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
         notice = queue(tx, request_id, request, "notice", why)
         return None if notice is None else tx.thread_head_row(notice)
-
-    @staticmethod
-    def _claim(tx: Tx, dedupe_key: str) -> None:
-        """Claim a delivery; a duplicate raises `_Duplicate` (its transaction rolls back)."""
-        if not tx.claim(dedupe_key):
-            raise _Duplicate
 
     def _over_in_flight(self, tx: Tx, platform: str, user: str, adding: int) -> str | None:
         """Why new work is refused, if it would take its owner past the in-flight cap."""
@@ -224,146 +190,15 @@ class Intake:
         count = tx.in_flight(user, platform)
         return render.too_many_in_flight(count, limit) if count + adding > limit else None
 
-    def _wants_model(self, decision: Decision) -> bool:
-        """A configured model plans work: always, or (mode "doubt") only where the planner
-        in front of it is unsure."""
-        from bot.semantic.planner import model_wanted
-
-        return (
-            self.core.llm is not None
-            and decision.kind in MODEL_KINDS
-            and model_wanted(decision, self.core.settings.llm_mode)
-        )
-
     @staticmethod
-    def _duplicate(request: Request) -> None:
-        log.info("duplicate delivery ignored: %s", request.dedupe_key)
-
-    def _record_intake(
-        self, tx: Tx, request: Request, request_id: str, decision: Decision, intake: RulesPlan
-    ) -> None:
-        """Claim the message (a duplicate rolls everything back) and record what the rules
-        decided about it."""
-        self._claim(tx, intake.dedupe_key)
-        self._insert_request(tx, request, request_id, decision.kind, "received", decision)
-        self._record_plan(tx, request_id, decision.planner, latency_ms=intake.latency_ms)
-        tx.add_history(thread_key(request), intake.author, "user", request.text)
-
     def _insert_request(
-        self,
-        tx: Tx,
-        request: Request,
-        request_id: str,
-        kind: str,
-        state: str,
-        decision: Decision | None,
+        tx: Tx, request: Request, request_id: str, kind: str, state: str, d: Decision | None
     ) -> None:
         tx.insert_request(
             request_id, thread_key(request), request.message_id, request.user,
             request.user_name, request.text, request.is_dm, kind, state,
-            decision.model_dump_json() if decision else None,
+            d.model_dump_json() if d else None,
         )  # fmt: skip
-
-    def _thread_context(self, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
-        """The thread as `user` may act on it. A question (an agent's, or Dispatch's
-        clarifying one) is open only to whoever asked for that work, or an admin: to
-        anyone else it is not there, so their message is a follow-up of their own."""
-        requests = tx.thread_requests(key)
-        if not requests:
-            return ThreadContext()
-        owners = {r["id"]: r for r in requests}
-        tasks = tx.thread_tasks(key)
-        clarifying = next(
-            (
-                r
-                for r in reversed(requests)
-                if r["state"] == "clarifying" and self.core.control.may_control(user, r)
-            ),
-            None,
-        )
-        return ThreadContext(
-            tasks=[
-                ThreadTask(t["id"], t["agent"], t["summary"], t["state"], t["question"])
-                if t["state"] != "input_required"
-                or self.core.control.may_control(user, owners[t["request_id"]])
-                else ThreadTask(t["id"], t["agent"], t["summary"], "running")
-                for t in tasks
-            ],
-            pending_question=clarifying["question"] if clarifying else None,
-            pending_text=clarifying["text"] if clarifying else None,
-            pending_id=clarifying["id"] if clarifying else None,
-        )
-
-    def _usable(self, decision: Decision) -> Decision:
-        problems = decision.validate_against({a.id for a in self.core.fleet.all_agents})
-        if not problems:
-            return decision
-        # Both planners are built not to do this; refuse rather than guess.
-        log.error("planner produced an unusable decision: %s", problems)
-        return Decision(
-            kind="clarify",
-            question=render.UNROUTABLE,
-            reason="; ".join(problems),
-        )
-
-    async def _ask_model(
-        self, request: Request, request_id: str, context: ThreadContext, lessons: list[Lesson]
-    ) -> Decision:
-        """For work, a configured model plans within its budget; the rules are its net.
-
-        Status, roster, cancel, answers and corrections stay with the instant rules. The
-        model never delays the user silently: past a second they see "Routing…".
-        """
-        assert self.core.llm is not None
-        history = [
-            HistoryLine(author=h["author"], text=h["text"])
-            for h in await self.core.store.recent_history(
-                thread_key(request), self.core.settings.history_limit
-            )
-        ]
-        planning = asyncio.create_task(
-            self.core.llm.plan(
-                request.text,
-                context,
-                lessons,
-                history=history,
-                in_flight=[t for t in context.tasks if t.state in ACTIVE_TASK_STATES],
-                unavailable=self.core.unavailable,
-            )
-        )
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(planning), ROUTING_NOTICE)
-        except TimeoutError:
-            await self.core.say(request_id, request, "notice", render.ROUTING)
-            outcome = await planning
-        if outcome.fallback_reason:
-            log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
-        await self.core.store.transact(
-            lambda tx: self._record_plan(
-                tx,
-                request_id,
-                outcome.planner,
-                model=outcome.model,
-                fallback_reason=outcome.fallback_reason,
-                repaired=outcome.repaired,
-                input_tokens=outcome.input_tokens,
-                output_tokens=outcome.output_tokens,
-                latency_ms=outcome.latency_ms,
-            )
-        )
-        return outcome.decision
-
-    @staticmethod
-    def _record_plan(tx: Tx, request_id: str, planner: str, **figures: Any) -> None:
-        tx.insert_plan(request_id, planner, figures)
-
-    def _lessons(self, tx: Tx, request: Request) -> list[Lesson]:
-        """The routing corrections that apply to this message's author, newest first: their
-        own, and those an admin made for the workspace. Both planners learn from them."""
-        rows = tx.lessons(request.user, request.platform, request.workspace, LESSON_LIMIT)
-        return [
-            Lesson(row["text"], row["agent"]) for row in rows if self.core.fleet.get(row["agent"])
-        ]
 
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
         from bot.semantic.planner import SPLIT
@@ -388,10 +223,10 @@ class Intake:
         held = self.core.runner.held
         ack_id, head = await self.core.store.transact(
             lambda tx: self._record_work(
-                tx, request, request_id, decision, context, words or request.text, None, held
+                tx, request, request_id, decision, context, words or request.text, held
             )
         )
-        await self._after_work_recorded(ack_id, head)
+        await self._launch(ack_id, head)
 
     def _record_work(
         self,
@@ -401,11 +236,9 @@ class Intake:
         decision: Decision,
         context: ThreadContext,
         words: str,
-        intake: RulesPlan | None,
         held: frozenset[Session],
     ) -> tuple[int | None, Row | None]:
-        """The plan's tasks, their dependencies, the board and the acknowledgement (with the
-        message's intake, when the rules planned it). Returns the acknowledgement's outbox
+        """The plan's tasks, their dependencies, the board and the acknowledgement. Returns the acknowledgement's outbox
         id, and its row if it heads its thread (so it can go out at once)."""
         agents = {a.id: a for a in self.core.fleet.all_agents}
         key = thread_key(request)
@@ -424,24 +257,7 @@ class Intake:
                 render.ack(decision.tasks, agents, followup=decision.kind == "followup"),
             ]
         )
-        briefs = {
-            spec.id: Brief(
-                task=spec.summary,
-                request=words,
-                requester=owner_name,
-                platform=request.platform,
-                channel=request.channel,
-                thread=key.thread,
-                is_dm=request.is_dm,
-                session=spec.session,
-                followup=decision.kind == "followup",
-                attachments=list(request.attachments),
-            ).model_dump_json()
-            for spec in decision.tasks
-        }
-
-        if intake is not None:
-            self._record_intake(tx, request, request_id, decision, intake)
+        briefs = briefs_for(decision, request, words, owner_name)
         if (
             why := self._over_in_flight(tx, request.platform, owner, len(decision.tasks))
         ) is not None:
@@ -470,7 +286,7 @@ class Intake:
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
 
-    async def _after_work_recorded(self, ack_id: int | None, head: Row | None) -> None:
+    async def _launch(self, ack_id: int | None, head: Row | None) -> None:
         # The acknowledgement goes out now, unless its thread has older messages to send.
         started = await self.core.notify(head)
         if ack_id is not None:
