@@ -2,40 +2,78 @@
 
 from __future__ import annotations
 
-import re
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
 
+import pytest
+
+from bot import render
 from bot.demo.agent_server import AgentCall, Outcome, Reply
 from bot.outbound import OUTBOUND_KINDS
 from tests.conftest import HarnessFactory
 from tests.test_planner import ADVERSARIAL, ORDINARY, QUESTION_SHAPES, QUESTIONS
 
-SHAPES = {
-    "ack": re.compile(
-        r"^(?:(?:.+ is unavailable right now \(.+\)\.|Moving “.+” from .+ to .+; I'll route requests like this to .+ from now on\.) )*"
-        r"(On it: .+ → .+ \((main session|fresh disposable session)\)\. I'll post the result here\."
-        r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) in parallel: .+\. Reporting as each finishes\."
-        r"|(Two|Three|Four|Five|Six|Seven|Eight|Nine|\d+) steps: .+\. Reporting as each finishes\."
-        r"|No specialist covers this, so a disposable 🧪 Sub-agent takes it: .+[.?!…] I'll post the result here\."
-        r"|Back to .+ \((same session|new session, with this thread's context)\): .+[.?!…] I'll post the reply here\.)$",
-        re.DOTALL,
-    ),
-    "closing": re.compile(r"^(Done|Finished) in [\d.hms]+: .+\.$"),
-    "notice": re.compile(
-        r"^(Routing…|Cancelled: .+\.|Nothing .+\.|There is nothing here to send elsewhere\.|Only the person who asked.+\.|Those had already finished\.|That message is [\d,]+ characters; .+"
-        r"|That question is no longer open\.|.+ (failed|timed out|was cancelled) on “.+”.*"
-        r"|You have \d+ task\(s\) in flight .+|That's more than \d+ requests from you .+"
-        r"|Only .+, who made this request, or an admin can answer that\.)$",
-        re.DOTALL,
-    ),
-    "status": re.compile(
-        r"^(Nothing in flight .+\.|.*\d+ in flight .+:\n• .+|.+ has nothing in flight .+\.)$",
-        re.DOTALL,
-    ),
-    "roster": re.compile(
-        r"^(\d+ agents on call \(\d+ available\):\n• .+|For “.+”:\n• .+|No specialist covers “.+”\. .+)$",
-        re.DOTALL,
-    ),
+INPUTS = ADVERSARIAL + ORDINARY
+LIMIT = max(len(text) for text in INPUTS)
+ASIDES = ["what's in flight?", "who can make images?", "cancel everything", "x" * (LIMIT + 1)]
+"""Messages Dispatch answers itself (status, roster, cancel, a refusal), so that each kind
+of text it says is checked, not only acknowledgements and closing lines."""
+WHOLE = {
+    "ack": {"ack"},
+    "closing": {"closing"},
+    "status": {"status", "nothing_in_flight"},
+    "roster": {"roster", "roster_for"},
 }
+"""The render functions whose output is a whole message of each kind; any other kind (a
+notice) must be one of render's sentences too, whichever it is."""
+
+
+class Said:
+    """Every sentence `bot.render` made during a test, by the function that made it."""
+
+    def __init__(self) -> None:
+        self.by: dict[str, set[str]] = {}
+        """text → the render functions that returned it (constants: their own name)."""
+        for name, value in vars(render).items():
+            if isinstance(value, str) and name.isupper():
+                self.by.setdefault(value, set()).add(name)
+
+    def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            out = function(*args, **kwargs)
+            if isinstance(out, str):
+                self.by.setdefault(out, set()).add(name)
+            return out
+
+        return recorded
+
+    def makers(self, text: str) -> set[str]:
+        """Which render functions said exactly this; empty for a sentence made elsewhere."""
+        return self.by.get(text, set())
+
+
+@pytest.fixture
+def said(monkeypatch: pytest.MonkeyPatch) -> Said:
+    """Records every public render function's output. Callers look them up on the module
+    (`render.ack(...)`), so each call goes through the wrapper."""
+    record = Said()
+    for name, value in list(vars(render).items()):
+        if inspect.isfunction(value) and value.__module__ == render.__name__:
+            if not name.startswith("_"):
+                monkeypatch.setattr(render, name, record.wrap(name, value))
+    return record
+
+
+def test_a_sentence_made_outside_render_is_caught(said: Said) -> None:
+    """The check below cannot be met by a look-alike: only render's own output passes."""
+    made = render.too_many_requests(5)
+    assert said.makers(made) == {"too_many_requests"}
+    assert said.makers(render.ROUTING) == {"ROUTING"}
+    assert said.makers(made.replace("5", "6")) == set()
+    assert said.makers("Cancelled: everything.") == set()
 
 
 def agent_reply(agent_id: str):  # type: ignore[no-untyped-def]
@@ -46,16 +84,25 @@ def agent_reply(agent_id: str):  # type: ignore[no-untyped-def]
 
 
 async def test_no_input_makes_dispatch_answer_a_work_request_itself(
-    harness: HarnessFactory,
+    harness: HarnessFactory, said: Said
 ) -> None:
     ids = ["dev", "designer", "image", "writer", "social", "research", "subagent"]
     h = await harness(
         {agent_id: agent_reply(agent_id) for agent_id in ids},
-        settings={"max_requests_per_minute": 0, "max_in_flight_per_user": 0},  # one user, many
+        # One user sends many; the last aside is over the length limit.
+        settings={
+            "max_requests_per_minute": 0,
+            "max_in_flight_per_user": 0,
+            "max_message_chars": LIMIT,
+        },
     )
-    inputs = ADVERSARIAL + ORDINARY
+    inputs = INPUTS
     for index, text in enumerate(inputs):
         await h.say(text, channel=f"C{index}")
+    await h.idle(timeout=60)
+    for text in ASIDES:  # in a thread with work in it, and in an empty channel
+        await h.say(text, channel="C0")
+        await h.say(text, channel="C-empty")
     await h.idle(timeout=60)
 
     posted = [p.message for p in h.adapter.posted]
@@ -73,7 +120,12 @@ async def test_no_input_makes_dispatch_answer_a_work_request_itself(
         elif message.kind == "question":
             raise AssertionError("no agent asked anything")
         else:
-            assert SHAPES[message.kind].match(message.text), (message.kind, message.text)
+            # Every word Dispatch says is render's: the exact output of one of its functions
+            # (the one for that kind of message) or one of its sentences.
+            makers = said.makers(message.text)
+            assert makers, (message.kind, message.text)
+            if message.kind in WHOLE:
+                assert makers & WHOLE[message.kind], (message.kind, message.text, makers)
             assert "AGENT-OUTPUT" not in message.text
     # Every work request went to an agent: nothing was answered in place.
     work = await h.rows("SELECT id FROM requests WHERE kind IN ('work', 'followup')")
