@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,13 +40,13 @@ from bot.intake import Intake
 from bot.manifest import AgentSpec, Fleet
 from bot.models import AgentEvent, Request
 from bot.outbound import Outbound, StatusItem
-from bot.places import queue, target_from_request, thread_key
+from bot.places import said
 from bot.planner import RulePlanner
 from bot.ports import Action, Adapter
 from bot.queries import Queries
 from bot.runner import Runner
 from bot.settings import Settings
-from bot.store import Row, Store, ThreadKey, Tx
+from bot.store import Row, Store, ThreadKey
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
@@ -58,8 +57,6 @@ REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
 STOP_INTAKE_WAIT = 2.0
 """How long `stop()` lets messages already being taken in finish."""
-PURGE_INTERVAL = 3600.0
-"""Seconds between retention purges (`DISPATCH_RETENTION_DAYS`)."""
 
 
 class Dispatcher:
@@ -77,8 +74,8 @@ class Dispatcher:
         self.store = store
         self.fleet = fleet
         self._manifest_fleet = fleet
-        self._prober: asyncio.Task[None] | None = None
         self._keepers: list[asyncio.Task[None]] = []
+        """Background loops: roster re-probe, question deadlines, retention."""
         self.adapters = adapters
         self.settings = settings or Settings()
         self.soul = soul
@@ -108,17 +105,17 @@ class Dispatcher:
             board_interval=self.settings.board_interval,
         )
 
-    # -- lifecycle ------------------------------------------------------------------------
-
     async def start(self) -> None:
         await self.refresh_roster()
         self._planner = self.planner  # a model that cannot load fails the start, not a message
         await self.courier.start()
         await recovery.recover(self.runner)
-        self._prober = asyncio.create_task(self._reprobe(), name="roster-reprobe")
         self._keepers = [
+            asyncio.create_task(self._reprobe(), name="roster-reprobe"),
             asyncio.create_task(self.runner.watch_questions(), name="question-deadlines"),
-            asyncio.create_task(self._retention(), name="retention"),
+            asyncio.create_task(
+                recovery.retention(self.store, self.settings.retention_days), name="retention"
+            ),
         ]
 
     async def refresh_roster(self) -> None:
@@ -166,10 +163,6 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
-        if self._prober is not None:
-            self._prober.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._prober
         for keeper in self._keepers:
             keeper.cancel()
         await asyncio.gather(*self._keepers, return_exceptions=True)
@@ -212,13 +205,9 @@ class Dispatcher:
             self._changed.notify_all()
         return started
 
-    # -- received ---------------------------------------------------------------------------
-
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""
         return await self.intake.receive(request)
-
-    # -- what adapters may ask -------------------------------------------------------------
 
     async def claim(self, key: str) -> bool:
         return await self.store.claim_message(key)
@@ -268,27 +257,10 @@ class Dispatcher:
         """The latest thread in a channel where Dispatch or an agent waits on this user."""
         return await self.store.open_question_thread(platform, channel, user)
 
-    async def _retention(self) -> None:
-        """Finished requests older than `retention_days` are deleted, with all they hold
-        (tasks, results, messages, history), at start and every hour after."""
-        days = self.settings.retention_days
-        while days:
-            try:
-                purged = await self.store.purge_finished(time.time() - days * 86400)
-                if purged:
-                    log.info("retention: deleted %d finished request(s)", purged)
-            except Exception:
-                log.exception("retention purge failed; trying again later")
-            await asyncio.sleep(PURGE_INTERVAL)
-
-    # -- the live status board --------------------------------------------------------------
-
     async def render_board(self, request_id: str) -> Outbound | None:
         """The acknowledgement with its board redrawn, for the courier to edit in place."""
         fleet, held = self.fleet, self.runner.held
         return await self.store.read(lambda tx: board.redrawn(tx, request_id, fleet, held))
-
-    # -- what the runtime and tests call ----------------------------------------------------
 
     async def recover(self) -> None:
         """Finish what a previous process started. Safe to run on a clean database."""
@@ -303,8 +275,6 @@ class Dispatcher:
         """A report that arrived outside a stream (an HTTP agent's callback)."""
         return await self.runner.agent_event(task_id, event, attempt)
 
-    # -- talking back ---------------------------------------------------------------------
-
     async def say(
         self,
         request_id: str,
@@ -315,13 +285,7 @@ class Dispatcher:
         done: bool = False,
         items: Sequence[StatusItem] = (),
     ) -> None:
-        def say(tx: Tx) -> None:
-            queue(tx, request_id, target_from_request(request), kind, text, items=items)
-            if done:
-                tx.finish_request(request_id)
-            tx.add_history(thread_key(request), "Dispatch", "dispatch", text)
-
-        await self.store.transact(say)
+        await self.store.transact(lambda tx: said(tx, request_id, request, kind, text, done, items))
         await self.notify()
 
     def label(self, agent_id: str) -> str:

@@ -74,3 +74,20 @@ def queue(
     )
     payload = {"target": target.model_dump(), "message": message.model_dump()}
     return tx.enqueue(request_id, kind, payload, task_id=task_id, dedupe=dedupe)
+
+
+def said(
+    tx: Tx,
+    request_id: str,
+    request: Request,
+    kind: str,
+    text: str,
+    done: bool,
+    items: Sequence[StatusItem],
+) -> None:
+    """Queue what Dispatch says about a request, and keep it in the thread's history; a last
+    word (`done`) finishes the request in the same transaction."""
+    queue(tx, request_id, target_from_request(request), kind, text, items=items)
+    if done:
+        tx.finish_request(request_id)
+    tx.add_history(thread_key(request), "Dispatch", "dispatch", text)

@@ -1,10 +1,12 @@
 """Restart: finish what a previous process started. Running tasks are reconciled with
 their agents, waiting ones released or stopped, and finished requests closed; nothing is
-relayed twice."""
+relayed twice. Later, finished requests past their retention are deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from bot import render
 from bot.backends.base import BackendError
@@ -12,9 +14,12 @@ from bot.board import session_of
 from bot.brief import Brief
 from bot.runner import Mode, Runner
 from bot.states import FAILED_TASK_STATES
-from bot.store import Row, Tx
+from bot.store import Row, Store, Tx
 
 log = logging.getLogger(__name__)
+
+PURGE_INTERVAL = 3600.0
+"""Seconds between retention purges (`DISPATCH_RETENTION_DAYS`)."""
 
 
 async def recover(runner: Runner) -> None:
@@ -68,3 +73,16 @@ async def _reconcile(runner: Runner, task: Row) -> None:
         await runner.on_event(task["id"], event)
     else:
         runner.spawn(task["id"], runner.drive(task["id"], Mode.WATCH))
+
+
+async def retention(store: Store, days: float) -> None:
+    """Finished requests older than `days` are deleted, with all they hold (tasks, results,
+    messages, history), at start and every hour after; 0 keeps everything."""
+    while days:
+        try:
+            purged = await store.purge_finished(time.time() - days * 86400)
+            if purged:
+                log.info("retention: deleted %d finished request(s)", purged)
+        except Exception:
+            log.exception("retention purge failed; trying again later")
+        await asyncio.sleep(PURGE_INTERVAL)

@@ -2,6 +2,9 @@
 
 Fast, direct, and transparent about who is doing what. Nothing here ever restates or
 answers the work; it names agents, summaries (the user's own words), states and times.
+
+Over the core's line budget by design: one module holds every sentence, so a reader finds
+them all in one place and `tests/test_zero_execution.py` checks each posted text against it.
 """
 
 from __future__ import annotations

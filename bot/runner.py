@@ -5,7 +5,10 @@ it, and close the request after its last task.
 The runner owns the in-memory state of running work: a task per conversation with an
 agent, the persistent sessions each holds, and the backends. Every transition is written
 to the database before the side effect it causes, so `bot.recovery` can finish the job
-after a crash."""
+after a crash.
+
+Over its 400-line budget: starting, driving, applying events and finishing share that
+in-memory state. An agent's questions (ask, deadline, answer) are the next part to move."""
 
 from __future__ import annotations
 
