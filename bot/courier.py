@@ -12,6 +12,9 @@ delivery ends with more to send (or a slot was awaited), the outbox loop wakes t
 whatever became deliverable. At most `MAX_DELIVERIES` run at a time, so thousands of
 threads never mean thousands of HTTP calls.
 
+About 450 lines, on purpose: ordering, pacing, retries and the outbox loop share one
+in-memory picture of which thread is being delivered, and belong together.
+
 Replies to someone who just wrote (`REPLY_KINDS`: acknowledgements, clarifying questions,
 status and roster answers) have a lane of their own, `MAX_REPLIES` more deliveries that
 only ever send replies, and are read first. A burst of agents' results filling every

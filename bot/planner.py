@@ -4,6 +4,10 @@ It turns one message (plus what is already going on in its thread) into exactly 
 `Decision`. It never produces an answer to the request itself: the only free text it
 emits is a task summary lifted from the user's own words, or one clarifying question
 picked from a fixed set.
+
+Over the core's 450-line mark: the word lists, patterns and fixed questions that make the
+rules are data, and splitting them from the few functions that read them would scatter one
+decision over files. The semantic planner (`bot.semantic`) builds on these pieces.
 """
 
 from __future__ import annotations
