@@ -197,10 +197,10 @@ def require_fleet(settings: Settings) -> Fleet:
 
 
 PAYLOAD_LOGGERS = (
-    "aiosqlite", "a2a", "sse_starlette", "slack_sdk", "slack_bolt", "discord", "openai",
+    "a2a", "sse_starlette", "slack_sdk", "slack_bolt", "discord", "openai",
     "anthropic", "httpx", "httpcore", "aiohttp", "websockets",
 )  # fmt: skip
-"""Libraries whose DEBUG lines carry what people wrote (SQL parameters, request and
+"""Libraries whose DEBUG lines carry what people wrote (request and
 response bodies, A2A messages): they log from INFO up even at DEBUG."""
 
 

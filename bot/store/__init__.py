@@ -1,0 +1,41 @@
+"""SQLite state: every request, task, dependency, session, delivery and processed message.
+
+The dispatcher writes a state change here before it causes the side effect, so a restart
+can always tell what was promised and what was done. Every statement is parametrized, and
+every statement of Dispatch lives in this package:
+
+- `core`: the store, its database thread and the group commit;
+- `requests`, `tasks`, `outbox`: the verbs by subject, as `Tx` methods (run inside a
+  transaction) and `Store` methods (a hop of their own);
+- `migrate` and `schema.sql`: the schema, and the columns older databases lack.
+
+The connection lives on a thread the store owns (one `sqlite3` connection, functions sent
+to it and their outcomes handed back to the event loop), not in aiosqlite, whose private
+`_execute` and `_conn` the group commit needed to send a whole transaction in one hop.
+"""
+
+from __future__ import annotations
+
+from bot.store.base import Row, ThreadKey, dumps, loads, new_id
+from bot.store.core import StoreError
+from bot.store.outbox import OutboxStore, OutboxVerbs
+from bot.store.requests import RequestStore, RequestVerbs
+from bot.store.tasks import TaskStore, TaskVerbs
+
+
+class Tx(RequestVerbs, TaskVerbs, OutboxVerbs):
+    """Every verb, for a body that `Store.transact` or `Store.read` runs on the database
+    thread: a whole transaction (or a group of reads) costs one hop from the event loop."""
+
+
+class Store(RequestStore, TaskStore, OutboxStore):
+    """The store with every verb; `open()` it before use and `close()` it after."""
+
+    tx_type = Tx
+
+    async def open(self) -> Store:
+        await super().open()
+        return self
+
+
+__all__ = ["Row", "Store", "StoreError", "ThreadKey", "Tx", "dumps", "loads", "new_id"]

@@ -1,0 +1,297 @@
+"""Tasks: their rows and dependencies, the queue, starting, asking, finishing and
+retrying, and the agents' sessions they run in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bot.store.base import Row, ThreadKey, TxBase, new_id
+from bot.store.core import StoreCore
+
+
+class TaskVerbs(TxBase):
+    """What happens to a task, inside a transaction."""
+
+    def task(self, task_id: str) -> Row | None:
+        return self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
+
+    def request_tasks(self, request_id: str) -> list[Row]:
+        return self.all("SELECT * FROM tasks WHERE request_id = ? ORDER BY seq", (request_id,))
+
+    def dependencies(self, task_id: str) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
+            " WHERE d.task_id = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    def dependents(self, task_id: str) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.task_id"
+            " WHERE d.depends_on = ? ORDER BY t.seq",
+            (task_id,),
+        )
+
+    def thread_tasks(self, key: ThreadKey) -> list[Row]:
+        return self.all(
+            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            " ORDER BY t.seq",
+            (key.platform, key.workspace, key.channel, key.thread),
+        )
+
+    def main_session(self, agent: str, scope: str = "") -> str:
+        """The agent's persistent session for `scope` ('' for its one main session, else a
+        channel's or a user's own), created on first use and kept."""
+        self.execute(
+            "INSERT OR IGNORE INTO sessions(id, agent, kind, scope, created_at)"
+            " VALUES (?, ?, 'persistent', ?, ?)",
+            (f"main-{agent}@{scope}" if scope else f"main-{agent}", agent, scope, time.time()),
+        )
+        row = self.one(
+            "SELECT id FROM sessions WHERE agent = ? AND scope = ? AND kind = 'persistent'",
+            (agent, scope),
+        )
+        assert row is not None
+        return str(row["id"])
+
+    def new_disposable_session(self, agent: str) -> str:
+        """A fresh session for one task, never reused."""
+        session_id = new_id("tmp")
+        self.execute(
+            "INSERT INTO sessions(id, agent, kind, created_at) VALUES (?, ?, 'disposable', ?)",
+            (session_id, agent, time.time()),
+        )
+        return session_id
+
+    def discard_session(self, session_id: str) -> None:
+        self.execute(
+            "UPDATE sessions SET discarded_at = ? WHERE id = ? AND kind = 'disposable'",
+            (time.time(), session_id),
+        )
+
+    def session(self, session_id: str) -> Row | None:
+        return self.one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+
+    def set_session_context(self, session_id: str, context_id: str) -> None:
+        """The agent's conversation id, kept from its first reply on."""
+        self.execute(
+            "UPDATE sessions SET context_id = COALESCE(context_id, ?), last_used_at = ? WHERE id = ?",
+            (context_id, time.time(), session_id),
+        )
+
+    def insert_tasks(self, tasks: Sequence[tuple[tuple[Any, ...], Sequence[str]]]) -> None:
+        """Each task's row (id, request id, spec id, seq, agent, session kind, summary, brief,
+        state, created at, session key) followed by the ids of the tasks it depends on."""
+        for values, depends_on in tasks:
+            self.execute(
+                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
+                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            for dep in depends_on:
+                self.execute(
+                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", (values[0], dep)
+                )
+
+    def start_task(
+        self, task_id: str, session_id: str, brief: str, now: float, deadline: float
+    ) -> None:
+        self.execute(
+            "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
+            " deadline = ? WHERE id = ?",
+            (session_id, brief, now, deadline, task_id),
+        )
+
+    def set_remote_task_id(self, task_id: str, remote_task_id: str | None) -> None:
+        self.execute("UPDATE tasks SET remote_task_id = ? WHERE id = ?", (remote_task_id, task_id))
+
+    def task_state(self, task_id: str) -> str:
+        row = self.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
+        return str(row["state"]) if row else "gone"
+
+    def ask(self, task_id: str, question: str, deadline: float) -> None:
+        """The agent asked the user something: the task waits for the answer until `deadline`."""
+        self.execute(
+            "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
+            (question, deadline, task_id),
+        )
+
+    def finish_task(
+        self, task_id: str, state: str, result: str | None, files: str | None, error: str | None
+    ) -> bool:
+        """Record a terminal state; False when the task had already ended."""
+        cursor = self.execute(
+            "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
+            " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
+            (state, result, files, error, time.time(), task_id),
+        )
+        return cursor.rowcount == 1
+
+    def block_task(self, task_id: str, error: str) -> None:
+        self.execute(
+            "UPDATE tasks SET state = 'blocked', error = ?, finished_at = ? WHERE id = ?",
+            (error, time.time(), task_id),
+        )
+
+    def queue_task(self, task_id: str) -> bool:
+        """A waiting task may start: True if it was waiting."""
+        cursor = self.execute(
+            "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'", (task_id,)
+        )
+        return cursor.rowcount == 1
+
+    def has_queued(self, agent: str) -> bool:
+        """Whether any task waits in the queue for `agent`."""
+        return (
+            self.one("SELECT 1 FROM tasks WHERE agent = ? AND state = 'queued' LIMIT 1", (agent,))
+            is not None
+        )
+
+    def reopen_task(self, task_id: str) -> None:
+        """A retried task waits again, as a new attempt with nothing of the last one."""
+        self.execute(
+            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, remote_task_id = NULL,"
+            " result = NULL, files = NULL, error = NULL, question = NULL, started_at = NULL,"
+            " finished_at = NULL, deadline = NULL WHERE id = ?",
+            (task_id,),
+        )
+
+    def unblock_task(self, task_id: str) -> None:
+        """A task a retried one had stopped waits for it again."""
+        self.execute(
+            "UPDATE tasks SET state = 'waiting', attempt = attempt + 1, error = NULL,"
+            " finished_at = NULL WHERE id = ?",
+            (task_id,),
+        )
+
+    def state_counts(self, request_id: str) -> dict[str, int]:
+        """A request's tasks per state, counted by the database."""
+        return {
+            row["state"]: row["n"]
+            for row in self.all(
+                "SELECT state, COUNT(*) AS n FROM tasks WHERE request_id = ? GROUP BY state",
+                (request_id,),
+            )
+        }
+
+
+class TaskStore(StoreCore):
+    """Tasks and sessions, read or changed in a hop of their own."""
+
+    async def task(self, task_id: str) -> Row | None:
+        return await self.read(lambda tx: tx.task(task_id))
+
+    async def request_tasks(self, request_id: str) -> list[Row]:
+        return await self.read(lambda tx: tx.request_tasks(request_id))
+
+    async def thread_tasks(self, key: ThreadKey) -> list[Row]:
+        return await self.read(lambda tx: tx.thread_tasks(key))
+
+    async def dependencies(self, task_id: str) -> list[Row]:
+        return await self.read(lambda tx: tx.dependencies(task_id))
+
+    async def tasks_in_state(self, *states: str) -> list[Row]:
+        marks = ",".join("?" for _ in states)
+        return await self.all(f"SELECT * FROM tasks WHERE state IN ({marks}) ORDER BY seq", states)  # noqa: S608
+
+    async def startable_tasks(self) -> list[Row]:
+        """Queued tasks that could start now: every disposable one, and only the oldest per
+        persistent session (agent and session key: it runs one task at a time, in order)."""
+        return await self.all(
+            "SELECT * FROM tasks WHERE state = 'queued' AND session_kind = 'disposable'"
+            " UNION ALL"
+            " SELECT t.* FROM tasks t JOIN (SELECT agent, session_key, MIN(seq) AS seq FROM tasks"
+            "   WHERE state = 'queued' AND session_kind = 'persistent'"
+            "   GROUP BY agent, session_key) head"
+            " ON t.state = 'queued' AND t.seq = head.seq"
+            " ORDER BY seq"
+        )
+
+    async def update_task(self, task_id: str, **fields: Any) -> None:
+        """Set columns by name; names come from code, never from user input."""
+        allowed = {
+            "state", "session_id", "remote_task_id", "question", "result", "files", "error",
+            "started_at", "finished_at", "deadline", "agent", "session_kind", "brief",
+        }  # fmt: skip
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown task fields {sorted(unknown)}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self.write(
+            f"UPDATE tasks SET {assignments} WHERE id = ?",  # noqa: S608
+            (*fields.values(), task_id),
+        )
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    async def session(self, session_id: str) -> Row | None:
+        return await self.read(lambda tx: tx.session(session_id))
+
+    async def set_session_context(self, session_id: str, context_id: str) -> None:
+        await self.transact(lambda tx: tx.set_session_context(session_id, context_id))
+
+    async def status_tasks(
+        self,
+        key: ThreadKey | None,
+        user: str | None,
+        platform: str | None,
+        agent_id: str | None,
+        limit: int,
+    ) -> list[Row]:
+        """Active tasks with where each lives: in thread `key`, else of `user`'s running
+        requests (on `platform`, when given), else all; for one agent when named."""
+        params: list[Any] = []
+        where = "t.state IN ('waiting','queued','running','input_required')"
+        if key is not None:
+            where += " AND r.platform = ? AND r.workspace = ? AND r.channel = ? AND r.thread = ?"
+            params += [key.platform, key.workspace, key.channel, key.thread]
+        elif user is not None:
+            # Active tasks belong to running requests; starting from the user's running
+            # requests keeps this fast with thousands of other tasks in flight.
+            where += " AND r.user = ? AND r.state = 'running'"
+            params.append(user)
+            if platform is not None:
+                where += " AND r.platform = ?"
+                params.append(platform)
+        if agent_id:
+            where += " AND t.agent = ?"
+            params.append(agent_id)
+        # `where` is assembled from fixed fragments above; every value is a parameter.
+        sql = f"SELECT t.*, r.platform AS r_platform, r.workspace AS r_workspace, r.channel AS r_channel, r.thread AS r_thread, r.is_dm AS r_dm FROM tasks t JOIN requests r ON r.id = t.request_id WHERE {where} ORDER BY t.seq LIMIT {int(limit)}"  # noqa: S608
+        return await self.all(sql, params)
+
+    async def agent_load(self, agent_id: str) -> int:
+        """Tasks an agent has queued, running or waiting on an answer, for anyone."""
+        row = await self.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE agent = ? AND state IN"
+            " ('queued','running','input_required')",
+            (agent_id,),
+        )
+        return int(row["n"]) if row else 0
+
+    async def user_active_tasks(self, platform: str, user: str) -> list[Row]:
+        return await self.all(
+            "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
+            " WHERE r.platform = ? AND r.user = ?"
+            " AND t.state IN ('waiting','queued','running','input_required') ORDER BY t.seq",
+            (platform, user),
+        )
+
+    async def date_open_questions(self, deadline: float) -> None:
+        """Give every open question without a deadline this one."""
+        await self.write(
+            "UPDATE tasks SET deadline = ? WHERE state = 'input_required' AND deadline IS NULL",
+            (deadline,),
+        )
+
+    async def next_question_deadline(self) -> float | None:
+        row = await self.one("SELECT MIN(deadline) AS at FROM tasks WHERE state = 'input_required'")
+        return row["at"] if row is not None else None
+
+    async def lapsed_questions(self, now: float) -> list[Row]:
+        return await self.all(
+            "SELECT id FROM tasks WHERE state = 'input_required' AND deadline <= ?", (now,)
+        )
