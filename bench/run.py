@@ -54,7 +54,7 @@ def _cpu_model() -> str:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for name in ("a2a-sdk", "aiosqlite", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
+    for name in ("a2a-sdk", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
                  "aiohttp", "langgraph", "langgraph-checkpoint-sqlite"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)

@@ -388,24 +388,7 @@ async def _verify_script(dispatcher: object, console: ConsoleAdapter) -> int:
 
     assert isinstance(dispatcher, Dispatcher)
     store = dispatcher.store
-    mine = (console.platform, json.dumps(console.threads))
-    bad_tasks = await store.all(
-        "SELECT t.id, t.agent, t.state, t.error FROM tasks t JOIN requests r ON r.id = t.request_id"
-        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
-        " AND t.state != 'completed'",
-        mine,
-    )
-    open_requests = await store.all(
-        "SELECT id, kind, state FROM requests"
-        " WHERE platform = ? AND thread IN (SELECT value FROM json_each(?)) AND state != 'done'",
-        mine,
-    )
-    unsent = await store.all(
-        "SELECT o.id FROM outbox o JOIN requests r ON r.id = o.request_id"
-        " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
-        " AND o.state != 'sent'",
-        mine,
-    )
+    bad_tasks, open_requests, unsent = await store.leftovers(console.platform, console.threads)
     for row in bad_tasks:
         print(
             f"demo: task {row['id']} ({row['agent']}) ended {row['state']}: {row['error']}",
@@ -486,10 +469,7 @@ async def _planner_report(settings: Settings) -> int:
         return 0
     store = await Store(settings.db).open()
     try:
-        rows = await store.all(
-            "SELECT planner, model, fallback_reason, repaired, input_tokens, output_tokens,"
-            " latency_ms FROM plans ORDER BY id"
-        )
+        rows = await store.plan_figures()
     finally:
         await store.close()
     if not rows:

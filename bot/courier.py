@@ -147,8 +147,7 @@ class Courier:
         self._waiters.setdefault(outbox_id, []).append(future)
         try:
             if look:
-                row = await self.store.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
-                if row is None or row["state"] != "pending":
+                if await self.store.outbox_state(outbox_id) != "pending":
                     return True
                 self.wake()
             await asyncio.wait_for(asyncio.shield(future), timeout)

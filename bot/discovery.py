@@ -9,10 +9,8 @@ restart with an agent down still knows what that agent is for, and marks it unav
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,12 +159,11 @@ async def refresh(
                     else f"no usable agent card ({_short(exc)})"
                 )
         if card is not None:
-            await _save(store, agent.id, card, None)
+            await store.save_card(agent.id, card, None)
         else:
-            cached = await store.one("SELECT card FROM agent_cards WHERE agent = ?", (agent.id,))
-            card = json.loads(cached["card"]) if cached and cached["card"] else None
+            card = await store.cached_card(agent.id)
             if reason is not None:
-                await _save(store, agent.id, card, reason)
+                await store.save_card(agent.id, card, reason)
         if card is not None:
             agents[index] = enrich(agent, card, reserved_names(fleet, agent.id))
         if reason is not None:
@@ -248,11 +245,11 @@ async def _gateway_agents(
             lister = getattr(backend, "list_agents", None)
             if callable(lister):
                 listed = await asyncio.wait_for(lister(), PROBE_TIMEOUT)
-                await _save(store, key, {"agents": listed}, None)
+                await store.save_card(key, {"agents": listed}, None)
         except Exception as exc:
             log.warning("could not list agents on %s: %s", gateway.url, _short(exc))
-            cached = await store.one("SELECT card FROM agent_cards WHERE agent = ?", (key,))
-            listed = json.loads(cached["card"]).get("agents") if cached and cached["card"] else None
+            cached = await store.cached_card(key)
+            listed = cached.get("agents") if cached else None
             reason = f"gateway unreachable ({_short(exc)})"
         finally:
             await backend.aclose()
@@ -295,22 +292,6 @@ async def _gateway_agents(
             if reason:
                 unavailable[agent_id] = reason
     return found
-
-
-async def _save(store: Store, agent: str, card: dict[str, Any] | None, reason: str | None) -> None:
-    await store.write(
-        "INSERT INTO agent_cards(agent, card, fetched_at, available, reason) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT(agent) DO UPDATE SET card = COALESCE(excluded.card, agent_cards.card),"
-        " fetched_at = CASE WHEN excluded.card IS NULL THEN agent_cards.fetched_at ELSE excluded.fetched_at END,"
-        " available = excluded.available, reason = excluded.reason",
-        (
-            agent,
-            json.dumps(card) if card is not None else None,
-            time.time(),
-            reason is None,
-            reason,
-        ),
-    )
 
 
 def _short(exc: BaseException) -> str:

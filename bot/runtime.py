@@ -135,14 +135,7 @@ async def serve_forever() -> None:
 async def thread_quiet(dispatcher: Dispatcher, platform: str, thread: str) -> None:
     """Wait until nothing in a thread is running or unsent (a scripted reply waits for this)."""
     while True:
-        row = await dispatcher.store.one(
-            "SELECT (SELECT COUNT(*) FROM tasks t JOIN requests r ON r.id = t.request_id"
-            "        WHERE r.platform = ? AND r.thread = ? AND t.state IN ('waiting','queued','running'))"
-            " + (SELECT COUNT(*) FROM outbox o JOIN requests r ON r.id = o.request_id"
-            "        WHERE r.platform = ? AND r.thread = ? AND o.state = 'pending') AS n",
-            (platform, thread, platform, thread),
-        )
-        if row is not None and row["n"] == 0:
+        if not await dispatcher.store.thread_busy(platform, thread):
             return
         await asyncio.sleep(0.05)
 

@@ -7,6 +7,7 @@ every statement of Dispatch lives in this package:
 - `core`: the store, its database thread and the group commit;
 - `requests`, `tasks`, `outbox`: the verbs by subject, as `Tx` methods (run inside a
   transaction) and `Store` methods (a hop of their own);
+- `reports`: cached Agent Cards, the scripted demo's leftovers, the planners' figures;
 - `migrate` and `schema.sql`: the schema, and the columns older databases lack.
 
 The connection lives on a thread the store owns (one `sqlite3` connection, functions sent
@@ -19,6 +20,7 @@ from __future__ import annotations
 from bot.store.base import Row, ThreadKey, dumps, loads, new_id
 from bot.store.core import StoreError
 from bot.store.outbox import OutboxStore, OutboxVerbs
+from bot.store.reports import ReportStore
 from bot.store.requests import RequestStore, RequestVerbs
 from bot.store.tasks import TaskStore, TaskVerbs
 
@@ -28,7 +30,7 @@ class Tx(RequestVerbs, TaskVerbs, OutboxVerbs):
     thread: a whole transaction (or a group of reads) costs one hop from the event loop."""
 
 
-class Store(RequestStore, TaskStore, OutboxStore):
+class Store(RequestStore, TaskStore, OutboxStore, ReportStore):
     """The store with every verb; `open()` it before use and `close()` it after."""
 
     tx_type = Tx
