@@ -187,9 +187,11 @@ async def rig(
 
     Slack's per-channel pacing stays at the product's default (1 s) unless told otherwise.
     """
-    # The bench measures throughput: the per-user limits would refuse its load.
+    # The bench measures throughput and 100-task fan-outs: the per-user limits and the
+    # per-message task cap would refuse its load.
     options: dict[str, Any] = {
-        "db": db, "max_in_flight_per_user": 0, "max_requests_per_minute": 0, **(settings or {}),
+        "db": db, "max_in_flight_per_user": 0, "max_requests_per_minute": 0, "max_tasks": 100,
+        **(settings or {}),
     }  # fmt: skip
     if slack_api:
         options.update(
