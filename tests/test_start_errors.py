@@ -78,37 +78,26 @@ async def lines_until(process: asyncio.subprocess.Process, count: int, marker: s
     return seen
 
 
-async def test_a_rejected_slack_bot_token_is_one_line_and_a_non_zero_exit(serve: object) -> None:
-    async with FakeSlack(bot_token="xoxb-the-right-one") as slack:
+@pytest.mark.parametrize(
+    ("variable", "fake_option", "wrong"),
+    [
+        ("SLACK_BOT_TOKEN", "bot_token", "xoxb-a-wrong-one"),
+        ("SLACK_APP_TOKEN", "app_token", "xapp-a-wrong-one"),
+    ],
+)
+async def test_a_rejected_slack_token_is_one_line_and_a_non_zero_exit(
+    serve: object, variable: str, fake_option: str, wrong: str
+) -> None:
+    tokens = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", variable: wrong}
+    async with FakeSlack(**{fake_option: wrong[:5] + "the-right-one"}) as slack:
         process = await serve(  # type: ignore[operator]
-            "slack",
-            {
-                "SLACK_BOT_TOKEN": "xoxb-a-wrong-one",
-                "SLACK_APP_TOKEN": "xapp-1",
-                "DISPATCH_SLACK_API_URL": slack.api_url,
-            },
+            "slack", {**tokens, "DISPATCH_SLACK_API_URL": slack.api_url}
         )
         code, lines = await finished(process)
     assert code == 2
     assert len(lines) == 1, lines
-    assert lines[0].startswith("dispatch: Slack rejected SLACK_BOT_TOKEN (invalid_auth):")
-    assert "xoxb-a-wrong-one" not in lines[0]
-
-
-async def test_a_rejected_slack_app_token_is_one_line_and_a_non_zero_exit(serve: object) -> None:
-    async with FakeSlack(app_token="xapp-the-right-one") as slack:
-        process = await serve(  # type: ignore[operator]
-            "slack",
-            {
-                "SLACK_BOT_TOKEN": "xoxb-1",
-                "SLACK_APP_TOKEN": "xapp-a-wrong-one",
-                "DISPATCH_SLACK_API_URL": slack.api_url,
-            },
-        )
-        code, lines = await finished(process)
-    assert code == 2
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("dispatch: Slack rejected SLACK_APP_TOKEN (invalid_auth):")
+    assert lines[0].startswith(f"dispatch: Slack rejected {variable} (invalid_auth):")
+    assert wrong not in lines[0]
 
 
 async def test_a_rejected_discord_token_is_one_line_and_a_non_zero_exit(serve: object) -> None:

@@ -128,6 +128,11 @@ def _purge_batch(tx: OutboxVerbs, before: float, limit: int) -> int:
 class OutboxStore(StoreCore):
     """Messages, boards and retention, each in a hop of its own."""
 
+    async def outbox_state(self, outbox_id: int) -> str | None:
+        """A message's delivery state (pending, sent, dead), or None once purged."""
+        row = await self.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
+        return None if row is None else str(row["state"])
+
     async def unsettled(self) -> int:
         """Tasks not finished plus messages not sent: zero when all is quiet."""
         row = await self.one(

@@ -80,7 +80,3 @@ class ReportStore(StoreCore):
             "SELECT planner, model, fallback_reason, repaired, input_tokens, output_tokens,"
             " latency_ms FROM plans ORDER BY id"
         )
-
-    async def outbox_state(self, outbox_id: int) -> str | None:
-        row = await self.one("SELECT state FROM outbox WHERE id = ?", (outbox_id,))
-        return None if row is None else str(row["state"])
