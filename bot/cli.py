@@ -69,7 +69,9 @@ def positive_number(text: str) -> float:
 
 
 def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
-    parser.add_argument("--db", type=Path, help="SQLite database file (default ./dispatch.db)")
+    parser.add_argument(
+        "--db", help="SQLite database file (default ./dispatch.db), or a postgresql:// URL"
+    )
     parser.add_argument("--soul", type=Path, help="the dispatcher's charter (default ./SOUL.md)")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default) or ERROR")
     if fleet:
@@ -425,11 +427,11 @@ async def _check(settings: Settings, *, refresh: bool = False) -> int:
     except ValueError as exc:
         problems.append(str(exc))
     try:
-        from bot.store import Store
+        from bot.store import store_for
 
-        store = await Store(settings.db).open()
+        store = await store_for(settings.db).open()
         try:
-            print(f"database: {settings.db} (ok)")
+            print(f"database: {settings.db_label} (ok)")
             if refresh and fleet is not None:
                 await _refresh(store, fleet, settings)
         finally:
@@ -437,7 +439,7 @@ async def _check(settings: Settings, *, refresh: bool = False) -> int:
     except ValueError as exc:  # StoreError: the path and the reason already
         problems.append(str(exc))
     except Exception as exc:
-        problems.append(f"{settings.db}: cannot open the database ({exc})")
+        problems.append(f"{settings.db_label}: cannot open the database ({exc})")
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -462,12 +464,12 @@ async def _refresh(store: Any, fleet: Fleet, settings: Settings) -> None:
 
 async def _planner_report(settings: Settings) -> int:
     """Per planner: how many plans, fallbacks and why, tokens, and latency percentiles."""
-    from bot.store import Store
+    from bot.store import store_for
 
-    if not settings.db.exists():
+    if settings.db_file is not None and not settings.db_file.exists():
         print(f"No plans yet (no database at {settings.db}).")
         return 0
-    store = await Store(settings.db).open()
+    store = await store_for(settings.db).open()
     try:
         rows = await store.plan_figures()
     finally:
@@ -501,12 +503,12 @@ async def _planner_report(settings: Settings) -> int:
 
 async def _status(settings: Settings, user: str | None) -> int:
     from bot.dispatcher import Dispatcher
-    from bot.store import Store
+    from bot.store import store_for
 
-    if not settings.db.exists():
+    if settings.db_file is not None and not settings.db_file.exists():
         print(f"Nothing in flight (no database at {settings.db}).")
         return 0
-    store = await Store(settings.db).open()
+    store = await store_for(settings.db).open()
     try:
         dispatcher = Dispatcher(store, fleet_or_demo(settings), {}, settings=settings)
         print(await dispatcher.status_text(user, None))

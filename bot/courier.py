@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bot.outbound import MessageRef, Outbound, Target, record_parts
 from bot.ports import Adapter, DeliveryError, UpdateBudget
@@ -66,6 +67,16 @@ BOARD_PASS_SECONDS = 0.25
 """How long a refresh pass may go on drawing boards beyond the first BOARDS_PER_PASS."""
 
 
+class Leases(Protocol):
+    """Which replica posts into a thread (`bot.replicas.Membership`)."""
+
+    shared: bool
+
+    async def lease(self, thread: str) -> bool: ...
+
+    async def release(self, thread: str) -> None: ...
+
+
 class Courier:
     def __init__(
         self,
@@ -76,8 +87,11 @@ class Courier:
         board_interval: float = 1.0,
         max_deliveries: int = MAX_DELIVERIES,
         max_replies: int = MAX_REPLIES,
+        leases: Leases | None = None,
     ) -> None:
         self.store = store
+        self.leases = leases
+        """With replicas, a thread is posted into by the one replica holding its lease."""
         self.adapters = adapters
         self.board_renderer = board_renderer
         self.board_interval = board_interval
@@ -288,7 +302,19 @@ class Courier:
         reply lane, while they are replies)."""
         emptied = False
         left = int(row["pending"]) if "pending" in row.keys() else MAX_IN_A_ROW
+        leased = False
         try:
+            if self.leases is not None and self.leases.shared:
+                # Another replica may have sent this row since it was read: read it again
+                # under the lease. A thread another replica holds is that replica's to send.
+                if not (leased := await self.leases.lease(thread)):
+                    emptied = True  # not ours to send; its holder's beat wakes us if it dies
+                    return
+                fresh = await self.store.thread_head(thread)
+                if fresh is None:
+                    emptied = True
+                    return
+                row = fresh
             for _ in range(MAX_IN_A_ROW):
                 self._sending[thread] = row["id"]
                 try:
@@ -316,6 +342,9 @@ class Courier:
         except Exception:
             log.exception("outbox delivery for a thread failed")
         finally:
+            if leased and self.leases is not None:
+                with contextlib.suppress(Exception):
+                    await self.leases.release(thread)
             self._delivering.pop(thread, None)
             self._replying.discard(thread)
             self._sending.pop(thread, None)

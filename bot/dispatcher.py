@@ -44,6 +44,7 @@ from bot.places import said
 from bot.planner import RulePlanner
 from bot.ports import Action, Adapter
 from bot.queries import Queries
+from bot.replicas import Membership
 from bot.runner import Runner
 from bot.settings import Settings
 from bot.store import Row, Store, ThreadKey
@@ -98,19 +99,24 @@ class Dispatcher:
         self._changed = asyncio.Condition()
         self.queries = Queries(self)
         self.control = Control(self)
+        self.membership = Membership(store, self.settings.replica_dead_after)
         self.courier = Courier(
             store,
             adapters,
             board_renderer=self.render_board,
             board_interval=self.settings.board_interval,
+            leases=self.membership,
         )
+        self._reaper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.refresh_roster()
         self._planner = self.planner  # a model that cannot load fails the start, not a message
+        await self.membership.join()
         await self.courier.start()
         await recovery.recover(self.runner)
         self._keepers = [
+            asyncio.create_task(self.membership.run(self), name="replica"),
             asyncio.create_task(self._reprobe(), name="roster-reprobe"),
             asyncio.create_task(self.runner.watch_questions(), name="question-deadlines"),
             asyncio.create_task(
@@ -172,6 +178,7 @@ class Dispatcher:
             await asyncio.wait_for(self.intake.idle_event.wait(), STOP_INTAKE_WAIT)
         await self.runner.stop()
         await self.courier.stop()
+        await self.membership.leave()
         await self.runner.close_backends()
         if self.llm is not None:
             await self.llm.aclose()
@@ -204,6 +211,22 @@ class Dispatcher:
         async with self._changed:
             self._changed.notify_all()
         return started
+
+    def wake(self) -> None:
+        """Another replica changed something (or a beat came): look for work to start,
+        messages to send, and tasks this replica should stop driving."""
+        self.runner.pump_soon()
+        self.courier.wake()
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.create_task(self._reap(), name="reap")
+
+    async def _reap(self) -> None:
+        try:
+            await self.runner.reap()
+        except Exception:
+            log.exception("checking this replica's tasks failed")
+        async with self._changed:
+            self._changed.notify_all()
 
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""
@@ -294,4 +317,4 @@ class Dispatcher:
 
 def runs_dir(settings: Settings) -> Path:
     """Command-line agents keep their runs beside the database, so restarts can find them."""
-    return settings.db.resolve().parent / f"{settings.db.stem}-runs"
+    return settings.beside_db("-runs")

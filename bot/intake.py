@@ -274,7 +274,7 @@ class Intake:
                 user=owner, is_dm=request.is_dm,
             ) if spec.session == "persistent" else ""  # fmt: skip
             values = (
-                ids[spec.id], request_id, spec.id, self.core.store.next_seq(), spec.agent,
+                ids[spec.id], request_id, spec.id, spec.agent,
                 spec.session, spec.summary, briefs[spec.id],
                 "waiting" if spec.depends_on else "queued", now, session_key,
             )  # fmt: skip

@@ -23,12 +23,9 @@ PURGE_INTERVAL = 3600.0
 
 
 async def recover(runner: Runner) -> None:
-    """Finish what a previous process started. Safe to run on a clean database."""
-    for task in await runner.core.store.tasks_in_state("running", "input_required"):
-        if task["session_kind"] == "persistent":
-            runner.hold(session_of(task), task["id"])
-    for task in await runner.core.store.tasks_in_state("running"):
-        await _reconcile(runner, task)
+    """Finish what a previous process (or a dead replica) started. Safe to run on a clean
+    database, and beside live replicas: their tasks are theirs."""
+    await take_over(runner, await runner.core.membership.adopt())
     for task in await runner.core.store.tasks_in_state("waiting"):
         deps = await runner.core.store.dependencies(task["id"])
         if any(d["state"] in FAILED_TASK_STATES for d in deps):
@@ -49,6 +46,17 @@ async def recover(runner: Runner) -> None:
     await runner.core.notify()
     runner.recovered = True
     await runner.pump()
+
+
+async def take_over(runner: Runner, adopted: list[Row]) -> None:
+    """Drive tasks this replica has just adopted: reconciled with their agents, so each
+    result is relayed once."""
+    for task in adopted:
+        if task["session_kind"] == "persistent":
+            runner.hold(session_of(task), task["id"])
+    for task in sorted(adopted, key=lambda t: t["seq"]):
+        if task["state"] == "running":
+            await _reconcile(runner, task)
 
 
 async def _reconcile(runner: Runner, task: Row) -> None:

@@ -168,6 +168,10 @@ class Runner:
             if chosen:
                 started = await self.core.store.transact(lambda tx: self._start_tasks(tx, chosen))
                 await self.core.notify()
+                ours = {task_id for task_id, _, _ in started}
+                for task in chosen:  # another replica started it, or holds its session
+                    if task["id"] not in ours and task["session_kind"] == "persistent":
+                        self._free(session_of(task), task["id"])
                 for task_id, text, run in started:
                     self.spawn(task_id, self.drive(task_id, Mode.SEND, text, run))
         for task in gone:
@@ -184,10 +188,13 @@ class Runner:
     def _start_tasks(self, tx: Tx, tasks: list[Row]) -> list[tuple[str, str, Run]]:
         """Mark tasks running in their sessions, each with a brief it can start from:
         upstream outputs, earlier results in the thread, and the thread's recent history.
-        Returns each task's id, brief and what its runner needs to call the agent."""
+        Returns each task's id, brief and what its runner needs to call the agent, for the
+        tasks this replica claimed."""
         started = []
         threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
         for task in tasks:
+            if not tx.claim_task(task["id"]):
+                continue
             agent = self.core.fleet.agent(task["agent"])
             deps = tx.dependencies(task["id"])
             brief = Brief.model_validate_json(task["brief"])
@@ -220,6 +227,20 @@ class Runner:
             run = _run_of(tx, task, session_id, now + agent.timeout)
             started.append((task["id"], brief.render(), run))
         return started
+
+    async def reap(self) -> None:
+        """Stop driving tasks that are no longer this replica's: finished through another
+        replica (an agent's callback reached it), or adopted by another after this one was
+        taken for dead. Their records stay as they are."""
+        ids = list(self.runners)
+        if not ids:
+            return
+        me = self.core.store.replica
+        for row in await self.core.store.read(lambda tx: tx.owns(ids)):
+            if row["owner"] != me or row["state"] != "running":
+                runner = self.runners.get(row["id"])
+                if runner is not None and runner is not asyncio.current_task():
+                    runner.cancel()
 
     def spawn(self, task_id: str, coro: Any) -> None:
         runner = asyncio.create_task(coro, name=f"task {task_id}")

@@ -21,7 +21,7 @@ from bot.dispatcher import Dispatcher, runs_dir
 from bot.manifest import Fleet
 from bot.ports import Adapter
 from bot.settings import Settings, load_soul
-from bot.store import Store
+from bot.store import Store, store_for
 
 CALLBACK_KINDS = frozenset({"http", "a2a"})
 """Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
@@ -34,7 +34,7 @@ def backend_context(settings: Settings, fleet: Fleet) -> BackendContext:
     when any agent may call back."""
     callbacks: CallbackServer | None = None
     if any(agent.backend.kind in CALLBACK_KINDS for agent in fleet.all_agents):
-        key = load_key(settings.db.resolve().parent / f"{settings.db.stem}.callback-key")
+        key = load_key(settings.beside_db(".callback-key"))
         callbacks = CallbackServer(
             key,
             host=settings.callback_host,
@@ -83,7 +83,7 @@ class Service:
 async def wire(settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]) -> Service:
     """Open the store and build the dispatcher over it, the adapters and the backends."""
     soul = load_soul(settings.soul_path())
-    store = await Store(settings.db).open()
+    store = await store_for(settings.db).open()
     by_platform = {adapter.platform: adapter for adapter in adapters}
     context = backend_context(settings, fleet)
     dispatcher = Dispatcher(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.backends.config import Duration
+from bot.store.base import redacted
 
 if TYPE_CHECKING:  # importing bot.llm loads the model client: only when a model is configured
     from bot.llm.config import LLMConfig
@@ -22,7 +24,21 @@ wheel has a charter; in a checkout the top-level file, the one people edit, come
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore", populate_by_name=True)
 
-    db: Path = Field(default=Path("dispatch.db"), description="SQLite database file")
+    db: str = Field(
+        default="dispatch.db",
+        description="the database: a SQLite file, or a postgresql:// URL that replicas share",
+    )
+    state_dir: Path = Field(
+        default=Path("."),
+        description="with PostgreSQL, the folder for files kept beside the database (agents'"
+        " run folders, the callback key: replicas on several hosts need the same key file)",
+    )
+    replica_dead_after: Duration = Field(
+        default=10.0,
+        gt=0,
+        description="with PostgreSQL, a replica whose heartbeat is older than this is dead and"
+        " its work is adopted (seconds, or 10s/1m)",
+    )
     fleet: Path | None = Field(default=None, description="fleet manifest (YAML)")
     soul: Path | None = Field(default=None, description="the dispatcher's charter (SOUL.md)")
     log_level: str = "WARNING"
@@ -168,6 +184,32 @@ class Settings(BaseSettings):
     discord_allowed_roles: str = Field(default="", description="comma-separated role ids")
     discord_allowed_users: str = Field(default="", description="comma-separated user ids")
     discord_allow_bots: bool = Field(default=False, description="accept requests from other bots")
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_text(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
+
+    @property
+    def shared_db(self) -> bool:
+        """The database is a server's (PostgreSQL), which replicas may share."""
+        return self.db.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def db_file(self) -> Path | None:
+        return None if self.shared_db else Path(self.db)
+
+    @property
+    def db_label(self) -> str:
+        """The database, named without a password."""
+        return redacted(self.db) if self.shared_db else self.db
+
+    def beside_db(self, suffix: str) -> Path:
+        """A file or folder kept beside the database: `dispatch.db` → `dispatch{suffix}`."""
+        db = self.db_file
+        if db is None:
+            return self.state_dir.resolve() / f"dispatch{suffix}"
+        return db.resolve().parent / f"{db.stem}{suffix}"
 
     @property
     def admin_ids(self) -> set[str]:

@@ -17,20 +17,23 @@ to it and their outcomes handed back to the event loop), not in aiosqlite, whose
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.store.base import Row, ThreadKey, dumps, loads, new_id
 from bot.store.core import StoreError
 from bot.store.outbox import OutboxStore, OutboxVerbs
+from bot.store.replicas import ReplicaStore, ReplicaVerbs
 from bot.store.reports import ReportStore
 from bot.store.requests import RequestStore, RequestVerbs
 from bot.store.tasks import TaskStore, TaskVerbs
 
 
-class Tx(RequestVerbs, TaskVerbs, OutboxVerbs):
+class Tx(RequestVerbs, TaskVerbs, OutboxVerbs, ReplicaVerbs):
     """Every verb, for a body that `Store.transact` or `Store.read` runs on the database
     thread: a whole transaction (or a group of reads) costs one hop from the event loop."""
 
 
-class Store(RequestStore, TaskStore, OutboxStore, ReportStore):
+class Store(RequestStore, TaskStore, OutboxStore, ReportStore, ReplicaStore):
     """The store with every verb; `open()` it before use and `close()` it after."""
 
     tx_type = Tx
@@ -40,4 +43,24 @@ class Store(RequestStore, TaskStore, OutboxStore, ReportStore):
         return self
 
 
-__all__ = ["Row", "Store", "StoreError", "ThreadKey", "Tx", "dumps", "loads", "new_id"]
+def is_postgres(target: str | Path) -> bool:
+    return str(target).startswith(("postgresql://", "postgres://"))
+
+
+def store_for(target: str | Path) -> Store:
+    """The store `DISPATCH_DB` names: a `postgresql://` URL, or else a SQLite file."""
+    if not is_postgres(target):
+        return Store(target)
+    try:
+        from bot.store.postgres import PgStore
+    except ImportError:
+        raise StoreError(
+            "a PostgreSQL database needs the psycopg driver: pip install 'dispatch[postgres]'"
+        ) from None
+    return PgStore(str(target))
+
+
+__all__ = [
+    "Row", "Store", "StoreError", "ThreadKey", "Tx", "dumps", "is_postgres", "loads", "new_id",
+    "store_for",
+]  # fmt: skip

@@ -13,8 +13,8 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from bot.store.base import Row
-from bot.store.migrate import owner_only, prepare
+from bot.store.base import Dialect, Row
+from bot.store.migrate import SchemaTooNew, owner_only, prepare
 
 if TYPE_CHECKING:
     from bot.store import Tx
@@ -76,7 +76,7 @@ class _DatabaseThread:
         self._calls.put(None)
 
 
-def _run_batch(
+def run_batch(
     conn: sqlite3.Connection, bodies: list[Callable[[Tx], Any]], tx: Tx
 ) -> list[tuple[bool, Any]]:
     """One transaction for several bodies; a body that raises is undone alone."""
@@ -106,14 +106,18 @@ class StoreCore:
     transaction. The verbs (`bot.store.Tx`) and the async queries come from subclasses."""
 
     tx_type: ClassVar[type[Tx]]
+    _run_batch = staticmethod(run_batch)
+    _failures: ClassVar[tuple[type[Exception], ...]] = (sqlite3.Error,)
+    dialect: ClassVar[type[Dialect]] = Dialect
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._thread: _DatabaseThread | None = None
-        self._connection: sqlite3.Connection | None = None
+        self._connection: Any = None
         self._pending: list[tuple[Callable[[Tx], Any], asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
-        self._seq = 0
+        self.replica = ""
+        """This process's replica id, once it has registered (see `bot.replicas`)."""
 
     async def open(self) -> StoreCore:
         """Open (or create) the database, or raise StoreError with one line saying why not.
@@ -121,17 +125,23 @@ class StoreCore:
         A file that cannot be used fails here, not at the first write: not SQLite, a
         directory, or read-only. The connection is closed on failure, since its thread would
         otherwise keep the process alive."""
-        if self.path.is_dir():
-            raise StoreError(f"{self.path}: cannot use the database: it is a directory")
+        failures: tuple[type[BaseException], ...] = (*self._failures, OSError, SchemaTooNew)
         try:
             await self._open()
-        except (sqlite3.Error, OSError) as exc:
+        except failures as exc:
             with contextlib.suppress(Exception):
                 await self.close()
-            raise StoreError(f"{self.path}: cannot use the database: {_why(exc)}") from None
+            raise StoreError(f"{self.where}: cannot use the database: {_why(exc)}") from None
         return self
 
+    @property
+    def where(self) -> str:
+        """The database, as a message to whoever runs Dispatch names it."""
+        return str(self.path)
+
     async def _open(self) -> None:
+        if self.path.is_dir():
+            raise IsADirectoryError("it is a directory")
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         owner_only(self.path)
@@ -140,7 +150,7 @@ class StoreCore:
         self._connection = await self._thread.run(
             lambda: sqlite3.connect(path, isolation_level=None)
         )
-        self._seq = await self._on_db_thread(lambda: prepare(self._conn()))
+        await self._on_db_thread(lambda: prepare(self._conn()))
 
     async def close(self) -> None:
         if self._committer is not None:
@@ -155,7 +165,7 @@ class StoreCore:
         finally:
             thread.stop()
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Any:
         if self._connection is None:
             raise RuntimeError("store is not open")
         return self._connection
@@ -173,8 +183,8 @@ class StoreCore:
 
     async def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         # One hop to the database thread (execute, fetch and close together), not three.
-        conn, values = self._conn(), tuple(params)
-        return await self._on_db_thread(lambda: conn.execute(sql, values).fetchall())
+        tx, values = self.tx_type(self._conn()), tuple(params)
+        return await self._on_db_thread(lambda: tx.all(sql, values))
 
     async def transact(self, body: Callable[[Tx], T]) -> T:
         """Run `body` in a transaction on the database thread; return once it is committed.
@@ -199,7 +209,10 @@ class StoreCore:
             try:
                 outcomes = await self._on_db_thread(
                     functools.partial(
-                        _run_batch, conn, [body for body, _ in batch], self.tx_type(conn)
+                        self._run_batch,
+                        conn,
+                        [body for body, _ in batch],
+                        self.tx_type(conn, self.replica),
                     )
                 )
             except BaseException as exc:  # the commit itself failed: nothing was written
@@ -224,7 +237,3 @@ class StoreCore:
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         return await self.transact(lambda tx: tx.execute(sql, params).rowcount)
-
-    def next_seq(self) -> int:
-        self._seq += 1
-        return self._seq

@@ -12,8 +12,8 @@ from bot.store.base import Row, TxBase
 from bot.store.core import StoreCore
 
 ENQUEUE_SQL = (
-    "INSERT OR IGNORE INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
-    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
 )
 BUMP_BOARD_SQL = (
     "INSERT INTO boards(request_id, version) VALUES (?, 1)"
@@ -55,7 +55,8 @@ class OutboxVerbs(TxBase):
             ENQUEUE_SQL,
             (request_id, task_id, kind, thread, dedupe, json.dumps(payload), time.time()),
         )
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+        row = cursor.fetchone()
+        return int(row["id"]) if row is not None else None
 
     def bump_board(self, request_id: str) -> None:
         """Mark a request's status board stale; the courier redraws it (coalesced)."""
@@ -85,13 +86,13 @@ def _purge_batch(tx: OutboxVerbs, before: float, limit: int) -> int:
         )
     ]
     if ids:
-        chosen = json.dumps(ids)
-        tasks = "SELECT id FROM tasks WHERE request_id IN (SELECT value FROM json_each(?))"
+        chosen, of_chosen = tx.dialect.listed(ids), tx.dialect.in_list("request_id")
+        tasks = f"SELECT id FROM tasks WHERE {of_chosen}"  # noqa: S608
         sessions = [
             row["session_id"]
             for row in tx.all(
-                "SELECT DISTINCT session_id FROM tasks WHERE session_kind = 'disposable'"
-                " AND session_id IS NOT NULL AND request_id IN (SELECT value FROM json_each(?))",
+                "SELECT DISTINCT session_id FROM tasks WHERE session_kind = 'disposable'"  # noqa: S608
+                f" AND session_id IS NOT NULL AND {of_chosen}",
                 (chosen,),
             )
         ]
@@ -101,18 +102,18 @@ def _purge_batch(tx: OutboxVerbs, before: float, limit: int) -> int:
         )
         for table in ("outbox", "boards", "plans", "tasks"):
             tx.execute(
-                f"DELETE FROM {table} WHERE request_id IN (SELECT value FROM json_each(?))",  # noqa: S608
+                f"DELETE FROM {table} WHERE {of_chosen}",  # noqa: S608
                 (chosen,),
             )
         tx.execute(
-            "UPDATE requests SET parent_id = NULL WHERE parent_id IN (SELECT value FROM json_each(?))",
+            f"UPDATE requests SET parent_id = NULL WHERE {tx.dialect.in_list('parent_id')}",  # noqa: S608
             (chosen,),
         )
-        tx.execute("DELETE FROM requests WHERE id IN (SELECT value FROM json_each(?))", (chosen,))
+        tx.execute(f"DELETE FROM requests WHERE {tx.dialect.in_list('id')}", (chosen,))  # noqa: S608
         tx.execute(
-            "DELETE FROM sessions WHERE kind = 'disposable' AND id IN (SELECT value FROM"
-            " json_each(?)) AND NOT EXISTS (SELECT 1 FROM tasks WHERE session_id = sessions.id)",
-            (json.dumps(sessions),),
+            f"DELETE FROM sessions WHERE kind = 'disposable' AND {tx.dialect.in_list('id')}"  # noqa: S608
+            " AND NOT EXISTS (SELECT 1 FROM tasks WHERE session_id = sessions.id)",
+            (tx.dialect.listed(sessions),),
         )
     if len(ids) < limit:
         tx.execute(  # a thread's history goes with the last of its requests
@@ -171,11 +172,11 @@ class OutboxStore(StoreCore):
         the kinds in `first` come first, then the rest, each oldest first. `pending` is how
         many messages that thread has waiting, the head included."""
         return await self.all(
-            "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"
+            "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"  # noqa: S608
             "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
             " ON o.id = head.id WHERE o.next_at <= ?"
-            " ORDER BY o.kind IN (SELECT value FROM json_each(?)) DESC, o.id LIMIT ?",
-            (now, json.dumps(list(first)), limit),
+            f" ORDER BY {self.dialect.in_list('o.kind')} DESC, o.id LIMIT ?",
+            (now, self.dialect.listed(first), limit),
         )
 
     async def thread_head(self, thread: str) -> Row | None:
@@ -210,7 +211,7 @@ class OutboxStore(StoreCore):
         """A failed attempt: counted, and retried at `next_at` (or given up: `dead`)."""
         await self.write(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?,"
-            " state = CASE WHEN ? THEN 'dead' ELSE state END WHERE id = ?",
+            " state = CASE WHEN ? = 1 THEN 'dead' ELSE state END WHERE id = ?",
             (error[:500], next_at, dead, outbox_id),
         )
 

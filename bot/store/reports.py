@@ -41,23 +41,24 @@ class ReportStore(StoreCore):
     ) -> tuple[list[Row], list[Row], list[Row]]:
         """In these threads: tasks that did not complete, requests not done, messages not
         sent (what the scripted demo judges, and only its own threads)."""
-        mine = (platform, json.dumps(list(threads)))
+        mine = (platform, self.dialect.listed(threads))
+        of_mine = self.dialect.in_list("r.thread")
         tasks = await self.all(
-            "SELECT t.id, t.agent, t.state, t.error FROM tasks t"
+            "SELECT t.id, t.agent, t.state, t.error FROM tasks t"  # noqa: S608
             " JOIN requests r ON r.id = t.request_id"
-            " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+            f" WHERE r.platform = ? AND {of_mine}"
             " AND t.state != 'completed'",
             mine,
         )
         requests = await self.all(
-            "SELECT r.id, r.kind, r.state FROM requests r"
-            " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+            "SELECT r.id, r.kind, r.state FROM requests r"  # noqa: S608
+            f" WHERE r.platform = ? AND {of_mine}"
             " AND r.state != 'done'",
             mine,
         )
         unsent = await self.all(
-            "SELECT o.id FROM outbox o JOIN requests r ON r.id = o.request_id"
-            " WHERE r.platform = ? AND r.thread IN (SELECT value FROM json_each(?))"
+            "SELECT o.id FROM outbox o JOIN requests r ON r.id = o.request_id"  # noqa: S608
+            f" WHERE r.platform = ? AND {of_mine}"
             " AND o.state != 'sent'",
             mine,
         )

@@ -45,7 +45,7 @@ class RequestVerbs(TxBase):
     def claim(self, dedupe_key: str) -> bool:
         """Claim a delivery: False when its key was seen before (a duplicate)."""
         claimed = self.execute(
-            "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+            "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (dedupe_key, time.time()),
         )
         return claimed.rowcount == 1
@@ -64,7 +64,7 @@ class RequestVerbs(TxBase):
         decision: str | None,
     ) -> None:
         self.execute(
-            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
+            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, \"user\","
             " user_name, text, is_dm, kind, state, decision, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -76,7 +76,7 @@ class RequestVerbs(TxBase):
     def recent_requests(self, user: str, platform: str, since: float) -> int:
         """How many requests (not counting refused ones) a user made since `since`."""
         row = self.one(
-            "SELECT COUNT(*) AS n FROM requests WHERE user = ? AND platform = ?"
+            'SELECT COUNT(*) AS n FROM requests WHERE "user" = ? AND platform = ?'
             " AND created_at > ? AND kind != 'refused'",
             (user, platform, since),
         )
@@ -114,7 +114,7 @@ class RequestVerbs(TxBase):
     def lessons(self, user: str, platform: str, workspace: str, limit: int) -> list[Row]:
         """Routing corrections for a user, newest first: their own and their workspace's."""
         return self.all(
-            "SELECT text, agent FROM lessons WHERE (user = ? AND (platform = ? OR platform IS NULL))"
+            'SELECT text, agent FROM lessons WHERE ("user" = ? AND (platform = ? OR platform IS NULL))'
             " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
             (user, platform, platform, workspace, limit),
         )
@@ -133,13 +133,13 @@ class RequestVerbs(TxBase):
     ) -> None:
         """Remember a correction, keeping its author's newest `keep`."""
         self.execute(
-            "INSERT INTO lessons(text, agent, wrong, user, platform, workspace, shared,"
+            'INSERT INTO lessons(text, agent, wrong, "user", platform, workspace, shared,'
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (text, agent, wrong, user, platform, workspace, shared, time.time()),
         )
         self.execute(
-            "DELETE FROM lessons WHERE user = ? AND platform = ? AND id NOT IN"
-            " (SELECT id FROM lessons WHERE user = ? AND platform = ? ORDER BY id DESC LIMIT ?)",
+            'DELETE FROM lessons WHERE "user" = ? AND platform = ? AND id NOT IN'
+            ' (SELECT id FROM lessons WHERE "user" = ? AND platform = ? ORDER BY id DESC LIMIT ?)',
             (user, platform, user, platform, keep),
         )
 
@@ -167,7 +167,7 @@ class RequestVerbs(TxBase):
     def run_request(self, request_id: str, text: str, user: str, user_name: str) -> None:
         """A request's work is recorded: it runs, in its owner's name and words."""
         self.execute(
-            "UPDATE requests SET state = 'running', text = ?, user = ?, user_name = ? WHERE id = ?",
+            "UPDATE requests SET state = 'running', text = ?, \"user\" = ?, user_name = ? WHERE id = ?",
             (text, user, user_name, request_id),
         )
 
@@ -199,7 +199,7 @@ class RequestStore(StoreCore):
         """True the first time a delivery key is seen; atomic, so a racing duplicate loses."""
         cursor = await self.transact(
             lambda tx: tx.execute(
-                "INSERT OR IGNORE INTO processed_messages(key, at) VALUES (?, ?)",
+                "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (key, time.time()),
             )
         )
@@ -212,7 +212,7 @@ class RequestStore(StoreCore):
         self, request_id: str, state: str, *, finished: bool = False
     ) -> None:
         await self.write(
-            "UPDATE requests SET state = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END"
+            "UPDATE requests SET state = ?, finished_at = CASE WHEN ? = 1 THEN ? ELSE finished_at END"
             " WHERE id = ?",
             (state, finished, time.time(), request_id),
         )
@@ -248,9 +248,9 @@ class RequestStore(StoreCore):
     async def thread_of_message(self, platform: str, channel: str, message_id: str) -> str | None:
         """The thread of the request a posted message belongs to."""
         row = await self.one(
-            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"
-            " WHERE r.platform = ? AND json_extract(o.ref, '$.channel') = ?"
-            " AND json_extract(o.ref, '$.id') = ? LIMIT 1",
+            "SELECT r.thread FROM outbox o JOIN requests r ON r.id = o.request_id"  # noqa: S608
+            f" WHERE r.platform = ? AND {self.dialect.json_text('o.ref', 'channel')} = ?"
+            f" AND {self.dialect.json_text('o.ref', 'id')} = ? LIMIT 1",
             (platform, channel, message_id),
         )
         return str(row["thread"]) if row else None

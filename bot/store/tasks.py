@@ -83,12 +83,14 @@ class TaskVerbs(TxBase):
         )
 
     def insert_tasks(self, tasks: Sequence[tuple[tuple[Any, ...], Sequence[str]]]) -> None:
-        """Each task's row (id, request id, spec id, seq, agent, session kind, summary, brief,
-        state, created at, session key) followed by the ids of the tasks it depends on."""
+        """Each task's row (id, request id, spec id, agent, session kind, summary, brief, state,
+        created at, session key) followed by the ids of the tasks it depends on. Each gets the
+        next task number, so tasks start in the order they were asked for."""
         for values, depends_on in tasks:
             self.execute(
-                "INSERT INTO tasks(id, request_id, spec_id, seq, agent, session_kind, summary,"
-                " brief, state, created_at, session_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks(id, request_id, spec_id, agent, session_kind, summary, brief,"  # noqa: S608
+                f" state, created_at, session_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                f" {self.dialect.NEXT_TASK_NUMBER})",
                 values,
             )
             for dep in depends_on:
@@ -96,13 +98,40 @@ class TaskVerbs(TxBase):
                     "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", (values[0], dep)
                 )
 
+    def claim_task(self, task_id: str) -> bool:
+        """Take a queued task to start it: False if another replica has (or it is no longer
+        queued). A persistent session takes one task at a time, across replicas too."""
+        task = self.one(
+            "SELECT agent, session_kind, session_key FROM tasks WHERE id = ? AND state = 'queued'",
+            (task_id,),
+        )
+        if task is None:
+            return False
+        if task["session_kind"] == "persistent":
+            self.lock_session(task["agent"], task["session_key"])
+            if self.one(
+                "SELECT 1 FROM tasks WHERE agent = ? AND session_key = ? AND session_kind ="
+                " 'persistent' AND state IN ('running', 'input_required') LIMIT 1",
+                (task["agent"], task["session_key"]),
+            ):
+                return False
+        claimed = self.execute(
+            "UPDATE tasks SET state = 'running', owner = ? WHERE id = ? AND state = 'queued'",
+            (self.replica, task_id),
+        )
+        return bool(claimed.rowcount == 1)
+
+    def lock_session(self, agent: str, session_key: str) -> None:
+        """Hold a persistent session until the transaction ends (SQLite's write lock holds
+        every session already)."""
+
     def start_task(
         self, task_id: str, session_id: str, brief: str, now: float, deadline: float
     ) -> None:
         self.execute(
             "UPDATE tasks SET state = 'running', session_id = ?, brief = ?, started_at = ?,"
-            " deadline = ? WHERE id = ?",
-            (session_id, brief, now, deadline, task_id),
+            " deadline = ?, owner = ? WHERE id = ?",
+            (session_id, brief, now, deadline, self.replica, task_id),
         )
 
     def set_remote_task_id(self, task_id: str, remote_task_id: str | None) -> None:
@@ -207,6 +236,9 @@ class TaskStore(StoreCore):
             "   WHERE state = 'queued' AND session_kind = 'persistent'"
             "   GROUP BY agent, session_key) head"
             " ON t.state = 'queued' AND t.seq = head.seq"
+            " WHERE NOT EXISTS (SELECT 1 FROM tasks b WHERE b.agent = t.agent AND b.session_key ="
+            "   t.session_key AND b.session_kind = 'persistent' AND b.state IN"
+            "   ('running', 'input_required'))"
             " ORDER BY seq"
         )
 

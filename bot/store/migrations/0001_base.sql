@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS requests (
     channel      TEXT NOT NULL,
     thread       TEXT NOT NULL,
     message_id   TEXT NOT NULL,
-    user         TEXT NOT NULL,
+    "user"       TEXT NOT NULL,
     user_name    TEXT,
     text         TEXT NOT NULL,
     is_dm        INTEGER NOT NULL,
@@ -20,10 +20,22 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_by_thread
     ON requests(platform, workspace, channel, thread, created_at);
-CREATE INDEX IF NOT EXISTS requests_by_user ON requests(user, state);
-CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests(user, created_at);
+CREATE INDEX IF NOT EXISTS requests_by_user ON requests("user", state);
+CREATE INDEX IF NOT EXISTS requests_by_user_time ON requests("user", created_at);
 CREATE INDEX IF NOT EXISTS requests_finished ON requests(finished_at) WHERE state = 'done';
 CREATE INDEX IF NOT EXISTS requests_open ON requests(state) WHERE state IN ('running', 'clarifying');
+
+CREATE TABLE IF NOT EXISTS sessions (
+    id           TEXT PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    context_id   TEXT,
+    created_at   REAL NOT NULL,
+    last_used_at REAL,
+    discarded_at REAL,
+    scope        TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sessions_scoped ON sessions(agent, scope) WHERE kind = 'persistent';
 
 CREATE TABLE IF NOT EXISTS tasks (
     id             TEXT PRIMARY KEY,
@@ -62,18 +74,6 @@ CREATE TABLE IF NOT EXISTS task_deps (
     PRIMARY KEY (task_id, depends_on)
 );
 CREATE INDEX IF NOT EXISTS task_deps_reverse ON task_deps(depends_on);
-
-CREATE TABLE IF NOT EXISTS sessions (
-    id           TEXT PRIMARY KEY,
-    agent        TEXT NOT NULL,
-    kind         TEXT NOT NULL,
-    context_id   TEXT,
-    created_at   REAL NOT NULL,
-    last_used_at REAL,
-    discarded_at REAL,
-    scope        TEXT NOT NULL DEFAULT ''
-);
-CREATE UNIQUE INDEX IF NOT EXISTS sessions_scoped ON sessions(agent, scope) WHERE kind = 'persistent';
 
 CREATE TABLE IF NOT EXISTS processed_messages (
     key TEXT PRIMARY KEY,
@@ -126,13 +126,13 @@ CREATE TABLE IF NOT EXISTS lessons (
     text       TEXT NOT NULL,
     agent      TEXT NOT NULL,
     wrong      TEXT,
-    user       TEXT,
+    "user"     TEXT,
     created_at REAL NOT NULL,
     platform   TEXT,
     workspace  TEXT,
     shared     INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS lessons_by_user ON lessons(user, id);
+CREATE INDEX IF NOT EXISTS lessons_by_user ON lessons("user", id);
 
 CREATE TABLE IF NOT EXISTS plans (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,

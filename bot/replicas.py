@@ -1,0 +1,106 @@
+"""This process as one replica of several sharing a PostgreSQL database (or the only one,
+on SQLite): it registers, heartbeats, adopts the work of replicas that died, stops driving
+work another replica has taken, and posts into a thread only while it holds the thread.
+
+Each beat (a quarter of the dead bound) does all of it, and is also the back-stop for
+LISTEN/NOTIFY: a change another replica committed wakes this one at once, and a lost
+notification costs at most one beat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from bot.store import Row, Store
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
+    from bot.store.postgres import Listener
+
+log = logging.getLogger(__name__)
+
+FOREVER = 1e300
+"""A heartbeat no replica has: on SQLite every other replica on record is dead."""
+
+
+def new_replica_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class Membership:
+    def __init__(self, store: Store, dead_after: float) -> None:
+        self.store = store
+        self.id = new_replica_id()
+        self.shared = store.dialect.shared
+        self.dead_after = dead_after
+        self._listener: Listener | None = None
+
+    def cutoff(self) -> float:
+        """Heartbeats older than this are dead replicas'."""
+        return time.time() - self.dead_after if self.shared else FOREVER
+
+    async def join(self) -> None:
+        self.store.replica = self.id
+        now = time.time()
+        await self.store.transact(
+            lambda tx: tx.register_replica(self.id, socket.gethostname(), os.getpid(), now)
+        )
+
+    async def leave(self) -> None:
+        """A clean stop: the living adopt this replica's work now, not after the bound."""
+        if self._listener is not None:
+            await self._listener.stop()
+        with contextlib.suppress(Exception):
+            now = time.time()
+            await self.store.transact(lambda tx: tx.stop_replica(self.id, now))
+
+    async def adopt(self) -> list[Row]:
+        """Take the running and asking tasks of dead replicas (each goes to one adopter)."""
+        cutoff = self.cutoff()
+        return await self.store.transact(lambda tx: tx.adopt_tasks(self.id, cutoff))
+
+    async def lease(self, thread: str) -> bool:
+        """Whether this replica may post into `thread` now (always, on SQLite)."""
+        if not self.shared:
+            return True
+        cutoff = self.cutoff()
+        return await self.store.transact(lambda tx: tx.lease_thread(thread, self.id, cutoff))
+
+    async def release(self, thread: str) -> None:
+        if self.shared:
+            await self.store.transact(lambda tx: tx.release_thread(thread, self.id))
+
+    async def beat(self, dispatcher: Dispatcher) -> None:
+        """Heartbeat, adopt what the dead left, and drop what is no longer ours; then look
+        for work, in case a notification was lost."""
+        now = time.time()
+        await self.store.transact(lambda tx: tx.heartbeat(self.id, now))
+        from bot.recovery import take_over
+
+        adopted = await self.adopt()
+        if adopted:
+            log.warning("adopted %d task(s) of a replica that stopped answering", len(adopted))
+            await take_over(dispatcher.runner, adopted)
+        dispatcher.wake()
+
+    async def run(self, dispatcher: Dispatcher) -> None:
+        """Beat until cancelled; with PostgreSQL, also wake on other replicas' changes."""
+        if not self.shared:
+            return
+        from bot.store.postgres import Listener
+
+        self._listener = Listener(getattr(self.store, "url", ""), self.id, dispatcher.wake)
+        self._listener.start()
+        every = max(min(self.dead_after / 4, 2.5), 0.1)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.beat(dispatcher)
+            except Exception:
+                log.exception("replica heartbeat failed; trying again")

@@ -1,0 +1,249 @@
+"""The store on PostgreSQL, for replicas that share one database.
+
+The same verbs run here as on SQLite: each transaction is a function sent to a thread that
+owns one psycopg connection, and bursts share one COMMIT (group commit). What differs is in
+`PgDialect` (list parameters, JSON, task numbers) and in three statements' marks, which
+`_marks` rewrites once per statement. Replicas learn of each other's changes by
+LISTEN/NOTIFY (`Listener`) and elect one Discord gateway with an advisory lock (`Election`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from bot.store import Store, Tx
+from bot.store.base import Dialect, redacted
+from bot.store.core import StoreCore, _DatabaseThread
+from bot.store.migrate import migrations, newest, too_new
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "dispatch"
+"""The NOTIFY channel: a committed change, named by the replica that made it."""
+MIGRATION_LOCK = 0x44_49_53_50_01
+"""Advisory lock keys ('DISP' and a number), held while migrating and by the gateway."""
+GATEWAY_LOCK = 0x44_49_53_50_02
+RETRIED = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+"""Errors that mean another replica got there first: the body runs again, alone."""
+
+
+class PgDialect(Dialect):
+    name = "postgres"
+    shared = True
+    NEXT_TASK_NUMBER = "nextval('task_seq')"
+
+    @staticmethod
+    def in_list(expr: str) -> str:
+        return f"{expr} = ANY(?)"
+
+    @staticmethod
+    def listed(values: Iterable[Any]) -> Any:
+        return list(values)
+
+    @staticmethod
+    def json_text(expr: str, key: str) -> str:
+        return f"({expr}::json ->> '{key}')"
+
+
+class PgRow(tuple[Any, ...]):
+    """A row read by column name or position, like `sqlite3.Row`."""
+
+    _names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _rows(cursor: Any) -> Callable[[Sequence[Any]], PgRow]:
+    names = {c.name: i for i, c in enumerate(cursor.description or ())}
+    kind = type("Row", (PgRow,), {"_names": names})
+    return lambda values: kind(values)
+
+
+_MARK = re.compile(r"'[^']*'|\"[^\"]*\"|\?|%")
+
+
+@lru_cache(maxsize=1024)
+def _marks(sql: str) -> str:
+    """`?` marks as psycopg's `%s`, and a literal `%` doubled; quoted text is left alone."""
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return "%s" if token == "?" else "%%" if token == "%" else token
+
+    return _MARK.sub(swap, sql)
+
+
+def _values(params: Iterable[Any]) -> tuple[Any, ...]:
+    # Flags are INTEGER columns, as in SQLite; PostgreSQL would not compare a bool to them.
+    return tuple(int(v) if isinstance(v, bool) else v for v in params)
+
+
+class PgTx(Tx):
+    dialect = PgDialect
+
+    def lock_session(self, agent: str, session_key: str) -> None:
+        self.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{agent}\x00{session_key}",)
+        )
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        return self.conn.execute(_marks(sql), _values(params))
+
+
+def run_batch_pg(conn: Any, bodies: list[Callable[[Tx], Any]], tx: Tx) -> list[tuple[bool, Any]]:
+    """One transaction for several bodies, each in a savepoint; a body another replica's
+    transaction deadlocked with runs again. The commit notifies the other replicas."""
+    outcomes: list[tuple[bool, Any]] = []
+    with conn.transaction():
+        for body in bodies:
+            for attempt in range(3):
+                try:
+                    with conn.transaction():
+                        outcomes.append((True, body(tx)))
+                except RETRIED as exc:
+                    if attempt == 2:
+                        outcomes.append((False, exc))
+                    continue
+                except Exception as exc:
+                    outcomes.append((False, exc))
+                break
+        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, tx.replica))
+    return outcomes
+
+
+def _connect(url: str) -> Any:
+    return psycopg.connect(url, autocommit=True, row_factory=_rows, connect_timeout=10)
+
+
+def prepare_pg(conn: Any) -> None:
+    """Bring the schema to date under an advisory lock: two replicas starting together
+    migrate once, the second finding the work done."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version").fetchone()
+        version = int(row["v"])
+        if version > newest("postgres"):
+            raise too_new(version, "postgres")
+        for number, script in migrations("postgres"):
+            if number > version:
+                conn.execute(script)
+                conn.execute("INSERT INTO schema_version(version) VALUES (%s)", (number,))
+
+
+class PostgresCore(StoreCore):
+    """A connection on a thread of its own, as on SQLite, to a server several replicas share."""
+
+    dialect = PgDialect
+    _run_batch = staticmethod(run_batch_pg)
+    _failures = (psycopg.Error,)
+
+    def __init__(self, url: str) -> None:
+        super().__init__(".")
+        self.url = url
+
+    @property
+    def where(self) -> str:
+        return redacted(self.url)
+
+    async def _open(self) -> None:
+        self._thread = _DatabaseThread()
+        url = self.url
+        self._connection = await self._thread.run(lambda: _connect(url))
+        await self._on_db_thread(lambda: prepare_pg(self._conn()))
+
+
+class Listener:
+    """Wakes this replica when another commits a change (LISTEN/NOTIFY); reconnects after a
+    lost connection, with the caller's polling as the back-stop meanwhile."""
+
+    def __init__(self, url: str, me: str, wake: Callable[[], None]) -> None:
+        self.url, self.me, self.wake = url, me, wake
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="pg-listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    delay = 0.2
+                    self.wake()  # whatever was missed while not listening
+                    async for note in conn.notifies():
+                        if note.payload != self.me:
+                            self.wake()
+            except psycopg.Error as exc:
+                log.warning("listening for other replicas failed (%s); retrying", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+class Election:
+    """One replica at a time holds `key` (an advisory lock on a connection of its own): the
+    Discord gateway runs where it is held. A dead holder's connection closes and the lock
+    with it; the others try again every `every` seconds."""
+
+    def __init__(self, url: str, key: int = GATEWAY_LOCK, every: float = 1.0) -> None:
+        self.url, self.key, self.every = url, key, every
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def win(self) -> None:
+        """Return once this replica holds the lock."""
+        while True:
+            with contextlib.suppress(psycopg.Error):
+                if self._conn is None or self._conn.closed:
+                    self._conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+                cur = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+                row = await cur.fetchone()
+                if row is not None and row[0]:
+                    return
+            await asyncio.sleep(self.every)
+
+    async def held(self) -> None:
+        """Return when the lock is lost (its connection broke)."""
+        while self._conn is not None and not self._conn.closed:
+            try:
+                await self._conn.execute("SELECT 1")
+            except psycopg.Error:
+                break
+            await asyncio.sleep(self.every)
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await self._conn.close()
+            self._conn = None
+
+
+class PgStore(PostgresCore, Store):
+    """The store with every verb, on PostgreSQL."""
+
+    tx_type = PgTx
+
+    async def open(self) -> PgStore:
+        await super().open()
+        return self

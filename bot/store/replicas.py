@@ -1,0 +1,70 @@
+"""Replicas sharing one database: each registers and heartbeats; a running task belongs to
+the replica that started it, and a dead replica's tasks and threads pass to the living.
+
+A replica is alive while its heartbeat is newer than the cutoff the caller gives (now minus
+`DISPATCH_REPLICA_DEAD_AFTER`). On SQLite the cutoff is the future: one process owns the
+file, so any other replica the records name is a previous run of it, and dead."""
+
+from __future__ import annotations
+
+from bot.store.base import Row, TxBase
+from bot.store.core import StoreCore
+
+
+class ReplicaVerbs(TxBase):
+    def register_replica(self, replica: str, host: str, pid: int, now: float) -> None:
+        self.execute(
+            "INSERT INTO replicas(id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+            (replica, host, pid, now, now),
+        )
+
+    def heartbeat(self, replica: str, now: float) -> None:
+        self.execute("UPDATE replicas SET heartbeat_at = ? WHERE id = ?", (now, replica))
+
+    def stop_replica(self, replica: str, now: float) -> None:
+        """A clean stop: the others adopt this replica's tasks at once, not after the bound."""
+        self.execute("UPDATE replicas SET stopped_at = ? WHERE id = ?", (now, replica))
+        self.execute("DELETE FROM thread_leases WHERE owner = ?", (replica,))
+
+    def adopt_tasks(self, replica: str, cutoff: float) -> list[Row]:
+        """Take over the running and asking tasks of replicas that are dead (or unknown):
+        each goes to exactly one adopter, which reconciles it with its agent."""
+        return self.all(
+            "UPDATE tasks SET owner = ? WHERE state IN ('running', 'input_required')"
+            " AND (owner IS NULL OR (owner != ? AND owner NOT IN (SELECT id FROM replicas"
+            "   WHERE heartbeat_at >= ? AND stopped_at IS NULL)))"
+            " RETURNING *",
+            (replica, replica, cutoff),
+        )
+
+    def owns(self, task_ids: list[str]) -> list[Row]:
+        """Of these tasks, each one's state and owner now."""
+        return self.all(
+            f"SELECT id, state, owner FROM tasks WHERE {self.dialect.in_list('id')}",  # noqa: S608
+            (self.dialect.listed(task_ids),),
+        )
+
+    def lease_thread(self, thread: str, replica: str, cutoff: float) -> bool:
+        """Post into `thread` alone: True if no living replica holds it."""
+        self.execute(
+            "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"
+            " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
+            " WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN"
+            " (SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL)",
+            (thread, replica, cutoff),
+        )
+        row = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
+        return row is not None and row["owner"] == replica
+
+    def release_thread(self, thread: str, replica: str) -> None:
+        self.execute("DELETE FROM thread_leases WHERE thread = ? AND owner = ?", (thread, replica))
+
+
+class ReplicaStore(StoreCore):
+    async def replicas(self) -> list[Row]:
+        """Every replica on record, newest first, with the tasks and threads each holds."""
+        return await self.all(
+            "SELECT r.*, (SELECT COUNT(*) FROM tasks t WHERE t.owner = r.id AND t.state IN"
+            " ('running', 'input_required')) AS tasks, (SELECT COUNT(*) FROM thread_leases l"
+            " WHERE l.owner = r.id) AS threads FROM replicas r ORDER BY r.started_at DESC"
+        )
