@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from bot.models import Request
 from bot.runtime import Service, wire
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Store
+from tests.pgserver import PostgresServer, PostgresUnavailable
 
 __all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
 
@@ -197,3 +199,28 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
     yield make
     for h in made:
         await h.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session, started only when a test asks for it.
+
+    Without the binaries a test is skipped on a developer's machine, but fails in CI, where
+    .ci/run installs them: the PostgreSQL tests must never silently not run there."""
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"CI is set, so PostgreSQL tests may not skip: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """A fresh database of the session's server, this test's alone: its URL."""
+    return postgres_server.create_database()
