@@ -57,7 +57,8 @@ def slow(delay: float, outcome: Outcome) -> Handler:
 
 @dataclass
 class Harness:
-    path: Path
+    path: Path | str
+    """The database: a SQLite file, or a PostgreSQL URL."""
     handlers: dict[str, Handler]
     timeouts: dict[str, float] = field(default_factory=dict)
     servers: dict[str, AgentServer] = field(default_factory=dict)
@@ -82,6 +83,8 @@ class Harness:
     callbacks: CallbackServer | None = None
     """The callback endpoint, wired as `bot.runtime` wires it."""
     service: Service | None = None
+    state_dir: Path = Path(".")
+    """Files kept beside a PostgreSQL database (a SQLite file keeps them beside itself)."""
     listening: Callable[[], Awaitable[None]] | None = None
     """Runs once the adapters listen and before the dispatcher starts, as `bot.runtime`
     orders them: messages can arrive in that gap."""
@@ -118,7 +121,12 @@ class Harness:
         """Wire and start the dispatcher as `dispatch serve` does (`bot.runtime.wire`), with
         the `listening` hook between the adapters starting and the dispatcher."""
         assert self.fleet is not None
-        defaults = {"db": self.path, "board_interval": 0.05, "soul": PROJECT_ROOT / "SOUL.md"}
+        defaults: dict[str, Any] = {
+            "db": self.path,
+            "board_interval": 0.05,
+            "soul": PROJECT_ROOT / "SOUL.md",
+            "state_dir": self.state_dir,
+        }
         self.settings = Settings(**{**defaults, **self.settings_overrides})
         self.adapter = MemoryAdapter() if self.dispatcher is None else self.adapter
         self.live = [self.adapter]
@@ -164,7 +172,32 @@ HarnessFactory = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
+def store_kind() -> str:
+    """Which store a test's dispatcher uses; the dispatcher's own test modules run on both
+    (they override this fixture with `both_stores`)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def new_db(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """`new_db(name)` → a fresh database of the test's store kind: a SQLite file in the
+    test's folder, or a new database on the session's PostgreSQL server."""
+
+    def make(name: str) -> str:
+        if store_kind == "postgres":
+            server: PostgresServer = request.getfixturevalue("postgres_server")
+            return server.create_database()
+        return str(tmp_path / f"{name}.db")
+
+    return make
+
+
+both_stores = pytest.fixture(params=["sqlite", "postgres"])(lambda request: request.param)
+"""`store_kind = both_stores` in a test module runs its tests on SQLite and on PostgreSQL."""
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, new_db: Callable[[str], str]) -> AsyncIterator[HarnessFactory]:
     """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness.
 
     `backend={...}` adds options to every agent's backend block, `server={...}` to every
@@ -182,7 +215,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
         agents: dict[str, dict[str, Any]] | None = None,
     ) -> Harness:
         h = Harness(
-            tmp_path / f"dispatch-{len(made)}.db",
+            new_db(f"dispatch-{len(made)}"),
             handlers,
             timeouts or {},
             platform=platform,
@@ -190,6 +223,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
             backend_options=backend or {},
             server_options=server or {},
             agent_options=agents or {},
+            state_dir=tmp_path,
         )
         made.append(h)
         await h.start_agents()

@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,8 @@ from adapters.base import DeliveryError
 from adapters.memory import MemoryAdapter
 from bot.courier import BOARDS_PER_PASS, MAX_PERMANENT_ATTEMPTS, Courier
 from bot.outbound import MessageRef, Outbound, Target
-from bot.store import Store
+from bot.store import Store, store_for
+from tests.conftest import both_stores
 
 
 class HoldingAdapter(MemoryAdapter):
@@ -62,9 +62,12 @@ class HoldingAdapter(MemoryAdapter):
         ]
 
 
+store_kind = both_stores
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store(tmp_path / "courier.db").open()
+async def store(new_db: Callable[[str], str]) -> AsyncIterator[Store]:
+    opened = await store_for(new_db("courier")).open()
     yield opened
     await opened.close()
 
@@ -76,9 +79,9 @@ async def queue(
     dispatcher would."""
     request_id = f"req-{channel}-{thread}"
     await store.write(
-        "INSERT OR IGNORE INTO requests(id, platform, workspace, channel, thread, message_id,"
-        " user, text, is_dm, state, created_at) VALUES (?, 'memory', 'W1', ?, ?, ?, 'U1', '',"
-        " 0, 'running', ?)",
+        "INSERT INTO requests(id, platform, workspace, channel, thread, message_id,"
+        " \"user\", text, is_dm, state, created_at) VALUES (?, 'memory', 'W1', ?, ?, ?, 'U1', '',"
+        " 0, 'running', ?) ON CONFLICT DO NOTHING",
         (request_id, channel, thread, thread, time.time()),
     )
     target = Target(platform="memory", workspace="W1", channel=channel, thread=thread)
@@ -384,7 +387,7 @@ async def stale_boards(store: Store, count: int) -> list[str]:
     for i in range(count):
         request_id = f"req-{i:04d}"
         await store.write(
-            "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, user,"
+            'INSERT INTO requests(id, platform, workspace, channel, thread, message_id, "user",'
             " text, is_dm, state, created_at) VALUES (?, 'memory', 'W1', 'C1', ?, ?, 'U1', '',"
             " 0, 'running', ?)",
             (request_id, request_id, request_id, time.time()),
@@ -445,7 +448,12 @@ async def test_board_refresh_caps_a_pass_and_takes_turns(
     assert await store.stale_boards() == []
 
 
-async def test_board_refresh_draws_more_while_the_pass_has_time(store: Store) -> None:
+async def test_board_refresh_draws_more_while_the_pass_has_time(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pass long enough for every board on a loaded machine: this is about going on past
+    # BOARDS_PER_PASS while there is time, not about how much fits in a quarter second.
+    monkeypatch.setattr(bot.courier, "BOARD_PASS_SECONDS", 600.0)
     adapter = BudgetAdapter(budget=10_000)
 
     async def render(request_id: str) -> Outbound:

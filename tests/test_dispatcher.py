@@ -10,7 +10,9 @@ from adapters.memory import MemoryAdapter
 from bot import render
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.models import Request
-from tests.conftest import HarnessFactory, echo, slow
+from tests.conftest import HarnessFactory, both_stores, echo, slow
+
+store_kind = both_stores
 
 U = 0.25  # one "unit" of agent time, in seconds
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.demo.agent_server import AgentCall, Outcome, Reply
-from tests.conftest import Harness
+from tests.conftest import Harness, both_stores
+
+store_kind = both_stores
 
 
-async def test_a_request_taken_in_before_recovery_reaches_its_agent_once(tmp_path: Path) -> None:
+async def test_a_request_taken_in_before_recovery_reaches_its_agent_once(
+    tmp_path: Path, new_db: Callable[[str], str]
+) -> None:
     """Adapters listen before the dispatcher has recovered, and a platform's retry makes a
     message arriving in that gap normal. Its task must not start until recovery has run:
     recovery would take it for one a dead process left running and send it again."""
@@ -21,7 +26,7 @@ async def test_a_request_taken_in_before_recovery_reaches_its_agent_once(tmp_pat
         await release.wait()
         return Reply("fixed")
 
-    h = Harness(tmp_path / "dispatch.db", {"dev": dev})
+    h = Harness(new_db("dispatch"), {"dev": dev}, state_dir=tmp_path)
     await h.start_agents()
     said = []
 

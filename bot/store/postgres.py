@@ -88,9 +88,16 @@ def _marks(sql: str) -> str:
     return _MARK.sub(swap, sql)
 
 
+def _value(value: Any) -> Any:
+    if isinstance(value, bool):  # flags are INTEGER columns, as in SQLite
+        return int(value)
+    if isinstance(value, str) and "\x00" in value:  # text may not hold NUL in PostgreSQL
+        return value.replace("\x00", "\ufffd")
+    return value
+
+
 def _values(params: Iterable[Any]) -> tuple[Any, ...]:
-    # Flags are INTEGER columns, as in SQLite; PostgreSQL would not compare a bool to them.
-    return tuple(int(v) if isinstance(v, bool) else v for v in params)
+    return tuple(_value(v) for v in params)
 
 
 class PgTx(Tx):
@@ -98,7 +105,7 @@ class PgTx(Tx):
 
     def lock_session(self, agent: str, session_key: str) -> None:
         self.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{agent}\x00{session_key}",)
+            "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{agent}\x1f{session_key}",)
         )
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:

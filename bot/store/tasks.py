@@ -46,8 +46,8 @@ class TaskVerbs(TxBase):
         """The agent's persistent session for `scope` ('' for its one main session, else a
         channel's or a user's own), created on first use and kept."""
         self.execute(
-            "INSERT OR IGNORE INTO sessions(id, agent, kind, scope, created_at)"
-            " VALUES (?, ?, 'persistent', ?, ?)",
+            "INSERT INTO sessions(id, agent, kind, scope, created_at)"
+            " VALUES (?, ?, 'persistent', ?, ?) ON CONFLICT DO NOTHING",
             (f"main-{agent}@{scope}" if scope else f"main-{agent}", agent, scope, time.time()),
         )
         row = self.one(
