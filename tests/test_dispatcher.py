@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import re
 
+import pytest
+
 from adapters.memory import MemoryAdapter
 from bot import render
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
@@ -52,6 +54,7 @@ async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
     assert ack_at <= min(t for ts in h.started_at.values() for t in ts)
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite"])  # it reads SQLite's statement trace
 async def test_a_fan_out_does_not_go_back_to_the_database_once_per_task(
     harness: HarnessFactory,
 ) -> None:
@@ -626,7 +629,7 @@ async def test_only_the_requester_or_an_admin_answers_an_agents_question(
     alice_task = calls[0].task_id
     answers = [c.text for c in calls if c.task_id == alice_task][1:]
     assert answers == ["Answer from alice: casual"]
-    bob = await h.rows("SELECT id, user, kind FROM requests WHERE user = 'bob'")
+    bob = await h.rows("""SELECT id, "user", kind FROM requests WHERE "user" = 'bob'""")
     assert [r["kind"] for r in bob] == ["followup"]
     bob_tasks = await h.rows("SELECT state FROM tasks WHERE request_id = ?", (bob[0]["id"],))
     assert bob_tasks == [{"state": "completed"}]
@@ -652,7 +655,7 @@ async def test_a_clarifying_question_is_answered_only_by_its_requester_or_an_adm
     await h.say("Dev: the search box loses focus on tablets", thread=thread_of(request), user="bob")
     await h.idle()
     assert "(answer from" not in h.servers["dev"].calls[0].text
-    states = await h.rows("SELECT user, state, text FROM requests ORDER BY created_at")
+    states = await h.rows('SELECT "user", state, text FROM requests ORDER BY created_at')
     assert states[0] == {"user": "alice", "state": "clarifying", "text": "Fix the button"}
     assert states[1]["user"] == "bob" and "Fix the button" not in states[1]["text"]
 
@@ -666,7 +669,7 @@ async def test_a_clarifying_question_is_answered_only_by_its_requester_or_an_adm
     assert "Fix the button" in brief
     assert "answer from carol to" in brief
     completed = await h.rows(
-        "SELECT id, user FROM requests WHERE text LIKE 'Fix the button%' AND kind = 'work'"
+        """SELECT id, "user" FROM requests WHERE text LIKE 'Fix the button%' AND kind = 'work'"""
     )
     assert [r["user"] for r in completed] == ["alice"]
     pressed = await h.adapter.press("cancel_request", completed[0]["id"], user="alice")
@@ -777,7 +780,7 @@ async def test_a_burst_over_the_per_minute_limit_is_refused_with_a_notice(
     assert len(h.servers["writer"].calls) == 4
     notices = [m.text for m in h.adapter.of_kind("notice")]
     assert notices == [render.too_many_requests(3)] * 2
-    kinds = await h.rows("SELECT user, kind, state FROM requests ORDER BY user, kind")
+    kinds = await h.rows('SELECT "user", kind, state FROM requests ORDER BY "user", kind')
     assert [(r["user"], r["kind"]) for r in kinds] == [
         ("alice", "refused"), ("alice", "refused"),
         ("alice", "work"), ("alice", "work"), ("alice", "work"), ("bob", "work"),
@@ -899,7 +902,7 @@ async def test_a_routing_correction_is_its_authors_unless_an_admin_makes_it(
     acks = [m.text for m in h.adapter.of_kind("ack")]
     assert any("I'll route your requests like this to Writer from now on." in a for a in acks)
     assert any("I'll route requests like this to Writer from now on." in a for a in acks)
-    lessons = await h.rows("SELECT user, shared, text FROM lessons ORDER BY id")
+    lessons = await h.rows('SELECT "user", shared, text FROM lessons ORDER BY id')
     assert lessons == [
         {"user": "carol", "shared": 1, "text": "tabulate the quarterly expense figures"},
         {"user": "alice", "shared": 0, "text": "summarise the vendor contracts"},

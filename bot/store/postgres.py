@@ -79,11 +79,11 @@ _MARK = re.compile(r"'[^']*'|\"[^\"]*\"|\?|%")
 
 @lru_cache(maxsize=1024)
 def _marks(sql: str) -> str:
-    """`?` marks as psycopg's `%s`, and a literal `%` doubled; quoted text is left alone."""
+    """`?` marks as psycopg's `%s` (not inside quotes), and every literal `%` doubled."""
 
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
-        return "%s" if token == "?" else "%%" if token == "%" else token
+        return "%s" if token == "?" else token.replace("%", "%%")
 
     return _MARK.sub(swap, sql)
 
