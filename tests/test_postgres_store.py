@@ -1,0 +1,155 @@
+"""The store on a real PostgreSQL, and what replicas rely on: migrations run once under a
+lock, a newer schema is refused, and claims (a delivery, a task, a dead replica's work, a
+thread) go to exactly one of several stores racing for them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+
+import psycopg
+import pytest
+
+from bot.store import Store, StoreError, ThreadKey, Tx, store_for
+from bot.store.migrate import newest
+
+KEY = ThreadKey("slack", "W1", "C1", "T1")
+
+
+@pytest.fixture
+async def pair(pg_url: str) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, as two replicas have: opened together."""
+    first, second = await asyncio.gather(store_for(pg_url).open(), store_for(pg_url).open())
+    first.replica, second.replica = "r1", "r2"
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+def request_with_tasks(tx: Tx, *tasks: tuple[str, str, str]) -> None:
+    """A running request with queued tasks: (id, agent, session kind) each."""
+    tx.insert_request("req", KEY, "m1", "U1", "Ann", "text", False, "work", "running", None)
+    tx.insert_tasks(
+        [
+            ((tid, "req", tid, agent, kind, "s", "{}", "queued", 1.0, ""), [])
+            for tid, agent, kind in tasks
+        ]
+    )
+
+
+async def test_two_replicas_starting_together_migrate_once(
+    pair: tuple[Store, Store], pg_url: str
+) -> None:
+    with psycopg.connect(pg_url) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY 1")]
+    assert versions == list(range(1, newest("postgres") + 1))
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+async def test_a_schema_newer_than_this_dispatch_is_refused_in_one_line(
+    store_kind: str, new_db: Callable[[str], str]
+) -> None:
+    target = new_db("newer")
+    store = await store_for(target).open()
+    await store.close()
+    future = newest(store.dialect.name) + 1
+    if store_kind == "postgres":
+        with psycopg.connect(target, autocommit=True) as conn:
+            conn.execute("INSERT INTO schema_version(version) VALUES (%s)", (future,))
+    else:
+        import sqlite3
+
+        with sqlite3.connect(target) as conn:
+            conn.execute(f"PRAGMA user_version = {future}")
+    with pytest.raises(StoreError) as refused:
+        await store_for(target).open()
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"schema is version {future}" in message and "upgrade Dispatch" in message
+
+
+async def test_a_delivery_claimed_by_two_replicas_at_once_is_handled_once(
+    pair: tuple[Store, Store],
+) -> None:
+    first, second = pair
+    for n in range(20):
+        won = await asyncio.gather(first.claim_message(f"ev{n}"), second.claim_message(f"ev{n}"))
+        assert sorted(won) == [False, True]
+
+
+async def test_a_task_is_started_by_one_replica_and_a_main_session_runs_one_task(
+    pair: tuple[Store, Store],
+) -> None:
+    first = pair[0]
+    await first.transact(
+        lambda tx: request_with_tasks(
+            tx,
+            ("t1", "dev", "persistent"),
+            ("t2", "dev", "persistent"),
+            ("t3", "image", "disposable"),
+        )
+    )
+    claims = await asyncio.gather(
+        *(
+            store.transact(lambda tx, t=t: tx.claim_task(t))
+            for store in pair
+            for t in ("t1", "t2", "t3")
+        )
+    )
+    by_task = {t: [claims[i], claims[i + 3]] for i, t in enumerate(("t1", "t2", "t3"))}
+    assert sorted(by_task["t3"]) == [False, True]  # one replica starts it
+    # One of dev's two tasks runs; its main session takes no second one meanwhile.
+    assert sum(by_task["t1"]) + sum(by_task["t2"]) == 1
+    rows = {r["id"]: (r["state"], r["owner"]) for r in await first.request_tasks("req")}
+    assert sorted(state for state, _ in rows.values()) == ["queued", "running", "running"]
+    assert {owner for state, owner in rows.values() if state == "running"} <= {"r1", "r2"}
+
+
+async def test_a_dead_replicas_tasks_are_adopted_by_exactly_one_live_replica(
+    pair: tuple[Store, Store],
+) -> None:
+    first, second = pair
+    now = time.time()
+
+    def setup(tx: Tx) -> None:
+        tx.register_replica("dead", "h", 1, now - 60)
+        tx.register_replica("r1", "h", 2, now)
+        tx.register_replica("r2", "h", 3, now)
+        request_with_tasks(tx, *((f"t{i}", "image", "disposable") for i in range(10)))
+        for i in range(10):
+            tx.execute(
+                "UPDATE tasks SET state = 'running', owner = 'dead' WHERE id = ?", (f"t{i}",)
+            )
+
+    await first.transact(setup)
+    cutoff = now - 10
+    adopted = await asyncio.gather(
+        first.transact(lambda tx: tx.adopt_tasks("r1", cutoff)),
+        second.transact(lambda tx: tx.adopt_tasks("r2", cutoff)),
+    )
+    ids = [row["id"] for rows in adopted for row in rows]
+    assert sorted(ids) == sorted(f"t{i}" for i in range(10))  # each once, none twice
+    # A live replica's tasks are not adopted.
+    again = await second.transact(lambda tx: tx.adopt_tasks("r2", cutoff))
+    assert again == []
+
+
+async def test_a_thread_is_posted_into_by_one_replica_until_it_dies(
+    pair: tuple[Store, Store],
+) -> None:
+    first, second = pair
+    now = time.time()
+    await first.transact(lambda tx: tx.register_replica("r1", "h", 1, now))
+    await first.transact(lambda tx: tx.register_replica("r2", "h", 2, now))
+    cutoff = now - 10
+    leased = await asyncio.gather(
+        first.transact(lambda tx: tx.lease_thread("th", "r1", cutoff)),
+        second.transact(lambda tx: tx.lease_thread("th", "r2", cutoff)),
+    )
+    assert sorted(leased) == [False, True]
+    holder, other = ("r1", "r2") if leased[0] else ("r2", "r1")
+    assert not await first.transact(lambda tx: tx.lease_thread("th", other, cutoff))
+    # The holder's heartbeat goes stale: its lease lapses.
+    await first.transact(lambda tx: tx.heartbeat(holder, now - 60))
+    assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff))
