@@ -172,6 +172,8 @@ class CallbackServer:
         self.max_result_bytes = max_result_bytes
         self.idle_timeout = idle_timeout
         self.sink: Sink | None = None
+        self.relay: Callable[[str], Awaitable[None]] | None = None
+        """With replicas: pass a push for a task another replica follows on to it (`poke`)."""
         self._runner: web.AppRunner | None = None
         self._watches: dict[str, PushWatch] = {}
 
@@ -226,6 +228,13 @@ class CallbackServer:
         if self._watches.get(watch.key) is watch:
             del self._watches[watch.key]
 
+    def poke(self, key: str) -> None:
+        """A push another replica received for a task this one follows: look now. Only a
+        wake-up (the backend reads the task with GetTask), so a relayed push needs no token."""
+        watch = self._watches.get(key)
+        if watch is not None:
+            watch.pushed.set()
+
     @property
     def push_watches(self) -> int:
         """A2A tasks waiting for a push right now."""
@@ -277,8 +286,10 @@ class CallbackServer:
             return web.json_response({"ok": False, "error": "bad signature"}, status=401)
         watch = self._watches.get(f"{scope}/{task_id}")
         if watch is None:
-            # Nobody waits on this task (it finished, or is followed some other way): a late
-            # or repeated push has nothing to change.
+            # Nobody here waits on this task. Another replica may: it is told. Otherwise (it
+            # finished, or is followed some other way) a late push has nothing to change.
+            if self.relay is not None:
+                await self.relay(f"{scope}/{task_id}")
             return web.json_response({"ok": True, "duplicate": True})
         token = request.headers.get(PUSH_TOKEN_HEADER, "")
         if not hmac.compare_digest(token.encode(), watch.token.encode()):

@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.store import Row, Store
@@ -40,6 +41,8 @@ class Membership:
         self.shared = store.dialect.shared
         self.dead_after = dead_after
         self._listener: Listener | None = None
+        self.pushed: Callable[[str], None] = lambda key: None
+        """Wakes the follower of an A2A task another replica got a push for."""
 
     def cutoff(self) -> float:
         """Heartbeats older than this are dead replicas'."""
@@ -95,7 +98,8 @@ class Membership:
             return
         from bot.store.postgres import Listener
 
-        self._listener = Listener(getattr(self.store, "url", ""), self.id, dispatcher.wake)
+        url = getattr(self.store, "url", "")
+        self._listener = Listener(url, self.id, dispatcher.wake, lambda key: self.pushed(key))
         self._listener.start()
         every = max(min(self.dead_after / 4, 2.5), 0.1)
         while True:

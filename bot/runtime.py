@@ -65,6 +65,9 @@ class Service:
         and wait in the adapters' hands until the dispatcher starts."""
         if self.callbacks is not None:
             self.callbacks.sink = self.dispatcher.agent_event
+            if (relay := getattr(self.store, "relay_push", None)) is not None:
+                self.callbacks.relay = relay
+                self.dispatcher.membership.pushed = self.callbacks.poke
             await self.callbacks.start()
         for adapter in self.adapters:
             await adapter.start(self.dispatcher)

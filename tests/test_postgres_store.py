@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 import psycopg
 import pytest
 
@@ -153,3 +154,32 @@ async def test_a_thread_is_posted_into_by_one_replica_until_it_dies(
     # The holder's heartbeat goes stale: its lease lapses.
     await first.transact(lambda tx: tx.heartbeat(holder, now - 60))
     assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff))
+
+
+async def test_an_a2a_push_that_reaches_another_replica_wakes_the_one_following_the_task(
+    pair: tuple[Store, Store], pg_url: str
+) -> None:
+    from bot.callbacks import CallbackServer
+    from bot.store.postgres import Listener, PgStore
+
+    first, _ = pair
+    assert isinstance(first, PgStore)
+    key = b"k" * 32
+    receiver, follower = CallbackServer(key), CallbackServer(key)
+    receiver.relay = first.relay_push
+    listening = asyncio.Event()
+    listener = Listener(pg_url, "r2", listening.set, follower.poke)
+    await receiver.start()
+    listener.start()
+    try:
+        await asyncio.wait_for(listening.wait(), 30)
+        watch = follower.watch_push("designer", "task-1")
+        # The agent pushes to the shared public URL; the load balancer picks the receiver.
+        url = watch.url.replace(follower.base_url, receiver.base_url)
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(url, json={"id": "task-1"})
+        assert answer.status_code == 200
+        await asyncio.wait_for(watch.pushed.wait(), 30)
+    finally:
+        await listener.stop()
+        await receiver.stop()

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "dispatch"
 """The NOTIFY channel: a committed change, named by the replica that made it."""
+PUSH_CHANNEL = "dispatch_push"
+"""An A2A push one replica received, for whichever replica follows that task."""
 MIGRATION_LOCK = 0x44_49_53_50_01
 """Advisory lock keys ('DISP' and a number), held while migrating and by the gateway."""
 GATEWAY_LOCK = 0x44_49_53_50_02
@@ -179,8 +181,10 @@ class Listener:
     """Wakes this replica when another commits a change (LISTEN/NOTIFY); reconnects after a
     lost connection, with the caller's polling as the back-stop meanwhile."""
 
-    def __init__(self, url: str, me: str, wake: Callable[[], None]) -> None:
-        self.url, self.me, self.wake = url, me, wake
+    def __init__(
+        self, url: str, me: str, wake: Callable[[], None], pushed: Callable[[str], None]
+    ) -> None:
+        self.url, self.me, self.wake, self.pushed = url, me, wake, pushed
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -198,10 +202,13 @@ class Listener:
             try:
                 async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(f"LISTEN {PUSH_CHANNEL}")
                     delay = 0.2
                     self.wake()  # whatever was missed while not listening
                     async for note in conn.notifies():
-                        if note.payload != self.me:
+                        if note.channel == PUSH_CHANNEL:
+                            self.pushed(note.payload)
+                        elif note.payload != self.me:
                             self.wake()
             except psycopg.Error as exc:
                 log.warning("listening for other replicas failed (%s); retrying", exc)
@@ -250,6 +257,10 @@ class PgStore(PostgresCore, Store):
     """The store with every verb, on PostgreSQL."""
 
     tx_type = PgTx
+
+    async def relay_push(self, key: str) -> None:
+        """Tell every replica of a push for `key` (the one following that task looks)."""
+        await self.transact(lambda tx: tx.execute("SELECT pg_notify(?, ?)", (PUSH_CHANNEL, key)))
 
     async def open(self) -> PgStore:
         await super().open()
