@@ -26,6 +26,7 @@ from bot.models import Request
 from bot.runtime import Service, wire
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Store
+from bot.telemetry import Telemetry
 
 __all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
 
@@ -83,6 +84,9 @@ class Harness:
     listening: Callable[[], Awaitable[None]] | None = None
     """Runs once the adapters listen and before the dispatcher starts, as `bot.runtime`
     orders them: messages can arrive in that gap."""
+    telemetry: Telemetry | None = None
+    """Metrics and traces of the test's own making (e.g. an in-memory span exporter);
+    otherwise the settings decide."""
 
     async def start_agents(self) -> None:
         for agent_id, handler in self.handlers.items():
@@ -122,7 +126,9 @@ class Harness:
         self.live = [self.adapter]
         if self.platform is not None:
             self.live.append(self.platform(self.settings))
-        self.service = service = await wire(self.settings, self.fleet, self.live)
+        self.service = service = await wire(
+            self.settings, self.fleet, self.live, telemetry=self.telemetry
+        )
         self.store, self.dispatcher = service.store, service.dispatcher
         self.callbacks = service.callbacks
         await service.listen()
@@ -166,7 +172,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
     """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness.
 
     `backend={...}` adds options to every agent's backend block, `server={...}` to every
-    AgentServer, `agents={id: {...}}` manifest fields to one agent."""
+    AgentServer, `agents={id: {...}}` manifest fields to one agent, `telemetry=` metrics and
+    traces of the test's making."""
     made: list[Harness] = []
 
     async def make(
@@ -178,6 +185,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
         backend: dict[str, Any] | None = None,
         server: dict[str, Any] | None = None,
         agents: dict[str, dict[str, Any]] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> Harness:
         h = Harness(
             tmp_path / f"dispatch-{len(made)}.db",
@@ -188,6 +196,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[HarnessFactory]:
             backend_options=backend or {},
             server_options=server or {},
             agent_options=agents or {},
+            telemetry=telemetry,
         )
         made.append(h)
         await h.start_agents()

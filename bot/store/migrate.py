@@ -17,6 +17,7 @@ ADDED_COLUMNS = (
     ("lessons", "platform", "TEXT"),
     ("lessons", "workspace", "TEXT"),
     ("lessons", "shared", "INTEGER NOT NULL DEFAULT 0"),
+    ("requests", "traceparent", "TEXT"),
 )
 """Columns added after a table's first release: (table, column, declaration). A database
 made by an older version gets each one it lacks before `SCHEMA` runs (its indexes may

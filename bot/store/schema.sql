@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS requests (
     parent_id    TEXT REFERENCES requests(id),
     round        INTEGER NOT NULL DEFAULT 0,
     created_at   REAL NOT NULL,
-    finished_at  REAL
+    finished_at  REAL,
+    traceparent  TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_by_thread
     ON requests(platform, workspace, channel, thread, created_at);
