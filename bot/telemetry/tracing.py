@@ -29,7 +29,14 @@ try:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+    from opentelemetry.trace import (
+        NonRecordingSpan,
+        Span,
+        SpanContext,
+        SpanKind,
+        Status,
+        StatusCode,
+    )
     from opentelemetry.trace import set_span_in_context as _in_context
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -115,11 +122,12 @@ class Tracing:
         if self.content:
             span.set_attribute("gen_ai.input.messages", _messages("user", request.text))
         self._requests[request_id] = span
-        context = _in_context(span)
-        self._remember(request_id, context)
+        # Children need only its ids: kept past its end, the span itself would be kept too.
+        ids = span.get_span_context()
+        self._remember(request_id, _in_context(NonRecordingSpan(ids)))
         if len(self._requests) > self.max_open:
             self._requests.pop(next(iter(self._requests))).end()
-        return self._carrier(context).get("traceparent", "")
+        return _traceparent(ids)
 
     def decided(self, request_id: str, kind: str, planner: str) -> None:
         span = self._requests.get(request_id)
@@ -162,11 +170,11 @@ class Tracing:
             "gen_ai.provider.name": backend,
             "gen_ai.agent.id": agent_id,
             "gen_ai.agent.name": agent_name,
-            "dispatch.request.id": request_id,
             "dispatch.task.id": task_id,
             "dispatch.task.mode": mode,
-            "dispatch.task.attempt": attempt,
         }
+        if attempt:
+            attributes["dispatch.task.attempt"] = attempt
         if conversation:
             attributes["gen_ai.conversation.id"] = conversation
         if self.content and brief:
@@ -177,7 +185,11 @@ class Tracing:
             kind=SpanKind.CLIENT,
             attributes=attributes,
         )
-        return span, self._carrier(_in_context(span))
+        ids = span.get_span_context()
+        headers = {"traceparent": _traceparent(ids)}
+        if ids.trace_state:
+            headers["tracestate"] = ids.trace_state.to_header()
+        return span, headers
 
     @staticmethod
     def conversation(span: Span, context_id: str) -> None:
@@ -206,19 +218,23 @@ class Tracing:
         started_ns: int,
     ) -> None:
         """One delivery attempt, begun at `started_ns`, ended now with `outcome`."""
+        attributes: dict[str, Any] = {
+            "dispatch.outbox.id": outbox_id,
+            "dispatch.outbound.kind": kind,
+            "dispatch.platform": platform,
+            "dispatch.delivery.outcome": outcome,
+        }
+        if attempt:
+            attributes["dispatch.delivery.attempt"] = attempt
+        parent = self._parents.get(request_id)
+        if parent is None:  # from before a restart: the request is named instead
+            attributes["dispatch.request.id"] = request_id
         span = self._tracer.start_span(
             f"deliver {kind}",
-            context=self._parents.get(request_id) or Context(),
+            context=parent or Context(),
             kind=SpanKind.CLIENT,
             start_time=started_ns,
-            attributes={
-                "dispatch.request.id": request_id,
-                "dispatch.outbox.id": outbox_id,
-                "dispatch.outbound.kind": kind,
-                "dispatch.platform": platform,
-                "dispatch.delivery.outcome": outcome,
-                "dispatch.delivery.attempt": attempt,
-            },
+            attributes=attributes,
         )
         if outcome == "dead":
             span.set_attribute("error.type", "dead")
@@ -242,10 +258,11 @@ class Tracing:
         if len(self._parents) > self.max_open:
             del self._parents[next(iter(self._parents))]
 
-    def _carrier(self, context: Context) -> dict[str, str]:
-        carrier: dict[str, str] = {}
-        self._propagator.inject(carrier, context=context)
-        return carrier
+
+def _traceparent(ids: SpanContext) -> str:
+    """The W3C `traceparent` header of a span (what the propagator writes, without its
+    checks: the ids come from our own spans)."""
+    return f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"
 
 
 __all__ = ["AVAILABLE", "INSTALL", "Tracing", "make_tracing"]
