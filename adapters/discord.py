@@ -689,7 +689,7 @@ class DiscordAdapter:
             yield
         except discord.RateLimited as exc:  # a wait longer than discord.py would sleep
             raise DeliveryError(
-                "Discord rate limit", retry_after=exc.retry_after, deferred=True
+                "Discord rate limit", retry_after=exc.retry_after, deferred=True, rate_limited=True
             ) from None
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryError(
@@ -701,6 +701,7 @@ class DiscordAdapter:
                 f"Discord error {exc.status}: {exc.text}",
                 retry_after=retry,
                 deferred=exc.status == 429,
+                rate_limited=exc.status == 429,
             ) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"Discord unreachable: {exc}", retry_after=5.0) from None

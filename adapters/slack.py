@@ -599,7 +599,10 @@ class SlackAdapter:
                 headers = getattr(response, "headers", {}) or {}
                 retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)) or 1)
                 raise DeliveryError(
-                    f"Slack rate limit on {method.__name__}", retry_after=retry_after, deferred=True
+                    f"Slack rate limit on {method.__name__}",
+                    retry_after=retry_after,
+                    deferred=True,
+                    rate_limited=True,
                 ) from None
             if error in PERMANENT_ERRORS:
                 raise DeliveryError(f"Slack refused: {error}", permanent=True) from None

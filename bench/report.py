@@ -76,6 +76,21 @@ def targets(sections: dict[str, Any]) -> list[Target]:
                     where=f"worst at {worst['concurrency']} concurrent" if worst else "",
                 )
             )
+    on = _get(sections, "ack_telemetry")
+    levels = on["levels"] if on else []
+    for in_flight in sorted({lv["in_flight"] for lv in levels}) or [0]:
+        rows = [lv for lv in levels if lv["in_flight"] == in_flight]
+        worst = max(rows, key=lambda lv: lv["core"]["ack"]["p99_ms"] or 0, default=None)
+        out.append(
+            Target(
+                f"ack_telemetry_{in_flight}",
+                f"ack p99, core, metrics and traces on, {in_flight:,} in flight",
+                worst["core"]["ack"]["p99_ms"] if worst else None,
+                100.0,
+                "ms",
+                where=f"worst at {worst['concurrency']} concurrent" if worst else "",
+            )
+        )
     orch = _get(sections, "orchestration")
     shapes = orch["shapes"] if orch else {}
     handoffs = [
@@ -310,6 +325,7 @@ def _planning_table(sections: dict[str, Any]) -> str | None:
 def _ack_table(sections: dict[str, Any]) -> str | None:
     core, slack = _get(sections, "ack"), _get(sections, "ack_slack")
     rules = _get(sections, "ack_rules")
+    on = _get(sections, "ack_telemetry")
     if not core and not slack:
         return None
     merged: dict[tuple[int, int], dict[str, Any]] = {}
@@ -318,14 +334,17 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
             merged.setdefault((lv["in_flight"], lv["concurrency"]), {}).update(lv)
     for lv in rules["levels"] if rules else []:
         merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["rules"] = lv["core"]
+    for lv in on["levels"] if on else []:
+        merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["on"] = lv["core"]
     rows = []
     for (in_flight, concurrency), lv in sorted(merged.items()):
-        c, s, r = lv.get("core"), lv.get("slack"), lv.get("rules")
+        c, s, r, t = lv.get("core"), lv.get("slack"), lv.get("rules"), lv.get("on")
         rows.append(
             [
                 in_flight, concurrency, lv.get("requests"),
                 c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
                 r["ack"]["p99_ms"] if r else None,
+                t["ack"]["p50_ms"] if t else None, t["ack"]["p99_ms"] if t else None,
                 s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
                 c["relay"]["p99_ms"] if c else None,
                 _p99(c, "agent_send_lag"), _p99(c, "relay_after_send"),
@@ -335,7 +354,8 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
         )  # fmt: skip
     return table(
         ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms",
-         "core p99 ms, rules-only planner", "Slack p50 ms",
+         "core p99 ms, rules-only planner", "core p50 ms, metrics and traces on",
+         "core p99 ms, metrics and traces on", "Slack p50 ms",
          "Slack p99 ms", "relay p99 ms", "of which agents' send lag p99 ms",
          "relay after agent's send p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],
         rows,

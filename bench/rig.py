@@ -77,6 +77,8 @@ class Sidecar:
     urls: dict[str, str]
     slack: str | None
     sent_log: Path
+    monitoring: str | None = None
+    """The OTLP receiver and `/metrics` scraper (`bench.sidecar.Monitoring`), if asked for."""
 
     @property
     def pid(self) -> int:
@@ -88,13 +90,23 @@ class Sidecar:
 
 
 @contextlib.asynccontextmanager
-async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIterator[Sidecar]:
-    """Start `python -m bench.sidecar` and stop it afterwards (closing its stdin)."""
+async def sidecar(
+    agents: Sequence[AgentDef], *, slack: bool = False, scrape_url: str | None = None
+) -> AsyncIterator[Sidecar]:
+    """Start `python -m bench.sidecar` and stop it afterwards (closing its stdin).
+
+    `scrape_url`: also play monitoring (an OTLP receiver, and a scraper of that URL)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     fd, sent_name = tempfile.mkstemp(prefix="bench-sent-", suffix=".log")
     os.close(fd)
     sent_log = Path(sent_name)
-    spec = spec_for(list(agents), slack=slack, sent_log=sent_log)
+    spec = spec_for(
+        list(agents),
+        slack=slack,
+        sent_log=sent_log,
+        monitoring=scrape_url is not None,
+        scrape_url=scrape_url,
+    )
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.sidecar", spec,
@@ -107,7 +119,7 @@ async def sidecar(agents: Sequence[AgentDef], *, slack: bool = False) -> AsyncIt
             if not line:
                 raise RuntimeError("the bench sidecar exited before it was ready")
             ready = json.loads(line)
-            yield Sidecar(process, ready["agents"], ready["slack"], sent_log)
+            yield Sidecar(process, ready["agents"], ready["slack"], sent_log, ready["monitoring"])
         finally:
             with contextlib.suppress(Exception):
                 process.stdin.close()

@@ -25,8 +25,8 @@ from bench.worker import SECTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 ORDER = [
-    "ack", "ack_rules", "ack_slack", "orchestration", "peer", "relay", "status", "throughput",
-    "memory_rss", "memory_tracemalloc", "planning",
+    "ack", "ack_rules", "ack_telemetry", "ack_slack", "orchestration", "peer", "relay", "status",
+    "throughput", "memory_rss", "memory_tracemalloc", "planning",
 ]  # fmt: skip
 TIMEOUT = {"smoke": 90, "full": 1800}
 
@@ -55,7 +55,8 @@ def _cpu_model() -> str:
 def _versions() -> dict[str, str]:
     out = {}
     for name in ("a2a-sdk", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
-                 "aiohttp", "langgraph", "langgraph-checkpoint-sqlite"):  # fmt: skip
+                 "aiohttp", "langgraph", "langgraph-checkpoint-sqlite", "prometheus-client",
+                 "opentelemetry-sdk"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -6,7 +6,9 @@ optionally a minimal fake Slack Web API with two bench-only control routes. It p
 line with every URL, then serves until its standard input closes (the worker exits).
 
 Keeping agents and Slack out of the worker process means the product's event loop only runs
-the product, and the two processes use the machine's two cores.
+the product, and the two processes use the machine's two cores. For the telemetry section
+(`ack_telemetry`) it also plays the monitoring side: an OTLP/HTTP receiver for the worker's
+spans, and a scraper of the worker's `/metrics`.
 
 Agents stamp their replies with `time.monotonic()` at handler start and end; on Linux that
 clock is system-wide, so the worker can compare it with its own post times. With a
@@ -30,7 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 from bot.demo.agent_server import AgentCall, AgentServer, Handler, Outcome, Reply, brief_task_line
 
@@ -180,6 +182,71 @@ class FakeSlack:
             await self._session.close()
 
 
+class Monitoring:
+    """What a monitoring stack does to Dispatch: receive its spans over OTLP/HTTP (decoded,
+    counted, dropped) and scrape its `/metrics` every `interval` seconds."""
+
+    def __init__(self, scrape_url: str | None, interval: float) -> None:
+        self.scrape_url = scrape_url
+        self.interval = interval
+        self.exports = 0
+        self.spans = 0
+        self.scrapes = 0
+        self.scrape_failures = 0
+        self.page_bytes = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024**2)
+        app.router.add_post("/v1/traces", self._traces)
+        app.router.add_get("/_bench/monitoring", self._figures)
+        return app
+
+    def start(self) -> None:
+        if self.scrape_url:
+            self._task = asyncio.create_task(self._scrape())
+
+    async def _traces(self, request: web.Request) -> web.Response:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+        )
+
+        export = ExportTraceServiceRequest()
+        export.ParseFromString(await request.read())
+        self.exports += 1
+        self.spans += sum(
+            len(scope.spans) for resource in export.resource_spans for scope in resource.scope_spans
+        )
+        return web.Response(body=b"", content_type="application/x-protobuf")
+
+    async def _scrape(self) -> None:
+        assert self.scrape_url is not None
+        async with ClientSession(timeout=ClientTimeout(total=10)) as session:
+            while True:
+                await asyncio.sleep(self.interval)
+                try:
+                    async with session.get(self.scrape_url) as response:
+                        body = await response.read()
+                    if response.status == 200:
+                        self.scrapes += 1
+                        self.page_bytes = len(body)
+                    else:
+                        self.scrape_failures += 1
+                except (OSError, TimeoutError, ClientError):
+                    self.scrape_failures += 1  # the worker is not listening yet (or any more)
+
+    async def _figures(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "otlp_exports": self.exports,
+                "spans": self.spans,
+                "scrapes": self.scrapes,
+                "scrape_failures": self.scrape_failures,
+                "page_bytes": self.page_bytes,
+            }
+        )
+
+
 async def serve(spec: dict[str, Any]) -> None:
     """Start what `spec` asks for, print the URLs, and serve until stdin closes."""
     servers: list[AgentServer] = []  # kept referenced while serving
@@ -202,7 +269,17 @@ async def serve(spec: dict[str, Any]) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
         slack_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    print(json.dumps({"agents": urls, "slack": slack_url}), flush=True)
+    monitoring_url = None
+    if spec.get("monitoring"):
+        monitoring = Monitoring(spec.get("scrape_url"), float(spec.get("scrape_interval", 1.0)))
+        watcher = web.AppRunner(monitoring.app(), access_log=None, shutdown_timeout=1.0)
+        await watcher.setup()
+        await web.TCPSite(watcher, "127.0.0.1", 0).start()
+        monitoring_url = f"http://127.0.0.1:{watcher.addresses[0][1]}"
+        monitoring.start()
+    print(
+        json.dumps({"agents": urls, "slack": slack_url, "monitoring": monitoring_url}), flush=True
+    )
     await asyncio.to_thread(sys.stdin.read)  # until the worker closes our stdin (or dies)
     # Thousands of held tasks may be open; nothing here needs a graceful goodbye.
     sys.stdout.flush()
@@ -238,13 +315,24 @@ def read_sent_log(path: Path) -> dict[float, float]:
     return sent
 
 
-def spec_for(agents: list[AgentDef], *, slack: bool = False, sent_log: Path | None = None) -> str:
+def spec_for(
+    agents: list[AgentDef],
+    *,
+    slack: bool = False,
+    sent_log: Path | None = None,
+    monitoring: bool = False,
+    scrape_url: str | None = None,
+    scrape_interval: float = 1.0,
+) -> str:
     """The command-line spec for `python -m bench.sidecar`."""
     return json.dumps(
         {
             "agents": [asdict(a) for a in agents],
             "slack": slack,
             "sent_log": str(sent_log) if sent_log else None,
+            "monitoring": monitoring,
+            "scrape_url": scrape_url,
+            "scrape_interval": scrape_interval,
         }
     )
 

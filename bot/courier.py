@@ -39,6 +39,7 @@ from typing import Any, Protocol
 from bot.outbound import MessageRef, Outbound, Target, record_parts
 from bot.ports import Adapter, DeliveryError, UpdateBudget
 from bot.store import Row, Store, loads
+from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +89,12 @@ class Courier:
         max_deliveries: int = MAX_DELIVERIES,
         max_replies: int = MAX_REPLIES,
         leases: Leases | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
         self.leases = leases
         """With replicas, a thread is posted into by the one replica holding its lease."""
+        self.telemetry = telemetry or Telemetry()
         self.adapters = adapters
         self.board_renderer = board_renderer
         self.board_interval = board_interval
@@ -357,6 +360,7 @@ class Courier:
                 self._wake.set()
 
     async def _deliver(self, row: Row) -> bool:
+        started = time.time_ns()
         payload: dict[str, Any] = loads(row["payload"])
         target = Target.model_validate(payload["target"])
         message = Outbound.model_validate(payload["message"])
@@ -370,6 +374,7 @@ class Courier:
                 result = None if task is None else task["result"]
             if result is None:
                 await self.store.mark_retry(row["id"], "no stored result", time.time(), dead=True)
+                self.telemetry.delivered(row, target.platform, "dead", started)
                 return False
             message = message.model_copy(update={"text": result})
         adapter = self.adapters.get(target.platform)
@@ -379,6 +384,7 @@ class Courier:
                 row["id"], f"no adapter for {target.platform}", retry, dead=False
             )
             self._retry_at(retry)
+            self.telemetry.delivered(row, target.platform, "retried", started)
             return False
         progress = loads(row["ref"]) if row["ref"] else {}
         if progress.get("parts"):
@@ -401,6 +407,9 @@ class Courier:
                 retry = time.time() + max(wait, DEFER_FLOOR)
                 await self.store.mark_deferred(row["id"], retry)
                 self._retry_at(retry)
+                self.telemetry.delivered(
+                    row, target.platform, "deferred", started, rate_limited=exc.rate_limited
+                )
                 return False
             attempts = row["attempts"] + 1
             dead = exc.permanent and attempts >= MAX_PERMANENT_ATTEMPTS
@@ -413,6 +422,13 @@ class Courier:
                 self._retry_at(retry)
             if dead:
                 log.error("giving up on outbox message %s: %s", row["id"], exc)
+            self.telemetry.delivered(
+                row,
+                target.platform,
+                "dead" if dead else "retried",
+                started,
+                rate_limited=exc.rate_limited,
+            )
             return False
         except Exception as exc:
             attempts = row["attempts"] + 1
@@ -420,7 +436,9 @@ class Courier:
             retry = time.time() + min(2.0**attempts, MAX_BACKOFF)
             await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
             self._retry_at(retry)
+            self.telemetry.delivered(row, target.platform, "retried", started)
             return False
+        self.telemetry.delivered(row, target.platform, "sent", started)  # never raises
         # It is out: record that even if we are being stopped right now.
         recording = asyncio.create_task(self._record_sent(row, message, ref))
         self._recording.add(recording)
@@ -481,6 +499,8 @@ class Courier:
                 except DeliveryError as exc:
                     if exc.deferred:
                         waiting.add(ref.platform)
+                    if exc.rate_limited:
+                        self.telemetry.rate_limited(ref.platform)
                     log.info("status board update deferred: %s", exc)
                     continue
                 except Exception as exc:

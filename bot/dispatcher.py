@@ -48,6 +48,7 @@ from bot.replicas import Membership
 from bot.runner import Runner
 from bot.settings import Settings
 from bot.store import Row, Store, ThreadKey
+from bot.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
@@ -71,6 +72,7 @@ class Dispatcher:
         backend_factory: Callable[[AgentSpec], Backend] | None = None,
         soul: str = "",
         llm: LLMPlanner | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
         self.fleet = fleet
@@ -79,6 +81,8 @@ class Dispatcher:
         """Background loops: roster re-probe, question deadlines, retention."""
         self.adapters = adapters
         self.settings = settings or Settings()
+        self.telemetry = telemetry or Telemetry()
+        """Metrics and traces (`bot.telemetry`); all off unless the service turned them on."""
         self.soul = soul
         self.unavailable: dict[str, str] = {}
         """agent id → why it is not answering (roster discovery, or a failed call)."""
@@ -106,6 +110,7 @@ class Dispatcher:
             board_renderer=self.render_board,
             board_interval=self.settings.board_interval,
             leases=self.membership,
+            telemetry=self.telemetry,
         )
         self._reaper: asyncio.Task[None] | None = None
 
@@ -182,6 +187,7 @@ class Dispatcher:
         await self.runner.close_backends()
         if self.llm is not None:
             await self.llm.aclose()
+        await self.telemetry.aclose()
 
     async def idle(self, timeout: float | None = None) -> None:
         """Wait until no task is active, every queued message has gone out, and no runner is

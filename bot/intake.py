@@ -51,6 +51,8 @@ class Taken:
     """Recorded as received; the model plans it next."""
     work_recorded: bool = False
     """Its tasks, board and acknowledgement are recorded: only launching is left."""
+    running: bool = False
+    """It started work (not refused for its author's work in flight)."""
 
 
 class _Duplicate(Exception):
@@ -82,26 +84,35 @@ class Intake:
         """Take the message in (one transaction), let the model plan it if it should, then
         answer it or start its work."""
         request_id = new_id("req")
+        telemetry = self.core.telemetry
+        traceparent = telemetry.request_received(request_id, request)
         try:
-            taken = await self._take_in(request, request_id)
+            taken = await self._take_in(request, request_id, traceparent)
         except _Duplicate:
+            telemetry.request_dropped(request_id)
             log.info("duplicate delivery ignored: %s", request.dedupe_key)
             return None
         if taken.refused:
+            telemetry.request_decided(request_id, "refused", "none")
             await self.core.notify(taken.head)
+            telemetry.request_taken(request_id)
             return request_id
         decision = taken.decision
         if taken.for_model:
             decision = await planning.ask_model(
                 self.core, request, request_id, taken.context, taken.lessons
             )
+        telemetry.request_decided(request_id, decision.kind, decision.planner)
         if taken.work_recorded:
+            running = taken.running
             await self._launch(taken.ack_id, taken.head)
         else:
-            await self._act(request, request_id, decision, taken.context)
+            running = await self._act(request, request_id, decision, taken.context)
+        if not running:
+            telemetry.request_taken(request_id)  # all there was to it: no work to follow
         return request_id
 
-    async def _take_in(self, request: Request, request_id: str) -> Taken:
+    async def _take_in(self, request: Request, request_id: str, traceparent: str | None) -> Taken:
         """Claim the message and record it in one transaction: refused, received for the
         model, or planned by the rules (for work, with its tasks and acknowledgement)."""
         limit = self.core.settings.max_message_chars
@@ -110,17 +121,23 @@ class Intake:
             await self.core.planner.warm(request.text)
         held = self.core.runner.held
         return await self.core.store.transact(
-            lambda tx: self._record(tx, request, request_id, too_long, held)
+            lambda tx: self._record(tx, request, request_id, too_long, held, traceparent)
         )
 
     def _record(
-        self, tx: Tx, request: Request, rid: str, too_long: str | None, held: frozenset[Session]
+        self,
+        tx: Tx,
+        request: Request,
+        rid: str,
+        too_long: str | None,
+        held: frozenset[Session],
+        traceparent: str | None,
     ) -> Taken:
         # The one claim: a duplicate rolls everything after it back.
         if not tx.claim(request.dedupe_key):
             raise _Duplicate
         if (why := too_long or self._over_rate(tx, request)) is not None:
-            head = self._refuse(tx, request, rid, why)
+            head = self._refuse(tx, request, rid, why, traceparent)
             return Taken(Decision(kind="clarify"), refused=True, head=head)
         context = planning.thread_context(self.core, tx, thread_key(request), request.user)
         lessons = planning.lessons(self.core, tx, request)
@@ -128,28 +145,30 @@ class Intake:
         decision = self.core.planner.plan(request.text, context, lessons)
         if planning.wants_model(self.core, decision):
             # The row exists first so "Routing…" can be said while the model thinks.
-            self._insert_request(tx, request, rid, "received", "received", None)
+            self._insert_request(tx, request, rid, "received", "received", None, traceparent)
             return Taken(decision, context, lessons, for_model=True)
         decision = planning.usable(self.core, decision)
-        self._insert_request(tx, request, rid, decision.kind, "received", decision)
+        self._insert_request(tx, request, rid, decision.kind, "received", decision, traceparent)
         tx.insert_plan(
             rid, decision.planner, {"latency_ms": (time.perf_counter() - started) * 1000}
         )
         tx.add_history(thread_key(request), request.user_name or request.user, "user", request.text)
         if decision.kind not in ("work", "followup"):
             return Taken(decision, context, lessons)
-        ack_id, head = self._record_work(tx, request, rid, decision, context, request.text, held)
-        return Taken(decision, context, lessons, head, ack_id, work_recorded=True)
+        ack_id, head, running = self._record_work(
+            tx, request, rid, decision, context, request.text, held
+        )
+        return Taken(decision, context, lessons, head, ack_id, work_recorded=True, running=running)
 
     async def _act(
         self, request: Request, request_id: str, decision: Decision, context: ThreadContext
-    ) -> None:
+    ) -> bool:
         """Whatever the plan says to do about a recorded message, besides launching work the
-        rules already recorded."""
+        rules already recorded. Returns whether it started work."""
         key = thread_key(request)
         if decision.kind in ("work", "followup"):
-            await self.plan_work(request, request_id, decision, context)
-        elif decision.kind == "clarify":
+            return await self.plan_work(request, request_id, decision, context)
+        if decision.kind == "clarify":
             await self._clarify(request, request_id, decision)
         elif decision.kind == "answer":
             await self.core.runner.answer(request, request_id, decision.target or "")
@@ -163,6 +182,7 @@ class Intake:
             )
         elif decision.kind == "reroute":
             await self.core.control.reroute(request, request_id, decision.target or "", key)
+        return False
 
     def _over_rate(self, tx: Tx, request: Request) -> str | None:
         """Why this message is refused, if its author already sent the most one may in a
@@ -173,10 +193,12 @@ class Intake:
         count = tx.recent_requests(request.user, request.platform, time.time() - 60)
         return render.too_many_requests(limit) if count >= limit else None
 
-    def _refuse(self, tx: Tx, request: Request, request_id: str, why: str) -> Row | None:
+    def _refuse(
+        self, tx: Tx, request: Request, request_id: str, why: str, traceparent: str | None
+    ) -> Row | None:
         """Record a message Dispatch will not act on, as refused, and queue the notice
         saying why. Returns the notice's row if it heads its thread (it can go at once)."""
-        self._insert_request(tx, request, request_id, "refused", "done", None)
+        self._insert_request(tx, request, request_id, "refused", "done", None, traceparent)
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
         tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
         notice = queue(tx, request_id, request, "notice", why)
@@ -192,12 +214,18 @@ class Intake:
 
     @staticmethod
     def _insert_request(
-        tx: Tx, request: Request, request_id: str, kind: str, state: str, d: Decision | None
+        tx: Tx,
+        request: Request,
+        request_id: str,
+        kind: str,
+        state: str,
+        d: Decision | None,
+        traceparent: str | None,
     ) -> None:
         tx.insert_request(
             request_id, thread_key(request), request.message_id, request.user,
             request.user_name, request.text, request.is_dm, kind, state,
-            d.model_dump_json() if d else None,
+            d.model_dump_json() if d else None, traceparent=traceparent,
         )  # fmt: skip
 
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
@@ -217,16 +245,18 @@ class Intake:
         context: ThreadContext,
         *,
         words: str | None = None,
-    ) -> None:
+    ) -> bool:
         """Record the plan's tasks, their dependencies, the board and the acknowledgement in
-        one transaction, post the acknowledgement, then start what can start."""
+        one transaction, post the acknowledgement, then start what can start. Returns
+        whether it started work (False: refused for its author's work in flight)."""
         held = self.core.runner.held
-        ack_id, head = await self.core.store.transact(
+        ack_id, head, running = await self.core.store.transact(
             lambda tx: self._record_work(
                 tx, request, request_id, decision, context, words or request.text, held
             )
         )
         await self._launch(ack_id, head)
+        return running
 
     def _record_work(
         self,
@@ -237,9 +267,10 @@ class Intake:
         context: ThreadContext,
         words: str,
         held: frozenset[Session],
-    ) -> tuple[int | None, Row | None]:
+    ) -> tuple[int | None, Row | None, bool]:
         """The plan's tasks, their dependencies, the board and the acknowledgement. Returns the acknowledgement's outbox
-        id, and its row if it heads its thread (so it can go out at once)."""
+        id, its row if it heads its thread (so it can go out at once), and whether the work
+        was taken (False: refused, and the id and row are the notice's)."""
         agents = {a.id: a for a in self.core.fleet.all_agents}
         key = thread_key(request)
         author = request.user_name or request.user
@@ -263,7 +294,7 @@ class Intake:
         ) is not None:
             tx.refuse_request(request_id, now)
             notice = queue(tx, request_id, request, "notice", why)
-            return notice, None if notice is None else tx.thread_head_row(notice)
+            return notice, None if notice is None else tx.thread_head_row(notice), False
         if asked is not None:
             tx.close_clarifying(asked["id"], now)
         tx.run_request(request_id, words, owner, owner_name)
@@ -284,7 +315,7 @@ class Intake:
         shown = board.read(tx, request_id, self.core.fleet, held)
         ack_id = queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
-        return ack_id, None if ack_id is None else tx.thread_head_row(ack_id)
+        return ack_id, None if ack_id is None else tx.thread_head_row(ack_id), True
 
     async def _launch(self, ack_id: int | None, head: Row | None) -> None:
         # The acknowledgement goes out now, unless its thread has older messages to send.

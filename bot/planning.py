@@ -118,6 +118,7 @@ async def ask_model(
         outcome = await planning
     if outcome.fallback_reason:
         log.warning("model planner fell back to the rules: %s", outcome.fallback_reason)
+        core.telemetry.planner_fallback(outcome.fallback_kind or "error")
     await core.store.transact(
         lambda tx: tx.insert_plan(
             request_id,

@@ -74,6 +74,7 @@ class DeliveryError(Exception):
     `deferred` means nothing failed: the platform asks us to wait (our own pacing of a
     channel, or its rate limit). The courier tries again after `retry_after` without counting
     an attempt, so a deferral never grows the backoff and never gives a message up.
+    `rate_limited`: the platform itself answered 429 (counted in the metrics), not our pacing.
     """
 
     def __init__(
@@ -83,11 +84,13 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         permanent: bool = False,
         deferred: bool = False,
+        rate_limited: bool = False,
     ):
         super().__init__(message)
         self.retry_after = retry_after
         self.permanent = permanent
         self.deferred = deferred
+        self.rate_limited = rate_limited
 
 
 @runtime_checkable

@@ -61,9 +61,14 @@ class Run:
     deadline: float | None
     context_id: str | None
     session_key: str = ""
+    request_id: str = ""
+    traceparent: str | None = None
+    """The request's trace, when traces are on (`bot.telemetry`)."""
 
 
-def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -> Run:
+def _run_of(
+    tx: Tx, task: Row, session_id: str | None, deadline: float | None, traceparent: str | None
+) -> Run:
     session = tx.session(session_id) if session_id else None
     return Run(
         agent=task["agent"],
@@ -72,6 +77,8 @@ def _run_of(tx: Tx, task: Row, session_id: str | None, deadline: float | None) -
         deadline=deadline,
         context_id=session["context_id"] if session else None,
         session_key=task["session_key"],
+        request_id=task["request_id"],
+        traceparent=traceparent,
     )
 
 
@@ -191,7 +198,7 @@ class Runner:
         Returns each task's id, brief and what its runner needs to call the agent, for the
         tasks this replica claimed."""
         started = []
-        threads: dict[str, tuple[list[Row], list[HistoryLine]]] = {}
+        threads: dict[str, tuple[list[Row], list[HistoryLine], str | None]] = {}
         for task in tasks:
             if not tx.claim_task(task["id"]):
                 continue
@@ -207,8 +214,9 @@ class Runner:
                 threads[task["request_id"]] = (
                     tx.thread_tasks(key),
                     [HistoryLine(author=h["author"], text=h["text"]) for h in history],
+                    request["traceparent"],
                 )
-            thread_tasks, history_lines = threads[task["request_id"]]
+            thread_tasks, history_lines, traceparent = threads[task["request_id"]]
             dep_ids = {d["id"] for d in deps}
             brief.thread_results = [
                 self._prior(t)
@@ -224,7 +232,7 @@ class Runner:
             )
             tx.start_task(task["id"], session_id, brief.model_dump_json(), now, now + agent.timeout)
             tx.bump_board(task["request_id"])
-            run = _run_of(tx, task, session_id, now + agent.timeout)
+            run = _run_of(tx, task, session_id, now + agent.timeout, traceparent)
             started.append((task["id"], brief.render(), run))
         return started
 
@@ -256,7 +264,11 @@ class Runner:
     async def _read_run(self, task_id: str) -> Run | None:
         def read(tx: Tx) -> Run | None:
             task = tx.task(task_id)
-            return None if task is None else _run_of(tx, task, task["session_id"], task["deadline"])
+            if task is None:
+                return None
+            request = tx.request(task["request_id"])
+            traceparent = request["traceparent"] if request is not None else None
+            return _run_of(tx, task, task["session_id"], task["deadline"], traceparent)
 
         return await self.core.store.read(read)
 
@@ -275,6 +287,7 @@ class Runner:
             return
         backend = self.backend(agent)
         remaining = (run.deadline or time.time() + agent.timeout) - time.time()
+        call = self.core.telemetry.agent_call(task_id, run, agent, mode, text)
         try:
             async with asyncio.timeout(max(remaining, 0.001)):
                 if mode is Mode.WATCH:
@@ -292,7 +305,8 @@ class Runner:
                             "dispatch_task_id": task_id,
                             "dispatch_attempt": str(run.attempt),
                         }
-                        | ({"dispatch_session": run.session_key} if run.session_key else {}),
+                        | ({"dispatch_session": run.session_key} if run.session_key else {})
+                        | call.headers,  # the trace, W3C (`traceparent`), when traces are on
                     )
                     text = ""  # the backend has the brief now
                 # Closed here even when the runner is cancelled (a stop, Ctrl-C): a generator
@@ -312,6 +326,8 @@ class Runner:
             if exc.unreachable:
                 self.core.mark_unavailable(agent.id, error)
             await self.finish(task_id, "failed", error=error)
+        finally:  # a runner stopped or cancelled: its call ended with no outcome of its own
+            self.core.telemetry.agent_call_ended(task_id, "interrupted", call=call)
 
     async def agent_event(
         self, task_id: str, event: AgentEvent, attempt: int | None = None
@@ -345,6 +361,8 @@ class Runner:
                 await self.cancel_remote(task_id)
             return True
         self.core.mark_available(task["agent"])
+        if event.context_id:
+            self.core.telemetry.agent_conversation(task_id, event.context_id)
         new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
         if new_remote or (event.context_id and task["session_id"]):
 
@@ -389,6 +407,7 @@ class Runner:
             tx.add_history(key_of(request), self.core.label(task["agent"]), "agent", question)
 
         await self.core.store.transact(ask)
+        self.core.telemetry.agent_call_ended(task["id"], "input_required")
         self._questions.set()
         await self.core.notify()
 
@@ -470,6 +489,7 @@ class Runner:
         if finished is None:
             return  # someone else finished it first (a cancel racing a result)
         task, head, may_start = finished
+        self.core.telemetry.task_ended(task_id, task["agent"], state, result)
         self._free(session_of(task), task_id)
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self.core.notify(head)

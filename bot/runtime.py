@@ -12,7 +12,7 @@ import stat
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter, ConsoleInputError
 from bot.backends import BackendContext, backend_for
@@ -22,6 +22,10 @@ from bot.manifest import Fleet
 from bot.ports import Adapter
 from bot.settings import Settings, load_soul
 from bot.store import Store, store_for
+from bot.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from bot.telemetry.server import MetricsServer
 
 CALLBACK_KINDS = frozenset({"http", "a2a"})
 """Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
@@ -59,10 +63,14 @@ class Service:
     dispatcher: Dispatcher
     adapters: list[Adapter]
     callbacks: CallbackServer | None
+    metrics: MetricsServer | None = None
+    """`/metrics` on a port of its own (`DISPATCH_METRICS_PORT`)."""
 
     async def listen(self) -> None:
-        """Open the callback endpoint and start the adapters: messages may arrive from here on,
-        and wait in the adapters' hands until the dispatcher starts."""
+        """Open the metrics and callback endpoints and start the adapters: messages may
+        arrive from here on, and wait in the adapters' hands until the dispatcher starts."""
+        if self.metrics is not None:
+            await self.metrics.start()
         if self.callbacks is not None:
             self.callbacks.sink = self.dispatcher.agent_event
             if (relay := getattr(self.store, "relay_push", None)) is not None:
@@ -79,14 +87,24 @@ class Service:
                 await adapter.stop()
         if self.callbacks is not None:
             await self.callbacks.stop()
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.dispatcher.stop()
         await self.store.close()
 
 
-async def wire(settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]) -> Service:
-    """Open the store and build the dispatcher over it, the adapters and the backends."""
+async def wire(
+    settings: Settings,
+    fleet: Fleet,
+    adapters: Iterable[Adapter],
+    *,
+    telemetry: Telemetry | None = None,
+) -> Service:
+    """Open the store and build the dispatcher over it, the adapters and the backends, with
+    the metrics and traces the settings ask for (or `telemetry`, given)."""
     soul = load_soul(settings.soul_path())
     store = await store_for(settings.db).open()
+    telemetry = telemetry or Telemetry.from_settings(settings)  # before anything needs closing
     by_platform = {adapter.platform: adapter for adapter in adapters}
     context = backend_context(settings, fleet)
     dispatcher = Dispatcher(
@@ -96,8 +114,19 @@ async def wire(settings: Settings, fleet: Fleet, adapters: Iterable[Adapter]) ->
         settings=settings,
         soul=soul,
         backend_factory=functools.partial(backend_for, context=context),
+        telemetry=telemetry,
     )
-    return Service(store, dispatcher, list(by_platform.values()), context.callbacks)
+    metrics = None
+    if settings.metrics_port:
+        from bot.telemetry.server import MetricsServer
+
+        metrics = MetricsServer(
+            dispatcher,
+            settings.metrics_host,
+            settings.metrics_port,
+            idle_timeout=settings.listener_timeout,
+        )
+    return Service(store, dispatcher, list(by_platform.values()), context.callbacks, metrics)
 
 
 @contextlib.asynccontextmanager

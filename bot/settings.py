@@ -149,6 +149,32 @@ class Settings(BaseSettings):
         " headers or body, or for the next request on an idle connection",
     )
 
+    # -- metrics and traces (both off by default) ----------------------------------------------
+    metrics: bool = Field(
+        default=False,
+        description="count Prometheus metrics even without a port of their own (another"
+        " listener, such as the board, serves them)",
+    )
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="serve /metrics on this port (0: no port)"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="where /metrics listens")
+    otel: bool = Field(
+        default=False,
+        description="export OpenTelemetry traces over OTLP (needs the otel extra; the endpoint"
+        " is OTEL_EXPORTER_OTLP_ENDPOINT)",
+    )
+    otel_content: bool = Field(
+        default=False,
+        description="put what users and agents wrote into span attributes (off: ids, agents,"
+        " kinds and states only)",
+    )
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Metrics are counted when something serves them."""
+        return self.metrics or bool(self.metrics_port)
+
     # -- Slack (tokens are SecretStr: they never print, log or reach the database) -----
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")

@@ -27,6 +27,7 @@ from bot.models import Request
 from bot.runtime import Service, wire
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Store
+from bot.telemetry import Telemetry
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
 __all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
@@ -88,6 +89,9 @@ class Harness:
     listening: Callable[[], Awaitable[None]] | None = None
     """Runs once the adapters listen and before the dispatcher starts, as `bot.runtime`
     orders them: messages can arrive in that gap."""
+    telemetry: Telemetry | None = None
+    """Metrics and traces of the test's own making (e.g. an in-memory span exporter);
+    otherwise the settings decide."""
 
     async def start_agents(self) -> None:
         for agent_id, handler in self.handlers.items():
@@ -132,7 +136,9 @@ class Harness:
         self.live = [self.adapter]
         if self.platform is not None:
             self.live.append(self.platform(self.settings))
-        self.service = service = await wire(self.settings, self.fleet, self.live)
+        self.service = service = await wire(
+            self.settings, self.fleet, self.live, telemetry=self.telemetry
+        )
         self.store, self.dispatcher = service.store, service.dispatcher
         self.callbacks = service.callbacks
         await service.listen()
@@ -201,7 +207,8 @@ async def harness(tmp_path: Path, new_db: Callable[[str], str]) -> AsyncIterator
     """`await harness({"image": handler, ...}, timeouts={...})` → a started Harness.
 
     `backend={...}` adds options to every agent's backend block, `server={...}` to every
-    AgentServer, `agents={id: {...}}` manifest fields to one agent."""
+    AgentServer, `agents={id: {...}}` manifest fields to one agent, `telemetry=` metrics and
+    traces of the test's making."""
     made: list[Harness] = []
 
     async def make(
@@ -213,6 +220,7 @@ async def harness(tmp_path: Path, new_db: Callable[[str], str]) -> AsyncIterator
         backend: dict[str, Any] | None = None,
         server: dict[str, Any] | None = None,
         agents: dict[str, dict[str, Any]] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> Harness:
         h = Harness(
             new_db(f"dispatch-{len(made)}"),
@@ -224,6 +232,7 @@ async def harness(tmp_path: Path, new_db: Callable[[str], str]) -> AsyncIterator
             server_options=server or {},
             agent_options=agents or {},
             state_dir=tmp_path,
+            telemetry=telemetry,
         )
         made.append(h)
         await h.start_agents()

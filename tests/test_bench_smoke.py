@@ -38,13 +38,16 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
         assert section["ok"], f"{name}: {section.get('error')}"
 
     sections = {name: section["result"] for name, section in run["sections"].items()}
-    for name, side in (("ack", "core"), ("ack_slack", "slack")):
+    for name, side in (("ack", "core"), ("ack_telemetry", "core"), ("ack_slack", "slack")):
         levels = sections[name]["levels"]
         assert {(lv["in_flight"] > 0, lv["concurrency"]) for lv in levels} == {
             (loaded, c) for loaded in (False, True) for c in (1, 4)
         }
         for level in levels:
             assert level[side]["ack"]["n"] > 0 and level[side]["ack"]["p99_ms"] is not None
+    # With metrics and traces on, the sidecar scraped the page and received the spans.
+    monitoring = sections["ack_telemetry"]["monitoring"]
+    assert monitoring["scrapes"] > 0 and monitoring["spans"] > 0
     shapes = {"fan_out_3", "fan_out_10", "chain_5", "diamond"}
     assert set(sections["orchestration"]["shapes"]) == shapes
     for name, shape in sections["orchestration"]["shapes"].items():
@@ -69,6 +72,7 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
 
     keys = {t["key"] for t in run["targets"]}
     assert {"ack_core_0", "ack_slack_0", "hop_p50", "throughput", "memory_rss"} <= keys
+    assert {"ack_telemetry_0"} <= keys
     assert {"startup_help", "startup_status"} <= keys
     assert all(t["status"] == "n/a (smoke)" for t in run["targets"])
     assert "### Targets" in render(run)

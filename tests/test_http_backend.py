@@ -165,9 +165,12 @@ async def test_a_callback_after_a_restart_still_lands_once(tmp_path: Path) -> No
 
     port = free_port()
     async with HTTPAgent(accept) as agent:
-        async with dispatch(tmp_path, agent.url, port) as (_, chat):
+        async with dispatch(tmp_path, agent.url, port) as (d1, chat):
             await chat.send("Writer: draft the newsletter")
             await chat.wait_for(lambda: bool(callback))
+            async with asyncio.timeout(10):  # the 202 is recorded just after the agent sent it
+                while not await d1.store.all("SELECT 1 FROM tasks WHERE remote_task_id = 'job-8'"):
+                    await asyncio.sleep(0.01)
         # Dispatch is down; it comes back on the same callback port and key.
         fresh = MemoryAdapter()
         async with dispatch(tmp_path, agent.url, port, fresh) as (d2, _):

@@ -1,6 +1,8 @@
 """1. Acknowledgement latency, at the core and end to end through Slack's HTTP endpoint.
 
-Two sections, each in its own worker: `ack` (core) and `ack_slack`.
+Sections, each in its own worker: `ack` (core) and `ack_slack`; `ack_rules` and
+`ack_telemetry` are the core again with the rules-only planner, and with metrics and traces
+on (scraped and received by the sidecar), to read their cost beside `ack`.
 
 Core: from the moment a request is handed to `Dispatcher.receive` (in-memory adapter) to
 the moment its acknowledgement is posted (`Posted.at`, recorded by the memory adapter).
@@ -32,6 +34,8 @@ import hashlib
 import hmac
 import itertools
 import json
+import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -229,10 +233,34 @@ async def slack_received(r: Rig, timeout: float = 600, *, slack_posts: bool = Tr
         await asyncio.sleep(0.2)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 async def _run(
-    sizes: Sizes, note: Callable[[str], None], *, slack: bool, planner: str = "semantic"
+    sizes: Sizes,
+    note: Callable[[str], None],
+    *,
+    slack: bool,
+    planner: str = "semantic",
+    telemetry: bool = False,
 ) -> dict[str, Any]:
-    """One side per worker, so neither side's traffic (or backlog) disturbs the other."""
+    """One side per worker, so neither side's traffic (or backlog) disturbs the other.
+
+    `telemetry`: metrics on (served on a port of their own, scraped by the sidecar every
+    second) and traces on (every span exported over OTLP/HTTP to the sidecar)."""
+    settings: dict[str, Any] = {"planner": planner}
+    scrape_url = None
+    if telemetry:
+        from bot.telemetry.tracing import AVAILABLE, INSTALL
+
+        if not AVAILABLE:
+            return {"skipped": f"(traces need the otel extra: {INSTALL})"}
+        port = _free_port()
+        settings.update(metrics_port=port, otel=True)
+        scrape_url = f"http://127.0.0.1:{port}/metrics"
     hold = hold_fleet(sizes.ack_in_flight, sizes.running_share)
     work = [AgentDef(f"wk{i:02d}", sizes.work_delay, "disposable") for i in range(WORK_AGENTS)]
     sub = AgentDef("sub", 0.0, "disposable")
@@ -244,19 +272,22 @@ async def _run(
     # The fake Slack runs in a process of its own: it takes the acknowledgement's time, so
     # the agents' process (10,000 tasks held, and its own collector's pauses) stays out of it.
     async with (
-        sidecar(agents) as sc,
+        sidecar(agents, scrape_url=scrape_url) as sc,
         sidecar([], slack=True) if slack else contextlib.nullcontext() as ss,
         workdir() as tmp,
     ):
         fleet = fleet_for(agents, sc.urls, sub)
         pacing = 0.05 if sizes.smoke else 1.0  # smoke: don't wait on Slack's pacing
+        if sc.monitoring:  # read by the span exporter when the dispatcher starts
+            os.environ.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+            os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = sc.monitoring
         slack_api = ss.slack if ss is not None else None
         async with rig(
             tmp / "ack.db",
             fleet,
             slack_api=slack_api,
             slack_post_interval=pacing,
-            settings={"planner": planner},
+            settings=settings,
         ) as r:
             tracker = Tracker(r.adapter)
             # Warm up: every work agent's client and card (and every Slack user's name).
@@ -309,6 +340,10 @@ async def _run(
                         )
             if slack_api:
                 await slack_received(r)
+        monitoring = None
+        if sc.monitoring:  # after the dispatcher stopped: every span it made is exported
+            async with httpx.AsyncClient(timeout=30) as client:
+                monitoring = (await client.get(f"{sc.monitoring}/_bench/monitoring")).json()
     workload: dict[str, Any] = {
         "request": "a three-way fan-out to agents answering after"
         f" {sizes.work_delay * 1000:.0f} ms (disposable sessions)",
@@ -322,6 +357,12 @@ async def _run(
         "each round waits for its requests' work to be done (through Slack, posts paced by"
         " Slack's limit may still be going out)"
     )
+    if telemetry:
+        workload["telemetry"] = (
+            "metrics on, served on their own port and scraped over HTTP by the sidecar every"
+            " second; traces on, every span exported over OTLP/HTTP to the sidecar (the SDK's"
+            " batch processor, default settings)"
+        )
     if slack:
         workload["slack"] = "each request from its own channel"
         workload["overload"] = (
@@ -329,7 +370,10 @@ async def _run(
             " the previous one is acknowledged), so earlier requests' results are still being"
             " relayed (paced per channel) meanwhile; no target"
         )
-    return {"workload": workload, "fill": fill, "levels": levels}
+    result: dict[str, Any] = {"workload": workload, "fill": fill, "levels": levels}
+    if monitoring is not None:
+        result["monitoring"] = monitoring
+    return result
 
 
 async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
@@ -340,6 +384,11 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
 async def run_rules(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
     """The same at the core with the rules-only planner, side by side in the same run."""
     return await _run(sizes, note, slack=False, planner="rules")
+
+
+async def run_telemetry(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
+    """The same at the core with metrics and traces on, side by side in the same run."""
+    return await _run(sizes, note, slack=False, telemetry=True)
 
 
 async def run_slack(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from a2a.client import (
     A2AClientTimeoutError,
     AgentCardResolutionError,
     Client,
+    ClientCallContext,
     ClientConfig,
     ClientFactory,
 )
@@ -105,6 +106,9 @@ _GET_HISTORY = 10
 # Our own client never needs a short read timeout: SSE streams stay quiet between events
 # (sse-starlette pings every 15 s), and a timeout only demotes a stream to polling anyway.
 _DEFAULT_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+TRACE_HEADERS = ("traceparent", "tracestate")
+"""W3C trace context: from the metadata a call is given (traces on), also sent as HTTP
+headers, so the agent's own spans join Dispatch's trace."""
 _KEEPALIVE_S = 2.0
 """Idle connections are closed after this: well before common servers close them (uvicorn
 after 5 s), so a call never goes out on a connection the agent is closing at that moment."""
@@ -562,6 +566,7 @@ class A2ABackend:
             message.task_id = remote_task_id
         if metadata:
             message.metadata.update(metadata)
+        trace = {k: v for k in TRACE_HEADERS if (v := (metadata or {}).get(k))}
         request = SendMessageRequest(message=message)
         del message
         if not card.capabilities.streaming:
@@ -570,7 +575,8 @@ class A2ABackend:
 
         detach_at = self._detach_at()
         progress = _Progress()
-        stream = self._send_stream(client, request, context_id, progress, detach_at)
+        call = ClientCallContext(service_parameters=trace) if trace else None
+        stream = self._send_stream(client, request, context_id, progress, detach_at, call)
         del request
         # While a task waits, this frame holds no event, request or finished generator: the
         # `del`s below keep a long task's footprint to the follower's few objects.
@@ -596,8 +602,10 @@ class A2ABackend:
         context_id: str | None,
         progress: _Progress,
         detach_at: float | None,
+        call: ClientCallContext | None = None,
     ) -> AsyncGenerator[AgentEvent, None]:
         """The SendMessage stream, until it ends, breaks, or the task outlives `detach_at`.
+        `call` carries the trace headers, if any.
 
         Sets `progress.done` when it yielded the final event; otherwise the caller follows
         `progress.task_id` from `progress.last`. The request (the brief), the stream and the
@@ -605,7 +613,7 @@ class A2ABackend:
         """
         view = _TaskView(self.max_result_bytes)
         try:
-            stream = _generator(client.send_message(request))
+            stream = _generator(client.send_message(request, context=call))
             del request
             responses = self._until_detach(stream, view, detach_at)
             async with self._owned(stream, responses) as release:

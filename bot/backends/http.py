@@ -62,6 +62,9 @@ class HTTPBackend:
             body["callback_url"] = self.callbacks.url_for(task_id, attempt)
         headers = {name: value.get_secret_value() for name, value in self.config.headers.items()}
         headers["Idempotency-Key"] = message_id
+        for name in ("traceparent", "tracestate"):  # the trace (W3C), when traces are on
+            if value := (metadata or {}).get(name):
+                headers[name] = value
         limit = read_limit(self.max_result_bytes)
         try:
             async with self._client.stream(

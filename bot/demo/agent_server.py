@@ -81,6 +81,8 @@ class AgentCall:
     """Earlier user texts of this same task (non-empty when answering an `Ask`)."""
     calls_in_context: int = 0
     """How many calls this server saw in this context before this one."""
+    traceparent: str | None = None
+    """The W3C `traceparent` HTTP header of the call, if the caller sent one."""
 
 
 @dataclass
@@ -148,6 +150,7 @@ class _HandlerExecutor(AgentExecutor):
         metadata: dict[str, Any] = dict(context.metadata)
         if message.HasField("metadata"):
             metadata.update(json_format.MessageToDict(message.metadata))
+        headers = context.call_context.state.get("headers") or {}
         call = AgentCall(
             text=text,
             task_id=task_id,
@@ -156,6 +159,7 @@ class _HandlerExecutor(AgentExecutor):
             metadata=metadata,
             history=list(earlier),
             calls_in_context=self._context_calls.get(context_id, 0),
+            traceparent=headers.get("traceparent"),
         )
         earlier.append(text)
         self._context_calls[context_id] = call.calls_in_context + 1

@@ -42,6 +42,8 @@ class PlanOutcome(BaseModel):
     planner: str
     """"llm", or the name of the planner that decided instead ("semantic", "rules")."""
     fallback_reason: str | None = None
+    fallback_kind: str | None = None
+    """The reason as one word, for the metrics: timeout, provider_error, invalid_plan, error."""
     repaired: bool = False
     """The model's first plan was unusable and its corrected one was taken."""
     input_tokens: int = 0
@@ -117,21 +119,24 @@ class LLMPlanner:
                 decision, repaired = await self._ask(user, check, spent)
             return self._outcome(decision, started, spent, repaired=repaired)
         except TimeoutError:
-            reason = f"timeout after {self.config.timeout:g}s"
+            reason, kind = f"timeout after {self.config.timeout:g}s", "timeout"
         except ProviderError as exc:
-            reason = str(exc)
+            reason, kind = str(exc), "provider_error"
         except InvalidPlan as exc:
             reason = "invalid plan after one repair: " + "; ".join(exc.problems[:3])
+            kind = "invalid_plan"
         except Exception as exc:  # the safety net holds whatever breaks in here
             log.exception("LLM planner failed")
-            reason = f"planner error ({type(exc).__name__})"
+            reason, kind = f"planner error ({type(exc).__name__})", "error"
         log.warning("LLM planner fell back to the rules: %s", reason)
         rules = self.rule_planner
         if down != rules.unavailable:
             rules = rules.with_unavailable(down)
         decision = rules.plan(text, context, lessons)
         decision.planner = rules.name
-        return self._outcome(decision, started, spent, fallback=reason)
+        outcome = self._outcome(decision, started, spent, fallback=reason)
+        outcome.fallback_kind = kind
+        return outcome
 
     def shortlist(self, text: str, context: ThreadContext) -> Fleet:
         """A large fleet's prompt carries the likeliest agents, not the whole roster: the

@@ -62,14 +62,19 @@ class RequestVerbs(TxBase):
         kind: str,
         state: str,
         decision: str | None,
+        *,
+        traceparent: str | None = None,
     ) -> None:
+        """`traceparent`: the request's trace (W3C), when traces are on, so the spans of its
+        tasks join it even after a restart."""
         self.execute(
             "INSERT INTO requests(id, platform, workspace, channel, thread, message_id, \"user\","
-            " user_name, text, is_dm, kind, state, decision, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " user_name, text, is_dm, kind, state, decision, created_at, traceparent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 request_id, key.platform, key.workspace, key.channel, key.thread,
                 message_id, user, user_name, text, is_dm, kind, state, decision, time.time(),
+                traceparent,
             ),
         )  # fmt: skip
 

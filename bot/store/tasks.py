@@ -304,6 +304,14 @@ class TaskStore(StoreCore):
         )
         return int(row["n"]) if row else 0
 
+    async def active_task_counts(self) -> dict[str, int]:
+        """Active tasks per state, for everyone (the metrics' `dispatch_tasks`)."""
+        rows = await self.all(
+            "SELECT state, COUNT(*) AS n FROM tasks"
+            " WHERE state IN ('waiting','queued','running','input_required') GROUP BY state"
+        )
+        return {row["state"]: int(row["n"]) for row in rows}
+
     async def user_active_tasks(self, platform: str, user: str) -> list[Row]:
         return await self.all(
             "SELECT t.* FROM tasks t JOIN requests r ON r.id = t.request_id"
