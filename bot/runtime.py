@@ -103,8 +103,8 @@ async def wire(
     """Open the store and build the dispatcher over it, the adapters and the backends, with
     the metrics and traces the settings ask for (or `telemetry`, given)."""
     soul = load_soul(settings.soul_path())
-    store = await store_for(settings.db).open()
     telemetry = telemetry or Telemetry.from_settings(settings)  # before anything needs closing
+    store = await store_for(settings.db).open()
     by_platform = {adapter.platform: adapter for adapter in adapters}
     context = backend_context(settings, fleet)
     dispatcher = Dispatcher(
