@@ -12,7 +12,7 @@ import stat
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter, ConsoleInputError
 from bot.backends import BackendContext, backend_for
@@ -22,6 +22,9 @@ from bot.manifest import Fleet
 from bot.ports import Adapter
 from bot.settings import Settings, load_soul
 from bot.store import Store
+
+if TYPE_CHECKING:  # aiohttp's server: only when the board is asked for
+    from bot.web import Metrics, WebBoard
 
 CALLBACK_KINDS = frozenset({"http", "a2a"})
 """Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
@@ -109,6 +112,23 @@ async def running_dispatcher(
         yield service.dispatcher
     finally:
         await service.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_board(
+    dispatcher: Dispatcher, settings: Settings, *, metrics: Metrics | None = None
+) -> AsyncIterator[WebBoard]:
+    """The web board over a running dispatcher, until the block ends (it stops first).
+    `metrics`, when given, is served at /metrics behind the board's token."""
+    from bot.web import WebBoard
+
+    board = WebBoard(dispatcher, settings, metrics=metrics)
+    await board.start()
+    print(f"dispatch: web board at {board.url}", file=sys.stderr)
+    try:
+        yield board
+    finally:
+        await board.stop()
 
 
 def settle_heap() -> None:

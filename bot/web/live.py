@@ -1,0 +1,207 @@
+"""The board's live feed: one reader for every browser watching.
+
+The dispatcher announces every change (`Dispatcher.notify`, and agents' availability) to its
+`watchers`; the feed's watcher only sets an event. While at least one browser is connected,
+the feed's loop wakes on that event, reads what changed in one hop to the database (which
+requests in flight moved, by their state and board version, and the lanes), and hands the
+same encoded delta to every client; then it sleeps `interval` seconds, so a burst of
+changes costs one read and reaches each browser as one message (at most 1/interval a
+second). With nobody watching it reads nothing, so the board costs acknowledgements nothing.
+
+A browser that joins gets the whole board first, read under the same lock as the deltas,
+so every delta it receives after is newer than what it was given. A client that falls
+behind (`MAX_BACKLOG` undelivered messages) is closed: its EventSource reconnects and starts
+again from a whole board."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from bot.store import Tx
+from bot.web import views
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
+
+PUSH_INTERVAL = 0.25
+"""Seconds between two reads of the feed (and so between two messages to a browser)."""
+LINGER = 10.0
+"""Seconds a finished request stays among those in flight, drawn as finished."""
+MAX_BACKLOG = 64
+RECENT_OVERLAP = 2.0
+"""Seconds each read looks back for finished requests beyond the previous read: a request
+finished just before a read may commit just after it."""
+
+Seen = dict[str, tuple[str, int | None]]
+"""Request in flight → (its state, its board version) as last sent."""
+
+
+def encode(event: str, data: dict[str, Any]) -> bytes:
+    """One server-sent event. JSON escapes newlines, so the data is one line."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {event}\ndata: {body}\n\n".encode()
+
+
+class Client:
+    """One connected browser: the messages not yet written to it."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_BACKLOG)
+
+    def send(self, message: bytes | None) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:  # behind: end the stream, the browser starts over
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+
+def whole_board(
+    tx: Tx, core: Dispatcher, unavailable: dict[str, str], now: float
+) -> tuple[dict[str, Any], Seen]:
+    """Everything the board shows at first paint, and what was seen of each request."""
+    names = views.Names.of(core.fleet)
+    seen: Seen = {row["id"]: (row["state"], row["version"]) for row in tx.open_request_versions()}
+    lingering = [row["id"] for row in tx.finished_requests_since(now - LINGER)]
+    board = {
+        "now": now,
+        "linger": LINGER,
+        "requests": views.graphs(tx, [*seen, *lingering], names),
+        "lanes": views.lanes(tx, core.fleet, unavailable, now),
+        "recent": views.recent(tx, views.Filters()),
+    }
+    return board, seen
+
+
+class Feed:
+    def __init__(self, core: Dispatcher, *, interval: float = PUSH_INTERVAL) -> None:
+        self.core = core
+        self.interval = interval
+        self.clients: set[Client] = set()
+        self.reads = 0
+        """Deltas read so far (tests look at it: no client, no reads)."""
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._seen: Seen = {}
+        self._lanes = ""
+        self._last_read = time.time()
+        self._recent_sent: dict[str, float] = {}
+        self._loop: asyncio.Task[None] | None = None
+        self._session: dict[str, Any] = {}
+
+    def start(self, session: dict[str, Any]) -> None:
+        """`session`: what every browser is told about itself (the CSRF value, who the
+        board acts as)."""
+        self._session = session
+        self.core.watchers.append(self.poke)
+        self._loop = asyncio.create_task(self._run(), name="web-board-feed")
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.core.watchers.remove(self.poke)
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+        for client in list(self.clients):
+            client.send(None)
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def board(self) -> dict[str, Any]:
+        """The whole board now (GET /api/board)."""
+        board, _ = await self._read_whole()
+        return board
+
+    async def join(self) -> Client:
+        """A new browser: the whole board first, then every delta after it."""
+        async with self._lock:
+            board, seen = await self._read_whole()
+            client = Client()
+            client.send(encode("board", board))
+            if not self.clients:  # nobody was following: this read is the new baseline
+                self._seen, self._lanes = seen, _lanes_key(board["lanes"])
+                self._last_read = board["now"]
+                self._recent_sent = {r["id"]: r["finished_at"] for r in board["recent"]}
+            self.clients.add(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    async def _read_whole(self) -> tuple[dict[str, Any], Seen]:
+        unavailable, now = dict(self.core.unavailable), time.time()
+        board, seen = await self.core.store.read(
+            lambda tx: whole_board(tx, self.core, unavailable, now)
+        )
+        board["session"] = self._session
+        return board, seen
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self.clients:
+                continue
+            async with self._lock:
+                message = await self._read_delta()
+            if message is not None:
+                for client in list(self.clients):
+                    client.send(message)
+            await asyncio.sleep(self.interval)
+
+    async def _read_delta(self) -> bytes | None:
+        unavailable, now = dict(self.core.unavailable), time.time()
+        seen, since = self._seen, self._last_read - RECENT_OVERLAP
+        sent = set(self._recent_sent)
+        names = views.Names.of(self.core.fleet)
+
+        def read(tx: Tx) -> tuple[Seen, list[Any], list[Any], list[Any]]:
+            current: Seen = {
+                row["id"]: (row["state"], row["version"]) for row in tx.open_request_versions()
+            }
+            moved = [rid for rid, mark in current.items() if seen.get(rid) != mark]
+            moved += [rid for rid in seen if rid not in current]  # finished (or purged)
+            finished = [
+                views.request_head(row)
+                for row in tx.finished_requests_since(since)
+                if row["id"] not in sent
+            ]
+            return (
+                current,
+                views.graphs(tx, moved, names),
+                views.lanes(tx, self.core.fleet, unavailable, now),
+                views.outcomes(tx, finished),
+            )
+
+        current, graphs, lanes, recent = await self.core.store.read(read)
+        self.reads += 1
+        gone = [rid for rid in seen if rid not in current and rid not in {g["id"] for g in graphs}]
+        self._seen, self._last_read = current, now
+        for head in recent:
+            self._recent_sent[head["id"]] = head["finished_at"]
+        # The next read looks back to now - RECENT_OVERLAP: what finished before is not seen.
+        self._recent_sent = {
+            rid: at for rid, at in self._recent_sent.items() if at >= now - RECENT_OVERLAP
+        }
+        delta: dict[str, Any] = {"now": now}
+        if graphs:
+            delta["requests"] = graphs
+        if gone:
+            delta["gone"] = gone
+        if recent:
+            delta["recent"] = recent
+        key = _lanes_key(lanes)
+        if key != self._lanes:
+            self._lanes = key
+            delta["lanes"] = lanes
+        return encode("delta", delta) if len(delta) > 1 else None
+
+
+def _lanes_key(lanes: list[dict[str, Any]]) -> str:
+    return json.dumps(lanes, sort_keys=True)
