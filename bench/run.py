@@ -26,7 +26,7 @@ from bench.worker import SECTIONS
 REPO = Path(__file__).resolve().parent.parent
 ORDER = [
     "ack", "ack_rules", "ack_slack", "orchestration", "peer", "relay", "status", "throughput",
-    "memory_rss", "memory_tracemalloc", "planning",
+    "memory_rss", "memory_tracemalloc", "planning", "board",
 ]  # fmt: skip
 TIMEOUT = {"smoke": 90, "full": 1800}
 
@@ -55,7 +55,7 @@ def _cpu_model() -> str:
 def _versions() -> dict[str, str]:
     out = {}
     for name in ("a2a-sdk", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
-                 "aiohttp", "langgraph", "langgraph-checkpoint-sqlite"):  # fmt: skip
+                 "aiohttp", "langgraph", "langgraph-checkpoint-sqlite", "playwright"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

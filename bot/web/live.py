@@ -65,13 +65,12 @@ def whole_board(
     tx: Tx, core: Dispatcher, unavailable: dict[str, str], now: float
 ) -> tuple[dict[str, Any], Seen]:
     """Everything the board shows at first paint, and what was seen of each request."""
-    names = views.Names.of(core.fleet)
     seen: Seen = {row["id"]: (row["state"], row["version"]) for row in tx.open_request_versions()}
     lingering = [row["id"] for row in tx.finished_requests_since(now - LINGER)]
     board = {
         "now": now,
         "linger": LINGER,
-        "requests": views.graphs(tx, [*seen, *lingering], names),
+        "requests": views.graphs(tx, [*seen, *lingering]),
         "lanes": views.lanes(tx, core.fleet, unavailable, now),
         "recent": views.recent(tx, views.Filters()),
     }
@@ -159,7 +158,6 @@ class Feed:
         unavailable, now = dict(self.core.unavailable), time.time()
         seen, since = self._seen, self._last_read - RECENT_OVERLAP
         sent = set(self._recent_sent)
-        names = views.Names.of(self.core.fleet)
 
         def read(tx: Tx) -> tuple[Seen, list[Any], list[Any], list[Any]]:
             current: Seen = {
@@ -174,7 +172,7 @@ class Feed:
             ]
             return (
                 current,
-                views.graphs(tx, moved, names),
+                views.graphs(tx, moved),
                 views.lanes(tx, self.core.fleet, unavailable, now),
                 views.outcomes(tx, finished),
             )

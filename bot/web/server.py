@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(str(files("bot.web").joinpath("static")))
 KEEPALIVE = 15.0
 """Seconds between comments on an idle event stream, so proxies keep it open."""
+LOOK_GONE = 1.0
+"""Seconds between looks at whether an idle stream's browser has gone (it then stops
+costing the feed anything)."""
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
     " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -80,7 +83,6 @@ class WebBoard:
         self.metrics = metrics
         self.feed = Feed(core) if interval is None else Feed(core, interval=interval)
         self._runner: web.AppRunner | None = None
-        self._streams: set[web.StreamResponse] = set()
 
     @property
     def url(self) -> str:
@@ -206,8 +208,7 @@ class WebBoard:
 
     async def request_detail(self, request: web.Request) -> web.Response:
         request_id = request.match_info["id"]
-        names = views.Names.of(self.core.fleet)
-        detail = await self.core.store.read(lambda tx: views.transcript(tx, request_id, names))
+        detail = await self.core.store.read(lambda tx: views.transcript(tx, request_id))
         if detail is None:
             return web.json_response({"error": "no such request"}, status=404)
         return web.json_response(detail)
@@ -224,22 +225,25 @@ class WebBoard:
         )
         await response.prepare(request)
         client = await self.feed.join()
-        self._streams.add(response)
         try:
             await response.write(b"retry: 1000\n\n")
-            while True:
+            quiet = 0.0
+            while not _gone(request):
                 try:
-                    message = await asyncio.wait_for(client.queue.get(), KEEPALIVE)
+                    message = await asyncio.wait_for(client.queue.get(), LOOK_GONE)
                 except TimeoutError:
+                    quiet += LOOK_GONE
+                    if quiet < KEEPALIVE:
+                        continue
                     message = b": keepalive\n\n"
                 if message is None:
                     break
+                quiet = 0.0
                 await response.write(message)
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            return response
         finally:
             self.feed.leave(client)
-            self._streams.discard(response)
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
         return response
@@ -287,6 +291,10 @@ class WebBoard:
         text = await self.core.act(action)
         log.info("web board: %s %s as %s", kind, target, self.admin)
         return web.json_response({"text": text})
+
+
+def _gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
 
 
 def _number(value: str | None) -> float | None:

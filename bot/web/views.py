@@ -33,21 +33,6 @@ STATE_FILTERS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Names:
-    """Agents as people read them, looked up once per read rather than per task."""
-
-    agents: Mapping[str, tuple[str, str]]
-    """agent id → (name, emoji)."""
-
-    @classmethod
-    def of(cls, fleet: Fleet) -> Names:
-        return cls({agent.id: (agent.name, agent.emoji) for agent in fleet.all_agents})
-
-    def name(self, agent_id: str) -> tuple[str, str]:
-        return self.agents.get(agent_id, (agent_id, "🤖"))
-
-
-@dataclass(frozen=True)
 class Filters:
     """The recent list's filters, as the query string gives them."""
 
@@ -72,42 +57,51 @@ def _cut(text: str | None, limit: int = TEXT_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _some(**fields: Any) -> dict[str, Any]:
+    """A dict without its empty fields: a thousand requests in flight are sent at once,
+    and the page reads a missing field as empty."""
+    return {key: value for key, value in fields.items() if value not in (None, "", False)}
+
+
+def _at(value: float | None) -> float | None:
+    """A time to the hundredth of a second, which is all the board shows."""
+    return None if value is None else round(value, 2)
+
+
 def request_head(row: Row) -> dict[str, Any]:
     """A request as the board lists it (without its tasks)."""
-    return {
-        "id": row["id"],
-        "platform": row["platform"],
-        "channel": row["channel"],
-        "thread": row["thread"],
-        "user": row["user"],
-        "user_name": row["user_name"] or row["user"],
-        "text": _cut(row["text"]),
-        "dm": bool(row["is_dm"]),
-        "kind": row["kind"],
-        "state": row["state"],
-        "question": _cut(row["question"]),
-        "created_at": row["created_at"],
-        "finished_at": row["finished_at"],
-    }
+    return _some(
+        id=row["id"],
+        platform=row["platform"],
+        channel=row["channel"],
+        user=row["user"],
+        user_name=row["user_name"] or row["user"],
+        text=_cut(row["text"]),
+        dm=bool(row["is_dm"]),
+        kind=row["kind"],
+        state=row["state"],
+        question=_cut(row["question"]),
+        created_at=_at(row["created_at"]),
+        finished_at=_at(row["finished_at"]),
+    )
 
 
-def task_node(row: Row, names: Names) -> dict[str, Any]:
-    name, emoji = names.name(row["agent"])
-    return {
-        "id": row["id"],
-        "agent": row["agent"],
-        "name": name,
-        "emoji": emoji,
-        "summary": _cut(row["summary"], 160),
-        "state": row["state"],
-        "note": _cut(row["question"] if row["state"] == "input_required" else row["error"]),
-        "started_at": row["started_at"],
-        "finished_at": row["finished_at"],
-        "attempt": row["attempt"],
-    }
+def task_node(row: Row) -> dict[str, Any]:
+    """A task as a node of its request's graph. Agents' names and emoji come once, with
+    the lanes."""
+    return _some(
+        id=row["id"],
+        agent=row["agent"],
+        summary=_cut(row["summary"], 160),
+        state=row["state"],
+        note=_cut(row["question"] if row["state"] == "input_required" else row["error"]),
+        started_at=_at(row["started_at"]),
+        finished_at=_at(row["finished_at"]),
+        attempt=row["attempt"],
+    )
 
 
-def graphs(tx: Tx, request_ids: Sequence[str], names: Names) -> list[dict[str, Any]]:
+def graphs(tx: Tx, request_ids: Sequence[str]) -> list[dict[str, Any]]:
     """Each request with its task graph: a node per task, an edge per dependency."""
     if not request_ids:
         return []
@@ -116,7 +110,7 @@ def graphs(tx: Tx, request_ids: Sequence[str], names: Names) -> list[dict[str, A
         head["tasks"], head["edges"] = [], []
     owner: dict[str, str] = {}
     for row in tx.board_tasks(list(heads)):
-        heads[row["request_id"]]["tasks"].append(task_node(row, names))
+        heads[row["request_id"]]["tasks"].append(task_node(row))
         owner[row["id"]] = row["request_id"]
     for edge in tx.board_edges(list(heads)):
         request_id = owner.get(edge["task_id"])
@@ -168,7 +162,7 @@ def lanes(tx: Tx, fleet: Fleet, unavailable: Mapping[str, str], now: float) -> l
                 "request": row["request_id"],
                 "summary": _cut(row["summary"], 120),
                 "state": row["state"],
-                "started_at": row["started_at"],
+                "started_at": _at(row["started_at"]),
             }
         )
     for row in tx.finished_per_agent(start_of_today(now)):
@@ -184,7 +178,7 @@ def outcomes(tx: Tx, heads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_id = {head["id"]: head for head in heads}
     for head in heads:
         head["outcome"], head["agents"] = {}, []
-        finished = head["finished_at"]
+        finished = head.get("finished_at")
         head["duration"] = None if finished is None else max(0.0, finished - head["created_at"])
     for row in tx.task_outcomes(list(by_id)):
         head = by_id[row["request_id"]]
@@ -206,7 +200,7 @@ def recent(tx: Tx, filters: Filters, before: float | None = None) -> list[dict[s
     return outcomes(tx, [request_head(row) for row in rows])
 
 
-def transcript(tx: Tx, request_id: str, names: Names) -> dict[str, Any] | None:
+def transcript(tx: Tx, request_id: str) -> dict[str, Any] | None:
     """A request's thread as it was posted: people's words, the acknowledgement, each
     result as relayed (the stored result the courier reads at send time), questions,
     answers, notices and the closing line. Private answers (a status only its asker saw)
@@ -244,7 +238,7 @@ def transcript(tx: Tx, request_id: str, names: Names) -> dict[str, Any] | None:
         for row in tx.thread_words(key)
     ]  # fmt: skip
     return {
-        "request": graphs(tx, [request_id], names)[0],
+        "request": graphs(tx, [request_id])[0],
         "thread": [request_head(row) for row in tx.thread_requests(key)],
         "messages": _merge(words, said),
     }

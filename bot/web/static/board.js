@@ -90,6 +90,10 @@
     return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
   }
 
+  function agentOf(task) {
+    return (state.agents && state.agents.get(task.agent)) || { name: task.agent, emoji: "🤖" };
+  }
+
   function stateLine(task) {
     const label = LABEL[task.state] || task.state;
     if (!task.started_at) return label;
@@ -171,16 +175,17 @@
     card.ticks = [];
     for (const node of plan.nodes.values()) {
       const task = node.task;
+      const agent = agentOf(task);
       const line = s("text", { class: "st", x: 10, y: 49, text: stateLine(task) });
       const group = s("g", {
         class: `node st-${LOOK[task.state] || "queued"}${card.selected === task.id ? " selected" : ""}`,
         transform: `translate(${node.x},${node.y})`, tabindex: 0, role: "button",
         "data-task": task.id, "data-state": task.state,
-        "aria-label": `${task.name}: ${task.summary}, ${LABEL[task.state] || task.state}`,
+        "aria-label": `${agent.name}: ${task.summary}, ${LABEL[task.state] || task.state}`,
       },
-      s("title", { text: [`${task.emoji} ${task.name}`, task.summary, LABEL[task.state], task.note].filter(Boolean).join("\n") }),
+      s("title", { text: [`${agent.emoji} ${agent.name}`, task.summary, LABEL[task.state], task.note].filter(Boolean).join("\n") }),
       s("rect", { width: NODE_W, height: NODE_H, rx: 9 }),
-      s("text", { class: "ag", x: 10, y: 17, text: cut(`${task.emoji} ${task.name}`, 24) }),
+      s("text", { class: "ag", x: 10, y: 17, text: cut(`${agent.emoji} ${agent.name}`, 24) }),
       s("text", { class: "sm", x: 10, y: 33, text: cut(task.summary, 27) }),
       line);
       if (task.state === "running" || task.state === "input_required") card.ticks.push([line, task]);
@@ -267,8 +272,9 @@
       card.bar.replaceChildren();
       return;
     }
+    const agent = agentOf(task);
     const kids = [
-      h("span", { cls: "bar-label", text: `${task.emoji} ${task.name} → ${task.summary}: ${LABEL[task.state]}` }),
+      h("span", { cls: "bar-label", text: `${agent.emoji} ${agent.name} → ${task.summary}: ${LABEL[task.state]}` }),
     ];
     if (task.note) kids.push(h("span", { cls: "bar-note", text: task.note }));
     if (state.session.admin) {
@@ -306,28 +312,39 @@
     }
   }
 
+  function sizeGraph(card, request) {
+    const plan = layout(request);
+    card.graph.style.aspectRatio = `${plan.width} / ${plan.height}`;
+    card.graph.style.maxWidth = `${plan.width}px`;
+  }
+
+  function newCard(request) {
+    const card = makeCard(request, "flight");
+    state.cards.set(request.id, card);
+    sizeGraph(card, request);
+    card.root.hidden = !matches(request);
+    if (observer) observer.observe(card.root);
+    return card;
+  }
+
   function placeCard(request) {
-    const flight = $("flight");
     let card = state.cards.get(request.id);
     if (!card) {
-      card = makeCard(request, "flight");
-      state.cards.set(request.id, card);
+      const flight = $("flight");
+      card = newCard(request);
+      // Newest first; a new request is usually the newest, so this stops at once.
       let before = null;
       for (const other of flight.children) {
         const mine = state.requests.get(other.dataset.request);
         if (mine && mine.created_at < request.created_at) { before = other; break; }
       }
       flight.insertBefore(card.root, before);
-      card.graph.style.aspectRatio = shape(request);
-      card.graph.style.maxWidth = `${layout(request).width}px`;
-      if (observer) observer.observe(card.root);
-      else draw(request.id);
-    } else if (card.drawn) {
-      draw(request.id);
-    } else {
-      card.graph.style.aspectRatio = shape(request);
+      if (!observer) draw(request.id);
+      return;
     }
     card.root.hidden = !matches(request);
+    if (card.drawn) draw(request.id);
+    else sizeGraph(card, request);
   }
 
   function dropCard(id) {
@@ -459,7 +476,7 @@
         h("span", { cls: "who", text: `${head.user_name} · ${where}` }),
         h("span", { cls: "what", text: cut(head.text, 140) }),
         h("span", { cls: "outcome" }, ...outcomeText(head).map(([look, text]) => h("span", { cls: `pill st-${look}`, text }))),
-        h("span", { cls: "took", text: head.duration === null ? "" : duration(head.duration) })));
+        h("span", { cls: "took", text: head.duration == null ? "" : duration(head.duration) })));
   }
 
   function drawRecent() {
@@ -564,10 +581,18 @@
     state.offset = board.now - Date.now() / 1000;
     state.linger = board.linger || state.linger;
     state.session = board.session || {};
+    state.lanes = board.lanes;
+    state.agents = new Map(board.lanes.map((lane) => [lane.id, lane]));
     for (const id of [...state.cards.keys()]) dropCard(id);
     state.requests.clear();
-    board.requests.sort((a, b) => b.created_at - a.created_at).forEach(upsert);
-    state.lanes = board.lanes;
+    // Every card at once, in order: a thousand requests are one insertion, not a thousand.
+    const cards = document.createDocumentFragment();
+    for (const request of board.requests.sort((a, b) => b.created_at - a.created_at)) {
+      state.requests.set(request.id, request);
+      if (!lingered(request)) cards.append(newCard(request).root);
+    }
+    $("flight").replaceChildren(cards);
+    if (!observer) for (const id of state.cards.keys()) draw(id);
     drawLanes();
     if (!Object.values(state.filters).some(Boolean)) {
       state.recent = board.recent;
@@ -586,12 +611,13 @@
 
   function onDelta(delta) {
     state.offset = delta.now - Date.now() / 1000;
-    for (const request of delta.requests || []) upsert(request);
-    for (const id of delta.gone || []) dropCard(id);
     if (delta.lanes) {
       state.lanes = delta.lanes;
+      state.agents = new Map(delta.lanes.map((lane) => [lane.id, lane]));
       drawLanes();
     }
+    for (const request of delta.requests || []) upsert(request);
+    for (const id of delta.gone || []) dropCard(id);
     if (delta.recent) {
       const known = new Set(state.recent.map((head) => head.id));
       const fresh = delta.recent.filter((head) => !known.has(head.id) && matches(head));
@@ -617,8 +643,16 @@
   }
 
   function connect() {
+    performance.mark("board-connect");
     const feed = new EventSource("/api/events");
-    feed.addEventListener("board", (event) => { onBoard(JSON.parse(event.data)); setLive(true); });
+    feed.addEventListener("board", (event) => {
+      performance.mark("board-received");
+      const board = JSON.parse(event.data);
+      performance.mark("board-parsed");
+      onBoard(board);
+      performance.mark("board-built");
+      setLive(true);
+    });
     feed.addEventListener("delta", (event) => onDelta(JSON.parse(event.data)));
     feed.addEventListener("error", async () => {
       setLive(false);
