@@ -7,6 +7,7 @@ run" is a step of the test, not a matter of timing."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -17,9 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.demo.agent_server import AgentCall, Ask, Outcome, Reply
+from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.settings import Settings
-from bot.web import WebBoard, check_settings
+from bot.web import WebBoard, check_settings, live
 from bot.web.auth import COOKIE, CSRF_HEADER
 from tests.conftest import Harness, HarnessFactory
 from tests.test_cli import cli_env, dispatch_argv, write_fleet
@@ -33,6 +34,13 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 LAUNCH = "Launch prep: brand images, landing page copy, and announcement tweets"
 CHAIN = "Design the new logo, then use it on the landing page"
+
+
+def echo_reply(agent: str) -> Callable[[AgentCall], Awaitable[Outcome]]:
+    async def handle(call: AgentCall) -> Outcome:
+        return Reply(f"{agent} did it")
+
+    return handle
 
 
 class Gates:
@@ -166,8 +174,8 @@ async def test_a_fan_out_and_a_chain_are_drawn_and_follow_their_agents(
     # and the landing page waits for the logo.
     await page.wait_for_selector(node(chain_id, chain_tasks["image"], "queued"))
     await page.wait_for_selector(node(chain_id, chain_tasks["designer"], "waiting"))
-    image_lane = page.locator('.lane[data-agent="image"]')
-    assert "1 queued behind its main session" in await image_lane.inner_text()
+    queue = page.locator('.lane[data-agent="image"] .queue')
+    await queue.filter(has_text="1 queued behind its main session: Design the new logo").wait_for()
 
     # The writer finishes: its node turns done while the others keep running.
     gates.open("writer")
@@ -265,6 +273,90 @@ async def test_cancel_on_the_board_stops_the_task_and_retry_runs_it_again(
         "dev did: the /api/users endpoint needs input validation"
     ]
     await page.close()
+
+
+async def test_recent_requests_are_filtered_by_user_channel_agent_and_state(
+    board: BoardFactory,
+) -> None:
+    async def sub(call: AgentCall) -> Outcome:
+        return Fail("the price API answered 503")
+
+    h, web = await board(
+        {"writer": echo_reply("writer"), "image": echo_reply("image"), "subagent": sub}
+    )
+    await h.say("Writer: draft the newsletter", user="ann", channel="C-news")
+    await h.say("Image: a fox logo", user="bo", channel="C-brand")
+    await h.say("What's the current price of Bitcoin?", user="ann", channel="C-money")
+    await h.idle()
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def texts(**query: str) -> list[str]:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(web.url + "api/requests", params=query, headers=bearer) as answer:
+                assert answer.status == 200
+                return [head["text"] for head in (await answer.json())["recent"]]
+
+    everything = await texts()
+    assert len(everything) == 3 and everything[0] == "What's the current price of Bitcoin?"
+    assert await texts(user="ann") == [everything[0], "Writer: draft the newsletter"]
+    assert await texts(channel="C-brand") == ["Image: a fox logo"]
+    assert await texts(agent="writer") == ["Writer: draft the newsletter"]
+    assert await texts(state="failed") == [everything[0]]
+    assert await texts(state="done", user="ann") == ["Writer: draft the newsletter"]
+    assert await texts(state="no-such-state") == everything  # an unknown state is no filter
+    assert await texts(user="nobody") == []
+    async with aiohttp.ClientSession() as http:
+        async with http.get(web.url + "api/requests", headers=bearer) as answer:
+            [failed, *_] = (await answer.json())["recent"]
+    assert failed["outcome"] == {"failed": 1} and failed["agents"] == ["subagent"]
+    assert failed["duration"] >= 0
+
+
+async def test_the_board_fits_a_phone_screen_and_draws_the_rest_after_the_newest(
+    board: BoardFactory, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "FIRST", 1)  # the newest request first, the other after it
+    gates = Gates()
+    h, web = await board({a: gates.handler(a) for a in ("image", "writer", "social", "designer")})
+    fan = await h.say(LAUNCH, user="U1")
+    chain = await h.say(CHAIN, user="U2")
+    page = await signed_in(browser, web, width=390)
+    ids = [(await request_tasks(h, r.thread_key))[0] for r in (chain, fan)]
+    for request_id in ids:
+        await page.wait_for_selector(f'[data-request="{request_id}"] svg .node')
+    shown = await page.eval_on_selector_all(
+        "#flight .card", "cards => cards.map(c => c.dataset.request)"
+    )
+    assert shown == ids  # newest first
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0  # nothing wider than the screen: no sideways scrolling
+    await page.close()
+
+
+async def test_a_browser_gets_the_newest_requests_first_then_the_rest_then_deltas(
+    board: BoardFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "FIRST", 2)
+    gates = Gates()
+    h, web = await board({"writer": gates.handler("writer")})
+    for n in range(5):
+        await h.say(f"Writer: draft newsletter number {n}", user=f"U{n}")
+    client = await web.feed.join()
+    messages = [await client.queue.get() for _ in range(2)]
+    assert all(m is not None for m in messages)
+    kinds = [m.split(b"\n", 1)[0] for m in messages if m is not None]
+    assert kinds == [b"event: board", b"event: more"]
+    first, rest = (json.loads(m.split(b"data: ", 1)[1]) for m in messages if m is not None)
+    texts = [r["text"] for r in first["requests"]] + [r["text"] for r in rest["requests"]]
+    assert texts == [f"Writer: draft newsletter number {n}" for n in (4, 3, 2, 1, 0)]
+    assert first["more"] is True
+    gates.open("writer")
+    await h.idle()
+    delta = await asyncio.wait_for(client.queue.get(), 10)
+    assert delta is not None and delta.startswith(b"event: delta\n")
+    web.feed.leave(client)
 
 
 # -- nothing without the token ---------------------------------------------------------------

@@ -65,27 +65,58 @@ def requests_text(count: int, hold: Any) -> list[str]:
     return texts
 
 
+MARKS = (
+    "Object.fromEntries(performance.getEntriesByType('mark')"
+    ".map(m => [m.name.replace('board-', ''), m.startTime]))"
+)
+"""The page's own marks: script running (connect), first data received, parsed, the
+cards built, the frame painted."""
+CARDS = "document.querySelectorAll('#flight .card').length"
+
+
+async def all_cards(page: Any, count: int) -> None:
+    """Wait until every request has its card (the older ones come after the first paint).
+    Polled: the page's content security policy forbids the evaluated predicates of
+    `wait_for_function`."""
+    for _ in range(600):
+        if await page.evaluate(CARDS) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the board never showed {count} cards")
+
+
 async def first_paints(
-    browser: Any, url: str, cookie: dict[str, Any], loads: int
+    browser: Any, url: str, cookie: dict[str, Any], loads: int, count: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (width, height) in VIEWPORTS.items():
         context = await browser.new_context(viewport={"width": width, "height": height})
         await context.add_cookies([cookie])
         samples: list[float] = []
+        phases: dict[str, list[float]] = {}
         cards = drawn = 0
         for n in range(loads + 1):  # the first load warms the browser's caches up
             page = await context.new_page()
             await page.goto(url)
             await page.wait_for_selector("body[data-painted='1']", timeout=60_000)
             painted = await page.evaluate("window.boardPaintedAt")
+            marks = await page.evaluate(MARKS)
+            # Every card is on the page once the older requests have come too.
+            await all_cards(page, count)
             cards = await page.locator(".card").count()
             drawn = await page.locator(".card svg").count()
             await page.close()
             if n:
                 samples.append(painted / 1000)
+                for mark, at in marks.items():
+                    phases.setdefault(mark, []).append(at)
         await context.close()
-        out[name] = {**summary_ms(samples), "cards": cards, "graphs_drawn": drawn}
+        out[name] = {
+            **summary_ms(samples),
+            "cards": cards,
+            "graphs_drawn": drawn,
+            "phases_p50_ms": {k: round(sorted(v)[len(v) // 2], 1) for k, v in phases.items()},
+        }
     return out
 
 
@@ -152,7 +183,7 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
                     executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
                 )
                 try:
-                    paints = await first_paints(browser, web.url, cookie, sizes.board_loads)
+                    paints = await first_paints(browser, web.url, cookie, sizes.board_loads, count)
                     note(
                         "first paint "
                         + ", ".join(f"{k} p50 {v['p50_ms']} / max {v['max_ms']} ms" for k, v in paints.items())

@@ -45,7 +45,7 @@ class WebVerbs(TxBase):
         """Requests in flight with their state and board version: a change to either is a
         change to draw (every task transition bumps the board)."""
         return self.all(
-            "SELECT r.id, r.state, b.version FROM requests r"
+            "SELECT r.id, r.state, r.created_at, b.version FROM requests r"
             " LEFT JOIN boards b ON b.request_id = r.id"
             " WHERE r.state IN ('running','clarifying')"
         )

@@ -3,13 +3,14 @@
 The dispatcher announces every change (`Dispatcher.notify`, and agents' availability) to its
 `watchers`; the feed's watcher only sets an event. While at least one browser is connected,
 the feed's loop wakes on that event, reads what changed in one hop to the database (which
-requests in flight moved, by their state and board version, and the lanes), and hands the
-same encoded delta to every client; then it sleeps `interval` seconds, so a burst of
-changes costs one read and reaches each browser as one message (at most 1/interval a
-second). With nobody watching it reads nothing, so the board costs acknowledgements nothing.
+requests in flight moved, by their state and board version; the agents' lanes in a hop of
+their own, at most once a second), and hands the same encoded delta to every client; then
+it sleeps `interval` seconds, so a burst of changes costs one read and reaches each browser
+as one message (at most 1/interval a second). With nobody watching it reads nothing.
 
-A browser that joins gets the whole board first, read under the same lock as the deltas,
-so every delta it receives after is newer than what it was given. A client that falls
+A browser that joins gets the whole board first (its newest requests, then the rest), read
+under the same lock as the deltas, so every delta it receives after is newer than what it
+was given. A client that falls
 behind (`MAX_BACKLOG` undelivered messages) is closed: its EventSource reconnects and starts
 again from a whole board."""
 
@@ -32,6 +33,12 @@ PUSH_INTERVAL = 0.25
 LINGER = 10.0
 """Seconds a finished request stays among those in flight, drawn as finished."""
 MAX_BACKLOG = 64
+FIRST = 60
+"""Requests (the newest) in the first message a browser gets: more than any screen shows.
+The rest follow in a second message, so a thousand requests in flight do not hold up the
+first paint."""
+LANES_INTERVAL = 1.0
+"""Seconds between two reads of the agents' lanes (busy, queued, today's counts)."""
 RECENT_OVERLAP = 2.0
 """Seconds each read looks back for finished requests beyond the previous read: a request
 finished just before a read may commit just after it."""
@@ -51,6 +58,7 @@ class Client:
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_BACKLOG)
+        self.gone = False
 
     def send(self, message: bytes | None) -> None:
         try:
@@ -62,19 +70,28 @@ class Client:
 
 
 def whole_board(
-    tx: Tx, core: Dispatcher, unavailable: dict[str, str], now: float
-) -> tuple[dict[str, Any], Seen]:
-    """Everything the board shows at first paint, and what was seen of each request."""
-    seen: Seen = {row["id"]: (row["state"], row["version"]) for row in tx.open_request_versions()}
-    lingering = [row["id"] for row in tx.finished_requests_since(now - LINGER)]
+    tx: Tx, core: Dispatcher, unavailable: dict[str, str], now: float, first: int | None = None
+) -> tuple[dict[str, Any], Seen, list[str]]:
+    """Everything the board shows at first paint, what was seen of each request, and the
+    requests (oldest) beyond the `first` newest, when only those were read."""
+    rows = tx.open_request_versions()
+    seen: Seen = {row["id"]: (row["state"], row["version"]) for row in rows}
+    newest = sorted(
+        [*rows, *tx.finished_requests_since(now - LINGER)],
+        key=lambda row: row["created_at"],
+        reverse=True,
+    )
+    order = [row["id"] for row in newest]
+    cut = len(order) if first is None else first
     board = {
         "now": now,
         "linger": LINGER,
-        "requests": views.graphs(tx, [*seen, *lingering]),
+        "requests": views.graphs(tx, order[:cut]),
+        "more": len(order) > cut,
         "lanes": views.lanes(tx, core.fleet, unavailable, now),
         "recent": views.recent(tx, views.Filters()),
     }
-    return board, seen
+    return board, seen, order[cut:]
 
 
 class Feed:
@@ -88,9 +105,12 @@ class Feed:
         self._lock = asyncio.Lock()
         self._seen: Seen = {}
         self._lanes = ""
+        self._lanes_read = 0.0
+        self._lanes_later: asyncio.TimerHandle | None = None
         self._last_read = time.time()
         self._recent_sent: dict[str, float] = {}
         self._loop: asyncio.Task[None] | None = None
+        self._joining: set[asyncio.Task[None]] = set()
         self._session: dict[str, Any] = {}
 
     def start(self, session: dict[str, Any]) -> None:
@@ -103,9 +123,12 @@ class Feed:
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.core.watchers.remove(self.poke)
-        if self._loop is not None:
-            self._loop.cancel()
-            await asyncio.gather(self._loop, return_exceptions=True)
+        if self._lanes_later is not None:
+            self._lanes_later.cancel()
+        tasks = [*self._joining, *([self._loop] if self._loop is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for client in list(self.clients):
             client.send(None)
 
@@ -114,32 +137,56 @@ class Feed:
 
     async def board(self) -> dict[str, Any]:
         """The whole board now (GET /api/board)."""
-        board, _ = await self._read_whole()
+        board, _, _ = await self._read_whole(None)
         return board
 
     async def join(self) -> Client:
-        """A new browser: the whole board first, then every delta after it."""
-        async with self._lock:
-            board, seen = await self._read_whole()
-            client = Client()
-            client.send(encode("board", board))
+        """A new browser: the board first (the newest requests, enough for any screen, then
+        the rest in a second message), then every delta after it. Returns once the first
+        message is ready, so the browser can draw it while the rest is read; deltas wait
+        until the rest has gone too."""
+        client = Client()
+        await self._lock.acquire()
+        try:
+            board, seen, rest = await self._read_whole(FIRST)
+        except BaseException:
+            self._lock.release()
+            raise
+        client.send(encode("board", board))
+        joining = asyncio.create_task(self._finish_join(client, board, seen, rest))
+        self._joining.add(joining)
+        joining.add_done_callback(self._joining.discard)
+        return client
+
+    async def _finish_join(
+        self, client: Client, board: dict[str, Any], seen: Seen, rest: list[str]
+    ) -> None:
+        try:
+            if rest:
+                more = await self.core.store.read(lambda tx: views.graphs(tx, rest))
+                client.send(encode("more", {"requests": more}))
+            if client.gone:
+                return
             if not self.clients:  # nobody was following: this read is the new baseline
                 self._seen, self._lanes = seen, _lanes_key(board["lanes"])
+                self._lanes_read = time.monotonic()
                 self._last_read = board["now"]
                 self._recent_sent = {r["id"]: r["finished_at"] for r in board["recent"]}
             self.clients.add(client)
-        return client
+        finally:
+            self._lock.release()
 
     def leave(self, client: Client) -> None:
+        client.gone = True
         self.clients.discard(client)
 
-    async def _read_whole(self) -> tuple[dict[str, Any], Seen]:
+    async def _read_whole(self, first: int | None) -> tuple[dict[str, Any], Seen, list[str]]:
         unavailable, now = dict(self.core.unavailable), time.time()
-        board, seen = await self.core.store.read(
-            lambda tx: whole_board(tx, self.core, unavailable, now)
+        board, seen, rest = await self.core.store.read(
+            lambda tx: whole_board(tx, self.core, unavailable, now, first)
         )
         board["session"] = self._session
-        return board, seen
+        return board, seen, rest
 
     async def _run(self) -> None:
         while True:
@@ -155,11 +202,14 @@ class Feed:
             await asyncio.sleep(self.interval)
 
     async def _read_delta(self) -> bytes | None:
-        unavailable, now = dict(self.core.unavailable), time.time()
+        """What moved since the last read, in one hop; the lanes (which cost more to read
+        than the rest together, with a thousand tasks running) in a second hop, at most
+        every LANES_INTERVAL, so a commit waiting for the database waits for neither long."""
+        now = time.time()
         seen, since = self._seen, self._last_read - RECENT_OVERLAP
         sent = set(self._recent_sent)
 
-        def read(tx: Tx) -> tuple[Seen, list[Any], list[Any], list[Any]]:
+        def read(tx: Tx) -> tuple[Seen, list[Any], list[Any]]:
             current: Seen = {
                 row["id"]: (row["state"], row["version"]) for row in tx.open_request_versions()
             }
@@ -170,14 +220,9 @@ class Feed:
                 for row in tx.finished_requests_since(since)
                 if row["id"] not in sent
             ]
-            return (
-                current,
-                views.graphs(tx, moved),
-                views.lanes(tx, self.core.fleet, unavailable, now),
-                views.outcomes(tx, finished),
-            )
+            return current, views.graphs(tx, moved), views.outcomes(tx, finished)
 
-        current, graphs, lanes, recent = await self.core.store.read(read)
+        current, graphs, recent = await self.core.store.read(read)
         self.reads += 1
         gone = [rid for rid in seen if rid not in current and rid not in {g["id"] for g in graphs}]
         self._seen, self._last_read = current, now
@@ -194,11 +239,31 @@ class Feed:
             delta["gone"] = gone
         if recent:
             delta["recent"] = recent
-        key = _lanes_key(lanes)
-        if key != self._lanes:
-            self._lanes = key
+        lanes = await self._read_lanes()
+        if lanes is not None:
             delta["lanes"] = lanes
         return encode("delta", delta) if len(delta) > 1 else None
+
+    async def _read_lanes(self) -> list[dict[str, Any]] | None:
+        """The lanes, if due and changed. Not due yet: the feed is woken when they are, so
+        the last change is always drawn."""
+        wait = self._lanes_read + LANES_INTERVAL - time.monotonic()
+        if wait > 0:
+            if self._lanes_later is None:
+                self._lanes_later = asyncio.get_running_loop().call_later(wait, self._lanes_due)
+            return None
+        self._lanes_read = time.monotonic()
+        unavailable, now, fleet = dict(self.core.unavailable), time.time(), self.core.fleet
+        lanes = await self.core.store.read(lambda tx: views.lanes(tx, fleet, unavailable, now))
+        key = _lanes_key(lanes)
+        if key == self._lanes:
+            return None
+        self._lanes = key
+        return lanes
+
+    def _lanes_due(self) -> None:
+        self._lanes_later = None
+        self.poke()
 
 
 def _lanes_key(lanes: list[dict[str, Any]]) -> str:

@@ -437,7 +437,7 @@
       for (const task of lane.busy) {
         root.append(h("p", { cls: "busy-on" },
           `${task.state === "input_required" ? "asking on" : "on"} `,
-          h("button", { cls: "link", type: "button", "data-open": task.request, text: cut(task.summary, 60) }),
+          h("a", { cls: "link", href: `#${task.request}`, "data-open": task.request, text: cut(task.summary, 60) }),
           " for ",
           h("span", { cls: "since", "data-since": task.started_at || "", text: task.started_at ? duration(now() - task.started_at) : "–" })));
       }
@@ -605,8 +605,26 @@
         performance.mark("board-painted");
         window.boardPaintedAt = performance.now();
         document.body.dataset.painted = "1";
+        if (state.pending) {
+          onMore(state.pending);
+          state.pending = null;
+        }
       }, 0));
     }
+  }
+
+  function onMore(more) {
+    // The older requests, after the first paint: all older than those drawn, so they go
+    // at the end, in order.
+    const cards = document.createDocumentFragment();
+    for (const request of more.requests.sort((a, b) => b.created_at - a.created_at)) {
+      if (state.requests.has(request.id)) continue;
+      state.requests.set(request.id, request);
+      if (!lingered(request)) cards.append(newCard(request).root);
+    }
+    $("flight").append(cards);
+    if (!observer) for (const id of state.cards.keys()) draw(id);
+    drawTotals();
   }
 
   function onDelta(delta) {
@@ -653,6 +671,11 @@
       performance.mark("board-built");
       setLive(true);
     });
+    feed.addEventListener("more", (event) => {
+      const more = JSON.parse(event.data);
+      if (document.body.dataset.painted) onMore(more);
+      else state.pending = more; // drawn once the first screen is on it
+    });
     feed.addEventListener("delta", (event) => onDelta(JSON.parse(event.data)));
     feed.addEventListener("error", async () => {
       setLive(false);
@@ -693,7 +716,10 @@
     for (const id of ["recent", "lanes"]) {
       $(id).addEventListener("click", (event) => {
         const opener = event.target.closest("[data-open]");
-        if (opener) openDetail(opener.dataset.open);
+        if (opener) {
+          event.preventDefault();
+          openDetail(opener.dataset.open);
+        }
       });
     }
     connect();
