@@ -68,6 +68,17 @@ def positive_number(text: str) -> float:
     return value
 
 
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
     parser.add_argument("--db", type=Path, help="SQLite database file (default ./dispatch.db)")
     parser.add_argument("--soul", type=Path, help="the dispatcher's charter (default ./SOUL.md)")
@@ -83,7 +94,7 @@ def _web(parser: argparse.ArgumentParser) -> None:
         help="also serve the web board (needs DISPATCH_WEB_TOKEN; see README)",
     )
     parser.add_argument("--web-host", help="web board address (default 127.0.0.1)")
-    parser.add_argument("--web-port", type=int, help="web board port (default 8750; 0: any)")
+    parser.add_argument("--web-port", type=port, help="web board port (default 8750; 0: any)")
 
 
 def build_parser() -> argparse.ArgumentParser:

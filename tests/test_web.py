@@ -315,13 +315,16 @@ async def test_recent_requests_are_filtered_by_user_channel_agent_and_state(
 async def test_the_board_fits_a_phone_screen_and_draws_the_rest_after_the_newest(
     board: BoardFactory, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live, "FIRST", 1)  # the newest request first, the other after it
+    monkeypatch.setattr(live, "FIRST", 1)  # the newest request first, the others after it
+    monkeypatch.setattr(live, "MORE_CHUNK", 1)
     gates = Gates()
-    h, web = await board({a: gates.handler(a) for a in ("image", "writer", "social", "designer")})
+    agents = ("image", "writer", "social", "designer", "dev")
+    h, web = await board({a: gates.handler(a) for a in agents})
     fan = await h.say(LAUNCH, user="U1")
     chain = await h.say(CHAIN, user="U2")
+    dev = await h.say("Dev — the /api/users endpoint needs input validation", user="U3")
     page = await signed_in(browser, web, width=390)
-    ids = [(await request_tasks(h, r.thread_key))[0] for r in (chain, fan)]
+    ids = [(await request_tasks(h, r.thread_key))[0] for r in (dev, chain, fan)]
     for request_id in ids:
         await page.wait_for_selector(f'[data-request="{request_id}"] svg .node')
     shown = await page.eval_on_selector_all(
@@ -339,19 +342,19 @@ async def test_a_browser_gets_the_newest_requests_first_then_the_rest_then_delta
     board: BoardFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "FIRST", 2)
+    monkeypatch.setattr(live, "MORE_CHUNK", 2)
     gates = Gates()
     h, web = await board({"writer": gates.handler("writer")})
     for n in range(5):
         await h.say(f"Writer: draft newsletter number {n}", user=f"U{n}")
     client = await web.feed.join()
-    messages = [await client.queue.get() for _ in range(2)]
-    assert all(m is not None for m in messages)
+    messages = [await client.queue.get() for _ in range(3)]
     kinds = [m.split(b"\n", 1)[0] for m in messages if m is not None]
-    assert kinds == [b"event: board", b"event: more"]
-    first, rest = (json.loads(m.split(b"data: ", 1)[1]) for m in messages if m is not None)
-    texts = [r["text"] for r in first["requests"]] + [r["text"] for r in rest["requests"]]
+    assert kinds == [b"event: board", b"event: more", b"event: more"]
+    parts = [json.loads(m.split(b"data: ", 1)[1]) for m in messages if m is not None]
+    texts = [r["text"] for part in parts for r in part["requests"]]
     assert texts == [f"Writer: draft newsletter number {n}" for n in (4, 3, 2, 1, 0)]
-    assert first["more"] is True
+    assert parts[0]["more"] is True
     gates.open("writer")
     await h.idle()
     delta = await asyncio.wait_for(client.queue.get(), 10)

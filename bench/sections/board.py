@@ -199,6 +199,7 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
                         page = await context.new_page()
                         await page.goto(web.url)
                         await page.wait_for_selector(".live[data-live='1']", timeout=60_000)
+                        await all_cards(page, count)  # watching, not loading
                         reads = web.feed.reads
                         watched += await acks(r, tracker, quick, per_block, f"w{block}")
                         assert web.feed.reads > reads, "the watched block was not fed"

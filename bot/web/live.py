@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import logging
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ from bot.web import views
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
 
 PUSH_INTERVAL = 0.25
 """Seconds between two reads of the feed (and so between two messages to a browser)."""
@@ -37,6 +41,9 @@ FIRST = 60
 """Requests (the newest) in the first message a browser gets: more than any screen shows.
 The rest follow in a second message, so a thousand requests in flight do not hold up the
 first paint."""
+MORE_CHUNK = 200
+"""Requests per read (and message) of the rest: each read is a hop of its own, so a commit
+(an acknowledgement) waiting for the database waits for one chunk, not for a thousand."""
 LANES_INTERVAL = 1.0
 """Seconds between two reads of the agents' lanes (busy, queued, today's counts)."""
 RECENT_OVERLAP = 2.0
@@ -162,8 +169,9 @@ class Feed:
         self, client: Client, board: dict[str, Any], seen: Seen, rest: list[str]
     ) -> None:
         try:
-            if rest:
-                more = await self.core.store.read(lambda tx: views.graphs(tx, rest))
+            for start in range(0, len(rest), MORE_CHUNK):
+                part = rest[start : start + MORE_CHUNK]
+                more = await self.core.store.read(functools.partial(_graphs_of, part))
                 client.send(encode("more", {"requests": more}))
             if client.gone:
                 return
@@ -194,8 +202,14 @@ class Feed:
             self._wake.clear()
             if not self.clients:
                 continue
-            async with self._lock:
-                message = await self._read_delta()
+            try:
+                async with self._lock:
+                    message = await self._read_delta()
+            except Exception:  # one failed read must not stop the board for good
+                log.exception("the web board's feed could not read the changes")
+                message = None
+                await asyncio.sleep(1.0)
+                self.poke()  # and try again
             if message is not None:
                 for client in list(self.clients):
                     client.send(message)
@@ -264,6 +278,10 @@ class Feed:
     def _lanes_due(self) -> None:
         self._lanes_later = None
         self.poke()
+
+
+def _graphs_of(request_ids: list[str], tx: Tx) -> list[dict[str, Any]]:
+    return views.graphs(tx, request_ids)
 
 
 def _lanes_key(lanes: list[dict[str, Any]]) -> str:

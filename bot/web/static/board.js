@@ -42,6 +42,7 @@
     filters: { user: "", channel: "", agent: "", state: "" },
     detail: null, // the request whose transcript is open
     painted: false,
+    pending: [], // older requests that came before the first paint
   };
   const $ = (id) => document.getElementById(id);
 
@@ -605,10 +606,7 @@
         performance.mark("board-painted");
         window.boardPaintedAt = performance.now();
         document.body.dataset.painted = "1";
-        if (state.pending) {
-          onMore(state.pending);
-          state.pending = null;
-        }
+        for (const more of state.pending.splice(0)) onMore(more);
       }, 0));
     }
   }
@@ -674,7 +672,7 @@
     feed.addEventListener("more", (event) => {
       const more = JSON.parse(event.data);
       if (document.body.dataset.painted) onMore(more);
-      else state.pending = more; // drawn once the first screen is on it
+      else state.pending.push(more); // drawn once the first screen is on it
     });
     feed.addEventListener("delta", (event) => onDelta(JSON.parse(event.data)));
     feed.addEventListener("error", async () => {
