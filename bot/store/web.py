@@ -89,29 +89,36 @@ class WebVerbs(TxBase):
             ),
         )
 
-    def lane_counts(self) -> list[Row]:
-        """Tasks queued, running or asking, per agent, session kind and state."""
-        return self.all(
-            "SELECT agent, session_kind, state, COUNT(*) AS n FROM tasks"
-            " WHERE state IN ('queued','running','input_required')"
-            " GROUP BY agent, session_kind, state"
-        )
+    def lane_counts(self, agents: Sequence[str]) -> list[Row]:
+        """Per agent, its tasks queued, running or asking, counted on the (agent, state)
+        index alone: agent by agent, so finished history is never scanned."""
+        rows: list[Row] = []
+        for agent in agents:
+            rows += self.all(
+                "SELECT agent, state, COUNT(*) AS n FROM tasks WHERE agent = ?"
+                " AND state IN ('queued','running','input_required') GROUP BY agent, state",
+                (agent,),
+            )
+        return rows
 
-    def lane_heads(self, per_agent: int) -> list[Row]:
+    def lane_heads(self, agents: Sequence[str], per_agent: int) -> list[Row]:
         """Per agent, the first `per_agent` tasks it is busy with (oldest first) and the first
         `per_agent` queued behind its persistent sessions (in order)."""
-        return self.all(
-            "SELECT id, request_id, agent, summary, state, started_at, lane FROM ("
-            " SELECT id, request_id, agent, summary, state, started_at, 'busy' AS lane,"
-            "  ROW_NUMBER() OVER (PARTITION BY agent ORDER BY started_at, seq) AS n"
-            "  FROM tasks WHERE state IN ('running','input_required')"
-            " UNION ALL"
-            " SELECT id, request_id, agent, summary, state, started_at, 'queue' AS lane,"
-            "  ROW_NUMBER() OVER (PARTITION BY agent ORDER BY seq) AS n"
-            "  FROM tasks WHERE state = 'queued' AND session_kind = 'persistent'"
-            ") heads WHERE n <= ? ORDER BY agent, lane, n",
-            (per_agent,),
-        )
+        rows: list[Row] = []
+        for agent in agents:
+            rows += self.all(
+                "SELECT id, request_id, agent, summary, state, started_at, 'busy' AS lane"
+                " FROM tasks WHERE agent = ? AND state IN ('running','input_required')"
+                " ORDER BY started_at, seq LIMIT ?",
+                (agent, per_agent),
+            )
+            rows += self.all(
+                "SELECT id, request_id, agent, summary, state, started_at, 'queue' AS lane"
+                " FROM tasks WHERE state = 'queued' AND session_kind = 'persistent'"
+                " AND agent = ? ORDER BY seq LIMIT ?",
+                (agent, per_agent),
+            )
+        return rows
 
     def finished_per_agent(self, since: float) -> list[Row]:
         """Tasks done, failed and timed out since `since`, per agent."""

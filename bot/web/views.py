@@ -143,16 +143,10 @@ def lanes(tx: Tx, fleet: Fleet, unavailable: Mapping[str, str], now: float) -> l
             "queued": 0,
             "today": {"completed": 0, "failed": 0, "timed_out": 0},
         }
-    for row in tx.lane_counts():
-        lane = out.get(row["agent"])
-        if lane is None:
-            continue
-        if row["state"] == "queued":
-            if row["session_kind"] == "persistent":
-                lane["queued"] += row["n"]
-        else:
-            lane["running" if row["state"] == "running" else "asking"] += row["n"]
-    for row in tx.lane_heads(LANE_HEADS):
+    names = {"queued": "queued", "running": "running", "input_required": "asking"}
+    for row in tx.lane_counts(list(out)):
+        out[row["agent"]][names[row["state"]]] += row["n"]
+    for row in tx.lane_heads(list(out), LANE_HEADS):
         lane = out.get(row["agent"])
         if lane is None:
             continue

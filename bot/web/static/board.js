@@ -444,7 +444,10 @@
       }
       if (busy > lane.busy.length) root.append(h("p", { cls: "more", text: `+${busy - lane.busy.length} more` }));
       if (lane.queued) {
-        root.append(h("p", { cls: "queue", text: `${lane.queued} queued behind its main session: ${lane.queue.map((t) => cut(t.summary, 40)).join(", ")}${lane.queued > lane.queue.length ? ", …" : ""}` }));
+        const behind = lane.queue.length
+          ? ` behind its main session: ${lane.queue.map((t) => cut(t.summary, 40)).join(", ")}${lane.queued > lane.queue.length ? ", …" : ""}`
+          : "";
+        root.append(h("p", { cls: "queue", text: `${lane.queued} queued${behind}` }));
       }
       const today = lane.today;
       root.append(h("p", { cls: "today" },
