@@ -39,6 +39,13 @@ class Sizes:
     throughput_step_s: float
     # 6. memory
     memory_in_flight: int
+    # 9. the web board
+    board_in_flight: int
+    """Requests (of three tasks) in flight when the board is loaded."""
+    board_loads: int
+    """Measured loads of the board per viewport (after one warm-up)."""
+    board_acks: int
+    """Acknowledgements timed with a browser watching, and as many without."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -67,6 +74,9 @@ FULL = Sizes(
     throughput_rates=(50, 75, 100, 150, 200, 300),
     throughput_step_s=8.0,
     memory_in_flight=10_000,
+    board_in_flight=1_000,
+    board_loads=10,
+    board_acks=200,
 )
 
 SMOKE = Sizes(
@@ -89,4 +99,7 @@ SMOKE = Sizes(
     throughput_rates=(10, 20),
     throughput_step_s=1.0,
     memory_in_flight=50,
+    board_in_flight=20,
+    board_loads=1,
+    board_acks=4,
 )

@@ -126,6 +126,7 @@ async def fill_in_flight(
     users: int = 100,
     on_progress: Callable[[int], None] | None = None,
     steady: bool = False,
+    texts: list[str] | None = None,
 ) -> dict[str, Any]:
     """Create `in_flight` tasks through `Dispatcher.receive` and wait until they settle:
     running tasks have heard from their agent, and every status board has been redrawn.
@@ -136,7 +137,8 @@ async def fill_in_flight(
     Every fill request is a ten-way fan-out. One in 1/running_share of them goes to the
     disposable hold agents (each task starts running and stays running); the others go to
     the persistent hold agents, whose main sessions take one task at a time, so all but the
-    first task per agent stay queued.
+    first task per agent stay queued. `texts`, when given, are the requests instead (the
+    board section's mix of smaller fan-outs and chains).
     """
     requests = in_flight // PER_FILL_REQUEST
     running_requests = round(requests * running_share)
@@ -148,7 +150,7 @@ async def fill_in_flight(
         for i in range(requests)
     ]
     d_index = 0
-    texts: list[str] = []
+    made: list[str] = []
     for kind in plan:
         if kind == "run":
             agents = [
@@ -158,11 +160,12 @@ async def fill_in_flight(
             d_index += PER_FILL_REQUEST
         else:
             agents = hold.persistent[:PER_FILL_REQUEST]
-        texts.append(fan_out(agents))
+        made.append(fan_out(agents))
+    wanted = texts if texts is not None else made
 
     started = time.monotonic()
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(len(texts)):
+    for i in range(len(wanted)):
         queue.put_nowait(i)
     done = 0
 
@@ -173,7 +176,7 @@ async def fill_in_flight(
                 i = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            request = rig.request(texts[i], user=f"UF{i % users}", channel=f"CF{i % 20}")
+            request = rig.request(wanted[i], user=f"UF{i % users}", channel=f"CF{i % 20}")
             await rig.dispatcher.receive(request)
             done += 1
             if on_progress is not None and done % 100 == 0:
@@ -216,7 +219,7 @@ async def fill_in_flight(
         await until_zero(rig, "follow_calls")
     states = await count_tasks(rig)
     return {
-        "requests": len(texts),
+        "requests": len(wanted),
         "tasks": in_flight,
         "running_requests": running_requests,
         "states": states,

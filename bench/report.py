@@ -179,6 +179,24 @@ def targets(sections: dict[str, Any]) -> list[Target]:
             where=f"peak achieved {throughput['peak_achieved_rps']} req/s" if throughput else "",
         )
     )
+    board = _get(sections, "board")
+    paint = board["first_paint"]["desktop"] if board else None
+    out.append(
+        Target(
+            "board_first_paint",
+            f"web board first paint, {board['workload']['requests_in_flight']:,} requests in"
+            " flight (slowest load)"
+            if board
+            else "web board first paint (slowest load)",
+            paint["max_ms"] if paint else None,
+            1000.0,
+            "ms",
+            where=f"p50 {paint['p50_ms']} ms over {paint['n']} loads in headless Chromium;"
+            f" phone size max {board['first_paint']['phone']['max_ms']} ms"
+            if board and paint
+            else "",
+        )
+    )
     for method in ("rss", "tracemalloc"):
         memory = _get(sections, f"memory_{method}")
         out.append(
@@ -451,6 +469,28 @@ def _memory_table(sections: dict[str, Any]) -> str | None:
     )  # fmt: skip
 
 
+def _board_table(sections: dict[str, Any]) -> str | None:
+    board = _get(sections, "board")
+    if not board:
+        return None
+    rows: list[list[Any]] = [
+        [f"first paint, {name} {'1280×900' if name == 'desktop' else '390×844'}", f["n"],
+         f["p50_ms"], f["max_ms"], f"{f['cards']:,} cards, {f['graphs_drawn']} graphs drawn"]
+        for name, f in board["first_paint"].items()
+    ]  # fmt: skip
+    api = board["api_board"]
+    rows.append(
+        ["GET /api/board", api["n"], api["p50_ms"], api["max_ms"], f"{api['bytes']:,} bytes"]
+    )
+    for name in ("unwatched", "watched"):
+        f = board["ack"][name]
+        rows.append(
+            [f"ack, {'a browser on the live feed' if name == 'watched' else 'nobody watching'}",
+             f["n"], f["p50_ms"], f["max_ms"], f"p99 {f['p99_ms']} ms"]
+        )  # fmt: skip
+    return table(["figure", "n", "p50 ms", "max ms", "notes"], rows)
+
+
 _DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
     ("Acknowledgement latency", _ack_table),
     ("Orchestration overhead, Dispatch and LangGraph", _orchestration_table),
@@ -458,6 +498,7 @@ _DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
     ("Throughput steps", _throughput_table),
     ("Memory", _memory_table),
     ("Planning: semantic beside rules", _planning_table),
+    ("Web board", _board_table),
 ]
 
 

@@ -26,7 +26,7 @@ from bench.worker import SECTIONS
 REPO = Path(__file__).resolve().parent.parent
 ORDER = [
     "ack", "ack_rules", "ack_telemetry", "ack_slack", "orchestration", "peer", "relay", "status",
-    "throughput", "memory_rss", "memory_tracemalloc", "planning",
+    "throughput", "memory_rss", "memory_tracemalloc", "planning", "board",
 ]  # fmt: skip
 TIMEOUT = {"smoke": 90, "full": 1800}
 
@@ -56,7 +56,7 @@ def _versions() -> dict[str, str]:
     out = {}
     for name in ("a2a-sdk", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
                  "aiohttp", "langgraph", "langgraph-checkpoint-sqlite", "prometheus-client",
-                 "opentelemetry-sdk"):  # fmt: skip
+                 "opentelemetry-sdk", "playwright"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

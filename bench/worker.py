@@ -33,6 +33,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "throughput": ("bench.sections.throughput", "run"),
     "memory_rss": ("bench.sections.memory", "run_rss"),
     "memory_tracemalloc": ("bench.sections.memory", "run_tracemalloc"),
+    "board": ("bench.sections.board", "run"),
 }
 """Section name → (module, coroutine function taking (Sizes, note))."""
 

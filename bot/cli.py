@@ -68,6 +68,17 @@ def positive_number(text: str) -> float:
     return value
 
 
+def port(text: str) -> int:
+    """A TCP port, 0 to 65535 (0: any free one)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be 0 to 65535, not {value}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
     parser.add_argument(
         "--db", help="SQLite database file (default ./dispatch.db), or a postgresql:// URL"
@@ -76,6 +87,16 @@ def _common(parser: argparse.ArgumentParser, *, fleet: bool = True) -> None:
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default) or ERROR")
     if fleet:
         parser.add_argument("--fleet", type=Path, help="fleet manifest (YAML)")
+
+
+def _web(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the web board (needs DISPATCH_WEB_TOKEN; see README)",
+    )
+    parser.add_argument("--web-host", help="web board address (default 127.0.0.1)")
+    parser.add_argument("--web-port", type=port, help="web board port (default 8750; 0: any)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="divide the demo agents' delays by this factor (above 0)",
     )
+    _web(demo)
 
     chat = sub.add_parser(
         "chat",
@@ -166,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="route to the local demo fleet instead of --fleet"
     )
+    _web(serve)
     return parser
 
 
@@ -174,10 +197,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
     overrides = {
         name: getattr(args, name)
-        for name in ("db", "soul", "log_level", "fleet")
+        for name in ("db", "soul", "log_level", "fleet", "web_host", "web_port")
         if getattr(args, name, None) is not None
     }
     return Settings(**overrides)
+
+
+def check_web(args: argparse.Namespace, settings: Settings) -> None:
+    """`--web` is refused before anything starts when the board could not be safe."""
+    if not getattr(args, "web", False):
+        if getattr(args, "web_host", None) or getattr(args, "web_port", None) is not None:
+            raise ValueError("--web-host and --web-port only apply with --web")
+        return
+    from bot.web import check_settings
+
+    check_settings(settings)
 
 
 def fleet_or_demo(settings: Settings) -> Fleet:
@@ -237,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    check_web(args, settings)
     if args.command == "plan":
         print(json.dumps(await _plan(settings, args.text), indent=2, ensure_ascii=False))
         return 0
@@ -251,7 +286,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from adapters.console import ConsoleAdapter
     from bot.demo.fleet import running_demo_fleet
-    from bot.runtime import chat, running_dispatcher, submit_scripted
+    from bot.runtime import chat, running_board, running_dispatcher, submit_scripted
 
     if args.command == "chat":
         fleet = require_fleet(settings)
@@ -265,19 +300,24 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "demo":
         console = ConsoleAdapter()
-        async with running_demo_fleet(args.speed) as fleet:
-            async with running_dispatcher(settings, fleet, [console]) as dispatcher:
-                if not args.script:
-                    try:
-                        await chat(dispatcher, console)
-                    except asyncio.CancelledError:  # Ctrl-C: the demo agents stop with us
-                        await _cancel_demo_work(dispatcher, console.user)
-                        raise
-                    return 0
-                for line in DEMO_SCRIPT:
-                    await submit_scripted(dispatcher, console, line)
-                await dispatcher.idle(timeout=120)
-                return await _verify_script(dispatcher, console)
+        async with contextlib.AsyncExitStack() as stack:
+            fleet = await stack.enter_async_context(running_demo_fleet(args.speed))
+            dispatcher = await stack.enter_async_context(
+                running_dispatcher(settings, fleet, [console])
+            )
+            if args.web:
+                await stack.enter_async_context(running_board(dispatcher, settings))
+            if not args.script:
+                try:
+                    await chat(dispatcher, console)
+                except asyncio.CancelledError:  # Ctrl-C: the demo agents stop with us
+                    await _cancel_demo_work(dispatcher, console.user)
+                    raise
+                return 0
+            for line in DEMO_SCRIPT:
+                await submit_scripted(dispatcher, console, line)
+            await dispatcher.idle(timeout=120)
+            return await _verify_script(dispatcher, console)
     parser_error = f"unknown command {args.command!r}"
     raise ValueError(parser_error)
 
@@ -324,7 +364,7 @@ async def _plan(settings: Settings, text: str) -> dict[str, Any]:
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import ConsoleAdapter
     from bot.demo.fleet import running_demo_fleet
-    from bot.runtime import chat, running_dispatcher, serve_forever
+    from bot.runtime import chat, running_board, running_dispatcher, serve_forever
 
     if not (args.slack or args.discord or args.console):
         raise ValueError(
@@ -357,6 +397,8 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
         else:
             fleet = require_fleet(settings)
         dispatcher = await stack.enter_async_context(running_dispatcher(settings, fleet, adapters))
+        if args.web:
+            await stack.enter_async_context(running_board(dispatcher, settings))
         print(f"dispatch: serving {', '.join(a.platform for a in adapters)}", file=sys.stderr)
         if console is not None:
             try:

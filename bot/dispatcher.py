@@ -101,6 +101,9 @@ class Dispatcher:
         self.intake = Intake(self)
         self.runner = Runner(self, self._backend_factory, self.intake.idle_event)
         self._changed = asyncio.Condition()
+        self.watchers: list[Callable[[], None]] = []
+        """Called on every change `notify` announces, and when an agent's availability
+        changes: cheap and synchronous (the web board's live feed sets an event)."""
         self.queries = Queries(self)
         self.control = Control(self)
         self.membership = Membership(store, self.settings.replica_dead_after)
@@ -135,6 +138,7 @@ class Dispatcher:
         self.fleet = roster.fleet
         self.unavailable = roster.unavailable
         self._replan()
+        self._tell_watchers()
         for agent_id, reason in self.unavailable.items():
             log.warning("agent %s is unavailable: %s", agent_id, reason)
 
@@ -151,10 +155,16 @@ class Dispatcher:
             log.warning("agent %s is unavailable: %s", agent_id, reason)
             self.unavailable[agent_id] = reason
             self._replan()
+            self._tell_watchers()
 
     def mark_available(self, agent_id: str) -> None:
         if self.unavailable.pop(agent_id, None) is not None:
             self._replan()
+            self._tell_watchers()
+
+    def _tell_watchers(self) -> None:
+        for watcher in self.watchers:
+            watcher()
 
     @property
     def planner(self) -> RulePlanner:
@@ -214,6 +224,7 @@ class Dispatcher:
         started = queued is not None and self.courier.send_now(queued)
         if not started:
             self.courier.wake()
+        self._tell_watchers()
         async with self._changed:
             self._changed.notify_all()
         return started

@@ -27,6 +27,9 @@ from bot.telemetry import Telemetry
 if TYPE_CHECKING:
     from bot.telemetry.server import MetricsServer
 
+if TYPE_CHECKING:  # aiohttp's server: only when the board is asked for
+    from bot.web import Metrics, WebBoard
+
 CALLBACK_KINDS = frozenset({"http", "a2a"})
 """Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
 agents whose long tasks are followed by push notifications (if their card offers them; cards
@@ -141,6 +144,23 @@ async def running_dispatcher(
         yield service.dispatcher
     finally:
         await service.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_board(
+    dispatcher: Dispatcher, settings: Settings, *, metrics: Metrics | None = None
+) -> AsyncIterator[WebBoard]:
+    """The web board over a running dispatcher, until the block ends (it stops first).
+    `metrics`, when given, is served at /metrics behind the board's token."""
+    from bot.web import WebBoard
+
+    board = WebBoard(dispatcher, settings, metrics=metrics)
+    await board.start()
+    print(f"dispatch: web board at {board.url}", file=sys.stderr)
+    try:
+        yield board
+    finally:
+        await board.stop()
 
 
 def settle_heap() -> None:

@@ -175,6 +175,18 @@ class Settings(BaseSettings):
         """Metrics are counted when something serves them."""
         return self.metrics or bool(self.metrics_port)
 
+    # -- the web board (`--web`) ------------------------------------------------------------
+    web_token: SecretStr | None = Field(
+        default=None, description="the token the web board asks for (required by --web)"
+    )
+    web_host: str = Field(default="127.0.0.1", description="where the web board listens")
+    web_port: int = Field(default=8750, ge=0, le=65535, description="web board port (0: any)")
+    web_admin: str = Field(
+        default="",
+        description="the admin id (one of DISPATCH_ADMINS) the board's Cancel and Retry act"
+        " as; empty: the board is read-only",
+    )
+
     # -- Slack (tokens are SecretStr: they never print, log or reach the database) -----
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")

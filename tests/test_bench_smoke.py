@@ -70,9 +70,16 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
         assert memory["method"] == method and "bytes_per_task" in memory
     assert "peak_rss_mib" in sections["memory_rss"]
 
+    board = sections["board"]
+    assert "skipped" in board or (
+        set(board["first_paint"]) == {"desktop", "phone"}
+        and all(f["n"] > 0 and f["cards"] >= 20 for f in board["first_paint"].values())
+        and board["ack"]["watched"]["n"] > 0
+    )
+
     keys = {t["key"] for t in run["targets"]}
     assert {"ack_core_0", "ack_slack_0", "hop_p50", "throughput", "memory_rss"} <= keys
     assert {"ack_telemetry_0"} <= keys
-    assert {"startup_help", "startup_status"} <= keys
+    assert {"startup_help", "startup_status", "board_first_paint"} <= keys
     assert all(t["status"] == "n/a (smoke)" for t in run["targets"])
     assert "### Targets" in render(run)

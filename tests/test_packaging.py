@@ -13,6 +13,7 @@ import shutil
 import site
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 from bot.settings import SHIPPED_SOUL
@@ -77,6 +78,11 @@ def test_a_wheel_installed_elsewhere_checks_and_plays_the_demo(tmp_path: Path) -
     run(*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", dist, source,
         cwd=tmp_path)  # fmt: skip
     [wheel] = dist.glob("dispatch-*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # the web board is served from the package alone
+        shipped = set(archive.namelist())
+    board = {f"bot/web/static/{name}" for name in
+             ("index.html", "login.html", "board.js", "board.css", "icon.svg")}  # fmt: skip
+    assert board <= shipped, board - shipped
 
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp_path)

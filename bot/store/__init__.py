@@ -8,6 +8,8 @@ every statement of Dispatch lives in this package:
 - `requests`, `tasks`, `outbox`: the verbs by subject, as `Tx` methods (run inside a
   transaction) and `Store` methods (a hop of their own);
 - `reports`: cached Agent Cards, the scripted demo's leftovers, the planners' figures;
+- `web`: what the web board reads (graphs in flight, agents' lanes, recent requests,
+  transcripts);
 - `migrate` and `schema.sql`: the schema, and the columns older databases lack.
 
 The connection lives on a thread the store owns (one `sqlite3` connection, functions sent
@@ -26,9 +28,10 @@ from bot.store.replicas import ReplicaStore, ReplicaVerbs
 from bot.store.reports import ReportStore
 from bot.store.requests import RequestStore, RequestVerbs
 from bot.store.tasks import TaskStore, TaskVerbs
+from bot.store.web import WebVerbs
 
 
-class Tx(RequestVerbs, TaskVerbs, OutboxVerbs, ReplicaVerbs):
+class Tx(RequestVerbs, TaskVerbs, OutboxVerbs, ReplicaVerbs, WebVerbs):
     """Every verb, for a body that `Store.transact` or `Store.read` runs on the database
     thread: a whole transaction (or a group of reads) costs one hop from the event loop."""
 
