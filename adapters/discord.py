@@ -18,7 +18,7 @@ import functools
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -105,18 +105,66 @@ class DiscordAdapter:
 
     async def start(self, core: Core) -> None:
         self._core = core
+        await self._retrying(self._connect_once)
+
+    async def open(self, core: Core) -> None:
+        """With replicas: sign in for posting (REST) only. The gateway, which Discord allows
+        one bot connection of and which brings messages and slash commands, is opened by
+        `connect_gateway` on the replica that holds the election."""
+        self._core = core
+        await self._retrying(self._login_once)
+
+    async def connect_gateway(self) -> None:
+        """Take in messages and interactions here; posting goes on through the new client."""
+        rest = self.client
+        await self._retrying(self._connect_once)
+        if rest is not None and rest is not self.client:
+            await rest.close()
+
+    async def disconnect_gateway(self) -> None:
+        """Another replica takes the gateway: close ours first (two would both take in every
+        message), then sign in again for posting only."""
+        if self.client is not None:
+            await self._close_client(self.client)
+        await self._retrying(self._login_once)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[None]]) -> None:
         point_at(self.settings.discord_api_url, self.settings.discord_gateway_url)
         override = self.settings.discord_api_url
         await connect_retrying(
             f"Discord at {override or _ORIGINAL_BASE}",
-            self._connect_once,
+            attempt,
             check="DISPATCH_DISCORD_API_URL" if override else "any proxy settings",
         )
 
+    async def _close_client(self, client: discord.Client) -> None:
+        await client.close()
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+            self._runner = None
+
+    async def _login_once(self) -> None:
+        client = discord.Client(intents=discord.Intents(guilds=True), allowed_mentions=NO_MENTIONS)
+        assert self.settings.discord_token is not None
+        with self._start_errors():
+            try:
+                await client.login(self.settings.discord_token.get_secret_value())
+            except BaseException:
+                await client.close()
+                raise
+        self.client = client
+        self._webhooks = {}  # bound to the client that fetched them
+
     async def _connect_once(self) -> None:
         """One attempt: a rejected token is `StartRefused`, a network failure `Unreachable`."""
-        try:
+        with self._start_errors():
             await self._connect_with_intents()
+
+    @contextlib.contextmanager
+    def _start_errors(self) -> Iterator[None]:
+        try:
+            yield
         except discord.LoginFailure as exc:
             raise StartRefused(
                 f"Discord rejected DISCORD_TOKEN ({exc}): reset it under Developer Portal →"
@@ -155,23 +203,31 @@ class DiscordAdapter:
             allowed_mentions=NO_MENTIONS,
             guild_ready_timeout=self.guild_ready_timeout,
         )
-        self.client = client
-        self.tree = app_commands.CommandTree(client)
+        tree = app_commands.CommandTree(client)
         self._ready = asyncio.Event()
-        self._register(client, self.tree)
+        self._register(client, tree)
         assert self.settings.discord_token is not None
-        self._runner = asyncio.create_task(
-            client.start(self.settings.discord_token.get_secret_value())
-        )
+        try:  # signed in before it is the client posts go through
+            await client.login(self.settings.discord_token.get_secret_value())
+        except BaseException:
+            await client.close()
+            raise
+        previous = self.client  # a client signed in for posting only, with replicas
+        self.client, self.tree, self._webhooks = client, tree, {}
+        self._runner = runner = asyncio.create_task(client.connect(reconnect=True))
         ready = asyncio.create_task(self._ready.wait())
         done, _ = await asyncio.wait(
-            {self._runner, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+            {runner, ready}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
         )
         if ready not in done:
             ready.cancel()
-            if self._runner in done:
-                await client.close()
-                self._runner.result()  # re-raise why the connection ended
+            self.client, self._runner = previous, None
+            await client.close()
+            if runner in done:
+                runner.result()  # re-raise why the connection ended
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
             raise DiscordConfigError(
                 "Discord did not become ready in time; check DISCORD_TOKEN and the network"
             )
@@ -608,13 +664,19 @@ class DiscordAdapter:
 
     async def _webhook(self, destination: Any) -> discord.Webhook | None:
         parent = destination.parent if isinstance(destination, discord.Thread) else destination
+        if parent is None and isinstance(destination, discord.Thread):
+            # Without the gateway (another replica holds it) nothing is cached: ask Discord.
+            assert self.client is not None
+            with contextlib.suppress(discord.HTTPException):
+                parent = await self.client.fetch_channel(destination.parent_id)
         if not isinstance(parent, discord.TextChannel):
             return None  # DMs and other channel types: embeds
         if parent.id in self._webhooks:
             return self._webhooks[parent.id]
         me = parent.guild.me
         hook: discord.Webhook | None = None
-        if me is not None and parent.permissions_for(me).manage_webhooks:
+        # Without the gateway's member list our permissions are unknown: asking is the test.
+        if me is None or parent.permissions_for(me).manage_webhooks:
             try:
                 hooks = await parent.webhooks()
                 hook = next((h for h in hooks if h.name == WEBHOOK_NAME and h.token), None)

@@ -152,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="how requests were planned: rules or model, fallbacks, tokens and latency",
     )
+    status.add_argument(
+        "--replicas",
+        action="store_true",
+        help="the replicas sharing the database: host and pid, started, heartbeat, alive or"
+        " dead (DISPATCH_REPLICA_DEAD_AFTER), stopped, and the tasks and threads each owns",
+    )
 
     check = sub.add_parser(
         "check",
@@ -282,6 +288,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "status":
         if args.planner:
             return await _planner_report(settings)
+        if args.replicas:
+            return await _replicas_report(settings)
         return await _status(settings, args.user)
 
     from adapters.console import ConsoleAdapter
@@ -540,6 +548,28 @@ async def _planner_report(settings: Settings) -> int:
             reasons[row["fallback_reason"]] = reasons.get(row["fallback_reason"], 0) + 1
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
         print(f"  fell back to the rules {count}×: {reason}")
+    return 0
+
+
+async def _replicas_report(settings: Settings) -> int:
+    """Each replica on record and what it owns, read from the database."""
+    import time
+
+    from bot import render
+    from bot.store import store_for
+
+    if settings.db_file is not None and not settings.db_file.exists():
+        print(render.NO_REPLICAS)
+        return 0
+    store = await store_for(settings.db).open()
+    try:
+        rows = [dict(row) for row in await store.replicas()]
+    finally:
+        await store.close()
+    report = render.replicas_report(
+        rows, now=time.time(), dead_after=settings.replica_dead_after, shared=settings.shared_db
+    )
+    print(report)
     return 0
 
 

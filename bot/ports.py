@@ -124,3 +124,16 @@ class UpdateBudget(Protocol):
     """
 
     def update_wait(self) -> float: ...
+
+
+@runtime_checkable
+class SingleConnection(Protocol):
+    """Optional for adapters whose platform takes one connection for the whole bot (Discord's
+    gateway). With replicas sharing a database, each one `open`s the adapter to post, and only
+    the replica elected to hold the connection calls `connect_gateway`."""
+
+    async def open(self, core: Core) -> None: ...
+
+    async def connect_gateway(self) -> None: ...
+
+    async def disconnect_gateway(self) -> None: ...

@@ -9,7 +9,9 @@ them all in one place and `tests/test_zero_execution.py` checks each posted text
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from bot.manifest import AgentSpec, CatchAllSpec
 from bot.models import TaskSpec
@@ -491,4 +493,61 @@ def roster_for(
         )
     lines = [f"For “{query}”:"]
     lines += [f"• {a.label} — {a.description}{_down(unavailable.get(a.id))}" for a in ranked[:3]]
+    return "\n".join(lines)
+
+
+REPLICAS_MORE = "  …and {n} older"
+NO_REPLICAS = "No replica on record yet (none has started on this database)."
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+
+def _counted(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def replicas_report(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    now: float,
+    dead_after: float,
+    shared: bool,
+    limit: int = 20,
+) -> str:
+    """`dispatch status --replicas`: each replica on record, newest first. With PostgreSQL a
+    replica is alive while its heartbeat is newer than the bound; SQLite keeps no heartbeats
+    (one process owns the file), so there a record is stopped, or running, or was killed."""
+    if not rows:
+        return NO_REPLICAS
+    if shared:
+        head = (
+            f"{_counted(len(rows), 'replica')} on record; one is dead after"
+            f" {elapsed(dead_after)} without a heartbeat:"
+        )
+    else:
+        head = (
+            f"{_counted(len(rows), 'run')} on record (SQLite: one process at a time,"
+            " no heartbeats):"
+        )
+    lines = [head]
+    for row in rows[:limit]:
+        stopped = row["stopped_at"]
+        if stopped is not None:
+            state = f"stopped {_clock(stopped)} ({elapsed(now - stopped)} ago)"
+        elif not shared:
+            state = "not stopped: running now, or ended without a clean stop"
+        elif row["heartbeat_at"] >= now - dead_after:
+            state = "alive"
+        else:
+            state = "dead (its work goes to the living)"
+        beat = f", heartbeat {elapsed(now - row['heartbeat_at'])} ago" if shared else ""
+        lines.append(
+            f"  {row['host']} pid {row['pid']} [{row['id']}]: {state}; started"
+            f" {_clock(row['started_at'])} ({elapsed(now - row['started_at'])} ago){beat};"
+            f" owns {_counted(int(row['tasks']), 'task')}, {_counted(int(row['threads']), 'thread')}"
+        )
+    if len(rows) > limit:
+        lines.append(REPLICAS_MORE.format(n=len(rows) - limit))
     return "\n".join(lines)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import functools
 import gc
+import logging
 import os
 import signal
 import stat
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from adapters.console import ConsoleAdapter, ConsoleInputError
@@ -19,7 +20,7 @@ from bot.backends import BackendContext, backend_for
 from bot.callbacks import CallbackServer, load_key
 from bot.dispatcher import Dispatcher, runs_dir
 from bot.manifest import Fleet
-from bot.ports import Adapter
+from bot.ports import Adapter, SingleConnection
 from bot.settings import Settings, load_soul
 from bot.store import Store, store_for
 from bot.telemetry import Telemetry
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:  # aiohttp's server: only when the board is asked for
     from bot.web import Metrics, WebBoard
+
+if TYPE_CHECKING:
+    from bot.store.postgres import Election
+
+log = logging.getLogger(__name__)
 
 CALLBACK_KINDS = frozenset({"http", "a2a"})
 """Backends that report through the callback endpoint: HTTP agents that answer later, and A2A
@@ -68,10 +74,16 @@ class Service:
     callbacks: CallbackServer | None
     metrics: MetricsServer | None = None
     """`/metrics` on a port of its own (`DISPATCH_METRICS_PORT`)."""
+    shared_db: str | None = None
+    """With replicas (PostgreSQL), the database whose election decides which replica holds
+    a single-connection adapter's connection (Discord's gateway)."""
+    elections: list[tuple[Election, asyncio.Task[None]]] = field(default_factory=list)
 
     async def listen(self) -> None:
         """Open the metrics and callback endpoints and start the adapters: messages may
-        arrive from here on, and wait in the adapters' hands until the dispatcher starts."""
+        arrive from here on, and wait in the adapters' hands until the dispatcher starts.
+        With replicas, an adapter that takes one connection for the whole bot only posts
+        until this replica wins its election; a background task campaigns and connects."""
         if self.metrics is not None:
             await self.metrics.start()
         if self.callbacks is not None:
@@ -81,19 +93,64 @@ class Service:
                 self.dispatcher.membership.pushed = self.callbacks.poke
             await self.callbacks.start()
         for adapter in self.adapters:
-            await adapter.start(self.dispatcher)
+            if self.shared_db is not None and isinstance(adapter, SingleConnection):
+                from bot.store.postgres import Election
+
+                await adapter.open(self.dispatcher)
+                election = Election(self.shared_db, every=ELECTION_EVERY)
+                campaign = asyncio.create_task(
+                    hold_connection(adapter, election), name=f"{adapter.platform}-election"
+                )
+                self.elections.append((election, campaign))
+            else:
+                await adapter.start(self.dispatcher)
 
     async def stop(self) -> None:
         """Stop everything `listen` and `dispatcher.start` began, then close the store."""
+        for _, campaign in self.elections:
+            campaign.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await campaign
         for adapter in self.adapters:
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        for election, _ in self.elections:  # after the gateway closed: then another may win
+            await election.release()
+        self.elections = []
         if self.callbacks is not None:
             await self.callbacks.stop()
         if self.metrics is not None:
             await self.metrics.stop()
         await self.dispatcher.stop()
         await self.store.close()
+
+
+ELECTION_EVERY = 0.5
+"""Seconds between a waiting replica's tries for the gateway lock, and between the holder's
+checks that its lock's connection still answers."""
+
+
+async def hold_connection(adapter: SingleConnection, election: Election) -> None:
+    """Campaign; connect while elected; on losing the lock (its connection broke, so another
+    replica may hold it now) disconnect and campaign again. A dead holder's lock goes with its
+    connection, so a living replica connects within one try of the server noticing."""
+    while True:
+        await election.win()
+        try:
+            await adapter.connect_gateway()
+        except Exception:  # a refused token included: another replica may do better
+            log.exception("could not open the elected connection; standing aside")
+            await election.release()
+            await asyncio.sleep(election.every * 4)
+            continue
+        log.info("this replica holds the elected connection")
+        await election.held()
+        log.warning("the election's database connection broke: closing the elected connection")
+        await adapter.disconnect_gateway()
+        await election.release()
+        # A replica whose connection broke is the likeliest to be in trouble: the others,
+        # trying every `every` seconds, get the first chance.
+        await asyncio.sleep(election.every * 2)
 
 
 async def wire(
@@ -129,7 +186,14 @@ async def wire(
             settings.metrics_port,
             idle_timeout=settings.listener_timeout,
         )
-    return Service(store, dispatcher, list(by_platform.values()), context.callbacks, metrics)
+    return Service(
+        store,
+        dispatcher,
+        list(by_platform.values()),
+        context.callbacks,
+        metrics,
+        shared_db=settings.db if settings.shared_db else None,
+    )
 
 
 @contextlib.asynccontextmanager

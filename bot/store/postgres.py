@@ -238,13 +238,16 @@ class Election:
             await asyncio.sleep(self.every)
 
     async def held(self) -> None:
-        """Return when the lock is lost (its connection broke)."""
+        """Return when the lock is lost (its connection broke). Waiting on the connection
+        notices a server that closed it at once; the query each `every` seconds, a network
+        that stopped answering."""
         while self._conn is not None and not self._conn.closed:
             try:
+                async for _ in self._conn.notifies(timeout=self.every):
+                    pass
                 await self._conn.execute("SELECT 1")
             except psycopg.Error:
                 break
-            await asyncio.sleep(self.every)
 
     async def release(self) -> None:
         if self._conn is not None:
