@@ -49,7 +49,8 @@ MAX_SKILLS = 20
 """Skills read from one card; each adds its name and at most MAX_TAGS tags as phrases."""
 MAX_TAGS = 5
 MAX_EXAMPLES = 10
-"""Examples read from each skill of a card."""
+"""Examples read from each skill of a card, its description first: what the skill is for, in
+a sentence, carries the words requests for it use far more often than its name does."""
 MAX_PHRASE = 60
 MAX_EXAMPLE = 200
 MAX_DESCRIPTION = 500
@@ -92,6 +93,19 @@ def _texts(values: Any, limit: int, length: int, reserved: set[str]) -> list[str
     return found
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _description(skill: dict[str, Any]) -> str | None:
+    """A skill's description, unless it only repeats the name (the spec requires one, so
+    many cards copy the name into it)."""
+    text = skill.get("description")
+    if not isinstance(text, str) or name_key(text) == name_key(str(skill.get("name") or "")):
+        return None
+    return text
+
+
 def enrich(agent: AgentSpec, card: dict[str, Any], reserved: set[str] | None = None) -> AgentSpec:
     """Fill what the manifest left out from the card; the manifest always wins.
 
@@ -123,7 +137,12 @@ def enrich(agent: AgentSpec, card: dict[str, Any], reserved: set[str] | None = N
         update["examples"] = [
             e
             for s in skills
-            for e in _texts(s.get("examples"), MAX_EXAMPLES, MAX_EXAMPLE, reserved)
+            for e in _texts(
+                [_description(s), *_listed(s.get("examples"))],
+                MAX_EXAMPLES,
+                MAX_EXAMPLE,
+                reserved,
+            )
         ]
     return agent.model_copy(update=update) if update else agent
 

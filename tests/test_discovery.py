@@ -49,9 +49,11 @@ async def test_the_agent_card_fills_what_the_manifest_leaves_out(tmp_path: Path)
     skills = [
         {
             "name": "Kubernetes",
+            "description": "Keeps the servers up: outages, restarts and running out of disk.",
             "tags": ["helm charts", "cluster upgrades"],
             "examples": ["upgrade the staging cluster"],
         },
+        {"name": "Certificates", "description": "certificates"},  # adds nothing to the name
     ]
     async with (
         AgentServer(
@@ -64,11 +66,15 @@ async def test_the_agent_card_fills_what_the_manifest_leaves_out(tmp_path: Path)
             agent = dispatcher.fleet.agent("ops")
             assert (agent.name, agent.description) == ("Ops Bot", "Runs the infrastructure.")
             assert {"Kubernetes", "helm charts", "cluster upgrades"} <= set(agent.skills)
-            assert agent.examples == ["upgrade the staging cluster"]
-            # The planner routes on what the card says.
+            assert agent.examples == [
+                "Keeps the servers up: outages, restarts and running out of disk.",
+                "upgrade the staging cluster",
+            ]
+            # The planner routes on what the card says, its skills' descriptions included.
             await chat.send("write helm charts for the billing service")
+            await chat.send("restarts keep happening since friday")  # only the description says so
             await dispatcher.idle(10)
-            assert len(ops.calls) == 1 and not sub.calls
+            assert len(ops.calls) == 2 and not sub.calls
             cached = await dispatcher.store.all("SELECT agent, available FROM agent_cards")
             assert [dict(r) for r in cached] == [{"agent": "ops", "available": 1}]
 

@@ -52,7 +52,8 @@ _LEADING_WHEN = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BUT_FIRST = re.compile(
-    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|first,)\s*,?\s*(?P<first>.+)$",
+    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|"
+    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next)\b))\s*,?\s*(?P<first>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AFTER_DONE = re.compile(
@@ -89,6 +90,12 @@ LIST_SPLIT = re.compile(
 )
 
 
+_HEADER = re.compile(
+    r"^(?:for|re|about|regarding|on|ahead\s+of|before)\b(?:\s+[\w'’&.-]+){1,5}$", re.IGNORECASE
+)
+"""A few words that only say what the addressed parts after them are about."""
+
+
 def clean(text: str) -> str:
     """The user's words for a part, without filler at the edges."""
     text = text.strip(f" \t\n,;.:-{_DASHES}")
@@ -101,6 +108,9 @@ COMMON = frozenset(
     "it its us me all any one we you i a an so do go up on in at to no ok pr ai ml ux".split()
 )
 """Agent names that are also everyday words count only as @name or in capitals."""
+PRONOUNS = frozenset("it its us me we you i them they one all any".split())
+"""Of those, the ones that are never a team's name in lower case, even where a name is expected
+("give it to finance": the pronoun, not an agent called "it")."""
 
 _INJECTION = re.compile(
     r"(?:#{2,}[^#]*#{2,})|(?:\[\[[^\]]*\]\])|(?:<(system|assistant|admin|instructions?|prompt)>.*?</\1>)|"
@@ -199,11 +209,8 @@ class Names:
         for match in self.word.finditer(text):
             raw = match.group(0)
             bare = re.sub(r"^@|^the\s+", "", raw, flags=re.IGNORECASE)
-            if (
-                not everyday
-                and bare.lower() in COMMON
-                and not (raw.startswith("@") or bare.isupper())
-            ):
+            everyday_word = bare.lower() in (PRONOUNS if everyday else COMMON)
+            if everyday_word and not (raw.startswith("@") or bare.isupper()):
                 continue  # "have it done", "get it": the pronoun, not an agent called "it"
             agent = self.resolve(raw)
             if agent and agent not in found:
@@ -278,6 +285,9 @@ def parse(text: str, names: Names) -> list[Step]:
                 else:
                     step.append(Part(clause))
         step = [p for p in step if clean(p.text) and not is_control(p.text)]
+        if len(step) >= 2 and not step[0].agents and _HEADER.match(clean(step[0].text)):
+            header = clean(step[0].text)  # "for the summer sale — Pip, the email; Wren, the codes"
+            step = [Part(f"{header}: {p.text}" if p.agents else p.text, p.agents) for p in step[1:]]
         if step:
             steps.append(step)
     return steps

@@ -37,8 +37,10 @@ BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
 BASELINE = 1.0
 """How much of its off-topic baseline comes off each agent's score."""
-ROLE_FIT = 0.45
-"""How close an agent's own profile must be to a role (`roles.ROLES`) to take its phrasings."""
+ROLE_FIT, ROLE_LEAD = 0.4, 0.15
+"""How close an agent's own profile must be to a role (`roles.ROLES`) to take its phrasings,
+and by how much it must lead the next agent: where two agents are about as close (a fleet of
+several finance desks), neither takes it. Calibrated on evals/ dev, dev2 and dev3."""
 
 
 def content(text: str) -> str:
@@ -128,8 +130,9 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
 
 
 def _roles_taken(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> dict[str, list[str]]:
-    """Each role's phrasings go to the one agent whose own profile is closest to it, if any
-    is close enough: what people ask a role for, in the words of their problem."""
+    """Each role's phrasings go to the one agent whose own profile is closest to it, if it is
+    close enough and clearly closer than the rest: what people ask a role for, in the words of
+    their problem."""
     if not agents:
         return {}
     own = [content(" ".join(_phrases(a))) for a in agents]
@@ -139,7 +142,8 @@ def _roles_taken(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> dict[
     taken: dict[str, list[str]] = {}
     for role, row in zip(ROLES, sims, strict=True):
         best = int(np.argmax(row))
-        if float(row[best]) >= ROLE_FIT:
+        runner_up = float(np.partition(row, -2)[-2]) if len(row) > 1 else 0.0
+        if float(row[best]) >= ROLE_FIT and float(row[best]) - runner_up >= ROLE_LEAD:
             taken.setdefault(agents[best].id, []).extend(role.phrases)
     return taken
 

@@ -102,21 +102,31 @@ _DONE_QUESTION = re.compile(
     r"started|yet|fail|failed|through)\s*[?!.]*$",
     re.IGNORECASE,
 )
+_ANY_NEWS = re.compile(
+    r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
+    r"feedback|reply|response)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
+    re.IGNORECASE,
+)
+"""“any joy from the plant yard on the excavator?”: always a question about work in flight."""
 _WHERE_IS = re.compile(
     r"^(?:so\s+)?where(?:'s|’s|s|\s+is|\s+are|\s+we\s+at)\s+(?:my|our|the|that|this|we|with)\b",
     re.IGNORECASE,
 )
 _ROSTER_CUE = re.compile(
     r"\b(?:agents?|your\s+team|the\s+team\s+(?:can|do)|on\s+the\s+team|roster|anyone|anybody|"
-    r"someone|somebody|any\s+of\s+you|who\s+(?:can|could|does|do|handles?|"
-    r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on)|"
-    r"which\s+(?:agent|one|bot)|you|your|yourself|available|skills?|capabilit\w*|good\s+(?:at|with)|"
+    r"someone|somebody|any\s+of\s+you|who\s+(?:here\s+)?(?:can|could|does|do|handles?|"
+    r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on|"
+    r"deals?\s+with|looks?\s+after|takes?\s+care|is\s+in\s+charge|is\s+responsible)|"
+    r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got)\s+(?:a|an|any)\s+(?:team|agent|person|bot|"
+    r"specialist|expert)|which\s+(?:agent|one|bot)|you|your|yourself|y'?all|available|skills?|"
+    r"capabilit\w*|good\s+(?:at|with)|"
     r"options|introduce|help)\b",
     re.IGNORECASE,
 )
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
     r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
@@ -133,10 +143,14 @@ _ROSTER_TARGET = re.compile(
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
     r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)\s+(?:here\s+)?"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
+    r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|'s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
     r"(?:an?\s+agent|someone|somebody|anyone|anybody)\s+(?:here\s+)?(?:for|(?:that|who)\s+(?:can\s+|could\s+)?"
     r"(?:do|does|deals?\s+with|handles?|knows?(?:\s+about)?|covers?|looks?\s+after|takes?\s+care\s+of|owns?))\s+(?P<c>.+)|"
-    r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)",
+    r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)|"
+    r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got|have\s+we\s+got|do\s+we\s+have)\s+(?:a|an|any)\s+"
+    r"(?:team|agent|person|one|bot|specialist|expert)\s+(?:here\s+)?(?:for|that\s+(?:does|handles|covers)|"
+    r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)",
     re.IGNORECASE,
 )
 _GREETING = re.compile(
@@ -157,7 +171,9 @@ _VAGUE_WORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked
     mentioned broken broke hates hate wrong bad works again issue problem job task project
-    request version idea deal something sth somethin stuff by as in from until till than""".split()
+    request version idea deal something sth somethin stuff by as in from until till than not
+    isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
+    thing's stuff's""".split()
 )
 
 
@@ -471,6 +487,8 @@ class SemanticPlanner(RulePlanner):
         `question`: the message asks (a question word first, or a question mark last)."""
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         named = self.names.listed(bare, everyday=True)
+        if _ANY_NEWS.match(bare) and len(words(bare)) <= 14:
+            return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         status_cue = bool(_STATUS_WORDS.search(bare))
