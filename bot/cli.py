@@ -206,6 +206,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         for name in ("db", "soul", "log_level", "fleet", "web_host", "web_port")
         if getattr(args, name, None) is not None
     }
+    if getattr(args, "web", False):
+        overrides["metrics"] = True  # the board serves them at /metrics, behind its token
     return Settings(**overrides)
 
 

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.store import Row, Store
+from bot.store import Row, Store, Tx
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
@@ -82,8 +82,16 @@ class Membership:
     async def beat(self, dispatcher: Dispatcher) -> None:
         """Heartbeat, adopt what the dead left, and drop what is no longer ours; then look
         for work, in case a notification was lost."""
-        now = time.time()
-        await self.store.transact(lambda tx: tx.heartbeat(self.id, now))
+        now, cutoff = time.time(), self.cutoff()
+
+        def heartbeat(tx: Tx) -> list[Row]:
+            tx.heartbeat(self.id, now)
+            return tx.live_replicas(cutoff)
+
+        live = await self.store.transact(heartbeat)
+        dispatcher.telemetry.replicas(len(live))
+        for replica in live:
+            dispatcher.telemetry.replica_heartbeat(replica["id"], replica["heartbeat_at"])
         from bot.recovery import take_over
 
         adopted = await self.adopt()

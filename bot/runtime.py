@@ -215,9 +215,13 @@ async def running_board(
     dispatcher: Dispatcher, settings: Settings, *, metrics: Metrics | None = None
 ) -> AsyncIterator[WebBoard]:
     """The web board over a running dispatcher, until the block ends (it stops first).
-    `metrics`, when given, is served at /metrics behind the board's token."""
+    /metrics is served behind the board's token: the dispatcher's own metrics (`--web`
+    counts them), or `metrics`, given."""
+    from bot.telemetry.server import exposition
     from bot.web import WebBoard
 
+    if metrics is None and dispatcher.telemetry.metrics is not None:
+        metrics = functools.partial(exposition, dispatcher)
     board = WebBoard(dispatcher, settings, metrics=metrics)
     await board.start()
     print(f"dispatch: web board at {board.url}", file=sys.stderr)

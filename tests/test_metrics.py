@@ -269,3 +269,31 @@ async def test_metrics_are_off_by_default_and_replicas_have_a_hook(
         value(samples, "dispatch_replica_heartbeat_timestamp_seconds", replica="replica-a")
         == 1_700_000_000.0
     )
+
+
+@pytest.mark.parametrize("store_kind", ["postgres"])
+async def test_replicas_and_their_heartbeats_are_gauges(harness: HarnessFactory) -> None:
+    """Two replicas share a PostgreSQL database; each beat counts the living ones."""
+    fast = {"metrics": True, "replica_dead_after": 0.4}
+    first = await harness({}, settings=fast)
+    assert first.dispatcher is not None and first.settings is not None
+    second = Harness(first.settings.db, {}, state_dir=first.state_dir, settings_overrides=fast)
+    second.fleet = first.fleet
+    try:
+        await second.start()
+        families: dict[str, Any] = {}
+        for _ in range(200):  # a few beats (every 0.1 s here)
+            page = await exposition(first.dispatcher)
+            assert page is not None
+            families = {f.name: f for f in text_string_to_metric_families(page.decode())}
+            if families["dispatch_replicas"].samples[0].value == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert families["dispatch_replicas"].samples[0].value == 2
+        beats = families["dispatch_replica_heartbeat_timestamp_seconds"].samples
+        assert {s.labels["replica"] for s in beats} >= {
+            first.dispatcher.membership.id,
+            second.dispatcher.membership.id if second.dispatcher else "",
+        }
+    finally:
+        await second.close()

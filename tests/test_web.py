@@ -7,6 +7,7 @@ run" is a step of the test, not a matter of timing."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import pytest
 
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.settings import Settings
+from bot.telemetry.server import exposition
 from bot.web import WebBoard, check_settings, live
 from bot.web.auth import COOKIE, CSRF_HEADER
 from tests.conftest import Harness, HarnessFactory
@@ -533,11 +535,14 @@ async def test_the_feed_reads_nothing_while_nobody_watches_and_coalesces_when_wa
 
 async def test_metrics_are_served_behind_the_same_token(board: BoardFactory) -> None:
     _, bare = await board({})
-    _, web = await board({}, metrics=lambda: "dispatch_up 1\n")
+    h, web = await board({}, settings={"metrics": True})
+    assert h.dispatcher is not None
+    web.metrics = functools.partial(exposition, h.dispatcher)  # as `running_board` mounts them
     async with aiohttp.ClientSession() as http:
         bearer = {"Authorization": f"Bearer {TOKEN}"}
         async with http.get(web.url + "metrics", headers=bearer) as answer:
-            assert answer.status == 200 and await answer.text() == "dispatch_up 1\n"
+            assert answer.status == 200
+            assert "# TYPE dispatch_requests_total counter" in await answer.text()
             assert answer.content_type == "text/plain"
         async with http.get(web.url + "metrics") as answer:
             assert answer.status == 401

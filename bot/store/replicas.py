@@ -21,6 +21,12 @@ class ReplicaVerbs(TxBase):
     def heartbeat(self, replica: str, now: float) -> None:
         self.execute("UPDATE replicas SET heartbeat_at = ? WHERE id = ?", (now, replica))
 
+    def live_replicas(self, cutoff: float) -> list[Row]:
+        return self.all(
+            "SELECT id, heartbeat_at FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL",
+            (cutoff,),
+        )
+
     def stop_replica(self, replica: str, now: float) -> None:
         """A clean stop: the others adopt this replica's tasks at once, not after the bound."""
         self.execute("UPDATE replicas SET stopped_at = ? WHERE id = ?", (now, replica))

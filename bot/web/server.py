@@ -51,8 +51,9 @@ CSP = (
     " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
-Metrics = Callable[[], str]
-"""Returns the Prometheus exposition text, served at /metrics behind the board's token."""
+Metrics = Callable[[], Awaitable[bytes | None]]
+"""Returns the Prometheus exposition (None: metrics are off), served at /metrics behind the
+board's token."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -249,10 +250,11 @@ class WebBoard:
         return response
 
     async def metrics_text(self, request: web.Request) -> web.Response:
-        if self.metrics is None:
+        page = None if self.metrics is None else await self.metrics()
+        if page is None:
             raise web.HTTPNotFound(text="no metrics are mounted")
         return web.Response(
-            text=self.metrics(), content_type="text/plain", charset="utf-8",
+            body=page, content_type="text/plain", charset="utf-8",
             headers={"X-Content-Type-Options": "nosniff"},
         )  # fmt: skip
 
