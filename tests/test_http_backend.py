@@ -423,3 +423,54 @@ def test_tokens_over_plain_http_to_another_host_are_refused() -> None:
             "allow_insecure": True,
         }
     )
+
+
+async def test_a_callback_that_reaches_another_replica_is_relayed_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Replicas share one public callback URL behind a load balancer: an HTTP agent's report
+    may reach a replica that did not start the task. It is recorded there, the result goes
+    out once, and the replica that started the task stops waiting for it."""
+    callback: dict[str, str] = {}
+
+    async def accept(body: dict[str, Any]) -> web.Response:
+        callback["url"] = body["callback_url"]
+        return web.json_response({"status": "accepted", "id": "job-9"}, status=202)
+
+    shared = {"db": pg_url, "state_dir": tmp_path, "board_interval": 0.05}
+    ports = free_port(), free_port()
+    chats = MemoryAdapter(), MemoryAdapter()
+    async with HTTPAgent(accept) as agent, contextlib.AsyncExitStack() as stack:
+        replicas = [
+            await stack.enter_async_context(
+                running_dispatcher(
+                    Settings(**shared, callback_port=port), fleet_for(agent.url), [chat]
+                )
+            )
+            for port, chat in zip(ports, chats, strict=True)
+        ]
+        await chats[0].send("Writer: draft the newsletter")
+        await chats[0].wait_for(lambda: bool(callback))
+        async with asyncio.timeout(10):
+            while not await replicas[0].store.all(
+                "SELECT 1 FROM tasks WHERE remote_task_id = 'job-9'"
+            ):
+                await asyncio.sleep(0.01)
+        (task,) = await replicas[0].store.all("SELECT id, owner FROM tasks")
+        # Either replica may have started it; the report goes to the other one.
+        mine = [r.membership.id for r in replicas].index(task["owner"])
+        owner, other = replicas[mine], replicas[1 - mine]
+        assert task["id"] in owner.runner.runners
+        elsewhere = callback["url"].replace(f":{ports[mine]}/", f":{ports[1 - mine]}/")
+        assert elsewhere != callback["url"]
+        async with aiohttp.ClientSession() as session:
+            answer = await session.post(elsewhere, json={"status": "completed", "result": "ok"})
+            assert (await answer.json())["duplicate"] is False
+        async with asyncio.timeout(20):  # the owner hears of it and stops waiting
+            while task["id"] in owner.runner.runners:
+                await asyncio.sleep(0.02)
+        await other.idle(10)
+        await owner.idle(10)
+    results = [m.text for chat in chats for m in chat.of_kind("result")]
+    assert results == ["ok"]
+    assert len(agent.requests) == 1
