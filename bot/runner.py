@@ -450,11 +450,17 @@ class Runner:
         ):  # planners never send one; be sure
             await self.core.say(request_id, request, "notice", render.not_yours(asker["user_name"]))
             return
-        agent = self.core.fleet.agent(task["agent"])
-        await self.core.store.update_task(
-            task_id, state="running", deadline=time.time() + agent.timeout
-        )
-        await self.core.store.bump_board(task["request_id"])
+        deadline = time.time() + self.core.fleet.agent(task["agent"]).timeout
+
+        def resume(tx: Tx) -> bool:
+            if not tx.resume_task(task_id, deadline):
+                return False
+            tx.bump_board(task["request_id"])
+            return True
+
+        if not await self.core.store.transact(resume):
+            await self.core.say(request_id, request, "notice", render.QUESTION_CLOSED)
+            return
         await self.core.notify()
         answer = render.answer_from(request.user_name or request.user, request.text)
         self.spawn(task_id, self.drive(task_id, Mode.ANSWER, answer))

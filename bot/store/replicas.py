@@ -13,6 +13,13 @@ from bot.store.core import StoreCore
 
 class ReplicaVerbs(TxBase):
     def register_replica(self, replica: str, host: str, pid: int, now: float) -> None:
+        """Join; and forget replicas gone a day that hold nothing, so the list stays short."""
+        self.execute(
+            "DELETE FROM replicas WHERE heartbeat_at < ? AND NOT EXISTS (SELECT 1 FROM tasks"
+            " WHERE owner = replicas.id AND state IN ('running', 'input_required'))"
+            " AND NOT EXISTS (SELECT 1 FROM thread_leases WHERE owner = replicas.id)",
+            (now - 86400,),
+        )
         self.execute(
             "INSERT INTO replicas(id, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
             (replica, host, pid, now, now),

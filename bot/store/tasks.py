@@ -137,6 +137,16 @@ class TaskVerbs(TxBase):
     def set_remote_task_id(self, task_id: str, remote_task_id: str | None) -> None:
         self.execute("UPDATE tasks SET remote_task_id = ? WHERE id = ?", (remote_task_id, task_id))
 
+    def resume_task(self, task_id: str, deadline: float) -> bool:
+        """An answer came for a task waiting on one: it runs again, driven by this replica.
+        False if it no longer waits (another answer, on any replica, got there first)."""
+        resumed = self.execute(
+            "UPDATE tasks SET state = 'running', deadline = ?, owner = ? WHERE id = ?"
+            " AND state = 'input_required'",
+            (deadline, self.replica, task_id),
+        )
+        return bool(resumed.rowcount == 1)
+
     def task_state(self, task_id: str) -> str:
         row = self.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
         return str(row["state"]) if row else "gone"
