@@ -249,6 +249,8 @@ class Runner:
                 runner = self.runners.get(row["id"])
                 if runner is not None and runner is not asyncio.current_task():
                     runner.cancel()
+                if row["session_kind"] == "persistent" and row["state"] != "input_required":
+                    self._free(session_of(row), row["id"])
 
     def spawn(self, task_id: str, coro: Any) -> None:
         runner = asyncio.create_task(coro, name=f"task {task_id}")

@@ -53,7 +53,8 @@ class ReplicaVerbs(TxBase):
     def owns(self, task_ids: list[str]) -> list[Row]:
         """Of these tasks, each one's state and owner now."""
         return self.all(
-            f"SELECT id, state, owner FROM tasks WHERE {self.dialect.in_list('id')}",  # noqa: S608
+            "SELECT id, state, owner, agent, session_kind, session_key FROM tasks WHERE"  # noqa: S608
+            f" {self.dialect.in_list('id')}",
             (self.dialect.listed(task_ids),),
         )
 
