@@ -441,7 +441,7 @@ class CommandBackend:
 
     def _runner_died(self, run: Path, pids: dict[str, Any] | None) -> dict[str, Any]:
         """Record (once) that the runner vanished without a result; stop what it left."""
-        if pids is not None and pids.get("child"):
+        if pids is not None and pids.get("child") and runner.this_boot(pids.get("runner_identity")):
             runner.kill_group(int(pids["child"]), signal.SIGKILL)
         log = _tail_text(run / runner.RUNNER_LOG)
         record = {

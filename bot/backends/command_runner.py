@@ -84,6 +84,13 @@ def process_identity(pid: int) -> str | None:
     return f"{_boot_id()}:{stat[1]}"
 
 
+def this_boot(identity: str | None) -> bool:
+    """Whether a process recorded as `identity` ran on this machine since its last boot: its
+    process ids mean nothing on another host (a replica adopting a dead one's work with a
+    shared state folder) or after a reboot."""
+    return identity is not None and identity.split(":", 1)[0] == _boot_id() != ""
+
+
 def process_alive(pid: int, identity: str | None = None) -> bool:
     """Whether `pid` runs and is still the process recorded as `identity` (zombies are dead)."""
     if pid <= 0:
