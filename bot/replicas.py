@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.recovery import take_over
 from bot.store import Row, Store, Tx
 
 if TYPE_CHECKING:
@@ -92,8 +93,6 @@ class Membership:
         dispatcher.telemetry.replicas(len(live))
         for replica in live:
             dispatcher.telemetry.replica_heartbeat(replica["id"], replica["heartbeat_at"])
-        from bot.recovery import take_over
-
         adopted = await self.adopt()
         if adopted:
             log.warning("adopted %d task(s) of a replica that stopped answering", len(adopted))
