@@ -17,7 +17,7 @@ ENQUEUE_SQL = (
 )
 BUMP_BOARD_SQL = (
     "INSERT INTO boards(request_id, version) VALUES (?, 1)"
-    " ON CONFLICT(request_id) DO UPDATE SET version = version + 1"
+    " ON CONFLICT(request_id) DO UPDATE SET version = boards.version + 1"
 )
 
 
