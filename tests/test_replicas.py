@@ -475,8 +475,8 @@ async def test_a_killed_replicas_running_tasks_are_adopted_and_relayed_once(
 
 
 @pytest.mark.xfail(
-    reason="open: under kill -9 chaos a result was posted twice into one thread, and once the"
-    " work took ~90 s to drain (see the branch report)",
+    reason="open: under kill -9 chaos a result can be posted twice into one thread, and an"
+    " event answered 200 by a replica killed just after can be lost (never recorded)",
     strict=False,
 )
 async def test_chaos_kills_lose_and_repeat_no_result(
