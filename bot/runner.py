@@ -95,6 +95,9 @@ class Runner:
         """Set while no message is being taken in: new work starts once it is."""
         self._backends: dict[str, Backend] = {}
         self.runners: dict[str, asyncio.Task[None]] = {}
+        self._finished: set[str] = set()
+        """Tasks this process finished whose runner is still wrapping up (freeing the session,
+        starting what may start): `reap` must not cut that short."""
         self._busy: dict[Session, str] = {}
         """(agent id, session key) → the task holding that persistent session."""
         self.held: frozenset[Session] = frozenset()
@@ -245,6 +248,8 @@ class Runner:
             return
         me = self.core.store.replica
         for row in await self.core.store.read(lambda tx: tx.owns(ids)):
+            if row["id"] in self._finished:
+                continue
             if row["owner"] != me or row["state"] != "running":
                 runner = self.runners.get(row["id"])
                 if runner is not None and runner is not asyncio.current_task():
@@ -258,6 +263,7 @@ class Runner:
         runner.add_done_callback(functools.partial(self._runner_done, task_id))
 
     def _runner_done(self, task_id: str, runner: asyncio.Task[None]) -> None:
+        self._finished.discard(task_id)
         if self.runners.get(task_id) is runner:
             del self.runners[task_id]
         if not runner.cancelled() and runner.exception() is not None:
@@ -498,6 +504,10 @@ class Runner:
             return  # someone else finished it first (a cancel racing a result)
         task, head, may_start = finished
         self.core.telemetry.task_ended(task_id, task["agent"], state, result)
+        if self.runners.get(task_id) is asyncio.current_task():
+            # Its own runner finished it: the pump below may claim other tasks, and a reap
+            # cancelling this runner then would leave them running with no one driving them.
+            self._finished.add(task_id)
         self._free(session_of(task), task_id)
         # The relay (or notice) goes out now, unless its thread has older messages to send.
         await self.core.notify(head)
