@@ -198,7 +198,9 @@ class SlackAdapter:
                 else ""
             ),
             request_verification_enabled=http,
-            process_before_response=False,
+            # Slack hears back once the message is recorded (`take_in`), not before: an
+            # event acknowledged and then lost to a crash would never be delivered again.
+            process_before_response=True,
         )
         self._core: Core | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -369,7 +371,7 @@ class SlackAdapter:
             attachments=tuple(_attachments(event)),
             raw=event,
         )
-        await self._core.receive(request)
+        await self._core.take_in(request)
 
     def _wanted(self, event: dict[str, Any]) -> bool:
         """Never our own messages, edits, deletions or joins; other bots only if allowed."""

@@ -116,6 +116,8 @@ class Dispatcher:
             telemetry=self.telemetry,
         )
         self._reaper: asyncio.Task[None] | None = None
+        self._taking: set[asyncio.Task[str | None]] = set()
+        """Messages acknowledged to their platform once recorded, still being handled."""
 
     async def start(self) -> None:
         await self.refresh_roster()
@@ -244,6 +246,20 @@ class Dispatcher:
             log.exception("checking this replica's tasks failed")
         async with self._changed:
             self._changed.notify_all()
+
+    async def take_in(self, request: Request) -> asyncio.Task[str | None]:
+        """`receive` in the background, returned once the message is recorded (or refused,
+        or found a duplicate): the rest (a model's plan, the acknowledgement) goes on."""
+        recorded = asyncio.Event()
+        work = asyncio.create_task(self.intake.receive(request, recorded))
+        self._taking.add(work)  # the loop keeps only a weak reference
+        work.add_done_callback(self._taking.discard)
+        waiting = asyncio.create_task(recorded.wait())
+        await asyncio.wait((work, waiting), return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if work.done():
+            work.result()  # raises what receiving raised
+        return work
 
     async def receive(self, request: Request) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate."""

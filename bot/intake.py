@@ -68,19 +68,20 @@ class Intake:
         """Set while no message is being taken in."""
         self.idle_event.set()
 
-    async def receive(self, request: Request) -> str | None:
-        """Handle one normalized message. Returns the request id, or None for a duplicate."""
+    async def receive(self, request: Request, recorded: asyncio.Event | None = None) -> str | None:
+        """Handle one normalized message. Returns the request id, or None for a duplicate.
+        `recorded` is set once the message is in the database."""
         self.receiving += 1
         self.idle_event.clear()
         try:
-            return await self._receive(request)
+            return await self._receive(request, recorded or asyncio.Event())
         finally:
             self.receiving -= 1
             if not self.receiving:
                 self.idle_event.set()
             await self.core.notify()
 
-    async def _receive(self, request: Request) -> str | None:
+    async def _receive(self, request: Request, recorded: asyncio.Event) -> str | None:
         """Take the message in (one transaction), let the model plan it if it should, then
         answer it or start its work."""
         request_id = new_id("req")
@@ -89,9 +90,11 @@ class Intake:
         try:
             taken = await self._take_in(request, request_id, traceparent)
         except _Duplicate:
+            recorded.set()
             telemetry.request_dropped(request_id)
             log.info("duplicate delivery ignored: %s", request.dedupe_key)
             return None
+        recorded.set()
         if taken.refused:
             telemetry.request_decided(request_id, "refused", "none")
             await self.core.notify(taken.head)

@@ -35,6 +35,11 @@ class Core(Protocol):
         """A normalized incoming message."""
         ...
 
+    async def take_in(self, request: Request) -> object:
+        """Start on a message and return once it is recorded (a crash after that loses
+        nothing): a platform that redelivers until acknowledged is acknowledged then."""
+        ...
+
     async def act(self, action: Action) -> str:
         """A button press; returns a short reply for the presser (an ephemeral on Slack)."""
         ...

@@ -241,6 +241,19 @@ async def test_retries_and_double_delivery_are_handled_once(
     assert len([p for p in r.posts(mention["ts"]) if is_result(p)]) == 1
 
 
+async def test_an_event_is_recorded_before_slack_hears_back(
+    harness: HarnessFactory, slack: FakeSlack
+) -> None:
+    """Slack redelivers an event only while it has no 200: the 200 must mean the message
+    is in the database, so a crash right after it loses nothing."""
+    r = await rig(harness, slack, {"writer": echo("writer", U)})
+    for n in range(5):
+        assert (await r.post(event_callback(app_mention(f"<@UBOT> Writer: draft {n}"))))[0] == 200
+        # Read at once, with no wait: the answer came after the record.
+        assert len(await r.h.rows("SELECT id FROM requests")) == n + 1
+    await r.settle(5)
+
+
 async def test_signature_checks_and_url_verification(
     harness: HarnessFactory, slack: FakeSlack
 ) -> None:
