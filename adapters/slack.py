@@ -164,6 +164,12 @@ class _Budget:
         return wait
 
 
+DELIVERY_EVENT = "dispatch_delivery"
+"""The metadata type each post carries, with its delivery's key and part number."""
+RECALL_LIMIT = 200
+"""Messages read back when looking for an earlier post of a delivery."""
+
+
 class SlackAdapter:
     platform = "slack"
 
@@ -474,6 +480,12 @@ class SlackAdapter:
             if index < len(done):
                 ts = done[index]
                 continue
+            marked = (
+                {"metadata": {"event_type": DELIVERY_EVENT, "event_payload": {
+                    "key": message.key, "part": index}}}
+                if message.key
+                else {}
+            )  # fmt: skip
             response = await self._call_paced(
                 target.channel,
                 thread_ts=target.thread,
@@ -481,6 +493,7 @@ class SlackAdapter:
                 unfurl_media=False,
                 **extra,
                 **payload,
+                **marked,
             )
             ts = str(response.get("ts", ""))
             done.append(ts)
@@ -494,6 +507,32 @@ class SlackAdapter:
         return MessageRef(
             platform=self.platform, channel=target.channel, id=ts, thread=target.thread
         )
+
+    async def posted_parts(self, target: Target, key: str) -> list[str]:
+        """The parts of delivery `key` in the thread (or the channel's latest messages),
+        found by the metadata each part was posted with."""
+        if target.private and target.user and not target.is_dm:
+            return []  # an ephemeral cannot be read back
+        if target.thread:
+            response = await self._call(
+                self.client.conversations_replies, channel=target.channel, ts=target.thread,
+                include_all_metadata=True, limit=RECALL_LIMIT,
+            )  # fmt: skip
+        else:
+            response = await self._call(
+                self.client.conversations_history, channel=target.channel,
+                include_all_metadata=True, limit=RECALL_LIMIT,
+            )  # fmt: skip
+        parts: dict[int, str] = {}
+        for found in response.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == DELIVERY_EVENT and payload.get("key") == key:
+                parts.setdefault(int(payload.get("part", 0)), str(found.get("ts", "")))
+        ordered: list[str] = []
+        while len(ordered) in parts:  # the parts go out in order: a gap ends what is out
+            ordered.append(parts[len(ordered)])
+        return ordered
 
     async def _post_private(self, target: Target, message: Outbound) -> MessageRef:
         """Only the asker sees it: an ephemeral where they asked (a status asked in public)."""

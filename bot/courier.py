@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.outbound import MessageRef, Outbound, Target, record_parts
-from bot.ports import Adapter, DeliveryError, UpdateBudget
+from bot.ports import Adapter, DeliveryError, Recall, UpdateBudget
 from bot.store import Row, Store, loads
 from bot.telemetry import Telemetry
 
@@ -73,7 +73,7 @@ class Leases(Protocol):
 
     shared: bool
 
-    async def lease(self, thread: str) -> bool: ...
+    async def lease(self, thread: str) -> tuple[bool, bool]: ...
 
     async def release(self, thread: str) -> None: ...
 
@@ -129,6 +129,11 @@ class Courier:
         without asking the database after every wake-up."""
         self._delivered = 0
         self._stopped = False
+        self._since = time.time()
+        """Messages queued before this process started may have been posted by the one
+        before it, which died before recording it: those are looked for before posting."""
+        self._unsure: set[str] = set()
+        """Threads taken from a replica that died holding them: the same, for their head."""
 
     def wake(self) -> None:
         self._wake.set()
@@ -310,9 +315,12 @@ class Courier:
             if self.leases is not None and self.leases.shared:
                 # Another replica may have sent this row since it was read: read it again
                 # under the lease. A thread another replica holds is that replica's to send.
-                if not (leased := await self.leases.lease(thread)):
+                leased, taken_over = await self.leases.lease(thread)
+                if not leased:
                     emptied = True  # not ours to send; its holder's beat wakes us if it dies
                     return
+                if taken_over:
+                    self._unsure.add(thread)
                 fresh = await self.store.thread_head(thread)
                 if fresh is None:
                     emptied = True
@@ -390,6 +398,13 @@ class Courier:
         if progress.get("parts"):
             message = message.model_copy(update={"posted": list(progress["parts"])})
         outbox_id = row["id"]
+        message = message.model_copy(update={"key": str(outbox_id)})
+        if isinstance(adapter, Recall) and self._unsure_of(row):
+            # A process that died may have posted it and not lived to record it: look.
+            with contextlib.suppress(Exception):  # unsure, and unable to look: post
+                found = await adapter.posted_parts(target, message.key)
+                if len(found) > len(message.posted):
+                    message = message.model_copy(update={"posted": found})
 
         async def record(parts: list[str]) -> None:
             await self.store.mark_progress(outbox_id, parts)
@@ -438,6 +453,7 @@ class Courier:
             self._retry_at(retry)
             self.telemetry.delivered(row, target.platform, "retried", started)
             return False
+        self._unsure.discard(str(row["thread"]))  # its head was the one in doubt
         self.telemetry.delivered(row, target.platform, "sent", started)  # never raises
         # It is out: record that even if we are being stopped right now.
         recording = asyncio.create_task(self._record_sent(row, message, ref))
@@ -445,6 +461,16 @@ class Courier:
         recording.add_done_callback(self._recording.discard)
         await asyncio.shield(recording)
         return True
+
+    def _unsure_of(self, row: Row) -> bool:
+        """Whether another process may have posted this message already: it was queued
+        before this one started, an earlier attempt failed (perhaps after Slack took it), or
+        its thread was taken from a replica that died."""
+        return (
+            row["created_at"] < self._since
+            or row["attempts"] > 0
+            or str(row["thread"]) in self._unsure
+        )
 
     async def _record_sent(self, row: Row, message: Outbound, ref: MessageRef) -> None:
         board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None

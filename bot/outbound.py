@@ -96,6 +96,9 @@ class Outbound(BaseModel):
     posted: list[str] = Field(default_factory=list)
     """Parts of this message already out (ids, in order), when a message posted in several
     parts is delivered again after a restart: the adapter carries on after them."""
+    key: str = ""
+    """Names this delivery on the platform (Slack message metadata), so a process that
+    cannot tell whether a crashed one posted it can look (`Recall.posted_parts`)."""
 
 
 PartsRecorder = Callable[[list[str]], Awaitable[None]]

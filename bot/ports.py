@@ -132,6 +132,16 @@ class UpdateBudget(Protocol):
 
 
 @runtime_checkable
+class Recall(Protocol):
+    """An adapter that can find its own earlier posts of a delivery (by `Outbound.key`)."""
+
+    async def posted_parts(self, target: Target, key: str) -> list[str]:
+        """The ids of the parts of delivery `key` already in `target`'s conversation, in
+        order (empty if none, or if the platform cannot say)."""
+        ...
+
+
+@runtime_checkable
 class SingleConnection(Protocol):
     """Optional for adapters whose platform takes one connection for the whole bot (Discord's
     gateway). With replicas sharing a database, each one `open`s the adapter to post, and only

@@ -69,10 +69,11 @@ class Membership:
         cutoff = self.cutoff()
         return await self.store.transact(lambda tx: tx.adopt_tasks(self.id, cutoff))
 
-    async def lease(self, thread: str) -> bool:
-        """Whether this replica may post into `thread` now (always, on SQLite)."""
+    async def lease(self, thread: str) -> tuple[bool, bool]:
+        """Whether this replica may post into `thread` now (always, on SQLite), and whether
+        it took the thread from a replica that died holding it."""
         if not self.shared:
-            return True
+            return True, False
         cutoff = self.cutoff()
         return await self.store.transact(lambda tx: tx.lease_thread(thread, self.id, cutoff))
 

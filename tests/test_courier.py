@@ -73,18 +73,23 @@ async def store(new_db: Callable[[str], str]) -> AsyncIterator[Store]:
 
 
 async def queue(
-    store: Store, thread: str, *texts: str, channel: str = "C1", kind: str = "notice"
+    store: Store,
+    thread: str,
+    *texts: str,
+    channel: str = "C1",
+    kind: str = "notice",
+    platform: str = "memory",
 ) -> list[int]:
     """Queue messages (notices unless told) in one thread (of their own request), as the
     dispatcher would."""
     request_id = f"req-{channel}-{thread}"
     await store.write(
         "INSERT INTO requests(id, platform, workspace, channel, thread, message_id,"
-        " \"user\", text, is_dm, state, created_at) VALUES (?, 'memory', 'W1', ?, ?, ?, 'U1', '',"
+        " \"user\", text, is_dm, state, created_at) VALUES (?, ?, 'W1', ?, ?, ?, 'U1', '',"
         " 0, 'running', ?) ON CONFLICT DO NOTHING",
-        (request_id, channel, thread, thread, time.time()),
+        (request_id, platform, channel, thread, thread, time.time()),
     )
-    target = Target(platform="memory", workspace="W1", channel=channel, thread=thread)
+    target = Target(platform=platform, workspace="W1", channel=channel, thread=thread)
     ids = []
     for text in texts:
         message = Outbound(kind=kind, text=text, request_id=request_id)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,10 +17,12 @@ from adapters.base import DeliveryError
 from adapters.slack import POST_BURST, SlackAdapter, SlackConfigError, check_settings
 from adapters.slack_render import MARKDOWN_LIMIT
 from bot import render
+from bot.courier import Courier
 from bot.demo.agent_server import AgentCall, Outcome, Reply
 from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
 from bot.split import split_chunks
+from bot.store import Store
 from tests.conftest import Harness, HarnessFactory, echo, slow
 from tests.fakes import PARTIAL_REQUESTS, sent_and_left_open
 from tests.fakes.slack import (
@@ -31,6 +34,7 @@ from tests.fakes.slack import (
     new_ts,
     signed_request,
 )
+from tests.test_courier import queue
 
 SECRET = "test-signing-secret"
 U = 0.25
@@ -252,6 +256,37 @@ async def test_an_event_is_recorded_before_slack_hears_back(
         # Read at once, with no wait: the answer came after the record.
         assert len(await r.h.rows("SELECT id FROM requests")) == n + 1
     await r.settle(5)
+
+
+async def test_a_post_a_crashed_process_made_but_never_recorded_is_not_made_again(
+    slack: FakeSlack, tmp_path: Path
+) -> None:
+    """The process posted a message and died before recording it: the next one (a restart,
+    or the replica that takes the thread over) finds it by its key and does not repost."""
+    store = await Store(tmp_path / "d.db").open()
+    settings = Settings(
+        slack_bot_token="xoxb-test", slack_signing_secret=SECRET, slack_api_url=slack.api_url
+    )
+    adapter = SlackAdapter(settings, http=True, port=0, post_interval=0.01)
+    first, _ = await queue(store, "17.1", "posted, not recorded", "not posted", platform="slack")
+    row = await store.thread_head("slack|W1|C1|17.1|")
+    assert row is not None and row["id"] == first
+    payload = json.loads(row["payload"])
+    message = Outbound.model_validate(payload["message"]).model_copy(update={"key": str(first)})
+    await adapter.post(Target.model_validate(payload["target"]), message)  # then it died
+    courier = Courier(store, {"slack": adapter})  # the next process
+    try:
+        await courier.start()
+        await courier.drain()
+        texts = [str(m["text"]) for m in slack.messages]
+        assert [t for t in texts if "posted, not recorded" in t] == ["posted, not recorded"]
+        assert [t for t in texts if "not posted" == t] == ["not posted"]
+        states = [r["state"] for r in await store.all("SELECT state FROM outbox ORDER BY id")]
+        assert states == ["sent", "sent"]
+        assert len(slack.calls_to("conversations.replies")) >= 1
+    finally:
+        await courier.stop()
+        await store.close()
 
 
 async def test_signature_checks_and_url_verification(

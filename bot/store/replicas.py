@@ -58,8 +58,10 @@ class ReplicaVerbs(TxBase):
             (self.dialect.listed(task_ids),),
         )
 
-    def lease_thread(self, thread: str, replica: str, cutoff: float) -> bool:
-        """Post into `thread` alone: True if no living replica holds it."""
+    def lease_thread(self, thread: str, replica: str, cutoff: float) -> tuple[bool, bool]:
+        """Post into `thread` alone: whether no living replica holds it, and whether it was
+        taken from a dead one (which may have posted its head before it died)."""
+        before = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
         self.execute(
             "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"
             " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
@@ -68,7 +70,8 @@ class ReplicaVerbs(TxBase):
             (thread, replica, cutoff),
         )
         row = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
-        return row is not None and row["owner"] == replica
+        granted = row is not None and row["owner"] == replica
+        return granted, granted and before is not None and before["owner"] != replica
 
     def release_thread(self, thread: str, replica: str) -> None:
         self.execute("DELETE FROM thread_leases WHERE thread = ? AND owner = ?", (thread, replica))

@@ -402,6 +402,29 @@ class FakeSlack(LocalServer):
         }
         return {k: v for k, v in view.items() if v is not None}
 
+    def _read_back(self, params: JSON, *, replies: bool) -> JSON:
+        """conversations.replies (a thread, its parent first) or conversations.history (a
+        channel, newest first): what the bot posted, with metadata when asked for it."""
+        channel = self._resolve_channel(str(params.get("channel") or ""))
+        thread = params.get("ts")
+        found = [
+            m
+            for m in self.messages
+            if m["channel"] == channel
+            and (m["thread_ts"] == thread or m["ts"] == thread if replies else True)
+        ]
+        if not replies:
+            found = list(reversed(found))
+        limit = int(params.get("limit") or 100)
+        metadata = _truthy(params.get("include_all_metadata"))
+        views = []
+        for msg in found[:limit]:
+            view = self._message_view(msg)
+            if metadata and msg.get("metadata"):
+                view["metadata"] = msg["metadata"]
+            views.append(view)
+        return {"ok": True, "messages": views, "has_more": len(found) > limit}
+
     def _update(self, params: JSON) -> JSON:
         channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
         msg = self.find_message(channel, ts)
@@ -693,6 +716,8 @@ _METHODS: dict[str, Callable[[FakeSlack, JSON], JSON]] = {
     "chat.postEphemeral": FakeSlack._post_ephemeral,
     "chat.getPermalink": FakeSlack._permalink,
     "conversations.open": FakeSlack._conversations_open,
+    "conversations.replies": lambda fake, params: fake._read_back(params, replies=True),
+    "conversations.history": lambda fake, params: fake._read_back(params, replies=False),
     "reactions.add": FakeSlack._reactions_add,
     "users.info": FakeSlack._users_info,
     "apps.connections.open": FakeSlack._apps_connections_open,
