@@ -221,7 +221,7 @@ async def fill_in_flight(
     return {
         "requests": len(wanted),
         "tasks": in_flight,
-        "running_requests": running_requests,
+        "running_requests": running_requests if texts is None else None,
         "states": states,
         "receive_s": round(sent - started, 2),
         "settle_s": round(settled - started, 2),

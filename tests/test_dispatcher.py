@@ -898,12 +898,12 @@ async def test_a_routing_correction_is_its_authors_unless_an_admin_makes_it(
     await h.say("tabulate the quarterly expense figures for March", user="bob")
     await h.adapter.wait_for(lambda: any("March" in c.text for c in h.servers["writer"].calls))
 
-    await correct("summarise the vendor contracts", "alice")
+    await correct("tally the vendor contracts by renewal month", "alice")
     acks = [m.text for m in h.adapter.of_kind("ack")]
     assert any("I'll route your requests like this to Writer from now on." in a for a in acks)
     assert any("I'll route requests like this to Writer from now on." in a for a in acks)
     lessons = await h.rows('SELECT "user", shared, text FROM lessons ORDER BY id')
     assert lessons == [
         {"user": "carol", "shared": 1, "text": "tabulate the quarterly expense figures"},
-        {"user": "alice", "shared": 0, "text": "summarise the vendor contracts"},
+        {"user": "alice", "shared": 0, "text": "tally the vendor contracts by renewal month"},
     ]

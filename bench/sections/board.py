@@ -1,4 +1,4 @@
-"""9. The web board: first paint with requests in flight, and what watching costs acks.
+"""11. The web board: first paint with requests in flight, and what watching costs acks.
 
 `board_in_flight` requests are put in flight through `Dispatcher.receive` (three tasks
 each: a fifth of them fan-outs running on agents that hold their task, the rest chains

@@ -41,6 +41,7 @@ from bot.planner import (
     Scorer,
     ThreadContext,
     by_agent,
+    content_stems,
     strip_mentions,
     words,
 )
@@ -596,6 +597,9 @@ class SemanticPlanner(RulePlanner):
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
                 return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
         ranked = matcher.rank(text)
+        if (named := self._skill_itself(text, matcher)) is not None:
+            self._note(why, text, ranked, named.id, "names its skill word for word")
+            return [(named, text)]
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
             return [(ranked[0].agent, text)]
@@ -606,10 +610,20 @@ class SemanticPlanner(RulePlanner):
     def _exact_skill(text: str, matcher: Matcher) -> AgentSpec | None:
         """A piece that names one agent's skill word for word, and nobody else's, is that
         agent's: the rules' high-precision override, with no embedding at all."""
+        if (owner := SemanticPlanner._skill_itself(text, matcher)) is not None:
+            return owner
         scores = matcher.scorer.scores(text)
         if len(scores) < 2 or scores[0][0] < EXACT or scores[1][0] * 3 > scores[0][0]:
             return None
         return scores[0][1]
+
+    @staticmethod
+    def _skill_itself(text: str, matcher: Matcher) -> AgentSpec | None:
+        """A part that is nothing but one agent's skill ("landing page copy") is that
+        agent's, even where another's skill is part of it ("landing page")."""
+        stems = tuple(content_stems(text))
+        owners = [p.agent for p in matcher.scorer.profiles if stems and stems in p.skill_phrases]
+        return owners[0] if len(owners) == 1 else None
 
     @staticmethod
     def _note(why: Explanation, text: str, ranked: list[Ranked], chose: str, reason: str) -> None:

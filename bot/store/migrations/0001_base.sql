@@ -65,7 +65,6 @@ CREATE INDEX IF NOT EXISTS tasks_active ON tasks(state, seq)
     WHERE state IN ('waiting', 'queued', 'running', 'input_required');
 CREATE INDEX IF NOT EXISTS tasks_by_agent ON tasks(agent, state);
 -- The web board's "done, failed and timed out today" per agent.
-CREATE INDEX IF NOT EXISTS tasks_finished ON tasks(finished_at) WHERE finished_at IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS tasks_by_seq ON tasks(seq);
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks(session_kind, agent, seq) WHERE state = 'queued';
 
