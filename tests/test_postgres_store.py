@@ -148,12 +148,15 @@ async def test_a_thread_is_posted_into_by_one_replica_until_it_dies(
         first.transact(lambda tx: tx.lease_thread("th", "r1", cutoff)),
         second.transact(lambda tx: tx.lease_thread("th", "r2", cutoff)),
     )
-    assert sorted(leased) == [False, True]
-    holder, other = ("r1", "r2") if leased[0] else ("r2", "r1")
-    assert not await first.transact(lambda tx: tx.lease_thread("th", other, cutoff))
-    # The holder's heartbeat goes stale: its lease lapses.
+    assert sorted(leased) == [(False, False), (True, False)]  # one holder; nobody died
+    holder, other = ("r1", "r2") if leased[0][0] else ("r2", "r1")
+    assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff)) == (False, False)
+    # The holder's heartbeat goes stale: its lease lapses, and the taker is told it may
+    # have died mid-post.
     await first.transact(lambda tx: tx.heartbeat(holder, now - 60))
-    assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff))
+    assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff)) == (True, True)
+    await first.transact(lambda tx: tx.release_thread("th", other))
+    assert await first.transact(lambda tx: tx.lease_thread("th", holder, cutoff)) == (True, False)
 
 
 async def test_an_a2a_push_that_reaches_another_replica_wakes_the_one_following_the_task(
