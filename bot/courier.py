@@ -326,7 +326,13 @@ class Courier:
                     emptied = True
                     return
                 row = fresh
-            for _ in range(MAX_IN_A_ROW):
+            for index in range(MAX_IN_A_ROW):
+                if leased and index and self.leases is not None:
+                    # Still ours? A replica taken for dead (a long stall) stops here.
+                    still, _ = await self.leases.lease(thread)
+                    if not still:
+                        leased, emptied = False, True
+                        return
                 self._sending[thread] = row["id"]
                 try:
                     if not await self._deliver(row):

@@ -98,6 +98,14 @@ class Membership:
         if adopted:
             log.warning("adopted %d task(s) of a replica that stopped answering", len(adopted))
             await take_over(dispatcher.runner, adopted)
+        # A running task of ours that nothing here drives (its runner was stopped, or died)
+        # would wait for ever: it is reconciled with its agent like an adopted one.
+        before = now - self.dead_after
+        mine = await self.store.read(lambda tx: tx.driven_by(self.id, before))
+        orphans = [t for t in mine if t["id"] not in dispatcher.runner.runners]
+        if orphans:
+            log.warning("%d running task(s) had no runner here; reconciling", len(orphans))
+            await take_over(dispatcher.runner, orphans)
         dispatcher.wake()
 
     async def run(self, dispatcher: Dispatcher) -> None:

@@ -176,7 +176,15 @@ class Runner:
                     self.hold(session_of(task), task["id"])
                 chosen.append(task)
             if chosen:
-                started = await self.core.store.transact(lambda tx: self._start_tasks(tx, chosen))
+                try:
+                    started = await self.core.store.transact(
+                        lambda tx: self._start_tasks(tx, chosen)
+                    )
+                except Exception:
+                    for task in chosen:  # nothing started: the next pump tries again
+                        if task["session_kind"] == "persistent":
+                            self._free(session_of(task), task["id"])
+                    raise
                 await self.core.notify()
                 ours = {task_id for task_id, _, _ in started}
                 for task in chosen:  # another replica started it, or holds its session

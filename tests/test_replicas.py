@@ -150,6 +150,9 @@ class Cluster:
             "DISPATCH_PLANNER": "rules",
             "DISPATCH_BOARD_INTERVAL": "0.2",
             "DISPATCH_LOG_LEVEL": "INFO",
+            # one test user sends every request: the per-person limits are not what is tested
+            "DISPATCH_MAX_IN_FLIGHT_PER_USER": "0",
+            "DISPATCH_MAX_REQUESTS_PER_MINUTE": "0",
         }
 
     async def add(self) -> Replica:
@@ -474,16 +477,12 @@ async def test_a_killed_replicas_running_tasks_are_adopted_and_relayed_once(
 # -- 6. chaos --------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="open: under kill -9 chaos a result can be posted twice into one thread, and an"
-    " event answered 200 by a replica killed just after can be lost (never recorded)",
-    strict=False,
-)
 async def test_chaos_kills_lose_and_repeat_no_result(
     cluster: ClusterFactory, agents: Agents, slack: FakeSlack
 ) -> None:
     rng = random.Random(16)
-    c = await cluster(3, dead_after=2.0)
+    # A bound a loaded CI machine does not mistake a stalled replica for a dead one within.
+    c = await cluster(3, dead_after=4.0)
     agents.delay = 0.4
     asks: list[tuple[str, bool]] = []
     killed_at: list[float] = []

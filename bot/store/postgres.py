@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -114,25 +116,50 @@ class PgTx(Tx):
         return self.conn.execute(_marks(sql), _values(params))
 
 
+class _Contended(Exception):
+    """A body lost a deadlock (or a serialization) race inside a shared transaction."""
+
+
 def run_batch_pg(conn: Any, bodies: list[Callable[[Tx], Any]], tx: Tx) -> list[tuple[bool, Any]]:
-    """One transaction for several bodies, each in a savepoint; a body another replica's
-    transaction deadlocked with runs again. The commit notifies the other replicas."""
+    """One transaction for several bodies, each in a savepoint; the commit notifies the
+    other replicas. If a body loses a deadlock with another replica, the locks the bodies
+    before it took are what the other waits for: the whole batch is undone and each body
+    runs again in a transaction of its own."""
+    try:
+        return _together(conn, bodies, tx)
+    except _Contended:
+        return [_alone(conn, body, tx) for body in bodies]
+
+
+def _together(conn: Any, bodies: list[Callable[[Tx], Any]], tx: Tx) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
     with conn.transaction():
         for body in bodies:
-            for attempt in range(3):
-                try:
-                    with conn.transaction():
-                        outcomes.append((True, body(tx)))
-                except RETRIED as exc:
-                    if attempt == 2:
-                        outcomes.append((False, exc))
-                    continue
-                except Exception as exc:
-                    outcomes.append((False, exc))
-                break
+            try:
+                with conn.transaction():
+                    outcomes.append((True, body(tx)))
+            except RETRIED as exc:
+                raise _Contended from exc
+            except Exception as exc:
+                outcomes.append((False, exc))
         conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, tx.replica))
     return outcomes
+
+
+def _alone(conn: Any, body: Callable[[Tx], Any], tx: Tx) -> tuple[bool, Any]:
+    for attempt in range(5):
+        try:
+            with conn.transaction():
+                value = body(tx)
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, tx.replica))
+            return True, value
+        except RETRIED as exc:
+            if attempt == 4:
+                return False, exc
+            time.sleep(0.01 * 2**attempt * (1 + random.random()))
+        except Exception as exc:
+            return False, exc
+    raise AssertionError("unreachable")
 
 
 def _connect(url: str) -> Any:

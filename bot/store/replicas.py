@@ -50,6 +50,14 @@ class ReplicaVerbs(TxBase):
             (replica, replica, cutoff),
         )
 
+    def driven_by(self, replica: str, started_before: float) -> list[Row]:
+        """The running tasks this replica owns that started before `started_before`."""
+        return self.all(
+            "SELECT * FROM tasks WHERE owner = ? AND state = 'running' AND started_at < ?"
+            " ORDER BY seq",
+            (replica, started_before),
+        )
+
     def owns(self, task_ids: list[str]) -> list[Row]:
         """Of these tasks, each one's state and owner now."""
         return self.all(
