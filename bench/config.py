@@ -112,5 +112,4 @@ SMOKE = Sizes(
     board_acks=4,
     failover_dead_after=(2.0,),
     failover_trials=1,
-    failover_agent_delay=0.3,
 )

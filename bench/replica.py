@@ -17,7 +17,8 @@ line per command read from stdin:
 - `{"cmd": "request", "text": …, "id": …}`: take in one request; answer with its thread;
 - `{"cmd": "posts"}`: every post since the last such command, as (thread, kind, agent, at,
   the agent's end stamp);
-- `{"cmd": "quiet", "timeout": s}`: wait until no task is active and no message pending.
+- `{"cmd": "quiet", "timeout": s}`: wait until no task is active and no message pending
+  (or, after `timeout`, say what is left).
 
 Stdin closed: stop cleanly. Times are `time.monotonic()`, system-wide on Linux, so the
 worker compares them across processes.
@@ -82,6 +83,15 @@ class Replica:
             issued[thread] = time.monotonic()
         return {"issued": issued}
 
+    async def left(self) -> dict[str, int]:
+        """Tasks by state and messages by delivery state, when the system would not go quiet."""
+        tasks = await self.r.store.all("SELECT state, COUNT(*) AS n FROM tasks GROUP BY state")
+        outbox = await self.r.store.all("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+        return {
+            **{f"tasks_{row['state']}": int(row["n"]) for row in tasks},
+            **{f"outbox_{row['state']}": int(row["n"]) for row in outbox},
+        }
+
     async def handle(self, cmd: dict[str, Any]) -> dict[str, Any]:
         if cmd["cmd"] == "step":
             return await self.step(cmd)
@@ -92,8 +102,11 @@ class Replica:
             posts, self.posts = self.posts, []
             return {"posts": posts}
         if cmd["cmd"] == "quiet":
-            await until_settled(self.r, timeout=float(cmd["timeout"]), what="not quiet")
-            return {}
+            try:
+                await until_settled(self.r, timeout=float(cmd["timeout"]), what="not quiet")
+            except TimeoutError:
+                return {"quiet": False, "left": await self.left()}
+            return {"quiet": True}
         raise ValueError(f"unknown command {cmd['cmd']!r}")
 
 

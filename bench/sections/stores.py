@@ -34,6 +34,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import signal
 import sys
 from collections import Counter
@@ -111,15 +112,21 @@ def _databases(tmp: Path, server: PostgresServer, name: str) -> list[tuple[str, 
     ]
 
 
-def _errors(log: Path) -> dict[str, int]:
-    """Tracebacks the replicas logged, and how many were PostgreSQL deadlocks."""
+_ERROR = re.compile(r"([A-Za-z_][\w.]*(?:Error|Exception|Detected|Violation|Expired)):")
+
+
+def _errors(log: Path) -> dict[str, Any]:
+    """Tracebacks the replicas logged, how many were PostgreSQL deadlocks, and the first
+    few distinct errors (each traceback's last line)."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return {"tracebacks": 0, "deadlocks": 0}
+        lines = []
+    kinds = Counter(match[1] for line in lines if (match := _ERROR.match(line)))
     return {
         "tracebacks": sum(line.startswith("Traceback") for line in lines),
         "deadlocks": sum(line.startswith("psycopg.errors.DeadlockDetected") for line in lines),
+        "errors": dict(kinds.most_common(5)),
     }
 
 
@@ -394,10 +401,12 @@ async def replicated_step(
     }
 
 
-async def _quiet(reps: list[ReplicaProcess]) -> None:
-    await reps[0].ask({"cmd": "quiet", "timeout": 120}, timeout=150)
+async def _quiet(reps: list[ReplicaProcess]) -> dict[str, int] | None:
+    """Wait until the database is quiet; what is left, if it would not go quiet in 2 min."""
+    answer = await reps[0].ask({"cmd": "quiet", "timeout": 120}, timeout=150)
     for p in reps:  # the posts of what just finished, not the next step's
         await p.ask({"cmd": "posts"})
+    return None if answer["quiet"] else dict(answer["left"])
 
 
 async def run_throughput(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
@@ -438,7 +447,11 @@ async def run_throughput(sizes: Sizes, note: Callable[[str], None]) -> dict[str,
                             f" e2e p99 {result['end_to_end']['p99_ms']} ms,"
                             f" cpu {result['cpu_share']}"
                         )
-                        await _quiet(reps)
+                        left = await _quiet(reps)
+                        if left is not None:  # work stuck: later steps would measure that
+                            result["left_after_2_min"] = left
+                            note(f"{name}: still not quiet 2 minutes later: {left}")
+                            break
                         if not result["sustained"] and not sizes.smoke:
                             break
                 sustained = [s["offered_rps"] for s in steps if s["sustained"]]
