@@ -47,6 +47,14 @@ class Sizes:
     board_acks: int
     """Acknowledgements timed with a browser watching, and as many without."""
     extra: dict[str, Any] = field(default_factory=dict)
+    # 11. the stores side by side (`python -m bench --store postgres`)
+    store_replicas: tuple[int, ...] = (1, 3)
+    """Replica processes sharing one PostgreSQL database in the throughput comparison."""
+    failover_dead_after: tuple[float, ...] = (10.0, 2.0)
+    """DISPATCH_REPLICA_DEAD_AFTER values the failover is timed at (10 s is the default)."""
+    failover_trials: int = 3
+    failover_agent_delay: float = 1.0
+    """Seconds the agents of a failover trial take (they finish soon after the kill)."""
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -102,4 +110,6 @@ SMOKE = Sizes(
     board_in_flight=20,
     board_loads=1,
     board_acks=4,
+    failover_dead_after=(2.0,),
+    failover_trials=1,
 )

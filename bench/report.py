@@ -491,6 +491,52 @@ def _board_table(sections: dict[str, Any]) -> str | None:
     return table(["figure", "n", "p50 ms", "max ms", "notes"], rows)
 
 
+def _stores_table(sections: dict[str, Any]) -> str | None:
+    """`--store postgres`: each figure for SQLite, PostgreSQL, and three PostgreSQL replicas."""
+    ack, hop = _get(sections, "store_ack"), _get(sections, "store_hop")
+    through, fail = _get(sections, "store_throughput"), _get(sections, "store_failover")
+    if not any(x and "skipped" not in x for x in (ack, hop, through, fail)):
+        return None
+    rows: list[list[Any]] = []
+    for i, level in enumerate(ack["stores"]["sqlite"]["levels"] if ack else []):
+        pg = ack["stores"]["postgres"]["levels"][i] if ack else {}  # type: ignore[index]
+        rows.append(
+            [f"core ack p99 ms, {level['concurrency']} concurrent ({level['requests']} requests)",
+             level["ack"]["p99_ms"], pg["ack"]["p99_ms"], ""]
+        )  # fmt: skip
+    if hop:
+        rows.append(
+            ["dependency handoff p50 ms (chain, diamond)",
+             hop["stores"]["sqlite"]["hop_p50_ms"], hop["stores"]["postgres"]["hop_p50_ms"], ""]
+        )  # fmt: skip
+    if through:
+        setups = through["setups"]
+
+        def rate(name: str) -> str:
+            s = setups.get(name)
+            return f"{s['max_sustained_rps']} ({s['peak_achieved_rps']})" if s else ""
+
+        rows.append(
+            ["sustained throughput req/s (peak achieved)",
+             rate("sqlite_1"), rate("postgres_1"), rate("postgres_3")]
+        )  # fmt: skip
+    for key, f in (fail["dead_after"] if fail else {}).items():
+        t = f["failover_s"]
+        rows.append(
+            [f"failover s after kill -9, dead after {key} s (min / p50 / max of"
+             f" {len(f['trials'])})", "", f"{t['min']} / {t['p50']} / {t['max']}", ""]
+        )  # fmt: skip
+    loads = [
+        f"{name}: {s['load_average'][0][0]}–{s['load_average'][1][0]}"
+        for name, result in (("ack", ack), ("hop", hop))
+        for s in (result["stores"].values() if result else [])
+    ]
+    text = table(["figure", "SQLite", "PostgreSQL, 1 replica", "PostgreSQL, 3 replicas"], rows)
+    if loads:
+        text += "\n\nLoad average (1 min) at the start and end of each part: " + ", ".join(loads)
+    return text
+
+
 _DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
     ("Acknowledgement latency", _ack_table),
     ("Orchestration overhead, Dispatch and LangGraph", _orchestration_table),
@@ -499,6 +545,7 @@ _DETAILS: list[tuple[str, Callable[[dict[str, Any]], str | None]]] = [
     ("Memory", _memory_table),
     ("Planning: semantic beside rules", _planning_table),
     ("Web board", _board_table),
+    ("Stores: SQLite beside PostgreSQL", _stores_table),
 ]
 
 

@@ -187,7 +187,7 @@ class Rig:
 
 @contextlib.asynccontextmanager
 async def rig(
-    db: Path,
+    db: Path | str,
     fleet: Fleet,
     *,
     slack_api: str | None = None,

@@ -28,7 +28,11 @@ ORDER = [
     "ack", "ack_rules", "ack_telemetry", "ack_slack", "orchestration", "peer", "relay", "status",
     "throughput", "memory_rss", "memory_tracemalloc", "planning", "board",
 ]  # fmt: skip
-TIMEOUT = {"smoke": 90, "full": 1800}
+STORE_ORDER = ["store_ack", "store_hop", "store_throughput", "store_failover"]
+"""`--store postgres`: SQLite beside PostgreSQL (one replica and three), and failover."""
+TIMEOUT = {"smoke": 240, "full": 1800}
+"""Seconds a section's worker may take (a smoke run of three replicas starts three
+processes, each loading the semantic planner's model, on a busy machine)."""
 
 
 def _git(*args: str) -> str:
@@ -52,11 +56,21 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return "unknown"
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for name in ("a2a-sdk", "slack-bolt", "slack-sdk", "httpx", "httpx-aiohttp",
                  "aiohttp", "langgraph", "langgraph-checkpoint-sqlite", "prometheus-client",
-                 "opentelemetry-sdk", "playwright"):  # fmt: skip
+                 "opentelemetry-sdk", "playwright", "psycopg"):  # fmt: skip
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -94,13 +108,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no thresholds (< 60 s)")
     parser.add_argument("--only", default="", help=f"comma-separated sections: {', '.join(ORDER)}")
     parser.add_argument("--out", type=Path, default=LATEST, help="where to write the JSON")
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="postgres: the store sections, SQLite beside PostgreSQL (and replicas, failover)",
+    )
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.only.split(",") if n.strip()] or ORDER
+    default = STORE_ORDER if args.store == "postgres" else ORDER
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or default
     unknown = [n for n in names if n not in SECTIONS]
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}")
     sizes = SMOKE if args.smoke else FULL
     started = time.monotonic()
+    load_start = [round(x, 2) for x in os.getloadavg()]
     dirty = bool(_git("status", "--porcelain", "--", "bot", "adapters"))
     commit = _git("rev-parse", "--short", "HEAD") + (" (modified)" if dirty else "")
     sections: dict[str, Any] = {}
@@ -115,10 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "smoke" if args.smoke else "full",
-        "command": "python -m bench" + (" --smoke" if args.smoke else ""),
+        "command": "python -m bench"
+        + (" --smoke" if args.smoke else "")
+        + (" --store postgres" if args.store == "postgres" else ""),
         "git_commit": commit,
         "python": platform.python_version(),
         "machine": f"{os.cpu_count()} cores, {_cpu_model()}",
+        "memory": _memory(),
+        "load_average": {"start": load_start, "end": [round(x, 2) for x in os.getloadavg()]},
         "versions": _versions(),
         "sizes": sizes.as_dict(),
         "seconds": round(time.monotonic() - started, 1),

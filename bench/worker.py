@@ -34,6 +34,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "memory_rss": ("bench.sections.memory", "run_rss"),
     "memory_tracemalloc": ("bench.sections.memory", "run_tracemalloc"),
     "board": ("bench.sections.board", "run"),
+    "store_ack": ("bench.sections.stores", "run_ack"),
+    "store_hop": ("bench.sections.stores", "run_hop"),
+    "store_throughput": ("bench.sections.stores", "run_throughput"),
+    "store_failover": ("bench.sections.stores", "run_failover"),
 }
 """Section name → (module, coroutine function taking (Sizes, note))."""
 

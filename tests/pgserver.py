@@ -128,8 +128,11 @@ def _reachable_by_others(path: Path) -> bool:
 class PostgresServer:
     """One `postgres` process with its own data directory, started by `start()`."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir if bindir is not None else find_bindir()
+        self.settings = {**SETTINGS, **(settings or {})}
+        """postgresql.conf lines: `SETTINGS`, with the caller's changes (the bench's server
+        keeps fsync and a production-sized cache)."""
         self.port = 0
         self.root: Path | None = None
         self._owner = _unprivileged_owner()
@@ -228,9 +231,9 @@ class PostgresServer:
             raise PostgresStartError(
                 f"initdb failed ({result.returncode}): {result.stderr.strip()}"
             )
-        settings = {**SETTINGS, "unix_socket_directories": f"'{self.root}'"}
+        settings = {**self.settings, "unix_socket_directories": f"'{self.root}'"}
         with open(self.datadir / "postgresql.conf", "a", encoding="utf-8") as conf:
-            conf.write("\n# A disposable test server.\n")
+            conf.write("\n# A disposable server.\n")
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
 
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:

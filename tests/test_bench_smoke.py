@@ -11,8 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.report import render
-from bench.run import ORDER
+from bench.run import ORDER, STORE_ORDER
+from tests.pgserver import PostgresUnavailable, find_bindir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,3 +86,55 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     assert {"startup_help", "startup_status", "board_first_paint"} <= keys
     assert all(t["status"] == "n/a (smoke)" for t in run["targets"])
     assert "### Targets" in render(run)
+
+
+def test_smoke_run_of_the_stores_writes_sqlite_beside_postgres(tmp_path: Path) -> None:
+    try:
+        find_bindir()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"CI is set, so the store sections may not skip: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    out = tmp_path / "stores.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--store", "postgres", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    run = json.loads(out.read_text(encoding="utf-8"))
+    assert run["meta"]["command"] == "python -m bench --smoke --store postgres"
+    assert set(run["meta"]["load_average"]) == {"start", "end"}
+    assert set(run["sections"]) == set(STORE_ORDER)
+    for name, section in run["sections"].items():
+        assert section["ok"], f"{name}: {section.get('error')}"
+    sections = {name: section["result"] for name, section in run["sections"].items()}
+
+    ack = sections["store_ack"]["stores"]
+    assert set(ack) == {"sqlite", "postgres"}
+    for store in ack.values():
+        assert [level["concurrency"] for level in store["levels"]] == [1, 4]
+        assert all(level["ack"]["n"] > 0 for level in store["levels"])
+    hop = sections["store_hop"]["stores"]
+    assert set(hop) == {"sqlite", "postgres"}
+    assert all(store["hops"] > 0 and set(store["shapes"]) == {"chain_5", "diamond"}
+               for store in hop.values())  # fmt: skip
+    setups = sections["store_throughput"]["setups"]
+    assert set(setups) == {"sqlite_1", "postgres_1", "postgres_3"}
+    for setup in setups.values():
+        # Every request offered was taken in; each step records its replicas' CPU share.
+        assert setup["steps"] and all(s["requests"] > 0 for s in setup["steps"])
+        assert all("replicas" in s["cpu_share"] for s in setup["steps"])
+    assert setups["postgres_3"]["replicas"] == 3
+    failover = sections["store_failover"]["dead_after"]
+    assert set(failover) == {"2"}
+    for trial in failover["2"]["trials"]:
+        # The killed replica's tasks were adopted: a survivor relayed each result once.
+        assert trial["tasks_of_killed"] > 0 and trial["closed"]
+        assert all(count == 1 for count in trial["results_posted"].values())
+    assert "Stores: SQLite beside PostgreSQL" in render(run)
