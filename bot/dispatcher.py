@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+WAKE_GATHER = 0.02
+"""Seconds another replica's wake-ups are gathered for before this one looks."""
+
 REPROBE_INTERVAL = 60.0
 """Seconds between checks on agents marked unavailable."""
 STOP_INTAKE_WAIT = 2.0
@@ -116,6 +119,7 @@ class Dispatcher:
             telemetry=self.telemetry,
         )
         self._reaper: asyncio.Task[None] | None = None
+        self._waking: asyncio.TimerHandle | None = None
         self._taking: set[asyncio.Task[str | None]] = set()
         """Messages acknowledged to their platform once recorded, still being handled."""
 
@@ -186,6 +190,9 @@ class Dispatcher:
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
+        if self._waking is not None:
+            self._waking.cancel()
+            self._waking = None
         for keeper in self._keepers:
             keeper.cancel()
         await asyncio.gather(*self._keepers, return_exceptions=True)
@@ -233,7 +240,13 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Another replica changed something (or a beat came): look for work to start,
-        messages to send, and tasks this replica should stop driving."""
+        messages to send, and tasks this replica should stop driving. Wake-ups arriving
+        together (every commit of every replica sends one) are looked at once."""
+        if self._waking is None:
+            self._waking = asyncio.get_running_loop().call_later(WAKE_GATHER, self._wake_now)
+
+    def _wake_now(self) -> None:
+        self._waking = None
         self.runner.pump_soon()
         self.courier.wake()
         if self._reaper is None or self._reaper.done():
