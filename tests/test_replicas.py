@@ -514,7 +514,11 @@ async def test_chaos_kills_lose_and_repeat_no_result(
             await c.start(victim)
 
     started = time.monotonic()
-    await asyncio.gather(send(30), chaos(4))
+    # CI's size; the (200 requests, a kill every few seconds for a minute) with
+    # DISPATCH_CHAOS_REQUESTS=200 DISPATCH_CHAOS_KILLS=24.
+    requests = int(os.environ.get("DISPATCH_CHAOS_REQUESTS", "30"))
+    kills = int(os.environ.get("DISPATCH_CHAOS_KILLS", "4"))
+    await asyncio.gather(send(requests), chaos(kills))
     await c.quiet(len(asks))
     took = time.monotonic() - started
 
