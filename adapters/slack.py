@@ -195,6 +195,9 @@ class SlackAdapter:
         self.client = AsyncWebClient(
             token=settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_url or DEFAULT_API_URL,
+            # No silent resend after a connection error: Slack may have taken the post
+            # already. The courier retries instead, and looks for the post first.
+            retry_handlers=[],
         )
         self.app = AsyncApp(
             client=self.client,

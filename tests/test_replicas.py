@@ -313,7 +313,9 @@ def assert_thread_in_order(slack: FakeSlack, thread: str, results: int) -> list[
         for p in posts
     ]
     assert kinds[0] == "other", posts  # the acknowledgement (the status board)
-    assert kinds[1:] == ["result"] * results + ["closing"], [p["text"] for p in posts]
+    assert kinds[1:] == ["result"] * results + ["closing"], [
+        (p["text"][:60], (p.get("metadata") or {}).get("event_payload")) for p in posts
+    ]
     return [result_text(p) for p in posts if is_result(p)]
 
 
@@ -532,7 +534,31 @@ async def test_chaos_kills_lose_and_repeat_no_result(
     ]
     assert not twice, (twice, posted, [round(k - started, 2) for k in killed_at])
     for thread, chain in asks:
-        assert_thread_in_order(slack, thread, 2 if chain else 3)
+        try:
+            assert_thread_in_order(slack, thread, 2 if chain else 3)
+        except AssertionError as exc:
+            records = await c.rows(
+                "SELECT o.id, o.kind, o.state, o.request_id, r.kind AS rkind, r.message_id,"
+                " o.created_at, o.sent_at FROM outbox o JOIN requests r ON r.id = o.request_id"
+                " WHERE r.thread = %s ORDER BY o.id",
+                (thread,),
+            )
+            keys = {str(r["id"]) for r in records}
+            where = [
+                (m["channel"], m["thread_ts"], m["ts"], str(m["text"])[:30],
+                 ((m.get("metadata") or {}).get("event_payload") or {}).get("key"),
+                 len(m["updates"]))
+                for m in slack.messages
+                if ((m.get("metadata") or {}).get("event_payload") or {}).get("key") in keys
+            ]  # fmt: skip
+            boards = await c.rows(
+                "SELECT b.* FROM boards b JOIN requests r ON r.id = b.request_id"
+                " WHERE r.thread = %s",
+                (thread,),
+            )
+            raise AssertionError(
+                f"{exc}\nrecords: {records}\nposted: {where}\nboards: {boards}"
+            ) from None
     designer_briefs = agents.called("designer")
     assert len(designer_briefs) >= sum(chain for _, chain in asks)
     assert all("image did: Design the new logo" in b for b in designer_briefs)
