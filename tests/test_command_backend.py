@@ -655,7 +655,13 @@ async def test_resent_message_follows_the_existing_run(tmp_path: Path, make: Any
     assert other[0].remote_task_id != run_id
 
 
-async def test_runner_that_dies_is_reported(tmp_path: Path, make: Any, runs: Path) -> None:
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["here", "another-boot"])
+async def test_runner_that_dies_is_reported(
+    tmp_path: Path, make: Any, runs: Path, elsewhere: bool
+) -> None:
+    """What the runner left behind is stopped, unless its record names another machine or
+    boot (a replica adopting a dead one's work over a shared state folder sees another
+    host's process numbers): then it is reported dead, and nothing here is signalled."""
     pid_file = tmp_path / "pids"
     backend = make(config([PY, script(tmp_path, "hang.py", HANG), str(pid_file), "plain"]))
     events: list[AgentEvent] = []
@@ -670,44 +676,22 @@ async def test_runner_that_dies_is_reported(tmp_path: Path, make: Any, runs: Pat
     run_id = str(events[0].remote_task_id)
     pids = runner.read_json(runs / run_id / runner.PIDS)
     assert pids is not None
-    os.kill(pids["runner"], signal.SIGKILL)
-    async with asyncio.timeout(LIMIT):
-        await consumer
-    assert events[-1].state == "failed" and "the command's runner died" in events[-1].text
-    # What the runner left behind was killed (SIGKILL lands asynchronously).
-    await wait_for(lambda: not runner.process_alive(child), "the orphaned command to die", 5.0)
-    assert (await backend.get(run_id)).state == "failed"
-
-
-async def test_a_run_recorded_on_another_host_or_boot_is_not_signalled_here(
-    tmp_path: Path, make: Any, runs: Path
-) -> None:
-    """A replica adopting a dead one's work over a shared state folder sees process ids
-    from another machine: the runner is reported dead, but nothing here is killed."""
-    pid_file = tmp_path / "pids"
-    backend = make(config([PY, script(tmp_path, "hang.py", HANG), str(pid_file), "plain"]))
-    events: list[AgentEvent] = []
-
-    async def consume() -> None:
-        async for event in backend.send("Task: hang", message_id="m-elsewhere"):
-            events.append(event)
-
-    consumer = asyncio.create_task(consume())
-    await wait_for(lambda: bool(events) and pid_file.exists(), "the command to start")
-    child = int(pid_file.read_text().split()[0])
-    run_id = str(events[0].remote_task_id)
-    pids = runner.read_json(runs / run_id / runner.PIDS)
-    assert pids is not None
-    pids["runner_identity"] = "another-boot:" + str(pids["runner_identity"]).split(":", 1)[1]
-    runner.write_json(runs / run_id / runner.PIDS, pids)
+    if elsewhere:
+        pids["runner_identity"] = "another-boot:" + str(pids["runner_identity"]).split(":", 1)[1]
+        runner.write_json(runs / run_id / runner.PIDS, pids)
     try:
         os.kill(pids["runner"], signal.SIGKILL)
         async with asyncio.timeout(LIMIT):
             await consumer
         assert events[-1].state == "failed" and "the command's runner died" in events[-1].text
-        assert runner.process_alive(child)  # another machine's number: left alone
+        if elsewhere:
+            assert runner.process_alive(child)  # another machine's number: left alone
+        else:  # what the runner left behind was killed (SIGKILL lands asynchronously)
+            await wait_for(lambda: not runner.process_alive(child), "the orphan to die", 5.0)
+        assert (await backend.get(run_id)).state == "failed"
     finally:
-        runner.kill_group(child, signal.SIGKILL)
+        if elsewhere:
+            runner.kill_group(child, signal.SIGKILL)
 
 
 async def test_prune_removes_only_old_finished_runs(tmp_path: Path, make: Any, runs: Path) -> None:
