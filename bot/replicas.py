@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.recovery import take_over
-from bot.store import Row, Store, Tx
+from bot.store import Row, Store
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
-    from bot.store.postgres import Listener
+    from bot.store.postgres import Heart, Listener
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,9 @@ class Membership:
         self.shared = store.dialect.shared
         self.dead_after = dead_after
         self._listener: Listener | None = None
+        self._heart: Heart | None = None
+        self._turned = time.monotonic()
+        """When the event loop last ran a beat's tick: the heart beats while it is recent."""
         self.pushed: Callable[[str], None] = lambda key: None
         """Wakes the follower of an A2A task another replica got a push for."""
 
@@ -60,6 +63,8 @@ class Membership:
         """A clean stop: the living adopt this replica's work now, not after the bound."""
         if self._listener is not None:
             await self._listener.stop()
+        if self._heart is not None:
+            await asyncio.to_thread(self._heart.stop)
         with contextlib.suppress(Exception):
             now = time.time()
             await self.store.transact(lambda tx: tx.stop_replica(self.id, now))
@@ -85,12 +90,7 @@ class Membership:
         """Heartbeat, adopt what the dead left, and drop what is no longer ours; then look
         for work, in case a notification was lost."""
         now, cutoff = time.time(), self.cutoff()
-
-        def heartbeat(tx: Tx) -> list[Row]:
-            tx.heartbeat(self.id, now)
-            return tx.live_replicas(cutoff)
-
-        live = await self.store.transact(heartbeat)
+        live = await self.store.read(lambda tx: tx.live_replicas(cutoff))
         dispatcher.telemetry.replicas(len(live))
         for replica in live:
             dispatcher.telemetry.replica_heartbeat(replica["id"], replica["heartbeat_at"])
@@ -112,14 +112,18 @@ class Membership:
         """Beat until cancelled; with PostgreSQL, also wake on other replicas' changes."""
         if not self.shared:
             return
-        from bot.store.postgres import Listener
+        from bot.store.postgres import Heart, Listener
 
         url = getattr(self.store, "url", "")
         self._listener = Listener(url, self.id, dispatcher.wake, lambda key: self.pushed(key))
         self._listener.start()
         every = max(min(self.dead_after / 4, 2.5), 0.1)
+        stalled = 3 * self.dead_after  # a loop stuck this long gives its work up
+        self._heart = Heart(url, self.id, every, lambda: time.monotonic() - self._turned < stalled)
+        self._heart.start()
         while True:
             await asyncio.sleep(every)
+            self._turned = time.monotonic()
             try:
                 await self.beat(dispatcher)
             except Exception:

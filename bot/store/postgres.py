@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
@@ -241,6 +242,44 @@ class Listener:
                 log.warning("listening for other replicas failed (%s); retrying", exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+class Heart:
+    """Heartbeats from a thread with a connection of its own, so a replica whose event loop
+    or store queue is slow for a moment (a burst, a model loading) is not taken for dead and
+    its work taken over while it still does it. It beats only while `alive()` says the
+    event loop still turns, so a wedged replica does lose its work."""
+
+    def __init__(self, url: str, replica: str, every: float, alive: Callable[[], bool]) -> None:
+        self.url, self.replica, self.every, self.alive = url, replica, every, alive
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        conn: Any = None
+        while not self._stop.wait(self.every):
+            if not self.alive():
+                continue
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+                conn.execute(
+                    "UPDATE replicas SET heartbeat_at = %s WHERE id = %s",
+                    (time.time(), self.replica),
+                )
+            except psycopg.Error as exc:
+                log.warning("heartbeat failed (%s); trying again", exc)
+                conn = None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
 
 
 class Election:
