@@ -75,16 +75,14 @@ class Membership:
         return await self.store.transact(lambda tx: tx.adopt_tasks(self.id, cutoff))
 
     async def lease(self, thread: str) -> tuple[bool, bool]:
-        """Whether this replica may post into `thread` now (always, on SQLite), and whether
-        it took the thread from a replica that died holding it."""
-        if not self.shared:
-            return True, False
+        """Whether this replica may post into `thread` now, and whether it took the thread
+        from a replica that died holding it. Only asked with a shared database: on SQLite
+        the one process posts everywhere."""
         cutoff = self.cutoff()
         return await self.store.transact(lambda tx: tx.lease_thread(thread, self.id, cutoff))
 
     async def release(self, thread: str) -> None:
-        if self.shared:
-            await self.store.transact(lambda tx: tx.release_thread(thread, self.id))
+        await self.store.transact(lambda tx: tx.release_thread(thread, self.id))
 
     async def beat(self, dispatcher: Dispatcher) -> None:
         """Heartbeat, adopt what the dead left, and drop what is no longer ours; then look

@@ -270,10 +270,7 @@ class Heart:
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-                conn.execute(
-                    "UPDATE replicas SET heartbeat_at = %s WHERE id = %s",
-                    (time.time(), self.replica),
-                )
+                PgTx(conn).heartbeat(self.replica, time.time())
             except psycopg.Error as exc:
                 log.warning("heartbeat failed (%s); trying again", exc)
                 conn = None
