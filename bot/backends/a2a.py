@@ -27,6 +27,7 @@ import json
 import logging
 import posixpath
 import random
+import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import aclosing, contextmanager
 from typing import TYPE_CHECKING, Any, cast
@@ -183,9 +184,14 @@ def _default_http(limit: int | None = None) -> httpx.AsyncClient:
     task after it wait for the pool and then fail.
     """
 
+    # aiohttp's `trust_env` looks up the proxy variables and reads ~/.netrc on every request,
+    # each in a worker thread: a few milliseconds of CPU per agent call. The environment is
+    # read once here instead; only a proxy set at start turns that lookup on.
+    proxied = bool(urllib.request.getproxies())
+
     def session() -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=_KEEPALIVE_S)
-        return aiohttp.ClientSession(connector=connector, trust_env=True)
+        return aiohttp.ClientSession(connector=connector, trust_env=proxied)
 
     transport: httpx.AsyncBaseTransport = AiohttpTransport(client=session)
     if limit is not None:
