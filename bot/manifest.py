@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -91,17 +92,22 @@ class CatchAllSpec(_Strict):
     backend: BackendConfig
     timeout: Duration = 300.0
 
+    _agent: AgentSpec | None = PrivateAttr(default=None)
+
     def as_agent(self) -> AgentSpec:
-        return AgentSpec(
-            id=CATCH_ALL_ID,
-            name=self.name,
-            emoji=self.emoji,
-            icon=self.icon,
-            description=self.description,
-            session="disposable",
-            backend=self.backend,
-            timeout=self.timeout,
-        )
+        """Built once: routing and every board ask for it."""
+        if self._agent is None:
+            self._agent = AgentSpec(
+                id=CATCH_ALL_ID,
+                name=self.name,
+                emoji=self.emoji,
+                icon=self.icon,
+                description=self.description,
+                session="disposable",
+                backend=self.backend,
+                timeout=self.timeout,
+            )
+        return self._agent
 
 
 class Fleet(_Strict):
@@ -123,10 +129,10 @@ class Fleet(_Strict):
         return [*self.agents, self.catch_all.as_agent()]
 
     def get(self, agent_id: str) -> AgentSpec | None:
-        for agent in self.all_agents:
+        for agent in self.agents:
             if agent.id == agent_id:
                 return agent
-        return None
+        return self.catch_all.as_agent() if agent_id == CATCH_ALL_ID else None
 
     def agent(self, agent_id: str) -> AgentSpec:
         found = self.get(agent_id)

@@ -103,11 +103,27 @@ class _Profile:
 
 
 _Words = tuple[list[tuple[str, ...]], set[str], set[str], set[str]]
-_INDEXES: dict[tuple[Any, ...], tuple[list[_Words], dict[str, float]]] = {}
-"""Agents' stemmed words and their weights, per fleet as routing sees it (read-only)."""
 
 
-def _index(agents: Sequence[AgentSpec]) -> tuple[list[_Words], dict[str, float]]:
+@dataclass
+class _Index:
+    """Agents' stemmed words and their weights, and who holds each word: scoring a message
+    touches only the agents that share a word with it."""
+
+    profiles: list[_Words]
+    idf: dict[str, float]
+    postings: dict[str, list[tuple[int, float]]]
+    """word → (agent's position, the word's weight for that agent: as a skill, else as an
+    example, else in the description)."""
+    phrases: dict[str, list[tuple[int, str, int]]]
+    """a skill phrase's first word → (agent's position, " the phrase ", its length)."""
+
+
+_INDEXES: dict[tuple[Any, ...], _Index] = {}
+"""Per fleet as routing sees it (read-only)."""
+
+
+def _index(agents: Sequence[AgentSpec]) -> _Index:
     """Stem the agents' skills, examples and descriptions once per fleet, not per message:
     for a fleet of a dozen agents that is most of the cost of planning."""
     key = tuple((a.id, a.description, tuple(a.skills), tuple(a.examples)) for a in agents)
@@ -132,10 +148,18 @@ def _index(agents: Sequence[AgentSpec]) -> tuple[list[_Words], dict[str, float]]
             counts[word] = counts.get(word, 0) + 1
     n = max(len(profiles), 1)
     idf = {word: 1.0 + math.log(n / count) for word, count in counts.items()}
+    index = _Index(profiles, idf, {}, {})
+    for position, (phrases, skill_words, example_words, description_words) in enumerate(profiles):
+        for word in skill_words | example_words | description_words:
+            weight = 3.0 if word in skill_words else 1.5 if word in example_words else 1.0
+            index.postings.setdefault(word, []).append((position, weight * idf[word]))
+        for phrase in phrases:
+            entry = (position, " " + " ".join(phrase) + " ", len(phrase))
+            index.phrases.setdefault(phrase[0], []).append(entry)
     if len(_INDEXES) >= 16:  # fleets change rarely; keep the cache small
         _INDEXES.clear()
-    _INDEXES[key] = (profiles, idf)
-    return profiles, idf
+    _INDEXES[key] = index
+    return index
 
 
 class Scorer:
@@ -154,39 +178,46 @@ class Scorer:
         self.fleet = fleet
         # Routing skips an agent that is not answering.
         agents = [agent for agent in fleet.agents if agent.id not in unavailable]
-        profiles, self.idf = _index(agents)
+        self._index = _index(agents)
+        self.idf = self._index.idf
         self.profiles = [
-            _Profile(agent, *words) for agent, words in zip(agents, profiles, strict=True)
+            _Profile(agent, *words)
+            for agent, words in zip(agents, self._index.profiles, strict=True)
         ]
         self.lessons = [(set(content_stems(lesson.text)), lesson.agent) for lesson in lessons]
+        self._unmatched = [(-i * 1e-9, profile.agent) for i, profile in enumerate(self.profiles)]
 
     def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
         stems = content_stems(text)
         if not stems:
             return []
+        present = set(stems)
         joined = " " + " ".join(stems) + " "
-        ranked: list[tuple[float, AgentSpec]] = []
-        for index, profile in enumerate(self.profiles):
-            score = 0.0
-            for word in set(stems):
-                idf = self.idf.get(word, 1.0)
-                if word in profile.skill_words:
-                    score += 3.0 * idf
-                elif word in profile.example_words:
-                    score += 1.5 * idf
-                elif word in profile.description_words:
-                    score += 1.0 * idf
-            for phrase in profile.skill_phrases:
-                if " " + " ".join(phrase) + " " in joined:
-                    score += 2.0 * len(phrase)
+        index = self._index
+        totals = [0.0] * len(self.profiles)
+        for word in present:
+            for position, weight in index.postings.get(word, ()):
+                totals[position] += weight
+        for word in present:
+            for position, phrase, length in index.phrases.get(word, ()):
+                if phrase in joined:
+                    totals[position] += 2.0 * length
+        if self.lessons:
+            ids = {profile.agent.id: i for i, profile in enumerate(self.profiles)}
             for lesson_words, agent_id in self.lessons:
-                if agent_id == profile.agent.id and lesson_words:
-                    overlap = len(lesson_words & set(stems)) / len(lesson_words)
+                if (at := ids.get(agent_id)) is not None and lesson_words:
+                    overlap = len(lesson_words & present) / len(lesson_words)
                     if overlap >= 0.6:
-                        score += 10.0 * overlap
-            # Manifest order breaks ties deterministically.
-            ranked.append((round(score, 6) - index * 1e-9, profile.agent))
+                        totals[at] += 10.0 * overlap
+        # Manifest order breaks ties deterministically; the agents that share no word with
+        # the text follow in that order.
+        ranked = [
+            (round(score, 6) - position * 1e-9, self.profiles[position].agent)
+            for position, score in enumerate(totals)
+            if score
+        ]
         ranked.sort(key=lambda pair: -pair[0])
+        ranked += [pair for pair, score in zip(self._unmatched, totals, strict=True) if not score]
         return ranked
 
     def best(self, text: str) -> tuple[float, AgentSpec | None]:

@@ -168,7 +168,9 @@ class CachedEmbedder:
         return np.stack(kept) if kept else np.zeros((0, 1), dtype=np.float32)
 
     def one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        with self._lock:
+            row = self._cache.get(text)
+        return row if row is not None else self.embed([text])[0]
 
 
 def one_blas_thread() -> None:

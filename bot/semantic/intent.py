@@ -38,13 +38,18 @@ class IntentClassifier:
         self.groups = [
             np.arange(end - len(exemplars[n]), end) for n, end in zip(self.names, ends, strict=True)
         ]
+        # Each intent's rows, padded with a row past the end that reads as -inf, so one
+        # partition ranks every intent's examples at once.
+        widest = max(len(rows) for rows in self.groups)
+        self._padded = np.full((len(self.groups), widest), len(self.texts))
+        for i, rows in enumerate(self.groups):
+            self._padded[i, : len(rows)] = rows
 
     def classify(self, text: str) -> Intent:
         sims = self.matrix @ self.embedder.one(text.lower())
-        scores: dict[str, float] = {}
-        for name, rows in zip(self.names, self.groups, strict=True):
-            mine = sims[rows]
-            scores[name] = round(float(np.partition(mine, -K)[-K:].mean()), 4)
+        grouped = np.append(sims, -np.inf)[self._padded]
+        top = np.partition(grouped, -K, axis=1)[:, -K:].sum(axis=1) / K
+        scores = {name: round(float(score), 4) for name, score in zip(self.names, top, strict=True)}
         ranked = sorted(scores, key=lambda n: -scores[n])
         best = ranked[0]
         rows = self.groups[self.names.index(best)]

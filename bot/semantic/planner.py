@@ -305,6 +305,7 @@ class SemanticPlanner(RulePlanner):
         self.max_tasks = max_tasks
         self.names = Names(self._names)
         self.intents = IntentClassifier(embedder)
+        self._plain: Matcher | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -319,8 +320,13 @@ class SemanticPlanner(RulePlanner):
         return self.explain(text, context, lessons)[0]
 
     def matcher(self, lessons: Sequence[Lesson] = ()) -> Matcher:
+        if not lessons and self._plain is not None:
+            return self._plain  # most messages: no lessons, so nothing of theirs to index
         scorer = Scorer(self.fleet, lessons, self.unavailable)
-        return Matcher(self.embedder, self.fleet.agents, scorer, lessons, self.unavailable)
+        matcher = Matcher(self.embedder, self.fleet.agents, scorer, lessons, self.unavailable)
+        if not lessons:
+            self._plain = matcher
+        return matcher
 
     def shortlist(self, text: str, k: int) -> list[AgentSpec]:
         return [r.agent for r in self.matcher().rank(without_injections(text) or text)[:k]]
