@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -53,6 +54,9 @@ MAX_OPEN = 50_000
 """Request spans kept open (and request contexts kept for late children) at most: past it the
 oldest goes, so a request that never closes cannot grow memory without bound."""
 FAILED_OUTCOMES = frozenset({"failed", "timed_out"})
+DELIVERY_SPANS_AFTER = 0.25
+"""Seconds a delivery waits to become a span: building spans costs the event loop more than
+the posts they describe, and a burst of acknowledgements should not wait on them."""
 """Agent-call outcomes that mark the span as an error."""
 
 
@@ -103,6 +107,9 @@ class Tracing:
         """request id → its open span."""
         self._parents: dict[str, Context] = {}
         """request id → the context its children hang from (kept after its span ends)."""
+        self._deliveries: list[tuple[Any, ...]] = []
+        """Deliveries not yet made into spans, each with its start and end (ns)."""
+        self._flush: asyncio.TimerHandle | None = None
 
     # -- requests --------------------------------------------------------------------------
 
@@ -217,7 +224,39 @@ class Tracing:
         attempt: int,
         started_ns: int,
     ) -> None:
-        """One delivery attempt, begun at `started_ns`, ended now with `outcome`."""
+        """One delivery attempt, begun at `started_ns`, ended now with `outcome`; its span is
+        made a moment later (`DELIVERY_SPANS_AFTER`), with these times."""
+        ended_ns = time.time_ns()
+        entry = (request_id, outbox_id, kind, platform, outcome, attempt, started_ns, ended_ns)
+        self._deliveries.append(entry)
+        if self._flush is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush_deliveries()
+                return
+            self._flush = loop.call_later(DELIVERY_SPANS_AFTER, self.flush_deliveries)
+
+    def flush_deliveries(self) -> None:
+        """Make the deliveries recorded so far into spans."""
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        deliveries, self._deliveries = self._deliveries, []
+        for entry in deliveries:
+            self._delivery_span(*entry)
+
+    def _delivery_span(
+        self,
+        request_id: str,
+        outbox_id: int,
+        kind: str,
+        platform: str,
+        outcome: str,
+        attempt: int,
+        started_ns: int,
+        ended_ns: int,
+    ) -> None:
         attributes: dict[str, Any] = {
             "dispatch.outbox.id": outbox_id,
             "dispatch.outbound.kind": kind,
@@ -239,11 +278,12 @@ class Tracing:
         if outcome == "dead":
             span.set_attribute("error.type", "dead")
             span.set_status(Status(StatusCode.ERROR))
-        span.end()
+        span.end(end_time=ended_ns)
 
     async def aclose(self) -> None:
         """End the requests still open and flush to the exporter. Their work goes on after
         a restart (under new spans); these end here as interrupted, so they are not lost."""
+        self.flush_deliveries()
         for span in self._requests.values():
             span.set_attribute("dispatch.request.interrupted", True)
             span.end()
