@@ -186,6 +186,16 @@ class Scorer:
         ]
         self.lessons = [(set(content_stems(lesson.text)), lesson.agent) for lesson in lessons]
         self._unmatched = [(-i * 1e-9, profile.agent) for i, profile in enumerate(self.profiles)]
+        self._owners: dict[tuple[str, ...], list[AgentSpec]] | None = None
+
+    def skill_owners(self, stems: tuple[str, ...]) -> list[AgentSpec]:
+        """The agents that have this exact skill phrase (stemmed), in manifest order."""
+        if self._owners is None:
+            self._owners = {}
+            for profile in self.profiles:
+                for phrase in dict.fromkeys(profile.skill_phrases):
+                    self._owners.setdefault(phrase, []).append(profile.agent)
+        return self._owners.get(stems, [])
 
     def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
         stems = content_stems(text)

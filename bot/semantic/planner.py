@@ -628,7 +628,7 @@ class SemanticPlanner(RulePlanner):
         """A part that is nothing but one agent's skill ("landing page copy") is that
         agent's, even where another's skill is part of it ("landing page")."""
         stems = tuple(content_stems(text))
-        owners = [p.agent for p in matcher.scorer.profiles if stems and stems in p.skill_phrases]
+        owners = matcher.scorer.skill_owners(stems) if stems else []
         return owners[0] if len(owners) == 1 else None
 
     @staticmethod
