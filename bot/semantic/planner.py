@@ -75,7 +75,7 @@ SPLIT = "split"
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _CANCEL_WORDS = re.compile(
-    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop|halt|nvm|never\s*mind|nevermind|forget|"
+    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
@@ -129,7 +129,7 @@ _REROUTE_CUE = re.compile(
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
-    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
+    r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this))\b",
     re.IGNORECASE,
@@ -169,6 +169,7 @@ _VAGUE_WORDS = frozenset(
     that's what whatever needed need needs attention happen quick quickly asap now today bit
     little more some lot all everything way properly right again soon ok okay going go client
     customer customers clients boss manager sees see seen weekend sorting needs team they them their he she him her we i i'm we're it's
+    yesterday earlier previous other recent latest usual regular
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked
     mentioned broken broke hates hate wrong bad works again issue problem job task project
@@ -276,9 +277,17 @@ def roster_target(text: str) -> str | None:
     if not match:
         return None
     what = next(g for g in match.groups() if g)
+    if re.match(r"(?:what|what's|whats|why|where|when|whether|if)\b", what, re.IGNORECASE):
+        return None  # "anyone know what's going on?": a question about the world, not the team
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
     return what.strip(" ?!.") or None
+
+
+def profile_words(fleet: Fleet) -> frozenset[str]:
+    """The words the fleet's manifests use: a name that is one of them is not only a name."""
+    texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
+    return frozenset(w for t in texts for w in words(t))
 
 
 def carries_too_little(text: str, names: Names) -> bool:
@@ -303,7 +312,7 @@ class SemanticPlanner(RulePlanner):
         super().__init__(fleet, unavailable)
         self.embedder = embedder
         self.max_tasks = max_tasks
-        self.names = Names(self._names)
+        self.names = Names(self._names, profile_words(fleet))
         self.intents = IntentClassifier(embedder)
 
     # -- entry points ---------------------------------------------------------------------
@@ -492,6 +501,13 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
+        if question and (about := self.names.about.match(bare)) and not roster_target(bare):
+            asked_about = self.names.listed(about.group("names"), everyday=True)
+            return Decision(
+                kind="status",
+                target=asked_about[0] if asked_about else None,
+                reason="asked what it did",
+            )
         status_cue = bool(_STATUS_WORDS.search(bare))
         if (
             question
