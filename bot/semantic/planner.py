@@ -240,6 +240,7 @@ _CONTEXT_CLAUSE = re.compile(
     r"^(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
     r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
+    r"even|especially|esp|including|incl|mostly|mainly|apart\s+from|except|"
     r"needs?|has\s+to|have\s+to|should|must)\b",
     re.IGNORECASE,
 )
