@@ -82,6 +82,13 @@ _CANCEL_WORDS = re.compile(
     r"we'?re\s+not\s+(?:going|doing))\b",
     re.IGNORECASE,
 )
+_REPORTED = re.compile(
+    r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
+    r"refus\w*|decided|planning|plans)\s+to\s+$",
+    re.IGNORECASE,
+)
+"""Before a cancelling word, what makes it someone else's plan, not the user's instruction:
+"the skip company are threatening to stop collecting", "a customer wants to cancel"."""
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
@@ -481,7 +488,9 @@ class SemanticPlanner(RulePlanner):
 
     def _cancel_by_intent(self, bare: str, intent: Intent) -> Decision | None:
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y")."""
-        if not _CANCEL_WORDS.search(bare) or _THEN_WORK.search(bare):
+        if not any(
+            not _REPORTED.search(bare, 0, m.start()) for m in _CANCEL_WORDS.finditer(bare)
+        ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10):
