@@ -195,14 +195,17 @@ class Names:
             rf"{self.person})*)\s+(?!{_NOT_A_VERB})(?P<rest>[a-z][\w-]*\s+\S.*)$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.personal = frozenset(personal)
         self.polite = re.compile(
-            rf"(?:^|\s)(?:please|pls|plz|thanks|thx|ty)\s+(?P<names>{self.person})(?=[\s,.!?]|$)[,.!]?",
+            r"(?:^|\s)(?:please|pls|plz|thanks|thx|ty)\s+(?P<names>@?[a-z]+)(?=[\s,.!?]|$)[,.!]?",
             re.IGNORECASE,
         )
         self.last = re.compile(
-            rf"^(?P<rest>.*?\b(?P<before>[\w'’]+))\s+(?P<names>{self.person})\s*[.!?]*$",
+            r"^(?P<rest>.*?\b(?P<before>[\w'’]+))\s+(?P<names>@?[a-z]+)\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        """Both only find the word; it counts when it is a personal name (a set look-up, not
+        one more alternation of every name tried at every position)."""
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.leading = re.compile(
             rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$",
@@ -296,8 +299,22 @@ class Names:
                 if agents and clean(rest):
                     return agents, rest
         for pattern in (self.bare, self.polite, self.last):
-            match = pattern.search(text) if pattern is self.polite else pattern.match(text)
+            if pattern is self.polite:
+                match = next(
+                    (
+                        m
+                        for m in pattern.finditer(text)
+                        if m.group("names").lstrip("@").lower() in self.personal
+                    ),
+                    None,
+                )
+            else:
+                match = pattern.match(text)
             if match is None:
+                continue
+            if match.group("names").lstrip("@").lower() not in self.personal and (
+                pattern is not self.bare
+            ):
                 continue
             if pattern is self.last and match.group("before").lower() in _BEFORE_NAME:
                 continue
