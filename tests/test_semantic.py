@@ -14,7 +14,7 @@ import pytest
 
 from bot import render
 from bot.demo.fleet import demo_fleet
-from bot.manifest import fleet_from_data
+from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
 from bot.planner import ThreadContext, ThreadTask
 from bot.semantic import SemanticPlanner
@@ -381,3 +381,18 @@ def test_a_personal_name_addresses_without_punctuation() -> None:
     assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
         [("pull the numbers", ["data"]), ("call the buyer", ["bd"])]
     ]
+
+
+def test_a_step_that_fits_nobody_and_refers_back_stays_with_the_agent_before() -> None:
+    planner = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "council.yaml"),
+        embedder=load_embedder(),
+    )
+    decision, why = planner.explain(
+        "assess mrs patel's care needs first and then sort out a stairlift for her"
+    )
+    assert [t.agent for t in decision.tasks] == ["social"]
+    assert why.parts[-1].why == "nothing fits; it refers back to the step before"
+    # Without a word pointing back, what fits nobody still goes to the catch-all.
+    decision = planner.plan("assess mrs patel's care needs, then write a limerick about cats")
+    assert [t.agent for t in decision.tasks][-1] == "subagent"

@@ -251,6 +251,7 @@ _CONTEXT_CLAUSE = re.compile(
     r"needs?|has\s+to|have\s+to|should|must)\b",
     re.IGNORECASE,
 )
+_BACK_REFERENCE = re.compile(r"\b(?:him|her|them|it|that|those|these|this|its|their)\b", re.I)
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 
 
@@ -562,6 +563,19 @@ class SemanticPlanner(RulePlanner):
             current: list[str] = []
             for part in step:
                 for agent, summary in self._route_part(part, matcher, why, notes):
+                    if (
+                        agent.id == CATCH_ALL_ID
+                        and len(previous) == 1
+                        and _BACK_REFERENCE.search(summary)
+                        and (before := next(t for t in tasks if t.id == previous[0])).agent
+                        != CATCH_ALL_ID
+                    ):
+                        # "assess her care needs, then sort out a stairlift for her": more
+                        # of the same case, for the agent that had the step before
+                        agent = self.fleet.agent(before.agent)
+                        if why.parts:
+                            why.parts[-1].chose = agent.id
+                            why.parts[-1].why = "nothing fits; it refers back to the step before"
                     task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
                     tasks.append(task)
                     current.append(task.id)
