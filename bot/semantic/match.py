@@ -41,7 +41,8 @@ BASELINE = 1.0
 ROLE_FIT, ROLE_LEAD = 0.4, 0.15
 """How close an agent's own profile must be to a role (`roles.ROLES`) to take its phrasings,
 and by how much it must lead the next agent: where two agents are about as close (a fleet of
-several finance desks), neither takes it. Calibrated on evals/ dev, dev2 and dev3."""
+several finance desks), neither takes it. Calibrated on evals/ dev, dev2 and dev3 (and
+checked again with dev4)."""
 
 
 def content(text: str) -> str:
