@@ -219,14 +219,17 @@ def report(results: Sequence[Result], *, misses: bool, out: Any = sys.stdout) ->
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--split", action="append", choices=["dev", "dev2", "dev3", "heldout"], help="default: all"
+        "--split",
+        action="append",
+        choices=["dev", "dev2", "dev3", "dev4", "heldout"],
+        help="default: all",
     )
     parser.add_argument("--planner", choices=["semantic", "rules"], default="semantic")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     results = evaluate(
-        load_cases(HERE, args.split or ["dev", "dev2", "dev3", "heldout"]), args.planner
+        load_cases(HERE, args.split or ["dev", "dev2", "dev3", "dev4", "heldout"]), args.planner
     )
     summary = report(results, misses=args.misses)
     if args.json:

@@ -14,7 +14,7 @@ import pytest
 
 from bot import render
 from bot.demo.fleet import demo_fleet
-from bot.manifest import fleet_from_data
+from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
 from bot.planner import ThreadContext, ThreadTask
 from bot.semantic import SemanticPlanner
@@ -354,3 +354,45 @@ async def test_a_model_that_cannot_load_fails_the_start_not_a_message(
 ) -> None:
     with pytest.raises(EmbeddingError, match="none"):
         await harness({}, settings={"embeddings": str(tmp_path / "none")})
+
+
+def test_a_personal_name_addresses_without_punctuation() -> None:
+    # "data" is a word of the fleet's profiles, so only "priya" and "otto" are personal names.
+    names = Names(
+        {"priya": "data", "data": "data", "otto": "bd", "comms": "comms", "hollis": "news"},
+        frozenset({"data", "charts", "press"}),
+    )
+    steps = parse("priya pull the response times and hollis write it up", names)
+    assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
+        [("pull the response times", ["data"]), ("write it up", ["news"])]
+    ]
+    assert names.addressed("draft an NDA for the call next week otto") is not None
+    steps = parse("check the figures and Comms put out a statement", names)
+    assert [p.agents for p in steps[0]] == [[], ["comms"]]
+    # A bare name is a subject when a statement follows, and an everyday word is no name.
+    assert names.addressed("priya said the charts look off") is None
+    assert names.addressed("data from last week looks off") is None
+    assert names.addressed("headline for the flood piece pls hollis, it's dull") == (
+        ["news"],
+        "headline for the flood piece, it's dull",
+    )
+    # A group addressed first, then each member: each gets only its own part.
+    steps = parse("Priya and Otto: Priya pull the numbers, Otto call the buyer", names)
+    assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
+        [("pull the numbers", ["data"]), ("call the buyer", ["bd"])]
+    ]
+
+
+def test_a_step_that_fits_nobody_and_refers_back_stays_with_the_agent_before() -> None:
+    planner = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "council.yaml"),
+        embedder=load_embedder(),
+    )
+    decision, why = planner.explain(
+        "assess mrs patel's care needs first and then sort out a stairlift for her"
+    )
+    assert [t.agent for t in decision.tasks] == ["social"]
+    assert why.parts[-1].why == "nothing fits; it refers back to the step before"
+    # Without a word pointing back, what fits nobody still goes to the catch-all.
+    decision = planner.plan("assess mrs patel's care needs, then write a limerick about cats")
+    assert [t.agent for t in decision.tasks][-1] == "subagent"

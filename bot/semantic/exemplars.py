@@ -112,6 +112,8 @@ who's free
 which agents are online
 what are my options
 can you introduce the team
+what services do you offer
+what have you got here
 """
 
 CANCEL = """

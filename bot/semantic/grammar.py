@@ -31,8 +31,8 @@ _IT = r"(?:that|it|this|they|those|these|them|the\s+\w+(?:\s+\w+)?)"
 _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
     r"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next|(?<=[,;.!])next|"
-    rf"once\s+{_IT}(?:'s|’s|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+{_DONE}|"
-    rf"when\s+{_IT}(?:'s|’s|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
+    rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+{_DONE}|"
+    rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
     r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
     r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|"
     r"using\s+(?:that|its|their|the)\s+(?:output|result|results|draft|numbers)|"
@@ -143,13 +143,69 @@ def is_control(text: str) -> bool:
     return bool(_CONTROL.match(clean(text)))
 
 
-class Names:
-    """Every way the roster's agents are named, longest first so "Ada Lovelace" beats "Ada"."""
+_NOT_A_VERB = (
+    r"(?:is|isn't|was|wasn't|has|hasn't|had|have|and|or|from|of|said|says|told|thinks|wants|needs|"
+    r"will|would|should|could|can|did|does|doesn't|didn't|may|might|at|in|on|for|to|with|too|"
+    r"each|both|together|jointly|as|if|but|then|"
+    r"[a-z]+'s|[a-z]+’s)\b"
+)
+"""After a bare name at the start of a clause, words that make it the subject of a statement
+("Priya is off today"), not the addressee of an instruction ("priya pull the numbers")."""
+_BEFORE_NAME = frozenset(
+    """the a an my our your his her their its this that these those some any new old of for to
+    in on at with from by about into no every each another""".split()
+)
+"""Words after which a trailing word is a noun of the sentence, not the name it is sent to."""
 
-    def __init__(self, names: Mapping[str, str]) -> None:
+
+class Names:
+    """Every way the roster's agents are named, longest first so "Ada Lovelace" beats "Ada".
+
+    `vocabulary`: the words the fleet's profiles use. A name that is none of them ("Priya",
+    "Otto", not "Data" or "Planning") is a personal name, and counts as addressing without
+    the punctuation people often leave out: "priya pull the numbers", "… and hettie book the
+    induction", "draft the NDA otto"."""
+
+    def __init__(self, names: Mapping[str, str], vocabulary: frozenset[str] = frozenset()) -> None:
         self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
         alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
         self.one = rf"@?(?:the\s+)?(?:{alternatives})(?![\w-])" if alternatives else r"(?!x)x"
+        personal = sorted(
+            (
+                n
+                for n in self.ids
+                if len(n) >= 3 and n.isalpha() and n not in COMMON and n not in vocabulary
+            ),
+            key=len,
+            reverse=True,
+        )
+        person = "|".join(re.escape(n) for n in personal)
+        titled = "|".join(
+            re.escape(v)
+            for n in sorted(self.ids, key=len, reverse=True)
+            if len(n) >= 2 and n not in COMMON
+            for v in dict.fromkeys((n.title(), n.upper()))
+        )
+        self.person = rf"@?(?:{person})(?![\w'’-])" if person else r"(?!x)x"
+        """A personal name, in any case."""
+        self.named = rf"(?:{self.person}|(?-i:{titled})(?![\w'’-]))" if titled else self.person
+        """A personal name, or any name written with its capital ("and Comms put out…")."""
+        self.bare = re.compile(
+            rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?(?P<names>{self.person}(?:\s*(?:,|\band\b|&)\s*"
+            rf"{self.person})*)\s+(?!{_NOT_A_VERB})(?P<rest>[a-z][\w-]*\s+\S.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.personal = frozenset(personal)
+        self.polite = re.compile(
+            r"(?:^|\s)(?:please|pls|plz|thanks|thx|ty)\s+(?P<names>@?[a-z]+)(?=[\s,.!?]|$)[,.!]?",
+            re.IGNORECASE,
+        )
+        self.last = re.compile(
+            r"^(?P<rest>.*?\b(?P<before>[\w'’]+))\s+(?P<names>@?[a-z]+)\s*[.!?]*$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """Both only find the word; it counts when it is a personal name (a set look-up, not
+        one more alternation of every name tried at every position)."""
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.leading = re.compile(
             rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$",
@@ -180,6 +236,12 @@ class Names:
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.about = re.compile(
+            rf"^(?:so\s+|and\s+)?(?:has|did|was|were)\s+(?P<names>{self.one})\s+[a-z]",
+            re.IGNORECASE,
+        )
+        """ "did Ana finish the RNA-seq run", "has the bin team sorted ash close": asked about
+        what an agent did, not asked to do it."""
         self.at = (
             re.compile(rf"@(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
         )
@@ -190,7 +252,8 @@ class Names:
         if self.at is None:
             return [sentence]
         cut = re.compile(
-            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b)"
+            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
+            rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
             rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
@@ -235,6 +298,34 @@ class Names:
                     rest = _HAS_DONE.sub("", rest)
                 if agents and clean(rest):
                     return agents, rest
+        for pattern in (self.bare, self.polite, self.last):
+            if pattern is self.polite:
+                match = next(
+                    (
+                        m
+                        for m in pattern.finditer(text)
+                        if m.group("names").lstrip("@").lower() in self.personal
+                    ),
+                    None,
+                )
+            else:
+                match = pattern.match(text)
+            if match is None:
+                continue
+            if match.group("names").lstrip("@").lower() not in self.personal and (
+                pattern is not self.bare
+            ):
+                continue
+            if pattern is self.last and match.group("before").lower() in _BEFORE_NAME:
+                continue
+            agents = self.listed(match.group("names"))
+            if pattern is self.polite:
+                before, after = text[: match.start()].rstrip(" ,"), text[match.end() :].strip()
+                rest = f"{before}, {after}" if before and after else before or after
+            else:
+                rest = match.group("rest")
+            if agents and clean(rest):
+                return agents, rest
         if self.at is not None:
             mentioned = [a for m in self.at.finditer(text) if (a := self.resolve(m.group(0)))]
             if mentioned:
@@ -278,6 +369,10 @@ def parse(text: str, names: Names) -> list[Step]:
         for sentence in sentences(raw_step):
             for clause in names.split_addressees(sentence.strip()):
                 found = names.addressed(clause)
+                if found is not None and len(found[0]) > 1:
+                    inner = names.addressed(clean(found[1]))  # "Rosa and Sam: Rosa pull…"
+                    if inner is not None and set(inner[0]) < set(found[0]):
+                        found = inner
                 if found is not None:
                     step.append(Part(clean(found[1]), found[0]))
                 elif step:
@@ -288,6 +383,22 @@ def parse(text: str, names: Names) -> list[Step]:
         if len(step) >= 2 and not step[0].agents and _HEADER.match(clean(step[0].text)):
             header = clean(step[0].text)  # "for the summer sale — Pip, the email; Wren, the codes"
             step = [Part(f"{header}: {p.text}" if p.agents else p.text, p.agents) for p in step[1:]]
+        step = _own_parts_first(step)
         if step:
             steps.append(step)
     return steps
+
+
+def _own_parts_first(step: Step) -> Step:
+    """ "Felix and Ines: the Hendersons stay two more nights…, Felix do something special":
+    an agent with a part of its own is not also given the part addressed to the group."""
+    alone = {p.agents[0] for p in step if len(p.agents) == 1}
+    kept: Step = []
+    for part in step:
+        if len(part.agents) > 1 and alone & set(part.agents):
+            rest = [a for a in part.agents if a not in alone]
+            if not rest:
+                continue
+            part = Part(part.text, rest)
+        kept.append(part)
+    return kept

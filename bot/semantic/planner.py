@@ -75,13 +75,20 @@ SPLIT = "split"
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _CANCEL_WORDS = re.compile(
-    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop|halt|nvm|never\s*mind|nevermind|forget|"
+    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing))\b",
     re.IGNORECASE,
 )
+_REPORTED = re.compile(
+    r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
+    r"refus\w*|decided|planning|plans)\s+to\s+$",
+    re.IGNORECASE,
+)
+"""Before a cancelling word, what makes it someone else's plan, not the user's instruction:
+"the skip company are threatening to stop collecting", "a customer wants to cancel"."""
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
@@ -129,7 +136,7 @@ _REROUTE_CUE = re.compile(
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
-    r"should\s+(?:do|take|handle|own)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
+    r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this))\b",
     re.IGNORECASE,
@@ -169,6 +176,7 @@ _VAGUE_WORDS = frozenset(
     that's what whatever needed need needs attention happen quick quickly asap now today bit
     little more some lot all everything way properly right again soon ok okay going go client
     customer customers clients boss manager sees see seen weekend sorting needs team they them their he she him her we i i'm we're it's
+    yesterday earlier previous other recent latest usual regular
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked
     mentioned broken broke hates hate wrong bad works again issue problem job task project
@@ -239,9 +247,11 @@ _CONTEXT_CLAUSE = re.compile(
     r"^(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
     r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
+    r"even|especially|esp|including|incl|mostly|mainly|apart\s+from|except|"
     r"needs?|has\s+to|have\s+to|should|must)\b",
     re.IGNORECASE,
 )
+_BACK_REFERENCE = re.compile(r"\b(?:him|her|them|it|that|those|these|this|its|their)\b", re.I)
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 
 
@@ -276,9 +286,17 @@ def roster_target(text: str) -> str | None:
     if not match:
         return None
     what = next(g for g in match.groups() if g)
+    if re.match(r"(?:what|what's|whats|why|where|when|whether|if)\b", what, re.IGNORECASE):
+        return None  # "anyone know what's going on?": a question about the world, not the team
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
     return what.strip(" ?!.") or None
+
+
+def profile_words(fleet: Fleet) -> frozenset[str]:
+    """The words the fleet's manifests use: a name that is one of them is not only a name."""
+    texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
+    return frozenset(w for t in texts for w in words(t))
 
 
 def carries_too_little(text: str, names: Names) -> bool:
@@ -303,7 +321,7 @@ class SemanticPlanner(RulePlanner):
         super().__init__(fleet, unavailable)
         self.embedder = embedder
         self.max_tasks = max_tasks
-        self.names = Names(self._names)
+        self.names = Names(self._names, profile_words(fleet))
         self.intents = IntentClassifier(embedder)
         self._plain: Matcher | None = None
 
@@ -477,7 +495,9 @@ class SemanticPlanner(RulePlanner):
 
     def _cancel_by_intent(self, bare: str, intent: Intent) -> Decision | None:
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y")."""
-        if not _CANCEL_WORDS.search(bare) or _THEN_WORK.search(bare):
+        if not any(
+            not _REPORTED.search(bare, 0, m.start()) for m in _CANCEL_WORDS.finditer(bare)
+        ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10):
@@ -498,6 +518,13 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
+        if question and (about := self.names.about.match(bare)) and not roster_target(bare):
+            asked_about = self.names.listed(about.group("names"), everyday=True)
+            return Decision(
+                kind="status",
+                target=asked_about[0] if asked_about else None,
+                reason="asked what it did",
+            )
         status_cue = bool(_STATUS_WORDS.search(bare))
         if (
             question
@@ -542,6 +569,19 @@ class SemanticPlanner(RulePlanner):
             current: list[str] = []
             for part in step:
                 for agent, summary in self._route_part(part, matcher, why, notes):
+                    if (
+                        agent.id == CATCH_ALL_ID
+                        and len(previous) == 1
+                        and _BACK_REFERENCE.search(summary)
+                        and (before := next(t for t in tasks if t.id == previous[0])).agent
+                        != CATCH_ALL_ID
+                    ):
+                        # "assess her care needs, then sort out a stairlift for her": more
+                        # of the same case, for the agent that had the step before
+                        agent = self.fleet.agent(before.agent)
+                        if why.parts:
+                            why.parts[-1].chose = agent.id
+                            why.parts[-1].why = "nothing fits; it refers back to the step before"
                     task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
                     tasks.append(task)
                     current.append(task.id)
