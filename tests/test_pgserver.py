@@ -49,6 +49,16 @@ async def wait_until_waiting_on_lock(
     pytest.fail(f"backend {pid} never waited on the advisory lock")
 
 
+async def wait_until_gone(observer: psycopg.AsyncConnection[tuple[object, ...]], pid: int) -> None:
+    """Until backend `pid` has ended: a client's close returns before the server's backend
+    has exited and given its locks back."""
+    for _ in range(1000):
+        if not await one(observer, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid):
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"backend {pid} never ended")
+
+
 async def test_write_and_read_back(pg_url: str) -> None:
     async with await connect(pg_url) as conn:
         await conn.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)")
@@ -86,6 +96,7 @@ async def test_advisory_lock_blocks_until_the_holder_disconnects(pg_url: str) ->
     async with await connect(pg_url) as observer:
         holder = await connect(pg_url)
         waiter = await connect(pg_url)
+        waiter_pid = waiter.info.backend_pid
         try:
             assert await try_lock(holder) is True
             assert await try_lock(waiter) is False
@@ -101,6 +112,7 @@ async def test_advisory_lock_blocks_until_the_holder_disconnects(pg_url: str) ->
         finally:
             await holder.close()
             await waiter.close()
+        await wait_until_gone(observer, waiter_pid)
         assert await try_lock(observer) is True
 
 
