@@ -90,8 +90,12 @@ class Courier:
         max_replies: int = MAX_REPLIES,
         leases: Leases | None = None,
         telemetry: Telemetry | None = None,
+        quiet: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
+        self.quiet = quiet
+        """Waits out a burst of incoming messages (at most the given seconds) before a pass
+        of status-board edits, so the burst's acknowledgements go first."""
         self.leases = leases
         """With replicas, a thread is posted into by the one replica holding its lease."""
         self.telemetry = telemetry or Telemetry()
@@ -491,6 +495,8 @@ class Courier:
     async def _board_loop(self) -> None:
         while not self._stopped:
             await asyncio.sleep(self.board_interval)
+            if self.quiet is not None:
+                await self.quiet(self.board_interval)
             try:
                 await self.refresh_boards()
             except Exception:

@@ -117,7 +117,9 @@ class Dispatcher:
             board_interval=self.settings.board_interval,
             leases=self.membership,
             telemetry=self.telemetry,
+            quiet=self.intake.quiet,
         )
+        self.telemetry.yield_to(lambda: self.intake.busy)
         self._reaper: asyncio.Task[None] | None = None
         self._waking: asyncio.TimerHandle | None = None
         self._taking: set[asyncio.Task[str | None]] = set()

@@ -11,6 +11,7 @@ any agent is called; then the runner starts the work. Every sentence comes from 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -67,6 +68,17 @@ class Intake:
         self.idle_event = asyncio.Event()
         """Set while no message is being taken in."""
         self.idle_event.set()
+
+    @property
+    def busy(self) -> bool:
+        """A message is being taken in (read from any thread: housekeeping waits on it)."""
+        return self.receiving > 0
+
+    async def quiet(self, limit: float) -> None:
+        """Until no message is being taken in, or `limit` seconds: housekeeping (status-board
+        edits, a metrics scrape) waits out a burst, so its acknowledgements go first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle_event.wait(), limit)
 
     async def receive(self, request: Request, recorded: asyncio.Event | None = None) -> str | None:
         """Handle one normalized message. Returns the request id, or None for a duplicate.

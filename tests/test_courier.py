@@ -406,6 +406,39 @@ async def stale_boards(store: Store, count: int) -> list[str]:
     return ids
 
 
+async def test_board_passes_wait_for_a_burst_of_messages_to_be_taken_in(store: Store) -> None:
+    """Status-board edits are housekeeping: a pass waits until the intake says it is quiet,
+    so a burst's acknowledgements go out first."""
+    adapter = BudgetAdapter(budget=100)
+    quiet = asyncio.Event()
+    asked: list[float] = []
+
+    async def wait_quiet(limit: float) -> None:
+        asked.append(limit)
+        await quiet.wait()
+
+    async def render(request_id: str) -> Outbound:
+        return Outbound(kind="ack", text=f"board of {request_id}", request_id=request_id)
+
+    courier = Courier(
+        store, {"memory": adapter}, board_renderer=render, board_interval=0.01, quiet=wait_quiet
+    )
+    await stale_boards(store, 3)
+    await courier.start()
+    try:
+        while not asked:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # a chance to edit, were it not waiting
+        assert adapter.edited == []
+        assert asked == [0.01]  # bounded by the board interval
+        quiet.set()
+        while len(adapter.edited) < 3:
+            await asyncio.sleep(0.01)
+    finally:
+        await courier.stop()
+    assert adapter.edited == ["board-0000", "board-0001", "board-0002"]
+
+
 async def test_board_refresh_renders_nothing_while_the_edit_budget_is_spent(
     store: Store,
 ) -> None:

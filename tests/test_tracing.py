@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
@@ -26,6 +27,7 @@ from bot.runtime import wire
 from bot.settings import PROJECT_ROOT, Settings
 from bot.telemetry import Telemetry
 from bot.telemetry.tracing import Tracing
+from bot.telemetry.yielding import YieldingExporter
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.server import LocalServer
 from tests.test_http_backend import HTTPAgent, fleet_for, free_port
@@ -283,3 +285,41 @@ def test_traces_on_without_the_extra_is_one_line(tmp_path: Path) -> None:
         "dispatch: DISPATCH_OTEL is on but OpenTelemetry is not installed:"
         " pip install 'dispatch[otel]'\n"
     )
+
+
+class Recording(InMemorySpanExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.called = threading.Event()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.called.set()
+        return super().export(spans)
+
+
+def test_an_export_waits_while_messages_are_taken_in_then_goes() -> None:
+    """Encoding spans takes the interpreter from a burst's acknowledgements: an export waits
+    for the intake to fall quiet (bounded), then sends everything."""
+    inner = Recording()
+    exporter = YieldingExporter(inner, hold=600)
+    busy = threading.Event()
+    busy.set()
+    exporter.busy = busy.is_set
+    span = TracerProvider().get_tracer("t").start_span("two")
+    span.end()
+    sending = threading.Thread(target=exporter.export, args=([span],))
+    sending.start()
+    assert not inner.called.wait(0.1)  # held while busy
+    busy.clear()
+    sending.join()
+    assert [s.name for s in inner.get_finished_spans()] == ["two"]
+
+
+def test_an_export_held_past_its_bound_goes_anyway() -> None:
+    inner = Recording()
+    exporter = YieldingExporter(inner, hold=0.0)
+    exporter.busy = lambda: True  # a stream of messages that never pauses
+    span = TracerProvider().get_tracer("t").start_span("three")
+    span.end()
+    exporter.export([span])
+    assert [s.name for s in inner.get_finished_spans()] == ["three"]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.manifest import AgentSpec
     from bot.models import Request
     from bot.runner import Run
@@ -77,6 +79,11 @@ class Telemetry:
         return cls(metrics, tracing)
 
     # -- intake ------------------------------------------------------------------------------
+
+    def yield_to(self, busy: Callable[[], bool]) -> None:
+        """Span exports wait (a little) while `busy()` says messages are being taken in."""
+        if self.tracing is not None:
+            self.tracing.yield_to(busy)
 
     def request_received(self, request_id: str, request: Request) -> str | None:
         """A message reached the core; returns the `traceparent` its row keeps, if tracing."""

@@ -19,12 +19,18 @@ __all__ = ["CONTENT_TYPE", "MetricsServer", "exposition"]
 log = logging.getLogger(__name__)
 
 
+SCRAPE_QUIET = 1.0
+"""Seconds a scrape may wait for a burst of incoming messages to be acknowledged first
+(Prometheus waits 10 s for a scrape by default)."""
+
+
 async def exposition(dispatcher: Dispatcher) -> bytes | None:
     """The page a scrape gets (its media type is `CONTENT_TYPE`), with the task gauges
     counted afresh from the database; None when metrics are off."""
     metrics = dispatcher.telemetry.metrics
     if metrics is None:
         return None
+    await dispatcher.intake.quiet(SCRAPE_QUIET)
     metrics.set_task_counts(await dispatcher.store.active_task_counts())
     return metrics.render()
 

@@ -46,8 +46,11 @@ except ImportError:  # the otel extra is not installed
     AVAILABLE = False
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.models import Request
     from bot.settings import Settings
+    from bot.telemetry.yielding import YieldingExporter
 
 INSTALL = "pip install 'dispatch[otel]'"
 MAX_OPEN = 50_000
@@ -74,8 +77,11 @@ def make_tracing(settings: Settings) -> Tracing | None:
     name = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": "dispatch"}
     provider = TracerProvider(resource=Resource.create(name))
     # The endpoint, headers and timeout come from OTEL_EXPORTER_OTLP_* as usual.
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    return Tracing(provider, content=settings.otel_content, owned=True)
+    from bot.telemetry.yielding import YieldingExporter
+
+    exporter = YieldingExporter(OTLPSpanExporter())
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return Tracing(provider, content=settings.otel_content, owned=True, exporter=exporter)
 
 
 def _messages(role: str, text: str) -> str:
@@ -94,10 +100,13 @@ class Tracing:
         content: bool = False,
         owned: bool = False,
         max_open: int = MAX_OPEN,
+        exporter: YieldingExporter | None = None,
     ) -> None:
         """`owned`: the provider is ours to shut down when Dispatch stops (else it is only
-        flushed: whoever made it may use it again)."""
+        flushed: whoever made it may use it again). `exporter`: the provider's, if it yields
+        to the intake (`yield_to`)."""
         self.provider = provider
+        self.exporter = exporter
         self.content = content
         self.owned = owned
         self.max_open = max_open
@@ -110,6 +119,11 @@ class Tracing:
         self._deliveries: list[tuple[Any, ...]] = []
         """Deliveries not yet made into spans, each with its start and end (ns)."""
         self._flush: asyncio.TimerHandle | None = None
+
+    def yield_to(self, busy: Callable[[], bool]) -> None:
+        """Exports wait a little while `busy()` (messages are being taken in)."""
+        if self.exporter is not None:
+            self.exporter.busy = busy
 
     # -- requests --------------------------------------------------------------------------
 
