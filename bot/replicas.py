@@ -43,8 +43,12 @@ class Membership:
         self.dead_after = dead_after
         self._listener: Listener | None = None
         self._heart: Heart | None = None
+        self.every = max(min(dead_after / 4, 2.5), 0.1)
+        """Seconds between beats (and between the heart's heartbeats)."""
+        self.joined = False
+        self._ticker: asyncio.Task[None] | None = None
         self._turned = time.monotonic()
-        """When the event loop last ran a beat's tick: the heart beats while it is recent."""
+        """When the event loop last ran a tick: the heart beats while it is recent."""
         self.pushed: Callable[[str], None] = lambda key: None
         """Wakes the follower of an A2A task another replica got a push for."""
 
@@ -53,16 +57,46 @@ class Membership:
         return time.time() - self.dead_after if self.shared else FOREVER
 
     async def join(self) -> None:
+        """Register and start beating: from here on the others count this replica among the
+        living. Done before the adapters listen (`bot.runtime.Service.listen`), so a message
+        taken in before the dispatcher starts is posted into its thread under a lease the
+        others respect: a lease held by a replica not on record is a dead one's, and taken
+        over while it is still being used. Again (from `Dispatcher.start`), it does nothing."""
+        if self.joined:
+            return
         self.store.replica = self.id
         now = time.time()
         await self.store.transact(
             lambda tx: tx.register_replica(self.id, socket.gethostname(), os.getpid(), now)
         )
+        self.joined = True
+        if not self.shared:
+            return
+        from bot.store.postgres import Heart
+
+        self._turned = time.monotonic()
+        self._ticker = asyncio.create_task(self._tick(), name="replica-tick")
+        url = getattr(self.store, "url", "")
+        stalled = 3 * self.dead_after  # a loop stuck this long gives its work up
+        self._heart = Heart(
+            url, self.id, self.every, lambda: time.monotonic() - self._turned < stalled
+        )
+        self._heart.start()
+
+    async def _tick(self) -> None:
+        """Say the event loop still turns, for the heart (which beats from a thread)."""
+        while True:
+            await asyncio.sleep(self.every)
+            self._turned = time.monotonic()
 
     async def leave(self) -> None:
         """A clean stop: the living adopt this replica's work now, not after the bound."""
         if self._listener is not None:
             await self._listener.stop()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
         if self._heart is not None:
             await asyncio.to_thread(self._heart.stop)
         with contextlib.suppress(Exception):
@@ -110,18 +144,13 @@ class Membership:
         """Beat until cancelled; with PostgreSQL, also wake on other replicas' changes."""
         if not self.shared:
             return
-        from bot.store.postgres import Heart, Listener
+        from bot.store.postgres import Listener
 
         url = getattr(self.store, "url", "")
         self._listener = Listener(url, self.id, dispatcher.wake, lambda key: self.pushed(key))
         self._listener.start()
-        every = max(min(self.dead_after / 4, 2.5), 0.1)
-        stalled = 3 * self.dead_after  # a loop stuck this long gives its work up
-        self._heart = Heart(url, self.id, every, lambda: time.monotonic() - self._turned < stalled)
-        self._heart.start()
         while True:
-            await asyncio.sleep(every)
-            self._turned = time.monotonic()
+            await asyncio.sleep(self.every)
             try:
                 await self.beat(dispatcher)
             except Exception:

@@ -80,10 +80,12 @@ class Service:
     elections: list[tuple[Election, asyncio.Task[None]]] = field(default_factory=list)
 
     async def listen(self) -> None:
-        """Open the metrics and callback endpoints and start the adapters: messages may
-        arrive from here on, and wait in the adapters' hands until the dispatcher starts.
-        With replicas, an adapter that takes one connection for the whole bot only posts
-        until this replica wins its election; a background task campaigns and connects."""
+        """Join the replicas, open the metrics and callback endpoints and start the adapters:
+        messages may arrive from here on, and are taken in before the dispatcher starts (their
+        work waits for recovery), so this replica is on record and beating first. With
+        replicas, an adapter that takes one connection for the whole bot only posts until
+        this replica wins its election; a background task campaigns and connects."""
+        await self.dispatcher.membership.join()
         if self.metrics is not None:
             await self.metrics.start()
         if self.callbacks is not None:

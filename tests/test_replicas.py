@@ -27,7 +27,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from adapters.slack import SlackAdapter
 from bot.demo.agent_server import AgentCall, AgentServer, Handler, Outcome, Reply, brief_task_line
+from bot.settings import Settings
+from tests.conftest import Harness, echo
 from tests.fakes.slack import FakeSlack, app_mention, event_callback, signed_request
 from tests.test_cli import cli_env, dispatch_argv, write_fleet
 
@@ -569,3 +572,75 @@ async def test_chaos_kills_lose_and_repeat_no_result(
         f"chaos: {len(asks)} requests, {len(tasks)} tasks, {repeats} repeated agent calls,"
         f" {took:.1f}s"
     )
+
+
+# -- 7. a message taken in before its replica has started ------------------------------------------
+
+
+async def test_an_ack_posted_before_its_replica_started_is_posted_once(
+    tmp_path: Path, pg_url: str, slack: FakeSlack
+) -> None:
+    """A replica's adapters listen before its dispatcher starts, and a message taken in then
+    has its acknowledgement posted at once, into its thread under the thread's lease. The
+    other replicas must count that replica among the living by then: a lease held by a
+    replica not on record is taken over as a dead one's, and the acknowledgement, posted but
+    not yet recorded, is posted again."""
+
+    def platform(s: Settings) -> SlackAdapter:
+        return SlackAdapter(s, http=True, port=0, post_interval=0.02, update_rate=50)
+
+    def replica() -> Harness:
+        return Harness(
+            pg_url,
+            {"writer": echo("writer")},
+            platform=platform,
+            settings_overrides={
+                "slack_bot_token": "xoxb-test",
+                "slack_signing_secret": SECRET,
+                "slack_api_url": slack.api_url,
+                "planner": "rules",
+            },
+            state_dir=tmp_path,
+        )
+
+    running, starting = replica(), replica()
+    await running.start_agents()
+    await starting.start_agents()
+    event = app_mention("<@UBOT> Writer: draft the FAQ", channel="C1")
+
+    async def message_in_the_gap() -> None:
+        # The acknowledgement's post reaches Slack and waits for its answer there: the
+        # starting replica holds the thread meanwhile.
+        held = slack.hold("chat.postMessage")
+        adapter = starting.live[-1]
+        assert isinstance(adapter, SlackAdapter)
+        body, headers = signed_request(SECRET, event_callback(event))
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{adapter.bound_port}/slack/events"
+            async with session.post(url, data=body, headers=headers) as response:
+                assert response.status == 200
+        await slack.wait_for(lambda: held.waiting)
+        # The running replica's courier reads the outbox (as any wake-up makes it), finds
+        # the acknowledgement pending and tries its thread: it must leave the thread to the
+        # replica posting into it.
+        assert running.dispatcher is not None
+        courier = running.dispatcher.courier
+        await courier._start_due()
+        await asyncio.gather(*courier._delivering.values())
+        held.release()
+
+    starting.listening = message_in_the_gap
+    try:
+        await running.start()
+        await starting.start()
+        [ack] = await running.rows("SELECT id FROM outbox WHERE kind = 'ack'")
+        thread = str(event["ts"])
+        await slack.wait_for(lambda: [p for p in thread_posts(slack, thread) if is_result(p)])
+        await running.idle()
+        await starting.idle()
+        keys = [(p.get("metadata") or {}).get("event_payload") for p in thread_posts(slack, thread)]
+        assert keys.count({"key": str(ack["id"]), "part": 0}) == 1, keys
+        assert assert_thread_in_order(slack, thread, 1) == ["writer did: draft the FAQ"]
+    finally:
+        await starting.close()
+        await running.close()

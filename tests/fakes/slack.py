@@ -41,6 +41,7 @@ from tests.fakes.server import LocalServer, serve_app
 __all__ = [
     "Call",
     "FakeSlack",
+    "Hold",
     "app_mention",
     "block_actions",
     "event_callback",
@@ -103,6 +104,20 @@ class _Fault:
     headers: dict[str, str]
 
 
+@dataclass(slots=True)
+class Hold:
+    """Calls to one Web API method kept waiting, unanswered and not yet taken, until
+    `release()`: a call in flight whose outcome its caller does not know yet."""
+
+    remaining: int
+    waiting: int = 0
+    """Calls being held now."""
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeSlack(LocalServer):
     """A fake Slack Web API + Socket Mode server on 127.0.0.1 (random port)."""
 
@@ -145,6 +160,7 @@ class FakeSlack(LocalServer):
         self.socket_connections = 0
 
         self._faults: dict[str, list[_Fault]] = {}
+        self._holds: dict[str, list[Hold]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._changed = asyncio.Event()
         self._envelope_seq = itertools.count(1)
@@ -184,6 +200,13 @@ class FakeSlack(LocalServer):
     ) -> None:
         """The next `times` calls to `method` answer `{"ok": false, "error": error}`."""
         self._add_fault(method, _Fault(times, status, {"ok": False, "error": error}, {}))
+
+    def hold(self, method: str, *, times: int = 1) -> Hold:
+        """The next `times` calls to `method` wait, before the fake takes them, until the
+        returned hold is released."""
+        hold = Hold(times)
+        self._holds.setdefault(method, []).append(hold)
+        return hold
 
     def go_down(self, *, times: int = 1) -> None:
         """The next `times` calls to any method answer HTTP 503."""
@@ -292,6 +315,15 @@ class FakeSlack(LocalServer):
         params = await _read_params(request)
         token = _bearer(request.headers.get("Authorization")) or params.pop("token", None)
         params.pop("token", None)
+        hold = next((h for h in self._holds.get(method, []) if h.remaining > 0), None)
+        if hold is not None:
+            hold.remaining -= 1
+            hold.waiting += 1
+            self._notify()
+            try:
+                await hold.released.wait()
+            finally:
+                hold.waiting -= 1
 
         status, body, headers = self._answer(method, params, token)
         self.calls.append(
