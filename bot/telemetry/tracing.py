@@ -23,7 +23,7 @@ import asyncio
 import json
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 try:
     from opentelemetry.context import Context
@@ -89,6 +89,19 @@ def _messages(role: str, text: str) -> str:
     return json.dumps([{"role": role, "parts": [{"type": "text", "content": text}]}])
 
 
+class _Delivery(NamedTuple):
+    """One delivery attempt, kept until it is made into a span."""
+
+    request_id: str
+    outbox_id: int
+    kind: str
+    platform: str
+    outcome: str
+    attempt: int
+    started_ns: int
+    ended_ns: int
+
+
 class Tracing:
     """Spans for requests, agent calls and deliveries, on `provider` (never the global one,
     so a test's provider and exporter are its own)."""
@@ -116,8 +129,8 @@ class Tracing:
         """request id → its open span."""
         self._parents: dict[str, Context] = {}
         """request id → the context its children hang from (kept after its span ends)."""
-        self._deliveries: list[tuple[Any, ...]] = []
-        """Deliveries not yet made into spans, each with its start and end (ns)."""
+        self._deliveries: list[_Delivery] = []
+        """Deliveries not yet made into spans."""
         self._flush: asyncio.TimerHandle | None = None
 
     def yield_to(self, busy: Callable[[], bool]) -> None:
@@ -240,9 +253,11 @@ class Tracing:
     ) -> None:
         """One delivery attempt, begun at `started_ns`, ended now with `outcome`; its span is
         made a moment later (`DELIVERY_SPANS_AFTER`), with these times."""
-        ended_ns = time.time_ns()
-        entry = (request_id, outbox_id, kind, platform, outcome, attempt, started_ns, ended_ns)
-        self._deliveries.append(entry)
+        self._deliveries.append(
+            _Delivery(
+                request_id, outbox_id, kind, platform, outcome, attempt, started_ns, time.time_ns()
+            )
+        )
         if self._flush is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -257,42 +272,32 @@ class Tracing:
             self._flush.cancel()
             self._flush = None
         deliveries, self._deliveries = self._deliveries, []
-        for entry in deliveries:
-            self._delivery_span(*entry)
+        for delivery in deliveries:
+            self._delivery_span(delivery)
 
-    def _delivery_span(
-        self,
-        request_id: str,
-        outbox_id: int,
-        kind: str,
-        platform: str,
-        outcome: str,
-        attempt: int,
-        started_ns: int,
-        ended_ns: int,
-    ) -> None:
+    def _delivery_span(self, d: _Delivery) -> None:
         attributes: dict[str, Any] = {
-            "dispatch.outbox.id": outbox_id,
-            "dispatch.outbound.kind": kind,
-            "dispatch.platform": platform,
-            "dispatch.delivery.outcome": outcome,
+            "dispatch.outbox.id": d.outbox_id,
+            "dispatch.outbound.kind": d.kind,
+            "dispatch.platform": d.platform,
+            "dispatch.delivery.outcome": d.outcome,
         }
-        if attempt:
-            attributes["dispatch.delivery.attempt"] = attempt
-        parent = self._parents.get(request_id)
+        if d.attempt:
+            attributes["dispatch.delivery.attempt"] = d.attempt
+        parent = self._parents.get(d.request_id)
         if parent is None:  # from before a restart: the request is named instead
-            attributes["dispatch.request.id"] = request_id
+            attributes["dispatch.request.id"] = d.request_id
         span = self._tracer.start_span(
-            f"deliver {kind}",
+            f"deliver {d.kind}",
             context=parent or Context(),
             kind=SpanKind.CLIENT,
-            start_time=started_ns,
+            start_time=d.started_ns,
             attributes=attributes,
         )
-        if outcome == "dead":
+        if d.outcome == "dead":
             span.set_attribute("error.type", "dead")
             span.set_status(Status(StatusCode.ERROR))
-        span.end(end_time=ended_ns)
+        span.end(end_time=d.ended_ns)
 
     async def aclose(self) -> None:
         """End the requests still open and flush to the exporter. Their work goes on after
