@@ -28,7 +28,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.telemetry import Telemetry
 from bot.telemetry.tracing import Tracing
 from bot.telemetry.yielding import YieldingExporter
-from tests.conftest import HarnessFactory, echo
+from tests.conftest import Harness, HarnessFactory, echo
 from tests.fakes.server import LocalServer
 from tests.test_http_backend import HTTPAgent, fleet_for, free_port
 
@@ -68,6 +68,13 @@ def named(spans: Sequence[ReadableSpan], prefix: str) -> list[ReadableSpan]:
     return [s for s in spans if s.name.startswith(prefix)]
 
 
+async def finished(h: Harness, exporter: InMemorySpanExporter) -> tuple[ReadableSpan, ...]:
+    """The spans so far, the deliveries still waiting to become spans included."""
+    assert h.dispatcher is not None and h.dispatcher.telemetry.tracing is not None
+    await h.dispatcher.telemetry.tracing.flush()
+    return exporter.get_finished_spans()
+
+
 def texts(spans: Sequence[ReadableSpan]) -> str:
     """Every attribute value of every span, as one text to search."""
     return json.dumps([{k: str(v) for k, v in (s.attributes or {}).items()} for s in spans])
@@ -81,7 +88,7 @@ async def test_a_chain_is_one_trace_and_each_agent_gets_its_call_s_traceparent(
     )
     await h.say(CHAIN)
     await h.idle()
-    spans = exporter.get_finished_spans()
+    spans = await finished(h, exporter)
 
     [request] = named(spans, "invoke_workflow")
     assert request.parent is None and request.kind is SpanKind.INTERNAL
@@ -137,7 +144,7 @@ async def test_what_people_wrote_is_in_the_spans_only_with_content_on(
     )
     await h.say(CHAIN)
     await h.idle()
-    spans = exporter.get_finished_spans()
+    spans = await finished(h, exporter)
     [request] = named(spans, "invoke_workflow")
     asked = json.loads(str((request.attributes or {})["gen_ai.input.messages"]))
     assert asked == [{"role": "user", "parts": [{"type": "text", "content": CHAIN}]}]
@@ -168,7 +175,7 @@ async def test_after_a_restart_a_recovered_task_joins_its_request_s_trace(
     await h.restart()
     gate.set()
     await h.idle()
-    spans = exporter.get_finished_spans()
+    spans = await finished(h, exporter)
     first, recovered = named(spans, "invoke_agent Dev")
     assert (first.attributes or {})["dispatch.task.outcome"] == "interrupted"
     assert (recovered.attributes or {})["dispatch.task.mode"] == "watch"
@@ -238,7 +245,7 @@ async def test_traces_are_exported_over_otlp_to_the_configured_endpoint(
     await h.idle()
     assert h.dispatcher is not None and h.dispatcher.telemetry.tracing is not None
     # The exporter posts from its own thread, to a receiver served by this event loop.
-    await asyncio.to_thread(h.dispatcher.telemetry.tracing.provider.force_flush)
+    await h.dispatcher.telemetry.tracing.flush()
     exported = [
         (resource.resource, span)
         for export in receiver.exports

@@ -299,6 +299,11 @@ class Tracing:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=d.ended_ns)
 
+    async def flush(self) -> None:
+        """Send every span so far, the deliveries still waiting to become spans included."""
+        self.flush_deliveries()
+        await asyncio.to_thread(self.provider.force_flush)  # may wait on the network
+
     async def aclose(self) -> None:
         """End the requests still open and flush to the exporter. Their work goes on after
         a restart (under new spans); these end here as interrupted, so they are not lost."""
