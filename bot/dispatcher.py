@@ -102,7 +102,7 @@ class Dispatcher:
             ),
         )
         self.intake = Intake(self)
-        self.runner = Runner(self, self._backend_factory, self.intake.idle_event)
+        self.runner = Runner(self, self._backend_factory)
         self._changed = asyncio.Condition()
         self.watchers: list[Callable[[], None]] = []
         """Called on every change `notify` announces, and when an agent's availability

@@ -87,12 +87,9 @@ class Runner:
         self,
         core: Dispatcher,
         backend_factory: Callable[[AgentSpec], Backend],
-        intake_idle: asyncio.Event,
     ) -> None:
         self.core = core
         self._backend_factory = backend_factory
-        self._intake_idle = intake_idle
-        """Set while no message is being taken in: new work starts once it is."""
         self._backends: dict[str, Backend] = {}
         self.runners: dict[str, asyncio.Task[None]] = {}
         self._finished: set[str] = set()
@@ -151,8 +148,7 @@ class Runner:
     async def _pump_when_quiet(self) -> None:
         # A request recorded while this pump reads the queue asks again, so it is not missed.
         while self._pump_wanted:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._intake_idle.wait(), INTAKE_FIRST)
+            await self.core.intake.quiet(INTAKE_FIRST)
             self._pump_wanted = False
             await self.pump()
 
