@@ -74,9 +74,17 @@ class PgRow(tuple[Any, ...]):
 
 
 def _rows(cursor: Any) -> Callable[[Sequence[Any]], PgRow]:
-    names = {c.name: i for i, c in enumerate(cursor.description or ())}
-    kind = type("Row", (PgRow,), {"_names": names})
-    return lambda values: kind(values)
+    """The row class of a result's columns, read off the raw result: building the cursor's
+    `description` and a new class for every statement cost more CPU than most statements."""
+    result = cursor.pgresult
+    count = result.nfields if result is not None else 0
+    return _row_kind(tuple(result.fname(i) or b"" for i in range(count)))
+
+
+@lru_cache(maxsize=512)
+def _row_kind(names: tuple[bytes, ...]) -> type[PgRow]:
+    columns = {name.decode("utf-8", "replace"): i for i, name in enumerate(names)}
+    return type("Row", (PgRow,), {"_names": columns})
 
 
 _MARK = re.compile(r"'[^']*'|\"[^\"]*\"|\?|%")
