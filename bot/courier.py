@@ -72,6 +72,9 @@ class Leases(Protocol):
     """Which replica posts into a thread (`bot.replicas.Membership`)."""
 
     shared: bool
+    id: str
+
+    def cutoff(self) -> float: ...
 
     async def lease(self, thread: str) -> tuple[bool, bool]: ...
 
@@ -280,8 +283,12 @@ class Courier:
             self._released.clear()
             # Rows to skip: threads busy now, or released while we read (at most one each).
             busy = len(self._delivering) + len(self._released)
+            leases = self.leases
             due = await self.store.due_heads(
-                time.time(), REPLY_KINDS, limit=free + free_replies + busy
+                time.time(),
+                REPLY_KINDS,
+                limit=free + free_replies + busy,
+                leased=(leases.id, leases.cutoff()) if leases and leases.shared else None,
             )
             started = 0
             self._skipped = set()

@@ -105,9 +105,9 @@ def count_outbox_reads(store: Store) -> list[int]:
     reads = [0]
     due_heads = store.due_heads
 
-    async def counted(now: float, first: Any = (), limit: int = 500) -> Any:
+    async def counted(now: float, first: Any = (), limit: int = 500, **kw: Any) -> Any:
         reads[0] += 1
-        return await due_heads(now, first, limit)
+        return await due_heads(now, first, limit, **kw)
 
     store.due_heads = counted  # type: ignore[method-assign]
     return reads

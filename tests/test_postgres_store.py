@@ -159,6 +159,43 @@ async def test_a_thread_is_posted_into_by_one_replica_until_it_dies(
     assert await first.transact(lambda tx: tx.lease_thread("th", holder, cutoff)) == (True, False)
 
 
+async def test_a_thread_another_living_replica_holds_is_not_due_here(
+    pair: tuple[Store, Store],
+) -> None:
+    """The courier does not keep asking for leases it would be refused: a held thread's
+    messages are not due for the other replicas until the holder dies or lets go."""
+    first, second = pair
+    now = time.time()
+    cutoff = now - 10
+
+    def setup(tx: Tx) -> None:
+        tx.register_replica("r1", "h", 1, now)
+        tx.register_replica("r2", "h", 2, now)
+        request_with_tasks(tx)
+        for thread in ("held", "free"):
+            tx.execute(
+                "INSERT INTO outbox(request_id, kind, thread, payload, created_at)"
+                " VALUES ('req', 'ack', ?, '{}', ?)",
+                (thread, now),
+            )
+
+    await first.transact(setup)
+    assert await first.transact(lambda tx: tx.lease_thread("held", "r1", cutoff)) == (True, False)
+
+    async def due(store: Store, replica: str) -> list[str]:
+        rows = await store.due_heads(time.time(), leased=(replica, cutoff))
+        return sorted(row["thread"] for row in rows)
+
+    assert await due(first, "r1") == ["free", "held"]  # the holder still sends it
+    assert await due(second, "r2") == ["free"]
+    assert len(await second.due_heads(time.time())) == 2  # one process alone: every thread
+    await first.transact(lambda tx: tx.heartbeat("r1", now - 60))  # the holder dies
+    assert await due(second, "r2") == ["free", "held"]
+    await first.transact(lambda tx: tx.heartbeat("r1", now))
+    await first.transact(lambda tx: tx.release_thread("held", "r1"))  # or lets go
+    assert await due(second, "r2") == ["free", "held"]
+
+
 async def test_an_a2a_push_that_reaches_another_replica_wakes_the_one_following_the_task(
     pair: tuple[Store, Store], pg_url: str
 ) -> None:

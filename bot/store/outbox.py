@@ -166,17 +166,37 @@ class OutboxStore(StoreCore):
             )
         return float(row["at"]) if row and row["at"] is not None else None
 
-    async def due_heads(self, now: float, first: Sequence[str] = (), limit: int = 500) -> list[Row]:
+    async def due_heads(
+        self,
+        now: float,
+        first: Sequence[str] = (),
+        limit: int = 500,
+        *,
+        leased: tuple[str, float] | None = None,
+    ) -> list[Row]:
         """The oldest pending message of each conversation, if it is due: one per thread,
         so a thread's messages go out in order while threads go out side by side. Heads of
         the kinds in `first` come first, then the rest, each oldest first. `pending` is how
-        many messages that thread has waiting, the head included."""
+        many messages that thread has waiting, the head included.
+
+        `leased` (this replica's id, and the heartbeat cutoff of the living), with replicas
+        sharing the database: threads another living replica holds are left out, since
+        they are its to send; asking for their lease again would only be refused."""
+        others = ""
+        params: tuple[Any, ...] = (now,)
+        if leased is not None:
+            others = (
+                " AND NOT EXISTS (SELECT 1 FROM thread_leases l JOIN replicas r ON r.id = l.owner"
+                "   WHERE l.thread = o.thread AND l.owner != ? AND r.heartbeat_at >= ?"
+                "   AND r.stopped_at IS NULL)"
+            )
+            params += leased
         return await self.all(
             "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"  # noqa: S608
             "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
-            " ON o.id = head.id WHERE o.next_at <= ?"
+            f" ON o.id = head.id WHERE o.next_at <= ?{others}"
             f" ORDER BY {self.dialect.in_list('o.kind')} DESC, o.id LIMIT ?",
-            (now, self.dialect.listed(first), limit),
+            (*params, self.dialect.listed(first), limit),
         )
 
     async def thread_head(self, thread: str) -> Row | None:

@@ -70,15 +70,18 @@ class ReplicaVerbs(TxBase):
         """Post into `thread` alone: whether no living replica holds it, and whether it was
         taken from a dead one (which may have posted its head before it died)."""
         before = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
-        self.execute(
-            "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"
-            " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
-            " WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN"
-            " (SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL)",
-            (thread, replica, cutoff),
+        # A row comes back only if the lease was inserted or taken: a living holder's stays.
+        granted = (
+            self.one(
+                "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"
+                " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
+                " WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN"
+                " (SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL)"
+                " RETURNING owner",
+                (thread, replica, cutoff),
+            )
+            is not None
         )
-        row = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
-        granted = row is not None and row["owner"] == replica
         return granted, granted and before is not None and before["owner"] != replica
 
     def release_thread(self, thread: str, replica: str) -> None:
