@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 INTAKE_FIRST = 0.1
 """How long new tasks may wait for a burst of incoming messages to be acknowledged."""
+CONTEXTS_KEPT = 10_000
+"""How many sessions' recorded agent conversation ids the runner remembers."""
 
 
 class Mode(StrEnum):
@@ -109,6 +111,9 @@ class Runner:
         left running, and reach its agent twice."""
         self._questions = asyncio.Event()
         """Set when an agent asks a question, so the deadline watch looks again."""
+        self._contexts: dict[str, str] = {}
+        """session id → the agent's conversation id recorded for it: an agent repeats it on
+        every event of a stream, and it is written once (a bounded memo, not a record)."""
 
     async def stop(self) -> None:
         """Stop every runner and close the backends, changing no task's state."""
@@ -376,16 +381,23 @@ class Runner:
         if event.context_id:
             self.core.telemetry.agent_conversation(task_id, event.context_id)
         new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
-        if new_remote or (event.context_id and task["session_id"]):
+        session, context = task["session_id"], event.context_id or ""
+        new_context = bool(context and session and self._contexts.get(session) != context)
+        if new_remote or new_context:
 
             def note(tx: Tx) -> str:
                 if new_remote:
                     tx.set_remote_task_id(task_id, event.remote_task_id)
-                if event.context_id and task["session_id"]:
-                    tx.set_session_context(task["session_id"], event.context_id)
+                if new_context:
+                    tx.set_session_context(session, context)
                 return tx.task_state(task_id)
 
-            if await self.core.store.transact(note) == "cancelled" and new_remote:
+            state = await self.core.store.transact(note)
+            if new_context:
+                if len(self._contexts) >= CONTEXTS_KEPT:
+                    self._contexts.clear()
+                self._contexts[session] = context
+            if state == "cancelled" and new_remote:
                 await self.cancel_remote(task_id)  # cancelled while the id was on its way
                 return True
         if event.state == "input_required":
