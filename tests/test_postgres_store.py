@@ -223,3 +223,50 @@ async def test_an_a2a_push_that_reaches_another_replica_wakes_the_one_following_
     finally:
         await listener.stop()
         await receiver.stop()
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+async def test_bodies_committed_together_fail_alone(
+    store_kind: str, new_db: Callable[[str], str]
+) -> None:
+    """Bodies that arrive together share one commit (on PostgreSQL, pipelined), yet each
+    one's failure is its own: a body that raises, and one whose statement the database
+    refuses, are undone alone; the others' writes, reads and counts are as if each ran by
+    itself, and a later batch runs as usual."""
+    store = await store_for(new_db("batch")).open()
+    insert = "INSERT INTO processed_messages(key, at) VALUES (?, 0)"
+
+    def fails_after_writing(tx: Tx) -> None:
+        tx.execute(insert, ("b",))
+        raise ValueError("the body's own error")
+
+    def refused(tx: Tx) -> None:
+        tx.execute(insert, ("c",))
+        tx.execute(insert, ("a",))  # written by the first body of this batch: not unique
+
+    def reads(tx: Tx) -> tuple[bool, int, list[str]]:
+        again = tx.claim("a")
+        count = tx.changed("UPDATE processed_messages SET at = 1 WHERE key IN ('a', 'd')")
+        keys = tx.all("SELECT key FROM processed_messages ORDER BY key")
+        return again, count, [row["key"] for row in keys]
+
+    try:
+        outcomes = await asyncio.gather(
+            store.transact(lambda tx: tx.claim("a")),
+            store.transact(fails_after_writing),
+            store.transact(refused),
+            store.transact(lambda tx: tx.claim("d")),
+            store.transact(reads),
+            return_exceptions=True,
+        )
+        assert outcomes[0] is True
+        assert isinstance(outcomes[1], ValueError)
+        assert isinstance(outcomes[2], Exception) and "unique" in str(outcomes[2]).lower()
+        assert outcomes[3] is True
+        assert outcomes[4] == (False, 2, ["a", "d"])
+        rows = await store.all("SELECT key, at FROM processed_messages ORDER BY key")
+        assert [(row["key"], row["at"]) for row in rows] == [("a", 1), ("d", 1)]
+        later = await asyncio.gather(*(store.transact(lambda tx, k=k: tx.claim(k)) for k in "ae"))
+        assert later == [False, True]
+    finally:
+        await store.close()

@@ -73,6 +73,11 @@ class TxBase:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return self.conn.execute(sql, tuple(params))
 
+    def changed(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """Run a change and return how many rows it changed (its result is awaited)."""
+        count: int = self.execute(sql, params).rowcount
+        return count
+
     def all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         rows: list[Row] = self.execute(sql, params).fetchall()
         return rows

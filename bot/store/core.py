@@ -236,4 +236,4 @@ class StoreCore:
         return await self._on_db_thread(lambda: body(tx))
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        return await self.transact(lambda tx: tx.execute(sql, params).rowcount)
+        return await self.transact(lambda tx: tx.changed(sql, params))

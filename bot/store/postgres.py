@@ -121,23 +121,72 @@ class PgTx(Tx):
             "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{agent}\x1f{session_key}",)
         )
 
+    pipeline: Any = None
+    """The connection's pipeline while a batch runs in one (see `run_batch_pg`)."""
+
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return self.conn.execute(_marks(sql), _values(params))
+
+    def changed(self, sql: str, params: Iterable[Any] = ()) -> int:
+        cursor = self.execute(sql, params)
+        if self.pipeline is not None:  # a count arrives with its result, not before
+            self.pipeline.sync()
+        count: int = cursor.rowcount
+        return count
 
 
 class _Contended(Exception):
     """A body lost a deadlock (or a serialization) race inside a shared transaction."""
 
 
+class _Replay(Exception):
+    """A statement failed in a pipelined batch: which body it belonged to is not known."""
+
+
 def run_batch_pg(conn: Any, bodies: list[Callable[[Tx], Any]], tx: Tx) -> list[tuple[bool, Any]]:
     """One transaction for several bodies, each in a savepoint; the commit notifies the
-    other replicas. If a body loses a deadlock with another replica, the locks the bodies
-    before it took are what the other waits for: the whole batch is undone and each body
-    runs again in a transaction of its own."""
+    other replicas.
+
+    The batch first runs in pipeline mode: a statement whose result nobody reads (most
+    writes, the savepoints) goes out without a round trip of its own, and the next read
+    collects it. A failed statement surfaces at that next read, perhaps in a later body,
+    so then the whole batch is undone and runs again without the pipeline, where each
+    body's failure is its own. If a body loses a deadlock with another replica, the locks
+    the bodies before it took are what the other waits for: the whole batch is undone and
+    each body runs again in a transaction of its own."""
+    assert isinstance(tx, PgTx)
+    try:
+        return _pipelined(conn, bodies, tx)
+    except _Replay:
+        pass
     try:
         return _together(conn, bodies, tx)
     except _Contended:
         return [_alone(conn, body, tx) for body in bodies]
+
+
+def _pipelined(conn: Any, bodies: list[Callable[[Tx], Any]], tx: PgTx) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    try:
+        with conn.pipeline() as pipeline:
+            tx.pipeline = pipeline
+            with conn.transaction():
+                for body in bodies:
+                    try:
+                        with conn.transaction():
+                            outcomes.append((True, body(tx)))
+                    except psycopg.Error:
+                        raise
+                    except Exception as exc:  # the body's own: its savepoint is undone
+                        outcomes.append((False, exc))
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, tx.replica))
+    except psycopg.Error as exc:
+        if conn.closed or conn.broken:
+            raise
+        raise _Replay from exc
+    finally:
+        tx.pipeline = None
+    return outcomes
 
 
 def _together(conn: Any, bodies: list[Callable[[Tx], Any]], tx: Tx) -> list[tuple[bool, Any]]:

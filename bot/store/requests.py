@@ -44,11 +44,13 @@ class RequestVerbs(TxBase):
 
     def claim(self, dedupe_key: str) -> bool:
         """Claim a delivery: False when its key was seen before (a duplicate)."""
-        claimed = self.execute(
-            "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (dedupe_key, time.time()),
+        return (
+            self.changed(
+                "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (dedupe_key, time.time()),
+            )
+            == 1
         )
-        return claimed.rowcount == 1
 
     def insert_request(
         self,
@@ -185,11 +187,14 @@ class RequestVerbs(TxBase):
 
     def close_request(self, request_id: str) -> bool:
         """A running request is done; False when it was not running."""
-        cursor = self.execute(
-            "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ? AND state = 'running'",
-            (time.time(), request_id),
+        return (
+            self.changed(
+                "UPDATE requests SET state = 'done', finished_at = ? WHERE id = ?"
+                " AND state = 'running'",
+                (time.time(), request_id),
+            )
+            == 1
         )
-        return cursor.rowcount == 1
 
     def running_requests(self) -> list[str]:
         return [row["id"] for row in self.all("SELECT id FROM requests WHERE state = 'running'")]
@@ -202,13 +207,7 @@ class RequestStore(StoreCore):
 
     async def claim_message(self, key: str) -> bool:
         """True the first time a delivery key is seen; atomic, so a racing duplicate loses."""
-        cursor = await self.transact(
-            lambda tx: tx.execute(
-                "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (key, time.time()),
-            )
-        )
-        return cursor.rowcount == 1
+        return await self.transact(lambda tx: tx.claim(key))
 
     async def request(self, request_id: str) -> Row | None:
         return await self.read(lambda tx: tx.request(request_id))

@@ -115,11 +115,11 @@ class TaskVerbs(TxBase):
                 (task["agent"], task["session_key"]),
             ):
                 return False
-        claimed = self.execute(
+        claimed = self.changed(
             "UPDATE tasks SET state = 'running', owner = ? WHERE id = ? AND state = 'queued'",
             (self.replica, task_id),
         )
-        return bool(claimed.rowcount == 1)
+        return claimed == 1
 
     def lock_session(self, agent: str, session_key: str) -> None:
         """Hold a persistent session until the transaction ends (SQLite's write lock holds
@@ -140,12 +140,12 @@ class TaskVerbs(TxBase):
     def resume_task(self, task_id: str, deadline: float) -> bool:
         """An answer came for a task waiting on one: it runs again, driven by this replica.
         False if it no longer waits (another answer, on any replica, got there first)."""
-        resumed = self.execute(
+        resumed = self.changed(
             "UPDATE tasks SET state = 'running', deadline = ?, owner = ? WHERE id = ?"
             " AND state = 'input_required'",
             (deadline, self.replica, task_id),
         )
-        return bool(resumed.rowcount == 1)
+        return resumed == 1
 
     def task_state(self, task_id: str) -> str:
         row = self.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
@@ -162,12 +162,12 @@ class TaskVerbs(TxBase):
         self, task_id: str, state: str, result: str | None, files: str | None, error: str | None
     ) -> bool:
         """Record a terminal state; False when the task had already ended."""
-        cursor = self.execute(
+        finished = self.changed(
             "UPDATE tasks SET state = ?, result = ?, files = ?, error = ?, finished_at = ?,"
             " deadline = NULL WHERE id = ? AND state IN ('waiting','queued','running','input_required')",
             (state, result, files, error, time.time(), task_id),
         )
-        return cursor.rowcount == 1
+        return finished == 1
 
     def block_task(self, task_id: str, error: str) -> None:
         self.execute(
@@ -177,10 +177,10 @@ class TaskVerbs(TxBase):
 
     def queue_task(self, task_id: str) -> bool:
         """A waiting task may start: True if it was waiting."""
-        cursor = self.execute(
+        queued = self.changed(
             "UPDATE tasks SET state = 'queued' WHERE id = ? AND state = 'waiting'", (task_id,)
         )
-        return cursor.rowcount == 1
+        return queued == 1
 
     def has_queued(self, agent: str) -> bool:
         """Whether any task waits in the queue for `agent`."""
