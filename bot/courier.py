@@ -78,6 +78,8 @@ class Leases(Protocol):
 
     async def lease(self, thread: str) -> tuple[bool, bool]: ...
 
+    async def lease_head(self, thread: str) -> tuple[bool, bool, Row | None]: ...
+
     async def release(self, thread: str) -> None: ...
 
 
@@ -326,13 +328,12 @@ class Courier:
             if self.leases is not None and self.leases.shared:
                 # Another replica may have sent this row since it was read: read it again
                 # under the lease. A thread another replica holds is that replica's to send.
-                leased, taken_over = await self.leases.lease(thread)
+                leased, taken_over, fresh = await self.leases.lease_head(thread)
                 if not leased:
                     emptied = True  # not ours to send; its holder's beat wakes us if it dies
                     return
                 if taken_over:
                     self._unsure.add(thread)
-                fresh = await self.store.thread_head(thread)
                 if fresh is None:
                     emptied = True
                     return

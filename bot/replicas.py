@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.recovery import take_over
-from bot.store import Row, Store
+from bot.store import Row, Store, Tx
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
@@ -114,6 +114,17 @@ class Membership:
         the one process posts everywhere."""
         cutoff = self.cutoff()
         return await self.store.transact(lambda tx: tx.lease_thread(thread, self.id, cutoff))
+
+    async def lease_head(self, thread: str) -> tuple[bool, bool, Row | None]:
+        """`lease`, and if granted the thread's oldest pending message read under it, in
+        the same transaction: it may have been sent by another replica since it was read."""
+        cutoff = self.cutoff()
+
+        def take(tx: Tx) -> tuple[bool, bool, Row | None]:
+            granted, taken_over = tx.lease_thread(thread, self.id, cutoff)
+            return granted, taken_over, tx.head_of(thread) if granted else None
+
+        return await self.store.transact(take)
 
     async def release(self, thread: str) -> None:
         await self.store.transact(lambda tx: tx.release_thread(thread, self.id))

@@ -24,6 +24,14 @@ BUMP_BOARD_SQL = (
 class OutboxVerbs(TxBase):
     """Messages and boards, inside a transaction."""
 
+    def head_of(self, thread: str) -> Row | None:
+        """The oldest pending message of one conversation (`Store.thread_head`)."""
+        return self.one(
+            "SELECT o.*, (SELECT result FROM tasks WHERE id = o.task_id) AS task_result"
+            " FROM outbox o WHERE o.thread = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
+            (thread,),
+        )
+
     def thread_head_row(self, outbox_id: int) -> Row | None:
         """Message `outbox_id` as the courier reads it, if it is the oldest pending one of
         its conversation (so it may go out now without passing anything queued before it)."""
@@ -202,11 +210,7 @@ class OutboxStore(StoreCore):
     async def thread_head(self, thread: str) -> Row | None:
         """The oldest pending message of one conversation, due or not (with the stored
         result it relays, if it is a result)."""
-        return await self.one(
-            "SELECT o.*, (SELECT result FROM tasks WHERE id = o.task_id) AS task_result"
-            " FROM outbox o WHERE o.thread = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
-            (thread,),
-        )
+        return await self.read(lambda tx: tx.head_of(thread))
 
     async def mark_sent(
         self, outbox_id: int, ref: dict[str, Any] | None, *, board_of: str | None = None
