@@ -115,14 +115,13 @@ def _values(params: Iterable[Any]) -> tuple[Any, ...]:
 
 class PgTx(Tx):
     dialect = PgDialect
+    pipeline: Any = None
+    """The connection's pipeline while a batch runs in one (see `run_batch_pg`)."""
 
     def lock_session(self, agent: str, session_key: str) -> None:
         self.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{agent}\x1f{session_key}",)
         )
-
-    pipeline: Any = None
-    """The connection's pipeline while a batch runs in one (see `run_batch_pg`)."""
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return self.conn.execute(_marks(sql), _values(params))
