@@ -27,10 +27,12 @@ class Target:
     unit: str
     op: str = "<"
     where: str = ""
+    skipped: bool = False
+    """Its section was skipped (a part it needs is not installed here), rather than failed."""
 
     def status(self, smoke: bool) -> str:
         if self.value is None:
-            return "ERROR"
+            return "SKIPPED" if self.skipped else "ERROR"
         if smoke:
             return "n/a (smoke)"
         ok = self.value < self.bound if self.op == "<" else self.value >= self.bound
@@ -54,6 +56,11 @@ def _get(sections: dict[str, Any], name: str) -> dict[str, Any] | None:
         return None
     result = entry["result"]
     return None if "skipped" in result else result
+
+
+def _skipped(sections: dict[str, Any], name: str) -> bool:
+    entry = sections.get(name)
+    return bool(entry and entry.get("ok") and "skipped" in entry["result"])
 
 
 def targets(sections: dict[str, Any]) -> list[Target]:
@@ -89,6 +96,7 @@ def targets(sections: dict[str, Any]) -> list[Target]:
                 100.0,
                 "ms",
                 where=f"worst at {worst['concurrency']} concurrent" if worst else "",
+                skipped=_skipped(sections, "ack_telemetry"),
             )
         )
     orch = _get(sections, "orchestration")
@@ -195,6 +203,7 @@ def targets(sections: dict[str, Any]) -> list[Target]:
             f" phone size max {board['first_paint']['phone']['max_ms']} ms"
             if board and paint
             else "",
+            skipped=_skipped(sections, "board"),
         )
     )
     for method in ("rss", "tracemalloc"):

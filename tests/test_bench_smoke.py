@@ -84,7 +84,10 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     assert {"ack_core_0", "ack_slack_0", "hop_p50", "throughput", "memory_rss"} <= keys
     assert {"ack_telemetry_0"} <= keys
     assert {"startup_help", "startup_status", "board_first_paint"} <= keys
-    assert all(t["status"] == "n/a (smoke)" for t in run["targets"])
+    # A section skipped for a missing part (no Chromium outside CI) is marked so, not failed.
+    assert all(t["status"] in ("n/a (smoke)", "SKIPPED") for t in run["targets"])
+    skipped = any("skipped" in sections[name] for name in ("board", "ack_telemetry"))
+    assert ("SKIPPED" in {t["status"] for t in run["targets"]}) == skipped
     assert "### Targets" in render(run)
 
 
