@@ -179,6 +179,32 @@ def test_what_an_injection_asks_for_is_dropped_with_it(
     assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)]
 
 
+@pytest.mark.parametrize(
+    ("text", "agent", "summary"),
+    [
+        (
+            "the checkout API returns 500s since the deploy, can someone help?",
+            "dev",
+            "the checkout API returns 500s since the deploy",
+        ),
+        (
+            "our logo looks blurry on the new site. could someone take a look please",
+            "designer",
+            "our logo looks blurry on the new site",
+        ),
+    ],
+)
+def test_a_problem_then_a_call_for_help_is_work_on_the_problem(
+    planner: SemanticPlanner, text: str, agent: str, summary: str
+) -> None:
+    """ "…, can someone help?" after what is wrong asks for it to be dealt with, not who is on
+    the team; alone, it is still a question for the roster."""
+    decision = planner.plan(text)
+    assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)]
+    alone = planner.plan("can someone help?")
+    assert alone.kind != "work" and not alone.tasks
+
+
 def test_several_named_agents_chains_and_their_summaries(planner: SemanticPlanner) -> None:
     decision = planner.plan(
         "have the designer and the writer each draft a tagline, then have social pick one"

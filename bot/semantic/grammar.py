@@ -85,6 +85,14 @@ _FILLER = re.compile(
 _TAIL = re.compile(
     r"(?:[\s,;:.!]*\b(?:please|pls|plz|thanks|thx|ty|asap|for\s+me))?[\s,;:.!🙏]*$", re.IGNORECASE
 )
+_HELP_ASKED = re.compile(
+    r"[\s,;:.!?—–-]+(?:(?:so|please|pls)\s+)?(?:can|could|would|will)\s+(?:some(?:one|body)|"
+    r"any(?:one|body)|you(?:\s+guys)?|u|we\s+get\s+some(?:one|body)\s+to)\s+(?:please\s+)?"
+    r"(?:help|assist|sort\s+(?:it|this|that)(?:\s+out)?|take\s+a\s+look|have\s+a\s+look|look\s+"
+    r"(?:at|into)\s+(?:it|this|that))(?:\s+(?:me|us|out|please|pls))*(?:\s+with\s+(?:it|this|that))?"
+    r"[\s?!.🙏]*$",
+    re.IGNORECASE,
+)
 LIST_SPLIT = re.compile(
     r"\s*(?:,\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|\bas\s+well\s+as\b)\s*", re.IGNORECASE
 )
@@ -137,6 +145,14 @@ _CONTROL = re.compile(
     r"everybody|other)\b[^,;.]*(?:tasks?|requests?|work|jobs?)\b",
     re.IGNORECASE,
 )
+
+
+def without_help_asked(text: str) -> str:
+    """A request for help at the end of a message that already says what is wrong ("the
+    printer on floor 2 is jammed, can someone help?") asks for that to be dealt with: it
+    is not a question about who is on the team. Alone, it is left as it is."""
+    kept = _HELP_ASKED.sub("", text)
+    return kept if len(kept.split()) >= 2 else text
 
 
 def without_injections(text: str) -> str:

@@ -46,7 +46,15 @@ from bot.planner import (
     words,
 )
 from bot.semantic.embed import CachedEmbedder
-from bot.semantic.grammar import LIST_SPLIT, Names, Part, clean, parse, without_injections
+from bot.semantic.grammar import (
+    LIST_SPLIT,
+    Names,
+    Part,
+    clean,
+    parse,
+    without_help_asked,
+    without_injections,
+)
 from bot.semantic.intent import Intent, IntentClassifier
 from bot.semantic.match import Matcher, Ranked
 
@@ -385,6 +393,7 @@ class SemanticPlanner(RulePlanner):
         if not clean_text:
             why.rule = "nothing but instructions to Dispatch itself"
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
+        clean_text = without_help_asked(clean_text)
         bare = clean_text.rstrip("?!. ")
         asked = bool(_QUESTION.search(bare)) or clean_text.rstrip().endswith("?")
         short = len(words(bare)) <= 8
