@@ -143,6 +143,8 @@ def test_meaning_without_the_skill_word(text: str, agents: list[str]) -> None:
         ("is there a team for trademarks?", "roster"),
         ("it's not working", "clarify"),
         ("have a look at it when you can", "clarify"),
+        ("a guest's complaining, can anyone help", "clarify"),
+        ("the customer is upset", "clarify"),
     ],
 )
 def test_questions_chat_and_vague_requests_never_become_work(

@@ -190,7 +190,8 @@ _VAGUE_WORDS = frozenset(
     mentioned broken broke hates hate wrong bad works again issue problem job task project
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
-    thing's stuff's""".split()
+    thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
+    resident residents caller guest guests tenant user users is are was were been being""".split()
 )
 
 
@@ -309,7 +310,8 @@ def profile_words(fleet: Fleet) -> frozenset[str]:
 
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
-    tokens = [w.strip("'’") for w in words(text)]
+    # "the resident's complaining": who, not what.
+    tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(text)]
     if not tokens or names.addressed(text) is not None:
         return False
     return all(w in _VAGUE_WORDS or len(w) <= 1 for w in tokens)
