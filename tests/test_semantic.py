@@ -20,6 +20,7 @@ from bot.planner import ThreadContext, ThreadTask
 from bot.semantic import SemanticPlanner
 from bot.semantic.embed import EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
+from bot.semantic.match import content
 from bot.semantic.planner import SPLIT
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.llm import FakeLLM
@@ -205,6 +206,12 @@ def test_a_problem_then_a_call_for_help_is_work_on_the_problem(
     assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)]
     alone = planner.plan("can someone help?")
     assert alone.kind != "work" and not alone.tasks
+
+
+def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:
+    """A static model knows "production" better than "prod": what is compared is the word."""
+    assert content("push the new config to prod") == "push new configuration production"
+    assert content("HR wants the pics") == "human resources pictures"
 
 
 def test_several_named_agents_chains_and_their_summaries(planner: SemanticPlanner) -> None:

@@ -45,9 +45,24 @@ several finance desks), neither takes it. Calibrated on evals/ dev, dev2 and dev
 checked again with dev4)."""
 
 
+_SHORT_FOR = {
+    "prod": "production", "stg": "staging", "env": "environment", "envs": "environments",
+    "repo": "repository", "repos": "repositories", "config": "configuration", "db": "database",
+    "dbs": "databases", "k8s": "kubernetes", "infra": "infrastructure", "perf": "performance",
+    "auth": "authentication", "docs": "documentation", "mgmt": "management", "approx": "about",
+    "admin": "administration", "comms": "communications", "biz": "business", "dept": "department",
+    "govt": "government", "acct": "account", "accts": "accounts", "inv": "invoice",
+    "invs": "invoices", "msg": "message", "msgs": "messages", "pics": "pictures", "pic": "picture",
+    "vid": "video", "vids": "videos", "info": "information", "req": "request", "reqs": "requests",
+    "spec": "specification", "specs": "specifications", "qty": "quantity", "mtg": "meeting",
+    "appt": "appointment", "appts": "appointments", "hr": "human resources", "ppl": "people",
+}  # fmt: skip
+"""Everyday abbreviations, spelled out: a static model knows the word better than the clipping."""
+
+
 def content(text: str) -> str:
     """The words that carry meaning; filler dilutes a mean of word vectors."""
-    kept = [w for w in words(text) if w not in _FILLER_WORDS]
+    kept = [_SHORT_FOR.get(w, w) for w in words(text) if w not in _FILLER_WORDS]
     return " ".join(kept) or text
 
 
