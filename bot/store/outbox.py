@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.store.base import Row, TxBase
 from bot.store.core import StoreCore
+from bot.store.replicas import LIVING
 
 ENQUEUE_SQL = (
     "INSERT INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
@@ -194,9 +195,8 @@ class OutboxStore(StoreCore):
         params: tuple[Any, ...] = (now,)
         if leased is not None:
             others = (
-                " AND NOT EXISTS (SELECT 1 FROM thread_leases l JOIN replicas r ON r.id = l.owner"
-                "   WHERE l.thread = o.thread AND l.owner != ? AND r.heartbeat_at >= ?"
-                "   AND r.stopped_at IS NULL)"
+                " AND NOT EXISTS (SELECT 1 FROM thread_leases l WHERE l.thread = o.thread"  # noqa: S608
+                f" AND l.owner != ? AND l.owner IN ({LIVING}))"
             )
             params += leased
         return await self.all(

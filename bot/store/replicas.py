@@ -10,6 +10,9 @@ from __future__ import annotations
 from bot.store.base import Row, TxBase
 from bot.store.core import StoreCore
 
+LIVING = "SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL"
+"""The replicas alive at a cutoff (the one parameter): heartbeat recent, not stopped."""
+
 
 class ReplicaVerbs(TxBase):
     def register_replica(self, replica: str, host: str, pid: int, now: float) -> None:
@@ -43,9 +46,8 @@ class ReplicaVerbs(TxBase):
         """Take over the running and asking tasks of replicas that are dead (or unknown):
         each goes to exactly one adopter, which reconciles it with its agent."""
         return self.all(
-            "UPDATE tasks SET owner = ? WHERE state IN ('running', 'input_required')"
-            " AND (owner IS NULL OR (owner != ? AND owner NOT IN (SELECT id FROM replicas"
-            "   WHERE heartbeat_at >= ? AND stopped_at IS NULL)))"
+            "UPDATE tasks SET owner = ? WHERE state IN ('running', 'input_required')"  # noqa: S608
+            f" AND (owner IS NULL OR (owner != ? AND owner NOT IN ({LIVING})))"
             " RETURNING *",
             (replica, replica, cutoff),
         )
@@ -73,10 +75,10 @@ class ReplicaVerbs(TxBase):
         # A row comes back only if the lease was inserted or taken: a living holder's stays.
         granted = (
             self.one(
-                "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"
+                "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"  # noqa: S608
                 " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
-                " WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN"
-                " (SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL)"
+                " WHERE thread_leases.owner = excluded.owner"
+                f" OR thread_leases.owner NOT IN ({LIVING})"
                 " RETURNING owner",
                 (thread, replica, cutoff),
             )
