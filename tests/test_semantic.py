@@ -195,6 +195,11 @@ def test_what_an_injection_asks_for_is_dropped_with_it(
             "designer",
             "our logo looks blurry on the new site",
         ),
+        (
+            "the staging deploy failed twice overnight — who can look into it?",
+            "dev",
+            "the staging deploy failed twice overnight",
+        ),
     ],
 )
 def test_a_problem_then_a_call_for_help_is_work_on_the_problem(
@@ -206,6 +211,32 @@ def test_a_problem_then_a_call_for_help_is_work_on_the_problem(
     assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)]
     alone = planner.plan("can someone help?")
     assert alone.kind != "work" and not alone.tasks
+
+
+def test_what_is_said_then_asked_about_it_is_one_task() -> None:
+    """A piece that only says how things are belongs to the ask about it after it: one task,
+    routed by the ask when the ask alone is clearly someone's. A fixed phrase with "and" in
+    it is one thing. Two things that are wrong stay two tasks."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+
+    def routes(text: str) -> list[tuple[str, str]]:
+        return [(t.agent, t.summary) for t in planner.plan(text).tasks]
+
+    text = "the newsletter has the wrong VAT figures, can someone fix the invoices behind them?"
+    assert routes(text) == [("finance", text)]
+    text = (
+        "the android app release is friday, the design system isn't ready — can someone mock"
+        " up the screens for it?"
+    )
+    assert routes(text) == [("designer", text)]
+    text = "does the on-call engineer get time and a half for weekend outages"
+    assert len(routes(text)) == 1
+    assert routes(
+        "our invoices went out with the wrong VAT and the blog post about it is wrong"
+    ) == [
+        ("finance", "our invoices went out with the wrong VAT"),
+        ("writer", "the blog post about it is wrong"),
+    ]
 
 
 def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:

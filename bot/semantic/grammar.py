@@ -86,11 +86,13 @@ _TAIL = re.compile(
     r"(?:[\s,;:.!]*\b(?:please|pls|plz|thanks|thx|ty|asap|for\s+me))?[\s,;:.!🙏]*$", re.IGNORECASE
 )
 _HELP_ASKED = re.compile(
-    r"[\s,;:.!?—–-]+(?:(?:so|please|pls)\s+)?(?:can|could|would|will)\s+(?:some(?:one|body)|"
-    r"any(?:one|body)|you(?:\s+guys)?|u|we\s+get\s+some(?:one|body)\s+to)\s+(?:please\s+)?"
+    r"[\s,;:.!?—–-]+(?:(?:so|please|pls)\s+)?(?:(?:can|could|would|will)\s+(?:some(?:one|body)|"
+    r"any(?:one|body)|you(?:\s+guys)?|u|we\s+get\s+some(?:one|body)\s+to)|who(?:'s|\s+is|\s+can|"
+    r"\s+could|\s+will|\s+wants\s+to)(?:\s+able\s+to|\s+free\s+to)?)\s+(?:please\s+)?"
     r"(?:help|assist|sort\s+(?:it|this|that)(?:\s+out)?|take\s+a\s+look|have\s+a\s+look|look\s+"
-    r"(?:at|into)\s+(?:it|this|that))(?:\s+(?:me|us|out|please|pls))*(?:\s+with\s+(?:it|this|that))?"
-    r"[\s?!.🙏]*$",
+    r"(?:at|into)\s+(?:it|this|that)|fix\s+(?:it|this|that)|deal\s+with\s+(?:it|this|that)|"
+    r"take\s+(?:it|this|that)(?:\s+on)?|pick\s+(?:it|this|that)\s+up)(?:\s+(?:me|us|out|please|pls))*"
+    r"(?:\s+with\s+(?:it|this|that))?[\s?!.🙏]*$",
     re.IGNORECASE,
 )
 LIST_SPLIT = re.compile(

@@ -262,6 +262,42 @@ _CONTEXT_CLAUSE = re.compile(
 )
 _BACK_REFERENCE = re.compile(r"\b(?:him|her|them|it|that|those|these|this|its|their)\b", re.I)
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
+_BINOMIAL = re.compile(
+    r"\b(?:time\s+and\s+a\s+half|health\s+and\s+safety|terms\s+and\s+conditions|"
+    r"profit\s+and\s+loss|wear\s+and\s+tear|trial\s+and\s+error|back\s+and\s+forth|"
+    r"pros\s+and\s+cons|ins\s+and\s+outs|odds\s+and\s+ends|bits\s+and\s+pieces|"
+    r"nuts\s+and\s+bolts|research\s+and\s+development|mergers\s+and\s+acquisitions|"
+    r"supply\s+and\s+demand|bed\s+and\s+breakfast|fish\s+and\s+chips|food\s+and\s+"
+    r"(?:drink|beverage)|hair\s+and\s+make-?up|rules\s+and\s+regulations|questions\s+and\s+"
+    r"answers|up\s+and\s+running|again\s+and\s+again|more\s+and\s+more|black\s+and\s+white|"
+    r"hit\s+and\s+run|lost\s+and\s+found|[a-z]&[a-z]{1,2})\b",
+    re.IGNORECASE,
+)
+"""Phrases with "and" in them that name one thing ("time and a half", "R&D")."""
+_STATEMENT = re.compile(
+    r"^(?!(?:please|pls|can|could|would|will|need|get|have|make|let's|what|which|who|why|how|"
+    r"when|where|whose|do|does|did)\b)[^?]*?(?:\b(?:is|are|was|were|has|had|have|isn't|aren't|"
+    r"wasn't|weren't|hasn't|haven't|won't|can't|doesn't|don't|didn't)|\b(?:it|there|here|that|"
+    r"he|she|we|they|you|everything|nothing|something)(?:'s|'re|’s|’re))\b",
+    re.IGNORECASE,
+)
+"""A piece that says how things are ("the leeds job has no truck", "we're 40% full")."""
+_GOES_ON = re.compile(
+    r"(?:wants|needs|says|said|thinks|asks|asked|reckons|feels|expects|hopes|keeps|seems|looks|"
+    r"is|was|has|had)\b",
+    re.IGNORECASE,
+)
+"""A piece that goes on with the subject before it."""
+
+
+def _asks_about(said: str, piece: str) -> bool:
+    """A question or an ask that refers back, after a piece that only says how things are,
+    is about that: one piece ("the leeds job has no truck — find someone to take it")."""
+    asks = piece.rstrip().endswith("?") or bool(_BACK_REFERENCE.search(piece))
+    goes_on = _GOES_ON.match(piece)  # "… and wants it broken down": still the same telling
+    return (
+        asks and not goes_on and not said.rstrip().endswith("?") and bool(_STATEMENT.search(said))
+    )
 
 
 def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
@@ -637,7 +673,8 @@ class SemanticPlanner(RulePlanner):
         self, text: str, matcher: Matcher, why: Explanation
     ) -> list[tuple[AgentSpec, str]]:
         """One part, or a list of parts that each clearly belong to a different agent."""
-        pieces = self._list_pieces(text)
+        asks: dict[str, str] = {}
+        pieces = self._list_pieces(text, asks)
         if len(pieces) >= 2:
             exact = [a for a in (self._exact_skill(p, matcher) for p in pieces) if a is not None]
             if len(exact) == len(pieces) and len({a.id for a in exact}) >= 2:
@@ -654,6 +691,14 @@ class SemanticPlanner(RulePlanner):
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
                 return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
         ranked = matcher.rank(text)
+        if len(pieces) == 1 and (ask := asks.get(pieces[0])) is not None:
+            by_ask = matcher.rank(ask)
+            if (
+                by_ask
+                and by_ask[0].score >= max(FIT + PIECE_LEAD, ranked[0].score if ranked else 0)
+                and (len(by_ask) < 2 or by_ask[0].score - by_ask[1].score >= PIECE_MARGIN)
+            ):
+                ranked = by_ask
         if (named := self._skill_itself(text, matcher)) is not None:
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
@@ -688,17 +733,33 @@ class SemanticPlanner(RulePlanner):
         why.parts.append(PartFigures(text, top, chose, reason))
 
     @staticmethod
-    def _list_pieces(text: str) -> list[str]:
+    def _list_pieces(text: str, asks: dict[str, str] | None = None) -> list[str]:
         """A list ("images, copy and tweets") or several sentences, as separate pieces; a
-        piece that only adds context ("they only used it a week") stays with the one before."""
+        piece that only adds context ("they only used it a week") stays with the one before,
+        and one that only says how things are stays with the ask about it after it."""
         body = text
         if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
             LIST_SPLIT.search(colon.group("rest"))
         ):
             body = colon.group("rest")
-        pieces = [p for p in (clean(x) for x in _PIECES.split(body)) if p]
+        kept: list[str] = []  # binomials stand aside while the text is cut
+
+        def aside(match: re.Match[str]) -> str:
+            kept.append(match.group(0))
+            return f"\ue000{len(kept) - 1}\ue001"
+
+        def back(piece: str) -> str:
+            return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], piece)
+
+        cut = _PIECES.split(_BINOMIAL.sub(aside, body))
+        pieces = [p for p in (clean(back(x)) for x in cut) if p]
         merged: list[str] = []
         for piece in pieces:
+            if merged and _asks_about(merged[-1], piece):
+                merged[-1] = f"{merged[-1]}, {piece}"
+                if asks is not None:
+                    asks[merged[-1]] = piece
+                continue
             tokens = words(piece)
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
             leans = (
