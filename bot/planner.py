@@ -197,6 +197,10 @@ class Scorer:
                     self._owners.setdefault(phrase, []).append(profile.agent)
         return self._owners.get(stems, [])
 
+    def claimed(self, text: str) -> bool:
+        """Whether some agent's manifest uses any content word of `text`."""
+        return any(stem in self._index.postings for stem in content_stems(text))
+
     def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
         stems = content_stems(text)
         if not stems:

@@ -21,7 +21,7 @@ from bot.semantic import SemanticPlanner
 from bot.semantic.embed import EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
 from bot.semantic.match import content
-from bot.semantic.planner import SPLIT
+from bot.semantic.planner import CATCH_ALL_ID, SPLIT
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.llm import FakeLLM
 
@@ -237,6 +237,35 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
         ("finance", "our invoices went out with the wrong VAT"),
         ("writer", "the blog post about it is wrong"),
     ]
+
+
+def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> None:
+    """A limerick for a leaving card or a thriller for the holidays is nobody's job here, however
+    close "leaving" or "holiday" sits to an agent's skills; an agent whose manifest names it, or
+    a message that says it is for the business, keeps it."""
+    data = team().model_dump(mode="json")
+    data["agents"].append(
+        {
+            "id": "people",
+            "description": "HR: annual leave, holidays, sickness, and people leaving the company.",
+            "skills": ["holiday requests", "leavers", "family leave"],
+            "backend": PLACEHOLDER,
+        }
+    )
+    fleet = fleet_from_data(data)
+    planner = SemanticPlanner(fleet, embedder=load_embedder())
+    for text in (
+        "write a silly limerick for Dave's leaving card",
+        "recommend a good thriller for my holidays",
+        "help me with a best man's speech, he's my brother",
+    ):
+        assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
+    business = planner.plan("write a short poem for our newsletter about hitting 10k subscribers")
+    assert [t.agent for t in business.tasks] == ["writer"]
+    data["agents"][0]["skills"] = [*data["agents"][0]["skills"], "limericks"]
+    claimed = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+    limerick = claimed.plan("write a silly limerick for Dave's leaving card")
+    assert [t.agent for t in limerick.tasks] == [data["agents"][0]["id"]]
 
 
 def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:

@@ -282,6 +282,18 @@ _STATEMENT = re.compile(
     re.IGNORECASE,
 )
 """A piece that says how things are ("the leeds job has no truck", "we're 40% full")."""
+_OFF_DUTY = re.compile(
+    r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
+    r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?)\b",
+    re.IGNORECASE,
+)
+"""Things people ask for off duty: unless an agent's manifest names one, or the message says
+it is for the business (`_AT_WORK`), a sub-agent's."""
+_AT_WORK = re.compile(
+    r"\b(?:our|ours|us|we|clients?|customers?|brand|campaign|launch|products?|company|"
+    r"newsletter|conference|website|blog|event)\b",
+    re.IGNORECASE,
+)
 _GOES_ON = re.compile(
     r"(?:wants|needs|says|said|thinks|asks|asked|reckons|feels|expects|hopes|keeps|seems|looks|"
     r"is|was|has|had)\b",
@@ -702,6 +714,13 @@ class SemanticPlanner(RulePlanner):
         if (named := self._skill_itself(text, matcher)) is not None:
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
+        if (
+            (off := _OFF_DUTY.search(text)) is not None
+            and not _AT_WORK.search(text)
+            and not matcher.scorer.claimed(off[0])
+        ):
+            self._note(why, text, ranked, CATCH_ALL_ID, f"a personal favour ({off[0]})")
+            return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
             return [(ranked[0].agent, text)]
