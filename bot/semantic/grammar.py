@@ -85,6 +85,8 @@ _FILLER = re.compile(
 _TAIL = re.compile(
     r"(?:[\s,;:.!]*\b(?:please|pls|plz|thanks|thx|ty|asap|for\s+me))?[\s,;:.!🙏]*$", re.IGNORECASE
 )
+_TAIL_MARKS = ",;:.!🙏"
+_TAIL_WORDS = ("please", "pls", "plz", "thanks", "thx", "ty", "asap", "me")
 _HELP_ASKED = re.compile(
     r"[\s,;:.!?—–-]+(?:(?:so|please|pls)\s+)?(?:(?:can|could|would|will)\s+(?:some(?:one|body)|"
     r"any(?:one|body)|you(?:\s+guys)?|u|we\s+get\s+some(?:one|body)\s+to)|who(?:'s|\s+is|\s+can|"
@@ -110,7 +112,9 @@ def clean(text: str) -> str:
     """The user's words for a part, without filler at the edges."""
     text = text.strip(f" \t\n,;.:-{_DASHES}")
     text = _FILLER.sub("", text)
-    text = _TAIL.sub("", text)
+    last = text[-1:]
+    if last.isspace() or last in _TAIL_MARKS or text[-6:].lower().endswith(_TAIL_WORDS):
+        text = _TAIL.sub("", text)  # a scan of the whole text: only when it can cut something
     return text.strip(f" \t\n,;.:-{_DASHES}").removesuffix(" ?")
 
 
