@@ -163,15 +163,18 @@ class Intake:
             self._insert_request(tx, request, rid, "received", "received", None, traceparent)
             return Taken(decision, context, lessons, for_model=True)
         decision = planning.usable(self.core, decision)
-        self._insert_request(tx, request, rid, decision.kind, "received", decision, traceparent)
+        work = decision.kind in ("work", "followup")
+        # Work is recorded in this transaction, so its row starts out running.
+        state = "running" if work else "received"
+        self._insert_request(tx, request, rid, decision.kind, state, decision, traceparent)
         tx.insert_plan(
             rid, decision.planner, {"latency_ms": (time.perf_counter() - started) * 1000}
         )
         tx.add_history(thread_key(request), request.user_name or request.user, "user", request.text)
-        if decision.kind not in ("work", "followup"):
+        if not work:
             return Taken(decision, context, lessons)
         ack_id, head, running = self._record_work(
-            tx, request, rid, decision, context, request.text, held
+            tx, request, rid, decision, context, request.text, held, inserted_running=True
         )
         return Taken(decision, context, lessons, head, ack_id, work_recorded=True, running=running)
 
@@ -282,10 +285,14 @@ class Intake:
         context: ThreadContext,
         words: str,
         held: frozenset[Session],
+        *,
+        inserted_running: bool = False,
     ) -> tuple[int | None, Row | None, bool]:
-        """The plan's tasks, their dependencies, the board and the acknowledgement. Returns the acknowledgement's outbox
-        id, its row if it heads its thread (so it can go out at once), and whether the work
-        was taken (False: refused, and the id and row are the notice's)."""
+        """The plan's tasks, their dependencies, the board and the acknowledgement. Returns
+        the acknowledgement's outbox id, its row if it heads its thread (so it can go out at
+        once), and whether the work was taken (False: refused, and the id and row are the
+        notice's). `inserted_running`: the request's row was written in this transaction,
+        running, in its author's name and words."""
         agents = {a.id: a for a in self.core.fleet.all_agents}
         key = thread_key(request)
         author = request.user_name or request.user
@@ -312,7 +319,8 @@ class Intake:
             return notice, None if notice is None else tx.thread_head_row(notice), False
         if asked is not None:
             tx.close_clarifying(asked["id"], now)
-        tx.run_request(request_id, words, owner, owner_name)
+        if asked is not None or not inserted_running:
+            tx.run_request(request_id, words, owner, owner_name)
         rows = []
         for spec in decision.tasks:
             session_key = agents[spec.agent].session_key(
@@ -327,7 +335,12 @@ class Intake:
             rows.append((values, [ids[dep] for dep in spec.depends_on]))
         tx.insert_tasks(rows)
         tx.new_board(request_id)
-        shown = board.read(tx, request_id, self.core.fleet, held)
+        if inserted_running:  # nothing else has touched these rows: no need to read them back
+            shown = board.fresh(
+                request_id, [v for v, _ in rows], [d for _, d in rows], self.core.fleet, held
+            )
+        else:
+            shown = board.read(tx, request_id, self.core.fleet, held)
         ack_id = queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
         return ack_id, None if ack_id is None else tx.thread_head_row(ack_id), True

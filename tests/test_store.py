@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import board
 from bot.brief import Brief, HistoryLine, PriorWork
+from bot.demo.fleet import demo_fleet
 from bot.models import Attachment
-from bot.store import Store
+from bot.store import Store, ThreadKey, Tx
 
 
 @pytest.fixture
@@ -170,3 +172,30 @@ async def test_a_database_from_before_scoped_sessions_is_upgraded_in_place(
         await store.close()
     again = await Store(path).open()  # a second open changes nothing
     await again.close()
+
+
+async def test_a_board_drawn_from_what_was_just_written_is_the_board_read_back(
+    store: Store,
+) -> None:
+    """Intake draws a new request's board from the values it wrote, not by reading them back:
+    the same rows and notes, a task waiting on another and one queued behind a busy session."""
+    fleet = demo_fleet()
+    tasks = [
+        (("r1/t1", "r1", "t1", "dev", "persistent", "fix the login", "b", "queued", 1.0, "k"), []),
+        (("r1/t2", "r1", "t2", "writer", "disposable", "write it up", "b", "waiting", 1.0, ""), []),
+        (("r1/t3", "r1", "t3", "gone", "disposable", "tidy up", "b", "waiting", 1.0, ""), []),
+    ]
+    tasks[1] = (tasks[1][0], ["r1/t1"])
+    tasks[2] = (tasks[2][0], ["r1/t1", "r1/t2"])
+    busy = {("dev", "k")}
+
+    def body(tx: Tx) -> tuple[board.Board, board.Board]:
+        key = ThreadKey("slack", "T1", "C1", "1.0")
+        tx.insert_request("r1", key, "m1", "U1", "Ann", "text", False, "work", "running", None)
+        tx.insert_tasks(tasks)
+        drawn = board.fresh("r1", [v for v, _ in tasks], [d for _, d in tasks], fleet, busy)
+        return board.read(tx, "r1", fleet, busy), drawn
+
+    read, drawn = await store.transact(body)
+    assert drawn.model_copy(update={"elapsed": read.elapsed}) == read
+    assert [bool(row.note) for row in drawn.rows] == [True, True, True]
