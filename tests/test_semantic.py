@@ -510,7 +510,7 @@ def test_a_step_that_fits_nobody_and_refers_back_stays_with_the_agent_before() -
         embedder=load_embedder(),
     )
     decision, why = planner.explain(
-        "assess mrs patel's care needs first and then sort out a stairlift for her"
+        "assess mrs patel's care needs first and then order a riser chair for her"
     )
     assert [t.agent for t in decision.tasks] == ["social"]
     assert why.parts[-1].why == "nothing fits; it refers back to the step before"
