@@ -198,8 +198,9 @@ class Scorer:
         return self._owners.get(stems, [])
 
     def claimed(self, text: str) -> bool:
-        """Whether some agent's manifest uses any content word of `text`."""
-        return any(stem in self._index.postings for stem in content_stems(text))
+        """Whether the agents' manifests use every content word of `text`."""
+        stems = content_stems(text)
+        return bool(stems) and all(stem in self._index.postings for stem in stems)
 
     def scores(self, text: str) -> list[tuple[float, AgentSpec]]:
         stems = content_stems(text)

@@ -21,7 +21,7 @@ from bot.semantic import SemanticPlanner
 from bot.semantic.embed import EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
 from bot.semantic.match import content
-from bot.semantic.planner import CATCH_ALL_ID, SPLIT
+from bot.semantic.planner import CATCH_ALL_ID, SPLIT, _asks_about
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.llm import FakeLLM
 
@@ -229,6 +229,11 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
         " up the screens for it?"
     )
     assert routes(text) == [("designer", text)]
+    # a question after a problem is about it, even one that starts "is there…"; a piece that
+    # goes on with the same subject is not an ask, and two problems are two
+    assert _asks_about("my jobs keep getting killed", "is there any way to let them run longer?")
+    assert not _asks_about("he thinks our last bill is too high", "wants it broken down")
+    assert not _asks_about("the printer is jammed", "the wifi is down")
     text = "does the on-call engineer get time and a half for weekend outages"
     assert len(routes(text)) == 1
     assert routes(
@@ -262,6 +267,15 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
     business = planner.plan("write a short poem for our newsletter about hitting 10k subscribers")
     assert [t.agent for t in business.tasks] == ["writer"]
+    hotel = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "hotel.yaml"),
+        embedder=load_embedder(),
+    )
+    for text in (
+        "help me write a birthday card for my brother, he's 40 on sunday",
+        "any ideas for an anniversary present for my wife?",
+    ):  # "card" and "present" are hotel words; the occasion is not
+        assert [t.agent for t in hotel.plan(text).tasks] == [CATCH_ALL_ID], text
     data["agents"][0]["skills"] = [*data["agents"][0]["skills"], "limericks"]
     claimed = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     limerick = claimed.plan("write a silly limerick for Dave's leaving card")

@@ -277,14 +277,17 @@ _BINOMIAL = re.compile(
 _STATEMENT = re.compile(
     r"^(?!(?:please|pls|can|could|would|will|need|get|have|make|let's|what|which|who|why|how|"
     r"when|where|whose|do|does|did)\b)[^?]*?(?:\b(?:is|are|was|were|has|had|have|isn't|aren't|"
-    r"wasn't|weren't|hasn't|haven't|won't|can't|doesn't|don't|didn't)|\b(?:it|there|here|that|"
+    r"wasn't|weren't|hasn't|haven't|won't|can't|doesn't|don't|didn't|keeps?|kept|stopped|"
+    r"broke|crashed|failed|never)|\b(?:it|there|here|that|"
     r"he|she|we|they|you|everything|nothing|something)(?:'s|'re|’s|’re))\b",
     re.IGNORECASE,
 )
 """A piece that says how things are ("the leeds job has no truck", "we're 40% full")."""
 _OFF_DUTY = re.compile(
     r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
-    r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?)\b",
+    r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?|"
+    r"(?:birthday|anniversary|wedding|retirement|leaving)\s+(?:message|card|speech|toast|"
+    r"present|gift)s?|(?:gift|present)s?\s+for\s+my)\b",
     re.IGNORECASE,
 )
 """Things people ask for off duty: unless an agent's manifest names one, or the message says
@@ -305,8 +308,11 @@ _GOES_ON = re.compile(
 def _asks_about(said: str, piece: str) -> bool:
     """A question or an ask that refers back, after a piece that only says how things are,
     is about that: one piece ("the leeds job has no truck — find someone to take it")."""
-    asks = piece.rstrip().endswith("?") or bool(_BACK_REFERENCE.search(piece))
-    goes_on = _GOES_ON.match(piece)  # "… and wants it broken down": still the same telling
+    question = piece.rstrip().endswith("?")
+    asks = question or bool(_BACK_REFERENCE.search(piece))
+    goes_on = not question and _GOES_ON.match(
+        piece
+    )  # "… and wants it broken down": the same telling
     return (
         asks and not goes_on and not said.rstrip().endswith("?") and bool(_STATEMENT.search(said))
     )
