@@ -774,9 +774,12 @@ class SemanticPlanner(RulePlanner):
             return f"\ue000{len(kept) - 1}\ue001"
 
         def back(piece: str) -> str:
+            if not kept:  # a user's own private-use marks are left as they are
+                return piece
             return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], piece)
 
-        cut = _PIECES.split(_BINOMIAL.sub(aside, body))
+        marked = "\ue000" in body or "\ue001" in body  # a user's own marks: no stand-ins
+        cut = _PIECES.split(body if marked else _BINOMIAL.sub(aside, body))
         pieces = [p for p in (clean(back(x)) for x in cut) if p]
         merged: list[str] = []
         for piece in pieces:
