@@ -263,7 +263,8 @@ _AGENT_STATUS = re.compile(
     re.IGNORECASE,
 )
 _ROSTER = re.compile(
-    r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+)?agents|(?:which|what)\s+agents|"
+    r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+|all\s+(?:the\s+)?)?agents|"
+    r"list\s+(?:every(?:one|body)|the\s+team)(?![’'])|(?:which|what)\s+agents|"
     r"who(?:'s|’s|\s+is)\s+(?:available|on\s+(?:the\s+)?(?:team|roster|call))|who\s+do\s+you\s+have)\b",
     re.IGNORECASE,
 )

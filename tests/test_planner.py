@@ -149,6 +149,7 @@ def test_specific_requests_are_not_questioned(text: str) -> None:
         ("how's Writer getting on?", "status", "writer"),
         ("agents", "roster", None),
         ("who's on the team?", "roster", None),
+        ("list everyone", "roster", None),
         ("who can do logos?", "roster", "logos"),
         ("which agent handles database migrations?", "roster", "database migrations"),
         ("cancel the tweets", "cancel", "tweets"),

@@ -283,6 +283,20 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
     assert [t.agent for t in limerick.tasks] == [data["agents"][0]["id"]]
 
 
+def test_someones_something_is_work_not_a_question_about_the_team(
+    planner: SemanticPlanner,
+) -> None:
+    """ "List everyone" asks who is on the team; "list everyone's bonus here" asks for a thing
+    of theirs."""
+    assert planner.plan("list everyone").kind == "roster"
+    finance = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "finance.yaml"),
+        embedder=load_embedder(),
+    )
+    decision = finance.plan("list everyone's bonus here")
+    assert [t.agent for t in decision.tasks] == ["payroll"]
+
+
 def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:
     """A static model knows "production" better than "prod": what is compared is the word."""
     assert content("push the new config to prod") == "push new configuration production"

@@ -297,6 +297,11 @@ _AT_WORK = re.compile(
     r"newsletter|conference|website|blog|event)\b",
     re.IGNORECASE,
 )
+_THEIR_THING = re.compile(
+    r"\b(?:every|any|some|no)(?:one|body)(?:'s|’s)\s+\w|\b(?:people|staff|team)(?:'s|’s)\s+\w",
+    re.IGNORECASE,
+)
+"""Someone's something ("everyone's salary"): a thing of theirs, not a question about who."""
 _GOES_ON = re.compile(
     r"(?:wants|needs|says|said|thinks|asks|asked|reckons|feels|expects|hopes|keeps|seems|looks|"
     r"is|was|has|had)\b",
@@ -609,7 +614,13 @@ class SemanticPlanner(RulePlanner):
             return Decision(
                 kind="roster", target=roster_target(bare), reason="a question about the team"
             )
-        if leads and intent.name == "roster" and addressed is None and len(words(bare)) <= 5:
+        if (
+            leads
+            and intent.name == "roster"
+            and addressed is None
+            and len(words(bare)) <= 5
+            and not _THEIR_THING.search(bare)
+        ):
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
 
