@@ -73,6 +73,10 @@ class TxBase:
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return self.conn.execute(sql, tuple(params))
 
+    def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """One statement for several rows, in order: one call, not one a row."""
+        self.conn.executemany(sql, [tuple(row) for row in rows])
+
     def changed(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run a change and return how many rows it changed (its result is awaited)."""
         count: int = self.execute(sql, params).rowcount

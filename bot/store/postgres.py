@@ -126,6 +126,9 @@ class PgTx(Tx):
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         return self.conn.execute(_marks(sql), _values(params))
 
+    def execute_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        self.conn.cursor().executemany(_marks(sql), [_values(row) for row in rows])
+
     def changed(self, sql: str, params: Iterable[Any] = ()) -> int:
         cursor = self.execute(sql, params)
         if self.pipeline is not None:  # a count arrives with its result, not before

@@ -86,17 +86,15 @@ class TaskVerbs(TxBase):
         """Each task's row (id, request id, spec id, agent, session kind, summary, brief, state,
         created at, session key) followed by the ids of the tasks it depends on. Each gets the
         next task number, so tasks start in the order they were asked for."""
-        for values, depends_on in tasks:
-            self.execute(
-                "INSERT INTO tasks(id, request_id, spec_id, agent, session_kind, summary, brief,"  # noqa: S608
-                f" state, created_at, session_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                f" {self.dialect.NEXT_TASK_NUMBER})",
-                values,
-            )
-            for dep in depends_on:
-                self.execute(
-                    "INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", (values[0], dep)
-                )
+        self.execute_many(
+            "INSERT INTO tasks(id, request_id, spec_id, agent, session_kind, summary, brief,"  # noqa: S608
+            f" state, created_at, session_key, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            f" {self.dialect.NEXT_TASK_NUMBER})",
+            [values for values, _ in tasks],
+        )
+        edges = [(values[0], dep) for values, depends_on in tasks for dep in depends_on]
+        if edges:
+            self.execute_many("INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", edges)
 
     def claim_task(self, task_id: str) -> bool:
         """Take a queued task to start it: False if another replica has (or it is no longer
