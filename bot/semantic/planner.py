@@ -315,9 +315,8 @@ def _asks_about(said: str, piece: str) -> bool:
     is about that: one piece ("the leeds job has no truck — find someone to take it")."""
     question = piece.rstrip().endswith("?")
     asks = question or bool(_BACK_REFERENCE.search(piece))
-    goes_on = not question and _GOES_ON.match(
-        piece
-    )  # "… and wants it broken down": the same telling
+    # "… and wants it broken down" is the same telling, not an ask
+    goes_on = not question and _GOES_ON.match(piece) is not None
     return (
         asks and not goes_on and not said.rstrip().endswith("?") and bool(_STATEMENT.search(said))
     )
@@ -721,6 +720,8 @@ class SemanticPlanner(RulePlanner):
                 return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
         ranked = matcher.rank(text)
         if len(pieces) == 1 and (ask := asks.get(pieces[0])) is not None:
+            # "the release is friday, the design system isn't ready — can someone mock up the
+            # screens?": the ask says whose it is, when it alone clearly fits someone
             by_ask = matcher.rank(ask)
             if (
                 by_ask
@@ -772,7 +773,8 @@ class SemanticPlanner(RulePlanner):
     def _list_pieces(text: str, asks: dict[str, str] | None = None) -> list[str]:
         """A list ("images, copy and tweets") or several sentences, as separate pieces; a
         piece that only adds context ("they only used it a week") stays with the one before,
-        and one that only says how things are stays with the ask about it after it."""
+        and one that only says how things are stays with the ask about it after it (`asks`
+        maps such a merged piece to its ask)."""
         body = text
         if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
             LIST_SPLIT.search(colon.group("rest"))
