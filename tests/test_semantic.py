@@ -546,3 +546,53 @@ def test_a_step_that_fits_nobody_and_refers_back_stays_with_the_agent_before() -
     # Without a word pointing back, what fits nobody still goes to the catch-all.
     decision = planner.plan("assess mrs patel's care needs, then write a limerick about cats")
     assert [t.agent for t in decision.tasks][-1] == "subagent"
+
+
+def test_work_handed_over_at_its_end_or_after_a_list_goes_to_that_agent() -> None:
+    names = Names(
+        {"noor": "send", "tess": "timetable", "harriet": "people", "patch": "it", "colin": "fin"},
+        frozenset({"timetable", "it"}),
+    )
+
+    def parts(text: str) -> list[tuple[str, list[str]]]:
+        return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
+
+    assert parts("Pls pass to Noor: the LA paperwork came in this morning") == [
+        ("the LA paperwork came in this morning", ["send"])
+    ]
+    assert parts("Ms Hughes would rather have B2 on Wednesdays, one for Tess I think") == [
+        ("Ms Hughes would rather have B2 on Wednesdays", ["timetable"])
+    ]
+    assert parts("how much annual leave have I got left? Harriet would know") == [
+        ("how much annual leave have I got left?", ["people"])
+    ]
+    assert parts("Colin can you raise a PO for the ukuleles and Patch, the panel has no sound") == [
+        ("raise a PO for the ukuleles", ["fin"]),
+        ("the panel has no sound", ["it"]),
+    ]
+
+
+def test_pieces_the_writer_split_go_each_where_they_fit() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    numbered = "for today:\n1) the iPhone app crashes on launch\n2) our invoices show the wrong VAT"
+    assert [t.agent for t in planner.plan(numbered).tasks] == ["mobile", "finance"]
+    header = "two things: the iPhone app crashes on launch, and the invoices show the wrong VAT"
+    assert [t.agent for t in planner.plan(header).tasks] == ["mobile", "finance"]
+    # One that fits nobody is a sub-agent's, as a message of its own would be.
+    odd = "two things: the iPhone app crashes on launch, and book me a table for two tonight"
+    assert [t.agent for t in planner.plan(odd).tasks] == ["mobile", CATCH_ALL_ID]
+    # Two parts of one step for the same agent are one task; a name given twice is not.
+    same = planner.plan("the invoices show the wrong VAT. can you fix it, finance?")
+    assert [t.agent for t in same.tasks] == ["finance"]
+    twice = planner.plan("finance — fix the VAT. finance — chase the unpaid invoices")
+    assert [t.agent for t in twice.tasks] == ["finance", "finance"]
+
+
+def test_a_long_correction_that_names_the_agent_moves_the_work() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    done = ThreadContext(tasks=[ThreadTask("t1", "writer", "a blog post on the launch", "running")])
+    text = (
+        "sorry, this isn't a blog thing anymore - the launch slipped because the app kept "
+        "crashing on older phones, so it needs to go to mobile"
+    )
+    assert (planner.plan(text, done).kind, planner.plan(text, done).target) == ("reroute", "mobile")

@@ -73,6 +73,8 @@ _HAS_DONE = re.compile(
 # -- parts within a step ---------------------------------------------------------------------
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
+_ITEM = re.compile(r"(?:\(?[1-9][0-9]?[.)]|[-*•▪◦])\s")
+"""A line that is an item of a numbered or bulleted list."""
 _ALSO = re.compile(
     r"^(?:and\s+)?(?:also|plus|additionally|separately|oh\s+and|and)\b[,:]?\s*", re.IGNORECASE
 )
@@ -128,7 +130,9 @@ PRONOUNS = frozenset("it its us me we you i them they one all any".split())
 
 _ADDRESSING_DISPATCH = (
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
-    r"\s+(?:instructions|rules|prompts?)|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
+    r"\s+(?:instructions|rules|prompts?)|"
+    r"send\s+(?:this|it)\s+to\s+(?:every|all)\s+(?:(?:the|your)\s+)?(?:agents?|bots?)\b|"
+    r"route\s+(?:everything|all\s+(?:requests|messages))\s+to\b|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
     r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
     r"your\s+instructions|don'?t\s+send\s+it\s+to\s+anyone|in\s+\w+\s+mode\b"
 )
@@ -137,13 +141,15 @@ _INJECTION = re.compile(
     r"(?:#{2,}[^#]*#{2,})|(?:\[\[[^\]]*\]\])|(?:<(system|assistant|admin|instructions?|prompt)>.*?</\1>)|"
     r"(?:</?\w+>)|(?:\{[^{}]*\})|"
     rf"(?:^|(?<=[.!?;,\n])|(?<=\sand\s))\s*[^.!?;,\n]*?(?:{_ADDRESSING_DISPATCH})"
-    r"[^.!?;,\n]*?(?:[.!?;,]|$|(?=\s+(?:and\s+)?then\b)|(?=\s+and\s+))",
+    r"[^.!?;,:\n]*?(?:[.!?;,:]|$|(?=\s+(?:and\s+)?then\b)|(?=\s+and\s+))",
     re.IGNORECASE,
 )
 _ATTEMPT = re.compile(rf"(?:^|(?<=[.!?;,\n]))[^.!?;,\n]*?(?:{_ADDRESSING_DISPATCH})", re.IGNORECASE)
 _CHANGE_OF_SUBJECT = re.compile(
     r"(?:(?<=[.!?;\n])|(?<=\s[-–—]))\s*(?:btw|by\s+the\s+way|anyway|anyhow|also|oh\s+and|separately|"
-    r"p\.?s\.?|unrelated(?:ly)?|on\s+another\s+note|in\s+other\s+news|meanwhile)\b[\s,:]*",
+    r"p\.?s\.?|unrelated(?:ly)?|on\s+another\s+note|in\s+other\s+news|meanwhile|jk|j/k|"
+    r"(?:but\s+)?(?:seriously|genuinely|really)(?:\s+though)?|in\s+all\s+seriousness|"
+    r"(?:the\s+)?(?:real|actual)\s+(?:issue|question|request|problem|thing))\b[\s,:]*",
     re.IGNORECASE,
 )
 _CONTROL = re.compile(
@@ -172,7 +178,7 @@ def without_injections(text: str) -> str:
             text = f"{text[: attempt.start()]} {text[change.end() :]}"
     kept = _INJECTION.sub(" ", text)
     kept = re.sub(r"\s*\b(?:yourself|on\s+your\s+own)\b", "", kept, flags=re.IGNORECASE)
-    kept = re.sub(r"\s{2,}", " ", kept).strip(" ,;:")
+    kept = re.sub(r"\s{2,}", " ", kept).strip(" ,;:").lstrip(".!? ")
     return re.sub(r"^(?:(?:and|then|also|but)\b\s*)+|\s*\b(?:and|then)$", "", kept, flags=re.I)
 
 
@@ -257,7 +263,9 @@ class Names:
         self.asked = re.compile(
             rf"^(?:(?:please|pls|can\s+you|could\s+you|i\s+need\s+you\s+to|i'd\s+like\s+you\s+to)\s+)?"
             rf"(?:ask|tell|have|get|let|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
-            rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|pass\s+(?:this|it)\s+to)\s+{group}"
+            rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|forward\s+(?:this\s+|it\s+)?to|"
+            rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for)"
+            rf"\s+{group}"
             rf"(?:\s+(?:each|both|also))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
             re.IGNORECASE | re.DOTALL,
         )
@@ -269,6 +277,21 @@ class Names:
             rf"^(?P<rest>.+?)(?:,|\s{_DASHES}|\s-)\s*(?:please\s+)?{group}\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.handed = re.compile(
+            rf"^(?P<rest>.+?)[\s,.;:!?{_DASHES}-]*\b(?:(?:this\s+is|that's|thats|it's|its|sounds\s+like|"
+            rf"probably|prob|maybe)\s+)?(?:(?:one|a\s+job|a\s+question|something|a\s+task)\s+for|"
+            rf"(?:pass|send|hand)\s+(?:(?:this|it)\s+)?(?:on\s+|over\s+)?to|over\s+to)\s+{group}"
+            rf"(?:\s+(?:i\s+think|i\s+reckon|i\s+guess|i'd\s+say|probably|maybe|perhaps|please|pls))?"
+            rf"\s*[.!?]*$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        self.knows = re.compile(
+            rf"^(?P<rest>.+?)[\s,.;:!?{_DASHES}-]*\b{group}\s+"
+            rf"(?:would|will|should|might|may|'ll|'d)\s+know\b[^.!?]*[.!?]*$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "…, one for Tess I think", "… — over to the news desk", "…? Harriet would know":
+        the work is handed to them at its end."""
         self.subject = re.compile(
             rf"^{group}\s+(?P<rest>(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
@@ -291,13 +314,22 @@ class Names:
             return [sentence]
         cut = re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
-            rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
+            rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
             rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
         )
         clauses = [c.strip() for c in cut.split(sentence) if c and c.strip()]
         return clauses or [sentence]
+
+    def handed_only(self, sentence: str) -> list[str]:
+        """The agents a sentence that only hands the work over names ("Harriet would know",
+        "one for Tess"), or none."""
+        for pattern in (self.handed, self.knows):
+            match = pattern.match(f". {sentence.strip()}")
+            if match and not clean(match.group("rest").strip(" .")):
+                return self.listed(match.group("names"))
+        return []
 
     def resolve(self, raw: str) -> str | None:
         key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
@@ -325,6 +357,8 @@ class Names:
             self.asked,
             self.modal,
             self.trailing,
+            self.handed,
+            self.knows,
             self.direct,
             self.subject,
         ):
@@ -405,6 +439,10 @@ def parse(text: str, names: Names) -> list[Step]:
             continue
         step: Step = []
         for sentence in sentences(raw_step):
+            handed = names.handed_only(sentence)
+            if handed and step and not step[-1].agents:
+                step[-1].agents = handed  # "how much leave have I got? Harriet would know"
+                continue
             for clause in names.split_addressees(sentence.strip()):
                 found = names.addressed(clause)
                 if found is not None and len(found[0]) > 1:
@@ -414,7 +452,8 @@ def parse(text: str, names: Names) -> list[Step]:
                 if found is not None:
                     step.append(Part(clean(found[1]), found[0]))
                 elif step:
-                    step[-1].text = f"{step[-1].text.rstrip()} {clause}".strip()
+                    gap = "\n" if _ITEM.match(clause) else " "  # a list's items stay on their lines
+                    step[-1].text = f"{step[-1].text.rstrip()}{gap}{clause}".strip()
                 else:
                     step.append(Part(clause))
         step = [p for p in step if clean(p.text) and not is_control(p.text)]

@@ -141,6 +141,7 @@ _ROSTER_CUE = re.compile(
 )
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
+    r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
@@ -310,6 +311,33 @@ _GOES_ON = re.compile(
 """A piece that goes on with the subject before it."""
 
 
+_ITEMS = re.compile(r"(?:^|(?<=\s))(?:\(?[1-9][0-9]?[.)]|[•▪◦]|(?<=\n)[-*])\s+")
+"""An item marker of a numbered or bulleted list ("1) …", "2. …", "• …", "- …" on a line)."""
+_SEVERAL = re.compile(
+    r"^(?:(?:two|three|four|five|six|a\s+few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several|some|"
+    r"[2-9])\s+(?:more\s+)?(?:things|bits|jobs|requests|items|tasks|asks|questions)|"
+    r"(?:my\s+|the\s+)?(?:list|to-?dos?|jobs)\s+for\s+(?:today|tomorrow|the\s+week|this\s+week|monday|"
+    r"tuesday|wednesday|thursday|friday)|(?:my\s+)?to-?do(?:\s+list)?)\b[^:\n]{0,60}:",
+    re.IGNORECASE,
+)
+"""A header that announces several separate things: "two things:", "list for today:"."""
+_OWN_ASK = re.compile(
+    r"^(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:can|could|would|will)\s+"
+    r"(?:someone|somebody|anyone|we|you|u|they)\b|^(?:and|also)\s+(?:we|i)\s+(?:still\s+|also\s+)?"
+    r"(?:need|want|have\s+to|must)\b|^(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b",
+    re.IGNORECASE,
+)
+"""A piece that makes an ask of its own: "…, and can we put something on facebook"."""
+
+
+def several_asks(text: str, pieces: Sequence[str]) -> bool:
+    """The message itself says its pieces are separate things to do: numbered or bulleted
+    items, a header that announces several, or pieces after the first that each ask anew."""
+    if len(_ITEMS.findall(text)) >= 2 or _SEVERAL.match(text.strip()):
+        return True
+    return len(pieces) >= 2 and all(_OWN_ASK.match(p.strip()) for p in pieces[1:])
+
+
 def _asks_about(said: str, piece: str) -> bool:
     """A question or an ask that refers back, after a piece that only says how things are,
     is about that: one piece ("the leeds job has no truck — find someone to take it")."""
@@ -320,6 +348,35 @@ def _asks_about(said: str, piece: str) -> bool:
     return (
         asks and not goes_on and not said.rstrip().endswith("?") and bool(_STATEMENT.search(said))
     )
+
+
+def _one_task_per_agent_per_step(tasks: list[TaskSpec], named: set[str]) -> list[TaskSpec]:
+    """ "the brewery want 20% off their deal. what's our floor, Marcus?": two parts of one
+    step for the same agent are one task, as `by_agent` makes of a list's pieces, unless
+    the user gave each to it by name (`named`: those tasks' ids)."""
+    merged: list[TaskSpec] = []
+    alias: dict[str, str] = {}
+    for task in tasks:
+        if any(d in alias for d in task.depends_on):
+            deps = list(dict.fromkeys(alias.get(d, d) for d in task.depends_on))
+            task = task.model_copy(update={"depends_on": deps})
+        twin = next(
+            (
+                i
+                for i, t in enumerate(merged)
+                if t.agent == task.agent != CATCH_ALL_ID
+                and t.depends_on == task.depends_on
+                and not {t.id, task.id} <= named
+            ),
+            None,
+        )
+        if twin is None:
+            merged.append(task)
+            continue
+        summary = f"{merged[twin].summary}; {task.summary}"
+        merged[twin] = merged[twin].model_copy(update={"summary": summary[:200]})
+        alias[task.id] = merged[twin].id
+    return merged
 
 
 def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
@@ -502,7 +559,7 @@ class SemanticPlanner(RulePlanner):
         """ "wrong one, that's a Quill job", "this should go to security, not IT": the work in
         this thread moves to the agent named, or meant, outside the negation."""
         strong = bool(_REROUTE_CUE.search(bare))
-        if len(words(bare)) > 16 or not (strong or _REROUTE_WEAK.search(bare)):
+        if not (strong or _REROUTE_WEAK.search(bare)):
             return None
         here = {t.agent for t in context.tasks}
         positive = _NEGATED.sub(" ", bare)
@@ -511,6 +568,9 @@ class SemanticPlanner(RulePlanner):
             for a in self.names.listed(positive, everyday=True)
             if a not in here and a not in self.unavailable
         ]
+        if len(words(bare)) > (40 if strong and named else 16):
+            return None  # a long message may mention moving something; a correction is short,
+            # unless it spells out who to move the work to ("…, it needs to go to Anchor")
         if named:
             return Decision(
                 kind="reroute", target=named[0], reason=f"the user moved this to {named[0]}"
@@ -640,6 +700,7 @@ class SemanticPlanner(RulePlanner):
         tasks: list[TaskSpec] = []
         notes: list[str] = []
         previous: list[str] = []
+        named: set[str] = set()
         for step in parse(text, self.names) or [[Part(text)]]:
             current: list[str] = []
             for part in step:
@@ -659,9 +720,11 @@ class SemanticPlanner(RulePlanner):
                             why.parts[-1].why = "nothing fits; it refers back to the step before"
                     task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
                     tasks.append(task)
+                    if agent.id in part.agents:
+                        named.add(task.id)
                     current.append(task.id)
             previous = current or previous
-        tasks = _merge_same_agent_steps(tasks)
+        tasks = _merge_same_agent_steps(_one_task_per_agent_per_step(tasks, named))
         if not tasks:
             catch_all = self.fleet.catch_all.as_agent()
             tasks.append(self._task("t1", catch_all, text))
@@ -710,6 +773,18 @@ class SemanticPlanner(RulePlanner):
                     why.parts.append(PartFigures(piece, [], agent.id, "names its skill exactly"))
                 return by_agent(zip(exact, pieces, strict=True))
             chosen = [(piece, matcher.rank(piece)) for piece in pieces]
+            if several_asks(text, pieces):
+                # the writer split it: each piece goes where it fits on its own, and one
+                # that fits nobody is a sub-agent's, as a message of its own would be
+                catch_all = self.fleet.catch_all.as_agent()
+                routed = [
+                    (r[0].agent if r and r[0].score >= FIT else catch_all, piece)
+                    for piece, r in chosen
+                ]
+                if len({agent.id for agent, _ in routed}) >= 2:
+                    for (piece, ranked), (agent, _) in zip(chosen, routed, strict=True):
+                        self._note(why, piece, ranked, agent.id, "one of several asks")
+                    return by_agent(routed)
             if (
                 all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
                 and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
@@ -792,6 +867,11 @@ class SemanticPlanner(RulePlanner):
             return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], piece)
 
         marked = "\ue000" in body or "\ue001" in body  # a user's own marks: no stand-ins
+        items = _ITEMS.split(body)
+        if len(items) >= 3:  # "1) … 2) …": one piece per item, each cut no further
+            if items[0].rstrip().endswith(":") or len(words(items[0])) <= 6:
+                items = items[1:]  # "three things before the derby:"
+            return [p for p in (clean(x.strip(" ,;")) for x in items) if p]
         cut = _PIECES.split(body if marked else _BINOMIAL.sub(aside, body))
         pieces = [p for p in (clean(back(x)) for x in cut) if p]
         merged: list[str] = []
