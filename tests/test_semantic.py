@@ -596,3 +596,24 @@ def test_a_long_correction_that_names_the_agent_moves_the_work() -> None:
         "crashing on older phones, so it needs to go to mobile"
     )
     assert (planner.plan(text, done).kind, planner.plan(text, done).target) == ("reroute", "mobile")
+
+
+def test_asking_who_to_tell_about_a_matter_is_work_on_the_matter() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    for text in (
+        "our invoices went out with the wrong VAT again this month. who do I talk to?",
+        "the iPhone app crashes on launch since the update, who do I need to tell?",
+        "the invoices at the Tuesday drop-in show the wrong VAT. What do I do with this?",
+    ):
+        assert planner.plan(text).kind == "work", text
+    assert planner.plan("who do I talk to?").kind == "roster"
+
+
+def test_how_is_it_all_going_is_a_status_question_and_and_can_x_starts_a_part() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    thread = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch post", "running")])
+    assert planner.plan("how's everything I sent over this morning getting on?", thread).kind == (
+        "status"
+    )
+    both = planner.plan("can finance chase the unpaid invoices, and can mobile fix the iPhone app")
+    assert [t.agent for t in both.tasks] == ["finance", "mobile"]

@@ -96,7 +96,13 @@ _HELP_ASKED = re.compile(
     r"(?:help|assist|sort\s+(?:it|this|that)(?:\s+out)?|take\s+a\s+look|have\s+a\s+look|look\s+"
     r"(?:at|into)\s+(?:it|this|that)|fix\s+(?:it|this|that)|deal\s+with\s+(?:it|this|that)|"
     r"take\s+(?:it|this|that)(?:\s+on)?|pick\s+(?:it|this|that)\s+up)(?:\s+(?:me|us|out|please|pls))*"
-    r"(?:\s+with\s+(?:it|this|that))?[\s?!.🙏]*$",
+    r"(?:\s+with\s+(?:it|this|that))?[\s?!.🙏]*$|"
+    r"[\s,;:.!?—–-]+(?:so\s+|and\s+)?(?:who|which\s+(?:team|person|one|agent))\s+(?:do|should|shall|would|can)"
+    r"\s+(?:i|we)\s+(?:need\s+to\s+|have\s+to\s+)?(?:talk|speak|send|tell|go|ask|contact|email|ring|call|"
+    r"report|pass|give|forward|inform)\b[^?.!]*[?.!\s]*$|"
+    r"[\s,;:.!?—–-]+(?:so\s+)?(?:what|how)\s+(?:do|should|shall)\s+(?:i|we)\s+(?:do|deal|handle)"
+    r"(?:\s+(?:with|about)\s+(?:it|this|that|him|her|them))?[?.!\s]*$|"
+    r"[\s,;:.!?—–-]+who\s+(?:picks|takes|deals\s+with)\s+(?:this|it|that)(?:\s+up|\s+on)?[?.!\s]*$",
     re.IGNORECASE,
 )
 LIST_SPLIT = re.compile(
@@ -315,6 +321,7 @@ class Names:
         cut = re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
+            rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S)"
             rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,

@@ -83,11 +83,11 @@ SPLIT = "split"
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _CANCEL_WORDS = re.compile(
-    r"\b(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
+    r"\b(?<!-)(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
-    r"we'?re\s+not\s+(?:going|doing))\b",
+    r"we'?re\s+not\s+(?:going|doing))\b(?!-)",
     re.IGNORECASE,
 )
 _REPORTED = re.compile(
@@ -118,6 +118,12 @@ _DONE_QUESTION = re.compile(
     r"started|yet|fail|failed|through)\s*[?!.]*$",
     re.IGNORECASE,
 )
+_HOW_GOING = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+)?(?:how's|hows|how\s+is|how\s+are|how're)\s+(?:[\w'’]+\s+){0,9}?"
+    r"(?:going|getting\s+on|coming\s+along|progressing)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$",
+    re.IGNORECASE,
+)
+""" "how's everything I sent over this morning getting on?": how work is going."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
@@ -645,6 +651,8 @@ class SemanticPlanner(RulePlanner):
         named = self.names.listed(bare, everyday=True)
         if _ANY_NEWS.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
+        if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
+            return Decision(kind="status", target=named[0] if named else None, reason="how's…")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         if question and (about := self.names.about.match(bare)) and not roster_target(bare):
