@@ -617,3 +617,17 @@ def test_how_is_it_all_going_is_a_status_question_and_and_can_x_starts_a_part() 
     )
     both = planner.plan("can finance chase the unpaid invoices, and can mobile fix the iPhone app")
     assert [t.agent for t in both.tasks] == ["finance", "mobile"]
+
+
+def test_an_agent_named_as_who_needs_to_do_it_gets_that_part() -> None:
+    names = Names({"media team": "media", "street team": "outreach", "finance": "fin"})
+    steps = parse("the shop needs a stock plan, and the media team need to cut a video", names)
+    assert [(clean(p.text), p.agents) for p in steps[0]] == [
+        ("the shop needs a stock plan", []),
+        ("cut a video", ["media"]),
+    ]
+    steps = parse("when finance have the figures, the street team should book the rooms", names)
+    assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
+        [("the figures", ["fin"])],
+        [("book the rooms", ["outreach"])],
+    ]

@@ -201,6 +201,8 @@ _NOT_A_VERB = (
 )
 """After a bare name at the start of a clause, words that make it the subject of a statement
 ("Priya is off today"), not the addressee of an instruction ("priya pull the numbers")."""
+_MUST = r"(?:need\s+to|needs\s+to|should|must|has\s+to|have\s+to|ought\s+to)"
+""" "the media team need to…", "legal should…": whoever is to do it, named first."""
 _BEFORE_NAME = frozenset(
     """the a an my our your his her their its this that these those some any new old of for to
     in on at with from by about into no every each another""".split()
@@ -299,7 +301,7 @@ class Names:
         """ "…, one for Tess I think", "… — over to the news desk", "…? Harriet would know":
         the work is handed to them at its end."""
         self.subject = re.compile(
-            rf"^{group}\s+(?P<rest>(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
+            rf"^{group}\s+(?P<rest>(?:{_MUST}|has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
             re.IGNORECASE | re.DOTALL,
         )
@@ -321,7 +323,8 @@ class Names:
         cut = re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
-            rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S)"
+            rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s+{_MUST}\s+[a-z])"
             rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
@@ -374,7 +377,7 @@ class Names:
                 agents = self.listed(match.group("names"))
                 rest = match.group("rest")
                 if pattern is self.subject:
-                    rest = _HAS_DONE.sub("", rest)
+                    rest = re.sub(rf"^{_MUST}\s+", "", _HAS_DONE.sub("", rest), flags=re.I)
                 if agents and clean(rest):
                     return agents, rest
         for pattern in (self.bare, self.polite, self.last):
