@@ -631,3 +631,15 @@ def test_an_agent_named_as_who_needs_to_do_it_gets_that_part() -> None:
         [("the figures", ["fin"])],
         [("book the rooms", ["outreach"])],
     ]
+
+
+def test_a_deadline_or_a_call_for_someone_with_no_matter_is_a_question_back() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    for text in (
+        "need this done by end of day",
+        "any chance someone can look at the thing from this morning?",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    # Asking whether anything can be done about a matter asks for work on it.
+    asked = "the invoice run sent the wrong VAT to 40 customers. can anything be done about it?"
+    assert planner.plan(asked).kind == "work"

@@ -124,6 +124,10 @@ _HOW_GOING = re.compile(
     re.IGNORECASE,
 )
 """ "how's everything I sent over this morning getting on?": how work is going."""
+_CAN_BE_DONE = re.compile(
+    r"\b(?:anything|something|nothing|what)\b[^?]{0,30}\bbe\s+done\b", re.IGNORECASE
+)
+""" "can anything be done about his grade?": asks for work, not how work is going."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
@@ -193,7 +197,8 @@ _VAGUE_WORDS = frozenset(
     customer customers clients boss manager sees see seen weekend sorting needs team they them their he she him her we i i'm we're it's
     yesterday earlier previous other recent latest usual regular
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
-    month quarter year morning afternoon later next asap urgent urgently discussed talked
+    month quarter year morning afternoon later next asap urgent urgently discussed talked end
+    day cob close noon midday lunch lunchtime any chance possible possibly mind
     mentioned broken broke hates hate wrong bad works again issue problem job task project
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
@@ -420,6 +425,8 @@ def roster_target(text: str) -> str | None:
         return None  # "anyone know what's going on?": a question about the world, not the team
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
+    if all(w in _VAGUE_WORDS for w in words(what)):
+        return None  # "can someone look at the thing from this morning?": no skill named
     return what.strip(" ?!.") or None
 
 
@@ -662,7 +669,7 @@ class SemanticPlanner(RulePlanner):
                 target=asked_about[0] if asked_about else None,
                 reason="asked what it did",
             )
-        status_cue = bool(_STATUS_WORDS.search(bare))
+        status_cue = bool(_STATUS_WORDS.search(bare)) and not _CAN_BE_DONE.search(bare)
         if (
             question
             and status_cue
