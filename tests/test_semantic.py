@@ -643,3 +643,12 @@ def test_a_deadline_or_a_call_for_someone_with_no_matter_is_a_question_back() ->
     # Asking whether anything can be done about a matter asks for work on it.
     asked = "the invoice run sent the wrong VAT to 40 customers. can anything be done about it?"
     assert planner.plan(asked).kind == "work"
+
+
+def test_an_errand_nobody_here_books_goes_to_a_sub_agent() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    trip = "can someone find me cheap flights to Lisbon for the design conference next month"
+    assert [t.agent for t in planner.plan(trip).tasks] == [CATCH_ALL_ID]
+    # An errand word that is not an errand ("claim the taxi") is routed by its meaning.
+    claim = planner.plan("can i put the taxi from the airport on my invoices for VAT?")
+    assert [t.agent for t in claim.tasks] == ["finance"]

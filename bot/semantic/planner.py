@@ -304,6 +304,14 @@ _OFF_DUTY = re.compile(
 )
 """Things people ask for off duty: unless an agent's manifest names one, or the message says
 it is for the business (`_AT_WORK`), a sub-agent's."""
+_ERRAND = re.compile(
+    r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’]+){0,4}?\s+"
+    r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
+    r"restaurants?|babysitters?|childminders?)\b",
+    re.IGNORECASE,
+)
+"""Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
+a table. Where no manifest uses the word, a sub-agent takes it, for work or not."""
 _AT_WORK = re.compile(
     r"\b(?:our|ours|us|we|clients?|customers?|brand|campaign|launch|products?|company|"
     r"newsletter|conference|website|blog|event)\b",
@@ -828,6 +836,10 @@ class SemanticPlanner(RulePlanner):
             and not matcher.scorer.claimed(off[0])
         ):
             self._note(why, text, ranked, CATCH_ALL_ID, f"a personal favour ({off[0]})")
+            return [(self.fleet.catch_all.as_agent(), text)]
+        errand = _ERRAND.search(text)
+        if errand is not None and not matcher.scorer.claimed(errand["what"]):
+            self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {errand['what']}")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
