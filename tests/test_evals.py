@@ -9,7 +9,15 @@ import pytest
 from bot.manifest import load_fleet
 from evals.run import HERE, KINDS, evaluate, load_cases, route_matches
 
-FLOORS = {"dev": 0.90, "dev2": 0.90, "dev3": 0.86, "dev4": 0.88, "dev5": 0.64, "heldout": 0.68}
+FLOORS = {
+    "dev": 0.90,
+    "dev2": 0.90,
+    "dev3": 0.86,
+    "dev4": 0.88,
+    "dev5": 0.67,
+    "dev6": 0.66,
+    "heldout": 0.69,
+}
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
 yet, and evals/README.md says where it stands."""
 

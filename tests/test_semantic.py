@@ -652,3 +652,25 @@ def test_an_errand_nobody_here_books_goes_to_a_sub_agent() -> None:
     # An errand word that is not an errand ("claim the taxi") is routed by its meaning.
     claim = planner.plan("can i put the taxi from the airport on my invoices for VAT?")
     assert [t.agent for t in claim.tasks] == ["finance"]
+
+
+def test_a_thread_question_about_one_agents_work_is_about_that_agent() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "writer", "launch blog post", "running"),
+            ThreadTask("t2", "finance", "chase the unpaid invoices", "running"),
+        ]
+    )
+    asked = planner.plan("any news on the invoices?", thread)
+    assert (asked.kind, asked.target) == ("status", "finance")
+    assert planner.plan("how's everything getting on?", thread).target is None
+    # "can X's lot do this one?" moves the work; "do we just stop …?" asks, it does not cancel.
+    moved = planner.plan("actually can mobile's lot write this one? it's about the app", thread)
+    assert (moved.kind, moved.target) == ("reroute", "mobile")
+    asked_to_stop = (
+        "40 invoices have gone unpaid since 2019. at what point do we just stop chasing?"
+    )
+    assert planner.plan(asked_to_stop).kind == "work"
+    for vague in ("urgent one, need eyes on it asap", "can you redo it but make it better"):
+        assert planner.plan(vague).kind == "clarify", vague

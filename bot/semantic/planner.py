@@ -92,7 +92,9 @@ _CANCEL_WORDS = re.compile(
 )
 _REPORTED = re.compile(
     r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
-    r"refus\w*|decided|planning|plans)\s+to\s+$",
+    r"refus\w*|decided|planning|plans)\s+to\s+$|"
+    r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
+    r"\b(?:whether|when)\s+to\s+(?:just\s+)?$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -157,6 +159,8 @@ _REROUTE_CUE = re.compile(
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
+    r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
+    r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this))\b",
     re.IGNORECASE,
 )
@@ -198,7 +202,8 @@ _VAGUE_WORDS = frozenset(
     yesterday earlier previous other recent latest usual regular
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked end
-    day cob close noon midday lunch lunchtime any chance possible possibly mind
+    day cob close noon midday lunch lunchtime any chance possible possibly mind eyes eye
+    glance but and or so also too
     mentioned broken broke hates hate wrong bad works again issue problem job task project
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
@@ -424,6 +429,14 @@ def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
     return merged
 
 
+def _asked_about(text: str, context: ThreadContext) -> str | None:
+    """ "any news on the boiler?" in a thread where one agent has the boiler: that agent's
+    work is what the question is about."""
+    asked = set(content_stems(_STATUS_WORDS.sub(" ", text)))
+    agents = {t.agent for t in context.tasks if asked & set(content_stems(t.summary))}
+    return agents.pop() if len(agents) == 1 else None
+
+
 def roster_target(text: str) -> str | None:
     match = _ROSTER_TARGET.search(text.rstrip("?!. "))
     if not match:
@@ -515,6 +528,8 @@ class SemanticPlanner(RulePlanner):
     ) -> tuple[Decision, Explanation]:
         why = Explanation()
         decision = self._decide(text, context, lessons, why)
+        if decision.kind == "status" and decision.target is None and context.tasks:
+            decision.target = _asked_about(text, context)
         decision.planner = "semantic"
         return self._bounded(decision), why
 
