@@ -674,3 +674,56 @@ def test_a_thread_question_about_one_agents_work_is_about_that_agent() -> None:
     assert planner.plan(asked_to_stop).kind == "work"
     for vague in ("urgent one, need eyes on it asap", "can you redo it but make it better"):
         assert planner.plan(vague).kind == "clarify", vague
+
+
+def test_more_ways_of_naming_who_does_what() -> None:
+    names = Names(
+        {
+            "juno": "events",
+            "warden": "security",
+            "iris": "complaints",
+            "service desk": "it",
+            "learning team": "learning",
+            "visitor services": "foh",
+            "crewdesk": "crew",
+            "echo": "marketing",
+            "people team": "people",
+        },
+        frozenset({"events", "security"}),
+    )
+
+    def parts(text: str) -> list[tuple[str, list[str]]]:
+        return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
+
+    assert parts("Juno please send the contract, and Warden we'll need two extra officers") == [
+        ("send the contract", ["events"]),
+        ("we'll need two extra officers", ["security"]),
+    ]
+    assert parts("get the service desk to find out why, and Iris to check the complaints") == [
+        ("find out why", ["it"]),
+        ("check the complaints", ["complaints"]),
+    ]
+    # A sentence that only says how things are, before the addressed parts, is what they
+    # are about, not a task of its own.
+    text = (
+        "90 kids are coming on tuesday. learning team can you confirm the workshop times, "
+        "and visitor services can you make room in the cloakroom"
+    )
+    assert [agents for _, agents in parts(text)] == [["learning"], ["foh"]]
+    assert parts("the OT for the grips needs working out — crewdesk pls") == [
+        ("the OT for the grips needs working out", ["crew"])
+    ]
+    assert parts("we need a press release for the reopening. ask Echo") == [
+        ("we need a press release for the reopening", ["marketing"])
+    ]
+    assert parts("over to the people team: an advert for 3 engineers") == [
+        ("an advert for 3 engineers", ["people"])
+    ]
+
+
+def test_who_in_the_middle_of_a_request_is_not_a_question_about_the_team() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    assert planner.plan("we need a writer who can do blog posts in french, any leads?").kind == (
+        "work"
+    )
+    assert planner.plan("anyone know who can do invoices?").kind == "roster"

@@ -73,6 +73,18 @@ _HAS_DONE = re.compile(
 # -- parts within a step ---------------------------------------------------------------------
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
+_ASKS = re.compile(
+    r"[?]|\b(?:please|pls|plz|can|could|would|will|need|needs|want|wants|let's|must|should|"
+    r"get|make|send|book|sort|fix|check|find|write|draft|do|asap|urgent(?:ly)?)\b",
+    re.IGNORECASE,
+)
+"""Something is asked in it: a question or a request word."""
+_SAYS_HOW = re.compile(
+    r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
+    r"coming|arriving|starting|closing|down)\b|(?:'s|’s|'re|’re)\b",
+    re.IGNORECASE,
+)
+"""How things are: a statement's verb."""
 _ITEM = re.compile(r"(?:\(?[1-9][0-9]?[.)]|[-*•▪◦])\s")
 """A line that is an item of a numbered or bulleted list."""
 _ALSO = re.compile(
@@ -272,7 +284,8 @@ class Names:
             rf"^(?:(?:please|pls|can\s+you|could\s+you|i\s+need\s+you\s+to|i'd\s+like\s+you\s+to)\s+)?"
             rf"(?:ask|tell|have|get|let|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
             rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|forward\s+(?:this\s+|it\s+)?to|"
-            rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for)"
+            rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for|"
+            rf"over\s+to)"
             rf"\s+{group}"
             rf"(?:\s+(?:each|both|also))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
             re.IGNORECASE | re.DOTALL,
@@ -282,17 +295,29 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.trailing = re.compile(
-            rf"^(?P<rest>.+?)(?:,|\s{_DASHES}|\s-)\s*(?:please\s+)?{group}\s*[.!?]*$",
+            rf"^(?P<rest>.+?)(?:,|\s{_DASHES}|\s-)\s*(?:please\s+)?{group}(?:\s+(?:pls|plz|please|thanks|ta|thx))?"
+            rf"\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
         self.handed = re.compile(
             rf"^(?P<rest>.+?)[\s,.;:!?{_DASHES}-]*\b(?:(?:this\s+is|that's|thats|it's|its|sounds\s+like|"
             rf"probably|prob|maybe)\s+)?(?:(?:one|a\s+job|a\s+question|something|a\s+task)\s+for|"
-            rf"(?:pass|send|hand)\s+(?:(?:this|it)\s+)?(?:on\s+|over\s+)?to|over\s+to)\s+{group}"
+            rf"(?:pass|send|hand)\s+(?:(?:this|it)\s+)?(?:on\s+|over\s+)?to|over\s+to|ask|get)\s+{group}"
+            rf"(?:\s+(?:on\s+it|to\s+do\s+it|to\s+take\s+it|to\s+look))?"
             rf"(?:\s+(?:i\s+think|i\s+reckon|i\s+guess|i'd\s+say|probably|maybe|perhaps|please|pls))?"
             rf"\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.alone = re.compile(
+            rf"^{group}\s*,?\s*(?:pls|plz|please|thanks|ta|thx)?[\s.!?]*$", re.IGNORECASE
+        )
+        self.vocative = re.compile(
+            rf"^{group}\s*,?\s+(?P<rest>(?:we'll|we\s+will|we\s+need|we're\s+going\s+to|i'll|i\s+need|"
+            rf"i'd\s+like)\b.+)$|^{group.replace('names', 'names2')}\s+to\s+(?P<rest2>[a-z][\w-]*\s+\S.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "Warden, we'll need two officers", "… and Iris to check the complaints": the name
+        first, then what is needed of them."""
         self.knows = re.compile(
             rf"^(?P<rest>.+?)[\s,.;:!?{_DASHES}-]*\b{group}\s+"
             rf"(?:would|will|should|might|may|'ll|'d)\s+know\b[^.!?]*[.!?]*$",
@@ -324,7 +349,10 @@ class Names:
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
-            rf"|{self.one}\s+{_MUST}\s+[a-z])"
+            rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s*,?\s+(?:can|could|will|would)\s+(?:you|we|u)\b"
+            rf"|{self.named}\s*,?\s+(?:please|pls)\s+[a-z]"
+            rf"|{self.named}\s*,?\s+(?:we'll|we\s+will|we\s+need|i'll|i\s+need)\b)"
             rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
@@ -339,6 +367,8 @@ class Names:
             match = pattern.match(f". {sentence.strip()}")
             if match and not clean(match.group("rest").strip(" .")):
                 return self.listed(match.group("names"))
+        if match := self.alone.match(sentence.strip()):  # "… — crewdesk pls"
+            return self.listed(match.group("names"))
         return []
 
     def resolve(self, raw: str) -> str | None:
@@ -380,6 +410,11 @@ class Names:
                     rest = re.sub(rf"^{_MUST}\s+", "", _HAS_DONE.sub("", rest), flags=re.I)
                 if agents and clean(rest):
                     return agents, rest
+        if (match := self.vocative.match(text)) is not None:
+            agents = self.listed(match.group("names") or match.group("names2"))
+            rest = match.group("rest") or match.group("rest2")
+            if agents and clean(rest):
+                return agents, rest
         for pattern in (self.bare, self.polite, self.last):
             if pattern is self.polite:
                 match = next(
@@ -454,6 +489,10 @@ def parse(text: str, names: Names) -> list[Step]:
                 step[-1].agents = handed  # "how much leave have I got? Harriet would know"
                 continue
             for clause in names.split_addressees(sentence.strip()):
+                handed = names.handed_only(clause)
+                if handed and step and not step[-1].agents:
+                    step[-1].agents = handed
+                    continue
                 found = names.addressed(clause)
                 if found is not None and len(found[0]) > 1:
                     inner = names.addressed(clean(found[1]))  # "Rosa and Sam: Rosa pull…"
@@ -470,6 +509,16 @@ def parse(text: str, names: Names) -> list[Step]:
         if len(step) >= 2 and not step[0].agents and _HEADER.match(clean(step[0].text)):
             header = clean(step[0].text)  # "for the summer sale — Pip, the email; Wren, the codes"
             step = [Part(f"{header}: {p.text}" if p.agents else p.text, p.agents) for p in step[1:]]
+        elif (
+            len(step) >= 2
+            and not step[0].agents
+            and all(p.agents for p in step[1:])
+            and _SAYS_HOW.search(step[0].text)
+            and not _ASKS.search(step[0].text)
+        ):
+            # "90 kids are coming on tuesday. learning team, confirm the workshop; FOH, the
+            # cloakroom": what the addressed parts are about, not a task of its own
+            step = step[1:]
         step = _own_parts_first(step)
         if step:
             steps.append(step)

@@ -274,7 +274,7 @@ _CONTEXT_CLAUSE = re.compile(
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
     r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
     r"even|especially|esp|including|incl|mostly|mainly|apart\s+from|except|"
-    r"needs?|has\s+to|have\s+to|should|must)\b",
+    r"needs?|has\s+to|have\s+to|should|must|last\s+time|previously|apparently|as\s+usual)\b",
     re.IGNORECASE,
 )
 _BACK_REFERENCE = re.compile(r"\b(?:him|her|them|it|that|those|these|this|its|their)\b", re.I)
@@ -347,7 +347,8 @@ _SEVERAL = re.compile(
 """A header that announces several separate things: "two things:", "list for today:"."""
 _OWN_ASK = re.compile(
     r"^(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:can|could|would|will)\s+"
-    r"(?:someone|somebody|anyone|we|you|u|they)\b|^(?:and|also)\s+(?:we|i)\s+(?:still\s+|also\s+)?"
+    r"(?:someone|somebody|anyone|we|you|u|they)\b|^(?:and|also|plus)\s+(?:someone|somebody)\s+"
+    r"(?!(?:is|was|has|had|said|says|told|thinks|wants)\b)[a-z]+\b|^(?:and|also)\s+(?:we|i)\s+(?:still\s+|also\s+)?"
     r"(?:need|want|have\s+to|must)\b|^(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b",
     re.IGNORECASE,
 )
@@ -429,6 +430,10 @@ def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
     return merged
 
 
+_ASKS_WHO = frozenset("so and but know ask wondering tell me us guys team hey hi ok".split())
+"""Words after which "who can…" still asks about the team ("anyone know who can…")."""
+
+
 def _asked_about(text: str, context: ThreadContext) -> str | None:
     """ "any news on the boiler?" in a thread where one agent has the boiler: that agent's
     work is what the question is about."""
@@ -438,9 +443,13 @@ def _asked_about(text: str, context: ThreadContext) -> str | None:
 
 
 def roster_target(text: str) -> str | None:
-    match = _ROSTER_TARGET.search(text.rstrip("?!. "))
+    bare = text.rstrip("?!. ")
+    match = _ROSTER_TARGET.search(bare)
     if not match:
         return None
+    before = words(bare[: match.start()])
+    if match.group(0).lower().startswith("who") and before and before[-1] not in _ASKS_WHO:
+        return None  # "we need a girl who can ride a horse": who she is, not who we have
     what = next(g for g in match.groups() if g)
     if re.match(r"(?:what|what's|whats|why|where|when|whether|if)\b", what, re.IGNORECASE):
         return None  # "anyone know what's going on?": a question about the world, not the team
