@@ -21,7 +21,7 @@ from bot.semantic import SemanticPlanner
 from bot.semantic.embed import EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
 from bot.semantic.match import content
-from bot.semantic.planner import CATCH_ALL_ID, SPLIT, _asks_about
+from bot.semantic.planner import CATCH_ALL_ID, SPLIT, _asks_about, several_asks
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.llm import FakeLLM
 
@@ -578,6 +578,12 @@ def test_pieces_the_writer_split_go_each_where_they_fit() -> None:
     assert [t.agent for t in planner.plan(numbered).tasks] == ["mobile", "finance"]
     header = "two things: the iPhone app crashes on launch, and the invoices show the wrong VAT"
     assert [t.agent for t in planner.plan(header).tasks] == ["mobile", "finance"]
+    asks = "the iPhone app crashes on launch again, and can someone fix the VAT on our invoices"
+    assert [t.agent for t in planner.plan(asks).tasks] == ["mobile", "finance"]
+    two = ["the window is smashed, board it up", "we put something on facebook"]
+    assert several_asks("the window is smashed, board it up, and can we post on facebook", two)
+    assert several_asks("the window is smashed, board it up, and someone tell the police", two)
+    assert not several_asks("the window is smashed, can someone board it up", two)
     # One that fits nobody is a sub-agent's, as a message of its own would be.
     odd = "two things: the iPhone app crashes on launch, and book me a table for two tonight"
     assert [t.agent for t in planner.plan(odd).tasks] == ["mobile", CATCH_ALL_ID]

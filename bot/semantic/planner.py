@@ -346,13 +346,13 @@ _SEVERAL = re.compile(
 )
 """A header that announces several separate things: "two things:", "list for today:"."""
 _OWN_ASK = re.compile(
-    r"^(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:can|could|would|will)\s+"
-    r"(?:someone|somebody|anyone|we|you|u|they)\b|^(?:and|also|plus)\s+(?:someone|somebody)\s+"
-    r"(?!(?:is|was|has|had|said|says|told|thinks|wants)\b)[a-z]+\b|^(?:and|also)\s+(?:we|i)\s+(?:still\s+|also\s+)?"
-    r"(?:need|want|have\s+to|must)\b|^(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b",
+    r"(?:,|;|\s)\s*(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:(?:can|could|would|will)\s+"
+    r"(?:someone|somebody|anyone|we|you|u|they)\b|(?:someone|somebody)\s+"
+    r"(?!(?:is|was|has|had|said|says|told|thinks|wants|else)\b)[a-z]+\b|(?:we|i)\s+(?:still\s+|also\s+)?"
+    r"(?:need|want|have\s+to|must)\b)|\b(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b",
     re.IGNORECASE,
 )
-"""A piece that makes an ask of its own: "…, and can we put something on facebook"."""
+"""A second piece that makes an ask of its own: "…, and can we put something on facebook"."""
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
@@ -360,7 +360,7 @@ def several_asks(text: str, pieces: Sequence[str]) -> bool:
     items, a header that announces several, or pieces after the first that each ask anew."""
     if len(_ITEMS.findall(text)) >= 2 or _SEVERAL.match(text.strip()):
         return True
-    return len(pieces) >= 2 and all(_OWN_ASK.match(p.strip()) for p in pieces[1:])
+    return len(pieces) == 2 and _OWN_ASK.search(text) is not None
 
 
 def _asks_about(said: str, piece: str) -> bool:
