@@ -733,3 +733,13 @@ def test_who_in_the_middle_of_a_request_is_not_a_question_about_the_team() -> No
         "work"
     )
     assert planner.plan("anyone know who can do invoices?").kind == "roster"
+
+
+def test_a_request_addressed_after_what_it_is_for_is_work_for_that_agent() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    text = "for the launch party in March, could the writer list everyone who wrote for us?"
+    decision = planner.plan(text)
+    assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", ["writer"])
+    assert decision.tasks[0].summary.startswith("for the launch party in March: list everyone")
+    table = planner.plan("can someone book a table for 8 at the curry house on friday")
+    assert [t.agent for t in table.tasks] == [CATCH_ALL_ID]

@@ -291,7 +291,8 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.modal = re.compile(
-            rf"^(?:can|could|would|will)\s+{group}\s+(?:please\s+)?(?P<rest>.+)$",
+            rf"^(?P<about>(?:for|re|about|regarding|ahead\s+of|before)\s+[^,]{{1,40}},\s*)?"
+            rf"(?:can|could|would|will)\s+{group}\s+(?:please\s+)?(?P<rest>.+)$",
             re.IGNORECASE | re.DOTALL,
         )
         self.trailing = re.compile(
@@ -406,6 +407,8 @@ class Names:
             if match:
                 agents = self.listed(match.group("names"))
                 rest = match.group("rest")
+                if pattern is self.modal and match.group("about"):
+                    rest = f"{match.group('about').strip(' ,')}: {rest}"  # "for the gala, could…"
                 if pattern is self.subject:
                     rest = re.sub(rf"^{_MUST}\s+", "", _HAS_DONE.sub("", rest), flags=re.I)
                 if agents and clean(rest):

@@ -310,9 +310,9 @@ _OFF_DUTY = re.compile(
 """Things people ask for off duty: unless an agent's manifest names one, or the message says
 it is for the business (`_AT_WORK`), a sub-agent's."""
 _ERRAND = re.compile(
-    r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’]+){0,4}?\s+"
+    r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
-    r"restaurants?|babysitters?|childminders?)\b",
+    r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+for\b",
     re.IGNORECASE,
 )
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
@@ -714,6 +714,7 @@ class SemanticPlanner(RulePlanner):
             )
         if (
             question
+            and addressed is None
             and _ROSTER_CUE.search(bare)
             and ((leads and intent.name == "roster") or roster_target(bare))
         ):
@@ -862,8 +863,9 @@ class SemanticPlanner(RulePlanner):
             self._note(why, text, ranked, CATCH_ALL_ID, f"a personal favour ({off[0]})")
             return [(self.fleet.catch_all.as_agent(), text)]
         errand = _ERRAND.search(text)
-        if errand is not None and not matcher.scorer.claimed(errand["what"]):
-            self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {errand['what']}")
+        what = errand and (errand["what"] or errand["table"])
+        if what and not matcher.scorer.claimed(what):
+            self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
