@@ -743,3 +743,12 @@ def test_a_request_addressed_after_what_it_is_for_is_work_for_that_agent() -> No
     assert decision.tasks[0].summary.startswith("for the launch party in March: list everyone")
     table = planner.plan("can someone book a table for 8 at the curry house on friday")
     assert [t.agent for t in table.tasks] == [CATCH_ALL_ID]
+
+
+def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
+    pieces = SemanticPlanner._list_pieces(
+        "the customer moved to another supplier and left £212 in credit, wants it back"
+    )
+    assert len(pieces) == 1
+    two = SemanticPlanner._list_pieces("fix the login page and update the pricing docs")
+    assert len(two) == 2

@@ -335,6 +335,13 @@ _GOES_ON = re.compile(
 """A piece that goes on with the subject before it."""
 
 
+_TOLD_ON = re.compile(
+    r"^(?:[a-z]+ed|left|went|came|got|took|made|sent|said|told|paid|lost|broke|fell|ran|gave|"
+    r"wants|says|thinks|reckons|keeps|seems)\b(?!\s+(?:by|to)\b)",
+    re.IGNORECASE,
+)
+"""A piece that tells on about the subject before it ("the customer moved to another
+supplier and left £212 in credit"): the same piece, not another to route."""
 _ITEMS = re.compile(r"(?:^|(?<=\s))(?:\(?[1-9][0-9]?[.)]|[•▪◦]|(?<=\n)[-*])\s+")
 """An item marker of a numbered or bulleted list ("1) …", "2. …", "• …", "- …" on a line)."""
 _SEVERAL = re.compile(
@@ -940,6 +947,7 @@ class SemanticPlanner(RulePlanner):
                 (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
                 or bool(_CONTEXT_CLAUSE.match(piece))
                 or not substance
+                or bool(_TOLD_ON.match(piece))
             )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
