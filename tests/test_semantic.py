@@ -752,3 +752,14 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     assert len(pieces) == 1
     two = SemanticPlanner._list_pieces("fix the login page and update the pricing docs")
     assert len(two) == 2
+
+
+def test_an_ask_of_anyone_after_an_addressed_part_is_not_more_for_that_agent() -> None:
+    names = Names({"site": "site", "dougie": "site"}, frozenset({"site"}))
+    steps = parse(
+        "can site find out why the alarm went off, and can someone tell the parents", names
+    )
+    assert [(clean(p.text), p.agents) for p in steps[0]] == [
+        ("find out why the alarm went off", ["site"]),
+        ("can someone tell the parents", []),
+    ]

@@ -79,6 +79,10 @@ _ASKS = re.compile(
     re.IGNORECASE,
 )
 """Something is asked in it: a question or a request word."""
+_ASKS_ANYONE = re.compile(
+    r"^(?:and\s+)?(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b", re.IGNORECASE
+)
+"""An ask of anyone, after a part addressed to one agent: not more for that agent."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
     r"coming|arriving|starting|closing|down)\b|(?:'s|’s|'re|’re)\b",
@@ -349,6 +353,7 @@ class Names:
         cut = re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
+            rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
             rf"|{self.one}\s*,?\s+(?:can|could|will|would)\s+(?:you|we|u)\b"
@@ -503,6 +508,8 @@ def parse(text: str, names: Names) -> list[Step]:
                         found = inner
                 if found is not None:
                     step.append(Part(clean(found[1]), found[0]))
+                elif step and step[-1].agents and _ASKS_ANYONE.match(clause):
+                    step.append(Part(clause))  # "Site, find out why, and can someone tell parents"
                 elif step:
                     gap = "\n" if _ITEM.match(clause) else " "  # a list's items stay on their lines
                     step[-1].text = f"{step[-1].text.rstrip()}{gap}{clause}".strip()
