@@ -39,6 +39,11 @@ async def model() -> AsyncIterator[FakeLLM]:
         yield fake
 
 
+def parsed(names: Names, text: str) -> list[tuple[str, list[str]]]:
+    """Each part of `text`, cleaned, with the agents it is addressed to."""
+    return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
+
+
 def team() -> Any:
     """A fleet nobody tuned the planner to, with agents that share no words with the tests."""
     agents = [
@@ -554,19 +559,18 @@ def test_work_handed_over_at_its_end_or_after_a_list_goes_to_that_agent() -> Non
         frozenset({"timetable", "it"}),
     )
 
-    def parts(text: str) -> list[tuple[str, list[str]]]:
-        return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
-
-    assert parts("Pls pass to Noor: the LA paperwork came in this morning") == [
+    assert parsed(names, "Pls pass to Noor: the LA paperwork came in this morning") == [
         ("the LA paperwork came in this morning", ["send"])
     ]
-    assert parts("Ms Hughes would rather have B2 on Wednesdays, one for Tess I think") == [
+    assert parsed(names, "Ms Hughes would rather have B2 on Wednesdays, one for Tess I think") == [
         ("Ms Hughes would rather have B2 on Wednesdays", ["timetable"])
     ]
-    assert parts("how much annual leave have I got left? Harriet would know") == [
+    assert parsed(names, "how much annual leave have I got left? Harriet would know") == [
         ("how much annual leave have I got left?", ["people"])
     ]
-    assert parts("Colin can you raise a PO for the ukuleles and Patch, the panel has no sound") == [
+    assert parsed(
+        names, "Colin can you raise a PO for the ukuleles and Patch, the panel has no sound"
+    ) == [
         ("raise a PO for the ukuleles", ["fin"]),
         ("the panel has no sound", ["it"]),
     ]
@@ -698,14 +702,15 @@ def test_more_ways_of_naming_who_does_what() -> None:
         frozenset({"events", "security"}),
     )
 
-    def parts(text: str) -> list[tuple[str, list[str]]]:
-        return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
-
-    assert parts("Juno please send the contract, and Warden we'll need two extra officers") == [
+    assert parsed(
+        names, "Juno please send the contract, and Warden we'll need two extra officers"
+    ) == [
         ("send the contract", ["events"]),
         ("we'll need two extra officers", ["security"]),
     ]
-    assert parts("get the service desk to find out why, and Iris to check the complaints") == [
+    assert parsed(
+        names, "get the service desk to find out why, and Iris to check the complaints"
+    ) == [
         ("find out why", ["it"]),
         ("check the complaints", ["complaints"]),
     ]
@@ -715,14 +720,14 @@ def test_more_ways_of_naming_who_does_what() -> None:
         "90 kids are coming on tuesday. learning team can you confirm the workshop times, "
         "and visitor services can you make room in the cloakroom"
     )
-    assert [agents for _, agents in parts(text)] == [["learning"], ["foh"]]
-    assert parts("the OT for the grips needs working out — crewdesk pls") == [
+    assert [agents for _, agents in parsed(names, text)] == [["learning"], ["foh"]]
+    assert parsed(names, "the OT for the grips needs working out — crewdesk pls") == [
         ("the OT for the grips needs working out", ["crew"])
     ]
-    assert parts("we need a press release for the reopening. ask Echo") == [
+    assert parsed(names, "we need a press release for the reopening. ask Echo") == [
         ("we need a press release for the reopening", ["marketing"])
     ]
-    assert parts("over to the people team: an advert for 3 engineers") == [
+    assert parsed(names, "over to the people team: an advert for 3 engineers") == [
         ("an advert for 3 engineers", ["people"])
     ]
 

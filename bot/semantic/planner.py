@@ -364,7 +364,8 @@ _OWN_ASK = re.compile(
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
     """The message itself says its pieces are separate things to do: numbered or bulleted
-    items, a header that announces several, or pieces after the first that each ask anew."""
+    items, a header that announces several, or a second piece that asks anew ("…, and can
+    we…", "…, and separately…")."""
     if len(_ITEMS.findall(text)) >= 2 or _SEVERAL.match(text.strip()):
         return True
     return len(pieces) == 2 and _OWN_ASK.search(text) is not None
@@ -382,6 +383,14 @@ def _asks_about(said: str, piece: str) -> bool:
     )
 
 
+def _renamed(task: TaskSpec, alias: dict[str, str]) -> TaskSpec:
+    """The task depending on what its dependencies were merged into."""
+    if not any(d in alias for d in task.depends_on):
+        return task
+    deps = list(dict.fromkeys(alias.get(d, d) for d in task.depends_on))
+    return task.model_copy(update={"depends_on": deps})
+
+
 def _one_task_per_agent_per_step(tasks: list[TaskSpec], named: set[str]) -> list[TaskSpec]:
     """ "the brewery want 20% off their deal. what's our floor, Marcus?": two parts of one
     step for the same agent are one task, as `by_agent` makes of a list's pieces, unless
@@ -389,9 +398,7 @@ def _one_task_per_agent_per_step(tasks: list[TaskSpec], named: set[str]) -> list
     merged: list[TaskSpec] = []
     alias: dict[str, str] = {}
     for task in tasks:
-        if any(d in alias for d in task.depends_on):
-            deps = list(dict.fromkeys(alias.get(d, d) for d in task.depends_on))
-            task = task.model_copy(update={"depends_on": deps})
+        task = _renamed(task, alias)
         twin = next(
             (
                 i
@@ -417,9 +424,7 @@ def _merge_same_agent_steps(tasks: list[TaskSpec]) -> list[TaskSpec]:
     merged: list[TaskSpec] = []
     alias: dict[str, str] = {}
     for task in tasks:
-        if any(d in alias for d in task.depends_on):
-            deps = list(dict.fromkeys(alias.get(d, d) for d in task.depends_on))
-            task = task.model_copy(update={"depends_on": deps})
+        task = _renamed(task, alias)
         last = merged[-1] if merged else None
         if (
             last is not None
