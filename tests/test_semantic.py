@@ -768,3 +768,56 @@ def test_an_ask_of_anyone_after_an_addressed_part_is_not_more_for_that_agent() -
         ("find out why the alarm went off", ["site"]),
         ("can someone tell the parents", []),
     ]
+
+
+def test_stops_that_cancel_nothing_corrections_by_whose_job_and_status_topics() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    # "stop" and "drop" that cancel nothing
+    for text in (
+        "the print supplier says they'll put us on stop friday if the invoices aren't paid",
+        "the iPhone app won't stop crashing on launch",
+    ):
+        assert planner.plan(text).kind == "work", text
+    asking = ThreadContext(
+        tasks=[ThreadTask("t1", "sre", "restore the staging db", "input_required")]
+    )
+    assert planner.plan("thursday, she'll drop it off at 8", asking).kind == "answer"
+    # corrections that say whose job it is
+    thread = ThreadContext(tasks=[ThreadTask("t1", "writer", "the VAT explainer", "running")])
+    for text in ("no that's not for writer, VAT on invoices is finance's job",
+                 "that's not one for writer, finance handles invoices"):  # fmt: skip
+        moved = planner.plan(text, thread)
+        assert (moved.kind, moved.target) == ("reroute", "finance"), text
+    # a question about what an agent covers is about the team
+    assert planner.plan("what does finance actually cover? is it just invoices?").kind == "roster"
+    # the status topic, by a word's start, and the unfinished task when two match
+    two = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "designer", "mock up the pricing page", "completed"),
+            ThreadTask("t2", "writer", "copy for the pricing page", "running"),
+            ThreadTask("t3", "finance", "value the Q3 invoices", "running"),
+        ]
+    )
+    assert planner.plan("any news on the valuation?", two).target == "finance"
+    assert planner.plan("has the pricing page gone live yet", two).target == "writer"
+
+
+def test_forwarding_elliptic_parts_ready_markers_and_joined_asks() -> None:
+    names = Names({"kev": "bodyshop", "bodyshop": "bodyshop", "workshop": "workshop",
+                   "priya": "finance", "ops": "ops"}, frozenset({"workshop"}))  # fmt: skip
+    assert parsed(names, "forwarding to Kev: customer wants a price for the scuff") == [
+        ("customer wants a price for the scuff", ["bodyshop"])
+    ]
+    text = "the Octavia came in after a shunt, bodyshop to estimate the damage"
+    assert parsed(names, text)[-1] == ("estimate the damage", ["bodyshop"])
+    steps = parse("value the A4, then when we've got it have Priya build a quote", names)
+    assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
+        [("value the A4", [])],
+        [("build a quote", ["finance"])],
+    ]
+    # "has ops got…" asks for something, not what ops did
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    assert planner.plan("has finance got the VAT figures for Q3?").kind == "work"
+    # "and also" and an emphatic AND join separate asks
+    assert several_asks("get the invoices out, and also the app needs fixing", ["a", "b"])
+    assert several_asks("fix the app today AND tell the customers", ["a", "b"])

@@ -51,6 +51,12 @@ _LEADING_WHEN = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?),\s*(?:then\s+)?(?P<rest>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
+_ONLY_READY = re.compile(
+    r"^(?:we've|we\s+have|we|they've|they|you've|you|i've|i)\s+(?:got|have|get|had)\s+(?:it|that|them|this)$|"
+    r"^(?:it's|it\s+is|that's|that\s+is|this\s+is|they're|it|that)\s+(?:done|ready|back|in|finished|sorted|through)$",
+    re.IGNORECASE,
+)
+"""A "when" that only says the step before is done: no step of its own."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|"
     r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next)\b))\s*,?\s*(?P<first>.+)$",
@@ -287,7 +293,7 @@ class Names:
         self.asked = re.compile(
             rf"^(?:(?:please|pls|can\s+you|could\s+you|i\s+need\s+you\s+to|i'd\s+like\s+you\s+to)\s+)?"
             rf"(?:ask|tell|have|get|let|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
-            rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|forward\s+(?:this\s+|it\s+)?to|"
+            rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|forward(?:ing)?\s+(?:this\s+|it\s+)?to|"
             rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for|"
             rf"over\s+to)"
             rf"\s+{group}"
@@ -336,7 +342,7 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.about = re.compile(
-            rf"^(?:so\s+|and\s+)?(?:has|did|was|were)\s+(?P<names>{self.one})\s+[a-z]",
+            rf"^(?:so\s+|and\s+)?(?:has|did|was|were)\s+(?P<names>{self.one})\s+(?!got\b|any\b)[a-z]",
             re.IGNORECASE,
         )
         """ "did Ana finish the RNA-seq run", "has the bin team sorted ash close": asked about
@@ -352,7 +358,8 @@ class Names:
             return [sentence]
         cut = re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
-            rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S)"
+            rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
+            rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S)"
             rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
@@ -469,6 +476,8 @@ def chain(text: str) -> list[str]:
         return [match.group("first"), *chain(match.group("later"))]
     match = _LEADING_WHEN.match(text.strip()) or _WHEN_HAVE.match(text.strip())
     if match:
+        if _ONLY_READY.match(match.group("first")):  # "…, then when we've got it have Priya…"
+            return chain(match.group("rest"))
         return [match.group("first"), *chain(match.group("rest"))]
     steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.")]
     if len(steps) > 1:

@@ -83,7 +83,7 @@ SPLIT = "split"
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _CANCEL_WORDS = re.compile(
-    r"\b(?<!-)(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
+    r"\b(?<!-)(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
@@ -94,7 +94,8 @@ _REPORTED = re.compile(
     r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
     r"refus\w*|decided|planning|plans)\s+to\s+$|"
     r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
-    r"\b(?:whether|when)\s+to\s+(?:just\s+)?$",
+    r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
+    r"never|not)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -130,6 +131,12 @@ _CAN_BE_DONE = re.compile(
     r"\b(?:anything|something|nothing|what)\b[^?]{0,30}\bbe\s+done\b", re.IGNORECASE
 )
 """ "can anything be done about his grade?": asks for work, not how work is going."""
+_WHAT_DOES = re.compile(
+    r"^what\s+(?:does|do|can)\s+(?P<name>@?[\w-]+(?:\s+[\w-]+)??)\s+(?:actually\s+|exactly\s+|really\s+)?"
+    r"(?:cover|do|handle|look\s+after|deal\s+with|know\s+about|take\s+care\s+of)\b",
+    re.IGNORECASE,
+)
+""" "what does Hazel actually cover?": a question about the team."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
@@ -161,7 +168,9 @@ _REROUTE_CUE = re.compile(
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
-    r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this))\b",
+    r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
+    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was)\s+\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
@@ -356,7 +365,8 @@ _OWN_ASK = re.compile(
     r"(?:,|;|\s)\s*(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:(?:can|could|would|will)\s+"
     r"(?:someone|somebody|anyone|we|you|u|they)\b|(?:someone|somebody)\s+"
     r"(?!(?:is|was|has|had|said|says|told|thinks|wants|else)\b)[a-z]+\b|(?:we|i)\s+(?:still\s+|also\s+)?"
-    r"(?:need|want|have\s+to|must)\b)|\b(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b",
+    r"(?:need|want|have\s+to|must)\b)|\b(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b|"
+    r"\band\s+also\b|\s(?-i:AND)\s",
     re.IGNORECASE,
 )
 """A second piece that makes an ask of its own: "…, and can we put something on facebook"."""
@@ -450,8 +460,16 @@ def _asked_about(text: str, context: ThreadContext) -> str | None:
     """ "any news on the boiler?" in a thread where one agent has the boiler: that agent's
     work is what the question is about."""
     asked = set(content_stems(_STATUS_WORDS.sub(" ", text)))
-    agents = {t.agent for t in context.tasks if asked & set(content_stems(t.summary))}
-    return agents.pop() if len(agents) == 1 else None
+
+    def about(summary: str) -> bool:  # "valuation" asks about "value Mr Patel's A4"
+        return any(a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4 for a in asked
+                   for b in content_stems(summary))  # fmt: skip
+
+    tasks = [t for t in context.tasks if about(t.summary)]
+    for shortlist in (tasks, [t for t in tasks if t.state not in ("completed", "failed")]):
+        if len(agents := {t.agent for t in shortlist}) == 1:
+            return agents.pop()
+    return None
 
 
 def roster_target(text: str) -> str | None:
@@ -650,6 +668,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", reason="asked for status")
         if _ROSTER.match(bare) and short:
             return Decision(kind="roster", reason="asked for the roster")
+        if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
+            return Decision(kind="roster", reason="asked what an agent covers")
         if _GREETING.match(bare or "?"):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
