@@ -821,3 +821,15 @@ def test_forwarding_elliptic_parts_ready_markers_and_joined_asks() -> None:
     # "and also" and an emphatic AND join separate asks
     assert several_asks("get the invoices out, and also the app needs fixing", ["a", "b"])
     assert several_asks("fix the app today AND tell the customers", ["a", "b"])
+
+
+def test_a_forwarded_message_is_one_matter_and_has_x_got_asks_for_work() -> None:
+    forwarded = (
+        "fwd from the print shop: 'Your account is now 45 days overdue. Unless payment is "
+        "received by Friday your account will be placed on stop and deliveries suspended.'"
+    )
+    assert len(SemanticPlanner._list_pieces(forwarded)) == 1
+    names = Names({"parts counter": "parts", "parts": "parts", "ana": "data"})
+    assert names.about.match("has the parts counter got oil filters for a 2020 Fiesta") is None
+    assert names.about.match("has Ana got the numbers") is None
+    assert names.about.match("has Ana finished the numbers") is not None

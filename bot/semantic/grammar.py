@@ -342,7 +342,7 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.about = re.compile(
-            rf"^(?:so\s+|and\s+)?(?:has|did|was|were)\s+(?P<names>{self.one})\s+(?!got\b|any\b)[a-z]",
+            rf"^(?:so\s+|and\s+)?(?:has|did|was|were)\s+(?P<names>{self.one})\s+(?![\w-]*\s+got\b)(?!got\b|any\b)[a-z]",
             re.IGNORECASE,
         )
         """ "did Ana finish the RNA-seq run", "has the bin team sorted ash close": asked about

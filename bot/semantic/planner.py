@@ -351,6 +351,10 @@ _TOLD_ON = re.compile(
 )
 """A piece that tells on about the subject before it ("the customer moved to another
 supplier and left £212 in credit"): the same piece, not another to route."""
+_FORWARDED = re.compile(
+    r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*['\"“‘]", re.IGNORECASE
+)
+"""A forwarded message, quoted after who it is from."""
 _ITEMS = re.compile(r"(?:^|(?<=\s))(?:\(?[1-9][0-9]?[.)]|[•▪◦]|(?<=\n)[-*])\s+")
 """An item marker of a numbered or bulleted list ("1) …", "2. …", "• …", "- …" on a line)."""
 _SEVERAL = re.compile(
@@ -935,6 +939,8 @@ class SemanticPlanner(RulePlanner):
         piece that only adds context ("they only used it a week") stays with the one before,
         and one that only says how things are stays with the ask about it after it (`asks`
         maps such a merged piece to its ask)."""
+        if _FORWARDED.match(text):
+            return [clean(text) or text]  # someone else's message: one matter, as it was sent
         body = text
         if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
             LIST_SPLIT.search(colon.group("rest"))
