@@ -16,7 +16,7 @@ FLOORS = {
     "dev4": 0.88,
     "dev5": 0.67,
     "dev6": 0.71,
-    "dev7": 0.68,
+    "dev7": 0.70,
     "heldout": 0.70,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
