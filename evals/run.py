@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--split",
         action="append",
-        choices=["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "heldout"],
+        choices=["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "heldout"],
         help="default: all",
     )
     parser.add_argument("--planner", choices=["semantic", "rules"], default="semantic")
@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     results = evaluate(
-        load_cases(HERE, args.split or ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "heldout"]),
+        load_cases(HERE, args.split or ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "heldout"]),
         args.planner,
     )
     summary = report(results, misses=args.misses)
