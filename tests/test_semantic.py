@@ -833,3 +833,49 @@ def test_a_forwarded_message_is_one_matter_and_has_x_got_asks_for_work() -> None
     assert names.about.match("has the parts counter got oil filters for a 2020 Fiesta") is None
     assert names.about.match("has Ana got the numbers") is None
     assert names.about.match("has Ana finished the numbers") is not None
+
+
+def test_thanks_praise_vague_asks_and_stops_that_are_someone_elses() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    for text in ("thanks team, cracking work today 🙏", "thanks writer, that's brilliant 🙏"):
+        assert planner.plan(text).kind == "roster", text
+    assert planner.plan("thanks, but the invoice VAT is still wrong").kind == "work"
+    for text in (
+        "handle it, I'm in meetings all day",
+        "hmm that's not right, can you fix it",
+        "can you have another look at it?",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    for text in (
+        "38 customers off the cancelled iPhone release need their invoices refunding",
+        "the VAT software supplier says they'll stop the service friday if we don't pay",
+        "what I actually need is the iPhone app to stop crashing on launch",
+    ):
+        assert planner.plan(text).kind == "work", text
+
+
+def test_status_by_what_an_agent_found_and_a_long_message_with_an_errand_in_it() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    assert planner.plan("has finance found anyone for the audit yet").kind == "status"
+    thread = ThreadContext(tasks=[ThreadTask("t1", "finance", "the print quote", "running")])
+    assert planner.plan("is the print quote back?", thread).kind == "status"
+    # an errand inside a longer piece of work does not send the work to a sub-agent
+    long = (
+        "the conference wants our writer on a blog panel on the 12th, she said yes, can "
+        "someone sort her train and hotel and make sure the blog post about it goes out"
+    )
+    assert CATCH_ALL_ID not in [t.agent for t in planner.plan(long).tasks]
+
+
+def test_for_a_name_a_colon_and_based_on_what_they_think() -> None:
+    names = Names({"hazel": "safety", "imogen": "acq", "contracts": "contracts"})
+    assert parsed(names, "for Hazel: inflatable sessions at half term, what do we need") == [
+        ("inflatable sessions at half term, what do we need", ["safety"])
+    ]
+    steps = parse("Imogen should read it first, and based on what she thinks, draft a memo", names)
+    assert len(steps) == 2
+    # a sentence that says what happened, before an addressed ask, is its context
+    text = (
+        "we promised everyone 2,000 points as a goodwill gesture. please ask Imogen to credit them"
+    )
+    assert [agents for _, agents in parsed(names, text)] == [["acq"]]

@@ -35,6 +35,7 @@ _THEN = re.compile(
     rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
     r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
     r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|"
+    r"based\s+on\s+what\s+(?:she|he|they|it|you|we)\s+(?:thinks?|says?|finds?|recommends?|decides?)|"
     r"using\s+(?:that|its|their|the)\s+(?:output|result|results|draft|numbers)|"
     r"with\s+(?:that|the)\s+(?:output|result|results)"
     r")\b[,:]?\s*"
@@ -59,7 +60,7 @@ _ONLY_READY = re.compile(
 """A "when" that only says the step before is done: no step of its own."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|"
-    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next)\b))\s*,?\s*(?P<first>.+)$",
+    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on)\b))\s*,?\s*(?P<first>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AFTER_DONE = re.compile(
@@ -91,7 +92,7 @@ _ASKS_ANYONE = re.compile(
 """An ask of anyone, after a part addressed to one agent: not more for that agent."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
-    r"coming|arriving|starting|closing|down)\b|(?:'s|’s|'re|’re)\b",
+    r"coming|arriving|starting|closing|down|[a-z]{3,}ed)\b|(?:'s|’s|'re|’re)\b",
     re.IGNORECASE,
 )
 """How things are: a statement's verb."""
@@ -282,7 +283,8 @@ class Names:
         one more alternation of every name tried at every position)."""
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.leading = re.compile(
-            rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$",
+            rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$"
+            rf"|^(?:for|to|attn:?|fao)\s+{group.replace('names', 'names2')}\s*(?:[:{_DASHES}]|\s-\s)\s*(?P<rest2>.*)$",
             re.IGNORECASE | re.DOTALL,
         )
         self.direct = re.compile(
@@ -414,22 +416,21 @@ class Names:
             self.knows,
             self.direct,
             self.subject,
+            self.vocative,
         ):
             match = pattern.match(text)
             if match:
-                agents = self.listed(match.group("names"))
-                rest = match.group("rest")
+                found = (
+                    match.groupdict()
+                )  # a pattern with two forms names its second form's groups …2
+                agents = self.listed(found["names"] or found.get("names2") or "")
+                rest = found["rest"] or found.get("rest2") or ""
                 if pattern is self.modal and match.group("about"):
                     rest = f"{match.group('about').strip(' ,')}: {rest}"  # "for the gala, could…"
                 if pattern is self.subject:
                     rest = re.sub(rf"^{_MUST}\s+", "", _HAS_DONE.sub("", rest), flags=re.I)
                 if agents and clean(rest):
                     return agents, rest
-        if (match := self.vocative.match(text)) is not None:
-            agents = self.listed(match.group("names") or match.group("names2"))
-            rest = match.group("rest") or match.group("rest2")
-            if agents and clean(rest):
-                return agents, rest
         for pattern in (self.bare, self.polite, self.last):
             if pattern is self.polite:
                 match = next(

@@ -95,7 +95,8 @@ _REPORTED = re.compile(
     r"refus\w*|decided|planning|plans)\s+to\s+$|"
     r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
-    r"never|not)\s+$",
+    r"never|not|to|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
+    r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -109,7 +110,7 @@ _QUESTION = re.compile(
 _STATUS_WORDS = re.compile(
     r"\b(?:status|progress|in\s+flight|running|pending|outstanding|done|finished|ready|booked|sent|"
     r"shipped|merged|live|updates?\s+on|any\s+updates?|news|eta|far\s+along|stuck|working\s+on|up\s+to|"
-    r"busy|back\s+yet|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
+    r"busy|back\s+yet|back\s*$|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
     r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
     r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now|fail|failed|"
     r"waiting\s+on|blocked|getting\s+on|any\s+joy|any\s+luck|any\s+word)\b",
@@ -199,6 +200,13 @@ _GREETING = re.compile(
     r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*[\s!.🙏👍🎉]*$",
     re.IGNORECASE,
 )
+_THANKS = re.compile(
+    r"^(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
+    r"could|would|please|pls|need|needs|also|wrong|broken|still|not|isn't|doesn't|didn't|won't|again|"
+    r"just)\b)[^?]*$",
+    re.IGNORECASE,
+)
+""" "thanks Saffron, that's brilliant 🙏": thanks and praise, nothing asked."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
     care deal dealing look looking check checking work working finish get got improve better
@@ -212,7 +220,7 @@ _VAGUE_WORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked end
     day cob close noon midday lunch lunchtime any chance possible possibly mind eyes eye
-    glance but and or so also too
+    glance but and or so also too hmm hm um erm another
     mentioned broken broke hates hate wrong bad works again issue problem job task project
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
@@ -500,10 +508,17 @@ def profile_words(fleet: Fleet) -> frozenset[str]:
     return frozenset(w for t in texts for w in words(t))
 
 
+_MY_CIRCUMSTANCES = re.compile(r"^(?:i'm|im|i\s+am|i've|i'll|i\s+will|we're|we\s+are)\b", re.I)
+"""After the ask, the user's own circumstances ("…, I'm in meetings all day")."""
+
+
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
     # "the resident's complaining": who, not what.
-    tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(text)]
+    first, *after = re.split(r"[,;]\s*", text)
+    # "handle it, I'm in meetings all day": what is asked, without the circumstances after it
+    asked = ", ".join([first, *(c for c in after if not _MY_CIRCUMSTANCES.match(c.strip()))])
+    tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
     if not tokens or names.addressed(text) is not None:
         return False
     return all(w in _VAGUE_WORDS or len(w) <= 1 for w in tokens)
@@ -674,7 +689,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked for the roster")
         if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
             return Decision(kind="roster", reason="asked what an agent covers")
-        if _GREETING.match(bare or "?"):
+        if _GREETING.match(bare or "?") or (_THANKS.match(bare) and len(words(bare)) <= 12):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
@@ -730,7 +745,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
-        if question and (about := self.names.about.match(bare)) and not roster_target(bare):
+        if question and (about := self.names.about.match(bare)):
             asked_about = self.names.listed(about.group("names"), everyday=True)
             return Decision(
                 kind="status",
@@ -900,7 +915,7 @@ class SemanticPlanner(RulePlanner):
             return [(self.fleet.catch_all.as_agent(), text)]
         errand = _ERRAND.search(text)
         what = errand and (errand["what"] or errand["table"])
-        if what and not matcher.scorer.claimed(what):
+        if what and len(words(text)) <= 22 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
