@@ -17,7 +17,7 @@ FLOORS = {
     "dev5": 0.67,
     "dev6": 0.71,
     "dev7": 0.70,
-    "dev8": 0.69,
+    "dev8": 0.71,
     "heldout": 0.70,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

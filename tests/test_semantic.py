@@ -879,3 +879,20 @@ def test_for_a_name_a_colon_and_based_on_what_they_think() -> None:
         "we promised everyone 2,000 points as a goodwill gesture. please ask Imogen to credit them"
     )
     assert [agents for _, agents in parsed(names, text)] == [["acq"]]
+
+
+def test_spoken_to_mid_message_needs_the_x_team_and_after_that() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    asked = planner.plan("the VAT on our invoices is wrong again — finance, what are our options?")
+    assert asked.kind == "work"
+    thread = ThreadContext(tasks=[ThreadTask("t1", "writer", "reply to the customer", "running")])
+    moved = planner.plan("not the writer, this needs the mobile team, the app is crashing", thread)
+    assert (moved.kind, moved.target) == ("reroute", "mobile")
+    names = Names({"skylark": "loyalty", "design": "design"})
+    text = "we promised everyone 2,000 points, please ask Skylark to credit them"
+    assert [agents for _, agents in parsed(names, text)] == [["loyalty"]]
+    steps = parse("get the cover finalised and after that send it out to the reps", names)
+    assert [clean(s[0].text) for s in steps] == [
+        "get the cover finalised",
+        "send it out to the reps",
+    ]

@@ -64,7 +64,8 @@ _BUT_FIRST = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _AFTER_DONE = re.compile(
-    r"^(?P<later>.{3,}?)\s+(?:after|once|when|as\s+soon\s+as)\s+(?P<first>[^,;.]{2,80}?\s+"
+    r"^(?P<later>.{3,}?)\s+(?:after(?!\s+(?:that|this|which)\b)|once|when|as\s+soon\s+as)\s+"
+    r"(?P<first>[^,;.]{2,80}?\s+"
     r"(?:finishes|finished|is\s+done|are\s+done|has\s+finished|completes|is\s+ready|are\s+ready|"
     r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off|"
     r"(?:has|have|is|are)\s+(?:been\s+)?\w+(?:ed|en)\b)[^,;.]*)[.!]?$",
@@ -353,13 +354,16 @@ class Names:
             re.compile(rf"@(?:{alternatives})(?![\w-])", re.IGNORECASE) if alternatives else None
         )
         self.word = re.compile(self.one, re.IGNORECASE)
+        self._called = re.compile(
+            rf"(?:^|[.!?;:{_DASHES}]\s*|\s-\s)(?:{self.named})\s*,\s*[a-z]", re.IGNORECASE
+        )
 
     def split_addressees(self, sentence: str) -> list[str]:
         """ "ops, bump the db and @quinn kick off the suite": one clause per addressee."""
         if self.at is None:
             return [sentence]
         cut = re.compile(
-            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:ask|have|get|tell)\s+{self.one}\s+to\b"
+            rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
             rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S)"
             rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
@@ -374,6 +378,10 @@ class Names:
         )
         clauses = [c.strip() for c in cut.split(sentence) if c and c.strip()]
         return clauses or [sentence]
+
+    def called(self, text: str) -> bool:
+        """Someone is spoken to inside the message: "… — Rowan, what are our options?"."""
+        return self._called.search(text) is not None
 
     def handed_only(self, sentence: str) -> list[str]:
         """The agents a sentence that only hands the work over names ("Harriet would know",

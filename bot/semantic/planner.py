@@ -171,6 +171,7 @@ _REROUTE_CUE = re.compile(
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was)\s+\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
     re.IGNORECASE,
 )
@@ -766,6 +767,7 @@ class SemanticPlanner(RulePlanner):
         if (
             question
             and addressed is None
+            and not self.names.called(bare)
             and _ROSTER_CUE.search(bare)
             and ((leads and intent.name == "roster") or roster_target(bare))
         ):
