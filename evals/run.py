@@ -229,7 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     results = evaluate(
-        load_cases(HERE, args.split or ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "heldout"]),
+        load_cases(
+            HERE,
+            args.split
+            or ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "heldout"],
+        ),
         args.planner,
     )
     summary = report(results, misses=args.misses)
