@@ -896,3 +896,32 @@ def test_spoken_to_mid_message_needs_the_x_team_and_after_that() -> None:
         "get the cover finalised",
         "send it out to the reps",
     ]
+
+
+def test_passive_stops_long_news_questions_team_names_and_when_done_have() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    # "got cancelled" is news, not an instruction; a long message about the world is not status
+    for text in (
+        "the designer's hotel just got cancelled on them, they land at 4 with nowhere to stay",
+        "still about 3,000 unpaid invoices from the old system this morning, what's happening "
+        "with them",
+    ):
+        assert planner.plan(text).kind == "work", text
+    assert planner.plan("hi dispatch 👋").kind == "roster"
+    thread = ThreadContext(tasks=[ThreadTask("t1", "writer", "the app store copy", "running")])
+    for text in ("no, app crashes are mobile's thing, not the writer",
+                 "not the writer — mobile need to actually fix this"):  # fmt: skip
+        moved = planner.plan(text, thread)
+        assert (moved.kind, moved.target) == ("reroute", "mobile"), text
+    names = Names({"skylark": "loyalty", "priya": "revenue", "bea": "accounts"})
+    text = (
+        "Jersey launches in May - Priya can you do the fares, and Skylark team please set up points"
+    )
+    assert [agents for _, agents in parsed(names, text)] == [["revenue"], ["loyalty"]]
+    steps = parse(
+        "pull the costs, and when Bea has the numbers have Priya update the prices", names
+    )
+    assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
+        [("pull the costs", [])],
+        [("update the prices", ["revenue"])],
+    ]

@@ -45,9 +45,15 @@ _THEN = re.compile(
 )
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    r"(?P<rest>(?:have|get|ask|tell|let)\s+.+)$",
+    r"(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+.+)$",
     re.IGNORECASE | re.DOTALL,
 )
+_AND_WHEN_HAVE = re.compile(
+    r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|"
+    r"as\s+soon\s+as)\s+[^,]{3,160}?,?\s+(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+\S+\s+\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""A step, then "and when it is done, have someone…": the "when" only marks the order."""
 _LEADING_WHEN = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?),\s*(?:then\s+)?(?P<rest>.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -91,6 +97,13 @@ _ASKS_ANYONE = re.compile(
     r"^(?:and\s+)?(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b", re.IGNORECASE
 )
 """An ask of anyone, after a part addressed to one agent: not more for that agent."""
+_DOES = re.compile(
+    r"^\s*(?:pull|call|update|write|draft|book|order|chase|send|post|review|prepare|put|set|give|"
+    r"tell|ask|email|ring|arrange|organi[sz]e|plan|schedule|cancel|move|change|add|remove|create|"
+    r"build|design|run|print|check|fix|sort|get|make|find|look|do)\b",
+    re.IGNORECASE,
+)
+"""A part that starts by saying what to do: work, not a heading."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
     r"coming|arriving|starting|closing|down|[a-z]{3,}ed)\b|(?:'s|’s|'re|’re)\b",
@@ -225,6 +238,8 @@ _NOT_A_VERB = (
 )
 """After a bare name at the start of a clause, words that make it the subject of a statement
 ("Priya is off today"), not the addressee of an instruction ("priya pull the numbers")."""
+_TEAM = r"(?:team|desk|office|dept|department|people|lot|folks|guys|crew)"
+""" "Skylark team", "the Priya lot": an agent's name with the word for its people after it."""
 _MUST = r"(?:need\s+to|needs\s+to|should|must|has\s+to|have\s+to|ought\s+to)"
 """ "the media team need to…", "legal should…": whoever is to do it, named first."""
 _BEFORE_NAME = frozenset(
@@ -245,7 +260,11 @@ class Names:
     def __init__(self, names: Mapping[str, str], vocabulary: frozenset[str] = frozenset()) -> None:
         self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
         alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
-        self.one = rf"@?(?:the\s+)?(?:{alternatives})(?![\w-])" if alternatives else r"(?!x)x"
+        self.one = (
+            rf"@?(?:the\s+)?(?:{alternatives})(?:\s+{_TEAM})?(?![\w-])"
+            if alternatives
+            else r"(?!x)x"
+        )
         personal = sorted(
             (
                 n
@@ -372,7 +391,7 @@ class Names:
             rf"|{self.one}\s*,?\s+(?:can|could|will|would)\s+(?:you|we|u)\b"
             rf"|{self.named}\s*,?\s+(?:please|pls)\s+[a-z]"
             rf"|{self.named}\s*,?\s+(?:we'll|we\s+will|we\s+need|i'll|i\s+need)\b)"
-            rf"|(?:[;.]|\s[{_DASHES}])\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
+            rf"|(?:[;.]|\s[{_DASHES}]|\s-)\s+(?:(?:separately|also|and|plus)[,:]?\s+)?"
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
         )
@@ -396,7 +415,7 @@ class Names:
 
     def resolve(self, raw: str) -> str | None:
         key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
-        return self.ids.get(key)
+        return self.ids.get(key) or self.ids.get(re.sub(rf"\s+{_TEAM}$", "", key))
 
     def listed(self, text: str, *, everyday: bool = False) -> list[str]:
         """Agents named in `text`, in order, once each. A name that is an everyday word
@@ -480,6 +499,9 @@ def chain(text: str) -> list[str]:
     match = _BUT_FIRST.match(text)
     if match and len(match.group("later")) > 3:
         return [*chain(match.group("first")), *chain(match.group("later"))]
+    match = _AND_WHEN_HAVE.match(text.strip())
+    if match:
+        return [*chain(match.group("before")), *chain(match.group("rest"))]
     match = _AFTER_DONE.match(text.strip())
     if match:
         return [match.group("first"), *chain(match.group("later"))]
@@ -534,7 +556,19 @@ def parse(text: str, names: Names) -> list[Step]:
                 else:
                     step.append(Part(clause))
         step = [p for p in step if clean(p.text) and not is_control(p.text)]
-        if len(step) >= 2 and not step[0].agents and _HEADER.match(clean(step[0].text)):
+        if (
+            len(step) >= 2
+            and not step[0].agents
+            and (
+                _HEADER.match(clean(step[0].text))
+                or (
+                    len(step[0].text.split()) <= 6
+                    and not _SAYS_HOW.search(step[0].text)
+                    and not _ASKS.search(step[0].text)
+                    and not _DOES.match(step[0].text)
+                )
+            )
+        ):
             header = clean(step[0].text)  # "for the summer sale — Pip, the email; Wren, the codes"
             step = [Part(f"{header}: {p.text}" if p.agents else p.text, p.agents) for p in step[1:]]
         elif (

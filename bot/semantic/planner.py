@@ -96,7 +96,7 @@ _REPORTED = re.compile(
     r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
     r"never|not|to|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
-    r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$",
+    r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -170,7 +170,8 @@ _REROUTE_CUE = re.compile(
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
-    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was)\s+\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
     re.IGNORECASE,
@@ -198,7 +199,8 @@ _ROSTER_TARGET = re.compile(
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?)"
-    r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*[\s!.🙏👍🎉]*$",
+    r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
+    r"[\s!.\U0001F300-\U0001FAFF\u2600-\u27BF]*$",
     re.IGNORECASE,
 )
 _THANKS = re.compile(
@@ -598,6 +600,9 @@ class SemanticPlanner(RulePlanner):
         self, text: str, context: ThreadContext, lessons: Sequence[Lesson], why: Explanation
     ) -> Decision:
         clean_text = strip_mentions(text)
+        if _GREETING.match(text.strip().rstrip("?!. ") or "?") and not words(clean_text):
+            why.rule = "a greeting or thanks: the roster is the pointer"  # "hi dispatch 👋"
+            return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if not clean_text:
             why.rule = "empty message"
             return Decision(kind="clarify", question="What do you need done?", reason="empty")
@@ -759,6 +764,7 @@ class SemanticPlanner(RulePlanner):
             and status_cue
             and ((leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare))
             and not roster_target(bare)
+            and (len(words(bare)) <= 14 or _DONE_QUESTION.match(bare) or named)
         ):
             target = named[0] if named else None
             return Decision(
