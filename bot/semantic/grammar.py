@@ -447,9 +447,8 @@ class Names:
         ):
             match = pattern.match(text)
             if match:
-                found = (
-                    match.groupdict()
-                )  # a pattern with two forms names its second form's groups …2
+                # a pattern with two forms names its second form's groups names2 and rest2
+                found = match.groupdict()
                 agents = self.listed(found["names"] or found.get("names2") or "")
                 rest = found["rest"] or found.get("rest2") or ""
                 if pattern is self.modal and match.group("about"):
