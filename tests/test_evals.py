@@ -18,7 +18,7 @@ FLOORS = {
     "dev6": 0.71,
     "dev7": 0.70,
     "dev8": 0.71,
-    "dev9": 0.71,
+    "dev9": 0.72,
     "heldout": 0.71,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

@@ -925,3 +925,13 @@ def test_passive_stops_long_news_questions_team_names_and_when_done_have() -> No
         [("pull the costs", [])],
         [("update the prices", ["revenue"])],
     ]
+
+
+def test_a_cancel_with_its_reason_and_check_with_a_name() -> None:
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    stop = planner.plan("stop the blog post, the client has written one themselves")
+    assert (stop.kind, stop.target) == ("cancel", "blog post")
+    names = Names({"fern": "green"})
+    assert parsed(names, "can you check with Fern whether the loos are confirmed") == [
+        ("whether the loos are confirmed", ["green"])
+    ]

@@ -314,7 +314,8 @@ class Names:
         )
         self.asked = re.compile(
             rf"^(?:(?:please|pls|can\s+you|could\s+you|i\s+need\s+you\s+to|i'd\s+like\s+you\s+to)\s+)?"
-            rf"(?:ask|tell|have|get|let|send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
+            rf"(?:ask|tell|have|get|let|check\s+with|run\s+(?:it|this)\s+(?:by|past)|ping|"
+            rf"send\s+(?:this|it)\s+to|give\s+(?:this|it)\s+to|"
             rf"hand\s+(?:this|it)\s+to|assign\s+(?:this|it)\s+to|loop\s+in|forward(?:ing)?\s+(?:this\s+|it\s+)?to|"
             rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for|"
             rf"over\s+to)"

@@ -702,6 +702,10 @@ class SemanticPlanner(RulePlanner):
         match = _CANCEL.match(bare)
         if match and len(words(match.group("what"))) <= 4:
             return self._cancel(match.group("what"))
+        if match and (why := re.match(r"([^,;]+)[,;]\s*(.+)$", match.group("what"))):
+            # "stop looking for a hotel, the agent's sorted one themselves": the reason after
+            if len(words(why.group(1))) <= 5 and not _THEN_WORK.search(why.group(2)):
+                return self._cancel(why.group(1))
         if context.tasks and (match := self._reroute.match(bare)):
             agent_id = self.resolve_name(match.group("name"))
             if agent_id is not None:
