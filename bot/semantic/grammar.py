@@ -110,7 +110,10 @@ _SAYS_HOW = re.compile(
     re.IGNORECASE,
 )
 """How things are: a statement's verb."""
-_ITEM = re.compile(r"(?:\(?[1-9][0-9]?[.)]|[-*•▪◦])\s")
+ITEM_MARK = r"\(?[1-9][0-9]?[.)]|[•▪◦]"
+"""A numbered or bulleted list's item marker ("1)", "2.", "•"); "-" and "*" count only at a
+line's start, which each user of it says in its own way."""
+_ITEM = re.compile(rf"(?:{ITEM_MARK}|[-*])\s")
 """A line that is an item of a numbered or bulleted list."""
 _ALSO = re.compile(
     r"^(?:and\s+)?(?:also|plus|additionally|separately|oh\s+and|and)\b[,:]?\s*", re.IGNORECASE

@@ -47,6 +47,7 @@ from bot.planner import (
 )
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.grammar import (
+    ITEM_MARK,
     LIST_SPLIT,
     Names,
     Part,
@@ -366,7 +367,7 @@ _FORWARDED = re.compile(
     r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*['\"“‘]", re.IGNORECASE
 )
 """A forwarded message, quoted after who it is from."""
-_ITEMS = re.compile(r"(?:^|(?<=\s))(?:\(?[1-9][0-9]?[.)]|[•▪◦]|(?<=\n)[-*])\s+")
+_ITEMS = re.compile(rf"(?:^|(?<=\s))(?:{ITEM_MARK}|(?<=\n)[-*])\s+")
 """An item marker of a numbered or bulleted list ("1) …", "2. …", "• …", "- …" on a line)."""
 _SEVERAL = re.compile(
     r"^(?:(?:two|three|four|five|six|a\s+few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several|some|"
