@@ -239,6 +239,10 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     assert _asks_about("my jobs keep getting killed", "is there any way to let them run longer?")
     assert not _asks_about("he thinks our last bill is too high", "wants it broken down")
     assert not _asks_about("the printer is jammed", "the wifi is down")
+    # "this morning" points back at nothing: the telling goes on, it is not an ask
+    said = "the card machine keeps saying no connection"
+    assert not _asks_about(said, "we've had to turn four customers away this morning")
+    assert _asks_about(said, "can someone look at this")
     assert planner.plan("time and a half \ue0009\ue001 and R&D \ue000").kind == "work"
     text = "does the on-call engineer get time and a half for weekend outages"
     assert len(routes(text)) == 1

@@ -298,7 +298,13 @@ _CONTEXT_CLAUSE = re.compile(
     r"needs?|has\s+to|have\s+to|should|must|last\s+time|previously|apparently|as\s+usual)\b",
     re.IGNORECASE,
 )
-_BACK_REFERENCE = re.compile(r"\b(?:him|her|them|it|that|those|these|this|its|their)\b", re.I)
+_BACK_REFERENCE = re.compile(
+    r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
+    r"afternoon|evening|night|week|weekend|month|year|term|season|quarter|days?|time|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b)",
+    re.I,
+)
+"""A word that points back at something said before; "this morning" points at no thing."""
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 _BINOMIAL = re.compile(
     r"\b(?:time\s+and\s+a\s+half|health\s+and\s+safety|terms\s+and\s+conditions|"
