@@ -761,6 +761,9 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     assert len(pieces) == 1
     two = SemanticPlanner._list_pieces("fix the login page and update the pricing docs")
     assert len(two) == 2
+    # a clause that points back at the last one is about the same thing
+    lost = "the projector wont start and the slides for the talk are all on it"
+    assert SemanticPlanner._list_pieces(lost) == [lost]
 
 
 def test_an_ask_of_anyone_after_an_addressed_part_is_not_more_for_that_agent() -> None:
