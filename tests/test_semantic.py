@@ -239,6 +239,13 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     assert _asks_about("my jobs keep getting killed", "is there any way to let them run longer?")
     assert not _asks_about("he thinks our last bill is too high", "wants it broken down")
     assert not _asks_about("the printer is jammed", "the wifi is down")
+    # two asks about one telling are asked together
+    asks: dict[str, str] = {}
+    told = "a supplier has asked to send us forty pallets a week"
+    text = f"{told}. can we take it, and how much room is left in the warehouse?"
+    both = "can we take it, how much room is left in the warehouse?"
+    assert SemanticPlanner._list_pieces(text, asks) == [f"{told}, {both}"]
+    assert asks == {f"{told}, {both}": both}
     # "this morning" points back at nothing: the telling goes on, it is not an ask
     said = "the card machine keeps saying no connection"
     assert not _asks_about(said, "we've had to turn four customers away this morning")

@@ -1002,9 +1002,10 @@ class SemanticPlanner(RulePlanner):
         merged: list[str] = []
         for piece in pieces:
             if merged and _asks_about(merged[-1], piece):
-                merged[-1] = f"{merged[-1]}, {piece}"
+                said, merged[-1] = merged[-1], f"{merged[-1]}, {piece}"
                 if asks is not None:
-                    asks[merged[-1]] = piece
+                    asked = asks.pop(said, None)
+                    asks[merged[-1]] = f"{asked}, {piece}" if asked else piece
                 continue
             tokens = words(piece)
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
