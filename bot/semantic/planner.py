@@ -1010,7 +1010,8 @@ class SemanticPlanner(RulePlanner):
             tokens = words(piece)
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
             leans = (
-                (len(tokens) <= 9 and bool(_PRONOUNS & set(tokens)))
+                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
                 or bool(_CONTEXT_CLAUSE.match(piece))
                 or not substance
                 or bool(_TOLD_ON.match(piece))
