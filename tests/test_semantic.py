@@ -771,6 +771,9 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     # a clause that points back at the last one is about the same thing
     lost = "the projector wont start and the slides for the talk are all on it"
     assert SemanticPlanner._list_pieces(lost) == [lost]
+    # a sum of money after an ask is a detail of it
+    sale = "can someone put the bake sale in the newsletter, £2 a slice towards the minibus"
+    assert len(SemanticPlanner._list_pieces(sale)) == 1
 
 
 def test_an_ask_of_anyone_after_an_addressed_part_is_not_more_for_that_agent() -> None:

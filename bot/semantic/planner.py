@@ -1015,6 +1015,7 @@ class SemanticPlanner(RulePlanner):
                 or bool(_CONTEXT_CLAUSE.match(piece))
                 or not substance
                 or bool(_TOLD_ON.match(piece))
+                or bool(re.match(r"[£$€]\d", piece))
             )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
