@@ -305,6 +305,8 @@ _BACK_REFERENCE = re.compile(
     re.I,
 )
 """A word that points back at something said before; "this morning" points at no thing."""
+_SUM = re.compile(r"[£$€]\d")
+"""A piece that starts with a sum of money ("£1 for Children in Need") details the one before."""
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 _BINOMIAL = re.compile(
     r"\b(?:time\s+and\s+a\s+half|health\s+and\s+safety|terms\s+and\s+conditions|"
@@ -1015,7 +1017,7 @@ class SemanticPlanner(RulePlanner):
                 or bool(_CONTEXT_CLAUSE.match(piece))
                 or not substance
                 or bool(_TOLD_ON.match(piece))
-                or bool(re.match(r"[£$€]\d", piece))
+                or bool(_SUM.match(piece))
             )
             if merged and leans:
                 merged[-1] = f"{merged[-1]} and {piece}"
