@@ -239,13 +239,12 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     assert _asks_about("my jobs keep getting killed", "is there any way to let them run longer?")
     assert not _asks_about("he thinks our last bill is too high", "wants it broken down")
     assert not _asks_about("the printer is jammed", "the wifi is down")
-    # two asks about one telling are asked together
+    # two asks about one telling are asked together, in the user's words
     asks: dict[str, str] = {}
-    told = "a supplier has asked to send us forty pallets a week"
-    text = f"{told}. can we take it, and how much room is left in the warehouse?"
-    both = "can we take it, how much room is left in the warehouse?"
-    assert SemanticPlanner._list_pieces(text, asks) == [f"{told}, {both}"]
-    assert asks == {f"{told}, {both}": both}
+    both = "can we take it, and how much room is left in the warehouse?"
+    text = f"a supplier has asked to send us forty pallets a week. {both}"
+    assert SemanticPlanner._list_pieces(text, asks) == [text]
+    assert asks == {text: both}
     # "this morning" points back at nothing: the telling goes on, it is not an ask
     said = "the card machine keeps saying no connection"
     assert not _asks_about(said, "we've had to turn four customers away this morning")
@@ -773,7 +772,10 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     assert SemanticPlanner._list_pieces(lost) == [lost]
     # a sum of money after an ask is a detail of it
     sale = "can someone put the bake sale in the newsletter, £2 a slice towards the minibus"
-    assert len(SemanticPlanner._list_pieces(sale)) == 1
+    assert SemanticPlanner._list_pieces(sale) == [sale]
+    # pieces put back together keep the user's own joints, even around a dropped "thanks"
+    text = "the projector wont start, thanks, and the slides for the talk are all on it"
+    assert SemanticPlanner._list_pieces(text) == [text]
 
 
 def test_an_ask_of_anyone_after_an_addressed_part_is_not_more_for_that_agent() -> None:

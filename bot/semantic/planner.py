@@ -308,6 +308,8 @@ _BACK_REFERENCE = re.compile(
 _SUM = re.compile(r"[£$€]\d")
 """A piece that starts with a sum of money ("£1 for Children in Need") details the one before."""
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
+_CUT = re.compile(f"({_PIECES.pattern})", re.IGNORECASE)
+"""`_PIECES`, keeping what it cut at: pieces put back together keep the user's own joints."""
 _BINOMIAL = re.compile(
     r"\b(?:time\s+and\s+a\s+half|health\s+and\s+safety|terms\s+and\s+conditions|"
     r"profit\s+and\s+loss|wear\s+and\s+tear|trial\s+and\s+error|back\s+and\s+forth|"
@@ -999,15 +1001,29 @@ class SemanticPlanner(RulePlanner):
             if items[0].rstrip().endswith(":") or len(words(items[0])) <= 6:
                 items = items[1:]  # "three things before the derby:"
             return [p for p in (clean(x.strip(" ,;")) for x in items) if p]
-        cut = _PIECES.split(body if marked else _BINOMIAL.sub(aside, body))
-        pieces = [p for p in (clean(back(x)) for x in cut) if p]
+        cut = _CUT.split(body if marked else _BINOMIAL.sub(aside, body))
+        pieces: list[tuple[str, str]] = []  # each piece as written, from the cut before it
+        written = ""
+        for between, x in zip(["", *cut[1::2]], cut[0::2], strict=True):
+            written += between + x
+            if piece := clean(back(x)):
+                pieces.append((written, piece))
+                written = ""
         merged: list[str] = []
-        for piece in pieces:
+        raw: list[str] = []  # each merged piece as written: joined pieces keep the user's words
+
+        def join(piece_as_written: str) -> str:
+            raw[-1] += piece_as_written
+            merged[-1] = clean(back(raw[-1])) or merged[-1]
+            return merged[-1]
+
+        for as_written, piece in pieces:
             if merged and _asks_about(merged[-1], piece):
-                said, merged[-1] = merged[-1], f"{merged[-1]}, {piece}"
+                said = merged[-1]
+                join(as_written)
                 if asks is not None:
                     asked = asks.pop(said, None)
-                    asks[merged[-1]] = f"{asked}, {piece}" if asked else piece
+                    asks[merged[-1]] = clean(back(asked + as_written)) if asked else piece
                 continue
             tokens = words(piece)
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
@@ -1020,9 +1036,10 @@ class SemanticPlanner(RulePlanner):
                 or bool(_SUM.match(piece))
             )
             if merged and leans:
-                merged[-1] = f"{merged[-1]} and {piece}"
+                join(as_written)
             else:
                 merged.append(piece)
+                raw.append(as_written)
         return merged
 
     def _vague_question(self, text: str, matcher: Matcher, why: Explanation) -> str | None:
