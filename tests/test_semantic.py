@@ -773,6 +773,18 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     # a sum of money after an ask is a detail of it
     sale = "can someone put the bake sale in the newsletter, £2 a slice towards the minibus"
     assert SemanticPlanner._list_pieces(sale) == [sale]
+    # where the writer says there are several, each piece stands, but "need both dealt with"
+    # is no task of its own
+    announced = "two things: the rota isn't out, and the caterer hasn't paid for her pitch"
+    assert SemanticPlanner._list_pieces(announced) == [
+        "the rota isn't out",
+        "the caterer hasn't paid for her pitch",
+    ]
+    emphatic = "the printer keeps jamming AND says the toner is low. need both dealt with"
+    assert SemanticPlanner._list_pieces(emphatic) == [
+        "the printer keeps jamming",
+        "says the toner is low. need both dealt with",
+    ]
     # pieces put back together keep the user's own joints, even around a dropped "thanks"
     text = "the projector wont start, thanks, and the slides for the talk are all on it"
     assert SemanticPlanner._list_pieces(text) == [text]

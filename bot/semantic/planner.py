@@ -213,14 +213,14 @@ _THANKS = re.compile(
 """ "thanks Saffron, that's brilliant 🙏": thanks and praise, nothing asked."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
-    care deal dealing look looking check checking work working finish get got improve better
+    care deal dealing dealt look looking check checking work working finish get got improve better
     clean update change tweak help something anything thing things stuff one same again before
     like last time usual it this that these those them the a an please pls can could would you
     someone somebody anyone just out up into at on with for of to my our your me us thanks it's
     that's what whatever needed need needs attention happen quick quickly asap now today bit
     little more some lot all everything way properly right again soon ok okay going go client
     customer customers clients boss manager sees see seen weekend sorting needs team they them their he she him her we i i'm we're it's
-    yesterday earlier previous other recent latest usual regular
+    yesterday earlier previous other recent latest usual regular both either
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked end
     day cob close noon midday lunch lunchtime any chance possible possibly mind eyes eye
@@ -396,6 +396,8 @@ _OWN_ASK = re.compile(
     re.IGNORECASE,
 )
 """A second piece that makes an ask of its own: "…, and can we put something on facebook"."""
+_EMPHATIC_AND = re.compile(r"\s(?-i:AND)\s")
+"""A capitalised "AND" between two matters: the writer stresses there is a second."""
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
@@ -1017,8 +1019,10 @@ class SemanticPlanner(RulePlanner):
             merged[-1] = clean(back(raw[-1])) or merged[-1]
             return merged[-1]
 
+        # "two things: …", "… AND …": the writer says the pieces are separate
+        announced = bool(_SEVERAL.match(text.strip()) or _EMPHATIC_AND.search(body))
         for as_written, piece in pieces:
-            if merged and _asks_about(merged[-1], piece):
+            if merged and not announced and _asks_about(merged[-1], piece):
                 said = merged[-1]
                 join(as_written)
                 if asks is not None:
@@ -1027,13 +1031,15 @@ class SemanticPlanner(RulePlanner):
                 continue
             tokens = words(piece)
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
-            leans = (
-                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
-                or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
-                or bool(_CONTEXT_CLAUSE.match(piece))
-                or not substance
-                or bool(_TOLD_ON.match(piece))
-                or bool(_SUM.match(piece))
+            leans = not substance or (
+                not announced
+                and (
+                    (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                    or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
+                    or bool(_CONTEXT_CLAUSE.match(piece))
+                    or bool(_TOLD_ON.match(piece))
+                    or bool(_SUM.match(piece))
+                )
             )
             if merged and leans:
                 join(as_written)
