@@ -281,6 +281,17 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         "help me with a best man's speech, he's my brother",
     ):
         assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
+    school = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
+        embedder=load_embedder(),
+    )
+    for text in (  # the user's own life, even at a school: not the pastoral team's
+        "help me word an appeal to my son's school about the place he was given",
+        "can you help me plan my sister's hen do? about £150 each, 12 of us",
+        "help me write an angry email to my energy company, they doubled my direct debit",
+        "my self assessment tax return is due, can someone help me fill it in",
+    ):
+        assert [t.agent for t in school.plan(text).tasks] == [CATCH_ALL_ID], text
     business = planner.plan("write a short poem for our newsletter about hitting 10k subscribers")
     assert [t.agent for t in business.tasks] == ["writer"]
     hotel = SemanticPlanner(

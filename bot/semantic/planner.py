@@ -335,11 +335,17 @@ _OFF_DUTY = re.compile(
     r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
     r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?|"
     r"(?:birthday|anniversary|wedding|retirement|leaving)\s+(?:message|card|speech|toast|"
-    r"present|gift)s?|(?:gift|present)s?\s+for\s+my)\b",
+    r"present|gift)s?|(?:gift|present)s?\s+for\s+my|(?:hen|stag)\s+(?:do|party|weekend)|"
+    r"my\s+(?:sister|brother|mum|mom|dad|mother|father|daughter|son|kids?|children|wife|husband|"
+    r"partner|boyfriend|girlfriend|nan|gran|grandma|grandad|neighbour)(?:'s|’s)\s+(?:school|"
+    r"wedding|birthday|party|homework|nursery|uni|university|christening)|my\s+(?:local\s+)?"
+    r"(?:council(?!\s+tax)|energy\s+(?:company|supplier|bill)|bank|mortgage|tax\s+return|"
+    r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist))\b",
     re.IGNORECASE,
 )
-"""Things people ask for off duty: unless an agent's manifest names one, or the message says
-it is for the business (`_AT_WORK`), a sub-agent's."""
+"""Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
+company"): unless an agent's manifest names one, or the message says it is for the business
+(`_AT_WORK`, in words other than these), a sub-agent's."""
 _ERRAND = re.compile(
     r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
@@ -349,7 +355,7 @@ _ERRAND = re.compile(
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
 a table. Where no manifest uses the word, a sub-agent takes it, for work or not."""
 _AT_WORK = re.compile(
-    r"\b(?:our|ours|us|we|clients?|customers?|brand|campaign|launch|products?|company|"
+    r"\b(?:our|ours|(?<!\bof\s)us|we|clients?|customers?|brand|campaign|launch|products?|company|"
     r"newsletter|conference|website|blog|event)\b",
     re.IGNORECASE,
 )
@@ -933,7 +939,7 @@ class SemanticPlanner(RulePlanner):
             return [(named, text)]
         if (
             (off := _OFF_DUTY.search(text)) is not None
-            and not _AT_WORK.search(text)
+            and not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
             and not matcher.scorer.claimed(off[0])
         ):
             self._note(why, text, ranked, CATCH_ALL_ID, f"a personal favour ({off[0]})")
