@@ -329,6 +329,24 @@ def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:
     assert content("HR wants the pics") == "human resources pictures"
 
 
+def test_a_pronoun_in_an_agents_examples_is_no_likeness() -> None:
+    """ "pay her" is about paying: an IT desk whose example says "reset her password" does not
+    get it for the shared "her"."""
+    data = team().model_dump(mode="json")
+    data["agents"].append(
+        {
+            "id": "helpdesk",
+            "description": "IT helpdesk: laptops, logins and accounts.",
+            "skills": ["password resets", "new starters' laptops"],
+            "examples": ["reset her password, she's locked out", "set him up with a laptop"],
+            "backend": PLACEHOLDER,
+        }
+    )
+    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+    for text in ("can someone just pay her", "can you pay him"):
+        assert planner.matcher().rank(text)[0].agent.id == "finance", text
+
+
 def test_several_named_agents_chains_and_their_summaries(planner: SemanticPlanner) -> None:
     decision = planner.plan(
         "have the designer and the writer each draft a tagline, then have social pick one"

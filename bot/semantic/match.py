@@ -33,6 +33,10 @@ _FILLER_WORDS = frozenset(
     nobody everyone everybody something anything stuff thing things""".split()
 )
 
+_PERSONS = frozenset("he him his she her hers".split())
+"""Left out of word alignment: an example that says "reset her password" is no closer to
+"pay her" for the "her"."""
+
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 """How an agent's score is made: its best phrase, its whole profile, word alignment, and
 shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
@@ -230,7 +234,7 @@ class Matcher:
                     best[owner] = float(sim) + 0.15
                     decided[owner] = f"lesson: {lesson.text}"
         whole = p.centroids @ query
-        query_words = list(dict.fromkeys(content(text).split()))[:24]
+        query_words = [w for w in dict.fromkeys(content(text).split()) if w not in _PERSONS][:24]
         if query_words and len(p.word_matrix):
             word_sims = self.embedder.embed(query_words) @ p.word_columns
             aligned = np.maximum.reduceat(word_sims, p.word_starts, axis=1).mean(axis=0)
