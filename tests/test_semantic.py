@@ -329,6 +329,18 @@ def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:
     assert content("HR wants the pics") == "human resources pictures"
 
 
+def test_a_long_message_that_ends_asking_who_is_work_not_a_question_about_the_team() -> None:
+    """A roster question is short ("who here deals with invoices?"); a matter told at length
+    and then "who can we pair them with?" is the matter, to be routed."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    text = (
+        "our biggest client just had a data breach and wants someone to walk them through"
+        " what to do next. who can we pair them with?"
+    )
+    assert planner.plan(text).kind == "work"
+    assert planner.plan("who here deals with invoices?").kind == "roster"
+
+
 def test_a_pronoun_in_an_agents_examples_is_no_likeness() -> None:
     """ "pay her" is about paying: an IT desk whose example says "reset her password" does not
     get it for the shared "her"."""

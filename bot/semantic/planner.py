@@ -798,7 +798,10 @@ class SemanticPlanner(RulePlanner):
             and addressed is None
             and not self.names.called(bare)
             and _ROSTER_CUE.search(bare)
-            and ((leads and intent.name == "roster") or roster_target(bare))
+            and (
+                (leads and intent.name == "roster" and len(words(bare)) <= 14)
+                or roster_target(bare)
+            )
         ):
             return Decision(
                 kind="roster", target=roster_target(bare), reason="a question about the team"
