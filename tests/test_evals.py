@@ -19,6 +19,7 @@ FLOORS = {
     "dev7": 0.70,
     "dev8": 0.71,
     "dev9": 0.72,
+    "dev10": 0.70,
     "heldout": 0.71,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
