@@ -252,6 +252,9 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     assert planner.plan("time and a half \ue0009\ue001 and R&D \ue000").kind == "work"
     text = "does the on-call engineer get time and a half for weekend outages"
     assert len(routes(text)) == 1
+    # a telling and nothing asked: its pieces are what one matter looks like, one task
+    slow = "the site has been really slow all morning and customers are being logged out"
+    assert len(routes(slow)) == 1
     assert routes(
         "our invoices went out with the wrong VAT and the blog post about it is wrong"
     ) == [

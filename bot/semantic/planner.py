@@ -918,8 +918,10 @@ class SemanticPlanner(RulePlanner):
                     for (piece, ranked), (agent, _) in zip(chosen, routed, strict=True):
                         self._note(why, piece, ranked, agent.id, "one of several asks")
                     return by_agent(routed)
+            told = all(_STATEMENT.search(p) and not p.rstrip().endswith("?") for p in pieces)
             if (
-                all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
+                not told  # only says how things are: one matter as it looks from several sides
+                and all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
                 and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
             ):
