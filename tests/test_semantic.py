@@ -293,6 +293,9 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         "can you help me plan my sister's hen do? about £150 each, 12 of us",
         "help me write an angry email to my energy company, they doubled my direct debit",
         "my self assessment tax return is due, can someone help me fill it in",
+        # however its pieces would split
+        "my landlord's trying to keep my whole deposit, could someone help me write a letter back",
+        "book me a table somewhere nice near the office for saturday, it's our anniversary",
     ):
         assert [t.agent for t in school.plan(text).tasks] == [CATCH_ALL_ID], text
     business = planner.plan("write a short poem for our newsletter about hitting 10k subscribers")
@@ -342,6 +345,23 @@ def test_a_long_message_that_ends_asking_who_is_work_not_a_question_about_the_te
     )
     assert planner.plan(text).kind == "work"
     assert planner.plan("who here deals with invoices?").kind == "roster"
+
+
+def test_what_only_sounds_like_a_cancel_or_a_question_about_the_team_is_work() -> None:
+    """ "we're cancelling 18 consults" says what will happen, "don't pay the invoice yet" in a
+    thread with no work is an instruction, and "anyone know a decent plumber?" is an errand."""
+    school = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
+        embedder=load_embedder(),
+    )
+    told = "Jess has phoned in sick for saturday, we need cover or we're cancelling the clinic"
+    assert school.plan(told).kind == "work"
+    hold = "don't pay the hop invoice yet, it's short"
+    assert [t.agent for t in school.plan(hold).tasks] == ["finance"]
+    running = ThreadContext(tasks=[ThreadTask("t1", "finance", "pay the hop invoice", "running")])
+    assert school.plan(hold, running).kind == "cancel"
+    plumber = school.plan("does anyone know a decent plumber near the office?")
+    assert [t.agent for t in plumber.tasks] == [CATCH_ALL_ID]
 
 
 def test_a_pronoun_in_an_agents_examples_is_no_likeness() -> None:

@@ -91,13 +91,18 @@ _CANCEL_WORDS = re.compile(
     r"we'?re\s+not\s+(?:going|doing))\b(?!-)",
     re.IGNORECASE,
 )
+_HOLD_BACK = re.compile(
+    r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)", re.IGNORECASE
+)
+"""Cancelling words that, with no work in the thread, ask for something to be held back."""
 _REPORTED = re.compile(
     r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
     r"refus\w*|decided|planning|plans)\s+to\s+$|"
     r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
     r"never|not|to|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
-    r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$",
+    r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
+    r"(?:'re|’re|'m|’m)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -340,7 +345,7 @@ _OFF_DUTY = re.compile(
     r"partner|boyfriend|girlfriend|nan|gran|grandma|grandad|neighbour)(?:'s|’s)\s+(?:school|"
     r"wedding|birthday|party|homework|nursery|uni|university|christening)|my\s+(?:local\s+)?"
     r"(?:council(?!\s+tax)|energy\s+(?:company|supplier|bill)|bank|mortgage|tax\s+return|"
-    r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist))\b",
+    r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist|landlord))\b",
     re.IGNORECASE,
 )
 """Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
@@ -349,7 +354,8 @@ company"): unless an agent's manifest names one, or the message says it is for t
 _ERRAND = re.compile(
     r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
-    r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+for\b",
+    r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
+    r"(?:for|somewhere|at|near)\b",
     re.IGNORECASE,
 )
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
@@ -639,7 +645,7 @@ class SemanticPlanner(RulePlanner):
             return exact
         intent = self._intent(bare, context, asked)
         why.intent = intent
-        if (stop := self._cancel_by_intent(bare, intent)) is not None:
+        if (stop := self._cancel_by_intent(bare, intent, context)) is not None:
             return stop
         if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
             why.rule = moved.reason
@@ -747,10 +753,15 @@ class SemanticPlanner(RulePlanner):
             reason="asked to cancel " + ("everything here" if everything else repr(what)),
         )
 
-    def _cancel_by_intent(self, bare: str, intent: Intent) -> Decision | None:
-        """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y")."""
+    def _cancel_by_intent(
+        self, bare: str, intent: Intent, context: ThreadContext
+    ) -> Decision | None:
+        """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y"). "don't
+        pay it yet" stops work only where there is work: in a new thread it is an instruction."""
         if not any(
-            not _REPORTED.search(bare, 0, m.start()) for m in _CANCEL_WORDS.finditer(bare)
+            not _REPORTED.search(bare, 0, m.start())
+            and (context.tasks or not _HOLD_BACK.fullmatch(m[0]))
+            for m in _CANCEL_WORDS.finditer(bare)
         ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
@@ -797,6 +808,7 @@ class SemanticPlanner(RulePlanner):
             question
             and addressed is None
             and not self.names.called(bare)
+            and not _ERRAND.search(bare)  # "anyone know a decent plumber?": an errand
             and _ROSTER_CUE.search(bare)
             and (
                 (leads and intent.name == "roster" and len(words(bare)) <= 14)
@@ -897,6 +909,13 @@ class SemanticPlanner(RulePlanner):
         self, text: str, matcher: Matcher, why: Explanation
     ) -> list[tuple[AgentSpec, str]]:
         """One part, or a list of parts that each clearly belong to a different agent."""
+        if (
+            (off := _OFF_DUTY.search(text)) is not None
+            and not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
+            and not matcher.scorer.claimed(off[0])
+        ):  # the user's own affairs, however its pieces would split
+            self._note(why, text, matcher.rank(text), CATCH_ALL_ID, f"a personal favour ({off[0]})")
+            return [(self.fleet.catch_all.as_agent(), text)]
         asks: dict[str, str] = {}
         pieces = self._list_pieces(text, asks)
         if len(pieces) >= 2:
@@ -942,13 +961,6 @@ class SemanticPlanner(RulePlanner):
         if (named := self._skill_itself(text, matcher)) is not None:
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
-        if (
-            (off := _OFF_DUTY.search(text)) is not None
-            and not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
-            and not matcher.scorer.claimed(off[0])
-        ):
-            self._note(why, text, ranked, CATCH_ALL_ID, f"a personal favour ({off[0]})")
-            return [(self.fleet.catch_all.as_agent(), text)]
         errand = _ERRAND.search(text)
         what = errand and (errand["what"] or errand["table"])
         if what and len(words(text)) <= 22 and not matcher.scorer.claimed(what):
