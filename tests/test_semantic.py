@@ -642,6 +642,9 @@ def test_work_handed_over_at_its_end_or_after_a_list_goes_to_that_agent() -> Non
     assert parsed(names, "how much annual leave have I got left? Harriet would know") == [
         ("how much annual leave have I got left?", ["people"])
     ]
+    assert parsed(names, "who here is out of date on fire safety? for Harriet pls") == [
+        ("who here is out of date on fire safety?", ["people"])
+    ]
     assert parsed(
         names, "Colin can you raise a PO for the ukuleles and Patch, the panel has no sound"
     ) == [

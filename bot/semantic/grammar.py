@@ -346,7 +346,9 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.alone = re.compile(
-            rf"^{group}\s*,?\s*(?:pls|plz|please|thanks|ta|thx)?[\s.!?]*$", re.IGNORECASE
+            rf"^(?:(?:for|to|over\s+to|attn:?)\s+)?{group}\s*,?\s*(?:pls|plz|please|thanks|ta|thx)?"
+            r"[\s.!?]*$",
+            re.IGNORECASE,
         )
         self.vocative = re.compile(
             rf"^{group}\s*,?\s+(?P<rest>(?:we'll|we\s+will|we\s+need|we're\s+going\s+to|i'll|i\s+need|"
