@@ -646,6 +646,16 @@ def test_work_handed_over_at_its_end_or_after_a_list_goes_to_that_agent() -> Non
         ("who here is out of date on fire safety?", ["people"])
     ]
     assert parsed(
+        names, "this one's for Harriet: the inspector is due, what do we still need?"
+    ) == [("the inspector is due, what do we still need?", ["people"])]
+    vets = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "vets.yaml"),
+        embedder=load_embedder(),
+    )  # handed over, then asked "what do we still need?": work for her, not a status question
+    handed = "this one's for Ruth: the inspector is due at Hawes next week, what do we still need?"
+    decision = vets.plan(handed)
+    assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", ["compliance"])
+    assert parsed(
         names, "Colin can you raise a PO for the ukuleles and Patch, the panel has no sound"
     ) == [
         ("raise a PO for the ukuleles", ["fin"]),

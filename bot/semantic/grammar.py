@@ -307,7 +307,8 @@ class Names:
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.leading = re.compile(
             rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$"
-            rf"|^(?:for|to|attn:?|fao)\s+{group.replace('names', 'names2')}\s*(?:[:{_DASHES}]|\s-\s)\s*(?P<rest2>.*)$",
+            rf"|^(?:(?:this|that)(?:\s+one)?(?:'s|’s|\s+is)\s+for|for|to|attn:?|fao)\s+"
+            rf"{group.replace('names', 'names2')}\s*(?:[:{_DASHES}]|\s-\s)\s*(?P<rest2>.*)$",
             re.IGNORECASE | re.DOTALL,
         )
         self.direct = re.compile(

@@ -91,6 +91,11 @@ _CANCEL_WORDS = re.compile(
     r"we'?re\s+not\s+(?:going|doing))\b(?!-)",
     re.IGNORECASE,
 )
+_HANDED_OVER = re.compile(
+    r"^(?:(?:this|that)(?:\s+one)?(?:'s|’s|\s+is)\s+for|for|attn:?|fao)\s+[^:—–?]{1,40}[:—–]",
+    re.IGNORECASE,
+)
+"""“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
     r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)", re.IGNORECASE
 )
@@ -799,6 +804,7 @@ class SemanticPlanner(RulePlanner):
             and ((leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare))
             and not roster_target(bare)
             and (len(words(bare)) <= 14 or _DONE_QUESTION.match(bare) or named)
+            and not _HANDED_OVER.match(bare)
         ):
             target = named[0] if named else None
             return Decision(
