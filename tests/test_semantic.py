@@ -468,6 +468,17 @@ def test_in_a_thread_a_correction_moves_the_work_and_a_reply_answers() -> None:
     done = ThreadContext(tasks=[ThreadTask("t1", "designer", "fix the checkout", "completed")])
     moved = planner.plan("wrong one, this is an app thing for the iPhone, not the website", done)
     assert (moved.kind, moved.target) == ("reroute", "mobile")
+    # "don't send it to…, that's for…" moves the work; it does not cancel everything
+    running = ThreadContext(tasks=[ThreadTask("t1", "designer", "mock up pricing", "running")])
+    for text in (
+        "don't send it to the designer, that's for the writer",
+        "hold off on the designer, it's one for the writer",
+        "not the designer, it's the copy I mean — that's the writer's job",
+    ):
+        assert (planner.plan(text, running).kind, planner.plan(text, running).target) == (
+            "reroute",
+            "writer",
+        ), text
     asking = ThreadContext(tasks=[ThreadTask("t1", "sre", "resize the db", "input_required")])
     assert planner.plan("use the bigger instance", asking).kind == "answer"
     assert planner.plan("what's in flight?", asking).kind == "status"

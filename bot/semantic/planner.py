@@ -181,7 +181,7 @@ _REROUTE_CUE = re.compile(
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
-    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
     r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
@@ -650,11 +650,11 @@ class SemanticPlanner(RulePlanner):
             return exact
         intent = self._intent(bare, context, asked)
         why.intent = intent
+        if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
+            why.rule = moved.reason  # "don't send it to Reg, that's for the clinical lead"
+            return moved
         if (stop := self._cancel_by_intent(bare, intent, context)) is not None:
             return stop
-        if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
-            why.rule = moved.reason
-            return moved
         if context.waiting:
             task = self._pick_waiting(clean_text, context.waiting)
             why.rule = "a reply to an agent's question in this thread"
