@@ -919,6 +919,13 @@ def test_stops_that_cancel_nothing_corrections_by_whose_job_and_status_topics() 
     )
     assert planner.plan("any news on the valuation?", two).target == "finance"
     assert planner.plan("has the pricing page gone live yet", two).target == "writer"
+    eid = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "designer", "halal Eid meal cards for the tables", "running"),
+            ThreadTask("t2", "writer", "the spring newsletter", "running"),
+        ]
+    )  # a short word counts when it is the same word
+    assert planner.plan("is the Eid menu done?", eid).target == "designer"
 
 
 def test_forwarding_elliptic_parts_ready_markers_and_joined_asks() -> None:

@@ -506,9 +506,9 @@ def _asked_about(text: str, context: ThreadContext) -> str | None:
     work is what the question is about."""
     asked = set(content_stems(_STATUS_WORDS.sub(" ", text)))
 
-    def about(summary: str) -> bool:  # "valuation" asks about "value Mr Patel's A4"
-        return any(a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4 for a in asked
-                   for b in content_stems(summary))  # fmt: skip
+    def about(summary: str) -> bool:  # "valuation" asks about "value Mr Patel's A4"; "Eid"
+        return any((a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4) or (a == b and len(a) == 3)
+                   for a in asked for b in content_stems(summary))  # fmt: skip
 
     tasks = [t for t in context.tasks if about(t.summary)]
     for shortlist in (tasks, [t for t in tasks if t.state not in ("completed", "failed")]):
