@@ -364,6 +364,25 @@ def test_what_only_sounds_like_a_cancel_or_a_question_about_the_team_is_work() -
     assert [t.agent for t in plumber.tasks] == [CATCH_ALL_ID]
 
 
+def test_an_id_that_is_a_word_is_no_persons_name() -> None:
+    """An agent with id "people" and name "Nora": "…, 50ish people" counts heads, it does not
+    hand the message to HR; "nora can you…" still addresses her."""
+    data = team().model_dump(mode="json")
+    data["agents"].append(
+        {
+            "id": "people",
+            "name": "Nora",
+            "description": "HR: leave, contracts and payroll.",
+            "skills": ["annual leave", "contracts"],
+            "backend": PLACEHOLDER,
+        }
+    )
+    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+    text = "a customer wants the upstairs room for a birthday on the 14th, 50ish people"
+    assert [(t.agent, t.summary) for t in planner.plan(text).tasks] == [(CATCH_ALL_ID, text)]
+    assert [t.agent for t in planner.plan("nora can you send the contract").tasks] == ["people"]
+
+
 def test_a_pronoun_in_an_agents_examples_is_no_likeness() -> None:
     """ "pay her" is about paying: an IT desk whose example says "reset her password" does not
     get it for the shared "her"."""

@@ -536,9 +536,11 @@ def roster_target(text: str) -> str | None:
 
 
 def profile_words(fleet: Fleet) -> frozenset[str]:
-    """The words the fleet's manifests use: a name that is one of them is not only a name."""
+    """The words the fleet's manifests use: a name that is one of them is not only a name. An
+    id that is not also the agent's name is a label ("people", "webshop"), not a person's."""
     texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
-    return frozenset(w for t in texts for w in words(t))
+    labels = {a.id.lower() for a in fleet.agents if a.id.lower() != a.name.lower()}
+    return frozenset(w for t in texts for w in words(t)) | labels
 
 
 _MY_CIRCUMSTANCES = re.compile(r"^(?:i'm|im|i\s+am|i've|i'll|i\s+will|we're|we\s+are)\b", re.I)
