@@ -146,8 +146,11 @@ _HELP_ASKED = re.compile(
     re.IGNORECASE,
 )
 LIST_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|\bas\s+well\s+as\b)\s*", re.IGNORECASE
+    r"\s*(?:(?<!\d),\s*(?:and\s+)?|,(?!\d)\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|"
+    r"\bas\s+well\s+as\b)\s*",
+    re.IGNORECASE,
 )
+"""Where a list's items meet; not the comma of a number ("3,000 cases")."""
 
 
 _HEADER = re.compile(
