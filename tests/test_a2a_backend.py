@@ -335,7 +335,13 @@ async def test_cancel_input_required_task(connect: Connect) -> None:
 @pytest.mark.parametrize("streaming", [True, False], ids=["streaming", "polling"])
 @pytest.mark.parametrize("follow", ["get", "watch"])
 async def test_task_survives_client_disconnect(streaming: bool, follow: str) -> None:
-    async with AgentServer("worker", echo(0.4), streaming=streaming) as server:
+    release = asyncio.Event()  # the agent finishes only once the new client has seen it running
+
+    async def held(call: AgentCall) -> Outcome:
+        await release.wait()
+        return Reply(f"echo: {call.text}")
+
+    async with AgentServer("worker", held, streaming=streaming) as server:
         first_client = A2ABackend(server.url, poll_interval=POLL)
         async with asyncio.timeout(LIMIT):
             async for event in first_client.send("long job", message_id="m"):  # noqa: B007
@@ -347,10 +353,17 @@ async def test_task_survives_client_disconnect(streaming: bool, follow: str) -> 
         reconnected = A2ABackend(server.url, poll_interval=POLL)
         try:
             if follow == "watch":
-                events = await collect(reconnected.watch(task_id))
+                events: list[AgentEvent] = []
+                async with asyncio.timeout(LIMIT):
+                    async for seen in reconnected.watch(task_id):
+                        events.append(seen)
+                        release.set()
                 assert events[0].state in ("submitted", "working")  # still running on reconnect
                 done = events[-1]
             else:
+                first = await reconnected.get(task_id)
+                assert first.state in ("submitted", "working")
+                release.set()
                 async with asyncio.timeout(LIMIT):
                     while not (done := await reconnected.get(task_id)).terminal:
                         await asyncio.sleep(POLL)
