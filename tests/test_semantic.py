@@ -255,6 +255,12 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     # a telling and nothing asked: its pieces are what one matter looks like, one task
     slow = "the site has been really slow all morning and customers are being logged out"
     assert len(routes(slow)) == 1
+    brewery = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "brewery.yaml"),
+        embedder=load_embedder(),
+    )  # even where each piece names a skill word for word; "we've got" tells too
+    short = "we've only got three days' worth of blank cans left and the next delivery isn't til the 28th"
+    assert [t.agent for t in brewery.plan(short).tasks] == ["canning"]
     assert routes(
         "our invoices went out with the wrong VAT and the blog post about it is wrong"
     ) == [

@@ -337,7 +337,7 @@ _STATEMENT = re.compile(
     r"when|where|whose|do|does|did)\b)[^?]*?(?:\b(?:is|are|was|were|has|had|have|isn't|aren't|"
     r"wasn't|weren't|hasn't|haven't|won't|can't|doesn't|don't|didn't|keeps?|kept|stopped|"
     r"broke|crashed|failed|never)|\b(?:it|there|here|that|"
-    r"he|she|we|they|you|everything|nothing|something)(?:'s|'re|’s|’re))\b",
+    r"he|she|we|they|you|everything|nothing|something)(?:'s|'re|’s|’re)|\b(?:we|they)(?:'ve|’ve))\b",
     re.IGNORECASE,
 )
 """A piece that says how things are ("the leeds job has no truck", "we're 40% full")."""
@@ -926,9 +926,11 @@ class SemanticPlanner(RulePlanner):
             return [(self.fleet.catch_all.as_agent(), text)]
         asks: dict[str, str] = {}
         pieces = self._list_pieces(text, asks)
+        # only says how things are: one matter as it looks from several sides
+        told = all(_STATEMENT.search(p) and not p.rstrip().endswith("?") for p in pieces)
         if len(pieces) >= 2:
             exact = [a for a in (self._exact_skill(p, matcher) for p in pieces) if a is not None]
-            if len(exact) == len(pieces) and len({a.id for a in exact}) >= 2:
+            if len(exact) == len(pieces) and len({a.id for a in exact}) >= 2 and not told:
                 for piece, agent in zip(pieces, exact, strict=True):
                     why.parts.append(PartFigures(piece, [], agent.id, "names its skill exactly"))
                 return by_agent(zip(exact, pieces, strict=True))
@@ -945,9 +947,8 @@ class SemanticPlanner(RulePlanner):
                     for (piece, ranked), (agent, _) in zip(chosen, routed, strict=True):
                         self._note(why, piece, ranked, agent.id, "one of several asks")
                     return by_agent(routed)
-            told = all(_STATEMENT.search(p) and not p.rstrip().endswith("?") for p in pieces)
             if (
-                not told  # only says how things are: one matter as it looks from several sides
+                not told
                 and all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
                 and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
