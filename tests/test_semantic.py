@@ -444,6 +444,12 @@ def test_chains_in_everyday_connectors(planner: SemanticPlanner, text: str) -> N
     assert decision.tasks[1].depends_on == [decision.tasks[0].id]
 
 
+def test_next_before_a_time_says_when_not_what_follows() -> None:
+    names = Names({})
+    assert len(parse("design the logo, next week ideally", names)) == 1
+    assert len(parse("design the logo. next, put it on the landing page", names)) == 2
+
+
 def test_a_part_that_is_one_agents_skill_is_that_agents(planner: SemanticPlanner) -> None:
     # The designer's "landing page" is part of the writer's "landing page copy".
     assert [t.agent for t in planner.plan("landing page copy").tasks] == ["writer"]

@@ -28,9 +28,15 @@ Step = list[Part]
 
 _DONE = r"(?:done|ready|finished|merged|approved|in|back|live|out|shipped|signed(?:\s+off)?|complete|completed|sorted)"
 _IT = r"(?:that|it|this|they|those|these|them|the\s+\w+(?:\s+\w+)?)"
+_NEXT_WHEN = (
+    r"\s+(?:week|weekend|month|year|time|day|morning|afternoon|evening|night|term|quarter|season|"
+    r"mon|tues|wednes|thurs|fri|satur|sun)"
+)
+"""After "next", a time: ", next week ideally" says when, not what follows."""
 _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
-    r"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next|(?<=[,;.!])next|"
+    rf"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
+    rf"(?<=[,;.!])next(?!{_NEXT_WHEN})|"
     rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+{_DONE}|"
     rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
     r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
