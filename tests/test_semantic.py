@@ -444,6 +444,15 @@ def test_chains_in_everyday_connectors(planner: SemanticPlanner, text: str) -> N
     assert decision.tasks[1].depends_on == [decision.tasks[0].id]
 
 
+def test_a_label_as_the_subject_of_a_sentence_addresses_no_one() -> None:
+    names = Names({"people": "people", "nora": "people"}, frozenset({"people"}))
+    assert parsed(names, "the boxes went out with the wrong card. people are noticing") == [
+        ("the boxes went out with the wrong card. people are noticing", [])
+    ]
+    assert parsed(names, "@people are you around?") == [("are you around?", ["people"])]
+    assert parsed(names, "nora is the contract done?") == [("is the contract done?", ["people"])]
+
+
 def test_next_before_a_time_says_when_not_what_follows() -> None:
     names = Names({})
     assert len(parse("design the logo, next week ideally", names)) == 1

@@ -418,6 +418,18 @@ class Names:
         """Someone is spoken to inside the message: "… — Rowan, what are our options?"."""
         return self._called.search(text) is not None
 
+    def _said_of(self, match: re.Match[str]) -> bool:
+        """A lower-case name that is not a person's, then "is"/"are": a word used as the
+        subject of a sentence ("people are noticing", "marketing is asking"), not addressing."""
+        name = match.group("names")
+        return (
+            name.islower()
+            and not name.startswith("@")
+            and name not in self.personal
+            and re.match(r"(?:is|are|do|does|did)\b", match.group("rest"), re.IGNORECASE)
+            is not None
+        )
+
     def handed_only(self, sentence: str) -> list[str]:
         """The agents a sentence that only hands the work over names ("Harriet would know",
         "one for Tess"), or none."""
@@ -462,6 +474,8 @@ class Names:
             self.vocative,
         ):
             match = pattern.match(text)
+            if match and pattern is self.direct and self._said_of(match):
+                continue  # "people are noticing": the word as the subject, not a name
             if match:
                 # a pattern with two forms names its second form's groups names2 and rest2
                 found = match.groupdict()
