@@ -997,6 +997,11 @@ def test_a_forwarded_message_is_one_matter_and_has_x_got_asks_for_work() -> None
         "received by Friday your account will be placed on stop and deliveries suspended.'"
     )
     assert len(SemanticPlanner._list_pieces(forwarded)) == 1
+    from_whom = (
+        "FW: From the insurer's claims team — 'we need the full clinical history from birth and"
+        " any previous practice records.' can someone deal pls"
+    )
+    assert len(SemanticPlanner._list_pieces(from_whom)) == 1
     names = Names({"parts counter": "parts", "parts": "parts", "ana": "data"})
     assert names.about.match("has the parts counter got oil filters for a 2020 Fiesta") is None
     assert names.about.match("has Ana got the numbers") is None

@@ -391,7 +391,8 @@ _TOLD_ON = re.compile(
 """A piece that tells on about the subject before it ("the customer moved to another
 supplier and left £212 in credit"): the same piece, not another to route."""
 _FORWARDED = re.compile(
-    r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*['\"“‘]", re.IGNORECASE
+    r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*(?:[^:\n]{0,60}?[:—–-]\s*)?['\"“‘]",
+    re.IGNORECASE,
 )
 """A forwarded message, quoted after who it is from."""
 _ITEMS = re.compile(rf"(?:^|(?<=\s))(?:{ITEM_MARK}|(?<=\n)[-*])\s+")
