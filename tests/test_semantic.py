@@ -898,6 +898,10 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     # a clause that points back at the last one is about the same thing
     lost = "the projector wont start and the slides for the talk are all on it"
     assert SemanticPlanner._list_pieces(lost) == [lost]
+    # a few words that say something happened head the piece after them
+    letter = "letter just arrived, the inspectors are coming to look at the kitchen next week"
+    assert SemanticPlanner._list_pieces(letter) == [letter]
+    assert len(SemanticPlanner._list_pieces("images, copy and tweets for the launch")) == 3
     # the comma of a number is not where items meet
     assert len(SemanticPlanner._list_pieces("quote them for 3,000 cases of the lager")) == 1
     # a sum of money after an ask is a detail of it

@@ -93,7 +93,7 @@ _HAS_DONE = re.compile(
 # -- parts within a step ---------------------------------------------------------------------
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
-_ASKS = re.compile(
+ASKS = re.compile(
     r"[?]|\b(?:please|pls|plz|can|could|would|will|need|needs|want|wants|let's|must|should|"
     r"get|make|send|book|sort|fix|check|find|write|draft|do|asap|urgent(?:ly)?)\b",
     re.IGNORECASE,
@@ -593,7 +593,7 @@ def parse(text: str, names: Names) -> list[Step]:
                 or (
                     len(step[0].text.split()) <= 6
                     and not _SAYS_HOW.search(step[0].text)
-                    and not _ASKS.search(step[0].text)
+                    and not ASKS.search(step[0].text)
                     and not _DOES.match(step[0].text)
                 )
             )
@@ -605,7 +605,7 @@ def parse(text: str, names: Names) -> list[Step]:
             and not step[0].agents
             and all(p.agents for p in step[1:])
             and _SAYS_HOW.search(step[0].text)
-            and not _ASKS.search(step[0].text)
+            and not ASKS.search(step[0].text)
         ):
             # "90 kids are coming on tuesday. learning team, confirm the workshop; FOH, the
             # cloakroom": what the addressed parts are about, not a task of its own

@@ -47,6 +47,7 @@ from bot.planner import (
 )
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.grammar import (
+    ASKS,
     ITEM_MARK,
     LIST_SPLIT,
     Names,
@@ -315,6 +316,8 @@ _BACK_REFERENCE = re.compile(
     re.I,
 )
 """A word that points back at something said before; "this morning" points at no thing."""
+_HAPPENED = re.compile(r"\b(?:[a-z]{3,}ed|came|went|got|is|are|was|were|has|had)\b", re.I)
+"""A few words that say something happened ("letter just arrived") head what follows."""
 _SUM = re.compile(r"[£$€]\d")
 """A piece that starts with a sum of money ("£1 for Children in Need") details the one before."""
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
@@ -1079,6 +1082,16 @@ class SemanticPlanner(RulePlanner):
             else:
                 merged.append(piece)
                 raw.append(as_written)
+        if (
+            len(merged) >= 2
+            and len(words(merged[0])) <= 3
+            and _HAPPENED.search(merged[0])
+            and not ASKS.search(raw[0])
+        ):
+            # "letter just arrived, environmental health are coming…": a heading, not a task
+            merged[1] = clean(back(raw[0] + raw[1])) or merged[1]
+            raw[1] = raw[0] + raw[1]
+            del merged[0], raw[0]
         return merged
 
     def _vague_question(self, text: str, matcher: Matcher, why: Explanation) -> str | None:
