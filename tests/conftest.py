@@ -30,7 +30,7 @@ from bot.store import Store
 from bot.telemetry import Telemetry
 from tests.pgserver import PostgresServer, PostgresUnavailable
 
-__all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "slow"]
+__all__ = ["AgentCall", "Ask", "Fail", "Harness", "Reply", "echo", "gated", "slow"]
 
 DEMO_IDS = ["dev", "designer", "image", "writer", "social", "research", "subagent"]
 
@@ -44,6 +44,18 @@ def echo(label: str, delay: float = 0.0) -> Handler:
             (line[6:] for line in call.text.splitlines() if line.startswith("Task: ")), call.text
         )
         return Reply(f"{label} did: {task}")
+
+    return handle
+
+
+def gated(label: str, release: asyncio.Event) -> Handler:
+    """Reply as `echo(label)` does once the test sets `release`: the test, not a duration,
+    decides when the work ends, so what it looks at meanwhile is still in flight."""
+    reply = echo(label)
+
+    async def handle(call: AgentCall) -> Outcome:
+        await release.wait()
+        return await reply(call)
 
     return handle
 

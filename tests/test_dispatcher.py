@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from adapters.memory import MemoryAdapter
 from bot import render
 from bot.demo.agent_server import AgentCall, Ask, Fail, Outcome, Reply
 from bot.models import Request
-from tests.conftest import HarnessFactory, both_stores, echo, slow
+from tests.conftest import Harness, HarnessFactory, both_stores, echo, gated, slow
 
 store_kind = both_stores
 
@@ -23,17 +24,30 @@ def thread_of(request: Request) -> str:
     return request.thread_key
 
 
+async def image_task_with_remote_id(h: Harness) -> list[dict[str, Any]]:
+    """The image task's row once the agent's task id is stored (the agent holds its task)."""
+    async with asyncio.timeout(10):  # generous: only a hang should reach it
+        while True:
+            rows = await h.rows("SELECT state, remote_task_id FROM tasks WHERE agent = 'image'")
+            if rows and rows[0]["remote_task_id"]:
+                return rows
+            await asyncio.sleep(0.02)
+
+
 async def test_parallel_results_arrive_in_completion_order_and_take_the_slowest(
     harness: HarnessFactory,
 ) -> None:
-    h = await harness(
-        {
-            "image": echo("image", 3 * U),
-            "writer": echo("writer", 1 * U),
-            "social": echo("social", 2 * U),
-        }
-    )
+    releases = {agent_id: asyncio.Event() for agent_id in ("image", "writer", "social")}
+    h = await harness({agent_id: gated(agent_id, go) for agent_id, go in releases.items()})
     request = await h.say("Launch prep: brand images, landing page copy, and announcement tweets")
+    # All three are called before any may finish; then they finish one by one, each result
+    # posted before the next agent is let go.
+    await h.adapter.wait_for(lambda: all(h.servers[agent_id].calls for agent_id in releases))
+    for n, agent_id in enumerate(["writer", "social", "image"], 1):
+        releases[agent_id].set()
+        await h.adapter.wait_for(
+            lambda n=n: len(h.adapter.in_thread(thread_of(request), "result")) == n
+        )
     await h.idle()
 
     posted = h.adapter.in_thread(thread_of(request))
@@ -249,7 +263,8 @@ async def test_follow_up_goes_back_to_the_same_agent_session_with_thread_context
 
 
 async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFactory) -> None:
-    h = await harness({"image": echo("image", 4 * U), "designer": echo("designer")})
+    release = asyncio.Event()  # the image agent works until both statuses have been read
+    h = await harness({"image": gated("image", release), "designer": echo("designer")})
     await h.say("Design the new logo, then use it on the landing page", user="alice")
     await h.say("brand images", user="bob")
     await h.adapter.wait_for(lambda: len(h.adapter.of_kind("ack")) == 2)
@@ -267,13 +282,15 @@ async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFac
     bob = h.adapter.of_kind("status")[1].text
     assert bob.startswith("🎨 Image — 1 in flight for you:")
     assert "Design the new logo" not in bob
+    release.set()
     await h.idle()
 
 
 async def test_status_for_one_platform_lists_only_that_platforms_work(
     harness: HarnessFactory,
 ) -> None:
-    h = await harness({"image": echo("image", 4 * U)})
+    release = asyncio.Event()  # the image agent works until the status has been read
+    h = await harness({"image": gated("image", release)})
     await h.say("brand images", user="alice")
     await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("ack")))
     assert h.dispatcher is not None
@@ -282,6 +299,7 @@ async def test_status_for_one_platform_lists_only_that_platforms_work(
     # The same user id on another platform is someone else.
     elsewhere, items = await h.dispatcher.status_for("discord", "alice")
     assert (elsewhere, items) == ("Nothing in flight for you.", [])
+    release.set()
     await h.idle()
 
 
@@ -290,21 +308,25 @@ async def test_one_task_at_a_time_in_a_main_session_while_others_run_in_parallel
 ) -> None:
     running = 0
     peak = 0
+    release = asyncio.Event()  # Dev's first task holds its session until the test lets go
 
     async def dev(call: AgentCall) -> Outcome:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
-        await asyncio.sleep(U)
+        await release.wait()
         running -= 1
         return Reply("ok")
 
-    h = await harness({"dev": dev, "writer": echo("writer", U)})
+    h = await harness({"dev": dev, "writer": echo("writer")})
     await h.say("Dev — fix the login bug")
     await h.say("Dev — add tests for the payment module")
     await h.say("Writer: draft the release notes")
     await h.adapter.wait_for(lambda: len(h.adapter.of_kind("ack")) == 3)
     await h.say("status", user="U1", is_dm=True, channel="D1")
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("status")))
+    await h.adapter.wait_for(lambda: bool(h.servers["writer"].calls))
+    release.set()
     await h.idle()
     assert peak == 1
     assert len(h.servers["dev"].calls) == 2
@@ -367,13 +389,15 @@ async def test_failure_is_reported_and_stops_what_depends_on_it(harness: Harness
 
 
 async def test_timeout_cancels_the_remote_task_and_says_so(harness: HarnessFactory) -> None:
-    h = await harness({"writer": slow(30, Reply("late"))}, timeouts={"writer": 0.5})
+    # Long enough for the agent to name its task first (a timeout before that has no task to
+    # cancel); a loaded machine took more than 0.5 s.
+    h = await harness({"writer": slow(30, Reply("late"))}, timeouts={"writer": 2.0})
     await h.say("Writer: draft the newsletter")
     await h.idle()
 
     notice = h.adapter.of_kind("notice")[0].text
-    assert notice == "✍️ Writer timed out on “draft the newsletter”: no result within 0.5s."
-    await asyncio.sleep(0.2)
+    assert notice == "✍️ Writer timed out on “draft the newsletter”: no result within 2.0s."
+    await h.adapter.wait_for(lambda: bool(h.servers["writer"].cancelled))
     assert len(h.servers["writer"].cancelled) == 1
     assert (await h.rows("SELECT state FROM tasks"))[0]["state"] == "timed_out"
 
@@ -457,8 +481,16 @@ async def test_roster_and_who_can(harness: HarnessFactory) -> None:
 
 
 async def test_live_status_board_is_updated_in_place(harness: HarnessFactory) -> None:
-    h = await harness({"image": echo("image", U), "writer": echo("writer", 2 * U)})
+    release = asyncio.Event()  # the agents work until the board has shown them running
+    h = await harness({"image": gated("image", release), "writer": gated("writer", release)})
     await h.say("brand images and landing page copy")
+
+    def shown_running() -> bool:
+        updates = h.adapter.posted[0].updates if h.adapter.posted else []
+        return any(r.state == "running" for u in updates if u.board for r in u.board.rows)
+
+    await h.adapter.wait_for(shown_running)
+    release.set()
     await h.idle()
     await h.dispatcher.courier.refresh_boards()  # type: ignore[union-attr]
     ack = h.adapter.posted[0]
@@ -473,15 +505,15 @@ async def test_live_status_board_is_updated_in_place(harness: HarnessFactory) ->
 async def test_restart_mid_chain_loses_nothing_and_relays_nothing_twice(
     harness: HarnessFactory,
 ) -> None:
-    h = await harness({"image": echo("image", 3 * U), "designer": echo("designer", U)})
+    release = asyncio.Event()  # the image agent finishes only once Dispatch is down
+    h = await harness({"image": gated("image", release), "designer": echo("designer", U)})
     request = await h.say("Design the new logo, then use it on the landing page")
-    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
-    await asyncio.sleep(0.2)
-    running = await h.rows("SELECT state, remote_task_id FROM tasks WHERE agent = 'image'")
+    running = await image_task_with_remote_id(h)
     assert running[0]["state"] == "running" and running[0]["remote_task_id"]
 
     await h.crash()
-    await asyncio.sleep(3 * U)  # the image agent finishes while Dispatch is down
+    release.set()  # the image agent finishes while Dispatch is down
+    await h.adapter.wait_for(lambda: bool(h.finished_at.get("image")))
     await h.start()
     await h.idle()
 
@@ -497,11 +529,12 @@ async def test_restart_mid_chain_loses_nothing_and_relays_nothing_twice(
 async def test_restart_with_a_task_still_running_follows_it_to_the_end(
     harness: HarnessFactory,
 ) -> None:
-    h = await harness({"image": echo("image", 4 * U), "designer": echo("designer")})
+    release = asyncio.Event()  # the image agent finishes only after the restart
+    h = await harness({"image": gated("image", release), "designer": echo("designer")})
     request = await h.say("Design the new logo, then use it on the landing page")
-    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
-    await asyncio.sleep(0.1)
+    await image_task_with_remote_id(h)
     await h.restart()  # the agent is still working: the new process watches it
+    release.set()
     await h.idle()
     assert [m.kind for m in h.adapter.in_thread(thread_of(request))] == [
         "ack",
@@ -516,7 +549,8 @@ async def test_restart_delivers_a_reply_that_was_still_pending(harness: HarnessF
     from adapters.base import DeliveryError
 
     h = await harness({"writer": echo("writer")})
-    h.adapter.fail_next = [DeliveryError("platform down", retry_after=1.5)]
+    # Down for as long as this process lives, so nothing is posted however long it takes.
+    h.adapter.fail_next = [DeliveryError("platform down", retry_after=1.5) for _ in range(1000)]
     await h.say("Writer: draft the newsletter")
     for _ in range(100):
         if (await h.rows("SELECT state FROM tasks"))[0]["state"] == "completed":
