@@ -16,7 +16,7 @@ from bot.demo.agent_server import AgentCall, Outcome, Reply
 from bot.outbound import AgentBadge, Outbound, Target, record_parts
 from bot.settings import Settings
 from bot.split import split_chunks
-from tests.conftest import Harness, HarnessFactory, echo, slow
+from tests.conftest import Harness, HarnessFactory, echo, gated, slow
 from tests.fakes.discord import FakeDiscord, StoredMessage
 
 U = 0.25
@@ -66,20 +66,22 @@ def by_agents(messages: list[StoredMessage]) -> list[StoredMessage]:
 async def test_a_mention_opens_a_thread_and_results_arrive_there_under_each_agent(
     harness: HarnessFactory, discord_fake: FakeDiscord
 ) -> None:
-    h = await rig(
-        harness,
-        discord_fake,
-        {
-            "image": echo("image", 3 * U),
-            "writer": echo("writer", U),
-            "social": echo("social", 2 * U),
-        },
-    )
+    releases = {agent_id: asyncio.Event() for agent_id in ("image", "writer", "social")}
+    handlers = {agent_id: gated(agent_id, go) for agent_id, go in releases.items()}
+    h = await rig(harness, discord_fake, handlers)
     mention = await discord_fake.message_create(
         f"{discord_fake.mention('bot')} Launch prep: brand images, landing page copy, and announcement tweets"
     )
-    await settle(h, 1)
     thread = int(mention["id"])  # a thread opened on the message has the message's id
+    # All three are called before any may finish; then they finish one by one, each result
+    # posted before the next agent is let go.
+    await discord_fake.wait_for(lambda: all(h.servers[a].calls for a in releases) or None)
+    for n, agent_id in enumerate(["writer", "social", "image"], 1):
+        releases[agent_id].set()
+        await discord_fake.wait_for(
+            lambda n=n: len(by_agents(in_thread(discord_fake, thread))) == n or None
+        )
+    await settle(h, 1)
     assert discord_fake.calls_to("POST", "/channels/{c}/messages/{m}/threads")
     posts = in_thread(discord_fake, thread)
     ack = posts[0]
@@ -202,7 +204,8 @@ async def test_status_agents_and_cancel_slash_commands(
 async def test_dm_requests_and_dm_status_with_links(
     harness: HarnessFactory, discord_fake: FakeDiscord
 ) -> None:
-    h = await rig(harness, discord_fake, {"writer": echo("writer", 4 * U)})
+    release = asyncio.Event()  # the writer works until the status has been read
+    h = await rig(harness, discord_fake, {"writer": gated("writer", release)})
     mention = await discord_fake.message_create(
         f"{discord_fake.mention('bot')} Writer: draft the changelog"
     )
@@ -216,6 +219,7 @@ async def test_dm_requests_and_dm_status_with_links(
     assert status.content.startswith("1 in flight for you:")
     assert f"https://discord.com/channels/{discord_fake.guild_id}/{mention['id']}" in status.content
     assert status.message_reference and int(status.message_reference["message_id"]) == int(dm["id"])
+    release.set()
     await settle(h, 2)
 
 

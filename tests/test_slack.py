@@ -23,7 +23,7 @@ from bot.outbound import AgentBadge, Outbound, Target
 from bot.settings import Settings
 from bot.split import split_chunks
 from bot.store import Store
-from tests.conftest import Harness, HarnessFactory, echo, slow
+from tests.conftest import Harness, HarnessFactory, echo, gated, slow
 from tests.fakes import PARTIAL_REQUESTS, sent_and_left_open
 from tests.fakes.slack import (
     FakeSlack,
@@ -131,14 +131,9 @@ def is_result(post: dict[str, Any]) -> bool:
 async def test_mention_is_acknowledged_at_once_and_results_stream_into_the_thread(
     harness: HarnessFactory, slack: FakeSlack
 ) -> None:
+    releases = {agent_id: asyncio.Event() for agent_id in ("image", "writer", "social")}
     r = await rig(
-        harness,
-        slack,
-        {
-            "image": echo("image", 3 * U),
-            "writer": echo("writer", U),
-            "social": echo("social", 2 * U),
-        },
+        harness, slack, {agent_id: gated(agent_id, go) for agent_id, go in releases.items()}
     )
     mention = app_mention(
         "<@UBOT> Launch prep: brand images, landing page copy, and announcement tweets"
@@ -151,6 +146,14 @@ async def test_mention_is_acknowledged_at_once_and_results_stream_into_the_threa
     actions = [b for b in ack["blocks"] if b.get("accessory") or b["type"] == "actions"]
     assert actions, "the status board carries cancel buttons"
 
+    # All three are called before any may finish; then they finish one by one, each result
+    # posted before the next agent is let go.
+    await slack.wait_for(lambda: all(r.h.servers[a].calls for a in releases) or None, timeout=30)
+    for n, agent_id in enumerate(["writer", "social", "image"], 1):
+        releases[agent_id].set()
+        await slack.wait_for(
+            lambda n=n: len([p for p in r.posts(thread) if is_result(p)]) == n or None, timeout=30
+        )
     await r.settle(1)
     assert (  # acknowledged before any agent was called
         min(times[0] for times in r.h.started_at.values())
@@ -386,7 +389,9 @@ async def test_buttons_work_for_the_requester_and_refuse_anyone_else(
 async def test_dm_status_lists_my_work_across_channels_with_links(
     harness: HarnessFactory, slack: FakeSlack
 ) -> None:
-    r = await rig(harness, slack, {"image": echo("image", 4 * U), "writer": echo("writer", 4 * U)})
+    release = asyncio.Event()  # the agents work until the status has been read
+    gated_agents = {"image": gated("image", release), "writer": gated("writer", release)}
+    r = await rig(harness, slack, gated_agents)
     one = app_mention("<@UBOT> Image: a banner for the blog", channel="C1", user="U1")
     two = app_mention("<@UBOT> Writer: draft the changelog", channel="C2", user="U1")
     other = app_mention("<@UBOT> Writer: bob's secret memo", channel="C3", user="U2")
@@ -402,6 +407,7 @@ async def test_dm_status_lists_my_work_across_channels_with_links(
     assert f"https://dispatch-test.slack.com/archives/C1/p{one['ts'].replace('.', '')}" in text
     assert f"/archives/C2/p{two['ts'].replace('.', '')}" in text
     assert "secret memo" not in text
+    release.set()
     await r.settle(4)
 
 
@@ -425,7 +431,8 @@ async def test_restart_with_a_reply_pending_delivers_it_once(
     harness: HarnessFactory, slack: FakeSlack
 ) -> None:
     r = await rig(harness, slack, {"writer": echo("writer")})
-    slack.rate_limit("chat.postMessage", times=1, retry_after=2)
+    # Limited for as long as this process lives, so nothing is posted however long it takes.
+    slack.rate_limit("chat.postMessage", times=1000, retry_after=2)
     mention = app_mention("<@UBOT> Writer: draft the newsletter")
     await r.event(mention)
     for _ in range(200):
@@ -433,7 +440,9 @@ async def test_restart_with_a_reply_pending_delivers_it_once(
             break
         await asyncio.sleep(0.05)
     assert r.posts() == []  # nothing could be posted yet: the ack is waiting out the 429
-    await r.h.restart()  # a new process with a new Slack connection
+    await r.h.crash()
+    slack._faults.clear()  # the limit is over by the time a new process comes
+    await r.h.start()  # a new process with a new Slack connection
     await r.h.idle(timeout=20)
     posts = r.posts(mention["ts"])
     assert posts[0]["text"].startswith("On it: ✍️ Writer → draft the newsletter")
