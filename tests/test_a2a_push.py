@@ -58,7 +58,8 @@ async def callbacks(tmp_path: Path) -> AsyncIterator[CallbackServer]:
 
 
 class Follower:
-    """Runs `backend.send` in the background and keeps every event; counts GetTask calls."""
+    """Runs `backend.send` in the background and keeps every event; counts GetTask calls
+    once they have answered (so the follower has seen what each one read)."""
 
     def __init__(self, backend: A2ABackend, text: str = "job", message_id: str = "m") -> None:
         self.events: list[AgentEvent] = []
@@ -66,8 +67,10 @@ class Follower:
         real_get = backend.get
 
         async def counted_get(remote_task_id: str) -> AgentEvent:
-            self.gets += 1
-            return await real_get(remote_task_id)
+            try:
+                return await real_get(remote_task_id)
+            finally:
+                self.gets += 1
 
         backend.get = counted_get  # type: ignore[method-assign]
         self.task = asyncio.create_task(self._run(backend, text, message_id))
@@ -159,8 +162,8 @@ async def test_without_push_a_long_task_is_polled_with_backoff(
             await until(lambda: backend.open_streams == 0, "the stream to be given up")
             await until(lambda: server.open_streams == 0, "the agent to see the stream closed")
             gets = follower.gets
-            await asyncio.sleep(1.0)
-            assert follower.gets - gets >= 3  # still following it, by GetTask
+            # Still following it, by GetTask (awaited, not timed: a loaded machine polls late).
+            await until(lambda: follower.gets - gets >= 3, "three more GetTask calls")
             assert callbacks.push_watches == 0
             assert not follower.task.done()
 
@@ -195,7 +198,8 @@ async def test_a_forged_or_unsigned_push_is_refused_and_changes_nothing(
         try:
             await until(lambda: callbacks.push_watches == 1, "the push registration")
             watch = only_watch(callbacks)
-            await asyncio.sleep(0.1)
+            # Registered, it reads the task once more and then waits for a push.
+            await until(lambda: follower.gets >= 1, "the read after the registration")
             events_before, gets_before = len(follower.events), follower.gets
             base, _, signature = watch.url.partition("?")
             body = {
