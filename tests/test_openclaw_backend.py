@@ -37,6 +37,17 @@ def reply(prefix: str, delay: float = 0.0) -> Handler:
     return handle
 
 
+def held(prefix: str, release: asyncio.Event) -> Handler:
+    """Reply as `reply(prefix)` does once the test sets `release`: the test, not a duration,
+    decides when the run ends."""
+
+    async def handle(message: str, session_key: str) -> str:
+        await release.wait()
+        return f"{prefix}: {message}"
+
+    return handle
+
+
 def failing(text: str) -> Handler:
     async def handle(message: str, session_key: str) -> str:
         raise RuntimeError(text)
@@ -174,8 +185,16 @@ async def test_terminal_reply_from_agent_wait_needs_no_history(
 async def test_slow_agent_outliving_several_waits_is_not_a_failure(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    fake.agent("slow", reply("slow", delay=2.5))
-    events = await run(make(fake.url, "slow", wait_ms=1000), "big refactor", "task-slow")
+    release = asyncio.Event()  # the run ends once two waits have expired on it
+    fake.agent("slow", held("slow", release))
+    sending = asyncio.create_task(
+        run(make(fake.url, "slow", wait_ms=1000), "big refactor", "task-slow")
+    )
+    async with asyncio.timeout(60):  # generous: only a hang should reach it
+        while fake.wait_timeouts < 2:
+            await asyncio.sleep(0.01)
+    release.set()
+    events = await asyncio.wait_for(sending, 60)
 
     assert [e.state for e in events[:-1]] == ["working"] * (len(events) - 1)
     assert len(events) >= 3  # first event + at least one heartbeat per expired wait
@@ -187,7 +206,8 @@ async def test_slow_agent_outliving_several_waits_is_not_a_failure(
 async def test_restart_reconciles_with_get_and_watch_without_a_second_run(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    fake.agent("slow", reply("slow", delay=1.5))
+    release = asyncio.Event()  # the run ends once the new process has seen it working
+    fake.agent("slow", held("slow", release))
     before = make(fake.url, "slow")
     first: list[AgentEvent] = []
 
@@ -208,7 +228,8 @@ async def test_restart_reconciles_with_get_and_watch_without_a_second_run(
     after = make(fake.url, "slow")  # a new process
     now = await after.get(remote)
     assert now.state == "working" and now.remote_task_id == remote
-    watched = [event async for event in after.watch(remote)]
+    release.set()
+    watched = await rest_of(after.watch(remote))
 
     assert watched[-1].state == "completed" and watched[-1].text == "slow: migrate the db"
     assert fake.started("slow") == 1
@@ -240,11 +261,13 @@ async def test_resend_with_the_same_message_id_joins_the_same_run(
 async def test_a_dropped_connection_mid_run_reconnects_and_keeps_following(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    fake.agent("slow", reply("slow", delay=1.5))
+    release = asyncio.Event()  # the run ends only after the connection dropped
+    fake.agent("slow", held("slow", release))
     stream = make(fake.url, "slow").send("long job", message_id="task-drop")
     first = await anext(stream)
     await fake.drop_connections()
-    rest = [event async for event in stream]
+    release.set()
+    rest = await rest_of(stream)
     assert rest[-1].state == "completed" and rest[-1].text == "slow: long job"
     assert {e.remote_task_id for e in rest} == {first.remote_task_id}
     assert fake.started("slow") == 1
@@ -254,13 +277,15 @@ async def test_a_dropped_connection_mid_run_reconnects_and_keeps_following(
 async def test_a_run_that_finished_while_the_gateway_drained_is_read_from_history(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    fake.agent("slow", reply("slow", delay=0.6))
+    release = asyncio.Event()  # the run ends only once the drain has been noticed
+    fake.agent("slow", held("slow", release))
     stream = make(fake.url, "slow", wait_ms=1000, reconnect_window=30).send(
         "rotate the keys", message_id="task-drain"
     )
     first = await anext(stream)
     fake.drain()  # agent.wait and chat.history now answer UNAVAILABLE
     await asyncio.wait_for(anext(stream), 10)  # the backend noticed, and keeps following
+    release.set()
     run = fake.runs_started[0]
     await asyncio.wait_for(run.done.wait(), 10)  # the run finishes during the drain
     await fake.restart()  # ...and is forgotten: agent.wait says "timeout" for it forever
@@ -274,13 +299,10 @@ async def test_a_run_that_finished_while_the_gateway_drained_is_read_from_histor
 async def test_a_run_interrupted_by_a_gateway_crash_is_followed_to_its_recovery_run(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    delays = [0.6, 2.0]  # the recovery run outlives a wait, so it is seen running
-
-    async def handle(message: str, session_key: str) -> str:
-        await asyncio.sleep(delays.pop(0))
-        return f"slow: {message}"
-
-    fake.agent("slow", handle)
+    # Our run is held until the restart interrupts it; the recovery run until it is seen
+    # running (its id reported), so it ends only after that.
+    release = asyncio.Event()
+    fake.agent("slow", held("slow", release))
     stream = make(fake.url, "slow", wait_ms=1000, reconnect_window=30).send(
         "migrate the db", message_id="task-crash"
     )
@@ -289,7 +311,12 @@ async def test_a_run_interrupted_by_a_gateway_crash_is_followed_to_its_recovery_
         await asyncio.sleep(0.01)
     [recovery] = await fake.restart()  # mid-run: the turn is re-run under a new run id
 
-    rest = await rest_of(stream)
+    rest: list[AgentEvent] = []
+    async with asyncio.timeout(60):  # generous: only a hang should reach it
+        async for event in stream:
+            rest.append(event)
+            if event.remote_task_id == f"{recovery.run_id}|agent:slow:main":
+                release.set()
     final = rest[-1]
     assert final.state == "completed" and final.text == "slow: migrate the db"
     assert final.remote_task_id == f"{recovery.run_id}|agent:slow:main"
@@ -304,7 +331,8 @@ async def test_a_run_interrupted_by_a_gateway_crash_is_followed_to_its_recovery_
 async def test_after_both_restart_get_and_watch_reconcile_from_history(
     fake: FakeOpenClaw, make: MakeBackend
 ) -> None:
-    fake.agent("slow", reply("slow", delay=0.6))
+    release = asyncio.Event()  # the run is still going at the restart, whatever its pace
+    fake.agent("slow", held("slow", release))
     fake.agent("quick", reply("quick"))
     crashed = make(fake.url, "slow")
     stream = crashed.send("write the report", message_id="task-both")
@@ -314,6 +342,7 @@ async def test_after_both_restart_get_and_watch_reconcile_from_history(
     while fake.runs_started[0].status != "running":
         await asyncio.sleep(0.01)
     [recovery] = await fake.restart()  # ...and the gateway crashed too
+    release.set()
     await asyncio.wait_for(recovery.done.wait(), 10)
     assert first.remote_task_id
 
