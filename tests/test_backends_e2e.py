@@ -109,12 +109,17 @@ async def test_a_hanging_command_agent_times_out_and_its_process_group_is_killed
         assert run is not None and run["state"] == "timed_out"
     assert chat.of_kind("notice")[0].text.startswith("🤖 Slowpoke timed out")
     pids = json.loads((tmp_path / "d-runs" / str(run["remote_task_id"]) / "pids.json").read_text())
-    await asyncio.sleep(0.5)
-    for pid in [v for v in pids.values() if isinstance(v, int)]:
-        assert (
-            not Path(f"/proc/{pid}").exists()
-            or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
-        )
+
+    def gone(pid: int) -> bool:
+        try:
+            return "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except FileNotFoundError:
+            return True
+
+    # Killed processes go when the kernel gets to them: wait for that, not a fixed time.
+    async with asyncio.timeout(15):  # generous: only a process left alive should reach it
+        while not all(gone(pid) for pid in pids.values() if isinstance(pid, int)):
+            await asyncio.sleep(0.05)
 
 
 async def test_openclaw_agents_main_session_disposable_keys_and_discovery(tmp_path: Path) -> None:
