@@ -335,7 +335,7 @@ class AgentServer:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
-            sock.listen(128)
+            sock.listen(2048)  # as uvicorn does: a burst of calls must not overflow the queue
         except OSError:
             sock.close()
             raise
