@@ -92,6 +92,8 @@ _HAS_DONE = re.compile(
 
 # -- parts within a step ---------------------------------------------------------------------
 
+FOR_WHOM = r"(?:(?:this|that)(?:\s+one)?(?:'s|’s|\s+is)\s+for|for|attn:?|fao)"
+"""Words that hand what follows to someone: "this one's for Ruth: …", "fao Kev: …"."""
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z@\"'(])|\n+")
 ASKS = re.compile(
     r"[?]|\b(?:please|pls|plz|can|could|would|will|need|needs|want|wants|let's|must|should|"
@@ -316,7 +318,7 @@ class Names:
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.leading = re.compile(
             rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$"
-            rf"|^(?:(?:this|that)(?:\s+one)?(?:'s|’s|\s+is)\s+for|for|to|attn:?|fao)\s+"
+            rf"|^(?:{FOR_WHOM}|to)\s+"
             rf"{group.replace('names', 'names2')}\s*(?:[:{_DASHES}]|\s-\s)\s*(?P<rest2>.*)$",
             re.IGNORECASE | re.DOTALL,
         )

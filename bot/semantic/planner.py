@@ -48,6 +48,7 @@ from bot.planner import (
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.grammar import (
     ASKS,
+    FOR_WHOM,
     ITEM_MARK,
     LIST_SPLIT,
     Names,
@@ -92,10 +93,7 @@ _CANCEL_WORDS = re.compile(
     r"we'?re\s+not\s+(?:going|doing))\b(?!-)",
     re.IGNORECASE,
 )
-_HANDED_OVER = re.compile(
-    r"^(?:(?:this|that)(?:\s+one)?(?:'s|’s|\s+is)\s+for|for|attn:?|fao)\s+[^:—–?]{1,40}[:—–]",
-    re.IGNORECASE,
-)
+_HANDED_OVER = re.compile(rf"^{FOR_WHOM}\s+[^:—–?]{{1,40}}[:—–]", re.IGNORECASE)
 """“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
     r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)", re.IGNORECASE
@@ -408,17 +406,17 @@ _SEVERAL = re.compile(
     re.IGNORECASE,
 )
 """A header that announces several separate things: "two things:", "list for today:"."""
+_EMPHATIC_AND = re.compile(r"\s(?-i:AND)\s")
+"""A capitalised "AND" between two matters: the writer stresses there is a second."""
 _OWN_ASK = re.compile(
     r"(?:,|;|\s)\s*(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:(?:can|could|would|will)\s+"
     r"(?:someone|somebody|anyone|we|you|u|they)\b|(?:someone|somebody)\s+"
     r"(?!(?:is|was|has|had|said|says|told|thinks|wants|else)\b)[a-z]+\b|(?:we|i)\s+(?:still\s+|also\s+)?"
     r"(?:need|want|have\s+to|must)\b)|\b(?:and\s+)?(?:separately|another\s+thing|on\s+top\s+of\s+that)\b|"
-    r"\band\s+also\b|\s(?-i:AND)\s",
+    rf"\band\s+also\b|{_EMPHATIC_AND.pattern}",
     re.IGNORECASE,
 )
 """A second piece that makes an ask of its own: "…, and can we put something on facebook"."""
-_EMPHATIC_AND = re.compile(r"\s(?-i:AND)\s")
-"""A capitalised "AND" between two matters: the writer stresses there is a second."""
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
