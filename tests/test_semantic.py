@@ -1112,3 +1112,30 @@ def test_a_cancel_with_its_reason_and_check_with_a_name() -> None:
     assert parsed(names, "can you check with Fern whether the loos are confirmed") == [
         ("whether the loos are confirmed", ["green"])
     ]
+
+
+def test_a_name_inside_a_longer_word_is_not_that_agent() -> None:
+    """ "stops" holds "ops" and "everything" holds "thing": neither names anyone."""
+    names = Names({"ops": "ops", "ed": "editor", "thing": "thing"})
+    assert names.listed("the stops are all finished", everyday=True) == []
+    assert names.addressed("everything stops now, finished") is None
+    assert names.listed("ask ed and the ops team", everyday=True) == ["editor", "ops"]
+    planner = SemanticPlanner(
+        fleet_from_data(
+            {
+                "agents": [
+                    {"id": "ops", "description": "Keeps the servers up.", "backend": PLACEHOLDER},
+                    {
+                        "id": "writer",
+                        "name": "Thing",
+                        "description": "Writes copy.",
+                        "backend": PLACEHOLDER,
+                    },
+                ],
+                "catch_all": {"backend": PLACEHOLDER},
+            }
+        ),
+        embedder=load_embedder(),
+    )
+    decision = planner.plan("how far along is everything?")
+    assert (decision.kind, decision.target) == ("status", None)

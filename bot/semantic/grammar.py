@@ -8,6 +8,7 @@ the agents it was addressed to, if any. Pure functions over text and the roster'
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -275,7 +276,7 @@ class Names:
         self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
         alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
         self.one = (
-            rf"@?(?:the\s+)?(?:{alternatives})(?:\s+{_TEAM})?(?![\w-])"
+            rf"(?<![\w-])@?(?:the\s+)?(?:{alternatives})(?:\s+{_TEAM})?(?![\w-])"
             if alternatives
             else r"(?!x)x"
         )
@@ -399,7 +400,12 @@ class Names:
         """ "ops, bump the db and @quinn kick off the suite": one clause per addressee."""
         if self.at is None:
             return [sentence]
-        cut = re.compile(
+        clauses = [c.strip() for c in self._cut.split(sentence) if c and c.strip()]
+        return clauses or [sentence]
+
+    @functools.cached_property
+    def _cut(self) -> re.Pattern[str]:
+        return re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
             rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S)"
@@ -413,8 +419,6 @@ class Names:
             rf"(?={self.one}\s*(?:[,:{_DASHES}]|\s+(?:pls|please|can\s+you|could\s+you)\b))",
             re.IGNORECASE,
         )
-        clauses = [c.strip() for c in cut.split(sentence) if c and c.strip()]
-        return clauses or [sentence]
 
     def called(self, text: str) -> bool:
         """Someone is spoken to inside the message: "… — Rowan, what are our options?"."""
@@ -464,6 +468,8 @@ class Names:
 
     def addressed(self, text: str) -> tuple[list[str], str] | None:
         """The agents a clause is addressed to, and the clause without the addressing."""
+        if self.word.search(text) is None:
+            return None  # every form below needs a name the roster knows
         for pattern in (
             self.leading,
             self.asked,
