@@ -18,7 +18,7 @@ from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
 from bot.planner import ThreadContext, ThreadTask
 from bot.semantic import SemanticPlanner
-from bot.semantic.embed import EmbeddingError, load_embedder
+from bot.semantic.embed import CachedEmbedder, EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
 from bot.semantic.match import content
 from bot.semantic.planner import CATCH_ALL_ID, SPLIT, _asks_about, several_asks
@@ -1139,3 +1139,26 @@ def test_a_name_inside_a_longer_word_is_not_that_agent() -> None:
     )
     decision = planner.plan("how far along is everything?")
     assert (decision.kind, decision.target) == ("status", None)
+
+
+def test_the_embedding_cache_keeps_what_is_used_and_lets_the_rest_go() -> None:
+    """Everyday words come back in message after message: they stay while one-off texts are
+    dropped, oldest use first."""
+    model = load_embedder()
+    asked: list[str] = []
+
+    class Counting:
+        name, remote = "counting", False
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            asked.extend(texts)
+            return model.inner.embed(texts)
+
+    cache = CachedEmbedder(Counting(), size=2)
+    cache.embed(["the", "invoice"])
+    cache.one("the")
+    cache.embed(["payroll"])  # the cache is full: "invoice" goes, "the" was used since
+    cache.embed(["the", "payroll"])
+    assert asked == ["the", "invoice", "payroll"]
+    cache.embed(["invoice"])
+    assert asked[-1] == "invoice"

@@ -162,6 +162,9 @@ class CachedEmbedder:
                     self._cache.popitem(last=False)
         with self._lock:
             found = [self._cache.get(t) for t in texts]
+            for text in texts:  # the least recently used goes first: everyday words stay
+                if text in self._cache:
+                    self._cache.move_to_end(text)
         kept = [row for row in found if row is not None]
         if len(kept) != len(found):  # evicted meanwhile: ask again, uncached
             return self.inner.embed(texts)
@@ -170,6 +173,8 @@ class CachedEmbedder:
     def one(self, text: str) -> np.ndarray:
         with self._lock:
             row = self._cache.get(text)
+            if row is not None:
+                self._cache.move_to_end(text)
         return row if row is not None else self.embed([text])[0]
 
 
