@@ -253,7 +253,15 @@ _STATUS = re.compile(
     r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
     r"cooking|pending|outstanding|open)|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
     r"\s+(?:doing|working\s+on)|where\s+are\s+we|how(?:'s|’s|\s+is)\s+it\s+going|"
-    r"what(?:'s|’s|\s+is)\s+the\s+status)"
+    r"what(?:'s|’s|\s+is)\s+the\s+status|"
+    # "show me all open tasks", "give me a rundown of my requests", "post the list of every
+    # user's tasks here": asked to see the work itself, which is status, never new work
+    r"(?:(?:show|list|give)(?:\s+(?:me|us))?|post)"
+    r"(?:\s+(?:a|the))?(?:\s+(?:list|rundown|summary|overview|breakdown|(?:status\s+)?(?:update|report))\s+(?:of|on))?"
+    r"(?:\s+(?:all|every))?(?:\s+(?:the|my|our|your|(?:everyone|everybody|every\s+user|each\s+user)(?:'s|’s)|all\s+users(?:'|’)))?"
+    r"(?:\s+(?:open|active|current|running|pending|queued|outstanding|in[\s-]flight|ongoing|unfinished|live))?"
+    r"\s+(?:tasks?|requests?)(?:\s+(?:in\s+flight|in\s+progress|still\s+(?:running|going|open)|running|"
+    r"pending|queued|today|(?:from|for|of)\s+(?:all|every|each)\s+(?:users?|people)|(?:from|for|of)\s+everyone))*)"
     r"(?:\s+(?:please|pls|now|so\s+far|here|on\s+(?:this|that|everything)|of\s+(?:my|our)\s+\w+))?$",
     re.IGNORECASE,
 )

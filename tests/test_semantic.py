@@ -16,7 +16,7 @@ from bot import render
 from bot.demo.fleet import demo_fleet
 from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
-from bot.planner import ThreadContext, ThreadTask
+from bot.planner import RulePlanner, ThreadContext, ThreadTask
 from bot.semantic import SemanticPlanner
 from bot.semantic.embed import CachedEmbedder, EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse
@@ -1162,3 +1162,28 @@ def test_the_embedding_cache_keeps_what_is_used_and_lets_the_rest_go() -> None:
     assert asked == ["the", "invoice", "payroll"]
     cache.embed(["invoice"])
     assert asked[-1] == "invoice"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "show me all tasks",
+        "show me all tasks from all users",
+        "list every task in flight",
+        "give me a rundown of open tasks",
+        "post the list of every user's tasks here",
+        "list all my requests please",
+    ],
+)
+def test_asking_to_see_the_work_is_status_not_new_work(planner: SemanticPlanner, text: str) -> None:
+    for decide in (planner, RulePlanner(demo_fleet())):
+        decision = decide.plan(text)
+        assert (decision.kind, decision.tasks) == ("status", [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["list the tasks for the launch", "send the update request", "post the tasks on the job board"],
+)
+def test_work_that_names_tasks_or_requests_stays_work(planner: SemanticPlanner, text: str) -> None:
+    assert planner.plan(text).kind == "work"
