@@ -254,6 +254,9 @@ _STATUS = re.compile(
     r"cooking|pending|outstanding|open)|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
     r"\s+(?:doing|working\s+on)|where\s+are\s+we|how(?:'s|’s|\s+is)\s+it\s+going|"
     r"what(?:'s|’s|\s+is)\s+the\s+status|"
+    r"(?:status|progress|eta|any\s+updates?|an\s+update)\s+(?:on|of|for)\s+(?:the|my|our|that|this)\s+[\w’'\s-]{1,40}?\??|"
+    r"what\s+(?:did|have)\s+i\s+(?:ask(?:ed)?(?:\s+you)?\s+for|request(?:ed)?|sen[dt]\s+you)"
+    r"(?:\s+(?:earlier|today|yesterday|this\s+(?:morning|afternoon|week)|recently|before))?\??|"
     # "show me all open tasks", "give me a rundown of my requests", "post the list of every
     # user's tasks here": asked to see the work itself, which is status, never new work
     r"(?:(?:show|list|give)(?:\s+(?:me|us))?|post)"
@@ -277,7 +280,7 @@ _ROSTER = re.compile(
     re.IGNORECASE,
 )
 _WHO_CAN = re.compile(
-    r"^(?:who|which\s+agent)\s+(?:can|could|should|would|is\s+good\s+at|handles?|does)\s+"
+    r"^(?:who|which\s+agent|(?:which|who)\s+(?:one\s+)?of\s+(?:you|y'all|yall|them|the\s+agents))\s+(?:can|could|should|would|is\s+good\s+at|handles?|does)\s+"
     r"(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<what>.+)$",
     re.IGNORECASE,
 )

@@ -1187,3 +1187,24 @@ def test_asking_to_see_the_work_is_status_not_new_work(planner: SemanticPlanner,
 )
 def test_work_that_names_tasks_or_requests_stays_work(planner: SemanticPlanner, text: str) -> None:
     assert planner.plan(text).kind == "work"
+
+
+def test_which_of_you_a_reason_after_a_cancel_and_status_on_a_thing(
+    planner: SemanticPlanner,
+) -> None:
+    running = ThreadContext(
+        tasks=[
+            ThreadTask("r/t1", "writer", "landing page copy", "running"),
+            ThreadTask("r/t2", "dev", "fix login bug", "running"),
+        ]
+    )
+    decision = planner.plan("which of you can write SQL")
+    assert (decision.kind, decision.target) == ("roster", "write SQL")
+    decision = planner.plan("forget it, not needed anymore", running)
+    assert (decision.kind, decision.target) == ("cancel", "all")
+    decision = planner.plan("drop the landing page copy, we've sorted it", running)
+    assert (decision.kind, decision.target) == ("cancel", "landing page copy")
+    decision = planner.plan("status on the login fix?", running)
+    assert (decision.kind, decision.target, decision.tasks) == ("status", "dev", [])
+    for text in ("what did I ask for earlier", "what have I asked for today?"):
+        assert planner.plan(text).kind == "status"

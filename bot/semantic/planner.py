@@ -111,6 +111,13 @@ _REPORTED = re.compile(
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
 "the skip company are threatening to stop collecting", "a customer wants to cancel"."""
+_WHY_NOT = re.compile(
+    r"\s*[,;:]\s*(?:(?:it's|it’s|its|it\s+is|that's|that’s|we're|we’re|i'm|i’m)\s+)?(?:not\s+needed|no\s+longer|"
+    r"don't|dont|don’t|we\s+don't|we\s+dont|changed|sorted|already|(?:we|i|they)(?:'ve|’ve|\s+have)\s+"
+    r"(?:sorted|done|got|changed|decided)|wrong|my\s+(?:bad|mistake)|(?:not|no)\s+(?:needed|necessary|required)\b)",
+    re.IGNORECASE,
+)
+"""After a thing to cancel, why: "…, not needed anymore", "…, we've sorted it"."""
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
@@ -734,6 +741,10 @@ class SemanticPlanner(RulePlanner):
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
         match = _CANCEL.match(bare)
+        if match and (reason := _WHY_NOT.search(match.group("what"))):
+            # "forget it, not needed anymore": the reason is not what to cancel
+            if len(words(match.group("what")[: reason.start()])) <= 4:
+                return self._cancel(match.group("what")[: reason.start()])
         if match and len(words(match.group("what"))) <= 4:
             return self._cancel(match.group("what"))
         if match and (why := re.match(r"([^,;]+)[,;]\s*(.+)$", match.group("what"))):
