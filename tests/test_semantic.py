@@ -1208,3 +1208,13 @@ def test_which_of_you_a_reason_after_a_cancel_and_status_on_a_thing(
     assert (decision.kind, decision.target, decision.tasks) == ("status", "dev", [])
     for text in ("what did I ask for earlier", "what have I asked for today?"):
         assert planner.plan(text).kind == "status"
+
+
+def test_i_need_a_thing_after_an_ask_is_an_ask_of_its_own(planner: SemanticPlanner) -> None:
+    decision = planner.plan(
+        "can someone fix the login bug? and I need a blog post about the launch"
+    )
+    assert [t.agent for t in decision.tasks] == ["dev", "writer"]
+    # what is needed of the same work still stays with it
+    decision = planner.plan("can someone fix the login bug? we need it by friday")
+    assert [t.agent for t in decision.tasks] == ["dev"]
