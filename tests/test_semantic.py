@@ -1218,3 +1218,12 @@ def test_i_need_a_thing_after_an_ask_is_an_ask_of_its_own(planner: SemanticPlann
     # what is needed of the same work still stays with it
     decision = planner.plan("can someone fix the login bug? we need it by friday")
     assert [t.agent for t in decision.tasks] == ["dev"]
+
+
+def test_short_but_clearly_someones_is_work_and_only_the_vague_is_asked_about(
+    planner: SemanticPlanner,
+) -> None:
+    for text in ("fix the login bug", "- fix the login bug"):
+        assert [t.agent for t in planner.plan(text).tasks] == ["dev"]
+    for text in ("fix that", "update the thing", "make it better"):
+        assert planner.plan(text).kind == "clarify"

@@ -69,6 +69,9 @@ settles a listed piece without comparing meanings."""
 PIECE_LEAD, PIECE_MARGIN = 0.2, 0.05
 """A list splits into tasks for different agents only when each piece clears the bar by the
 first and leads its runner-up by the second; otherwise the whole part goes to one agent."""
+CLEAR_LEAD = 0.5
+"""A short message that sounds vague is still asked about unless one agent clears the bar by
+PIECE_LEAD and leads the next by this much."""
 INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
 DOUBT = 0.5
@@ -1116,6 +1119,16 @@ class SemanticPlanner(RulePlanner):
             and len(words(text)) <= 6
             and self.names.addressed(text) is None
         )
+        if by_intent and not (rule_question or too_little):
+            ranked = matcher.rank(text)
+            if (
+                ranked
+                and ranked[0].score >= FIT + PIECE_LEAD
+                and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= CLEAR_LEAD)
+            ):
+                by_intent = (
+                    False  # "fix the login bug": short like "fix that", but clearly someone's
+                )
         if not (rule_question or too_little or by_intent):
             return None
         why.rule = "too little to act on"
