@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -270,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ManifestError, ValueError) as exc:  # SlackConfigError is a ValueError
         print(f"dispatch: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `dispatch plan … | head`: the reader has gone, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
     except KeyboardInterrupt:  # Ctrl-C: asyncio.run has already shut everything down
         from bot import render
 

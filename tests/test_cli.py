@@ -334,6 +334,28 @@ def test_plan_parallel_launch_prep(tmp_path: Path) -> None:
     assert not (tmp_path / "dispatch.db").exists()  # planning runs nothing and stores nothing
 
 
+def test_a_reader_that_goes_away_is_no_traceback(tmp_path: Path) -> None:
+    """`dispatch plan … | head -1`: the pipe is closed before the plan is printed."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            dispatch_argv("plan", LAUNCH),
+            cwd=tmp_path,
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 1
+    assert done.stderr == ""
+
+
 def test_plan_chain_logo_then_landing_page(tmp_path: Path) -> None:
     decision = plan(tmp_path, CHAIN)
     assert decision["kind"] == "work"
