@@ -1227,3 +1227,15 @@ def test_short_but_clearly_someones_is_work_and_only_the_vague_is_asked_about(
         assert [t.agent for t in planner.plan(text).tasks] == ["dev"]
     for text in ("fix that", "update the thing", "make it better"):
         assert planner.plan(text).kind == "clarify"
+
+
+def test_a_leading_when_is_a_condition_or_a_courtesy_not_a_question(
+    planner: SemanticPlanner,
+) -> None:
+    decision = planner.plan("when dev is done, have the writer update the release notes")
+    assert decision.kind == "work"
+    assert [t.agent for t in decision.tasks][-1] == "writer"
+    assert [t.agent for t in planner.plan("when you get a chance, fix the login bug").tasks] == [
+        "dev"
+    ]
+    assert planner.plan("when will the copy be done, roughly").kind == "status"

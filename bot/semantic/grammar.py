@@ -67,10 +67,13 @@ _LEADING_WHEN = re.compile(
 )
 _ONLY_READY = re.compile(
     r"^(?:we've|we\s+have|we|they've|they|you've|you|i've|i)\s+(?:got|have|get|had)\s+(?:it|that|them|this)$|"
-    r"^(?:it's|it\s+is|that's|that\s+is|this\s+is|they're|it|that)\s+(?:done|ready|back|in|finished|sorted|through)$",
+    r"^(?:it's|it\s+is|that's|that\s+is|this\s+is|they're|it|that)\s+(?:done|ready|back|in|finished|sorted|through)$|"
+    r"^(?:you|u|someone|anyone)\s+(?:get|gets|have|has|find|finds|got)\s+(?:a\s+)?(?:chance|moment|minute|min|sec|second|mo)$|"
+    r"^(?:you(?:'re|’re|\s+are)|u\s+r)\s+(?:free|back|around|able)$|^(?:you\s+can|possible|convenient)$",
     re.IGNORECASE,
 )
-"""A "when" that only says the step before is done: no step of its own."""
+"""A "when" that only says the step before is done, or that asks a moment of the reader
+("when you get a chance, …"): no step of its own."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|"
     r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on)\b))\s*,?\s*(?P<first>.+)$",

@@ -121,6 +121,13 @@ _WHY_NOT = re.compile(
     re.IGNORECASE,
 )
 """After a thing to cancel, why: "…, not needed anymore", "…, we've sorted it"."""
+_WHEN_THEN = re.compile(
+    r"^(?:and\s+)?(?:when|once|as\s+soon\s+as)\s+(?!(?:will|would|is|are|was|were|does|do|did|can|could|"
+    r"should|shall|might|may|has|have)\b)[^,?]{3,120},\s*\S",
+    re.IGNORECASE,
+)
+"""A leading condition, then what to do: "when the copy's done, have Sam post it" asks
+nothing, though it starts with "when"."""
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
@@ -659,6 +666,8 @@ class SemanticPlanner(RulePlanner):
         clean_text = without_help_asked(clean_text)
         bare = clean_text.rstrip("?!. ")
         asked = bool(_QUESTION.search(bare)) or clean_text.rstrip().endswith("?")
+        if asked and _WHEN_THEN.match(bare) and not clean_text.rstrip().endswith("?"):
+            asked = False  # "when dev is done, have the writer update the notes": a chain
         short = len(words(bare)) <= 8
         exact = self._exact(bare, short, context)
         if exact is not None:
