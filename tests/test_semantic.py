@@ -1239,3 +1239,13 @@ def test_a_leading_when_is_a_condition_or_a_courtesy_not_a_question(
         "dev"
     ]
     assert planner.plan("when will the copy be done, roughly").kind == "status"
+
+
+def test_praise_then_an_instruction_in_a_thread_goes_to_its_agent(
+    planner: SemanticPlanner,
+) -> None:
+    running = ThreadContext(tasks=[ThreadTask("r/t1", "dev", "fix login bug", "running")])
+    decision = planner.plan("perfect, ship it", running)
+    assert (decision.kind, [t.agent for t in decision.tasks]) == ("followup", ["dev"])
+    for text in ("great work", "great, thanks a lot", "nice one, cheers"):
+        assert planner.plan(text, running).kind == "roster"  # praise alone: nothing to do

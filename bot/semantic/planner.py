@@ -230,6 +230,13 @@ _GREETING = re.compile(
     r"[\s!.\U0001F300-\U0001FAFF\u2600-\u27BF]*$",
     re.IGNORECASE,
 )
+_PRAISE_THEN = re.compile(
+    r"^(?:perfect|great|nice|cool|ok|okay|awesome|lovely|brilliant|good|thanks|cheers|sweet)[,!.]*\s+"
+    r"(?:now\s+)?(?!(?:thanks|thank|cheers|again|so|a\s+lot|mate|team|all|everyone|guys|work|job|stuff|one|"
+    r"news|stuff|thing|you|ty|thx)\b)[a-z]+\s+\S",
+    re.IGNORECASE,
+)
+"""Praise, then an instruction: in a thread with work, "perfect, ship it" is not chit-chat."""
 _THANKS = re.compile(
     r"^(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
     r"could|would|please|pls|need|needs|also|wrong|broken|still|not|isn't|doesn't|didn't|won't|again|"
@@ -695,7 +702,7 @@ class SemanticPlanner(RulePlanner):
             return decision
 
         addressed = self.names.addressed(clean_text)
-        gated = self._by_intent(bare, intent, addressed, asked)
+        gated = self._by_intent(bare, intent, addressed, asked, bool(context.tasks))
         if gated is not None:
             return gated
         if context.tasks and addressed is None:
@@ -807,10 +814,16 @@ class SemanticPlanner(RulePlanner):
         return None
 
     def _by_intent(
-        self, bare: str, intent: Intent, addressed: tuple[list[str], str] | None, question: bool
+        self,
+        bare: str,
+        intent: Intent,
+        addressed: tuple[list[str], str] | None,
+        question: bool,
+        in_thread: bool,
     ) -> Decision | None:
         """Non-work intents, each behind a gate that keeps real work from being lost.
-        `question`: the message asks (a question word first, or a question mark last)."""
+        `question`: the message asks (a question word first, or a question mark last);
+        `in_thread`: there is work in the thread it can be about."""
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         named = self.names.listed(bare, everyday=True)
         if _ANY_NEWS.match(bare) and len(words(bare)) <= 14:
@@ -859,6 +872,7 @@ class SemanticPlanner(RulePlanner):
             and addressed is None
             and len(words(bare)) <= 5
             and not _THEIR_THING.search(bare)
+            and not (in_thread and _PRAISE_THEN.match(bare))
         ):
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
