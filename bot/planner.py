@@ -269,8 +269,12 @@ _STATUS = re.compile(
     re.IGNORECASE,
 )
 _AGENT_STATUS = re.compile(
-    r"^(?:what(?:'s|’s|\s+is)|how(?:'s|’s|\s+is))\s+@?(?P<name>[\w-]+)\s+"
-    r"(?:doing|working\s+on|up\s+to|busy\s+with|getting\s+on)\b|^status\s+(?:of|for)\s+@?(?P<name2>[\w-]+)",
+    r"^(?:what(?:'s|’s|\s+is)|how(?:'s|’s|\s+is))\s+(?:the\s+)?@?(?P<name>[\w-]+)\s+"
+    r"(?:doing|working\s+on|up\s+to|busy\s+with|getting\s+on)\b|^status\s+(?:of|for)\s+@?(?P<name2>[\w-]+)|"
+    # "what did the writer say?": asked what an agent came back with, not asked to do more
+    r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name3>[\w-]+)\s+(?:say|said|come\s+back\s+with|"
+    r"came\s+back\s+with|find|found|send|sent|get|got|produce|produced|decide|decided|suggest|suggested|"
+    r"recommend|recommended)\b(?:\s+(?:so\s+far|yet|then|about\s+it|in\s+the\s+end))?\s*\??$",
     re.IGNORECASE,
 )
 _ROSTER = re.compile(
@@ -407,7 +411,7 @@ class RulePlanner:
         bare = clean.rstrip("?!. ")
 
         if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(match.group("name") or match.group("name2") or "")
+            agent_id = self.resolve_name(match["name"] or match["name2"] or match["name3"] or "")
             if agent_id:
                 return Decision(
                     kind="status", target=agent_id, reason=f"asked what {agent_id} is doing"

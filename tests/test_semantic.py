@@ -1249,3 +1249,10 @@ def test_praise_then_an_instruction_in_a_thread_goes_to_its_agent(
     assert (decision.kind, [t.agent for t in decision.tasks]) == ("followup", ["dev"])
     for text in ("great work", "great, thanks a lot", "nice one, cheers"):
         assert planner.plan(text, running).kind == "roster"  # praise alone: nothing to do
+
+
+def test_asked_what_an_agent_came_back_with_is_status(planner: SemanticPlanner) -> None:
+    running = ThreadContext(tasks=[ThreadTask("r/t1", "writer", "landing page copy", "running")])
+    for context in (running, ThreadContext()):
+        decision = planner.plan("what did the writer say?", context)
+        assert (decision.kind, decision.target, decision.tasks) == ("status", "writer", [])

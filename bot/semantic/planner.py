@@ -748,7 +748,7 @@ class SemanticPlanner(RulePlanner):
 
     def _exact(self, bare: str, short: bool, context: ThreadContext) -> Decision | None:
         if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(match.group("name") or match.group("name2") or "")
+            agent_id = self.resolve_name(match["name"] or match["name2"] or match["name3"] or "")
             if agent_id:
                 return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
         if _STATUS.match(bare) and short:
