@@ -244,6 +244,11 @@ _THANKS = re.compile(
     re.IGNORECASE,
 )
 """ "thanks Saffron, that's brilliant 🙏": thanks and praise, nothing asked."""
+_SAYS_HELLO = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|yo|morning|good\s+(?:morning|afternoon|evening))\b[\s,!.]*", re.I
+)
+_ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over ask loop".split())
+"""Words that only say who a message is for: with nothing else, nothing is asked."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
     care deal dealing dealt look looking check checking work working finish get got improve better
@@ -581,10 +586,13 @@ def carries_too_little(text: str, names: Names) -> bool:
     first, *after = re.split(r"[,;]\s*", text)
     # "handle it, I'm in meetings all day": what is asked, without the circumstances after it
     asked = ", ".join([first, *(c for c in after if not _MY_CIRCUMSTANCES.match(c.strip()))])
-    tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
-    if not tokens or names.addressed(text) is not None:
+    if not words(asked) or ((found := names.addressed(text)) is not None and words(found[1])):
         return False
-    return all(w in _VAGUE_WORDS or len(w) <= 1 for w in tokens)
+    # "@writer", "ask the writer", "hi, I need help with something": someone named or
+    # greeted, and nothing asked of them
+    asked = _SAYS_HELLO.sub("", names.word.sub(" ", asked))
+    tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
+    return all(w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 for w in tokens)
 
 
 class SemanticPlanner(RulePlanner):
