@@ -179,6 +179,24 @@ async def test_terminal_reply_from_agent_wait_needs_no_history(
     assert fake.calls["chat.history"] == 0
 
 
+async def test_a_long_reply_arrives_whole_though_the_gateway_cuts_its_previews(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    """agent.wait's terminalReply stops at 4,096 characters and chat.history at 8,000 a
+    row; the message itself is read whole."""
+    essay = "".join(f"line {n} of the report\n" for n in range(2000))  # ~45,000 characters
+
+    async def write(message: str, session_key: str) -> str:
+        return essay
+
+    fake.agent("writer", write)
+    for terminal in (True, False):
+        fake.terminal_reply = terminal
+        events = await run(make(fake.url, "writer"), "the report", f"task-long-{terminal}")
+        assert events[-1].state == "completed" and events[-1].text == essay.strip()
+    assert fake.calls["chat.message.get"] == 2
+
+
 # --- long runs, restarts, resends, cancel -------------------------------------------------
 
 
@@ -357,6 +375,37 @@ async def test_after_both_restart_get_and_watch_reconcile_from_history(
     assert done[0].remote_task_id
     watched = await rest_of(make(fake.url, "quick").watch(done[0].remote_task_id))
     assert [e.state for e in watched] == ["completed"] and watched[0].text == "quick: ping"
+
+
+async def test_after_a_restart_a_turn_far_back_in_a_long_transcript_is_found(
+    fake: FakeOpenClaw, make: MakeBackend
+) -> None:
+    """A turn of many tool calls leaves hundreds of rows after the message that started
+    it: reconciling reads the history back until it finds that message."""
+    release = asyncio.Event()
+    essay = "x" * 9000  # over chat.history's cut, too
+
+    async def work(message: str, session_key: str) -> str:
+        await release.wait()
+        return essay
+
+    fake.agent("slow", work)
+    first = await anext(make(fake.url, "slow").send("audit the repo", message_id="task-far"))
+    while fake.runs_started[0].status != "running":
+        await asyncio.sleep(0.01)
+    transcript = fake.transcripts["agent:slow:main"]
+    for n in range(450):  # the turn's tool calls, after its user message
+        transcript.append(
+            {"__openclaw": {"id": f"tool-{n}"}, "role": "toolResult", "content": "ok"}
+        )
+    release.set()
+    await asyncio.wait_for(fake.runs_started[0].done.wait(), 10)
+    await fake.restart()  # agent.wait forgets the run: only the transcript knows
+    assert first.remote_task_id
+
+    now = await make(fake.url, "slow").get(first.remote_task_id)
+    assert now.state == "completed" and now.text == essay
+    assert fake.started("slow") == 1
 
 
 async def test_cancel_reaches_the_gateway_and_is_quiet_when_done(

@@ -116,7 +116,8 @@ AGENT_PARAMS = frozenset(
 METHOD_PARAMS: dict[str, frozenset[str]] = {
     "agent": AGENT_PARAMS,
     "agent.wait": frozenset({"runId", "timeoutMs"}),
-    "chat.history": frozenset({"sessionKey", "agentId", "limit", "maxChars"}),
+    "chat.history": frozenset({"sessionKey", "agentId", "limit", "maxChars", "offset"}),
+    "chat.message.get": frozenset({"sessionKey", "agentId", "messageId", "maxChars"}),
     "chat.abort": frozenset({"sessionKey", "agentId", "runId"}),
     "agents.list": frozenset(),
 }
@@ -125,6 +126,7 @@ METHOD_SCOPE = {
     "chat.abort": "operator.write",
     "agent.wait": "operator.read",
     "chat.history": "operator.read",
+    "chat.message.get": "operator.read",
     "agents.list": "operator.read",
 }
 RESERVED_HTTP_NAMESPACES = ("subagent:", "cron:", "acp:")
@@ -133,6 +135,36 @@ RECOVERY_MESSAGE = (
     "waiting on tool/model work. Continue from the existing transcript and finish the "
     "interrupted response."
 )
+
+
+TERMINAL_REPLY_MAX = 4096
+"""agent.wait's terminalReply is cut here (src/agents/agent-run-terminal-reply.ts)."""
+HISTORY_MAX_CHARS = 8000
+"""chat.history cuts each row's text here unless maxChars says otherwise."""
+
+
+def _terminal_text(text: str) -> str:
+    return (
+        text if len(text) <= TERMINAL_REPLY_MAX else f"{text[: TERMINAL_REPLY_MAX - 1].rstrip()}…"
+    )
+
+
+def _shortened(row: Json, cap: int) -> Json:
+    """A transcript row as chat.history shows it: text blocks past `cap` cut and marked."""
+    content = row.get("content")
+    if not isinstance(content, list) or not any(
+        len(str(block.get("text") or "")) > cap for block in content
+    ):
+        return row
+    return {
+        **row,
+        "content": [
+            {**block, "text": f"{block['text'][:cap]}\n...(truncated)..."}
+            if len(str(block.get("text") or "")) > cap
+            else block
+            for block in content
+        ],
+    }
 
 
 def _now_ms() -> int:
@@ -316,6 +348,7 @@ class FakeOpenClaw(LocalServer):
                 transcript = self.transcripts.setdefault(run.session_key, [])
                 transcript.append(
                     {
+                        "__openclaw": {"id": uuid.uuid4().hex},
                         "role": "user",
                         "content": [{"type": "text", "text": run.message}],
                         "timestamp": run.started_at,
@@ -333,6 +366,7 @@ class FakeOpenClaw(LocalServer):
                     run.status = "ok"
                     transcript.append(
                         {
+                            "__openclaw": {"id": uuid.uuid4().hex},
                             "role": "assistant",
                             "content": [{"type": "text", "text": run.reply}],
                             "stopReason": "stop",
@@ -343,6 +377,7 @@ class FakeOpenClaw(LocalServer):
             if run.status == "interrupted":  # a restart: the turn stopped mid tool work
                 self.transcripts[run.session_key].append(
                     {
+                        "__openclaw": {"id": uuid.uuid4().hex},
                         "role": "assistant",
                         "content": [{"type": "text", "text": "Let me check that first."}],
                         "stopReason": "toolUse",
@@ -384,7 +419,7 @@ class FakeOpenClaw(LocalServer):
             snapshot["status"] = "ok"
             if self.terminal_reply:
                 snapshot["terminalReply"] = (
-                    {"disposition": "visible", "text": run.reply}
+                    {"disposition": "visible", "text": _terminal_text(run.reply)}
                     if run.reply
                     else {"disposition": "empty"}
                 )
@@ -666,9 +701,33 @@ class FakeOpenClaw(LocalServer):
         if not session_key:
             raise _RpcFailure("INVALID_REQUEST", "invalid chat.history params: sessionKey required")
         self._resolve_agent(params.get("agentId"), session_key)
-        limit = int(params.get("limit") or 200)
-        messages = self.transcripts.get(session_key, [])[-limit:]
-        return {"sessionKey": session_key, "sessionId": session_key, "messages": messages}
+        # A page of the latest rows, `offset` rows back from the newest, each row's text cut
+        # at maxChars as the gateway cuts it (chat-display-projection.helpers).
+        rows = self.transcripts.get(session_key, [])
+        limit, offset = int(params.get("limit") or 200), int(params.get("offset") or 0)
+        end = max(0, len(rows) - offset)
+        start = max(0, end - limit)
+        cap = int(params.get("maxChars") or HISTORY_MAX_CHARS)
+        page = [_shortened(row, cap) for row in rows[start:end]]
+        more = {"nextOffset": offset + len(page)} if start > 0 else {}
+        return {
+            "sessionKey": session_key,
+            "sessionId": session_key,
+            "messages": page,
+            "hasMore": start > 0,
+            "totalMessages": len(rows),
+            **more,
+        }
+
+    async def _m_chat_message_get(
+        self, ws: web.WebSocketResponse, frame_id: str, params: Json
+    ) -> Json:
+        session_key = str(params.get("sessionKey") or "").lower()
+        wanted = params.get("messageId")
+        for row in self.transcripts.get(session_key, []):
+            if row["__openclaw"]["id"] == wanted:
+                return {"ok": True, "message": row}
+        return {"ok": False, "unavailableReason": "not_found"}
 
     async def _m_chat_abort(self, ws: web.WebSocketResponse, frame_id: str, params: Json) -> Json:
         session_key = str(params.get("sessionKey") or "").lower()

@@ -27,7 +27,17 @@ from bot.models import AgentEvent
 
 logger = logging.getLogger(__name__)
 
-_HISTORY_LIMIT = 50
+_HISTORY_PAGE = 200
+_HISTORY_PAGES = 10
+"""`chat.history` is read back a page at a time, newest first, until the run's own turn is
+in it: a turn of many tool calls leaves hundreds of rows after the message that started it."""
+_TERMINAL_REPLY_MAX = 4096
+"""`agent.wait` cuts its terminalReply at this many characters, ending it with "…"
+(src/agents/agent-run-terminal-reply.ts)."""
+_HISTORY_CUT = "\n...(truncated)..."
+_HISTORY_OMITTED = "[chat.history omitted"
+"""How `chat.history` marks a row it shortened (past 8,000 characters) or left out; the
+whole message is then read with `chat.message.get` (src/gateway/chat-display-projection)."""
 
 _ABORT_REASONS = frozenset(
     {"rpc", "stop", "user", "abort", "aborted", "cancel", "cancelled", "canceled"}
@@ -80,29 +90,32 @@ def _turn_index(rows: list[Json], run_id: str) -> int | None:
     return found
 
 
-def _reply_from_history(messages: list[Any], run_id: str) -> str:
-    """The run's final assistant text from a `chat.history` transcript.
+def _reply_row(rows: list[Json], run_id: str) -> Json | None:
+    """The run's final assistant message in a `chat.history` transcript.
 
     The gateway tags the run's user message with idempotencyKey "<runId>:user"; the reply
     is the last assistant text after it and before the next user message. Untagged
     transcripts fall back to the last assistant text after the last user message.
     """
-    rows = [m for m in messages if isinstance(m, dict)]
     start = _turn_index(rows, run_id)
     if start is not None:
-        reply = ""
+        reply = None
         for row in rows[start + 1 :]:
             if row.get("role") == "user":
                 break
             if row.get("role") == "assistant" and _message_text(row):
-                reply = _message_text(row)
+                reply = row
         return reply
     for row in reversed(rows):
         if row.get("role") == "user":
             break
         if row.get("role") == "assistant" and _message_text(row):
-            return _message_text(row)
-    return ""
+            return row
+    return None
+
+
+def _cut_short(text: str) -> bool:
+    return text.endswith(_HISTORY_CUT.strip()) or text.startswith(_HISTORY_OMITTED)
 
 
 @dataclass
@@ -113,9 +126,11 @@ class _TurnOutcome:
     """The run now carrying the turn: ours, or the recovery run that re-ran it."""
     state: Literal["running", "completed", "failed"]
     text: str = ""
+    row: Json | None = None
+    """The transcript row the text came from."""
 
 
-def _turn_outcome(messages: list[Any], run_id: str) -> _TurnOutcome | None:
+def _turn_outcome(rows: list[Json], run_id: str) -> _TurnOutcome | None:
     """Reconcile a run from `chat.history` when `agent.wait` can no longer speak for it.
 
     After a gateway restart `agent.wait` answers "timeout" for an old run id forever. The
@@ -123,7 +138,6 @@ def _turn_outcome(messages: list[Any], run_id: str) -> _TurnOutcome | None:
     the result; followed by the recovery turn, the work goes on under that turn's run id
     (and so on, if that one was interrupted too). None if our turn is not in the history.
     """
-    rows = [m for m in messages if isinstance(m, dict)]
     start = _turn_index(rows, run_id)
     if start is None:
         return None
@@ -139,7 +153,7 @@ def _turn_outcome(messages: list[Any], run_id: str) -> _TurnOutcome | None:
                 error = str(row.get("errorMessage") or "") or _message_text(row)
                 outcome = _TurnOutcome(outcome.run_id, "failed", error)
             elif stop not in _UNFINISHED_STOPS and _message_text(row):
-                outcome = _TurnOutcome(outcome.run_id, "completed", _message_text(row))
+                outcome = _TurnOutcome(outcome.run_id, "completed", _message_text(row), row)
     return outcome
 
 
@@ -259,15 +273,53 @@ class RunFollower:
     async def _history_outcome(self, run_id: str, key: str) -> _TurnOutcome | None:
         """What the session's history says of the run; None while it cannot be read."""
         try:
-            history = await self.client.call(
-                "chat.history",
-                {"sessionKey": key, "limit": _HISTORY_LIMIT},
-                retry_unavailable=False,
-            )
+            rows = await self._transcript(run_id, key, retry_unavailable=False)
+            outcome = _turn_outcome(rows, run_id)
+            if outcome is not None and outcome.state == "completed":
+                outcome.text = await self._whole(key, outcome.row, outcome.text)
         except RpcError:
             return None  # still draining; ask again next round
-        messages = history.get("messages")
-        return _turn_outcome(messages if isinstance(messages, list) else [], run_id)
+        return outcome
+
+    async def _transcript(
+        self, run_id: str, key: str, *, retry_unavailable: bool = True
+    ) -> list[Json]:
+        """The session's latest rows, oldest first, read back a page at a time until they
+        hold the run's own turn (or there is no more)."""
+        rows: list[Json] = []
+        params: Json = {"sessionKey": key, "limit": _HISTORY_PAGE}
+        for _ in range(_HISTORY_PAGES):
+            page = await self.client.call(
+                "chat.history", params, retry_unavailable=retry_unavailable
+            )
+            messages = page.get("messages")
+            if isinstance(messages, list):
+                rows = [m for m in messages if isinstance(m, dict)] + rows
+            offset = page.get("nextOffset")
+            if _turn_index(rows, run_id) is not None or not page.get("hasMore"):
+                break
+            if not isinstance(offset, int) or offset <= params.get("offset", 0):
+                break
+            params = {**params, "offset": offset}
+        return rows
+
+    async def _whole(self, key: str, row: Json | None, text: str) -> str:
+        """A reply the transcript shortened, read whole with `chat.message.get` when the
+        gateway still has it; otherwise what was shown, as it was shown."""
+        meta = row.get("__openclaw") if row is not None else None
+        message_id = meta.get("id") if isinstance(meta, dict) else None
+        if not (_cut_short(text) and isinstance(message_id, str)):
+            return text
+        try:
+            found = await self.client.call(
+                "chat.message.get", {"sessionKey": key, "messageId": message_id}
+            )
+        except RpcError as exc:  # an older gateway without it: the shortened text stands
+            logger.info("OpenClaw gateway at %s: %s", self.base, self._redact(exc.message))
+            return text
+        message = found.get("message")
+        whole = _message_text(message) if found.get("ok") and isinstance(message, dict) else ""
+        return whole or text
 
     def _outcome_event(self, outcome: _TurnOutcome, key: str) -> AgentEvent:
         return AgentEvent(
@@ -308,15 +360,19 @@ class RunFollower:
         return AgentEvent(state="failed", remote_task_id=remote, context_id=key, text=text)
 
     async def _reply(self, run_id: str, key: str, payload: Json) -> str:
-        """The final assistant text: agent.wait's terminalReply, else chat.history."""
+        """The final assistant text: agent.wait's terminalReply, else chat.history, and the
+        whole message where either was cut."""
         reply = payload.get("terminalReply")
+        shown = ""
         if isinstance(reply, dict):
             if reply.get("disposition") == "visible" and isinstance(reply.get("text"), str):
-                return str(reply["text"])
-            if reply.get("disposition") in ("silent", "empty"):
+                shown = str(reply["text"])
+                if len(shown) < _TERMINAL_REPLY_MAX or not shown.endswith("…"):
+                    return shown
+            elif reply.get("disposition") in ("silent", "empty"):
                 return ""
-        history = await self.client.call(
-            "chat.history", {"sessionKey": key, "limit": _HISTORY_LIMIT}
-        )
-        messages = history.get("messages")
-        return _reply_from_history(messages if isinstance(messages, list) else [], run_id)
+        row = _reply_row(await self._transcript(run_id, key), run_id)
+        if row is None:
+            return shown
+        text = _message_text(row)
+        return max(await self._whole(key, row, text), shown, key=len)  # the most of it there is
