@@ -1185,7 +1185,9 @@ def test_asking_to_see_the_work_is_status_not_new_work(planner: SemanticPlanner,
     "text",
     ["list the tasks for the launch", "send the update request", "post the tasks on the job board"],
 )
-def test_work_that_names_tasks_or_requests_stays_work(planner: SemanticPlanner, text: str) -> None:
+def test_work_that_names_tasks_or_requests_is_never_status(
+    planner: SemanticPlanner, text: str
+) -> None:
     assert planner.plan(text).kind in ("work", "clarify")  # never a status answer
 
 
