@@ -274,7 +274,8 @@ _AGENT_STATUS = re.compile(
     # "what did the writer say?": asked what an agent came back with, not asked to do more
     r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name3>[\w-]+)\s+(?:say|said|come\s+back\s+with|"
     r"came\s+back\s+with|find|found|send|sent|get|got|produce|produced|decide|decided|suggest|suggested|"
-    r"recommend|recommended)\b(?:\s+(?:so\s+far|yet|then|about\s+it|in\s+the\s+end))?\s*\??$",
+    r"recommend|recommended)\b(?:\s+(?:so\s+far|yet|then|about\s+it|in\s+the\s+end))?\s*\??$|"
+    r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$",
     re.IGNORECASE,
 )
 _ROSTER = re.compile(
@@ -411,7 +412,9 @@ class RulePlanner:
         bare = clean.rstrip("?!. ")
 
         if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(match["name"] or match["name2"] or match["name3"] or "")
+            agent_id = self.resolve_name(
+                match["name"] or match["name2"] or match["name3"] or match["name4"] or ""
+            )
             if agent_id:
                 return Decision(
                     kind="status", target=agent_id, reason=f"asked what {agent_id} is doing"

@@ -1267,3 +1267,38 @@ def test_a_name_or_a_greeting_with_nothing_asked_gets_one_question(
         decision = planner.plan(text)
         assert (decision.kind, decision.tasks) == ("clarify", []), text
     assert [t.agent for t in planner.plan("@writer the launch blog post").tasks] == ["writer"]
+
+
+def test_a_greeting_then_circumstances_and_a_question_is_not_vague(
+    planner: SemanticPlanner,
+) -> None:
+    text = (
+        "Hi, I've been off with my back since Tuesday and the GP has signed me off for "
+        "another fortnight. Who do I send the fit note to?"
+    )
+    assert planner.plan(text).kind != "clarify"
+
+
+def test_cancels_that_say_whose_and_what_to_spare_and_reroutes_in_other_words(
+    planner: SemanticPlanner,
+) -> None:
+    running = ThreadContext(
+        tasks=[
+            ThreadTask("r/t1", "writer", "landing page copy", "running"),
+            ThreadTask("r/t2", "dev", "fix login bug", "running"),
+        ]
+    )
+
+    def decided(text: str) -> tuple[str, str | None]:
+        decision = planner.plan(text, running)
+        assert not decision.tasks, text
+        return decision.kind, decision.target
+
+    assert decided("the writer can stop") == ("cancel", "Writer")
+    assert decided("cancel the writer's one but keep dev going") == ("cancel", "writer")
+    assert decided("please stop working on that") == ("cancel", "all")
+    for text in ("no need anymore, thanks", "don't worry about it anymore"):
+        assert decided(text) == ("cancel", "all")
+    assert decided("reassign to research") == ("reroute", "research")
+    assert decided("not you dev, the designer") == ("reroute", "designer")
+    assert decided("how much longer will dev be?") == ("status", "dev")

@@ -93,9 +93,15 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
-    r"we'?re\s+not\s+(?:going|doing))\b(?!-)",
+    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
+    r"ignore\s+(?:my|the|that)\s+(?:last|previous)\s+(?:message|request|one|ask))\b(?!-)",
     re.IGNORECASE,
 )
+_KEEP_GOING = re.compile(
+    r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""After what to cancel, what to spare: "cancel the writer's one but keep dev going"."""
 _HANDED_OVER = re.compile(rf"^{FOR_WHOM}\s+[^:—–?]{{1,40}}[:—–]", re.IGNORECASE)
 """“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
@@ -188,6 +194,7 @@ _ROSTER_CUE = re.compile(
 )
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
+    r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+one\s+for|"
@@ -582,15 +589,14 @@ _MY_CIRCUMSTANCES = re.compile(r"^(?:i'm|im|i\s+am|i've|i'll|i\s+will|we're|we\s
 
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
-    # "the resident's complaining": who, not what.
-    first, *after = re.split(r"[,;]\s*", text)
+    # "the resident's complaining": who, not what. "hi, I need help with something": a
+    # greeting, and nothing asked after it
+    first, *after = re.split(r"[,;]\s*", _SAYS_HELLO.sub("", text))
     # "handle it, I'm in meetings all day": what is asked, without the circumstances after it
     asked = ", ".join([first, *(c for c in after if not _MY_CIRCUMSTANCES.match(c.strip()))])
     if not words(asked) or ((found := names.addressed(text)) is not None and words(found[1])):
         return False
-    # "@writer", "ask the writer", "hi, I need help with something": someone named or
-    # greeted, and nothing asked of them
-    asked = _SAYS_HELLO.sub("", names.word.sub(" ", asked))
+    asked = names.word.sub(" ", asked)  # "@writer", "ask the writer": named, nothing asked
     tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
     return all(w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 for w in tokens)
 
@@ -756,7 +762,9 @@ class SemanticPlanner(RulePlanner):
 
     def _exact(self, bare: str, short: bool, context: ThreadContext) -> Decision | None:
         if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(match["name"] or match["name2"] or match["name3"] or "")
+            agent_id = self.resolve_name(
+                match["name"] or match["name2"] or match["name3"] or match["name4"] or ""
+            )
             if agent_id:
                 return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
         if _STATUS.match(bare) and short:
@@ -790,8 +798,16 @@ class SemanticPlanner(RulePlanner):
 
     @staticmethod
     def _cancel(what: str) -> Decision:
+        what = _KEEP_GOING.sub("", what)  # "…'s one but keep dev going": only the first
+        what = re.sub(r"^(?:working\s+on|doing|with)\s+", "", what.strip(), flags=re.I)
         what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
-        what = re.sub(r"[\s,]*(?:please|pls|now|for\s+me|too)$", "", what, flags=re.IGNORECASE)
+        what = re.sub(r"(?:'s|’s)\s+(?:one|task|bit|thing|work|stuff|job)$", "", what, flags=re.I)
+        what = re.sub(
+            r"(?:[\s,]*\b(?:please|pls|now|for\s+me|too|any\s*more|thanks|thank\s+you|cheers|ta))+$",
+            "",
+            what,
+            flags=re.IGNORECASE,
+        )
         everything = what.lower().strip(" ,.!") in (
             "", "all", "everything", "it", "that", "this", "all of it", "them", "the whole thing",
             "whole thing", "everything please", "all of them", "it all",
@@ -817,7 +833,11 @@ class SemanticPlanner(RulePlanner):
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10):
             return None
         if (leads and intent.name in ("cancel", "status", "clarify")) or intent.margin < 0.05:
-            what = _CANCEL_WORDS.split(bare, maxsplit=1)[-1]
+            first = _CANCEL_WORDS.search(bare)
+            said_of = self.names.listed(bare[: first.start()], everyday=True) if first else []
+            if len(said_of) == 1:  # "the writer can stop": that agent's work, not all
+                return self._cancel(self.fleet.agent(said_of[0]).name)
+            what = _KEEP_GOING.sub("", _CANCEL_WORDS.split(bare, maxsplit=1)[-1])
             return self._cancel(clean(what) if len(words(what)) <= 6 else "")
         return None
 
