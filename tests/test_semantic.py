@@ -1191,22 +1191,25 @@ def test_work_that_names_tasks_or_requests_is_never_status(
     assert planner.plan(text).kind in ("work", "clarify")  # never a status answer
 
 
+RUNNING = ThreadContext(
+    tasks=[
+        ThreadTask("r/t1", "writer", "landing page copy", "running"),
+        ThreadTask("r/t2", "dev", "fix login bug", "running"),
+    ]
+)
+"""A thread where the writer and the developer are both at work."""
+
+
 def test_which_of_you_a_reason_after_a_cancel_and_status_on_a_thing(
     planner: SemanticPlanner,
 ) -> None:
-    running = ThreadContext(
-        tasks=[
-            ThreadTask("r/t1", "writer", "landing page copy", "running"),
-            ThreadTask("r/t2", "dev", "fix login bug", "running"),
-        ]
-    )
     decision = planner.plan("which of you can write SQL")
     assert (decision.kind, decision.target) == ("roster", "write SQL")
-    decision = planner.plan("forget it, not needed anymore", running)
+    decision = planner.plan("forget it, not needed anymore", RUNNING)
     assert (decision.kind, decision.target) == ("cancel", "all")
-    decision = planner.plan("drop the landing page copy, we've sorted it", running)
+    decision = planner.plan("drop the landing page copy, we've sorted it", RUNNING)
     assert (decision.kind, decision.target) == ("cancel", "landing page copy")
-    decision = planner.plan("status on the login fix?", running)
+    decision = planner.plan("status on the login fix?", RUNNING)
     assert (decision.kind, decision.target, decision.tasks) == ("status", "dev", [])
     for text in ("what did I ask for earlier", "what have I asked for today?"):
         assert planner.plan(text).kind == "status"
@@ -1282,15 +1285,9 @@ def test_a_greeting_then_circumstances_and_a_question_is_not_vague(
 def test_cancels_that_say_whose_and_what_to_spare_and_reroutes_in_other_words(
     planner: SemanticPlanner,
 ) -> None:
-    running = ThreadContext(
-        tasks=[
-            ThreadTask("r/t1", "writer", "landing page copy", "running"),
-            ThreadTask("r/t2", "dev", "fix login bug", "running"),
-        ]
-    )
 
     def decided(text: str) -> tuple[str, str | None]:
-        decision = planner.plan(text, running)
+        decision = planner.plan(text, RUNNING)
         assert not decision.tasks, text
         return decision.kind, decision.target
 
