@@ -1299,3 +1299,10 @@ def test_cancels_that_say_whose_and_what_to_spare_and_reroutes_in_other_words(
     assert decided("reassign to research") == ("reroute", "research")
     assert decided("not you dev, the designer") == ("reroute", "designer")
     assert decided("how much longer will dev be?") == ("status", "dev")
+
+
+def test_ignore_my_last_message_then_what_was_meant_is_not_a_cancel(
+    planner: SemanticPlanner,
+) -> None:
+    decision = planner.plan("ignore my last message, I meant the pricing page copy", RUNNING)
+    assert decision.kind != "cancel"

@@ -93,8 +93,7 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
-    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
-    r"ignore\s+(?:my|the|that)\s+(?:last|previous)\s+(?:message|request|one|ask))\b(?!-)",
+    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them))\b(?!-)",
     re.IGNORECASE,
 )
 _KEEP_GOING = re.compile(
