@@ -1306,3 +1306,17 @@ def test_ignore_my_last_message_then_what_was_meant_is_not_a_cancel(
 ) -> None:
     decision = planner.plan("ignore my last message, I meant the pricing page copy", RUNNING)
     assert decision.kind != "cancel"
+
+
+def test_ok_or_a_thumbs_up_answers_a_waiting_agent_and_is_no_task_otherwise(
+    planner: SemanticPlanner,
+) -> None:
+    waiting = ThreadContext(
+        tasks=[ThreadTask("r/t1", "writer", "landing page copy", "input_required")]
+    )
+    for text in ("ok", "👍", "perfect"):
+        decision = planner.plan(text, waiting)
+        assert (decision.kind, decision.target) == ("answer", "r/t1"), text
+    for context in (RUNNING, ThreadContext()):
+        decision = planner.plan("👍", context)
+        assert (decision.kind, decision.tasks) == ("roster", [])

@@ -243,6 +243,8 @@ _PRAISE_THEN = re.compile(
     re.IGNORECASE,
 )
 """Praise, then an instruction: in a thread with work, "perfect, ship it" is not chit-chat."""
+_ONLY_EMOJI = re.compile(r"^[\s!.?,\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
+"""👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
     r"^(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
     r"could|would|please|pls|need|needs|also|wrong|broken|still|not|isn't|doesn't|didn't|won't|again|"
@@ -772,7 +774,11 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked for the roster")
         if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
             return Decision(kind="roster", reason="asked what an agent covers")
-        if _GREETING.match(bare or "?") or (_THANKS.match(bare) and len(words(bare)) <= 12):
+        if not context.waiting and (  # "ok", "👍" to an agent's question is the answer
+            _GREETING.match(bare or "?")
+            or _ONLY_EMOJI.match(bare)
+            or (_THANKS.match(bare) and len(words(bare)) <= 12)
+        ):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
