@@ -1320,3 +1320,17 @@ def test_ok_or_a_thumbs_up_answers_a_waiting_agent_and_is_no_task_otherwise(
     for context in (RUNNING, ThreadContext()):
         decision = planner.plan("👍", context)
         assert (decision.kind, decision.tasks) == ("roster", [])
+
+
+def test_while_an_agent_waits_work_for_someone_else_is_theirs_and_should_be_is_no_reroute(
+    planner: SemanticPlanner,
+) -> None:
+    waiting = ThreadContext(
+        tasks=[ThreadTask("r/t1", "writer", "landing page copy", "input_required")]
+    )
+    decision = planner.plan("@designer make a banner for the launch", waiting)
+    assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", ["designer"])
+    for text in ("writer: blue, keep it short", "the tone should be playful"):
+        decision = planner.plan(text, waiting)
+        assert (decision.kind, decision.target) == ("answer", "r/t1"), text
+    assert planner.plan("the tone should be playful", RUNNING).kind == "followup"

@@ -192,7 +192,8 @@ _ROSTER_CUE = re.compile(
     re.IGNORECASE,
 )
 _REROUTE_CUE = re.compile(
-    r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be(?:\s+for)?|have\s+gone\s+to)|"
+    r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be\s+for|have\s+gone\s+to)|"
+    r"should\s+be\s+(?:(?:the|a|an)\s+)?\S+(?:'s|’s|\s+(?:job|one|thing|task|question))\b|"
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
@@ -214,7 +215,11 @@ _NEGATED = re.compile(
     r"(?:\s+(?:job|thing|task|one|question))?",
     re.IGNORECASE,
 )
-_REROUTE_WEAK = re.compile(r"\b(?:instead|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)", re.IGNORECASE)
+_REROUTE_WEAK = re.compile(
+    r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)", re.IGNORECASE
+)
+"""A correction only when it names someone: "this should be Tax", not "the tone should be
+playful"."""
 _ROSTER_TARGET = re.compile(
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
     r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)\s+(?:here\s+)?"
@@ -243,6 +248,10 @@ _PRAISE_THEN = re.compile(
     re.IGNORECASE,
 )
 """Praise, then an instruction: in a thread with work, "perfect, ship it" is not chit-chat."""
+_INSTRUCTS = re.compile(
+    r"\b(?:should|must|needs?|make|use|keep|add|change|remove|swap|switch|include|mention)\b", re.I
+)
+"""In a thread with work, "the tone should be playful" says how to do it: not chit-chat."""
 _ONLY_EMOJI = re.compile(r"^[\s!.?,\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
@@ -702,7 +711,10 @@ class SemanticPlanner(RulePlanner):
             return moved
         if (stop := self._cancel_by_intent(bare, intent, context)) is not None:
             return stop
-        if context.waiting:
+        addressed = self.names.addressed(clean_text)
+        if context.waiting and not (
+            addressed and not set(addressed[0]) & {t.agent for t in context.waiting}
+        ):  # "@designer, a banner too" is work for someone else, not the answer awaited
             task = self._pick_waiting(clean_text, context.waiting)
             why.rule = "a reply to an agent's question in this thread"
             return Decision(
@@ -716,7 +728,6 @@ class SemanticPlanner(RulePlanner):
             decision.reason = "answer to the clarifying question; " + decision.reason
             return decision
 
-        addressed = self.names.addressed(clean_text)
         gated = self._by_intent(bare, intent, addressed, asked, bool(context.tasks))
         if gated is not None:
             return gated
@@ -905,7 +916,7 @@ class SemanticPlanner(RulePlanner):
             and addressed is None
             and len(words(bare)) <= 5
             and not _THEIR_THING.search(bare)
-            and not (in_thread and _PRAISE_THEN.match(bare))
+            and not (in_thread and (_PRAISE_THEN.match(bare) or _INSTRUCTS.search(bare)))
         ):
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
