@@ -1334,3 +1334,12 @@ def test_while_an_agent_waits_work_for_someone_else_is_theirs_and_should_be_is_n
         decision = planner.plan(text, waiting)
         assert (decision.kind, decision.target) == ("answer", "r/t1"), text
     assert planner.plan("the tone should be playful", RUNNING).kind == "followup"
+
+
+def test_a_follow_up_with_no_word_of_any_task_goes_to_the_agent_it_means(
+    planner: SemanticPlanner,
+) -> None:
+    decision = planner.plan("make it shorter", RUNNING)  # the copy, not the login fix
+    assert (decision.kind, [t.agent for t in decision.tasks]) == ("followup", ["writer"])
+    decision = planner.plan("the login bug also happens on android", RUNNING)
+    assert [t.agent for t in decision.tasks] == ["dev"]  # a task's own words still decide

@@ -1216,6 +1216,22 @@ class SemanticPlanner(RulePlanner):
         self, text: str, context: ThreadContext, matcher: Matcher, why: Explanation
     ) -> Decision:
         why.rule = "a follow-up in a thread that already has agents"
+        here = {t.agent for t in context.tasks}
+        stems = set(content_stems(text))
+        if (
+            len(here) > 1
+            and not self._mentioned.search(text)
+            and not any(stems & set(content_stems(t.summary)) for t in context.tasks)
+        ):  # "make it shorter": no name and no word of any task's, so which by meaning
+            ranked = [r for r in matcher.rank(text) if r.agent.id in here]
+            if len(ranked) >= 2 and ranked[0].score - ranked[1].score >= PIECE_MARGIN:
+                task = next(t for t in reversed(context.tasks) if t.agent == ranked[0].agent.id)
+                return Decision(
+                    kind="followup",
+                    tasks=[self._task("t1", ranked[0].agent, text)],
+                    reason=f"follow-up in a thread {ranked[0].agent.name} worked on "
+                    f"({task.summary!r}), by meaning",
+                )
         return self._followup(text, context, matcher.scorer)
 
     # -- bounds ---------------------------------------------------------------------------
