@@ -244,7 +244,7 @@ _GREETING = re.compile(
 _PRAISE_THEN = re.compile(
     r"^(?:perfect|great|nice|cool|ok|okay|awesome|lovely|brilliant|good|thanks|cheers|sweet)[,!.]*\s+"
     r"(?:now\s+)?(?!(?:thanks|thank|cheers|again|so|a\s+lot|mate|team|all|everyone|guys|work|job|stuff|one|"
-    r"news|stuff|thing|you|ty|thx)\b)[a-z]+\s+\S",
+    r"news|thing|you|ty|thx)\b)[a-z]+\s+\S",
     re.IGNORECASE,
 )
 """Praise, then an instruction: in a thread with work, "perfect, ship it" is not chit-chat."""
@@ -264,7 +264,8 @@ _THANKS = re.compile(
 _SAYS_HELLO = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|yo|morning|good\s+(?:morning|afternoon|evening))\b[\s,!.]*", re.I
 )
-_ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over ask loop".split())
+"""A greeting before the message: it asks nothing itself."""
+_ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over loop".split())
 """Words that only say who a message is for: with nothing else, nothing is asked."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
@@ -1187,15 +1188,13 @@ class SemanticPlanner(RulePlanner):
             and self.names.addressed(text) is None
         )
         if by_intent and not (rule_question or too_little):
+            # "fix the login bug": short like "fix that", but clearly someone's
             ranked = matcher.rank(text)
-            if (
+            by_intent = not (
                 ranked
                 and ranked[0].score >= FIT + PIECE_LEAD
                 and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= CLEAR_LEAD)
-            ):
-                by_intent = (
-                    False  # "fix the login bug": short like "fix that", but clearly someone's
-                )
+            )
         if not (rule_question or too_little or by_intent):
             return None
         why.rule = "too little to act on"
