@@ -1343,3 +1343,15 @@ def test_a_follow_up_with_no_word_of_any_task_goes_to_the_agent_it_means(
     assert (decision.kind, [t.agent for t in decision.tasks]) == ("followup", ["writer"])
     decision = planner.plan("the login bug also happens on android", RUNNING)
     assert [t.agent for t in decision.tasks] == ["dev"]  # a task's own words still decide
+
+
+def test_work_and_then_where_it_goes_out_is_a_chain(planner: SemanticPlanner) -> None:
+    decision = planner.plan("write a blog post about the launch and tweet it")
+    assert [(t.agent, t.depends_on) for t in decision.tasks] == [
+        ("writer", []),
+        ("social", ["t1"]),
+    ]
+    # sending it is the same agent's last step
+    assert [t.agent for t in planner.plan("draft the newsletter and send it out").tasks] == [
+        "writer"
+    ]

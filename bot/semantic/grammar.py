@@ -61,6 +61,14 @@ _AND_WHEN_HAVE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
+_AND_DO_IT = re.compile(
+    r"^(?P<first>.{8,}?)\s*,?\s+and\s+(?:then\s+)?(?P<later>(?:tweet|post|share|publish|announce|"
+    r"translate|proofread|upload|print)\s+(?:it|them|that|those)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""A piece of work, then where what it makes goes out: "write a blog post about the launch
+and tweet it" is a chain, the tweet after the post. Sending or emailing it is the same
+agent's last step, so those verbs are not here."""
 _LEADING_WHEN = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?),\s*(?:then\s+)?(?P<rest>.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -545,6 +553,9 @@ def chain(text: str) -> list[str]:
     match = _AFTER_DONE.match(text.strip())
     if match:
         return [match.group("first"), *chain(match.group("later"))]
+    match = _AND_DO_IT.match(text.strip())
+    if match:
+        return [*chain(match.group("first")), *chain(match.group("later"))]
     match = _LEADING_WHEN.match(text.strip()) or _WHEN_HAVE.match(text.strip())
     if match:
         if _ONLY_READY.match(match.group("first")):  # "…, then when we've got it have Priya…"
