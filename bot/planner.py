@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -411,14 +411,10 @@ class RulePlanner:
             )
         bare = clean.rstrip("?!. ")
 
-        if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(
-                match["name"] or match["name2"] or match["name3"] or match["name4"] or ""
+        if agent_id := self._status_of(bare):
+            return Decision(
+                kind="status", target=agent_id, reason=f"asked what {agent_id} is doing"
             )
-            if agent_id:
-                return Decision(
-                    kind="status", target=agent_id, reason=f"asked what {agent_id} is doing"
-                )
         if _STATUS.match(bare) and len(words(bare)) <= 8:
             return Decision(kind="status", reason="asked for status")
         if _ROSTER.match(bare) and len(words(bare)) <= 8:
@@ -519,6 +515,12 @@ class RulePlanner:
             return None
         return self.fleet.agent(agent_id), (rest or "").strip()
 
+    def _status_of(self, bare: str) -> str | None:
+        """The agent a status question is about ("what is Dev doing?", "what did the writer
+        say?"), if it names one of the roster."""
+        match = _AGENT_STATUS.match(bare)
+        return self.resolve_name(next(n for n in match.groups() if n)) if match else None
+
     def _pick_waiting(self, text: str, waiting: Sequence[ThreadTask]) -> ThreadTask:
         for mention in self._mentioned.findall(text):
             agent_id = self.resolve_name(mention)
@@ -527,17 +529,35 @@ class RulePlanner:
                     return task
         return waiting[-1]
 
-    def _followup(self, text: str, context: ThreadContext, scorer: Scorer) -> Decision:
-        """A message in a thread that already has agents goes back to one of them."""
+    def _followup(
+        self,
+        text: str,
+        context: ThreadContext,
+        scorer: Scorer,
+        by_meaning: Callable[[list[ThreadTask]], ThreadTask | None] | None = None,
+    ) -> Decision:
+        """A message in a thread that already has agents goes back to one of them.
+        `by_meaning` picks one when the text names no agent and shares no word with any
+        task ("make it shorter"); without it, or when it cannot tell, the words decide."""
         candidates: list[ThreadTask] = list(context.tasks)
         chosen: ThreadTask | None = None
+        how = ""
         for mention in self._mentioned.findall(text):
             agent_id = self.resolve_name(mention)
             chosen = next((t for t in reversed(candidates) if t.agent == agent_id), None)
             if chosen:
                 break
+        stems = set(content_stems(text))
+        if (
+            chosen is None
+            and by_meaning is not None
+            and len({t.agent for t in candidates}) > 1
+            and not self._mentioned.search(text)
+            and not any(stems & set(content_stems(t.summary)) for t in candidates)
+        ):
+            chosen = by_meaning(candidates)
+            how = ", by meaning" if chosen else ""
         if chosen is None and len({t.agent for t in candidates}) > 1:
-            stems = set(content_stems(text))
             best: tuple[float, int] = (0.0, -1)
             for index, task in enumerate(candidates):
                 overlap = len(stems & set(content_stems(task.summary)))
@@ -563,7 +583,7 @@ class RulePlanner:
         return Decision(
             kind="followup",
             tasks=[self._task("t1", agent, text)],
-            reason=f"follow-up in a thread {agent.name} worked on ({chosen.summary!r})",
+            reason=f"follow-up in a thread {agent.name} worked on ({chosen.summary!r}){how}",
         )
 
     def _work(self, text: str, scorer: Scorer, *, allow_clarify: bool) -> Decision:

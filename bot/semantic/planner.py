@@ -29,7 +29,6 @@ from bot import render
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
 from bot.models import Decision, TaskSpec
 from bot.planner import (
-    _AGENT_STATUS,
     _CANCEL,
     _ROSTER,
     _STATUS,
@@ -40,6 +39,7 @@ from bot.planner import (
     RulePlanner,
     Scorer,
     ThreadContext,
+    ThreadTask,
     by_agent,
     content_stems,
     strip_mentions,
@@ -234,11 +234,13 @@ _ROSTER_TARGET = re.compile(
     r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)",
     re.IGNORECASE,
 )
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
+"""The emoji blocks, as a character-class range."""
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?)"
     r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
-    r"[\s!.\U0001F300-\U0001FAFF\u2600-\u27BF]*$",
+    rf"[\s!.{_EMOJI}]*$",
     re.IGNORECASE,
 )
 _PRAISE_THEN = re.compile(
@@ -252,7 +254,7 @@ _INSTRUCTS = re.compile(
     r"\b(?:should|must|needs?|make|use|keep|add|change|remove|swap|switch|include|mention)\b", re.I
 )
 """In a thread with work, "the tone should be playful" says how to do it: not chit-chat."""
-_ONLY_EMOJI = re.compile(r"^[\s!.?,\U0001F300-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]+$")
+_ONLY_EMOJI = re.compile(rf"^[\s!.?,{_EMOJI}\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
     r"^(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
@@ -774,12 +776,8 @@ class SemanticPlanner(RulePlanner):
         return None
 
     def _exact(self, bare: str, short: bool, context: ThreadContext) -> Decision | None:
-        if match := _AGENT_STATUS.match(bare):
-            agent_id = self.resolve_name(
-                match["name"] or match["name2"] or match["name3"] or match["name4"] or ""
-            )
-            if agent_id:
-                return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
+        if agent_id := self._status_of(bare):
+            return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
         if _STATUS.match(bare) and short:
             return Decision(kind="status", reason="asked for status")
         if _ROSTER.match(bare) and short:
@@ -1215,23 +1213,16 @@ class SemanticPlanner(RulePlanner):
         self, text: str, context: ThreadContext, matcher: Matcher, why: Explanation
     ) -> Decision:
         why.rule = "a follow-up in a thread that already has agents"
-        here = {t.agent for t in context.tasks}
-        stems = set(content_stems(text))
-        if (
-            len(here) > 1
-            and not self._mentioned.search(text)
-            and not any(stems & set(content_stems(t.summary)) for t in context.tasks)
-        ):  # "make it shorter": no name and no word of any task's, so which by meaning
+
+        def by_meaning(candidates: list[ThreadTask]) -> ThreadTask | None:
+            """The latest task of the thread's agent that clearly fits best."""
+            here = {t.agent for t in candidates}
             ranked = [r for r in matcher.rank(text) if r.agent.id in here]
-            if len(ranked) >= 2 and ranked[0].score - ranked[1].score >= PIECE_MARGIN:
-                task = next(t for t in reversed(context.tasks) if t.agent == ranked[0].agent.id)
-                return Decision(
-                    kind="followup",
-                    tasks=[self._task("t1", ranked[0].agent, text)],
-                    reason=f"follow-up in a thread {ranked[0].agent.name} worked on "
-                    f"({task.summary!r}), by meaning",
-                )
-        return self._followup(text, context, matcher.scorer)
+            if len(ranked) < 2 or ranked[0].score - ranked[1].score < PIECE_MARGIN:
+                return None
+            return next(t for t in reversed(candidates) if t.agent == ranked[0].agent.id)
+
+        return self._followup(text, context, matcher.scorer, by_meaning)
 
     # -- bounds ---------------------------------------------------------------------------
 
