@@ -130,6 +130,41 @@ _SAYS_HOW = re.compile(
     re.IGNORECASE,
 )
 """How things are: a statement's verb."""
+_ASK_LEAD = re.compile(
+    r"^(?:(?:and|also|then|plus|so|but|please|pls|plz|just)\b[,\s]*|(?:can|could|would|will)\s+"
+    r"(?:you|u|someone|somebody|anyone|we)\s+|(?:someone|somebody|we|i|you|he|she|they)\s+"
+    r"(?:also\s+|still\s+)?(?:needs?|has|have)\s+to\s+|need\s+to\s+)+",
+    re.IGNORECASE,
+)
+_NEEDS = re.compile(r"^(?:(?:we|i|she|he|they|it)\s+)?(?:also\s+|still\s+)?needs?\s+\S", re.I)
+_IMPERATIVE = re.compile(
+    r"^(?!(?:the|a|an|this|that|these|those|my|our|your|his|her|their|its|it|he|she|they|we|i|"
+    r"you|there|here|what|which|who|why|how|when|where|is|are|was|were|do|does|did|has|have|had|"
+    r"not|no|yes|all|some|any|every|each|just|still|also)\b)[a-z]+\s+(?:the|a|an|that|this|these|"
+    r"those|them|it|him|her|us|me|someone|somebody|his|their|our|my|your|everyone|everything|all|"
+    r"some|any|up|out|in|down|off|over|back|round|together)\b",
+    re.IGNORECASE,
+)
+"""A word, then what it acts on: "log the complaint", "stand the scaffold down"."""
+
+
+def says_what_to_do(piece: str, in_a_list: bool) -> bool:
+    """The piece (its last sentence) asks for something to be done: "log the complaint",
+    "someone needs to get her contract out", "she needs a laptop"; or, in a list of such asks,
+    a few words with no verb of their own ("…, and logins")."""
+    bare = _ASK_LEAD.sub("", re.split(r"(?<=[.!?])\s+", piece.strip())[-1])
+    if _DOES.match(bare) or _NEEDS.match(bare):
+        return True
+    if _IMPERATIVE.match(bare):
+        return not _SAYS_HOW.match(bare)  # "got an email from…" says what happened
+    return (
+        in_a_list
+        and len(piece.split()) <= 6
+        and not re.search(r"[.?!]", piece.rstrip(".?! "))
+        and not _SAYS_HOW.search(piece)
+    )
+
+
 ITEM_MARK = r"\(?[1-9][0-9]?[.)]|[•▪◦]"
 """A numbered or bulleted list's item marker ("1)", "2.", "•"); "-" and "*" count only at a
 line's start, which each user of it says in its own way."""
@@ -198,9 +233,10 @@ PRONOUNS = frozenset("it its us me we you i them they one all any".split())
 ("give it to finance": the pronoun, not an agent called "it")."""
 
 _ADDRESSING_DISPATCH = (
-    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)"
-    r"\s+(?:instructions|rules|prompts?)|"
-    r"send\s+(?:this|it)\s+to\s+(?:every|all)\s+(?:(?:the|your)\s+)?(?:agents?|bots?)\b|"
+    r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:(?:previous|prior|above|earlier|your)\s+){1,2}"
+    r"(?:instructions|rules|prompts?)|"
+    r"send\s+(?:this|it)\s+to\s+(?:every|all)\s+(?:single\s+)?(?:(?:of\s+)?(?:the|your)\s+)?"
+    r"(?:agents?|bots?)\b|"
     r"route\s+(?:everything|all\s+(?:requests|messages))\s+to\b|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
     r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
     r"your\s+instructions|don'?t\s+send\s+it\s+to\s+anyone|in\s+\w+\s+mode\b"

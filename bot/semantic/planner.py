@@ -55,6 +55,7 @@ from bot.semantic.grammar import (
     Part,
     clean,
     parse,
+    says_what_to_do,
     without_help_asked,
     without_injections,
 )
@@ -304,6 +305,8 @@ class Explanation:
     intent: Intent | None = None
     rule: str | None = None
     parts: list[PartFigures] = field(default_factory=list)
+    steered: bool = False
+    """The message also spoke to Dispatch's own instructions (taken out before planning)."""
 
     def confidence(self) -> float:
         """The least sure part decides: 1 for parts addressed by name; for parts matched by
@@ -358,13 +361,15 @@ _CONTEXT_CLAUSE = re.compile(
     r"needs?|has\s+to|have\s+to|should|must|last\s+time|previously|apparently|as\s+usual)\b",
     re.IGNORECASE,
 )
+_WHY = re.compile(r"\bwhy\W*$", re.I)
 _BACK_REFERENCE = re.compile(
     r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
     r"afternoon|evening|night|week|weekend|month|year|term|season|quarter|days?|time|"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b)",
+    rf"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b)|{_WHY.pattern}",
     re.I,
 )
-"""A word that points back at something said before; "this morning" points at no thing."""
+"""A word that points back at something said before ("find out why" ends on one); "this
+morning" points at no thing."""
 _HAPPENED = re.compile(r"\b(?:[a-z]{3,}ed|came|went|got|is|are|was|were|has|had)\b", re.I)
 """A few words that say something happened ("letter just arrived") head what follows."""
 _SUM = re.compile(r"[£$€]\d")
@@ -479,6 +484,35 @@ def several_asks(text: str, pieces: Sequence[str]) -> bool:
     return len(pieces) == 2 and _OWN_ASK.search(text) is not None
 
 
+def _clear(ranked: Sequence[Ranked]) -> bool:
+    """The piece's best agent clears the bar by PIECE_LEAD and leads the next by PIECE_MARGIN."""
+    return (
+        bool(ranked)
+        and ranked[0].score >= FIT + PIECE_LEAD
+        and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= PIECE_MARGIN)
+    )
+
+
+def by_asks(chosen: Sequence[tuple[str, Sequence[Ranked]]]) -> list[tuple[AgentSpec, str]] | None:
+    """Asks that each clearly fit a different agent are theirs, whatever else the message
+    says: "customer pulled out. stand the scaffold down and give that crew the Baker job" is
+    two jobs. Pieces that are not asks, or fit no one clearly, go with the ask before them
+    (the first ones with the ask after). Each piece with its agent; None when fewer than two
+    agents are asked."""
+    owners: list[AgentSpec | None] = []
+    in_a_list = False
+    for piece, ranked in chosen:
+        asks = says_what_to_do(piece, in_a_list)
+        in_a_list = asks and not piece.rstrip().endswith((".", "?", "!"))
+        owners.append(ranked[0].agent if asks and _clear(ranked) else None)
+    if len({owner.id for owner in owners if owner}) < 2:
+        return None
+    for i in range(1, len(owners)):
+        owners[i] = owners[i] or owners[i - 1]
+    first = next(owner for owner in owners if owner)
+    return [(owner or first, piece) for owner, (piece, _) in zip(owners, chosen, strict=True)]
+
+
 def _asks_about(said: str, piece: str) -> bool:
     """A question or an ask that refers back, after a piece that only says how things are,
     is about that: one piece ("the leeds job has no truck — find someone to take it")."""
@@ -487,7 +521,10 @@ def _asks_about(said: str, piece: str) -> bool:
     # "… and wants it broken down" is the same telling, not an ask
     goes_on = not question and _GOES_ON.match(piece) is not None
     return (
-        asks and not goes_on and not said.rstrip().endswith("?") and bool(_STATEMENT.search(said))
+        asks
+        and not goes_on
+        and not said.rstrip().endswith("?")
+        and bool(_STATEMENT.search(said) or (_WHY.search(piece) and _HAPPENED.search(said)))
     )
 
 
@@ -693,7 +730,9 @@ class SemanticPlanner(RulePlanner):
         if not clean_text:
             why.rule = "empty message"
             return Decision(kind="clarify", question="What do you need done?", reason="empty")
-        clean_text = without_injections(clean_text)
+        kept = without_injections(clean_text)
+        why.steered = kept != clean_text
+        clean_text = kept
         if not clean_text:
             why.rule = "nothing but instructions to Dispatch itself"
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
@@ -1033,13 +1072,17 @@ class SemanticPlanner(RulePlanner):
                     return by_agent(routed)
             if (
                 not told
-                and all(r and r[0].score >= FIT + PIECE_LEAD for _, r in chosen)
-                and all(len(r) < 2 or r[0].score - r[1].score >= PIECE_MARGIN for _, r in chosen)
+                and all(_clear(r) for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
             ):
                 for piece, ranked in chosen:
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
                 return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
+            # a message that also spoke to Dispatch's instructions gets no split it asks for
+            if not told and not why.steered and (split := by_asks(chosen)) is not None:
+                for (piece, ranked), (agent, _) in zip(chosen, split, strict=True):
+                    self._note(why, piece, ranked, agent.id, "one of the asks, or goes with one")
+                return by_agent(split)
         ranked = matcher.rank(text)
         if len(pieces) == 1 and (ask := asks.get(pieces[0])) is not None:
             # "the release is friday, the design system isn't ready — can someone mock up the
