@@ -1371,9 +1371,26 @@ def test_asks_for_different_agents_split_whatever_else_the_message_says() -> Non
         " post about the new pricing"
     )
     assert routes(text) == [
-        ("finance", "our accountant called, the numbers are off; chase the unpaid invoices"),
+        ("finance", "our accountant called, the numbers are off. chase the unpaid invoices"),
         ("writer", "draft a blog post about the new pricing"),
     ]
+    # a list of what someone needs: one need may be close between two agents, and is still
+    # its own when the other need is clearly someone else's
+    school = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
+        embedder=load_embedder(),
+    )
+    text = (
+        "our new cover supervisor starts on the 10th, he needs his contract sorting and a laptop"
+        " setting up"
+    )
+    assert [(t.agent, t.summary) for t in school.plan(text).tasks] == [
+        ("hr", "our new cover supervisor starts on the 10th, he needs his contract sorting"),
+        ("it", "a laptop setting up"),
+    ]
+    # "something", then what it is: one ask
+    text = "we need something going out to customers before the price change. a blog post?"
+    assert len(routes(text)) == 1
     assert says_what_to_do("stand the release down", in_a_list=False)
     assert says_what_to_do("someone needs to get her contract out", in_a_list=False)
     assert says_what_to_do("logins", in_a_list=True)

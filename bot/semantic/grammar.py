@@ -136,7 +136,17 @@ _ASK_LEAD = re.compile(
     r"(?:also\s+|still\s+)?(?:needs?|has|have)\s+to\s+|need\s+to\s+)+",
     re.IGNORECASE,
 )
-_NEEDS = re.compile(r"^(?:(?:we|i|she|he|they|it)\s+)?(?:also\s+|still\s+)?needs?\s+\S", re.I)
+_NEEDS = re.compile(
+    r"(?:^|\b(?:we|i|she|he|they|it|you)(?:'ll|’ll|\s+will)?\s+(?:also\s+|still\s+)?)needs?\s+"
+    r"(?!to\s+(?:be|have)\b)\S",
+    re.I,
+)
+FINITE = (
+    r"is|are|was|were|has|had|have|isn't|aren't|wasn't|weren't|hasn't|haven't|won't|can't|"
+    r"doesn't|don't|didn't|keeps?|kept|stopped|broke|crashed|failed|never"
+)
+"""Verbs that say how things are ("the till is down", "it keeps crashing")."""
+_FINITE = re.compile(rf"\b(?:{FINITE})\b|(?:'s|’s|'re|’re)\b", re.I)
 _IMPERATIVE = re.compile(
     r"^(?!(?:the|a|an|this|that|these|those|my|our|your|his|her|their|its|it|he|she|they|we|i|"
     r"you|there|here|what|which|who|why|how|when|where|is|are|was|were|do|does|did|has|have|had|"
@@ -153,15 +163,15 @@ def says_what_to_do(piece: str, in_a_list: bool) -> bool:
     "someone needs to get her contract out", "she needs a laptop"; or, in a list of such asks,
     a few words with no verb of their own ("…, and logins")."""
     bare = _ASK_LEAD.sub("", re.split(r"(?<=[.!?])\s+", piece.strip())[-1])
-    if _DOES.match(bare) or _NEEDS.match(bare):
+    if _DOES.match(bare) or _NEEDS.search(bare):
         return True
     if _IMPERATIVE.match(bare):
         return not _SAYS_HOW.match(bare)  # "got an email from…" says what happened
     return (
         in_a_list
-        and len(piece.split()) <= 6
+        and len(piece.split()) <= 12
         and not re.search(r"[.?!]", piece.rstrip(".?! "))
-        and not _SAYS_HOW.search(piece)
+        and not _FINITE.search(piece)
     )
 
 

@@ -48,6 +48,7 @@ from bot.planner import (
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.grammar import (
     ASKS,
+    FINITE,
     FOR_WHOM,
     ITEM_MARK,
     LIST_SPLIT,
@@ -385,15 +386,13 @@ _BINOMIAL = re.compile(
     r"supply\s+and\s+demand|bed\s+and\s+breakfast|fish\s+and\s+chips|food\s+and\s+"
     r"(?:drink|beverage)|hair\s+and\s+make-?up|rules\s+and\s+regulations|questions\s+and\s+"
     r"answers|up\s+and\s+running|again\s+and\s+again|more\s+and\s+more|black\s+and\s+white|"
-    r"hit\s+and\s+run|lost\s+and\s+found|[a-z]&[a-z]{1,2})\b",
+    r"hit\s+and\s+run|lost\s+and\s+found|[a-z]&[a-z]{1,2}|\d+\s+and\s+\d+)\b",
     re.IGNORECASE,
 )
 """Phrases with "and" in them that name one thing ("time and a half", "R&D")."""
 _STATEMENT = re.compile(
     r"^(?!(?:please|pls|can|could|would|will|need|get|have|make|let's|what|which|who|why|how|"
-    r"when|where|whose|do|does|did)\b)[^?]*?(?:\b(?:is|are|was|were|has|had|have|isn't|aren't|"
-    r"wasn't|weren't|hasn't|haven't|won't|can't|doesn't|don't|didn't|keeps?|kept|stopped|"
-    r"broke|crashed|failed|never)|\b(?:it|there|here|that|"
+    rf"when|where|whose|do|does|did)\b)[^?]*?(?:\b(?:{FINITE})|\b(?:it|there|here|that|"
     r"he|she|we|they|you|everything|nothing|something)(?:'s|'re|’s|’re)|\b(?:we|they)(?:'ve|’ve))\b",
     re.IGNORECASE,
 )
@@ -493,18 +492,48 @@ def _clear(ranked: Sequence[Ranked]) -> bool:
     )
 
 
+_SOMETHING = re.compile(r"\bneeds?\s+(?:something|anything|stuff)\b", re.I)
+
+
+def _stretches(text: str, routed: list[tuple[AgentSpec, str]]) -> list[tuple[AgentSpec, str]]:
+    """Pieces next to each other that go to one agent, as one stretch of the user's words."""
+    runs: list[tuple[AgentSpec, str]] = []
+    for agent, piece in routed:
+        if runs and runs[-1][0].id == agent.id:
+            start = text.find(runs[-1][1])
+            end = text.find(piece, start + len(runs[-1][1])) if start >= 0 else -1
+            if end >= 0:
+                runs[-1] = (agent, text[start : end + len(piece)])
+                continue
+        runs.append((agent, piece))
+    return runs
+
+
 def by_asks(chosen: Sequence[tuple[str, Sequence[Ranked]]]) -> list[tuple[AgentSpec, str]] | None:
     """Asks that each clearly fit a different agent are theirs, whatever else the message
     says: "customer pulled out. stand the scaffold down and give that crew the Baker job" is
-    two jobs. Pieces that are not asks, or fit no one clearly, go with the ask before them
-    (the first ones with the ask after). Each piece with its agent; None when fewer than two
-    agents are asked."""
-    owners: list[AgentSpec | None] = []
+    two jobs. An ask that is close between agents goes to one of them already asked, else to
+    its best; pieces that are not asks, or fit no one, go with the ask before them (the first
+    ones with the ask after). Each piece with its agent; None when fewer than two agents are
+    asked."""
+    asks: list[bool] = []
     in_a_list = False
-    for piece, ranked in chosen:
-        asks = says_what_to_do(piece, in_a_list)
-        in_a_list = asks and not piece.rstrip().endswith((".", "?", "!"))
-        owners.append(ranked[0].agent if asks and _clear(ranked) else None)
+    for piece, _ in chosen:
+        asks.append(says_what_to_do(piece, in_a_list))
+        in_a_list = asks[-1] and not piece.rstrip().endswith((".", "?", "!"))
+    owners: list[AgentSpec | None] = [
+        r[0].agent if ask and _clear(r) else None for ask, (_, r) in zip(asks, chosen, strict=True)
+    ]
+    if not any(owners):
+        return None
+    clear = {owner.id for owner in owners if owner}
+    for i, (ask, (_, ranked)) in enumerate(zip(asks, chosen, strict=True)):
+        if owners[i] or not ask or not ranked or ranked[0].score < FIT + PIECE_LEAD:
+            continue
+        if _SOMETHING.search(chosen[i][0]):  # "we need something going out…": what, follows
+            continue
+        near = [r.agent for r in ranked if ranked[0].score - r.score < PIECE_MARGIN]
+        owners[i] = next((agent for agent in near if agent.id in clear), ranked[0].agent)
     if len({owner.id for owner in owners if owner}) < 2:
         return None
     for i in range(1, len(owners)):
@@ -1082,7 +1111,7 @@ class SemanticPlanner(RulePlanner):
             if not told and not why.steered and (split := by_asks(chosen)) is not None:
                 for (piece, ranked), (agent, _) in zip(chosen, split, strict=True):
                     self._note(why, piece, ranked, agent.id, "one of the asks, or goes with one")
-                return by_agent(split)
+                return by_agent(_stretches(text, split))
         ranked = matcher.rank(text)
         if len(pieces) == 1 and (ask := asks.get(pieces[0])) is not None:
             # "the release is friday, the design system isn't ready — can someone mock up the
