@@ -212,9 +212,17 @@ _REROUTE_CUE = re.compile(
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
     re.IGNORECASE,
 )
+_CUE_WORDS = frozenset(
+    "wrong one agent person bot team place desk should go to be for have gone should've reassign "
+    "it this that over not you needs need has ought is was are were a an the 's job thing task "
+    "question one give send pass hand move route assign do take handle own get does those these "
+    "them me meant can could lot people guys on area call remit handles deals with looks after "
+    "covers actually it's that's this's".split()
+)
+"""The words of a correction's cue; what is left of it says what the work is."""
 _NEGATED = re.compile(
     r"\b(?:not|instead\s+of|rather\s+than)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
-    r"(?:\s+(?:job|thing|task|one|question))?",
+    r"(?:\s+(?!(?:and|but|or|so|it|it's|because|as)\b)[\w-]+)?(?:\s+(?:job|thing|task|one|question))?",
     re.IGNORECASE,
 )
 _REROUTE_WEAK = re.compile(
@@ -836,7 +844,10 @@ class SemanticPlanner(RulePlanner):
             )
         if not strong:  # "instead", "not daily": a correction only when it names someone
             return None
-        cue_free = _REROUTE_CUE.sub(" ", positive)
+        # the cue's own words go, what it says the work is stays: "it's an app thing"
+        cue_free = _REROUTE_CUE.sub(
+            lambda m: " ".join(w for w in m[0].split() if w.lower() not in _CUE_WORDS), positive
+        )
         ranked = [r for r in self.matcher().rank(cue_free) if r.agent.id not in here]
         if ranked:
             agent = ranked[0].agent.id
