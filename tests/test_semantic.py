@@ -137,6 +137,7 @@ def test_meaning_without_the_skill_word(text: str, agents: list[str]) -> None:
         ("has anything finished yet?", "status"),
         ("what kinds of things can your team do?", "roster"),
         ("is anyone good with spreadsheets?", "roster"),
+        ("what is everybody here for", "roster"),
         ("thanks!", "roster"),
         ("who are you?", "roster"),
         ("sort it out", "clarify"),

@@ -85,6 +85,9 @@ do you have someone for legal stuff
 who knows the database
 is there an agent for social media
 who covers customer support
+what's everyone here for
+what does everybody do
+what is each of you for
 help
 help me
 how does this work
