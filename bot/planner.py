@@ -251,7 +251,8 @@ _MENTION = re.compile(
 _STATUS = re.compile(
     r"^(?:status|status\s+(?:update|report|please)|progress|updates?|any\s+updates?|"
     r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
-    r"cooking|pending|outstanding|open)|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
+    r"cooking|pending|outstanding|open|left(?:\s+to\s+do)?|remaining|still\s+(?:left|to\s+do|open|"
+    r"running|outstanding|pending))|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
     r"\s+(?:doing|working\s+on)|where\s+are\s+we|how(?:'s|’s|\s+is)\s+it\s+going|"
     r"what(?:'s|’s|\s+is)\s+the\s+status|"
     r"(?:status|progress|eta|any\s+updates?|an\s+update)\s+(?:on|of|for)\s+(?:the|my|our|that|this)\s+[\w’'\s-]{1,40}?\??|"
@@ -275,7 +276,12 @@ _AGENT_STATUS = re.compile(
     r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name3>[\w-]+)\s+(?:say|said|come\s+back\s+with|"
     r"came\s+back\s+with|find|found|send|sent|get|got|produce|produced|decide|decided|suggest|suggested|"
     r"recommend|recommended)\b(?:\s+(?:so\s+far|yet|then|about\s+it|in\s+the\s+end))?\s*\??$|"
-    r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$",
+    r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$|"
+    # "is the dev still on that login thing?", "has the writer finished?": asked about the work
+    r"^(?:is|are)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
+    r"(?P<name5>[\w-]+)\s+(?:still\s+)?(?:on|working\s+on|doing|busy|done|finished|through)\b|"
+    r"^(?:has|have)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
+    r"(?P<name6>[\w-]+)\s+(?:finished|started|done|got\s+anywhere)\b",
     re.IGNORECASE,
 )
 _ROSTER = re.compile(

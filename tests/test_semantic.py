@@ -1300,6 +1300,10 @@ def test_cancels_that_say_whose_and_what_to_spare_and_reroutes_in_other_words(
     assert decided("reassign to research") == ("reroute", "research")
     assert decided("not you dev, the designer") == ("reroute", "designer")
     assert decided("how much longer will dev be?") == ("status", "dev")
+    # asked whether an agent is still on it, or what is left: the records answer, no one works
+    assert decided("is the dev still on that login thing?") == ("status", "dev")
+    assert decided("has the writer finished?") == ("status", "writer")
+    assert decided("what's left to do?") == ("status", None)
 
 
 def test_ignore_my_last_message_then_what_was_meant_is_not_a_cancel(
