@@ -425,6 +425,11 @@ def test_several_named_agents_chains_and_their_summaries(planner: SemanticPlanne
     after = planner.plan("when Research has the numbers, have Writer draft the summary")
     assert [t.agent for t in after.tasks] == ["research", "writer"]
     assert after.tasks[1].depends_on == [after.tasks[0].id]
+    # "let X know so she can …": what X is to do, not "know so she can …"
+    told = planner.plan(
+        "when dev has shipped the fix, let the writer know so she can update the changelog"
+    )
+    assert [(t.agent, t.summary) for t in told.tasks][1:] == [("writer", "update the changelog")]
 
 
 @pytest.mark.parametrize(

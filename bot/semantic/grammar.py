@@ -393,7 +393,9 @@ class Names:
             rf"pass\s+(?:this\s+|it\s+)?(?:on\s+|over\s+)?to|(?:this\s+is\s+|that's\s+|here's\s+)?one\s+for|"
             rf"over\s+to)"
             rf"\s+{group}"
-            rf"(?:\s+(?:each|both|also))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
+            # "let the writer know so she can…", "ping the designer so they can…"
+            rf"(?:\s+(?:each|both|also))?(?:\s+know(?:\s+that)?)?(?:\s+so(?:\s+that)?\s+(?:she|he|they|"
+            rf"it|we)\s+(?:can|could))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
             re.IGNORECASE | re.DOTALL,
         )
         self.modal = re.compile(
