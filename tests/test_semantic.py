@@ -1367,6 +1367,16 @@ def test_work_and_then_where_it_goes_out_is_a_chain(planner: SemanticPlanner) ->
     ]
 
 
+def test_something_more_to_make_for_what_came_before_is_its_own_part() -> None:
+    """ "… and the UI mockups to go with it" points back, and is still a thing of its own."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    text = "I need a blog post about the new pricing and the UI mockups to go with it"
+    assert [(t.agent, t.summary) for t in planner.plan(text).tasks] == [
+        ("writer", "a blog post about the new pricing"),
+        ("designer", "the UI mockups to go with it"),
+    ]
+
+
 def test_asks_for_different_agents_split_whatever_else_the_message_says() -> None:
     """Two asks that each clearly fit a different agent are two tasks even when the message
     also says how things are, and what it says goes with the ask after it. An attempt to

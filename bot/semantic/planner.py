@@ -447,6 +447,12 @@ _GOES_ON = re.compile(
 """A piece that goes on with the subject before it."""
 
 
+_TO_GO_WITH = re.compile(
+    r"^(?:and\s+|plus\s+)?(?:the|a|an|some)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:to\s+(?:go\s+with|match)|"
+    r"for|about)\s+(?:it|them|that|this|those)$",
+    re.IGNORECASE,
+)
+"""Something more to make, for what came before ("… and the copy to go with it"): its own part."""
 _TOLD_ON = re.compile(
     r"^(?:[a-z]+ed|left|went|came|got|took|made|sent|said|told|paid|lost|broke|fell|ran|gave|"
     r"wants|says|thinks|reckons|keeps|seems)\b(?!\s+(?:by|to)\b)",
@@ -1232,6 +1238,7 @@ class SemanticPlanner(RulePlanner):
             substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
             leans = not substance or (
                 not announced
+                and not _TO_GO_WITH.match(piece)
                 and (
                     (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
                     or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
