@@ -1377,6 +1377,20 @@ def test_something_more_to_make_for_what_came_before_is_its_own_part() -> None:
     ]
 
 
+def test_an_alias_in_lower_case_is_a_word_of_the_sentence_not_an_addressee() -> None:
+    """The hotel's food and beverage agent answers to "chef": a job ad "for a sous chef" is
+    not addressed to it, and keeps its last word."""
+    hotel = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "hotel.yaml"),
+        embedder=load_embedder(),
+    )
+    decision = hotel.plan("draft a job ad for a sous chef and post it on our socials")
+    assert [t.summary for t in decision.tasks] == [
+        "draft a job ad for a sous chef",
+        "post it on our socials",
+    ]
+
+
 def test_asks_for_different_agents_split_whatever_else_the_message_says() -> None:
     """Two asks that each clearly fit a different agent are two tasks even when the message
     also says how things are, and what it says goes with the ask after it. An attempt to

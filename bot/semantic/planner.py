@@ -670,9 +670,11 @@ def roster_target(text: str) -> str | None:
 
 def profile_words(fleet: Fleet) -> frozenset[str]:
     """The words the fleet's manifests use: a name that is one of them is not only a name. An
-    id that is not also the agent's name is a label ("people", "webshop"), not a person's."""
+    id that is not also the agent's name is a label ("people", "webshop"), not a person's, and
+    so is an alias written in lower case ("chef": "a job ad for a sous chef" is no addressing)."""
     texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
     labels = {a.id.lower() for a in fleet.agents if a.id.lower() != a.name.lower()}
+    labels |= {n.lower() for a in fleet.agents for n in a.aliases if n[:1].islower()}
     return frozenset(w for t in texts for w in words(t)) | labels
 
 
