@@ -206,6 +206,11 @@ def test_what_an_injection_asks_for_is_dropped_with_it(
             "dev",
             "the staging deploy failed twice overnight",
         ),
+        (
+            "the staging deploy failed twice overnight, why, and what should we do about it?",
+            "dev",
+            "the staging deploy failed twice overnight, why",
+        ),
     ],
 )
 def test_a_problem_then_a_call_for_help_is_work_on_the_problem(

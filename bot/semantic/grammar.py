@@ -205,7 +205,7 @@ _HELP_ASKED = re.compile(
     r"[\s,;:.!?—–-]+(?:so\s+|and\s+)?(?:who|which\s+(?:team|person|one|agent))\s+(?:do|should|shall|would|can)"
     r"\s+(?:i|we)\s+(?:need\s+to\s+|have\s+to\s+)?(?:talk|speak|send|tell|go|ask|contact|email|ring|call|"
     r"report|pass|give|forward|inform)\b[^?.!]*[?.!\s]*$|"
-    r"[\s,;:.!?—–-]+(?:so\s+)?(?:what|how)\s+(?:do|should|shall)\s+(?:i|we)\s+(?:do|deal|handle)"
+    r"[\s,;:.!?—–-]+(?:so\s+|and\s+)?(?:what|how)\s+(?:do|should|shall)\s+(?:i|we)\s+(?:do|deal|handle)"
     r"(?:\s+(?:with|about)\s+(?:it|this|that|him|her|them))?[?.!\s]*$|"
     r"[\s,;:.!?—–-]+who\s+(?:picks|takes|deals\s+with)\s+(?:this|it|that)(?:\s+up|\s+on)?[?.!\s]*$",
     re.IGNORECASE,
@@ -278,7 +278,9 @@ def without_help_asked(text: str) -> str:
     """A request for help at the end of a message that already says what is wrong ("the
     printer on floor 2 is jammed, can someone help?") asks for that to be dealt with: it
     is not a question about who is on the team. Alone, it is left as it is."""
-    kept = _HELP_ASKED.sub("", text)
+    kept = re.sub(
+        r"(?:[\s,;]+(?:and|or|but|so))+[\s,;]*$", "", _HELP_ASKED.sub("", text), flags=re.I
+    )
     return kept if len(kept.split()) >= 2 else text
 
 
