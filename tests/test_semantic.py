@@ -430,6 +430,13 @@ def test_several_named_agents_chains_and_their_summaries(planner: SemanticPlanne
     after = planner.plan("when Research has the numbers, have Writer draft the summary")
     assert [t.agent for t in after.tasks] == ["research", "writer"]
     assert after.tasks[1].depends_on == [after.tasks[0].id]
+    # a heading of names in order, then as many steps: each step for its name
+    ordered = planner.plan("Research then Writer: find the top 5 CRMs, then turn it into a post")
+    assert [(t.agent, t.summary) for t in ordered.tasks] == [
+        ("research", "find the top 5 CRMs"),
+        ("writer", "turn it into a post"),
+    ]
+    assert ordered.tasks[1].depends_on == [ordered.tasks[0].id]
     # "let X know so she can …": what X is to do, not "know so she can …"
     told = planner.plan(
         "when dev has shipped the fix, let the writer know so she can update the changelog"

@@ -512,6 +512,23 @@ class Names:
         key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
         return self.ids.get(key) or self.ids.get(re.sub(rf"\s+{_TEAM}$", "", key))
 
+    def in_order(self, text: str) -> list[Step] | None:
+        """ "Ines then Felix: confirm the booking, then send them a welcome note": a heading
+        of names in order, then as many steps, each step for its name."""
+        head = re.match(
+            rf"^\s*(?P<names>{self.one}(?:\s*(?:,\s*)?(?:and\s+)?(?:then|->|→)\s*{self.one})+)"
+            rf"\s*(?::|[{_DASHES}]|\s-\s)\s*(?P<rest>.+)$",
+            text,
+            re.IGNORECASE | re.DOTALL,
+        )
+        if head is None:
+            return None
+        agents = [self.resolve(n) for n in re.findall(self.one, head["names"], re.IGNORECASE)]
+        steps = [clean(s) for s in chain(head["rest"])]
+        if len(steps) != len(agents) or not all(agents) or not all(steps):
+            return None
+        return [[Part(s, [a])] for s, a in zip(steps, agents, strict=True) if a]
+
     def listed(self, text: str, *, everyday: bool = False) -> list[str]:
         """Agents named in `text`, in order, once each. A name that is an everyday word
         counts only as @name or in capitals, unless `everyday` says any mention counts."""
@@ -627,6 +644,8 @@ def parse(text: str, names: Names) -> list[Step]:
     A sentence with no addressee that follows an addressed one belongs to it ("Juno — what
     should we build next? Something I can show leadership."); sentences with none at all
     stay together, and routing decides whether they are separate pieces of work."""
+    if (in_order := names.in_order(text)) is not None:
+        return in_order
     steps: list[Step] = []
     for raw_step in chain(text):
         if is_control(raw_step):
