@@ -252,7 +252,10 @@ _STATUS = re.compile(
     r"^(?:status|status\s+(?:update|report|please)|progress|updates?|any\s+updates?|"
     r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
     r"cooking|pending|outstanding|open|left(?:\s+to\s+do)?|remaining|still\s+(?:left|to\s+do|open|"
-    r"running|outstanding|pending))|in\s+flight|what\s+are\s+(?:you|the\s+agents|agents|they)"
+    r"running|outstanding|pending))|in\s+flight|"
+    # "how long will that take?", "how long is it going to be?": when, about the work here
+    r"how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|does|until)\s+(?:it|that|this|they|everything)"
+    r"(?:\s+(?:take|be|going\s+to\s+(?:take|be)|gonna\s+(?:take|be)))?|what\s+are\s+(?:you|the\s+agents|agents|they)"
     r"\s+(?:doing|working\s+on)|where\s+are\s+we|how(?:'s|’s|\s+is)\s+it\s+going|"
     r"what(?:'s|’s|\s+is)\s+the\s+status|"
     r"(?:status|progress|eta|any\s+updates?|an\s+update)\s+(?:on|of|for)\s+(?:the|my|our|that|this)\s+[\w’'\s-]{1,40}?\??|"

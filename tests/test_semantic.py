@@ -1465,3 +1465,17 @@ def test_a_correction_that_says_what_the_work_is_moves_it_by_that() -> None:
     ]:
         decision = planner.plan(text, thread)
         assert (decision.kind, decision.target) == ("reroute", target)
+
+
+def test_in_a_thread_when_who_else_and_whose_it_should_have_been(
+    planner: SemanticPlanner,
+) -> None:
+    """ "how long will that take?" asks about the work here; "ok and can Social do a post
+    about it too" is new work for Social, not more for an agent here; "that should go to Dev
+    not the writer" moves the writer's work to Dev, who is already in the thread."""
+    assert planner.plan("how long will that take?", RUNNING).kind == "status"
+    assert planner.plan("how long is it going to be?", RUNNING).kind == "status"
+    more = planner.plan("ok and can Social do a post about it too", RUNNING)
+    assert (more.kind, [t.agent for t in more.tasks]) == ("work", ["social"])
+    moved = planner.plan("actually that should go to Dev not the writer", RUNNING)
+    assert (moved.kind, moved.target) == ("reroute", "dev")

@@ -264,6 +264,11 @@ _INSTRUCTS = re.compile(
     r"\b(?:should|must|needs?|make|use|keep|add|change|remove|swap|switch|include|mention)\b", re.I
 )
 """In a thread with work, "the tone should be playful" says how to do it: not chit-chat."""
+_ACKNOWLEDGED = re.compile(
+    r"^(?:(?:ok(?:ay)?|great|cool|nice|perfect|lovely|brilliant|thanks|cheers|right|sure)\b[,!.]*\s*)+"
+    r"(?:(?:and|also|so|then)\b\s*)*",
+    re.IGNORECASE,
+)
 _ONLY_EMOJI = re.compile(rf"^[\s!.?,{_EMOJI}\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
@@ -798,7 +803,8 @@ class SemanticPlanner(RulePlanner):
             return moved
         if (stop := self._cancel_by_intent(bare, intent, context)) is not None:
             return stop
-        addressed = self.names.addressed(clean_text)
+        # "ok and can Poppy do a post about it too": addressed after the acknowledgement
+        addressed = self.names.addressed(_ACKNOWLEDGED.sub("", clean_text))
         if context.waiting and not (
             addressed and not set(addressed[0]) & {t.agent for t in context.waiting}
         ):  # "@designer, a banner too" is work for someone else, not the answer awaited
@@ -838,10 +844,10 @@ class SemanticPlanner(RulePlanner):
             return None
         here = {t.agent for t in context.tasks}
         positive = _NEGATED.sub(" ", bare)
-        named = [
+        named = [  # one already here still takes another's work: "should go to Felix not Ines"
             a
             for a in self.names.listed(positive, everyday=True)
-            if a not in here and a not in self.unavailable
+            if (a not in here or (strong and here - {a})) and a not in self.unavailable
         ]
         if len(words(bare)) > (40 if strong and named else 16):
             return None  # a long message may mention moving something; a correction is short,
