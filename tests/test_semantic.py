@@ -1403,6 +1403,22 @@ def test_an_alias_in_lower_case_is_a_word_of_the_sentence_not_an_addressee() -> 
     ]
 
 
+def test_a_list_that_names_who_provides_each_thing() -> None:
+    """ "…, the outage numbers from the writer": the writer is asked for them, though the
+    words alone fit site reliability; "then the writer can turn it into a blog post" asks
+    the writer to turn it into one. "I got an email from finance" asks nothing of finance."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    text = (
+        "for the board pack: a one-pager from the designer, the outage numbers from the writer"
+        " and the invoices from finance"
+    )
+    assert [t.agent for t in planner.plan(text).tasks] == ["designer", "writer", "finance"]
+    then = planner.plan("then the writer can turn it into a blog post")
+    assert [(t.agent, t.summary) for t in then.tasks] == [("writer", "turn it into a blog post")]
+    assert planner.names.provides("the outage numbers from the writer") == "writer"
+    assert planner.names.provides("I got an email from finance") is None
+
+
 def test_asks_for_different_agents_split_whatever_else_the_message_says() -> None:
     """Two asks that each clearly fit a different agent are two tasks even when the message
     also says how things are, and what it says goes with the ask after it. An attempt to

@@ -158,6 +158,11 @@ _IMPERATIVE = re.compile(
 """A word, then what it acts on: "log the complaint", "stand the scaffold down"."""
 
 
+def _verb_in(text: str) -> bool:
+    """The words say or ask something of their own: not only a thing named."""
+    return bool(_SAYS_HOW.search(text) or ASKS.search(text) or _DOES.match(text))
+
+
 def says_what_to_do(piece: str, in_a_list: bool) -> bool:
     """The piece (its last sentence) asks for something to be done: "log the complaint",
     "someone needs to get her contract out", "she needs a laptop"; or, in a list of such asks,
@@ -410,6 +415,10 @@ class Names:
             rf"\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.source = re.compile(
+            rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
+        )
+        """ "pricing from Marco, a service report from Iris": what each is to provide."""
         self.handed = re.compile(
             rf"^(?P<rest>.+?)[\s,.;:!?{_DASHES}-]*\b(?:(?:this\s+is|that's|thats|it's|its|sounds\s+like|"
             rf"probably|prob|maybe)\s+)?(?:(?:one|a\s+job|a\s+question|something|a\s+task)\s+for|"
@@ -544,6 +553,15 @@ class Names:
                 found.append(agent)
         return found
 
+    def provides(self, text: str) -> str | None:
+        """The agent a thing is to come from ("a service report from Iris"); none when the
+        words say something of their own ("I got an email from Marco")."""
+        match = self.source.match(text.strip())
+        if match is None or _verb_in(match.group("rest")):
+            return None
+        agents = self.listed(match.group("names"))
+        return agents[0] if agents else None
+
     def addressed(self, text: str) -> tuple[list[str], str] | None:
         """The agents a clause is addressed to, and the clause without the addressing."""
         if self.word.search(text) is None:
@@ -569,6 +587,13 @@ class Names:
                 rest = found["rest"] or found.get("rest2") or ""
                 if pattern is self.modal and match.group("about"):
                     rest = f"{match.group('about').strip(' ,')}: {rest}"  # "for the gala, could…"
+                if pattern is self.direct:  # "then Marco can use it": what Marco is to do
+                    rest = re.sub(
+                        r"^(?:can|could|will|would)\s+(?!(?:you|u|we|i|they|someone|somebody|anyone)\b)",
+                        "",
+                        rest,
+                        flags=re.I,
+                    )
                 if pattern is self.subject:
                     rest = re.sub(rf"^{_MUST}\s+", "", _HAS_DONE.sub("", rest), flags=re.I)
                 if agents and clean(rest):

@@ -1103,6 +1103,8 @@ class SemanticPlanner(RulePlanner):
             return [(self.fleet.catch_all.as_agent(), text)]
         asks: dict[str, str] = {}
         pieces = self._list_pieces(text, asks)
+        if len(pieces) >= 2 and (from_named := self._from_named(pieces, matcher, why)):
+            return from_named
         # only says how things are: one matter as it looks from several sides
         told = all(_STATEMENT.search(p) and not p.rstrip().endswith("?") for p in pieces)
         if len(pieces) >= 2:
@@ -1161,6 +1163,27 @@ class SemanticPlanner(RulePlanner):
             return [(ranked[0].agent, text)]
         self._note(why, text, ranked, CATCH_ALL_ID, f"no agent scores {FIT} or more")
         return [(self.fleet.catch_all.as_agent(), text)]
+
+    def _from_named(
+        self, pieces: list[str], matcher: Matcher, why: Explanation
+    ) -> list[tuple[AgentSpec, str]] | None:
+        """ "pricing from Marco, a service report from Iris and the compliance section": a
+        list whose pieces name who is to provide them. The others go where they fit."""
+        named = [self.names.provides(p) for p in pieces]
+        if not any(named):
+            return None
+        routed: list[tuple[AgentSpec, str]] = []
+        for piece, agent_id in zip(pieces, named, strict=True):
+            if agent_id is not None and agent_id not in self.unavailable:
+                why.parts.append(PartFigures(piece, [], agent_id, "names who provides it"))
+                routed.append((self.fleet.agent(agent_id), piece))
+                continue
+            ranked = matcher.rank(piece)
+            fits = ranked and ranked[0].score >= FIT
+            agent = ranked[0].agent if fits else self.fleet.catch_all.as_agent()
+            self._note(why, piece, ranked, agent.id, "one of a list that names who")
+            routed.append((agent, piece))
+        return by_agent(routed)
 
     @staticmethod
     def _exact_skill(text: str, matcher: Matcher) -> AgentSpec | None:
