@@ -920,6 +920,12 @@ def test_a_piece_that_tells_on_about_its_subject_is_not_another_piece() -> None:
     letter = "letter just arrived, the inspectors are coming to look at the kitchen next week"
     assert SemanticPlanner._list_pieces(letter) == [letter]
     assert len(SemanticPlanner._list_pieces("images, copy and tweets for the launch")) == 3
+    # when, not what: "…, start asap" is a detail of the piece before
+    when = "we need two new drivers for nights, start asap, and the ads up on indeed"
+    assert SemanticPlanner._list_pieces(when) == [
+        "we need two new drivers for nights, start",
+        "the ads up on indeed",
+    ]
     # the comma of a number is not where items meet
     assert len(SemanticPlanner._list_pieces("quote them for 3,000 cases of the lager")) == 1
     # a sum of money after an ask is a detail of it

@@ -284,6 +284,8 @@ _SAYS_HELLO = re.compile(
 """A greeting before the message: it asks nothing itself."""
 _ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over loop".split())
 """Words that only say who a message is for: with nothing else, nothing is asked."""
+_WHEN = frozenset("start starts starting begin begins immediately straight away".split())
+"""With words of time only, "…, start asap": when the piece before is to happen, not what."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
     care deal dealing dealt look looking check checking work working finish get got improve better
@@ -1266,7 +1268,9 @@ class SemanticPlanner(RulePlanner):
                     asks[merged[-1]] = clean(back(asked + as_written)) if asked else piece
                 continue
             tokens = words(piece)
-            substance = [w for w in tokens if w not in _VAGUE_WORDS and not w.isdigit()]
+            substance = [
+                w for w in tokens if w not in _VAGUE_WORDS and w not in _WHEN and not w.isdigit()
+            ]
             leans = not substance or (
                 not announced
                 and not _TO_GO_WITH.match(piece)
