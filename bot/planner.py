@@ -279,6 +279,8 @@ _AGENT_STATUS = re.compile(
     r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name3>[\w-]+)\s+(?:say|said|come\s+back\s+with|"
     r"came\s+back\s+with|find|found|send|sent|get|got|produce|produced|decide|decided|suggest|suggested|"
     r"recommend|recommended)\b(?:\s+(?:so\s+far|yet|then|about\s+it|in\s+the\s+end))?\s*\??$|"
+    # "what have Roads done about the potholes on Mill Lane?": what an agent has done
+    r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name7>[\w-]+)\s+(?:done|do)\b(?:\s+(?:about|with|on|for)\b.*)?$|"
     r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$|"
     # "is the dev still on that login thing?", "has the writer finished?": asked about the work
     r"^(?:is|are)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"

@@ -1501,3 +1501,21 @@ def test_in_a_thread_when_who_else_and_whose_it_should_have_been(
     assert (more.kind, [t.agent for t in more.tasks]) == ("work", ["social"])
     moved = planner.plan("actually that should go to Dev not the writer", RUNNING)
     assert (moved.kind, moved.target) == ("reroute", "dev")
+
+
+def test_what_an_agent_has_done_can_help_with_and_not_knowing_who_to_ask(
+    planner: SemanticPlanner,
+) -> None:
+    """ "what has the writer done about the launch post?" asks the records; "what can the
+    designer help with?" asks about the team; "not sure who to ask, …" is no part of the
+    work; "…, been there a week" tells on about the piece before."""
+    done = planner.plan("what has the writer done about the launch post?", RUNNING)
+    assert (done.kind, done.target) == ("status", "writer")
+    assert planner.plan("what can the designer help with?").kind == "roster"
+    unsure = SemanticPlanner(team(), embedder=load_embedder())
+    decision = unsure.plan("not sure who to ask, our invoices show the wrong VAT")
+    assert [(t.agent, t.summary) for t in decision.tasks] == [
+        ("finance", "our invoices show the wrong VAT")
+    ]
+    week = "there's a crack in the office window, been there a week"
+    assert SemanticPlanner._list_pieces(week) == [week]

@@ -215,6 +215,13 @@ _HELP_ASKED = re.compile(
     r"[\s,;:.!?—–-]+who\s+(?:picks|takes|deals\s+with)\s+(?:this|it|that)(?:\s+up|\s+on)?[?.!\s]*$",
     re.IGNORECASE,
 )
+_NOT_SURE_WHO = re.compile(
+    r"^(?:(?:i'm|im|i\s+am)\s+)?(?:not\s+sure|no\s+idea|dunno|(?:i\s+)?don'?t\s+know)\s+who\s+"
+    r"(?:to\s+(?:ask|talk\s+to|send\s+this\s+to)|handles\s+(?:this|these)|deals\s+with\s+(?:this|these)|"
+    r"(?:this|it)\s+goes\s+to)[\s,;:.!?—–-]+",
+    re.IGNORECASE,
+)
+"""Not knowing who to ask, before the problem: the problem is what is asked."""
 LIST_SPLIT = re.compile(
     r"\s*(?:(?<!\d),\s*(?:and\s+)?|,(?!\d)\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|"
     r"\bas\s+well\s+as\b)\s*",
@@ -286,6 +293,7 @@ def without_help_asked(text: str) -> str:
     kept = re.sub(
         r"(?:[\s,;]+(?:and|or|but|so))+[\s,;]*$", "", _HELP_ASKED.sub("", text), flags=re.I
     )
+    kept = _NOT_SURE_WHO.sub("", kept)
     return kept if len(kept.split()) >= 2 else text
 
 

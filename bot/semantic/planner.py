@@ -168,7 +168,8 @@ _CAN_BE_DONE = re.compile(
 """ "can anything be done about his grade?": asks for work, not how work is going."""
 _WHAT_DOES = re.compile(
     r"^what\s+(?:does|do|can)\s+(?P<name>@?[\w-]+(?:\s+[\w-]+)??)\s+(?:actually\s+|exactly\s+|really\s+)?"
-    r"(?:cover|do|handle|look\s+after|deal\s+with|know\s+about|take\s+care\s+of)\b",
+    r"(?:cover|do|handle|look\s+after|deal\s+with|know\s+about|take\s+care\s+of|"
+    r"help(?:\s+(?:me|us|you|people))?\s+with\s*\??$)\b",
     re.IGNORECASE,
 )
 """ "what does Hazel actually cover?": a question about the team."""
@@ -461,7 +462,7 @@ _TO_GO_WITH = re.compile(
 )
 """Something more to make, for what came before ("… and the copy to go with it"): its own part."""
 _TOLD_ON = re.compile(
-    r"^(?:[a-z]+ed|left|went|came|got|took|made|sent|said|told|paid|lost|broke|fell|ran|gave|"
+    r"^(?:[a-z]+ed|been|left|went|came|got|took|made|sent|said|told|paid|lost|broke|fell|ran|gave|"
     r"wants|says|thinks|reckons|keeps|seems)\b(?!\s+(?:by|to)\b)",
     re.IGNORECASE,
 )
