@@ -1425,6 +1425,19 @@ def test_a_list_that_names_who_provides_each_thing() -> None:
     assert planner.names.provides("I got an email from finance") is None
 
 
+def test_what_is_to_be_made_decides_not_what_it_is_about() -> None:
+    """A blog post about an app crash is the writer's, a landing page explaining the outage
+    too: the thing to make says whose it is, when it alone clearly fits someone."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    for text in (
+        "write a blog post about the android app crashing on launch",
+        "we need a landing page explaining the outage",
+    ):
+        assert [t.agent for t in planner.plan(text).tasks] == ["writer"], text
+    # a problem someone rang about is the problem's, not a thing to make
+    assert [t.agent for t in planner.plan("the android app keeps crashing").tasks] == ["mobile"]
+
+
 def test_asks_for_different_agents_split_whatever_else_the_message_says() -> None:
     """Two asks that each clearly fit a different agent are two tasks even when the message
     also says how things are, and what it says goes with the ask after it. An attempt to

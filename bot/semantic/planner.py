@@ -455,6 +455,14 @@ _GOES_ON = re.compile(
 """A piece that goes on with the subject before it."""
 
 
+_ABOUT = re.compile(
+    r"^(?P<what>(?:(?:can|could|would|will)\s+(?:you|u|we|someone|somebody)\s+|please\s+|pls\s+)?"
+    r"(?:(?:i|we)\s+(?:need|want)|write|draft|get|do|make|create|put\s+together|prepare|produce|"
+    r"design|need)\s+(?:me\s+|us\s+)?(?:a|an|the|some|our|new)\s+[^,.;:?!]{2,40}?)"
+    r"\s+(?:about|regarding|announcing|explaining|covering)\s+\S",
+    re.IGNORECASE | re.DOTALL,
+)
+"""Something to make, then what it is about: "a blog post about the outage"."""
 _TO_GO_WITH = re.compile(
     r"^(?:and\s+|plus\s+)?(?:the|a|an|some)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:to\s+(?:go\s+with|match)|"
     r"for|about)\s+(?:it|them|that|this|those)$",
@@ -1153,6 +1161,12 @@ class SemanticPlanner(RulePlanner):
                 and (len(by_ask) < 2 or by_ask[0].score - by_ask[1].score >= PIECE_MARGIN)
             ):
                 ranked = by_ask
+        if len(pieces) == 1 and (about := _ABOUT.match(text)) is not None:
+            # "a press release about the new recycling rules": what is to be made says whose
+            # it is, not what it is about, when that alone clearly fits someone
+            by_what = matcher.rank(about["what"])
+            if _clear(by_what):
+                ranked = by_what
         if (named := self._skill_itself(text, matcher)) is not None:
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
