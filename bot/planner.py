@@ -253,6 +253,14 @@ _STATUS = re.compile(
     r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
     r"cooking|pending|outstanding|open|left(?:\s+to\s+do)?|remaining|still\s+(?:left|to\s+do|open|"
     r"running|outstanding|pending))|in\s+flight|"
+    # "what happened to my logo request?", "show me what everyone's working on", "can you
+    # summarise what the team did this week": asked about the work itself
+    r"what(?:'s|’s|\s+has)?\s+happened\s+(?:to|with)\s+(?:my|our|the|that)\s+[\w’'\s-]{1,40}?|"
+    r"(?:(?:can|could)\s+you\s+)?(?:show|tell)\s+(?:me|us)\s+what\s+(?:every(?:one|body)|the\s+(?:team|agents)|"
+    r"you\s+all|y'all|they)(?:'s|’s|'re|’re|\s+is|\s+are)\s+(?:working\s+on|doing|up\s+to)|"
+    r"(?:(?:can|could)\s+you\s+)?(?:summari[sz]e|recap|sum\s+up)\s+what\s+(?:the\s+team|every(?:one|body)|"
+    r"you(?:\s+all)?|the\s+agents|they)\s+(?:did|(?:has|have)\s+done|got\s+done)"
+    r"(?:\s+(?:this|last)\s+(?:week|month)|\s+today|\s+yesterday)?|"
     # "how long will that take?", "how long is it going to be?": when, about the work here
     r"how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|does|until)\s+(?:it|that|this|they|everything)"
     r"(?:\s+(?:take|be|going\s+to\s+(?:take|be)|gonna\s+(?:take|be)))?|what\s+are\s+(?:you|the\s+agents|agents|they)"

@@ -1532,3 +1532,29 @@ def test_what_an_agent_has_done_can_help_with_and_not_knowing_who_to_ask(
     ]
     week = "there's a crack in the office window, been there a week"
     assert SemanticPlanner._list_pieces(week) == [week]
+
+
+def test_steps_that_wait_for_the_ones_before_and_a_name_before_a_condition(
+    planner: SemanticPlanner,
+) -> None:
+    """ "…, dev: build it once both are done" waits for the two before it; "dev, once the API
+    change is merged, post it in the changelog" is for dev; asking what happened to a request
+    or what everyone is working on asks the records."""
+    both = planner.plan(
+        "designer: settings screen mockup. writer: the microcopy for it. dev: build it once both"
+        " are done"
+    )
+    assert [(t.agent, t.summary) for t in both.tasks] == [
+        ("designer", "settings screen mockup"),
+        ("writer", "the microcopy for it"),
+        ("dev", "build it"),
+    ]
+    assert sorted(both.tasks[2].depends_on) == sorted([both.tasks[0].id, both.tasks[1].id])
+    named = planner.plan("dev, once the API change is merged, post it in the changelog")
+    assert [(t.agent, t.summary) for t in named.tasks] == [("dev", "post it in the changelog")]
+    for text in (
+        "what happened to my logo request?",
+        "show me what everyone's working on",
+        "summarise what the team did this week",
+    ):
+        assert planner.plan(text).kind == "status", text

@@ -96,6 +96,12 @@ _AFTER_DONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
+_BACK_DONE = re.compile(
+    r"^(?:both|they|those|these|all(?:\s+of\s+(?:them|that|those|it|this))?|everything|it|that|this|"
+    r"the\s+(?:two|three|others?|rest|above))\b",
+    re.IGNORECASE,
+)
+"""What "once … are done" waits for, when it points back at what was asked before it."""
 _HAS_DONE = re.compile(
     r"^(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|sends?\s+over|"
     r"comes?\s+back\s+with|is\s+ready\s+with|pulls?|puts?\s+together)\s+",
@@ -651,6 +657,11 @@ def chain(text: str) -> list[str]:
     if match:
         return [*chain(match.group("before")), *chain(match.group("rest"))]
     match = _AFTER_DONE.match(text.strip())
+    if match and _BACK_DONE.match(match.group("first")):
+        # "designer: the mockup. writer: the copy. dev: build it once both are done": the
+        # last sentence waits for the ones before it; alone, it waits for nothing here
+        said = sentences(match.group("later"))
+        return [*chain(" ".join(said[:-1])), said[-1]] if len(said) >= 2 else chain(said[0])
     if match:
         return [match.group("first"), *chain(match.group("later"))]
     match = _AND_DO_IT.match(text.strip())
@@ -680,7 +691,12 @@ def parse(text: str, names: Names) -> list[Step]:
     if (in_order := names.in_order(text)) is not None:
         return in_order
     steps: list[Step] = []
-    for raw_step in chain(text):
+    raw_steps = chain(text)
+    for i in range(len(raw_steps) - 1):
+        if names.alone.match(raw_steps[i].strip(" ,;")):  # "dev, once it's merged, post it"
+            raw_steps[i + 1] = f"{raw_steps[i].strip(' ,;')}: {raw_steps[i + 1]}"
+            raw_steps[i] = ""
+    for raw_step in filter(None, raw_steps):
         if is_control(raw_step):
             continue
         step: Step = []
