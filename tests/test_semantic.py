@@ -1550,6 +1550,17 @@ def test_steps_that_wait_for_the_ones_before_and_a_name_before_a_condition(
         ("dev", "build it"),
     ]
     assert sorted(both.tasks[2].depends_on) == sorted([both.tasks[0].id, both.tasks[1].id])
+    shared = planner.plan("write the release notes, have social share them once they're done")
+    assert [(t.agent, t.summary) for t in shared.tasks] == [
+        ("writer", "write the release notes"),
+        ("social", "share them"),
+    ]
+    assert shared.tasks[1].depends_on == [shared.tasks[0].id]
+    gapped = planner.plan("ask research for the numbers and the writer for the copy")
+    assert [(t.agent, t.summary) for t in gapped.tasks] == [
+        ("research", "the numbers"),
+        ("writer", "the copy"),
+    ]
     named = planner.plan("dev, once the API change is merged, post it in the changelog")
     assert [(t.agent, t.summary) for t in named.tasks] == [("dev", "post it in the changelog")]
     for text in (

@@ -92,7 +92,9 @@ _AFTER_DONE = re.compile(
     r"(?P<first>[^,;.]{2,80}?\s+"
     r"(?:finishes|finished|is\s+done|are\s+done|has\s+finished|completes|is\s+ready|are\s+ready|"
     r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off|"
-    r"(?:has|have|is|are)\s+(?:been\s+)?\w+(?:ed|en)\b)[^,;.]*)[.!]?$",
+    r"(?:has|have|is|are)\s+(?:been\s+)?\w+(?:ed|en)\b)[^,;.]*|"
+    r"(?:they|it|both|that|those|these|everything|all)(?:'re|’re|'s|’s)\s+(?:all\s+)?"
+    r"(?:done|ready|finished|through|back)\b\s*)[.!]?$",
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
@@ -567,6 +569,22 @@ class Names:
                 found.append(agent)
         return found
 
+    def gapped(self, text: str) -> Step | None:
+        """ "ask research for the numbers and the writer for the copy": one verb of asking,
+        two names, each with what it is asked for."""
+        match = re.match(
+            rf"^(?:please\s+)?(?P<verb>ask|get|have)\s+(?P<a>{self.one})\s+(?P<how>for|to)\s+"
+            rf"(?P<x>.+?),?\s+and\s+(?P<b>{self.one})\s+(?P=how)\s+(?P<y>.+)$",
+            text.strip(),
+            re.IGNORECASE | re.DOTALL,
+        )
+        if match is None:
+            return None
+        a, b = self.resolve(match["a"]), self.resolve(match["b"])
+        if not (a and b and a != b and clean(match["x"]) and clean(match["y"])):
+            return None
+        return [Part(clean(match["x"]), [a]), Part(clean(match["y"]), [b])]
+
     def provides(self, text: str) -> str | None:
         """The agent a thing is to come from ("a service report from Iris"); none when the
         words say something of their own ("I got an email from Marco")."""
@@ -661,7 +679,10 @@ def chain(text: str) -> list[str]:
         # "designer: the mockup. writer: the copy. dev: build it once both are done": the
         # last sentence waits for the ones before it; alone, it waits for nothing here
         said = sentences(match.group("later"))
-        return [*chain(" ".join(said[:-1])), said[-1]] if len(said) >= 2 else chain(said[0])
+        if len(said) >= 2:
+            return [*chain(" ".join(said[:-1])), said[-1]]
+        before, _, last = said[0].rpartition(",")  # "write the notes, have social share them"
+        return [*chain(before), last.strip()] if before.strip() else chain(said[0])
     if match:
         return [match.group("first"), *chain(match.group("later"))]
     match = _AND_DO_IT.match(text.strip())
@@ -690,6 +711,8 @@ def parse(text: str, names: Names) -> list[Step]:
     stay together, and routing decides whether they are separate pieces of work."""
     if (in_order := names.in_order(text)) is not None:
         return in_order
+    if (gapped := names.gapped(text)) is not None:
+        return [gapped]
     steps: list[Step] = []
     raw_steps = chain(text)
     for i in range(len(raw_steps) - 1):
