@@ -253,8 +253,8 @@ _STATUS = re.compile(
     r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
     r"cooking|pending|outstanding|open|left(?:\s+to\s+do)?|remaining|still\s+(?:left|to\s+do|open|"
     r"running|outstanding|pending))|in\s+flight|"
-    # "what happened to my logo request?", "show me what everyone's working on", "can you
-    # summarise what the team did this week": asked about the work itself
+    # "what happened to my logo request?", "show me what everyone's working on", "summarise
+    # what the team did this week": asked about the work itself
     r"what(?:'s|’s|\s+has)?\s+happened\s+(?:to|with)\s+(?:my|our|the|that)\s+[\w’'\s-]{1,40}?|"
     r"(?:(?:can|could)\s+you\s+)?(?:show|tell)\s+(?:me|us)\s+what\s+(?:every(?:one|body)|the\s+(?:team|agents)|"
     r"you\s+all|y'all|they)(?:'s|’s|'re|’re|\s+is|\s+are)\s+(?:working\s+on|doing|up\s+to)|"

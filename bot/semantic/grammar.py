@@ -573,7 +573,7 @@ class Names:
         """ "ask research for the numbers and the writer for the copy": one verb of asking,
         two names, each with what it is asked for."""
         match = re.match(
-            rf"^(?:please\s+)?(?P<verb>ask|get|have)\s+(?P<a>{self.one})\s+(?P<how>for|to)\s+"
+            rf"^(?:please\s+)?(?:ask|get|have)\s+(?P<a>{self.one})\s+(?P<how>for|to)\s+"
             rf"(?P<x>.+?),?\s+and\s+(?P<b>{self.one})\s+(?P=how)\s+(?P<y>.+)$",
             text.strip(),
             re.IGNORECASE | re.DOTALL,
