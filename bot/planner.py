@@ -292,7 +292,8 @@ _AGENT_STATUS = re.compile(
     r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$|"
     # "is the dev still on that login thing?", "has the writer finished?": asked about the work
     r"^(?:is|are)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
-    r"(?P<name5>[\w-]+)\s+(?:still\s+)?(?:on|working\s+on|doing|busy|done|finished|through)\b|"
+    r"(?P<name5>[\w-]+)\s+(?:still\s+(?:on|doing|busy)|(?:still\s+)?working\s+on|busy\s+with|"
+    r"on\s+(?:it|that|this)\s*\??$|(?:still\s+)?(?:done|finished|through)\b)|"
     r"^(?:has|have)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
     r"(?P<name6>[\w-]+)\s+(?:finished|started|done|got\s+anywhere)\b",
     re.IGNORECASE,

@@ -1510,6 +1510,10 @@ def test_in_a_thread_when_who_else_and_whose_it_should_have_been(
     not the writer" moves the writer's work to Dev, who is already in the thread."""
     assert planner.plan("how long will that take?", RUNNING).kind == "status"
     assert planner.plan("how long is it going to be?", RUNNING).kind == "status"
+    # asked whether an agent is still on it is status; "on board with" asks the agent
+    assert planner.plan("is dev on it?", RUNNING).kind == "status"
+    onboard = "is the designer on board with the new brand colours?"
+    assert planner.plan(onboard, RUNNING).kind != "status"
     more = planner.plan("ok and can Social do a post about it too", RUNNING)
     assert (more.kind, [t.agent for t in more.tasks]) == ("work", ["social"])
     moved = planner.plan("actually that should go to Dev not the writer", RUNNING)
