@@ -140,6 +140,10 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+SPARSE_SKILLS = 3
+"""`--sparse`: how many of each agent's skills are kept."""
+
+
 def make_planner(kind: str, fleet: Fleet) -> RulePlanner:
     """The planner Dispatch itself would build, so `DISPATCH_EMBEDDINGS` and the other
     routing settings are evaluated as configured."""
@@ -148,14 +152,23 @@ def make_planner(kind: str, fleet: Fleet) -> RulePlanner:
     return build(Settings.model_validate({"planner": kind}), fleet)
 
 
-def evaluate(cases: Sequence[Case], planner_kind: str, root: Path = HERE) -> list[Result]:
+def sparse(fleet: Fleet, skills: int = SPARSE_SKILLS) -> Fleet:
+    """The fleet as a terse manifest would give it: no examples, the first few skills."""
+    agents = [
+        a.model_copy(update={"examples": [], "skills": a.skills[:skills]}) for a in fleet.agents
+    ]
+    return fleet.model_copy(update={"agents": agents})
+
+
+def evaluate(
+    cases: Sequence[Case], planner_kind: str, root: Path = HERE, *, terse: bool = False
+) -> list[Result]:
     fleets: dict[str, RulePlanner] = {}
     results: list[Result] = []
     for case in cases:
         if case.fleet not in fleets:
-            fleets[case.fleet] = make_planner(
-                planner_kind, load_fleet(root / "fleets" / f"{case.fleet}.yaml")
-            )
+            fleet = load_fleet(root / "fleets" / f"{case.fleet}.yaml")
+            fleets[case.fleet] = make_planner(planner_kind, sparse(fleet) if terse else fleet)
             # A fleet's profiles are embedded once, on its first plan: time the steady state.
             fleets[case.fleet].plan("prepare the quarterly report and a summary of it")
         planner = fleets[case.fleet]
@@ -231,10 +244,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--planner", choices=["semantic", "rules"], default="semantic")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--sparse",
+        action="store_true",
+        help=f"fleets without examples and with {SPARSE_SKILLS} skills per agent, as terse "
+        "manifests give them",
+    )
     args = parser.parse_args(argv)
     results = evaluate(
         load_cases(HERE, args.split or list(SPLITS)),
         args.planner,
+        terse=args.sparse,
     )
     summary = report(results, misses=args.misses)
     if args.json:

@@ -12,13 +12,13 @@ from evals.run import HERE, KINDS, evaluate, load_cases, route_matches
 FLOORS = {
     "dev": 0.90,
     "dev2": 0.90,
-    "dev3": 0.86,
+    "dev3": 0.87,
     "dev4": 0.89,
-    "dev5": 0.68,
+    "dev5": 0.69,
     "dev6": 0.72,
     "dev7": 0.71,
     "dev8": 0.74,
-    "dev9": 0.73,
+    "dev9": 0.74,
     "dev10": 0.78,
     "heldout": 0.72,
 }
@@ -47,6 +47,15 @@ def test_routing_accuracy_stays_above_its_floor(cases: list, split: str) -> None
     # The planner this replaces, on the same cases, for the record.
     rules = evaluate([c for c in cases if c.split == split], "rules")
     assert accuracy > sum(r.ok for r in rules) / len(rules)
+
+
+def test_terse_manifests_route_nearly_as_well(cases: list) -> None:  # type: ignore[type-arg]
+    """Fleets nobody wrote examples for, with three skills an agent (`--sparse`): the common
+    jobs' phrasings carry most of the way, and a drop fails."""
+    tuning = [c for c in cases if c.split != "heldout"]
+    results = evaluate(tuning, "semantic", terse=True)
+    accuracy = sum(r.ok for r in results) / len(results)
+    assert accuracy >= 0.74, f"sparse: {accuracy:.1%}"
 
 
 def test_route_grammar() -> None:
