@@ -138,6 +138,9 @@ def test_meaning_without_the_skill_word(text: str, agents: list[str]) -> None:
         ("what kinds of things can your team do?", "roster"),
         ("is anyone good with spreadsheets?", "roster"),
         ("what is everybody here for", "roster"),
+        ("testing", "roster"),
+        ("brb", "roster"),
+        ("morning all, hope you had a good weekend", "roster"),
         ("thanks!", "roster"),
         ("who are you?", "roster"),
         ("sort it out", "clarify"),
@@ -222,6 +225,9 @@ def test_a_problem_then_a_call_for_help_is_work_on_the_problem(
     assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)]
     alone = planner.plan("can someone help?")
     assert alone.kind != "work" and not alone.tasks
+    # a pleasantry before an ask does not make it small talk
+    hope = planner.plan("morning all, hope someone can fix the login bug today")
+    assert [t.agent for t in hope.tasks] == ["dev"]
 
 
 def test_what_is_said_then_asked_about_it_is_one_task() -> None:

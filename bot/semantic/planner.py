@@ -254,6 +254,18 @@ _GREETING = re.compile(
     rf"[\s!.{_EMOJI}]*$",
     re.IGNORECASE,
 )
+_HOPE_WELL = (
+    r"hope\s+(?:you|everyone|everybody|y'all|you\s+all)(?:\s+all)?(?:'re|\s+are|\s+had|\s+have|"
+    r"\s+(?:are\s+)?doing)\s+(?:a\s+)?(?:well|good|great|nice|lovely|ok)(?:\s+\w+)?"
+)
+_SMALL_TALK = re.compile(
+    r"^(?:(?:just\s+)?(?:a\s+)?test(?:ing)?(?:\s+\d+)*|brb|afk|gtg|ttyl|ping|"
+    r"(?:(?:good\s+)?morning|afternoon|evening|hi|hello|hey)(?:\s+(?:all|everyone|everybody|team|folks))?"
+    rf"(?:[,!.]*\s+{_HOPE_WELL})?|{_HOPE_WELL})[\s!.]*$",
+    re.IGNORECASE,
+)
+"""Trying the bot out, or a pleasantry: "testing", "brb", "morning all, hope you had a good
+weekend". The pointer, not work."""
 _PRAISE_THEN = re.compile(
     r"^(?:perfect|great|nice|cool|ok|okay|awesome|lovely|brilliant|good|thanks|cheers|sweet)[,!.]*\s+"
     r"(?:now\s+)?(?!(?:thanks|thank|cheers|again|so|a\s+lot|mate|team|all|everyone|guys|work|job|stuff|one|"
@@ -890,6 +902,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked what an agent covers")
         if not context.waiting and (  # "ok", "👍" to an agent's question is the answer
             _GREETING.match(bare or "?")
+            or _SMALL_TALK.match(bare)
             or _ONLY_EMOJI.match(bare)
             or (_THANKS.match(bare) and len(words(bare)) <= 12)
         ):
