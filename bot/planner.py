@@ -298,6 +298,11 @@ _AGENT_STATUS = re.compile(
     r"(?P<name6>[\w-]+)\s+(?:finished|started|done|got\s+anywhere)\b",
     re.IGNORECASE,
 )
+_EACH_OF_YOU = re.compile(
+    r"\b(?:(?:you\s+)?both(?:\s+of\s+you)?|each\s+of\s+you|all\s+of\s+you|you\s+two|you\s+all)\b",
+    re.IGNORECASE,
+)
+"""A follow-up for every agent in the thread: "can you both make it shorter?"."""
 _ROSTER = re.compile(
     r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+|all\s+(?:the\s+)?)?agents|"
     r"list\s+(?:every(?:one|body)|the\s+team)(?![’'])|(?:which|what)\s+agents|"
@@ -560,6 +565,20 @@ class RulePlanner:
         `by_meaning` picks one when the text names no agent and shares no word with any
         task ("make it shorter"); without it, or when it cannot tell, the words decide."""
         candidates: list[ThreadTask] = list(context.tasks)
+        here = list(dict.fromkeys(t.agent for t in candidates))
+        if len(here) > 1 and _EACH_OF_YOU.search(text) and not self._mentioned.search(text):
+            # "can you both make it shorter?": each agent here, each with its own work
+            said = _EACH_OF_YOU.sub(" ", text)
+            agents = [
+                a for a in (self.fleet.get(i) for i in here) if a and a.id not in self.unavailable
+            ]
+            if len(agents) > 1:
+                said = re.sub(r"^\s*(?:can|could|would|will)\s+|\s{2,}", " ", said).strip(" ,")
+                return Decision(
+                    kind="followup",
+                    tasks=[self._task(f"t{n}", a, said) for n, a in enumerate(agents, 1)],
+                    reason="follow-up for every agent in the thread",
+                )
         chosen: ThreadTask | None = None
         how = ""
         for mention in self._mentioned.findall(text):

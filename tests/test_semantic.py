@@ -1522,6 +1522,12 @@ def test_in_a_thread_when_who_else_and_whose_it_should_have_been(
     assert planner.plan(onboard, RUNNING).kind != "status"
     more = planner.plan("ok and can Social do a post about it too", RUNNING)
     assert (more.kind, [t.agent for t in more.tasks]) == ("work", ["social"])
+    both = planner.plan("can you both make it shorter?", RUNNING)
+    assert both.kind == "followup"
+    assert [(t.agent, t.summary) for t in both.tasks] == [
+        ("writer", "make it shorter?"),
+        ("dev", "make it shorter?"),
+    ]
     moved = planner.plan("actually that should go to Dev not the writer", RUNNING)
     assert (moved.kind, moved.target) == ("reroute", "dev")
 
