@@ -590,13 +590,13 @@ class RulePlanner:
         if (
             chosen is None
             and by_meaning is not None
-            and len({t.agent for t in candidates}) > 1
+            and len(here) > 1
             and not self._mentioned.search(text)
             and not any(stems & set(content_stems(t.summary)) for t in candidates)
         ):
             chosen = by_meaning(candidates)
             how = ", by meaning" if chosen else ""
-        if chosen is None and len({t.agent for t in candidates}) > 1:
+        if chosen is None and len(here) > 1:
             best: tuple[float, int] = (0.0, -1)
             for index, task in enumerate(candidates):
                 overlap = len(stems & set(content_stems(task.summary)))

@@ -431,6 +431,18 @@ class Names:
             rf"\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.ordered = re.compile(
+            rf"^\s*(?P<names>{self.one}(?:\s*(?:,\s*)?(?:and\s+)?(?:then|->|→)\s*{self.one})+)"
+            rf"\s*(?::|[{_DASHES}]|\s-\s)\s*(?P<rest>.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "Ines then Felix: …": names in order, then their steps."""
+        self.gap = re.compile(
+            rf"^(?:please\s+)?(?:ask|get|have)\s+(?P<a>{self.one})\s+(?P<how>for|to)\s+"
+            rf"(?P<x>.+?),?\s+and\s+(?P<b>{self.one})\s+(?P=how)\s+(?P<y>.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "ask research for the numbers and the writer for the copy"."""
         self.source = re.compile(
             rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
         )
@@ -540,15 +552,10 @@ class Names:
     def in_order(self, text: str) -> list[Step] | None:
         """ "Ines then Felix: confirm the booking, then send them a welcome note": a heading
         of names in order, then as many steps, each step for its name."""
-        head = re.match(
-            rf"^\s*(?P<names>{self.one}(?:\s*(?:,\s*)?(?:and\s+)?(?:then|->|→)\s*{self.one})+)"
-            rf"\s*(?::|[{_DASHES}]|\s-\s)\s*(?P<rest>.+)$",
-            text,
-            re.IGNORECASE | re.DOTALL,
-        )
+        head = self.ordered.match(text)
         if head is None:
             return None
-        agents = [self.resolve(n) for n in re.findall(self.one, head["names"], re.IGNORECASE)]
+        agents = [self.resolve(n) for n in self.word.findall(head["names"])]
         steps = [clean(s) for s in chain(head["rest"])]
         if len(steps) != len(agents) or not all(agents) or not all(steps):
             return None
@@ -572,12 +579,7 @@ class Names:
     def gapped(self, text: str) -> Step | None:
         """ "ask research for the numbers and the writer for the copy": one verb of asking,
         two names, each with what it is asked for."""
-        match = re.match(
-            rf"^(?:please\s+)?(?:ask|get|have)\s+(?P<a>{self.one})\s+(?P<how>for|to)\s+"
-            rf"(?P<x>.+?),?\s+and\s+(?P<b>{self.one})\s+(?P=how)\s+(?P<y>.+)$",
-            text.strip(),
-            re.IGNORECASE | re.DOTALL,
-        )
+        match = self.gap.match(text.strip())
         if match is None:
             return None
         a, b = self.resolve(match["a"]), self.resolve(match["b"])

@@ -1141,11 +1141,7 @@ class SemanticPlanner(RulePlanner):
             if several_asks(text, pieces):
                 # the writer split it: each piece goes where it fits on its own, and one
                 # that fits nobody is a sub-agent's, as a message of its own would be
-                catch_all = self.fleet.catch_all.as_agent()
-                routed = [
-                    (r[0].agent if r and r[0].score >= FIT else catch_all, piece)
-                    for piece, r in chosen
-                ]
+                routed = [(self._fit_or_catch_all(r), piece) for piece, r in chosen]
                 if len({agent.id for agent, _ in routed}) >= 2:
                     for (piece, ranked), (agent, _) in zip(chosen, routed, strict=True):
                         self._note(why, piece, ranked, agent.id, "one of several asks")
@@ -1209,11 +1205,18 @@ class SemanticPlanner(RulePlanner):
                 routed.append((self.fleet.agent(agent_id), piece))
                 continue
             ranked = matcher.rank(piece)
-            fits = ranked and ranked[0].score >= FIT
-            agent = ranked[0].agent if fits else self.fleet.catch_all.as_agent()
+            agent = self._fit_or_catch_all(ranked)
             self._note(why, piece, ranked, agent.id, "one of a list that names who")
             routed.append((agent, piece))
         return by_agent(routed)
+
+    def _fit_or_catch_all(self, ranked: Sequence[Ranked]) -> AgentSpec:
+        """The best agent if it clears the bar, else the catch-all sub-agent."""
+        return (
+            ranked[0].agent
+            if ranked and ranked[0].score >= FIT
+            else self.fleet.catch_all.as_agent()
+        )
 
     @staticmethod
     def _exact_skill(text: str, matcher: Matcher) -> AgentSpec | None:
