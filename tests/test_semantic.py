@@ -1585,3 +1585,33 @@ def test_steps_that_wait_for_the_ones_before_and_a_name_before_a_condition(
         "summarise what the team did this week",
     ):
         assert planner.plan(text).kind == "status", text
+
+
+def test_a_named_agent_that_takes_it_from_there_waits_for_the_step_before(
+    planner: SemanticPlanner,
+) -> None:
+    """ "the designer mocks up the banner and social posts it": social posts what the designer
+    makes, so it waits; "dev will fix the login bug, writer will update the docs" are two
+    jobs at once. "before the customer sees it" and "chef can we take them off" are not an
+    agent taking over."""
+    posted = planner.plan("the designer mocks up the banner and social posts it")
+    assert [(t.agent, t.summary) for t in posted.tasks] == [
+        ("designer", "mocks up the banner"),
+        ("social", "posts it"),
+    ]
+    assert posted.tasks[1].depends_on == [posted.tasks[0].id]
+    laid = planner.plan("writer will draft the launch post, designer will lay it out")
+    assert [(t.agent, t.summary) for t in laid.tasks] == [
+        ("writer", "draft the launch post"),
+        ("designer", "lay it out"),
+    ]
+    assert laid.tasks[1].depends_on == [laid.tasks[0].id]
+    both = planner.plan("dev will fix the login bug, writer will update the docs")
+    assert [(t.agent, t.summary, t.depends_on) for t in both.tasks] == [
+        ("dev", "fix the login bug", []),
+        ("writer", "update the docs", []),
+    ]
+    known = planner.plan("we need the market report, research will know where it is")
+    assert [t.agent for t in known.tasks] == ["research"]
+    late = planner.plan("the banner is late, designer will be on it tomorrow")
+    assert [t.agent for t in late.tasks] == ["designer"]

@@ -443,6 +443,15 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         """ "ask research for the numbers and the writer for the copy"."""
+        self.passed = re.compile(
+            rf"(?:[,;]\s*(?:and\s+)?(?:then\s+)?|\s+(?:and\s+(?:then\s+)?|then\s+))(?P<name>{self.one})\s+"
+            rf"(?:(?:will|'ll|’ll|should|can|could|must|is\s+going\s+to|needs?\s+to)\s+(?:then\s+)?"
+            rf"(?!{_NOT_A_VERB}|(?:be|know|we|you|u|i|they|he|she|someone|anyone)\b)[a-z]{{2,}}|(?!{_NOT_A_VERB}|(?:this|thus|yes|us|its|knows)\b)[a-z]{{2,}}s)"
+            rf"(?:\s+[\w'’-]+){{0,2}}?\s+(?:it|them|those|these)\b",
+            re.IGNORECASE,
+        )
+        """ "the designer mocks up the banner and social posts it", "writer will draft the
+        post, designer will lay it out": a named agent takes what the step before made."""
         self.source = re.compile(
             rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
         )
@@ -506,7 +515,8 @@ class Names:
         return re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
-            rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S)"
+            rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
             rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
@@ -560,6 +570,20 @@ class Names:
         if len(steps) != len(agents) or not all(agents) or not all(steps):
             return None
         return [[Part(s, [a])] for s, a in zip(steps, agents, strict=True) if a]
+
+    def passed_on(self, text: str) -> list[str]:
+        """A step split where a named agent picks up what the words before it made: "it",
+        "them" right after the agent's verb point back at that work."""
+        for match in self.passed.finditer(text):
+            before, name = text[: match.start()], match["name"]
+            bare = re.sub(r"^@|^the\s+", "", name, flags=re.IGNORECASE)
+            if len(before.strip()) < 8 or not self.resolve(name):
+                continue
+            if bare.lower() in PRONOUNS and not (name.startswith("@") or bare.isupper()):
+                continue  # "…, and it needs them": the pronoun, not an agent called "it"
+            later = text[match.start("name") :]
+            return [before.strip(" ,;"), *self.passed_on(later)]
+        return [text]
 
     def listed(self, text: str, *, everyday: bool = False) -> list[str]:
         """Agents named in `text`, in order, once each. A name that is an everyday word
@@ -716,7 +740,7 @@ def parse(text: str, names: Names) -> list[Step]:
     if (gapped := names.gapped(text)) is not None:
         return [gapped]
     steps: list[Step] = []
-    raw_steps = chain(text)
+    raw_steps = [s for step in chain(text) for s in names.passed_on(step)]
     for i in range(len(raw_steps) - 1):
         if names.alone.match(raw_steps[i].strip(" ,;")):  # "dev, once it's merged, post it"
             raw_steps[i + 1] = f"{raw_steps[i].strip(' ,;')}: {raw_steps[i + 1]}"
