@@ -30,7 +30,20 @@ HERE = Path(__file__).resolve().parent
 KINDS = ("work", "followup", "answer", "reroute", "clarify", "status", "roster", "cancel")
 
 
-SPLITS = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10", "heldout")
+SPLITS = (
+    "dev",
+    "dev2",
+    "dev3",
+    "dev4",
+    "dev5",
+    "dev6",
+    "dev7",
+    "dev8",
+    "dev9",
+    "dev10",
+    "dev11",
+    "heldout",
+)
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
 
 
