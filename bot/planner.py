@@ -315,7 +315,9 @@ _WHO_CAN = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(
-    r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|forget)\b\s*(?P<what>.*)$",
+    r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|forget|no\s+need\s+to\s+(?:chase|"
+    r"do|send|book|pay|finish|carry\s+on\s+with|keep|continue|order|print|post|ring|call|email|"
+    r"follow\s+up(?:\s+on)?))\b\s*(?P<what>.*)$",
     re.IGNORECASE,
 )
 _CHAIN = re.compile(

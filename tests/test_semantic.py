@@ -1615,3 +1615,61 @@ def test_a_named_agent_that_takes_it_from_there_waits_for_the_step_before(
     assert [t.agent for t in known.tasks] == ["research"]
     late = planner.plan("the banner is late, designer will be on it tomorrow")
     assert [t.agent for t in late.tasks] == ["designer"]
+
+
+def test_a_correction_that_rules_out_the_agent_at_work_and_names_another(
+    planner: SemanticPlanner,
+) -> None:
+    """ "not the writer — …, Dev please", "this isn't for the writer, … — Dev needs it",
+    "that's not a copy job, … dev please": the work moves to the agent named after the
+    negation. Before, each went to the writer as more work."""
+    for text in (
+        "not the writer — it's a bug in the signup form, Dev please",
+        "this isn't for the writer, it's a broken link on the site — Dev needs it",
+        "that's not a copy job, the page won't load on mobile. dev please",
+    ):
+        decision = planner.plan(text, RUNNING)
+        assert (decision.kind, decision.target) == ("reroute", "dev"), text
+
+
+def test_questions_about_what_came_of_work_are_status_questions(planner: SemanticPlanner) -> None:
+    """ "did we ever get the login fix out?", "is the landing page copy in?", "how far has
+    the writer got…?", "heard nothing back about…, what's happening?" ask the records;
+    before, they went to the thread's agents as more work."""
+    for text in (
+        "did we ever get the login fix out?",
+        "is the landing page copy in?",
+        "how far has the writer got with the landing page?",
+        "heard nothing back about the login bug, what's happening?",
+    ):
+        assert planner.plan(text, RUNNING).kind == "status", text
+    assert planner.plan("did we find anyone to cover the launch post?").kind == "status"
+
+
+def test_no_need_to_chase_it_cancels_it(planner: SemanticPlanner) -> None:
+    """ "no need to chase X, <why>" stops X (it was taken for a correction); "no need to
+    rush" stops nothing."""
+    stop = planner.plan("no need to chase the landing page copy, the client wrote it", RUNNING)
+    assert (stop.kind, stop.target) == ("cancel", "landing page copy")
+    assert planner.plan("no need to rush the landing page copy", RUNNING).kind != "cancel"
+
+
+def test_who_is_who_and_who_handles_that_are_roster_questions(planner: SemanticPlanner) -> None:
+    """Asking who does what, in words the roster rules did not know, gets the roster, with
+    what was asked about as its subject."""
+    handles = planner.plan("if I want to get a banner made, who handles that?")
+    assert (handles.kind, handles.target) == ("roster", "get a banner made")
+    charge = planner.plan("who's in charge of social media?")
+    assert (charge.kind, charge.target) == ("roster", "social media")
+    for text in ("first day here, who's who?", "what is this thing and what can it do?"):
+        assert planner.plan(text).kind == "roster", text
+
+
+def test_a_deadline_alone_says_when_not_what(planner: SemanticPlanner) -> None:
+    """ "need that done before the 3 o'clock" names a time and nothing to do: one question.
+    "anyone know a decent physio near the office?" is an errand for a sub-agent, not a
+    question about the team."""
+    for text in ("need that done before the 3 o'clock", "needs doing by 5pm"):
+        assert planner.plan(text).kind == "clarify", text
+    errand = planner.plan("anyone know a decent physio near the office? my shoulder is killing me")
+    assert [t.agent for t in errand.tasks] == ["subagent"]

@@ -95,7 +95,9 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
-    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them))\b(?!-)",
+    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
+    r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|"
+    r"ring|call|email|follow\s+up)|bin|ditch|shelve)\b(?!-)",
     re.IGNORECASE,
 )
 _KEEP_GOING = re.compile(
@@ -106,7 +108,8 @@ _KEEP_GOING = re.compile(
 _HANDED_OVER = re.compile(rf"^{FOR_WHOM}\s+[^:—–?]{{1,40}}[:—–]", re.IGNORECASE)
 """“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
-    r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)", re.IGNORECASE
+    r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|bin|ditch|shelve",
+    re.IGNORECASE,
 )
 """Cancelling words that, with no work in the thread, ask for something to be held back."""
 _REPORTED = re.compile(
@@ -147,15 +150,46 @@ _STATUS_WORDS = re.compile(
     r"busy|back\s+yet|back\s*$|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
     r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
     r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now|fail|failed|"
-    r"waiting\s+on|blocked|getting\s+on|any\s+joy|any\s+luck|any\s+word)\b",
+    r"waiting\s+on|blocked|getting\s+on|any\s+joy|any\s+luck|any\s+word|what(?:'s|’s|\s+is)\s+happening|"
+    r"heard\s+nothing|not\s+heard|haven't\s+heard|how\s+far)\b",
     re.IGNORECASE,
 )
 _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
     r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
-    r"started|yet|fail|failed|through)\s*[?!.]*$",
+    r"started|yet|fail|failed|through|in)\s*[?!.]*$",
     re.IGNORECASE,
 )
+_DID_WE = re.compile(
+    r"^(?:so\s+|and\s+)?(?:did|have)\s+(?:we|you|they)\s+(?:ever\s+|actually\s+|already\s+)?"
+    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked)\b",
+    re.IGNORECASE,
+)
+""" "did we ever find a new dame?", "did we find anyone to cover Mel?": what came of work."""
+_NOT_HEARD = re.compile(
+    r"^(?:still\s+)?(?:heard\s+nothing|not\s+heard(?:\s+anything|\s+a\s+thing)?|haven't\s+heard"
+    r"(?:\s+anything|\s+a\s+thing)?|no\s+word)\s+(?:back\s+)?(?:yet\s+)?(?:from|about|on|re)\b",
+    re.IGNORECASE,
+)
+""" "heard nothing back about the extra sailing, what's happening?": asks after work."""
+_HOW_FAR = re.compile(
+    r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
+)
+""" "how far has the box office got with ringing round?": how work is going."""
+_WHO_HANDLES_THAT = re.compile(
+    r"^(?:if\s+(?:i|we)\s+(?:want|need|have)\s+to\s+)?(?P<what>[^?]{6,}?)\s*[,;:—–-]+\s*(?:so\s+)?who\s+"
+    r"(?:handles|deals\s+with|looks\s+after|covers|takes\s+care\s+of|(?:do|should)\s+(?:i|we)\s+(?:ask|talk\s+to|"
+    r"speak\s+to|tell|go\s+to))(?:\s+(?:that|this|it|those|about\s+(?:that|this|it)))?\s*$",
+    re.IGNORECASE,
+)
+""" "if I want to report a near miss on the car deck, who handles that?": who does it."""
+_WHOS_WHO = re.compile(
+    r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|"
+    r"^(?:so\s+)?what(?:'s|’s|\s+is|\s+are)\s+(?:this(?:\s+(?:thing|bot|app))?|you)\s*(?:\?\s*)?(?:and|,)\s*"
+    r"what\s+(?:can|does|do)\s+(?:it|this|you)\s+do\b",
+    re.IGNORECASE,
+)
+""" "first day here, who's who?", "what is this thing and what can it do?": the roster."""
 _HOW_GOING = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:how's|hows|how\s+is|how\s+are|how're)\s+(?:[\w'’]+\s+){0,9}?"
     r"(?:going|getting\s+on|coming\s+along|progressing)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$",
@@ -185,7 +219,8 @@ _WHERE_IS = re.compile(
 )
 _ROSTER_CUE = re.compile(
     r"\b(?:agents?|your\s+team|the\s+team\s+(?:can|do)|on\s+the\s+team|roster|anyone|anybody|"
-    r"someone|somebody|any\s+of\s+you|who\s+(?:here\s+)?(?:can|could|does|do|handles?|"
+    r"someone|somebody|any\s+of\s+you|who(?:'s|’s)\s+(?:in\s+charge|responsible|best)|"
+    r"who\s+(?:here\s+)?(?:can|could|does|do|handles?|"
     r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on|"
     r"deals?\s+with|looks?\s+after|takes?\s+care|is\s+in\s+charge|is\s+responsible)|"
     r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got)\s+(?:a|an|any)\s+(?:team|agent|person|bot|"
@@ -208,7 +243,7 @@ _REROUTE_CUE = re.compile(
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
-    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
+    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
     re.IGNORECASE,
@@ -222,20 +257,23 @@ _CUE_WORDS = frozenset(
 )
 """The words of a correction's cue; what is left of it says what the work is."""
 _NEGATED = re.compile(
-    r"\b(?:not|instead\s+of|rather\s+than)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
+    r"\b(?:not|isn't|isn’t|wasn't|wasn’t|instead\s+of|rather\s+than)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
     r"(?:\s+(?!(?:and|but|or|so|it|it's|because|as)\b)[\w-]+)?(?:\s+(?:job|thing|task|one|question))?",
     re.IGNORECASE,
 )
 _REROUTE_WEAK = re.compile(
-    r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)", re.IGNORECASE
+    r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)|"
+    r"\b(?:that|this|it)(?:'s|’s|\s+is)\s+not\s+(?:a|an|for)\b|"
+    r"\b(?:this|that|it)\s+(?:isn't|isn’t|wasn't|wasn’t)\s+(?:for|a|an)\b|^(?:no[,.!]?\s+)?not\s+\S",
+    re.IGNORECASE,
 )
 """A correction only when it names someone: "this should be Tax", not "the tone should be
 playful"."""
 _ROSTER_TARGET = re.compile(
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
-    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)\s+(?:here\s+)?"
+    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)(?:\s+here)?(?:\s+|(?=['’]s\b))"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
-    r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|'s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
+    r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|['’]s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
     r"(?:an?\s+agent|someone|somebody|anyone|anybody)\s+(?:here\s+)?(?:for|(?:that|who)\s+(?:can\s+|could\s+)?"
     r"(?:do|does|deals?\s+with|handles?|knows?(?:\s+about)?|covers?|looks?\s+after|takes?\s+care\s+of|owns?))\s+(?P<c>.+)|"
@@ -317,7 +355,8 @@ _VAGUE_WORDS = frozenset(
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
-    resident residents caller guest guests tenant user users is are was were been being""".split()
+    resident residents caller guest guests tenant user users is are was were been being
+    o'clock oclock hour hours am pm ahead about""".split()
 )
 
 
@@ -444,7 +483,8 @@ _ERRAND = re.compile(
     r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
     r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
-    r"(?:for|somewhere|at|near)\b",
+    r"(?:for|somewhere|at|near)\b|\b(?:know|recommend)\s+(?:of\s+)?(?:a|an|any)\s+(?:good|decent|reliable|"
+    r"cheap|local|nice)\s+(?P<local>[\w-]+)\s+(?:near|in|around|round|close\s+to)\b",
     re.IGNORECASE,
 )
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
@@ -710,6 +750,10 @@ _MY_CIRCUMSTANCES = re.compile(r"^(?:i'm|im|i\s+am|i've|i'll|i\s+will|we're|we\s
 """After the ask, the user's own circumstances ("…, I'm in meetings all day")."""
 
 
+_CLOCK = re.compile(r"\d{1,2}(?:[:.]\d\d)?(?:am|pm)?", re.IGNORECASE)
+"""A time of day ("5", "5pm", "17:30"): when, not what."""
+
+
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
     # "the resident's complaining": who, not what. "hi, I need help with something": a
@@ -721,7 +765,10 @@ def carries_too_little(text: str, names: Names) -> bool:
         return False
     asked = names.word.sub(" ", asked)  # "@writer", "ask the writer": named, nothing asked
     tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
-    return all(w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 for w in tokens)
+    return all(
+        w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 or _CLOCK.fullmatch(w)
+        for w in tokens
+    )
 
 
 class SemanticPlanner(RulePlanner):
@@ -862,10 +909,13 @@ class SemanticPlanner(RulePlanner):
     def _reroute_by_cue(self, bare: str, context: ThreadContext) -> Decision | None:
         """ "wrong one, that's a Quill job", "this should go to security, not IT": the work in
         this thread moves to the agent named, or meant, outside the negation."""
-        strong = bool(_REROUTE_CUE.search(bare))
+        here = {t.agent for t in context.tasks}
+        # "not accounts — …", "this isn't for marketing": what it rules out is who has it
+        strong = bool(_REROUTE_CUE.search(bare)) or any(
+            here & set(self.names.listed(m[0], everyday=True)) for m in _NEGATED.finditer(bare)
+        )
         if not (strong or _REROUTE_WEAK.search(bare)):
             return None
-        here = {t.agent for t in context.tasks}
         positive = _NEGATED.sub(" ", bare)
         named = [  # one already here still takes another's work: "should go to Felix not Ines"
             a
@@ -909,6 +959,10 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
+        if match := _WHO_HANDLES_THAT.match(bare):
+            return Decision(kind="roster", target=match["what"], reason="asked who does that")
+        if _WHOS_WHO.search(bare) and len(words(bare)) <= 16:
+            return Decision(kind="roster", reason="asked who is who")
         match = _CANCEL.match(bare)
         if match and (reason := _WHY_NOT.search(match.group("what"))):
             # "forget it, not needed anymore": the reason is not what to cancel
@@ -990,6 +1044,14 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
+        if (
+            (_DID_WE.match(bare) or _HOW_FAR.match(bare) or _NOT_HEARD.match(bare))
+            and question
+            and len(words(bare)) <= 16
+        ):
+            return Decision(
+                kind="status", target=named[0] if named else None, reason="what came of…"
+            )
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         if question and (about := self.names.about.match(bare)):
@@ -999,7 +1061,8 @@ class SemanticPlanner(RulePlanner):
                 target=asked_about[0] if asked_about else None,
                 reason="asked what it did",
             )
-        status_cue = bool(_STATUS_WORDS.search(bare)) and not _CAN_BE_DONE.search(bare)
+        status_cue = bool(_STATUS_WORDS.search(bare) or _DONE_QUESTION.match(bare))
+        status_cue = status_cue and not _CAN_BE_DONE.search(bare)
         if (
             question
             and status_cue
@@ -1180,7 +1243,7 @@ class SemanticPlanner(RulePlanner):
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
         errand = _ERRAND.search(text)
-        what = errand and (errand["what"] or errand["table"])
+        what = errand and (errand["what"] or errand["table"] or errand["local"])
         if what and len(words(text)) <= 22 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
