@@ -20,7 +20,7 @@ FLOORS = {
     "dev8": 0.74,
     "dev9": 0.74,
     "dev10": 0.78,
-    "dev11": 0.76,
+    "dev11": 0.77,
     "heldout": 0.72,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

@@ -1673,3 +1673,29 @@ def test_a_deadline_alone_says_when_not_what(planner: SemanticPlanner) -> None:
         assert planner.plan(text).kind == "clarify", text
     errand = planner.plan("anyone know a decent physio near the office? my shoulder is killing me")
     assert [t.agent for t in errand.tasks] == ["subagent"]
+
+
+def test_a_condition_after_a_heading_so_first_and_a_question_with_once(
+    planner: SemanticPlanner,
+) -> None:
+    """ "launch blog — once research has the numbers, get the writer to draft it" is research
+    then the writer; "…, so first get research to pull the numbers" puts that first; a
+    question with "once" in it is one question, not a chain with a task called "?"."""
+    headed = planner.plan("launch blog — once research has the numbers, get the writer to draft it")
+    assert [t.agent for t in headed.tasks] == ["research", "writer"]
+    assert headed.tasks[1].depends_on == [headed.tasks[0].id]
+    first = planner.plan(
+        "the writer needs to redo the launch post by friday, so first get research to pull the"
+        " new numbers"
+    )
+    assert [(t.agent, t.summary) for t in first.tasks] == [
+        ("research", "pull the new numbers"),
+        ("writer", "redo the launch post by friday"),
+    ]
+    assert first.tasks[1].depends_on == [first.tasks[0].id]
+    for text in (
+        "what should the post say once the numbers are in?",
+        "what do we owe the printer once our costs are taken off?",
+    ):
+        asked = planner.plan(text)
+        assert len(asked.tasks) == 1 and asked.tasks[0].summary == text, text

@@ -83,7 +83,7 @@ _ONLY_READY = re.compile(
 """A "when" that only says the step before is done, or that asks a moment of the reader
 ("when you get a chance, …"): no step of its own."""
 _BUT_FIRST = re.compile(
-    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|"
+    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first|"
     r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on)\b))\s*,?\s*(?P<first>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -98,6 +98,19 @@ _AFTER_DONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
+_ASKS_WHAT = re.compile(
+    r"(?:^|[,;:{d}]\s*|\s-\s)(?:so\s+)?(?:what|how\s+(?:much|many|long)|which|who|whether)\b".format(
+        d="—–"
+    ),
+    re.IGNORECASE,
+)
+""" "what do we owe them once our costs are taken off?": the "once" is the question's."""
+_HEAD_WHEN = re.compile(
+    r"^(?P<head>[^—–:]{3,80}?)\s*[—–]\s*(?P<rest>(?:when|once|as\s+soon\s+as)\s+.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "extra boats for the games weekend — once ops have the times, get marketing to…": the
+head is what the first step is about."""
 _BACK_DONE = re.compile(
     r"^(?:both|they|those|these|all(?:\s+of\s+(?:them|that|those|it|this))?|everything|it|that|this|"
     r"the\s+(?:two|three|others?|rest|above))\b",
@@ -709,17 +722,23 @@ def chain(text: str) -> list[str]:
             return [*chain(" ".join(said[:-1])), said[-1]]
         before, _, last = said[0].rpartition(",")  # "write the notes, have social share them"
         return [*chain(before), last.strip()] if before.strip() else chain(said[0])
-    if match:
+    if match and not _ASKS_WHAT.search(match.group("later")):
         return [match.group("first"), *chain(match.group("later"))]
     match = _AND_DO_IT.match(text.strip())
     if match:
         return [*chain(match.group("first")), *chain(match.group("later"))]
+    head = _HEAD_WHEN.match(text.strip())
+    if head and (_LEADING_WHEN.match(head["rest"]) or _WHEN_HAVE.match(head["rest"])):
+        first, *rest = chain(head["rest"])
+        return [f"{first} — {head['head'].strip()}", *rest] if rest else [text]
     match = _LEADING_WHEN.match(text.strip()) or _WHEN_HAVE.match(text.strip())
     if match:
         if _ONLY_READY.match(match.group("first")):  # "…, then when we've got it have Priya…"
             return chain(match.group("rest"))
         return [match.group("first"), *chain(match.group("rest"))]
-    steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.")]
+    if _ASKS_WHAT.match(text) and text.rstrip().endswith("?") and text.count("?") == 1:
+        return [text]  # "what should the post say once the numbers are in?": one question
+    steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.?!")]
     if len(steps) > 1:
         return [s for step in steps for s in chain(step)] if len(steps) < 50 else steps
     return [_FIRST.sub("", text)]
