@@ -1699,3 +1699,25 @@ def test_a_condition_after_a_heading_so_first_and_a_question_with_once(
     ):
         asked = planner.plan(text)
         assert len(asked.tasks) == 1 and asked.tasks[0].summary == text, text
+
+
+def test_a_time_of_day_and_a_sentence_that_goes_on_are_not_cut() -> None:
+    """ "the 11:15" is a time, not a heading and its list ("15 on friday" was a piece); "and
+    can't manage the stairs", "and whether they can pay in stages" go on with the sentence
+    before them."""
+    assert (
+        SemanticPlanner._list_pieces(
+            "the courier comes at 11:15 on friday, the parcel is heavy and the invoice needs a VAT"
+            " number"
+        )[0]
+        == "the courier comes at 11:15 on friday"
+    )
+    assert SemanticPlanner._list_pieces(
+        "she's on crutches and can't manage the stairs, and the invoice needs a VAT number"
+    ) == ["she's on crutches and can't manage the stairs", "the invoice needs a VAT number"]
+    asked = (
+        "what the redesign will cost and whether they can pay in stages, and the logo needs redoing"
+    )
+    assert SemanticPlanner._list_pieces(asked)[0] == (
+        "what the redesign will cost and whether they can pay in stages"
+    )

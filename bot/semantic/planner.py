@@ -429,6 +429,13 @@ _CONTEXT_CLAUSE = re.compile(
     r"needs?|has\s+to|have\s+to|should|must|last\s+time|previously|apparently|as\s+usual)\b",
     re.IGNORECASE,
 )
+_GOES_ON_SAYING = re.compile(
+    r"^(?:or\s+)?(?:whether|can't|can’t|cannot|won't|won’t|doesn't|doesn’t|didn't|didn’t|isn't|"
+    r"isn’t|wasn't|wasn’t|hasn't|hasn’t|keeps|kept|never)\b",
+    re.IGNORECASE,
+)
+""" "he's in a powerchair and can't manage the stairs", "what it will cost and whether she can
+spread it": the same sentence going on, with its subject or its question."""
 _WHY = re.compile(r"\bwhy\W*$", re.I)
 _BACK_REFERENCE = re.compile(
     r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
@@ -1314,9 +1321,9 @@ class SemanticPlanner(RulePlanner):
         if _FORWARDED.match(text):
             return [clean(text) or text]  # someone else's message: one matter, as it was sent
         body = text
-        if (colon := re.match(r"^[^:—–]{1,60}?\s*(?::|—|–|\s-\s)\s*(?P<rest>.+)$", text)) and (
-            LIST_SPLIT.search(colon.group("rest"))
-        ):
+        # "x: …", "x — …" (not the colon of a time, "the 11:15")
+        head = r"^[^:—–]{1,60}?\s*(?:(?<!\d):(?!\d)|—|–|\s-\s)\s*(?P<rest>.+)$"
+        if (colon := re.match(head, text)) and (LIST_SPLIT.search(colon.group("rest"))):
             body = colon.group("rest")
         kept: list[str] = []  # binomials stand aside while the text is cut
 
@@ -1372,6 +1379,7 @@ class SemanticPlanner(RulePlanner):
                     (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
                     or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
                     or bool(_CONTEXT_CLAUSE.match(piece))
+                    or bool(_GOES_ON_SAYING.match(piece))
                     or bool(_TOLD_ON.match(piece))
                     or bool(_SUM.match(piece))
                 )
