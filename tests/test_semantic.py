@@ -1721,3 +1721,28 @@ def test_a_time_of_day_and_a_sentence_that_goes_on_are_not_cut() -> None:
     assert SemanticPlanner._list_pieces(asked)[0] == (
         "what the redesign will cost and whether they can pay in stages"
     )
+
+
+def test_more_ways_to_ask_after_work_stop_it_or_move_it(planner: SemanticPlanner) -> None:
+    """Everyday words for how work is going, for stopping one piece of it, and for moving it:
+    each was more work for the thread's agents, and "we don't need the copy anymore" is about
+    the copy, not all the work."""
+    for text in (
+        "where did we land with the login bug?",
+        "what's the hold up with the copy?",
+        "any ETA on the fix?",
+        "are we nearly there with the landing page?",
+        "when will the login fix be ready?",
+    ):
+        assert planner.plan(text, RUNNING).kind == "status", text
+    for text in ("we don't need the copy anymore", "actually hold fire on the copy"):
+        stop = planner.plan(text, RUNNING)
+        assert (stop.kind, stop.target) == ("cancel", "copy"), text
+    for text, agent in (
+        ("this is more of a design thing, Designer please", "designer"),
+        ("actually this one's better for research", "research"),
+    ):
+        moved = planner.plan(text, RUNNING)
+        assert (moved.kind, moved.target) == ("reroute", agent), text
+    asked = planner.plan("who do I talk to about the website?")
+    assert (asked.kind, asked.target) == ("roster", "website")

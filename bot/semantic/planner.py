@@ -97,7 +97,7 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|"
-    r"ring|call|email|follow\s+up)|bin|ditch|shelve)\b(?!-)",
+    r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire)\b(?!-)",
     re.IGNORECASE,
 )
 _KEEP_GOING = re.compile(
@@ -108,7 +108,7 @@ _KEEP_GOING = re.compile(
 _HANDED_OVER = re.compile(rf"^{FOR_WHOM}\s+[^:—–?]{{1,40}}[:—–]", re.IGNORECASE)
 """“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
-    r"hold\s+off|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|bin|ditch|shelve",
+    r"hold\s+off|hold\s+fire|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|bin|ditch|shelve",
     re.IGNORECASE,
 )
 """Cancelling words that, with no work in the thread, ask for something to be held back."""
@@ -172,6 +172,19 @@ _NOT_HEARD = re.compile(
     re.IGNORECASE,
 )
 """ "heard nothing back about the extra sailing, what's happening?": asks after work."""
+_ASKS_AFTER = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|\s+is)\s+the\s+(?:hold\s*-?\s*up|eta|latest)|any\s+eta|"
+    r"when\s+(?:will|is|are|should|can\s+we\s+expect)\s+(?:[\w'’-]+\s+){1,6}?(?:be\s+)?(?:ready|done|"
+    r"finished|back|live|out|in|fixed|sorted)|where\s+did\s+we\s+(?:land|get\s+to|end\s+up)|"
+    r"are\s+we\s+(?:nearly|almost|close\s+to\s+being)\s+(?:there|done|finished|ready))\b",
+    re.IGNORECASE,
+)
+""" "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
+_NO_LONGER = re.compile(
+    r"^(?:actually\s+|so\s+)?(?:we|i)\s+(?:don'?t|do\s+not)\s+need\s+(?P<what>[^,;.]{2,40}?)\s+any\s*more$",
+    re.IGNORECASE,
+)
+""" "we don't need the copy anymore": in a thread, stop that work."""
 _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
@@ -234,7 +247,8 @@ _REROUTE_CUE = re.compile(
     r"should\s+be\s+(?:(?:the|a|an)\s+)?\S+(?:'s|’s|\s+(?:job|one|thing|task|question))\b|"
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
-    r"(?:'s|is|was)\s+(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b|"
     r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
@@ -736,6 +750,13 @@ def roster_target(text: str) -> str | None:
     what = next(g for g in match.groups() if g)
     if re.match(r"(?:what|what's|whats|why|where|when|whether|if)\b", what, re.IGNORECASE):
         return None  # "anyone know what's going on?": a question about the world, not the team
+    # "who do I talk to about the website?": about the website
+    what = re.sub(
+        r"^(?:i|we)\s+(?:talk|speak|go|ask|send\s+\w+)\s+(?:to\s+)?(?:about|for|re|regarding|with)?\s*",
+        "",
+        what.strip(),
+        flags=re.IGNORECASE,
+    )
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
     if all(w in _VAGUE_WORDS for w in words(what)):
@@ -981,6 +1002,8 @@ class SemanticPlanner(RulePlanner):
             # "stop looking for a hotel, the agent's sorted one themselves": the reason after
             if len(words(why.group(1))) <= 5 and not _THEN_WORK.search(why.group(2)):
                 return self._cancel(why.group(1))
+        if context.tasks and (match := _NO_LONGER.match(bare)):
+            return self._cancel(match["what"])
         if context.tasks and (match := self._reroute.match(bare)):
             agent_id = self.resolve_name(match.group("name"))
             if agent_id is not None:
@@ -992,7 +1015,7 @@ class SemanticPlanner(RulePlanner):
     @staticmethod
     def _cancel(what: str) -> Decision:
         what = _KEEP_GOING.sub("", what)  # "…'s one but keep dev going": only the first
-        what = re.sub(r"^(?:working\s+on|doing|with)\s+", "", what.strip(), flags=re.I)
+        what = re.sub(r"^(?:working\s+on|doing|with|on)\s+", "", what.strip(), flags=re.I)
         what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
         what = re.sub(r"(?:'s|’s)\s+(?:one|task|bit|thing|work|stuff|job)$", "", what, flags=re.I)
         what = re.sub(
@@ -1052,7 +1075,12 @@ class SemanticPlanner(RulePlanner):
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
         if (
-            (_DID_WE.match(bare) or _HOW_FAR.match(bare) or _NOT_HEARD.match(bare))
+            (
+                _DID_WE.match(bare)
+                or _HOW_FAR.match(bare)
+                or _NOT_HEARD.match(bare)
+                or _ASKS_AFTER.match(bare)
+            )
             and question
             and len(words(bare)) <= 16
         ):
