@@ -1746,3 +1746,38 @@ def test_more_ways_to_ask_after_work_stop_it_or_move_it(planner: SemanticPlanner
         assert (moved.kind, moved.target) == ("reroute", agent), text
     asked = planner.plan("who do I talk to about the website?")
     assert (asked.kind, asked.target) == ("roster", "website")
+
+
+def test_what_must_come_before_a_named_agent_and_what_it_needs_of_another(
+    planner: SemanticPlanner,
+) -> None:
+    """ "before social posts anything, the writer needs to proofread it" and "… proofread it
+    before social posts it" are the writer, then social; "I need the writer to draft the FAQ
+    and the designer to lay it out" names both, the layout after the draft; "once both are
+    live" waits for both. "before the customer sees it" and "from before Kev fixed it" say
+    when, not who does what next."""
+    for text in (
+        "before social posts anything, the writer needs to proofread it",
+        "the writer should proofread it before social posts it",
+    ):
+        decision = planner.plan(text)
+        assert (decision.tasks[0].agent, decision.tasks[0].summary) == ("writer", "proofread it")
+        assert [t.agent for t in decision.tasks] == ["writer", "social"], text
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id]
+    needed = planner.plan("I need the writer to draft the FAQ and the designer to lay it out")
+    assert [(t.agent, t.summary) for t in needed.tasks] == [
+        ("writer", "draft the FAQ"),
+        ("designer", "lay it out"),
+    ]
+    assert needed.tasks[1].depends_on == [needed.tasks[0].id]
+    live = planner.plan(
+        "writer - blog post on the new pricing. designer - a hero image for it. social - schedule"
+        " posts once both are live"
+    )
+    assert sorted(live.tasks[2].depends_on) == sorted([live.tasks[0].id, live.tasks[1].id])
+    names = Names({"customer": "customer", "kev": "bodyshop", "writer": "writer"})
+    for text in (
+        "the boot needs sorting before the customer sees it",
+        "the photos still show the bumper from before kev fixed it",
+    ):
+        assert names.goes_before(text) == [text], text

@@ -90,11 +90,12 @@ _BUT_FIRST = re.compile(
 _AFTER_DONE = re.compile(
     r"^(?P<later>.{3,}?)\s+(?:after(?!\s+(?:that|this|which)\b)|once|when|as\s+soon\s+as)\s+"
     r"(?P<first>[^,;.]{2,80}?\s+"
-    r"(?:finishes|finished|is\s+done|are\s+done|has\s+finished|completes|is\s+ready|are\s+ready|"
+    r"(?:finishes|finished|(?:is|are)\s+(?:all\s+)?(?:done|ready|live|out|up|back|through|sorted)\b|"
+    r"has\s+finished|completes|"
     r"has\s+(?:it|them|the\s+\w+)|sends?\s+(?:it|them)(?:\s+over)?|signs?\s+off|"
     r"(?:has|have|is|are)\s+(?:been\s+)?\w+(?:ed|en)\b)[^,;.]*|"
     r"(?:they|it|both|that|those|these|everything|all)(?:'re|’re|'s|’s)\s+(?:all\s+)?"
-    r"(?:done|ready|finished|through|back)\b\s*)[.!]?$",
+    r"(?:done|ready|finished|through|back|live|out|up)\b\s*)[.!]?$",
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
@@ -434,6 +435,12 @@ class Names:
             rf"it|we)\s+(?:can|could))?(?:\s+to)?\b[,:]?\s*(?P<rest>.*)$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.needing = re.compile(
+            rf"^(?:i|we)\s+(?:really\s+|just\s+)?(?:need|want|'d\s+like|’d\s+like|would\s+like)\s+{group}"
+            rf"\s+to\s+(?P<rest>(?!be\b)[a-z].+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "I need the writer to draft the FAQ": the name, then what it is to do."""
         self.modal = re.compile(
             rf"^(?P<about>(?:for|re|about|regarding|ahead\s+of|before)\s+[^,]{{1,40}},\s*)?"
             rf"(?:can|could|would|will)\s+{group}\s+(?:please\s+)?(?P<rest>.+)$",
@@ -458,13 +465,24 @@ class Names:
         """ "ask research for the numbers and the writer for the copy"."""
         self.passed = re.compile(
             rf"(?:[,;]\s*(?:and\s+)?(?:then\s+)?|\s+(?:and\s+(?:then\s+)?|then\s+))(?P<name>{self.one})\s+"
-            rf"(?:(?:will|'ll|’ll|should|can|could|must|is\s+going\s+to|needs?\s+to)\s+(?:then\s+)?"
+            rf"(?:(?:will|'ll|’ll|should|can|could|must|is\s+going\s+to|needs?\s+to|to)\s+(?:then\s+)?"
             rf"(?!{_NOT_A_VERB}|(?:be|know|we|you|u|i|they|he|she|someone|anyone)\b)[a-z]{{2,}}|(?!{_NOT_A_VERB}|(?:this|thus|yes|us|its|knows)\b)[a-z]{{2,}}s)"
             rf"(?:\s+[\w'’-]+){{0,2}}?\s+(?:it|them|those|these)\b",
             re.IGNORECASE,
         )
         """ "the designer mocks up the banner and social posts it", "writer will draft the
         post, designer will lay it out": a named agent takes what the step before made."""
+        work = (
+            r"(?:(?:can|could|will|should)\s+)?(?:posts?|publish(?:es)?|sends?|shares?|announces?|tweets?|"
+            r"reviews?|signs?|approves?|prints?|ships?|deploys?|releases?|emails?|builds?|launch(?:es)?|"
+            r"uses?|presents?|goes\s+live|go\s+live|starts?)\b"
+        )
+        self.before = re.compile(
+            rf"^before\s+(?P<x>{self.one}\s+{work}[^,]*?)\s*,\s*(?P<y>.+)$"
+            rf"|^(?P<y2>.{{6,}}?)\s+before\s+(?P<x2>{self.one}\s+{work}.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "before social posts anything, the writer needs to proofread it": the writer first."""
         self.source = re.compile(
             rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
         )
@@ -584,6 +602,20 @@ class Names:
             return None
         return [[Part(s, [a])] for s, a in zip(steps, agents, strict=True) if a]
 
+    def goes_before(self, text: str) -> list[str]:
+        """A step split where it says what must happen before a named agent does its part."""
+        match = self.before.match(text.strip())
+        if match is None:
+            return [text]
+        later, first = match["x"] or match["x2"], match["y"] or match["y2"]
+        name = self.word.match(later)
+        if name is None or not self.resolve(name[0]) or not clean(first):
+            return [text]
+        bare = re.sub(r"^@|^the\s+", "", name[0], flags=re.IGNORECASE)
+        if bare.lower() in PRONOUNS and not (name[0].startswith("@") or bare.isupper()):
+            return [text]
+        return [first.strip(" ,;"), later.strip(" ,;")]
+
     def passed_on(self, text: str) -> list[str]:
         """A step split where a named agent picks up what the words before it made: "it",
         "them" right after the agent's verb point back at that work."""
@@ -640,6 +672,7 @@ class Names:
         for pattern in (
             self.leading,
             self.asked,
+            self.needing,
             self.modal,
             self.trailing,
             self.handed,
@@ -759,7 +792,9 @@ def parse(text: str, names: Names) -> list[Step]:
     if (gapped := names.gapped(text)) is not None:
         return [gapped]
     steps: list[Step] = []
-    raw_steps = [s for step in chain(text) for s in names.passed_on(step)]
+    raw_steps = [
+        s for step in chain(text) for part in names.goes_before(step) for s in names.passed_on(part)
+    ]
     for i in range(len(raw_steps) - 1):
         if names.alone.match(raw_steps[i].strip(" ,;")):  # "dev, once it's merged, post it"
             raw_steps[i + 1] = f"{raw_steps[i].strip(' ,;')}: {raw_steps[i + 1]}"
