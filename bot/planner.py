@@ -291,10 +291,10 @@ _AGENT_STATUS = re.compile(
     r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name7>[\w-]+)\s+(?:done|do)\b(?:\s+(?:about|with|on|for)\b.*)?$|"
     r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$|"
     # "is the dev still on that login thing?", "has the writer finished?": asked about the work
-    r"^(?:is|are)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
-    r"(?P<name5>[\w-]+)\s+(?:still\s+(?:on|doing|busy)|(?:still\s+)?working\s+on|busy\s+with|"
+    r"^(?:is|are)\s+(?:the\s+)?@?(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"
+    r"(?P<name5>[\w-]+)\s+(?:still\s+(?:on|doing|busy|looking\s+at|dealing\s+with|sorting)|(?:still\s+)?working\s+on|busy\s+with|"
     r"on\s+(?:it|that|this)\s*\??$|(?:still\s+)?(?:done|finished|through)\b)|"
-    r"^(?:has|have)\s+(?:the\s+)?@?(?!(?:it|this|that|everything|anything|anyone|there)\b)"
+    r"^(?:has|have)\s+(?:the\s+)?@?(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"
     r"(?P<name6>[\w-]+)\s+(?:finished|started|done|got\s+anywhere)\b",
     re.IGNORECASE,
 )
@@ -317,7 +317,7 @@ _WHO_CAN = re.compile(
 _CANCEL = re.compile(
     r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|forget|no\s+need\s+to\s+(?:chase|"
     r"do|send|book|pay|finish|carry\s+on\s+with|keep|continue|order|print|post|ring|call|email|"
-    r"follow\s+up(?:\s+on)?))\b\s*(?P<what>.*)$",
+    r"follow\s+up(?:\s+on)?|look\s+(?:at|into)|check|fix|worry\s+about|bother\s+with))\b\s*(?P<what>.*)$",
     re.IGNORECASE,
 )
 _CHAIN = re.compile(

@@ -1781,3 +1781,45 @@ def test_what_must_come_before_a_named_agent_and_what_it_needs_of_another(
         "the photos still show the bumper from before kev fixed it",
     ):
         assert names.goes_before(text) == [text], text
+
+
+def test_phrasings_from_a_fresh_split_for_the_team_status_and_stopping(
+    planner: SemanticPlanner,
+) -> None:
+    """dev12's misses that were not about meaning, in the demo fleet's words: each kind
+    came out as work or as more work for the thread."""
+    for text in (
+        "who sorts it out when a customer wants a refund?",
+        "new here — how does this bot work and who's on it?",
+        "who's on this channel and what do they all do?",
+        "evening all 🍿",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    shifts = planner.plan("I'm new here, who should I ask about my shifts?")
+    assert (shifts.kind, shifts.target) == ("roster", "my shifts")
+    someone = planner.plan("is there someone on here who can edit video?")
+    assert (someone.kind, someone.target) == ("roster", "edit video")
+    assert planner.plan("urgent one!! ring me").kind == "clarify"
+    errand = planner.plan("anyone know a decent sushi place near the office that'd take 12 of us?")
+    assert [t.agent for t in errand.tasks] == ["subagent"]
+    for text in (
+        "did anyone get the login bug sorted in the end?",
+        "did the new copy ever turn up?",
+        "is the login page fixed or still broken?",
+        "is Dev still looking at the login bug?",
+    ):
+        assert planner.plan(text, RUNNING).kind == "status", text
+    for text, what in (
+        ("you can leave the landing page alone now, the client wrote it", "landing page"),
+        ("no need to look at the login bug, it was a cache thing", "login bug"),
+    ):
+        stop = planner.plan(text, RUNNING)
+        assert (stop.kind, stop.target) == ("cancel", what), text
+    for text in (
+        "that's the banner, not the copy — Designer please",
+        "no, it's not broken — it's how it looks. that's the designer's lot",
+    ):
+        moved = planner.plan(text, RUNNING)
+        assert (moved.kind, moved.target) == ("reroute", "designer"), text
+    still = planner.plan("Writer, we're launching in Spain next week, is our style guide still ok?")
+    assert still.kind == "work"

@@ -231,7 +231,8 @@ _HELP_ASKED = re.compile(
     r"(?:\s+with\s+(?:it|this|that))?[\s?!.🙏]*$|"
     r"[\s,;:.!?—–-]+(?:so\s+|and\s+)?(?:who|which\s+(?:team|person|one|agent))\s+(?:do|should|shall|would|can)"
     r"\s+(?:i|we)\s+(?:need\s+to\s+|have\s+to\s+)?(?:talk|speak|send|tell|go|ask|contact|email|ring|call|"
-    r"report|pass|give|forward|inform)\b[^?.!]*[?.!\s]*$|"
+    r"report|pass|give|forward|inform)\b(?!\s+(?:to\s+)?(?:about|regarding|re)\s+(?!(?:it|this|that|them|him|her)\b))"
+    r"[^?.!]*[?.!\s]*$|"
     r"[\s,;:.!?—–-]+(?:so\s+|and\s+)?(?:what|how)\s+(?:do|should|shall)\s+(?:i|we)\s+(?:do|deal|handle)"
     r"(?:\s+(?:with|about)\s+(?:it|this|that|him|her|them))?[?.!\s]*$|"
     r"[\s,;:.!?—–-]+who\s+(?:picks|takes|deals\s+with)\s+(?:this|it|that)(?:\s+up|\s+on)?[?.!\s]*$",

@@ -148,7 +148,8 @@ _STATUS_WORDS = re.compile(
     r"\b(?:status|progress|in\s+flight|running|pending|outstanding|done|finished|ready|booked|sent|"
     r"shipped|merged|live|updates?\s+on|any\s+updates?|news|eta|far\s+along|stuck|working\s+on|up\s+to|"
     r"busy|back\s+yet|back\s*$|yet|so\s+far|holdup|taking\s+so\s+long|catch\s+me\s+up|coming\s+along|"
-    r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|still|any\s+word|heard\s+back|"
+    r"where\s+are\s+we|where's|wheres|where\s+is|how's|hows|any\s+word|heard\s+back|"
+    r"still(?!\s+(?:ok|okay|fine|good|valid|right|correct|true|the\s+case|allowed|possible)\b)|"
     r"come\s+back|came\s+back|anything\s+back|doing\s+rn|doing\s+right\s+now|fail|failed|"
     r"waiting\s+on|blocked|getting\s+on|any\s+joy|any\s+luck|any\s+word|what(?:'s|’s|\s+is)\s+happening|"
     r"heard\s+nothing|not\s+heard|haven't\s+heard|how\s+far)\b",
@@ -157,12 +158,16 @@ _STATUS_WORDS = re.compile(
 _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
     r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
-    r"started|yet|fail|failed|through|in)\s*[?!.]*$",
+    r"started|yet|fail|failed|through|in)\s*[?!.]*$|"
+    r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still)\b",
     re.IGNORECASE,
 )
 _DID_WE = re.compile(
-    r"^(?:so\s+|and\s+)?(?:did|have)\s+(?:we|you|they)\s+(?:ever\s+|actually\s+|already\s+)?"
-    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked)\b",
+    r"^(?:so\s+|and\s+)?(?:did|have)\s+(?:we|you|they|anyone|anybody|someone|somebody)\s+"
+    r"(?:ever\s+|actually\s+|already\s+)?"
+    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked)\b|"
+    r"^(?:so\s+|and\s+)?did\s+(?:the|my|our|that|those|his|her|their)\s+[^?]{1,40}?\s+(?:ever\s+|finally\s+)?"
+    r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b",
     re.IGNORECASE,
 )
 """ "did we ever find a new dame?", "did we find anyone to cover Mel?": what came of work."""
@@ -185,6 +190,11 @@ _NO_LONGER = re.compile(
     re.IGNORECASE,
 )
 """ "we don't need the copy anymore": in a thread, stop that work."""
+_LEAVE_ALONE = re.compile(
+    r"^(?:you\s+can\s+|ok\s+|so\s+)?leave\s+(?P<what>[^,;.]{2,40}?)\s+(?:alone|be)(?:\s+now)?(?:\s*[,;.—–-].*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "you can leave Marsh alone now, they paid": in a thread, stop chasing them."""
 _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
@@ -197,7 +207,8 @@ _WHO_HANDLES_THAT = re.compile(
 )
 """ "if I want to report a near miss on the car deck, who handles that?": who does it."""
 _WHOS_WHO = re.compile(
-    r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|"
+    r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|\bhow\s+does\s+(?:this|the)\s+(?:bot|thing|channel)\s+work\b|"
+    r"\bwho(?:'s|’s|\s+is)\s+on\s+(?:here|this\s+(?:channel|bot|thing)|the\s+(?:channel|bot))\b|"
     r"^(?:so\s+)?what(?:'s|’s|\s+is|\s+are)\s+(?:this(?:\s+(?:thing|bot|app))?|you)\s*(?:\?\s*)?(?:and|,)\s*"
     r"what\s+(?:can|does|do)\s+(?:it|this|you)\s+do\b",
     re.IGNORECASE,
@@ -233,6 +244,7 @@ _WHERE_IS = re.compile(
 _ROSTER_CUE = re.compile(
     r"\b(?:agents?|your\s+team|the\s+team\s+(?:can|do)|on\s+the\s+team|roster|anyone|anybody|"
     r"someone|somebody|any\s+of\s+you|who(?:'s|’s)\s+(?:in\s+charge|responsible|best)|"
+    r"who\s+(?:sorts|fixes|books|arranges|organises|organizes)|"
     r"who\s+(?:here\s+)?(?:can|could|does|do|handles?|"
     r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on|"
     r"deals?\s+with|looks?\s+after|takes?\s+care|is\s+in\s+charge|is\s+responsible)|"
@@ -256,7 +268,7 @@ _REROUTE_CUE = re.compile(
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
-    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit)|"
+    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
     r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
@@ -278,15 +290,19 @@ _NEGATED = re.compile(
 _REROUTE_WEAK = re.compile(
     r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)|"
     r"\b(?:that|this|it)(?:'s|’s|\s+is)\s+not\s+(?:a|an|for)\b|"
-    r"\b(?:this|that|it)\s+(?:isn't|isn’t|wasn't|wasn’t)\s+(?:for|a|an)\b|^(?:no[,.!]?\s+)?not\s+\S",
+    r"\b(?:this|that|it)\s+(?:isn't|isn’t|wasn't|wasn’t)\s+(?:for|a|an)\b|^(?:no[,.!]?\s+)?not\s+\S|"
+    r"[,;]\s*not\s+(?:the|a|an|for)\s+[\w-]+\s*(?:[—–,;]|\s-\s)",
     re.IGNORECASE,
 )
 """A correction only when it names someone: "this should be Tax", not "the tone should be
 playful"."""
 _ROSTER_TARGET = re.compile(
+    r"(?:someone|somebody|anyone|anybody|who(?:'s|’s|\s+is)?|one\s+of\s+you|which\s+(?:agent|one|bot)(?:'s|’s|\s+is)?)"
+    r"\s+(?:here\s+)?(?:that's\s+|who's\s+|who\s+is\s+|that\s+is\s+)?(?:really\s+|any\s+)?"
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
     r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)(?:\s+here)?(?:\s+|(?=['’]s\b))"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
+    r"(?:sorts|fixes|books|arranges|organi[sz]es)(?:\s+(?:it|this|that|them))?(?:\s+out)?(?:\s+(?:when|if))?|"
     r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|['’]s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
     r"(?:an?\s+agent|someone|somebody|anyone|anybody)\s+(?:here\s+)?(?:for|(?:that|who)\s+(?:can\s+|could\s+)?"
@@ -294,15 +310,19 @@ _ROSTER_TARGET = re.compile(
     r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)|"
     r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got|have\s+we\s+got|do\s+we\s+have)\s+(?:a|an|any)\s+"
     r"(?:team|agent|person|one|bot|specialist|expert)\s+(?:here\s+)?(?:for|that\s+(?:does|handles|covers)|"
-    r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)",
+    r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)|"
+    r"(?:is\s+there|have\s+we\s+got|do\s+we\s+have)\s+(?:someone|somebody|anyone|anybody)\s+(?:on\s+here\s+|"
+    r"here\s+|in\s+here\s+)?(?:who|that)\s+(?:can|could|does|knows?(?:\s+about)?|handles?|deals\s+with)\s+"
+    r"(?:help\s+(?:me\s+|us\s+)?with\s+|do\s+)?(?P<f>.+)",
     re.IGNORECASE,
 )
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 """The emoji blocks, as a character-class range."""
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
-    r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?)"
-    r"(?:\s+(?:there|all|team|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
+    r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
+    r"(?:good\s+)?(?:morning|afternoon|evening)(?=\s+(?:all|team|everyone|folks|guys)))"
+    r"(?:\s+(?:there|all|team|everyone|folks|guys|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
     rf"[\s!.{_EMOJI}]*$",
     re.IGNORECASE,
 )
@@ -370,7 +390,7 @@ _VAGUE_WORDS = frozenset(
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
-    o'clock oclock hour hours am pm ahead about""".split()
+    o'clock oclock hour hours am pm ahead about ring call phone dm text""".split()
 )
 
 
@@ -505,7 +525,7 @@ _ERRAND = re.compile(
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
     r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
     r"(?:for|somewhere|at|near)\b|\b(?:know|recommend)\s+(?:of\s+)?(?:a|an|any)\s+(?:good|decent|reliable|"
-    r"cheap|local|nice)\s+(?P<local>[\w-]+)\s+(?:near|in|around|round|close\s+to)\b",
+    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b",
     re.IGNORECASE,
 )
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
@@ -745,10 +765,14 @@ def roster_target(text: str) -> str | None:
     if not match:
         return None
     before = words(bare[: match.start()])
+    separate = bool(re.search(r"[,.;:!?—–-]\s*$", bare[: match.start()]))  # "I'm new here, who…"
     if match.group(0).lower().startswith("who") and before and before[-1] not in _ASKS_WHO:
-        return None  # "we need a girl who can ride a horse": who she is, not who we have
+        if not separate:
+            return None  # "we need a girl who can ride a horse": who she is, not who we have
     what = next(g for g in match.groups() if g)
-    if re.match(r"(?:what|what's|whats|why|where|when|whether|if)\b", what, re.IGNORECASE):
+    if re.match(
+        r"(?:what|what's|whats|why|where|when|whether|if|we|they|he|she|you)\b", what, re.I
+    ):
         return None  # "anyone know what's going on?": a question about the world, not the team
     # "who do I talk to about the website?": about the website
     what = re.sub(
@@ -1002,7 +1026,7 @@ class SemanticPlanner(RulePlanner):
             # "stop looking for a hotel, the agent's sorted one themselves": the reason after
             if len(words(why.group(1))) <= 5 and not _THEN_WORK.search(why.group(2)):
                 return self._cancel(why.group(1))
-        if context.tasks and (match := _NO_LONGER.match(bare)):
+        if context.tasks and (match := _NO_LONGER.match(bare) or _LEAVE_ALONE.match(bare)):
             return self._cancel(match["what"])
         if context.tasks and (match := self._reroute.match(bare)):
             agent_id = self.resolve_name(match.group("name"))
