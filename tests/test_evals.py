@@ -21,7 +21,7 @@ FLOORS = {
     "dev9": 0.74,
     "dev10": 0.78,
     "dev11": 0.77,
-    "dev12": 0.82,
+    "dev12": 0.83,
     "heldout": 0.72,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

@@ -1823,3 +1823,17 @@ def test_phrasings_from_a_fresh_split_for_the_team_status_and_stopping(
         assert (moved.kind, moved.target) == ("reroute", "designer"), text
     still = planner.plan("Writer, we're launching in Spain next week, is our style guide still ok?")
     assert still.kind == "work"
+
+
+def test_what_comes_with_a_thing_and_when_it_happens_are_not_pieces_of_their_own() -> None:
+    """ "… with 20 kids, party food and a film" lists what comes with one booking, and
+    "…, always on the bar till" says where it happens: neither is a task of its own. A need
+    after "and" still is ("… with the skipper and everything checked off")."""
+    for text in (
+        "she wants the party in screen 2 with 20 kids, party food and a film of their choice",
+        "the cash-up has been short three nights running, always on the bar till",
+    ):
+        assert SemanticPlanner._list_pieces(text) == [text]
+    assert SemanticPlanner._list_pieces(
+        "need the boat agreed with the skipper and everything checked off safety wise"
+    ) == ["need the boat agreed with the skipper", "everything checked off safety wise"]

@@ -459,7 +459,8 @@ _CONTEXT_CLAUSE = re.compile(
     r"(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
     r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
-    r"even|especially|esp|including|incl|mostly|mainly|apart\s+from|except|"
+    r"even|especially|esp|including|incl|mostly|mainly|apart\s+from|except|always|usually|"
+    r"often|sometimes|every\s+time|each\s+time|both\s+(?:at|in|on|for)|"
     r"needs?|has\s+to|have\s+to|should|must|last\s+time|previously|apparently|as\s+usual)\b",
     re.IGNORECASE,
 )
@@ -470,6 +471,9 @@ _GOES_ON_SAYING = re.compile(
 )
 """ "he's in a powerchair and can't manage the stairs", "what it will cost and whether she can
 spread it": the same sentence going on, with its subject or its question."""
+_WITH_LIST = re.compile(r"\b(?:with|plus|including|incl)\s+[^,;.]+$", re.IGNORECASE)
+_WITH_GOING_ON = re.compile(r"\b(?:with|plus|including|incl)\s+[^;.]*,[^;.]*$", re.IGNORECASE)
+""" "her birthday in screen 2 with 20 kids, party food and a film": what comes with it."""
 _WHY = re.compile(r"\bwhy\W*$", re.I)
 _BACK_REFERENCE = re.compile(
     r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
@@ -1432,6 +1436,15 @@ class SemanticPlanner(RulePlanner):
                     or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
                     or bool(_CONTEXT_CLAUSE.match(piece))
                     or bool(_GOES_ON_SAYING.match(piece))
+                    or bool(
+                        merged
+                        and (
+                            (as_written.lstrip().startswith(",") and _WITH_LIST.search(raw[-1]))
+                            or _WITH_GOING_ON.search(raw[-1])
+                        )
+                        and not _STATEMENT.search(piece)
+                        and not ASKS.search(piece)
+                    )
                     or bool(_TOLD_ON.match(piece))
                     or bool(_SUM.match(piece))
                 )
