@@ -1837,3 +1837,21 @@ def test_what_comes_with_a_thing_and_when_it_happens_are_not_pieces_of_their_own
     assert SemanticPlanner._list_pieces(
         "need the boat agreed with the skipper and everything checked off safety wise"
     ) == ["need the boat agreed with the skipper", "everything checked off safety wise"]
+
+
+def test_a_condition_before_a_name_and_an_ask_after_an_ask(planner: SemanticPlanner) -> None:
+    """ "first the numbers, then if they're clear the writer can announce it": the writer's
+    part keeps its condition; after "…signed! need 15 temps found", "and someone to set up
+    their account" is a second ask, not a question about the first."""
+    decision = planner.plan(
+        "first research needs the survey numbers back, then if they're clear the writer can"
+        " announce the results"
+    )
+    assert [(t.agent, t.summary) for t in decision.tasks][1:] == [
+        ("writer", "announce the results, if they're clear")
+    ]
+    assert decision.tasks[1].depends_on == [decision.tasks[0].id]
+    assert not _asks_about(
+        "the bakery has signed!! need 15 temps found for the 3rd", "someone to set up their account"
+    )
+    assert _asks_about("the bakery has signed", "someone to set up their account?")

@@ -99,6 +99,12 @@ _AFTER_DONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
+_IF_SO = re.compile(
+    r"^(?P<cond>if\s+(?:they|it|that|everything|all|those|these)(?:'re|’re|'s|’s|\s+are|\s+is)\s+"
+    r"(?:all\s+)?[\w-]+(?:\s+off)?)\s*,?\s+(?P<rest>\S.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "if they're clear, comms can tell…": a condition before the addressed part."""
 _ASKS_WHAT = re.compile(
     r"(?:^|[,;:{d}]\s*|\s-\s)(?:so\s+)?(?:what|how\s+(?:much|many|long)|which|who|whether)\b".format(
         d="—–"
@@ -154,7 +160,8 @@ _SAYS_HOW = re.compile(
 """How things are: a statement's verb."""
 _ASK_LEAD = re.compile(
     r"^(?:(?:and|also|then|plus|so|but|please|pls|plz|just)\b[,\s]*|(?:can|could|would|will)\s+"
-    r"(?:you|u|someone|somebody|anyone|we)\s+|(?:someone|somebody|we|i|you|he|she|they)\s+"
+    r"(?:you|u|someone|somebody|anyone|we)\s+|(?:someone|somebody|anyone)(?:\s+else)?\s+to\s+|"
+    r"(?:someone|somebody|we|i|you|he|she|they)\s+"
     r"(?:also\s+|still\s+)?(?:needs?|has|have)\s+to\s+|need\s+to\s+)+",
     re.IGNORECASE,
 )
@@ -670,6 +677,9 @@ class Names:
         """The agents a clause is addressed to, and the clause without the addressing."""
         if self.word.search(text) is None:
             return None  # every form below needs a name the roster knows
+        if (cond := _IF_SO.match(text)) is not None and (inner := self.addressed(cond["rest"])):
+            # "if they're clear comms can tell Kelbridge…": comms, on that condition
+            return inner[0], f"{inner[1].rstrip(' .')}, {cond['cond']}"
         for pattern in (
             self.leading,
             self.asked,

@@ -669,6 +669,18 @@ def by_asks(chosen: Sequence[tuple[str, Sequence[Ranked]]]) -> list[tuple[AgentS
     return [(owner or first, piece) for owner, (piece, _) in zip(owners, chosen, strict=True)]
 
 
+def _asks_itself(said: str) -> bool:
+    """The piece ends by asking for something to be done, not by asking a question about
+    what it says ("… need 15 temps found", not "… can we take it")."""
+    last = re.split(r"(?<=[.!?])\s+", said.strip())[-1]
+    question = re.match(
+        r"(?:can|could|would|will|should|shall|do|does|is|are|what|how|who|where|when|why)\b",
+        last,
+        re.I,
+    )
+    return question is None and says_what_to_do(last, False)
+
+
 def _asks_about(said: str, piece: str) -> bool:
     """A question or an ask that refers back, after a piece that only says how things are,
     is about that: one piece ("the leeds job has no truck — find someone to take it")."""
@@ -680,6 +692,7 @@ def _asks_about(said: str, piece: str) -> bool:
         asks
         and not goes_on
         and not said.rstrip().endswith("?")
+        and not _asks_itself(said)  # "…signed!! need 15 temps found": asked already
         and bool(_STATEMENT.search(said) or (_WHY.search(piece) and _HAPPENED.search(said)))
     )
 
