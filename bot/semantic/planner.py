@@ -1115,16 +1115,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
-        if (
-            (
-                _DID_WE.match(bare)
-                or _HOW_FAR.match(bare)
-                or _NOT_HEARD.match(bare)
-                or _ASKS_AFTER.match(bare)
-            )
-            and question
-            and len(words(bare)) <= 16
-        ):
+        asks_after = (_DID_WE, _HOW_FAR, _NOT_HEARD, _ASKS_AFTER)
+        if question and len(words(bare)) <= 16 and any(p.match(bare) for p in asks_after):
             return Decision(
                 kind="status", target=named[0] if named else None, reason="what came of…"
             )
