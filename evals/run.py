@@ -43,6 +43,7 @@ SPLITS = (
     "dev10",
     "dev11",
     "dev12",
+    "dev13",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
