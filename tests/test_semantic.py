@@ -1855,3 +1855,52 @@ def test_a_condition_before_a_name_and_an_ask_after_an_ask(planner: SemanticPlan
         "the bakery has signed!! need 15 temps found for the 3rd", "someone to set up their account"
     )
     assert _asks_about("the bakery has signed", "someone to set up their account?")
+
+
+def test_dev13s_ways_of_stopping_moving_and_asking(planner: SemanticPlanner) -> None:
+    """dev13's misses of kind, in the demo fleet's words: stopping work in many everyday
+    phrasings, corrections that hand the work on at their end, questions about work in
+    flight, and greetings with small talk."""
+    for text, what in (
+        (
+            "don't bother with the landing page copy, the client wrote their own",
+            "landing page copy",
+        ),
+        ("the landing page copy's no longer needed, the launch is off", "landing page copy"),
+        ("sack off the login bug, it was a browser extension", "login bug"),
+        ("the client doesn't need the copy any more, they've sorted it themselves", "copy"),
+    ):
+        stop = planner.plan(text, RUNNING)
+        assert (stop.kind, stop.target) == ("cancel", what), text
+    assert planner.plan("sack all of that off, wrong client 🤦", RUNNING).target == "all"
+    left = planner.plan("the login page works again, turns out it was the cache — Dev can leave it")
+    assert left.kind != "cancel"  # no work here to leave
+    assert planner.plan("it works again, it was the cache — Dev can leave it", RUNNING).target == (
+        "Dev"
+    )
+    for text, agent in (
+        ("it's not the words that are the problem, it's the layout of the whole page — one for the"
+         " designer", "designer"),
+        ("it's not a copy problem, the banner needs redoing. whoever does the graphics", "image"),
+        ("the writer doesn't do banners, the designer does", "designer"),
+        ("nothing to do with the words, it's the picture — that's Designer's", "designer"),
+    ):  # fmt: skip
+        moved = planner.plan(text, RUNNING)
+        assert (moved.kind, moved.target) == ("reroute", agent), text
+    for text in (
+        "is the login bug sorted yet? customers keep ringing",
+        "how long till the landing page is live?",
+        "has anyone looked at the login bug?",
+    ):
+        assert planner.plan(text, RUNNING).kind == "status", text
+    for text in (
+        "morning all, grim out there today 🌧️",
+        "evening all, let's hope it's a quiet one 🤞",
+        "brilliant, cheers for sorting that so quick 🙌",
+        "how's your day going, bot?",
+        "hello! what can this thing do?",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    talk = planner.plan("who'd I talk to about getting a bus stop moved?")
+    assert (talk.kind, talk.target) == ("roster", "getting a bus stop moved")
+    assert planner.plan("SOS, need someone on this right now 😱").kind == "clarify"

@@ -163,9 +163,10 @@ _DONE_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _DID_WE = re.compile(
-    r"^(?:so\s+|and\s+)?(?:did|have)\s+(?:we|you|they|anyone|anybody|someone|somebody)\s+"
+    r"^(?:so\s+|and\s+)?(?:did|have|has)\s+(?:we|you|they|anyone|anybody|someone|somebody)\s+"
     r"(?:ever\s+|actually\s+|already\s+)?"
-    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked)\b|"
+    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked|"
+    r"look(?:ed)?\s+(?:at|into)|deal(?:t)?\s+with|pick(?:ed)?\s+up|repl(?:y|ied)|call(?:ed)?|rung|chase(?:d)?)\b|"
     r"^(?:so\s+|and\s+)?did\s+(?:the|my|our|that|those|his|her|their)\s+[^?]{1,40}?\s+(?:ever\s+|finally\s+)?"
     r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b",
     re.IGNORECASE,
@@ -181,13 +182,21 @@ _ASKS_AFTER = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|\s+is)\s+the\s+(?:hold\s*-?\s*up|eta|latest)|any\s+eta|"
     r"when\s+(?:will|is|are|should|can\s+we\s+expect)\s+(?:[\w'’-]+\s+){1,6}?(?:be\s+)?(?:ready|done|"
     r"finished|back|live|out|in|fixed|sorted)|where\s+did\s+we\s+(?:land|get\s+to|end\s+up)|"
-    r"are\s+we\s+(?:nearly|almost|close\s+to\s+being)\s+(?:there|done|finished|ready))\b",
+    r"are\s+we\s+(?:nearly|almost|close\s+to\s+being)\s+(?:there|done|finished|ready)|"
+    r"how\s+long\s+(?:till|until|before)|where\s+are\s+we\s+(?:up\s+to\s+|at\s+)?with|"
+    r"what\s+(?:happened|came\s+of|'s\s+happening|’s\s+happening|is\s+happening)\s+(?:with|about|re)\b|"
+    r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet)\b",
     re.IGNORECASE,
 )
 """ "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
 _NO_LONGER = re.compile(
-    r"^(?:actually\s+|so\s+)?(?:we|i)\s+(?:don'?t|do\s+not)\s+need\s+(?P<what>[^,;.]{2,40}?)\s+any\s*more$",
-    re.IGNORECASE,
+    r"^(?:actually\s+|so\s+)?(?:[\w'’-]+\s+){0,4}?(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+need\s+"
+    r"(?P<what>[^,;.]{2,40}?)\s+any\s*more(?:\s*[,;.—–-].*)?$|"
+    r"^(?:actually\s+|so\s+)?(?P<thing>[^,;.]{3,60}?)(?:'s|’s|\s+is|\s+are)\s+(?:no\s+longer|not)\s+"
+    r"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?(?:\s*[,;.—–-].*)?$|"
+    r"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{2,60})|(?P<sack>[^,;.]{2,60}?)\s+off)(?:\s*[,;.—–-].*)?$|"
+    r"^(?:don'?t|do\s+not)\s+bother\s+(?:with|about)\s+(?P<bother>[^,;.]{2,60}?)(?:\s*[,;.—–-].*)?$",
+    re.IGNORECASE | re.DOTALL,
 )
 """ "we don't need the copy anymore": in a thread, stop that work."""
 _LEAVE_ALONE = re.compile(
@@ -195,10 +204,28 @@ _LEAVE_ALONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """ "you can leave Marsh alone now, they paid": in a thread, stop chasing them."""
+_CAN_LEAVE_IT = re.compile(
+    r"(?:^|[,;.—–-]\s*)(?P<who>[\w'’-]+(?:\s+[\w'’-]+)?\s+)?(?:can|could)\s+(?:just\s+)?leave\s+(?:it|that|this)"
+    r"(?:\s+now|\s+there)?\s*$",
+    re.IGNORECASE,
+)
+""" "…put it back up himself — Dave can leave it": Dave's work stops."""
 _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
 """ "how far has the box office got with ringing round?": how work is going."""
+_WHO_TO_TALK_TO = re.compile(
+    r"^(?:so\s+)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+(?:i|we)\s+(?:talk|speak|go|ask|write)\s+"
+    r"(?:to\s+)?(?:about|re|regarding)\s+(?P<what>.+)$",
+    re.IGNORECASE,
+)
+""" "who'd I talk to about getting a bus stop moved?": the roster, about that."""
+_GREETING_CHAT = re.compile(
+    r"^(?:good\s+)?(?:morning|afternoon|evening|hi|hello|hey|hiya)\s+(?:all|team|everyone|folks|guys)\b"
+    r"[\s,!.]*(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "morning all, grim out there today 🌧️": a greeting and small talk, nothing asked."""
 _WHO_HANDLES_THAT = re.compile(
     r"^(?:if\s+(?:i|we)\s+(?:want|need|have)\s+to\s+)?(?P<what>[^?]{6,}?)\s*[,;:—–-]+\s*(?:so\s+)?who\s+"
     r"(?:handles|deals\s+with|looks\s+after|covers|takes\s+care\s+of|(?:do|should)\s+(?:i|we)\s+(?:ask|talk\s+to|"
@@ -207,6 +234,7 @@ _WHO_HANDLES_THAT = re.compile(
 )
 """ "if I want to report a near miss on the car deck, who handles that?": who does it."""
 _WHOS_WHO = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)?what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+do\b|"
     r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|\bhow\s+does\s+(?:this|the)\s+(?:bot|thing|channel)\s+work\b|"
     r"\bwho(?:'s|’s|\s+is)\s+on\s+(?:here|this\s+(?:channel|bot|thing)|the\s+(?:channel|bot))\b|"
     r"^(?:so\s+)?what(?:'s|’s|\s+is|\s+are)\s+(?:this(?:\s+(?:thing|bot|app))?|you)\s*(?:\?\s*)?(?:and|,)\s*"
@@ -271,7 +299,9 @@ _REROUTE_CUE = re.compile(
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
     r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
-    r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b)\b",
+    r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
+    r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
+    r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b)\b",
     re.IGNORECASE,
 )
 _CUE_WORDS = frozenset(
@@ -283,15 +313,32 @@ _CUE_WORDS = frozenset(
 )
 """The words of a correction's cue; what is left of it says what the work is."""
 _NEGATED = re.compile(
-    r"\b(?:not|isn't|isn’t|wasn't|wasn’t|instead\s+of|rather\s+than)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
+    r"\b(?:not|isn't|isn’t|wasn't|wasn’t|instead\s+of|rather\s+than|nothing\s+to\s+do\s+with)\s+(?:for\s+)?(?:an?\s+|the\s+)?[\w-]+"
     r"(?:\s+(?!(?:and|but|or|so|it|it's|because|as)\b)[\w-]+)?(?:\s+(?:job|thing|task|one|question))?",
     re.IGNORECASE,
 )
+_NOT_THEIRS = re.compile(
+    r"\b[\w-]+(?:\s+[\w-]+)?(?=\s+(?:doesn't|doesn’t|don't|don’t|does\s+not|do\s+not)\s+(?:do|handle|deal\s+with|"
+    r"cover|set|sort|look\s+after|take)\b)",
+    re.IGNORECASE,
+)
+""" "HR don't do swaps, Bev does": who it is not for."""
+_HANDED_ON = re.compile(
+    r"(?:[—–,;.!]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\s+[^,;.]{2,30}|"
+    r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+[^,;.]{2,30}|"
+    r"[^,;.—–]{2,30}?\s+(?:need|needs)\s+(?:it|this|that))(?:\s+please|\s+pls)?\s*[.!]*$",
+    re.IGNORECASE,
+)
+""" "…, one for Dan", "…. whoever does welfare help", "… — the control room need it": the
+work handed on at the end of a correction, however long what comes before it."""
 _REROUTE_WEAK = re.compile(
     r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)|"
     r"\b(?:that|this|it)(?:'s|’s|\s+is)\s+not\s+(?:a|an|for)\b|"
     r"\b(?:this|that|it)\s+(?:isn't|isn’t|wasn't|wasn’t)\s+(?:for|a|an)\b|^(?:no[,.!]?\s+)?not\s+\S|"
-    r"[,;]\s*not\s+(?:the|a|an|for)\s+[\w-]+\s*(?:[—–,;]|\s-\s)",
+    r"[,;]\s*not\s+(?:the|a|an|for)\s+[\w-]+\s*(?:[—–,;]|\s-\s)|"
+    r"(?:^|[—–,;]\s*|\s-\s)(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\b|"
+    r"(?:that's|that’s|it's|it’s|that\s+is)\s+[\w-]+(?:'s|’s)\s*[.!]*$|"
+    r"\b(?:need|needs|should\s+have|should\s+get)\s+(?:it|this|that)\s*[.!]*$|^nothing\s+to\s+do\s+with\b",
     re.IGNORECASE,
 )
 """A correction only when it names someone: "this should be Tax", not "the tone should be
@@ -332,6 +379,8 @@ _HOPE_WELL = (
 )
 _SMALL_TALK = re.compile(
     r"^(?:(?:just\s+)?(?:a\s+)?test(?:ing)?(?:\s+\d+)*|brb|afk|gtg|ttyl|ping|"
+    r"how(?:'s|’s|\s+is)\s+your\s+(?:day|morning|week|weekend)(?:\s+going)?(?:,?\s+bot)?|"
+    r"how\s+are\s+(?:you|things)(?:\s+doing)?(?:\s+today)?(?:,?\s+bot)?|"
     r"(?:(?:good\s+)?morning|afternoon|evening|hi|hello|hey)(?:\s+(?:all|everyone|everybody|team|folks))?"
     rf"(?:[,!.]*\s+{_HOPE_WELL})?|{_HOPE_WELL})[\s!.]*$",
     re.IGNORECASE,
@@ -357,7 +406,8 @@ _ACKNOWLEDGED = re.compile(
 _ONLY_EMOJI = re.compile(rf"^[\s!.?,{_EMOJI}\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
-    r"^(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
+    r"^(?:(?:brilliant|great|amazing|perfect|lovely|fab|ace|legend|nice\s+one|top)[\s,!.]+)?"
+    r"(?:thanks|thank\s+you|thx|ty|cheers|ta|much\s+appreciated)\b(?![^?]*\b(?:but|though|however|can|"
     r"could|would|please|pls|need|needs|also|wrong|broken|still|not|isn't|doesn't|didn't|won't|again|"
     r"just)\b)[^?]*$",
     re.IGNORECASE,
@@ -390,7 +440,7 @@ _VAGUE_WORDS = frozenset(
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
-    o'clock oclock hour hours am pm ahead about ring call phone dm text""".split()
+    o'clock oclock hour hours am pm ahead about ring call phone dm text sos whoever""".split()
 )
 
 
@@ -788,7 +838,7 @@ def roster_target(text: str) -> str | None:
             return None  # "we need a girl who can ride a horse": who she is, not who we have
     what = next(g for g in match.groups() if g)
     if re.match(
-        r"(?:what|what's|whats|why|where|when|whether|if|we|they|he|she|you)\b", what, re.I
+        r"(?:what|what's|whats|why|where|when|whether|if|how|we|they|he|she|you)\b", what, re.I
     ):
         return None  # "anyone know what's going on?": a question about the world, not the team
     # "who do I talk to about the website?": about the website
@@ -981,17 +1031,19 @@ class SemanticPlanner(RulePlanner):
         here = {t.agent for t in context.tasks}
         # "not accounts — …", "this isn't for marketing": what it rules out is who has it
         strong = bool(_REROUTE_CUE.search(bare)) or any(
-            here & set(self.names.listed(m[0], everyday=True)) for m in _NEGATED.finditer(bare)
+            here & set(self.names.listed(m[0], everyday=True))
+            for m in (*_NEGATED.finditer(bare), *_NOT_THEIRS.finditer(bare))
         )
         if not (strong or _REROUTE_WEAK.search(bare)):
             return None
-        positive = _NEGATED.sub(" ", bare)
+        positive = _NOT_THEIRS.sub(" ", _NEGATED.sub(" ", bare))
         named = [  # one already here still takes another's work: "should go to Felix not Ines"
             a
             for a in self.names.listed(positive, everyday=True)
             if (a not in here or (strong and here - {a})) and a not in self.unavailable
         ]
-        if len(words(bare)) > (40 if strong and named else 16):
+        handed = _HANDED_ON.search(bare)  # "…, whoever does welfare help": said at the end
+        if len(words(bare)) > (40 if (strong and named) or handed else 16):
             return None  # a long message may mention moving something; a correction is short,
             # unless it spells out who to move the work to ("…, it needs to go to Anchor")
         if named:
@@ -1028,6 +1080,13 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
+        if match := _WHO_TO_TALK_TO.match(bare):
+            about = re.sub(r"^(?:the|a|an)\s+", "", match["what"], flags=re.IGNORECASE)
+            return Decision(kind="roster", target=about, reason="asked who to talk to")
+        if (chat := _GREETING_CHAT.match(bare)) and not self.names.word.search(chat["rest"]):
+            said = re.sub(r"\blet'?s\s+hope\b", "", chat["rest"], flags=re.I)
+            if len(words(said)) <= 10 and not ASKS.search(said):
+                return Decision(kind="roster", reason="a greeting and small talk")
         if match := _WHO_HANDLES_THAT.match(bare):
             return Decision(kind="roster", target=match["what"], reason="asked who does that")
         if _WHOS_WHO.search(bare) and len(words(bare)) <= 16:
@@ -1043,8 +1102,17 @@ class SemanticPlanner(RulePlanner):
             # "stop looking for a hotel, the agent's sorted one themselves": the reason after
             if len(words(why.group(1))) <= 5 and not _THEN_WORK.search(why.group(2)):
                 return self._cancel(why.group(1))
-        if context.tasks and (match := _NO_LONGER.match(bare) or _LEAVE_ALONE.match(bare)):
-            return self._cancel(match["what"])
+        if (match := _NO_LONGER.match(bare)) or (
+            context.tasks and (match := _LEAVE_ALONE.match(bare))
+        ):
+            stopped: str = next(g for g in match.groups() if g)
+            everything = re.match(
+                r"(?:all(?:\s+of)?\s+(?:it|that|this)|everything|the\s+lot)$", stopped, re.I
+            )
+            return self._cancel("" if everything else stopped)
+        if context.tasks and (left := _CAN_LEAVE_IT.search(bare)):
+            said_of = self.names.listed(left["who"] or "", everyday=True)
+            return self._cancel(self.fleet.agent(said_of[0]).name if said_of else "")
         if context.tasks and (match := self._reroute.match(bare)):
             agent_id = self.resolve_name(match.group("name"))
             if agent_id is not None:
