@@ -1904,3 +1904,14 @@ def test_dev13s_ways_of_stopping_moving_and_asking(planner: SemanticPlanner) -> 
     talk = planner.plan("who'd I talk to about getting a bus stop moved?")
     assert (talk.kind, talk.target) == ("roster", "getting a bus stop moved")
     assert planner.plan("SOS, need someone on this right now 😱").kind == "clarify"
+
+
+def test_as_before_with_nothing_before_it_asks_what(planner: SemanticPlanner) -> None:
+    """ "same as we did for the spring launch pls" and "it's happened again on the checkout
+    page" point back at something this thread does not hold: one question, not work."""
+    for text in (
+        "same as we did for the spring launch pls",
+        "it's happened again on the checkout page",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    assert planner.plan("same as we did for the spring launch pls", RUNNING).kind != "clarify"

@@ -210,6 +210,14 @@ _CAN_LEAVE_IT = re.compile(
     re.IGNORECASE,
 )
 """ "…put it back up himself — Dave can leave it": Dave's work stops."""
+_AS_BEFORE = re.compile(
+    r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:(?:do|did)\s+)?(?:the\s+)?same\s+(?:as|thing\s+as|again)\b|"
+    r"^(?:it's|it’s|it\s+has|it|that's|that’s|this\s+has)\s+(?:happened|gone\s+wrong|broken|done\s+it|"
+    r"started)\s+again\b",
+    re.IGNORECASE,
+)
+""" "same as we did for Elm Row last month pls", "it's happened again on the same route":
+with nothing before it in the thread, what to do is not said."""
 _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
@@ -1110,6 +1118,8 @@ class SemanticPlanner(RulePlanner):
                 r"(?:all(?:\s+of)?\s+(?:it|that|this)|everything|the\s+lot)$", stopped, re.I
             )
             return self._cancel("" if everything else stopped)
+        if not context.tasks and _AS_BEFORE.match(bare) and len(words(bare)) <= 12:
+            return Decision(kind="clarify", question=GENERIC_QUESTION, reason="as before: what?")
         if context.tasks and (left := _CAN_LEAVE_IT.search(bare)):
             said_of = self.names.listed(left["who"] or "", everyday=True)
             return self._cancel(self.fleet.agent(said_of[0]).name if said_of else "")
