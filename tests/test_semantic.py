@@ -1915,3 +1915,24 @@ def test_as_before_with_nothing_before_it_asks_what(planner: SemanticPlanner) ->
     ):
         assert planner.plan(text).kind == "clarify", text
     assert planner.plan("same as we did for the spring launch pls", RUNNING).kind != "clarify"
+
+
+def test_a_telling_before_addressed_asks_and_a_name_that_can(planner: SemanticPlanner) -> None:
+    """ "the 6:10 never ran because the bus failed its safety check. can dev …, and the
+    writer will need …": what happened is what the asks are about, not a task of its own
+    ("check" there is a thing); "…, and social can get a teaser out tonight" is social's, and
+    "launch moved to friday: research need to…" is research's, in its words without the
+    addressing."""
+    told = planner.plan(
+        "the signup page went down at 9 because the cert failed its final check. can dev get it"
+        " back up, and the writer will need a status update ready for customers"
+    )
+    assert [t.agent for t in told.tasks] == ["dev", "writer"]
+    both = planner.plan(
+        "launch moved to friday: research need to redo the numbers for the deck, and social can"
+        " get a teaser out tonight"
+    )
+    assert [(t.agent, t.summary) for t in both.tasks] == [
+        ("research", "launch moved to friday: redo the numbers for the deck"),
+        ("social", "get a teaser out tonight"),
+    ]

@@ -99,6 +99,13 @@ _AFTER_DONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _FIRST = re.compile(r"^(?:first(?:ly)?|to\s+start|start\s+by)\b[,:]?\s*", re.IGNORECASE)
+_NOUN_ASKS = re.compile(
+    r"\b(?:its|the|a|an|his|her|their|our|my|walk-round|safety|spot|final)\s+(?:check|fix|sort)\b",
+    re.I,
+)
+""" "331 failed its walk-round check": a request word used as a thing, not an ask."""
+_HEAD = re.compile(r"^(?P<head>[^:—–]{3,50}?)\s*:\s+(?P<rest>\S.+)$", re.DOTALL)
+"""A few words of what it is about, then the addressed part ("snow due tomorrow: control…")."""
 _IF_SO = re.compile(
     r"^(?P<cond>if\s+(?:they|it|that|everything|all|those|these)(?:'re|’re|'s|’s|\s+are|\s+is)\s+"
     r"(?:all\s+)?[\w-]+(?:\s+off)?)\s*,?\s+(?P<rest>\S.+)$",
@@ -555,7 +562,8 @@ class Names:
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
             rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S"
-            rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
+            rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s+(?:can|could)\s+(?!(?:you|we|i|u|they|be|know)\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
             rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
@@ -680,6 +688,14 @@ class Names:
         if (cond := _IF_SO.match(text)) is not None and (inner := self.addressed(cond["rest"])):
             # "if they're clear comms can tell Kelbridge…": comms, on that condition
             return inner[0], f"{inner[1].rstrip(' .')}, {cond['cond']}"
+        head = _HEAD.match(text)
+        if (
+            head is not None
+            and self.word.search(head["head"]) is None
+            and len(self.word.findall(head["rest"])) == 1  # one addressee: the rest is theirs
+        ):
+            if inner := self.addressed(head["rest"]):  # "launch moved: research need to…"
+                return inner[0], f"{head['head']}: {inner[1]}"
         for pattern in (
             self.leading,
             self.asked,
@@ -859,7 +875,9 @@ def parse(text: str, names: Names) -> list[Step]:
             and not step[0].agents
             and all(p.agents for p in step[1:])
             and _SAYS_HOW.search(step[0].text)
-            and not ASKS.search(step[0].text)
+            and not says_what_to_do(step[0].text, False)
+            and "?" not in step[0].text
+            and not ASKS.search(_NOUN_ASKS.sub("", step[0].text))
         ):
             # "90 kids are coming on tuesday. learning team, confirm the workshop; FOH, the
             # cloakroom": what the addressed parts are about, not a task of its own
