@@ -1936,3 +1936,13 @@ def test_a_telling_before_addressed_asks_and_a_name_that_can(planner: SemanticPl
         ("research", "launch moved to friday: redo the numbers for the deck"),
         ("social", "get a teaser out tonight"),
     ]
+
+
+def test_a_broken_phone_is_work_and_ring_me_is_not() -> None:
+    """ "ring me" and "call me" say nothing to do; "the phone is broken" and "the text is
+    too small" do, though "phone" and "text" are everyday words."""
+    planner = SemanticPlanner(team(), embedder=load_embedder())
+    for text in ("urgent one!! ring me", "call me"):
+        assert planner.plan(text).kind == "clarify", text
+    for text in ("the phone is broken", "the text is too small on mobile"):
+        assert planner.plan(text).kind == "work", text

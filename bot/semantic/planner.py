@@ -448,7 +448,7 @@ _VAGUE_WORDS = frozenset(
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
-    o'clock oclock hour hours am pm ahead about ring call phone dm text sos whoever""".split()
+    o'clock oclock hour hours am pm ahead about ring call dm sos whoever""".split()
 )
 
 
