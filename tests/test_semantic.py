@@ -1946,3 +1946,19 @@ def test_a_broken_phone_is_work_and_ring_me_is_not() -> None:
         assert planner.plan(text).kind == "clarify", text
     for text in ("the phone is broken", "the text is too small on mobile"):
         assert planner.plan(text).kind == "work", text
+
+
+def test_a_stop_with_work_after_it_and_a_contraction_before_need_to(
+    planner: SemanticPlanner,
+) -> None:
+    """ "users don't need to verify their email any more, update the docs" asks for the docs
+    to be updated: no cancel, and "don't need to" is no correction either ("t need to"
+    read as a name that needs to). "we don't need the copy anymore" still cancels."""
+    for text in (
+        "users don't need to verify their email any more, update the docs",
+        "customers don't need the promo code any more, can you update the landing page",
+    ):
+        for context in (ThreadContext(), RUNNING):
+            decision = planner.plan(text, context)
+            assert decision.kind in ("work", "followup"), (text, decision.kind)
+    assert planner.plan("we don't need the copy anymore", RUNNING).kind == "cancel"

@@ -191,7 +191,7 @@ _ASKS_AFTER = re.compile(
 """ "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
 _NO_LONGER = re.compile(
     r"^(?:actually\s+|so\s+)?(?:[\w'’-]+\s+){0,4}?(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+need\s+"
-    r"(?P<what>[^,;.]{2,40}?)\s+any\s*more(?:\s*[,;.—–-].*)?$|"
+    r"(?P<what>(?!to\s)[^,;.]{2,40}?)\s+any\s*more(?:\s*[,;.—–-].*)?$|"
     r"^(?:actually\s+|so\s+)?(?P<thing>[^,;.]{3,60}?)(?:'s|’s|\s+is|\s+are)\s+(?:no\s+longer|not)\s+"
     r"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?(?:\s*[,;.—–-].*)?$|"
     r"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{2,60})|(?P<sack>[^,;.]{2,60}?)\s+off)(?:\s*[,;.—–-].*)?$|"
@@ -204,6 +204,13 @@ _LEAVE_ALONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """ "you can leave Marsh alone now, they paid": in a thread, stop chasing them."""
+_ASKS_AFTER_IT = re.compile(
+    r"[,;.—–-]\s*(?:and\s+|so\s+|but\s+)?(?:(?:can|could|would|will)\s+(?:you|someone|somebody|we)\s+|"
+    r"(?:please|pls)\s+)?(?:update|change|add|remove|write|draft|send|post|tell|let|make|fix|get|book|"
+    r"put|set\s+up|take|move)\b",
+    re.IGNORECASE,
+)
+""" "users don't need to verify any more, update the docs": work after the stop is asked for."""
 _CAN_LEAVE_IT = re.compile(
     r"(?:^|[,;.—–-]\s*)(?P<who>[\w'’-]+(?:\s+[\w'’-]+)?\s+)?(?:can|could)\s+(?:just\s+)?leave\s+(?:it|that|this)"
     r"(?:\s+now|\s+there)?\s*$",
@@ -305,7 +312,7 @@ _REROUTE_CUE = re.compile(
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
-    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
+    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)(?<!['’])\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
@@ -1110,9 +1117,10 @@ class SemanticPlanner(RulePlanner):
             # "stop looking for a hotel, the agent's sorted one themselves": the reason after
             if len(words(why.group(1))) <= 5 and not _THEN_WORK.search(why.group(2)):
                 return self._cancel(why.group(1))
-        if (match := _NO_LONGER.match(bare)) or (
-            context.tasks and (match := _LEAVE_ALONE.match(bare))
-        ):
+        if (
+            (match := _NO_LONGER.match(bare))
+            or (context.tasks and (match := _LEAVE_ALONE.match(bare)))
+        ) and not _ASKS_AFTER_IT.search(bare):
             stopped: str = next(g for g in match.groups() if g)
             everything = re.match(
                 r"(?:all(?:\s+of)?\s+(?:it|that|this)|everything|the\s+lot)$", stopped, re.I
