@@ -280,6 +280,8 @@ _STATUS = re.compile(
     r"(?:\s+(?:please|pls|now|so\s+far|here|on\s+(?:this|that|everything)|of\s+(?:my|our)\s+\w+))?$",
     re.IGNORECASE,
 )
+_NOT_AN_AGENT = r"(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"
+"""After "is"/"has", words that are no agent's name ("IT" in capitals may be)."""
 _AGENT_STATUS = re.compile(
     r"^(?:what(?:'s|’s|\s+is)|how(?:'s|’s|\s+is))\s+(?:the\s+)?@?(?P<name>[\w-]+)\s+"
     r"(?:doing|working\s+on|up\s+to|busy\s+with|getting\s+on)\b|^status\s+(?:of|for)\s+@?(?P<name2>[\w-]+)|"
@@ -291,10 +293,10 @@ _AGENT_STATUS = re.compile(
     r"^what\s+(?:did|has|have)\s+(?:the\s+)?@?(?P<name7>[\w-]+)\s+(?:done|do)\b(?:\s+(?:about|with|on|for)\b.*)?$|"
     r"^how\s+(?:much\s+)?long(?:er)?\s+(?:will|is|until)\s+(?:the\s+)?@?(?P<name4>[\w-]+)\b(?:\s+(?:be|take|done|finished))?\s*\??$|"
     # "is the dev still on that login thing?", "has the writer finished?": asked about the work
-    r"^(?:is|are)\s+(?:the\s+)?@?(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"
+    rf"^(?:is|are)\s+(?:the\s+)?@?{_NOT_AN_AGENT}"
     r"(?P<name5>[\w-]+)\s+(?:still\s+(?:on|doing|busy|looking\s+at|dealing\s+with|sorting)|(?:still\s+)?working\s+on|busy\s+with|"
     r"on\s+(?:it|that|this)\s*\??$|(?:still\s+)?(?:done|finished|through)\b)|"
-    r"^(?:has|have)\s+(?:the\s+)?@?(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"
+    rf"^(?:has|have)\s+(?:the\s+)?@?{_NOT_AN_AGENT}"
     r"(?P<name6>[\w-]+)\s+(?:finished|started|done|got\s+anywhere)\b",
     re.IGNORECASE,
 )

@@ -113,9 +113,7 @@ _IF_SO = re.compile(
 )
 """ "if they're clear, comms can tell…": a condition before the addressed part."""
 _ASKS_WHAT = re.compile(
-    r"(?:^|[,;:{d}]\s*|\s-\s)(?:so\s+)?(?:what|how\s+(?:much|many|long)|which|who|whether)\b".format(
-        d="—–"
-    ),
+    rf"(?:^|[,;:{_DASHES}]\s*|\s-\s)(?:so\s+)?(?:what|how\s+(?:much|many|long)|which|who|whether)\b",
     re.IGNORECASE,
 )
 """ "what do we owe them once our costs are taken off?": the "once" is the question's."""
@@ -373,6 +371,13 @@ _BEFORE_NAME = frozenset(
 """Words after which a trailing word is a noun of the sentence, not the name it is sent to."""
 
 
+def _only_a_word(raw: str, everyday: frozenset[str]) -> bool:
+    """A name found in the text that is one of the `everyday` words, written as the word:
+    not @name, not in capitals ("it" the pronoun, "IT" the desk)."""
+    bare = re.sub(r"^@|^the\s+", "", raw, flags=re.IGNORECASE)
+    return bare.lower() in everyday and not (raw.startswith("@") or bare.isupper())
+
+
 class Names:
     """Every way the roster's agents are named, longest first so "Ada Lovelace" beats "Ada".
 
@@ -627,8 +632,7 @@ class Names:
         name = self.word.match(later)
         if name is None or not self.resolve(name[0]) or not clean(first):
             return [text]
-        bare = re.sub(r"^@|^the\s+", "", name[0], flags=re.IGNORECASE)
-        if bare.lower() in PRONOUNS and not (name[0].startswith("@") or bare.isupper()):
+        if _only_a_word(name[0], PRONOUNS):
             return [text]
         return [first.strip(" ,;"), later.strip(" ,;")]
 
@@ -637,10 +641,9 @@ class Names:
         "them" right after the agent's verb point back at that work."""
         for match in self.passed.finditer(text):
             before, name = text[: match.start()], match["name"]
-            bare = re.sub(r"^@|^the\s+", "", name, flags=re.IGNORECASE)
             if len(before.strip()) < 8 or not self.resolve(name):
                 continue
-            if bare.lower() in PRONOUNS and not (name.startswith("@") or bare.isupper()):
+            if _only_a_word(name, PRONOUNS):
                 continue  # "…, and it needs them": the pronoun, not an agent called "it"
             later = text[match.start("name") :]
             return [before.strip(" ,;"), *self.passed_on(later)]
@@ -652,9 +655,7 @@ class Names:
         found: list[str] = []
         for match in self.word.finditer(text):
             raw = match.group(0)
-            bare = re.sub(r"^@|^the\s+", "", raw, flags=re.IGNORECASE)
-            everyday_word = bare.lower() in (PRONOUNS if everyday else COMMON)
-            if everyday_word and not (raw.startswith("@") or bare.isupper()):
+            if _only_a_word(raw, PRONOUNS if everyday else COMMON):
                 continue  # "have it done", "get it": the pronoun, not an agent called "it"
             agent = self.resolve(raw)
             if agent and agent not in found:

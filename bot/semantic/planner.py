@@ -189,18 +189,20 @@ _ASKS_AFTER = re.compile(
     re.IGNORECASE,
 )
 """ "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
+_AND_WHY = r"(?:\s*[,;.—–-].*)?$"
+"""After what is stopped, why, to the end: "…, they paid the lot this morning"."""
 _NO_LONGER = re.compile(
     r"^(?:actually\s+|so\s+)?(?:[\w'’-]+\s+){0,4}?(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+need\s+"
-    r"(?P<what>(?!to\s)[^,;.]{2,40}?)\s+any\s*more(?:\s*[,;.—–-].*)?$|"
+    rf"(?P<what>(?!to\s)[^,;.]{{2,40}}?)\s+any\s*more{_AND_WHY}|"
     r"^(?:actually\s+|so\s+)?(?P<thing>[^,;.]{3,60}?)(?:'s|’s|\s+is|\s+are)\s+(?:no\s+longer|not)\s+"
-    r"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?(?:\s*[,;.—–-].*)?$|"
-    r"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{2,60})|(?P<sack>[^,;.]{2,60}?)\s+off)(?:\s*[,;.—–-].*)?$|"
-    r"^(?:don'?t|do\s+not)\s+bother\s+(?:with|about)\s+(?P<bother>[^,;.]{2,60}?)(?:\s*[,;.—–-].*)?$",
+    rf"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?{_AND_WHY}|"
+    rf"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{{2,60}})|(?P<sack>[^,;.]{{2,60}}?)\s+off){_AND_WHY}|"
+    rf"^(?:don'?t|do\s+not)\s+bother\s+(?:with|about)\s+(?P<bother>[^,;.]{{2,60}}?){_AND_WHY}",
     re.IGNORECASE | re.DOTALL,
 )
 """ "we don't need the copy anymore": in a thread, stop that work."""
 _LEAVE_ALONE = re.compile(
-    r"^(?:you\s+can\s+|ok\s+|so\s+)?leave\s+(?P<what>[^,;.]{2,40}?)\s+(?:alone|be)(?:\s+now)?(?:\s*[,;.—–-].*)?$",
+    rf"^(?:you\s+can\s+|ok\s+|so\s+)?leave\s+(?P<what>[^,;.]{{2,40}}?)\s+(?:alone|be)(?:\s+now)?{_AND_WHY}",
     re.IGNORECASE | re.DOTALL,
 )
 """ "you can leave Marsh alone now, they paid": in a thread, stop chasing them."""
@@ -229,6 +231,8 @@ _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
 """ "how far has the box office got with ringing round?": how work is going."""
+_WHAT_CAME_OF = (_DID_WE, _HOW_FAR, _NOT_HEARD, _ASKS_AFTER)
+"""The ways of asking what came of work, tried together."""
 _WHO_TO_TALK_TO = re.compile(
     r"^(?:so\s+)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+(?:i|we)\s+(?:talk|speak|go|ask|write)\s+"
     r"(?:to\s+)?(?:about|re|regarding)\s+(?P<what>.+)$",
@@ -847,10 +851,14 @@ def roster_target(text: str) -> str | None:
     if not match:
         return None
     before = words(bare[: match.start()])
-    separate = bool(re.search(r"[,.;:!?—–-]\s*$", bare[: match.start()]))  # "I'm new here, who…"
-    if match.group(0).lower().startswith("who") and before and before[-1] not in _ASKS_WHO:
-        if not separate:
-            return None  # "we need a girl who can ride a horse": who she is, not who we have
+    separate = re.search(r"[,.;:!?—–-]\s*$", bare[: match.start()])  # "I'm new here, who…"
+    if (
+        match.group(0).lower().startswith("who")
+        and before
+        and before[-1] not in _ASKS_WHO
+        and not separate
+    ):
+        return None  # "we need a girl who can ride a horse": who she is, not who we have
     what = next(g for g in match.groups() if g)
     if re.match(
         r"(?:what|what's|whats|why|where|when|whether|if|how|we|they|he|she|you)\b", what, re.I
@@ -1201,8 +1209,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
-        asks_after = (_DID_WE, _HOW_FAR, _NOT_HEARD, _ASKS_AFTER)
-        if question and len(words(bare)) <= 16 and any(p.match(bare) for p in asks_after):
+        if question and len(words(bare)) <= 16 and any(p.match(bare) for p in _WHAT_CAME_OF):
             return Decision(
                 kind="status", target=named[0] if named else None, reason="what came of…"
             )
