@@ -44,6 +44,8 @@ SPLITS = (
     "dev11",
     "dev12",
     "dev13",
+    "dev14",
+    "dev15",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
