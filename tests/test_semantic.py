@@ -1962,3 +1962,71 @@ def test_a_stop_with_work_after_it_and_a_contraction_before_need_to(
             decision = planner.plan(text, context)
             assert decision.kind in ("work", "followup"), (text, decision.kind)
     assert planner.plan("we don't need the copy anymore", RUNNING).kind == "cancel"
+
+
+def test_dev14_and_dev15s_questions_stops_and_vague_asks(planner: SemanticPlanner) -> None:
+    """dev14's and dev15's misses of kind, in the demo fleet's words: what came of work
+    asked in everyday ways, who can do what, stops with their reason after them, and asks
+    that say nothing a person could start on."""
+    failed = ThreadContext(tasks=[ThreadTask("r/t1", "dev", "fix login bug", "failed")])
+    waiting = ThreadContext(
+        tasks=[ThreadTask("r/t1", "writer", "landing page copy", "input_required")]
+    )
+    for text, context, target in (
+        ("all done? 🙏", RUNNING, None),
+        ("did the client ever pay in the end", RUNNING, None),
+        ("is the landing page copy finished? the client wants it tonight", RUNNING, "writer"),
+        ("is the login bug all sorted now?", RUNNING, "dev"),
+        ("why's the login bug showing as failed", failed, "dev"),
+        ("anything still waiting on me?", waiting, None),
+        ("how are we doing on everything", ThreadContext(), None),
+        ("anything still outstanding from this morning's lot?", ThreadContext(), None),
+        ("is there anything still on the go I should know about before I head off?", ThreadContext(), None),
+    ):  # fmt: skip
+        asked = planner.plan(text, context)
+        assert (asked.kind, asked.target) == ("status", target), text
+    for text, about in (
+        ("can any of you do logos or do i just ask an agency", "logos"),
+        ("can anyone here do translations? got a client asking", "translations"),
+        ("which of you looks after the website?", "website"),
+        ("which one of you do i talk to about a banner?", "banner"),
+        ("is there anybody on here who helps people with their CVs?", "their CVs"),
+        ("sorry what are you exactly, a bot? who am I talking to", None),
+        ("hiya, first day using this, what can it actually do?", None),
+        ("hello! is this the new team helper thing?", None),
+    ):
+        team_asked = planner.plan(text)
+        assert (team_asked.kind, team_asked.target) == ("roster", about), text
+    for text, what in (
+        ("don't worry about the login bug, it's come back to life on its own", "login bug"),
+        ("don't post it after all, the client asked us not to", "post it"),
+        ("actually the client wrote it themselves, don't bother", "all"),
+        ("leave the login bug, it fixed itself. still need the copy though", "login bug"),
+        ("hold off on the copy, the launch moved", "copy"),
+    ):
+        stop = planner.plan(text, RUNNING)
+        assert (stop.kind, stop.target) == ("cancel", what), text
+    assert planner.plan("leave the boxes, the van's here", RUNNING).kind != "cancel"
+    assert planner.plan("Dev can you look at the book drop page? the form is broken").kind == "work"
+    for text in (
+        "chase it up",
+        "can you chase them up?",
+        "need it moved to next week",
+        "have a look at this for me when you get a sec",
+        "do the usual for the Hollis lot",
+        "what about the other one?",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    dev_only = ThreadContext(tasks=[ThreadTask("r/t1", "dev", "fix the signup form", "running")])
+    moved = planner.plan(
+        "the form isn't broken, research checked it. what we need is new wording — that's Writer",
+        dev_only,
+    )
+    assert (moved.kind, moved.target) == ("reroute", "writer")
+
+
+def test_an_alias_that_starts_with_the() -> None:
+    """An alias such as "the yard" is found as written; "the" is not only an article."""
+    names = Names({"the yard": "fleet", "workshop": "fleet", "bookings": "bookings"})
+    assert names.listed("still waiting on the yard for anything?") == ["fleet"]
+    assert names.listed("the workshop and the bookings team") == ["fleet", "bookings"]

@@ -608,8 +608,13 @@ class Names:
         return []
 
     def resolve(self, raw: str) -> str | None:
-        key = re.sub(r"^@|^the\s+", "", raw.strip(), flags=re.IGNORECASE).lower()
-        return self.ids.get(key) or self.ids.get(re.sub(rf"\s+{_TEAM}$", "", key))
+        plain = raw.strip().removeprefix("@").lower()  # an alias may start with "the": "the yard"
+        key = re.sub(r"^the\s+", "", plain)
+        return (
+            self.ids.get(key)
+            or self.ids.get(plain)
+            or self.ids.get(re.sub(rf"\s+{_TEAM}$", "", key))
+        )
 
     def in_order(self, text: str) -> list[Step] | None:
         """ "Ines then Felix: confirm the booking, then send them a welcome note": a heading

@@ -119,7 +119,7 @@ _REPORTED = re.compile(
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
     r"never|not|to|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
     r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
-    r"(?:'re|’re|'m|’m)\s+$",
+    r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -168,7 +168,9 @@ _DID_WE = re.compile(
     r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked|"
     r"look(?:ed)?\s+(?:at|into)|deal(?:t)?\s+with|pick(?:ed)?\s+up|repl(?:y|ied)|call(?:ed)?|rung|chase(?:d)?)\b|"
     r"^(?:so\s+|and\s+)?did\s+(?:the|my|our|that|those|his|her|their)\s+[^?]{1,40}?\s+(?:ever\s+|finally\s+)?"
-    r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b",
+    r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b|"
+    r"^(?:so\s+|and\s+)?did\s+(?!(?:we|i|you)\b)(?:[\w'’-]+\s+){1,5}?(?:ever|finally|eventually)\s+[a-z]|"
+    r"^(?:so\s+|and\s+)?did\s+[^?]{3,80}\bin\s+the\s+end$",
     re.IGNORECASE,
 )
 """ "did we ever find a new dame?", "did we find anyone to cover Mel?": what came of work."""
@@ -185,10 +187,29 @@ _ASKS_AFTER = re.compile(
     r"are\s+we\s+(?:nearly|almost|close\s+to\s+being)\s+(?:there|done|finished|ready)|"
     r"how\s+long\s+(?:till|until|before)|where\s+are\s+we\s+(?:up\s+to\s+|at\s+)?with|"
     r"what\s+(?:happened|came\s+of|'s\s+happening|’s\s+happening|is\s+happening)\s+(?:with|about|re)\b|"
-    r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet)\b",
+    r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet|"
+    r"(?:is|are)\s+(?!(?:it|there|this|that)\s+(?:possible|a\s+way|ok|okay|worth|safe)\b)(?:(?!\bto\b)[^?]){1,60}?"
+    r"\b(?:sorted|done|fixed|finished|ready|complete)(?:\s+now|\s+already)?\s*(?:\?|$)|"
+    r"(?:(?:is|are)\s+)?(?:it|that|this|they|we|everything|you)?\s*all\s+(?:done|sorted|finished|complete|"
+    r"wrapped\s+up)\s*(?:\?|$)|how(?:'re|’re|\s+are)\s+(?:we|you(?:\s+all|\s+guys)?|things)\s+doing\s+(?:on|with)\s+"
+    r"(?:everything|it\s+all|the\s+lot|all\s+(?:of\s+)?(?:it|that|this|those|them|the\s+\w+)|that|this|those|"
+    r"them|(?:my|our)\s+\w+))",
     re.IGNORECASE,
 )
 """ "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
+_STILL_OPEN = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+)?(?:is\s+there\s+|are\s+there\s+)?(?:anything|any\s+(?:jobs?|tasks?|work|"
+    r"requests?)|much)\s+(?:else\s+)?(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|"
+    r"in\s+flight|waiting|running|left\s+(?:open|running))\b",
+    re.IGNORECASE,
+)
+""" "anything still outstanding from this morning's lot?": the work in flight."""
+_WHY_FAILED = re.compile(
+    r"^(?:so\s+|and\s+)?why(?:'s|’s|\s+is|\s+has|\s+did|\s+was|\s+have|\s+are|\s+were)\s+[^?]{1,60}?"
+    r"\b(?:fail|failed|failing|stuck|blocked)\b",
+    re.IGNORECASE,
+)
+""" "why's the red tractor one showing as failed?": in a thread with failed work, about it."""
 _AND_WHY = r"(?:\s*[,;.—–-].*)?$"
 """After what is stopped, why, to the end: "…, they paid the lot this morning"."""
 _NO_LONGER = re.compile(
@@ -197,7 +218,8 @@ _NO_LONGER = re.compile(
     r"^(?:actually\s+|so\s+)?(?P<thing>[^,;.]{3,60}?)(?:'s|’s|\s+is|\s+are)\s+(?:no\s+longer|not)\s+"
     rf"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?{_AND_WHY}|"
     rf"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{{2,60}})|(?P<sack>[^,;.]{{2,60}}?)\s+off){_AND_WHY}|"
-    rf"^(?:don'?t|do\s+not)\s+bother\s+(?:with|about)\s+(?P<bother>[^,;.]{{2,60}}?){_AND_WHY}",
+    rf"^(?:actually\s+|so\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?:bother|worry)\s+(?:with|about)\s+(?P<bother>[^,;.]{{2,60}}?){_AND_WHY}|"
+    rf"^(?:actually\s+|so\s+|ok\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?P<after>[a-z]+(?:\s+[^,;.]{{1,40}}?)?)\s+after\s+all{_AND_WHY}",
     re.IGNORECASE | re.DOTALL,
 )
 """ "we don't need the copy anymore": in a thread, stop that work."""
@@ -206,6 +228,14 @@ _LEAVE_ALONE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """ "you can leave Marsh alone now, they paid": in a thread, stop chasing them."""
+_PUT_OFF = re.compile(
+    rf"^(?:actually\s+|ok\s+|so\s+|just\s+)?hold\s+(?:off|fire)\s+(?:on|with)\s+(?P<hold>[^,;.]{{2,60}}?){_AND_WHY}|"
+    r"^(?:actually\s+|ok\s+|so\s+)?leave\s+(?P<leave>(?:the|that|those|this)\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s*[,;.—–]\s*\w|"
+    r"[,;.—–]\s*(?:so\s+)?(?:don'?t|no\s+need\s+to)\s+bother(?:\s+(?:then|now|after\s+all))?\s*[.!]*$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "hold off on the contractor, forecast's turned", "leave the heating, the engineer came",
+"…, don't bother": in a thread, stop that work (the last, all of it)."""
 _ASKS_AFTER_IT = re.compile(
     r"[,;.—–-]\s*(?:and\s+|so\s+|but\s+)?(?:(?:can|could|would|will)\s+(?:you|someone|somebody|we)\s+|"
     r"(?:please|pls)\s+)?(?:update|change|add|remove|write|draft|send|post|tell|let|make|fix|get|book|"
@@ -222,7 +252,10 @@ _CAN_LEAVE_IT = re.compile(
 _AS_BEFORE = re.compile(
     r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:(?:do|did)\s+)?(?:the\s+)?same\s+(?:as|thing\s+as|again)\b|"
     r"^(?:it's|it’s|it\s+has|it|that's|that’s|this\s+has)\s+(?:happened|gone\s+wrong|broken|done\s+it|"
-    r"started)\s+again\b",
+    r"started)\s+again\b|"
+    r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
+    r"(?:\s+(?:for|with|on|please|pls|thanks)\b|\s*[,.!]|$)|"
+    r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+(?:one|ones|thing|bit)|it|that|this|them|those)$",
     re.IGNORECASE,
 )
 """ "same as we did for Elm Row last month pls", "it's happened again on the same route":
@@ -233,6 +266,13 @@ _HOW_FAR = re.compile(
 """ "how far has the box office got with ringing round?": how work is going."""
 _WHAT_CAME_OF = (_DID_WE, _HOW_FAR, _NOT_HEARD, _ASKS_AFTER)
 """The ways of asking what came of work, tried together."""
+_ANY_OF_YOU_DO = re.compile(
+    r"^(?:so\s+)?(?:can|could|do|does)\s+(?:any\s+(?:one\s+)?of\s+you(?:\s+(?:lot|guys|all))?|"
+    r"(?:anyone|anybody)\s+(?:on\s+)?here)\s+(?:do|handle|help\s+with|deal\s+with|cover|sort(?:\s+out)?|"
+    r"look\s+after)\s+(?P<what>[^?]+?)(?:\s+or\s+(?:do|shall|should|will)\s+(?:i|we)\b[^?]*)?(?:\?.*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "can any of you do travel jabs or do I just send them to the GP": who can, not a job."""
 _WHO_TO_TALK_TO = re.compile(
     r"^(?:so\s+)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+(?:i|we)\s+(?:talk|speak|go|ask|write)\s+"
     r"(?:to\s+)?(?:about|re|regarding)\s+(?P<what>.+)$",
@@ -254,6 +294,12 @@ _WHO_HANDLES_THAT = re.compile(
 """ "if I want to report a near miss on the car deck, who handles that?": who does it."""
 _WHOS_WHO = re.compile(
     r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)?what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+do\b|"
+    r"[,.?!]\s*what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+(?:actually\s+|really\s+|even\s+)?do$|"
+    r"\bwho\s+am\s+i\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
+    r"^(?:(?:hi|hello|hey|hiya|sorry|so|ok|um|erm)\b[\s,!.]*)*what\s+(?:(?:exactly\s+)?are\s+you|is\s+this\s+(?:bot|thing))"
+    r"(?:\s+exactly)?\s*(?:[,?]|$)|"
+    r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)*(?:is\s+this|are\s+you)\s+(?:the\s+|a\s+)?(?:new\s+)?(?:[\w-]+\s+){0,2}?"
+    r"(?:bot|helper|assistant|thing|dispatcher|ai)$|"
     r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|\bhow\s+does\s+(?:this|the)\s+(?:bot|thing|channel)\s+work\b|"
     r"\bwho(?:'s|’s|\s+is)\s+on\s+(?:here|this\s+(?:channel|bot|thing)|the\s+(?:channel|bot))\b|"
     r"^(?:so\s+)?what(?:'s|’s|\s+is|\s+are)\s+(?:this(?:\s+(?:thing|bot|app))?|you)\s*(?:\?\s*)?(?:and|,)\s*"
@@ -345,7 +391,8 @@ _NOT_THEIRS = re.compile(
 _HANDED_ON = re.compile(
     r"(?:[—–,;.!]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\s+[^,;.]{2,30}|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+[^,;.]{2,30}|"
-    r"[^,;.—–]{2,30}?\s+(?:need|needs)\s+(?:it|this|that))(?:\s+please|\s+pls)?\s*[.!]*$",
+    r"[^,;.—–]{2,30}?\s+(?:need|needs)\s+(?:it|this|that)|(?:that's|that’s|that\s+is)\s+[\w-]+(?:'s|’s)?)"
+    r"(?:\s+please|\s+pls)?\s*[.!]*$",
     re.IGNORECASE,
 )
 """ "…, one for Dan", "…. whoever does welfare help", "… — the control room need it": the
@@ -357,6 +404,7 @@ _REROUTE_WEAK = re.compile(
     r"[,;]\s*not\s+(?:the|a|an|for)\s+[\w-]+\s*(?:[—–,;]|\s-\s)|"
     r"(?:^|[—–,;]\s*|\s-\s)(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\b|"
     r"(?:that's|that’s|it's|it’s|that\s+is)\s+[\w-]+(?:'s|’s)\s*[.!]*$|"
+    r"(?:[—–,;.]\s*|\s-\s)(?:that's|that’s|that\s+is)\s+[\w-]+\s*[.!]*$|"
     r"\b(?:need|needs|should\s+have|should\s+get)\s+(?:it|this|that)\s*[.!]*$|^nothing\s+to\s+do\s+with\b",
     re.IGNORECASE,
 )
@@ -366,7 +414,8 @@ _ROSTER_TARGET = re.compile(
     r"(?:someone|somebody|anyone|anybody|who(?:'s|’s|\s+is)?|one\s+of\s+you|which\s+(?:agent|one|bot)(?:'s|’s|\s+is)?)"
     r"\s+(?:here\s+)?(?:that's\s+|who's\s+|who\s+is\s+|that\s+is\s+)?(?:really\s+|any\s+)?"
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
-    r"(?:who|which\s+(?:agent|one|bot)|anyone|anybody|someone|somebody|any\s+of\s+you)(?:\s+here)?(?:\s+|(?=['’]s\b))"
+    r"(?:who|which\s+(?:agent|one|bot)|which\s+(?:one\s+)?of\s+you(?:\s+lot|\s+guys)?|anyone|anybody|someone|somebody|"
+    r"any\s+of\s+you)(?:\s+here)?(?:\s+|(?=['’]s\b))"
     r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
     r"(?:sorts|fixes|books|arranges|organi[sz]es)(?:\s+(?:it|this|that|them))?(?:\s+out)?(?:\s+(?:when|if))?|"
     r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|['’]s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
@@ -378,7 +427,8 @@ _ROSTER_TARGET = re.compile(
     r"(?:team|agent|person|one|bot|specialist|expert)\s+(?:here\s+)?(?:for|that\s+(?:does|handles|covers)|"
     r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)|"
     r"(?:is\s+there|have\s+we\s+got|do\s+we\s+have)\s+(?:someone|somebody|anyone|anybody)\s+(?:on\s+here\s+|"
-    r"here\s+|in\s+here\s+)?(?:who|that)\s+(?:can|could|does|knows?(?:\s+about)?|handles?|deals\s+with)\s+"
+    r"here\s+|in\s+here\s+)?(?:who|that)\s+(?:can|could|does|knows?(?:\s+about)?|handles?|deals\s+with|"
+    r"helps?\s+(?:people|customers|folk|me|us)?\s*with)\s+"
     r"(?:help\s+(?:me\s+|us\s+)?with\s+|do\s+)?(?P<f>.+)",
     re.IGNORECASE,
 )
@@ -422,6 +472,8 @@ _ACKNOWLEDGED = re.compile(
     r"(?:(?:and|also|so|then)\b\s*)*",
     re.IGNORECASE,
 )
+_ASKED = re.compile(rf"\?[\s{_EMOJI}\u200d\ufe0f]*$")
+"""A question mark last, emoji aside: "all done? 🙏"."""
 _ONLY_EMOJI = re.compile(rf"^[\s!.?,{_EMOJI}\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
@@ -459,7 +511,8 @@ _VAGUE_WORDS = frozenset(
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
-    o'clock oclock hour hours am pm ahead about ring call dm sos whoever""".split()
+    o'clock oclock hour hours am pm ahead about ring call dm sos whoever chase chasing chased
+    move moved moving arrive arrives sec secs second minute mo moment chance""".split()
 )
 
 
@@ -1000,7 +1053,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         clean_text = without_help_asked(clean_text)
         bare = clean_text.rstrip("?!. ")
-        asked = bool(_QUESTION.search(bare)) or clean_text.rstrip().endswith("?")
+        asked = bool(_QUESTION.search(bare) or _ASKED.search(clean_text))
         if asked and _WHEN_THEN.match(bare) and not clean_text.rstrip().endswith("?"):
             asked = False  # "when dev is done, have the writer update the notes": a chain
         short = len(words(bare)) <= 8
@@ -1066,6 +1119,8 @@ class SemanticPlanner(RulePlanner):
             if (a not in here or (strong and here - {a})) and a not in self.unavailable
         ]
         handed = _HANDED_ON.search(bare)  # "…, whoever does welfare help": said at the end
+        if handed:  # "… the stock's ok to use — that's Anil": the name it is handed to
+            named.sort(key=lambda a: a not in self.names.listed(handed[0], everyday=True))
         if len(words(bare)) > (40 if (strong and named) or handed else 16):
             return None  # a long message may mention moving something; a correction is short,
             # unless it spells out who to move the work to ("…, it needs to go to Anchor")
@@ -1090,6 +1145,12 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=agent_id, reason=f"asked about {agent_id}")
         if _STATUS.match(bare) and short:
             return Decision(kind="status", reason="asked for status")
+        failed = any(t.state == "failed" for t in context.tasks)
+        if (_STILL_OPEN.match(bare) and len(words(bare)) <= 20) or (
+            failed and _WHY_FAILED.match(bare)
+        ):
+            named = self.names.listed(bare, everyday=True)
+            return Decision(kind="status", target=named[0] if named else None, reason="asked what")
         if _ROSTER.match(bare) and short:
             return Decision(kind="roster", reason="asked for the roster")
         if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
@@ -1103,6 +1164,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
+        if match := _ANY_OF_YOU_DO.match(bare):
+            return Decision(kind="roster", target=match["what"], reason="asked who can")
         if match := _WHO_TO_TALK_TO.match(bare):
             about = re.sub(r"^(?:the|a|an)\s+", "", match["what"], flags=re.IGNORECASE)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
@@ -1128,8 +1191,9 @@ class SemanticPlanner(RulePlanner):
         if (
             (match := _NO_LONGER.match(bare))
             or (context.tasks and (match := _LEAVE_ALONE.match(bare)))
+            or (context.tasks and (match := self._put_off(bare, context)))
         ) and not _ASKS_AFTER_IT.search(bare):
-            stopped: str = next(g for g in match.groups() if g)
+            stopped: str = next((g for g in match.groups() if g), "")
             everything = re.match(
                 r"(?:all(?:\s+of)?\s+(?:it|that|this)|everything|the\s+lot)$", stopped, re.I
             )
@@ -1146,6 +1210,18 @@ class SemanticPlanner(RulePlanner):
                     kind="reroute", target=agent_id, reason=f"the user moved this to {agent_id}"
                 )
         return None
+
+    @staticmethod
+    def _put_off(bare: str, context: ThreadContext) -> re.Match[str] | None:
+        """ "leave the heating, …" stops work only when the thread's work is about it: "leave
+        the boxes, the van's here" is an instruction."""
+        match = _PUT_OFF.search(bare)
+        if match is not None and (_REROUTE_CUE.search(bare) or _HANDED_ON.search(bare)):
+            return None  # "hold off on the designer, it's one for the writer": moved, not stopped
+        if match is None or not match["leave"]:
+            return match
+        left = set(content_stems(match["leave"]))
+        return match if any(left & set(content_stems(t.summary)) for t in context.tasks) else None
 
     @staticmethod
     def _cancel(what: str) -> Decision:
