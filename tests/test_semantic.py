@@ -2030,3 +2030,28 @@ def test_an_alias_that_starts_with_the() -> None:
     names = Names({"the yard": "fleet", "workshop": "fleet", "bookings": "bookings"})
     assert names.listed("still waiting on the yard for anything?") == ["fleet"]
     assert names.listed("the workshop and the bookings team") == ["fleet", "bookings"]
+
+
+def test_dev14_and_dev15s_chains_and_tellings(planner: SemanticPlanner) -> None:
+    """ "when the numbers are in could Writer turn them into a post" and "…, and when it's up
+    Writer can check it" are chains without a comma; "for me and Dev to Manchester" names who
+    travels, not who works; the other side's account ("hirer says …") and a reference
+    ("hire agreement KH-20931") stay with what they are about."""
+    asked = planner.plan("when the survey numbers are in could Writer turn them into a blog post")
+    assert [t.agent for t in asked.tasks] == ["research", "writer"]
+    assert asked.tasks[1].depends_on == [asked.tasks[0].id]
+    up = planner.plan(
+        "get the login page up on staging, and when it's up Writer can check the wording"
+    )
+    assert [(t.agent, t.summary) for t in up.tasks] == [
+        ("dev", "get the login page up on staging"),
+        ("writer", "check the wording"),
+    ]
+    assert up.tasks[1].depends_on == [up.tasks[0].id]
+    text = "need train tickets booking for me and Dev to Manchester for the expo, 12th Nov"
+    assert [t.summary for t in planner.plan(text).tasks] == [text]
+    for text in (
+        "car's come back with a crack across the screen, hirer says it was a stone on the motorway",
+        "one of our vans went through a bus lane on the 3rd, hire agreement KH-20931",
+    ):
+        assert SemanticPlanner._list_pieces(text) == [text]

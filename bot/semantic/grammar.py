@@ -27,7 +27,10 @@ Step = list[Part]
 
 # -- chains ----------------------------------------------------------------------------------
 
-_DONE = r"(?:done|ready|finished|merged|approved|in|back|live|out|shipped|signed(?:\s+off)?|complete|completed|sorted)"
+_DONE = (
+    r"(?:done|ready|finished|merged|approved|in|back|live|out|shipped|signed(?:\s+off)?|complete|completed|"
+    r"sorted|up|paid|fixed|fitted|agreed|confirmed|booked|sent|delivered|installed|through|checked)"
+)
 _IT = r"(?:that|it|this|they|those|these|them|the\s+\w+(?:\s+\w+)?)"
 _NEXT_WHEN = (
     r"\s+(?:week|weekend|month|year|time|day|morning|afternoon|evening|night|term|quarter|season|"
@@ -52,7 +55,8 @@ _THEN = re.compile(
 )
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    r"(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+.+)$",
+    r"(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
+    r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AND_WHEN_HAVE = re.compile(
@@ -566,12 +570,12 @@ class Names:
         return re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
-            rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+(?:can|could)\s+(?!(?:you|we|i|u|they|be|know)\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
             rf"|,?\s*(?=\band\s+(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b)"
             rf"|,?\s*\band\s+(?=(?:can|could|would|will)\s+{self.one}\s+(?:please\s+)?[a-z][\w-]*\s+\S"
-            rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+[a-z][\w-]*\s+\S"
+            rf"|{self.one}\s+{_MUST}\s+[a-z]|{self.one}\s+to\s+(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.one}\s*,?\s+(?:can|could|will|would)\s+(?:you|we|u)\b"
             rf"|{self.named}\s*,?\s+(?:please|pls)\s+[a-z]"
             rf"|{self.named}\s*,?\s+(?:we'll|we\s+will|we\s+need|i'll|i\s+need)\b)"

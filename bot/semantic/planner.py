@@ -695,6 +695,13 @@ _TOLD_ON = re.compile(
 )
 """A piece that tells on about the subject before it ("the customer moved to another
 supplier and left £212 in credit"): the same piece, not another to route."""
+_THEIR_SIDE = re.compile(
+    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:says|said|reckons|claims|claimed|"
+    r"insists|swears)\b|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
+    re.IGNORECASE,
+)
+""" "…, hirer says it was a stone on the M42", "…, hire agreement KH-20931": the account of
+the other side, or the reference of what was told before; not a piece of its own."""
 _FORWARDED = re.compile(
     r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*(?:[^:\n]{0,60}?[:—–-]\s*)?['\"“‘]",
     re.IGNORECASE,
@@ -1619,7 +1626,7 @@ class SemanticPlanner(RulePlanner):
                         and not _STATEMENT.search(piece)
                         and not ASKS.search(piece)
                     )
-                    or bool(_TOLD_ON.match(piece))
+                    or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
                     or bool(_SUM.match(piece))
                 )
             )
