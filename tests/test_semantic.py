@@ -2055,3 +2055,13 @@ def test_dev14_and_dev15s_chains_and_tellings(planner: SemanticPlanner) -> None:
         "one of our vans went through a bus lane on the 3rd, hire agreement KH-20931",
     ):
         assert SemanticPlanner._list_pieces(text) == [text]
+
+
+def test_errands_nobody_here_runs(planner: SemanticPlanner) -> None:
+    """ "what's a good pub near the office …", "need taxis booking …": an errand no agent's
+    manifest speaks of goes to a sub-agent, whichever agent's words come closest."""
+    for text in (
+        "what's a good pub near the office for a team lunch, about 15 of us",
+        "need taxis booking for the team night out",
+    ):
+        assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text

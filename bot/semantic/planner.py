@@ -651,7 +651,11 @@ _ERRAND = re.compile(
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
     r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
     r"(?:for|somewhere|at|near)\b|\b(?:know|recommend)\s+(?:of\s+)?(?:a|an|any)\s+(?:good|decent|reliable|"
-    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b",
+    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b|"
+    r"\b(?:what(?:'s|’s|\s+is)|where(?:'s|’s|\s+is)|any|anywhere|somewhere)\s+(?:a\s+|an\s+)?(?:good|decent|"
+    r"nice|cheap|reliable|local)\s+(?P<near>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b|"
+    r"\b(?:last|first|next|earliest|latest)\s+(?P<leaves>trains?|buses|bus|ferry|ferries|flights?)\s+(?:from|to|out)\b|"
+    r"\b(?P<tickets>train\s+tickets?|flights?|taxis?|cabs?)\s+(?:booking|booked)\b",
     re.IGNORECASE,
 )
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
@@ -1487,7 +1491,7 @@ class SemanticPlanner(RulePlanner):
             self._note(why, text, ranked, named.id, "names its skill word for word")
             return [(named, text)]
         errand = _ERRAND.search(text)
-        what = errand and (errand["what"] or errand["table"] or errand["local"])
+        what = errand and next(g for g in errand.groups() if g)
         if what and len(words(text)) <= 22 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
