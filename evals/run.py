@@ -46,6 +46,7 @@ SPLITS = (
     "dev13",
     "dev14",
     "dev15",
+    "dev17",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

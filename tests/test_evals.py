@@ -25,6 +25,7 @@ FLOORS = {
     "dev13": 0.79,
     "dev14": 0.67,
     "dev15": 0.67,
+    "dev17": 0.63,
     "heldout": 0.72,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
