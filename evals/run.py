@@ -46,6 +46,7 @@ SPLITS = (
     "dev13",
     "dev14",
     "dev15",
+    "dev16",
     "dev17",
     "heldout",
 )
