@@ -2065,3 +2065,83 @@ def test_errands_nobody_here_runs(planner: SemanticPlanner) -> None:
         "need taxis booking for the team night out",
     ):
         assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
+
+
+def test_dev16_and_dev17s_questions_stops_and_fragments(planner: SemanticPlanner) -> None:
+    """dev16's and dev17's misses of kind, in the demo fleet's words."""
+    failed = ThreadContext(
+        tasks=[
+            ThreadTask("r/t1", "dev", "fix the Cranbrook signup form", "failed"),
+            ThreadTask("r/t2", "writer", "Cranbrook launch copy", "queued"),
+        ]
+    )
+    for text, context, target in (
+        ("did the launch post go out in the end or not", RUNNING, None),
+        ("did the itemised invoice for the partner actually go? someone said it bounced", RUNNING, None),
+        ("did the almaty letter go?", RUNNING, None),
+        ("anything back from Writer re the landing page copy?", RUNNING, "writer"),
+        ("heard anything back from research on the survey?", RUNNING, "research"),
+        ("has anyone actually been to the client yet? she's rung again", RUNNING, None),
+        ("is the new logo coming today or tomorrow? need to tell the client something", RUNNING, None),
+        ("is the landing page copy sorted for sunday or not 😬", RUNNING, "writer"),
+        ("quick update on all this pls 🙏", RUNNING, None),
+        ("what's everyone got on at the minute", ThreadContext(), None),
+        ("what happened with Cranbrook? it's showing as failed", failed, "dev"),
+    ):  # fmt: skip
+        asked = planner.plan(text, context)
+        assert (asked.kind, asked.target) == ("status", target), text
+    for text, about in (
+        ("what can this thing actually do", None),
+        ("what's this bot for?", None),
+        ("quick q — who would I go to if a customer wants a refund?", "customer wants a refund"),
+        ("who's best to pass a customer complaint to, generally?", "customer complaint"),
+        ("can you lot do logos or do I do those myself", "logos"),
+    ):
+        team = planner.plan(text)
+        assert (team.kind, team.target) == ("roster", about), text
+    errand = planner.plan("anyone know a good party wall surveyor? the neighbour wants an award")
+    assert [t.agent for t in errand.tasks] == [CATCH_ALL_ID]
+    for text, context, what in (
+        ("don't need the copy now, the client wrote their own 🙌", RUNNING, "copy"),
+        ("can we forget about the landing page for now, budget's frozen", ThreadContext(), "landing page"),
+        ("leave all that for now, we've just had the call", RUNNING, "all"),
+        ("park the login bug please, the client wants to wait", RUNNING, "login bug"),
+        ("hold the landing page copy until they've made their minds up", RUNNING, "landing page copy"),
+        ("actually don't chase the client, money's just landed 🙌", RUNNING, "client"),
+        ("can we pause both of these please, the client's having second thoughts", RUNNING, "all"),
+        ("scratch the copy, half of them are off anyway", RUNNING, "copy"),
+    ):  # fmt: skip
+        stop = planner.plan(text, context)
+        assert (stop.kind, stop.target) == ("cancel", what), text
+    for text in (
+        "chase it up will you",
+        "what about the other page?",
+        "the drawings",
+        "the boiler one",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    dev_only = ThreadContext(tasks=[ThreadTask("r/t1", "dev", "fix the signup form", "running")])
+    for text in (
+        "I don't think dev does wording 😅 that's writer",
+        "no this is a words question, send it to Writer",
+    ):
+        moved = planner.plan(text, dev_only)
+        assert (moved.kind, moved.target) == ("reroute", "writer"), text
+
+
+def test_two_agents_named_before_one_ask() -> None:
+    """ "Designer and Writer need to do a one-pager", "ask the designer and the writer to do a
+    one-pager", "can Designer and Writer do …": one ask for both, in its own words; not
+    the first name left alone, nor "ask the designer" as its summary."""
+    planner = SemanticPlanner(demo_fleet(), embedder=load_embedder())
+    for text, summary in (
+        ("Designer and Writer need to do a one-pager for partners", "do a one-pager for partners"),
+        ("ask the designer and the writer to do a one-pager", "do a one-pager"),
+        ("can Designer and Writer do a one-pager?", "do a one-pager?"),
+        ("Designer and Writer, a one-pager please", "a one-pager"),
+    ):
+        both = planner.plan(text)
+        assert [(t.agent, t.summary) for t in both.tasks] == [
+            ("designer", summary),
+            ("writer", summary),
+        ], text

@@ -325,6 +325,14 @@ _CONTROL = re.compile(
 )
 
 
+_PREFACE = re.compile(
+    r"(?:(?:quick|random|silly|daft|stupid)\s+)?(?:q|qq|question|one)|sorry|hi|hey|hello|hiya|morning|"
+    r"(?:ok|okay|right|so)(?:\s+(?:quick\s+)?(?:q|question))?",
+    re.IGNORECASE,
+)
+"""Words before a question that say nothing of their own ("quick q —")."""
+
+
 def without_help_asked(text: str) -> str:
     """A request for help at the end of a message that already says what is wrong ("the
     printer on floor 2 is jammed, can someone help?") asks for that to be dealt with: it
@@ -333,6 +341,8 @@ def without_help_asked(text: str) -> str:
         r"(?:[\s,;]+(?:and|or|but|so))+[\s,;]*$", "", _HELP_ASKED.sub("", text), flags=re.I
     )
     kept = _NOT_SURE_WHO.sub("", kept)
+    if _PREFACE.fullmatch(kept.strip(" ,;:.!—–-")):
+        return text  # "quick q — who would I go to if …": only the question is there
     return kept if len(kept.split()) >= 2 else text
 
 
@@ -563,7 +573,19 @@ class Names:
         if self.at is None:
             return [sentence]
         clauses = [c.strip() for c in self._cut.split(sentence) if c and c.strip()]
+        if len(clauses) >= 2 and self._only_names.fullmatch(clauses[0]):
+            # "Designer and Writer need to do a one-pager", "ask the designer and the writer to
+            # do a one-pager": two addressees of one clause
+            return [sentence.strip()]
         return clauses or [sentence]
+
+    @functools.cached_property
+    def _only_names(self) -> re.Pattern[str]:
+        return re.compile(
+            r"(?:(?:please\s+|pls\s+)?(?:ask|have|get|tell|let|can|could|will|would|should)\s+)?"
+            rf"(?:{self.one}\s*(?:,|&|\band\b)?\s*)+",
+            re.IGNORECASE,
+        )
 
     @functools.cached_property
     def _cut(self) -> re.Pattern[str]:

@@ -90,6 +90,8 @@ SPLIT = "split"
 """`Decision.target` of a clarify that refuses an oversized plan: nothing waits for a reply."""
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
+_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
+"""The emoji blocks, as a character-class range."""
 _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
@@ -169,8 +171,11 @@ _DID_WE = re.compile(
     r"look(?:ed)?\s+(?:at|into)|deal(?:t)?\s+with|pick(?:ed)?\s+up|repl(?:y|ied)|call(?:ed)?|rung|chase(?:d)?)\b|"
     r"^(?:so\s+|and\s+)?did\s+(?:the|my|our|that|those|his|her|their)\s+[^?]{1,40}?\s+(?:ever\s+|finally\s+)?"
     r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b|"
-    r"^(?:so\s+|and\s+)?did\s+(?!(?:we|i|you)\b)(?:[\w'’-]+\s+){1,5}?(?:ever|finally|eventually)\s+[a-z]|"
-    r"^(?:so\s+|and\s+)?did\s+[^?]{3,80}\bin\s+the\s+end$",
+    r"^(?:so\s+|and\s+)?did\s+(?!(?:we|i|you)\b)(?:[\w'’-]+\s+){1,8}?(?:ever|finally|eventually|actually)\s+[a-z]|"
+    r"^(?:so\s+|and\s+)?did\s+[^?]{3,80}\bin\s+the\s+end(?:\s+or\s+not)?$|"
+    r"^(?:so\s+|and\s+)?did\s+(?:the|that|those|this|these|my|our|his|her|their)\s+[^?]{1,40}?\s+go(?:\s+(?:out|off|through|in))?$|"
+    r"^(?:so\s+|and\s+)?(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|you|they)\s+(?:actually\s+|already\s+)?"
+    r"(?:been\s+(?:to|round|out|over)|gone\s+(?:to|round|out)|got\s+back\s+to|spoken\s+to|rung|emailed|contacted)\b",
     re.IGNORECASE,
 )
 """ "did we ever find a new dame?", "did we find anyone to cover Mel?": what came of work."""
@@ -189,7 +194,13 @@ _ASKS_AFTER = re.compile(
     r"what\s+(?:happened|came\s+of|'s\s+happening|’s\s+happening|is\s+happening)\s+(?:with|about|re)\b|"
     r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet|"
     r"(?:is|are)\s+(?!(?:it|there|this|that)\s+(?:possible|a\s+way|ok|okay|worth|safe)\b)(?:(?!\bto\b)[^?]){1,60}?"
-    r"\b(?:sorted|done|fixed|finished|ready|complete)(?:\s+now|\s+already)?\s*(?:\?|$)|"
+    rf"\b(?:sorted|done|fixed|finished|ready|complete)(?:\s+now|\s+already)?(?:\s+for\s+[\w'’-]+)?(?:\s+or\s+not)?"
+    rf"[\s{_EMOJI}]*(?:\?|$)|"
+    r"(?:is|are)\s+[^?]{1,60}?\s+(?:coming|arriving|turning\s+up|going\s+out|happening)\s+(?:today|tomorrow|tonight|"
+    r"this\s+\w+|on\s+\w+|or\s+not)\b|"
+    r"what(?:'s|’s|\s+has|\s+have)\s+(?:everyone|everybody|the\s+team|you\s+all|y'all|you\s+lot)\s+(?:got\s+on|"
+    r"been\s+doing|doing|working\s+on|up\s+to)\b|"
+    r"(?:have\s+(?:you|we)\s+)?heard\s+(?:anything|owt|much)\s+(?:back\s+)?(?:yet\s+)?(?:from|on|about|re)\b|"
     r"(?:(?:is|are)\s+)?(?:it|that|this|they|we|everything|you)?\s*all\s+(?:done|sorted|finished|complete|"
     r"wrapped\s+up)\s*(?:\?|$)|how(?:'re|’re|\s+are)\s+(?:we|you(?:\s+all|\s+guys)?|things)\s+doing\s+(?:on|with)\s+"
     r"(?:everything|it\s+all|the\s+lot|all\s+(?:of\s+)?(?:it|that|this|those|them|the\s+\w+)|that|this|those|"
@@ -204,6 +215,12 @@ _STILL_OPEN = re.compile(
     re.IGNORECASE,
 )
 """ "anything still outstanding from this morning's lot?": the work in flight."""
+_UPDATE_ON = re.compile(
+    r"^(?:(?:can\s+i|could\s+i|can\s+we)\s+(?:get|have)\s+)?(?:a\s+)?(?:quick\s+)?(?:update|status|progress|news)\s+"
+    r"(?:on|re|about|with)\s+(?:all\s+(?:of\s+)?)?(?:this|that|these|those|it|everything|the\s+lot)\b",
+    re.IGNORECASE,
+)
+""" "quick update on all this pls 🙏": how the work here is going."""
 _WHY_FAILED = re.compile(
     r"^(?:so\s+|and\s+)?why(?:'s|’s|\s+is|\s+has|\s+did|\s+was|\s+have|\s+are|\s+were)\s+[^?]{1,60}?"
     r"\b(?:fail|failed|failing|stuck|blocked)\b",
@@ -214,12 +231,15 @@ _AND_WHY = r"(?:\s*[,;.—–-].*)?$"
 """After what is stopped, why, to the end: "…, they paid the lot this morning"."""
 _NO_LONGER = re.compile(
     r"^(?:actually\s+|so\s+)?(?:[\w'’-]+\s+){0,4}?(?:don'?t|doesn'?t|do\s+not|does\s+not)\s+need\s+"
-    rf"(?P<what>(?!to\s)[^,;.]{{2,40}}?)\s+any\s*more{_AND_WHY}|"
+    rf"(?P<what>(?!to\s)[^,;.]{{2,40}}?)\s+(?:any\s*more|any\s+longer|now){_AND_WHY}|"
     r"^(?:actually\s+|so\s+)?(?P<thing>[^,;.]{3,60}?)(?:'s|’s|\s+is|\s+are)\s+(?:no\s+longer|not)\s+"
     rf"(?:needed|required|happening|going\s+ahead)(?:\s+any\s*more)?{_AND_WHY}|"
     rf"^(?:just\s+)?sack\s+(?:off\s+(?P<off>[^,;.]{{2,60}})|(?P<sack>[^,;.]{{2,60}}?)\s+off){_AND_WHY}|"
     rf"^(?:actually\s+|so\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?:bother|worry)\s+(?:with|about)\s+(?P<bother>[^,;.]{{2,60}}?){_AND_WHY}|"
-    rf"^(?:actually\s+|so\s+|ok\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?P<after>[a-z]+(?:\s+[^,;.]{{1,40}}?)?)\s+after\s+all{_AND_WHY}",
+    rf"^(?:actually\s+|so\s+|ok\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?P<after>[a-z]+(?:\s+[^,;.]{{1,40}}?)?)\s+after\s+all{_AND_WHY}|"
+    r"^(?:actually\s+|so\s+|ok\s+)?(?:can|could)\s+we\s+(?:just\s+)?(?:forget(?:\s+about)?|scrap|shelve|pause|"
+    rf"put\s+on\s+hold)\s+(?P<forget>[^,;.]{{2,60}}?)(?:\s+(?:please|pls|for\s+now))*{_AND_WHY}|"
+    rf"^(?:just\s+|actually\s+|ok\s+)?scratch\s+(?P<scratch>[^,;.]{{2,60}}?){_AND_WHY}",
     re.IGNORECASE | re.DOTALL,
 )
 """ "we don't need the copy anymore": in a thread, stop that work."""
@@ -231,7 +251,15 @@ _LEAVE_ALONE = re.compile(
 _PUT_OFF = re.compile(
     rf"^(?:actually\s+|ok\s+|so\s+|just\s+)?hold\s+(?:off|fire)\s+(?:on|with)\s+(?P<hold>[^,;.]{{2,60}}?){_AND_WHY}|"
     r"^(?:actually\s+|ok\s+|so\s+)?leave\s+(?P<leave>(?:the|that|those|this)\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s*[,;.—–]\s*\w|"
-    r"[,;.—–]\s*(?:so\s+)?(?:don'?t|no\s+need\s+to)\s+bother(?:\s+(?:then|now|after\s+all))?\s*[.!]*$",
+    r"[,;.—–]\s*(?:so\s+)?(?:don'?t|no\s+need\s+to)\s+bother(?:\s+(?:then|now|after\s+all))?\s*[.!]*$|"
+    r"^(?:actually\s+|ok\s+|so\s+)?leave\s+(?P<all>all\s+(?:of\s+)?(?:that|this|it|them)|everything|it\s+all)"
+    r"(?:\s+for\s+now)?\s*(?:[,.;—–!]|$)|"
+    rf"^(?:actually\s+|ok\s+|so\s+|can\s+we\s+|could\s+we\s+)?(?:park|pause|put\s+on\s+hold)\s+"
+    rf"(?P<park>[^,;.]{{2,60}}?)(?:\s+(?:please|pls|for\s+now))*{_AND_WHY}|"
+    r"^(?:actually\s+|ok\s+|so\s+)?hold\s+(?P<held>(?:the|that|this|those|these|all|everything)\b[^,;.]{0,50}?)"
+    r"(?:\s+(?:please|pls|for\s+now))*\s*(?:[,;.—–]|\s+(?:until|till|til)\b|$)|"
+    r"^(?:actually\s+|so\s+|ok\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?:bother\s+)?(?:chase|chasing|ring|call|email|"
+    r"send|book|order|post|pay)\s+(?P<dont>[^,;.]{2,40}?)(?:\s+(?:now|then|after\s+all|any\s*more))?\s*[,;.—–]\s*\S",
     re.IGNORECASE | re.DOTALL,
 )
 """ "hold off on the contractor, forecast's turned", "leave the heating, the engineer came",
@@ -255,11 +283,13 @@ _AS_BEFORE = re.compile(
     r"started)\s+again\b|"
     r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
     r"(?:\s+(?:for|with|on|please|pls|thanks)\b|\s*[,.!]|$)|"
-    r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+(?:one|ones|thing|bit)|it|that|this|them|those)$",
+    r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+[\w-]+|it|that|this|them|those)$",
     re.IGNORECASE,
 )
 """ "same as we did for Elm Row last month pls", "it's happened again on the same route":
 with nothing before it in the thread, what to do is not said."""
+_FRAGMENT = re.compile(r"^(?:the|that|this|my|our)?\s*[\w'’-]+(?:\s+one)?$", re.IGNORECASE)
+""" "the drawings", "Riverside", "the boiler one": a thing, and nothing asked of it."""
 _HOW_FAR = re.compile(
     r"^(?:so\s+|and\s+)?how\s+far\s+(?:along\s+)?(?:has|have|is|are|did)\b", re.IGNORECASE
 )
@@ -269,13 +299,17 @@ _WHAT_CAME_OF = (_DID_WE, _HOW_FAR, _NOT_HEARD, _ASKS_AFTER)
 _ANY_OF_YOU_DO = re.compile(
     r"^(?:so\s+)?(?:can|could|do|does)\s+(?:any\s+(?:one\s+)?of\s+you(?:\s+(?:lot|guys|all))?|"
     r"(?:anyone|anybody)\s+(?:on\s+)?here)\s+(?:do|handle|help\s+with|deal\s+with|cover|sort(?:\s+out)?|"
-    r"look\s+after)\s+(?P<what>[^?]+?)(?:\s+or\s+(?:do|shall|should|will)\s+(?:i|we)\b[^?]*)?(?:\?.*)?$",
+    r"look\s+after)\s+(?P<what>[^?]+?)(?:\s+or\s+(?:do|shall|should|will)\s+(?:i|we)\b[^?]*)?(?:\?.*)?$|"
+    r"^(?:so\s+)?(?:can|could|do)\s+you(?:\s+(?:lot|guys|all))?\s+(?:do|handle|deal\s+with|cover|sort(?:\s+out)?|"
+    r"look\s+after)\s+(?P<mine>[^?]+?)\s+or\s+(?:do|shall|should|must)\s+(?:i|we)\b[^?]*(?:my|our)sel(?:f|ves)\b",
     re.IGNORECASE | re.DOTALL,
 )
 """ "can any of you do travel jabs or do I just send them to the GP": who can, not a job."""
 _WHO_TO_TALK_TO = re.compile(
-    r"^(?:so\s+)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+(?:i|we)\s+(?:talk|speak|go|ask|write)\s+"
-    r"(?:to\s+)?(?:about|re|regarding)\s+(?P<what>.+)$",
+    r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
+    r"(?:i|we)\s+(?:talk|speak|go|ask|write)\s+(?:to\s+)?(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
+    r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:best|the\s+(?:best|right)\s+(?:person|one|team))\s+to\s+"
+    r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$",
     re.IGNORECASE,
 )
 """ "who'd I talk to about getting a bus stop moved?": the roster, about that."""
@@ -293,7 +327,9 @@ _WHO_HANDLES_THAT = re.compile(
 )
 """ "if I want to report a near miss on the car deck, who handles that?": who does it."""
 _WHOS_WHO = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)?what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+do\b|"
+    r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)?what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+"
+    r"(?:actually\s+|really\s+|even\s+|exactly\s+)?do\b|"
+    r"^(?:so\s+)?what(?:'s|’s|\s+is)\s+(?:this|the)\s+(?:bot|thing|channel|app)\s+(?:for|about)\b|"
     r"[,.?!]\s*what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+(?:actually\s+|really\s+|even\s+)?do$|"
     r"\bwho\s+am\s+i\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
     r"^(?:(?:hi|hello|hey|hiya|sorry|so|ok|um|erm)\b[\s,!.]*)*what\s+(?:(?:exactly\s+)?are\s+you|is\s+this\s+(?:bot|thing))"
@@ -326,7 +362,7 @@ _WHAT_DOES = re.compile(
 """ "what does Hazel actually cover?": a question about the team."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
-    r"feedback|reply|response)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
+    r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
     re.IGNORECASE,
 )
 """“any joy from the plant yard on the excavator?”: always a question about work in flight."""
@@ -389,7 +425,7 @@ _NOT_THEIRS = re.compile(
 )
 """ "HR don't do swaps, Bev does": who it is not for."""
 _HANDED_ON = re.compile(
-    r"(?:[—–,;.!]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\s+[^,;.]{2,30}|"
+    rf"(?:[—–,;.!{_EMOJI}]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\s+[^,;.]{{2,30}}|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+[^,;.]{2,30}|"
     r"[^,;.—–]{2,30}?\s+(?:need|needs)\s+(?:it|this|that)|(?:that's|that’s|that\s+is)\s+[\w-]+(?:'s|’s)?)"
     r"(?:\s+please|\s+pls)?\s*[.!]*$",
@@ -397,6 +433,12 @@ _HANDED_ON = re.compile(
 )
 """ "…, one for Dan", "…. whoever does welfare help", "… — the control room need it": the
 work handed on at the end of a correction, however long what comes before it."""
+_PASS_IT = re.compile(
+    r"\b(?:send|pass|give|hand|move|forward|put)\s+(?:it|this|that|them|this\s+one|that\s+one)"
+    r"(?:\s+(?:over|back|on|across))?\s+to\b",
+    re.IGNORECASE,
+)
+"""The verb that hands work on: an agent whose name is "send" is not meant by it."""
 _REROUTE_WEAK = re.compile(
     r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)|"
     r"\b(?:that|this|it)(?:'s|’s|\s+is)\s+not\s+(?:a|an|for)\b|"
@@ -404,7 +446,7 @@ _REROUTE_WEAK = re.compile(
     r"[,;]\s*not\s+(?:the|a|an|for)\s+[\w-]+\s*(?:[—–,;]|\s-\s)|"
     r"(?:^|[—–,;]\s*|\s-\s)(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\b|"
     r"(?:that's|that’s|it's|it’s|that\s+is)\s+[\w-]+(?:'s|’s)\s*[.!]*$|"
-    r"(?:[—–,;.]\s*|\s-\s)(?:that's|that’s|that\s+is)\s+[\w-]+\s*[.!]*$|"
+    rf"(?:[—–,;.!{_EMOJI}]\s*|\s-\s)(?:that's|that’s|that\s+is)\s+[\w-]+\s*[.!]*$|"
     r"\b(?:need|needs|should\s+have|should\s+get)\s+(?:it|this|that)\s*[.!]*$|^nothing\s+to\s+do\s+with\b",
     re.IGNORECASE,
 )
@@ -432,8 +474,6 @@ _ROSTER_TARGET = re.compile(
     r"(?:help\s+(?:me\s+|us\s+)?with\s+|do\s+)?(?P<f>.+)",
     re.IGNORECASE,
 )
-_EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
-"""The emoji blocks, as a character-class range."""
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
@@ -512,7 +552,7 @@ _VAGUE_WORDS = frozenset(
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
     o'clock oclock hour hours am pm ahead about ring call dm sos whoever chase chasing chased
-    move moved moving arrive arrives sec secs second minute mo moment chance""".split()
+    move moved moving arrive arrives sec secs second minute mo moment chance will""".split()
 )
 
 
@@ -651,7 +691,7 @@ _ERRAND = re.compile(
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
     r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
     r"(?:for|somewhere|at|near)\b|\b(?:know|recommend)\s+(?:of\s+)?(?:a|an|any)\s+(?:good|decent|reliable|"
-    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b|"
+    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+){0,2}?)(?:\s+(?:near|in|around|round|close\s+to)\b|\s*\?)|"
     r"\b(?:what(?:'s|’s|\s+is)|where(?:'s|’s|\s+is)|any|anywhere|somewhere)\s+(?:a\s+|an\s+)?(?:good|decent|"
     r"nice|cheap|reliable|local)\s+(?P<near>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b|"
     r"\b(?:last|first|next|earliest|latest)\s+(?P<leaves>trains?|buses|bus|ferry|ferries|flights?)\s+(?:from|to|out)\b|"
@@ -903,7 +943,10 @@ def _asked_about(text: str, context: ThreadContext) -> str | None:
                    for a in asked for b in content_stems(summary))  # fmt: skip
 
     tasks = [t for t in context.tasks if about(t.summary)]
-    for shortlist in (tasks, [t for t in tasks if t.state not in ("completed", "failed")]):
+    shortlists = [tasks, [t for t in tasks if t.state not in ("completed", "failed")]]
+    if re.search(r"\bfail", text, re.IGNORECASE):  # "… it's showing as failed": the failed one
+        shortlists.insert(0, [t for t in tasks if t.state == "failed"])
+    for shortlist in shortlists:
         if len(agents := {t.agent for t in shortlist}) == 1:
             return agents.pop()
     return None
@@ -1124,6 +1167,7 @@ class SemanticPlanner(RulePlanner):
         if not (strong or _REROUTE_WEAK.search(bare)):
             return None
         positive = _NOT_THEIRS.sub(" ", _NEGATED.sub(" ", bare))
+        positive = _PASS_IT.sub(" to ", positive)  # "send it to Priya": "send" is no agent here
         named = [  # one already here still takes another's work: "should go to Felix not Ines"
             a
             for a in self.names.listed(positive, everyday=True)
@@ -1157,8 +1201,10 @@ class SemanticPlanner(RulePlanner):
         if _STATUS.match(bare) and short:
             return Decision(kind="status", reason="asked for status")
         failed = any(t.state == "failed" for t in context.tasks)
-        if (_STILL_OPEN.match(bare) and len(words(bare)) <= 20) or (
-            failed and _WHY_FAILED.match(bare)
+        if (
+            (_STILL_OPEN.match(bare) and len(words(bare)) <= 20)
+            or _UPDATE_ON.match(bare)
+            or (failed and _WHY_FAILED.match(bare))
         ):
             named = self.names.listed(bare, everyday=True)
             return Decision(kind="status", target=named[0] if named else None, reason="asked what")
@@ -1176,9 +1222,9 @@ class SemanticPlanner(RulePlanner):
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
         if match := _ANY_OF_YOU_DO.match(bare):
-            return Decision(kind="roster", target=match["what"], reason="asked who can")
+            return Decision(kind="roster", target=match["what"] or match["mine"], reason="who can")
         if match := _WHO_TO_TALK_TO.match(bare):
-            about = re.sub(r"^(?:the|a|an)\s+", "", match["what"], flags=re.IGNORECASE)
+            about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
         if (chat := _GREETING_CHAT.match(bare)) and not self.names.word.search(chat["rest"]):
             said = re.sub(r"\blet'?s\s+hope\b", "", chat["rest"], flags=re.I)
@@ -1206,11 +1252,17 @@ class SemanticPlanner(RulePlanner):
         ) and not _ASKS_AFTER_IT.search(bare):
             stopped: str = next((g for g in match.groups() if g), "")
             everything = re.match(
-                r"(?:all(?:\s+of)?\s+(?:it|that|this)|everything|the\s+lot)$", stopped, re.I
+                r"(?:(?:all|both)(?:\s+of)?\s+(?:it|that|this|these|those|them)|everything|the\s+lot)$",
+                stopped,
+                re.I,
             )
             return self._cancel("" if everything else stopped)
         if not context.tasks and _AS_BEFORE.match(bare) and len(words(bare)) <= 12:
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="as before: what?")
+        if not context.tasks and _FRAGMENT.match(bare):
+            likely = [r.agent.name for r in self.matcher().rank(bare)[:2] if r.score >= FIT]
+            question = render.which_of(*likely) if len(likely) == 2 else GENERIC_QUESTION
+            return Decision(kind="clarify", question=question, reason="a thing, nothing asked")
         if context.tasks and (left := _CAN_LEAVE_IT.search(bare)):
             said_of = self.names.listed(left["who"] or "", everyday=True)
             return self._cancel(self.fleet.agent(said_of[0]).name if said_of else "")
