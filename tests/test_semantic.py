@@ -2145,3 +2145,40 @@ def test_two_agents_named_before_one_ask() -> None:
             ("designer", summary),
             ("writer", summary),
         ], text
+
+
+def test_dev16_and_dev17s_connectors(planner: SemanticPlanner) -> None:
+    """ "… and when the client's signed it off post it", "X first, and once they've checked
+    them get Y to …", "… and if so …", "…, and off the back of that …", "… and when that's
+    all done …": the second step waits for the first, in its own words. Before, the first
+    of these lost its condition into the second's summary, and "first, and once" ran the
+    steps backwards."""
+    for text, steps in (
+        (
+            "write the launch blog post and when the client's signed it off post it on instagram",
+            [("writer", "write the launch blog post"), ("social", "post it on instagram")],
+        ),
+        (
+            "get research to pull the survey numbers first, and once they've checked them get"
+            " the writer to do a summary",
+            [("research", "pull the survey numbers first"), ("writer", "do a summary")],
+        ),
+        (
+            "check whether the signup numbers have recovered and if so post the good news on social",
+            [
+                ("dev", "check whether the signup numbers have recovered"),
+                ("social", "post the good news on social"),
+            ],
+        ),
+        (
+            "fix the login bug, and off the back of that write a note for customers",
+            [("dev", "fix the login bug"), ("writer", "write a note for customers")],
+        ),
+        (
+            "fix the login bug and when that's all done post an update on social",
+            [("dev", "fix the login bug"), ("social", "post an update on social")],
+        ),
+    ):
+        decision = planner.plan(text)
+        assert [(t.agent, t.summary) for t in decision.tasks] == steps, text
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id], text

@@ -41,10 +41,12 @@ _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
     rf"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
     rf"(?<=[,;.!])next(?!{_NEXT_WHEN})|"
-    rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+{_DONE}|"
-    rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+{_DONE}|"
+    rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+(?:all\s+)?{_DONE}|"
+    rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
     r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
-    r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|"
+    r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|if\s+so|"
+    r"off\s+the\s+back\s+of\s+(?:that|this|it)|depending\s+on\s+(?:that|this|it|the\s+results?|what\s+"
+    r"(?:she|he|they|it|you|we|the\s+\w+)\s+(?:says?|finds?|decides?|comes?\s+back\s+with|come\s+back\s+with))|"
     r"based\s+on\s+what\s+(?:she|he|they|it|you|we)\s+(?:thinks?|says?|finds?|recommends?|decides?)|"
     r"using\s+(?:that|its|their|the)\s+(?:output|result|results|draft|numbers)|"
     r"with\s+(?:that|the)\s+(?:output|result|results)"
@@ -65,6 +67,14 @@ _AND_WHEN_HAVE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
+_AND_WHEN_DO = re.compile(
+    r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|as\s+soon\s+as)\s+"
+    r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?)\s*,?\s+"
+    r"(?P<rest>(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|invoice|chase|add|update|move|fit|"
+    r"fix|bring|take|give)\s+\S.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "finish the snagging and when they've signed it off send them the final bill"."""
 _AND_DO_IT = re.compile(
     r"^(?P<first>.{8,}?)\s*,?\s+and\s+(?:then\s+)?(?P<later>(?:tweet|post|share|publish|announce|"
     r"translate|proofread|upload|print)\s+(?:it|them|that|those)\b.*)$",
@@ -88,7 +98,8 @@ _ONLY_READY = re.compile(
 ("when you get a chance, …"): no step of its own."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first|"
-    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on)\b))\s*,?\s*(?P<first>.+)$",
+    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
+    r"\s*,?\s*(?P<first>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AFTER_DONE = re.compile(
@@ -802,7 +813,7 @@ def chain(text: str) -> list[str]:
     match = _BUT_FIRST.match(text)
     if match and len(match.group("later")) > 3:
         return [*chain(match.group("first")), *chain(match.group("later"))]
-    match = _AND_WHEN_HAVE.match(text.strip())
+    match = _AND_WHEN_HAVE.match(text.strip()) or _AND_WHEN_DO.match(text.strip())
     if match:
         return [*chain(match.group("before")), *chain(match.group("rest"))]
     match = _AFTER_DONE.match(text.strip())
