@@ -2182,3 +2182,34 @@ def test_dev16_and_dev17s_connectors(planner: SemanticPlanner) -> None:
         decision = planner.plan(text)
         assert [(t.agent, t.summary) for t in decision.tasks] == steps, text
         assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
+
+
+def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPlanner) -> None:
+    """Variants of the issue's own examples: "once that's merged, post it" with nothing
+    before it waits for nothing (no task for "that's merged"); "… followed by a pricing page
+    from the writer" is the writer's; "can the writer draft X and the designer do Y?" is two
+    asks; "…, and finally social posts it" is a third step."""
+    merged = planner.plan("once that's merged, post it")
+    assert [(t.agent, t.summary) for t in merged.tasks] == [("social", "post it")]
+    priced = planner.plan(
+        "research the competitors' pricing followed by a pricing page from the writer"
+    )
+    assert [(t.agent, t.summary) for t in priced.tasks] == [
+        ("research", "research the competitors' pricing"),
+        ("writer", "a pricing page"),
+    ]
+    both = planner.plan("can the writer draft the newsletter and the designer do the header image?")
+    assert [(t.agent, t.summary, t.depends_on) for t in both.tasks] == [
+        ("writer", "draft the newsletter", []),
+        ("designer", "do the header image?", []),
+    ]
+    three = planner.plan(
+        "first the writer drafts the copy, then the designer lays it out, and finally social"
+        " posts it"
+    )
+    assert [(t.agent, t.summary) for t in three.tasks] == [
+        ("writer", "drafts the copy"),
+        ("designer", "lays it out"),
+        ("social", "posts it"),
+    ]
+    assert [t.depends_on for t in three.tasks] == [[], ["t1"], ["t2"]]

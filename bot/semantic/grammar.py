@@ -44,7 +44,7 @@ _THEN = re.compile(
     rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+(?:all\s+)?{_DONE}|"
     rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
     r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
-    r"followed\s+by|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|if\s+so|"
+    r"followed\s+by|(?:(?<=[,;.!]\s)|(?<=and\s))(?:finally|lastly)|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|if\s+so|"
     r"off\s+the\s+back\s+of\s+(?:that|this|it)|depending\s+on\s+(?:that|this|it|the\s+results?|what\s+"
     r"(?:she|he|they|it|you|we|the\s+\w+)\s+(?:says?|finds?|decides?|comes?\s+back\s+with|come\s+back\s+with))|"
     r"based\s+on\s+what\s+(?:she|he|they|it|you|we)\s+(?:thinks?|says?|finds?|recommends?|decides?)|"
@@ -89,7 +89,7 @@ _LEADING_WHEN = re.compile(
 )
 _ONLY_READY = re.compile(
     r"^(?:we've|we\s+have|we|they've|they|you've|you|i've|i)\s+(?:got|have|get|had)\s+(?:it|that|them|this)$|"
-    r"^(?:it's|it\s+is|that's|that\s+is|this\s+is|they're|it|that)\s+(?:done|ready|back|in|finished|sorted|through)$|"
+    rf"^(?:it's|it’s|it\s+is|that's|that’s|that\s+is|this\s+is|they're|they’re|it|that)\s+{_DONE}$|"
     r"^(?:you|u|someone|anyone)\s+(?:get|gets|have|has|find|finds|got)\s+(?:a\s+)?(?:chance|moment|minute|min|sec|second|mo)$|"
     r"^(?:you(?:'re|’re|\s+are)|u\s+r)\s+(?:free|back|around|able)$|^(?:you\s+can|possible|convenient)$",
     re.IGNORECASE,
@@ -584,11 +584,23 @@ class Names:
         if self.at is None:
             return [sentence]
         clauses = [c.strip() for c in self._cut.split(sentence) if c and c.strip()]
+        if len(clauses) == 1 and (asked := self._each_asked.match(sentence)):
+            # "can the writer draft the newsletter and the designer do the header image?"
+            return [asked["first"].strip(), f"{asked['can']} {asked['second'].strip()}"]
         if len(clauses) >= 2 and self._only_names.fullmatch(clauses[0]):
             # "Designer and Writer need to do a one-pager", "ask the designer and the writer to
             # do a one-pager": two addressees of one clause
             return [sentence.strip()]
         return clauses or [sentence]
+
+    @functools.cached_property
+    def _each_asked(self) -> re.Pattern[str]:
+        verb = rf"(?!{_NOT_A_VERB}|both\b|each\b)[a-z][\w-]*\s+\S"
+        return re.compile(
+            rf"^(?P<first>(?:so\s+)?(?P<can>can|could|will|would)\s+{self.one}\s+{verb}.*?),?\s+and\s+"
+            rf"(?P<second>{self.one}\s+{verb}.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
 
     @functools.cached_property
     def _only_names(self) -> re.Pattern[str]:
@@ -718,11 +730,16 @@ class Names:
     def provides(self, text: str) -> str | None:
         """The agent a thing is to come from ("a service report from Iris"); none when the
         words say something of their own ("I got an email from Marco")."""
+        provided = self.provided(text)
+        return provided[0] if provided else None
+
+    def provided(self, text: str) -> tuple[str, str] | None:
+        """The agent a thing is to come from, and the thing: ("writer", "a pricing page")."""
         match = self.source.match(text.strip())
         if match is None or _verb_in(match.group("rest")):
             return None
         agents = self.listed(match.group("names"))
-        return agents[0] if agents else None
+        return (agents[0], match.group("rest").strip()) if agents else None
 
     def addressed(self, text: str) -> tuple[list[str], str] | None:
         """The agents a clause is addressed to, and the clause without the addressing."""
@@ -884,6 +901,8 @@ def parse(text: str, names: Names) -> list[Step]:
                     step[-1].agents = handed
                     continue
                 found = names.addressed(clause)
+                if found is None and (provided := names.provided(clause)):
+                    found = ([provided[0]], provided[1])  # "…, then a pricing page from Writer"
                 if found is not None and len(found[0]) > 1:
                     inner = names.addressed(clean(found[1]))  # "Rosa and Sam: Rosa pull…"
                     if inner is not None and set(inner[0]) < set(found[0]):
