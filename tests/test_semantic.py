@@ -2213,3 +2213,30 @@ def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPl
         ("social", "posts it"),
     ]
     assert [t.depends_on for t in three.tasks] == [[], ["t1"], ["t2"]]
+
+
+def test_a_second_need_after_a_telling_is_its_own(planner: SemanticPlanner) -> None:
+    """ "the app keeps crashing on login, and we really need the banner for the sale": what
+    is needed is a new thing for someone else, not more about the crash. Before, "we really
+    need the …" (and "I also need the …") leaned on the telling before it, and the developer
+    got both. A need that refers back stays with what it is about."""
+    for text, parts in (
+        (
+            "the app keeps crashing on login, and we really need the banner for the sale",
+            [("dev", "the app keeps crashing on login"), ("image", "the banner for the sale")],
+        ),
+        (
+            "checkout is timing out again, and I also need the newsletter written by friday",
+            [("dev", "checkout is timing out again"), ("writer", "the newsletter written")],
+        ),
+    ):
+        decision = planner.plan(text)
+        assert decision.kind == "work", text
+        got = [(t.agent, t.summary) for t in decision.tasks]
+        assert [a for a, _ in got] == [a for a, _ in parts], (text, got)
+        for (_, summary), (_, words) in zip(got, parts, strict=True):
+            assert words in summary, (text, got)
+        assert all(not t.depends_on for t in decision.tasks), text
+    kept = planner.plan("the checkout page is slow. we need the blog post about it by friday")
+    assert [t.agent for t in kept.tasks] == ["writer"]
+    assert "checkout page is slow" in kept.tasks[0].summary

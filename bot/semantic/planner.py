@@ -617,7 +617,8 @@ class Explanation:
 _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
 _CONTEXT_CLAUSE = re.compile(
     # "I need a blog post about the launch" is an ask of its own, not more of the one before
-    r"^(?!(?:i|we)\s+(?:also\s+)?(?:need|want|'d\s+like|would\s+like)\s+(?:a|an|some|someone|somebody|new|more)\b)"
+    r"^(?!(?:i|we)\s+(?:also\s+|really\s+|still\s+|urgently\s+)?(?:need|want|'d\s+like|would\s+like)\s+"
+    r"(?:a|an|some|someone|somebody|new|more|the)\b)"
     r"(?:i|i'm|im|i've|we|we're|we've|they|they're|she|she's|he|he's|it's|its|that's|thats|"
     r"which|who|because|since|so|but|unrelated|no\s+rush|thanks|urgent|like|e\.?g|i\.?e|for\s+example|"
     r"due|by|before|until|asap|maybe|ideally|preferably|something|nothing|no|not|only|just|"
