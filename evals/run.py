@@ -48,6 +48,7 @@ SPLITS = (
     "dev15",
     "dev16",
     "dev17",
+    "dev19",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
