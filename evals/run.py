@@ -48,6 +48,7 @@ SPLITS = (
     "dev15",
     "dev16",
     "dev17",
+    "dev18",
     "dev19",
     "heldout",
 )
