@@ -2240,3 +2240,24 @@ def test_a_second_need_after_a_telling_is_its_own(planner: SemanticPlanner) -> N
     kept = planner.plan("the checkout page is slow. we need the blog post about it by friday")
     assert [t.agent for t in kept.tasks] == ["writer"]
     assert "checkout page is slow" in kept.tasks[0].summary
+
+
+def test_too_little_after_several_agents_work_asks_whose(planner: SemanticPlanner) -> None:
+    """ "fix it" in a thread where the writer and the designer both worked: nobody could
+    tell whose, so Dispatch asks, naming both (the latest first). Before, the first agent
+    of the thread got it. After one agent's work it is still that agent's follow-up, and a
+    follow-up that says what it wants ("make the headline shorter") still finds its agent."""
+    two = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "writer", "draft the launch post", "completed"),
+            ThreadTask("t2", "designer", "mock up the pricing page", "completed"),
+        ]
+    )
+    for text in ("fix it", "can someone have a look", "can you look into it?", "do another one"):
+        decision = planner.plan(text, two)
+        assert decision.kind == "clarify", (text, decision)
+        assert decision.question == render.which_of("Designer", "Writer"), decision.question
+    one = ThreadContext(tasks=[ThreadTask("t1", "writer", "draft the launch post", "completed")])
+    assert [t.agent for t in planner.plan("fix it", one).tasks] == ["writer"]
+    said = planner.plan("make the headline of the launch post shorter", two)
+    assert said.kind == "followup" and [t.agent for t in said.tasks] == ["writer"]

@@ -1742,6 +1742,19 @@ class SemanticPlanner(RulePlanner):
     def _followup_by_meaning(
         self, text: str, context: ThreadContext, matcher: Matcher, why: Explanation
     ) -> Decision:
+        here = list(dict.fromkeys(t.agent for t in context.tasks))
+        if (
+            len(here) > 1
+            and not self._mentioned.search(text)
+            and carries_too_little(text, self.names)
+        ):  # "fix it", after two agents' work: nobody could tell whose
+            why.rule = "too little to act on, after several agents' work"
+            latest = [self.fleet.agent(a).name for a in reversed(here[-2:]) if self.fleet.get(a)]
+            return Decision(
+                kind="clarify",
+                question=render.which_of(*latest) if len(latest) == 2 else GENERIC_QUESTION,
+                reason="too vague to route",
+            )
         why.rule = "a follow-up in a thread that already has agents"
 
         def by_meaning(candidates: list[ThreadTask]) -> ThreadTask | None:
