@@ -2261,3 +2261,32 @@ def test_too_little_after_several_agents_work_asks_whose(planner: SemanticPlanne
     assert [t.agent for t in planner.plan("fix it", one).tasks] == ["writer"]
     said = planner.plan("make the headline of the launch post shorter", two)
     assert said.kind == "followup" and [t.agent for t in said.tasks] == ["writer"]
+
+
+def test_how_this_threads_work_is_going(planner: SemanticPlanner) -> None:
+    """In a thread with work, "has Sam got back to the client yet?", "what's the latest on
+    the banner?", "did all the launch stuff get done?" ask how that work is going. Before,
+    each went to the thread's agent as more work (or, where an agent waits on an answer,
+    was taken for that answer)."""
+    running = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "designer", "mock up the pricing page", "running"),
+            ThreadTask("t2", "writer", "draft the launch post", "completed"),
+        ]
+    )
+    for text in (
+        "has anyone got back to the client about the mockups yet?",
+        "what's the latest on the pricing page? the client keeps asking",
+        "how are all the launch jobs looking?",
+        "did all the launch stuff get done? we go live monday",
+        "what's happened with the pricing page 🤔",
+        "is the launch post sorted yet",
+        "update on all the launch stuff pls",
+        "anything fall over overnight? 😬",
+        "what did the writer say about the headline in the end",
+    ):
+        decision = planner.plan(text, running)
+        assert decision.kind == "status", (text, decision)
+    asking = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the login bug", "input_required")])
+    assert planner.plan("still waiting on the logs?", asking).kind == "status"
+    assert planner.plan("still waiting on the logs from the client", asking).kind == "answer"

@@ -221,6 +221,28 @@ _UPDATE_ON = re.compile(
     re.IGNORECASE,
 )
 """ "quick update on all this pls 🙏": how the work here is going."""
+_PROGRESS = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+|sorry\s+)?(?:"
+    r"(?:has|have)\s+[\w'’]+\s+(?:got|gotten|heard|come)\s+back\b|"
+    r"did\s+[\w'’]+\s+(?:ever\s+)?(?:get|hear|come)\s+back\b|"
+    r"what(?:'s|’s|s|\s+has|\s+is)\s+(?:happened|happening|going\s+on)\s+(?:with|to|about|on)\b|"
+    r"what(?:'s|’s|s|\s+is)\s+the\s+(?:latest|story|situation)\s+(?:on|with|re)\b|"
+    r"how(?:'s|’s|s|\s+is|\s+are)\s+[^?]{1,60}?\blooking\b|"
+    r"did\s+(?:all\s+)?(?:of\s+)?(?:the|that|those|this|these|my|our)\s+[^?]{1,50}?\s+get\s+"
+    r"(?:done|sorted|finished|fixed|sent|booked|paid)\b|"
+    r"(?:is|are|has|have)\s+(?:the|that|those|this|these|my|our|(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?"
+    r"[\w-]+(?:'s|’s))\s+[^?]{1,50}?\s+"
+    r"(?:been\s+)?(?:fixed|done|sorted|finished|sent|booked|ready|paid|resolved)\b|"
+    r"what\s+did\s+[^?]{1,40}?\s+say\b[^?]*\bin\s+the\s+end\b|"
+    r"(?:any\s+)?updates?\s+on\s+(?:all\s+)?(?:the\s+)?[^?]{0,40}?\b(?:stuff|things?|jobs?|bits?)\b|"
+    r"(?:did\s+|has\s+)?anything\s+(?:fall(?:en)?|go(?:ne)?|went|fell)\s+(?:over|wrong)\b|"
+    r"(?:are\s+we\s+)?still\s+waiting\s+(?:on|for)\b|"
+    r"where(?:'s|’s|s|\s+has|\s+is)\s+[\w'’]+\s+got\s+to\b"
+    r")",
+    re.IGNORECASE,
+)
+""" "has gary got back to the deli woman yet?", "what's the latest on the mixer?", "did all
+the Marcus stuff get done?": in a thread with work, how that work is going."""
 _WHY_FAILED = re.compile(
     r"^(?:so\s+|and\s+)?why(?:'s|’s|\s+is|\s+has|\s+did|\s+was|\s+have|\s+are|\s+were)\s+[^?]{1,60}?"
     r"\b(?:fail|failed|failing|stuck|blocked)\b",
@@ -1116,6 +1138,15 @@ class SemanticPlanner(RulePlanner):
         if exact is not None:
             why.rule = exact.reason
             return exact
+        if (
+            context.tasks
+            and (not context.waiting or _ASKED.search(clean_text))  # a reply can say it too
+            and _PROGRESS.match(bare)
+            and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
+        ):
+            why.rule = "asked how this thread's work is going"
+            named = self.names.listed(bare, everyday=True)
+            return Decision(kind="status", target=named[0] if named else None, reason=why.rule)
         intent = self._intent(bare, context, asked)
         why.intent = intent
         if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
