@@ -2290,3 +2290,28 @@ def test_how_this_threads_work_is_going(planner: SemanticPlanner) -> None:
     asking = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the login bug", "input_required")])
     assert planner.plan("still waiting on the logs?", asking).kind == "status"
     assert planner.plan("still waiting on the logs from the client", asking).kind == "answer"
+
+
+def test_who_is_on_here_in_more_words(planner: SemanticPlanner) -> None:
+    """Asking what teams there are, who is who, or who does a thing, with a preface or an
+    "or do I …" after it, is the roster (the thing asked about as its target, without the
+    tail). Before, each of these started work."""
+    for text in (
+        "can u list the teams on here and what each one covers pls",
+        "what teams can I ask stuff to?",
+        "what teams are on here and what does each of them do",
+        "sorry who am I actually talking to, is this a real person?",
+        "hiya 👋 first time using this, what is it?",
+        "hello! first day in the office, what is this thing exactly?",
+        "good morning from the night shift 🥱☕",
+    ):
+        decision = planner.plan(text)
+        assert decision.kind == "roster", (text, decision)
+    for text, target in (
+        ("remind me who deals with the app store listing", "app store listing"),
+        ("have we got anyone that deals with the press stuff?", "press stuff"),
+        ("is there someone on here for the newsletter or do I still ring Mike", "newsletter"),
+        ("which team do i go to if a customer wants a refund?", "customer wants a refund"),
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("roster", target), (text, decision)

@@ -328,7 +328,8 @@ _ANY_OF_YOU_DO = re.compile(
 )
 """ "can any of you do travel jabs or do I just send them to the GP": who can, not a job."""
 _WHO_TO_TALK_TO = re.compile(
-    r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
+    r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?(?:who|which\s+(?:team|one|agent|department|"
+    r"desk|person))(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
     r"(?:i|we)\s+(?:talk|speak|go|ask|write)\s+(?:to\s+)?(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
     r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:best|the\s+(?:best|right)\s+(?:person|one|team))\s+to\s+"
     r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$",
@@ -536,6 +537,35 @@ _ACKNOWLEDGED = re.compile(
 )
 _ASKED = re.compile(rf"\?[\s{_EMOJI}\u200d\ufe0f]*$")
 """A question mark last, emoji aside: "all done? 🙏"."""
+_TEAMS_HERE = re.compile(
+    r"^(?:(?:can|could)\s+(?:u|you)\s+)?(?:list|show)\s+(?:me\s+)?(?:the\s+|all\s+(?:the\s+)?)?"
+    r"(?:teams?|agents?|departments?|desks?)\b|"
+    r"\b(?:what|which)\s+(?:teams?|agents?|departments?|desks?|bots?)\s+(?:are\s+(?:there\s+)?(?:on|in)\s+"
+    r"(?:here|this)|are\s+there|do\s+(?:you|we)\s+have|have\s+(?:you|we)\s+got|(?:can|could|do|should)\s+"
+    r"(?:i|we)\s+(?:ask|use|talk\s+to|go\s+to|message))\b|"
+    r"\bwho\s+am\s+i\s+(?:actually|even|really)\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
+    r"\b(?:is\s+this|are\s+you)\s+(?:a\s+)?(?:real\s+person|human|robot)\b|"
+    r"\bfirst\s+(?:time|day|week)\b[^?]{0,50}?[,.!]\s*what\s+(?:is|'s|’s)\s+(?:it|this)"
+    r"(?:\s+(?:thing|bot|app))?(?:\s+exactly)?$|"
+    rf"^(?:good\s+)?(?:morning|afternoon|evening)\s+from\s+(?:the\s+)?[\w\s'’-]{{1,30}}[\s{_EMOJI}\u200d\ufe0f]*$",
+    re.IGNORECASE,
+)
+""" "can u list the teams on here", "what teams can I ask stuff to?", "first time using this,
+what is it?", "good morning from the night shift": the roster, or the pointer to it."""
+_ANYONE_FOR = re.compile(
+    r"^(?:(?:remind\s+me|tell\s+me|(?:do\s+)?(?:you|u)\s+know|any\s+idea)\s*[,:—–-]?\s*who\s+"
+    r"(?:deals\s+with|handles|does|looks\s+after|covers|sorts(?:\s+out)?|takes\s+care\s+of|is\s+in\s+"
+    r"charge\s+of)\s+|"
+    r"(?:so\s+)?(?:is\s+there|have\s+we\s+got|do\s+we\s+have|have\s+you\s+got|do\s+you\s+have)\s+"
+    r"(?:someone|somebody|anyone|anybody)\s+(?:on\s+here\s+|here\s+)?(?:for\s+|(?:that|who)\s+(?:does|do|"
+    r"handles?|deals?\s+with|covers?|looks?\s+after|sorts?(?:\s+out)?|knows?\s+about|can\s+(?:do|help\s+"
+    r"with))\s+))(?:(?:the|a|an|our)\s+)?(?P<what>[^?]+?)(?:\s+or\s+(?:do|shall|should|will|must|can|is|"
+    r"are)\s+(?:i|we|it|that|this|they)\b[^?]*)?(?:\?.*)?$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "remind me who deals with chasing unpaid bills", "have we got anyone that deals with
+DVSA stuff?", "is there someone on here for the sailing school bookings or do I still ring
+Mike": who does it, not a job."""
 _ONLY_EMOJI = re.compile(rf"^[\s!.?,{_EMOJI}\u200d\ufe0f]+$")
 """👍, 🙏🙏: an acknowledgement, nothing to do, even in a thread with work."""
 _THANKS = re.compile(
@@ -1251,6 +1281,8 @@ class SemanticPlanner(RulePlanner):
             or (_THANKS.match(bare) and len(words(bare)) <= 12)
         ):
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
+        if match := _ANYONE_FOR.match(bare):
+            return Decision(kind="roster", target=match["what"], reason="asked who does that")
         if match := _WHO_CAN.match(bare):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
         if match := _ANY_OF_YOU_DO.match(bare):
@@ -1258,6 +1290,8 @@ class SemanticPlanner(RulePlanner):
         if match := _WHO_TO_TALK_TO.match(bare):
             about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
+        if _TEAMS_HERE.search(bare):
+            return Decision(kind="roster", reason="asked what teams there are")
         if (chat := _GREETING_CHAT.match(bare)) and not self.names.word.search(chat["rest"]):
             said = re.sub(r"\blet'?s\s+hope\b", "", chat["rest"], flags=re.I)
             if len(words(said)) <= 10 and not ASKS.search(said):
