@@ -317,9 +317,10 @@ _WHO_CAN = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(
-    r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|forget|no\s+need\s+to\s+(?:chase|"
+    r"^(?:please\s+)?(?:cancel|stop|abort|kill|drop|scrap|never\s*mind|nvm|forget|no\s+need\s+to\s+(?:chase|"
     r"do|send|book|pay|finish|carry\s+on\s+with|keep|continue|order|print|post|ring|call|email|"
-    r"follow\s+up(?:\s+on)?|look\s+(?:at|into)|check|fix|worry\s+about|bother\s+with))\b\s*(?P<what>.*)$",
+    r"follow\s+up(?:\s+on)?|look\s+(?:at|into)|check|fix|worry\s+about|bother\s+with))\b[\s,;:.!—–-]*"
+    r"(?P<what>.*)$",
     re.IGNORECASE,
 )
 _CHAIN = re.compile(

@@ -2315,3 +2315,30 @@ def test_who_is_on_here_in_more_words(planner: SemanticPlanner) -> None:
     ):
         decision = planner.plan(text)
         assert (decision.kind, decision.target) == ("roster", target), (text, decision)
+
+
+def test_stops_and_handings_on_in_more_words(planner: SemanticPlanner) -> None:
+    """ "nvm about the banner, …", "STOP don't post that yet!!" (not a move to whoever "post
+    that to …" names), "can we pull the instagram campaign, …" in a thread stop its work;
+    "…, can that go to the writer", "that's the social lot, …" hand it on. Before, each went
+    to the thread's agent as more work (or the STOP was read as a move)."""
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "image", "make the banner for the sale", "running"),
+            ThreadTask("t2", "social", "post the launch on instagram", "running"),
+        ]
+    )
+    for text, what in (
+        ("nvm about the banner, the client's sent their own", "banner"),
+        ("STOP don't post that to instagram yet!!", "post that to instagram"),
+        ("can we pull the instagram campaign, the client changed their mind", "instagram campaign"),
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, decision.target) == ("cancel", what), (text, decision)
+    assert planner.plan("can we pull the sales numbers for Q3 please").kind == "work"
+    for text, agent in (
+        ("actually the client wants the copy sorted first, can that go to the writer", "writer"),
+        ("that's the research lot, they do the competitor stuff", "research"),
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, decision.target) == ("reroute", agent), (text, decision)

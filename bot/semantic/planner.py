@@ -280,6 +280,10 @@ _PUT_OFF = re.compile(
     rf"(?P<park>[^,;.]{{2,60}}?)(?:\s+(?:please|pls|for\s+now))*{_AND_WHY}|"
     r"^(?:actually\s+|ok\s+|so\s+)?hold\s+(?P<held>(?:the|that|this|those|these|all|everything)\b[^,;.]{0,50}?)"
     r"(?:\s+(?:please|pls|for\s+now))*\s*(?:[,;.—–]|\s+(?:until|till|til)\b|$)|"
+    rf"^(?:actually\s+|ok\s+|so\s+)?(?:can|could)\s+we\s+(?:just\s+)?pull\s+(?P<pull>(?:the|that|this)\s+"
+    rf"[^,;.]{{1,40}}?\s+(?:job|order|booking|run|ad|advert|post|listing|campaign)){_AND_WHY}|"
+    r"^stop\b[\s!.,:—–-]+(?:(?:please|pls)\s+)?(?:don'?t|do\s+not)\s+(?P<halt>[a-z]+\b[^,;.!?]{0,50}?)"
+    r"(?:\s+(?:yet|now))?\s*[!.]*$|"
     r"^(?:actually\s+|so\s+|ok\s+|oh\s+)?(?:don'?t|do\s+not)\s+(?:bother\s+)?(?:chase|chasing|ring|call|email|"
     r"send|book|order|post|pay)\s+(?P<dont>[^,;.]{2,40}?)(?:\s+(?:now|then|after\s+all|any\s*more))?\s*[,;.—–]\s*\S",
     re.IGNORECASE | re.DOTALL,
@@ -408,6 +412,9 @@ _ROSTER_CUE = re.compile(
 )
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be\s+for|have\s+gone\s+to)|"
+    r"(?:can|could|should)\s+(?:that|this|it)(?:\s+one)?\s+go\s+(?:to|over\s+to)\b|"
+    r"^(?:no[,.!]?\s+)?(?:that's|that’s|that\s+is|this\s+is)\s+(?:the\s+|a\s+)?[\w\s'’-]{2,30}?\s+"
+    r"(?:lot|team|people|desk|guys|department)\b(?=\s*[,;.—–-])|"
     r"should\s+be\s+(?:(?:the|a|an)\s+)?\S+(?:'s|’s|\s+(?:job|one|thing|task|question))\b|"
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
@@ -1345,7 +1352,11 @@ class SemanticPlanner(RulePlanner):
         """ "leave the heating, …" stops work only when the thread's work is about it: "leave
         the boxes, the van's here" is an instruction."""
         match = _PUT_OFF.search(bare)
-        if match is not None and (_REROUTE_CUE.search(bare) or _HANDED_ON.search(bare)):
+        if (
+            match is not None
+            and not match["halt"]  # "STOP don't send that to the trade list": stopped
+            and (_REROUTE_CUE.search(bare) or _HANDED_ON.search(bare))
+        ):
             return None  # "hold off on the designer, it's one for the writer": moved, not stopped
         if match is None or not match["leave"]:
             return match
@@ -1355,7 +1366,7 @@ class SemanticPlanner(RulePlanner):
     @staticmethod
     def _cancel(what: str) -> Decision:
         what = _KEEP_GOING.sub("", what)  # "…'s one but keep dev going": only the first
-        what = re.sub(r"^(?:working\s+on|doing|with|on)\s+", "", what.strip(), flags=re.I)
+        what = re.sub(r"^(?:working\s+on|doing|with|on|about)\s+", "", what.strip(), flags=re.I)
         what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
         what = re.sub(r"(?:'s|’s)\s+(?:one|task|bit|thing|work|stuff|job)$", "", what, flags=re.I)
         what = re.sub(
