@@ -2342,3 +2342,19 @@ def test_stops_and_handings_on_in_more_words(planner: SemanticPlanner) -> None:
     ):
         decision = planner.plan(text, thread)
         assert (decision.kind, decision.target) == ("reroute", agent), (text, decision)
+
+
+def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
+    """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
+    do, not the user's word to stop work. Before, the message was taken as a cancel and the
+    work it asks for was lost."""
+    for text in (
+        "the shelf over the printer is hanging off the wall and looks like it could drop on"
+        " someone any minute",
+        "the login server looks like it could stop at any moment, memory keeps climbing",
+    ):
+        decision = planner.plan(text)
+        assert decision.kind == "work", (text, decision)
+    assert [t.agent for t in planner.plan("the login server could stop any moment").tasks] == [
+        "dev"
+    ]

@@ -119,7 +119,7 @@ _REPORTED = re.compile(
     r"refus\w*|decided|planning|plans)\s+to\s+$|"
     r"\b(?:do|should|shall|could|would|can)\s+(?:we|i|they)\s+(?:just\s+|simply\s+)?$|"
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
-    r"never|not|to|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
+    r"never|not|to|could|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
     r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
     r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$",
     re.IGNORECASE,
