@@ -2358,3 +2358,29 @@ def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     assert [t.agent for t in planner.plan("the login server could stop any moment").tasks] == [
         "dev"
     ]
+
+
+def test_a_translation_nobody_here_does(planner: SemanticPlanner) -> None:
+    """ "translate the launch post and the pricing page into Spanish": one job, and nobody in
+    the demo fleet translates, so a sub-agent takes all of it. Before, the list was cut and
+    each thing went to whoever it was about (the writer, the designer). Where a manifest
+    says an agent translates, that agent gets it, whatever the word's form."""
+    for text in (
+        "translate the launch post and the pricing page into Spanish",
+        "group visiting from Lyon next week, can someone translate the welcome email into french",
+    ):
+        decision = planner.plan(text)
+        assert [t.agent for t in decision.tasks] == [CATCH_ALL_ID], (text, decision)
+    fleet = demo_fleet()
+    writer = fleet.agent("writer")
+    translating = fleet.model_copy(
+        update={
+            "agents": [
+                a.model_copy(update={"skills": [*a.skills, "translation"]}) if a is writer else a
+                for a in fleet.agents
+            ]
+        }
+    )
+    other = SemanticPlanner(translating, embedder=load_embedder())
+    decision = other.plan("translate the launch post and the pricing page into Spanish")
+    assert [t.agent for t in decision.tasks] == ["writer"]

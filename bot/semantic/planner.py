@@ -746,6 +746,18 @@ _OFF_DUTY = re.compile(
 """Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
 company"): unless an agent's manifest names one, or the message says it is for the business
 (`_AT_WORK`, in words other than these), a sub-agent's."""
+_TRANSLATE = re.compile(
+    r"\btranslat(?:e|ed|ing|ion)\b[^.?!]{0,100}?\b(?:in)?to\s+(?:\w+\s*(?:,|and|&|or)\s*)*"
+    r"(?:spanish|french|german|italian|portuguese|polish|punjabi|urdu|hindi|bengali|arabic|chinese|"
+    r"mandarin|cantonese|japanese|korean|russian|ukrainian|romanian|turkish|dutch|welsh|gaelic|irish|"
+    r"greek|swedish|norwegian|danish|finnish|czech|slovak|hungarian|bulgarian|croatian|serbian|"
+    r"lithuanian|latvian|albanian|somali|tigrinya|amharic|farsi|persian|pashto|dari|kurdish|tamil|"
+    r"gujarati|vietnamese|thai|indonesian|malay|tagalog|hebrew|swahili|yoruba|english|"
+    r"(?:other|several|a\s+few|different)\s+languages)\b",
+    re.IGNORECASE,
+)
+"""A translation asked for: one job, for the one agent whose manifest says it translates, or
+for nobody here."""
 _ERRAND = re.compile(
     r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
@@ -1565,6 +1577,17 @@ class SemanticPlanner(RulePlanner):
         ):  # the user's own affairs, however its pieces would split
             self._note(why, text, matcher.rank(text), CATCH_ALL_ID, f"a personal favour ({off[0]})")
             return [(self.fleet.catch_all.as_agent(), text)]
+        translators = (
+            [a for score, a in matcher.scorer.scores("translation") if score > 0]
+            if _TRANSLATE.search(text)
+            else None
+        )
+        if translators is not None and len(translators) <= 1:
+            # "translate the rules card and the welcome sheet into german": one job, for
+            # whoever translates here, or for nobody here
+            agent = translators[0] if translators else self.fleet.catch_all.as_agent()
+            self._note(why, text, matcher.rank(text), agent.id, "a translation")
+            return [(agent, text)]
         asks: dict[str, str] = {}
         pieces = self._list_pieces(text, asks)
         if len(pieces) >= 2 and (from_named := self._from_named(pieces, matcher, why)):
