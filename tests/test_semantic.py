@@ -2384,3 +2384,26 @@ def test_a_translation_nobody_here_does(planner: SemanticPlanner) -> None:
     other = SemanticPlanner(translating, embedder=load_embedder())
     decision = other.plan("translate the launch post and the pricing page into Spanish")
     assert [t.agent for t in decision.tasks] == ["writer"]
+
+
+def test_a_condition_that_runs_into_the_agent_named(planner: SemanticPlanner) -> None:
+    """ "…, then once we've picked a price writer can draft the pricing page": with no comma,
+    the named agent says where the condition ends. What the user will have done ("we've
+    picked a price") is no one's step; work someone named does ("once dev has fixed the
+    login bug") is the step before. Before, the writer's summary carried the condition, or
+    the second agent was lost."""
+    for text, steps in (
+        (
+            "can research pull competitor prices, then once we've picked a price writer can"
+            " draft the pricing page",
+            [("research", "pull competitor prices"), ("writer", "draft the pricing page")],
+        ),
+        (
+            "once dev has fixed the login bug social can announce it",
+            [("dev", "fixed the login bug"), ("social", "announce it")],
+        ),
+    ):
+        decision = planner.plan(text)
+        got = [(t.agent, t.summary) for t in decision.tasks]
+        assert got == steps, (text, got)
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id], text

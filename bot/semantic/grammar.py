@@ -89,6 +89,8 @@ _LEADING_WHEN = re.compile(
 )
 _ONLY_READY = re.compile(
     r"^(?:we've|we\s+have|we|they've|they|you've|you|i've|i)\s+(?:got|have|get|had)\s+(?:it|that|them|this)$|"
+    r"^(?:we've|we\s+have|i've|i\s+have|we|i)\s+(?:picked|chosen|chose|decided|approved|agreed|confirmed|"
+    r"signed\s+(?:it\s+)?off|okayed|ok'd)\b[^,;]{0,40}$|"
     rf"^(?:it's|it’s|it\s+is|that's|that’s|that\s+is|this\s+is|they're|they’re|it|that)\s+{_DONE}$|"
     r"^(?:you|u|someone|anyone)\s+(?:get|gets|have|has|find|finds|got)\s+(?:a\s+)?(?:chance|moment|minute|min|sec|second|mo)$|"
     r"^(?:you(?:'re|’re|\s+are)|u\s+r)\s+(?:free|back|around|able)$|^(?:you\s+can|possible|convenient)$",
@@ -96,6 +98,8 @@ _ONLY_READY = re.compile(
 )
 """A "when" that only says the step before is done, or that asks a moment of the reader
 ("when you get a chance, …"): no step of its own."""
+_USERS_OWN = re.compile(r"^(?:we|i|you)(?:'ve|’ve|'re|’re|'d|’d|'m|’m)?\s", re.IGNORECASE)
+""" "once we know what he's entitled to, …": what the user will know or do, no agent's step."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first|"
     r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
@@ -528,6 +532,14 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         """ "before social posts anything, the writer needs to proofread it": the writer first."""
+        self.when_named = re.compile(
+            rf"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,;]{{3,160}}?\s[^,;]{{1,160}}?)\s+"
+            rf"(?P<rest>(?:the\s+)?(?P<name>{self.one})\s+(?:can|could|will|should|'ll|’ll|needs?\s+to|to)"
+            rf"\s+(?:then\s+)?(?!{_NOT_A_VERB}|be\b)[a-z]{{2,}}\b.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "once we've picked one marketing can announce it": no comma, the name says where
+        what waits ends."""
         self.source = re.compile(
             rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
         )
@@ -689,6 +701,17 @@ class Names:
         if _only_a_word(name[0], PRONOUNS):
             return [text]
         return [first.strip(" ,;"), later.strip(" ,;")]
+
+    def waits_for(self, text: str) -> list[str]:
+        """A step split where "once/when …" runs into the named agent who then acts; a
+        condition that only says the step before is done, or that the user did something,
+        is no step of its own."""
+        match = self.when_named.match(text.strip())
+        if match is None or not self.resolve(match["name"]) or _only_a_word(match["name"], COMMON):
+            return [text]
+        if _ONLY_READY.match(match["first"]) or _USERS_OWN.match(match["first"]):
+            return [match["rest"]]
+        return [match["first"], match["rest"]]
 
     def passed_on(self, text: str) -> list[str]:
         """A step split where a named agent picks up what the words before it made: "it",
@@ -880,7 +903,11 @@ def parse(text: str, names: Names) -> list[Step]:
         return [gapped]
     steps: list[Step] = []
     raw_steps = [
-        s for step in chain(text) for part in names.goes_before(step) for s in names.passed_on(part)
+        s
+        for step in chain(text)
+        for part in names.goes_before(step)
+        for waited in names.waits_for(part)
+        for s in names.passed_on(waited)
     ]
     for i in range(len(raw_steps) - 1):
         if names.alone.match(raw_steps[i].strip(" ,;")):  # "dev, once it's merged, post it"
