@@ -2407,3 +2407,21 @@ def test_a_condition_that_runs_into_the_agent_named(planner: SemanticPlanner) ->
         got = [(t.agent, t.summary) for t in decision.tasks]
         assert got == steps, (text, got)
         assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
+
+
+def test_any_news_on_this_threads_work(planner: SemanticPlanner) -> None:
+    """ "any news on the banner? the client's asking" is about the thread's work, even while
+    its agent waits on an answer, and names whose work it is only among the thread's own
+    agents ("the writer's asking" says who asks). Before, it was taken for the answer the
+    agent waited on, or aimed at the writer."""
+    asking = ThreadContext(
+        tasks=[ThreadTask("t1", "image", "make the banner for the sale", "input_required")]
+    )
+    decision = planner.plan("any news on the banner? the client's chasing", asking)
+    assert decision.kind == "status", decision
+    assert planner.plan("the client wants it blue, with the logo bigger", asking).kind == "answer"
+    running = ThreadContext(
+        tasks=[ThreadTask("t1", "image", "make the banner for the sale", "running")]
+    )
+    decision = planner.plan("any news on the banner? the writer's asking", running)
+    assert decision.kind == "status" and decision.target != "writer", decision

@@ -1189,13 +1189,12 @@ class SemanticPlanner(RulePlanner):
             return exact
         if (
             context.tasks
-            and (not context.waiting or _ASKED.search(clean_text))  # a reply can say it too
-            and _PROGRESS.match(bare)
+            and (not context.waiting or "?" in clean_text)  # a reply can say it too
+            and (_PROGRESS.match(bare) or _ANY_NEWS.match(bare))
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
         ):
             why.rule = "asked how this thread's work is going"
-            named = self.names.listed(bare, everyday=True)
-            return Decision(kind="status", target=named[0] if named else None, reason=why.rule)
+            return Decision(kind="status", target=self._named_here(bare, context), reason=why.rule)
         intent = self._intent(bare, context, asked)
         why.intent = intent
         if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
@@ -1235,6 +1234,12 @@ class SemanticPlanner(RulePlanner):
         if context.tasks or len(words(bare)) <= 6 or asked or _CANCEL_WORDS.search(bare):
             return self.intents.classify(bare)
         return Intent("work", 1.0, 1.0, "(a statement: not compared)", {})
+
+    def _named_here(self, bare: str, context: ThreadContext) -> str | None:
+        """The agent a question about this thread's work names: one of the thread's own ("any
+        news on the boiler? ward's asking" names who asks, not whose work it is)."""
+        here = {t.agent for t in context.tasks}
+        return next((a for a in self.names.listed(bare, everyday=True) if a in here), None)
 
     def _reroute_by_cue(self, bare: str, context: ThreadContext) -> Decision | None:
         """ "wrong one, that's a Quill job", "this should go to security, not IT": the work in
