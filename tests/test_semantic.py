@@ -2287,6 +2287,10 @@ def test_how_this_threads_work_is_going(planner: SemanticPlanner) -> None:
     ):
         decision = planner.plan(text, running)
         assert decision.kind == "status", (text, decision)
+    asked_too = planner.plan(
+        "what's happened with the pricing page? if it's stuck could you send the draft", running
+    )
+    assert asked_too.kind == "followup", asked_too  # work asked for all the same
     asking = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the login bug", "input_required")])
     assert planner.plan("still waiting on the logs?", asking).kind == "status"
     assert planner.plan("still waiting on the logs from the client", asking).kind == "answer"

@@ -243,6 +243,11 @@ _PROGRESS = re.compile(
 )
 """ "has gary got back to the deli woman yet?", "what's the latest on the mixer?", "did all
 the Marcus stuff get done?": in a thread with work, how that work is going."""
+_ASKS_IF_NOT = re.compile(
+    r"\bif\s+(?:not|so)\b|\botherwise\b|\b(?:can|could|would)\s+(?:you|u|someone|somebody)\b",
+    re.IGNORECASE,
+)
+"""After a question about progress, work asked for all the same: not only a question."""
 _WHY_FAILED = re.compile(
     r"^(?:so\s+|and\s+)?why(?:'s|’s|\s+is|\s+has|\s+did|\s+was|\s+have|\s+are|\s+were)\s+[^?]{1,60}?"
     r"\b(?:fail|failed|failing|stuck|blocked)\b",
@@ -1192,6 +1197,7 @@ class SemanticPlanner(RulePlanner):
             and (not context.waiting or "?" in clean_text)  # a reply can say it too
             and (_PROGRESS.match(bare) or _ANY_NEWS.match(bare))
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
+            and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
         ):
             why.rule = "asked how this thread's work is going"
             return Decision(kind="status", target=self._named_here(bare, context), reason=why.rule)
