@@ -2429,3 +2429,27 @@ def test_any_news_on_this_threads_work(planner: SemanticPlanner) -> None:
     )
     decision = planner.plan("any news on the banner? the writer's asking", running)
     assert decision.kind == "status" and decision.target != "writer", decision
+
+
+def test_each_of_two_named_agents_and_how_things_are_looking(planner: SemanticPlanner) -> None:
+    """ "designer and writer each come up with a tagline, then social picks the best one":
+    the same ask for each, in its own words (the designer's summary was "designer"). "how are
+    things looking?" asks how work is going (it was work for whoever fitted "looking"); "how's
+    the pricing page looking on mobile?" is still a job."""
+    decision = planner.plan(
+        "designer and writer each come up with a tagline, then social picks the best one"
+    )
+    got = [(t.agent, t.summary, len(t.depends_on)) for t in decision.tasks]
+    assert got == [
+        ("designer", "come up with a tagline", 0),
+        ("writer", "come up with a tagline", 0),
+        ("social", "picks the best one", 2),
+    ], got
+    both = planner.plan("Designer and Writer both do a first pass at the landing page")
+    assert [(t.agent, t.summary) for t in both.tasks] == [
+        ("designer", "do a first pass at the landing page"),
+        ("writer", "do a first pass at the landing page"),
+    ]
+    for text in ("how are things looking?", "how's it all looking"):
+        assert planner.plan(text).kind == "status", text
+    assert planner.plan("how's the pricing page looking on mobile?").kind == "work"

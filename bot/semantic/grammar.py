@@ -572,6 +572,12 @@ class Names:
         )
         """ "…, one for Tess I think", "… — over to the news desk", "…? Harriet would know":
         the work is handed to them at its end."""
+        self.each = re.compile(
+            rf"^{group}\s+(?:(?:should|can|could|will|need\s+to|to)\s+)?(?:each|both)\s+"
+            rf"(?:(?:should|can|could|will|need\s+to)\s+)?(?P<rest>[a-z][\w'’-]*\s+\S.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "designer and writer each come up with a tagline": each of them, the same ask."""
         self.subject = re.compile(
             rf"^{group}\s+(?P<rest>(?:{_MUST}|has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
@@ -788,6 +794,7 @@ class Names:
             self.handed,
             self.knows,
             self.direct,
+            self.each,
             self.subject,
             self.vocative,
         ):

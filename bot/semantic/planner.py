@@ -377,7 +377,7 @@ _WHOS_WHO = re.compile(
 """ "first day here, who's who?", "what is this thing and what can it do?": the roster."""
 _HOW_GOING = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:how's|hows|how\s+is|how\s+are|how're)\s+(?:[\w'’]+\s+){0,9}?"
-    r"(?:going|getting\s+on|coming\s+along|progressing)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$",
+    r"(?:going|getting\s+on|coming\s+along|progressing|looking)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$",
     re.IGNORECASE,
 )
 """ "how's everything I sent over this morning getting on?": how work is going."""
