@@ -312,7 +312,7 @@ _ROSTER = re.compile(
     re.IGNORECASE,
 )
 _WHO_CAN = re.compile(
-    r"^(?:who|which\s+agent|(?:which|who)\s+(?:one\s+)?of\s+(?:you|y'all|yall|them|the\s+agents))\s+(?:can|could|should|would|is\s+good\s+at|handles?|does)\s+"
+    r"^(?:who|which\s+agent|(?:which|who)\s+(?:one\s+)?of\s+(?:you|y'all|yall|them|the\s+agents))\s+(?:can|could|should|would|is\s+good\s+at|handles?|does)\s+(?!(?:i|we)\s)"
     r"(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<what>.+)$",
     re.IGNORECASE,
 )

@@ -2453,3 +2453,22 @@ def test_each_of_two_named_agents_and_how_things_are_looking(planner: SemanticPl
     for text in ("how are things looking?", "how's it all looking"):
         assert planner.plan(text).kind == "status", text
     assert planner.plan("how's the pricing page looking on mobile?").kind == "work"
+
+
+def test_a_lead_in_before_a_question_and_who_do_i_ask(planner: SemanticPlanner) -> None:
+    """ "quick one, where are we with the launch?" asks how work is going (the lead-in hid
+    the question, and it was work). "who should I ask about the brand colours?" is the
+    roster about the brand colours, not about "I ask about …"; "who should I tell if …"
+    is one too."""
+    for text, kind in (
+        ("quick one, where are we with the launch post?", "status"),
+        ("sorry - who looks after the newsletter here?", "roster"),
+        ("quick q, can you draft the newsletter for friday", "work"),
+    ):
+        assert planner.plan(text).kind == kind, text
+    for text, target in (
+        ("who should I ask about the brand colours?", "brand colours"),
+        ("who should i tell if the site goes down at night?", "site goes down at night"),
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("roster", target), (text, decision)

@@ -339,7 +339,8 @@ _ANY_OF_YOU_DO = re.compile(
 _WHO_TO_TALK_TO = re.compile(
     r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?(?:who|which\s+(?:team|one|agent|department|"
     r"desk|person))(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
-    r"(?:i|we)\s+(?:talk|speak|go|ask|write)\s+(?:to\s+)?(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
+    r"(?:i|we)\s+(?:talk|speak|go|ask|write|tell|contact|ring|call|email|message)\s+(?:to\s+)?"
+    r"(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
     r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:best|the\s+(?:best|right)\s+(?:person|one|team))\s+to\s+"
     r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$",
     re.IGNORECASE,
@@ -547,6 +548,12 @@ _ACKNOWLEDGED = re.compile(
     r"(?:(?:and|also|so|then)\b\s*)*",
     re.IGNORECASE,
 )
+_LEAD_IN = re.compile(
+    r"^(?:(?:(?:quick|random|silly|daft|stupid)\s+)?(?:q|qq|question|one)|sorry|ok|okay|right|"
+    r"so)\s*(?:[,:—–!]|\s-)+\s*",
+    re.IGNORECASE,
+)
+"""Words before a message that say nothing of their own ("quick one, …", "sorry —")."""
 _ASKED = re.compile(rf"\?[\s{_EMOJI}\u200d\ufe0f]*$")
 """A question mark last, emoji aside: "all done? 🙏"."""
 _TEAMS_HERE = re.compile(
@@ -1184,6 +1191,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         clean_text = without_help_asked(clean_text)
         bare = clean_text.rstrip("?!. ")
+        if (lead := _LEAD_IN.match(bare)) and len(words(bare[lead.end() :])) >= 2:
+            bare = bare[lead.end() :]  # "quick one, where are we with the audit prep?"
         asked = bool(_QUESTION.search(bare) or _ASKED.search(clean_text))
         if asked and _WHEN_THEN.match(bare) and not clean_text.rstrip().endswith("?"):
             asked = False  # "when dev is done, have the writer update the notes": a chain
