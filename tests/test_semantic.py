@@ -40,8 +40,9 @@ async def model() -> AsyncIterator[FakeLLM]:
 
 
 def parsed(names: Names, text: str) -> list[tuple[str, list[str]]]:
-    """Each part of `text`, cleaned, with the agents it is addressed to."""
-    return [(clean(p.text), p.agents) for s in parse(text, names) for p in s]
+    """Each part of `text`, cleaned, with the agents it is addressed to (what only sets the
+    scene for addressed parts is marked, not a part)."""
+    return [(clean(p.text), p.agents) for s in parse(text, names) for p in s if not p.setting]
 
 
 def team() -> Any:
@@ -2472,3 +2473,21 @@ def test_a_lead_in_before_a_question_and_who_do_i_ask(planner: SemanticPlanner) 
     ):
         decision = planner.plan(text)
         assert (decision.kind, decision.target) == ("roster", target), (text, decision)
+
+
+def test_trouble_told_before_an_ask_for_someone_else(planner: SemanticPlanner) -> None:
+    """ "the login page is down again, and can social post the launch teaser": the outage
+    is a job of its own for whoever it plainly belongs to, not context for social's post.
+    Before, it was dropped (or put in front of social's summary) and nobody got it. What
+    only sets the scene stays out ("the client's coming in on tuesday. writer, …")."""
+    decision = planner.plan("the login page keeps crashing, and can social post the launch teaser")
+    got = [(t.agent, t.summary) for t in decision.tasks]
+    assert ("social", "post the launch teaser") in got, got
+    assert len(got) == 2 and got[0][1] == "the login page keeps crashing", got
+    scene = planner.plan(
+        "the client's coming in on tuesday. writer, draft the agenda; designer, the slides"
+    )
+    assert [(t.agent, t.summary) for t in scene.tasks] == [
+        ("writer", "draft the agenda"),
+        ("designer", "the slides"),
+    ]

@@ -21,6 +21,9 @@ class Part:
     text: str
     agents: list[str] = field(default_factory=list)
     """Agent ids the user addressed this part to (empty: routing decides)."""
+    setting: bool = False
+    """Only says how things are, before parts addressed to agents: theirs to know, and a
+    task of its own only where it plainly belongs to someone else (routing decides)."""
 
 
 Step = list[Part]
@@ -98,6 +101,13 @@ _ONLY_READY = re.compile(
 )
 """A "when" that only says the step before is done, or that asks a moment of the reader
 ("when you get a chance, …"): no step of its own."""
+TROUBLE = re.compile(
+    r"\b(?:broken|broke|(?:isn't|isn’t|is\s+not|not|stopped)\s+working|won't|won’t|keeps|leak\w*|flood\w*|"
+    r"making\s+a\s+(?:racket|noise|din)|jammed|smashed|cracked|crashed|out\s+of\s+order|tripp\w*|"
+    r"packed\s+up|died|dead|stuck|no\s+(?:hot\s+water|heating|power|signal))\b",
+    re.IGNORECASE,
+)
+"""Something wrong, told before asks addressed to others: its own job, for whoever fixes it."""
 _USERS_OWN = re.compile(r"^(?:we|i|you)(?:'ve|’ve|'re|’re|'d|’d|'m|’m)?\s", re.IGNORECASE)
 """ "once we know what he's entitled to, …": what the user will know or do, no agent's step."""
 _BUT_FIRST = re.compile(
@@ -958,6 +968,7 @@ def parse(text: str, names: Names) -> list[Step]:
                 _HEADER.match(clean(step[0].text))
                 or (
                     len(step[0].text.split()) <= 6
+                    and not TROUBLE.search(step[0].text)
                     and not _SAYS_HOW.search(step[0].text)
                     and not ASKS.search(step[0].text)
                     and not _DOES.match(step[0].text)
@@ -977,7 +988,7 @@ def parse(text: str, names: Names) -> list[Step]:
         ):
             # "90 kids are coming on tuesday. learning team, confirm the workshop; FOH, the
             # cloakroom": what the addressed parts are about, not a task of its own
-            step = step[1:]
+            step = [Part(step[0].text, [], setting=True), *step[1:]]
         step = _own_parts_first(step)
         if step:
             steps.append(step)

@@ -52,6 +52,7 @@ from bot.semantic.grammar import (
     FOR_WHOM,
     ITEM_MARK,
     LIST_SPLIT,
+    TROUBLE,
     Names,
     Part,
     clean,
@@ -1529,7 +1530,17 @@ class SemanticPlanner(RulePlanner):
         named: set[str] = set()
         for step in parse(text, self.names) or [[Part(text)]]:
             current: list[str] = []
+            addressed = {a for p in step for a in p.agents}
             for part in step:
+                if part.setting:
+                    ranked = matcher.rank(part.text) if TROUBLE.search(part.text) else []
+                    if not (
+                        ranked
+                        and ranked[0].score >= FIT
+                        and (len(ranked) < 2 or ranked[0].score - ranked[1].score >= PIECE_MARGIN)
+                        and ranked[0].agent.id not in addressed
+                    ):
+                        continue  # what the addressed parts are about
                 for agent, summary in self._route_part(part, matcher, why, notes):
                     if (
                         agent.id == CATCH_ALL_ID
