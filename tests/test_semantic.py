@@ -2378,17 +2378,19 @@ def test_a_translation_nobody_here_does(planner: SemanticPlanner) -> None:
         assert [t.agent for t in decision.tasks] == [CATCH_ALL_ID], (text, decision)
     fleet = demo_fleet()
     writer = fleet.agent("writer")
-    translating = fleet.model_copy(
-        update={
-            "agents": [
-                a.model_copy(update={"skills": [*a.skills, "translation"]}) if a is writer else a
-                for a in fleet.agents
-            ]
-        }
-    )
-    other = SemanticPlanner(translating, embedder=load_embedder())
-    decision = other.plan("translate the launch post and the pricing page into Spanish")
-    assert [t.agent for t in decision.tasks] == ["writer"]
+    # any form of the word; "localization" stems to "local", which "local rules" shares
+    for skill in ("translation", "localisation", "localization for new markets"):
+        translating = fleet.model_copy(
+            update={
+                "agents": [
+                    a.model_copy(update={"skills": [*a.skills, skill]}) if a is writer else a
+                    for a in fleet.agents
+                ]
+            }
+        )
+        other = SemanticPlanner(translating, embedder=load_embedder())
+        decision = other.plan("translate the launch post and the pricing page into Spanish")
+        assert [t.agent for t in decision.tasks] == ["writer"], skill
 
 
 def test_a_condition_that_runs_into_the_agent_named(planner: SemanticPlanner) -> None:

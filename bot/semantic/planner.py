@@ -769,8 +769,12 @@ _TRANSLATE = re.compile(
     r"(?:other|several|a\s+few|different)\s+languages)\b",
     re.IGNORECASE,
 )
-"""A translation asked for: one job, for the one agent whose manifest says it translates, or
-for nobody here."""
+"""A translation asked for: one job, for the one agent whose manifest says it translates (or
+localises), or for nobody here."""
+_TRANSLATES = re.compile(
+    r"\b(?:translat|locali[sz]|l10n\b|interpret(?:ing|er|ation))", re.IGNORECASE
+)
+"""A manifest that says its agent translates, in any form of the word."""
 _ERRAND = re.compile(
     r"\b(?:book|find|get|order|call|sort|recommend|know)\b(?:\s+[\w'’-]+){0,4}?\s+"
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
@@ -1609,7 +1613,11 @@ class SemanticPlanner(RulePlanner):
             self._note(why, text, matcher.rank(text), CATCH_ALL_ID, f"a personal favour ({off[0]})")
             return [(self.fleet.catch_all.as_agent(), text)]
         translators = (
-            [a for score, a in matcher.scorer.scores("translation") if score > 0]
+            [
+                a
+                for a in matcher.profiles.agents
+                if _TRANSLATES.search(" ".join([a.description, *a.skills, *a.aliases]))
+            ]
             if _TRANSLATE.search(text)
             else None
         )
