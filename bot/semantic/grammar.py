@@ -350,12 +350,15 @@ _CONTROL = re.compile(
 )
 
 
+_SAYS_NOTHING = r"(?:(?:quick|random|silly|daft|stupid)\s+)?(?:q|qq|question|one)|sorry"
 _PREFACE = re.compile(
-    r"(?:(?:quick|random|silly|daft|stupid)\s+)?(?:q|qq|question|one)|sorry|hi|hey|hello|hiya|morning|"
-    r"(?:ok|okay|right|so)(?:\s+(?:quick\s+)?(?:q|question))?",
+    rf"{_SAYS_NOTHING}|hi|hey|hello|hiya|morning|(?:ok|okay|right|so)(?:\s+(?:quick\s+)?(?:q|question))?",
     re.IGNORECASE,
 )
 """Words before a question that say nothing of their own ("quick q —")."""
+LEAD_IN = re.compile(rf"^(?:{_SAYS_NOTHING}|ok|okay|right|so)\s*(?:[,:—–!]|\s-)+\s*", re.IGNORECASE)
+"""The same words leading a message, with their punctuation ("quick one, …", "sorry —");
+greetings are left to their own handling."""
 
 
 def without_help_asked(text: str) -> str:

@@ -51,6 +51,7 @@ from bot.semantic.grammar import (
     FINITE,
     FOR_WHOM,
     ITEM_MARK,
+    LEAD_IN,
     LIST_SPLIT,
     TROUBLE,
     Names,
@@ -549,12 +550,6 @@ _ACKNOWLEDGED = re.compile(
     r"(?:(?:and|also|so|then)\b\s*)*",
     re.IGNORECASE,
 )
-_LEAD_IN = re.compile(
-    r"^(?:(?:(?:quick|random|silly|daft|stupid)\s+)?(?:q|qq|question|one)|sorry|ok|okay|right|"
-    r"so)\s*(?:[,:—–!]|\s-)+\s*",
-    re.IGNORECASE,
-)
-"""Words before a message that say nothing of their own ("quick one, …", "sorry —")."""
 _ASKED = re.compile(rf"\?[\s{_EMOJI}\u200d\ufe0f]*$")
 """A question mark last, emoji aside: "all done? 🙏"."""
 _TEAMS_HERE = re.compile(
@@ -1196,7 +1191,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="no work in it")
         clean_text = without_help_asked(clean_text)
         bare = clean_text.rstrip("?!. ")
-        if (lead := _LEAD_IN.match(bare)) and len(words(bare[lead.end() :])) >= 2:
+        if (lead := LEAD_IN.match(bare)) and len(words(bare[lead.end() :])) >= 2:
             bare = bare[lead.end() :]  # "quick one, where are we with the audit prep?"
         asked = bool(_QUESTION.search(bare) or _ASKED.search(clean_text))
         if asked and _WHEN_THEN.match(bare) and not clean_text.rstrip().endswith("?"):
@@ -1887,7 +1882,7 @@ class SemanticPlanner(RulePlanner):
             and carries_too_little(text, self.names)
         ):  # "fix it", after two agents' work: nobody could tell whose
             why.rule = "too little to act on, after several agents' work"
-            latest = [self.fleet.agent(a).name for a in reversed(here[-2:]) if self.fleet.get(a)]
+            latest = [agent.name for a in reversed(here[-2:]) if (agent := self.fleet.get(a))]
             return Decision(
                 kind="clarify",
                 question=render.which_of(*latest) if len(latest) == 2 else GENERIC_QUESTION,
