@@ -330,7 +330,7 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         assert [t.agent for t in hotel.plan(text).tasks] == [CATCH_ALL_ID], text
     data["agents"][0]["skills"] = [*data["agents"][0]["skills"], "limericks"]
     claimed = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
-    limerick = claimed.plan("write a silly limerick for Dave's leaving card")
+    limerick = claimed.plan("write a silly limerick for Dave's birthday card")
     assert [t.agent for t in limerick.tasks] == [data["agents"][0]["id"]]
 
 
@@ -352,6 +352,19 @@ def test_everyday_abbreviations_are_spelled_out_for_the_model() -> None:
     """A static model knows "production" better than "prod": what is compared is the word."""
     assert content("push the new config to prod") == "push new configuration production"
     assert content("HR wants the pics") == "human resources pictures"
+
+
+def test_an_everyday_word_weighs_less_than_the_word_that_names_the_problem(
+    planner: SemanticPlanner,
+) -> None:
+    """ "keeps … nobody knows why" matched the catch-all's everyday words as well as "build"
+    matched the coder's: each word now counts by how much it says."""
+    model = load_embedder()
+    everyday, telling = ["keeps", "properly", "really"], ["build", "crash", "invoice"]
+    weights = model.weights([*everyday, *telling])
+    assert max(weights[:3]) < 0.6 < 0.8 < min(weights[3:]) <= max(weights[3:]) == 1.0
+    text = "the nightly build keeps failing and nobody knows why"
+    assert [t.agent for t in planner.plan(text).tasks] == ["dev"]
 
 
 def test_a_long_message_that_ends_asking_who_is_work_not_a_question_about_the_team() -> None:

@@ -69,6 +69,23 @@ class StaticEmbedder:
                 out[row] = self.table[ids].mean(axis=0)
         return _unit(out)
 
+    def weight(self, word: str) -> float:
+        """How much a word says, 0..1: its strongest token's vector length against the
+        table's median. A static model gives everyday words ("keeps", "properly", "still")
+        short vectors, so a chance match on one should count for less than a match on the
+        word that names the problem."""
+        ids = self.tokenizer.encode(word, add_special_tokens=False).ids
+        lengths = [self._lengths[i] for i in ids if 0 < i < len(self._lengths)]
+        return min(max(lengths) / self._median, 1.0) if lengths else 1.0
+
+    @functools.cached_property
+    def _lengths(self) -> list[float]:
+        return np.linalg.norm(self.table, axis=1).tolist()  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def _median(self) -> float:
+        return max(float(np.median(self._lengths)), 1e-9)
+
 
 def _table(path: Path, key: str | None = None) -> np.ndarray:
     from safetensors.numpy import load_file
@@ -148,6 +165,7 @@ class CachedEmbedder:
         self.remote = inner.remote
         self._size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._weights: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -169,6 +187,20 @@ class CachedEmbedder:
         if len(kept) != len(found):  # evicted meanwhile: ask again, uncached
             return self.inner.embed(texts)
         return np.stack(kept) if kept else np.zeros((0, 1), dtype=np.float32)
+
+    def weights(self, words: Sequence[str]) -> np.ndarray:
+        """Each word's `StaticEmbedder.weight`; 1 each for a model that cannot say."""
+        weigh = getattr(self.inner, "weight", None)
+        if weigh is None:
+            return np.ones(len(words))
+        out = []
+        for word in words:
+            if (known := self._weights.get(word)) is None:
+                if len(self._weights) >= self._size:
+                    self._weights.clear()
+                known = self._weights[word] = float(weigh(word))
+            out.append(known)
+        return np.array(out)
 
     def one(self, text: str) -> np.ndarray:
         with self._lock:

@@ -4,8 +4,9 @@ Each agent is a handful of phrases: its name and description (and each of its cl
 each skill, each example, its Agent Card's skills and examples (already merged into the
 manifest by discovery), and the routing lessons users taught it. A part is compared with
 every phrase; an agent scores by its best phrase, its profile as a whole, how well each of
-the part's words finds a word of its profile, and the word stems it shares with the
-manifest. Each agent's score is then taken above its own baseline, what it scores on
+the part's words finds a word of its profile (each word counting by how much it says, so
+"keeps" or "properly" matching by chance weighs less than the word that names the problem),
+and the word stems it shares with the manifest. Each agent's score is then taken above its own baseline, what it scores on
 off-topic requests, because a raw score means different things in different fleets.
 """
 
@@ -237,7 +238,9 @@ class Matcher:
         query_words = [w for w in dict.fromkeys(content(text).split()) if w not in _PERSONS][:24]
         if query_words and len(p.word_matrix):
             word_sims = self.embedder.embed(query_words) @ p.word_columns
-            aligned = np.maximum.reduceat(word_sims, p.word_starts, axis=1).mean(axis=0)
+            found = np.maximum.reduceat(word_sims, p.word_starts, axis=1)
+            weights = self.embedder.weights(query_words)
+            aligned = weights @ found / max(float(weights.sum()), 1e-9)
         else:
             aligned = np.zeros(len(p.agents))
         lexical = {a.id: s for s, a in self.scorer.scores(text)} if content_stems(text) else {}

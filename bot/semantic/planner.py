@@ -73,7 +73,7 @@ settles a listed piece without comparing meanings."""
 PIECE_LEAD, PIECE_MARGIN = 0.2, 0.05
 """A list splits into tasks for different agents only when each piece clears the bar by the
 first and leads its runner-up by the second; otherwise the whole part goes to one agent."""
-CLEAR_LEAD = 0.5
+CLEAR_LEAD = 0.45
 """A short message that sounds vague is still asked about unless one agent clears the bar by
 PIECE_LEAD and leads the next by this much."""
 INTENT_MARGIN = 0.02
