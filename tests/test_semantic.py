@@ -482,6 +482,29 @@ def test_chains_in_everyday_connectors(planner: SemanticPlanner, text: str) -> N
     assert decision.tasks[1].depends_on == [decision.tasks[0].id]
 
 
+def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(
+    planner: SemanticPlanner,
+) -> None:
+    """ "know when …" asks about the moment, it waits for nothing; "…, when they are done
+    have writer …" goes on to the next step; "have social share …" names who does it, it
+    is not "have you finished …?"."""
+    chained = planner.plan("do the mockups, when they are done have writer do the copy")
+    assert [t.agent for t in chained.tasks] == ["designer", "writer"]
+    assert chained.tasks[1].depends_on == [chained.tasks[0].id]
+    found = planner.plan("find out when the new logo is ready, then have social announce it")
+    assert "when the new logo is ready" in found.tasks[0].summary
+    assert [t.agent for t in found.tasks][-1] == "social"
+    asked = planner.plan("we need to know when the landing page is finished")
+    assert [t.agent for t in asked.tasks] == ["designer"]
+    for text in (
+        "have social share the post once the blog is live",
+        "have someone check the blog is live",
+    ):
+        errand = planner.plan(text)
+        assert errand.kind == "work", text
+    assert planner.plan("have writer finished the draft").kind == "status"
+
+
 def test_a_label_as_the_subject_of_a_sentence_addresses_no_one() -> None:
     names = Names({"people": "people", "nora": "people"}, frozenset({"people"}))
     assert parsed(names, "the boxes went out with the wrong card. people are noticing") == [

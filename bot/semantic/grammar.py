@@ -40,13 +40,18 @@ _NEXT_WHEN = (
     r"mon|tues|wednes|thurs|fri|satur|sun)"
 )
 """After "next", a time: ", next week ideally" says when, not what follows."""
+_NOT_ASKED = (
+    r"(?<!\bknow\s)(?<!\bknows\s)(?<!\bask\s)(?<!\basks\s)(?<!\bfind\sout\s)(?<!\bcheck\s)"
+    r"(?<!\bconfirm\s)(?<!\bwondering\s)(?<!\bsure\s)(?<!\bidea\s)(?<!\bme\s)(?<!\bus\s)"
+)
+""" "find out when it's ready", "tell me when it's done": the "when" is asked or told."""
 _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
     rf"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
     rf"(?<=[,;.!])next(?!{_NEXT_WHEN})|"
     rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+(?:all\s+)?{_DONE}|"
-    rf"when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
-    r"once\s+(?:done|finished|ready)|when\s+(?:done|finished|ready)|"
+    rf"{_NOT_ASKED}when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
+    rf"once\s+(?:done|finished|ready)|{_NOT_ASKED}when\s+(?:done|finished|ready)|"
     r"followed\s+by|(?:(?<=[,;.!]\s)|(?<=and\s))(?:finally|lastly)|based\s+on\s+(?:that|this|it|those|them|the\s+results?)|if\s+so|"
     r"off\s+the\s+back\s+of\s+(?:that|this|it)|depending\s+on\s+(?:that|this|it|the\s+results?|what\s+"
     r"(?:she|he|they|it|you|we|the\s+\w+)\s+(?:says?|finds?|decides?|comes?\s+back\s+with|come\s+back\s+with))|"
@@ -146,6 +151,13 @@ _ASKS_WHAT = re.compile(
     re.IGNORECASE,
 )
 """ "what do we owe them once our costs are taken off?": the "once" is the question's."""
+_ASKS_WHEN = re.compile(
+    r"\b(?:know|knows|ask(?:s|ed|ing)?|wonder(?:s|ed|ing)?|find\s+out|check(?:ing)?|confirm|"
+    r"sure|idea|say|says|said|(?:tell|remind)\s+(?:me|us|her|him|them))\s*$",
+    re.IGNORECASE,
+)
+""" "she wants to know when the newsletter is out", "let me know when it's done": the "when"
+is what is asked or told, not a step to wait for."""
 _HEAD_WHEN = re.compile(
     r"^(?P<head>[^—–:]{3,80}?)\s*[—–]\s*(?P<rest>(?:when|once|as\s+soon\s+as)\s+.+)$",
     re.IGNORECASE | re.DOTALL,
@@ -877,6 +889,10 @@ def chain(text: str) -> list[str]:
     if match:
         return [*chain(match.group("before")), *chain(match.group("rest"))]
     match = _AFTER_DONE.match(text.strip())
+    if match and (
+        _ASKS_WHEN.search(match.group("later")) or _WHEN_HAVE.match(f"when {match.group('first')}")
+    ):
+        match = None  # "…, when they're done have writer do the copy": what comes next
     if match and _BACK_DONE.match(match.group("first")):
         # "designer: the mockup. writer: the copy. dev: build it once both are done": the
         # last sentence waits for the ones before it; alone, it waits for nothing here

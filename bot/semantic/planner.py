@@ -550,6 +550,16 @@ _ACKNOWLEDGED = re.compile(
     r"(?:(?:and|also|so|then)\b\s*)*",
     re.IGNORECASE,
 )
+_HAVE_SOMEONE = re.compile(
+    r"^have\s+(?:someone|somebody|one\s+of\s+(?:you|them|the\s+\w+))\s+", re.I
+)
+_PARTICIPLE = re.compile(
+    r"^(?:\w+ed|\w+en|done|gone|sent|got|been|made|put|set|paid|had|heard|built|seen|left|come|"
+    r"begun|run|found|bought|brought|told|said|sold|kept|read|won|shown|drawn|all|both|already|"
+    r"finished|started)\b",
+    re.IGNORECASE,
+)
+"""What follows "have X" in a question about work done: "have design sent …", "… finished"."""
 _ASKED = re.compile(rf"\?[\s{_EMOJI}\u200d\ufe0f]*$")
 """A question mark last, emoji aside: "all done? 🙏"."""
 _TEAMS_HERE = re.compile(
@@ -1196,6 +1206,8 @@ class SemanticPlanner(RulePlanner):
         asked = bool(_QUESTION.search(bare) or _ASKED.search(clean_text))
         if asked and _WHEN_THEN.match(bare) and not clean_text.rstrip().endswith("?"):
             asked = False  # "when dev is done, have the writer update the notes": a chain
+        if asked and not _ASKED.search(clean_text) and self._has_do(bare):
+            asked = False  # "have social share the post once the blog is live": an errand
         short = len(words(bare)) <= 8
         exact = self._exact(bare, short, context)
         if exact is not None:
@@ -1714,6 +1726,17 @@ class SemanticPlanner(RulePlanner):
             if ranked and ranked[0].score >= FIT
             else self.fleet.catch_all.as_agent()
         )
+
+    def _has_do(self, bare: str) -> bool:
+        """ "have social share …", "have someone check …": who is to do it, then what, not
+        "have you finished …" or "have design sent …"."""
+        if (someone := _HAVE_SOMEONE.match(bare)) is not None:
+            rest = bare[someone.end() :]
+        elif re.match(r"have\s", bare, re.IGNORECASE) and (ordered := self.names.addressed(bare)):
+            rest = ordered[1]
+        else:
+            return False
+        return bool(words(rest)) and _PARTICIPLE.match(rest.strip()) is None
 
     @staticmethod
     def _exact_skill(text: str, matcher: Matcher) -> AgentSpec | None:
