@@ -50,6 +50,7 @@ SPLITS = (
     "dev17",
     "dev18",
     "dev19",
+    "dev20",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
