@@ -51,6 +51,7 @@ SPLITS = (
     "dev18",
     "dev19",
     "dev20",
+    "dev21",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
