@@ -67,10 +67,18 @@ class Queries:
         )
         agent = self.core.fleet.get(agent_id) if agent_id else None
         scope = render.status_scope(in_thread, user is not None)
+        lead = ""
+        if not rows and agent is not None:
+            busy = await self.core.store.agent_load(agent.id)
+            lead = render.nothing_in_flight(scope, agent.label, busy)
+            if user is not None:  # in chat the rest of the asker's work may be what was meant
+                rows = await self.core.store.status_tasks(
+                    key if in_thread else None, user, platform, None, STATUS_LIMIT + 1
+                )
+            if not rows:
+                return lead, []
+            agent = None
         if not rows:
-            if agent is not None:
-                busy = await self.core.store.agent_load(agent.id)
-                return render.nothing_in_flight(scope, agent.label, busy), []
             return render.nothing_in_flight(scope), []
         more = len(rows) > STATUS_LIMIT
         rows = rows[:STATUS_LIMIT]
@@ -114,7 +122,7 @@ class Queries:
             places,
             [(self.core.label(a), self.core.unavailable[a]) for a in down],
         )
-        return text, ([] if in_thread else items)
+        return (f"{lead}\n{text}" if lead else text), ([] if in_thread else items)
 
     async def answer_roster(self, request: Request, request_id: str, query: str | None) -> None:
         await self.core.say(request_id, request, "roster", self.roster_text(query), done=True)

@@ -282,6 +282,14 @@ async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFac
     bob = h.adapter.of_kind("status")[1].text
     assert bob.startswith("🎨 Image — 1 in flight for you:")
     assert "Design the new logo" not in bob
+
+    # Asked about an agent with none of the asker's work: that, then the rest of theirs.
+    await h.say("what is Writer doing?", user="bob", is_dm=True, channel="D-bob")
+    await h.adapter.wait_for(lambda: len(h.adapter.of_kind("status")) == 3)
+    lead, rest = h.adapter.of_kind("status")[2].text.split("\n", 1)
+    assert lead == "✍️ Writer has nothing in flight for you."
+    assert rest.startswith("1 in flight for you:") and "brand images" in rest
+    assert "Design the new logo" not in rest
     release.set()
     await h.idle()
 

