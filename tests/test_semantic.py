@@ -497,6 +497,38 @@ def test_a_status_question_about_a_matter_is_about_the_agent_who_handles_it(
         assert (decision.kind, decision.target) == ("status", target), text
 
 
+def test_done_yet_state_of_play_hold_off_and_a_bare_good_evening(
+    planner: SemanticPlanner,
+) -> None:
+    for text in (
+        "newsletter sent yet?",
+        "has the new logo turned up",
+        "has the press release gone anywhere",
+        "whats the state of play on everything today",
+        "has dev got the login bug sorted or is it still broken",
+    ):
+        assert planner.plan(text).kind == "status", text
+    held = planner.plan("hold off on the blog post, launch has moved")
+    assert (held.kind, held.target) == ("cancel", "blog post")
+    assert planner.plan("evening 👋").kind == "roster"
+    assert planner.plan("newsletter sent yet? can you also draft the next one").kind == "work"
+
+
+def test_when_it_is_wanted_or_who_sent_you_says_nothing_of_what(
+    planner: SemanticPlanner,
+) -> None:
+    for text in (
+        "sort it before the launch party",
+        "can we get that fixed before friday",
+        "can someone do the thing from the team meeting",
+        "its not right",
+        "dave said to ask on here",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    for text in ("fix the banner before the launch", "can you look at the meeting notes"):
+        assert planner.plan(text).kind == "work", text
+
+
 def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(
     planner: SemanticPlanner,
 ) -> None:

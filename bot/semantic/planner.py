@@ -162,7 +162,9 @@ _STATUS_WORDS = re.compile(
 _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
     r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
-    r"started|yet|fail|failed|through|in)\s*[?!.]*$|"
+    r"started|yet|fail|failed|through|in|turned\s+up|gone\s+anywhere|arrived|landed|renewed|approved)"
+    r"\s*[?!.]*$|"
+    r"^(?:is|are|has|have|did)\b.{3,80}\bor\s+(?:is|are|was)\s+(?:it|they|he|she)\s+still\b|"
     r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still)\b",
     re.IGNORECASE,
 )
@@ -402,7 +404,12 @@ _ANY_NEWS = re.compile(
 )
 """“any joy from the plant yard on the excavator?”: always a question about work in flight."""
 _WHERE_IS = re.compile(
-    r"^(?:so\s+)?where(?:'s|’s|s|\s+is|\s+are|\s+we\s+at)\s+(?:my|our|the|that|this|we|with)\b",
+    r"^(?:so\s+)?where(?:'s|’s|s|\s+is|\s+are|\s+we\s+at)\s+(?:my|our|the|that|this|we|with)\b|"
+    r"^(?:so\s+)?what(?:'s|’s|s|\s+is)\s+the\s+(?:state\s+of\s+play|latest|score)\b|"
+    # "newsletter sent yet?", "cliffe and sons paid up yet or what": done yet, asked
+    r"^(?!.*\b(?:can|could|please|pls|need|needs|want|wants|still\s+need)\b)[^,;:?]{2,60}?\s"
+    r"(?:\w+ed|done|sent|paid|gone|back|ready|sorted|in|out|through|live|up)\s+(?:up\s+)?yet"
+    r"(?:\s+or\s+(?:what|not))?\s*[?!.]*$",
     re.IGNORECASE,
 )
 _ROSTER_CUE = re.compile(
@@ -515,7 +522,7 @@ _ROSTER_TARGET = re.compile(
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
-    r"(?:good\s+)?(?:morning|afternoon|evening)(?=\s+(?:all|team|everyone|folks|guys)))"
+    r"(?:good\s+)?(?:morning|afternoon|evening)(?=\s+(?:all|team|everyone|folks|guys)|[\s!.]*$|\s*\W))"
     r"(?:\s+(?:there|all|team|everyone|folks|guys|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
     rf"[\s!.{_EMOJI}]*$",
     re.IGNORECASE,
@@ -629,8 +636,19 @@ _VAGUE_WORDS = frozenset(
     thing's stuff's complaining complains complained moaning unhappy upset annoyed angry
     resident residents caller guest guests tenant user users is are was were been being
     o'clock oclock hour hours am pm ahead about ring call dm sos whoever chase chasing chased
-    move moved moving arrive arrives sec secs second minute mo moment chance will""".split()
+    move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
+    meeting meetings standup convo""".split()
 )
+_BY_WHEN = re.compile(
+    r"\s+(?:before|by|until|till|ahead\s+of)\s+(?:the\s+|this\s+|our\s+)?[\w'’ ]{1,40}$", re.I
+)
+""" "sort it before the school run": when it is wanted says nothing of what it is."""
+_SENT_HERE = re.compile(
+    r"^(?:[\w'’]+\s+){1,3}(?:said|says|told\s+me)\s+(?:i\s+should\s+|to\s+)(?:ask|come|post|"
+    r"message|try)\s+(?:on\s+|in\s+)?(?:here|you|this)\b[\s!.]*$",
+    re.IGNORECASE,
+)
+""" "gary said to ask on here": sent here, and nothing asked yet."""
 
 
 @dataclass
@@ -1106,7 +1124,10 @@ def carries_too_little(text: str, names: Names) -> bool:
     asked = ", ".join([first, *(c for c in after if not _MY_CIRCUMSTANCES.match(c.strip()))])
     if not words(asked) or ((found := names.addressed(text)) is not None and words(found[1])):
         return False
+    if _SENT_HERE.match(asked.strip()):
+        return True
     asked = names.word.sub(" ", asked)  # "@writer", "ask the writer": named, nothing asked
+    asked = _BY_WHEN.sub("", asked)
     tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
     return all(
         w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 or _CLOCK.fullmatch(w)
@@ -1367,7 +1388,8 @@ class SemanticPlanner(RulePlanner):
         if (
             (match := _NO_LONGER.match(bare))
             or (context.tasks and (match := _LEAVE_ALONE.match(bare)))
-            or (context.tasks and (match := self._put_off(bare, context)))
+            # "hold off on the banner, …" stops whatever it names, in a thread or not
+            or ((match := self._put_off(bare, context)) and (context.tasks or match["hold"]))
         ) and not _ASKS_AFTER_IT.search(bare):
             stopped: str = next((g for g in match.groups() if g), "")
             everything = re.match(
