@@ -632,6 +632,24 @@ def test_in_a_thread_a_correction_moves_the_work_and_a_reply_answers() -> None:
     assert planner.plan("what's in flight?", asking).kind == "status"
 
 
+def test_corrections_by_whose_it_is_and_wrong_lot(planner: SemanticPlanner) -> None:
+    running = ThreadContext(tasks=[ThreadTask("t1", "designer", "the launch banner", "running")])
+    for text in (
+        "no the banner is a picture 😂 thats the image",
+        "this should really go to the writer, it's all copy",
+        "no thats the copywriter's job",
+        "no that's Writer's, they look after the copy",
+        "wrong lot, banners are Image's",
+    ):
+        decision = planner.plan(text, running)
+        assert decision.kind == "reroute", text
+    assert planner.plan("no that's Writer's, they do the copy", running).target == "writer"
+    told = planner.plan("also the logo went teal, the designer needs to know", running)
+    assert told.kind == "followup"
+    asking = ThreadContext(tasks=[ThreadTask("t1", "image", "banner sizes", "input_required")])
+    assert planner.plan("3 should do it, need them by friday", asking).kind == "answer"
+
+
 def test_a_plan_over_the_limit_is_refused(planner: SemanticPlanner) -> None:
     bounded = SemanticPlanner(demo_fleet(), embedder=planner.embedder, max_tasks=3)
     text = ". ".join(f"Dev — fix bug {n}" for n in range(1, 300)) + "."

@@ -426,7 +426,10 @@ _ROSTER_CUE = re.compile(
     re.IGNORECASE,
 )
 _REROUTE_CUE = re.compile(
-    r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk)|should\s+(?:go\s+to|be\s+for|have\s+gone\s+to)|"
+    r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk|lot|people|department)|"
+    r"should\s+(?:really\s+|probably\s+|actually\s+)?(?:go\s+to|be\s+for|have\s+gone\s+to)|"
+    # "no that's Dave's, stage look after the pianos": whose it is, then who should have it
+    r"^(?:no[,.!]?\s+)?(?:that's|that’s|thats|that\s+is)\s+[\w-]+(?:'s|’s)(?=\s*[,;—–])|"
     r"(?:can|could|should)\s+(?:that|this|it)(?:\s+one)?\s+go\s+(?:to|over\s+to)\b|"
     r"^(?:no[,.!]?\s+)?(?:that's|that’s|that\s+is|this\s+is)\s+(?:the\s+|a\s+)?[\w\s'’-]{2,30}?\s+"
     r"(?:lot|team|people|desk|guys|department)\b(?=\s*[,;.—–-])|"
@@ -437,13 +440,16 @@ _REROUTE_CUE = re.compile(
     r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b|"
     r"(?:'s|’s|is)\s+one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
+    # not "100 should do it", "that should do it": enough, said of an answer
+    r"(?<!\d\s)(?<!\bthat\s)(?<!\bthis\s)(?<!\bwhich\s)(?<!^)"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
-    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
-    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)(?<!['’])\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?\w+|"
+    r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were|\bthats)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
+    r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)(?<!['’])\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?"
+    r"(?!know\b|hear\b|see\b|be\s+(?:told|aware|informed)\b)\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
@@ -492,6 +498,7 @@ _REROUTE_WEAK = re.compile(
     r"(?:^|[—–,;]\s*|\s-\s)(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\b|"
     r"(?:that's|that’s|it's|it’s|that\s+is)\s+[\w-]+(?:'s|’s)\s*[.!]*$|"
     rf"(?:[—–,;.!{_EMOJI}]\s*|\s-\s)(?:that's|that’s|that\s+is)\s+[\w-]+\s*[.!]*$|"
+    r"(?:that's|that’s|thats)\s+(?:the\s+)?[\w-]+(?:\s+(?:lot|team|people|desk))?\s*[.!]*$|"
     r"\b(?:need|needs|should\s+have|should\s+get)\s+(?:it|this|that)\s*[.!]*$|^nothing\s+to\s+do\s+with\b",
     re.IGNORECASE,
 )
