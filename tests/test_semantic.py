@@ -650,6 +650,17 @@ def test_corrections_by_whose_it_is_and_wrong_lot(planner: SemanticPlanner) -> N
     assert planner.plan("3 should do it, need them by friday", asking).kind == "answer"
 
 
+def test_how_long_and_how_is_it_doing_in_a_thread_and_who_am_i_talking_to(
+    planner: SemanticPlanner,
+) -> None:
+    running = ThreadContext(tasks=[ThreadTask("t1", "designer", "the launch banner", "running")])
+    for text in ("how long's this gonna be, the client's asking", "how's the banner doing?"):
+        decision = planner.plan(text, running)
+        assert (decision.kind, decision.target) == ("status", "designer"), text
+    for text in ("wait are you a bot", "alright", "first day here 😊 who do i talk to about what"):
+        assert planner.plan(text).kind == "roster", text
+
+
 def test_a_plan_over_the_limit_is_refused(planner: SemanticPlanner) -> None:
     bounded = SemanticPlanner(demo_fleet(), embedder=planner.embedder, max_tasks=3)
     text = ". ".join(f"Dev — fix bug {n}" for n in range(1, 300)) + "."

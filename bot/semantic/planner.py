@@ -382,7 +382,9 @@ _WHOS_WHO = re.compile(
 """ "first day here, who's who?", "what is this thing and what can it do?": the roster."""
 _HOW_GOING = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:how's|hows|how\s+is|how\s+are|how're)\s+(?:[\w'’]+\s+){0,9}?"
-    r"(?:going|getting\s+on|coming\s+along|progressing|looking)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$",
+    r"(?:going|getting\s+on|coming\s+along|progressing|looking|doing)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$|"
+    r"^(?:so\s+)?how\s+long(?:'s|’s|\s+is|\s+will)\s+(?:this|it|that)\s+(?:gonna|going\s+to)?\s*"
+    r"(?:be|take)\b",
     re.IGNORECASE,
 )
 """ "how's everything I sent over this morning getting on?": how work is going."""
@@ -528,7 +530,7 @@ _ROSTER_TARGET = re.compile(
 )
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
-    r"cheers|cool|ok|okay|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
+    r"cheers|cool|ok|okay|alright|(?:you\s+)?alright\s+(?:mate|all|lads)|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
     r"(?:good\s+)?(?:morning|afternoon|evening)(?=\s+(?:all|team|everyone|folks|guys)|[\s!.]*$|\s*\W))"
     r"(?:\s+(?:there|all|team|everyone|folks|guys|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
     rf"[\s!.{_EMOJI}]*$",
@@ -583,7 +585,10 @@ _TEAMS_HERE = re.compile(
     r"(?:here|this)|are\s+there|do\s+(?:you|we)\s+have|have\s+(?:you|we)\s+got|(?:can|could|do|should)\s+"
     r"(?:i|we)\s+(?:ask|use|talk\s+to|go\s+to|message))\b|"
     r"\bwho\s+am\s+i\s+(?:actually|even|really)\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
-    r"\b(?:is\s+this|are\s+you)\s+(?:a\s+)?(?:real\s+person|human|robot)\b|"
+    r"\b(?:is\s+this|are\s+you|r\s+u|are\s+u)\s+(?:a\s+|an\s+)?(?:real\s+person|human|robot|bot|ai|person)\b"
+    r"[\s?!.]*$|"
+    # "first day volunteering in the office 😊 who do i talk to about what": new, asking who's who
+    r"\bfirst\s+(?:time|day|week)\b.{0,60}?\bwho\s+(?:do|should|can)\s+i\s+(?:talk|speak|go)\s+to\b|"
     r"\bfirst\s+(?:time|day|week)\b[^?]{0,50}?[,.!]\s*what\s+(?:is|'s|’s)\s+(?:it|this)"
     r"(?:\s+(?:thing|bot|app))?(?:\s+exactly)?$|"
     rf"^(?:good\s+)?(?:morning|afternoon|evening)\s+from\s+(?:the\s+)?[\w\s'’-]{{1,30}}[\s{_EMOJI}\u200d\ufe0f]*$",
@@ -1205,7 +1210,10 @@ class SemanticPlanner(RulePlanner):
         why = Explanation()
         decision = self._decide(text, context, lessons, why)
         if decision.kind == "status" and decision.target is None and context.tasks:
-            decision.target = _asked_about(text, context)
+            agents = {t.agent for t in context.tasks}  # "how long's this gonna be?": its one agent
+            decision.target = _asked_about(text, context) or (
+                agents.pop() if len(agents) == 1 else None
+            )
         elif decision.kind == "status" and decision.target is None:
             decision.target = self._whose_matter(text, lessons)
         decision.planner = "semantic"
