@@ -2091,7 +2091,7 @@ def test_dev14_and_dev15s_questions_stops_and_vague_asks(planner: SemanticPlanne
         ("is the landing page copy finished? the client wants it tonight", RUNNING, "writer"),
         ("is the login bug all sorted now?", RUNNING, "dev"),
         ("why's the login bug showing as failed", failed, "dev"),
-        ("anything still waiting on me?", waiting, None),
+        ("anything still waiting on me?", waiting, "writer"),  # the thread's one agent
         ("how are we doing on everything", ThreadContext(), None),
         ("anything still outstanding from this morning's lot?", ThreadContext(), None),
         ("is there anything still on the go I should know about before I head off?", ThreadContext(), None),
