@@ -659,6 +659,9 @@ def test_how_long_and_how_is_it_doing_in_a_thread_and_who_am_i_talking_to(
         assert (decision.kind, decision.target) == ("status", "designer"), text
     for text in ("wait are you a bot", "alright", "first day here 😊 who do i talk to about what"):
         assert planner.plan(text).kind == "roster", text
+    left = planner.plan("nah leave it, they've gone with another agency", running)
+    assert (left.kind, left.target) == ("cancel", "all")
+    assert planner.plan("leave it with me, I'll ask the client", running).kind != "cancel"
 
 
 def test_a_plan_over_the_limit_is_refused(planner: SemanticPlanner) -> None:

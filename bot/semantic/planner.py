@@ -283,6 +283,8 @@ _PUT_OFF = re.compile(
     rf"^(?:actually\s+|ok\s+|so\s+|just\s+)?hold\s+(?:off|fire)\s+(?:on|with)\s+(?P<hold>[^,;.]{{2,60}}?){_AND_WHY}|"
     r"^(?:actually\s+|ok\s+|so\s+)?leave\s+(?P<leave>(?:the|that|those|this)\s+[\w'’-]+(?:\s+[\w'’-]+)?)\s*[,;.—–]\s*\w|"
     r"[,;.—–]\s*(?:so\s+)?(?:don'?t|no\s+need\s+to)\s+bother(?:\s+(?:then|now|after\s+all))?\s*[.!]*$|"
+    r"^(?:(?:nah|no|actually|ok|okay|so)[,!.]?\s+)?leave\s+(?P<leaveit>it)(?:\s+(?:for\s+now|then))?"
+    r"\s*(?:[,;.—–!]|$)|"
     r"^(?:actually\s+|ok\s+|so\s+)?leave\s+(?P<all>all\s+(?:of\s+)?(?:that|this|it|them)|everything|it\s+all)"
     r"(?:\s+for\s+now)?\s*(?:[,.;—–!]|$)|"
     rf"^(?:actually\s+|ok\s+|so\s+|can\s+we\s+|could\s+we\s+)?(?:park|pause|put\s+on\s+hold)\s+"
@@ -382,7 +384,8 @@ _WHOS_WHO = re.compile(
 """ "first day here, who's who?", "what is this thing and what can it do?": the roster."""
 _HOW_GOING = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:how's|hows|how\s+is|how\s+are|how're)\s+(?:[\w'’]+\s+){0,9}?"
-    r"(?:going|getting\s+on|coming\s+along|progressing|looking|doing)(?:\s+with\s+[^?]{1,40})?\s*[?!.]*$|"
+    r"(?:going|getting\s+on|coming\s+along|progressing|looking|doing)(?:\s+(?:with|for)\s+[^?]{1,40})?"
+    r"\s*[?!.]*$|"
     r"^(?:so\s+)?how\s+long(?:'s|’s|\s+is|\s+will)\s+(?:this|it|that)\s+(?:gonna|going\s+to)?\s*"
     r"(?:be|take)\b",
     re.IGNORECASE,
