@@ -529,6 +529,20 @@ def test_when_it_is_wanted_or_who_sent_you_says_nothing_of_what(
         assert planner.plan(text).kind == "work", text
 
 
+def test_she_also_wants_is_a_second_ask_and_a_long_errand_is_still_an_errand(
+    planner: SemanticPlanner,
+) -> None:
+    both = planner.plan(
+        "the checkout is down and she also wants to know when the press release goes out"
+    )
+    assert [t.agent for t in both.tasks] == ["dev", "writer"]
+    trip = planner.plan(
+        "me and two of the team are off to the design awards in leeds next month, can someone"
+        " book train tickets for the thursday morning and back friday"
+    )
+    assert [t.agent for t in trip.tasks] == [CATCH_ALL_ID]
+
+
 def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(
     planner: SemanticPlanner,
 ) -> None:
@@ -2094,7 +2108,7 @@ def test_dev14_and_dev15s_questions_stops_and_vague_asks(planner: SemanticPlanne
         ("is the landing page copy finished? the client wants it tonight", RUNNING, "writer"),
         ("is the login bug all sorted now?", RUNNING, "dev"),
         ("why's the login bug showing as failed", failed, "dev"),
-        ("anything still waiting on me?", waiting, "writer"),  # the thread's one agent
+        ("anything still waiting on me?", waiting, None),
         ("how are we doing on everything", ThreadContext(), None),
         ("anything still outstanding from this morning's lot?", ThreadContext(), None),
         ("is there anything still on the go I should know about before I head off?", ThreadContext(), None),

@@ -654,6 +654,9 @@ _VAGUE_WORDS = frozenset(
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo""".split()
 )
+_QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
+_POINTS_BACK = re.compile(r"\b(?:this|it|that|they|them|he|she|him|her|his|its|it's|it’s)\b", re.I)
+""" "how long's this gonna be?": about the work the thread already has."""
 _BY_WHEN = re.compile(
     r"\s+(?:before|by|until|till|ahead\s+of)\s+(?:the\s+|this\s+|our\s+)?[\w'’ ]{1,40}$", re.I
 )
@@ -888,8 +891,13 @@ _SEVERAL = re.compile(
     re.IGNORECASE,
 )
 """A header that announces several separate things: "two things:", "list for today:"."""
-_EMPHATIC_AND = re.compile(r"\s(?-i:AND)\s")
-"""A capitalised "AND" between two matters: the writer stresses there is a second."""
+_EMPHATIC_AND = re.compile(
+    r"\s(?-i:AND)\s|\band\s+(?:(?:she|he|they|we|i|the\s+\w+)\s+)?also\s+(?:wants?|needs?|"
+    r"asked|asks|would\s+like)\b",
+    re.IGNORECASE,
+)
+"""A capitalised "AND" between two matters, or "… and she also wants …": the writer stresses
+there is a second."""
 _OWN_ASK = re.compile(
     r"(?:,|;|\s)\s*(?:and|also|plus)\s+(?:separately\s*,?\s*)?(?:(?:can|could|would|will)\s+"
     r"(?:someone|somebody|anyone|we|you|u|they)\b|(?:someone|somebody)\s+"
@@ -1214,9 +1222,10 @@ class SemanticPlanner(RulePlanner):
         decision = self._decide(text, context, lessons, why)
         if decision.kind == "status" and decision.target is None and context.tasks:
             agents = {t.agent for t in context.tasks}  # "how long's this gonna be?": its one agent
-            decision.target = _asked_about(text, context) or (
-                agents.pop() if len(agents) == 1 else None
-            )
+            said = words(_STATUS_WORDS.sub(" ", text))  # not "what's in flight?"
+            matter = [w for w in said if w not in _VAGUE_WORDS and w not in _QUESTION_WORDS]
+            pointed = len(agents) == 1 and bool(matter or _POINTS_BACK.search(text))
+            decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
         elif decision.kind == "status" and decision.target is None:
             decision.target = self._whose_matter(text, lessons)
         decision.planner = "semantic"
@@ -1732,7 +1741,7 @@ class SemanticPlanner(RulePlanner):
             return [(named, text)]
         errand = _ERRAND.search(text)
         what = errand and next(g for g in errand.groups() if g)
-        if what and len(words(text)) <= 22 and not matcher.scorer.claimed(what):
+        if what and len(words(text)) <= 30 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
