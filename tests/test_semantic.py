@@ -543,6 +543,28 @@ def test_she_also_wants_is_a_second_ask_and_a_long_errand_is_still_an_errand(
     assert [t.agent for t in trip.tasks] == [CATCH_ALL_ID]
 
 
+def test_have_n_do_mid_sentence_and_doing_it_to_what_came_before_waits(
+    planner: SemanticPlanner,
+) -> None:
+    """ "…and have writer summarise them" is the writer's part (it was the researcher's), and
+    it waits for what it summarises; two errands with nothing in common run together."""
+    for text, first, then in (
+        (
+            "get research to dig up three case studies and have writer summarise them",
+            "research",
+            "writer",
+        ),
+        ("have image do a banner and get social to post it", "image", "social"),
+    ):
+        decision = planner.plan(text)
+        assert [t.agent for t in decision.tasks] == [first, then], text
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
+    apart = planner.plan("ask dev to fix the bug and tell writer to update the docs")
+    assert [t.agent for t in apart.tasks] == ["dev", "writer"]
+    assert not apart.tasks[1].depends_on
+    assert planner.plan("what sort of stuff can you lot handle?").kind == "roster"
+
+
 def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(
     planner: SemanticPlanner,
 ) -> None:
@@ -798,7 +820,8 @@ def test_a_personal_name_addresses_without_punctuation() -> None:
     )
     steps = parse("priya pull the response times and hollis write it up", names)
     assert [[(clean(p.text), p.agents) for p in s] for s in steps] == [
-        [("pull the response times", ["data"]), ("write it up", ["news"])]
+        [("pull the response times", ["data"])],
+        [("write it up", ["news"])],  # what it writes up is what the first pulls: it waits
     ]
     assert names.addressed("draft an NDA for the call next week otto") is not None
     steps = parse("check the figures and Comms put out a statement", names)

@@ -657,6 +657,7 @@ class Names:
     def _cut(self) -> re.Pattern[str]:
         return re.compile(
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
+            rf"|(?:(?:please|pls)\s+)?(?:have|let)\s+{self.one}\s+(?!{_NOT_A_VERB})(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
             rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S"
@@ -1009,9 +1010,31 @@ def parse(text: str, names: Names) -> list[Step]:
             # cloakroom": what the addressed parts are about, not a task of its own
             step = [Part(step[0].text, [], setting=True), *step[1:]]
         step = _own_parts_first(step)
-        if step:
-            steps.append(step)
-    return steps
+        steps.extend(_uses_the_one_before(step))
+    return [step for step in steps if step]
+
+
+_USES_IT = re.compile(
+    r"^(?:(?:please|pls|then)\s+)?[a-z][\w-]*\s+(?:up\s+|out\s+|over\s+)?(?:it|them|those|these)\b(?![’'])",
+    re.IGNORECASE,
+)
+""" "summarise them", "post it", "turn them into a post": the thing made before, as its object."""
+
+
+def _uses_the_one_before(step: Step) -> list[Step]:
+    """ "get research to dig up three case studies and have writer summarise them": what a
+    later agent is asked to do with "them" is what the one before it makes, so it waits."""
+    for i in range(1, len(step)):
+        before, part = step[i - 1], step[i]
+        if (
+            before.agents
+            and part.agents
+            and not set(part.agents) & set(before.agents)
+            and all(p.agents for p in step)
+            and _USES_IT.match(part.text)
+        ):
+            return [step[:i], *_uses_the_one_before(step[i:])]
+    return [step]
 
 
 def _own_parts_first(step: Step) -> Step:

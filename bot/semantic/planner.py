@@ -588,6 +588,9 @@ _TEAMS_HERE = re.compile(
     r"(?:here|this)|are\s+there|do\s+(?:you|we)\s+have|have\s+(?:you|we)\s+got|(?:can|could|do|should)\s+"
     r"(?:i|we)\s+(?:ask|use|talk\s+to|go\s+to|message))\b|"
     r"\bwho\s+am\s+i\s+(?:actually|even|really)\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
+    r"^what\s+(?:sorts?|kinds?|types?)\s+of\s+(?:stuff|things|work|jobs|tasks|requests)\s+(?:can|could|do)\s+"
+    r"(?:you|u|you\s+lot|you\s+guys|y'all|your\s+team|the\s+team|this(?:\s+thing|\s+bot)?)\s+(?:do|handle|help\s+with|"
+    r"take\s+on|deal\s+with|cover)\b|"
     r"\b(?:is\s+this|are\s+you|r\s+u|are\s+u)\s+(?:a\s+|an\s+)?(?:real\s+person|human|robot|bot|ai|person)\b"
     r"[\s?!.]*$|"
     # "first day volunteering in the office 😊 who do i talk to about what": new, asking who's who
