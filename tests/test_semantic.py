@@ -563,6 +563,13 @@ def test_have_n_do_mid_sentence_and_doing_it_to_what_came_before_waits(
     assert [t.agent for t in apart.tasks] == ["dev", "writer"]
     assert not apart.tasks[1].depends_on
     assert planner.plan("what sort of stuff can you lot handle?").kind == "roster"
+    for text in (  # "… can writer …", asked, with no comma; "have done" is no "have X do"
+        "once designer has done the mockups can writer do the copy",
+        "once design have done the mockups can writer do the copy",
+    ):
+        waits = planner.plan(text)
+        assert [t.agent for t in waits.tasks] == ["designer", "writer"], text
+        assert waits.tasks[1].depends_on == [waits.tasks[0].id], text
 
 
 def test_a_when_that_is_asked_is_no_step_and_have_someone_do_is_an_errand(

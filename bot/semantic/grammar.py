@@ -65,13 +65,13 @@ _THEN = re.compile(
 )
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    r"(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
+    r"(?P<rest>(?:have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
     r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AND_WHEN_HAVE = re.compile(
     r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|"
-    r"as\s+soon\s+as)\s+[^,]{3,160}?,?\s+(?P<rest>(?:have(?!\s+to\b)|get|ask|tell|let)\s+\S+\s+\S.*)$",
+    r"as\s+soon\s+as)\s+[^,]{3,160}?,?\s+(?P<rest>(?:have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)|get|ask|tell|let)\s+\S+\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
@@ -565,6 +565,13 @@ class Names:
         )
         """ "once we've picked one marketing can announce it": no comma, the name says where
         what waits ends."""
+        self.when_asked = re.compile(
+            rf"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,;]{{3,160}}?\s[^,;]{{1,160}}?)\s+"
+            rf"(?P<rest>(?:can|could|will|would)\s+(?:the\s+)?(?P<name>{self.one})\s+(?:please\s+)?"
+            rf"(?!{_NOT_A_VERB}|be\b)[a-z]{{2,}}\b.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "once design have done the drawings can nathan price it up": the same, asked."""
         self.source = re.compile(
             rf"^(?P<rest>[^,;:]{{2,60}}?)\s+from\s+{group}\s*[.!?]*$", re.IGNORECASE | re.DOTALL
         )
@@ -738,7 +745,7 @@ class Names:
         """A step split where "once/when …" runs into the named agent who then acts; a
         condition that only says the step before is done, or that the user did something,
         is no step of its own."""
-        match = self.when_named.match(text.strip())
+        match = self.when_named.match(text.strip()) or self.when_asked.match(text.strip())
         if match is None or not self.resolve(match["name"]) or _only_a_word(match["name"], COMMON):
             return [text]
         if _ONLY_READY.match(match["first"]) or _USERS_OWN.match(match["first"]):
