@@ -702,6 +702,11 @@ def test_how_long_and_how_is_it_doing_in_a_thread_and_who_am_i_talking_to(
         assert (decision.kind, decision.target) == ("status", "designer"), text
     for text in ("wait are you a bot", "alright", "first day here 😊 who do i talk to about what"):
         assert planner.plan(text).kind == "roster", text
+    for text in ("never mind, we don't need it any more", "forget it, they've cancelled"):
+        stopped = planner.plan(text, running)  # why, after it: the thread's work, not "we…"
+        assert (stopped.kind, stopped.target) == ("cancel", "all"), text
+    assert planner.plan("ok great thanks", running).kind == "roster"
+    assert planner.plan("perfect, ship it", running).kind == "followup"
     left = planner.plan("nah leave it, they've gone with another agency", running)
     assert (left.kind, left.target) == ("cancel", "all")
     assert planner.plan("leave it with me, I'll ask the client", running).kind != "cancel"

@@ -128,6 +128,16 @@ _REPORTED = re.compile(
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
 "the skip company are threatening to stop collecting", "a customer wants to cancel"."""
+_NEVER_MIND = re.compile(
+    r"^(?:never\s*mind|nvm|forget\s+(?:it|that|this|about\s+(?:it|that)))\b", re.I
+)
+_A_REASON = re.compile(
+    r"^(?:(?:it|that|this|about\s+(?:it|that))\s*[,;:.—–-]\s*)?"
+    r"(?:(?:we|they|he|she|i|you|it)(?:'ve|’ve|'re|’re|'s|’s|'ll|’ll|'d|’d)?\s+\S|not\b|no\s+(?:longer|need)\b|"
+    r"(?:the|our|my|their)\s+[\w'’-]+\s+(?:has|have|had|is|are|was|were|\w+ed)\b)",
+    re.IGNORECASE,
+)
+""" "never mind, the client sorted it themselves": why, not which work."""
 _WHY_NOT = re.compile(
     r"\s*[,;:]\s*(?:(?:it's|it’s|its|it\s+is|that's|that’s|we're|we’re|i'm|i’m)\s+)?(?:not\s+needed|no\s+longer|"
     r"don't|dont|don’t|we\s+don't|we\s+dont|changed|sorted|already|(?:we|i|they)(?:'ve|’ve|\s+have)\s+"
@@ -535,7 +545,8 @@ _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|alright|(?:you\s+)?alright\s+(?:mate|all|lads)|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
     r"(?:good\s+)?(?:morning|afternoon|evening)(?=\s+(?:all|team|everyone|folks|guys)|[\s!.]*$|\s*\W))"
-    r"(?:\s+(?:there|all|team|everyone|folks|guys|so\s+much|a\s+lot|again|dispatch|thanks|!+))*"
+    r"(?:[\s,]+(?:there|all|team|everyone|folks|guys|so\s+much|a\s+lot|again|dispatch|thanks|thank\s+you|"
+    r"great|cool|nice|perfect|lovely|brilliant|awesome|cheers|ta|thx|!+))*"
     rf"[\s!.{_EMOJI}]*$",
     re.IGNORECASE,
 )
@@ -1405,6 +1416,8 @@ class SemanticPlanner(RulePlanner):
         if _WHOS_WHO.search(bare) and len(words(bare)) <= 16:
             return Decision(kind="roster", reason="asked who is who")
         match = _CANCEL.match(bare)
+        if match and _NEVER_MIND.match(bare) and _A_REASON.match(match["what"]):
+            return self._cancel("")  # "never mind, we don't need it any more": all of it
         if match and (reason := _WHY_NOT.search(match.group("what"))):
             # "forget it, not needed anymore": the reason is not what to cancel
             if len(words(match.group("what")[: reason.start()])) <= 4:
