@@ -705,6 +705,13 @@ def test_how_long_and_how_is_it_doing_in_a_thread_and_who_am_i_talking_to(
     for text in ("never mind, we don't need it any more", "forget it, they've cancelled"):
         stopped = planner.plan(text, running)  # why, after it: the thread's work, not "we…"
         assert (stopped.kind, stopped.target) == ("cancel", "all"), text
+    two = ThreadContext(
+        tasks=[*running.tasks, ThreadTask("t2", "writer", "the launch blog post", "running")]
+    )
+    more = planner.plan("can the writer also add a section on pricing", two)
+    assert (more.kind, [t.agent for t in more.tasks]) == ("followup", ["writer"])
+    new = planner.plan("can social do a teaser tweet for it too", two)
+    assert (new.kind, [t.agent for t in new.tasks]) == ("work", ["social"])
     assert planner.plan("ok great thanks", running).kind == "roster"
     assert planner.plan("perfect, ship it", running).kind == "followup"
     left = planner.plan("nah leave it, they've gone with another agency", running)

@@ -1316,7 +1316,12 @@ class SemanticPlanner(RulePlanner):
             return gated
         if context.tasks and addressed is None:
             return self._followup_by_meaning(clean_text, context, matcher, why)
-        return self._work_by_meaning(clean_text, matcher, why, allow_clarify=True)
+        decision = self._work_by_meaning(clean_text, matcher, why, allow_clarify=True)
+        here = {t.agent for t in context.tasks}
+        if decision.kind == "work" and decision.tasks and {t.agent for t in decision.tasks} <= here:
+            # "can the writer also add a section on pricing": more for who is already on it
+            decision.kind = "followup"
+        return decision
 
     def _intent(self, bare: str, context: ThreadContext, asked: bool) -> Intent:
         """The nearest example phrasings decide only behind gates that need a question, a
