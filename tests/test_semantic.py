@@ -527,6 +527,11 @@ def test_when_it_is_wanted_or_who_sent_you_says_nothing_of_what(
         assert planner.plan(text).kind == "clarify", text
     for text in ("fix the banner before the launch", "can you look at the meeting notes"):
         assert planner.plan(text).kind == "work", text
+    # help wanted with something unsaid is a question back; "help" alone asks what this is
+    for text in ("need help asap", "can someone help", "need some help here"):
+        assert planner.plan(text).kind == "clarify", text
+    for text in ("help", "what can you help with?"):
+        assert planner.plan(text).kind == "roster", text
 
 
 def test_she_also_wants_is_a_second_ask_and_a_long_errand_is_still_an_errand(

@@ -128,6 +128,12 @@ _REPORTED = re.compile(
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
 "the skip company are threatening to stop collecting", "a customer wants to cancel"."""
+_HELP_WANTED = re.compile(
+    r"\b(?:need|needs|needed|want|asap|urgent(?:ly)?|someone|somebody|anyone|quick)\b.*\bhelp\b|"
+    r"\bhelp\b.*\b(?:asap|urgent(?:ly)?|now|here|with)\b",
+    re.IGNORECASE,
+)
+""" "need help asap", "can someone help": help wanted with something, not "help" (what is this?)."""
 _NEVER_MIND = re.compile(
     r"^(?:never\s*mind|nvm|forget\s+(?:it|that|this|about\s+(?:it|that)))\b", re.I
 )
@@ -666,7 +672,7 @@ _VAGUE_WORDS = frozenset(
     resident residents caller guest guests tenant user users is are was were been being
     o'clock oclock hour hours am pm ahead about ring call dm sos whoever chase chasing chased
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
-    meeting meetings standup convo""".split()
+    meeting meetings standup convo here there""".split()
 )
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
 _POINTS_BACK = re.compile(r"\b(?:this|it|that|they|them|he|she|him|her|his|its|it's|it’s)\b", re.I)
@@ -1589,6 +1595,7 @@ class SemanticPlanner(RulePlanner):
             and len(words(bare)) <= 5
             and not _THEIR_THING.search(bare)
             and not (in_thread and (_PRAISE_THEN.match(bare) or _INSTRUCTS.search(bare)))
+            and not _HELP_WANTED.search(bare)
         ):
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
