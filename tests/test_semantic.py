@@ -492,6 +492,9 @@ def test_a_status_question_about_a_matter_is_about_the_agent_who_handles_it(
         ("where are we with the competitor pricing research?", "research"),
         ("any news?", None),
         ("is the new logo done yet", None),  # the image agent's or the designer's
+        ("what have I got on at the moment", None),
+        ("show me my stuff", None),  # no matter in it: not whoever "stuff" is nearest
+        ("is the writer busy?", "writer"),
     ):
         decision = planner.plan(text)
         assert (decision.kind, decision.target) == ("status", target), text

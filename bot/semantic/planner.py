@@ -128,6 +128,15 @@ _REPORTED = re.compile(
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
 "the skip company are threatening to stop collecting", "a customer wants to cancel"."""
+_MINE_OR_BUSY = re.compile(
+    r"^(?:what(?:'s|’s|\s+is|\s+have|'ve|’ve)\s+(?:i|we)\s+(?:got\s+)?(?:on|going\s+on)\b(?:\s+(?:at\s+the\s+"
+    r"moment|right\s+now|rn|now|today))?|(?:show|list|give)\s+(?:me\s+)?(?:all\s+)?(?:my|our)\s+(?:stuff|tasks|"
+    r"work|jobs|requests|things)\b|(?P<busy>is|are)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+)?\s+(?:busy|tied\s+up|"
+    r"swamped|snowed\s+under|working\s+on\s+anything|doing\s+anything)\b)[\s?!.]*$",
+    re.IGNORECASE,
+)
+""" "what have I got on at the moment", "show me my stuff", "is the writer busy?": the asker's
+work, or one agent's load."""
 _HELP_WANTED = re.compile(
     r"\b(?:need|needs|needed|want|asap|urgent(?:ly)?|someone|somebody|anyone|quick)\b.*\bhelp\b|"
     r"\bhelp\b.*\b(?:asap|urgent(?:ly)?|now|here|with)\b",
@@ -674,6 +683,7 @@ _VAGUE_WORDS = frozenset(
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo here there""".split()
 )
+_SHOW_ME = frozenset("show list give tell me my mine our".split())
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
 _POINTS_BACK = re.compile(r"\b(?:this|it|that|they|them|he|she|him|her|his|its|it's|it’s)\b", re.I)
 """ "how long's this gonna be?": about the work the thread already has."""
@@ -1551,6 +1561,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(
                 kind="status", target=named[0] if named else None, reason="what came of…"
             )
+        if (mine := _MINE_OR_BUSY.match(bare)) and (named or not mine["busy"]):
+            return Decision(kind="status", target=named[0] if named else None, reason="mine / busy")
         if _WHERE_IS.match(bare) and len(words(bare)) <= 10:
             return Decision(kind="status", target=named[0] if named else None, reason="where is…")
         if question and (about := self.names.about.match(bare)):
@@ -1811,8 +1823,9 @@ class SemanticPlanner(RulePlanner):
         handles: the answer is that agent's work (the asker's other work follows if it has
         none)."""
         topic = _STATUS_WORDS.sub(" ", without_injections(strip_mentions(text)))
-        if len(content_stems(topic)) < 2:
-            return None  # "what's running?", "any news?": everything
+        said = [w for w in words(topic) if w not in _VAGUE_WORDS and w not in _QUESTION_WORDS]
+        if len(content_stems(topic)) < 2 or not set(said) - _SHOW_ME:
+            return None  # "what's running?", "any news?", "show me my stuff": everything
         ranked = self.matcher(lessons).rank(topic)
         return ranked[0].agent.id if _clear(ranked) else None
 
