@@ -63,15 +63,17 @@ _THEN = re.compile(
     r"|\s*(?:->|→|=>)\s*",
     re.IGNORECASE,
 )
+_HAVE_DO = r"have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)"
+""" "have writer do …", not "have to …" or "have done …"."""
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    r"(?P<rest>(?:have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
+    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
     r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
 _AND_WHEN_HAVE = re.compile(
     r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|"
-    r"as\s+soon\s+as)\s+[^,]{3,160}?,?\s+(?P<rest>(?:have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)|get|ask|tell|let)\s+\S+\s+\S.*)$",
+    rf"as\s+soon\s+as)\s+[^,]{{3,160}}?,?\s+(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+\S+\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""

@@ -685,6 +685,14 @@ _VAGUE_WORDS = frozenset(
 )
 _SHOW_ME = frozenset("show list give tell me my mine our".split())
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
+
+
+def _matter(said: str) -> list[str]:
+    """The words of a status question, its status words already taken out, that name what it
+    is about: none in "what's in flight?" or "anything still waiting on me?"."""
+    return [w for w in words(said) if w not in _VAGUE_WORDS and w not in _QUESTION_WORDS]
+
+
 _POINTS_BACK = re.compile(r"\b(?:this|it|that|they|them|he|she|him|her|his|its|it's|it’s)\b", re.I)
 """ "how long's this gonna be?": about the work the thread already has."""
 _BY_WHEN = re.compile(
@@ -1250,14 +1258,14 @@ class SemanticPlanner(RulePlanner):
     ) -> tuple[Decision, Explanation]:
         why = Explanation()
         decision = self._decide(text, context, lessons, why)
-        if decision.kind == "status" and decision.target is None and context.tasks:
-            agents = {t.agent for t in context.tasks}  # "how long's this gonna be?": its one agent
-            said = words(_STATUS_WORDS.sub(" ", text))  # not "what's in flight?"
-            matter = [w for w in said if w not in _VAGUE_WORDS and w not in _QUESTION_WORDS]
-            pointed = len(agents) == 1 and bool(matter or _POINTS_BACK.search(text))
-            decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
-        elif decision.kind == "status" and decision.target is None:
-            decision.target = self._whose_matter(text, lessons)
+        if decision.kind == "status" and decision.target is None:
+            if context.tasks:  # "how long's this gonna be?": the thread's one agent, if one
+                agents = {t.agent for t in context.tasks}
+                matter = _matter(_STATUS_WORDS.sub(" ", text))  # not "what's in flight?"
+                pointed = len(agents) == 1 and bool(matter or _POINTS_BACK.search(text))
+                decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
+            else:
+                decision.target = self._whose_matter(text, lessons)
         decision.planner = "semantic"
         return self._bounded(decision), why
 
@@ -1823,8 +1831,7 @@ class SemanticPlanner(RulePlanner):
         handles: the answer is that agent's work (the asker's other work follows if it has
         none)."""
         topic = _STATUS_WORDS.sub(" ", without_injections(strip_mentions(text)))
-        said = [w for w in words(topic) if w not in _VAGUE_WORDS and w not in _QUESTION_WORDS]
-        if len(content_stems(topic)) < 2 or not set(said) - _SHOW_ME:
+        if len(content_stems(topic)) < 2 or not set(_matter(topic)) - _SHOW_ME:
             return None  # "what's running?", "any news?", "show me my stuff": everything
         ranked = self.matcher(lessons).rank(topic)
         return ranked[0].agent.id if _clear(ranked) else None
