@@ -52,6 +52,8 @@ SPLITS = (
     "dev19",
     "dev20",
     "dev21",
+    "dev22",
+    "dev23",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
