@@ -352,6 +352,7 @@ def _planning_table(sections: dict[str, Any]) -> str | None:
 def _ack_table(sections: dict[str, Any]) -> str | None:
     core, slack = _get(sections, "ack"), _get(sections, "ack_slack")
     rules = _get(sections, "ack_rules")
+    in_place = _get(sections, "ack_in_place")
     on = _get(sections, "ack_telemetry")
     if not core and not slack:
         return None
@@ -361,16 +362,19 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
             merged.setdefault((lv["in_flight"], lv["concurrency"]), {}).update(lv)
     for lv in rules["levels"] if rules else []:
         merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["rules"] = lv["core"]
+    for lv in in_place["levels"] if in_place else []:
+        merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["in_place"] = lv["core"]
     for lv in on["levels"] if on else []:
         merged.setdefault((lv["in_flight"], lv["concurrency"]), {})["on"] = lv["core"]
     rows = []
     for (in_flight, concurrency), lv in sorted(merged.items()):
         c, s, r, t = lv.get("core"), lv.get("slack"), lv.get("rules"), lv.get("on")
+        here = lv.get("in_place")
         rows.append(
             [
                 in_flight, concurrency, lv.get("requests"),
                 c["ack"]["p50_ms"] if c else None, c["ack"]["p99_ms"] if c else None,
-                r["ack"]["p99_ms"] if r else None,
+                r["ack"]["p99_ms"] if r else None, here["ack"]["p99_ms"] if here else None,
                 t["ack"]["p50_ms"] if t else None, t["ack"]["p99_ms"] if t else None,
                 s["ack"]["p50_ms"] if s else None, s["ack"]["p99_ms"] if s else None,
                 c["relay"]["p99_ms"] if c else None,
@@ -381,7 +385,8 @@ def _ack_table(sections: dict[str, Any]) -> str | None:
         )  # fmt: skip
     return table(
         ["in flight", "concurrent", "requests", "core p50 ms", "core p99 ms",
-         "core p99 ms, rules-only planner", "core p50 ms, metrics and traces on",
+         "core p99 ms, rules-only planner", "core p99 ms, planned in place",
+         "core p50 ms, metrics and traces on",
          "core p99 ms, metrics and traces on", "Slack p50 ms",
          "Slack p99 ms", "relay p99 ms", "of which agents' send lag p99 ms",
          "relay after agent's send p99 ms", "Slack overload p50 ms", "Slack overload p99 ms"],

@@ -25,7 +25,7 @@ from bench.worker import SECTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 ORDER = [
-    "ack", "ack_rules", "ack_telemetry", "ack_slack", "orchestration", "peer", "relay", "status",
+    "ack", "ack_rules", "ack_in_place", "ack_telemetry", "ack_slack", "orchestration", "peer", "relay", "status",
     "throughput", "memory_rss", "memory_tracemalloc", "planning", "board",
 ]  # fmt: skip
 STORE_ORDER = ["store_ack", "store_hop", "store_throughput", "store_failover"]

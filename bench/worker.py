@@ -23,6 +23,7 @@ from bench.config import FULL, SMOKE, Sizes
 SECTIONS: dict[str, tuple[str, str]] = {
     "ack": ("bench.sections.ack", "run"),
     "ack_rules": ("bench.sections.ack", "run_rules"),
+    "ack_in_place": ("bench.sections.ack", "run_in_place"),
     "ack_telemetry": ("bench.sections.ack", "run_telemetry"),
     "ack_slack": ("bench.sections.ack", "run_slack"),
     "planning": ("bench.sections.planning", "run"),

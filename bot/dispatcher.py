@@ -52,6 +52,7 @@ from bot.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from bot.llm import LLMPlanner
+    from bot.semantic.ahead import PlanProcess
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ class Dispatcher:
         self.unavailable: dict[str, str] = {}
         """agent id → why it is not answering (roster discovery, or a failed call)."""
         self._planner: RulePlanner | None = None
+        self.plan_process: PlanProcess | None = None
+        """Plans messages on another core (`bot.semantic.ahead`), once started."""
         self.llm = llm
         if self.llm is None and (config := self.settings.llm_config()) is not None:
             from bot.llm import LLMPlanner  # the model client: only when one is configured
@@ -128,6 +131,7 @@ class Dispatcher:
     async def start(self) -> None:
         await self.refresh_roster()
         self._planner = self.planner  # a model that cannot load fails the start, not a message
+        await self._start_plan_process()
         await self.membership.join()
         await self.courier.start()
         await recovery.recover(self.runner)
@@ -189,6 +193,23 @@ class Dispatcher:
         self._planner = None
         if self.llm is not None:
             self.llm.update_roster(self.fleet, self.planner)
+        if self.plan_process is not None:
+            self.plan_process.set_roster(self.fleet, self.unavailable)
+
+    async def _start_plan_process(self) -> None:
+        """Only for the semantic planner on a model of its own: a remote model's calls are
+        I/O, made off the event loop already (`SemanticPlanner.warm`)."""
+        if not self.settings.plan_process or self.plan_process is not None:
+            return
+        from bot.semantic import SemanticPlanner
+        from bot.semantic.ahead import PlanProcess
+
+        planner = self._planner
+        if not isinstance(planner, SemanticPlanner) or planner.embedder.remote:
+            return
+        self.plan_process = PlanProcess(self.settings.embeddings, self.settings.max_tasks)
+        self.plan_process.set_roster(self.fleet, self.unavailable)
+        await self.plan_process.start()
 
     async def stop(self) -> None:
         """Stop without changing any task's state: a later start picks everything up."""
@@ -208,6 +229,9 @@ class Dispatcher:
         await self.runner.close_backends()
         if self.llm is not None:
             await self.llm.aclose()
+        if self.plan_process is not None:
+            await self.plan_process.stop()
+            self.plan_process = None
         await self.telemetry.aclose()
 
     async def idle(self, timeout: float | None = None) -> None:

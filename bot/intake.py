@@ -27,6 +27,7 @@ from bot.store import Row, Tx, new_id
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
+    from bot.semantic.ahead import Ahead
 
 log = logging.getLogger(__name__)
 
@@ -132,12 +133,29 @@ class Intake:
         model, or planned by the rules (for work, with its tasks and acknowledgement)."""
         limit = self.core.settings.max_message_chars
         too_long = render.too_long(len(request.text), limit) if len(request.text) > limit else None
+        ahead = None
         if too_long is None:
             await self.core.planner.warm(request.text)
+            ahead = await self._plan_ahead(request)
         held = self.core.runner.held
         return await self.core.store.transact(
-            lambda tx: self._record(tx, request, request_id, too_long, held, traceparent)
+            lambda tx: self._record(tx, request, request_id, too_long, held, traceparent, ahead)
         )
+
+    async def _plan_ahead(self, request: Request) -> Ahead | None:
+        """The plan the planning process makes from the thread and lessons as they are now;
+        the transaction uses it if they are still so (`bot.semantic.ahead`)."""
+        process = self.core.plan_process
+        if process is None or not process.ready:
+            return None
+        core, key = self.core, thread_key(request)
+        context, lessons = await core.store.read(
+            lambda tx: (
+                planning.thread_context(core, tx, key, request.user),
+                planning.lessons(core, tx, request),
+            )
+        )
+        return await process.plan(request.text, context, lessons)
 
     def _record(
         self,
@@ -147,6 +165,7 @@ class Intake:
         too_long: str | None,
         held: frozenset[Session],
         traceparent: str | None,
+        ahead: Ahead | None = None,
     ) -> Taken:
         # The one claim: a duplicate rolls everything after it back.
         if not tx.claim(request.dedupe_key):
@@ -156,8 +175,17 @@ class Intake:
             return Taken(Decision(kind="clarify"), refused=True, head=head)
         context = planning.thread_context(self.core, tx, thread_key(request), request.user)
         lessons = planning.lessons(self.core, tx, request)
+        process = self.core.plan_process
         started = time.perf_counter()
-        decision = self.core.planner.plan(request.text, context, lessons)
+        if (
+            ahead is not None
+            and process is not None
+            and ahead.stands(process.roster, context, lessons)
+        ):
+            decision, latency_ms = ahead.decision, ahead.latency_ms
+        else:  # nothing planned ahead, or the thread has moved on since
+            decision = self.core.planner.plan(request.text, context, lessons)
+            latency_ms = (time.perf_counter() - started) * 1000
         if planning.wants_model(self.core, decision):
             # The row exists first so "Routing…" can be said while the model thinks.
             self._insert_request(tx, request, rid, "received", "received", None, traceparent)
@@ -167,9 +195,7 @@ class Intake:
         # Work is recorded in this transaction, so its row starts out running.
         state = "running" if work else "received"
         self._insert_request(tx, request, rid, decision.kind, state, decision, traceparent)
-        tx.insert_plan(
-            rid, decision.planner, {"latency_ms": (time.perf_counter() - started) * 1000}
-        )
+        tx.insert_plan(rid, decision.planner, {"latency_ms": latency_ms})
         tx.add_history(thread_key(request), request.user_name or request.user, "user", request.text)
         if not work:
             return Taken(decision, context, lessons)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         " or an OpenAI-compatible URL (http…/v1#model)",
     )
     max_tasks: int = Field(default=12, ge=1, le=100, description="most tasks one message may make")
+    plan_process: bool = Field(
+        default=True,
+        description="plan by meaning in a process of its own (another core), so a burst of"
+        " messages is acknowledged sooner; off: in this process",
+    )
 
     # -- LLM planner (optional: without provider and model, the rule planner decides) ----
     llm_provider: Literal["openai", "anthropic"] | None = Field(

@@ -142,6 +142,9 @@ class Harness:
             "board_interval": 0.05,
             "soul": PROJECT_ROOT / "SOUL.md",
             "state_dir": self.state_dir,
+            # A planning process per dispatcher would start hundreds of model loads in the
+            # suite; tests/test_plan_process.py turns it on.
+            "plan_process": False,
         }
         self.settings = Settings(**{**defaults, **self.settings_overrides})
         self.adapter = MemoryAdapter() if self.dispatcher is None else self.adapter

@@ -41,7 +41,12 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
         assert section["ok"], f"{name}: {section.get('error')}"
 
     sections = {name: section["result"] for name, section in run["sections"].items()}
-    for name, side in (("ack", "core"), ("ack_telemetry", "core"), ("ack_slack", "slack")):
+    for name, side in (
+        ("ack", "core"),
+        ("ack_in_place", "core"),
+        ("ack_telemetry", "core"),
+        ("ack_slack", "slack"),
+    ):
         levels = sections[name]["levels"]
         assert {(lv["in_flight"] > 0, lv["concurrency"]) for lv in levels} == {
             (loaded, c) for loaded in (False, True) for c in (1, 4)

@@ -1,8 +1,9 @@
 """1. Acknowledgement latency, at the core and end to end through Slack's HTTP endpoint.
 
-Sections, each in its own worker: `ack` (core) and `ack_slack`; `ack_rules` and
-`ack_telemetry` are the core again with the rules-only planner, and with metrics and traces
-on (scraped and received by the sidecar), to read their cost beside `ack`.
+Sections, each in its own worker: `ack` (core) and `ack_slack`; `ack_rules`, `ack_in_place`
+and `ack_telemetry` are the core again with the rules-only planner, with the semantic
+planner in the dispatcher's own process (no planning process beside it), and with metrics
+and traces on (scraped and received by the sidecar), to read their cost beside `ack`.
 
 Core: from the moment a request is handed to `Dispatcher.receive` (in-memory adapter) to
 the moment its acknowledgement is posted (`Posted.at`, recorded by the memory adapter).
@@ -246,12 +247,13 @@ async def _run(
     slack: bool,
     planner: str = "semantic",
     telemetry: bool = False,
+    in_place: bool = False,
 ) -> dict[str, Any]:
     """One side per worker, so neither side's traffic (or backlog) disturbs the other.
 
     `telemetry`: metrics on (served on a port of their own, scraped by the sidecar every
     second) and traces on (every span exported over OTLP/HTTP to the sidecar)."""
-    settings: dict[str, Any] = {"planner": planner}
+    settings: dict[str, Any] = {"planner": planner, "plan_process": not in_place}
     scrape_url = None
     if telemetry:
         from bot.telemetry.tracing import AVAILABLE, INSTALL
@@ -384,6 +386,12 @@ async def run(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
 async def run_rules(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
     """The same at the core with the rules-only planner, side by side in the same run."""
     return await _run(sizes, note, slack=False, planner="rules")
+
+
+async def run_in_place(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
+    """The same at the core with messages planned in this process, not the planning
+    process beside it (`DISPATCH_PLAN_PROCESS=false`), side by side in the same run."""
+    return await _run(sizes, note, slack=False, in_place=True)
 
 
 async def run_telemetry(sizes: Sizes, note: Callable[[str], None]) -> dict[str, Any]:
