@@ -2672,3 +2672,46 @@ def test_trouble_told_before_an_ask_for_someone_else(planner: SemanticPlanner) -
         ("writer", "draft the agenda"),
         ("designer", "the slides"),
     ]
+
+
+def test_leaving_for_the_day_and_asking_what_the_team_does_are_no_work(
+    planner: SemanticPlanner,
+) -> None:
+    """Said to the room on the way out, or asked by someone new: the roster's pointer. A
+    sign-off that also asks something, or a "what can you do" about a thing, is not this."""
+    for text in (
+        "night all, locking up 🔑",
+        "night all, off til monday 🌙",
+        "that's me done for the day, see you tomorrow",
+        "have a good weekend all",
+        "what can you lot actually do? first week here",
+        "what can the bots do? I'm new, started monday",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    assert planner.plan("night all, can someone check the banner before tomorrow").kind == "work"
+    for text in (  # what came of work, asked with more words after it
+        "is the banner fixed on the landing page?",
+        "has the writer got back to the client about the launch post?",
+        "did the client pay up?",
+        "is the agency still owing us for the spring campaign?",
+    ):
+        assert planner.plan(text).kind == "status", text
+    assert planner.plan("have the writer get back to the client about the post").kind == "work"
+
+
+def test_who_the_work_needs_moves_it_and_no_need_for_it_stops_it(
+    planner: SemanticPlanner,
+) -> None:
+    """In a thread: "that one needs <agent>" is a correction, "no need for the <work>" a stop.
+    "it needs fixing" is neither, and with no work here "no need for a meeting" stops nothing."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the checkout page", "running")])
+    for text, agent in (
+        ("actually that one needs the writer, it has to be in our voice", "writer"),
+        ("no she needs the designer looking at it TODAY, not next week", "designer"),
+    ):
+        moved = planner.plan(text, thread)
+        assert (moved.kind, moved.target) == ("reroute", agent), text
+    assert planner.plan("that one needs redoing, the colours are off", thread).kind == "followup"
+    stop = planner.plan("no need for the checkout fix now, we're dropping that page", thread)
+    assert stop.kind == "cancel" and stop.target and "checkout" in stop.target
+    assert planner.plan("no need for a meeting, can you just send it over", thread).kind != "cancel"

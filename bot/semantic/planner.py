@@ -104,6 +104,12 @@ _CANCEL_WORDS = re.compile(
     r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire)\b(?!-)",
     re.IGNORECASE,
 )
+_NO_NEED_FOR = re.compile(
+    r"^(?:(?:oh|ah|ok|okay)\b[,\s]*)?no\s+need\s+for\s+(?P<what>(?:the|that|those|this|these|his|her|their|our|"
+    r"my)\s+[^,;.!?]{1,40}?)(?:\s+(?:now|any\s*more|after\s+all|today))?\s*(?:[,;.!—–-]|$)",
+    re.IGNORECASE,
+)
+""" "no need for the repair now, he's gone for new frames": in a thread, that work stops."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -190,7 +196,8 @@ _DONE_QUESTION = re.compile(
     r"started|yet|fail|failed|through|in|turned\s+up|gone\s+anywhere|arrived|landed|renewed|approved)"
     r"\s*[?!.]*$|"
     r"^(?:is|are|has|have|did)\b.{3,80}\bor\s+(?:is|are|was)\s+(?:it|they|he|she)\s+still\b|"
-    r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still)\b",
+    r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still)\b|"
+    r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b",
     re.IGNORECASE,
 )
 _DID_WE = re.compile(
@@ -202,9 +209,14 @@ _DID_WE = re.compile(
     r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b|"
     r"^(?:so\s+|and\s+)?did\s+(?!(?:we|i|you)\b)(?:[\w'’-]+\s+){1,8}?(?:ever|finally|eventually|actually)\s+[a-z]|"
     r"^(?:so\s+|and\s+)?did\s+[^?]{3,80}\bin\s+the\s+end(?:\s+or\s+not)?$|"
+    r"^(?:so\s+|and\s+)?did\s+(?!(?:we|i|you)\b)(?:[\w'’-]+\s+){1,3}?(?:ever\s+|finally\s+|actually\s+)?"
+    r"(?:pay(?:\s+up)?|settle\s+up|reply|respond|ring\s+back|call\s+back|confirm|sign)(?:\s+(?:yet|in\s+the\s+end))?"
+    r"\s*(?:[?!.]|$)|"
     r"^(?:so\s+|and\s+)?did\s+(?:the|that|those|this|these|my|our|his|her|their)\s+[^?]{1,40}?\s+go(?:\s+(?:out|off|through|in))?$|"
     r"^(?:so\s+|and\s+)?(?:has|have)\s+(?:anyone|anybody|someone|somebody|we|you|they)\s+(?:actually\s+|already\s+)?"
-    r"(?:been\s+(?:to|round|out|over)|gone\s+(?:to|round|out)|got\s+back\s+to|spoken\s+to|rung|emailed|contacted)\b",
+    r"(?:been\s+(?:to|round|out|over)|gone\s+(?:to|round|out)|got\s+back\s+to|spoken\s+to|rung|emailed|contacted)\b|"
+    r"^(?:so\s+|and\s+)?(?:has|have)\s+(?!(?:i|we|you)\b)(?:[\w'’-]+\s+){1,3}?(?:actually\s+|already\s+|ever\s+)?"
+    r"(?:got\s+back\s+to|heard\s+back|replied|spoken\s+to|rung|emailed|called|contacted)\b",
     re.IGNORECASE,
 )
 """ "did we ever find a new dame?", "did we find anyone to cover Mel?": what came of work."""
@@ -223,7 +235,8 @@ _ASKS_AFTER = re.compile(
     r"what\s+(?:happened|came\s+of|'s\s+happening|’s\s+happening|is\s+happening)\s+(?:with|about|re)\b|"
     r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet|"
     r"(?:is|are)\s+(?!(?:it|there|this|that)\s+(?:possible|a\s+way|ok|okay|worth|safe)\b)(?:(?!\bto\b)[^?]){1,60}?"
-    rf"\b(?:sorted|done|fixed|finished|ready|complete)(?:\s+now|\s+already)?(?:\s+for\s+[\w'’-]+)?(?:\s+or\s+not)?"
+    rf"\b(?:sorted|done|fixed|finished|ready|complete)(?:\s+now|\s+already)?"
+    r"(?:\s+(?:for|on|in|at|with)\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)?(?:\s+or\s+not)?"
     rf"[\s{_EMOJI}]*(?:\?|$)|"
     r"(?:is|are)\s+[^?]{1,60}?\s+(?:coming|arriving|turning\s+up|going\s+out|happening)\s+(?:today|tomorrow|tonight|"
     r"this\s+\w+|on\s+\w+|or\s+not)\b|"
@@ -367,6 +380,21 @@ _ANY_OF_YOU_DO = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """ "can any of you do travel jabs or do I just send them to the GP": who can, not a job."""
+_WHAT_CAN_YOU_DO = re.compile(
+    r"^(?:(?:so|ok|okay|hi|hey|sorry|quick\s+q(?:uestion)?)\b[\s,!.:—–-]*)?what\s+(?:else\s+|sort\s+of\s+"
+    r"(?:things|stuff)\s+|kind\s+of\s+(?:things|stuff)\s+)?(?:can|could|do|does)\s+(?:you|u|y'?all|"
+    r"you\s+(?:lot|guys|all|two|bots|agents)|the\s+(?:bots?|agents?|team)|your\s+(?:bots?|agents?|team)|"
+    r"this\s+(?:bot|thing)|dispatch)\s+(?:actually\s+|even\s+|really\s+|all\s+)?(?:do|help\s+(?:me\s+|us\s+)?"
+    r"with|handle|cover)(?:\s+(?:here|exactly|then|for\s+(?:me|us)))?\s*(?:[?!.,;—–-]+\s*(?P<rest>.*))?$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "what can you lot actually do? first week here": what the team does, asked by someone
+new, with at most a few words about themselves after it (`_NEW_HERE`)."""
+_NEW_HERE = re.compile(
+    r"^(?:(?:i'?m|i\s+am|im)\s+(?:new|a\s+new\s+\w+|the\s+new\s+\w+)|new\s+here|new\s+(?:starter|joiner)|"
+    r"(?:it'?s\s+)?(?:my\s+)?first\s+(?:day|week|shift)(?:\s+here)?|just\s+(?:started|joined))\b",
+    re.IGNORECASE,
+)
 _WHO_TO_TALK_TO = re.compile(
     r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?(?:who|which\s+(?:team|one|agent|department|"
     r"desk|person))(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
@@ -455,6 +483,13 @@ _ROSTER_CUE = re.compile(
     r"options|introduce|help)\b",
     re.IGNORECASE,
 )
+_NEEDS_WHO = re.compile(
+    r"^(?:(?:no|nope|actually|sorry)\b[,.!\s]*)*(?:(?:this|that)(?:\s+one)?|it|she|he|they)\s+"
+    r"needs?\s+(?:an?\s+|the\s+)?(?P<who>[\w'’-]+(?:\s+[\w'’-]+)?)",
+    re.IGNORECASE,
+)
+""" "actually that one needs ruth, …", "no she needs an optom looking at her": who should have
+it, when what follows "needs" names an agent."""
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk|lot|people|department)|"
     r"should\s+(?:really\s+|probably\s+|actually\s+)?(?:go\s+to|be\s+for|have\s+gone\s+to)|"
@@ -579,6 +614,21 @@ _SMALL_TALK = re.compile(
 )
 """Trying the bot out, or a pleasantry: "testing", "brb", "morning all, hope you had a good
 weekend". The pointer, not work."""
+_LEAVING = (
+    r"(?:(?:good\s*)?night(?:\s+night)?|nite|bye(?:\s+bye)?|cya|ta[\s-]?ra|cheerio|"
+    r"see\s+(?:you|ya|u)(?:\s+(?:all|tomorrow|tmrw|later|soon|next\s+week|on\s+\w+|\w+day))?|"
+    r"(?:i'?m\s+|we'?re\s+)?(?:locking\s+up|off\s+home|heading\s+(?:off|home)|"
+    r"(?:logging|signing|clocking)\s+off|off\s+(?:now|for\s+the\s+(?:day|night|weekend))|"
+    r"off\s+(?:til|till|until)\s+\w+)|"
+    r"that'?s\s+me(?:\s+done)?(?:\s+for\s+(?:the\s+day|today|tonight|the\s+week))?|"
+    r"have\s+a\s+(?:good|great|nice|lovely)\s+(?:one|night|evening|weekend))"
+    r"(?:\s+(?:all|everyone|everybody|team|folks|guys|then|now|x+))*"
+)
+_SIGN_OFF = re.compile(
+    rf"^{_LEAVING}(?:[\s,.!;—–-]+{_LEAVING})*[\s!.{_EMOJI}\u200d\ufe0f]*$", re.IGNORECASE
+)
+"""Leaving for the day: "night all, locking up 🔑", "that's me done, see you monday". Said to
+the room, not asked of anyone: the pointer, not work."""
 _PRAISE_THEN = re.compile(
     r"^(?:perfect|great|nice|cool|ok|okay|awesome|lovely|brilliant|good|thanks|cheers|sweet)[,!.]*\s+"
     r"(?:now\s+)?(?!(?:thanks|thank|cheers|again|so|a\s+lot|mate|team|all|everyone|guys|work|job|stuff|one|"
@@ -1366,9 +1416,14 @@ class SemanticPlanner(RulePlanner):
         this thread moves to the agent named, or meant, outside the negation."""
         here = {t.agent for t in context.tasks}
         # "not accounts — …", "this isn't for marketing": what it rules out is who has it
-        strong = bool(_REROUTE_CUE.search(bare)) or any(
-            here & set(self.names.listed(m[0], everyday=True))
-            for m in (*_NEGATED.finditer(bare), *_NOT_THEIRS.finditer(bare))
+        needs = _NEEDS_WHO.match(bare)
+        strong = (
+            bool(_REROUTE_CUE.search(bare))
+            or bool(needs and set(self.names.listed(needs["who"], everyday=True)) - here)
+            or any(
+                here & set(self.names.listed(m[0], everyday=True))
+                for m in (*_NEGATED.finditer(bare), *_NOT_THEIRS.finditer(bare))
+            )
         )
         if not (strong or _REROUTE_WEAK.search(bare)):
             return None
@@ -1416,11 +1471,17 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=named[0] if named else None, reason="asked what")
         if _ROSTER.match(bare) and short:
             return Decision(kind="roster", reason="asked for the roster")
+        if (what := _WHAT_CAN_YOU_DO.match(bare)) and (
+            not (rest := what["rest"] or "").strip()
+            or (_NEW_HERE.match(rest) and len(words(rest)) <= 8 and not ASKS.search(rest))
+        ):  # "…? first week here": a few words about the asker, never a second ask
+            return Decision(kind="roster", reason="asked what the team does")
         if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
             return Decision(kind="roster", reason="asked what an agent covers")
         if not context.waiting and (  # "ok", "👍" to an agent's question is the answer
             _GREETING.match(bare or "?")
             or _SMALL_TALK.match(bare)
+            or _SIGN_OFF.match(bare)
             or _ONLY_EMOJI.match(bare)
             or (_THANKS.match(bare) and len(words(bare)) <= 12)
         ):
@@ -1444,6 +1505,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", target=match["what"], reason="asked who does that")
         if _WHOS_WHO.search(bare) and len(words(bare)) <= 16:
             return Decision(kind="roster", reason="asked who is who")
+        if context.tasks and (no_need := _NO_NEED_FOR.match(bare)):
+            return self._cancel(no_need["what"])
         match = _CANCEL.match(bare)
         if match and _NEVER_MIND.match(bare) and _A_REASON.match(match["what"]):
             return self._cancel("")  # "never mind, we don't need it any more": all of it
