@@ -2694,6 +2694,7 @@ def test_leaving_for_the_day_and_asking_what_the_team_does_are_no_work(
         "has the writer got back to the client about the launch post?",
         "did the client pay up?",
         "is the agency still owing us for the spring campaign?",
+        "what's everyone on this morning",
     ):
         assert planner.plan(text).kind == "status", text
     assert planner.plan("have the writer get back to the client about the post").kind == "work"

@@ -242,6 +242,8 @@ _ASKS_AFTER = re.compile(
     r"this\s+\w+|on\s+\w+|or\s+not)\b|"
     r"what(?:'s|’s|\s+has|\s+have)\s+(?:everyone|everybody|the\s+team|you\s+all|y'all|you\s+lot)\s+(?:got\s+on|"
     r"been\s+doing|doing|working\s+on|up\s+to)\b|"
+    r"what(?:'s|’s|s|\s+is|\s+are)\s+(?:everyone|everybody|the\s+team|you\s+all|y'all|you\s+lot)\s+on"
+    r"(?:\s+(?:this\s+(?:morning|afternoon|week)|today|now|right\s+now|at\s+the\s+moment))?\s*(?:\?|$)|"
     r"(?:have\s+(?:you|we)\s+)?heard\s+(?:anything|owt|much)\s+(?:back\s+)?(?:yet\s+)?(?:from|on|about|re)\b|"
     r"(?:(?:is|are)\s+)?(?:it|that|this|they|we|everything|you)?\s*all\s+(?:done|sorted|finished|complete|"
     r"wrapped\s+up)\s*(?:\?|$)|how(?:'re|’re|\s+are)\s+(?:we|you(?:\s+all|\s+guys)?|things)\s+doing\s+(?:on|with)\s+"
