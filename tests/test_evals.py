@@ -46,7 +46,8 @@ def cases() -> list:  # type: ignore[type-arg]
 
 def test_the_eval_set_is_what_it_says(cases: list) -> None:  # type: ignore[type-arg]
     assert len(cases) >= 300
-    sizes = {c.fleet: len(load_fleet(HERE / "fleets" / f"{c.fleet}.yaml").agents) for c in cases}
+    fleets = {c.fleet for c in cases}
+    sizes = {name: len(load_fleet(HERE / "fleets" / f"{name}.yaml").agents) for name in fleets}
     assert sum(6 <= n <= 15 for n in sizes.values()) >= 4 and 60 in sizes.values()
     kinds = Counter(c.kind for c in cases)
     assert set(kinds) == set(KINDS) and min(kinds.values()) >= 15
