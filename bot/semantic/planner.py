@@ -106,10 +106,11 @@ _CANCEL_WORDS = re.compile(
 )
 _NO_NEED_FOR = re.compile(
     r"^(?:(?:oh|ah|ok|okay)\b[,\s]*)?no\s+need\s+for\s+(?P<what>(?:the|that|those|this|these|his|her|their|our|"
-    r"my)\s+[^,;.!?]{1,40}?)(?:\s+(?:now|any\s*more|after\s+all|today))?\s*(?:[,;.!—–-]|$)",
+    r"my)\s+(?:(?!\bto\b)[^,;.!?]){1,40}?)(?:\s+(?:now|any\s*more|after\s+all|today))?\s*(?:[,;.!—–-]|$)",
     re.IGNORECASE,
 )
-""" "no need for the repair now, he's gone for new frames": in a thread, that work stops."""
+""" "no need for the repair now, he's gone for new frames": in a thread, that work stops ("no
+need for the banner to be blue" is a change to it, not a stop)."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
