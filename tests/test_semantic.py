@@ -2715,3 +2715,14 @@ def test_who_the_work_needs_moves_it_and_no_need_for_it_stops_it(
     assert stop.kind == "cancel" and stop.target and "checkout" in stop.target
     assert planner.plan("no need for a meeting, can you just send it over", thread).kind != "cancel"
     assert planner.plan("no need for the page to be blue, green is fine", thread).kind != "cancel"
+
+
+def test_a_person_alone_says_nothing_of_what_to_do(planner: SemanticPlanner) -> None:
+    """ "mrs B", "the bloke from tuesday": who it is for, not what; with nothing else said, one
+    question. With the work named it is work."""
+    for text in (
+        "sort mrs B out when you get a sec",
+        "can we do the thing for the bloke from tuesday",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    assert planner.plan("the lady from yesterday needs the banner redone").kind == "work"
