@@ -2726,3 +2726,15 @@ def test_a_person_alone_says_nothing_of_what_to_do(planner: SemanticPlanner) -> 
     ):
         assert planner.plan(text).kind == "clarify", text
     assert planner.plan("the lady from yesterday needs the banner redone").kind == "work"
+
+
+def test_once_it_is_done_can_we_starts_the_second_step(planner: SemanticPlanner) -> None:
+    """ "once X is done can we / can someone …": the first step ends before "can", so its
+    summary carries none of the second's asking."""
+    for text, later in (
+        ("once the landing page copy is done can we get it posted on social", "social"),
+        ("once the blog post is written can someone share it on linkedin", "social"),
+    ):
+        first, second = planner.plan(text).tasks
+        assert (first.agent, second.agent, second.depends_on) == ("writer", later, [first.id])
+        assert "can" not in first.summary.split(), first.summary

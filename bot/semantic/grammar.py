@@ -67,7 +67,7 @@ _HAVE_DO = r"have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)"
 """ "have writer do …", not "have to …" or "have done …"."""
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|someone|somebody|"
+    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|we|someone|somebody|anyone|"
     r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
