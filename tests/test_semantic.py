@@ -2693,6 +2693,8 @@ def test_leaving_for_the_day_and_asking_what_the_team_does_are_no_work(
         ("did the client pay up?", "status"),
         ("is the agency still owing us for the spring campaign?", "status"),
         ("what's everyone on this morning", "status"),
+        ("anything left over from last week I need to chase?", "status"),
+        ("anything left over for the bake sale, can we use it", "work"),
         ("have the writer get back to the client about the post", "work"),
     ):
         assert planner.plan(text).kind == kind, text

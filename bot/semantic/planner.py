@@ -256,10 +256,12 @@ _ASKS_AFTER = re.compile(
 _STILL_OPEN = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:is\s+there\s+|are\s+there\s+)?(?:anything|any\s+(?:jobs?|tasks?|work|"
     r"requests?)|much)\s+(?:else\s+)?(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|"
-    r"in\s+flight|waiting|running|left\s+(?:open|running))\b",
+    r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b",
     re.IGNORECASE,
 )
-""" "anything still outstanding from this morning's lot?": the work in flight."""
+""" "anything still outstanding from this morning's lot?", "anything left over from last
+week I need to chase?": the work in flight ("anything left over for the bake sale" is
+about things, not work)."""
 _UPDATE_ON = re.compile(
     r"^(?:(?:can\s+i|could\s+i|can\s+we)\s+(?:get|have)\s+)?(?:a\s+)?(?:quick\s+)?(?:update|status|progress|news)\s+"
     r"(?:on|re|about|with)\s+(?:all\s+(?:of\s+)?)?(?:this|that|these|those|it|everything|the\s+lot)\b",
