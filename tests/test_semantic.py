@@ -2695,6 +2695,7 @@ def test_leaving_for_the_day_and_asking_what_the_team_does_are_no_work(
         ("what's everyone on this morning", "status"),
         ("anything left over from last week I need to chase?", "status"),
         ("anything left over for the bake sale, can we use it", "work"),
+        ("are we all set for friday?", "status"),
         ("have the writer get back to the client about the post", "work"),
     ):
         assert planner.plan(text).kind == kind, text

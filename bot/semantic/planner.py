@@ -232,6 +232,7 @@ _ASKS_AFTER = re.compile(
     r"when\s+(?:will|is|are|should|can\s+we\s+expect)\s+(?:[\w'’-]+\s+){1,6}?(?:be\s+)?(?:ready|done|"
     r"finished|back|live|out|in|fixed|sorted)|where\s+did\s+we\s+(?:land|get\s+to|end\s+up)|"
     r"are\s+we\s+(?:nearly|almost|close\s+to\s+being)\s+(?:there|done|finished|ready)|"
+    r"are\s+we\s+(?:all\s+)?(?:set|ready|sorted|good\s+to\s+go)(?:\s+for\s+[^?,;]{1,40})?\s*(?:\?|$)|"
     r"how\s+long\s+(?:till|until|before)|where\s+are\s+we\s+(?:up\s+to\s+|at\s+)?with|"
     r"what\s+(?:happened|came\s+of|'s\s+happening|’s\s+happening|is\s+happening)\s+(?:with|about|re)\b|"
     r"(?:is|are|has|have)\b[^?]{0,60}\b(?:sorted|done|fixed|finished|ready|back|sent|booked|in|out)\s+yet|"
