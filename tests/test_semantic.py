@@ -2721,11 +2721,12 @@ def test_who_the_work_needs_moves_it_and_no_need_for_it_stops_it(
 
 
 def test_a_person_alone_says_nothing_of_what_to_do(planner: SemanticPlanner) -> None:
-    """ "mrs B", "the bloke from tuesday": who it is for, not what; with nothing else said, one
-    question. With the work named it is work."""
+    """ "mrs B", "the bloke from tuesday": who it is for, not what; "the email": where it is
+    said, not what. With nothing else said, one question; with the work named it is work."""
     for text in (
         "sort mrs B out when you get a sec",
         "can we do the thing for the bloke from tuesday",
+        "did you see the email? can we do what it says",
     ):
         assert planner.plan(text).kind == "clarify", text
     assert planner.plan("the lady from yesterday needs the banner redone").kind == "work"

@@ -738,7 +738,8 @@ _VAGUE_WORDS = frozenset(
     o'clock oclock hour hours am pm ahead about ring call dm sos whoever chase chasing chased
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo here there
-    mr mrs ms miss dr bloke guy lady woman man fella chap""".split()
+    mr mrs ms miss dr bloke guy lady woman man fella chap
+    email emails message messages says said""".split()
 )
 _SHOW_ME = frozenset("show list give tell me my mine our".split())
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
