@@ -270,3 +270,32 @@ async def test_bodies_committed_together_fail_alone(
         assert later == [False, True]
     finally:
         await store.close()
+
+
+async def test_a_lock_a_stalled_replica_holds_fails_one_write_and_stalls_nothing(
+    pg_url: str,
+) -> None:
+    """Another replica stopped in the middle of a transaction holds what it wrote until it
+    goes on (here: a delivery it is taking in, which the same delivery here must wait for). The
+    write that waits fails after the store's lock wait; the writes beside it (in the same
+    group commit, or after it) are committed."""
+    from bot.store.postgres import PgStore
+
+    store = await PgStore(pg_url, lock_wait=0.5).open()
+    stalled = await psycopg.AsyncConnection.connect(pg_url)
+    try:
+        await stalled.execute("INSERT INTO processed_messages(key, at) VALUES ('slack:E1', 0)")
+        held = store.transact(lambda tx: tx.claim("slack:E1"))
+        beside = store.transact(lambda tx: tx.claim("slack:E2"))
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(held, beside, return_exceptions=True), timeout=60
+        )
+        assert isinstance(outcomes[0], psycopg.errors.LockNotAvailable), outcomes
+        assert outcomes[1] is True
+        assert await store.transact(lambda tx: tx.claim("slack:E3")) is True
+        rows = await store.all("SELECT key FROM processed_messages ORDER BY key")
+        assert [r["key"] for r in rows] == ["slack:E2", "slack:E3"]
+    finally:
+        await stalled.rollback()
+        await stalled.close()
+        await store.close()

@@ -37,6 +37,11 @@ PUSH_CHANNEL = "dispatch_push"
 MIGRATION_LOCK = 0x44_49_53_50_01
 """Advisory lock keys ('DISP' and a number), held while migrating and by the gateway."""
 GATEWAY_LOCK = 0x44_49_53_50_02
+LOCK_WAIT = 10.0
+"""Seconds a statement waits for a row or lock another transaction holds, then fails. A
+replica stopped in the middle of a transaction (a stalled or suspended process) holds its
+locks until it goes on or its connection closes: without a bound, this replica's one
+database thread, and with it everything this replica does, would wait for it."""
 RETRIED = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 """Errors that mean another replica got there first: the body runs again, alone."""
 
@@ -222,14 +227,18 @@ def _alone(conn: Any, body: Callable[[Tx], Any], tx: Tx) -> tuple[bool, Any]:
     raise AssertionError("unreachable")
 
 
-def _connect(url: str) -> Any:
-    return psycopg.connect(url, autocommit=True, row_factory=_rows, connect_timeout=10)
+def _connect(url: str, lock_wait: float) -> Any:
+    options = f"-c lock_timeout={round(lock_wait * 1000)}"
+    return psycopg.connect(
+        url, autocommit=True, row_factory=_rows, connect_timeout=10, options=options
+    )
 
 
 def prepare_pg(conn: Any) -> None:
     """Bring the schema to date under an advisory lock: two replicas starting together
     migrate once, the second finding the work done."""
     with conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = 0")  # another replica's migration: wait it out
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version").fetchone()
@@ -249,9 +258,10 @@ class PostgresCore(StoreCore):
     _run_batch = staticmethod(run_batch_pg)
     _failures = (psycopg.Error,)
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lock_wait: float = LOCK_WAIT) -> None:
         super().__init__(".")
         self.url = url
+        self.lock_wait = lock_wait
 
     @property
     def where(self) -> str:
@@ -259,8 +269,8 @@ class PostgresCore(StoreCore):
 
     async def _open(self) -> None:
         self._thread = _DatabaseThread()
-        url = self.url
-        self._connection = await self._thread.run(lambda: _connect(url))
+        url, lock_wait = self.url, self.lock_wait
+        self._connection = await self._thread.run(lambda: _connect(url, lock_wait))
         await self._on_db_thread(lambda: prepare_pg(self._conn()))
 
 
