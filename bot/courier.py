@@ -66,6 +66,9 @@ BOARDS_PER_PASS = 100
 """Stale status boards one refresh pass looks at, and more only within BOARD_PASS_SECONDS."""
 BOARD_PASS_SECONDS = 0.25
 """How long a refresh pass may go on drawing boards beyond the first BOARDS_PER_PASS."""
+RECORD_TRIES = 5
+"""Times a posted message's record is tried (the database refused it, e.g. a lock another
+replica holds past the store's lock wait) before its thread is left in doubt."""
 
 
 class Leases(Protocol):
@@ -477,7 +480,12 @@ class Courier:
         recording = asyncio.create_task(self._record_sent(row, message, ref))
         self._recording.add(recording)
         recording.add_done_callback(self._recording.discard)
-        await asyncio.shield(recording)
+        try:
+            await asyncio.shield(recording)
+        except Exception:
+            # Out, and not recorded as out: whoever sends this thread next looks first.
+            self._unsure.add(str(row["thread"]))
+            raise
         return True
 
     def _unsure_of(self, row: Row) -> bool:
@@ -492,7 +500,17 @@ class Courier:
 
     async def _record_sent(self, row: Row, message: Outbound, ref: MessageRef) -> None:
         board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None
-        await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
+        for attempt in range(RECORD_TRIES):
+            try:
+                await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
+                break
+            except Exception as exc:  # it is out: recording that is worth waiting for
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning(
+                    "recording outbox message %s as sent failed (%s); again", row["id"], exc
+                )
+                await asyncio.sleep(0.1 * 2**attempt)
         self._delivered += 1
         for future in self._waiters.pop(row["id"], []):
             if not future.done():

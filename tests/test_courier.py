@@ -502,3 +502,31 @@ async def test_board_refresh_draws_more_while_the_pass_has_time(
     await courier.refresh_boards()  # cheap boards: all of them fit in one pass
     assert len(adapter.edited) == len(set(adapter.edited)) == BOARDS_PER_PASS + 50
     assert await store.stale_boards() == []
+
+
+async def test_a_post_whose_record_fails_is_recorded_again_not_posted_again(
+    store: Store,
+) -> None:
+    """The database refuses to record a posted message once (another replica's lock past the
+    store's lock wait, say): it is recorded on a later try, and posted once."""
+    adapter = HoldingAdapter()
+    mark_sent = store.mark_sent
+    refused: list[int] = []
+
+    async def refuse_once(outbox_id: int, ref: Any, **kw: Any) -> None:
+        if not refused:
+            refused.append(outbox_id)
+            raise RuntimeError("lock not available")
+        await mark_sent(outbox_id, ref, **kw)
+
+    store.mark_sent = refuse_once  # type: ignore[method-assign]
+    courier = Courier(store, {"memory": adapter})
+    await queue(store, "T1", "first", "second")
+    await courier.start()
+    try:
+        await until(lambda: len(adapter.texts("T1")) == 2)
+        await courier.drain()
+    finally:
+        await courier.stop()
+    assert refused and adapter.texts("T1") == ["first", "second"]
+    assert [row["state"] for row in await outbox(store)] == ["sent", "sent"]
