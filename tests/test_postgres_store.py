@@ -281,9 +281,12 @@ async def test_a_lock_a_stalled_replica_holds_fails_one_write_and_stalls_nothing
     group commit, or after it) are committed."""
     from bot.store.postgres import PgStore
 
-    store = await PgStore(pg_url, lock_wait=0.5).open()
+    # The URL's own options are kept beside the lock wait.
+    store = await PgStore(f"{pg_url}?options=-c%20application_name%3Dr1", lock_wait=0.5).open()
     stalled = await psycopg.AsyncConnection.connect(pg_url)
     try:
+        names = await store.all("SELECT current_setting('application_name') AS a")
+        assert names[0]["a"] == "r1"
         await stalled.execute("INSERT INTO processed_messages(key, at) VALUES ('slack:E1', 0)")
         held = store.transact(lambda tx: tx.claim("slack:E1"))
         beside = store.transact(lambda tx: tx.claim("slack:E2"))

@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
 
 from bot.store import Store, Tx
 from bot.store.base import Dialect, redacted
@@ -228,7 +229,8 @@ def _alone(conn: Any, body: Callable[[Tx], Any], tx: Tx) -> tuple[bool, Any]:
 
 
 def _connect(url: str, lock_wait: float) -> Any:
-    options = f"-c lock_timeout={round(lock_wait * 1000)}"
+    given = conninfo_to_dict(url).get("options") or ""  # the URL's own options stay
+    options = f"{given} -c lock_timeout={round(lock_wait * 1000)}".strip()
     return psycopg.connect(
         url, autocommit=True, row_factory=_rows, connect_timeout=10, options=options
     )
