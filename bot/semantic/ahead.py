@@ -75,8 +75,9 @@ class PlanProcess:
         self._ids = itertools.count()
         self._ready = False
         self._failed = False
-        self._pending: list[asyncio.Future[Any]] = []
-        """The model loading and the last roster sent, for `until_ready`."""
+        self._loading: asyncio.Future[Any] | None = None
+        self._last_roster: asyncio.Future[Any] | None = None
+        """The model's loading and the last roster sent: what `until_ready` waits for."""
 
     @property
     def ready(self) -> bool:
@@ -88,7 +89,8 @@ class PlanProcess:
 
     async def until_ready(self) -> bool:
         """Wait for the model and the roster sent last; whether the process is ready."""
-        await asyncio.gather(*self._pending, return_exceptions=True)
+        waits = [f for f in (self._loading, self._last_roster) if f is not None]
+        await asyncio.gather(*waits, return_exceptions=True)
         return self.ready
 
     async def start(self) -> None:
@@ -105,7 +107,7 @@ class PlanProcess:
         self._reader = asyncio.create_task(self._read(), name="plan-process")
         loading = self._call("load", self.embeddings, self.max_tasks)
         loading.add_done_callback(self._on_loaded)
-        self._pending = [loading]
+        self._loading = loading
         self._send_roster()
 
     def _on_loaded(self, loading: asyncio.Future[Any]) -> None:
@@ -132,7 +134,7 @@ class PlanProcess:
         if self._fleet is not None and self._proc is not None and not self._failed:
             sending = self._call("roster", self.roster, self._fleet, self._unavailable)
             sending.add_done_callback(self._on_roster)
-            self._pending = [*self._pending[:1], sending]
+            self._last_roster = sending
 
     def _on_roster(self, sending: asyncio.Future[Any]) -> None:
         if not sending.cancelled() and (exc := sending.exception()) is not None:
