@@ -54,6 +54,8 @@ SPLITS = (
     "dev21",
     "dev22",
     "dev23",
+    "dev24",
+    "dev25",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

@@ -33,6 +33,8 @@ FLOORS = {
     "dev21": 0.75,
     "dev22": 0.71,
     "dev23": 0.78,
+    "dev24": 0.68,
+    "dev25": 0.73,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
@@ -69,7 +71,7 @@ def test_terse_manifests_route_nearly_as_well(cases: list) -> None:  # type: ign
     tuning = [c for c in cases if c.split != "heldout"]
     results = evaluate(tuning, "semantic", terse=True)
     accuracy = sum(r.ok for r in results) / len(results)
-    assert accuracy >= 0.74, f"sparse: {accuracy:.1%}"
+    assert accuracy >= 0.73, f"sparse: {accuracy:.1%}"
 
 
 def test_route_grammar() -> None:
