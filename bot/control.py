@@ -25,23 +25,39 @@ class Control:
         self.core = core
 
     async def answer_cancel(
-        self, request: Request, request_id: str, target: str, key: ThreadKey
+        self, request: Request, request_id: str, target: str, key: ThreadKey, *, closes: bool = True
     ) -> None:
+        """`closes=False`: the message also asked for work, which the cancel spares and which
+        keeps its request open."""
         text = await self.cancel_matching(
-            request.platform, request.user, target, key, actor=request.user_name or request.user
+            request.platform,
+            request.user,
+            target,
+            key,
+            actor=request.user_name or request.user,
+            spare="" if closes else request_id,
         )
-        await self.core.say(request_id, request, "notice", text, done=True)
+        await self.core.say(request_id, request, "notice", text, done=closes)
 
     async def cancel_matching(
-        self, platform: str, user: str, target: str, key: ThreadKey | None, *, actor: str = ""
+        self,
+        platform: str,
+        user: str,
+        target: str,
+        key: ThreadKey | None,
+        *,
+        actor: str = "",
+        spare: str = "",
     ) -> str:
         """Cancel what `target` names ('all' or words) in this thread, else in the user's own
-        requests; only work the user may control (their own, or anyone's for an admin)."""
+        requests; only work the user may control (their own, or anyone's for an admin), and
+        never the request `spare` (the one that asked for the cancel, and for new work)."""
         thread_rows = await self.core.store.thread_tasks(key) if key is not None else []
         if thread_rows:
             candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
         else:
             candidates = await self.core.store.user_active_tasks(platform, user)
+        candidates = [t for t in candidates if t["request_id"] != spare]
         if target != "all":
             wanted = set(content_stems(target))
             candidates = [

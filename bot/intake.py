@@ -122,6 +122,9 @@ class Intake:
         if taken.work_recorded:
             running = taken.running
             await self._launch(taken.ack_id, taken.head)
+            if decision.also is not None and running:  # "scrap X and do Y instead"
+                aside = decision.also.decision()
+                await self._act(request, request_id, aside, taken.context, closes=False)
         else:
             running = await self._act(request, request_id, decision, taken.context)
         if not running:
@@ -205,10 +208,17 @@ class Intake:
         return Taken(decision, context, lessons, head, ack_id, work_recorded=True, running=running)
 
     async def _act(
-        self, request: Request, request_id: str, decision: Decision, context: ThreadContext
+        self,
+        request: Request,
+        request_id: str,
+        decision: Decision,
+        context: ThreadContext,
+        *,
+        closes: bool = True,
     ) -> bool:
         """Whatever the plan says to do about a recorded message, besides launching work the
-        rules already recorded. Returns whether it started work."""
+        rules already recorded. Returns whether it started work. `closes=False`: a stop or a
+        question beside the message's own work, which it leaves alone and open."""
         key = thread_key(request)
         if decision.kind in ("work", "followup"):
             return await self.plan_work(request, request_id, decision, context)
@@ -217,12 +227,14 @@ class Intake:
         elif decision.kind == "answer":
             await self.core.runner.answer(request, request_id, decision.target or "")
         elif decision.kind == "status":
-            await self.core.queries.answer_status(request, request_id, decision.target)
+            await self.core.queries.answer_status(
+                request, request_id, decision.target, closes=closes
+            )
         elif decision.kind == "roster":
             await self.core.queries.answer_roster(request, request_id, decision.target)
         elif decision.kind == "cancel":
             await self.core.control.answer_cancel(
-                request, request_id, decision.target or "all", key
+                request, request_id, decision.target or "all", key, closes=closes
             )
         elif decision.kind == "reroute":
             await self.core.control.reroute(request, request_id, decision.target or "", key)

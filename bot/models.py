@@ -79,6 +79,18 @@ DecisionKind = Literal[
 ]
 
 
+class Aside(BaseModel):
+    """A cancel or a status question said beside work (`Decision.also`); its fields mean what
+    a decision of that kind means by them."""
+
+    kind: Literal["cancel", "status"]
+    target: str | None = None
+    reason: str = ""
+
+    def decision(self) -> Decision:
+        return Decision(kind=self.kind, target=self.target, reason=self.reason)
+
+
 class Decision(BaseModel):
     """Exactly one routing decision for one message. This is all a planner may produce."""
 
@@ -98,6 +110,10 @@ class Decision(BaseModel):
     confidence: float | None = None
     """How sure the planner is, 0 to 1 (None: it does not say); a configured model can be
     asked only below a bound (`DISPATCH_LLM_MODE=doubt`)."""
+    also: Aside | None = None
+    """kind=work or followup: a cancel or a status question in the same message ("scrap the
+    banner and have the writer do the notes instead"), carried out beside the work, so that
+    neither half is dropped. It never touches this message's own tasks."""
 
     def validate_against(self, agent_ids: set[str]) -> list[str]:
         """Problems that make this decision unusable with the given roster (empty if none)."""
@@ -120,6 +136,8 @@ class Decision(BaseModel):
             problems.append("a clarify decision has no question")
         if self.kind == "reroute" and self.target not in agent_ids:
             problems.append(f"reroute to unknown agent {self.target!r}")
+        if self.also is not None and self.kind not in ("work", "followup"):
+            problems.append("only work can carry a cancel or a status question beside it")
         return problems
 
 

@@ -24,21 +24,28 @@ class Queries:
     def __init__(self, core: Dispatcher) -> None:
         self.core = core
 
-    async def answer_status(self, request: Request, request_id: str, agent_id: str | None) -> None:
+    async def answer_status(
+        self, request: Request, request_id: str, agent_id: str | None, *, closes: bool = True
+    ) -> None:
         """In a DM, or in a request's own thread, the answer is for whoever reads there.
         Anywhere else it lists the asker's work in DMs and private channels, so only the
-        asker sees it, and it stays out of the thread's history (and so out of briefs)."""
+        asker sees it, and it stays out of the thread's history (and so out of briefs).
+        `closes=False`: the message also asked for work, which keeps its request open."""
         key = thread_key(request)
-        if request.is_dm or await self.core.store.thread_tasks(key):
+        earlier = [  # a thread this message's own work just opened is no thread to report on
+            t for t in await self.core.store.thread_tasks(key) if t["request_id"] != request_id
+        ]
+        if request.is_dm or earlier:
             text, items = await self.status_report(request.user, key, agent_id)
-            await self.core.say(request_id, request, "status", text, done=True, items=items)
+            await self.core.say(request_id, request, "status", text, done=closes, items=items)
             return
         text, items = await self.status_report(request.user, None, agent_id)
         target = target_from_request(request).model_copy(update={"private": True})
 
         def say(tx: Tx) -> None:
             queue(tx, request_id, target, "status", text, items=items)
-            tx.finish_request(request_id)
+            if closes:
+                tx.finish_request(request_id)
 
         await self.core.store.transact(say)
         await self.core.notify()

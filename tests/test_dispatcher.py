@@ -381,6 +381,56 @@ async def test_cancel_by_name_cancels_only_that_task(harness: HarnessFactory) ->
     ]
 
 
+async def test_a_stop_with_new_work_cancels_the_old_and_starts_the_new(
+    harness: HarnessFactory,
+) -> None:
+    """ "forget the banner, write the release notes instead": both halves are done, and the
+    cancel spares the work the same message asked for."""
+    h = await harness({"image": slow(30, Reply("never")), "writer": echo("writer", U)})
+    request = await h.say("make a banner for the launch page")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    await h.say("forget the banner, write the release notes instead", thread=thread_of(request))
+    await h.idle()
+
+    assert len(h.servers["image"].cancelled) == 1
+    assert [c.text.split("\n")[0] for c in h.servers["writer"].calls]  # the writer was called
+    assert "write the release notes" in h.servers["writer"].calls[0].text
+    tasks = await h.rows("SELECT agent, summary, state FROM tasks ORDER BY seq")
+    assert [(t["agent"], t["state"]) for t in tasks] == [
+        ("image", "cancelled"),
+        ("writer", "completed"),
+    ]
+    posted = h.adapter.in_thread(thread_of(request))
+    kinds = [m.kind for m in posted]
+    assert kinds.count("ack") == 2 and kinds.count("result") == 1
+    assert "Cancelled: 🎨 Image → make a banner for the launch page." in [
+        m.text for m in posted if m.kind == "notice"
+    ]
+    # The second request stayed open until its own work finished: its closing comes last.
+    assert kinds.index("result") < len(kinds) - 1 and kinds[-1] == "closing"
+
+
+async def test_a_status_question_with_new_work_answers_and_starts_it(
+    harness: HarnessFactory,
+) -> None:
+    release = asyncio.Event()
+    h = await harness({"designer": gated("designer", release), "writer": echo("writer", U)})
+    await h.say("design the landing page", user="alice")
+    await h.adapter.wait_for(lambda: bool(h.servers["designer"].calls))
+    asked = await h.say(
+        "is the landing page done? can the writer also draft a blog post", user="alice"
+    )
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("status")))
+    status = h.adapter.of_kind("status")[0].text
+    assert "🖌️ Designer — design the landing page · working" in status
+    await h.adapter.wait_for(lambda: bool(h.adapter.in_thread(thread_of(asked), "result")))
+    assert "draft a blog post" in h.servers["writer"].calls[0].text
+    # Asked outside any earlier thread: it lists the asker's work for the asker alone.
+    assert [p.target.private for p in h.adapter.posted if p.message.kind == "status"] == [True]
+    release.set()
+    await h.idle()
+
+
 async def test_failure_is_reported_and_stops_what_depends_on_it(harness: HarnessFactory) -> None:
     h = await harness({"image": slow(0, Fail("GPU quota exhausted")), "designer": echo("designer")})
     request = await h.say("Design the new logo, then use it on the landing page")

@@ -2742,3 +2742,99 @@ def test_once_it_is_done_can_we_starts_the_second_step(planner: SemanticPlanner)
         first, second = planner.plan(text).tasks
         assert (first.agent, second.agent, second.depends_on) == ("writer", later, [first.id])
         assert "can" not in first.summary.split(), first.summary
+
+
+def test_a_stop_or_a_question_with_new_work_keeps_both(planner: SemanticPlanner) -> None:
+    """ "forget the banner, write the release notes instead", "is the page done? can the
+    writer also draft a post": the work, with the stop or the question carried beside it, not
+    one half dropped (or the stop handed to an agent as a task). A reason after a stop, a
+    remark after a question, or what carries on, is no new work."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    for text, context in (
+        ("forget the banner, write the release notes instead", thread),
+        ("cancel the banner, then write the release notes", thread),
+        ("scrap the banner. can the writer do release notes", ThreadContext()),
+    ):
+        decision = planner.plan(text, context)
+        assert decision.kind == "work" and [t.agent for t in decision.tasks] == ["writer"], text
+        assert decision.also is not None and decision.also.kind == "cancel", text
+        assert decision.also.target == "banner", text
+        assert "release notes" in decision.tasks[0].summary, text
+    over = planner.plan("cancel all of it and start over with a blue banner", thread)
+    assert over.also is not None and over.also.target == "all" and over.tasks[0].agent == "image"
+    asked = planner.plan("is the landing page done? can the writer also draft a blog post")
+    assert [t.agent for t in asked.tasks] == ["writer"] and asked.tasks[0].summary == (
+        "draft a blog post"
+    )
+    assert asked.also is not None and asked.also.kind == "status"
+    for text in (
+        "scrap the banner, the launch has been pushed to spring",
+        "drop the banner, she's gone and bought one 🙄",
+        "stop the banner, still need the release notes though",
+        "don't bother with the banner, found an old one in the drive",
+        "is the banner done? need to tell the client something",
+        "any news on the banner? do we need to move the launch or not",
+        "is the banner done? let me know when it is",
+    ):
+        decision = planner.plan(text, thread)
+        assert decision.kind in ("cancel", "status") and decision.also is None, text
+
+
+def test_a_stop_names_what_it_stops(planner: SemanticPlanner) -> None:
+    """ "no need for the banner anymore": the banner, not "for the banner"; with more said
+    after it, still the banner, never everything."""
+    for text in ("no need for the banner anymore", "no need for the banner, just do the copy"):
+        stop = planner.plan(text)
+        assert (stop.kind, stop.target) == ("cancel", "banner"), text
+
+
+def test_it_needs_a_thing_is_no_correction(planner: SemanticPlanner) -> None:
+    """ "it needs the logo" in a thread asks for more of the same work; "this needs the
+    ops team" or "it needs an electrician" names who should have it."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    assert planner.plan("it needs the logo", thread).kind == "followup"
+    assert planner.plan("it needs the logo on it, bottom right", thread).kind == "followup"
+    assert planner.plan("no, this needs the research team", thread).kind == "reroute"
+
+
+def test_a_change_of_subject_in_a_thread_is_new_work(planner: SemanticPlanner) -> None:
+    """ "different thing, …", "unrelated but …" in a thread: new work for whoever fits it,
+    not more for the thread's agent."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    for text, agent in (
+        ("different thing, the landing page has a typo in the header", "designer"),
+        ("unrelated but can someone write a blog post about our API", "writer"),
+        ("on another note, we need tweets for friday", "social"),
+        ("separate thing — the login page throws a 500 error", "dev"),
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", [agent]), text
+    assert planner.plan("different colours would be better", thread).kind == "followup"
+
+
+def test_questions_about_the_bot_and_small_talk_get_the_roster(planner: SemanticPlanner) -> None:
+    for text in (
+        "how does this work, do i just type what i need?",
+        "what is this bot actually for?",
+        "what happens if I ask for something none of you do?",
+        "give me a rundown of who's on the team",
+        "happy friday everyone 🎉 what a week",
+        "hiya 👋 first day on the support desk",
+        "bonjour tout le monde !",
+        "busy one!! ☕️ how's everyone's morning",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    assert planner.plan("hi 👋 can you make a banner for friday").kind == "work"
+
+
+def test_what_came_of_work_in_more_words(planner: SemanticPlanner) -> None:
+    thread = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the checkout page", "running")])
+    for text in (
+        "has the checkout been sorted?",
+        "did the new icons get ordered?",
+        "is the checkout fixed or are we still using the old page",
+        "any luck finding the cause?",
+        "nearly there?",
+    ):
+        assert planner.plan(text, thread).kind == "status", text
+    assert planner.plan("what's everyone on rn").kind == "status"

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot import render
 from bot.manifest import CATCH_ALL_ID, AgentSpec, Fleet
-from bot.models import Decision, TaskSpec
+from bot.models import Aside, Decision, TaskSpec
 from bot.planner import (
     _CANCEL,
     _ROSTER,
@@ -47,6 +47,9 @@ from bot.planner import (
 )
 from bot.semantic.embed import CachedEmbedder
 from bot.semantic.grammar import (
+    _DOES,
+    _IMPERATIVE,
+    _SAYS_HOW,
     ASKS,
     FINITE,
     FOR_WHOM,
@@ -85,6 +88,8 @@ DOUBT = 0.5
 def model_wanted(decision: Decision, mode: str) -> bool:
     """Whether a configured model should plan this: always, or in mode "doubt" only where
     the planner in front of it is unsure (or does not say)."""
+    if decision.also is not None:
+        return False  # a stop or a question beside the work: the rules' own, as alone
     return mode == "always" or decision.confidence is None or decision.confidence < DOUBT
 
 
@@ -174,6 +179,48 @@ _WHEN_THEN = re.compile(
 )
 """A leading condition, then what to do: "when the copy's done, have Sam post it" asks
 nothing, though it starts with "when"."""
+_AND_THEN = re.compile(
+    r"(?P<mark>[.?!;,]+)\s+(?:(?:and|but|so)\s+)?(?:(?:then|instead|also|just)\s+)?"
+    r"|\s+(?:and|but)\s+(?:(?:then|instead|also|just)\s+)?|\s+then\s+",
+    re.IGNORECASE,
+)
+"""Where a stop or a question may end and work begin: "scrap the banner and get the writer
+to…", "is it done? can the writer also…"."""
+_ASKS_FOR = re.compile(
+    r"^(?:(?:and|also|then|plus|so|but|please|pls|plz|just|instead)\b[,\s]*|"
+    r"(?:can|could|would|will)\s+(?:you|u|someone|somebody|anyone|we)\s+|"
+    r"(?:someone|somebody|anyone)(?:\s+else)?\s+(?:needs?\s+)?to\s+)+",
+    re.IGNORECASE,
+)
+"""How an ask of someone starts, before what is asked: "and can someone…", "please…"."""
+_NOT_AN_ORDER = re.compile(
+    r"^(?:(?:do|does|did)\s+(?:we|i|you|they|he|she|it)\b|\w+ing\b|(?:let|tell|update|ping|message|text|"
+    r"email|keep|give)\s+(?:me|us)\b|(?:found|heard|saw|seen|sold|"
+    r"bought|told|said|left|lost|paid|sent|made|took|gave|brought|rang|thought|knew|forgot)\b)",
+    re.IGNORECASE,
+)
+"""What reads as an order but is not: a question ("do we need…"), what one is doing
+("doing the handover"), what happened ("found a spare key"), or asking to be told ("let
+me know")."""
+_NEW_SUBJECT = re.compile(
+    r"^(?:(?:ok|okay|oh|right|also|and|sorry)\b[,\s]*)?(?:"
+    r"(?:a\s+|on\s+a\s+)?(?:(?:completely|totally|slightly)\s+)?(?:different|separate|unrelated)\s+"
+    r"(?:thing|one|q|question|note|matter|topic|subject|issue|request|job)|"
+    r"(?:completely\s+|totally\s+)?unrelated(?:ly)?(?:\s+(?:to\s+(?:this|that)|but|though))*|"
+    r"on\s+(?:another|a\s+different|a\s+separate)\s+note|changing\s+the\s+subject|"
+    r"(?:not\s+related\s+to|nothing\s+to\s+do\s+with)\s+(?:this|that|the\s+above)[\s,]+but"
+    r")(?:[\s,:;.!—–-]+|$)",
+    re.IGNORECASE,
+)
+"""A message in a thread that says it is about something else: new work, not more of this."""
+_CARRIES_ON = re.compile(r"\b(?:still|though|anyway)\b", re.IGNORECASE)
+_REPLACES = re.compile(
+    r"^[.?!;,\s]*(?:(?:and|but|so)\s+)?(?:then|instead|just|rather)\b|^[.?!;,\s]*(?:(?:and|but|so|then|just)\s+)*"
+    r"(?:start\s+(?:over|again|afresh)|redo|replace)\b|\b(?:instead|rather)\b",
+    re.IGNORECASE,
+)
+"""After a stop, work said to take its place: "…, then…", "…, just do…", "… and start over"."""
+_INSTEAD = re.compile(r"[\s,]*\b(?:instead|as\s+well|too)\b[\s.!]*$", re.IGNORECASE)
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?\s*$|^(?:who|what|what's|whats|which|how|how's|hows|is|are|has|have|did|does|do|any|anything|"
@@ -194,10 +241,12 @@ _STATUS_WORDS = re.compile(
 _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have|did|was|were)\b(?!\s+(?:it|there)\s+(?:possible|a\s+way|ok|okay|worth|safe))"
     r".*\b(?:done|finished|ready|booked|sent|shipped|merged|live|back|complete|completed|out|over|"
-    r"started|yet|fail|failed|through|in|turned\s+up|gone\s+anywhere|arrived|landed|renewed|approved)"
+    r"started|yet|fail|failed|through|in|turned\s+up|gone\s+anywhere|arrived|landed|renewed|approved|"
+    r"sorted|fixed|ordered|paid|resolved|delivered|collected|signed|returned)"
     r"\s*[?!.]*$|"
     r"^(?:is|are|has|have|did)\b.{3,80}\bor\s+(?:is|are|was)\s+(?:it|they|he|she)\s+still\b|"
-    r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still)\b|"
+    r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still|(?:are|is|do|have)\s+"
+    r"(?:we|they|you)\s+still)\b|"
     r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b",
     re.IGNORECASE,
 )
@@ -245,7 +294,7 @@ _ASKS_AFTER = re.compile(
     r"what(?:'s|’s|\s+has|\s+have)\s+(?:everyone|everybody|the\s+team|you\s+all|y'all|you\s+lot)\s+(?:got\s+on|"
     r"been\s+doing|doing|working\s+on|up\s+to)\b|"
     r"what(?:'s|’s|s|\s+is|\s+are)\s+(?:everyone|everybody|the\s+team|you\s+all|y'all|you\s+lot)\s+on"
-    r"(?:\s+(?:this\s+(?:morning|afternoon|week)|today|now|right\s+now|at\s+the\s+moment))?\s*(?:\?|$)|"
+    r"(?:\s+(?:this\s+(?:morning|afternoon|week)|today|now|right\s+now|rn|atm|at\s+the\s+moment))?\s*(?:\?|$)|"
     r"(?:have\s+(?:you|we)\s+)?heard\s+(?:anything|owt|much)\s+(?:back\s+)?(?:yet\s+)?(?:from|on|about|re)\b|"
     r"(?:(?:is|are)\s+)?(?:it|that|this|they|we|everything|you)?\s*all\s+(?:done|sorted|finished|complete|"
     r"wrapped\s+up)\s*(?:\?|$)|how(?:'re|’re|\s+are)\s+(?:we|you(?:\s+all|\s+guys)?|things)\s+doing\s+(?:on|with)\s+"
@@ -412,11 +461,20 @@ _WHO_TO_TALK_TO = re.compile(
 )
 """ "who'd I talk to about getting a bus stop moved?": the roster, about that."""
 _GREETING_CHAT = re.compile(
-    r"^(?:good\s+)?(?:morning|afternoon|evening|hi|hello|hey|hiya)\s+(?:all|team|everyone|folks|guys)\b"
-    r"[\s,!.]*(?P<rest>.*)$",
+    r"^(?:(?:good\s+)?(?:morning|afternoon|evening)|hi|hello|hey|hiya|bonjour|hola|ciao|salut|buongiorno|"
+    r"happy\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend))"
+    rf"(?:\s+(?:all|team|everyone|everybody|folks|guys|tout\s+le\s+monde)\b|[\s,!.]*[{_EMOJI}])"
+    rf"[\s,!.{_EMOJI}\u200d\ufe0f]*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """ "morning all, grim out there today 🌧️": a greeting and small talk, nothing asked."""
+_HOWS_EVERYONE = re.compile(
+    rf"(?:^|[.!?,{_EMOJI}\u200d\ufe0f]\s*)how(?:'s|’s|\s+is|\s+are)\s+(?:every(?:one|body)(?:'s|’s)?|you\s+all|y'all|we\s+all)"
+    r"(?:\s+(?:morning|day|week|weekend|afternoon|evening|shift)|\s+doing)?(?:\s+going)?"
+    rf"[\s?!.{_EMOJI}\u200d\ufe0f]*$",
+    re.IGNORECASE,
+)
+""" "pow day!! ❄️ how's everyone's morning": small talk, nothing asked of anyone."""
 _WHO_HANDLES_THAT = re.compile(
     r"^(?:if\s+(?:i|we)\s+(?:want|need|have)\s+to\s+)?(?P<what>[^?]{6,}?)\s*[,;:—–-]+\s*(?:so\s+)?who\s+"
     r"(?:handles|deals\s+with|looks\s+after|covers|takes\s+care\s+of|(?:do|should)\s+(?:i|we)\s+(?:ask|talk\s+to|"
@@ -427,7 +485,12 @@ _WHO_HANDLES_THAT = re.compile(
 _WHOS_WHO = re.compile(
     r"^(?:(?:hi|hello|hey|hiya)\b[\s,!.]*)?what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+"
     r"(?:actually\s+|really\s+|even\s+|exactly\s+)?do\b|"
-    r"^(?:so\s+)?what(?:'s|’s|\s+is)\s+(?:this|the)\s+(?:bot|thing|channel|app)\s+(?:for|about)\b|"
+    r"^(?:so\s+)?what(?:'s|’s|\s+is)\s+(?:this|the)\s+(?:bot|thing|channel|app)\s+(?:actually\s+|even\s+|really\s+)?"
+    r"(?:for|about)\b|^(?:so\s+|um\s+|erm\s+|sorry\s+)?how\s+does\s+this\s+(?:thing\s+)?work\s*(?:[?!.]|$|,\s*(?:do|can|"
+    r"should)\s+i\b)|^what\s+(?:happens\s+)?if\s+(?:i|we)\s+(?:ask|need|want)\s+(?:for\s+)?(?:something|anything)\s+"
+    r"(?:none\s+of\s+you|nobody\s+here|no\s*-?one\s+here|you\s+(?:can'?t|don'?t|cannot))\b|"
+    r"\b(?:rundown|run-down|overview|breakdown|list)\s+of\s+(?:who(?:'s|’s|\s+is)\s+(?:on\s+)?(?:the\s+team|here|"
+    r"on\s+here)|the\s+team\b(?!\s*(?:'s|’s)))|"
     r"[,.?!]\s*what\s+(?:can|does)\s+(?:this(?:\s+(?:thing|bot))?|it|you)\s+(?:actually\s+|really\s+|even\s+)?do$|"
     r"\bwho\s+am\s+i\s+(?:talking|speaking|chatting)\s+(?:to|with)\b|"
     r"^(?:(?:hi|hello|hey|hiya|sorry|so|ok|um|erm)\b[\s,!.]*)*what\s+(?:(?:exactly\s+)?are\s+you|is\s+this\s+(?:bot|thing))"
@@ -463,7 +526,9 @@ _WHAT_DOES = re.compile(
 """ "what does Hazel actually cover?": a question about the team."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
-    r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b",
+    r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b|"
+    r"^(?:so\s+)?any\s+(?:luck|joy)\s+(?:yet\s+)?(?:finding|getting|sorting|tracking\s+down|booking|reaching|"
+    r"hearing|chasing|fixing)\b",
     re.IGNORECASE,
 )
 """“any joy from the plant yard on the excavator?”: always a question about work in flight."""
@@ -521,7 +586,8 @@ _REROUTE_CUE = re.compile(
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were|\bthats)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
     r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)(?<!['’])\b(?!(?:we|i|you|they|no)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?"
     r"(?!know\b|hear\b|see\b|be\s+(?:told|aware|informed)\b)\w+|"
-    r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+|"
+    r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+(?:[\w'’-]+\s+)?(?:team|lot|gang|crew|people|desk|department|"
+    r"guys|folks|person|bod|expert|specialist|pro|\w+(?:ician|ist))\b|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
     r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b)\b",
@@ -1315,7 +1381,15 @@ class SemanticPlanner(RulePlanner):
         self, text: str, context: ThreadContext = EMPTY, lessons: Sequence[Lesson] = ()
     ) -> tuple[Decision, Explanation]:
         why = Explanation()
-        decision = self._decide(text, context, lessons, why)
+        decision = self._aimed(text, self._decide(text, context, lessons, why), context, lessons)
+        decision = self._with_work_after(text, decision, context, lessons)
+        decision.planner = "semantic"
+        return self._bounded(decision), why
+
+    def _aimed(
+        self, text: str, decision: Decision, context: ThreadContext, lessons: Sequence[Lesson]
+    ) -> Decision:
+        """A status question's agent, where the words leave it to the thread or the lessons."""
         if decision.kind == "status" and decision.target is None:
             if context.tasks:  # "how long's this gonna be?": the thread's one agent, if one
                 agents = {t.agent for t in context.tasks}
@@ -1324,8 +1398,73 @@ class SemanticPlanner(RulePlanner):
                 decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
             else:
                 decision.target = self._whose_matter(text, lessons)
-        decision.planner = "semantic"
-        return self._bounded(decision), why
+        return decision
+
+    def _with_work_after(
+        self, text: str, decision: Decision, context: ThreadContext, lessons: Sequence[Lesson]
+    ) -> Decision:
+        """ "scrap the banner and have the writer do release notes instead", "is the page
+        done? can the writer also draft a post": the stop or the question, and the work after
+        it, both; planned as one, either half would be lost (or the stop sent as a task)."""
+        stops_first = (
+            decision.kind in ("work", "followup")
+            and context.tasks
+            and _CANCEL_WORDS.match(text.strip())
+        )
+        if decision.kind not in ("cancel", "status") and not stops_first:
+            return decision
+        for cut in _AND_THEN.finditer(text):
+            head = text[: cut.start()] + (cut["mark"] or "").strip(",;")
+            said = text[cut.end() :]
+            rest = _INSTEAD.sub("", said)
+            if not content_stems(rest) or len(words(rest)) < 2:
+                continue
+            replaces = rest != said or _REPLACES.search(cut[0] + rest)
+            if decision.kind != "status" and not (replaces or self.names.listed(rest)):
+                continue  # after a stop, work said to replace it, or asked of someone named
+            if _POINTS_BACK.search(rest) or not self._new_ask(rest):
+                continue  # "stop the server and restart it": one errand; "…, trip's off": why
+            first = self._decide(head, context, lessons, Explanation())
+            first = self._aimed(head, first, context, lessons)
+            if first.kind not in ("cancel", "status") or (
+                stops_first and not self._stops_thread_work(first, context)
+            ):
+                continue
+            # after a stop, what follows is new work, not more of the work just stopped
+            after = EMPTY if first.kind == "cancel" else context
+            then = self._decide(rest, after, lessons, Explanation())
+            if then.kind not in ("work", "followup") or not then.tasks:
+                continue
+            assert first.kind in ("cancel", "status")  # for the type checker: checked above
+            then.also = Aside(kind=first.kind, target=first.target, reason=first.reason)
+            then.reason = f"{first.reason}; and {then.reason}"
+            return then
+        return decision
+
+    def _new_ask(self, rest: str) -> bool:
+        """What follows a stop or a question asks for work of its own ("write the notes
+        instead", "can the writer also draft a post"), not why ("the trip's off"), who is
+        asking ("she's rung twice"), to be told ("let me know") or what carries on ("still
+        need the rota though")."""
+        if _CARRIES_ON.search(rest):
+            return False
+        bare = _ASKS_FOR.sub("", rest.strip())
+        if (addressed := self.names.addressed(bare)) is not None and addressed[0]:
+            bare = _ASKS_FOR.sub("", addressed[1].strip())
+        if _NOT_AN_ORDER.match(bare):
+            return False
+        return bool(_DOES.match(bare) or (_IMPERATIVE.match(bare) and not _SAYS_HOW.match(bare)))
+
+    @staticmethod
+    def _stops_thread_work(decision: Decision, context: ThreadContext) -> bool:
+        """A stop at the head of work is taken as one only for work this thread holds: "stop
+        the server, then deploy" is an errand."""
+        if decision.kind != "cancel" or decision.target is None:
+            return False
+        named = set(content_stems(decision.target))
+        return decision.target == "all" or any(
+            named & set(content_stems(t.summary + " " + t.agent)) for t in context.tasks
+        )
 
     # -- the decision ---------------------------------------------------------------------
 
@@ -1333,6 +1472,13 @@ class SemanticPlanner(RulePlanner):
         self, text: str, context: ThreadContext, lessons: Sequence[Lesson], why: Explanation
     ) -> Decision:
         clean_text = strip_mentions(text)
+        if (
+            context.tasks
+            and (new := _NEW_SUBJECT.match(clean_text))
+            and words(clean_text[new.end() :])
+        ):
+            # "different thing, the staff loo is blocked again": not this thread's work
+            clean_text, context = clean_text[new.end() :], EMPTY
         if _GREETING.match(text.strip().rstrip("?!. ") or "?") and not words(clean_text):
             why.rule = "a greeting or thanks: the roster is the pointer"  # "hi dispatch 👋"
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
@@ -1509,6 +1655,8 @@ class SemanticPlanner(RulePlanner):
             said = re.sub(r"\blet'?s\s+hope\b", "", chat["rest"], flags=re.I)
             if len(words(said)) <= 10 and not ASKS.search(said):
                 return Decision(kind="roster", reason="a greeting and small talk")
+        if _HOWS_EVERYONE.search(bare) and len(words(bare)) <= 12:
+            return Decision(kind="roster", reason="small talk")
         if match := _WHO_HANDLES_THAT.match(bare):
             return Decision(kind="roster", target=match["what"], reason="asked who does that")
         if _WHOS_WHO.search(bare) and len(words(bare)) <= 16:
@@ -1577,7 +1725,7 @@ class SemanticPlanner(RulePlanner):
     @staticmethod
     def _cancel(what: str) -> Decision:
         what = _KEEP_GOING.sub("", what)  # "…'s one but keep dev going": only the first
-        what = re.sub(r"^(?:working\s+on|doing|with|on|about)\s+", "", what.strip(), flags=re.I)
+        what = re.sub(r"^(?:working\s+on|doing|with|on|about|for)\s+", "", what.strip(), flags=re.I)
         what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
         what = re.sub(r"(?:'s|’s)\s+(?:one|task|bit|thing|work|stuff|job)$", "", what, flags=re.I)
         what = re.sub(
@@ -1616,7 +1764,8 @@ class SemanticPlanner(RulePlanner):
             if len(said_of) == 1:  # "the writer can stop": that agent's work, not all
                 return self._cancel(self.fleet.agent(said_of[0]).name)
             what = _KEEP_GOING.sub("", _CANCEL_WORDS.split(bare, maxsplit=1)[-1])
-            return self._cancel(clean(what) if len(words(what)) <= 6 else "")
+            named = re.split(r"[,;.!?—–]|\s-\s", what, maxsplit=1)[0]  # "…, just do the copy"
+            return self._cancel(clean(named) if len(words(named)) <= 6 else "")
         return None
 
     def _by_intent(
