@@ -2838,3 +2838,23 @@ def test_what_came_of_work_in_more_words(planner: SemanticPlanner) -> None:
     ):
         assert planner.plan(text, thread).kind == "status", text
     assert planner.plan("what's everyone on rn").kind == "status"
+
+
+def test_how_work_is_going_asked_as_a_lead_would(planner: SemanticPlanner) -> None:
+    for text in (
+        "why is the logo taking so long",
+        "how's everyone doing on the launch?",
+        "what did the writer come up with yesterday?",
+        "show me everything that's still open",
+    ):
+        assert planner.plan(text).kind == "status", text
+
+
+def test_a_plus_sign_is_no_list_and_publish_it_is_the_same_work(planner: SemanticPlanner) -> None:
+    """ "… has a plus sign" is one bug, not two asks; "write the blog post and publish it"
+    is the writer's from start to finish, where "… and tweet it" hands the post on."""
+    bug = planner.plan("the API returns 500 when the email has a plus sign")
+    assert [t.agent for t in bug.tasks] == ["dev"]
+    assert [t.agent for t in planner.plan("write the blog post and publish it").tasks] == ["writer"]
+    first, then = planner.plan("write a blog post about the launch and tweet it").tasks
+    assert (first.agent, then.agent, then.depends_on) == ("writer", "social", [first.id])

@@ -301,7 +301,8 @@ _NOT_SURE_WHO = re.compile(
 )
 """Not knowing who to ask, before the problem: the problem is what is asked."""
 LIST_SPLIT = re.compile(
-    r"\s*(?:(?<!\d),\s*(?:and\s+)?|,(?!\d)\s*(?:and\s+)?|;\s*|\band\b|&|\bplus\b|"
+    r"\s*(?:(?<!\d),\s*(?:and\s+)?|,(?!\d)\s*(?:and\s+)?|;\s*|\band\b|&|"
+    r"(?<!\ba\s)\bplus\b(?!\s+(?:signs?|symbols?|sizes?|ones?|points?|members?|\d))|"
     r"\bas\s+well\s+as\b)\s*",
     re.IGNORECASE,
 )

@@ -299,10 +299,21 @@ _ASKS_AFTER = re.compile(
     r"(?:(?:is|are)\s+)?(?:it|that|this|they|we|everything|you)?\s*all\s+(?:done|sorted|finished|complete|"
     r"wrapped\s+up)\s*(?:\?|$)|how(?:'re|’re|\s+are)\s+(?:we|you(?:\s+all|\s+guys)?|things)\s+doing\s+(?:on|with)\s+"
     r"(?:everything|it\s+all|the\s+lot|all\s+(?:of\s+)?(?:it|that|this|those|them|the\s+\w+)|that|this|those|"
-    r"them|(?:my|our)\s+\w+))",
+    r"them|(?:my|our)\s+\w+)|"
+    r"how(?:'s|’s|\s+is|\s+are)\s+(?:every(?:one|body)|the\s+team|we|you\s+all|things)\s+(?:doing|getting\s+on|"
+    r"coming\s+along)\s+(?:on|with)\s+(?:the|my|our|that|this|those|these)\s+[^?,;]{1,40}\s*(?:\?|$)|"
+    r"what\s+(?:did|has|have)\s+(?!(?:i|we|you)\b)[^?]{1,30}?\s+(?:come\s+up\s+with|produced?|delivered?|"
+    r"turned\s+in|got\s+done|managed\s+to\s+do)\b)",
     re.IGNORECASE,
 )
-""" "what's the hold up with the copy?", "when will the fix be ready?": how work is going."""
+""" "what's the hold up with the copy?", "when will the fix be ready?", "what did the writer
+come up with?": how work is going."""
+_WHY_SO_LONG = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+)?(?:why|how\s+come)\s+(?:is|are|has|have)\s+[^?]{1,40}?\s+(?:taking\s+(?:so|this|"
+    r"that)\s+long|still\s+not\s+(?:done|finished|ready|back)|not\s+(?:done|finished|ready|back)\s+yet)\b",
+    re.IGNORECASE,
+)
+""" "why is the logo taking so long": a question about work in flight, with or without "?"."""
 _STILL_OPEN = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:is\s+there\s+|are\s+there\s+)?(?:anything|any\s+(?:jobs?|tasks?|work|"
     r"requests?)|much)\s+(?:else\s+)?(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|"
@@ -913,6 +924,13 @@ _WITH_LIST = re.compile(r"\b(?:with|plus|including|incl)\s+[^,;.]+$", re.IGNOREC
 _WITH_GOING_ON = re.compile(r"\b(?:with|plus|including|incl)\s+[^;.]*,[^;.]*$", re.IGNORECASE)
 """ "her birthday in screen 2 with 20 kids, party food and a film": what comes with it."""
 _WHY = re.compile(r"\bwhy\W*$", re.I)
+_ONWARD = re.compile(
+    r"^(?P<verb>tweet|post|share|publish|announce|translate|proofread|upload|print)\s+"
+    r"(?:it|them|that|those)\b(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+""" "…, and publish it": where the thing the step before makes goes, which says nothing of
+whose it is until "it" is that thing ("publish the blog post" is the writer's)."""
 _BACK_REFERENCE = re.compile(
     r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
     r"afternoon|evening|night|week|weekend|month|year|term|season|quarter|days?|time|"
@@ -1781,7 +1799,7 @@ class SemanticPlanner(RulePlanner):
         `in_thread`: there is work in the thread it can be about."""
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         named = self.names.listed(bare, everyday=True)
-        if _ANY_NEWS.match(bare) and len(words(bare)) <= 14:
+        if (_ANY_NEWS.match(bare) or _WHY_SO_LONG.match(bare)) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
@@ -1871,7 +1889,9 @@ class SemanticPlanner(RulePlanner):
                         and ranked[0].agent.id not in addressed
                     ):
                         continue  # what the addressed parts are about
-                for agent, summary in self._route_part(part, matcher, why, notes):
+                for agent, summary in self._route_onward(part, tasks, previous, matcher, why) or (
+                    self._route_part(part, matcher, why, notes)
+                ):
                     if (
                         agent.id == CATCH_ALL_ID
                         and len(previous) == 1
@@ -1907,6 +1927,25 @@ class SemanticPlanner(RulePlanner):
             n for n in notes if n.startswith(("⚠", "Unavailable")) or "is unavailable" in n
         )
         return decision
+
+    def _route_onward(
+        self,
+        part: Part,
+        tasks: list[TaskSpec],
+        previous: list[str],
+        matcher: Matcher,
+        why: Explanation,
+    ) -> list[tuple[AgentSpec, str]]:
+        """ "write the blog post and publish it": "publish it", which says nothing more,
+        routed as "publish the blog post", and summarised in the user's words."""
+        onward = _ONWARD.match(part.text.strip())
+        if onward is None or part.agents or len(previous) != 1 or content_stems(onward["rest"]):
+            return []  # "post it on our socials" says where itself
+        before = next(t for t in tasks if t.id == previous[0]).summary
+        thing = re.sub(r"^\s*(?!(?:the|a|an|our|my|this|that)\b)\w+\s+", "", before, count=1)
+        meant = f"{onward['verb']} {thing}"
+        summary = clean(part.text) or part.text.strip()
+        return [(agent, summary) for agent, _ in self._by_meaning(meant, matcher, why)][:1]
 
     def _route_part(
         self, part: Part, matcher: Matcher, why: Explanation, notes: list[str]
