@@ -2760,6 +2760,13 @@ def test_a_stop_or_a_question_with_new_work_keeps_both(planner: SemanticPlanner)
         assert decision.also is not None and decision.also.kind == "cancel", text
         assert decision.also.target == "banner", text
         assert "release notes" in decision.tasks[0].summary, text
+    instead = planner.plan("scrap the blog post and get social to tweet about the sale instead")
+    assert [t.agent for t in instead.tasks] == ["social"] and instead.tasks[0].summary == (
+        "tweet about the sale"
+    )
+    assert instead.also is not None and instead.also.target == "blog post"
+    errand = planner.plan("stop the server, then deploy the new build")  # no thread: an errand
+    assert [t.agent for t in errand.tasks] == ["dev"] and errand.also is None
     over = planner.plan("cancel all of it and start over with a blue banner", thread)
     assert over.also is not None and over.also.target == "all" and over.tasks[0].agent == "image"
     asked = planner.plan("is the landing page done? can the writer also draft a blog post")

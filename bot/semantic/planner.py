@@ -193,6 +193,11 @@ _ASKS_FOR = re.compile(
     re.IGNORECASE,
 )
 """How an ask of someone starts, before what is asked: "and can someone…", "please…"."""
+_ASKED_OF = re.compile(
+    r"^(?:(?:get|have|ask|tell|let|can|could|would|will)\b|[^,:—–]{1,30}[,:—–]\s)", re.IGNORECASE
+)
+"""An ask of someone, by its form: "get social to…", "can the writer…", "Writer: …" (not "the
+press has a slot at 2", which names an agent and asks nothing of it)."""
 _NOT_AN_ORDER = re.compile(
     r"^(?:(?:do|does|did)\s+(?:we|i|you|they|he|she|it)\b|\w+ing\b|(?:let|tell|update|ping|message|text|"
     r"email|keep|give)\s+(?:me|us)\b|(?:found|heard|saw|seen|sold|"
@@ -1424,10 +1429,13 @@ class SemanticPlanner(RulePlanner):
         """ "scrap the banner and have the writer do release notes instead", "is the page
         done? can the writer also draft a post": the stop or the question, and the work after
         it, both; planned as one, either half would be lost (or the stop sent as a task)."""
+        # Work whose first words stop something: a stop only where this thread's work is
+        # what it names, or where the rest is said to replace it ("…, tweet instead"); else
+        # an errand ("stop the server, then deploy the new build").
         stops_first = (
             decision.kind in ("work", "followup")
-            and context.tasks
             and _CANCEL_WORDS.match(text.strip())
+            and (context.tasks or re.search(r"\b(?:instead|rather)\b", text, re.I))
         )
         if decision.kind not in ("cancel", "status") and not stops_first:
             return decision
@@ -1445,7 +1453,7 @@ class SemanticPlanner(RulePlanner):
             first = self._decide(head, context, lessons, Explanation())
             first = self._aimed(head, first, context, lessons)
             if first.kind not in ("cancel", "status") or (
-                stops_first and not self._stops_thread_work(first, context)
+                stops_first and context.tasks and not self._stops_thread_work(first, context)
             ):
                 continue
             # after a stop, what follows is new work, not more of the work just stopped
@@ -1467,8 +1475,10 @@ class SemanticPlanner(RulePlanner):
         if _CARRIES_ON.search(rest):
             return False
         bare = _ASKS_FOR.sub("", rest.strip())
-        if (addressed := self.names.addressed(bare)) is not None and addressed[0]:
-            bare = _ASKS_FOR.sub("", addressed[1].strip())
+        addressed = self.names.addressed(bare) if _ASKED_OF.match(bare) else None
+        if addressed is not None and addressed[0]:  # "get social to tweet about it": asked
+            asked = addressed[1].strip()
+            return bool(words(asked)) and not (_NOT_AN_ORDER.match(asked) or _SAYS_HOW.match(asked))
         if _NOT_AN_ORDER.match(bare):
             return False
         return bool(_DOES.match(bare) or (_IMPERATIVE.match(bare) and not _SAYS_HOW.match(bare)))
