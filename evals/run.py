@@ -56,6 +56,8 @@ SPLITS = (
     "dev23",
     "dev24",
     "dev25",
+    "dev26",
+    "dev27",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
