@@ -2865,3 +2865,19 @@ def test_a_plus_sign_is_no_list_and_publish_it_is_the_same_work(planner: Semanti
     assert [t.agent for t in planner.plan("write the blog post and publish it").tasks] == ["writer"]
     first, then = planner.plan("write a blog post about the launch and tweet it").tasks
     assert (first.agent, then.agent, then.depends_on) == ("writer", "social", [first.id])
+
+
+def test_plainly_another_agents_work_in_a_thread_is_new_work(planner: SemanticPlanner) -> None:
+    """In a thread about a banner, a bug report that ties to nothing there is Dev's new
+    work; what carries the thread on ("and …", "no, …", "it", "another") stays with it, and
+    "the colours need to match …" changes the work, it does not move it."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    bug = planner.plan("the checkout page throws a 500 when you pay with paypal", thread)
+    assert (bug.kind, [t.agent for t in bug.tasks]) == ("work", ["dev"])
+    for text in (
+        "and the tagline should mention the spring sale",
+        "no, the headline font is wrong",
+        "the colours need to match our brand guide",
+        "make another one for the checkout page",
+    ):
+        assert planner.plan(text, thread).kind == "followup", text

@@ -79,6 +79,9 @@ first and leads its runner-up by the second; otherwise the whole part goes to on
 CLEAR_LEAD = 0.45
 """A short message that sounds vague is still asked about unless one agent clears the bar by
 PIECE_LEAD and leads the next by this much."""
+ELSEWHERE_WORDS, ELSEWHERE_LEAD = 6, 0.3
+"""A message in a thread is new work for another agent only with this many words, when that
+agent clears PIECE_LEAD and leads the thread's own agents by this much (or they miss FIT)."""
 INTENT_MARGIN = 0.02
 """A non-work intent must lead work by this much (calibrated on evals/cases/dev.yaml)."""
 DOUBT = 0.5
@@ -643,6 +646,16 @@ _PASS_IT = re.compile(
     re.IGNORECASE,
 )
 """The verb that hands work on: an agent whose name is "send" is not meant by it."""
+_THING_NEEDS_TO = re.compile(
+    r"(?P<who>[\w'’-]+)\s+(?:need|needs)\s+to\s+(?:actually\s+)?(?!(?:go|be|move|pass|head)\b)\w+",
+    re.I,
+)
+_PEOPLE_WORD = re.compile(
+    r"(?:someone|somebody|he|she|they|team|lot|people|office|desk|department|crew|gang|guys|folks|"
+    r"staff|person|manager|lead|boss|\w+(?:er|or|ist|ian)s?)",
+    re.IGNORECASE,
+)
+"""Who "… needs to …" may be said of, when no agent is named: a person or a team."""
 _REROUTE_WEAK = re.compile(
     r"\b(?:instead|should\s+be\b|not\s+(?:for\s+)?(?:the\s+)?\S+\s*[.!]*$)|"
     r"\b(?:that|this|it)(?:'s|’s|\s+is)\s+not\s+(?:a|an|for)\b|"
@@ -936,6 +949,20 @@ _ONWARD = re.compile(
 )
 """ "…, and publish it": where the thing the step before makes goes, which says nothing of
 whose it is until "it" is that thing ("publish the blog post" is the writer's)."""
+_THING_BACK = re.compile(
+    r"\b(?:it|its|it's|it’s|this|that|these|those|them|they|they're|they’re|the\s+same|same|again|"
+    r"instead|also|too|as\s+well|more|another|other|else|one|ones|redo|change|tweak|update|add|remove|"
+    r"fix)\b",
+    re.IGNORECASE,
+)
+"""Words that tie a message in a thread to what is there already ("make it blue", "add a
+line about parking", "another one for Friday"): more of the thread's work."""
+_CARRIED_ON = re.compile(
+    r"^(?:<@\w+>|@\w+|\W)*(?:and|plus|oh\s+and|one\s+more|so|but|or|what\s+about|no|nope|actually|wait|"
+    r"hang\s+on|hold\s+on|sorry|yes|yeah|ok|okay)\b",
+    re.I,
+)
+""" "and the liability cap — is 1x fees normal?": the thread's matter, carried on."""
 _BACK_REFERENCE = re.compile(
     r"\b(?:him|her|them|it|those|its|their)\b|\b(?:that|these|this)\b(?!\s+(?:morning|"
     r"afternoon|evening|night|week|weekend|month|year|term|season|quarter|days?|time|"
@@ -1570,7 +1597,13 @@ class SemanticPlanner(RulePlanner):
         gated = self._by_intent(bare, intent, addressed, asked, bool(context.tasks))
         if gated is not None:
             return gated
-        if context.tasks and addressed is None:
+        if (
+            context.tasks
+            and addressed is None
+            and (
+                _CARRIED_ON.match(text) or not self._belongs_elsewhere(clean_text, context, matcher)
+            )
+        ):
             return self._followup_by_meaning(clean_text, context, matcher, why)
         decision = self._work_by_meaning(clean_text, matcher, why, allow_clarify=True)
         here = {t.agent for t in context.tasks}
@@ -1599,8 +1632,18 @@ class SemanticPlanner(RulePlanner):
         here = {t.agent for t in context.tasks}
         # "not accounts — …", "this isn't for marketing": what it rules out is who has it
         needs = _NEEDS_WHO.match(bare)
+        cue = _REROUTE_CUE.search(bare)
+        if (
+            cue
+            and (thing := _THING_NEEDS_TO.fullmatch(cue[0]))
+            and not (
+                _PEOPLE_WORD.fullmatch(thing["who"])
+                or self.names.listed(thing["who"], everyday=True)
+            )
+        ):
+            cue = None  # "the colours need to match our brand guide": a change, not a move
         strong = (
-            bool(_REROUTE_CUE.search(bare))
+            bool(cue)
             or bool(needs and set(self.names.listed(needs["who"], everyday=True)) - here)
             or any(
                 here & set(self.names.listed(m[0], everyday=True))
@@ -2272,6 +2315,23 @@ class SemanticPlanner(RulePlanner):
         return GENERIC_QUESTION
 
     # -- follow-ups -----------------------------------------------------------------------
+
+    def _belongs_elsewhere(self, text: str, context: ThreadContext, matcher: Matcher) -> bool:
+        """A message in a thread that points at nothing in it and is plainly another agent's
+        ("the big sainsbury's wants to give us their leftover bread" where the drivers were
+        asked about a van): new work, not more for the thread's agent."""
+        if (
+            len(words(text)) < ELSEWHERE_WORDS
+            or _THING_BACK.search(text)
+            or _CARRIED_ON.match(text)
+        ):
+            return False
+        here = {t.agent for t in context.tasks}
+        ranked = matcher.rank(text)
+        if not ranked or ranked[0].agent.id in here or ranked[0].score < FIT + PIECE_LEAD:
+            return False
+        best_here = max((r.score for r in ranked if r.agent.id in here), default=0.0)
+        return best_here < FIT or ranked[0].score - best_here >= ELSEWHERE_LEAD
 
     def _followup_by_meaning(
         self, text: str, context: ThreadContext, matcher: Matcher, why: Explanation
