@@ -250,7 +250,7 @@ _MENTION = re.compile(
 
 _STATUS = re.compile(
     r"^(?:status|status\s+(?:update|report|please)|progress|updates?|any\s+updates?|"
-    r"what(?:'s|’s|\s+is|\s+are)?\s+(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
+    r"what(?:'s|’s|\s+is|\s+are)?\s+(?:still\s+)?(?:in\s+flight|running|going\s+on|happening|in\s+progress|"
     r"cooking|pending|outstanding|open|left(?:\s+to\s+do)?|remaining|still\s+(?:left|to\s+do|open|"
     r"running|outstanding|pending))|in\s+flight|"
     # "what happened to my logo request?", "show me what everyone's working on", "summarise
@@ -280,7 +280,8 @@ _STATUS = re.compile(
     r"(?:\s+(?:open|active|current|running|pending|queued|outstanding|in[\s-]flight|ongoing|unfinished|live))?"
     r"\s+(?:tasks?|requests?)(?:\s+(?:in\s+flight|in\s+progress|still\s+(?:running|going|open)|running|"
     r"pending|queued|today|(?:from|for|of)\s+(?:all|every|each)\s+(?:users?|people)|(?:from|for|of)\s+everyone))*)"
-    r"(?:\s+(?:please|pls|now|so\s+far|here|on\s+(?:this|that|everything)|of\s+(?:my|our)\s+\w+))?$",
+    r"(?:\s+(?:please|pls|now|so\s+far|here|on\s+(?:this|that|everything)|of\s+(?:my|our)\s+\w+|"
+    r"(?:from|since)\s+(?:this|last)\s+(?:week|month|morning)|(?:from|since)\s+(?:yesterday|monday|the\s+weekend)))?$",
     re.IGNORECASE,
 )
 _NOT_AN_AGENT = r"(?!(?-i:it)\b|(?:this|that|everything|anything|anyone|there)\b)"

@@ -2881,3 +2881,31 @@ def test_plainly_another_agents_work_in_a_thread_is_new_work(planner: SemanticPl
         "make another one for the checkout page",
     ):
         assert planner.plan(text, thread).kind == "followup", text
+
+
+def test_what_came_of_this_threads_work_and_stops_in_few_words(planner: SemanticPlanner) -> None:
+    done = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "completed")])
+    for text in (
+        "did that go up?",
+        "did they like it?",
+        "image done yet? the client is chasing",
+        "are we launching it today or not",
+    ):
+        assert planner.plan(text, done).kind == "status", text
+    failed = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the checkout", "failed")])
+    assert planner.plan("what went wrong here", failed).kind == "status"
+    for text in ("anything finish overnight?", "what's still going on from this week"):
+        assert planner.plan(text).kind == "status", text
+    running = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    for text in (
+        "pull that, the client has pulled out",
+        "ignore that, we're keeping the old one",
+        "hang on, don't do that yet",
+        "the client came back with one of their own, no need now",
+    ):
+        assert planner.plan(text, running).kind == "cancel", text
+    for text in (
+        "writer, can you pull it together by friday",
+        "the banner flickers every time we stop the video, can dev look",
+    ):
+        assert planner.plan(text).kind == "work", text

@@ -109,7 +109,10 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|"
-    r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire)\b(?!-)",
+    r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire|"
+    r"pull\s+(?:that|this|it|them|those|these|both(?:\s+of\s+(?:those|them|these))?|all\s+of\s+(?:it|that|them))"
+    r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
+    r"ignore\s+(?:that|this|it|my\s+last|the\s+last\s+one)|don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
     re.IGNORECASE,
 )
 _NO_NEED_FOR = re.compile(
@@ -119,6 +122,11 @@ _NO_NEED_FOR = re.compile(
 )
 """ "no need for the repair now, he's gone for new frames": in a thread, that work stops ("no
 need for the banner to be blue" is a change to it, not a stop)."""
+_NO_NEED_NOW = re.compile(
+    r"[,;.!—–-]\s*(?:so\s+)?(?:there's\s+|there\s+is\s+)?no\s+need\s+(?:now|any\s*more|for\s+it\s+now)$",
+    re.IGNORECASE,
+)
+""" "…, no need now" at the end, in a thread: the reason first, then the stop."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -138,7 +146,8 @@ _REPORTED = re.compile(
     r"\b(?:whether|when)\s+to\s+(?:just\s+)?$|\b(?:on|won't|wont|doesn't|doesnt|didn't|can't|cant|"
     r"never|not|to|could|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
     r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
-    r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$",
+    r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$|"
+    r"\b(?:time|times|whenever|everytime)\s+(?:we|i|you|they|he|she|it)\s+$|\bor\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -328,6 +337,12 @@ _STILL_OPEN = re.compile(
     r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b",
     re.IGNORECASE,
 )
+_ANYTHING_DONE = re.compile(
+    r"^(?:so\s+|and\s+)?(?:has\s+|did\s+)?anything\s+(?:finish(?:ed)?|come\s+back|complete[d]?|land(?:ed)?|"
+    r"(?:get|got|been)\s+done)\s+(?:overnight|today|yet|this\s+(?:morning|afternoon|week)|since\s+\w+|while\s+i\s+was\s+\w+)\b",
+    re.IGNORECASE,
+)
+""" "anything finish overnight?": what came of the user's work."""
 """ "anything still outstanding from this morning's lot?", "anything left over from last
 week I need to chase?": the work in flight ("anything left over for the bake sale" is
 about things, not work)."""
@@ -366,7 +381,8 @@ _ASKS_IF_NOT = re.compile(
 """After a question about progress, work asked for all the same: not only a question."""
 _WHY_FAILED = re.compile(
     r"^(?:so\s+|and\s+)?why(?:'s|’s|\s+is|\s+has|\s+did|\s+was|\s+have|\s+are|\s+were)\s+[^?]{1,60}?"
-    r"\b(?:fail|failed|failing|stuck|blocked)\b",
+    r"\b(?:fail|failed|failing|stuck|blocked)\b|"
+    r"^(?:so\s+|and\s+)?what(?:'s|’s|\s+has)?\s+(?:went|gone|going)\s+wrong(?:\s+(?:here|there|with\s+(?:it|this|that)))?$",
     re.IGNORECASE,
 )
 """ "why's the red tractor one showing as failed?": in a thread with failed work, about it."""
@@ -543,6 +559,15 @@ _WHAT_DOES = re.compile(
     re.IGNORECASE,
 )
 """ "what does Hazel actually cover?": a question about the team."""
+_HERE_DONE = re.compile(
+    r"^(?:so\s+|and\s+)?(?:did\s+(?:that|it|this|they|she|he|those|these)\s+(?:\w+\s+){0,2}?(?:go|get|arrive|land|"
+    r"take|work|happen|come|turn|reach|pay|sign|reply|answer|accept|like|love|agree)\b[^?]{0,20}|"
+    r"(?:is|are|has)?\s*[\w'’-]+\s+(?:nearly\s+|almost\s+)?(?:done|finished|ready)(?:\s+yet)?(?=\s*(?:[?,.!]|$))|"
+    r"(?:are|is)\s+we\s+[^?]{1,40}?\s+(?:today|tonight|tomorrow|this\s+\w+)\s+or\s+not)",
+    re.IGNORECASE,
+)
+""" "did that go up?", "did she take it?", "priya done yet?", "are we opening 1888 today or
+not": in a thread, what came of its work."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b|"
@@ -1563,7 +1588,7 @@ class SemanticPlanner(RulePlanner):
         if (
             context.tasks
             and (not context.waiting or "?" in clean_text)  # a reply can say it too
-            and (_PROGRESS.match(bare) or _ANY_NEWS.match(bare))
+            and (_PROGRESS.match(bare) or _ANY_NEWS.match(bare) or _HERE_DONE.match(bare))
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
         ):
@@ -1689,6 +1714,7 @@ class SemanticPlanner(RulePlanner):
         failed = any(t.state == "failed" for t in context.tasks)
         if (
             (_STILL_OPEN.match(bare) and len(words(bare)) <= 20)
+            or _ANYTHING_DONE.match(bare)
             or _UPDATE_ON.match(bare)
             or (failed and _WHY_FAILED.match(bare))
         ):
@@ -1734,6 +1760,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked who is who")
         if context.tasks and (no_need := _NO_NEED_FOR.match(bare)):
             return self._cancel(no_need["what"])
+        if context.tasks and _NO_NEED_NOW.search(bare):
+            return self._cancel("")  # "council came and took it all this morning, no need now"
         match = _CANCEL.match(bare)
         if match and _NEVER_MIND.match(bare) and _A_REASON.match(match["what"]):
             return self._cancel("")  # "never mind, we don't need it any more": all of it
