@@ -112,7 +112,8 @@ _CANCEL_WORDS = re.compile(
     r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire|"
     r"pull\s+(?:that|this|it|them|those|these|both(?:\s+of\s+(?:those|them|these))?|all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
-    r"ignore\s+(?:that|this|it|my\s+last|the\s+last\s+one)|don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
+    r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
+    r"don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
     re.IGNORECASE,
 )
 _NO_NEED_FOR = re.compile(
