@@ -2909,3 +2909,17 @@ def test_what_came_of_this_threads_work_and_stops_in_few_words(planner: Semantic
         "the banner flickers every time we stop the video, can dev look",
     ):
         assert planner.plan(text).kind == "work", text
+
+
+def test_a_correction_by_who_should_have_it(planner: SemanticPlanner) -> None:
+    thread = ThreadContext(tasks=[ThreadTask("t1", "image", "make the banner", "running")])
+    for text, agent in (
+        ("no, get the writer to do it first", "writer"),
+        ("actually that's the designer's really, it's a page layout", "designer"),
+        ("dev's doing this one actually", "dev"),
+        ("no no, research did that one, just send it over", "research"),
+        ("actually the writer wants to handle it himself", "writer"),
+    ):
+        moved = planner.plan(text, thread)
+        assert (moved.kind, moved.target) == ("reroute", agent), text
+    assert planner.plan("that's lovely, make it a bit bigger", thread).kind == "followup"

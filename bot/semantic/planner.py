@@ -672,6 +672,22 @@ _PASS_IT = re.compile(
     re.IGNORECASE,
 )
 """The verb that hands work on: an agent whose name is "send" is not meant by it."""
+_NO_LEAD = r"(?:(?:no+|nope|actually|wait|sorry|hang\s+on|hold\s+on)\b[,.!\s]*)"
+_MOVED_TO = re.compile(
+    rf"^{_NO_LEAD}+(?:(?:get|ask)\s+(?P<asked>[^,;.]{{1,30}}?)\s+to|(?:have|let)\s+(?P<had>[^,;.]{{1,30}}?)\s+"
+    r"(?:do|take|sort|handle|look|deal))\s+[a-z]+|"
+    rf"(?:^|[,;—–]\s*){_NO_LEAD}*(?:that's|that’s|thats|that\s+is)\s+(?:the\s+)?(?P<theirs>[\w'’-]+(?:\s+[\w'’-]+)?)"
+    r"(?:'s|’s)?(?:\s+(?:really|actually|job|one|thing))*\s*(?:[,;—–.!]|$)|"
+    rf"^{_NO_LEAD}*(?:the\s+)?(?P<doing>[\w'’-]+)(?:'s|’s|\s+is)\s+(?:doing|taking|handling|got|on|dealing\s+with)\s+"
+    r"(?:this|that|it)\b|"
+    rf"^{_NO_LEAD}*(?:the\s+)?(?P<did>[\w'’-]+)\s+(?:did|does|handles|handled|has\s+done)\s+(?:that|this|it|those)\b|"
+    rf"^{_NO_LEAD}*(?:the\s+)?(?P<wants>[\w'’-]+)\s+wants\s+to\s+(?:handle|do|take|deal\s+with|sort)\b|"
+    r"(?:'s|’s|\s+is)\s+(?:the\s+)?(?P<job>[\w'’-]+\s+(?:lot|team|people|crew|desk))(?:'s|’s)\s+(?:job|thing|area|call)\b",
+    re.IGNORECASE,
+)
+"""A correction by who should have it, named: "no, get Hannah to book it in first", "that's
+accounts, the card readers are theirs", "ivy's doing this one", "rosa did that one",
+"graham wants to handle it himself", "the van's the deliveries lot's job"."""
 _THING_NEEDS_TO = re.compile(
     r"(?P<who>[\w'’-]+)\s+(?:need|needs)\s+to\s+(?:actually\s+)?(?!(?:go|be|move|pass|head)\b)\w+",
     re.I,
@@ -1668,8 +1684,14 @@ class SemanticPlanner(RulePlanner):
             )
         ):
             cue = None  # "the colours need to match our brand guide": a change, not a move
+        moved = _MOVED_TO.search(bare)
         strong = (
             bool(cue)
+            or bool(
+                moved
+                and set(self.names.listed(next(g for g in moved.groups() if g), everyday=True))
+                - here
+            )
             or bool(needs and set(self.names.listed(needs["who"], everyday=True)) - here)
             or any(
                 here & set(self.names.listed(m[0], everyday=True))
