@@ -2923,3 +2923,17 @@ def test_a_correction_by_who_should_have_it(planner: SemanticPlanner) -> None:
         moved = planner.plan(text, thread)
         assert (moved.kind, moved.target) == ("reroute", agent), text
     assert planner.plan("that's lovely, make it a bit bigger", thread).kind == "followup"
+
+
+def test_a_thing_done_to_them_with_nothing_named_asks_what(planner: SemanticPlanner) -> None:
+    for text in (
+        "give them a ring will you",
+        "can we put it back how it was",
+        "can we change it back to how it was",
+        "can we get rid of them",
+        "send it to them",
+        "is that ok to do?",
+        "ugh can one of you have a look at this",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    assert planner.plan("give the printer supplier a ring about the banner stock").kind == "work"

@@ -231,6 +231,8 @@ _NEW_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 """A message in a thread that says it is about something else: new work, not more of this."""
+_OK_TO = re.compile(r"\b(?:ok|okay|alright|fine|safe)\s+to\s+\w+", re.IGNORECASE)
+""" "is that ok to do?": asks about doing something, no small talk."""
 _CARRIES_ON = re.compile(r"\b(?:still|though|anyway)\b", re.IGNORECASE)
 _REPLACES = re.compile(
     r"^[.?!;,\s]*(?:(?:and|but|so)\s+)?(?:then|instead|just|rather)\b|^[.?!;,\s]*(?:(?:and|but|so|then|just)\s+)*"
@@ -876,7 +878,7 @@ _VAGUE_WORDS = frozenset(
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo here there
     mr mrs ms miss dr bloke guy lady woman man fella chap
-    email emails message messages says said""".split()
+    email emails message messages says said give put back rid send ugh how swap""".split()
 )
 _SHOW_ME = frozenset("show list give tell me my mine our".split())
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
@@ -1958,6 +1960,7 @@ class SemanticPlanner(RulePlanner):
             and not _THEIR_THING.search(bare)
             and not (in_thread and (_PRAISE_THEN.match(bare) or _INSTRUCTS.search(bare)))
             and not _HELP_WANTED.search(bare)
+            and not (_DOES.match(bare) or _OK_TO.search(bare))  # "send it to them": asked
         ):
             return Decision(kind="roster", reason=f"chit-chat (near “{intent.nearest}”)")
         return None
