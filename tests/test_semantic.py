@@ -2937,3 +2937,13 @@ def test_a_thing_done_to_them_with_nothing_named_asks_what(planner: SemanticPlan
     ):
         assert planner.plan(text).kind == "clarify", text
     assert planner.plan("give the printer supplier a ring about the banner stock").kind == "work"
+
+
+def test_whose_job_it_is_asked_in_more_words(planner: SemanticPlanner) -> None:
+    for text in (
+        "who's the person for tweets round here?",
+        "is there anyone who picks up bug reports once a release is out?",
+        "can the bots do market research or is that still a human job",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    assert planner.plan("can you do the market research for the launch").kind == "work"

@@ -473,6 +473,17 @@ _ANY_OF_YOU_DO = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """ "can any of you do travel jabs or do I just send them to the GP": who can, not a job."""
+_WHOSE_IS_IT = re.compile(
+    r"^(?:so\s+)?(?:who(?:'s|’s|\s+is)\s+(?:the\s+|our\s+)?(?:person|one|team|people|bot|agent|go-to|expert)\s+"
+    r"(?:for|to\s+ask\s+about|on)\s+(?P<what>[^?]+?)(?:\s+(?:a?round|in)\s+here|\s+here)?|"
+    r"(?:is\s+there|have\s+we\s+got)\s+(?:anyone|someone|somebody|anybody|an\s+agent)\s+(?:here\s+)?(?:who|that)\s+"
+    r"(?:picks\s+up|does|handles|deals\s+with|looks\s+after|covers|sorts(?:\s+out)?|takes\s+care\s+of)\s+(?P<job>[^?]+?)|"
+    r"(?:can|could|do|does)\s+(?:the\s+)?(?:bots?|agents?|this\s+(?:thing|bot)|dispatch)\s+(?:do|handle|help\s+with|"
+    r"deal\s+with|cover|sort(?:\s+out)?|look\s+after)\s+(?P<can>[^?]+?)(?:\s+or\s+[^?]*)?)\s*\??$",
+    re.IGNORECASE,
+)
+""" "who's the person for off-piste stuff round here?", "is there anyone who picks up
+complaints …?", "can the bots do the rota or is that still a human job": whose it is."""
 _WHAT_CAN_YOU_DO = re.compile(
     r"^(?:(?:so|ok|okay|hi|hey|sorry|quick\s+q(?:uestion)?)\b[\s,!.:—–-]*)?what\s+(?:else\s+|sort\s+of\s+"
     r"(?:things|stuff)\s+|kind\s+of\s+(?:things|stuff)\s+)?(?:can|could|do|does)\s+(?:you|u|y'?all|"
@@ -1768,6 +1779,9 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", target=match.group("what"), reason="asked who can")
         if match := _ANY_OF_YOU_DO.match(bare):
             return Decision(kind="roster", target=match["what"] or match["mine"], reason="who can")
+        if match := _WHOSE_IS_IT.match(bare):
+            what = match["what"] or match["job"] or match["can"]
+            return Decision(kind="roster", target=what, reason="asked whose it is")
         if match := _WHO_TO_TALK_TO.match(bare):
             about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
