@@ -53,6 +53,8 @@ class Control:
         requests; only work the user may control (their own, or anyone's for an admin), and
         never the request `spare` (the one that asked for the cancel, and for new work)."""
         thread_rows = await self.core.store.thread_tasks(key) if key is not None else []
+        # A new thread holding only the work asked beside the cancel is no thread to look in.
+        thread_rows = [t for t in thread_rows if t["request_id"] != spare]
         if thread_rows:
             candidates = [t for t in thread_rows if t["state"] in ACTIVE_TASK_STATES]
         else:

@@ -393,7 +393,6 @@ async def test_a_stop_with_new_work_cancels_the_old_and_starts_the_new(
     await h.idle()
 
     assert len(h.servers["image"].cancelled) == 1
-    assert [c.text.split("\n")[0] for c in h.servers["writer"].calls]  # the writer was called
     assert "write the release notes" in h.servers["writer"].calls[0].text
     tasks = await h.rows("SELECT agent, summary, state FROM tasks ORDER BY seq")
     assert [(t["agent"], t["state"]) for t in tasks] == [
@@ -408,6 +407,26 @@ async def test_a_stop_with_new_work_cancels_the_old_and_starts_the_new(
     ]
     # The second request stayed open until its own work finished: its closing comes last.
     assert kinds.index("result") < len(kinds) - 1 and kinds[-1] == "closing"
+
+
+async def test_a_stop_with_new_work_in_a_new_thread_finds_the_work_elsewhere(
+    harness: HarnessFactory,
+) -> None:
+    """Said in a new thread, the cancel looks in the user's own work, not in the thread the
+    new work has just opened."""
+    h = await harness({"image": slow(30, Reply("never")), "writer": echo("writer", U)})
+    banner = await h.say("make a banner for the launch page")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls))
+    instead = await h.say("scrap the banner and get the writer to do release notes instead")
+    await h.idle()
+
+    assert len(h.servers["image"].cancelled) == 1
+    states = {r["agent"]: r["state"] for r in await h.rows("SELECT agent, state FROM tasks")}
+    assert states == {"image": "cancelled", "writer": "completed"}
+    notices = [m.text for m in h.adapter.in_thread(thread_of(instead)) if m.kind == "notice"]
+    assert "Cancelled: 🎨 Image → make a banner for the launch page." in notices
+    assert h.adapter.in_thread(thread_of(instead), "result")
+    assert not h.adapter.in_thread(thread_of(banner), "result")
 
 
 async def test_a_status_question_with_new_work_answers_and_starts_it(
