@@ -2947,3 +2947,19 @@ def test_whose_job_it_is_asked_in_more_words(planner: SemanticPlanner) -> None:
     ):
         assert planner.plan(text).kind == "roster", text
     assert planner.plan("can you do the market research for the launch").kind == "work"
+
+
+def test_once_both_are_done_said_first_still_waits(planner: SemanticPlanner) -> None:
+    """ "social: once both are done, post it" waits for the two before it, as "social: post
+    it once both are done" does; "the image agent both …" leaves no "agent" in the summary."""
+    for text in (
+        "writer: draft the newsletter. designer: a header image for it. social: once both are"
+        " done, post it",
+        "writer: draft the newsletter. designer: a header image for it. social: post it once"
+        " both are done",
+    ):
+        first, second, last = planner.plan(text).tasks
+        assert (last.agent, sorted(last.depends_on)) == ("social", sorted([first.id, second.id]))
+        assert last.summary == "post it", text
+    both = planner.plan("can the designer and the image agent both have a go at the logo")
+    assert [t.summary for t in both.tasks] == ["have a go at the logo"] * 2

@@ -172,6 +172,15 @@ _BACK_DONE = re.compile(
     re.IGNORECASE,
 )
 """What "once … are done" waits for, when it points back at what was asked before it."""
+_ONCE_BACK_DONE = re.compile(
+    r"^(?P<head>[^:—–]{1,40}:\s*)?(?:once|when|after|as\s+soon\s+as)\s+(?P<first>(?:both|they|those|these|"
+    r"everything|all(?:\s+of\s+(?:them|that|those|it))?|the\s+(?:two|three|others?|rest|above))(?:\s+of\s+them)?"
+    r"(?:'re|’re|\s+are|\s+is|'s|’s|\s+have\s+been)\s+(?:all\s+)?(?:done|ready|finished|through|back|in))\s*,\s*"
+    r"(?P<act>\S.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""A last sentence that waits for the ones before it, said first: "social: once both are
+done, post it"."""
 _HAS_DONE = re.compile(
     r"^(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|sends?\s+over|"
     r"comes?\s+back\s+with|is\s+ready\s+with|pulls?|puts?\s+together)\s+",
@@ -268,7 +277,8 @@ _ALSO = re.compile(
 _FILLER = re.compile(
     r"^(?:(?:and|also|then|first|firstly|next|finally|please|pls|plz|kindly|hey|hi|ok|okay|so|anyway|"
     r"can\s+you|could\s+you|would\s+you|will\s+you|can\s+u|could\s+u|i\s+need\s+you\s+to|"
-    r"i'd\s+like\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|each|both|also|to)\b[,\s]*)+",
+    r"i'd\s+like\s+you\s+to|i\s+want\s+you\s+to|go\s+ahead\s+and|each|both|also|to|"
+    r"(?:agents?|bots?)(?=\s+(?:both|each|all|please|to)\b))\b[,\s]*)+",
     re.IGNORECASE,
 )
 _TAIL = re.compile(
@@ -893,6 +903,12 @@ class Names:
 
 def chain(text: str) -> list[str]:
     """Split a message into steps that run one after another."""
+    said = sentences(text)
+    if len(said) >= 2 and (lead := _ONCE_BACK_DONE.match(said[-1])):
+        # "writer: the newsletter. designer: a header. social: once both are done, post it":
+        # said the other way round, "social: post it once both are done"
+        last = f"{lead['head'] or ''}{lead['act'].rstrip(' .!')} once {lead['first']}"
+        text = " ".join([*said[:-1], last])
     match = _BUT_FIRST.match(text)
     if match and len(match.group("later")) > 3:
         return [*chain(match.group("first")), *chain(match.group("later"))]
