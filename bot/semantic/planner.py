@@ -1780,8 +1780,8 @@ class SemanticPlanner(RulePlanner):
         if match := _ANY_OF_YOU_DO.match(bare):
             return Decision(kind="roster", target=match["what"] or match["mine"], reason="who can")
         if match := _WHOSE_IS_IT.match(bare):
-            what = match["what"] or match["job"] or match["can"]
-            return Decision(kind="roster", target=what, reason="asked whose it is")
+            whose = match["what"] or match["job"] or match["can"]
+            return Decision(kind="roster", target=whose, reason="asked whose it is")
         if match := _WHO_TO_TALK_TO.match(bare):
             about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
