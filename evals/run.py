@@ -58,6 +58,8 @@ SPLITS = (
     "dev25",
     "dev26",
     "dev27",
+    "dev28",
+    "dev29",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
