@@ -2963,3 +2963,40 @@ def test_once_both_are_done_said_first_still_waits(planner: SemanticPlanner) -> 
         assert last.summary == "post it", text
     both = planner.plan("can the designer and the image agent both have a go at the logo")
     assert [t.summary for t in both.tasks] == ["have a go at the logo"] * 2
+
+
+def test_dev28_and_dev29s_questions_stops_and_asks_in_demo_words(
+    planner: SemanticPlanner,
+) -> None:
+    """What came of work, stops and whose job it is, in the forms dev28 and dev29 found."""
+    done = ThreadContext(tasks=[ThreadTask("t1", "social", "post the launch tweet", "completed")])
+    for text in (
+        "did the launch tweet go out in time??",
+        "who did we get in the end?",
+        "what happened there?",
+        "so did we get in or not",
+    ):
+        assert planner.plan(text, done).kind == "status", text
+    for text in (
+        "is anyone actually on the checkout thing or",
+        "what's happening with the landing page copy?",
+        "what did the writer say about the tagline in the end",
+        "everything on track for today?",
+    ):
+        assert planner.plan(text).kind == "status", text
+    queued = ThreadContext(tasks=[ThreadTask("t1", "social", "post the launch tweet", "queued")])
+    for text in (
+        "don't post that",
+        "pull everything on the launch, the date has moved",
+        "the client's pulled out, leave it",
+        "don't worry, they've found someone themselves",
+    ):
+        assert planner.plan(text, queued).kind == "cancel", text
+    assert planner.plan("can you help with market research or is that someone else").kind == (
+        "roster"
+    )
+    assert planner.plan("a customer asked why the order she cancelled still shows").kind == "work"
+    new = planner.plan("oh and separate thing, the signup page throws a 500", queued)
+    assert (new.kind, [t.agent for t in new.tasks]) == ("work", ["dev"])
+    for text in ("she needs changing", "tomorrow instead"):
+        assert planner.plan(text).kind == "clarify", text

@@ -108,9 +108,11 @@ _CANCEL_WORDS = re.compile(
     r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
-    r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|"
+    r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
+    r"look|arrange|organi[sz]e|get|sort|"
     r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire|"
-    r"pull\s+(?:that|this|it|them|those|these|both(?:\s+of\s+(?:those|them|these))?|all\s+of\s+(?:it|that|them))"
+    r"pull\s+(?:that|this|it|them|those|these|everything|both(?:\s+of\s+(?:those|them|these))?|"
+    r"all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
@@ -124,9 +126,15 @@ _NO_NEED_FOR = re.compile(
 """ "no need for the repair now, he's gone for new frames": in a thread, that work stops ("no
 need for the banner to be blue" is a change to it, not a stop)."""
 _NO_NEED_NOW = re.compile(
-    r"[,;.!—–-]\s*(?:so\s+)?(?:there's\s+|there\s+is\s+)?no\s+need\s+(?:now|any\s*more|for\s+it\s+now)$",
+    r"[,;.!—–-]\s*(?:so\s+)?(?:(?:there's\s+|there\s+is\s+)?no\s+need\s+(?:now|any\s*more|for\s+it\s+now)|"
+    r"(?:just\s+|so\s+)?leave\s+(?:it|that|them)(?:\s+(?:now|then|for\s+now))?)$",
     re.IGNORECASE,
 )
+_NEVER_MIND_WHY = re.compile(
+    r"^(?:oh\s+)?don'?t\s+worry(?:\s+about\s+(?:it|that))?\s*[,;.!—–-]+\s*(?:they|she|he|we|it)(?:'ve|’ve|'s|’s|\s+ha(?:ve|s))\s+",
+    re.IGNORECASE,
+)
+""" "don't worry, they've found someone themselves": in a thread, the work is not needed."""
 """ "…, no need now" at the end, in a thread: the reason first, then the stop."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
@@ -148,7 +156,8 @@ _REPORTED = re.compile(
     r"never|not|to|could|'ll|’ll|will|would|might|may|the|a|an|our|their|this|that|those|these)\s+$|"
     r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
     r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$|"
-    r"\b(?:time|times|whenever|everytime)\s+(?:we|i|you|they|he|she|it)\s+$|\bor\s+$",
+    r"\b(?:time|times|whenever|everytime)\s+(?:we|i|you|they|he|she|it)\s+$|\bor\s+$|"
+    r"\b(?:she|he|they|who|which)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -221,7 +230,7 @@ _NOT_AN_ORDER = re.compile(
 ("doing the handover"), what happened ("found a spare key"), or asking to be told ("let
 me know")."""
 _NEW_SUBJECT = re.compile(
-    r"^(?:(?:ok|okay|oh|right|also|and|sorry)\b[,\s]*)?(?:"
+    r"^(?:(?:ok|okay|oh|right|also|and|sorry)\b[,\s]*)*(?:"
     r"(?:a\s+|on\s+a\s+)?(?:(?:completely|totally|slightly)\s+)?(?:different|separate|unrelated)\s+"
     r"(?:thing|one|q|question|note|matter|topic|subject|issue|request|job)|"
     r"(?:completely\s+|totally\s+)?unrelated(?:ly)?(?:\s+(?:to\s+(?:this|that)|but|though))*|"
@@ -323,7 +332,11 @@ _ASKS_AFTER = re.compile(
     r"how(?:'s|’s|\s+is|\s+are)\s+(?:every(?:one|body)|the\s+team|we|you\s+all|things)\s+(?:doing|getting\s+on|"
     r"coming\s+along)\s+(?:on|with)\s+(?:the|my|our|that|this|those|these)\s+[^?,;]{1,40}\s*(?:\?|$)|"
     r"what\s+(?:did|has|have)\s+(?!(?:i|we|you)\b)[^?]{1,30}?\s+(?:come\s+up\s+with|produced?|delivered?|"
-    r"turned\s+in|got\s+done|managed\s+to\s+do)\b)",
+    r"turned\s+in|got\s+done|managed\s+to\s+do)\b|"
+    r"(?:is|are)\s+(?:anyone|anybody|someone|somebody)\s+(?:actually\s+|already\s+)?(?:on|looking\s+at|dealing\s+with)\s+"
+    r"[^?]{1,40}?(?:\s+or(?:\s+not)?)?\s*(?:\?|$)|what(?:'s|’s|\s+is)\s+happening\s+with\s+(?:the|my|our)\s+|"
+    r"what\s+did\s+[^?]{1,30}?\s+say\b[^?]*\bin\s+the\s+end\b|"
+    r"(?:is\s+)?everything\s+(?:on\s+track|going\s+to\s+plan|still\s+on|ok|okay|good)\s+for\s+[^?]{1,30}?\s*(?:\?|$))",
     re.IGNORECASE,
 )
 """ "what's the hold up with the copy?", "when will the fix be ready?", "what did the writer
@@ -479,7 +492,9 @@ _WHOSE_IS_IT = re.compile(
     r"(?:is\s+there|have\s+we\s+got)\s+(?:anyone|someone|somebody|anybody|an\s+agent)\s+(?:here\s+)?(?:who|that)\s+"
     r"(?:picks\s+up|does|handles|deals\s+with|looks\s+after|covers|sorts(?:\s+out)?|takes\s+care\s+of)\s+(?P<job>[^?]+?)|"
     r"(?:can|could|do|does)\s+(?:the\s+)?(?:bots?|agents?|this\s+(?:thing|bot)|dispatch)\s+(?:do|handle|help\s+with|"
-    r"deal\s+with|cover|sort(?:\s+out)?|look\s+after)\s+(?P<can>[^?]+?)(?:\s+or\s+[^?]*)?)\s*\??$",
+    r"deal\s+with|cover|sort(?:\s+out)?|look\s+after)\s+(?P<can>[^?]+?)(?:\s+or\s+[^?]*)?|"
+    r"(?:can|could|do)\s+you(?:\s+lot|\s+guys)?\s+(?:help\s+with|do|handle|deal\s+with|cover)\s+(?P<other>[^?]+?)\s+or\s+"
+    r"is\s+(?:that|it)\s+(?:someone|somebody)\s+else(?:'s|’s)?(?:\s+(?:job|thing))?)\s*\??$",
     re.IGNORECASE,
 )
 """ "who's the person for off-piste stuff round here?", "is there anyone who picks up
@@ -577,7 +592,10 @@ _HERE_DONE = re.compile(
     r"^(?:so\s+|and\s+)?(?:did\s+(?:that|it|this|they|she|he|those|these)\s+(?:\w+\s+){0,2}?(?:go|get|arrive|land|"
     r"take|work|happen|come|turn|reach|pay|sign|reply|answer|accept|like|love|agree)\b[^?]{0,20}|"
     r"(?:is|are|has)?\s*[\w'’-]+\s+(?:nearly\s+|almost\s+)?(?:done|finished|ready)(?:\s+yet)?(?=\s*(?:[?,.!]|$))|"
-    r"(?:are|is)\s+we\s+[^?]{1,40}?\s+(?:today|tonight|tomorrow|this\s+\w+)\s+or\s+not)",
+    r"(?:are|is)\s+we\s+[^?]{1,40}?\s+(?:today|tonight|tomorrow|this\s+\w+)\s+or\s+not|"
+    r"did\s+(?:the|that|this|our|my|his|her|their)\s+[^?]{1,40}?\s+go\s+(?:in|out|through|off)\b[^?]{0,20}|"
+    r"did\s+we\s+(?:get|win|make)\b[^?]{0,30}|who\s+did\s+we\s+(?:get|book|find|end\s+up\s+with)\b[^?]{0,20}|"
+    r"(?:what\s+(?:happened|went\s+wrong)\s+(?:there|here|with\s+[^?]{1,30})|what\s+happened)\s*$)",
     re.IGNORECASE,
 )
 """ "did that go up?", "did she take it?", "priya done yet?", "are we opening 1888 today or
@@ -889,7 +907,7 @@ _VAGUE_WORDS = frozenset(
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo here there
     mr mrs ms miss dr bloke guy lady woman man fella chap
-    email emails message messages says said give put back rid send ugh how swap""".split()
+    email emails message messages says said give put back rid send ugh how swap changing instead""".split()
 )
 _SHOW_ME = frozenset("show list give tell me my mine our".split())
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
@@ -1780,7 +1798,7 @@ class SemanticPlanner(RulePlanner):
         if match := _ANY_OF_YOU_DO.match(bare):
             return Decision(kind="roster", target=match["what"] or match["mine"], reason="who can")
         if match := _WHOSE_IS_IT.match(bare):
-            whose = match["what"] or match["job"] or match["can"]
+            whose = match["what"] or match["job"] or match["can"] or match["other"]
             return Decision(kind="roster", target=whose, reason="asked whose it is")
         if match := _WHO_TO_TALK_TO.match(bare):
             about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
@@ -1799,7 +1817,7 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked who is who")
         if context.tasks and (no_need := _NO_NEED_FOR.match(bare)):
             return self._cancel(no_need["what"])
-        if context.tasks and _NO_NEED_NOW.search(bare):
+        if context.tasks and (_NO_NEED_NOW.search(bare) or _NEVER_MIND_WHY.match(bare)):
             return self._cancel("")  # "council came and took it all this morning, no need now"
         match = _CANCEL.match(bare)
         if match and _NEVER_MIND.match(bare) and _A_REASON.match(match["what"]):
@@ -1882,6 +1900,20 @@ class SemanticPlanner(RulePlanner):
             reason="asked to cancel " + ("everything here" if everything else repr(what)),
         )
 
+    @staticmethod
+    def _stop_first(bare: str, context: ThreadContext) -> bool:
+        """A short message that opens by stopping something ("don't post that", "no need to
+        find cover for Jo any more, she's back"): a stop, whatever it sounds nearest to. Out
+        of a thread, "don't send …" is an instruction, not a stop."""
+        first = _CANCEL_WORDS.match(
+            re.sub(r"^(?:(?:oh|ok|okay|no|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", "", bare)
+        )
+        return (
+            first is not None
+            and len(words(bare)) <= 12
+            and (bool(context.tasks) or not _HOLD_BACK.fullmatch(first[0]))
+        )
+
     def _cancel_by_intent(
         self, bare: str, intent: Intent, context: ThreadContext
     ) -> Decision | None:
@@ -1894,9 +1926,17 @@ class SemanticPlanner(RulePlanner):
         ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
-        if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10):
+        if not (
+            (leads and intent.name == "cancel")
+            or len(words(bare)) <= 10
+            or self._stop_first(bare, context)
+        ):
             return None
-        if (leads and intent.name in ("cancel", "status", "clarify")) or intent.margin < 0.05:
+        if (
+            (leads and intent.name in ("cancel", "status", "clarify"))
+            or intent.margin < 0.05
+            or self._stop_first(bare, context)
+        ):
             first = _CANCEL_WORDS.search(bare)
             said_of = self.names.listed(bare[: first.start()], everyday=True) if first else []
             if len(said_of) == 1:  # "the writer can stop": that agent's work, not all
