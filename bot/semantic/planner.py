@@ -130,12 +130,12 @@ _NO_NEED_NOW = re.compile(
     r"(?:just\s+|so\s+)?leave\s+(?:it|that|them)(?:\s+(?:now|then|for\s+now))?)$",
     re.IGNORECASE,
 )
+""" "…, no need now" at the end, in a thread: the reason first, then the stop."""
 _NEVER_MIND_WHY = re.compile(
     r"^(?:oh\s+)?don'?t\s+worry(?:\s+about\s+(?:it|that))?\s*[,;.!—–-]+\s*(?:they|she|he|we|it)(?:'ve|’ve|'s|’s|\s+ha(?:ve|s))\s+",
     re.IGNORECASE,
 )
 """ "don't worry, they've found someone themselves": in a thread, the work is not needed."""
-""" "…, no need now" at the end, in a thread: the reason first, then the stop."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -353,15 +353,15 @@ _STILL_OPEN = re.compile(
     r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b",
     re.IGNORECASE,
 )
+""" "anything still outstanding from this morning's lot?", "anything left over from last
+week I need to chase?": the work in flight ("anything left over for the bake sale" is
+about things, not work)."""
 _ANYTHING_DONE = re.compile(
     r"^(?:so\s+|and\s+)?(?:has\s+|did\s+)?anything\s+(?:finish(?:ed)?|come\s+back|complete[d]?|land(?:ed)?|"
     r"(?:get|got|been)\s+done)\s+(?:overnight|today|yet|this\s+(?:morning|afternoon|week)|since\s+\w+|while\s+i\s+was\s+\w+)\b",
     re.IGNORECASE,
 )
 """ "anything finish overnight?": what came of the user's work."""
-""" "anything still outstanding from this morning's lot?", "anything left over from last
-week I need to chase?": the work in flight ("anything left over for the bake sale" is
-about things, not work)."""
 _UPDATE_ON = re.compile(
     r"^(?:(?:can\s+i|could\s+i|can\s+we)\s+(?:get|have)\s+)?(?:a\s+)?(?:quick\s+)?(?:update|status|progress|news)\s+"
     r"(?:on|re|about|with)\s+(?:all\s+(?:of\s+)?)?(?:this|that|these|those|it|everything|the\s+lot)\b",
