@@ -285,11 +285,10 @@ class Intake:
         )  # fmt: skip
 
     async def _clarify(self, request: Request, request_id: str, decision: Decision) -> None:
-        from bot.semantic.planner import SPLIT
+        from bot.semantic.planner import NO_REPLY
 
         question = decision.question or render.SAY_MORE
-        # A refused oversized plan waits for nothing: the user sends smaller requests.
-        state = "done" if decision.target == SPLIT else "clarifying"
+        state = "done" if decision.target == NO_REPLY else "clarifying"
         await self.core.store.set_question(request_id, state, question)
         await self.core.say(request_id, request, "clarify", question)
 

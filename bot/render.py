@@ -321,6 +321,9 @@ def interrupted(command: str, demo: bool) -> str:
 UNROUTABLE = "I couldn't work out how to route that. Which agent should take it?"
 """The question when a planner produced a decision that names no usable agent."""
 SAY_MORE = "Could you say a bit more?"
+HOLD_WHICH = (
+    "Which work should I hold? Reply in its thread, or name it ('don't post the launch tweet')."
+)
 QUESTION_CLOSED = "That question is no longer open."
 NOTHING_TO_REROUTE = "There is nothing here to send elsewhere."
 REROUTE_NOT_YOURS = "Only the person who asked, or an admin, can reroute this."

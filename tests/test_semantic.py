@@ -21,7 +21,7 @@ from bot.semantic import SemanticPlanner
 from bot.semantic.embed import CachedEmbedder, EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse, says_what_to_do, without_injections
 from bot.semantic.match import content
-from bot.semantic.planner import CATCH_ALL_ID, SPLIT, _asks_about, several_asks
+from bot.semantic.planner import CATCH_ALL_ID, NO_REPLY, _asks_about, several_asks
 from tests.conftest import HarnessFactory, echo
 from tests.fakes.llm import FakeLLM
 
@@ -731,7 +731,7 @@ def test_a_plan_over_the_limit_is_refused(planner: SemanticPlanner) -> None:
     bounded = SemanticPlanner(demo_fleet(), embedder=planner.embedder, max_tasks=3)
     text = ". ".join(f"Dev — fix bug {n}" for n in range(1, 300)) + "."
     decision = bounded.plan(text)
-    assert decision.kind == "clarify" and decision.target == SPLIT
+    assert decision.kind == "clarify" and decision.target == NO_REPLY
     assert "at most 3" in (decision.question or "")
     assert len(bounded.plan("Dev — fix bug 1. Writer — draft the notes").tasks) == 2
 
@@ -3000,3 +3000,16 @@ def test_dev28_and_dev29s_questions_stops_and_asks_in_demo_words(
     assert (new.kind, [t.agent for t in new.tasks]) == ("work", ["dev"])
     for text in ("she needs changing", "tomorrow instead"):
         assert planner.plan(text).kind == "clarify", text
+
+
+def test_a_hold_with_nothing_to_hold_asks_which_and_waits_for_nothing(
+    planner: SemanticPlanner,
+) -> None:
+    """ "don't post that" in a new thread: which work, nobody here can tell, and a reply to
+    the question must not become that work; in a thread it stops the thread's work."""
+    for text in ("don't post that", "hang on, don't send it yet"):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("clarify", NO_REPLY), text
+    queued = ThreadContext(tasks=[ThreadTask("t1", "social", "post the launch tweet", "queued")])
+    assert planner.plan("don't post that", queued).kind == "cancel"
+    assert planner.plan("don't post it on linkedin, post it on twitter").kind == "work"

@@ -96,8 +96,10 @@ def model_wanted(decision: Decision, mode: str) -> bool:
     return mode == "always" or decision.confidence is None or decision.confidence < DOUBT
 
 
-SPLIT = "split"
-"""`Decision.target` of a clarify that refuses an oversized plan: nothing waits for a reply."""
+NO_REPLY = "no-reply"
+"""`Decision.target` of a clarify that waits for no reply: an oversized plan refused (the
+user sends smaller requests), or a hold with nothing here to hold (a reply would be taken
+for the work it names)."""
 GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
@@ -136,6 +138,12 @@ _NEVER_MIND_WHY = re.compile(
     re.IGNORECASE,
 )
 """ "don't worry, they've found someone themselves": in a thread, the work is not needed."""
+_HOLD_IT = re.compile(
+    r"^(?:(?:no|wait|hang\s+on|hold\s+on|actually)\b[,.!\s]*)*(?:don'?t|do\s+not)\s+(?:send|pay|post|publish|ship|"
+    r"book|file|run|do)\s+(?:it|that|this|them|those|these)(?:\s+(?:yet|now|today|after\s+all))?$",
+    re.IGNORECASE,
+)
+""" "don't post that", said where there is no work to hold: what it holds is not said."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -1845,6 +1853,11 @@ class SemanticPlanner(RulePlanner):
                 re.I,
             )
             return self._cancel("" if everything else stopped)
+        if not context.tasks and _HOLD_IT.match(bare):
+            # "don't post that" with nothing in the thread: which, nobody here can tell
+            return Decision(
+                kind="clarify", target=NO_REPLY, question=render.HOLD_WHICH, reason="hold what?"
+            )
         if not context.tasks and _AS_BEFORE.match(bare) and len(words(bare)) <= 12:
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="as before: what?")
         if not context.tasks and _FRAGMENT.match(bare):
@@ -2475,7 +2488,7 @@ class SemanticPlanner(RulePlanner):
         if decision.kind in ("work", "followup") and len(decision.tasks) > self.max_tasks:
             return Decision(
                 kind="clarify",
-                target=SPLIT,
+                target=NO_REPLY,
                 question=render.too_many_tasks(len(decision.tasks), self.max_tasks),
                 reason=f"plan of {len(decision.tasks)} tasks is over the limit of {self.max_tasks}",
                 planner=decision.planner,
