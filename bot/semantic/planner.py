@@ -104,10 +104,12 @@ GENERIC_QUESTION = render.WHAT_EXACTLY
 
 _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 """The emoji blocks, as a character-class range."""
+_HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
+"""What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
 _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
-    r"hold\s+off|after\s+all|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|scratch|"
+    rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
@@ -138,9 +140,11 @@ _NEVER_MIND_WHY = re.compile(
     re.IGNORECASE,
 )
 """ "don't worry, they've found someone themselves": in a thread, the work is not needed."""
+_OPENING = re.compile(r"^(?:(?:oh|ok|okay|no|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", re.I)
+"""Words a message opens with before what it says ("oh, …", "hang on, …")."""
 _HOLD_IT = re.compile(
-    r"^(?:(?:no|wait|hang\s+on|hold\s+on|actually)\b[,.!\s]*)*(?:don'?t|do\s+not)\s+(?:send|pay|post|publish|ship|"
-    r"book|file|run|do)\s+(?:it|that|this|them|those|these)(?:\s+(?:yet|now|today|after\s+all))?$",
+    rf"^(?:(?:no|wait|hang\s+on|hold\s+on|actually)\b[,.!\s]*)*(?:don'?t|do\s+not)\s+(?:{_HELD}|do)\s+"
+    r"(?:it|that|this|them|those|these)(?:\s+(?:yet|now|today|after\s+all))?$",
     re.IGNORECASE,
 )
 """ "don't post that", said where there is no work to hold: what it holds is not said."""
@@ -152,7 +156,7 @@ _KEEP_GOING = re.compile(
 _HANDED_OVER = re.compile(rf"^{FOR_WHOM}\s+[^:—–?]{{1,40}}[:—–]", re.IGNORECASE)
 """“this one's for Ruth: …”: work handed to someone, whatever it then asks."""
 _HOLD_BACK = re.compile(
-    r"hold\s+off|hold\s+fire|don'?t\s+(?:send|pay|post|publish|ship|book|file|run)|bin|ditch|shelve",
+    rf"hold\s+off|hold\s+fire|don'?t\s+{_HELD}|bin|ditch|shelve",
     re.IGNORECASE,
 )
 """Cancelling words that, with no work in the thread, ask for something to be held back."""
@@ -1038,7 +1042,7 @@ _THING_BACK = re.compile(
 )
 """Words that tie a message in a thread to what is there already ("make it blue", "add a
 line about parking", "another one for Friday"): more of the thread's work."""
-_CARRIED_ON = re.compile(
+_ANSWERS_THREAD = re.compile(
     r"^(?:<@\w+>|@\w+|\W)*(?:and|plus|oh\s+and|one\s+more|so|but|or|what\s+about|no|nope|actually|wait|"
     r"hang\s+on|hold\s+on|sorry|yes|yeah|ok|okay)\b",
     re.I,
@@ -1682,7 +1686,8 @@ class SemanticPlanner(RulePlanner):
             context.tasks
             and addressed is None
             and (
-                _CARRIED_ON.match(text) or not self._belongs_elsewhere(clean_text, context, matcher)
+                _ANSWERS_THREAD.match(text)
+                or not self._belongs_elsewhere(clean_text, context, matcher)
             )
         ):
             return self._followup_by_meaning(clean_text, context, matcher, why)
@@ -1918,9 +1923,7 @@ class SemanticPlanner(RulePlanner):
         """A short message that opens by stopping something ("don't post that", "no need to
         find cover for Jo any more, she's back"): a stop, whatever it sounds nearest to. Out
         of a thread, "don't send …" is an instruction, not a stop."""
-        first = _CANCEL_WORDS.match(
-            re.sub(r"^(?:(?:oh|ok|okay|no|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", "", bare)
-        )
+        first = _CANCEL_WORDS.match(_OPENING.sub("", bare))
         return (
             first is not None
             and len(words(bare)) <= 12
@@ -1939,16 +1942,13 @@ class SemanticPlanner(RulePlanner):
         ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
-        if not (
-            (leads and intent.name == "cancel")
-            or len(words(bare)) <= 10
-            or self._stop_first(bare, context)
-        ):
+        stop_first = self._stop_first(bare, context)
+        if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10 or stop_first):
             return None
         if (
             (leads and intent.name in ("cancel", "status", "clarify"))
             or intent.margin < 0.05
-            or self._stop_first(bare, context)
+            or stop_first
         ):
             first = _CANCEL_WORDS.search(bare)
             said_of = self.names.listed(bare[: first.start()], everyday=True) if first else []
@@ -2444,7 +2444,7 @@ class SemanticPlanner(RulePlanner):
         if (
             len(words(text)) < ELSEWHERE_WORDS
             or _THING_BACK.search(text)
-            or _CARRIED_ON.match(text)
+            or _ANSWERS_THREAD.match(text)
         ):
             return False
         here = {t.agent for t in context.tasks}
