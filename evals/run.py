@@ -60,6 +60,8 @@ SPLITS = (
     "dev27",
     "dev28",
     "dev29",
+    "dev30",
+    "dev31",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
