@@ -34,11 +34,11 @@ import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from bot.outbound import MessageRef, Outbound, Target, record_parts
 from bot.ports import Adapter, DeliveryError, Recall, UpdateBudget
-from bot.store import Row, Store, loads
+from bot.store import Row, Store, Tx, loads
 from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,20 @@ RECORD_TRIES = 5
 replica holds past the store's lock wait) before its thread is left in doubt."""
 
 
+class _Next(NamedTuple):
+    """After a message is out: the thread's next one to send now, if any."""
+
+    row: Row | None
+    more: bool
+    """The thread has more waiting (not sent now: not due yet, or for the other lane)."""
+    lost: bool = False
+    """Another replica holds the thread now."""
+
+
+NOT_SENT = _Next(None, more=True)
+"""No next message known: the outbox loop looks again."""
+
+
 class Leases(Protocol):
     """Which replica posts into a thread (`bot.replicas.Membership`)."""
 
@@ -78,8 +92,6 @@ class Leases(Protocol):
     id: str
 
     def cutoff(self) -> float: ...
-
-    async def lease(self, thread: str) -> tuple[bool, bool]: ...
 
     async def lease_head(self, thread: str) -> tuple[bool, bool, Row | None]: ...
 
@@ -133,7 +145,7 @@ class Courier:
         self._starved = False
         """A lane was full when the outbox was last read, so due messages may be waiting
         for one of its slots."""
-        self._recording: set[asyncio.Task[None]] = set()
+        self._recording: set[asyncio.Task[_Next]] = set()
         """Marking a posted message sent; `stop` lets these finish, so a message that went
         out is never left pending (and posted again after a restart)."""
         self._retry_times: list[float] = []
@@ -342,15 +354,14 @@ class Courier:
                     return
                 row = fresh
             for index in range(MAX_IN_A_ROW):
-                if leased and index and self.leases is not None:
-                    # Still ours? A replica taken for dead (a long stall) stops here.
-                    still, _ = await self.leases.lease(thread)
-                    if not still:
-                        leased, emptied = False, True
-                        return
                 self._sending[thread] = row["id"]
+                left -= 1
+                then = self._then(
+                    thread, left, reply=reply, leased=leased, last=index == MAX_IN_A_ROW - 1
+                )
                 try:
-                    if not await self._deliver(row):
+                    sent, after = await self._deliver(row, then)
+                    if not sent:
                         return
                 except Exception as exc:  # a bug or a broken row: retry later, not in a loop
                     log.exception("delivery of outbox message %s failed", row["id"])
@@ -358,17 +369,14 @@ class Courier:
                     await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
                     self._retry_at(retry)
                     return
-                left -= 1
-                # Nothing else was waiting when the outbox was read: no need to look. A
-                # message queued since then woke the loop, which saw this thread busy
-                # (`_skipped`), so the release below wakes it again to send that one.
-                head = await self.store.thread_head(thread) if left > 0 else None
-                if head is None:
-                    emptied = True
+                if after is NOT_SENT:
+                    return  # recorded, and what follows unknown: the outbox loop looks
+                if after.row is None:
+                    # The lease was given back with the record (or lost: a replica taken
+                    # for dead after a long stall stops here, and its holder sends the rest).
+                    leased, emptied = False, not after.more or after.lost
                     return
-                if head["next_at"] > time.time() or (reply and head["kind"] not in REPLY_KINDS):
-                    return
-                row = head
+                row = after.row
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -388,7 +396,35 @@ class Courier:
             if not emptied or self._starved or thread in self._skipped:
                 self._wake.set()
 
-    async def _deliver(self, row: Row) -> bool:
+    def _then(
+        self, thread: str, left: int, *, reply: bool, leased: bool, last: bool
+    ) -> Callable[[Tx], _Next]:
+        """What follows a message recorded as sent, in the same transaction: the thread's
+        next message if it goes out now (its lease kept), or else the lease given back.
+        `left`: messages the outbox read saw after this one (none: nothing to look for; one
+        queued since woke the loop, which saw this thread busy)."""
+        leases = self.leases if leased else None
+
+        def then(tx: Tx) -> _Next:
+            head = tx.head_of(thread) if left > 0 else None
+            go = (
+                head is not None
+                and not last
+                and not self._stopped
+                and head["next_at"] <= time.time()
+                and (not reply or head["kind"] in REPLY_KINDS)
+            )
+            if leases is not None:
+                if not go:
+                    tx.release_thread(thread, leases.id)
+                elif not tx.lease_thread(thread, leases.id, leases.cutoff())[0]:
+                    return _Next(None, more=True, lost=True)
+            return _Next(head if go else None, more=head is not None)
+
+        return then
+
+    async def _deliver(self, row: Row, then: Callable[[Tx], _Next]) -> tuple[bool, _Next]:
+        """Post one message; once it is out, record it and run `then` with the record."""
         started = time.time_ns()
         payload: dict[str, Any] = loads(row["payload"])
         target = Target.model_validate(payload["target"])
@@ -404,7 +440,7 @@ class Courier:
             if result is None:
                 await self.store.mark_retry(row["id"], "no stored result", time.time(), dead=True)
                 self.telemetry.delivered(row, target.platform, "dead", started)
-                return False
+                return False, NOT_SENT
             message = message.model_copy(update={"text": result})
         adapter = self.adapters.get(target.platform)
         if adapter is None:
@@ -414,7 +450,7 @@ class Courier:
             )
             self._retry_at(retry)
             self.telemetry.delivered(row, target.platform, "retried", started)
-            return False
+            return False, NOT_SENT
         progress = loads(row["ref"]) if row["ref"] else {}
         if progress.get("parts"):
             message = message.model_copy(update={"posted": list(progress["parts"])})
@@ -446,7 +482,7 @@ class Courier:
                 self.telemetry.delivered(
                     row, target.platform, "deferred", started, rate_limited=exc.rate_limited
                 )
-                return False
+                return False, NOT_SENT
             attempts = row["attempts"] + 1
             dead = exc.permanent and attempts >= MAX_PERMANENT_ATTEMPTS
             backoff = (
@@ -465,7 +501,7 @@ class Courier:
                 started,
                 rate_limited=exc.rate_limited,
             )
-            return False
+            return False, NOT_SENT
         except Exception as exc:
             attempts = row["attempts"] + 1
             log.warning("delivery of outbox message %s failed: %s", row["id"], exc)
@@ -473,20 +509,20 @@ class Courier:
             await self.store.mark_retry(row["id"], repr(exc), retry, dead=False)
             self._retry_at(retry)
             self.telemetry.delivered(row, target.platform, "retried", started)
-            return False
+            return False, NOT_SENT
         self._unsure.discard(str(row["thread"]))  # its head was the one in doubt
         self.telemetry.delivered(row, target.platform, "sent", started)  # never raises
         # It is out: record that even if we are being stopped right now.
-        recording = asyncio.create_task(self._record_sent(row, message, ref))
+        recording = asyncio.create_task(self._record_sent(row, message, ref, then))
         self._recording.add(recording)
         recording.add_done_callback(self._recording.discard)
         try:
-            await asyncio.shield(recording)
+            after = await asyncio.shield(recording)
         except Exception:
             # Out, and not recorded as out: whoever sends this thread next looks first.
             self._unsure.add(str(row["thread"]))
             raise
-        return True
+        return True, after
 
     def _unsure_of(self, row: Row) -> bool:
         """Whether another process may have posted this message already: it was queued
@@ -498,11 +534,19 @@ class Courier:
             or str(row["thread"]) in self._unsure
         )
 
-    async def _record_sent(self, row: Row, message: Outbound, ref: MessageRef) -> None:
+    async def _record_sent(
+        self, row: Row, message: Outbound, ref: MessageRef, then: Callable[[Tx], _Next]
+    ) -> _Next:
         board_of = row["request_id"] if row["kind"] == "ack" and message.board is not None else None
+        after = NOT_SENT
         for attempt in range(RECORD_TRIES):
             try:
-                await self.store.mark_sent(row["id"], ref.model_dump(), board_of=board_of)
+                after = (
+                    await self.store.mark_sent(
+                        row["id"], ref.model_dump(), board_of=board_of, then=then
+                    )
+                    or NOT_SENT
+                )
                 break
             except Exception as exc:  # it is out: recording that is worth waiting for
                 if attempt == RECORD_TRIES - 1:
@@ -515,6 +559,7 @@ class Courier:
         for future in self._waiters.pop(row["id"], []):
             if not future.done():
                 future.set_result(None)
+        return after
 
     # -- live status boards ---------------------------------------------------------------
 

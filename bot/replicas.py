@@ -108,16 +108,12 @@ class Membership:
         cutoff = self.cutoff()
         return await self.store.transact(lambda tx: tx.adopt_tasks(self.id, cutoff))
 
-    async def lease(self, thread: str) -> tuple[bool, bool]:
-        """Whether this replica may post into `thread` now, and whether it took the thread
-        from a replica that died holding it. Only asked with a shared database: on SQLite
-        the one process posts everywhere."""
-        cutoff = self.cutoff()
-        return await self.store.transact(lambda tx: tx.lease_thread(thread, self.id, cutoff))
-
     async def lease_head(self, thread: str) -> tuple[bool, bool, Row | None]:
-        """`lease`, and if granted the thread's oldest pending message read under it, in
-        the same transaction: it may have been sent by another replica since it was read."""
+        """Whether this replica may post into `thread` now, whether it took the thread from
+        a replica that died holding it, and if granted the thread's oldest pending message
+        read under the lease, in the same transaction: it may have been sent by another
+        replica since it was read. Only asked with a shared database: on SQLite the one
+        process posts everywhere."""
         cutoff = self.cutoff()
 
         def take(tx: Tx) -> tuple[bool, bool, Row | None]:

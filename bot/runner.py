@@ -18,9 +18,9 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bot import render
 from bot.backends.base import Backend, BackendError, without_endpoints
@@ -66,6 +66,28 @@ class Run:
     request_id: str = ""
     traceparent: str | None = None
     """The request's trace, when traces are on (`bot.telemetry`)."""
+    session_id: str | None = None
+
+
+class Known(NamedTuple):
+    """A running task as far as its events need it."""
+
+    id: str
+    agent: str
+    remote_task_id: str | None
+    session_id: str | None
+    request_id: str
+
+    @classmethod
+    def of(cls, task: Row) -> Known:
+        return cls(
+            task["id"], task["agent"], task["remote_task_id"], task["session_id"],
+            task["request_id"],
+        )  # fmt: skip
+
+    @classmethod
+    def of_run(cls, task_id: str, run: Run) -> Known:
+        return cls(task_id, run.agent, run.remote_task_id, run.session_id, run.request_id)
 
 
 def _run_of(
@@ -81,6 +103,7 @@ def _run_of(
         session_key=task["session_key"],
         request_id=task["request_id"],
         traceparent=traceparent,
+        session_id=session_id,
     )
 
 
@@ -330,7 +353,9 @@ class Runner:
                 # left open would be closed by the event loop's shutdown, in no useful order.
                 async with contextlib.aclosing(stream) as events:
                     async for event in events:
-                        done = await self.on_event(task_id, event)
+                        done = await self.on_event(task_id, event, Known.of_run(task_id, run))
+                        if event.remote_task_id and event.remote_task_id != run.remote_task_id:
+                            run = replace(run, remote_task_id=event.remote_task_id)
                         del event  # not kept while the next one is awaited
                         if done:
                             return
@@ -360,28 +385,34 @@ class Runner:
             return False
         if attempt is not None and attempt != task["attempt"]:
             return False
-        if await self.on_event(task_id, event):
+        if await self.on_event(task_id, event, Known.of(task)):
             runner = self.runners.pop(task_id, None)
             if runner is not None and runner is not asyncio.current_task():
                 runner.cancel()
         return True
 
-    async def on_event(self, task_id: str, event: AgentEvent) -> bool:
-        """Record one agent event; True once the task needs nothing more from this stream."""
-        task = await self.core.store.task(task_id)
-        if task is None:
-            return True
-        if task["state"] != "running":
-            if task["state"] == "cancelled" and event.remote_task_id and not event.terminal:
-                # Cancelled before the agent told us its task id: stop it now that we know.
-                await self.core.store.update_task(task_id, remote_task_id=event.remote_task_id)
-                await self.cancel_remote(task_id)
-            return True
-        self.core.mark_available(task["agent"])
+    async def on_event(self, task_id: str, event: AgentEvent, known: Known | None = None) -> bool:
+        """Record one agent event; True once the task needs nothing more from this stream.
+
+        `known`: the running task as its caller knows it. The task is then not read for each
+        event: what changes something checks the task's state as it writes (a finish, a
+        question, a new remote id), and a cancel stops the runner itself."""
+        if known is None:
+            row = await self.core.store.task(task_id)
+            if row is None:
+                return True
+            if row["state"] != "running":
+                if row["state"] == "cancelled" and event.remote_task_id and not event.terminal:
+                    # Cancelled before the agent told us its task id: stop it now we know.
+                    await self.core.store.update_task(task_id, remote_task_id=event.remote_task_id)
+                    await self.cancel_remote(task_id)
+                return True
+            known = Known.of(row)
+        self.core.mark_available(known.agent)
         if event.context_id:
             self.core.telemetry.agent_conversation(task_id, event.context_id)
-        new_remote = event.remote_task_id and event.remote_task_id != task["remote_task_id"]
-        session, context = task["session_id"], event.context_id or ""
+        new_remote = event.remote_task_id and event.remote_task_id != known.remote_task_id
+        session, context = known.session_id or "", event.context_id or ""
         new_context = bool(context and session and self._contexts.get(session) != context)
         if new_remote or new_context:
 
@@ -397,11 +428,12 @@ class Runner:
                 if len(self._contexts) >= CONTEXTS_KEPT:
                     self._contexts.clear()
                 self._contexts[session] = context
-            if state == "cancelled" and new_remote:
-                await self.cancel_remote(task_id)  # cancelled while the id was on its way
+            if state != "running":
+                if state == "cancelled" and new_remote:
+                    await self.cancel_remote(task_id)  # cancelled while the id was on its way
                 return True
         if event.state == "input_required":
-            await self._ask_user(task, event.text or render.AGENT_ASKS)
+            await self._ask_user(known, event.text or render.AGENT_ASKS)
             return True
         if event.state == "completed":
             await self.finish(task_id, "completed", result=event.text, files=event.files)
@@ -416,22 +448,26 @@ class Runner:
             return True
         return False
 
-    async def _ask_user(self, task: Row, question: str) -> None:
-        agent = self.core.fleet.get(task["agent"])
+    async def _ask_user(self, task: Known, question: str) -> None:
+        agent = self.core.fleet.get(task.agent)
 
-        def ask(tx: Tx) -> None:
-            request = tx.request(task["request_id"])
+        def ask(tx: Tx) -> bool:
+            request = tx.request(task.request_id)
             assert request is not None
-            tx.ask(task["id"], question, time.time() + self.core.settings.question_timeout)
+            deadline = time.time() + self.core.settings.question_timeout
+            if not tx.ask(task.id, question, deadline):
+                return False  # it ended meanwhile (a cancel)
             queue(
                 tx, request["id"], target_of(request), "question", question,
-                task_id=task["id"], agent=agent,
+                task_id=task.id, agent=agent,
             )  # fmt: skip
             tx.bump_board(request["id"])
-            tx.add_history(key_of(request), self.core.label(task["agent"]), "agent", question)
+            tx.add_history(key_of(request), self.core.label(task.agent), "agent", question)
+            return True
 
-        await self.core.store.transact(ask)
-        self.core.telemetry.agent_call_ended(task["id"], "input_required")
+        if not await self.core.store.transact(ask):
+            return
+        self.core.telemetry.agent_call_ended(task.id, "input_required")
         self._questions.set()
         await self.core.notify()
 
@@ -582,7 +618,7 @@ class Runner:
         tx.bump_board(request["id"])
         if task["session_kind"] == "disposable" and task["session_id"]:
             tx.discard_session(task["session_id"])
-        self.close_if_done(tx, request["id"])
+        self.close_if_done(tx, request["id"], request)
         may_start = released or tx.has_queued(task["agent"])
         return task, None if queued is None else tx.thread_head_row(queued), may_start
 
@@ -609,13 +645,14 @@ class Runner:
                 released = tx.queue_task(dependent["id"]) or released
         return released
 
-    def close_if_done(self, tx: Tx, request_id: str) -> None:
-        """The closing line, once every task of a running request has ended."""
+    def close_if_done(self, tx: Tx, request_id: str, request: Row | None = None) -> None:
+        """The closing line, once every task of a running request has ended. `request`: its
+        row, if this transaction has read it already."""
         # Counted by the database: a fan-out's every finish would otherwise read all its tasks.
         counts = tx.state_counts(request_id)
         if not counts or any(state not in TERMINAL_TASK_STATES for state in counts):
             return
-        request = tx.request(request_id)
+        request = request or tx.request(request_id)
         if request is None or request["state"] != "running":
             return
         text = render.closing(counts, time.time() - request["created_at"])

@@ -513,11 +513,11 @@ async def test_a_post_whose_record_fails_is_recorded_again_not_posted_again(
     mark_sent = store.mark_sent
     refused: list[int] = []
 
-    async def refuse_once(outbox_id: int, ref: Any, **kw: Any) -> None:
+    async def refuse_once(outbox_id: int, ref: Any, **kw: Any) -> Any:
         if not refused:
             refused.append(outbox_id)
             raise RuntimeError("lock not available")
-        await mark_sent(outbox_id, ref, **kw)
+        return await mark_sent(outbox_id, ref, **kw)
 
     store.mark_sent = refuse_once  # type: ignore[method-assign]
     courier = Courier(store, {"memory": adapter})

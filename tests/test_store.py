@@ -199,3 +199,21 @@ async def test_a_board_drawn_from_what_was_just_written_is_the_board_read_back(
     read, drawn = await store.transact(body)
     assert drawn.model_copy(update={"elapsed": read.elapsed}) == read
     assert [bool(row.note) for row in drawn.rows] == [True, True, True]
+
+
+async def test_a_question_from_a_task_that_has_ended_changes_nothing(store: Store) -> None:
+    """A runner does not read its task for every event, so an agent's question can arrive
+    after the task was cancelled: the task stays cancelled, and nothing waits for an answer."""
+
+    def body(tx: Tx) -> list[tuple[bool, str]]:
+        key = ThreadKey("slack", "T1", "C1", "1.0")
+        tx.insert_request("r1", key, "m1", "U1", "Ann", "text", False, "work", "running", None)
+        tx.insert_tasks(
+            [(("r1/t1", "r1", "t1", "dev", "disposable", "fix it", "b", "running", 1.0, ""), [])]
+        )
+        asked = [(tx.ask("r1/t1", "which page?", 5.0), tx.task_state("r1/t1"))]
+        tx.finish_task("r1/t1", "cancelled", None, None, "stopped")
+        asked.append((tx.ask("r1/t1", "and now?", 5.0), tx.task_state("r1/t1")))
+        return asked
+
+    assert await store.transact(body) == [(True, "input_required"), (False, "cancelled")]

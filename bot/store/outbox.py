@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.store.base import Row, TxBase
 from bot.store.core import StoreCore
 from bot.store.replicas import LIVING
+
+if TYPE_CHECKING:
+    from bot.store import Tx
+
+T = TypeVar("T")
 
 ENQUEUE_SQL = (
     "INSERT INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
@@ -213,12 +218,21 @@ class OutboxStore(StoreCore):
         return await self.read(lambda tx: tx.head_of(thread))
 
     async def mark_sent(
-        self, outbox_id: int, ref: dict[str, Any] | None, *, board_of: str | None = None
-    ) -> None:
-        """Delivered; an acknowledgement also becomes its request's live status board."""
+        self,
+        outbox_id: int,
+        ref: dict[str, Any] | None,
+        *,
+        board_of: str | None = None,
+        then: Callable[[Tx], T] | None = None,
+    ) -> T | None:
+        """Delivered; an acknowledgement also becomes its request's live status board.
+
+        `then` runs in the same transaction and its value is returned: what the sender does
+        next (read the thread's next message, keep or give back its lease) costs no
+        transaction of its own."""
         ref_json = json.dumps(ref) if ref else None
 
-        def mark(tx: OutboxVerbs) -> None:
+        def mark(tx: Tx) -> T | None:
             tx.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, ref = ? WHERE id = ?",
                 (time.time(), ref_json, outbox_id),
@@ -228,8 +242,9 @@ class OutboxStore(StoreCore):
                     "UPDATE boards SET ref = ?, shown = 0 WHERE request_id = ?",
                     (ref_json, board_of),
                 )
+            return None if then is None else then(tx)
 
-        await self.transact(mark)
+        return await self.transact(mark)
 
     async def mark_retry(self, outbox_id: int, error: str, next_at: float, *, dead: bool) -> None:
         """A failed attempt: counted, and retried at `next_at` (or given up: `dead`)."""

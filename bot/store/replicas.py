@@ -14,6 +14,20 @@ LIVING = "SELECT id FROM replicas WHERE heartbeat_at >= ? AND stopped_at IS NULL
 """The replicas alive at a cutoff (the one parameter): heartbeat recent, not stopped."""
 
 
+LEASE_HOLDER = "SELECT owner FROM thread_leases WHERE thread = ?"
+TAKE_LEASE = (
+    "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"  # noqa: S608
+    " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
+    f" WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN ({LIVING})"
+    " RETURNING owner"
+)
+"""A row comes back only if the lease was inserted or taken: a living holder's stays."""
+TAKE_LEASE_PG = (
+    f"WITH held AS ({LEASE_HOLDER}), taken AS ({TAKE_LEASE})"  # noqa: S608
+    " SELECT (SELECT owner FROM taken) AS taken, (SELECT owner FROM held) AS held"
+)
+
+
 class ReplicaVerbs(TxBase):
     def register_replica(self, replica: str, host: str, pid: int, now: float) -> None:
         """Join; and forget replicas gone a day that hold nothing, so the list stays short."""
@@ -71,20 +85,14 @@ class ReplicaVerbs(TxBase):
     def lease_thread(self, thread: str, replica: str, cutoff: float) -> tuple[bool, bool]:
         """Post into `thread` alone: whether no living replica holds it, and whether it was
         taken from a dead one (which may have posted its head before it died)."""
-        before = self.one("SELECT owner FROM thread_leases WHERE thread = ?", (thread,))
-        # A row comes back only if the lease was inserted or taken: a living holder's stays.
-        granted = (
-            self.one(
-                "INSERT INTO thread_leases(thread, owner, expires_at) VALUES (?, ?, 0)"  # noqa: S608
-                " ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
-                " WHERE thread_leases.owner = excluded.owner"
-                f" OR thread_leases.owner NOT IN ({LIVING})"
-                " RETURNING owner",
-                (thread, replica, cutoff),
-            )
-            is not None
-        )
-        return granted, granted and before is not None and before["owner"] != replica
+        if self.dialect.shared:  # one round trip: PostgreSQL's CTEs all see the rows before
+            row = self.one(TAKE_LEASE_PG, (thread, thread, replica, cutoff))
+            granted, before = row is not None and row["taken"] is not None, row and row["held"]
+        else:
+            held = self.one(LEASE_HOLDER, (thread,))
+            granted = self.one(TAKE_LEASE, (thread, replica, cutoff)) is not None
+            before = held and held["owner"]
+        return granted, granted and before is not None and before != replica
 
     def release_thread(self, thread: str, replica: str) -> None:
         self.execute("DELETE FROM thread_leases WHERE thread = ? AND owner = ?", (thread, replica))

@@ -149,11 +149,16 @@ class TaskVerbs(TxBase):
         row = self.one("SELECT state FROM tasks WHERE id = ?", (task_id,))
         return str(row["state"]) if row else "gone"
 
-    def ask(self, task_id: str, question: str, deadline: float) -> None:
-        """The agent asked the user something: the task waits for the answer until `deadline`."""
-        self.execute(
-            "UPDATE tasks SET state = 'input_required', question = ?, deadline = ? WHERE id = ?",
-            (question, deadline, task_id),
+    def ask(self, task_id: str, question: str, deadline: float) -> bool:
+        """The agent asked the user something: the task waits for the answer until `deadline`.
+        False when the task is not running (it ended meanwhile)."""
+        return (
+            self.changed(
+                "UPDATE tasks SET state = 'input_required', question = ?, deadline = ?"
+                " WHERE id = ? AND state = 'running'",
+                (question, deadline, task_id),
+            )
+            > 0
         )
 
     def finish_task(
