@@ -196,6 +196,36 @@ async def test_a_thread_another_living_replica_holds_is_not_due_here(
     assert await due(second, "r2") == ["free", "held"]
 
 
+async def test_a_message_a_living_replica_queued_is_its_own_to_send(
+    pair: tuple[Store, Store],
+) -> None:
+    """Each replica sends what it queued while it lives, so two replicas do not reach for
+    one thread (and wait on each other's rows); a dead replica's messages go to the rest."""
+    first, second = pair
+    now = time.time()
+    cutoff = now - 10
+    first.replica, second.replica = "r1", "r2"
+
+    def setup(tx: Tx) -> None:
+        tx.register_replica("r1", "h", 1, now)
+        tx.register_replica("r2", "h", 2, now)
+        request_with_tasks(tx)
+
+    await first.transact(setup)
+    await first.enqueue("req", "ack", {"target": {"platform": "slack", "thread": "a"}})
+    await second.enqueue("req", "ack", {"target": {"platform": "slack", "thread": "b"}})
+
+    async def due(store: Store, replica: str) -> list[str]:
+        rows = await store.due_heads(time.time(), leased=(replica, cutoff))
+        return sorted(row["thread"].split("|")[3] for row in rows)
+
+    assert await due(first, "r1") == ["a"]
+    assert await due(second, "r2") == ["b"]
+    assert len(await second.due_heads(time.time())) == 2  # one process alone: every thread
+    await first.transact(lambda tx: tx.heartbeat("r1", now - 60))  # r1 dies
+    assert await due(second, "r2") == ["a", "b"]
+
+
 async def test_an_a2a_push_that_reaches_another_replica_wakes_the_one_following_the_task(
     pair: tuple[Store, Store], pg_url: str
 ) -> None:

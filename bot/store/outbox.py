@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 ENQUEUE_SQL = (
-    "INSERT INTO outbox(request_id, task_id, kind, thread, dedupe, payload,"
-    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
+    "INSERT INTO outbox(request_id, task_id, kind, thread, dedupe, payload, created_at,"
+    " origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id"
 )
 BUMP_BOARD_SQL = (
     "INSERT INTO boards(request_id, version) VALUES (?, 1)"
@@ -65,9 +65,9 @@ class OutboxVerbs(TxBase):
         thread = "|".join(
             str(target.get(k) or "") for k in ("platform", "workspace", "channel", "thread", "user")
         )
+        body, now, origin = json.dumps(payload), time.time(), self.replica or None
         cursor = self.execute(
-            ENQUEUE_SQL,
-            (request_id, task_id, kind, thread, dedupe, json.dumps(payload), time.time()),
+            ENQUEUE_SQL, (request_id, task_id, kind, thread, dedupe, body, now, origin)
         )
         row = cursor.fetchone()
         return int(row["id"]) if row is not None else None
@@ -195,15 +195,18 @@ class OutboxStore(StoreCore):
 
         `leased` (this replica's id, and the heartbeat cutoff of the living), with replicas
         sharing the database: threads another living replica holds are left out, since
-        they are its to send; asking for their lease again would only be refused."""
+        they are its to send; asking for their lease again would only be refused. So are
+        heads another living replica queued: it sends them as soon as they are queued, and
+        two replicas reaching for one thread would wait on each other's rows."""
         others = ""
         params: tuple[Any, ...] = (now,)
         if leased is not None:
             others = (
                 " AND NOT EXISTS (SELECT 1 FROM thread_leases l WHERE l.thread = o.thread"  # noqa: S608
                 f" AND l.owner != ? AND l.owner IN ({LIVING}))"
+                f" AND (o.origin IS NULL OR o.origin = ? OR o.origin NOT IN ({LIVING}))"
             )
-            params += leased
+            params += (*leased, leased[0], leased[1])
         return await self.all(
             "SELECT o.*, head.pending FROM outbox o JOIN (SELECT thread, MIN(id) AS id,"  # noqa: S608
             "   COUNT(*) AS pending FROM outbox WHERE state = 'pending' GROUP BY thread) head"
