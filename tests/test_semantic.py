@@ -3013,3 +3013,52 @@ def test_a_hold_with_nothing_to_hold_asks_which_and_waits_for_nothing(
     queued = ThreadContext(tasks=[ThreadTask("t1", "social", "post the launch tweet", "queued")])
     assert planner.plan("don't post that", queued).kind == "cancel"
     assert planner.plan("don't post it on linkedin, post it on twitter").kind == "work"
+
+
+def test_dev30_and_dev31s_names_stops_and_news_in_demo_words(planner: SemanticPlanner) -> None:
+    """People addressed by the names their profiles give them, stops said in everyday words,
+    and news that only sets the scene, in the forms dev30 and dev31 found."""
+    queued = ThreadContext(tasks=[ThreadTask("t1", "image", "a banner for the launch", "queued")])
+    for text in (
+        "leave the banner for now",
+        "actually leave the banner thing",
+        "ignore my banner request, the launch has moved",
+        "Image no need for the banner now, the client made their own",
+    ):
+        assert planner.plan(text, queued).kind == "cancel", text
+    news = planner.plan(
+        "the client wants us at their expo. Writer draft a blurb and Image do a banner"
+    )
+    assert sorted(t.agent for t in news.tasks) == ["image", "writer"]
+    headed = planner.plan(
+        "social stuff: Writer can you draft the launch thread, and Image, make a header for it"
+    )
+    assert sorted(t.agent for t in headed.tasks) == ["image", "writer"]
+
+
+def test_a_name_the_profile_writes_as_a_persons_addresses_its_agent() -> None:
+    """ "Nora looks after…": written with its capital, the alias addresses Nora's agent even
+    where the profile uses it; asking who someone is addresses nobody."""
+    fleet = fleet_from_data(
+        {
+            "agents": [
+                {
+                    "id": "design", "aliases": ["nora"], "backend": PLACEHOLDER,
+                    "description": "Nora looks after our screens, banners and flows.",
+                    "skills": ["UI mockups", "banners"],
+                },
+                {
+                    "id": "copy", "aliases": ["sam"], "backend": PLACEHOLDER,
+                    "description": "Sam writes our blog posts and announcements.",
+                    "skills": ["blog posts", "announcements"],
+                },
+            ],
+            "catch_all": {"backend": PLACEHOLDER},
+        }
+    )  # fmt: skip
+    planner = SemanticPlanner(fleet, embedder=load_embedder())
+    both = planner.plan(
+        "launch is friday. Nora can you mock up the banner, and Sam write the announcement"
+    )
+    assert sorted(t.agent for t in both.tasks) == ["copy", "design"]
+    assert planner.plan("who's Sam?").kind == "roster"

@@ -140,6 +140,13 @@ _NOUN_ASKS = re.compile(
     re.I,
 )
 """ "331 failed its walk-round check": a request word used as a thing, not an ask."""
+_THEY_WANT = re.compile(
+    r"^(?!(?:i|we|you|u|can|could|would|will|please|pls)\b)[^,.;:?!]{3,}?\bwants?\s+(?:us\b|to\b)"
+    r"[^?!]*$",
+    re.IGNORECASE,
+)
+""" "Radio Leeds want us on next week", "the hotel wants to move the date": what someone else
+wants, told as news; not the user's own ask."""
 _HEAD = re.compile(r"^(?P<head>[^:—–]{3,50}?)\s*:\s+(?P<rest>\S.+)$", re.DOTALL)
 """A few words of what it is about, then the addressed part ("snow due tomorrow: control…")."""
 _IF_SO = re.compile(
@@ -211,7 +218,8 @@ _DOES = re.compile(
 """A part that starts by saying what to do: work, not a heading."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
-    r"coming|arriving|starting|closing|down|[a-z]{3,}ed)\b|(?:'s|’s|'re|’re)\b",
+    r"coming|arriving|starting|closing|down|[a-z]{3,}ed|rang|says|said|asking|wants?\s+(?:us|to))\b"
+    r"|(?:'s|’s|'re|’re)\b",
     re.IGNORECASE,
 )
 """How things are: a statement's verb."""
@@ -433,9 +441,11 @@ _MUST = r"(?:need\s+to|needs\s+to|should|must|has\s+to|have\s+to|ought\s+to)"
 """ "the media team need to…", "legal should…": whoever is to do it, named first."""
 _BEFORE_NAME = frozenset(
     """the a an my our your his her their its this that these those some any new old of for to
-    in on at with from by about into no every each another""".split()
+    in on at with from by about into no every each another or nor and is was are it who's
+    whos only just than like as not""".split()
 )
-"""Words after which a trailing word is a noun of the sentence, not the name it is sent to."""
+"""Words after which a trailing word is a noun of the sentence, not the name it is sent to
+("is it Raj?", "or is that only kieran", "front of house or accounts?")."""
 
 
 def _only_a_word(raw: str, everyday: frozenset[str]) -> bool:
@@ -453,7 +463,12 @@ class Names:
     the punctuation people often leave out: "priya pull the numbers", "… and hettie book the
     induction", "draft the NDA otto"."""
 
-    def __init__(self, names: Mapping[str, str], vocabulary: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        names: Mapping[str, str],
+        vocabulary: frozenset[str] = frozenset(),
+        people: frozenset[str] = frozenset(),
+    ) -> None:
         self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
         alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
         self.one = (
@@ -470,7 +485,12 @@ class Names:
             key=len,
             reverse=True,
         )
-        person = "|".join(re.escape(n) for n in personal)
+        person = "|".join(
+            [
+                *(re.escape(n) for n in personal),
+                *(f"(?-i:{re.escape(n.title())})" for n in sorted(people - set(personal))),
+            ]
+        )
         titled = "|".join(
             re.escape(v)
             for n in sorted(self.ids, key=len, reverse=True)
@@ -487,6 +507,9 @@ class Names:
             re.IGNORECASE | re.DOTALL,
         )
         self.personal = frozenset(personal)
+        self.people = people - self.personal
+        """Names the profiles write as people's, often also words they use: a person's name
+        only when written with its capital ("Helen", not "helen")."""
         self.polite = re.compile(
             r"(?:^|\s)(?:please|pls|plz|thanks|thx|ty)\s+(?P<names>@?[a-z]+)(?=[\s,.!?]|$)[,.!]?",
             re.IGNORECASE,
@@ -704,7 +727,7 @@ class Names:
         return (
             name.islower()
             and not name.startswith("@")
-            and name not in self.personal
+            and not self.is_person(name)
             and re.match(r"(?:is|are|do|does|did)\b", match.group("rest"), re.IGNORECASE)
             is not None
         )
@@ -719,6 +742,19 @@ class Names:
         if match := self.alone.match(sentence.strip()):  # "… — crewdesk pls"
             return self.listed(match.group("names"))
         return []
+
+    def is_person(self, raw: str) -> bool:
+        """A personal name: one the profiles do not use as a word, or one of `people` with
+        its capital."""
+        bare = raw.lstrip("@")
+        return bare.lower() in self.personal or (bare.lower() in self.people and bare.istitle())
+
+    def _names_someone(self, text: str) -> bool:
+        """A name in `text` that is not only an everyday word used as one ("tour money:")."""
+        return any(
+            not (m.islower() and not self.is_person(m) and not m.startswith("@"))
+            for m in self.word.findall(text)
+        )
 
     def resolve(self, raw: str) -> str | None:
         plain = raw.strip().removeprefix("@").lower()  # an alias may start with "the": "the yard"
@@ -826,7 +862,7 @@ class Names:
         head = _HEAD.match(text)
         if (
             head is not None
-            and self.word.search(head["head"]) is None
+            and not self._names_someone(head["head"])
             and len(self.word.findall(head["rest"])) == 1  # one addressee: the rest is theirs
         ):
             if inner := self.addressed(head["rest"]):  # "launch moved: research need to…"
@@ -868,20 +904,14 @@ class Names:
         for pattern in (self.bare, self.polite, self.last):
             if pattern is self.polite:
                 match = next(
-                    (
-                        m
-                        for m in pattern.finditer(text)
-                        if m.group("names").lstrip("@").lower() in self.personal
-                    ),
+                    (m for m in pattern.finditer(text) if self.is_person(m.group("names"))),
                     None,
                 )
             else:
                 match = pattern.match(text)
             if match is None:
                 continue
-            if match.group("names").lstrip("@").lower() not in self.personal and (
-                pattern is not self.bare
-            ):
+            if not self.is_person(match.group("names")) and (pattern is not self.bare):
                 continue
             if pattern is self.last and match.group("before").lower() in _BEFORE_NAME:
                 continue
@@ -1030,7 +1060,10 @@ def parse(text: str, names: Names) -> list[Step]:
             and _SAYS_HOW.search(step[0].text)
             and not says_what_to_do(step[0].text, False)
             and "?" not in step[0].text
-            and not ASKS.search(_NOUN_ASKS.sub("", step[0].text))
+            and (
+                not ASKS.search(_NOUN_ASKS.sub("", step[0].text))
+                or _THEY_WANT.match(step[0].text) is not None
+            )
         ):
             # "90 kids are coming on tuesday. learning team, confirm the workshop; FOH, the
             # cloakroom": what the addressed parts are about, not a task of its own

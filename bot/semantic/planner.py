@@ -111,7 +111,7 @@ _CANCEL_WORDS = re.compile(
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
-    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
+    r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)(?!\s+for\s+(?:[\w'’-]+\s+){1,5}?to\s+(?:be|look|have|say)\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
     r"look|arrange|organi[sz]e|get|sort|"
     r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire|"
@@ -119,6 +119,10 @@ _CANCEL_WORDS = re.compile(
     r"all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
+    r"ignore\s+my\s+(?:[\w'’-]+\s+){0,3}?(?:request|ask)"
+    r"(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
+    r"leave\s+(?:it|that|this|them|those|these|the\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+"
+    r"(?:for\s+now|for\s+the\s+moment|for\s+today|alone|be|thing|idea)|"
     r"don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
     re.IGNORECASE,
 )
@@ -140,8 +144,16 @@ _NEVER_MIND_WHY = re.compile(
     re.IGNORECASE,
 )
 """ "don't worry, they've found someone themselves": in a thread, the work is not needed."""
-_OPENING = re.compile(r"^(?:(?:oh|ok|okay|no|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", re.I)
+_OPENING = re.compile(
+    r"^(?:(?:oh|ok|okay|no(?!\s+(?:need|longer)\b)|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", re.I
+)
 """Words a message opens with before what it says ("oh, …", "hang on, …")."""
+_ASKED_AFTER = re.compile(
+    r"[,;.]\s*(?:but\s+|so\s+)?(?:(?:can|could|would|will)\s+(?:you|u|someone|somebody)\b"
+    r"|(?:just|please|pls)\s+[a-z])",
+    re.IGNORECASE,
+)
+""" "no need for a meeting, can you just send it over": what is asked instead, after the stop."""
 _HOLD_IT = re.compile(
     rf"^(?:(?:no|wait|hang\s+on|hold\s+on|actually)\b[,.!\s]*)*(?:don'?t|do\s+not)\s+(?:{_HELD}|do)\s+"
     r"(?:it|that|this|them|those|these)(?:\s+(?:yet|now|today|after\s+all))?$",
@@ -1427,6 +1439,17 @@ def profile_words(fleet: Fleet) -> frozenset[str]:
     return frozenset(w for t in texts for w in words(t)) | labels
 
 
+def profile_people(fleet: Fleet) -> frozenset[str]:
+    """Aliases the profiles only ever write with a capital ("Helen (our musical director)
+    decides…", "Lisa looks after the team"): people's names, however the alias is written.
+    Written with its capital in a message, such a name addresses its agent as a person's
+    name does ("… and Helen pick two pieces")."""
+    texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
+    said = [w for t in texts for w in re.findall(r"[^\W\d_][\w'’-]*", t)]
+    proper = {w.lower() for w in said if w[:1].isupper()} - {w for w in said if w.islower()}
+    return frozenset(n.lower() for a in fleet.agents for n in a.aliases if n.lower() in proper)
+
+
 _MY_CIRCUMSTANCES = re.compile(r"^(?:i'm|im|i\s+am|i've|i'll|i\s+will|we're|we\s+are)\b", re.I)
 """After the ask, the user's own circumstances ("…, I'm in meetings all day")."""
 
@@ -1469,7 +1492,7 @@ class SemanticPlanner(RulePlanner):
         super().__init__(fleet, unavailable)
         self.embedder = embedder
         self.max_tasks = max_tasks
-        self.names = Names(self._names, profile_words(fleet))
+        self.names = Names(self._names, profile_words(fleet), profile_people(fleet))
         self.intents = IntentClassifier(embedder)
         self._plain: Matcher | None = None
 
@@ -1928,6 +1951,7 @@ class SemanticPlanner(RulePlanner):
             first is not None
             and len(words(bare)) <= 12
             and (bool(context.tasks) or not _HOLD_BACK.fullmatch(first[0]))
+            and not _ASKED_AFTER.search(bare)
         )
 
     def _cancel_by_intent(
@@ -1942,7 +1966,12 @@ class SemanticPlanner(RulePlanner):
         ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
-        stop_first = self._stop_first(bare, context)
+        spoken_to = self.names.leading.match(bare) or self.names.bare.match(bare)
+        # "Ken no need for the big copies now, …": the stop opens what is said to Ken
+        said = (spoken_to["rest"] or "") if spoken_to and "rest" in spoken_to.re.groupindex else ""
+        stop_first = self._stop_first(bare, context) or bool(
+            said and context.tasks and self._stop_first(said, context)
+        )
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10 or stop_first):
             return None
         if (
