@@ -3062,3 +3062,28 @@ def test_a_name_the_profile_writes_as_a_persons_addresses_its_agent() -> None:
     )
     assert sorted(t.agent for t in both.tasks) == ["copy", "design"]
     assert planner.plan("who's Sam?").kind == "roster"
+
+
+def test_dev30_and_dev31s_questions_and_vague_asks_in_demo_words(planner: SemanticPlanner) -> None:
+    """Who is here, what is new, and asks too vague to start on, as dev30 and dev31 said them."""
+    for text in (
+        "remind me who's on the team again",
+        "what sort of things can I send in here?",
+        "good morning! first day here, how does this work?",
+        "what is this bot thing anyway?",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    for text in (
+        "anything from the writer on the launch post?",
+        "any blockers I should know about?",
+        "anything I need to know about from today?",
+    ):
+        assert planner.plan(text).kind == "status", text
+    assert planner.plan("anything I need to know about from today?").target is None
+    for text in (
+        "she's not happy, can someone deal with it",
+        "need a price",
+        "it's still not right",
+        "please can this be sorted before tuesday",
+    ):
+        assert planner.plan(text).kind == "clarify", text

@@ -588,7 +588,14 @@ _WHOS_WHO = re.compile(
     r"\bwho(?:'s|’s|\s+is)\s+who\b|\bwho\s+does\s+what\b|\bhow\s+does\s+(?:this|the)\s+(?:bot|thing|channel)\s+work\b|"
     r"\bwho(?:'s|’s|\s+is)\s+on\s+(?:here|this\s+(?:channel|bot|thing)|the\s+(?:channel|bot))\b|"
     r"^(?:so\s+)?what(?:'s|’s|\s+is|\s+are)\s+(?:this(?:\s+(?:thing|bot|app))?|you)\s*(?:\?\s*)?(?:and|,)\s*"
-    r"what\s+(?:can|does|do)\s+(?:it|this|you)\s+do\b",
+    r"what\s+(?:can|does|do)\s+(?:it|this|you)\s+do\b|"
+    # "remind me who's on the team again", "what sort of things can I send in here?",
+    # "good morning! first day here, how does this work?", "what is this bot thing anyway?"
+    r"\bwho(?:'s|’s|\s+is|\s+are)\s+(?:all\s+)?(?:on|in)\s+the\s+team(?:\s+(?:again|here|now))?\s*[?!.]*$|"
+    r"^(?:so\s+)?what\s+(?:sorts?|kinds?|types?)\s+of\s+(?:things?|stuff|requests?|jobs?|questions?)\s+"
+    r"(?:can|do|should|could)\s+(?:i|we)\s+(?:send|ask|put|post|bring|drop|throw)\b|"
+    r"[,.!?]\s*how\s+does\s+this\s+(?:thing\s+|bot\s+)?work\s*[?!.]*$|"
+    r"^what(?:'s|’s|\s+is)\s+this\s+(?:bot|thing|ai)(?:\s+(?:thing|exactly|anyway|then|about))*\s*[?!.]*$",
     re.IGNORECASE,
 )
 """ "first day here, who's who?", "what is this thing and what can it do?": the roster."""
@@ -628,7 +635,13 @@ _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b|"
     r"^(?:so\s+)?any\s+(?:luck|joy)\s+(?:yet\s+)?(?:finding|getting|sorting|tracking\s+down|booking|reaching|"
-    r"hearing|chasing|fixing)\b",
+    r"hearing|chasing|fixing)\b|"
+    # "anything from raj on the pixel move?", "any blockers I should know about?", "anything I
+    # need to know about from today?"
+    r"^(?:so\s+)?anything\s+(?:yet\s+|back\s+)?from\s+[\w'’]+(?:\s+[\w'’]+)?\s+(?:on|about|re)\b|"
+    r"^(?:so\s+)?(?:anything|any\s+(?:blockers|problems|issues|dramas|fires))\s+(?:i|we)\s+"
+    r"(?:need|should|ought|have)\s+to\s+know\b|"
+    r"^(?:so\s+)?any\s+(?:blockers|problems|issues|dramas|fires)\s+(?:i|we)\s+should\s+know\b",
     re.IGNORECASE,
 )
 """“any joy from the plant yard on the excavator?”: always a question about work in flight."""
@@ -931,9 +944,15 @@ _VAGUE_WORDS = frozenset(
     move moved moving arrive arrives sec secs second minute mo moment chance will its fixed
     meeting meetings standup convo here there
     mr mrs ms miss dr bloke guy lady woman man fella chap
-    email emails message messages says said give put back rid send ugh how swap changing instead""".split()
+    email emails message messages says said give put back rid send ugh how swap changing instead
+    she's he's they're happy still be price quote""".split()
 )
-_SHOW_ME = frozenset("show list give tell me my mine our".split())
+_SHOW_ME = frozenset(
+    """show list give tell me my mine our i we need should know about from today blockers
+    problems issues""".split()
+)
+"""Words that say who asks and what kind of answer, not what about: "anything I need to
+know about from today?" is about everything."""
 _QUESTION_WORDS = frozenset("what what's whats who how how's hows where where's wheres why".split())
 
 
