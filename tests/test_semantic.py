@@ -3087,3 +3087,17 @@ def test_dev30_and_dev31s_questions_and_vague_asks_in_demo_words(planner: Semant
         "please can this be sorted before tuesday",
     ):
         assert planner.plan(text).kind == "clarify", text
+
+
+def test_dev30_and_dev31s_corrections_in_demo_words(planner: SemanticPlanner) -> None:
+    """Moving a thread's work to another agent, said as dev30 and dev31 said it."""
+    thread = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch announcement", "running")])
+    for text, agent in (
+        ("this is more one for the designer I think, it's all visuals", "designer"),
+        ("actually the numbers look odd now, Research should see this", "research"),
+        ("actually can Research check it first, the figures might be stale", "research"),
+        ("no, I want Research to look into the figures first before we post anything", "research"),
+        ("no this one's social, it's only for the feed", "social"),
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, decision.target) == ("reroute", agent), text

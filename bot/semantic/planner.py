@@ -674,6 +674,15 @@ _NEEDS_WHO = re.compile(
 )
 """ "actually that one needs ruth, …", "no she needs an optom looking at her": who should have
 it, when what follows "needs" names an agent."""
+_SEE_FIRST = re.compile(
+    r"(?P<a>\S+)\s+should\s+(?:see|look\s+at|check)\s+(?:this|it|that|her|him|them)\b|"
+    r"(?:can|could)\s+(?P<b>\S+)\s+(?:see|look\s+at|check)\s+(?:this|it|that|her|him|them)\s+first\b|"
+    r"\b(?:i|we)\s+want\s+(?P<c>\S+)\s+to\s+(?:look|see|check|handle|take)\b[^.?!]*\bfirst\b|"
+    r"^(?:no[,.!]?\s+)?(?:this|that)(?:\s+one)?(?:'s|’s)\s+(?P<d>[\w-]+)(?=\s*[,;—–])",
+    re.IGNORECASE,
+)
+""" "Anna should see this", "can Kath see her first", "I want Lisa to look into it first", "no
+this one's adoptions, …": the work moves, when the word there names another agent."""
 _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk|lot|people|department)|"
     r"should\s+(?:really\s+|probably\s+|actually\s+)?(?:go\s+to|be\s+for|have\s+gone\s+to)|"
@@ -687,7 +696,7 @@ _REROUTE_CUE = re.compile(
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b|"
-    r"(?:'s|’s|is)\s+one\s+for|"
+    r"(?:'s|’s|is)\s+(?:more\s+|really\s+|probably\s+)?one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
     # not "100 should do it", "that should do it": enough, said of an answer
     r"(?<!\d\s)(?<!\bthat\s)(?<!\bthis\s)(?<!\bwhich\s)(?<!^)"
@@ -1770,7 +1779,7 @@ class SemanticPlanner(RulePlanner):
             )
         ):
             cue = None  # "the colours need to match our brand guide": a change, not a move
-        moved = _MOVED_TO.search(bare)
+        moved = _MOVED_TO.search(bare) or _SEE_FIRST.search(bare)
         strong = (
             bool(cue)
             or bool(
