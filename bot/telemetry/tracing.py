@@ -57,10 +57,10 @@ MAX_OPEN = 50_000
 """Request spans kept open (and request contexts kept for late children) at most: past it the
 oldest goes, so a request that never closes cannot grow memory without bound."""
 FAILED_OUTCOMES = frozenset({"failed", "timed_out"})
+"""Agent-call outcomes that mark the span as an error."""
 DELIVERY_SPANS_AFTER = 0.25
 """Seconds a delivery waits to become a span: building spans costs the event loop more than
 the posts they describe, and a burst of acknowledgements should not wait on them."""
-"""Agent-call outcomes that mark the span as an error."""
 
 
 def make_tracing(settings: Settings) -> Tracing | None:
