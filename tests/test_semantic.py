@@ -3101,3 +3101,21 @@ def test_dev30_and_dev31s_corrections_in_demo_words(planner: SemanticPlanner) ->
     ):
         decision = planner.plan(text, thread)
         assert (decision.kind, decision.target) == ("reroute", agent), text
+
+
+def test_words_that_only_look_like_stops_or_moves_in_demo_words(planner: SemanticPlanner) -> None:
+    """A reply that parks a car, a coach that stops at a town, and "needs to be after 4" are
+    answers and follow-ups, not stops or corrections."""
+    asking = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "the event listing", "input_required", "Which venue?")]
+    )
+    for text in (
+        "park lane if poss, they're coming in by train",
+        "she's fine with any, just needs to be after 4",
+    ):
+        assert planner.plan(text, asking).kind == "answer", text
+    running = ThreadContext(
+        tasks=[ThreadTask("t1", "research", "coach times to the expo", "running")]
+    )
+    decision = planner.plan("and ask if the coach can stop at york on the way down", running)
+    assert decision.kind == "followup"
