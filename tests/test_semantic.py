@@ -3119,3 +3119,15 @@ def test_words_that_only_look_like_stops_or_moves_in_demo_words(planner: Semanti
     )
     decision = planner.plan("and ask if the coach can stop at york on the way down", running)
     assert decision.kind == "followup"
+
+
+def test_two_asked_after_a_lead_each_get_their_own_words(planner: SemanticPlanner) -> None:
+    """ "<news> — can A do X and B do Y": the news heads A's part, and neither part's summary
+    carries the addressing."""
+    decision = planner.plan(
+        "launch moved to friday — can the writer update the blog post and social reschedule the tweets"
+    )
+    assert [(t.agent, t.summary) for t in decision.tasks] == [
+        ("writer", "launch moved to friday: update the blog post"),
+        ("social", "reschedule the tweets"),
+    ]

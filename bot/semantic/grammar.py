@@ -672,7 +672,10 @@ class Names:
         clauses = [c.strip() for c in self._cut.split(sentence) if c and c.strip()]
         if len(clauses) == 1 and (asked := self._each_asked.match(sentence)):
             # "can the writer draft the newsletter and the designer do the header image?"
-            return [asked["first"].strip(), f"{asked['can']} {asked['second'].strip()}"]
+            first = asked["first"].strip()
+            if asked["lead"]:  # what it is about, as a heading: "launch moved: can the writer…"
+                first = f"{asked['lead'].strip()}: {first}"
+            return [first, f"{asked['can']} {asked['second'].strip()}"]
         if len(clauses) >= 2 and self._only_names.fullmatch(clauses[0]):
             # "Designer and Writer need to do a one-pager", "ask the designer and the writer to
             # do a one-pager": two addressees of one clause
@@ -683,7 +686,8 @@ class Names:
     def _each_asked(self) -> re.Pattern[str]:
         verb = rf"(?!{_NOT_A_VERB}|both\b|each\b)[a-z][\w-]*\s+\S"
         return re.compile(
-            rf"^(?P<first>(?:so\s+)?(?P<can>can|could|will|would)\s+{self.one}\s+{verb}.*?),?\s+and\s+"
+            rf"^(?:(?P<lead>[^?—–:]{{3,80}}?)(?:\s[{_DASHES}]|:|\s-)\s+)?"  # "Jordan, post-op — can …"
+            rf"(?P<first>(?:so\s+)?(?P<can>can|could|will|would)\s+{self.one}\s+{verb}.*?),?\s+and\s+"
             rf"(?P<second>{self.one}\s+{verb}.*)$",
             re.IGNORECASE | re.DOTALL,
         )
