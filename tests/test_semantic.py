@@ -3131,3 +3131,19 @@ def test_two_asked_after_a_lead_each_get_their_own_words(planner: SemanticPlanne
         ("writer", "launch moved to friday: update the blog post"),
         ("social", "reschedule the tweets"),
     ]
+
+
+def test_a_dash_lead_and_a_teams_possessive_leave_the_addressing_out(
+    planner: SemanticPlanner,
+) -> None:
+    """ "<news> - Dev to check the logs": the news heads Dev's part; "Writer's lot to draft
+    the FAQ": the writer's team, and the summary is what they are to do."""
+    dashed = planner.plan(
+        "the signup page is down - Dev to check the logs, then Writer needs to draft a status note"
+    )
+    assert [(t.agent, t.summary) for t in dashed.tasks] == [
+        ("dev", "the signup page is down: check the logs"),
+        ("writer", "draft a status note"),
+    ]
+    team = planner.plan("launch is friday. Writer's lot to draft the FAQ, then social post it")
+    assert (team.tasks[0].agent, team.tasks[0].summary) == ("writer", "draft the FAQ")

@@ -148,6 +148,8 @@ _THEY_WANT = re.compile(
 """ "Radio Leeds want us on next week", "the hotel wants to move the date": what someone else
 wants, told as news; not the user's own ask."""
 _HEAD = re.compile(r"^(?P<head>[^:—–]{3,50}?)\s*:\s+(?P<rest>\S.+)$", re.DOTALL)
+_DASH_HEAD = re.compile(r"^(?P<head>[^:—–]{3,80}?)\s+(?:[—–]|-)\s+(?P<rest>\S.+)$", re.DOTALL)
+""" "Bella's come back to us - Kath to check her over": the same, set off by a dash."""
 """A few words of what it is about, then the addressed part ("snow due tomorrow: control…")."""
 _IF_SO = re.compile(
     r"^(?P<cond>if\s+(?:they|it|that|everything|all|those|these)(?:'re|’re|'s|’s|\s+are|\s+is)\s+"
@@ -472,7 +474,7 @@ class Names:
         self.ids = {name.lower(): agent for name, agent in names.items() if name.strip()}
         alternatives = "|".join(re.escape(n) for n in sorted(self.ids, key=len, reverse=True))
         self.one = (
-            rf"(?<![\w-])@?(?:the\s+)?(?:{alternatives})(?:\s+{_TEAM})?(?![\w-])"
+            rf"(?<![\w-])@?(?:the\s+)?(?:{alternatives})(?:(?:'s|’s)?\s+{_TEAM})?(?![\w-])"
             if alternatives
             else r"(?!x)x"
         )
@@ -766,7 +768,7 @@ class Names:
         return (
             self.ids.get(key)
             or self.ids.get(plain)
-            or self.ids.get(re.sub(rf"\s+{_TEAM}$", "", key))
+            or self.ids.get(re.sub(rf"(?:'s|’s)?\s+{_TEAM}$", "", key))
         )
 
     def in_order(self, text: str) -> list[Step] | None:
@@ -863,7 +865,7 @@ class Names:
         if (cond := _IF_SO.match(text)) is not None and (inner := self.addressed(cond["rest"])):
             # "if they're clear comms can tell Kelbridge…": comms, on that condition
             return inner[0], f"{inner[1].rstrip(' .')}, {cond['cond']}"
-        head = _HEAD.match(text)
+        head = _HEAD.match(text) or _DASH_HEAD.match(text)
         if (
             head is not None
             and not self._names_someone(head["head"])
