@@ -62,6 +62,8 @@ SPLITS = (
     "dev29",
     "dev30",
     "dev31",
+    "dev32",
+    "dev33",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
