@@ -3147,3 +3147,19 @@ def test_a_dash_lead_and_a_teams_possessive_leave_the_addressing_out(
     ]
     team = planner.plan("launch is friday. Writer's lot to draft the FAQ, then social post it")
     assert (team.tasks[0].agent, team.tasks[0].summary) == ("writer", "draft the FAQ")
+
+
+def test_dev32_and_dev33s_questions_in_demo_words(planner: SemanticPlanner) -> None:
+    """What is new, who is here, and a call with nothing said of it, as dev32 and dev33 said
+    them."""
+    for text in (
+        "anything still hanging from last week I should know about?",
+        "did the launch tweets get chased up",
+        "where've we got to with this morning's stuff",
+    ):
+        assert planner.plan(text).kind == "status", text
+    assert planner.plan("where've we got to with this morning's stuff").target is None
+    assert planner.plan("does the writer have someone on here or do I just ring jo").kind == (
+        "roster"
+    )
+    assert planner.plan("she's rung again").kind == "clarify"

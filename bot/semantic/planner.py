@@ -298,6 +298,8 @@ _DONE_QUESTION = re.compile(
     r"sorted|fixed|ordered|paid|resolved|delivered|collected|signed|returned)"
     r"\s*[?!.]*$|"
     r"^(?:is|are|has|have|did)\b.{3,80}\bor\s+(?:is|are|was)\s+(?:it|they|he|she)\s+still\b|"
+    r"^(?:so\s+)?did\s+(?:the|that|those|these|my|our|his|her|their)\s+[^?]{1,40}?\s+get\s+(?:[a-z]+ed|done|sent|"
+    r"sorted|paid|made|fixed|sold|seen|taken)(?:\s+(?:up|off|out|back|in))?\s*[?!.]*$|"
     r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still|(?:are|is|do|have)\s+"
     r"(?:we|they|you)\s+still)\b|"
     r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b",
@@ -596,7 +598,10 @@ _WHOS_WHO = re.compile(
     r"^(?:so\s+)?what\s+(?:sorts?|kinds?|types?)\s+of\s+(?:things?|stuff|requests?|jobs?|questions?)\s+"
     r"(?:can|do|should|could)\s+(?:i|we)\s+(?:send|ask|put|post|bring|drop|throw)\b|"
     r"[,.!?]\s*how\s+does\s+this\s+(?:thing\s+|bot\s+)?work\s*[?!.]*$|"
-    r"^what(?:'s|’s|\s+is)\s+this\s+(?:bot|thing|ai)(?:\s+(?:thing|exactly|anyway|then|about))*\s*[?!.]*$",
+    r"^what(?:'s|’s|\s+is)\s+this\s+(?:bot|thing|ai)(?:\s+(?:thing|exactly|anyway|then|about))*\s*[?!.]*$|"
+    # "does the cafe have someone on here or do I just ring debbie"
+    r"^(?:so\s+)?(?:does|do|is)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+)?\s+(?:have|got|get)\s+(?:someone|anyone|an?\s+"
+    r"(?:agent|bot))\s+(?:on\s+here|in\s+here|here)\b",
     re.IGNORECASE,
 )
 """ "first day here, who's who?", "what is this thing and what can it do?": the roster."""
@@ -642,7 +647,11 @@ _ANY_NEWS = re.compile(
     r"^(?:so\s+)?anything\s+(?:yet\s+|back\s+)?from\s+[\w'’]+(?:\s+[\w'’]+)?\s+(?:on|about|re)\b|"
     r"^(?:so\s+)?(?:anything|any\s+(?:blockers|problems|issues|dramas|fires))\s+(?:i|we)\s+"
     r"(?:need|should|ought|have)\s+to\s+know\b|"
-    r"^(?:so\s+)?any\s+(?:blockers|problems|issues|dramas|fires)\s+(?:i|we)\s+should\s+know\b",
+    r"^(?:so\s+)?any\s+(?:blockers|problems|issues|dramas|fires)\s+(?:i|we)\s+should\s+know\b|"
+    # "anything still hanging from last week I should know about?", "where've we got to with
+    # this morning's stuff"
+    r"^(?:so\s+)?anything\s+(?:[\w'’]+\s+){1,6}?(?:i|we)\s+(?:need\s+to|should|ought\s+to|have\s+to)\s+"
+    r"know\b|^(?:so\s+)?where(?:'ve|’ve|\s+have)\s+we\s+got\s+to\b",
     re.IGNORECASE,
 )
 """“any joy from the plant yard on the excavator?”: always a question about work in flight."""
@@ -955,11 +964,11 @@ _VAGUE_WORDS = frozenset(
     meeting meetings standup convo here there
     mr mrs ms miss dr bloke guy lady woman man fella chap
     email emails message messages says said give put back rid send ugh how swap changing instead
-    she's he's they're happy still be price quote""".split()
+    she's he's they're happy still be price quote rung rang phoned""".split()
 )
 _SHOW_ME = frozenset(
     """show list give tell me my mine our i we need should know about from today blockers
-    problems issues""".split()
+    problems issues morning's today's yesterday's week's got""".split()
 )
 """Words that say who asks and what kind of answer, not what about: "anything I need to
 know about from today?" is about everything."""
