@@ -18,7 +18,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -352,10 +352,11 @@ class Runner:
                 # Closed here even when the runner is cancelled (a stop, Ctrl-C): a generator
                 # left open would be closed by the event loop's shutdown, in no useful order.
                 async with contextlib.aclosing(stream) as events:
+                    known = Known.of_run(task_id, run)
                     async for event in events:
-                        done = await self.on_event(task_id, event, Known.of_run(task_id, run))
-                        if event.remote_task_id and event.remote_task_id != run.remote_task_id:
-                            run = replace(run, remote_task_id=event.remote_task_id)
+                        done = await self.on_event(task_id, event, known)
+                        if event.remote_task_id and event.remote_task_id != known.remote_task_id:
+                            known = known._replace(remote_task_id=event.remote_task_id)
                         del event  # not kept while the next one is awaited
                         if done:
                             return

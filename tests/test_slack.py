@@ -272,7 +272,7 @@ async def test_a_post_a_crashed_process_made_but_never_recorded_is_not_made_agai
     )
     adapter = SlackAdapter(settings, http=True, port=0, post_interval=0.01)
     first, _ = await queue(store, "17.1", "posted, not recorded", "not posted", platform="slack")
-    row = await store.thread_head("slack|W1|C1|17.1|")
+    row = await store.read(lambda tx: tx.head_of("slack|W1|C1|17.1|"))
     assert row is not None and row["id"] == first
     payload = json.loads(row["payload"])
     message = Outbound.model_validate(payload["message"]).model_copy(update={"key": str(first)})

@@ -1467,11 +1467,15 @@ def roster_target(text: str) -> str | None:
     return what.strip(" ?!.") or None
 
 
+def _profile_texts(fleet: Fleet) -> list[str]:
+    return [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
+
+
 def profile_words(fleet: Fleet) -> frozenset[str]:
     """The words the fleet's manifests use: a name that is one of them is not only a name. An
     id that is not also the agent's name is a label ("people", "webshop"), not a person's, and
     so is an alias written in lower case ("chef": "a job ad for a sous chef" is no addressing)."""
-    texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
+    texts = _profile_texts(fleet)
     labels = {a.id.lower() for a in fleet.agents if a.id.lower() != a.name.lower()}
     labels |= {n.lower() for a in fleet.agents for n in a.aliases if n[:1].islower()}
     return frozenset(w for t in texts for w in words(t)) | labels
@@ -1482,8 +1486,7 @@ def profile_people(fleet: Fleet) -> frozenset[str]:
     decides…", "Lisa looks after the team"): people's names, however the alias is written.
     Written with its capital in a message, such a name addresses its agent as a person's
     name does ("… and Helen pick two pieces")."""
-    texts = [t for a in fleet.agents for t in (a.description, *a.skills, *a.examples)]
-    said = [w for t in texts for w in re.findall(r"[^\W\d_][\w'’-]*", t)]
+    said = [w for t in _profile_texts(fleet) for w in re.findall(r"[^\W\d_][\w'’-]*", t)]
     proper = {w.lower() for w in said if w[:1].isupper()} - {w for w in said if w.islower()}
     return frozenset(n.lower() for a in fleet.agents for n in a.aliases if n.lower() in proper)
 
@@ -2006,7 +2009,7 @@ class SemanticPlanner(RulePlanner):
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
         spoken_to = self.names.leading.match(bare) or self.names.bare.match(bare)
         # "Ken no need for the big copies now, …": the stop opens what is said to Ken
-        said = (spoken_to["rest"] or "") if spoken_to and "rest" in spoken_to.re.groupindex else ""
+        said = (spoken_to["rest"] or "") if spoken_to else ""
         stop_first = self._stop_first(bare, context) or bool(
             said and context.tasks and self._stop_first(said, context)
         )

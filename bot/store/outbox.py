@@ -31,7 +31,8 @@ class OutboxVerbs(TxBase):
     """Messages and boards, inside a transaction."""
 
     def head_of(self, thread: str) -> Row | None:
-        """The oldest pending message of one conversation (`Store.thread_head`)."""
+        """The oldest pending message of one conversation, due or not (with the stored
+        result it relays, if it is a result)."""
         return self.one(
             "SELECT o.*, (SELECT result FROM tasks WHERE id = o.task_id) AS task_result"
             " FROM outbox o WHERE o.thread = ? AND o.state = 'pending' ORDER BY o.id LIMIT 1",
@@ -214,11 +215,6 @@ class OutboxStore(StoreCore):
             f" ORDER BY {self.dialect.in_list('o.kind')} DESC, o.id LIMIT ?",
             (*params, self.dialect.listed(first), limit),
         )
-
-    async def thread_head(self, thread: str) -> Row | None:
-        """The oldest pending message of one conversation, due or not (with the stored
-        result it relays, if it is a result)."""
-        return await self.read(lambda tx: tx.head_of(thread))
 
     async def mark_sent(
         self,
