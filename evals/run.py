@@ -64,6 +64,7 @@ SPLITS = (
     "dev31",
     "dev32",
     "dev33",
+    "dev34",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
