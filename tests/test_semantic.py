@@ -2364,6 +2364,23 @@ def test_dev16_and_dev17s_connectors(planner: SemanticPlanner) -> None:
         assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
 
 
+def test_a_step_that_waits_for_the_customers_yes(planner: SemanticPlanner) -> None:
+    """ "…, then once they've said yes send them …", "… and once they give us the go-ahead
+    …": the second step waits for the first; the yes is the customer's, no step of its own.
+    Before, the second step was dropped."""
+    for text in (
+        "look into what rivals charge for a redesign, then once they've said yes post the news on social",
+        "look into what rivals charge for a redesign and once they give us the go-ahead post the news"
+        " on social",
+    ):
+        decision = planner.plan(text)
+        assert [(t.agent, t.summary) for t in decision.tasks] == [
+            ("research", "look into what rivals charge for a redesign"),
+            ("social", "post the news on social"),
+        ], text
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
+
+
 def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPlanner) -> None:
     """Variants of the issue's own examples: "once that's merged, post it" with nothing
     before it waits for nothing (no task for "that's merged"); "… followed by a pricing page

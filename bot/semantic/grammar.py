@@ -79,7 +79,8 @@ _AND_WHEN_HAVE = re.compile(
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
 _AND_WHEN_DO = re.compile(
     r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|as\s+soon\s+as)\s+"
-    r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?)\s*,?\s+"
+    r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?|"
+    r"(?:said|say|says)\s+(?:yes|ok|okay)|go[\s-]ahead)\s*,?\s+"
     r"(?P<rest>(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|invoice|chase|add|update|move|fit|"
     r"fix|bring|take|give)\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
