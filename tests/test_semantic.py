@@ -2545,6 +2545,16 @@ def test_stops_and_handings_on_in_more_words(planner: SemanticPlanner) -> None:
         assert (decision.kind, decision.target) == ("reroute", agent), (text, decision)
 
 
+def test_ditching_all_of_it_stops_even_out_of_a_thread(planner: SemanticPlanner) -> None:
+    """ "ditch all of it", "bin the lot": a hold-back word whose object names nothing but what
+    came before stops everything, in a thread or not; "ditch the old drafts" out of a thread
+    is still work. Before, the first was a sub-agent's task and the second a question."""
+    for text in ("ditch all of it", "bin the lot", "ditch all of that please", "scrap the lot"):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("cancel", "all"), (text, decision)
+    assert planner.plan("ditch the old drafts from the shared drive").kind == "work"
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -172,6 +172,20 @@ _HOLD_BACK = re.compile(
     re.IGNORECASE,
 )
 """Cancelling words that, with no work in the thread, ask for something to be held back."""
+_NOTHING_NAMED = re.compile(
+    r"\s+(?:it|that|this|them|those|these|all\s+of\s+(?:it|that|them|those|these)|the\s+lot|"
+    r"everything|the\s+whole\s+(?:thing|lot))(?:\s+(?:please|pls|then|now))?\s*(?:[.!,;]|$)",
+    re.IGNORECASE,
+)
+""" "ditch all of it": what a hold-back word stops names nothing but what came before, so even
+out of a thread it is a stop, not an instruction."""
+
+
+def _holds_back(word: re.Match[str], text: str) -> bool:
+    """Whether a cancelling word, out of a thread, asks for something to be held back."""
+    return bool(_HOLD_BACK.fullmatch(word[0])) and not _NOTHING_NAMED.match(text, word.end())
+
+
 _REPORTED = re.compile(
     r"\b(?:wants|threaten\w*|trying|tried|how|asked|asking|needs|going|about|able|unable|"
     r"refus\w*|decided|planning|plans)\s+to\s+$|"
@@ -1974,7 +1988,8 @@ class SemanticPlanner(RulePlanner):
         )
         everything = what.lower().strip(" ,.!") in (
             "", "all", "everything", "it", "that", "this", "all of it", "them", "the whole thing",
-            "whole thing", "everything please", "all of them", "it all",
+            "whole thing", "everything please", "all of them", "it all", "lot", "whole lot",
+            "all of that", "all of this", "all of those", "all of these", "those", "these",
         )  # fmt: skip
         return Decision(
             kind="cancel",
@@ -1987,11 +2002,12 @@ class SemanticPlanner(RulePlanner):
         """A short message that opens by stopping something ("don't post that", "no need to
         find cover for Jo any more, she's back"): a stop, whatever it sounds nearest to. Out
         of a thread, "don't send …" is an instruction, not a stop."""
-        first = _CANCEL_WORDS.match(_OPENING.sub("", bare))
+        opened = _OPENING.sub("", bare)
+        first = _CANCEL_WORDS.match(opened)
         return (
             first is not None
             and len(words(bare)) <= 12
-            and (bool(context.tasks) or not _HOLD_BACK.fullmatch(first[0]))
+            and (bool(context.tasks) or not _holds_back(first, opened))
             and not _ASKED_AFTER.search(bare)
         )
 
@@ -2001,8 +2017,7 @@ class SemanticPlanner(RulePlanner):
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y"). "don't
         pay it yet" stops work only where there is work: in a new thread it is an instruction."""
         if not any(
-            not _REPORTED.search(bare, 0, m.start())
-            and (context.tasks or not _HOLD_BACK.fullmatch(m[0]))
+            not _REPORTED.search(bare, 0, m.start()) and (context.tasks or not _holds_back(m, bare))
             for m in _CANCEL_WORDS.finditer(bare)
         ) or _THEN_WORK.search(bare):
             return None
