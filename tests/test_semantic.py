@@ -2555,6 +2555,49 @@ def test_ditching_all_of_it_stops_even_out_of_a_thread(planner: SemanticPlanner)
     assert planner.plan("ditch the old drafts from the shared drive").kind == "work"
 
 
+def test_updates_asked_for_the_best_person_and_a_plan_changed(planner: SemanticPlanner) -> None:
+    """Status, the roster, a question and a stop in everyday words: "update on the launch
+    pls" and "is the writer doing the blog post or not" ask after work; "who's the best
+    person for design stuff" asks who; "can u sort that thing we spoke about" names nothing;
+    "no need to move the release now, …" stops it. Before, each was a task."""
+    for text in ("update on the launch pls", "can I get an update on the launch"):
+        assert planner.plan(text).kind == "status", text
+    asked = planner.plan("is the writer doing the blog post or not")
+    assert (asked.kind, asked.target) == ("status", "writer")
+    assert planner.plan("update on instagram that we're closed monday").kind == "work"
+    assert planner.plan("is the login page working or not").kind != "status"
+    who = planner.plan("who's the best person for design stuff")
+    assert (who.kind, who.target) == ("roster", "design stuff")
+    assert planner.plan("can u sort that thing we spoke about").kind == "clarify"
+    stop = planner.plan("no need to move the release now, the bug's fixed")
+    assert (stop.kind, stop.target) == ("cancel", "move the release")
+    assert planner.plan("no need to include the logo on the flyer").kind == "work"
+
+
+def test_a_job_for_a_team_named_with_an_ampersand_moves_there() -> None:
+    """ "that's a sales & partnerships one, they do resellers": the work moves to the agent
+    whose name has an "&" in it. Before, it went back to the thread's agent as more work."""
+    fleet = fleet_from_data(
+        {
+            "agents": [
+                {"id": i, "name": n, "description": d, "backend": PLACEHOLDER}
+                for i, n, d in (
+                    ("writer", "Writer", "Copywriter for blog posts and landing pages."),
+                    ("sales", "Sales & partnerships", "Deals, resellers and partner programmes."),
+                )
+            ],
+            "catch_all": {"backend": PLACEHOLDER},
+        }
+    )
+    thread = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "a page for the reseller programme", "running")]
+    )
+    decision = SemanticPlanner(fleet, embedder=load_embedder()).plan(
+        "that's a sales & partnerships one, they do resellers", thread
+    )
+    assert (decision.kind, decision.target) == ("reroute", "sales")
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

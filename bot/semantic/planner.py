@@ -115,6 +115,8 @@ _CANCEL_WORDS = re.compile(
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
     r"look|arrange|organi[sz]e|get|sort|"
     r"ring|call|email|follow\s+up)|bin|ditch|shelve|hold\s+fire|"
+    # "no need to move the clients now, …": a plan changed, whatever the verb
+    r"no\s+need\s+to(?=\s+[a-z]+\s+(?:[\w'’-]+\s+){0,5}?(?:now|any\s*more|after\s+all)\b)|"
     r"pull\s+(?:that|this|it|them|those|these|everything|both(?:\s+of\s+(?:those|them|these))?|"
     r"all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
@@ -561,7 +563,11 @@ _WHO_TO_TALK_TO = re.compile(
     r"(?:i|we)\s+(?:talk|speak|go|ask|write|tell|contact|ring|call|email|message)\s+(?:to\s+)?"
     r"(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
     r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:best|the\s+(?:best|right)\s+(?:person|one|team))\s+to\s+"
-    r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$",
+    r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$|"
+    # "who's the best person for wedding stuff?", "who's the right one to ask about lashes"
+    r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:the\s+)?(?:best|right)\s+(?:person|one|team)\s+"
+    r"(?:for|to\s+(?:ask|talk\s+to|speak\s+to|go\s+to)\s+(?:about|for|re))\s+(?P<about>[^,;.!?]{2,60}?)"
+    r"(?:\s+(?:here|then|please|pls))?\s*[?!.]*$",
     re.IGNORECASE,
 )
 """ "who'd I talk to about getting a bus stop moved?": the roster, about that."""
@@ -628,6 +634,13 @@ _HOW_GOING = re.compile(
     re.IGNORECASE,
 )
 """ "how's everything I sent over this morning getting on?": how work is going."""
+_OR_NOT = re.compile(
+    r"^(?:so\s+|and\s+)?(?:is|are|has|have)\s+(?P<who>(?:[\w'’]+\s+){1,3}?)(?:still\s+)?"
+    r"(?:[a-z]+ing|done|sorted|finished|on)\b[^?]{0,60}?\bor\s+(?:not|what)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+""" "is dee sorting saturday or not": whether someone's work is under way, asked of its
+agent by name (the name decides: "is the dryer working or not" is no one's work)."""
 _CAN_BE_DONE = re.compile(
     r"\b(?:anything|something|nothing|what)\b[^?]{0,30}\bbe\s+done\b", re.IGNORECASE
 )
@@ -654,6 +667,11 @@ not": in a thread, what came of its work."""
 _ANY_NEWS = re.compile(
     r"^(?:so\s+)?(?:any|anything)\s+(?:word|joy|news|luck|update|updates|progress|movement|"
     r"feedback|reply|response|back)\s+(?:yet\s+)?(?:from|on|back|about|with|re)\b|"
+    # "update on mrs reid pls", "can I get an update on the boiler": not "update on insta
+    # that we're shut monday", which is a post
+    r"^(?:(?:a\s+|quick\s+|a\s+quick\s+)?update|(?:can|could)\s+(?:i|we)\s+(?:get|have)\s+"
+    r"(?:an?\s+)?(?:quick\s+)?update)\s+on\s+(?![^,;:.!?]*\b(?:that|saying|about|to\s+say)\b)"
+    r"[^,;:.!?]{2,40}?(?:\s+(?:pls|please|plz|thx|thanks|when\s+you\s+can))?\s*[?!.]*$|"
     r"^(?:so\s+)?any\s+(?:luck|joy)\s+(?:yet\s+)?(?:finding|getting|sorting|tracking\s+down|booking|reaching|"
     r"hearing|chasing|fixing)\b|"
     # "anything from raj on the pixel move?", "any blockers I should know about?", "anything I
@@ -718,7 +736,7 @@ _REROUTE_CUE = re.compile(
     r"should\s+be\s+(?:(?:the|a|an)\s+)?\S+(?:'s|’s|\s+(?:job|one|thing|task|question))\b|"
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
-    r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:job|thing|task|one|question)|"
+    r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+(?:&|and)\s+\S+|\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b|"
     r"(?:'s|’s|is)\s+(?:more\s+|really\s+|probably\s+)?one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
@@ -978,7 +996,8 @@ _VAGUE_WORDS = frozenset(
     meeting meetings standup convo here there
     mr mrs ms miss dr bloke guy lady woman man fella chap
     email emails message messages says said give put back rid send ugh how swap changing instead
-    she's he's they're happy still be price quote rung rang phoned""".split()
+    she's he's they're happy still be price quote rung rang phoned u ur spoke spoken speak
+    chatted talk agreed""".split()
 )
 _SHOW_ME = frozenset(
     """show list give tell me my mine our i we need should know about from today blockers
@@ -1892,7 +1911,8 @@ class SemanticPlanner(RulePlanner):
             whose = match["what"] or match["job"] or match["can"] or match["other"]
             return Decision(kind="roster", target=whose, reason="asked whose it is")
         if match := _WHO_TO_TALK_TO.match(bare):
-            about = re.sub(r"^(?:the|a|an)\s+", "", match["what"] or match["passed"], flags=re.I)
+            asked = match["what"] or match["passed"] or match["about"]
+            about = re.sub(r"^(?:the|a|an)\s+", "", asked, flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
         if _TEAMS_HERE.search(bare):
             return Decision(kind="roster", reason="asked what teams there are")
@@ -2059,6 +2079,10 @@ class SemanticPlanner(RulePlanner):
         named = self.names.listed(bare, everyday=True)
         if (_ANY_NEWS.match(bare) or _WHY_SO_LONG.match(bare)) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="any news…")
+        if (or_not := _OR_NOT.match(bare)) and (
+            who := self.names.listed(or_not["who"], everyday=True)
+        ):
+            return Decision(kind="status", target=who[0], reason="is … doing it or not")
         if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
         if question and len(words(bare)) <= 16 and any(p.match(bare) for p in _WHAT_CAME_OF):
