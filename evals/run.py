@@ -65,6 +65,7 @@ SPLITS = (
     "dev32",
     "dev33",
     "dev34",
+    "dev35",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

@@ -44,6 +44,7 @@ FLOORS = {
     "dev32": 0.79,
     "dev33": 0.81,
     "dev34": 0.79,
+    "dev35": 0.80,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
