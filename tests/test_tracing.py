@@ -330,3 +330,55 @@ def test_an_export_held_past_its_bound_goes_anyway() -> None:
     span.end()
     exporter.export([span])
     assert [s.name for s in inner.get_finished_spans()] == ["three"]
+
+
+class Slices(Recording):
+    """Records each export's span names; the second export makes the intake busy, as a
+    burst that begins in the middle of a batch would."""
+
+    def __init__(self, busy: threading.Event, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.busy = busy
+        self.fail_at = fail_at
+        self.batches: list[list[str]] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.batches.append([s.name for s in spans])
+        if len(self.batches) == self.fail_at:
+            return SpanExportResult.FAILURE
+        if len(self.batches) == 1:
+            self.busy.set()
+        return super().export(spans)
+
+
+def _spans(n: int) -> list[ReadableSpan]:
+    tracer = TracerProvider().get_tracer("t")
+    spans = []
+    for i in range(n):
+        span = tracer.start_span(f"s{i}")
+        span.end()
+        spans.append(span)
+    return spans  # type: ignore[return-value]
+
+
+def test_a_batch_goes_in_slices_and_a_burst_in_the_middle_holds_the_rest() -> None:
+    busy = threading.Event()
+    inner = Slices(busy)
+    exporter = YieldingExporter(inner, hold=600, slice_=2)
+    exporter.busy = busy.is_set
+    sending = threading.Thread(target=exporter.export, args=(_spans(5),))
+    sending.start()
+    sending.join(0.1)
+    assert sending.is_alive()  # held after the first slice
+    assert inner.batches == [["s0", "s1"]]
+    busy.clear()
+    sending.join()
+    assert inner.batches == [["s0", "s1"], ["s2", "s3"], ["s4"]]
+    assert len(inner.get_finished_spans()) == 5
+
+
+def test_a_slice_that_fails_ends_the_export() -> None:
+    inner = Slices(threading.Event(), fail_at=2)
+    exporter = YieldingExporter(inner, hold=0.0, slice_=2)
+    assert exporter.export(_spans(6)) is SpanExportResult.FAILURE
+    assert inner.batches == [["s0", "s1"], ["s2", "s3"]]

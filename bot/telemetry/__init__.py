@@ -44,6 +44,8 @@ class AgentCall:
     span: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     """What carries the call's trace to the agent (`traceparent`), for its metadata."""
+    conversation: str = ""
+    """The conversation id its span carries: every agent event names it again."""
 
 
 NO_CALL = AgentCall("")
@@ -134,13 +136,14 @@ class Telemetry:
             return NO_CALL
         call = AgentCall(agent.id, time.monotonic())
         if self.tracing is not None:
+            call.conversation = run.context_id or run.session_key or ""
             call.span, call.headers = self.tracing.start_task(
                 task_id,
                 run.request_id,
                 agent_id=agent.id,
                 agent_name=agent.name,
                 backend=agent.backend.kind,
-                conversation=run.context_id or run.session_key or None,
+                conversation=call.conversation or None,
                 traceparent=run.traceparent,
                 mode=mode,
                 attempt=run.attempt,
@@ -150,7 +153,10 @@ class Telemetry:
         return call
 
     def agent_conversation(self, task_id: str, context_id: str) -> None:
-        if self.tracing is not None and (call := self._calls.get(task_id)) is not None:
+        if self.tracing is None or (call := self._calls.get(task_id)) is None:
+            return
+        if call.conversation != context_id:
+            call.conversation = context_id
             self.tracing.conversation(call.span, context_id)
 
     def agent_call_ended(
