@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,32 @@ class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
 
+GC_HOLD = 1.0
+"""Seconds the garbage collector waits at most while messages are being taken in."""
+
+
+class _CollectorHold:
+    """The collector waits out a burst of messages: a collection walks every young object
+    (with thousands of tasks in flight, tens of milliseconds) and would stop every
+    acknowledgement behind it. It runs once the burst is taken in, or after `GC_HOLD`
+    seconds of intake without a pause, so a steady stream cannot grow memory without bound.
+    A collector someone else switched off stays off."""
+
+    def __init__(self) -> None:
+        self._release: asyncio.TimerHandle | None = None
+
+    def hold(self) -> None:
+        if self._release is None and gc.isenabled():
+            gc.disable()
+            self._release = asyncio.get_running_loop().call_later(GC_HOLD, self.release)
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
+            gc.enable()
+
+
 class Intake:
     def __init__(self, core: Dispatcher) -> None:
         self.core = core
@@ -69,6 +96,7 @@ class Intake:
         self.idle_event = asyncio.Event()
         """Set while no message is being taken in."""
         self.idle_event.set()
+        self._collector = _CollectorHold()
 
     @property
     def busy(self) -> bool:
@@ -86,12 +114,14 @@ class Intake:
         `recorded` is set once the message is in the database."""
         self.receiving += 1
         self.idle_event.clear()
+        self._collector.hold()
         try:
             return await self._receive(request, recorded or asyncio.Event())
         finally:
             self.receiving -= 1
             if not self.receiving:
                 self.idle_event.set()
+                self._collector.release()
             await self.core.notify()
 
     async def _receive(self, request: Request, recorded: asyncio.Event) -> str | None:

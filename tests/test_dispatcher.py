@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import re
 from typing import Any
 
@@ -233,6 +234,7 @@ async def test_a_burst_is_acknowledged_first_and_every_request_runs(
         assert len(h.adapter.of_kind("closing")) == before + 40
     tasks = await h.rows("SELECT state FROM tasks")
     assert len(tasks) == 120 and {t["state"] for t in tasks} == {"completed"}
+    assert gc.isenabled()  # the collector waited out each burst, and runs again after it
     assert len(h.servers["subagent"].calls) == 120
     results = h.adapter.of_kind("result")
     assert len(results) == 120 and len({m.task_id for m in results}) == 120
@@ -1018,3 +1020,38 @@ async def test_a_routing_correction_is_its_authors_unless_an_admin_makes_it(
         {"user": "carol", "shared": 1, "text": "tabulate the quarterly expense figures"},
         {"user": "alice", "shared": 0, "text": "tally the vendor contracts by renewal month"},
     ]
+
+
+async def test_the_collector_waits_out_a_burst_for_a_bounded_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A collection would stop every acknowledgement behind it: it waits while messages are
+    taken in, and at most GC_HOLD, so a stream with no pause cannot grow memory unbounded. A
+    collector someone else switched off stays off."""
+    from bot import intake
+
+    hold = intake._CollectorHold()
+    hold.hold()
+    assert not gc.isenabled()
+    hold.hold()  # a second message of the same burst
+    hold.release()
+    assert gc.isenabled()
+    hold.release()  # nothing held: nothing changes
+    assert gc.isenabled()
+
+    monkeypatch.setattr(intake, "GC_HOLD", 0.0)
+    hold.hold()
+    assert not gc.isenabled()
+    for _ in range(3):  # the bound passes: the collector runs again though the burst goes on
+        await asyncio.sleep(0)
+    assert gc.isenabled()
+    hold.release()
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        hold.hold()
+        hold.release()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
