@@ -2598,6 +2598,27 @@ def test_a_job_for_a_team_named_with_an_ampersand_moves_there() -> None:
     assert (decision.kind, decision.target) == ("reroute", "sales")
 
 
+def test_whats_left_which_team_and_who_an_agent_is(planner: SemanticPlanner) -> None:
+    """ "wots left to do today", "what's happening with everything?" ask after the work; "what
+    is this and how do i use it", "which team looks after the app?" and "remind me who
+    social is again" ask about the team; "anyone know an excel formula to …?" asks a
+    question of the world, for a sub-agent. Before, the first three were tasks, the fourth
+    and fifth a task and a question, and the last the roster."""
+    for text in ("wots left to do today", "what's happening with everything?"):
+        assert planner.plan(text).kind == "status", text
+    for text, target in (
+        ("what is this and how do i use it", None),
+        ("which team looks after the mobile app?", "mobile app"),
+        ("remind me who social is again", "Social"),
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("roster", target), (text, decision)
+    formula = planner.plan(
+        "anyone know an excel formula to count the cells in column B that say yes?"
+    )
+    assert [t.agent for t in formula.tasks] == [CATCH_ALL_ID]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

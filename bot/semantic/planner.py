@@ -392,7 +392,11 @@ _WHY_SO_LONG = re.compile(
 _STILL_OPEN = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:is\s+there\s+|are\s+there\s+)?(?:anything|any\s+(?:jobs?|tasks?|work|"
     r"requests?)|much)\s+(?:else\s+)?(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|"
-    r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b",
+    r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b|"
+    # "wots left to do today", "what's happening with everything?"
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:still\s+)?left\s+to\s+(?:do|sort|chase)\b|"
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:happening|going\s+on)\s+with\s+"
+    r"(?:everything|it\s+all|all\s+(?:of\s+)?(?:it|that|this|my\s+stuff|our\s+stuff)|my\s+(?:stuff|requests|jobs))\s*[?!.]*$",
     re.IGNORECASE,
 )
 """ "anything still outstanding from this morning's lot?", "anything left over from last
@@ -571,6 +575,12 @@ _WHO_TO_TALK_TO = re.compile(
     re.IGNORECASE,
 )
 """ "who'd I talk to about getting a bus stop moved?": the roster, about that."""
+_WHO_IS = re.compile(
+    r"^(?:(?:remind\s+me|tell\s+me|sorry|so|um|erm)\b[\s,:—–-]*)*who(?:'s|’s|\s+is|\s+are)?\s+"
+    r"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+)?)(?:\s+is|\s+are)?(?:\s+(?:again|exactly|then|on\s+here))*\s*[?!.]*$",
+    re.IGNORECASE,
+)
+""" "remind me who jess is again": who an agent is, when it names one."""
 _GREETING_CHAT = re.compile(
     r"^(?:(?:good\s+)?(?:morning|afternoon|evening)|hi|hello|hey|hiya|bonjour|hola|ciao|salut|buongiorno|"
     r"happy\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend))"
@@ -618,6 +628,8 @@ _WHOS_WHO = re.compile(
     r"^(?:so\s+)?what\s+(?:sorts?|kinds?|types?)\s+of\s+(?:things?|stuff|requests?|jobs?|questions?)\s+"
     r"(?:can|do|should|could)\s+(?:i|we)\s+(?:send|ask|put|post|bring|drop|throw)\b|"
     r"[,.!?]\s*how\s+does\s+this\s+(?:thing\s+|bot\s+)?work\s*[?!.]*$|"
+    r"^(?:so\s+)?what(?:'s|’s|\s+is)\s+this(?:\s+(?:thing|bot))?\s*[?,]?\s*(?:and\s+)?how\s+do\s+(?:i|we|you)\s+use\s+"
+    r"(?:it|this|you)\s*[?!.]*$|"
     r"^what(?:'s|’s|\s+is)\s+this\s+(?:bot|thing|ai)(?:\s+(?:thing|exactly|anyway|then|about))*\s*[?!.]*$|"
     # "does the cafe have someone on here or do I just ring debbie"
     r"^(?:so\s+)?(?:does|do|is)\s+(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+)?\s+(?:have|got|get)\s+(?:someone|anyone|an?\s+"
@@ -704,7 +716,7 @@ _ROSTER_CUE = re.compile(
     r"knows?|covers?|should|is\s+good|'s\s+good|is\s+best|is\s+available|is\s+free|is\s+on|"
     r"deals?\s+with|looks?\s+after|takes?\s+care|is\s+in\s+charge|is\s+responsible)|"
     r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got)\s+(?:a|an|any)\s+(?:team|agent|person|bot|"
-    r"specialist|expert)|which\s+(?:agent|one|bot)|you|your|yourself|y'?all|available|skills?|"
+    r"specialist|expert)|which\s+(?:agent|one|bot|team|department)|you|your|yourself|y'?all|available|skills?|"
     r"capabilit\w*|good\s+(?:at|with)|"
     r"options|introduce|help)\b",
     re.IGNORECASE,
@@ -835,9 +847,9 @@ _ROSTER_TARGET = re.compile(
     r"(?:someone|somebody|anyone|anybody|who(?:'s|’s|\s+is)?|one\s+of\s+you|which\s+(?:agent|one|bot)(?:'s|’s|\s+is)?)"
     r"\s+(?:here\s+)?(?:that's\s+|who's\s+|who\s+is\s+|that\s+is\s+)?(?:really\s+|any\s+)?"
     r"(?:good|great|best|handy|experienced)\s+(?:with|at|for)\s+(?P<a>.+)|"
-    r"(?:who|which\s+(?:agent|one|bot)|which\s+(?:one\s+)?of\s+you(?:\s+lot|\s+guys)?|anyone|anybody|someone|somebody|"
+    r"(?:who|which\s+(?:agent|one|bot|team|department|person)|which\s+(?:one\s+)?of\s+you(?:\s+lot|\s+guys)?|anyone|anybody|someone|somebody|"
     r"any\s+of\s+you)(?:\s+here)?(?:\s+|(?=['’]s\b))"
-    r"(?:can|could|handles?|does|do|knows?(?:\s+about)?|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
+    r"(?:can|could|handles?|does|do|knows?(?:\s+about)?(?!\s+(?:an?|how|what|where|when|why|if|whether|of)\b)|covers?|is\s+(?:good|best)\s+(?:at|with|for)|"
     r"(?:sorts|fixes|books|arranges|organi[sz]es)(?:\s+(?:it|this|that|them))?(?:\s+out)?(?:\s+(?:when|if))?|"
     r"deals?\s+with|looks?\s+after|takes?\s+care\s+of|(?:is|['’]s)\s+(?:in\s+charge\s+of|responsible\s+for)|"
     r"should\s+i\s+ask\s+(?:about|for)|for)\s+(?:do\s+|help\s+(?:me\s+)?with\s+|handle\s+|take\s+)?(?P<b>.+)|"
@@ -1910,6 +1922,8 @@ class SemanticPlanner(RulePlanner):
         if match := _WHOSE_IS_IT.match(bare):
             whose = match["what"] or match["job"] or match["can"] or match["other"]
             return Decision(kind="roster", target=whose, reason="asked whose it is")
+        if (who := _WHO_IS.match(bare)) and (named := self.names.listed(who["who"], everyday=True)):
+            return Decision(kind="roster", target=self.fleet.agent(named[0]).name, reason="who is…")
         if match := _WHO_TO_TALK_TO.match(bare):
             asked = match["what"] or match["passed"] or match["about"]
             about = re.sub(r"^(?:the|a|an)\s+", "", asked, flags=re.I)
