@@ -2381,6 +2381,27 @@ def test_a_step_that_waits_for_the_customers_yes(planner: SemanticPlanner) -> No
         assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
 
 
+def test_a_sentence_that_opens_by_waiting_follows_the_one_before(
+    planner: SemanticPlanner,
+) -> None:
+    """ "can the designer mock up the settings screen today. once the client's seen it the
+    writer should draft the help text": the second sentence waits for the first; what it waits
+    for is someone else's (the client's, or "he's back"), no step of its own. Before, the two
+    ran at once, or the wait became a task of its own."""
+    for text in (
+        "can the designer mock up the settings screen today. once the client's seen it the"
+        " writer should draft the help text",
+        "can the designer mock up the settings screen today. once he's back the writer should"
+        " draft the help text",
+    ):
+        decision = planner.plan(text)
+        assert [(t.agent, t.summary) for t in decision.tasks] == [
+            ("designer", "mock up the settings screen today"),
+            ("writer", "draft the help text"),
+        ], text
+        assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
+
+
 def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPlanner) -> None:
     """Variants of the issue's own examples: "once that's merged, post it" with nothing
     before it waits for nothing (no task for "that's merged"); "… followed by a pricing page

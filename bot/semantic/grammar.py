@@ -60,6 +60,9 @@ _THEN = re.compile(
     r"with\s+(?:that|the)\s+(?:output|result|results)"
     r")\b[,:]?\s*"
     r"|[,;.]\s*(?:and\s+)?(?:once|when|after|as\s+soon\s+as)\s+[^,;.]{2,60},\s*"
+    # "… asap. once he's off the hill the trail crew should check the drop": a sentence that
+    # opens by waiting (what it waits for, and who acts, are the step's own to say)
+    r"|[.!]\s+(?=(?:once|as\s+soon\s+as)\s+(?!(?:you|u)\s+(?:get|have|find|can)\b)[^.!?]{3,120}$)"
     r"|\s*(?:->|→|=>)\s*",
     re.IGNORECASE,
 )
@@ -116,8 +119,13 @@ TROUBLE = re.compile(
     re.IGNORECASE,
 )
 """Something wrong, told before asks addressed to others: its own job, for whoever fixes it."""
-_USERS_OWN = re.compile(r"^(?:we|i|you)(?:'ve|’ve|'re|’re|'d|’d|'m|’m)?\s", re.IGNORECASE)
-""" "once we know what he's entitled to, …": what the user will know or do, no agent's step."""
+_USERS_OWN = re.compile(
+    r"^(?:(?:we|i|you)(?:'ve|’ve|'re|’re|'d|’d|'m|’m)?|(?:he|she|they)(?:'s|’s|'ve|’ve|'re|’re|'d|’d)?|"
+    r"(?:the|our|their)\s+(?:client|customer|guest|caller|family|rider|visitor)s?(?:'s|’s)?)\s",
+    re.IGNORECASE,
+)
+""" "once we know what he's entitled to, …", "once he's off the hill …": what the user, or
+someone outside the team, will know or do, no agent's step."""
 _BUT_FIRST = re.compile(
     r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first|"
     r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
