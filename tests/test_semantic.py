@@ -2402,6 +2402,20 @@ def test_a_sentence_that_opens_by_waiting_follows_the_one_before(
         assert decision.tasks[1].depends_on == [decision.tasks[0].id], text
 
 
+def test_what_happened_so_the_agents_named_need_to(planner: SemanticPlanner) -> None:
+    """ "the launch has moved to friday, so the writer and social both need to redo their
+    timelines": what happened, then one part for each agent named after the "so". Before,
+    the whole message went to the first of them."""
+    decision = planner.plan(
+        "the launch has moved to friday, so the writer and social both need to redo their timelines"
+    )
+    assert [(t.agent, t.summary) for t in decision.tasks] == [
+        ("writer", "redo their timelines"),
+        ("social", "redo their timelines"),
+    ]
+    assert planner.plan("it's raining so we need to move the launch party indoors").tasks
+
+
 def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPlanner) -> None:
     """Variants of the issue's own examples: "once that's merged, post it" with nothing
     before it waits for nothing (no task for "that's merged"); "… followed by a pricing page

@@ -704,6 +704,23 @@ class Names:
         )
 
     @functools.cached_property
+    def _so_then(self) -> re.Pattern[str]:
+        group = rf"(?:the\s+)?{self.one}(?:\s*(?:,|&|\band\b)\s*(?:the\s+)?{self.one})*"
+        return re.compile(
+            rf"^(?P<lead>[^?]{{8,200}}?),?\s+so\s+(?P<rest>{group}\s+(?:both\s+|all\s+)?"
+            r"(?:need|needs|should|can|could|will|must|have\s+to|has\s+to)\b.*)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+
+    def so_then(self, sentence: str) -> list[str]:
+        """ "the fete's moved to the 6th, so crew and transport both need to rejig": what
+        happened, then what the agents it names are to do, as two sentences."""
+        match = self._so_then.match(sentence)
+        if match is None or not self.listed(match["rest"].split(" so ")[0]):
+            return [sentence]
+        return [match["lead"].strip(" ,;"), match["rest"]]
+
+    @functools.cached_property
     def _only_names(self) -> re.Pattern[str]:
         return re.compile(
             r"(?:(?:please\s+|pls\s+)?(?:ask|have|get|tell|let|can|could|will|would|should)\s+)?"
@@ -1025,7 +1042,7 @@ def parse(text: str, names: Names) -> list[Step]:
         if is_control(raw_step):
             continue
         step: Step = []
-        for sentence in sentences(raw_step):
+        for sentence in (p for s in sentences(raw_step) for p in names.so_then(s)):
             handed = names.handed_only(sentence)
             if handed and step and not step[-1].agents:
                 step[-1].agents = handed  # "how much leave have I got? Harriet would know"
