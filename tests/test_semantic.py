@@ -2654,6 +2654,18 @@ def test_whats_left_which_team_and_who_an_agent_is(planner: SemanticPlanner) -> 
     assert [t.agent for t in formula.tasks] == [CATCH_ALL_ID]
 
 
+def test_a_favour_for_oneself_is_a_sub_agents(planner: SemanticPlanner) -> None:
+    """ "…? asking for my own house sale", "need an excel formula that …", and a best man
+    speech that is "not one of ours": the asker's own affairs, for a sub-agent. Before, an
+    agent that shared a word took each ("not one of ours" counted as the business's)."""
+    for text in (
+        "what's the capital gains allowance this year? asking for my own house sale",
+        "need an excel formula that gives me the week number from a date",
+        "can someone help me write a best man speech for my brother's wedding? not one of ours",
+    ):
+        assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -1186,7 +1186,9 @@ _OFF_DUTY = re.compile(
     r"partner|boyfriend|girlfriend|nan|gran|grandma|grandad|neighbour)(?:'s|’s)\s+(?:school|"
     r"wedding|birthday|party|homework|nursery|uni|university|christening)|my\s+(?:local\s+)?"
     r"(?:council(?!\s+tax)|energy\s+(?:company|supplier|bill)|bank|mortgage|tax\s+return|"
-    r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist|landlord))\b",
+    r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist|landlord)|"
+    # "… asking for my own house sale", "an excel formula to count …"
+    r"(?:asking|it's|it’s|this\s+is)\s+for\s+(?:my\s+own|myself|a\s+friend)|(?:excel|spreadsheet|sheets)\s+formula)\b",
     re.IGNORECASE,
 )
 """Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
@@ -1223,7 +1225,7 @@ _ERRAND = re.compile(
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
 a table. Where no manifest uses the word, a sub-agent takes it, for work or not."""
 _AT_WORK = re.compile(
-    r"\b(?:our|ours|(?<!\bof\s)us|we|clients?|customers?|brand|campaign|launch|products?|company|"
+    r"\b(?:our|(?<!\bnot\sone\sof\s)(?<!\bnot\s)ours|(?<!\bof\s)us|we|clients?|customers?|brand|campaign|launch|products?|company|"
     r"newsletter|conference|website|blog|event)\b",
     re.IGNORECASE,
 )
