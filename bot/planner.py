@@ -309,6 +309,14 @@ _EACH_OF_YOU = re.compile(
     re.IGNORECASE,
 )
 """A follow-up for every agent in the thread: "can you both make it shorter?"."""
+_SHARED_CHANGE = re.compile(
+    r"^(?:(?:oh|ok|so|and|also|btw|fyi|update|heads\s+up)\b[\s,:!-]*)*(?:the\s+)?(?:numbers?|headcount|"
+    r"guest\s+numbers|group|party|date|day|time|start(?:\s+time)?|venue|location)(?:'s|’s|\s+(?:has|have|is|are))\s+"
+    r"(?:now\s+)?(?:gone\s+(?:up|down)|changed|moved|dropped|now|up|down)\b",
+    re.IGNORECASE,
+)
+"""A change to what the whole request rests on ("numbers have gone up to 18 now", "the date's
+moved to the 14th"): for every agent working on it."""
 _ROSTER = re.compile(
     r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+|all\s+(?:the\s+)?)?agents|"
     r"list\s+(?:every(?:one|body)|the\s+team)(?![’'])|(?:which|what)\s+agents|"
@@ -575,7 +583,11 @@ class RulePlanner:
         task ("make it shorter"); without it, or when it cannot tell, the words decide."""
         candidates: list[ThreadTask] = list(context.tasks)
         here = list(dict.fromkeys(t.agent for t in candidates))
-        if len(here) > 1 and _EACH_OF_YOU.search(text) and not self._mentioned.search(text):
+        if (
+            len(here) > 1
+            and (_EACH_OF_YOU.search(text) or _SHARED_CHANGE.match(text))
+            and not self._mentioned.search(text)
+        ):
             # "can you both make it shorter?": each agent here, each with its own work
             said = _EACH_OF_YOU.sub(" ", text)
             agents = [

@@ -2666,6 +2666,24 @@ def test_a_favour_for_oneself_is_a_sub_agents(planner: SemanticPlanner) -> None:
         assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
 
 
+def test_a_change_the_whole_request_rests_on_goes_to_everyone_on_it(
+    planner: SemanticPlanner,
+) -> None:
+    """ "numbers have gone up to 40 now", "the date's moved to the 14th", in a thread where
+    two agents work on one event: each of them gets it. Before, the first went to a new task
+    and the second to one of the two."""
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "writer", "the invitation for the partner breakfast", "running"),
+            ThreadTask("t2", "designer", "name badges for the partner breakfast", "running"),
+        ]
+    )
+    for text in ("numbers have gone up to 40 now", "the date's moved to the 14th"):
+        decision = planner.plan(text, thread)
+        assert decision.kind == "followup", (text, decision)
+        assert [t.agent for t in decision.tasks] == ["writer", "designer"], text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

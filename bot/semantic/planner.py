@@ -1132,11 +1132,12 @@ whose it is until "it" is that thing ("publish the blog post" is the writer's)."
 _THING_BACK = re.compile(
     r"\b(?:it|its|it's|it’s|this|that|these|those|them|they|they're|they’re|the\s+same|same|again|"
     r"instead|also|too|as\s+well|more|another|other|else|one|ones|redo|change|tweak|update|add|remove|"
-    r"fix)\b",
+    r"fix|gone\s+(?:up|down)|(?:has|have|'s|’s)\s+(?:changed|moved)|now\s*[.!]*$)\b",
     re.IGNORECASE,
 )
 """Words that tie a message in a thread to what is there already ("make it blue", "add a
-line about parking", "another one for Friday"): more of the thread's work."""
+line about parking", "another one for Friday", "numbers have gone up to 18 now"): more of
+the thread's work."""
 _ANSWERS_THREAD = re.compile(
     r"^(?:<@\w+>|@\w+|\W)*(?:and|plus|oh\s+and|one\s+more|so|but|or|what\s+about|no|nope|actually|wait|"
     r"hang\s+on|hold\s+on|sorry|yes|yeah|ok|okay)\b",
