@@ -588,7 +588,8 @@ class RulePlanner:
             and (_EACH_OF_YOU.search(text) or _SHARED_CHANGE.match(text))
             and not self._mentioned.search(text)
         ):
-            # "can you both make it shorter?": each agent here, each with its own work
+            # "can you both make it shorter?", "numbers have gone up to 18 now": each agent
+            # here, each with its own work
             said = _EACH_OF_YOU.sub(" ", text)
             agents = [
                 a for a in (self.fleet.get(i) for i in here) if a and a.id not in self.unavailable

@@ -707,7 +707,7 @@ class Names:
     def _so_then(self) -> re.Pattern[str]:
         group = rf"(?:the\s+)?{self.one}(?:\s*(?:,|&|\band\b)\s*(?:the\s+)?{self.one})*"
         return re.compile(
-            rf"^(?P<lead>[^?]{{8,200}}?),?\s+so\s+(?P<rest>{group}\s+(?:both\s+|all\s+)?"
+            rf"^(?P<lead>[^?]{{8,200}}?),?\s+so\s+(?P<rest>(?P<names>{group})\s+(?:both\s+|all\s+)?"
             r"(?:need|needs|should|can|could|will|must|have\s+to|has\s+to)\b.*)$",
             re.IGNORECASE | re.DOTALL,
         )
@@ -716,7 +716,7 @@ class Names:
         """ "the fete's moved to the 6th, so crew and transport both need to rejig": what
         happened, then what the agents it names are to do, as two sentences."""
         match = self._so_then.match(sentence)
-        if match is None or not self.listed(match["rest"].split(" so ")[0]):
+        if match is None or not self.listed(match["names"]):
             return [sentence]
         return [match["lead"].strip(" ,;"), match["rest"]]
 
