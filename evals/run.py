@@ -66,6 +66,7 @@ SPLITS = (
     "dev33",
     "dev34",
     "dev35",
+    "dev36",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

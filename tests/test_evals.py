@@ -45,6 +45,7 @@ FLOORS = {
     "dev33": 0.81,
     "dev34": 0.79,
     "dev35": 0.80,
+    "dev36": 0.80,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
