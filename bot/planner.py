@@ -318,7 +318,7 @@ _SHARED_CHANGE = re.compile(
 """A change to what the whole request rests on ("numbers have gone up to 18 now", "the date's
 moved to the 14th"): for every agent working on it."""
 _ROSTER = re.compile(
-    r"^(?:agents|roster|the\s+team|team|list\s+(?:the\s+|all\s+(?:the\s+)?)?agents|"
+    r"^(?:(?:can|could)\s+(?:you|u)\s+(?:please\s+)?(?=list\b))?(?:agents|roster|the\s+team|team|list\s+(?:the\s+|all\s+(?:the\s+)?)?agents|"
     r"list\s+(?:every(?:one|body)|the\s+team)(?![’'])|(?:which|what)\s+agents|"
     r"who(?:'s|’s|\s+is)\s+(?:available|on\s+(?:the\s+)?(?:team|roster|call))|who\s+do\s+you\s+have)\b",
     re.IGNORECASE,

@@ -2684,6 +2684,20 @@ def test_a_change_the_whole_request_rests_on_goes_to_everyone_on_it(
         assert [t.agent for t in decision.tasks] == ["writer", "designer"], text
 
 
+def test_who_an_agent_is_in_more_words_and_a_list_asked_for(planner: SemanticPlanner) -> None:
+    """ "who's social when he's at home", "who's Research and what does she do?" ask who an
+    agent is; "can you list everyone on the team" asks for the roster ("can you list the
+    invoices from march" is still work). Before, each of the first three was a task."""
+    for text, target in (
+        ("who's social when he's at home", "Social"),
+        ("who's Research and what does she do?", "Research"),
+        ("can you list everyone on the team", None),
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, decision.target) == ("roster", target), (text, decision)
+    assert planner.plan("can you list the invoices from march").kind == "work"
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -577,10 +577,13 @@ _WHO_TO_TALK_TO = re.compile(
 """ "who'd I talk to about getting a bus stop moved?": the roster, about that."""
 _WHO_IS = re.compile(
     r"^(?:(?:remind\s+me|tell\s+me|sorry|so|um|erm)\b[\s,:—–-]*)*who(?:'s|’s|\s+is|\s+are)?\s+"
-    r"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+)?)(?:\s+is|\s+are)?(?:\s+(?:again|exactly|then|on\s+here))*\s*[?!.]*$",
+    r"(?P<who>[\w'’&-]+(?:\s+[\w'’&-]+)?)(?:\s+is|\s+are)?(?:\s+(?:again|exactly|then|on\s+here))*"
+    r"(?:\s+when\s+(?:he|she|they)(?:'s|’s|'re|’re|\s+is|\s+are)\s+at\s+home|\s*,?\s+and\s+what\s+(?:does|do)\s+"
+    r"(?:he|she|they|it)\s+do)?\s*[?!.]*$",
     re.IGNORECASE,
 )
-""" "remind me who jess is again": who an agent is, when it names one."""
+""" "remind me who jess is again", "who's Megan and what does she do?": who an agent is,
+when it names one."""
 _GREETING_CHAT = re.compile(
     r"^(?:(?:good\s+)?(?:morning|afternoon|evening)|hi|hello|hey|hiya|bonjour|hola|ciao|salut|buongiorno|"
     r"happy\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend))"
