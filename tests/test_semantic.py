@@ -2367,9 +2367,11 @@ def test_dev16_and_dev17s_connectors(planner: SemanticPlanner) -> None:
 def test_a_step_that_waits_for_the_customers_yes(planner: SemanticPlanner) -> None:
     """ "…, then once they've said yes send them …", "… and once they give us the go-ahead
     …": the second step waits for the first; the yes is the customer's, no step of its own.
-    Before, the second step was dropped."""
+    Before, the second step was dropped, or kept "have said yes" as if it were "have X do"."""
     for text in (
         "look into what rivals charge for a redesign, then once they've said yes post the news on social",
+        "look into what rivals charge for a redesign, then once they have said yes post the news"
+        " on social",
         "look into what rivals charge for a redesign and once they give us the go-ahead post the news"
         " on social",
     ):

@@ -66,8 +66,12 @@ _THEN = re.compile(
     r"|\s*(?:->|→|=>)\s*",
     re.IGNORECASE,
 )
-_HAVE_DO = r"have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|\w+ed)\b)"
-""" "have writer do …", not "have to …" or "have done …"."""
+_HAVE_DO = (
+    r"have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|said|told|paid|seen|given|taken|"
+    r"written|spoken|heard|found|left|brought|bought|sold|known|shown|gone|come|run|read|set|kept|"
+    r"met|won|lost|built|\w+ed)\b)"
+)
+""" "have writer do …", not "have to …", "have done …" or "once they have said yes …"."""
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
     rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|we|someone|somebody|anyone|"
