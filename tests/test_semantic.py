@@ -2418,6 +2418,22 @@ def test_what_happened_so_the_agents_named_need_to(planner: SemanticPlanner) -> 
     assert planner.plan("it's raining so we need to move the launch party indoors").tasks
 
 
+def test_have_one_agent_do_this_and_another_that(planner: SemanticPlanner) -> None:
+    """ "have the writer draft an invite … and the designer make name badges for it": two
+    asks under one "have", as "can A do X and B do Y" already was. Before, the writer got
+    both. Found by running the demo by hand."""
+    decision = planner.plan(
+        "have the writer draft an invite for the partner breakfast and the designer make name"
+        " badges for it"
+    )
+    assert [(t.agent, t.summary) for t in decision.tasks] == [
+        ("writer", "draft an invite for the partner breakfast"),
+        ("designer", "make name badges for it"),
+    ]
+    one = planner.plan("have the writer draft an invite and the badges")
+    assert [t.agent for t in one.tasks] == ["writer"]
+
+
 def test_the_issues_phrasings_with_their_parts_each_in_place(planner: SemanticPlanner) -> None:
     """Variants of the issue's own examples: "once that's merged, post it" with nothing
     before it waits for nothing (no task for "that's merged"); "… followed by a pricing page

@@ -702,7 +702,7 @@ class Names:
         verb = rf"(?!{_NOT_A_VERB}|both\b|each\b)[a-z][\w-]*\s+\S"
         return re.compile(
             rf"^(?:(?P<lead>[^?—–:]{{3,80}}?)(?:\s[{_DASHES}]|:|\s-)\s+)?"  # "Jordan, post-op — can …"
-            rf"(?P<first>(?:so\s+)?(?P<can>can|could|will|would)\s+{self.one}\s+{verb}.*?),?\s+and\s+"
+            rf"(?P<first>(?:so\s+)?(?P<can>can|could|will|would|(?:please\s+)?have)\s+{self.one}\s+{verb}.*?),?\s+and\s+"
             rf"(?P<second>{self.one}\s+{verb}.*)$",
             re.IGNORECASE | re.DOTALL,
         )
