@@ -66,10 +66,14 @@ _THEN = re.compile(
     r"|\s*(?:->|→|=>)\s*",
     re.IGNORECASE,
 )
+PAST_PARTICIPLES = (
+    r"\w+ed|done|gone|sent|got|been|made|put|set|paid|had|heard|built|seen|left|come|run|found|"
+    r"bought|brought|told|said|sold|kept|read|won|shown"
+)
+"""Past participles, the irregular ones spelled out: what follows "have" when it says what
+was done ("have sent", "have said"), not whom to ask ("have writer do …")."""
 _HAVE_DO = (
-    r"have(?!\s+(?:to|done|finished|got|been|sent|made|had|put|said|told|paid|seen|given|taken|"
-    r"written|spoken|heard|found|left|brought|bought|sold|known|shown|gone|come|run|read|set|kept|"
-    r"met|won|lost|built|\w+ed)\b)"
+    rf"have(?!\s+(?:to|finished|given|taken|written|spoken|known|met|lost|{PAST_PARTICIPLES})\b)"
 )
 """ "have writer do …", not "have to …", "have done …" or "once they have said yes …"."""
 _WHEN_HAVE = re.compile(

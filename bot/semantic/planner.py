@@ -56,6 +56,7 @@ from bot.semantic.grammar import (
     ITEM_MARK,
     LEAD_IN,
     LIST_SPLIT,
+    PAST_PARTICIPLES,
     TROUBLE,
     Names,
     Part,
@@ -926,9 +927,7 @@ _HAVE_SOMEONE = re.compile(
     r"^have\s+(?:someone|somebody|one\s+of\s+(?:you|them|the\s+\w+))\s+", re.I
 )
 _PARTICIPLE = re.compile(
-    r"^(?:\w+ed|\w+en|done|gone|sent|got|been|made|put|set|paid|had|heard|built|seen|left|come|"
-    r"begun|run|found|bought|brought|told|said|sold|kept|read|won|shown|drawn|all|both|already|"
-    r"finished|started)\b",
+    rf"^(?:{PAST_PARTICIPLES}|\w+en|begun|drawn|all|both|already|finished|started)\b",
     re.IGNORECASE,
 )
 """What follows "have X" in a question about work done: "have design sent …", "… finished"."""
