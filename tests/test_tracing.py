@@ -368,7 +368,7 @@ def test_a_batch_goes_in_slices_and_a_burst_in_the_middle_holds_the_rest() -> No
     exporter.busy = busy.is_set
     sending = threading.Thread(target=exporter.export, args=(_spans(5),))
     sending.start()
-    sending.join(0.1)
+    assert busy.wait(60)  # the first slice went out, and the burst began (no race on time)
     assert sending.is_alive()  # held after the first slice
     assert inner.batches == [["s0", "s1"]]
     busy.clear()
