@@ -298,6 +298,18 @@ async def test_bodies_committed_together_fail_alone(
         assert [(row["key"], row["at"]) for row in rows] == [("a", 1), ("d", 1)]
         later = await asyncio.gather(*(store.transact(lambda tx, k=k: tx.claim(k)) for k in "ae"))
         assert later == [False, True]
+        # With no statement refused the batch is not run again (on PostgreSQL it stays in
+        # the pipeline, its savepoints sent by hand): the body that raised is still undone
+        # alone, between two that are not.
+        alone = await asyncio.gather(
+            store.transact(lambda tx: tx.claim("f")),
+            store.transact(fails_after_writing),
+            store.transact(lambda tx: tx.claim("g")),
+            return_exceptions=True,
+        )
+        assert alone[0] is True and isinstance(alone[1], ValueError) and alone[2] is True
+        rows = await store.all("SELECT key FROM processed_messages ORDER BY key")
+        assert [row["key"] for row in rows] == ["a", "d", "e", "f", "g"]
     finally:
         await store.close()
 

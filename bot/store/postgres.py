@@ -180,13 +180,17 @@ def _pipelined(conn: Any, bodies: list[Callable[[Tx], Any]], tx: PgTx) -> list[t
             tx.pipeline = pipeline
             with conn.transaction():
                 for body in bodies:
+                    # Savepoints by hand: psycopg's nested `transaction()` syncs the pipeline
+                    # as it enters and leaves, a round trip or two for every body.
+                    conn.execute("SAVEPOINT body")
                     try:
-                        with conn.transaction():
-                            outcomes.append((True, body(tx)))
+                        outcomes.append((True, body(tx)))
                     except psycopg.Error:
                         raise
                     except Exception as exc:  # the body's own: its savepoint is undone
+                        conn.execute("ROLLBACK TO SAVEPOINT body")
                         outcomes.append((False, exc))
+                    conn.execute("RELEASE SAVEPOINT body")
                 conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, tx.replica))
     except psycopg.Error as exc:
         if conn.closed or conn.broken:
