@@ -181,14 +181,9 @@ class Intake:
         process = self.core.plan_process
         if process is None or not process.ready:
             return None
-        core, key = self.core, thread_key(request)
-        context, lessons = await core.store.read(
-            lambda tx: (
-                planning.thread_context(core, tx, key, request.user),
-                planning.lessons(core, tx, request),
-            )
-        )
-        return await process.plan(request.text, context, lessons)
+        core = self.core
+        seen = await core.store.read(lambda tx: planning.read(core, tx, request, claim=False))
+        return await process.plan(request.text, seen.context, seen.lessons)
 
     def _record(
         self,
@@ -201,13 +196,13 @@ class Intake:
         ahead: Ahead | None = None,
     ) -> Taken:
         # The one claim: a duplicate rolls everything after it back.
-        if not tx.claim(request.dedupe_key):
+        seen = planning.read(self.core, tx, request, claim=True)
+        if not seen.claimed:
             raise _Duplicate
-        if (why := too_long or self._over_rate(tx, request)) is not None:
+        if (why := too_long or self._over_rate(seen.recent)) is not None:
             head = self._refuse(tx, request, rid, why, traceparent)
             return Taken(Decision(kind="clarify"), refused=True, head=head)
-        context = planning.thread_context(self.core, tx, thread_key(request), request.user)
-        lessons = planning.lessons(self.core, tx, request)
+        context, lessons = seen.context, seen.lessons
         process = self.core.plan_process
         started = time.perf_counter()
         if (
@@ -270,14 +265,11 @@ class Intake:
             await self.core.control.reroute(request, request_id, decision.target or "", key)
         return False
 
-    def _over_rate(self, tx: Tx, request: Request) -> str | None:
+    def _over_rate(self, count: int) -> str | None:
         """Why this message is refused, if its author already sent the most one may in a
-        minute (counted in the transaction that records it, so a burst cannot slip by)."""
+        minute (`count`, read in the transaction that records it, so a burst cannot slip by)."""
         limit = self.core.settings.max_requests_per_minute
-        if not limit:
-            return None
-        count = tx.recent_requests(request.user, request.platform, time.time() - 60)
-        return render.too_many_requests(limit) if count >= limit else None
+        return render.too_many_requests(limit) if limit and count >= limit else None
 
     def _refuse(
         self, tx: Tx, request: Request, request_id: str, why: str, traceparent: str | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot import render
@@ -13,7 +15,7 @@ from bot.models import Decision, Request
 from bot.places import thread_key
 from bot.planner import Lesson, ThreadContext, ThreadTask
 from bot.states import ACTIVE_TASK_STATES
-from bot.store import ThreadKey, Tx
+from bot.store import Row, ThreadKey, Tx
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
@@ -27,11 +29,37 @@ MODEL_KINDS = frozenset({"work", "followup", "clarify"})
 """Rule decisions a configured model may reconsider; the rest are instant and exact."""
 
 
-def thread_context(core: Dispatcher, tx: Tx, key: ThreadKey, user: str) -> ThreadContext:
-    """The thread as `user` may act on it. A question (an agent's, or Dispatch's clarifying
-    one) is open only to whoever asked for that work, or an admin: to anyone else it is not
-    there, so their message is a follow-up of their own."""
-    requests = tx.thread_requests(key)
+@dataclass(frozen=True)
+class Seen:
+    """What the planners see of a message's thread and author, read with its claim."""
+
+    claimed: bool
+    context: ThreadContext
+    lessons: list[Lesson]
+    recent: int
+    """The author's requests in the last minute, when a rate limit counts them."""
+
+
+def read(core: Dispatcher, tx: Tx, request: Request, *, claim: bool) -> Seen:
+    """Claim the message (if `claim`, counting its author's recent requests too) and read
+    what planning it needs, in one go (`Tx.take_in`)."""
+    limit = core.settings.max_requests_per_minute
+    got = tx.take_in(
+        request.dedupe_key if claim else None, thread_key(request), request.user,
+        request.workspace, LESSON_LIMIT, time.time() - 60 if limit and claim else None,
+    )  # fmt: skip
+    if not got.claimed:
+        return Seen(False, ThreadContext(), [], got.recent)
+    context = thread_context(core, tx, thread_key(request), request.user, got.thread)
+    return Seen(True, context, lessons(core, got.lessons), got.recent)
+
+
+def thread_context(
+    core: Dispatcher, tx: Tx, key: ThreadKey, user: str, requests: list[Row]
+) -> ThreadContext:
+    """The thread as `user` may act on it, from its `requests`. A question (an agent's, or
+    Dispatch's clarifying one) is open only to whoever asked for that work, or an admin: to
+    anyone else it is not there, so their message is a follow-up of their own."""
     if not requests:
         return ThreadContext()
     owners = {r["id"]: r for r in requests}
@@ -54,10 +82,9 @@ def thread_context(core: Dispatcher, tx: Tx, key: ThreadKey, user: str) -> Threa
     )
 
 
-def lessons(core: Dispatcher, tx: Tx, request: Request) -> list[Lesson]:
-    """The routing corrections that apply to this message's author, newest first: their
-    own, and those an admin made for the workspace. Both planners learn from them."""
-    rows = tx.lessons(request.user, request.platform, request.workspace, LESSON_LIMIT)
+def lessons(core: Dispatcher, rows: list[Row]) -> list[Lesson]:
+    """The routing corrections that apply to a message's author, newest first: their own,
+    and those an admin made for the workspace. Both planners learn from them."""
     return [Lesson(row["text"], row["agent"]) for row in rows if core.fleet.get(row["agent"])]
 
 

@@ -4,6 +4,7 @@ the user's lessons and the plan that routed it."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bot.store.base import Row, ThreadKey, TxBase
@@ -15,18 +16,63 @@ HISTORY_SQL = (
 )
 
 
+THREAD_REQUESTS_SQL = (
+    "SELECT * FROM requests WHERE platform = ? AND workspace = ? AND channel = ?"
+    " AND thread = ? ORDER BY created_at"
+)
+CLAIM_SQL = "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+RECENT_SQL = (
+    'SELECT COUNT(*) AS n FROM requests WHERE "user" = ? AND platform = ?'
+    " AND created_at > ? AND kind != 'refused'"
+)
+LESSONS_SQL = (
+    'SELECT text, agent FROM lessons WHERE ("user" = ? AND (platform = ? OR platform IS NULL))'
+    " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?"
+)
+
+
+@dataclass(frozen=True)
+class IntakeReads:
+    """What taking a message in reads, besides the claim (`RequestVerbs.take_in`)."""
+
+    claimed: bool
+    thread: list[Row]
+    """The thread's requests, oldest first."""
+    lessons: list[Row]
+    recent: int
+    """The author's requests in the rate window (0 when not counted)."""
+
+
 class RequestVerbs(TxBase):
     """What happens to a request, inside a transaction."""
+
+    def take_in(
+        self,
+        dedupe_key: str | None,
+        key: ThreadKey,
+        user: str,
+        workspace: str,
+        lesson_limit: int,
+        since: float | None = None,
+    ) -> IntakeReads:
+        """Claim a delivery (unless `dedupe_key` is None) and read its thread, its author's
+        lessons and (from `since`) their recent requests. Every statement is sent before
+        any result is read, so in PostgreSQL's pipeline they cost one round trip, not one
+        each. Not `claimed`: a duplicate, and what was read is of no use."""
+        p = key.platform
+        claim = None if dedupe_key is None else self.execute(CLAIM_SQL, (dedupe_key, time.time()))
+        thread = self.execute(THREAD_REQUESTS_SQL, (p, key.workspace, key.channel, key.thread))
+        lessons = self.execute(LESSONS_SQL, (user, p, p, workspace, lesson_limit))
+        recent = None if since is None else self.execute(RECENT_SQL, (user, p, since))
+        rows, taught = thread.fetchall(), lessons.fetchall()
+        count = 0 if recent is None else int(recent.fetchone()["n"])
+        return IntakeReads(claim is None or claim.rowcount == 1, rows, taught, count)
 
     def request(self, request_id: str) -> Row | None:
         return self.one("SELECT * FROM requests WHERE id = ?", (request_id,))
 
     def thread_requests(self, key: ThreadKey) -> list[Row]:
-        return self.all(
-            "SELECT * FROM requests WHERE platform = ? AND workspace = ? AND channel = ?"
-            " AND thread = ? ORDER BY created_at",
-            (key.platform, key.workspace, key.channel, key.thread),
-        )
+        return self.all(THREAD_REQUESTS_SQL, (key.platform, key.workspace, key.channel, key.thread))
 
     def recent_history(self, key: ThreadKey, limit: int) -> list[Row]:
         rows = self.all(
@@ -44,13 +90,7 @@ class RequestVerbs(TxBase):
 
     def claim(self, dedupe_key: str) -> bool:
         """Claim a delivery: False when its key was seen before (a duplicate)."""
-        return (
-            self.changed(
-                "INSERT INTO processed_messages(key, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (dedupe_key, time.time()),
-            )
-            == 1
-        )
+        return self.changed(CLAIM_SQL, (dedupe_key, time.time())) == 1
 
     def insert_request(
         self,
@@ -80,15 +120,6 @@ class RequestVerbs(TxBase):
             ),
         )  # fmt: skip
 
-    def recent_requests(self, user: str, platform: str, since: float) -> int:
-        """How many requests (not counting refused ones) a user made since `since`."""
-        row = self.one(
-            'SELECT COUNT(*) AS n FROM requests WHERE "user" = ? AND platform = ?'
-            " AND created_at > ? AND kind != 'refused'",
-            (user, platform, since),
-        )
-        return int(row["n"]) if row is not None else 0
-
     def in_flight(self, user: str, platform: str) -> int:
         """A user's active tasks, in their running requests."""
         row = self.one(
@@ -117,14 +148,6 @@ class RequestVerbs(TxBase):
                 figures.get("output_tokens", 0), figures.get("latency_ms", 0.0), time.time(),
             ),
         )  # fmt: skip
-
-    def lessons(self, user: str, platform: str, workspace: str, limit: int) -> list[Row]:
-        """Routing corrections for a user, newest first: their own and their workspace's."""
-        return self.all(
-            'SELECT text, agent FROM lessons WHERE ("user" = ? AND (platform = ? OR platform IS NULL))'
-            " OR (shared = 1 AND platform = ? AND workspace = ?) ORDER BY id DESC LIMIT ?",
-            (user, platform, platform, workspace, limit),
-        )
 
     def add_lesson(
         self,
