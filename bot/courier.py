@@ -148,6 +148,8 @@ class Courier:
         self._recording: set[asyncio.Task[_Next]] = set()
         """Marking a posted message sent; `stop` lets these finish, so a message that went
         out is never left pending (and posted again after a restart)."""
+        self._releasing: set[asyncio.Task[None]] = set()
+        """Giving back leases taken with a head that found no free slot (`send_now`)."""
         self._retry_times: list[float] = []
         """A heap of the retry times this process set: the loop sleeps until the earliest,
         without asking the database after every wake-up."""
@@ -178,7 +180,7 @@ class Courier:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*self._recording, return_exceptions=True)
+        await asyncio.gather(*self._recording, *self._releasing, return_exceptions=True)
         self._tasks = []
         self._delivering.clear()
         self._replying.clear()
@@ -218,18 +220,46 @@ class Courier:
         (or a general slot if that lane is full). False if its thread is being delivered
         already or no slot is free; the outbox loop sends it then."""
         thread = str(row["thread"])
-        if self._stopped or thread in self._delivering:
-            return False
-        return self._start(thread, row)
+        leases, before = self.leases, row["held"] if "leased" in row.keys() else ""
+        # Read with its lease (`Tx.thread_head_row`), taken now from nobody or from the dead.
+        # A lease this replica held already is its delivery's in this thread, which goes on
+        # to this message: not this call's to use or give back.
+        leased = leases is not None and "leased" in row.keys() and before != leases.id
+        if thread in self._delivering:
+            return False  # a delivery here about to take the lease: it is that one's now
+        if not self._stopped:
+            if self._start(thread, row, leased=leased, taken_over=leased and before is not None):
+                return True
+        if leased and leases is not None:  # no slot: the outbox loop sends it, under a lease
+            self._release_soon(thread, leases)
+        return False
+
+    def _release_soon(self, thread: str, leases: Leases) -> None:
+        async def release() -> None:
+            try:
+                await leases.release(thread)
+            except Exception:  # kept: its lease lapses when this replica is taken for dead
+                log.exception("giving back the lease of a thread failed")
+
+        task = asyncio.create_task(release(), name="courier-release")
+        self._releasing.add(task)
+        task.add_done_callback(self._released_lease)
+
+    def _released_lease(self, task: asyncio.Task[None]) -> None:
+        self._releasing.discard(task)
+        self.wake()
 
     def _free(self) -> tuple[int, int]:
         """Free slots now: general ones, and the reply lane's."""
         general = self.max_deliveries - (len(self._delivering) - len(self._replying))
         return general, self.max_replies - len(self._replying)
 
-    def _start(self, thread: str, row: Row) -> bool:
+    def _start(
+        self, thread: str, row: Row, *, leased: bool = False, taken_over: bool = False
+    ) -> bool:
         """Deliver `thread` from `row` in a free slot: a reply takes the reply lane, or a
-        general slot if that lane is full. False if no slot fits it."""
+        general slot if that lane is full. False if no slot fits it. `leased`: the row was
+        read with the thread's lease, `taken_over` from a dead replica."""
         free, free_replies = self._free()
         reply = row["kind"] in REPLY_KINDS and free_replies > 0
         if not reply and free <= 0:
@@ -237,7 +267,8 @@ class Courier:
         if reply:
             self._replying.add(thread)
         self._delivering[thread] = asyncio.create_task(
-            self._deliver_thread(thread, row, reply=reply), name=f"courier-{row['id']}"
+            self._deliver_thread(thread, row, reply=reply, leased=leased, taken_over=taken_over),
+            name=f"courier-{row['id']}",
         )
         return True
 
@@ -333,14 +364,23 @@ class Courier:
             self._starved = free <= 0 or free_replies <= 0
             return started
 
-    async def _deliver_thread(self, thread: str, row: Row, *, reply: bool = False) -> None:
+    async def _deliver_thread(
+        self,
+        thread: str,
+        row: Row,
+        *,
+        reply: bool = False,
+        leased: bool = False,
+        taken_over: bool = False,
+    ) -> None:
         """Deliver one thread's head, then its next messages while they are due (in the
-        reply lane, while they are replies)."""
+        reply lane, while they are replies). `leased`: `row` was read under the lease."""
         emptied = False
         left = int(row["pending"]) if "pending" in row.keys() else MAX_IN_A_ROW
-        leased = False
         try:
-            if self.leases is not None and self.leases.shared:
+            if leased and taken_over:
+                self._unsure.add(thread)
+            if not leased and self.leases is not None and self.leases.shared:
                 # Another replica may have sent this row since it was read: read it again
                 # under the lease. A thread another replica holds is that replica's to send.
                 leased, taken_over, fresh = await self.leases.lease_head(thread)

@@ -47,7 +47,7 @@ from bot.queries import Queries
 from bot.replicas import Membership
 from bot.runner import Runner
 from bot.settings import Settings
-from bot.store import Row, Store, ThreadKey
+from bot.store import Row, Store, ThreadKey, Tx
 from bot.telemetry import Telemetry
 
 if TYPE_CHECKING:
@@ -251,6 +251,11 @@ class Dispatcher:
                         pass
 
         await asyncio.wait_for(settled(), timeout)
+
+    def head(self, tx: Tx, queued: int | None) -> Row | None:
+        """Message `queued` (an outbox id) for `notify`, if it heads its thread; with
+        replicas, read with the thread's lease. Runs in the transaction that queued it."""
+        return None if queued is None else tx.thread_head_row(queued, self.membership.lease())
 
     async def notify(self, queued: Row | None = None) -> bool:
         """Tell whoever waits for a change (`idle`), and the courier. `queued`, a message

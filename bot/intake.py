@@ -280,7 +280,7 @@ class Intake:
         # Not acted on, so not kept: a line to recognise it by, never a whole paste.
         tx.keep_refused(request_id, request.text[:REFUSED_CHARS])
         notice = queue(tx, request_id, request, "notice", why)
-        return None if notice is None else tx.thread_head_row(notice)
+        return self.core.head(tx, notice)
 
     def _over_in_flight(self, tx: Tx, platform: str, user: str, adding: int) -> str | None:
         """Why new work is refused, if it would take its owner past the in-flight cap."""
@@ -375,7 +375,7 @@ class Intake:
         ) is not None:
             tx.refuse_request(request_id, now)
             notice = queue(tx, request_id, request, "notice", why)
-            return notice, None if notice is None else tx.thread_head_row(notice), False
+            return notice, self.core.head(tx, notice), False
         if asked is not None:
             tx.close_clarifying(asked["id"], now)
         if asked is not None or not inserted_running:
@@ -402,7 +402,7 @@ class Intake:
             shown = board.read(tx, request_id, self.core.fleet, held)
         ack_id = queue(tx, request_id, request, "ack", ack_text, board=shown)
         tx.add_history(key, "Dispatch", "dispatch", ack_text)
-        return ack_id, None if ack_id is None else tx.thread_head_row(ack_id), True
+        return ack_id, self.core.head(tx, ack_id), True
 
     async def _launch(self, ack_id: int | None, head: Row | None) -> None:
         # The acknowledgement goes out now, unless its thread has older messages to send.

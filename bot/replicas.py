@@ -56,6 +56,11 @@ class Membership:
         """Heartbeats older than this are dead replicas'."""
         return time.time() - self.dead_after if self.shared else FOREVER
 
+    def lease(self) -> tuple[str, float] | None:
+        """What `Tx.thread_head_row` needs to take a thread's lease with its head, so that a
+        message just queued goes out with no transaction of its own first; None on SQLite."""
+        return (self.id, self.cutoff()) if self.shared and self.joined else None
+
     async def join(self) -> None:
         """Register and start beating: from here on the others count this replica among the
         living. Done before the adapters listen (`bot.runtime.Service.listen`), so a message

@@ -621,7 +621,7 @@ class Runner:
             tx.discard_session(task["session_id"])
         self.close_if_done(tx, request["id"], request)
         may_start = released or tx.has_queued(task["agent"])
-        return task, None if queued is None else tx.thread_head_row(queued), may_start
+        return task, self.core.head(tx, queued), may_start
 
     def _block_dependents(self, tx: Tx, task_id: str, why: str) -> list[str]:
         stopped: list[str] = []

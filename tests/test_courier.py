@@ -17,6 +17,7 @@ from adapters.base import DeliveryError
 from adapters.memory import MemoryAdapter
 from bot.courier import BOARDS_PER_PASS, MAX_PERMANENT_ATTEMPTS, Courier
 from bot.outbound import MessageRef, Outbound, Target
+from bot.replicas import Membership
 from bot.store import Store, store_for
 from tests.conftest import both_stores
 
@@ -306,6 +307,63 @@ async def test_send_now_sends_without_reading_the_outbox_and_never_overtakes(
     finally:
         await courier.stop()
     assert adapter.texts("t2") == ["earlier result", "and the answer"]
+
+
+async def test_a_head_read_with_its_lease_goes_out_with_no_lease_of_its_own(
+    pg_url: str,
+) -> None:
+    """With replicas, a message read in the transaction that queued it comes with its
+    thread's lease: it is posted with no transaction to take the lease first, and the lease
+    is given back after. Read so but with no slot free, it is left to the outbox loop and
+    the lease given back at once, or its thread would wait for a replica's death."""
+    store = await store_for(pg_url).open()
+    membership = Membership(store, dead_after=10)
+    await membership.join()
+    taken: list[str] = []
+    lease_head = membership.lease_head
+
+    async def counted(thread: str) -> Any:
+        taken.append(thread)
+        return await lease_head(thread)
+
+    membership.lease_head = counted  # type: ignore[method-assign]
+    adapter = HoldingAdapter()
+    courier = Courier(store, {"memory": adapter}, leases=membership, max_deliveries=1)
+
+    async def read_with_lease(outbox_id: int) -> Any:
+        return await store.transact(lambda tx: tx.thread_head_row(outbox_id, membership.lease()))
+
+    async def holders() -> list[tuple[str, str]]:
+        rows = await store.all("SELECT thread, owner FROM thread_leases ORDER BY thread")
+        return [(row["thread"].split("|")[3], row["owner"]) for row in rows]
+
+    try:
+        [first] = await queue(store, "t1", "to t1")
+        head = await read_with_lease(first)
+        assert head is not None and await holders() == [("t1", membership.id)]
+        assert courier.send_now(head)
+        assert await courier.sent(first, timeout=10, look=False)
+        await until(lambda: not courier._delivering)
+        assert taken == [] and await holders() == []
+        # The one slot busy (a post held in t2), a head of t3 read with its lease waits.
+        adapter.hold("C2")
+        [held] = await queue(store, "t2", "to t2", channel="C2")
+        head = await read_with_lease(held)
+        assert head is not None and courier.send_now(head)
+        await until(lambda: adapter.running == 1)
+        [waiting] = await queue(store, "t3", "to t3", channel="C3")
+        head = await read_with_lease(waiting)
+        assert head is not None and not courier.send_now(head)
+        await until(lambda: not courier._releasing)
+        assert await holders() == [("t2", membership.id)]
+        await courier.start()
+        adapter.let_go("C2")
+        assert await courier.sent(waiting, timeout=10)
+        assert adapter.texts() == ["to t1", "to t2", "to t3"] and taken == ["memory|W1|C3|t3|"]
+    finally:
+        await courier.stop()
+        await membership.leave()
+        await store.close()
 
 
 async def test_a_thread_sends_its_next_message_as_soon_as_the_last_is_out(

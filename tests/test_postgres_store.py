@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import psycopg
@@ -157,6 +158,65 @@ async def test_a_thread_is_posted_into_by_one_replica_until_it_dies(
     assert await first.transact(lambda tx: tx.lease_thread("th", other, cutoff)) == (True, True)
     await first.transact(lambda tx: tx.release_thread("th", other))
     assert await first.transact(lambda tx: tx.lease_thread("th", holder, cutoff)) == (True, False)
+
+
+async def test_a_message_just_queued_is_read_with_its_threads_lease(
+    pair: tuple[Store, Store],
+) -> None:
+    """The head of a thread read in the transaction that queued it comes with the thread's
+    lease, so the courier posts it with no transaction of its own first: unless a living
+    replica holds the thread, whose delivery sends it after its own."""
+    first, second = pair
+    now = time.time()
+    cutoff = now - 10
+
+    def setup(tx: Tx) -> None:
+        tx.register_replica("r1", "h", 1, now)
+        tx.register_replica("r2", "h", 2, now)
+        request_with_tasks(tx)
+
+    await first.transact(setup)
+
+    def queue_and_read(thread: str, replica: str) -> Callable[[Tx], tuple[int, Any]]:
+        def body(tx: Tx) -> tuple[int, Any]:
+            queued = tx.enqueue("req", "ack", {"target": {"platform": "slack", "thread": thread}})
+            assert queued is not None
+            return queued, tx.thread_head_row(queued, (replica, cutoff))
+
+        return body
+
+    async def holder(thread: str) -> str | None:
+        row = await first.one(
+            "SELECT owner FROM thread_leases WHERE thread = ?", (f"slack|||{thread}|",)
+        )
+        return None if row is None else str(row["owner"])
+
+    queued, head = await first.transact(queue_and_read("a", "r1"))
+    assert head is not None and head["id"] == queued
+    assert (head["leased"], head["held"], head["pending"]) == ("r1", None, 1)
+    assert await holder("a") == "r1"
+    # Behind it in the same thread: not the head, so no row, and the lease stays r1's.
+    assert (await second.transact(queue_and_read("a", "r2")))[1] is None
+    assert (await first.transact(queue_and_read("a", "r1")))[1] is None
+    # A thread a living replica holds is not taken, even for a head.
+    await first.transact(lambda tx: tx.lease_thread("slack|||b|", "r2", cutoff))
+    assert (await first.transact(queue_and_read("b", "r1")))[1] is None
+    assert await holder("b") == "r2"
+    # A dead holder's thread is taken, and the row says from whom (it may have posted).
+    await first.transact(lambda tx: tx.heartbeat("r2", now - 60))
+    await first.transact(lambda tx: tx.execute("UPDATE outbox SET state = 'sent'"))
+    _, head = await first.transact(queue_and_read("b", "r1"))
+    assert head is not None and (head["leased"], head["held"]) == ("r1", "r2")
+    assert await holder("b") == "r1"
+    # Without a lease asked for (one process alone), the row is read as before.
+    await first.transact(lambda tx: tx.execute("UPDATE outbox SET state = 'sent'"))
+    queued = await first.transact(
+        lambda tx: tx.enqueue("req", "ack", {"target": {"platform": "slack", "thread": "c"}})
+    )
+    assert queued is not None
+    plain = await first.transact(lambda tx: tx.thread_head_row(queued))
+    assert plain is not None and "leased" not in plain.keys()
+    assert await holder("c") is None
 
 
 async def test_a_thread_another_living_replica_holds_is_not_due_here(

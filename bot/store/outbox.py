@@ -25,6 +25,24 @@ BUMP_BOARD_SQL = (
     "INSERT INTO boards(request_id, version) VALUES (?, 1)"
     " ON CONFLICT(request_id) DO UPDATE SET version = boards.version + 1"
 )
+HEAD_ROW = (
+    "SELECT o.*, (SELECT COUNT(*) FROM outbox WHERE thread = o.thread AND state ="
+    " 'pending') AS pending, (SELECT result FROM tasks WHERE id = o.task_id) AS"
+    " task_result FROM outbox o WHERE o.id = ? AND o.state = 'pending' AND o.id ="
+    " (SELECT MIN(id) FROM outbox WHERE thread = o.thread AND state = 'pending')"
+)
+HEAD_ROW_LEASED = (
+    f"WITH head AS ({HEAD_ROW}),"  # noqa: S608
+    " held AS (SELECT owner FROM thread_leases WHERE thread = (SELECT thread FROM head)),"
+    " taken AS (INSERT INTO thread_leases(thread, owner, expires_at)"
+    " SELECT thread, ?, 0 FROM head ON CONFLICT(thread) DO UPDATE SET owner = excluded.owner"
+    f" WHERE thread_leases.owner = excluded.owner OR thread_leases.owner NOT IN ({LIVING})"
+    " RETURNING owner)"
+    " SELECT head.*, (SELECT owner FROM taken) AS leased, (SELECT owner FROM held) AS held"
+    " FROM head"
+)
+"""The head row and its thread's lease in one round trip (PostgreSQL: every CTE sees the
+rows as they were before the statement, so `held` is the holder before this take)."""
 
 
 class OutboxVerbs(TxBase):
@@ -39,16 +57,18 @@ class OutboxVerbs(TxBase):
             (thread,),
         )
 
-    def thread_head_row(self, outbox_id: int) -> Row | None:
+    def thread_head_row(self, outbox_id: int, lease: tuple[str, float] | None = None) -> Row | None:
         """Message `outbox_id` as the courier reads it, if it is the oldest pending one of
-        its conversation (so it may go out now without passing anything queued before it)."""
-        return self.one(
-            "SELECT o.*, (SELECT COUNT(*) FROM outbox WHERE thread = o.thread AND state ="
-            " 'pending') AS pending, (SELECT result FROM tasks WHERE id = o.task_id) AS"
-            " task_result FROM outbox o WHERE o.id = ? AND o.state = 'pending' AND o.id ="
-            " (SELECT MIN(id) FROM outbox WHERE thread = o.thread AND state = 'pending')",
-            (outbox_id,),
-        )
+        its conversation (so it may go out now without passing anything queued before it).
+
+        `lease` (this replica, the cutoff for the living), with replicas: the thread's lease
+        is taken in the same statement, so the courier need not take it in a transaction of
+        its own before posting. None if a living replica holds the thread (it sends this
+        message after its own); the row's `held` says who held it before."""
+        if lease is None:
+            return self.one(HEAD_ROW, (outbox_id,))
+        row = self.one(HEAD_ROW_LEASED, (outbox_id, lease[0], lease[1]))
+        return row if row is not None and row["leased"] is not None else None
 
     def enqueue(
         self,
