@@ -255,7 +255,7 @@ class Dispatcher:
     def head(self, tx: Tx, queued: int | None) -> Row | None:
         """Message `queued` (an outbox id) for `notify`, if it heads its thread; with
         replicas, read with the thread's lease. Runs in the transaction that queued it."""
-        return None if queued is None else tx.thread_head_row(queued, self.membership.lease())
+        return None if queued is None else tx.thread_head_row(queued, self.membership.as_replica())
 
     async def notify(self, queued: Row | None = None) -> bool:
         """Tell whoever waits for a change (`idle`), and the courier. `queued`, a message

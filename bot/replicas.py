@@ -56,9 +56,10 @@ class Membership:
         """Heartbeats older than this are dead replicas'."""
         return time.time() - self.dead_after if self.shared else FOREVER
 
-    def lease(self) -> tuple[str, float] | None:
-        """What `Tx.thread_head_row` needs to take a thread's lease with its head, so that a
-        message just queued goes out with no transaction of its own first; None on SQLite."""
+    def as_replica(self) -> tuple[str, float] | None:
+        """This replica's id and the heartbeat cutoff of the living, for a verb that takes
+        or skips what other replicas hold (a thread's lease, another's queued tasks); None
+        on SQLite, or before this replica has joined."""
         return (self.id, self.cutoff()) if self.shared and self.joined else None
 
     async def join(self) -> None:

@@ -91,9 +91,16 @@ class Known(NamedTuple):
 
 
 def _run_of(
-    tx: Tx, task: Row, session_id: str | None, deadline: float | None, traceparent: str | None
+    tx: Tx,
+    task: Row,
+    session_id: str | None,
+    deadline: float | None,
+    traceparent: str | None,
+    *,
+    fresh: bool = False,
 ) -> Run:
-    session = tx.session(session_id) if session_id else None
+    """`fresh`: the session was made in this transaction, with no agent context yet."""
+    session = tx.session(session_id) if session_id and not fresh else None
     return Run(
         agent=task["agent"],
         remote_task_id=task["remote_task_id"],
@@ -235,23 +242,24 @@ class Runner:
         started = []
         threads: dict[str, tuple[list[Row], list[HistoryLine], str | None]] = {}
         for task in tasks:
-            if not tx.claim_task(task["id"]):
+            if not tx.claim_task(task["id"], task["session_kind"]):
                 continue
             agent = self.core.fleet.agent(task["agent"])
-            deps = tx.dependencies(task["id"])
+            request_id = task["request_id"]
+            deps, request, history, in_thread = tx.for_brief(
+                task["id"], None if request_id in threads else request_id,
+                self.core.settings.history_limit,
+            )  # fmt: skip
             brief = Brief.model_validate_json(task["brief"])
             brief.depends_on = [self._prior(d) for d in deps]
-            if task["request_id"] not in threads:
-                request = tx.request(task["request_id"])
+            if request_id not in threads:
                 assert request is not None
-                key = key_of(request)
-                history = tx.recent_history(key, self.core.settings.history_limit)
-                threads[task["request_id"]] = (
-                    tx.thread_tasks(key),
+                threads[request_id] = (
+                    in_thread,
                     [HistoryLine(author=h["author"], text=h["text"]) for h in history],
                     request["traceparent"],
                 )
-            thread_tasks, history_lines, traceparent = threads[task["request_id"]]
+            thread_tasks, history_lines, traceparent = threads[request_id]
             dep_ids = {d["id"] for d in deps}
             brief.thread_results = [
                 self._prior(t)
@@ -260,14 +268,15 @@ class Runner:
             ][-5:]
             brief.history = history_lines
             now = time.time()
+            fresh = task["session_kind"] != "persistent"
             session_id = (
-                tx.main_session(agent.id, task["session_key"])
-                if task["session_kind"] == "persistent"
-                else tx.new_disposable_session(agent.id)
+                tx.new_disposable_session(agent.id)
+                if fresh
+                else tx.main_session(agent.id, task["session_key"])
             )
             tx.start_task(task["id"], session_id, brief.model_dump_json(), now, now + agent.timeout)
             tx.bump_board(task["request_id"])
-            run = _run_of(tx, task, session_id, now + agent.timeout, traceparent)
+            run = _run_of(tx, task, session_id, now + agent.timeout, traceparent, fresh=fresh)
             started.append((task["id"], brief.render(), run))
         return started
 
@@ -303,10 +312,9 @@ class Runner:
 
     async def _read_run(self, task_id: str) -> Run | None:
         def read(tx: Tx) -> Run | None:
-            task = tx.task(task_id)
+            task, request = tx.task_and_request(task_id)
             if task is None:
                 return None
-            request = tx.request(task["request_id"])
             traceparent = request["traceparent"] if request is not None else None
             return _run_of(tx, task, task["session_id"], task["deadline"], traceparent)
 
@@ -582,10 +590,9 @@ class Runner:
         Returns the task, its message's outbox row if that heads its thread, and whether a
         task may start now: a dependent released, or the agent's next one queued behind it
         (most finishes free nothing, and a fan-out's hundred need no hundred queue reads)."""
-        task = tx.task(task_id)
+        task, request = tx.task_and_request(task_id)
         if task is None:
             return None
-        request = tx.request(task["request_id"])
         assert request is not None
         if not tx.finish_task(
             task_id, state, result,

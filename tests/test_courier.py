@@ -331,7 +331,9 @@ async def test_a_head_read_with_its_lease_goes_out_with_no_lease_of_its_own(
     courier = Courier(store, {"memory": adapter}, leases=membership, max_deliveries=1)
 
     async def read_with_lease(outbox_id: int) -> Any:
-        return await store.transact(lambda tx: tx.thread_head_row(outbox_id, membership.lease()))
+        return await store.transact(
+            lambda tx: tx.thread_head_row(outbox_id, membership.as_replica())
+        )
 
     async def holders() -> list[tuple[str, str]]:
         rows = await store.all("SELECT thread, owner FROM thread_leases ORDER BY thread")

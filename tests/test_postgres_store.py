@@ -106,6 +106,17 @@ async def test_a_task_is_started_by_one_replica_and_a_main_session_runs_one_task
     rows = {r["id"]: (r["state"], r["owner"]) for r in await first.request_tasks("req")}
     assert sorted(state for state, _ in rows.values()) == ["queued", "running", "running"]
     assert {owner for state, owner in rows.values() if state == "running"} <= {"r1", "r2"}
+    # The pump knows a disposable task's kind from the row it read: one statement claims it,
+    # still once.
+    await first.transact(
+        lambda tx: tx.insert_tasks(
+            [(("t4", "req", "t4", "image", "disposable", "s", "{}", "queued", 1.0, ""), [])]
+        )
+    )
+    fast = await asyncio.gather(
+        *(store.transact(lambda tx: tx.claim_task("t4", "disposable")) for store in pair)
+    )
+    assert sorted(fast) == [False, True]
 
 
 async def test_a_dead_replicas_tasks_are_adopted_by_exactly_one_live_replica(

@@ -10,6 +10,24 @@ from typing import Any
 from bot.store.base import Row, ThreadKey, TxBase, new_id
 from bot.store.core import StoreCore
 
+DEPENDENCIES_SQL = (
+    "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
+    " WHERE d.task_id = ? ORDER BY t.seq"
+)
+SAME_THREAD = (
+    "x.platform = r.platform AND x.workspace = r.workspace AND x.channel = r.channel"
+    " AND x.thread = r.thread"
+)
+HISTORY_OF_REQUEST_SQL = (
+    f"SELECT x.* FROM history x JOIN requests r ON {SAME_THREAD}"  # noqa: S608
+    " WHERE r.id = ? ORDER BY x.id DESC LIMIT ?"
+)
+TASKS_OF_THREAD_SQL = (
+    "SELECT t.* FROM tasks t JOIN requests x ON x.id = t.request_id"  # noqa: S608
+    f" JOIN requests r ON {SAME_THREAD} WHERE r.id = ? ORDER BY t.seq"
+)
+"""A request's thread's history and tasks, found from the request's id."""
+
 
 class TaskVerbs(TxBase):
     """What happens to a task, inside a transaction."""
@@ -17,15 +35,21 @@ class TaskVerbs(TxBase):
     def task(self, task_id: str) -> Row | None:
         return self.one("SELECT * FROM tasks WHERE id = ?", (task_id,))
 
+    def task_and_request(self, task_id: str) -> tuple[Row | None, Row | None]:
+        """A task and its request, both sent before either is read (one round trip in
+        PostgreSQL's pipeline)."""
+        task = self.execute("SELECT * FROM tasks WHERE id = ?", (task_id,))
+        request = self.execute(
+            "SELECT * FROM requests WHERE id = (SELECT request_id FROM tasks WHERE id = ?)",
+            (task_id,),
+        )
+        return task.fetchone(), request.fetchone()
+
     def request_tasks(self, request_id: str) -> list[Row]:
         return self.all("SELECT * FROM tasks WHERE request_id = ? ORDER BY seq", (request_id,))
 
     def dependencies(self, task_id: str) -> list[Row]:
-        return self.all(
-            "SELECT t.* FROM task_deps d JOIN tasks t ON t.id = d.depends_on"
-            " WHERE d.task_id = ? ORDER BY t.seq",
-            (task_id,),
-        )
+        return self.all(DEPENDENCIES_SQL, (task_id,))
 
     def dependents(self, task_id: str) -> list[Row]:
         return self.all(
@@ -33,6 +57,21 @@ class TaskVerbs(TxBase):
             " WHERE d.depends_on = ? ORDER BY t.seq",
             (task_id,),
         )
+
+    def for_brief(
+        self, task_id: str, request_id: str | None, history_limit: int
+    ) -> tuple[list[Row], Row | None, list[Row], list[Row]]:
+        """What a starting task's brief is made of: its dependencies, and (given its
+        `request_id`) the request, its thread's recent history (oldest first) and the
+        thread's tasks. Sent together before any is read: one round trip in PostgreSQL's
+        pipeline."""
+        deps = self.execute(DEPENDENCIES_SQL, (task_id,))
+        if request_id is None:
+            return deps.fetchall(), None, [], []
+        request = self.execute("SELECT * FROM requests WHERE id = ?", (request_id,))
+        history = self.execute(HISTORY_OF_REQUEST_SQL, (request_id, history_limit))
+        tasks = self.execute(TASKS_OF_THREAD_SQL, (request_id,))
+        return deps.fetchall(), request.fetchone(), history.fetchall()[::-1], tasks.fetchall()
 
     def thread_tasks(self, key: ThreadKey) -> list[Row]:
         return self.all(
@@ -96,9 +135,19 @@ class TaskVerbs(TxBase):
         if edges:
             self.execute_many("INSERT INTO task_deps(task_id, depends_on) VALUES (?, ?)", edges)
 
-    def claim_task(self, task_id: str) -> bool:
+    def claim_task(self, task_id: str, session_kind: str | None = None) -> bool:
         """Take a queued task to start it: False if another replica has (or it is no longer
-        queued). A persistent session takes one task at a time, across replicas too."""
+        queued). A persistent session takes one task at a time, across replicas too.
+        `session_kind` "disposable", known from the row the caller read: one statement."""
+        if session_kind == "disposable":
+            return (
+                self.changed(
+                    "UPDATE tasks SET state = 'running', owner = ? WHERE id = ? AND state ="
+                    " 'queued' AND session_kind = 'disposable'",
+                    (self.replica, task_id),
+                )
+                == 1
+            )
         task = self.one(
             "SELECT agent, session_kind, session_key FROM tasks WHERE id = ? AND state = 'queued'",
             (task_id,),
