@@ -58,9 +58,16 @@ class Taken:
     """It started work (not refused for its author's work in flight)."""
 
 
+def _author(request: Request) -> tuple[str, str, str]:
+    return request.platform, request.workspace, request.user
+
+
 class _Duplicate(Exception):
     """The message was already handled; the transaction that found it rolls back."""
 
+
+LESSONS_KEPT = 10_000
+"""Authors whose lessons intake keeps as last read, to plan ahead without a read."""
 
 GC_HOLD = 1.0
 """Seconds the garbage collector waits at most while messages are being taken in."""
@@ -97,6 +104,9 @@ class Intake:
         """Set while no message is being taken in."""
         self.idle_event.set()
         self._collector = _CollectorHold()
+        self._lessons: dict[tuple[str, str, str], list[Lesson]] = {}
+        """(platform, workspace, user) → that author's lessons, as this replica last read
+        them (`_plan_ahead`)."""
 
     @property
     def busy(self) -> bool:
@@ -171,9 +181,14 @@ class Intake:
             await self.core.planner.warm(request.text)
             ahead = await self._plan_ahead(request)
         held = self.core.runner.held
-        return await self.core.store.transact(
+        taken = await self.core.store.transact(
             lambda tx: self._record(tx, request, request_id, too_long, held, traceparent, ahead)
         )
+        if not taken.refused:
+            if len(self._lessons) >= LESSONS_KEPT:
+                self._lessons.clear()
+            self._lessons[_author(request)] = taken.lessons
+        return taken
 
     async def _plan_ahead(self, request: Request) -> Ahead | None:
         """The plan the planning process makes from the thread and lessons as they are now;
@@ -181,6 +196,13 @@ class Intake:
         process = self.core.plan_process
         if process is None or not process.ready:
             return None
+        known = self._lessons.get(_author(request))
+        if request.thread is None and known is not None:
+            # A new top-level message has no thread yet, and its author's lessons are as
+            # last read here: no read. The transaction checks both (`Ahead.stands`) and
+            # plans again if either has changed meanwhile (a lesson taught on another
+            # replica), so a wrong guess costs a plan, never a wrong route.
+            return await process.plan(request.text, ThreadContext(), known)
         core = self.core
         seen = await core.store.read(lambda tx: planning.read(core, tx, request, claim=False))
         return await process.plan(request.text, seen.context, seen.lessons)

@@ -122,6 +122,56 @@ async def test_a_plan_made_before_the_thread_moved_on_is_made_again_here(
     assert [m.kind for m in h.adapter.in_thread(request.thread_key)] == ["ack", "result", "closing"]
 
 
+async def test_a_new_message_from_an_author_seen_before_is_planned_ahead_with_no_read(
+    harness: HarnessFactory,
+) -> None:
+    """A top-level message has no thread yet, and its author's lessons are as this replica
+    last read them, so it is planned ahead with nothing read first. A lesson taught
+    meanwhile elsewhere (another replica: written straight to the database here) is found
+    by the transaction, which plans the message again here with it."""
+    h, _ = await started(harness)
+    assert h.dispatcher is not None and h.store is not None
+    store = h.store
+    here = planned_here(h.dispatcher)
+    reads: list[str] = []
+    read = store.read
+
+    async def counted(body: Any) -> Any:
+        reads.append(getattr(body, "__qualname__", ""))
+        return await read(body)
+
+    store.read = counted  # type: ignore[method-assign]
+
+    def plans_ahead() -> int:
+        return sum("_plan_ahead" in name for name in reads)
+
+    await h.say("draft the FAQ for the new members' area")
+    await h.idle()
+    assert plans_ahead() == 1 and here == []  # an author not seen before: read, then planned
+    await h.say("design a banner for the spring launch")
+    await h.idle()
+    assert plans_ahead() == 1 and here == []  # planned over there, nothing read for it
+    first = await h.say("a poster for the summer fair")
+    await h.idle()
+    await h.say("and a flyer to go with it", thread=first.thread_key)  # in a thread: read
+    await h.idle()
+    assert plans_ahead() == 2
+    await store.transact(
+        lambda tx: tx.add_lesson(
+            "posters", "writer", "designer", "U1", h.adapter.platform, h.adapter.workspace,
+            shared=False, keep=50,
+        )
+    )  # fmt: skip
+    text = "a poster for the winter fair"
+    await h.say(text)
+    await h.idle()
+    assert plans_ahead() == 2 and here == [text]  # the guess did not stand: planned here
+    rows = await h.rows("SELECT decision FROM requests WHERE text = ?", (text,))
+    assert Decision.model_validate(json.loads(rows[0]["decision"])) == h.dispatcher.planner.plan(
+        text, ThreadContext(), [Lesson("posters", "writer")]
+    )
+
+
 async def test_a_dead_planning_process_leaves_planning_here(harness: HarnessFactory) -> None:
     h, process = await started(harness)
     assert h.dispatcher is not None and process.pid is not None
