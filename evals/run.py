@@ -67,6 +67,7 @@ SPLITS = (
     "dev34",
     "dev35",
     "dev36",
+    "dev37",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

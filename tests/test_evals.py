@@ -46,6 +46,7 @@ FLOORS = {
     "dev34": 0.79,
     "dev35": 0.80,
     "dev36": 0.80,
+    "dev37": 0.75,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
