@@ -2716,6 +2716,30 @@ def test_who_an_agent_is_in_more_words_and_a_list_asked_for(planner: SemanticPla
     assert planner.plan("can you list the invoices from march").kind == "work"
 
 
+def test_bin_it_all_call_someone_off_and_a_move_in_other_words(planner: SemanticPlanner) -> None:
+    """ "bin it all" stops everything, even out of a thread; "call Dev off, …" in a thread
+    stops its work; "nah get Research to answer that one" and "no it's a checkout problem,
+    dev pls" move the thread's work. Before, the first was a task, the second a follow-up,
+    the third a follow-up and the fourth new work. "bin all the old drafts in the folder"
+    and "can you get Dev to take this one too" stay as they were."""
+    assert planner.plan("bin it all").kind == "cancel"
+    assert planner.plan("bin all the old drafts in the folder").kind == "work"
+    thread = ThreadContext(
+        tasks=[ThreadTask("t1", "dev", "fix the broken link on the pricing page", "running")]
+    )
+    assert planner.plan("call Dev off, the client fixed it themselves", thread).kind == "cancel"
+    thread = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "a reply to the reviewer's question", "running")]
+    )
+    for text, target in (
+        ("nah get Research to answer that one, they want the actual data", "research"),
+        ("no it's a checkout problem, dev pls", "dev"),
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, decision.target) == ("reroute", target), (text, decision)
+    assert planner.plan("can you get Dev to take this one too", thread).kind != "reroute"
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

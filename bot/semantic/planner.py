@@ -111,7 +111,7 @@ _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop(?!\s+(?:at|by|over|off\s+at)\b)|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
-    r"call\s+(?:it\s+all|everything|them|the\s+\w+)\s+off|"
+    r"call\s+(?:it\s+all|everything|them|the\s+\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)(?!\s+for\s+(?:[\w'’-]+\s+){1,5}?to\s+(?:be|look|have|say)\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
     r"look|arrange|organi[sz]e|get|sort|"
@@ -176,11 +176,12 @@ _HOLD_BACK = re.compile(
 )
 """Cancelling words that, with no work in the thread, ask for something to be held back."""
 _NOTHING_NAMED = re.compile(
-    r"\s+(?:it|that|this|them|those|these|all\s+of\s+(?:it|that|them|those|these)|the\s+lot|"
+    r"\s+(?:(?:it|that|them|those|these)(?:\s+all)?|this|all\s+of\s+(?:it|that|them|those|these)|"
+    r"the\s+lot|"
     r"everything|the\s+whole\s+(?:thing|lot))(?:\s+(?:please|pls|then|now))?\s*(?:[.!,;]|$)",
     re.IGNORECASE,
 )
-""" "ditch all of it": what a hold-back word stops names nothing but what came before, so even
+""" "ditch all of it", "bin it all": what a hold-back word stops names nothing but what came before, so even
 out of a thread it is a stop, not an instruction."""
 
 
@@ -770,7 +771,13 @@ _REROUTE_CUE = re.compile(
     r"guys|folks|person|bod|expert|specialist|pro|\w+(?:ician|ist))\b|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
-    r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b)\b",
+    r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b|"
+    # "nah get Chidi to answer that one": someone else to take what is here
+    r"\b(?:get|have|let|ask)\s+(?!(?:me|us|them|him|her|it|you|u|everyone|someone|somebody)\b)[\w'’-]+\s+"
+    r"(?:to\s+)?(?:answer|take|do|handle|field|deal\s+with)\s+(?:that|this|it)"
+    r"(?!\s+(?:one\s+)?(?:too|as\s+well|also)\b)|"
+    # "no it's a checkout problem, …": whose kind of problem it is, said against the guess
+    r"^(?:no|nah|nope)\b[,.!\s]*(?:it's|it’s|its|it\s+is|that's|that’s|thats)\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:problem|issue)\b)\b",
     re.IGNORECASE,
 )
 _CUE_WORDS = frozenset(
@@ -778,7 +785,7 @@ _CUE_WORDS = frozenset(
     "it this that over not you needs need has ought is was are were a an the 's job thing task "
     "question one give send pass hand move route assign do take handle own get does those these "
     "them me meant can could lot people guys on area call remit handles deals with looks after "
-    "covers actually it's that's this's".split()
+    "covers actually it's that's this's let ask answer field problem issue nah nope no its thats".split()
 )
 """The words of a correction's cue; what is left of it says what the work is."""
 _NEGATED = re.compile(
