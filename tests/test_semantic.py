@@ -2740,6 +2740,41 @@ def test_bin_it_all_call_someone_off_and_a_move_in_other_words(planner: Semantic
     assert planner.plan("can you get Dev to take this one too", thread).kind != "reroute"
 
 
+def test_chains_that_wait_for_a_yes_or_a_finish_in_more_words(planner: SemanticPlanner) -> None:
+    """ "once X is sorted can it go on …", "…, and if they go for it fix …" and "…, and let
+    the writer know when it's done so she can …" are chains; "Dev's lads" is Dev, not "'s
+    lads to …"; "the before and after screenshots" is one thing, not "… the before, then
+    screenshots". Before, the first three were parallel parts (the second's part saying
+    "if they like it"), the fourth's summary began "'s lads" and the last was two steps."""
+
+    def plan(text: str) -> list[tuple[str, str, list[str]]]:
+        decision = planner.plan(text)
+        assert decision.kind == "work", (text, decision)
+        return [(t.agent, t.summary, t.depends_on) for t in decision.tasks]
+
+    assert plan("once the launch blog post is sorted can it go on our socials") == [
+        ("writer", "the launch blog post is sorted", []),
+        ("social", "can it go on our socials", ["t1"]),
+    ]
+    assert plan(
+        "mock up the new pricing page and if they go for it fix the signup form to match"
+    ) == [
+        ("designer", "mock up the new pricing page", []),
+        ("dev", "fix the signup form to match", ["t1"]),
+    ]
+    steps = plan(
+        "research the three competitors and let the writer know when it's done so she can"
+        " start the comparison"
+    )
+    assert [(agent, deps) for agent, _, deps in steps] == [("research", []), ("writer", ["t1"])]
+    assert plan("get Dev's lads to fix the login bug") == [("dev", "fix the login bug", [])]
+    assert plan("write a case study with the before and after screenshots") == [
+        ("writer", "write a case study with the before and after screenshots", [])
+    ]
+    # Told to the user, or an "if" that is not a yes: as before.
+    assert [a for a, _, _ in plan("fix the signup form and let me know when it's done")] == ["dev"]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -47,7 +47,7 @@ _NOT_ASKED = (
 """ "find out when it's ready", "tell me when it's done": the "when" is asked or told."""
 _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
-    rf"then|after\s+that|afterwards|after\s+which|and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
+    rf"then|after\s+that|afterwards|after\s+which|(?<!before\s)and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
     rf"(?<=[,;.!])next(?!{_NEXT_WHEN})|"
     rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+(?:all\s+)?{_DONE}|"
     rf"{_NOT_ASKED}when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
@@ -78,7 +78,7 @@ _HAVE_DO = (
 """ "have writer do …", not "have to …", "have done …" or "once they have said yes …"."""
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|we|someone|somebody|anyone|"
+    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|we|it|they|someone|somebody|anyone|"
     r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -89,17 +89,24 @@ _AND_WHEN_HAVE = re.compile(
 )
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
 _AND_WHEN_DO = re.compile(
-    r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:when|once|after(?!\s+(?:that|this|which)\b)|as\s+soon\s+as)\s+"
+    r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:(?:when|once|after(?!\s+(?:that|this|which)\b)|as\s+soon\s+as)\s+"
     r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?|"
-    r"(?:said|say|says)\s+(?:yes|ok|okay)|go[\s-]ahead)\s*,?\s+"
+    r"(?:said|say|says)\s+(?:yes|ok|okay)|go[\s-]ahead)"
+    # "…, and if they go for it order the kit": a yes the next step waits for
+    r"|if\s+(?:they|he|she|we|the\s+[\w-]+)\s+(?:go(?:es)?\s+for\s+it|agrees?|accepts?|approves?|"
+    r"(?:say|says)\s+(?:yes|ok|okay)|(?:sign|signs)\s+(?:it\s+)?off|(?:is|are)\s+happy))\s*,?\s+"
     r"(?P<rest>(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|invoice|chase|add|update|move|fit|"
     r"fix|bring|take|give)\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
-""" "finish the snagging and when they've signed it off send them the final bill"."""
+""" "finish the snagging and when they've signed it off send them the final bill", "…, and
+if they go for it order the kit"."""
 _AND_DO_IT = re.compile(
     r"^(?P<first>.{8,}?)\s*,?\s+and\s+(?:then\s+)?(?P<later>(?:tweet|post|share|publish|announce|"
-    r"translate|proofread|upload|print)\s+(?:it|them|that|those)\b.*)$",
+    r"translate|proofread|upload|print)\s+(?:it|them|that|those)\b.*|"
+    # "order the couverture and let Dan's lot know when it lands": told once it is done
+    r"(?:let|tell)\s+(?!(?:me|us)\b)[^,;.]{2,40}?\s+know\s+(?:when|once|as\s+soon\s+as)\s+"
+    r"(?:it|they|that|those|these|he|she)(?:'s|’s|\s+(?:is|are|has|have))?\s+[a-z]+.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """A piece of work, then where what it makes goes out: "write a blog post about the launch
@@ -454,7 +461,7 @@ _NOT_A_VERB = (
 )
 """After a bare name at the start of a clause, words that make it the subject of a statement
 ("Priya is off today"), not the addressee of an instruction ("priya pull the numbers")."""
-_TEAM = r"(?:team|desk|office|dept|department|people|lot|folks|guys|crew)"
+_TEAM = r"(?:team|desk|office|dept|department|people|lot|folks|guys|crew|lads|boys|gang|squad)"
 """ "Skylark team", "the Priya lot": an agent's name with the word for its people after it."""
 _MUST = r"(?:need\s+to|needs\s+to|should|must|has\s+to|have\s+to|ought\s+to)"
 """ "the media team need to…", "legal should…": whoever is to do it, named first."""

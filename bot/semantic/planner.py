@@ -1176,7 +1176,7 @@ _BINOMIAL = re.compile(
     r"supply\s+and\s+demand|bed\s+and\s+breakfast|fish\s+and\s+chips|food\s+and\s+"
     r"(?:drink|beverage)|hair\s+and\s+make-?up|rules\s+and\s+regulations|questions\s+and\s+"
     r"answers|up\s+and\s+running|again\s+and\s+again|more\s+and\s+more|black\s+and\s+white|"
-    r"hit\s+and\s+run|lost\s+and\s+found|[a-z]&[a-z]{1,2}|\d+\s+and\s+\d+)\b",
+    r"hit\s+and\s+run|lost\s+and\s+found|before\s+and\s+after|[a-z]&[a-z]{1,2}|\d+\s+and\s+\d+)\b",
     re.IGNORECASE,
 )
 """Phrases with "and" in them that name one thing ("time and a half", "R&D")."""
