@@ -2775,6 +2775,21 @@ def test_chains_that_wait_for_a_yes_or_a_finish_in_more_words(planner: SemanticP
     assert [a for a, _, _ in plan("fix the signup form and let me know when it's done")] == ["dev"]
 
 
+def test_something_here_that_does_it_and_the_one_you_know(planner: SemanticPlanner) -> None:
+    """ "is there something here that does the release notes or do I just ask Sam" asks the
+    roster; "you know the one from tuesday? that" names nothing to do, so one question.
+    Before, the first was a task for the writer and the second a sub-agent's. "is there
+    anything for the launch on friday?" is still not the roster."""
+    for text in (
+        "is there something here that does the release notes or do I just ask Sam like normal",
+        "is there anything that handles refunds?",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    assert planner.plan("is there anything for the launch on friday?").kind != "roster"
+    for text in ("you know the one from tuesday? that", "remember the one from before? same again"):
+        assert planner.plan(text).kind == "clarify", text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -966,7 +966,8 @@ _ANYONE_FOR = re.compile(
     r"(?:deals\s+with|handles|does|looks\s+after|covers|sorts(?:\s+out)?|takes\s+care\s+of|is\s+in\s+"
     r"charge\s+of)\s+|"
     r"(?:so\s+)?(?:is\s+there|have\s+we\s+got|do\s+we\s+have|have\s+you\s+got|do\s+you\s+have)\s+"
-    r"(?:someone|somebody|anyone|anybody)\s+(?:on\s+here\s+|here\s+)?(?:for\s+|(?:that|who)\s+(?:does|do|"
+    r"(?:someone|somebody|anyone|anybody|(?:something|anything)(?=\s+(?:on\s+here\s+|here\s+)?that\s))"
+    r"\s+(?:on\s+here\s+|here\s+)?(?:for\s+|(?:that|who)\s+(?:does|do|"
     r"handles?|deals?\s+with|covers?|looks?\s+after|sorts?(?:\s+out)?|knows?\s+about|can\s+(?:do|help\s+"
     r"with))\s+))(?:(?:the|a|an|our)\s+)?(?P<what>[^?]+?)(?:\s+or\s+(?:do|shall|should|will|must|can|is|"
     r"are)\s+(?:i|we|it|that|this|they)\b[^?]*)?(?:\?.*)?$",
@@ -1018,7 +1019,7 @@ _VAGUE_WORDS = frozenset(
     mr mrs ms miss dr bloke guy lady woman man fella chap
     email emails message messages says said give put back rid send ugh how swap changing instead
     she's he's they're happy still be price quote rung rang phoned u ur spoke spoken speak
-    chatted talk agreed""".split()
+    chatted talk agreed know knew remember""".split()
 )
 _SHOW_ME = frozenset(
     """show list give tell me my mine our i we need should know about from today blockers
