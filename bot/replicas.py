@@ -58,7 +58,7 @@ class Membership:
 
     def as_replica(self) -> tuple[str, float] | None:
         """This replica's id and the heartbeat cutoff of the living, for a verb that takes
-        or skips what other replicas hold (a thread's lease, another's queued tasks); None
+        what only a dead replica may have held (a thread's lease, read with its head); None
         on SQLite, or before this replica has joined."""
         return (self.id, self.cutoff()) if self.shared and self.joined else None
 
