@@ -40,6 +40,17 @@ def request_with_tasks(tx: Tx, *tasks: tuple[str, str, str]) -> None:
     )
 
 
+def two_replicas(now: float) -> Callable[[Tx], None]:
+    """Replicas r1 and r2, alive at `now`, and a running request to queue messages for."""
+
+    def setup(tx: Tx) -> None:
+        tx.register_replica("r1", "h", 1, now)
+        tx.register_replica("r2", "h", 2, now)
+        request_with_tasks(tx)
+
+    return setup
+
+
 async def test_two_replicas_starting_together_migrate_once(
     pair: tuple[Store, Store], pg_url: str
 ) -> None:
@@ -181,12 +192,7 @@ async def test_a_message_just_queued_is_read_with_its_threads_lease(
     now = time.time()
     cutoff = now - 10
 
-    def setup(tx: Tx) -> None:
-        tx.register_replica("r1", "h", 1, now)
-        tx.register_replica("r2", "h", 2, now)
-        request_with_tasks(tx)
-
-    await first.transact(setup)
+    await first.transact(two_replicas(now))
 
     def queue_and_read(thread: str, replica: str) -> Callable[[Tx], tuple[int, Any]]:
         def body(tx: Tx) -> tuple[int, Any]:
@@ -240,9 +246,7 @@ async def test_a_thread_another_living_replica_holds_is_not_due_here(
     cutoff = now - 10
 
     def setup(tx: Tx) -> None:
-        tx.register_replica("r1", "h", 1, now)
-        tx.register_replica("r2", "h", 2, now)
-        request_with_tasks(tx)
+        two_replicas(now)(tx)
         for thread in ("held", "free"):
             tx.execute(
                 "INSERT INTO outbox(request_id, kind, thread, payload, created_at)"
@@ -277,12 +281,7 @@ async def test_a_message_a_living_replica_queued_is_its_own_to_send(
     cutoff = now - 10
     first.replica, second.replica = "r1", "r2"
 
-    def setup(tx: Tx) -> None:
-        tx.register_replica("r1", "h", 1, now)
-        tx.register_replica("r2", "h", 2, now)
-        request_with_tasks(tx)
-
-    await first.transact(setup)
+    await first.transact(two_replicas(now))
     await first.enqueue("req", "ack", {"target": {"platform": "slack", "thread": "a"}})
     await second.enqueue("req", "ack", {"target": {"platform": "slack", "thread": "b"}})
 
