@@ -2790,6 +2790,32 @@ def test_something_here_that_does_it_and_the_one_you_know(planner: SemanticPlann
         assert planner.plan(text).kind == "clarify", text
 
 
+def test_a_name_to_lead_at_the_end_hands_over_the_whole(planner: SemanticPlanner) -> None:
+    """ "…, Dev to fix", "…, Designer to lead": the whole message is the named agent's, in
+    the user's words before the name. Before, the name and its verb were a part of their
+    own ("Dev to fix") beside the rest, sent elsewhere. "Dev to fix the CSS and Writer to
+    update the docs" still gives each their own."""
+    for text, agent, summary in (
+        (
+            "the pricing page has a typo on the enterprise tier, Dev to fix",
+            "dev",
+            "the pricing page has a typo on the enterprise tier",
+        ),
+        (
+            "new logo files for the partner deck, Designer to lead",
+            "designer",
+            "new logo files for the partner deck",
+        ),
+    ):
+        decision = planner.plan(text)
+        assert [(t.agent, t.summary) for t in decision.tasks] == [(agent, summary)], text
+    decision = planner.plan("Dev to fix the CSS and Writer to update the docs")
+    assert [(t.agent, t.summary) for t in decision.tasks] == [
+        ("dev", "fix the CSS"),
+        ("writer", "update the docs"),
+    ]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -647,6 +647,14 @@ class Names:
             rf"\s*[.!?]*$",
             re.IGNORECASE | re.DOTALL,
         )
+        self.to_lead = re.compile(
+            rf"^(?P<rest>.+?)\s*[,;{_DASHES}]\s*{group}\s+to\s+(?:lead|fix|do|handle|sort|own|take|"
+            r"action|pick\s+up|look\s+(?:at|into))(?:\s+(?:it|this|that|them|on\s+(?:it|this)))?"
+            r"(?:\s+(?:please|pls))?\s*[.!]*$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "…, pull them off the shelves and off the website, Priya to lead": the whole of
+        it is handed to whoever is named at its end."""
         self.alone = re.compile(
             rf"^(?:(?:for|to|over\s+to|attn:?)\s+)?{group}\s*,?\s*(?:pls|plz|please|thanks|ta|thx)?"
             r"[\s.!?]*$",
@@ -921,6 +929,7 @@ class Names:
             self.modal,
             self.trailing,
             self.handed,
+            self.to_lead,
             self.knows,
             self.direct,
             self.each,
