@@ -2720,8 +2720,9 @@ def test_bin_it_all_call_someone_off_and_a_move_in_other_words(planner: Semantic
     """ "bin it all" stops everything, even out of a thread; "call Dev off, …" in a thread
     stops its work; "nah get Research to answer that one" and "no it's a checkout problem,
     dev pls" move the thread's work. Before, the first was a task, the second a follow-up,
-    the third a follow-up and the fourth new work. "bin all the old drafts in the folder"
-    and "can you get Dev to take this one too" stay as they were."""
+    the third a follow-up and the fourth new work. "bin all the old drafts in the folder",
+    "can you get Dev to take this one too" and "have Writer take this one" (said where the
+    writer works) stay as they were."""
     assert planner.plan("bin it all").kind == "cancel"
     assert planner.plan("bin all the old drafts in the folder").kind == "work"
     thread = ThreadContext(
@@ -2738,6 +2739,8 @@ def test_bin_it_all_call_someone_off_and_a_move_in_other_words(planner: Semantic
         decision = planner.plan(text, thread)
         assert (decision.kind, decision.target) == ("reroute", target), (text, decision)
     assert planner.plan("can you get Dev to take this one too", thread).kind != "reroute"
+    # The one already on it, asked to take it, keeps it: no move to someone else.
+    assert planner.plan("have Writer take this one", thread).kind == "followup"
 
 
 def test_chains_that_wait_for_a_yes_or_a_finish_in_more_words(planner: SemanticPlanner) -> None:

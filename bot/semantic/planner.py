@@ -772,14 +772,18 @@ _REROUTE_CUE = re.compile(
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
     r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b|"
-    # "nah get Chidi to answer that one": someone else to take what is here
-    r"\b(?:get|have|let|ask)\s+(?!(?:me|us|them|him|her|it|you|u|everyone|someone|somebody)\b)[\w'’-]+\s+"
-    r"(?:to\s+)?(?:answer|take|do|handle|field|deal\s+with)\s+(?:that|this|it)"
-    r"(?!\s+(?:one\s+)?(?:too|as\s+well|also)\b)|"
     # "no it's a checkout problem, …": whose kind of problem it is, said against the guess
     r"^(?:no|nah|nope)\b[,.!\s]*(?:it's|it’s|its|it\s+is|that's|that’s|thats)\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:problem|issue)\b)\b",
     re.IGNORECASE,
 )
+_ASK_TO_TAKE = re.compile(
+    r"\b(?:get|have|let|ask)\s+(?P<who>(?!(?:me|us|them|him|her|it|you|u|everyone|someone|somebody)\b)"
+    r"[\w'’-]+)\s+(?:to\s+)?(?:answer|take|do|handle|field|deal\s+with)\s+(?:that|this|it)"
+    r"(?!\s+(?:one\s+)?(?:too|as\s+well|also)\b)",
+    re.IGNORECASE,
+)
+""" "nah get Chidi to answer that one": someone not on the thread to take what is here (a move;
+"have Writer take this one", said where the writer works, is not)."""
 _CUE_WORDS = frozenset(
     "wrong one agent person bot team place desk should go to be for have gone should've reassign "
     "it this that over not you needs need has ought is was are were a an the 's job thing task "
@@ -1850,6 +1854,9 @@ class SemanticPlanner(RulePlanner):
             )
         ):
             cue = None  # "the colours need to match our brand guide": a change, not a move
+        asked = _ASK_TO_TAKE.search(bare)
+        if not cue and asked and set(self.names.listed(asked["who"], everyday=True)) - here:
+            cue = asked
         moved = _MOVED_TO.search(bare) or _SEE_FIRST.search(bare)
         strong = (
             bool(cue)
