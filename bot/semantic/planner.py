@@ -111,7 +111,7 @@ _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop(?!\s+(?:at|by|over|off\s+at)\b)|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
-    r"call\s+(?:it\s+all|everything|them|the\s+\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b|"
+    r"call\s+(?:it\s+all|everything|them|the\s+\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b(?!-)|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)(?!\s+for\s+(?:[\w'’-]+\s+){1,5}?to\s+(?:be|look|have|say)\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
     r"look|arrange|organi[sz]e|get|sort|"
