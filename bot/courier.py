@@ -220,11 +220,12 @@ class Courier:
         (or a general slot if that lane is full). False if its thread is being delivered
         already or no slot is free; the outbox loop sends it then."""
         thread = str(row["thread"])
-        leases, before = self.leases, row["held"] if "leased" in row.keys() else ""
         # Read with its lease (`Tx.thread_head_row`), taken now from nobody or from the dead.
         # A lease this replica held already is its delivery's in this thread, which goes on
         # to this message: not this call's to use or give back.
-        leased = leases is not None and "leased" in row.keys() and before != leases.id
+        leases, with_lease = self.leases, "leased" in row.keys()
+        before = row["held"] if with_lease else None
+        leased = with_lease and leases is not None and before != leases.id
         if thread in self._delivering:
             return False  # a delivery here about to take the lease: it is that one's now
         if not self._stopped:
