@@ -68,6 +68,7 @@ SPLITS = (
     "dev35",
     "dev36",
     "dev37",
+    "dev38",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
