@@ -2819,6 +2819,44 @@ def test_a_name_to_lead_at_the_end_hands_over_the_whole(planner: SemanticPlanner
     ]
 
 
+def test_how_the_threads_work_stands_and_a_pronoun_with_nothing_behind_it(
+    planner: SemanticPlanner,
+) -> None:
+    """In a thread with work, "hows the banner coming", "did the launch post ever happen?",
+    "is someone actually on the login bug or has it been forgotten about", "is the copy good
+    to go for friday?" and "everything going ok?" ask how it stands: the records answer.
+    Before, each was a follow-up handed to the thread's agent (the last a question). Out of
+    a thread, "anything from this morning still hanging?" asks the same, and "book it in"
+    with nothing in the thread says nothing to book: one question."""
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "designer", "the launch banner", "running"),
+            ThreadTask("t2", "social", "the launch post", "completed"),
+            ThreadTask("t3", "dev", "fix the login bug", "queued"),
+            ThreadTask("t4", "writer", "the pricing page copy", "running"),
+        ]
+    )
+    for text, target in (
+        ("hows the banner coming", "designer"),
+        ("did the launch post ever happen?", "social"),
+        ("is someone actually on the login bug or has it been forgotten about", "dev"),
+        ("is the copy good to go for friday?", "writer"),
+        ("everything going ok?", None),
+    ):
+        decision = planner.plan(text, thread)
+        assert decision.kind == "status", text
+        if target is not None:
+            assert decision.target in (target, None), text
+    assert planner.plan("anything from this morning still hanging?").kind == "status"
+    for text in ("book it in", "send that over please"):
+        assert planner.plan(text).kind == "clarify", text
+    # Still work, or more for the thread's agent: a new ask, or what "it" is, said.
+    assert planner.plan("book the venue in for friday").kind == "work"
+    assert planner.plan("is the copy good to go? if not can you tighten it", thread).kind != (
+        "status"
+    )
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -163,6 +163,14 @@ _HOLD_IT = re.compile(
     re.IGNORECASE,
 )
 """ "don't post that", said where there is no work to hold: what it holds is not said."""
+_ONLY_A_PRONOUN = re.compile(
+    r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|just|ok|right)\s+)*"
+    r"[a-z]+\s+(?:it|them|that|this|those|these)"
+    r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
+    r"for\s+(?:me|us)))*$",
+    re.IGNORECASE,
+)
+""" "book it in", "send that over": with no work in the thread, what "it" is is not said."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -393,7 +401,8 @@ _WHY_SO_LONG = re.compile(
 """ "why is the logo taking so long": a question about work in flight, with or without "?"."""
 _STILL_OPEN = re.compile(
     r"^(?:so\s+|and\s+|ok\s+)?(?:is\s+there\s+|are\s+there\s+)?(?:anything|any\s+(?:jobs?|tasks?|work|"
-    r"requests?)|much)\s+(?:else\s+)?(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|"
+    r"requests?)|much)\s+(?:else\s+)?(?:(?:from|since)\s+(?:this\s+\w+|today|yesterday|earlier|last\s+\w+)\s+)?"
+    r"(?:still\s+)?(?:outstanding|pending|open|on\s+the\s+go|in\s+progress|hanging|stuck|"
     r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b|"
     # "wots left to do today", "what's happening with everything?"
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:still\s+)?left\s+to\s+(?:do|sort|chase)\b|"
@@ -401,8 +410,8 @@ _STILL_OPEN = re.compile(
     r"(?:everything|it\s+all|all\s+(?:of\s+)?(?:it|that|this|my\s+stuff|our\s+stuff)|my\s+(?:stuff|requests|jobs))\s*[?!.]*$",
     re.IGNORECASE,
 )
-""" "anything still outstanding from this morning's lot?", "anything left over from last
-week I need to chase?": the work in flight ("anything left over for the bake sale" is
+""" "anything still outstanding from this morning's lot?", "anything from this morning still
+hanging?", "anything left over from last week I need to chase?": the work in flight ("anything left over for the bake sale" is
 about things, not work)."""
 _ANYTHING_DONE = re.compile(
     r"^(?:so\s+|and\s+)?(?:has\s+|did\s+)?anything\s+(?:finish(?:ed)?|come\s+back|complete[d]?|land(?:ed)?|"
@@ -438,6 +447,25 @@ _PROGRESS = re.compile(
 )
 """ "has gary got back to the deli woman yet?", "what's the latest on the mixer?", "did all
 the Marcus stuff get done?": in a thread with work, how that work is going."""
+_HOW_IT_STANDS = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+|also\s+)?(?:"
+    r"how(?:'s|’s|s|\s+is|\s+are)\s+[^?]{1,50}?\s+(?:coming(?:\s+(?:along|on))?|going|getting\s+on|"
+    r"progressing|shaping\s+up)$|"
+    r"how\s+far\s+(?:along|on)\s+(?:is|are)\b|"
+    r"did\s+(?:the|that|this|our|my|his|her|their|[\w-]+(?:'s|’s))\s+[^?]{1,40}?\s+(?:ever\s+|actually\s+)?"
+    r"(?:happen|go\s+ahead|take\s+place|come\s+off|get\s+(?:done|started|going))\b|"
+    r"(?:is|has)\s+(?:someone|somebody|anyone|anybody)\s+(?:actually\s+|still\s+|already\s+)?"
+    r"(?:on|doing|started\s+on|looking\s+(?:at|into)|dealing\s+with|sorting)\b|"
+    r"(?:is|are)\s+[^?]{1,50}?\s+(?:good\s+to\s+go|all\s+set|on\s+track|still\s+on|going\s+ahead|"
+    r"under\s*way|in\s+hand)\b|"
+    r"(?:is\s+|are\s+)?(?:everything|things|it\s+all|all)\s+(?:going\s+)?(?:ok|okay|alright|all\s+right|"
+    r"well|fine|to\s+plan|on\s+track|good)$"
+    r")",
+    re.IGNORECASE,
+)
+""" "hows the resurfacer repair coming", "did the Greenwood camera job happen?", "is someone
+actually on the cowl or has it been forgotten about", "is the cafe good to go for the comp?",
+"everything going ok?": in a thread with work, a question about how it stands."""
 _ASKS_IF_NOT = re.compile(
     r"\bif\s+(?:not|so)\b|\botherwise\b|\b(?:can|could|would)\s+(?:you|u|someone|somebody)\b",
     re.IGNORECASE,
@@ -1482,11 +1510,14 @@ def _asked_about(text: str, context: ThreadContext) -> str | None:
     work is what the question is about."""
     asked = set(content_stems(_STATUS_WORDS.sub(" ", text)))
 
-    def about(summary: str) -> bool:  # "valuation" asks about "value Mr Patel's A4"; "Eid"
-        return any((a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4) or (a == b and len(a) == 3)
-                   for a in asked for b in content_stems(summary))  # fmt: skip
+    def about(summary: str) -> int:  # "valuation" asks about "value Mr Patel's A4"; "Eid"
+        return sum(any((a[:4] == b[:4] and len(a) >= 4 and len(b) >= 4) or (a == b and len(a) == 3)
+                       for b in content_stems(summary)) for a in asked)  # fmt: skip
 
-    tasks = [t for t in context.tasks if about(t.summary)]
+    # "did the launch post happen?" is about "the launch post", not "the launch banner"
+    overlap = {t.id: about(t.summary) for t in context.tasks}
+    most = max(overlap.values(), default=0)
+    tasks = [t for t in context.tasks if most and overlap[t.id] == most]
     shortlists = [tasks, [t for t in tasks if t.state not in ("completed", "failed")]]
     if re.search(r"\bfail", text, re.IGNORECASE):  # "… it's showing as failed": the failed one
         shortlists.insert(0, [t for t in tasks if t.state == "failed"])
@@ -1774,7 +1805,12 @@ class SemanticPlanner(RulePlanner):
         if (
             context.tasks
             and (not context.waiting or "?" in clean_text)  # a reply can say it too
-            and (_PROGRESS.match(bare) or _ANY_NEWS.match(bare) or _HERE_DONE.match(bare))
+            and (
+                _PROGRESS.match(bare)
+                or _ANY_NEWS.match(bare)
+                or _HERE_DONE.match(bare)
+                or _HOW_IT_STANDS.match(bare)
+            )
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
         ):
@@ -1995,6 +2031,8 @@ class SemanticPlanner(RulePlanner):
             return Decision(
                 kind="clarify", target=NO_REPLY, question=render.HOLD_WHICH, reason="hold what?"
             )
+        if not context.tasks and _ONLY_A_PRONOUN.match(bare):
+            return Decision(kind="clarify", question=GENERIC_QUESTION, reason="it: what?")
         if not context.tasks and _AS_BEFORE.match(bare) and len(words(bare)) <= 12:
             return Decision(kind="clarify", question=GENERIC_QUESTION, reason="as before: what?")
         if not context.tasks and _FRAGMENT.match(bare):
