@@ -2857,6 +2857,28 @@ def test_how_the_threads_work_stands_and_a_pronoun_with_nothing_behind_it(
     )
 
 
+def test_how_many_when_and_who_asks_stay_with_the_ask(planner: SemanticPlanner) -> None:
+    """ "party, 12 kids, 2pm if we can": how many and when belong to the party; "…? customers
+    are asking" and "…, the client sent over the brief" say who wants it. Before, each was a
+    piece of its own, routed wherever its few words fitted best. "the gutters need clearing"
+    and "anyone booked on the 2pm needs telling" ask for something to be done, with nobody
+    named, so a list of them is several asks. A list of things to make still splits."""
+    for text in (
+        "party, 12 kids, 2pm if we can",
+        "a banner for the meetup, 30 guests, by 6pm",
+        "can we get a post about the outage up? customers are asking",
+        "need the onboarding emails written by friday, the client sent over the brief",
+    ):
+        assert SemanticPlanner._list_pieces(text) == [text], text
+    decision = planner.plan("can we get a post about the outage up? customers are asking")
+    assert [t.agent for t in decision.tasks] == ["social"]
+    for text in ("anyone booked on the 2pm needs telling", "the plant lads need to be ready"):
+        assert says_what_to_do(text, False), text
+    assert not says_what_to_do("the plant lads were ready", False)
+    steps = planner.plan("for the launch we need a blog post, 2 tweets and 3 banners").tasks
+    assert [t.agent for t in steps] == ["writer", "social", "image"]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -283,12 +283,22 @@ def _verb_in(text: str) -> bool:
     return bool(_SAYS_HOW.search(text) or ASKS.search(text) or _DOES.match(text))
 
 
+_WANTS_DOING = re.compile(
+    r"^(?:[\w'’-]+\s+){1,7}?(?:needs?|wants?)\s+(?:[a-z]{3,}ing|to\s+be\s+(?:[a-z]{3,}ed|told|"
+    r"ready|done|sorted|sent|put|set|shut|paid|made|on\s+standby))(?:\s|$)",
+    re.IGNORECASE,
+)
+""" "anyone booked on the 2pm needs telling", "the plant lads need to be ready": done by
+someone, though nobody is named."""
+
+
 def says_what_to_do(piece: str, in_a_list: bool) -> bool:
     """The piece (its last sentence) asks for something to be done: "log the complaint",
-    "someone needs to get her contract out", "she needs a laptop"; or, in a list of such asks,
-    a few words with no verb of their own ("…, and logins")."""
+    "someone needs to get her contract out", "she needs a laptop", "the gutters need
+    clearing"; or, in a list of such asks, a few words with no verb of their own ("…, and
+    logins")."""
     bare = _ASK_LEAD.sub("", re.split(r"(?<=[.!?])\s+", piece.strip())[-1])
-    if _DOES.match(bare) or _NEEDS.search(bare):
+    if _DOES.match(bare) or _NEEDS.search(bare) or _WANTS_DOING.match(bare):
         return True
     if _IMPERATIVE.match(bare):
         return not _SAYS_HOW.match(bare)  # "got an email from…" says what happened

@@ -1308,11 +1308,22 @@ _TOLD_ON = re.compile(
 supplier and left £212 in credit"): the same piece, not another to route."""
 _THEIR_SIDE = re.compile(
     r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:says|said|reckons|claims|claimed|"
-    r"insists|swears)\b|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
+    r"insists|swears|sent\s+(?:over|across|through|in)\b)\b|"
+    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:(?:is|are|was|were)\s+)?asking"
+    r"(?:\s+(?:again|too|as\s+well|about\s+it|after\s+it))?[\s.!]*$|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
     re.IGNORECASE,
 )
-""" "…, hirer says it was a stone on the M42", "…, hire agreement KH-20931": the account of
-the other side, or the reference of what was told before; not a piece of its own."""
+""" "…, hirer says it was a stone on the M42", "…, a family's asking", "…, their coach sent
+over the list", "…, hire agreement KH-20931": the account of the other side, who asks, or
+the reference of what was told before; not a piece of its own."""
+_DETAIL = re.compile(
+    r"^(?:(?:for|about|around|roughly|at|by|from|before|after|until)\s+|~)?\d[\d,.:]*\s*(?:am|pm|ish)?"
+    r"(?:\s+(?:kids|children|people|guests|adults|pax|of\s+us|of\s+them|staff|players|students|pupils|"
+    r"visitors|covers|mins?|minutes|hours?|hrs|days?|nights?|weeks?|sharp|latest))?"
+    r"(?:\s+if\s+(?:we|you|they|poss|possible)(?:\s+can)?)?$",
+    re.IGNORECASE,
+)
+""" "party, 12 kids, 2pm if we can": how many and when, of the piece before."""
 _FORWARDED = re.compile(
     r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*(?:[^:\n]{0,60}?[:—–-]\s*)?['\"“‘]",
     re.IGNORECASE,
@@ -2563,7 +2574,7 @@ class SemanticPlanner(RulePlanner):
                         and not ASKS.search(piece)
                     )
                     or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
-                    or bool(_SUM.match(piece))
+                    or bool(_SUM.match(piece) or _DETAIL.match(piece))
                 )
             )
             if merged and leans:
