@@ -2879,6 +2879,22 @@ def test_how_many_when_and_who_asks_stay_with_the_ask(planner: SemanticPlanner) 
     assert [t.agent for t in steps] == ["writer", "social", "image"]
 
 
+def test_x_first_and_if_it_is_sound_go_ahead_with_y(planner: SemanticPlanner) -> None:
+    """ "check the form first, and if it's ok go ahead and update the docs": the check, then
+    the docs, once it is done. Before, "first," was read as opening what goes first, so the
+    docs came first and the check waited for them. "…. First, fix …" still goes first."""
+    steps = planner.plan(
+        "check the signup form on mobile first, and if it's ok go ahead and update the"
+        " onboarding docs"
+    ).tasks
+    assert [(t.agent, t.summary, t.depends_on) for t in steps] == [
+        ("designer", "check the signup form on mobile first", []),
+        ("writer", "update the onboarding docs", ["t1"]),
+    ]
+    steps = planner.plan("write the release notes. first, fix the login bug").tasks
+    assert [(t.agent, t.depends_on) for t in steps] == [("dev", []), ("writer", ["t1"])]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -94,13 +94,16 @@ _AND_WHEN_DO = re.compile(
     r"(?:said|say|says)\s+(?:yes|ok|okay)|go[\s-]ahead)"
     # "…, and if they go for it order the kit": a yes the next step waits for
     r"|if\s+(?:they|he|she|we|the\s+[\w-]+)\s+(?:go(?:es)?\s+for\s+it|agrees?|accepts?|approves?|"
-    r"(?:say|says)\s+(?:yes|ok|okay)|(?:sign|signs)\s+(?:it\s+)?off|(?:is|are)\s+happy))\s*,?\s+"
-    r"(?P<rest>(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|invoice|chase|add|update|move|fit|"
-    r"fix|bring|take|give)\s+\S.*)$",
+    r"(?:say|says)\s+(?:yes|ok|okay)|(?:sign|signs)\s+(?:it\s+)?off|(?:is|are)\s+happy)"
+    # "…, and if it's in decent nick go ahead and price up …": what the first step finds
+    r"|if\s+(?:it|they|the\s+[\w-]+)(?:'s|’s|'re|’re|\s+is|\s+are|\s+looks?)\s+(?:in\s+(?:decent|good|ok)\s+"
+    r"(?:nick|shape|order|condition)|ok|okay|fine|sound|alright|all\s+right|safe|clear|good))\s*,?\s+"
+    r"(?P<rest>(?:go\s+ahead\s+(?:and\s+)?)?(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|"
+    r"invoice|chase|add|update|move|fit|fix|bring|take|give|price|quote|start)\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """ "finish the snagging and when they've signed it off send them the final bill", "…, and
-if they go for it order the kit"."""
+if they go for it order the kit", "survey it first, and if it's sound go ahead and quote"."""
 _AND_DO_IT = re.compile(
     r"^(?P<first>.{8,}?)\s*,?\s+and\s+(?:then\s+)?(?P<later>(?:tweet|post|share|publish|announce|"
     r"translate|proofread|upload|print)\s+(?:it|them|that|those)\b.*|"
@@ -142,8 +145,9 @@ _USERS_OWN = re.compile(
 """ "once we know what he's entitled to, …", "once he's off the hill …": what the user, or
 someone outside the team, will know or do, no agent's step."""
 _BUT_FIRST = re.compile(
-    r"^(?P<later>.+?)[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first|"
-    r"first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
+    r"^(?P<later>.+?)(?:[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first)|"
+    # "…, first, …" ("the camera first, and if …" ends what goes first)
+    r"[,;.]\s+first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
     r"\s*,?\s*(?P<first>.+)$",
     re.IGNORECASE | re.DOTALL,
 )
