@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,8 +83,15 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word.lower().strip("'’")))
 
 
+def fold(text: str) -> str:
+    """Accents off: "cafe" is the "café" of a manifest, "creme brulee" its "crème brûlée"."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9][a-z0-9+#./'’-]*[a-z0-9]|[a-z0-9]", text.lower())
+    return re.findall(r"[a-z0-9][a-z0-9+#./'’-]*[a-z0-9]|[a-z0-9]", fold(text).lower())
 
 
 def content_stems(text: str) -> list[str]:

@@ -16,7 +16,7 @@ from bot import render
 from bot.demo.fleet import demo_fleet
 from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
-from bot.planner import RulePlanner, ThreadContext, ThreadTask
+from bot.planner import RulePlanner, ThreadContext, ThreadTask, words
 from bot.semantic import SemanticPlanner
 from bot.semantic.embed import CachedEmbedder, EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse, says_what_to_do, without_injections
@@ -2484,8 +2484,8 @@ def test_a_second_need_after_a_telling_is_its_own(planner: SemanticPlanner) -> N
         assert decision.kind == "work", text
         got = [(t.agent, t.summary) for t in decision.tasks]
         assert [a for a, _ in got] == [a for a, _ in parts], (text, got)
-        for (_, summary), (_, words) in zip(got, parts, strict=True):
-            assert words in summary, (text, got)
+        for (_, summary), (_, said) in zip(got, parts, strict=True):
+            assert said in summary, (text, got)
         assert all(not t.depends_on for t in decision.tasks), text
     kept = planner.plan("the checkout page is slow. we need the blog post about it by friday")
     assert [t.agent for t in kept.tasks] == ["writer"]
@@ -2893,6 +2893,26 @@ def test_x_first_and_if_it_is_sound_go_ahead_with_y(planner: SemanticPlanner) ->
     ]
     steps = planner.plan("write the release notes. first, fix the login bug").tasks
     assert [(t.agent, t.depends_on) for t in steps] == [("dev", []), ("writer", ["t1"])]
+
+
+def test_a_word_without_its_accent_is_the_same_word() -> None:
+    """A manifest writes "café" and "crème brûlée"; people type "cafe" and "creme brulee".
+    Before, "café" was read as "caf", so "the cafe ready for the crowd" went to whoever else
+    fitted its other words."""
+    assert words("the Café's crème brûlée") == ["the", "cafe's", "creme", "brulee"]
+    data = team().model_dump(mode="json")
+    data["agents"].append(
+        {
+            "id": "kitchen",
+            "name": "Rinkside café",
+            "description": "The café does hot drinks, food, and catering for our events.",
+            "skills": ["café menu", "event catering", "crème brûlée"],
+            "backend": PLACEHOLDER,
+        }
+    )
+    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+    for text in ("get the cafe ready for a crowd of parents", "we're out of creme brulee"):
+        assert [t.agent for t in planner.plan(text).tasks] == ["kitchen"], text
 
 
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:

@@ -22,6 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.planner import fold
+
 Vector = np.ndarray
 
 
@@ -169,6 +171,7 @@ class CachedEmbedder:
         self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [fold(text) for text in texts]
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
