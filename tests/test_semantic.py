@@ -2898,7 +2898,7 @@ def test_x_first_and_if_it_is_sound_go_ahead_with_y(planner: SemanticPlanner) ->
 def test_a_word_without_its_accent_is_the_same_word() -> None:
     """A manifest writes "café" and "crème brûlée"; people type "cafe" and "creme brulee".
     Before, "café" was read as "caf", so "the cafe ready for the crowd" went to whoever else
-    fitted its other words."""
+    fitted its other words, and "rinkside cafe, …" named nobody."""
     assert words("the Café's crème brûlée") == ["the", "cafe's", "creme", "brulee"]
     data = team().model_dump(mode="json")
     data["agents"].append(
@@ -2913,6 +2913,9 @@ def test_a_word_without_its_accent_is_the_same_word() -> None:
     planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     for text in ("get the cafe ready for a crowd of parents", "we're out of creme brulee"):
         assert [t.agent for t in planner.plan(text).tasks] == ["kitchen"], text
+    # Its name too: "cafe, can you…" is addressed to "Rinkside café", and leaves its name out.
+    decision = planner.plan("rinkside cafe, can you do a cake for friday")
+    assert [(t.agent, t.summary) for t in decision.tasks] == [("kitchen", "do a cake for friday")]
 
 
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:

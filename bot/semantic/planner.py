@@ -42,6 +42,7 @@ from bot.planner import (
     ThreadTask,
     by_agent,
     content_stems,
+    fold,
     strip_mentions,
     words,
 )
@@ -1637,7 +1638,8 @@ class SemanticPlanner(RulePlanner):
         super().__init__(fleet, unavailable)
         self.embedder = embedder
         self.max_tasks = max_tasks
-        self.names = Names(self._names, profile_words(fleet), profile_people(fleet))
+        plain = {fold(name): agent for name, agent in self._names.items()}  # "cafe": "café"
+        self.names = Names(plain | self._names, profile_words(fleet), profile_people(fleet))
         self.intents = IntentClassifier(embedder)
         self._plain: Matcher | None = None
 
