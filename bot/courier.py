@@ -497,7 +497,7 @@ class Courier:
             message = message.model_copy(update={"posted": list(progress["parts"])})
         outbox_id = row["id"]
         message = message.model_copy(update={"key": str(outbox_id)})
-        if isinstance(adapter, Recall) and self._unsure_of(row):
+        if self._unsure_of(row) and isinstance(adapter, Recall):  # a protocol check is slow
             # A process that died may have posted it and not lived to record it: look.
             with contextlib.suppress(Exception):  # unsure, and unable to look: post
                 found = await adapter.posted_parts(target, message.key)
