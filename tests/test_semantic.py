@@ -2918,6 +2918,20 @@ def test_a_word_without_its_accent_is_the_same_word() -> None:
     assert [(t.agent, t.summary) for t in decision.tasks] == [("kitchen", "do a cake for friday")]
 
 
+def test_a_word_every_profile_has_says_little_about_whose_it_is() -> None:
+    """Each of a part's words counts most for the agents whose profiles it is closest to,
+    not for every agent alike. Before, "park row" (in the rooms' and the events' profiles)
+    and "back" (the medical desk's "back translation") outweighed "printer" and "brochure",
+    and these went to events and to the medical desk."""
+    fleets = Path(__file__).parent.parent / "evals" / "fleets"
+    for fleet, text, agent in (
+        ("coworking", "printer at park row is printing everything pink lol", "it"),
+        ("translation", "the arabic brochure has come out back to front in indesign", "tech"),
+    ):
+        planner = SemanticPlanner(load_fleet(fleets / f"{fleet}.yaml"), embedder=load_embedder())
+        assert [t.agent for t in planner.plan(text).tasks] == [agent], text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the
