@@ -2932,6 +2932,32 @@ def test_a_word_every_profile_has_says_little_about_whose_it_is() -> None:
         assert [t.agent for t in planner.plan(text).tasks] == [agent], text
 
 
+def test_a_teams_name_then_what_it_is_to_do(planner: SemanticPlanner) -> None:
+    """ "research pull the churn numbers and writer draft the summary": each team named, then
+    told what to do, gets its own task in its own words. Before, the first team was lost (or
+    kept its name in its summary), or all of it went to one of them."""
+    for text, expected in (
+        (
+            "the launch is on friday. research pull the churn numbers and writer draft the summary",
+            [("research", "pull the churn numbers"), ("writer", "draft the summary")],
+        ),
+        (
+            "big week: social post the teaser, and designer do the banner",
+            [("social", "big week: post the teaser"), ("designer", "do the banner")],
+        ),
+        (
+            "new client signed: writer send them the welcome email and dev set up their"
+            " staging logins",
+            [
+                ("writer", "new client signed: send them the welcome email"),
+                ("dev", "set up their staging logins"),
+            ],
+        ),
+    ):
+        decision = planner.plan(text)
+        assert [(t.agent, t.summary) for t in decision.tasks] == expected, text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -239,13 +239,18 @@ _ASKS_ANYONE = re.compile(
     r"^(?:and\s+)?(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b", re.IGNORECASE
 )
 """An ask of anyone, after a part addressed to one agent: not more for that agent."""
-_DOES = re.compile(
-    r"^\s*(?:pull|call|update|write|draft|book|order|chase|send|post|review|prepare|put|set|give|"
+_DO_VERBS = (
+    r"pull|call|update|write|draft|book|order|chase|send|post|review|prepare|put|set|give|"
     r"tell|ask|email|ring|arrange|organi[sz]e|plan|schedule|cancel|move|change|add|remove|create|"
-    r"build|design|run|print|check|fix|sort|get|make|find|look|do)\b",
-    re.IGNORECASE,
+    r"build|design|run|print|check|fix|sort|get|make|find|look|do"
 )
+_DOES = re.compile(rf"^\s*(?:{_DO_VERBS})\b", re.IGNORECASE)
 """A part that starts by saying what to do: work, not a heading."""
+_TOLD_TO_DO = (
+    rf"(?:{_DO_VERBS})\s+(?:up\s+|out\s+|in\s+|off\s+|over\s+|back\s+)?(?:the|a|an|them|it|him|her|us|"
+    r"their|our|his|some|all|any|this|that|these|those|everyone|everything)\b"
+)
+"""What to do, said to whoever is named before it: "set them up with…", "book the course"."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
     r"coming|arriving|starting|closing|down|[a-z]{3,}ed|rang|says|said|asking|wants?\s+(?:us|to))\b"
@@ -674,6 +679,11 @@ class Names:
             r"[\s.!?]*$",
             re.IGNORECASE,
         )
+        self.labelled = re.compile(
+            rf"^{group}\s+(?P<rest>{_TOLD_TO_DO}.*)$", re.IGNORECASE | re.DOTALL
+        )
+        """ "accounts set them up with a PO", "tech set up their logins": a team's name, then
+        what it is to do."""
         self.vocative = re.compile(
             rf"^{group}\s*,?\s+(?P<rest>(?:we'll|we\s+will|we\s+need|we're\s+going\s+to|i'll|i\s+need|"
             rf"i'd\s+like)\b.+)$|^{group.replace('names', 'names2')}\s+to\s+(?P<rest2>[a-z][\w-]*\s+\S.*)$",
@@ -771,6 +781,7 @@ class Names:
             rf"(?:,|;|\band\b)\s+(?=@{self.one.removeprefix('@?')}|(?:(?:please|pls)\s+)?(?:ask|have|get|tell)\s+{self.one}\s+to\b"
             rf"|(?:(?:please|pls)\s+)?(?:have|let)\s+{self.one}\s+(?!{_NOT_A_VERB})(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.named}\s+(?!{_NOT_A_VERB})[a-z][\w-]*\s+\S|{self.named}\s*,\s*[\w'’]+\s+\S"
+            rf"|{self.one}\s+{_TOLD_TO_DO}"
             rf"|{self.one}\s+to\s+(?!be\b|do\s+with\b)(?-i:[a-z])[\w-]*\s+\S"
             rf"|{self.one}\s+(?:will|'ll|’ll|should|must|is\s+going\s+to)\s+(?!be\b|know\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S"
             rf"|{self.one}\s+(?:can|could)\s+(?!(?:you|we|i|u|they|be|know)\b|{_NOT_A_VERB})[a-z][\w-]*\s+\S)"
@@ -948,6 +959,7 @@ class Names:
             self.direct,
             self.each,
             self.subject,
+            self.labelled,
             self.vocative,
         ):
             match = pattern.match(text)
