@@ -2958,6 +2958,27 @@ def test_a_teams_name_then_what_it_is_to_do(planner: SemanticPlanner) -> None:
         assert [(t.agent, t.summary) for t in decision.tasks] == expected, text
 
 
+def test_a_stop_then_the_threads_other_work_to_go_on_with(planner: SemanticPlanner) -> None:
+    """ "never mind the teaser post, just do the release notes", where the writer already has
+    the release notes: a stop, and nothing new. Before, the release notes went to the writer
+    a second time. Work said to replace the stop is still new work."""
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "social", "the launch teaser post", "running"),
+            ThreadTask("t2", "writer", "the release notes", "running"),
+        ]
+    )
+    for text in (
+        "never mind the teaser post, just do the release notes",
+        "forget the teaser, just finish the release notes",
+    ):
+        decision = planner.plan(text, thread)
+        assert (decision.kind, decision.tasks) == ("cancel", []), text
+    decision = planner.plan("scrap the teaser, just do a blog post instead", thread)
+    assert decision.kind == "work" and decision.also is not None
+    assert decision.also.kind == "cancel"
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

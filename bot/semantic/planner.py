@@ -300,6 +300,12 @@ _REPLACES = re.compile(
     re.IGNORECASE,
 )
 """After a stop, work said to take its place: "…, then…", "…, just do…", "… and start over"."""
+_KEEP_ON = re.compile(
+    r"^(?:and\s+|but\s+|so\s+)?just\s+(?:do|finish|focus\s+on|stick\s+(?:to|with)|carry\s+on\s+with|"
+    r"crack\s+on\s+with|get\s+on\s+with|keep\s+(?:on\s+)?(?:with|doing))\s+(?:the|your|their|his|her)\b",
+    re.IGNORECASE,
+)
+"""After a stop, the thread's other work named to go on with: no new work."""
 _INSTEAD = re.compile(r"[\s,]*\b(?:instead|as\s+well|too)\b[\s.!]*$", re.IGNORECASE)
 _THEN_WORK = re.compile(r"\b(?:then|and\s+then|after\s+that)\b", re.IGNORECASE)
 _QUESTION = re.compile(
@@ -1738,6 +1744,9 @@ class SemanticPlanner(RulePlanner):
                 stops_first and context.tasks and not self._stops_thread_work(first, context)
             ):
                 continue
+            kept_on = _KEEP_ON.match((cut[0] + rest).strip(" ,;.")) and _asked_about(rest, context)
+            if first.kind == "cancel" and kept_on:
+                return first  # "never mind the post, just do the sessions": those carry on
             # after a stop, what follows is new work, not more of the work just stopped
             after = EMPTY if first.kind == "cancel" else context
             then = self._decide(rest, after, lessons, Explanation())
