@@ -2979,6 +2979,24 @@ def test_a_stop_then_the_threads_other_work_to_go_on_with(planner: SemanticPlann
     assert decision.also.kind == "cancel"
 
 
+def test_an_ask_about_who_the_words_before_it_named_stays_with_them() -> None:
+    """ "kid with a nut allergy at the party, can we do him a safe plate": the ask is about
+    the kid, so one piece, as "…, customer's fuming" is who is upset. Before, each was a
+    piece of its own and went wherever its words fitted. Asks after a sentence of their own
+    still split."""
+    for text in (
+        "kid with a nut allergy at the sat party, can we do him a safe plate",
+        "investor in the call tomorrow, can we do him a one-page summary of the numbers",
+        "nobody turned up for the 8am pickup, customer's fuming",
+    ):
+        assert SemanticPlanner._list_pieces(text) == [text], text
+    kept_apart = (
+        "Kerry's leaving on the 30th, take her off the rota from the 1st and make sure her"
+        " last pay includes the holiday she hasn't taken"
+    )
+    assert len(SemanticPlanner._list_pieces(kept_apart)) >= 2
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

@@ -1148,6 +1148,10 @@ class Explanation:
 
 
 _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
+_SOMEONE_SAID = frozenset({"him", "her", "his", "he", "she", "he's", "she's"})
+_THEY_SAID = frozenset({"he'd", "she'd", "he'll", "she'll", "they", "them", "their", "i", "we"})
+"""Who the piece before, a few words with no verb, was about: "kid with a nut allergy at the
+party, can we do him a …"."""
 _CONTEXT_CLAUSE = re.compile(
     # "I need a blog post about the launch" is an ask of its own, not more of the one before
     r"^(?!(?:i|we)\s+(?:also\s+|really\s+|still\s+|urgently\s+)?(?:need|want|'d\s+like|would\s+like)\s+"
@@ -1316,7 +1320,8 @@ supplier and left £212 in credit"): the same piece, not another to route."""
 _THEIR_SIDE = re.compile(
     r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:says|said|reckons|claims|claimed|"
     r"insists|swears|sent\s+(?:over|across|through|in)\b)\b|"
-    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:(?:is|are|was|were)\s+)?asking"
+    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:(?:is|are|was|were)\s+)?(?:asking|"
+    r"chasing|complaining|fuming|furious|livid|raging|upset|not\s+happy|kicking\s+off)"
     r"(?:\s+(?:again|too|as\s+well|about\s+it|after\s+it))?[\s.!]*$|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
     re.IGNORECASE,
 )
@@ -2585,6 +2590,12 @@ class SemanticPlanner(RulePlanner):
                         and not ASKS.search(piece)
                     )
                     or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
+                    or bool(
+                        merged
+                        and _SOMEONE_SAID & set(tokens)
+                        and not (_SOMEONE_SAID | _THEY_SAID) & set(words(raw[-1]))
+                        and not (_SAYS_HOW.search(merged[-1]) or ASKS.search(merged[-1]))
+                    )
                     or bool(_SUM.match(piece) or _DETAIL.match(piece))
                 )
             )
