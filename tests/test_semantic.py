@@ -2981,15 +2981,23 @@ def test_a_stop_then_the_threads_other_work_to_go_on_with(planner: SemanticPlann
 
 def test_an_ask_about_who_the_words_before_it_named_stays_with_them() -> None:
     """ "kid with a nut allergy at the party, can we do him a safe plate": the ask is about
-    the kid, so one piece, as "…, customer's fuming" is who is upset. Before, each was a
-    piece of its own and went wherever its words fitted. Asks after a sentence of their own
-    still split."""
+    the kid, so one piece, as "…, customer's fuming" is who is upset, and "interviews for the
+    junior designer job, can we get some dates in" asks about the interviews. Before, each
+    was a piece of its own and went wherever its words fitted. Asks after a sentence of
+    their own still split."""
     for text in (
         "kid with a nut allergy at the sat party, can we do him a safe plate",
         "investor in the call tomorrow, can we do him a one-page summary of the numbers",
         "nobody turned up for the 8am pickup, customer's fuming",
+        "interviews for the junior designer job, can we get some dates in for next week",
     ):
         assert SemanticPlanner._list_pieces(text) == [text], text
+    # A few words that say what, then an ask about it: one piece. Not with "too", nor a third.
+    for text in (
+        "a banner for the sale, can someone do the blog post too",
+        "new clients on the pro plan, can someone set up their logins, and tell the writer",
+    ):
+        assert len(SemanticPlanner._list_pieces(text)) >= 2, text
     kept_apart = (
         "Kerry's leaving on the 30th, take her off the rota from the 1st and make sure her"
         " last pay includes the holiday she hasn't taken"

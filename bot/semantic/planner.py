@@ -1149,6 +1149,12 @@ class Explanation:
 
 _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
 _SOMEONE_SAID = frozenset({"him", "her", "his", "he", "she", "he's", "she's"})
+_ASKS_ABOUT_IT = re.compile(
+    r"^(?:so\s+)?(?:can|could|would|will)\s+(?:we|you|u|someone|somebody|anyone)\b(?!.*\b(?:also|too|as\s+well)\b)",
+    re.IGNORECASE,
+)
+""" "interviews for the junior stylist job, can we get some dates in": the ask is about the
+few words before it, which say no more than what."""
 _THEY_SAID = frozenset({"he'd", "she'd", "he'll", "she'll", "they", "them", "their", "i", "we"})
 """Who the piece before, a few words with no verb, was about: "kid with a nut allergy at the
 party, can we do him a …"."""
@@ -2590,6 +2596,15 @@ class SemanticPlanner(RulePlanner):
                         and not ASKS.search(piece)
                     )
                     or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
+                    or bool(
+                        len(merged) == 1
+                        and len(pieces) == 2
+                        and as_written.lstrip().startswith(",")
+                        and _ASKS_ABOUT_IT.match(piece)
+                        and len(words(merged[0])) <= 8
+                        and not (_SAYS_HOW.search(merged[0]) or ASKS.search(merged[0]))
+                        and not _DOES.match(merged[0])
+                    )
                     or bool(
                         merged
                         and _SOMEONE_SAID & set(tokens)
