@@ -3005,6 +3005,29 @@ def test_an_ask_about_who_the_words_before_it_named_stays_with_them() -> None:
     assert len(SemanticPlanner._list_pieces(kept_apart)) >= 2
 
 
+def test_a_cafe_agent_knows_its_counter_without_saying_so() -> None:
+    """A café agent whose manifest says only "runs the café" takes what a café runs short of
+    or breaks down with: the role's phrasings count as its examples. Before, these went to
+    a sub-agent, or to the writer for "more paper cups"."""
+    data = team().model_dump(mode="json")
+    data["agents"].append(
+        {
+            "id": "cafe",
+            "name": "Café",
+            "description": "Runs the café by reception: opening hours, staff and suppliers.",
+            "skills": ["café rota", "café suppliers"],
+            "backend": PLACEHOLDER,
+        }
+    )
+    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+    for text in (
+        "almond milk's run out and the croissants never came",
+        "the espresso machine is dripping everywhere",
+        "we need more paper cups",
+    ):
+        assert [t.agent for t in planner.plan(text).tasks] == ["cafe"], text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

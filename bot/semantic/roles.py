@@ -1402,6 +1402,20 @@ a diner sent back their steak as overcooked
 put a seasonal special on the dinner list
 the bar needs more limes and ice
 
+# café and coffee shop: coffee, tea, cakes, sandwiches, milk, snacks, the café counter
+we've run out of soya milk
+the baguettes never arrived this morning
+the brownies have nearly all gone
+we need more coffee beans by the weekend
+someone wants a dairy free hot chocolate
+the coffee machine keeps leaking
+restock the crisps and flapjacks on the counter
+the drinks fridge isn't cold enough
+can we do sandwiches for a group of twenty
+we're low on takeaway cups and lids
+put a soup of the day on
+a customer asked if the cookies have nuts in
+
 # events: weddings, parties, conferences, venues, entertainment, celebrations
 plan a wedding reception
 hire entertainment for the party
