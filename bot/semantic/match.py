@@ -5,8 +5,7 @@ each skill, each example, its Agent Card's skills and examples (already merged i
 manifest by discovery), and the routing lessons users taught it. A part is compared with
 every phrase; an agent scores by its best phrase, its profile as a whole, how well each of
 the part's words finds a word of its profile (each word counting by how much it says, so
-"keeps" or "properly" matching by chance weighs less than the word that names the problem,
-and most for the agents it is closest to, so a word many profiles share decides little),
+"keeps" or "properly" matching by chance weighs less than the word that names the problem),
 and the word stems it shares with the manifest. Each agent's score is then taken above its
 own baseline, what it scores on off-topic requests, because a raw score means different
 things in different fleets.
