@@ -2918,20 +2918,6 @@ def test_a_word_without_its_accent_is_the_same_word() -> None:
     assert [(t.agent, t.summary) for t in decision.tasks] == [("kitchen", "do a cake for friday")]
 
 
-def test_a_word_every_profile_has_says_little_about_whose_it_is() -> None:
-    """Each of a part's words counts most for the agents whose profiles it is closest to,
-    not for every agent alike. Before, "park row" (in the rooms' and the events' profiles)
-    and "back" (the medical desk's "back translation") outweighed "printer" and "brochure",
-    and these went to events and to the medical desk."""
-    fleets = Path(__file__).parent.parent / "evals" / "fleets"
-    for fleet, text, agent in (
-        ("coworking", "printer at park row is printing everything pink lol", "it"),
-        ("translation", "the arabic brochure has come out back to front in indesign", "tech"),
-    ):
-        planner = SemanticPlanner(load_fleet(fleets / f"{fleet}.yaml"), embedder=load_embedder())
-        assert [t.agent for t in planner.plan(text).tasks] == [agent], text
-
-
 def test_a_teams_name_then_what_it_is_to_do(planner: SemanticPlanner) -> None:
     """ "research pull the churn numbers and writer draft the summary": each team named, then
     told what to do, gets its own task in its own words. Before, the first team was lost (or

@@ -42,9 +42,6 @@ _PERSONS = frozenset("he him his she her hers".split())
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 """How an agent's score is made: its best phrase, its whole profile, word alignment, and
 shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
-WORD_FOCUS = 0.2
-"""How sharply a word's weight goes to the agents whose profiles it is closest to (a
-softmax's temperature over the fleet): low, to the nearest alone; high, to all alike."""
 BASELINE = 1.0
 """How much of its off-topic baseline comes off each agent's score."""
 ROLE_FIT, ROLE_LEAD = 0.4, 0.15
@@ -243,11 +240,6 @@ class Matcher:
         if query_words and len(p.word_matrix):
             word_sims = self.embedder.embed(query_words) @ p.word_columns
             found = np.maximum.reduceat(word_sims, p.word_starts, axis=1)
-            # A word counts for the agents it points to: one every profile has says little
-            # about whose the part is.
-            top = found.max(axis=1, keepdims=True)
-            share = np.exp((found - top) / WORD_FOCUS)
-            found = top * share / share.sum(axis=1, keepdims=True)
             weights = self.embedder.weights(query_words)
             aligned = weights @ found / max(float(weights.sum()), 1e-9)
         else:
