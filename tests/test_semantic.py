@@ -3014,6 +3014,26 @@ def test_a_cafe_agent_knows_its_counter_without_saying_so() -> None:
         assert [t.agent for t in planner.plan(text).tasks] == ["cafe"], text
 
 
+def test_more_told_of_the_same_one_is_not_a_second_job() -> None:
+    """ "third letter from this guy, cc'd his MP now, and … nobody's written back to him in 7
+    weeks": the second sentence tells more of the same customer, so one job for whoever has
+    complaints. Before, its words ("written back") sent it to collections as a second task.
+    Two troubles of their own still go to two agents."""
+    fleets = Path(__file__).parent.parent / "evals" / "fleets"
+    energy = SemanticPlanner(load_fleet(fleets / "energy.yaml"), embedder=load_embedder())
+    text = (
+        "third letter from this guy, cc'd his MP now, and going by the notes nobody's written"
+        " back to him in 7 weeks"
+    )
+    assert [t.agent for t in energy.plan(text).tasks] == ["complaints"]
+    cinema = SemanticPlanner(load_fleet(fleets / "cinema.yaml"), embedder=load_embedder())
+    text = (
+        "screen 2 at Wellmouth: the projector's making a grinding noise, and 3 seats on the"
+        " back row are broken"
+    )
+    assert sorted(t.agent for t in cinema.plan(text).tasks) == ["facilities", "projection"]
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

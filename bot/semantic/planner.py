@@ -1326,7 +1326,8 @@ supplier and left £212 in credit"): the same piece, not another to route."""
 _THEIR_SIDE = re.compile(
     r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:says|said|reckons|claims|claimed|"
     r"insists|swears|sent\s+(?:over|across|through|in)\b)\b|"
-    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+\s+(?:(?:is|are|was|were)\s+)?(?:asking|"
+    r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+(?:\s+(?:at|from|in|on)\s+the\s+[\w-]+)?\s+"
+    r"(?:(?:is|are|was|were)\s+)?(?:asking|"
     r"chasing|complaining|fuming|furious|livid|raging|upset|not\s+happy|kicking\s+off)"
     r"(?:\s+(?:again|too|as\s+well|about\s+it|after\s+it))?[\s.!]*$|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
     re.IGNORECASE,
@@ -1382,6 +1383,31 @@ def several_asks(text: str, pieces: Sequence[str]) -> bool:
     if len(_ITEMS.findall(text)) >= 2 or _SEVERAL.match(text.strip()):
         return True
     return len(pieces) == 2 and _OWN_ASK.search(text) is not None
+
+
+_BACK_TO_THEM = frozenset(
+    "he she him her his hers they them their it its he's she's they're".split()
+)
+
+
+def _tells_on(piece: str) -> bool:
+    """The piece says more of how things are with whoever or whatever came before ("…,
+    nobody's written back to him in 7 weeks"): neither a thing for a list, an ask, nor a
+    trouble of its own ("…, and 3 seats on the back row are broken")."""
+    return (
+        bool(_SAYS_HOW.search(piece))
+        and not says_what_to_do(piece, False)
+        and not _PASSED_ON.search(piece)
+        and bool(_BACK_TO_THEM & set(words(piece)))
+    )
+
+
+_PASSED_ON = re.compile(
+    r"\b(?:also|wants?\s+to|(?:asking|asked|wondering)\s+(?:what|if|whether|how|when|for|about))\b",
+    re.IGNORECASE,
+)
+"""Something more asked, on someone's behalf or as well: "…, and his mum's asking what it'd
+cost", "also her new supplier says …"."""
 
 
 def _clear(ranked: Sequence[Ranked]) -> bool:
@@ -2405,6 +2431,8 @@ class SemanticPlanner(RulePlanner):
                 not told
                 and all(_clear(r) for _, r in chosen)
                 and len({r[0].agent.id for _, r in chosen}) >= 2
+                # things listed, or asks: not one matter told on in several sentences
+                and not any(_tells_on(piece) for piece, _ in chosen[1:])
             ):
                 for piece, ranked in chosen:
                     self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")

@@ -1412,7 +1412,7 @@ the coffee machine keeps leaking
 restock the crisps and flapjacks on the counter
 the drinks fridge isn't cold enough
 can we do sandwiches for a group of twenty
-we're low on takeaway cups and lids
+we need more takeaway cups and lids
 put a soup of the day on
 a customer asked if the cookies have nuts in
 
