@@ -69,6 +69,7 @@ SPLITS = (
     "dev36",
     "dev37",
     "dev38",
+    "dev39",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""

@@ -48,6 +48,7 @@ FLOORS = {
     "dev36": 0.80,
     "dev37": 0.75,
     "dev38": 0.75,
+    "dev39": 0.75,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met
