@@ -3026,6 +3026,11 @@ def test_more_told_of_the_same_one_is_not_a_second_job() -> None:
         " back to him in 7 weeks"
     )
     assert [t.agent for t in energy.plan(text).tasks] == ["complaints"]
+    text = (  # another party's account is another matter
+        "customer moved to another supplier and left £212 in credit, wants it back. also her"
+        " new supplier says we still haven't let go of the gas side"
+    )
+    assert sorted(t.agent for t in energy.plan(text).tasks) == ["billing", "switching"]
     cinema = SemanticPlanner(load_fleet(fleets / "cinema.yaml"), embedder=load_embedder())
     text = (
         "screen 2 at Wellmouth: the projector's making a grinding noise, and 3 seats on the"

@@ -1403,11 +1403,12 @@ def _tells_on(piece: str) -> bool:
 
 
 _PASSED_ON = re.compile(
-    r"\b(?:also|wants?\s+to|(?:asking|asked|wondering)\s+(?:what|if|whether|how|when|for|about))\b",
+    r"\b(?:also|wants?\s+to|(?:asking|asked|wondering)\s+(?:what|if|whether|how|when|for|about))\b|"
+    r"^(?!(?:he|she|they|it|we|i)\b)(?:[\w'’-]+\s+){1,3}(?:says|said|reckons|claims|thinks)\b",
     re.IGNORECASE,
 )
-"""Something more asked, on someone's behalf or as well: "…, and his mum's asking what it'd
-cost", "also her new supplier says …"."""
+"""Something more asked, on someone's behalf or as well ("…, and his mum's asking what it'd
+cost"), or another party's account ("her new supplier says …")."""
 
 
 def _clear(ranked: Sequence[Ranked]) -> bool:
