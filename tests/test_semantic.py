@@ -3039,6 +3039,30 @@ def test_more_told_of_the_same_one_is_not_a_second_job() -> None:
     assert sorted(t.agent for t in cinema.plan(text).tasks) == ["facilities", "projection"]
 
 
+def test_dev39s_questions_and_stops_in_demo_words(planner: SemanticPlanner) -> None:
+    """Asked of the records, not of an agent: "what's on everyone's plate at the moment",
+    "what is everyone working on" (status), "can you list who's on the team and what they each
+    look after" (the roster), and in a thread "has Acme paid up or are we still chasing". In
+    a thread, "the client pulled the launch, call the whole thing off" stops all of it, and
+    "ignore the banner, they've decided to keep the old one" stops the banner. Before, the
+    first two went to an agent as work or a follow-up, and the stops were follow-ups."""
+    for text in ("what's on everyone's plate at the moment", "what is everyone working on"):
+        assert planner.plan(text).kind == "status", text
+    listed = "can you list who's on the team and what they each look after"
+    assert planner.plan(listed).kind == "roster"
+    thread = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "writer", "chase Acme for the unpaid invoice", "running"),
+            ThreadTask("t2", "designer", "the new launch banner", "running"),
+        ]
+    )
+    assert planner.plan("has Acme paid up or are we still chasing", thread).kind == "status"
+    stop = planner.plan("the client pulled the launch, call the whole thing off", thread)
+    assert (stop.kind, stop.target) == ("cancel", "all")
+    stop = planner.plan("ignore the banner, they've decided to keep the old one", thread)
+    assert (stop.kind, stop.target) == ("cancel", "banner")
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

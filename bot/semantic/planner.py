@@ -112,7 +112,7 @@ _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop(?!\s+(?:at|by|over|off\s+at)\b)|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
-    r"call\s+(?:it\s+all|everything|them|the\s+\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b(?!-)|"
+    r"call\s+(?:it\s+all|everything|them|the\s+(?:whole\s+)?\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b(?!-)|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)(?!\s+for\s+(?:[\w'’-]+\s+){1,5}?to\s+(?:be|look|have|say)\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
     r"no\s+need\s+to\s+(?:chase|do|send|book|pay|finish|carry\s+on|keep|continue|order|print|post|find|"
     r"look|arrange|organi[sz]e|get|sort|"
@@ -123,6 +123,7 @@ _CANCEL_WORDS = re.compile(
     r"all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
+    r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns)\b)|"
     r"ignore\s+my\s+(?:[\w'’-]+\s+){0,3}?(?:request|ask)"
     r"(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"leave\s+(?:it|that|this|them|those|these|the\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+"
@@ -164,6 +165,13 @@ _HOLD_IT = re.compile(
     re.IGNORECASE,
 )
 """ "don't post that", said where there is no work to hold: what it holds is not said."""
+_LIST_THE_TEAM = re.compile(
+    r"^(?:(?:can|could)\s+(?:you|u|someone)\s+(?:please\s+)?)?(?:list|tell\s+me|show\s+me|remind\s+me)\s+"
+    r"(?:who(?:'s|’s|\s+is|\s+are)\s+(?:on\s+the\s+team|here|in\s+the\s+team)|who\s+(?:we'?ve\s+got|we\s+have|does\s+what))"
+    r"(?:\s+and\s+what\s+(?:they|each\s+(?:one|of\s+them))\s+(?:each\s+)?(?:do|does|looks?\s+after|handles?|covers?))?$",
+    re.IGNORECASE,
+)
+""" "can you list who's on the team and what they each look after": the roster."""
 _ONLY_A_PRONOUN = re.compile(
     r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|just|ok|right)\s+)*"
     r"[a-z]+\s+(?:it|them|that|this|those|these)"
@@ -413,6 +421,11 @@ _STILL_OPEN = re.compile(
     r"in\s+flight|waiting|running|left\s+(?:open|running|over\s+from|to\s+do)|unfinished|not\s+(?:yet\s+)?done)\b|"
     # "wots left to do today", "what's happening with everything?"
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:still\s+)?left\s+to\s+(?:do|sort|chase)\b|"
+    # "what's on everyone's plate at the moment", "what is everyone working on"
+    r"^(?:so\s+|and\s+|ok\s+)?what(?:'s|’s|s|\s+is)\s+on\s+(?:every(?:one|body)(?:'s|’s)|people(?:'s|’s)|"
+    r"the\s+team(?:'s|’s))\s+plates?\b|"
+    r"^(?:so\s+|and\s+|ok\s+)?what(?:'s|’s|s|\s+is|\s+are)\s+(?:every(?:one|body)|people|the\s+team|you\s+all)\s+"
+    r"(?:working\s+on|busy\s+with|doing)(?:\s+(?:right\s+now|now|at\s+the\s+moment|today))?\s*$|"
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:happening|going\s+on)\s+with\s+"
     r"(?:everything|it\s+all|all\s+(?:of\s+)?(?:it|that|this|my\s+stuff|our\s+stuff)|my\s+(?:stuff|requests|jobs))\s*[?!.]*$",
     re.IGNORECASE,
@@ -466,7 +479,8 @@ _HOW_IT_STANDS = re.compile(
     r"(?:is|are)\s+[^?]{1,50}?\s+(?:good\s+to\s+go|all\s+set|on\s+track|still\s+on|going\s+ahead|"
     r"under\s*way|in\s+hand)\b|"
     r"(?:is\s+|are\s+)?(?:everything|things|it\s+all|all)\s+(?:going\s+)?(?:ok|okay|alright|all\s+right|"
-    r"well|fine|to\s+plan|on\s+track|good)$"
+    r"well|fine|to\s+plan|on\s+track|good)$|"
+    r"(?:has|have|did)\s+[\w'’-]+(?:\s+[\w'’-]+)?\s+(?:paid|settled)(?:\s+up)?\b"
     r")",
     re.IGNORECASE,
 )
@@ -2012,7 +2026,7 @@ class SemanticPlanner(RulePlanner):
         ):
             named = self.names.listed(bare, everyday=True)
             return Decision(kind="status", target=named[0] if named else None, reason="asked what")
-        if _ROSTER.match(bare) and short:
+        if (_ROSTER.match(bare) and short) or _LIST_THE_TEAM.match(bare):
             return Decision(kind="roster", reason="asked for the roster")
         if (what := _WHAT_CAN_YOU_DO.match(bare)) and (
             not (rest := what["rest"] or "").strip()
@@ -2156,9 +2170,12 @@ class SemanticPlanner(RulePlanner):
         of a thread, "don't send …" is an instruction, not a stop."""
         opened = _OPENING.sub("", bare)
         first = _CANCEL_WORDS.match(opened)
+        head, *why = re.split(r"\s*[,;—–]\s*", opened, maxsplit=1)
+        # "ignore the refund, she emailed back to say it was her new washing powder": why, after
+        explained = bool(why) and len(words(head)) <= 6 and _SAYS_HOW.search(why[0]) is not None
         return (
             first is not None
-            and len(words(bare)) <= 12
+            and (len(words(bare)) <= 12 or (explained and not ASKS.search(why[0])))
             and (bool(context.tasks) or not _holds_back(first, opened))
             and not _ASKED_AFTER.search(bare)
         )
