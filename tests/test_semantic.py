@@ -3061,6 +3061,13 @@ def test_dev39s_questions_and_stops_in_demo_words(planner: SemanticPlanner) -> N
     assert (stop.kind, stop.target) == ("cancel", "all")
     stop = planner.plan("ignore the banner, they've decided to keep the old one", thread)
     assert (stop.kind, stop.target) == ("cancel", "banner")
+    # Nothing to act on, however urgent: one question.
+    for text in (
+        "we really need to do something about Friday",
+        "Trevor's problem needs dealing with",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    assert planner.plan("Trevor's login problem needs fixing").kind == "work"
 
 
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:

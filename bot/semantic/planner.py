@@ -1060,7 +1060,7 @@ _VAGUE_WORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday tomorrow tonight eod eow week
     month quarter year morning afternoon later next asap urgent urgently discussed talked end
     day cob close noon midday lunch lunchtime any chance possible possibly mind eyes eye
-    glance but and or so also too hmm hm um erm another
+    glance but and or so also too hmm hm um erm another really
     mentioned broken broke hates hate wrong bad works again issue problem job task project
     request version idea deal something sth somethin stuff by as in from until till than not
     isn't doesn't don't won't can't wont cant isnt doesnt dont have has when whenever you're
@@ -1662,6 +1662,11 @@ _CLOCK = re.compile(r"\d{1,2}(?:[:.]\d\d)?(?:am|pm)?", re.IGNORECASE)
 """A time of day ("5", "5pm", "17:30"): when, not what."""
 
 
+_WHOSE_TROUBLE = re.compile(
+    r"\b[A-Z][a-z]+(?:'s|’s)\s+(?=(?:problem|issue|thing|stuff|situation|request|query|job)\b)"
+)
+
+
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
     # "the resident's complaining": who, not what. "hi, I need help with something": a
@@ -1674,6 +1679,7 @@ def carries_too_little(text: str, names: Names) -> bool:
     if _SENT_HERE.match(asked.strip()):
         return True
     asked = names.word.sub(" ", asked)  # "@writer", "ask the writer": named, nothing asked
+    asked = _WHOSE_TROUBLE.sub(" ", asked)  # "Trevor's problem": whose, not what
     asked = _BY_WHEN.sub("", asked)
     tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
     return all(
