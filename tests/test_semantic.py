@@ -3070,6 +3070,26 @@ def test_dev39s_questions_and_stops_in_demo_words(planner: SemanticPlanner) -> N
     assert planner.plan("Trevor's login problem needs fixing").kind == "work"
 
 
+def test_after_thats_done_is_one_joint(planner: SemanticPlanner) -> None:
+    """ "…. After that's done let the writer know so she can update the release notes": the
+    second step starts after the first, in its own words. Before, the cut was made at "after
+    that", leaving "'s done let the writer know…" as the writer's summary; and "…, after it's
+    finished get social to tweet about it" was one task for the developer."""
+    for text, second in (
+        (
+            "fix the login bug. After that's done let the writer know so she can update the"
+            " release notes",
+            ("writer", "update the release notes", ["t1"]),
+        ),
+        (
+            "fix the login bug, after it's finished get social to tweet about it",
+            ("social", "tweet about it", ["t1"]),
+        ),
+    ):
+        steps = [(t.agent, t.summary, t.depends_on) for t in planner.plan(text).tasks]
+        assert steps == [("dev", "fix the login bug", []), second], text
+
+
 def test_what_could_happen_is_no_cancel(planner: SemanticPlanner) -> None:
     """ "… looks like it could drop on someone any minute": "drop" here is what a thing might
     do, not the user's word to stop work. Before, the message was taken as a cancel and the

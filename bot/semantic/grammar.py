@@ -47,7 +47,8 @@ _NOT_ASKED = (
 """ "find out when it's ready", "tell me when it's done": the "when" is asked or told."""
 _THEN = re.compile(
     r"\s*(?:[,;.!]\s*|\s)(?:and\s+|but\s+)?(?:"
-    rf"then|after\s+that|afterwards|after\s+which|(?<!before\s)and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
+    rf"then|after\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been)\s+(?:all\s+)?{_DONE}|"
+    rf"after\s+that|afterwards|after\s+which|(?<!before\s)and\s+after|(?<=[,;.!]\s)next(?!{_NEXT_WHEN})|"
     rf"(?<=[,;.!])next(?!{_NEXT_WHEN})|"
     rf"once\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been|\s+have\s+been|\s+was)\s+(?:all\s+)?{_DONE}|"
     rf"{_NOT_ASKED}when\s+{_IT}(?:'s|’s|'re|’re|\s+is|\s+are|\s+has\s+been)\s+(?:all\s+)?{_DONE}|"
