@@ -431,8 +431,9 @@ _STILL_OPEN = re.compile(
     re.IGNORECASE,
 )
 """ "anything still outstanding from this morning's lot?", "anything from this morning still
-hanging?", "anything left over from last week I need to chase?": the work in flight ("anything left over for the bake sale" is
-about things, not work)."""
+hanging?", "anything left over from last week I need to chase?", "what's on everyone's
+plate": the work in flight ("anything left over for the bake sale" is about things, not
+work)."""
 _ANYTHING_DONE = re.compile(
     r"^(?:so\s+|and\s+)?(?:has\s+|did\s+)?anything\s+(?:finish(?:ed)?|come\s+back|complete[d]?|land(?:ed)?|"
     r"(?:get|got|been)\s+done)\s+(?:overnight|today|yet|this\s+(?:morning|afternoon|week)|since\s+\w+|while\s+i\s+was\s+\w+)\b",
@@ -1163,15 +1164,17 @@ class Explanation:
 
 _PRONOUNS = frozenset({"it", "them", "that", "this", "those", "these", "they", "their"})
 _SOMEONE_SAID = frozenset({"him", "her", "his", "he", "she", "he's", "she's"})
+"""Who the piece before, a few words with no verb, was about: "kid with a nut allergy at the
+party, can we do him a …"."""
+_THEY_SAID = frozenset({"he'd", "she'd", "he'll", "she'll", "they", "them", "their", "i", "we"})
+"""A piece before that says who itself: then "him" or "her" after it is not its subject."""
 _ASKS_ABOUT_IT = re.compile(
-    r"^(?:so\s+)?(?:can|could|would|will)\s+(?:we|you|u|someone|somebody|anyone)\b(?!.*\b(?:also|too|as\s+well)\b)",
+    r"^(?:so\s+)?(?:can|could|would|will)\s+(?:we|you|u|someone|somebody|anyone)\b"
+    r"(?!.*\b(?:also|too|as\s+well)\b)",
     re.IGNORECASE,
 )
 """ "interviews for the junior stylist job, can we get some dates in": the ask is about the
 few words before it, which say no more than what."""
-_THEY_SAID = frozenset({"he'd", "she'd", "he'll", "she'll", "they", "them", "their", "i", "we"})
-"""Who the piece before, a few words with no verb, was about: "kid with a nut allergy at the
-party, can we do him a …"."""
 _CONTEXT_CLAUSE = re.compile(
     # "I need a blog post about the launch" is an ask of its own, not more of the one before
     r"^(?!(?:i|we)\s+(?:also\s+|really\s+|still\s+|urgently\s+)?(?:need|want|'d\s+like|would\s+like)\s+"
@@ -1343,7 +1346,8 @@ _THEIR_SIDE = re.compile(
     r"^(?:the\s+|a\s+|his\s+|her\s+|their\s+|our\s+)?[\w'’-]+(?:\s+(?:at|from|in|on)\s+the\s+[\w-]+)?\s+"
     r"(?:(?:is|are|was|were)\s+)?(?:asking|"
     r"chasing|complaining|fuming|furious|livid|raging|upset|not\s+happy|kicking\s+off)"
-    r"(?:\s+(?:again|too|as\s+well|about\s+it|after\s+it))?[\s.!]*$|^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
+    r"(?:\s+(?:again|too|as\s+well|about\s+it|after\s+it))?[\s.!]*$|"
+    r"^(?:[a-z]+\s+){1,3}(?:ref\s+|no\.?\s+|number\s+|#)?[a-z]*[-/]?\d{3,}[\w/-]*$",
     re.IGNORECASE,
 )
 """ "…, hirer says it was a stone on the M42", "…, a family's asking", "…, their coach sent
@@ -1388,6 +1392,26 @@ _OWN_ASK = re.compile(
     re.IGNORECASE,
 )
 """A second piece that makes an ask of its own: "…, and can we put something on facebook"."""
+
+
+def _names_only(piece: str) -> bool:
+    """A few words that name something and say nothing of it: "interviews for the junior
+    stylist job", "kid with a nut allergy at the sat party"."""
+    return (
+        len(words(piece)) <= 8
+        and not (_SAYS_HOW.search(piece) or ASKS.search(piece))
+        and not _DOES.match(piece)
+    )
+
+
+def _about_whom_before(piece: str, before: str) -> bool:
+    """ "…, can we do him a safe plate": the piece is about whoever the few words before it
+    named, where those words say nothing of anyone themselves."""
+    return bool(
+        _SOMEONE_SAID & set(words(piece))
+        and not (_SOMEONE_SAID | _THEY_SAID) & set(words(before))
+        and not (_SAYS_HOW.search(before) or ASKS.search(before))
+    )
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
@@ -2653,16 +2677,9 @@ class SemanticPlanner(RulePlanner):
                         and len(pieces) == 2
                         and as_written.lstrip().startswith(",")
                         and _ASKS_ABOUT_IT.match(piece)
-                        and len(words(merged[0])) <= 8
-                        and not (_SAYS_HOW.search(merged[0]) or ASKS.search(merged[0]))
-                        and not _DOES.match(merged[0])
+                        and _names_only(merged[0])
                     )
-                    or bool(
-                        merged
-                        and _SOMEONE_SAID & set(tokens)
-                        and not (_SOMEONE_SAID | _THEY_SAID) & set(words(raw[-1]))
-                        and not (_SAYS_HOW.search(merged[-1]) or ASKS.search(merged[-1]))
-                    )
+                    or bool(merged and _about_whom_before(piece, raw[-1]))
                     or bool(_SUM.match(piece) or _DETAIL.match(piece))
                 )
             )
