@@ -1402,7 +1402,7 @@ a diner sent back their steak as overcooked
 put a seasonal special on the dinner list
 the bar needs more limes and ice
 
-# café and coffee shop: coffee, tea, cakes, sandwiches, milk, snacks, the café counter
+# café food and drink: coffee, cakes, sandwiches, toasties, milk, snacks, hot drinks, the counter
 we've run out of soya milk
 the baguettes never arrived this morning
 the brownies have nearly all gone
