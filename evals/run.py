@@ -70,6 +70,7 @@ SPLITS = (
     "dev37",
     "dev38",
     "dev39",
+    "dev40",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
