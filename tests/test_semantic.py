@@ -2992,15 +2992,15 @@ def test_an_ask_about_who_the_words_before_it_named_stays_with_them() -> None:
 
 
 def test_a_cafe_agent_knows_its_counter_without_saying_so() -> None:
-    """A café agent whose manifest says only "runs the café" takes what a café runs short of
-    or breaks down with: the role's phrasings count as its examples. Before, these went to
-    a sub-agent, or to the writer for "more paper cups"."""
+    """A café agent whose manifest says little more than "runs the café: drinks and lunches"
+    takes what a café runs short of or breaks down with: the role's phrasings count as its
+    examples. Before, these went to a sub-agent, or to the writer for "more paper cups"."""
     data = team().model_dump(mode="json")
     data["agents"].append(
         {
             "id": "cafe",
             "name": "Café",
-            "description": "Runs the café by reception: opening hours, staff and suppliers.",
+            "description": "Runs the café by reception: drinks and lunches, staff and suppliers.",
             "skills": ["café rota", "café suppliers"],
             "backend": PLACEHOLDER,
         }
