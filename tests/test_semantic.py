@@ -69,6 +69,13 @@ def team() -> Any:
     )
 
 
+def team_with(**agent: Any) -> SemanticPlanner:
+    """A planner for the test team and one more agent (its manifest fields as keywords)."""
+    data = team().model_dump(mode="json")
+    data["agents"].append({**agent, "backend": PLACEHOLDER})
+    return SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
+
+
 def test_the_shipped_model_loads_from_its_package_without_the_network(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -399,17 +406,12 @@ def test_what_only_sounds_like_a_cancel_or_a_question_about_the_team_is_work() -
 def test_an_id_that_is_a_word_is_no_persons_name() -> None:
     """An agent with id "people" and name "Nora": "…, 50ish people" counts heads, it does not
     hand the message to HR; "nora can you…" still addresses her."""
-    data = team().model_dump(mode="json")
-    data["agents"].append(
-        {
-            "id": "people",
-            "name": "Nora",
-            "description": "HR: leave, contracts and payroll.",
-            "skills": ["annual leave", "contracts"],
-            "backend": PLACEHOLDER,
-        }
+    planner = team_with(
+        id="people",
+        name="Nora",
+        description="HR: leave, contracts and payroll.",
+        skills=["annual leave", "contracts"],
     )
-    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     text = "a customer wants the upstairs room for a birthday on the 14th, 50ish people"
     assert [(t.agent, t.summary) for t in planner.plan(text).tasks] == [(CATCH_ALL_ID, text)]
     assert [t.agent for t in planner.plan("nora can you send the contract").tasks] == ["people"]
@@ -418,17 +420,12 @@ def test_an_id_that_is_a_word_is_no_persons_name() -> None:
 def test_a_pronoun_in_an_agents_examples_is_no_likeness() -> None:
     """ "pay her" is about paying: an IT desk whose example says "reset her password" does not
     get it for the shared "her"."""
-    data = team().model_dump(mode="json")
-    data["agents"].append(
-        {
-            "id": "helpdesk",
-            "description": "IT helpdesk: laptops, logins and accounts.",
-            "skills": ["password resets", "new starters' laptops"],
-            "examples": ["reset her password, she's locked out", "set him up with a laptop"],
-            "backend": PLACEHOLDER,
-        }
+    planner = team_with(
+        id="helpdesk",
+        description="IT helpdesk: laptops, logins and accounts.",
+        skills=["password resets", "new starters' laptops"],
+        examples=["reset her password, she's locked out", "set him up with a laptop"],
     )
-    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     for text in ("can someone just pay her", "can you pay him"):
         assert planner.matcher().rank(text)[0].agent.id == "finance", text
 
@@ -2900,17 +2897,12 @@ def test_a_word_without_its_accent_is_the_same_word() -> None:
     Before, "café" was read as "caf", so "the cafe ready for the crowd" went to whoever else
     fitted its other words, and "rinkside cafe, …" named nobody."""
     assert words("the Café's crème brûlée") == ["the", "cafe's", "creme", "brulee"]
-    data = team().model_dump(mode="json")
-    data["agents"].append(
-        {
-            "id": "kitchen",
-            "name": "Rinkside café",
-            "description": "The café does hot drinks, food, and catering for our events.",
-            "skills": ["café menu", "event catering", "crème brûlée"],
-            "backend": PLACEHOLDER,
-        }
+    planner = team_with(
+        id="kitchen",
+        name="Rinkside café",
+        description="The café does hot drinks, food, and catering for our events.",
+        skills=["café menu", "event catering", "crème brûlée"],
     )
-    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     for text in ("get the cafe ready for a crowd of parents", "we're out of creme brulee"):
         assert [t.agent for t in planner.plan(text).tasks] == ["kitchen"], text
     # Its name too: "cafe, can you…" is addressed to "Rinkside café", and leaves its name out.
@@ -2995,17 +2987,12 @@ def test_a_cafe_agent_knows_its_counter_without_saying_so() -> None:
     """A café agent whose manifest says little more than "runs the café: drinks and lunches"
     takes what a café runs short of or breaks down with: the role's phrasings count as its
     examples. Before, these went to a sub-agent, or to the writer for "more paper cups"."""
-    data = team().model_dump(mode="json")
-    data["agents"].append(
-        {
-            "id": "cafe",
-            "name": "Café",
-            "description": "Runs the café by reception: drinks and lunches, staff and suppliers.",
-            "skills": ["café rota", "café suppliers"],
-            "backend": PLACEHOLDER,
-        }
+    planner = team_with(
+        id="cafe",
+        name="Café",
+        description="Runs the café by reception: drinks and lunches, staff and suppliers.",
+        skills=["café rota", "café suppliers"],
     )
-    planner = SemanticPlanner(fleet_from_data(data), embedder=load_embedder())
     for text in (
         "almond milk's run out and the croissants never came",
         "the espresso machine is dripping everywhere",
