@@ -49,7 +49,7 @@ FLOORS = {
     "dev37": 0.75,
     "dev38": 0.75,
     "dev39": 0.75,
-    "dev40": 0.76,
+    "dev40": 0.81,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

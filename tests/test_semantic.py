@@ -3712,3 +3712,44 @@ def test_dev32_and_dev33s_questions_in_demo_words(planner: SemanticPlanner) -> N
         "roster"
     )
     assert planner.plan("she's rung again").kind == "clarify"
+
+
+def test_dev40s_newcomers_stops_and_unsaid_things_in_demo_words(planner: SemanticPlanner) -> None:
+    """A newcomer's first words and a rundown of the team get the roster; a stop said by
+    pulling, taking down or leaving the thing, with why after it; "it" with nothing before
+    it, and "the thing we talked about", get a question; a purpose after "it's for" moves
+    nothing; asking what waits on the user is no answer to the agent's question."""
+    for text in (
+        "hello! first time using this, not sure how it works",
+        "can you give me a rundown of everyone and what they do",
+        "sorry, new here - is there a person I talk to about the blog?",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    running = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "social", "a post about the summer sale", "running"),
+            ThreadTask("t2", "image", "a banner for the summer sale", "queued"),
+        ]
+    )
+    for text, what in (
+        ("pull the sale post, the sale's been called off", "sale post"),
+        ("take the banner down, we've sold out", "banner"),
+        ("nah leave the banner as it is, no point redoing it now", "banner"),
+    ):
+        stop = planner.plan(text, running)
+        assert stop.kind == "cancel" and stop.target == what, text
+    assert planner.plan("take the big camera, the venue's huge", running).kind != "cancel"
+    for text in (
+        "get it booked in",
+        "book it in for next month",
+        "can someone change it to the other date",
+        "the thing we talked about yesterday, can you crack on with it",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    gift = ThreadContext(tasks=[ThreadTask("t1", "writer", "a card for the retirement", "running")])
+    more = planner.plan("she'd like it signed by everyone as well, it's for her leaving do", gift)
+    assert more.kind == "followup" and [t.agent for t in more.tasks] == ["writer"]
+    asked = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "a blurb for the launch", "input_required")]
+    )
+    assert planner.plan("is anything stuck waiting on me?", asked).kind == "status"

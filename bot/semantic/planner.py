@@ -124,13 +124,18 @@ _CANCEL_WORDS = re.compile(
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns)\b)|"
+    # "pull the insta post, the weekend's sold out", "take the advert down, we've filled it"
+    r"pull(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
+    r"take(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s+down\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
     r"ignore\s+my\s+(?:[\w'’-]+\s+){0,3}?(?:request|ask)"
     r"(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"leave\s+(?:it|that|this|them|those|these|the\s+(?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+"
-    r"(?:for\s+now|for\s+the\s+moment|for\s+today|alone|be|thing|idea)|"
+    r"(?:for\s+now|for\s+the\s+moment|for\s+today|alone|be|thing|idea|as\s+(?:they|it)\s+(?:are|is))|"
     r"don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
     re.IGNORECASE,
 )
+_LEFT_AS_IS = re.compile(r"leave\s+(?P<what>the\s+.+?)\s+(?:for\s|alone|be|as\s)", re.IGNORECASE)
+""" "leave the chairs for now": what to leave is inside the stop itself."""
 _NO_NEED_FOR = re.compile(
     r"^(?:(?:oh|ah|ok|okay)\b[,\s]*)?no\s+need\s+for\s+(?P<what>(?:the|that|those|this|these|his|her|their|our|"
     r"my)\s+(?:(?!\bto\b)[^,;.!?]){1,40}?)(?:\s+(?:now|any\s*more|after\s+all|today))?\s*(?:[,;.!—–-]|$)",
@@ -150,7 +155,8 @@ _NEVER_MIND_WHY = re.compile(
 )
 """ "don't worry, they've found someone themselves": in a thread, the work is not needed."""
 _OPENING = re.compile(
-    r"^(?:(?:oh|ok|okay|no(?!\s+(?:need|longer)\b)|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+", re.I
+    r"^(?:(?:oh|ok|okay|no(?!\s+(?:need|longer)\b)|nah|nope|actually|sorry|hang\s+on|wait)\b[,.!\s]*)+",
+    re.I,
 )
 """Words a message opens with before what it says ("oh, …", "hang on, …")."""
 _ASKED_AFTER = re.compile(
@@ -166,20 +172,26 @@ _HOLD_IT = re.compile(
 )
 """ "don't post that", said where there is no work to hold: what it holds is not said."""
 _LIST_THE_TEAM = re.compile(
-    r"^(?:(?:can|could)\s+(?:you|u|someone)\s+(?:please\s+)?)?(?:list|tell\s+me|show\s+me|remind\s+me)\s+"
-    r"(?:who(?:'s|’s|\s+is|\s+are)\s+(?:on\s+the\s+team|here|in\s+the\s+team)|who\s+(?:we'?ve\s+got|we\s+have|does\s+what))"
+    r"^(?:(?:can|could)\s+(?:you|u|someone)\s+(?:please\s+)?)?(?:list|tell\s+me|show\s+me|remind\s+me|"
+    r"give\s+(?:me|us)\s+(?:a|the)\s+(?:quick\s+)?(?:rundown|run-?down|list|overview|breakdown|run-?through)\s+of|"
+    r"run\s+(?:me|us)\s+through)\s+"
+    r"(?:who(?:'s|’s|\s+is|\s+are)\s+(?:on\s+the\s+team|here|in\s+the\s+team)|who\s+(?:we'?ve\s+got|we\s+have|does\s+what)|"
+    r"(?:every(?:one|body)|the\s+(?:whole\s+)?team|(?:all\s+)?the\s+agents|who's\s+who)(?=\s+and\s+what|$))"
     r"(?:\s+and\s+what\s+(?:they|each\s+(?:one|of\s+them))\s+(?:each\s+)?(?:do|does|looks?\s+after|handles?|covers?))?$",
     re.IGNORECASE,
 )
 """ "can you list who's on the team and what they each look after": the roster."""
 _ONLY_A_PRONOUN = re.compile(
     r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|just|ok|right)\s+)*"
-    r"[a-z]+\s+(?:it|them|that|this|those|these)"
+    r"(?:[a-z]+\s+(?:it|them|that|this|those|these)|(?:get|have)\s+(?:it|them|that|this)\s+[a-z]+ed)"
     r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
-    r"for\s+(?:me|us)))*$",
+    r"for\s+(?:me|us)|to\s+the\s+other\s+(?:one|date|day|time|week|room|version)|"
+    r"(?:for|by|on|before|till|until)\s+(?:next\s+|this\s+)?(?:week|month|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight)))*$",
     re.IGNORECASE,
 )
-""" "book it in", "send that over": with no work in the thread, what "it" is is not said."""
+""" "book it in", "get it booked in for next month", "change it to the other date": with no work
+in the thread, what "it" is is not said."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -468,6 +480,15 @@ _PROGRESS = re.compile(
 )
 """ "has gary got back to the deli woman yet?", "what's the latest on the mixer?", "did all
 the Marcus stuff get done?": in a thread with work, how that work is going."""
+_WAITING_ON_ME = re.compile(
+    r"\b(?:(?:anything|something|anyone|anybody|who|what)(?:'s|’s|\s+is)?\s+(?:\w+\s+)?"
+    r"(?:stuck|waiting|held\s+up|blocked|hanging\s+on)|(?:are|is)\s+(?:you|they|\w+)\s+"
+    r"(?:still\s+)?(?:waiting|stuck))\s+(?:on|for)\s+(?:me|us)\b|"
+    r"\b(?:need|want)s?\s+anything\s+(?:else\s+)?from\s+(?:me|us)\b",
+    re.IGNORECASE,
+)
+""" "is anything stuck waiting on me?": whether this thread waits on the user, asked even while
+an agent's question is open (the status shows that question), never the answer to it."""
 _HOW_IT_STANDS = re.compile(
     r"^(?:so\s+|and\s+|ok\s+|also\s+)?(?:"
     r"how(?:'s|’s|s|\s+is|\s+are)\s+[^?]{1,50}?\s+(?:coming(?:\s+(?:along|on))?|going|getting\s+on|"
@@ -563,7 +584,15 @@ _AS_BEFORE = re.compile(
     r"started)\s+again\b|"
     r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
     r"(?:\s+(?:for|with|on|please|pls|thanks)\b|\s*[,.!]|$)|"
-    r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+[\w-]+|it|that|this|them|those)$",
+    r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+[\w-]+|it|that|this|them|those)$|"
+    # "the thing we talked about yesterday, can you crack on with it": which thing is not said
+    r"^(?:(?:pls|please|can\s+you|could\s+you|can\s+someone)\s+)?(?:\w+\s+(?:on|with)\s+)?"
+    r"(?:the|that)\s+(?:thing|stuff|job|matter|idea|one)\s+(?:we|i|you)\s+"
+    r"(?:talked|spoke|chatted|discussed|mentioned|said)(?:\s+about)?"
+    r"(?:\s+(?:yesterday|earlier|before|last\s+\w+|this\s+morning|the\s+other\s+day|on\s+\w+day))?"
+    r"(?:[\s,.;—–-]+(?:(?:can|could|would)\s+(?:you|u|someone)\s+)?(?:please\s+)?"
+    r"(?:crack\s+on\s+with|get\s+on\s+with|get\s+going\s+on|start\s+on|make\s+a\s+start\s+on|do|sort|"
+    r"deal\s+with|handle|look\s+at)\s+(?:it|that)(?:\s+(?:now|today|please|pls))?)?$",
     re.IGNORECASE,
 )
 """ "same as we did for Elm Row last month pls", "it's happened again on the same route":
@@ -810,7 +839,9 @@ _REROUTE_CUE = re.compile(
     # not "100 should do it", "that should do it": enough, said of an answer
     r"(?<!\d\s)(?<!\bthat\s)(?<!\bthis\s)(?<!\bwhich\s)(?<!^)"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
-    r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)|"
+    # not "it's for her sister's birthday": what it is for, not whose it is
+    r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)"
+    r"(?!\s+(?:her|his|my|their|your|an?|some)\b)|"
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
     r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
@@ -923,13 +954,25 @@ _ROSTER_TARGET = re.compile(
     r"right\s+(?:agent|person|one)\s+for\s+(?P<d>.+)|"
     r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got|have\s+we\s+got|do\s+we\s+have)\s+(?:a|an|any)\s+"
     r"(?:team|agent|person|one|bot|specialist|expert)\s+(?:here\s+)?(?:for|that\s+(?:does|handles|covers)|"
-    r"who\s+(?:does|handles|covers|knows))\s+(?P<e>.+)|"
+    r"who\s+(?:does|handles|covers|knows)|"
+    r"(?:(?:that|who)\s+)?(?:i|we)\s+(?:should\s+)?(?:talk|speak|go|turn)\s+to\s+(?:about|for|re|regarding))"
+    r"\s+(?P<e>.+)|"
     r"(?:is\s+there|have\s+we\s+got|do\s+we\s+have)\s+(?:someone|somebody|anyone|anybody)\s+(?:on\s+here\s+|"
     r"here\s+|in\s+here\s+)?(?:who|that)\s+(?:can|could|does|knows?(?:\s+about)?|handles?|deals\s+with|"
     r"helps?\s+(?:people|customers|folk|me|us)?\s*with)\s+"
     r"(?:help\s+(?:me\s+|us\s+)?with\s+|do\s+)?(?P<f>.+)",
     re.IGNORECASE,
 )
+_NEW_TO_THIS = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|morning|sorry|um+|so|ok)\b[\s,!.]*)*"
+    r"(?:(?:(?:i'?m|i\s+am)\s+)?(?:new\s+here|new\s+to\s+(?:this|dispatch)|"
+    r"(?:my\s+)?first\s+time\s+(?:using|on|trying|with)\s+(?:this|you|it|dispatch|here)|"
+    r"just\s+(?:testing|trying\s+(?:this|it|you)\s+out)|not\s+sure\s+how\s+(?:this|it|you)\s+works?|"
+    r"how\s+(?:does|do)\s+(?:this|it|you)\s+work|how\s+do\s+i\s+use\s+(?:this|you|it)|"
+    r"what\s+(?:do|can)\s+i\s+(?:do|ask)\s+(?:here|you))[\s,!.?;:—–-]*){1,4}$",
+    re.IGNORECASE,
+)
+""" "hello! first time using this, not sure how it works": a newcomer; the roster is the pointer."""
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening)|thanks|thank\s+you|thx|ty|"
     r"cheers|cool|ok|okay|alright|(?:you\s+)?alright\s+(?:mate|all|lads)|nice|great|awesome|perfect|got\s+it|sounds\s+good|lol|help|\?|"
@@ -1880,6 +1923,9 @@ class SemanticPlanner(RulePlanner):
         ):
             # "different thing, the staff loo is blocked again": not this thread's work
             clean_text, context = clean_text[new.end() :], EMPTY
+        if _NEW_TO_THIS.match(clean_text.strip()):
+            why.rule = "new to Dispatch: the roster is the pointer"
+            return Decision(kind="roster", reason=why.rule)
         if _GREETING.match(text.strip().rstrip("?!. ") or "?") and not words(clean_text):
             why.rule = "a greeting or thanks: the roster is the pointer"  # "hi dispatch 👋"
             return Decision(kind="roster", reason="a greeting or thanks: the roster is the pointer")
@@ -1914,6 +1960,7 @@ class SemanticPlanner(RulePlanner):
                 or _ANY_NEWS.match(bare)
                 or _HERE_DONE.match(bare)
                 or _HOW_IT_STANDS.match(bare)
+                or (asked and _WAITING_ON_ME.search(bare))
             )
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
@@ -2239,7 +2286,10 @@ class SemanticPlanner(RulePlanner):
             if len(said_of) == 1:  # "the writer can stop": that agent's work, not all
                 return self._cancel(self.fleet.agent(said_of[0]).name)
             what = _KEEP_GOING.sub("", _CANCEL_WORDS.split(bare, maxsplit=1)[-1])
+            if first and (left := _LEFT_AS_IS.match(first[0])):
+                what = left["what"]  # "leave the chairs as they are": the chairs
             named = re.split(r"[,;.!?—–]|\s-\s", what, maxsplit=1)[0]  # "…, just do the copy"
+            named = re.sub(r"\s+down$", "", named.strip())  # "take the advert down": the advert
             return self._cancel(clean(named) if len(words(named)) <= 6 else "")
         return None
 
