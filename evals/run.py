@@ -71,6 +71,7 @@ SPLITS = (
     "dev38",
     "dev39",
     "dev40",
+    "dev41",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
