@@ -3753,3 +3753,31 @@ def test_dev40s_newcomers_stops_and_unsaid_things_in_demo_words(planner: Semanti
         tasks=[ThreadTask("t1", "writer", "a blurb for the launch", "input_required")]
     )
     assert planner.plan("is anything stuck waiting on me?", asked).kind == "status"
+
+
+def test_dev41s_short_status_stops_of_customers_and_nouns_in_demo_words(
+    planner: SemanticPlanner,
+) -> None:
+    """A two-word status ask, "what's on the go", a greeting to Dispatch by name, "is X waiting
+    on something from me", "leave the X, they've …", "can we get this booked in", and "can
+    X reply to that one": each as a person means it. Out of a thread, stopping a customer's
+    service is work, and "Friday's drop" is a delivery, not a stop."""
+    for text in ("status pls 🙏", "what's on the go at the moment?"):
+        assert planner.plan(text).kind == "status", text
+    assert planner.plan("good morning dispatch, lovely sunny weather ☀️").kind == "roster"
+    asked = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "a blurb for the fair", "input_required")]
+    )
+    assert planner.plan("is writer waiting on something from me?", asked).kind == "status"
+    running = ThreadContext(
+        tasks=[ThreadTask("t1", "image", "a banner for the Acme pitch", "running")]
+    )
+    assert planner.plan("leave the acme pitch banner, they've pulled out", running).kind == "cancel"
+    moved = planner.plan("actually can Social reply to that one, they know the client", running)
+    assert (moved.kind, moved.target) == ("reroute", "social")
+    assert planner.plan("can we get this booked in").kind == "clarify"
+    for text in (
+        "Acme are leaving us, stop their newsletter and send a final invoice",
+        "the shop got the wrong banner on friday's drop - we sent blue and they wanted green",
+    ):
+        assert planner.plan(text).kind == "work", text

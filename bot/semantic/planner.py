@@ -125,7 +125,8 @@ _CANCEL_WORDS = re.compile(
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns)\b)|"
     # "pull the insta post, the weekend's sold out", "take the advert down, we've filled it"
-    r"pull(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
+    r"pull(?=\s+the\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s*[,;—–]\s*"
+    r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b)|"
     r"take(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s+down\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
     r"ignore\s+my\s+(?:[\w'’-]+\s+){0,3}?(?:request|ask)"
     r"(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
@@ -134,6 +135,13 @@ _CANCEL_WORDS = re.compile(
     r"don'?t\s+do\s+(?:that|it|this|anything))\b(?!-)",
     re.IGNORECASE,
 )
+_LEAVE_THE = re.compile(
+    r"^leave\s+the\s+(?P<what>(?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s*[,;—–]\s*"
+    r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b",
+    re.IGNORECASE,
+)
+""" "leave the yorkshire tea quote, they've pulled out": a stop where the thread has that work
+("leave the boxes, the van's here" is where to leave them)."""
 _LEFT_AS_IS = re.compile(r"leave\s+(?P<what>the\s+.+?)\s+(?:for\s|alone|be|as\s)", re.IGNORECASE)
 """ "leave the chairs for now": what to leave is inside the stop itself."""
 _NO_NEED_FOR = re.compile(
@@ -182,7 +190,8 @@ _LIST_THE_TEAM = re.compile(
 )
 """ "can you list who's on the team and what they each look after": the roster."""
 _ONLY_A_PRONOUN = re.compile(
-    r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|just|ok|right)\s+)*"
+    r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|can\s+we|could\s+we|"
+    r"just|ok|right)\s+)*"
     r"(?:[a-z]+\s+(?:it|them|that|this|those|these)|(?:get|have)\s+(?:it|them|that|this)\s+[a-z]+ed)"
     r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
     r"for\s+(?:me|us)|to\s+the\s+other\s+(?:one|date|day|time|week|room|version)|"
@@ -214,6 +223,13 @@ _NOTHING_NAMED = re.compile(
 out of a thread it is a stop, not an instruction."""
 
 
+_SOMEONE_ELSES = re.compile(
+    r"\s+(?:their|his|her|(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?[\w-]+(?:'s|’s))\s", re.IGNORECASE
+)
+""" "stop their walks from the end of the month", "cancel Mrs Hill's booking": out of a thread, a
+customer's service to stop is work for the team, not Dispatch's work to cancel."""
+
+
 def _holds_back(word: re.Match[str], text: str) -> bool:
     """Whether a cancelling word, out of a thread, asks for something to be held back."""
     return bool(_HOLD_BACK.fullmatch(word[0])) and not _NOTHING_NAMED.match(text, word.end())
@@ -228,7 +244,7 @@ _REPORTED = re.compile(
     r"\b(?:if|unless|when)\s+(?:we|i|you|they|he|she|it)\s+$|\b(?:got|been|was|were|being|is|are)\s+$|"
     r"(?:'re|’re|'m|’m)\s+$|\b(?:the|a|an|our|their|this|that|my|your)\s+[a-z]+\s+$|"
     r"\b(?:time|times|whenever|everytime)\s+(?:we|i|you|they|he|she|it)\s+$|\bor\s+$|"
-    r"\b(?:she|he|they|who|which)\s+$",
+    r"\b(?:she|he|they|who|which)\s+$|(?:'s|’s)\s+$",
     re.IGNORECASE,
 )
 """Before a cancelling word, what makes it someone else's plan, not the user's instruction:
@@ -438,6 +454,8 @@ _STILL_OPEN = re.compile(
     r"the\s+team(?:'s|’s))\s+plates?\b|"
     r"^(?:so\s+|and\s+|ok\s+)?what(?:'s|’s|s|\s+is|\s+are)\s+(?:every(?:one|body)|people|the\s+team|you\s+all)\s+"
     r"(?:working\s+on|busy\s+with|doing)(?:\s+(?:right\s+now|now|at\s+the\s+moment|today))?\s*$|"
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:on\s+the\s+go|in\s+progress|in\s+flight)"
+    r"(?:\s+(?:right\s+now|now|at\s+the\s+moment|today|currently))?\s*$|"
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:happening|going\s+on)\s+with\s+"
     r"(?:everything|it\s+all|all\s+(?:of\s+)?(?:it|that|this|my\s+stuff|our\s+stuff)|my\s+(?:stuff|requests|jobs))\s*[?!.]*$",
     re.IGNORECASE,
@@ -483,7 +501,7 @@ the Marcus stuff get done?": in a thread with work, how that work is going."""
 _WAITING_ON_ME = re.compile(
     r"\b(?:(?:anything|something|anyone|anybody|who|what)(?:'s|’s|\s+is)?\s+(?:\w+\s+)?"
     r"(?:stuck|waiting|held\s+up|blocked|hanging\s+on)|(?:are|is)\s+(?:you|they|\w+)\s+"
-    r"(?:still\s+)?(?:waiting|stuck))\s+(?:on|for)\s+(?:me|us)\b|"
+    r"(?:still\s+)?(?:waiting|stuck))\s+(?:on|for)\s+(?:(?:anything|something)\s+from\s+)?(?:me|us)\b|"
     r"\b(?:need|want)s?\s+anything\s+(?:else\s+)?from\s+(?:me|us)\b",
     re.IGNORECASE,
 )
@@ -668,7 +686,7 @@ when it names one."""
 _GREETING_CHAT = re.compile(
     r"^(?:(?:good\s+)?(?:morning|afternoon|evening)|hi|hello|hey|hiya|bonjour|hola|ciao|salut|buongiorno|"
     r"happy\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend))"
-    rf"(?:\s+(?:all|team|everyone|everybody|folks|guys|tout\s+le\s+monde)\b|[\s,!.]*[{_EMOJI}])"
+    rf"(?:\s+(?:all|team|everyone|everybody|folks|guys|dispatch|tout\s+le\s+monde)\b|[\s,!.]*[{_EMOJI}])"
     rf"[\s,!.{_EMOJI}\u200d\ufe0f]*(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -843,7 +861,7 @@ _REROUTE_CUE = re.compile(
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)"
     r"(?!\s+(?:her|his|my|their|your|an?|some)\b)|"
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
-    r"own)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
+    r"own|reply\s+to|answer|deal\s+with)\s+(?:this|that|it)(?:\s+one)?\b(?!\s+(?:too|as\s+well|also))|"
     r"not\s+(?:an?\s+)?\S+\s+(?:job|thing|task|question)|get\s+(?:the\s+)?\S+\s+on\s+(?:it|this)|"
     r"not\s+(?:one|a\s+job)\s+for|(?:'s|’s|is|was|are|were|\bthats)\s+(?:the\s+)?\S+(?:'s|’s)\s+(?:job|thing|area|call|remit|lot|team|patch|department|desk)|"
     r"(?<!\bwe\s)(?<!\bi\s)(?<!\byou\s)(?<!\bthey\s)(?<!['’])\b(?!(?:we|i|you|they|no|he|she|it|just|also|still|really|this|that|which)\b)\w+\s+(?:need|needs)\s+to\s+(?:actually\s+)?"
@@ -2262,8 +2280,14 @@ class SemanticPlanner(RulePlanner):
     ) -> Decision | None:
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y"). "don't
         pay it yet" stops work only where there is work: in a new thread it is an instruction."""
+        left = _LEAVE_THE.match(_OPENING.sub("", bare))
+        if left and {w for w in words(left["what"]) if len(w) > 3} & {
+            w for t in context.tasks for w in words(t.summary)
+        }:
+            return self._cancel(clean(left["what"]))
         if not any(
-            not _REPORTED.search(bare, 0, m.start()) and (context.tasks or not _holds_back(m, bare))
+            not _REPORTED.search(bare, 0, m.start())
+            and (context.tasks or not (_holds_back(m, bare) or _SOMEONE_ELSES.match(bare, m.end())))
             for m in _CANCEL_WORDS.finditer(bare)
         ) or _THEN_WORK.search(bare):
             return None
@@ -2332,7 +2356,7 @@ class SemanticPlanner(RulePlanner):
         status_cue = bool(_STATUS_WORDS.search(bare) or _DONE_QUESTION.match(bare))
         status_cue = status_cue and not _CAN_BE_DONE.search(bare)
         if (
-            question
+            (question or len(words(bare)) <= 3)  # "status pls 🙏"
             and status_cue
             and ((leads and intent.name in ("status", "roster")) or _DONE_QUESTION.match(bare))
             and not roster_target(bare)
