@@ -224,7 +224,7 @@ out of a thread it is a stop, not an instruction."""
 
 
 _SOMEONE_ELSES = re.compile(
-    r"\s+(?:their|his|her|(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?[\w-]+(?:'s|’s))\s", re.IGNORECASE
+    r"\s+(?:their|his|her|(?:mr|mrs|ms|miss|dr)\.?\s+[\w-]+(?:'s|’s))\s", re.IGNORECASE
 )
 """ "stop their walks from the end of the month", "cancel Mrs Hill's booking": out of a thread, a
 customer's service to stop is work for the team, not Dispatch's work to cancel."""
