@@ -3781,3 +3781,22 @@ def test_dev41s_short_status_stops_of_customers_and_nouns_in_demo_words(
         "the shop got the wrong banner on friday's drop - we sent blue and they wanted green",
     ):
         assert planner.plan(text).kind == "work", text
+
+
+def test_the_addressees_own_work_first_then_who_it_goes_to(planner: SemanticPlanner) -> None:
+    """ "Research, once the survey results are in, pass them to Writer for the blog": the
+    addressee's own work, then the agent it is handed to or who acts on it next (dev41 had
+    four). The same agent on both sides stays one task."""
+    for text, first, then in (
+        ("Research, once the survey results are in, pass them to Writer for the blog",
+         ("research", "the survey results are in"), ("writer", "pass them to Writer for the blog")),
+        ("Designer when you've finished the mockups, send them over to Dev to build",
+         ("designer", "finished the mockups"), ("dev", "send them over to Dev to build")),
+        ("Dev, when the fix is merged, Social needs to announce it",
+         ("dev", "the fix is merged"), ("social", "announce it")),
+    ):  # fmt: skip
+        before, after = planner.plan(text).tasks
+        assert (before.agent, before.summary) == first and not before.depends_on, text
+        assert (after.agent, after.summary) == then and after.depends_on == [before.id], text
+    same = planner.plan("Dev, once the tests pass, deploy it to staging").tasks
+    assert [t.agent for t in same] == ["dev"]

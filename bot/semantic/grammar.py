@@ -567,6 +567,18 @@ class Names:
         """Both only find the word; it counts when it is a personal name (a set look-up, not
         one more alternation of every name tried at every position)."""
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
+        self.own_first = re.compile(
+            rf"^(?:hey\s+|hi\s+)?(?P<names>{self.one})\s*[,:{_DASHES}]?\s*(?:when|once|as\s+soon\s+as)\s+"
+            rf"(?P<first>[^,;]{{3,160}}?)\s*,\s*(?P<then>.+)$",
+            re.IGNORECASE | re.DOTALL,
+        )
+        """ "Anna, when the workshop dates are fixed, pass them to Ellie to advertise": the
+        addressee's own work first, then the one it goes to."""
+        self.handed_to = re.compile(
+            rf"^(?:(?:please|pls|then|and)\s+)?(?:pass|send|give|hand|forward|email|get)\s+[^,;]{{1,80}}?\s+"
+            rf"(?:over\s+|across\s+|on\s+|back\s+)?to\s+(?P<name>{self.one})\b",
+            re.IGNORECASE,
+        )
         self.leading = re.compile(
             rf"^(?:hey\s+|hi\s+|ok\s+|yo\s+)?{group}\s*(?:[,:{_DASHES}]|\s-\s|\s+please\b|\s+pls\b|\s+can\s+you\b|\s+could\s+you\b)\s*(?P<rest>.*)$"
             rf"|^(?:{FOR_WHOM}|to)\s+"
@@ -882,6 +894,26 @@ class Names:
             return [match["rest"]]
         return [match["first"], match["rest"]]
 
+    def own_work_first(self, text: str) -> list[Step] | None:
+        """ "Dan, when the account is set up on your side, Bev needs to send the form", "Ollie
+        when you've cut the footage, send it over to Nina for the pitch": what the addressee
+        does, then what another agent does with it (or is handed). The same agent on both
+        sides is one task, as said."""
+        match = self.own_first.match(text.strip())
+        if match is None or _ONLY_READY.match(match["first"]):
+            return None
+        first = self.resolve(match["names"])
+        then = match["then"].strip()
+        later: tuple[list[str], str] | None = None
+        if (handed := self.handed_to.match(then)) and (to := self.resolve(handed["name"])):
+            later = [to], then  # "pass them to Ellie to advertise": Ellie's, in those words
+        elif (found := self.addressed(then)) is not None:
+            later = found
+        if first is None or later is None or first in later[0] or not clean(later[1]):
+            return None
+        own = re.sub(r"^(?:you(?:'ve|’ve|\s+have)?|u)\s+", "", match["first"].strip(), flags=re.I)
+        return [[Part(clean(own), [first])], [Part(clean(later[1]), later[0])]]
+
     def passed_on(self, text: str) -> list[str]:
         """A step split where a named agent picks up what the words before it made: "it",
         "them" right after the agent's verb point back at that work."""
@@ -1077,6 +1109,8 @@ def parse(text: str, names: Names) -> list[Step]:
         return in_order
     if (gapped := names.gapped(text)) is not None:
         return [gapped]
+    if (own := names.own_work_first(text)) is not None:
+        return own
     steps: list[Step] = []
     raw_steps = [
         s
