@@ -72,6 +72,7 @@ SPLITS = (
     "dev39",
     "dev40",
     "dev41",
+    "dev42",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
