@@ -3800,3 +3800,27 @@ def test_the_addressees_own_work_first_then_who_it_goes_to(planner: SemanticPlan
         assert (after.agent, after.summary) == then and after.depends_on == [before.id], text
     same = planner.plan("Dev, once the tests pass, deploy it to staging").tasks
     assert [t.agent for t in same] == ["dev"]
+
+
+def test_the_users_own_errands_and_the_world_outside_are_a_sub_agents(
+    planner: SemanticPlanner,
+) -> None:
+    """ "book me in at the dentist", "what year did … come out? settling a bet", "a reference
+    for my old flatmate": nobody's work here, whatever words they share with a manifest;
+    unless a manifest names the thing itself (the weather, for a team that checks it)."""
+    bookings = team_with(
+        id="bookings",
+        name="Bookings",
+        description="Books customers into our sessions, and tells them about parking and the weather.",
+        skills=["appointments and sessions", "weekday afternoon slots", "weather on the day"],
+        examples=["can you book her in for tuesday afternoon"],
+        session="persistent",
+    )
+    errand = bookings.plan("can someone book me in at the dentist next tues afternoon").tasks
+    assert [t.agent for t in errand] == [CATCH_ALL_ID]
+    ours = bookings.plan("what's the weather doing in Leeds on Saturday?").tasks
+    assert [t.agent for t in ours] == ["bookings"]
+    bet = bookings.plan("what year did the first iPhone come out? settling a bet").tasks
+    assert [t.agent for t in bet] == [CATCH_ALL_ID]
+    reference = "I'm writing a reference for my old flatmate, can someone help me word it nicely"
+    assert [t.agent for t in planner.plan(reference).tasks] == [CATCH_ALL_ID]

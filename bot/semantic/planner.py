@@ -1326,7 +1326,19 @@ _OFF_DUTY = re.compile(
     r"(?:council(?!\s+tax)|energy\s+(?:company|supplier|bill)|bank|mortgage|tax\s+return|"
     r"self[-\s]assessment|car\s+insurance|home\s+insurance|dentist|landlord)|"
     # "… asking for my own house sale", "an excel formula to count …"
-    r"(?:asking|it's|it’s|this\s+is)\s+for\s+(?:my\s+own|myself|a\s+friend)|(?:excel|spreadsheet|sheets)\s+formula)\b",
+    r"(?:asking|it's|it’s|this\s+is)\s+for\s+(?:my\s+own|myself|a\s+friend)|(?:excel|spreadsheet|sheets)\s+formula|"
+    # "my car's MOT", "my sister's after a car", "a reference for my old flatmate", "book me in
+    # at the dentist": the user's own life
+    r"my\s+car(?:'s|’s)?(?:\s+(?:mot|service|insurance|tax))?|"
+    r"my\s+(?:sister|brother|mum|mom|dad|mother|father|daughter|son|wife|husband|partner|boyfriend|"
+    r"girlfriend|nan|gran|grandma|grandad|auntie|aunt|uncle|cousin)(?:'s|’s)\s+(?:after|looking|"
+    r"trying|getting)|"
+    r"my\s+(?:old\s+)?(?:flatmate|housemate)|"
+    r"book\s+me\s+(?:in\s+)?(?:at|with)\s+the\s+(?:dentist|doctors?|gp|hairdressers?|barbers?)|"
+    # the world outside: "what's the weather doing in Ledbury", "settling a bet"
+    r"what(?:'s|’s|\s+is)\s+the\s+weather|weather\s+(?:like|forecast|doing|looking)|"
+    r"what\s+year\s+did|settl(?:e|ing)\s+a\s+bet|parking\s+like|kicks?\s+off\s+(?:on\s+)?"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?)\b",
     re.IGNORECASE,
 )
 """Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
