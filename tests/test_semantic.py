@@ -3824,3 +3824,26 @@ def test_the_users_own_errands_and_the_world_outside_are_a_sub_agents(
     assert [t.agent for t in bet] == [CATCH_ALL_ID]
     reference = "I'm writing a reference for my old flatmate, can someone help me word it nicely"
     assert [t.agent for t in planner.plan(reference).tasks] == [CATCH_ALL_ID]
+
+
+def test_dev42s_thanks_then_new_work_how_it_went_and_again_for_whom(
+    planner: SemanticPlanner,
+) -> None:
+    """Thanks before a change of subject, "how did X's … go", "did X's … get set up ok",
+    "meant that for X": each as said; "do the same again for the other one", after two
+    agents' work, asks which."""
+    one = ThreadContext(tasks=[ThreadTask("t1", "writer", "a blurb for Priya's launch", "running")])
+    new = planner.plan("great thanks. separate thing, the login page is down again", one)
+    assert new.kind == "work" and [t.agent for t in new.tasks] == ["dev"]
+    for text in ("how did Priya's launch blurb go", "did Priya's blurb get set up ok?"):
+        assert planner.plan(text, one).kind == "status", text
+    moved = planner.plan("sorry, meant that for social, it's a tweet they need", one)
+    assert (moved.kind, moved.target) == ("reroute", "social")
+    two = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "writer", "a blurb for the launch", "completed"),
+            ThreadTask("t2", "image", "a banner for the launch", "completed"),
+        ]
+    )
+    for text in ("can you do the same again for the other launch", "can you do that again for her"):
+        assert planner.plan(text, two).kind == "clarify", text

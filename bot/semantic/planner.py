@@ -316,8 +316,18 @@ _NOT_AN_ORDER = re.compile(
 """What reads as an order but is not: a question ("do we need…"), what one is doing
 ("doing the handover"), what happened ("found a spare key"), or asking to be told ("let
 me know")."""
+_DO_IT_AGAIN = re.compile(
+    r"^(?:(?:can|could|would)\s+(?:you|u|someone|we)\s+)?(?:please\s+|pls\s+|just\s+)?(?:do|redo|repeat)\s+"
+    r"(?:that|it|this|the\s+same(?:\s+thing)?)(?:\s+(?:again|too|as\s+well|once\s+more))?"
+    r"(?:\s+for\s+(?:[\w'’-]+\s*){1,4})?[?!.\s]*$",
+    re.IGNORECASE,
+)
+""" "can you do the same again for the other site": which of the thread's work, it does not say."""
 _NEW_SUBJECT = re.compile(
-    r"^(?:(?:ok|okay|oh|right|also|and|sorry)\b[,\s]*)*(?:"
+    # "great thanks. separate thing, …", "cheers zoe. unrelated but …": thanks for this thread first
+    r"^(?:(?:(?:great|lovely|brilliant|perfect|ok|okay)[,!.\s]+)?(?:thanks|thank\s+you|thx|cheers|ta)"
+    r"(?:\s+[\w'’-]+)?\s*[.!,]+\s*)?"
+    r"(?:(?:ok|okay|oh|right|also|and|sorry)\b[,\s]*)*(?:"
     r"(?:a\s+|on\s+a\s+)?(?:(?:completely|totally|slightly)\s+)?(?:different|separate|unrelated)\s+"
     r"(?:thing|one|q|question|note|matter|topic|subject|issue|request|job)|"
     r"(?:completely\s+|totally\s+)?unrelated(?:ly)?(?:\s+(?:to\s+(?:this|that)|but|though))*|"
@@ -513,7 +523,9 @@ _HOW_IT_STANDS = re.compile(
     r"progressing|shaping\s+up)$|"
     r"how\s+far\s+(?:along|on)\s+(?:is|are)\b|"
     r"did\s+(?:the|that|this|our|my|his|her|their|[\w-]+(?:'s|’s))\s+[^?]{1,40}?\s+(?:ever\s+|actually\s+)?"
-    r"(?:happen|go\s+ahead|take\s+place|come\s+off|get\s+(?:done|started|going))\b|"
+    r"(?:happen|go\s+ahead|take\s+place|come\s+off|get\s+(?:done|started|going|set\s+up|sorted))\b|"
+    # "how did Gemma's fitting go", "how did the tasting go in the end"
+    r"how\s+did\s+(?:the|that|this|our|my|his|her|their|[\w-]+(?:'s|’s))\s+[^?]{1,40}?\s+go\b|"
     r"(?:is|has)\s+(?:someone|somebody|anyone|anybody)\s+(?:actually\s+|still\s+|already\s+)?"
     r"(?:on|doing|started\s+on|looking\s+(?:at|into)|dealing\s+with|sorting)\b|"
     r"(?:is|are)\s+[^?]{1,50}?\s+(?:good\s+to\s+go|all\s+set|on\s+track|still\s+on|going\s+ahead|"
@@ -858,6 +870,7 @@ _REROUTE_CUE = re.compile(
     r"(?<!\d\s)(?<!\bthat\s)(?<!\bthis\s)(?<!\bwhich\s)(?<!^)"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
     # not "it's for her sister's birthday": what it is for, not whose it is
+    r"\bmeant\s+(?:that|this|it)(?:\s+one)?\s+(?:for|to\s+go\s+to)\b|"
     r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:for|meant\s+for)"
     r"(?!\s+(?:her|his|my|their|your|an?|some)\b)|"
     r"(?:can|could)\s+\S+(?:'s|’s)?(?:\s+(?:lot|team|people|desk|guys))?\s+(?:do|take|handle|write|have|"
@@ -1999,7 +2012,11 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="status", target=self._named_here(bare, context), reason=why.rule)
         intent = self._intent(bare, context, asked)
         why.intent = intent
-        if context.tasks and (moved := self._reroute_by_cue(bare, context)) is not None:
+        if (
+            context.tasks
+            and not _DO_IT_AGAIN.match(bare)
+            and (moved := self._reroute_by_cue(bare, context)) is not None
+        ):
             why.rule = moved.reason  # "don't send it to Reg, that's for the clinical lead"
             return moved
         if (stop := self._cancel_by_intent(bare, intent, context)) is not None:
@@ -2845,8 +2862,8 @@ class SemanticPlanner(RulePlanner):
         if (
             len(here) > 1
             and not self._mentioned.search(text)
-            and carries_too_little(text, self.names)
-        ):  # "fix it", after two agents' work: nobody could tell whose
+            and (carries_too_little(text, self.names) or _DO_IT_AGAIN.match(text.strip()))
+        ):  # "fix it", "do the same again for the other site", after two agents' work
             why.rule = "too little to act on, after several agents' work"
             latest = [agent.name for a in reversed(here[-2:]) if (agent := self.fleet.get(a))]
             return Decision(
