@@ -73,6 +73,7 @@ SPLITS = (
     "dev40",
     "dev41",
     "dev42",
+    "dev43",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
