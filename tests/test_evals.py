@@ -52,7 +52,7 @@ FLOORS = {
     "dev40": 0.81,
     "dev41": 0.82,
     "dev42": 0.82,
-    "dev43": 0.77,
+    "dev43": 0.81,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

@@ -3847,3 +3847,32 @@ def test_dev42s_thanks_then_new_work_how_it_went_and_again_for_whom(
     )
     for text in ("can you do the same again for the other launch", "can you do that again for her"):
         assert planner.plan(text, two).kind == "clarify", text
+
+
+def test_dev43s_handoffs_stops_and_moves_in_demo_words(planner: SemanticPlanner) -> None:
+    """ "Dev after you've fixed X send it over to Social", "Dev when you've fixed X can you let
+    Writer know"; "don't <the task's own verb> it", "stand down"; "no, Social does the
+    tweets"; "after 6 is best for her" answers; "any joy?" is about the thread's one agent;
+    "what's going on at the moment?"; "settle an argument, …" is nobody's work here."""
+    for text, then in (
+        ("Dev after you've fixed the login page send the screenshots over to Social for a post",
+         "social"),
+        ("Dev when you've fixed the login page can you let Writer know, they'll update the docs",
+         "writer"),
+    ):  # fmt: skip
+        first, after = planner.plan(text).tasks
+        assert (first.agent, after.agent, after.depends_on) == ("dev", then, [first.id]), text
+    queued = ThreadContext(tasks=[ThreadTask("t1", "image", "resize the hero banner", "queued")])
+    assert planner.plan("don't resize it, the client likes it big", queued).kind == "cancel"
+    assert planner.plan("stand down, they've sorted it themselves", queued).kind == "cancel"
+    moved = planner.plan("no, Social does the tweets", queued)
+    assert (moved.kind, moved.target) == ("reroute", "social")
+    asked = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "interview the founder", "input_required")]
+    )
+    assert planner.plan("evenings, after 6 is best for her", asked).kind == "answer"
+    news = planner.plan("any joy?", queued)
+    assert (news.kind, news.target) == ("status", "image")
+    assert planner.plan("what's going on at the moment?").kind == "status"
+    bet = planner.plan("settle an argument, how does the offside rule actually work").tasks
+    assert [t.agent for t in bet] == [CATCH_ALL_ID]

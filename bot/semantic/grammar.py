@@ -568,15 +568,18 @@ class Names:
         one more alternation of every name tried at every position)."""
         group = rf"(?P<names>{self.one}(?:\s*(?:,\s*(?:and\s+)?|\band\b|&|/|\+)\s*{self.one})*)"
         self.own_first = re.compile(
-            rf"^(?:hey\s+|hi\s+)?(?P<names>{self.one})\s*[,:{_DASHES}]?\s*(?:when|once|as\s+soon\s+as)\s+"
-            rf"(?P<first>[^,;]{{3,160}}?)\s*,\s*(?P<then>.+)$",
+            rf"^(?:hey\s+|hi\s+)?(?P<names>{self.one})\s*[,:{_DASHES}]?\s*(?:when|once|as\s+soon\s+as|after)\s+"
+            rf"(?P<first>[^,;]{{3,160}}?)(?:\s*,\s*|\s+(?=(?:send|pass|give|hand|forward|email|let|tell)\b))"
+            rf"(?P<then>.+)$",
             re.IGNORECASE | re.DOTALL,
         )
         """ "Anna, when the workshop dates are fixed, pass them to Ellie to advertise": the
         addressee's own work first, then the one it goes to."""
         self.handed_to = re.compile(
-            rf"^(?:(?:please|pls|then|and)\s+)?(?:pass|send|give|hand|forward|email|get)\s+[^,;]{{1,80}}?\s+"
-            rf"(?:over\s+|across\s+|on\s+|back\s+)?to\s+(?P<name>{self.one})\b",
+            rf"^(?:(?:please|pls|then|and)\s+)?(?:(?:can|could)\s+(?:you|u)\s+)?(?:"
+            rf"(?:pass|send|give|hand|forward|email|get)\s+[^,;]{{1,80}}?\s+"
+            rf"(?:over\s+|across\s+|on\s+|back\s+)?to\s+(?P<name>{self.one})\b|"
+            rf"(?:let|tell)\s+(?:the\s+)?(?P<told>{self.one})(?:\s+know)?\b)",
             re.IGNORECASE,
         )
         self.leading = re.compile(
@@ -905,7 +908,9 @@ class Names:
         first = self.resolve(match["names"])
         then = match["then"].strip()
         later: tuple[list[str], str] | None = None
-        if (handed := self.handed_to.match(then)) and (to := self.resolve(handed["name"])):
+        if (handed := self.handed_to.match(then)) and (
+            to := self.resolve(handed["name"] or handed["told"])
+        ):
             later = [to], then  # "pass them to Ellie to advertise": Ellie's, in those words
         elif (found := self.addressed(then)) is not None:
             later = found

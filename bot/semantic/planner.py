@@ -110,7 +110,7 @@ _HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
 """What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
 _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|stop(?!\s+(?:at|by|over|off\s+at)\b)|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
-    r"call\s+(?:it\s+)?off|pull\s+the\s+plug|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
+    r"call\s+(?:it\s+)?off|pull\s+the\s+plug|stand\s+(?:them\s+|everyone\s+)?down|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+(?:whole\s+)?\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b(?!-)|"
     r"we'?re\s+not\s+(?:going|doing)|no\s+need(?!\s+to\b)(?!\s+for\s+(?:[\w'’-]+\s+){1,5}?to\s+(?:be|look|have|say)\b)|don'?t\s+worry\s+about\s+(?:it|that|this|them)|"
@@ -142,6 +142,11 @@ _LEAVE_THE = re.compile(
 )
 """ "leave the yorkshire tea quote, they've pulled out": a stop where the thread has that work
 ("leave the boxes, the van's here" is where to leave them)."""
+_DONT_DO_IT = re.compile(
+    r"^(?:don'?t|do\s+not|dont)\s+(?P<verb>[a-z]{3,})\s+(?:it|that|this|them|those|these)\b",
+    re.IGNORECASE,
+)
+""" "don't strip it, he just landed badly": in a thread, a stop when the verb is a task's own."""
 _LEFT_AS_IS = re.compile(r"leave\s+(?P<what>the\s+.+?)\s+(?:for\s|alone|be|as\s)", re.IGNORECASE)
 """ "leave the chairs for now": what to leave is inside the stop itself."""
 _NO_NEED_FOR = re.compile(
@@ -464,7 +469,8 @@ _STILL_OPEN = re.compile(
     r"the\s+team(?:'s|’s))\s+plates?\b|"
     r"^(?:so\s+|and\s+|ok\s+)?what(?:'s|’s|s|\s+is|\s+are)\s+(?:every(?:one|body)|people|the\s+team|you\s+all)\s+"
     r"(?:working\s+on|busy\s+with|doing)(?:\s+(?:right\s+now|now|at\s+the\s+moment|today))?\s*$|"
-    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:on\s+the\s+go|in\s+progress|in\s+flight)"
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:on\s+the\s+go|in\s+progress|in\s+flight|"
+    r"(?:going\s+on|happening)(?=\s+(?:right\s+now|now|at\s+the\s+moment|today|currently)))"
     r"(?:\s+(?:right\s+now|now|at\s+the\s+moment|today|currently))?\s*$|"
     r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)|wots?|wats?)\s+(?:happening|going\s+on)\s+with\s+"
     r"(?:everything|it\s+all|all\s+(?:of\s+)?(?:it|that|this|my\s+stuff|our\s+stuff)|my\s+(?:stuff|requests|jobs))\s*[?!.]*$",
@@ -863,7 +869,7 @@ _REROUTE_CUE = re.compile(
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
     r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+(?:&|and)\s+\S+|\s+\S+)?\s+(?:job|thing|task|one|question)|"
-    r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b|"
+    r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b(?!\s+(?:her|him|them|me|us|you|everyone)\b)|"
     r"(?:'s|’s|is)\s+(?:more\s+|really\s+|probably\s+)?one\s+for|"
     r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
     # not "100 should do it", "that should do it": enough, said of an answer
@@ -883,6 +889,7 @@ _REROUTE_CUE = re.compile(
     r"guys|folks|person|bod|expert|specialist|pro|\w+(?:ician|ist))\b|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
+    r"^(?:no|nah|nope)\b[,.!\s]+\S+\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+(?:the|our|all)\b|"
     r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b|"
     # "no it's a checkout problem, …": whose kind of problem it is, said against the guess
     r"^(?:no|nah|nope)\b[,.!\s]*(?:it's|it’s|its|it\s+is|that's|that’s|thats)\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:problem|issue)\b)\b",
@@ -1350,7 +1357,7 @@ _OFF_DUTY = re.compile(
     r"book\s+me\s+(?:in\s+)?(?:at|with)\s+the\s+(?:dentist|doctors?|gp|hairdressers?|barbers?)|"
     # the world outside: "what's the weather doing in Ledbury", "settling a bet"
     r"what(?:'s|’s|\s+is)\s+the\s+weather|weather\s+(?:like|forecast|doing|looking)|"
-    r"what\s+year\s+did|settl(?:e|ing)\s+a\s+bet|parking\s+like|kicks?\s+off\s+(?:on\s+)?"
+    r"what\s+year\s+did|settl(?:e|ing)\s+(?:a\s+bet|an?\s+(?:argument|debate|row))|parking\s+like|kicks?\s+off\s+(?:on\s+)?"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?)\b",
     re.IGNORECASE,
 )
@@ -1873,7 +1880,9 @@ class SemanticPlanner(RulePlanner):
             if context.tasks:  # "how long's this gonna be?": the thread's one agent, if one
                 agents = {t.agent for t in context.tasks}
                 matter = _matter(_STATUS_WORDS.sub(" ", text))  # not "what's in flight?"
-                pointed = len(agents) == 1 and bool(matter or _POINTS_BACK.search(text))
+                pointed = len(agents) == 1 and bool(
+                    matter or _POINTS_BACK.search(text) or len(words(text)) <= 3  # "any joy?"
+                )
                 decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
             else:
                 decision.target = self._whose_matter(text, lessons)
@@ -2309,6 +2318,10 @@ class SemanticPlanner(RulePlanner):
     ) -> Decision | None:
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y"). "don't
         pay it yet" stops work only where there is work: in a new thread it is an instruction."""
+        dont = _DONT_DO_IT.match(_OPENING.sub("", bare))
+        doing = [t for t in context.tasks if dont and dont["verb"].lower() in words(t.summary)]
+        if len(doing) == 1:  # "don't strip it, he just landed badly": that task, by its verb
+            return self._cancel(doing[0].summary)
         left = _LEAVE_THE.match(_OPENING.sub("", bare))
         if left and {w for w in words(left["what"]) if len(w) > 3} & {
             w for t in context.tasks for w in words(t.summary)
