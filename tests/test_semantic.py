@@ -3876,3 +3876,12 @@ def test_dev43s_handoffs_stops_and_moves_in_demo_words(planner: SemanticPlanner)
     assert planner.plan("what's going on at the moment?").kind == "status"
     bet = planner.plan("settle an argument, how does the offside rule actually work").tasks
     assert [t.agent for t in bet] == [CATCH_ALL_ID]
+
+
+def test_a_when_clause_with_no_comma_then_an_errand_is_a_chain_not_a_question(
+    planner: SemanticPlanner,
+) -> None:
+    """ "when the designer's finished the mockups get a post up about them" starts with
+    "when" and says "finished", but asks nothing: the designer's work, then the post."""
+    tasks = planner.plan("when the designer's finished the mockups get a post up about them").tasks
+    assert [(t.agent, t.depends_on) for t in tasks] == [("designer", []), ("social", ["t1"])]

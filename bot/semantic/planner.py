@@ -288,7 +288,10 @@ _WHY_NOT = re.compile(
 """After a thing to cancel, why: "…, not needed anymore", "…, we've sorted it"."""
 _WHEN_THEN = re.compile(
     r"^(?:and\s+)?(?:when|once|as\s+soon\s+as)\s+(?!(?:will|would|is|are|was|were|does|do|did|can|could|"
-    r"should|shall|might|may|has|have)\b)[^,?]{3,120},\s*\S",
+    r"should|shall|might|may|has|have)\b)(?:[^,?]{3,120},\s*\S|"
+    # no comma: "when Ollie's finished the new circuit get a post up about it"
+    r"[^,?]{3,120}?\s+(?:get|put|post|send|let|tell|have|ask|book|stick|pop|share|email|order|make)\s+"
+    r"(?:a|an|the|it|them|this|that|those|these|some|our|him|her|everyone|people)\b)",
     re.IGNORECASE,
 )
 """A leading condition, then what to do: "when the copy's done, have Sam post it" asks
