@@ -3885,3 +3885,23 @@ def test_a_when_clause_with_no_comma_then_an_errand_is_a_chain_not_a_question(
     "when" and says "finished", but asks nothing: the designer's work, then the post."""
     tasks = planner.plan("when the designer's finished the mockups get a post up about them").tasks
     assert [(t.agent, t.depends_on) for t in tasks] == [("designer", []), ("social", ["t1"])]
+
+
+def test_work_asked_as_a_question_or_a_reminder_is_work(planner: SemanticPlanner) -> None:
+    """A question with the need after it ("who can knock up a banner for the sale? need it by
+    3"), a polite ask ("any chance someone could proofread…", "has anyone got time to fix…"),
+    "stop the checkout from timing out" (a fix) and "don't forget to add alt text" (a
+    reminder) are work. Asked alone, "who can knock up a quick banner?" is still the roster,
+    and "forget the blog post, not needed anymore" still a stop."""
+    for text, agent in (
+        ("has anyone got time to fix the signup bug? it's blocking sales", "dev"),
+        ("have we got a logo in white? need one for the partner deck", "image"),
+        ("any chance someone could proofread the landing page", "writer"),
+        ("who can knock up a quick banner for the sale? need it by 3", "image"),
+        ("stop the checkout from timing out when people pay with paypal", "dev"),
+        ("don't forget to add alt text to the new hero images", "image"),
+    ):
+        decision = planner.plan(text)
+        assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", [agent]), text
+    assert planner.plan("who can knock up a quick banner?").kind == "roster"
+    assert planner.plan("forget the blog post, not needed anymore").kind == "cancel"

@@ -109,7 +109,11 @@ _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 _HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
 """What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
 _CANCEL_WORDS = re.compile(
-    r"\b(?<!-)(?:cancel\w*|stop(?!\s+(?:at|by|over|off\s+at)\b)|abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|forget|"
+    r"\b(?<!-)(?:cancel\w*|"
+    # not "stop the checkout from timing out": a fix
+    r"stop(?!\s+(?:at|by|over|off\s+at)\b)(?!\s+(?:[\w'’-]+\s+){0,5}?from\s+[\w'’-]+ing\b)|"
+    r"abort|kill|scrap|drop(?!\s+(?:(?:it|them|her|him|this|that)\s+)?(?:off|by|in|round|over|me|us)\b)|halt|nvm|never\s*mind|nevermind|"
+    r"(?<!\bdon't\s)(?<!\bdont\s)(?<!\bnot\s)(?<!\bdon’t\s)forget(?!\s+to\b)|"
     r"call\s+(?:it\s+)?off|pull\s+the\s+plug|stand\s+(?:them\s+|everyone\s+)?down|no\s+longer\s+needed|don'?t\s+bother|not\s+needed|"
     rf"hold\s+off|after\s+all|don'?t\s+{_HELD}|scratch|"
     r"call\s+(?:it\s+all|everything|them|the\s+(?:whole\s+)?\w+|(?!back\b|up\b)[\w'’-]+)\s+off\b(?!-)|"
@@ -331,6 +335,16 @@ _DO_IT_AGAIN = re.compile(
     re.IGNORECASE,
 )
 """ "can you do the same again for the other site": which of the thread's work, it does not say."""
+_WANTS_IT_DONE = re.compile(
+    r"\?\s*(?:(?:i|we)\s+)?(?:really\s+)?(?:need|needs|want)\s+(?:it|one|them|this|that|some)\b|"
+    r"\?\s*(?:it's|its|it’s|it\s+is)\s+(?:urgent|blocking|holding)\b|"
+    r"^any\s+chance\s+(?:someone|somebody|anyone|anybody|you|u|we)\s+(?:could|can|might)\s+[a-z]+|"
+    r"^(?:has|have)\s+(?:anyone|anybody|someone|somebody|you)\s+(?:got|had)\s+(?:time|a\s+(?:minute|sec|"
+    r"second|moment)|capacity|space)\s+to\s+[a-z]+",
+    re.IGNORECASE,
+)
+""" "who can knock up a banner? need it by 3", "any chance someone could proofread the page",
+"has anyone got time to fix the signup bug?": work asked for as a question."""
 _NEW_SUBJECT = re.compile(
     # "great thanks. separate thing, …", "cheers zoe. unrelated but …": thanks for this thread first
     r"^(?:(?:(?:great|lovely|brilliant|perfect|ok|okay)[,!.\s]+)?(?:thanks|thank\s+you|thx|cheers|ta)"
@@ -2003,7 +2017,12 @@ class SemanticPlanner(RulePlanner):
         if asked and not _ASKED.search(clean_text) and self._has_do(bare):
             asked = False  # "have social share the post once the blog is live": an errand
         short = len(words(bare)) <= 8
+        wanted = bool(_WANTS_IT_DONE.search(clean_text))
+        if wanted:
+            asked = False  # "who can knock up a banner? need it by 3": asked as a question
         exact = self._exact(bare, short, context)
+        if wanted and exact is not None and exact.kind in ("status", "roster"):
+            exact = None
         if exact is not None:
             why.rule = exact.reason
             return exact
