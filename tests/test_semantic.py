@@ -3905,3 +3905,27 @@ def test_work_asked_as_a_question_or_a_reminder_is_work(planner: SemanticPlanner
         assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", [agent]), text
     assert planner.plan("who can knock up a quick banner?").kind == "roster"
     assert planner.plan("forget the blog post, not needed anymore").kind == "cancel"
+
+
+def test_an_agent_named_after_now_and_the_holdup_asked_while_an_agent_waits(
+    planner: SemanticPlanner,
+) -> None:
+    """ "great, now can social share it on linkedin" after the writer's finished post is new
+    work for Social, not more for the writer; "what's the holdup?" while the writer waits on
+    a question is status (which shows the question), and a reply is still the answer."""
+    done = ThreadContext(tasks=[ThreadTask("t1", "writer", "a post on the launch", "completed")])
+    shared = planner.plan("great, now can social share it on linkedin", done)
+    assert (shared.kind, [t.agent for t in shared.tasks]) == ("work", ["social"])
+    asked = ThreadContext(
+        tasks=[
+            ThreadTask(
+                "t1",
+                "writer",
+                "a post on the launch",
+                "input_required",
+                question="Mention pricing?",
+            )
+        ]
+    )
+    assert planner.plan("what's the holdup?", asked).kind == "status"
+    assert planner.plan("no pricing please", asked).kind == "answer"

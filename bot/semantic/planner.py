@@ -345,6 +345,14 @@ _WANTS_IT_DONE = re.compile(
 )
 """ "who can knock up a banner? need it by 3", "any chance someone could proofread the page",
 "has anyone got time to fix the signup bug?": work asked for as a question."""
+_HOLDUP = re.compile(
+    r"^(?:so\s+|and\s+|ok\s+)?(?:what(?:'s|’s|s|\s+is)\s+(?:the\s+)?(?:hold[\s-]?up|delay)|"
+    r"what(?:'s|’s|s|\s+is)\s+taking\s+(?:so|this)\s+long|why\s+(?:is\s+)?(?:it|this)\s+taking\s+so\s+long)"
+    r"(?:\s+(?:with\s+(?:it|this|that)|here|now))?[?!.\s]*$",
+    re.IGNORECASE,
+)
+""" "what's the holdup?": how this thread's work stands, asked even while an agent waits on a
+question (the status shows it), never the answer to it."""
 _NEW_SUBJECT = re.compile(
     # "great thanks. separate thing, …", "cheers zoe. unrelated but …": thanks for this thread first
     r"^(?:(?:(?:great|lovely|brilliant|perfect|ok|okay)[,!.\s]+)?(?:thanks|thank\s+you|thx|cheers|ta)"
@@ -1079,7 +1087,7 @@ _INSTRUCTS = re.compile(
 """In a thread with work, "the tone should be playful" says how to do it: not chit-chat."""
 _ACKNOWLEDGED = re.compile(
     r"^(?:(?:ok(?:ay)?|great|cool|nice|perfect|lovely|brilliant|thanks|cheers|right|sure)\b[,!.]*\s*)+"
-    r"(?:(?:and|also|so|then)\b\s*)*",
+    r"(?:(?:and|also|so|then|now)\b[,]?\s*)*",
     re.IGNORECASE,
 )
 _HAVE_SOMEONE = re.compile(
@@ -2035,6 +2043,7 @@ class SemanticPlanner(RulePlanner):
                 or _HERE_DONE.match(bare)
                 or _HOW_IT_STANDS.match(bare)
                 or (asked and _WAITING_ON_ME.search(bare))
+                or _HOLDUP.match(bare)
             )
             and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
