@@ -3929,3 +3929,12 @@ def test_an_agent_named_after_now_and_the_holdup_asked_while_an_agent_waits(
     )
     assert planner.plan("what's the holdup?", asked).kind == "status"
     assert planner.plan("no pricing please", asked).kind == "answer"
+
+
+def test_a_new_thing_asked_for_it_is_a_part_not_context(planner: SemanticPlanner) -> None:
+    """ "write a blog post about our new feature and get an image made for it": the image is
+    an ask of its own (Image's), not context for the writer because it ends in "it"."""
+    tasks = planner.plan(
+        "write a blog post about our new feature and get an image made for it"
+    ).tasks
+    assert sorted(t.agent for t in tasks) == ["image", "writer"]

@@ -1341,6 +1341,14 @@ _SUM = re.compile(r"[£$€]\d")
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 _CUT = re.compile(f"({_PIECES.pattern})", re.IGNORECASE)
 """`_PIECES`, keeping what it cut at: pieces put back together keep the user's own joints."""
+_NEW_THING = re.compile(
+    r"^(?:(?:can\s+(?:you|we|someone)|could\s+(?:you|we|someone)|please|pls)\s+)?"
+    r"(?:get|make|draw|design|create|write|draft|do|build|order|book|shoot|film|record)\s+"
+    r"(?:a|an|some|a\s+few|two|three|new)\s+[\w'’-]+",
+    re.IGNORECASE,
+)
+""" "get an image made for it", "do a short video about it": a new thing asked for, however
+short, and whatever pronoun points back at the piece before."""
 _BINOMIAL = re.compile(
     r"\b(?:time\s+and\s+a\s+half|health\s+and\s+safety|terms\s+and\s+conditions|"
     r"profit\s+and\s+loss|wear\s+and\s+tear|trial\s+and\s+error|back\s+and\s+forth|"
@@ -2805,8 +2813,14 @@ class SemanticPlanner(RulePlanner):
                 not announced
                 and not _TO_GO_WITH.match(piece)
                 and (
-                    (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
-                    or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
+                    (
+                        # "get an image made for it": a new ask about the piece before, not context
+                        not _NEW_THING.match(piece)
+                        and (
+                            (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                            or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
+                        )
+                    )
                     or bool(_CONTEXT_CLAUSE.match(piece))
                     or bool(_GOES_ON_SAYING.match(piece))
                     or bool(
