@@ -3938,3 +3938,13 @@ def test_a_new_thing_asked_for_it_is_a_part_not_context(planner: SemanticPlanner
         "write a blog post about our new feature and get an image made for it"
     ).tasks
     assert sorted(t.agent for t in tasks) == ["image", "writer"]
+
+
+def test_a_question_then_work_on_what_it_asked_about_is_both(planner: SemanticPlanner) -> None:
+    """ "when will the new pricing page be ready? can the designer start on it today": the
+    question is answered and the work started; "it" is the page asked about."""
+    decision = planner.plan(
+        "when will the new pricing page be ready? can the designer start on it today"
+    )
+    assert decision.kind == "work" and [t.agent for t in decision.tasks] == ["designer"]
+    assert decision.also is not None and decision.also.kind == "status"

@@ -1946,8 +1946,9 @@ class SemanticPlanner(RulePlanner):
             replaces = rest != said or _REPLACES.search(cut[0] + rest)
             if decision.kind != "status" and not (replaces or self.names.listed(rest)):
                 continue  # after a stop, work said to replace it, or asked of someone named
-            if _POINTS_BACK.search(rest) or not self._new_ask(rest):
+            if (decision.kind != "status" and _POINTS_BACK.search(rest)) or not self._new_ask(rest):
                 continue  # "stop the server and restart it": one errand; "…, trip's off": why
+                # (after a question, "can the designer start on it today" is the work asked)
             first = self._decide(head, context, lessons, Explanation())
             first = self._aimed(head, first, context, lessons)
             if first.kind not in ("cancel", "status") or (
