@@ -3948,3 +3948,18 @@ def test_a_question_then_work_on_what_it_asked_about_is_both(planner: SemanticPl
     )
     assert decision.kind == "work" and [t.agent for t in decision.tasks] == ["designer"]
     assert decision.also is not None and decision.also.kind == "status"
+
+
+def test_a_customers_thing_stopped_out_of_a_thread_is_work_not_cancel_all(
+    planner: SemanticPlanner,
+) -> None:
+    """ "cancel the Hendersons' newsletter subscription and send them a goodbye email" asks for
+    work on a customer's account; taken as a stop it had cancelled all the user's work. An
+    agent's own work named the same way ("cancel Writer's blog post") is still a stop."""
+    for text in (
+        "cancel the Hendersons' newsletter subscription and send them a goodbye email",
+        "cancel Sarah's account on the site and email her a confirmation",
+    ):
+        decision = planner.plan(text)
+        assert decision.kind == "work" and decision.tasks, text
+    assert planner.plan("cancel Writer's blog post").kind == "cancel"

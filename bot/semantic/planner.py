@@ -233,7 +233,9 @@ out of a thread it is a stop, not an instruction."""
 
 
 _SOMEONE_ELSES = re.compile(
-    r"\s+(?:their|his|her|(?:mr|mrs|ms|miss|dr)\.?\s+[\w-]+(?:'s|’s))\s", re.IGNORECASE
+    r"\s+(?:their|his|her|(?:mr|mrs|ms|miss|dr)\.?\s+[\w-]+(?:'s|’s)|"
+    r"(?:the\s+)?(?-i:[A-Z])[\w-]+(?:'s|’s|s'|s’))\s",
+    re.IGNORECASE,
 )
 """ "stop their walks from the end of the month", "cancel Mrs Hill's booking": out of a thread, a
 customer's service to stop is work for the team, not Dispatch's work to cancel."""
@@ -2353,6 +2355,12 @@ class SemanticPlanner(RulePlanner):
             and not _ASKED_AFTER.search(bare)
         )
 
+    def _someone_elses(self, bare: str, at: int) -> bool:
+        """A customer's or a colleague's thing after a stopping word ("the Smiths' booking"), not
+        an agent's work ("Writer's task")."""
+        match = _SOMEONE_ELSES.match(bare, at)
+        return match is not None and not self.names.listed(match[0], everyday=True)
+
     def _cancel_by_intent(
         self, bare: str, intent: Intent, context: ThreadContext
     ) -> Decision | None:
@@ -2369,7 +2377,7 @@ class SemanticPlanner(RulePlanner):
             return self._cancel(clean(left["what"]))
         if not any(
             not _REPORTED.search(bare, 0, m.start())
-            and (context.tasks or not (_holds_back(m, bare) or _SOMEONE_ELSES.match(bare, m.end())))
+            and (context.tasks or not (_holds_back(m, bare) or self._someone_elses(bare, m.end())))
             for m in _CANCEL_WORDS.finditer(bare)
         ) or _THEN_WORK.search(bare):
             return None
