@@ -3963,3 +3963,15 @@ def test_a_customers_thing_stopped_out_of_a_thread_is_work_not_cancel_all(
         decision = planner.plan(text)
         assert decision.kind == "work" and decision.tasks, text
     assert planner.plan("cancel Writer's blog post").kind == "cancel"
+
+
+def test_a_stop_of_a_thing_named_at_length_is_that_thing_not_everything(
+    planner: SemanticPlanner,
+) -> None:
+    """ "scrap the launch banner I asked Image for earlier this morning, …" stops that banner;
+    before, a name of more than six words made it a stop of all the user's work. "kill all
+    the jobs that are running …" still stops everything."""
+    one = planner.plan("scrap the launch banner I asked Image for earlier this morning, it moved")
+    assert one.kind == "cancel" and one.target is not None and "banner" in one.target
+    every = planner.plan("kill all the jobs that are running for me today pls please")
+    assert (every.kind, every.target) == ("cancel", "all")

@@ -151,6 +151,7 @@ _DONT_DO_IT = re.compile(
     re.IGNORECASE,
 )
 """ "don't strip it, he just landed badly": in a thread, a stop when the verb is a task's own."""
+_ALL_OF = re.compile(r"^(?:all|every|everything|anything|the\s+lot|whatever)\b", re.IGNORECASE)
 _LEFT_AS_IS = re.compile(r"leave\s+(?P<what>the\s+.+?)\s+(?:for\s|alone|be|as\s)", re.IGNORECASE)
 """ "leave the chairs for now": what to leave is inside the stop itself."""
 _NO_NEED_FOR = re.compile(
@@ -2404,6 +2405,10 @@ class SemanticPlanner(RulePlanner):
                 what = left["what"]  # "leave the chairs as they are": the chairs
             named = re.split(r"[,;.!?—–]|\s-\s", what, maxsplit=1)[0]  # "…, just do the copy"
             named = re.sub(r"\s+down$", "", named.strip())  # "take the advert down": the advert
+            if len(words(named)) > 6 and not _ALL_OF.match(named.strip()):
+                # "scrap the Larch Ave letter I asked Becky for earlier": that letter, however
+                # long its name; a stop of everything is said so ("kill all the jobs …")
+                return self._cancel(" ".join(clean(named).split()[:8]))
             return self._cancel(clean(named) if len(words(named)) <= 6 else "")
         return None
 
