@@ -2321,6 +2321,16 @@ class SemanticPlanner(RulePlanner):
         what = _KEEP_GOING.sub("", what)  # "…'s one but keep dev going": only the first
         what = re.sub(r"^(?:working\s+on|doing|with|on|about|for)\s+", "", what.strip(), flags=re.I)
         what = re.sub(r"^(?:the|that|this|my|our)\s+", "", what.strip(), flags=re.IGNORECASE)
+        # "the banner I asked Image for earlier": the banner (who was asked, and when, would
+        # match every task of that agent)
+        what = re.sub(
+            r"(?<=\w)\s+(?:that\s+|which\s+)?(?:i|we)\s+(?:asked|requested|wanted|ordered)"
+            r"(?:\s+(?!about\b)[\w'’-]+)?(?:\s+for)?"
+            r"(?:\s+(?:earlier|yesterday|today|before|just\s+now|this\s+\w+|last\s+\w+|on\s+\w+day))*$",
+            "",
+            what,
+            flags=re.IGNORECASE,
+        )
         what = re.sub(r"(?:'s|’s)\s+(?:one|task|bit|thing|work|stuff|job)$", "", what, flags=re.I)
         what = re.sub(
             r"(?:[\s,]*\b(?:please|pls|now|for\s+me|too|any\s*more|thanks|thank\s+you|cheers|ta))+$",
