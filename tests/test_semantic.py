@@ -3976,3 +3976,14 @@ def test_a_stop_of_a_thing_named_at_length_is_that_thing_not_everything(
     assert (one.kind, one.target) == ("cancel", "launch banner")  # not every task of Image's
     every = planner.plan("kill all the jobs that are running for me today pls please")
     assert (every.kind, every.target) == ("cancel", "all")
+
+
+def test_trouble_after_hello_and_where_finished_work_goes(planner: SemanticPlanner) -> None:
+    """ "morning all! the login page is down again" is work, not small talk; "send it to the
+    client when it's done" says where the finished work goes, it moves nothing; "cancel
+    everything I sent today" stops everything."""
+    hello = planner.plan("morning all! the login page is down again")
+    assert hello.kind == "work" and [t.agent for t in hello.tasks] == ["dev"]
+    running = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch blurb", "running")])
+    assert planner.plan("and can you send it to Social when it's done", running).kind != "reroute"
+    assert planner.plan("cancel everything I sent today").target == "all"

@@ -729,6 +729,12 @@ _WHO_IS = re.compile(
 )
 """ "remind me who jess is again", "who's Megan and what does she do?": who an agent is,
 when it names one."""
+_GONE_DOWN = re.compile(
+    r"\b(?:is|are|was|were|went|gone|'s|’s)\s+(?:down|offline|not\s+loading|erroring|failing)\b|"
+    r"\berrors?\b|\bcrash\w*",
+    re.IGNORECASE,
+)
+""" "the login page is down again": something wrong, said in everyday words."""
 _GREETING_CHAT = re.compile(
     r"^(?:(?:good\s+)?(?:morning|afternoon|evening)|hi|hello|hey|hiya|bonjour|hola|ciao|salut|buongiorno|"
     r"happy\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|weekend))"
@@ -899,7 +905,9 @@ _REROUTE_CUE = re.compile(
     r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+(?:&|and)\s+\S+|\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b(?!\s+(?:her|him|them|me|us|you|everyone)\b)|"
     r"(?:'s|’s|is)\s+(?:more\s+|really\s+|probably\s+)?one\s+for|"
-    r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to|"
+    # not "send it to the head chef when it's done": where the finished work goes
+    r"(?:give|send|pass|hand|move|route|reassign|assign)\s+(?:it|this|that)(?:\s+one)?(?:\s+over)?\s+to"
+    r"(?![^,.;]*\b(?:when|once|after)\s+(?:it'?s|it’s|it\s+is|that'?s|you'?ve|you\s+have|you'?re)\b)|"
     # not "100 should do it", "that should do it": enough, said of an answer
     r"(?<!\d\s)(?<!\bthat\s)(?<!\bthis\s)(?<!\bwhich\s)(?<!^)"
     r"should\s+(?:do|take|handle|own|have|get)\s+(?:this|it|that)|does\s+(?:those|these|that|them)|not\s+me|"
@@ -2238,7 +2246,9 @@ class SemanticPlanner(RulePlanner):
             return Decision(kind="roster", reason="asked what teams there are")
         if (chat := _GREETING_CHAT.match(bare)) and not self.names.word.search(chat["rest"]):
             said = re.sub(r"\blet'?s\s+hope\b", "", chat["rest"], flags=re.I)
-            if len(words(said)) <= 10 and not ASKS.search(said):
+            # not "morning all! the dishwasher at York is leaking": trouble told after hello
+            trouble = TROUBLE.search(said) or _GONE_DOWN.search(said)
+            if len(words(said)) <= 10 and not ASKS.search(said) and not trouble:
                 return Decision(kind="roster", reason="a greeting and small talk")
         if _HOWS_EVERYONE.search(bare) and len(words(bare)) <= 12:
             return Decision(kind="roster", reason="small talk")
@@ -2338,6 +2348,8 @@ class SemanticPlanner(RulePlanner):
             what,
             flags=re.IGNORECASE,
         )
+        if _ALL_OF.match(what.strip()) and len(words(what)) <= 6:  # "everything I sent today"
+            what = "all"
         everything = what.lower().strip(" ,.!") in (
             "", "all", "everything", "it", "that", "this", "all of it", "them", "the whole thing",
             "whole thing", "everything please", "all of them", "it all", "lot", "whole lot",
