@@ -61,11 +61,20 @@ class Control:
             candidates = await self.core.store.user_active_tasks(platform, user)
         candidates = [t for t in candidates if t["request_id"] != spare]
         if target != "all":
+            # "the sale banner": the tasks that share most of its words ("a banner for the
+            # sale", not also "a banner for the blog"); any shared word, if that is all there is
             wanted = set(content_stems(target))
+            shared = {
+                t["id"]: len(
+                    wanted & set(content_stems(t["summary"] + " " + self.core.label(t["agent"])))
+                )
+                for t in candidates
+            }
+            most = max(shared.values(), default=0)
             candidates = [
                 t
                 for t in candidates
-                if wanted & set(content_stems(t["summary"] + " " + self.core.label(t["agent"])))
+                if (most and shared[t["id"]] == most)
                 or t["request_id"] == target
                 or t["id"] == target
             ]

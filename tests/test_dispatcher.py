@@ -383,6 +383,23 @@ async def test_cancel_by_name_cancels_only_that_task(harness: HarnessFactory) ->
     ]
 
 
+async def test_a_stop_cancels_the_tasks_that_share_most_of_its_words(
+    harness: HarnessFactory,
+) -> None:
+    """ "scrap the sale banner": the banner for the sale, not also the one for the blog, which
+    shares only "banner" (before, any shared word was enough)."""
+    release = asyncio.Event()
+    h = await harness({"image": gated("image", release), "designer": gated("designer", release)})
+    request = await h.say("Image: a banner for the sale. Designer: a banner for the blog")
+    await h.adapter.wait_for(lambda: bool(h.servers["image"].calls and h.servers["designer"].calls))
+    await h.say("scrap the sale banner, the sale's off", thread=thread_of(request))
+    await h.adapter.wait_for(lambda: bool(h.adapter.of_kind("notice")))
+    release.set()
+    await h.idle()
+    states = {r["agent"]: r["state"] for r in await h.rows("SELECT agent, state FROM tasks")}
+    assert states == {"image": "cancelled", "designer": "completed"}
+
+
 async def test_a_stop_with_new_work_cancels_the_old_and_starts_the_new(
     harness: HarnessFactory,
 ) -> None:
