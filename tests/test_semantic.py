@@ -3987,3 +3987,17 @@ def test_trouble_after_hello_and_where_finished_work_goes(planner: SemanticPlann
     running = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch blurb", "running")])
     assert planner.plan("and can you send it to Social when it's done", running).kind != "reroute"
     assert planner.plan("cancel everything I sent today").target == "all"
+
+
+def test_and_someone_to_after_an_addressed_part_is_an_ask_of_its_own(
+    planner: SemanticPlanner,
+) -> None:
+    """ "launch on friday: designer to finish the mockups, writer to draft the copy, and
+    someone to book the launch party venue": three asks; the last is not more for the writer
+    (it had been, and so nobody else saw it)."""
+    tasks = planner.plan(
+        "launch on friday: designer to finish the mockups, writer to draft the copy, "
+        "and someone to research venues for the launch party"
+    ).tasks
+    assert [t.agent for t in tasks] == ["designer", "writer", "research"]
+    assert "research venues" in tasks[2].summary and "venues" not in tasks[1].summary

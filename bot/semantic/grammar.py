@@ -237,9 +237,17 @@ ASKS = re.compile(
 )
 """Something is asked in it: a question or a request word."""
 _ASKS_ANYONE = re.compile(
-    r"^(?:and\s+)?(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b", re.IGNORECASE
+    r"^(?:and\s+)?(?:(?:can|could|would|will)\s+(?:someone|somebody|anyone|we)\b|"
+    r"(?:someone|somebody)\s+(?:to|needs\s+to|should|can)\s+[a-z])",
+    re.IGNORECASE,
 )
 """An ask of anyone, after a part addressed to one agent: not more for that agent."""
+_AND_SOMEONE = re.compile(
+    r"[,;]\s*and\s+(?=(?:someone|somebody)\s+(?:to|needs\s+to|should)\s+(?!be\b|know\b)[a-z])",
+    re.IGNORECASE,
+)
+""" "…, and someone to chase the florist", after a part addressed to one agent: an ask of anyone,
+not more for that agent."""
 _DO_VERBS = (
     r"pull|call|update|write|draft|book|order|chase|send|post|review|prepare|put|set|give|"
     r"tell|ask|email|ring|arrange|organi[sz]e|plan|schedule|cancel|move|change|add|remove|create|"
@@ -1150,7 +1158,10 @@ def parse(text: str, names: Names) -> list[Step]:
                     if inner is not None and set(inner[0]) < set(found[0]):
                         found = inner
                 if found is not None:
-                    step.append(Part(clean(found[1]), found[0]))
+                    told, *anyone = _AND_SOMEONE.split(found[1], maxsplit=1)
+                    step.append(Part(clean(told), found[0]))
+                    if anyone:  # "kitchen to confirm numbers, and someone to chase the florist"
+                        step.append(Part(clean(anyone[0])))
                 elif step and step[-1].agents and _ASKS_ANYONE.match(clause):
                     step.append(Part(clause))  # "Site, find out why, and can someone tell parents"
                 elif step:
