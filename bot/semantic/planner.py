@@ -356,6 +356,12 @@ _HOLDUP = re.compile(
 )
 """ "what's the holdup?": how this thread's work stands, asked even while an agent waits on a
 question (the status shows it), never the answer to it."""
+_ANY_JOY = re.compile(
+    r"^(?:so\s+|and\s+)?any\s+(?:joy|luck|progress|news|updates?|word|movement)\s*[?!.]*$",
+    re.IGNORECASE,
+)
+""" "any joy?", in a thread of one agent's work: how that work is going (not "what's in
+flight?", which asks about everything in the thread)."""
 _NEW_SUBJECT = re.compile(
     # "great thanks. separate thing, …", "cheers zoe. unrelated but …": thanks for this thread first
     r"^(?:(?:(?:great|lovely|brilliant|perfect|ok|okay)[,!.\s]+)?(?:thanks|thank\s+you|thx|cheers|ta)"
@@ -1925,7 +1931,7 @@ class SemanticPlanner(RulePlanner):
                 agents = {t.agent for t in context.tasks}
                 matter = _matter(_STATUS_WORDS.sub(" ", text))  # not "what's in flight?"
                 pointed = len(agents) == 1 and bool(
-                    matter or _POINTS_BACK.search(text) or len(words(text)) <= 3  # "any joy?"
+                    matter or _POINTS_BACK.search(text) or _ANY_JOY.match(text.strip())
                 )
                 decision.target = _asked_about(text, context) or (agents.pop() if pointed else None)
             else:
