@@ -108,6 +108,8 @@ _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 """The emoji blocks, as a character-class range."""
 _HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
 """What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
+_WHY_AFTER = r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b"
+"""How the reason after "pull the X, …" or "leave the X, …" starts ("…, they've pulled out")."""
 _CANCEL_WORDS = re.compile(
     r"\b(?<!-)(?:cancel\w*|"
     # not "stop the checkout from timing out": a fix
@@ -129,8 +131,7 @@ _CANCEL_WORDS = re.compile(
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns)\b)|"
     # "pull the insta post, the weekend's sold out", "take the advert down, we've filled it"
-    r"pull(?=\s+the\s+(?:[\w'’-]+\s+){0,3}?[\w'’-]+\s*[,;—–]\s*"
-    r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b)|"
+    rf"pull(?=\s+the\s+(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+\s*[,;—–]\s*{_WHY_AFTER})|"
     r"take(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s+down\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
     r"ignore\s+my\s+(?:[\w'’-]+\s+){0,3}?(?:request|ask)"
     r"(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
@@ -140,8 +141,7 @@ _CANCEL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LEAVE_THE = re.compile(
-    r"^leave\s+the\s+(?P<what>(?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s*[,;—–]\s*"
-    r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b",
+    rf"^leave\s+the\s+(?P<what>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+)\s*[,;—–]\s*{_WHY_AFTER}",
     re.IGNORECASE,
 )
 """ "leave the yorkshire tea quote, they've pulled out": a stop where the thread has that work
@@ -2395,11 +2395,12 @@ class SemanticPlanner(RulePlanner):
     ) -> Decision | None:
         """A cancel needs a cancelling word, and no work after it ("cancel X, then do Y"). "don't
         pay it yet" stops work only where there is work: in a new thread it is an instruction."""
-        dont = _DONT_DO_IT.match(_OPENING.sub("", bare))
+        opened = _OPENING.sub("", bare)
+        dont = _DONT_DO_IT.match(opened)
         doing = [t for t in context.tasks if dont and dont["verb"].lower() in words(t.summary)]
         if len(doing) == 1:  # "don't strip it, he just landed badly": that task, by its verb
             return self._cancel(doing[0].summary)
-        left = _LEAVE_THE.match(_OPENING.sub("", bare))
+        left = _LEAVE_THE.match(opened)
         if left and {w for w in words(left["what"]) if len(w) > 3} & {
             w for t in context.tasks for w in words(t.summary)
         }:
@@ -2433,11 +2434,13 @@ class SemanticPlanner(RulePlanner):
                 what = left["what"]  # "leave the chairs as they are": the chairs
             named = re.split(r"[,;.!?—–]|\s-\s", what, maxsplit=1)[0]  # "…, just do the copy"
             named = re.sub(r"\s+down$", "", named.strip())  # "take the advert down": the advert
-            if len(words(named)) > 6 and not _ALL_OF.match(named.strip()):
-                # "scrap the Larch Ave letter I asked Becky for earlier": that letter, however
-                # long its name; a stop of everything is said so ("kill all the jobs …")
-                return self._cancel(" ".join(clean(named).split()[:8]))
-            return self._cancel(clean(named) if len(words(named)) <= 6 else "")
+            if len(words(named)) <= 6:
+                return self._cancel(clean(named))
+            # "scrap the Larch Ave letter I asked Becky for earlier": that letter, however long
+            # its name; a stop of everything is said so ("kill all the jobs …")
+            return self._cancel(
+                "" if _ALL_OF.match(named.strip()) else " ".join(clean(named).split()[:8])
+            )
         return None
 
     def _by_intent(
