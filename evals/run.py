@@ -74,6 +74,7 @@ SPLITS = (
     "dev41",
     "dev42",
     "dev43",
+    "dev44",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
