@@ -882,7 +882,10 @@ async def test_sigkill_mid_flight_then_restart_reconciles_and_relays_exactly_onc
         status
     )
     assert any(
-        re.search(r"Designer — use it on the landing page · waiting · waiting on 🎨 Image", line)
+        re.search(
+            r"Designer — use it on the landing page \(the new logo\) · waiting · waiting on 🎨 Image",
+            line,
+        )
         for line in lines
     ), status
 

@@ -126,7 +126,7 @@ async def test_chain_passes_the_logo_to_the_landing_page(harness: HarnessFactory
     assert [m.kind for m in posted] == ["ack", "result", "result", "closing"]
     assert re.fullmatch(r"Done in [\d.]+s: both tasks finished\.", posted[-1].text), posted[-1]
     assert (
-        "then 🖌️ Designer → use it on the landing page (after Image, with its output)"
+        "then 🖌️ Designer → use it on the landing page (the new logo) (after Image, with its output)"
         in posted[0].text
     )
     assert [m.agent.id for m in posted[1:3] if m.agent] == ["image", "designer"]
@@ -276,7 +276,10 @@ async def test_status_lists_in_flight_work_from_the_database(harness: HarnessFac
     status = h.adapter.of_kind("status")[0].text
     assert status.startswith("2 in flight for you:")
     assert "🎨 Image — Design the new logo · working" in status
-    assert "🖌️ Designer — use it on the landing page · waiting · waiting on 🎨 Image" in status
+    assert (
+        "🖌️ Designer — use it on the landing page (the new logo) · waiting · waiting on 🎨 Image"
+        in status
+    )
     assert "brand images" not in status  # bob's work is not alice's to see
 
     await h.say("what is Image doing?", user="bob", is_dm=True, channel="D-bob")
@@ -478,7 +481,7 @@ async def test_failure_is_reported_and_stops_what_depends_on_it(harness: Harness
     assert [m.kind for m in posted] == ["ack", "notice", "closing"]
     assert posted[1].text == (
         "🎨 Image failed on “Design the new logo”: GPU quota exhausted. Stopped what depended on it:"
-        " 🖌️ Designer → use it on the landing page."
+        " 🖌️ Designer → use it on the landing page (the new logo)."
     )
     assert posted[2].text.endswith("0 of 2 done, 1 failed, 1 stopped.")
     assert not h.servers["designer"].calls

@@ -53,7 +53,7 @@ FLOORS = {
     "dev41": 0.82,
     "dev42": 0.82,
     "dev43": 0.81,
-    "dev44": 0.77,
+    "dev44": 0.79,
     "heldout": 0.73,
 }
 """Today's accuracy, as floors against regressions; the targets (95% held out) are not met

@@ -79,7 +79,10 @@ _HAVE_DO = (
 """ "have writer do …", not "have to …", "have done …" or "once they have said yes …"."""
 _WHEN_HAVE = re.compile(
     r"^(?:when|once|after|as\s+soon\s+as)\s+(?P<first>[^,]{3,160}?)\s+"
-    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|(?:can|could|would)\s+(?:you|u|we|it|they|someone|somebody|anyone|"
+    rf"(?P<rest>(?:{_HAVE_DO}|get|ask|tell|let)\s+.+|"
+    # "once Ally's done the test batch it needs shelf life testing"
+    r"(?:it|they|he|she|someone|somebody)\s+(?:needs?|has\s+to|have\s+to|should|must)\s+\S.+|"
+    r"(?:can|could|would)\s+(?:you|u|we|it|they|someone|somebody|anyone|"
     r"the\s+[\w-]+|[\w-]+(?:'s|’s)\s+(?:lot|team|people|guys)|(?-i:[A-Z])[\w-]+)\s+(?:please\s+)?[a-z]+\s+\S.+)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -91,7 +94,7 @@ _AND_WHEN_HAVE = re.compile(
 """A step, then "and when it is done, have someone…": the "when" only marks the order."""
 _AND_WHEN_DO = re.compile(
     r"^(?P<before>.{3,}?),?\s+(?:and\s+|then\s+)+(?:(?:when|once|after(?!\s+(?:that|this|which)\b)|as\s+soon\s+as)\s+"
-    r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?|"
+    r"[^,]{3,120}?(?:ed|en|done|in|back|up|off|over|through|ready|paid|sorted|arrives?|lands?|coming|"
     r"(?:said|say|says)\s+(?:yes|ok|okay)|go[\s-]ahead)"
     # "…, and if they go for it order the kit": a yes the next step waits for
     r"|if\s+(?:they|he|she|we|the\s+[\w-]+)\s+(?:go(?:es)?\s+for\s+it|agrees?|accepts?|approves?|"
@@ -99,8 +102,11 @@ _AND_WHEN_DO = re.compile(
     # "…, and if it's in decent nick go ahead and price up …": what the first step finds
     r"|if\s+(?:it|they|the\s+[\w-]+)(?:'s|’s|'re|’re|\s+is|\s+are|\s+looks?)\s+(?:in\s+(?:decent|good|ok)\s+"
     r"(?:nick|shape|order|condition)|ok|okay|fine|sound|alright|all\s+right|safe|clear|good))\s*,?\s+"
-    r"(?P<rest>(?:go\s+ahead\s+(?:and\s+)?)?(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|"
-    r"invoice|chase|add|update|move|fit|fix|bring|take|give|price|quote|start)\s+\S.*)$",
+    # "…, and when it comes back Mark'll need to put her settings back"
+    r"(?P<rest>(?:[\w-]+(?:'ll|’ll|\s+will|\s+can|\s+should|\s+needs?\s+to|\s+has\s+to)\s+"
+    r"(?:need\s+to\s+|have\s+to\s+)?)?(?:go\s+ahead\s+(?:and\s+)?)?(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|"
+    r"invoice|chase|add|update|move|fit|fix|bring|take|give|price|quote|start|build|make|write|"
+    r"draft|design|check|set)\s+\S.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 """ "finish the snagging and when they've signed it off send them the final bill", "…, and
@@ -220,7 +226,7 @@ _ONCE_BACK_DONE = re.compile(
 """A last sentence that waits for the ones before it, said first: "social: once both are
 done, post it"."""
 _HAS_DONE = re.compile(
-    r"^(?:has|have|gets|got|finishes|finished|is\s+done\s+with|completes|sends?\s+over|"
+    r"^(?:has|have|gets|got|finishes|finished|done|is\s+done\s+with|completes|sends?\s+over|"
     r"comes?\s+back\s+with|is\s+ready\s+with|pulls?|puts?\s+together)\s+",
     re.IGNORECASE,
 )
@@ -262,7 +268,7 @@ _TOLD_TO_DO = (
 """What to do, said to whoever is named before it: "set them up with…", "book the course"."""
 _SAYS_HOW = re.compile(
     r"\b(?:is|are|was|were|has|had|have|isn't|aren't|wasn't|hasn't|haven't|never|got|went|came|"
-    r"coming|arriving|starting|closing|down|[a-z]{3,}ed|rang|says|said|asking|wants?\s+(?:us|to))\b"
+    r"coming|going|arriving|starting|closing|down|[a-z]{3,}ed|rang|says|said|asking|wants?\s+(?:us|to))\b"
     r"|(?:'s|’s|'re|’re)\b",
     re.IGNORECASE,
 )
@@ -405,13 +411,20 @@ PRONOUNS = frozenset("it its us me we you i them they one all any".split())
 """Of those, the ones that are never a team's name in lower case, even where a name is expected
 ("give it to finance": the pronoun, not an agent called "it")."""
 
+_TO_DISPATCH = (
+    r"reply|respond|answer|speak|talk|route|routing|everything|every\s+(?:message|request)|"
+    r"all\s+(?:messages|requests)|always|only"
+)
+"""What an instruction to Dispatch that holds "from now on" is about: how it answers or routes."""
 _ADDRESSING_DISPATCH = (
     r"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:(?:previous|prior|above|earlier|your)\s+){1,2}"
     r"(?:instructions|rules|prompts?)|"
     r"send\s+(?:this|it)\s+to\s+(?:every|all)\s+(?:single\s+)?(?:(?:of\s+)?(?:the|your)\s+)?"
     r"(?:agents?|bots?)\b|"
     r"route\s+(?:everything|all\s+(?:requests|messages))\s+to\b|you\s+are\s+now\b|\bsystem\s*(?:override)?\s*:|system\s+prompt|"
-    r"developer\s+mode|admin\s+mode|from\s+now\s+on|new\s+rule|print\s+your\s+instructions|"
+    r"developer\s+mode|admin\s+mode|new\s+rule|print\s+your\s+instructions|"
+    # "reply only in pirate speak from now on", not "want their order on thursdays from now on"
+    rf"(?:{_TO_DISPATCH})\b[^.!?;,\n]*?from\s+now\s+on|from\s+now\s+on\b[^.!?;,\n]*?\b(?:{_TO_DISPATCH})\b|"
     r"your\s+instructions|don'?t\s+send\s+it\s+to\s+anyone|in\s+\w+\s+mode\b"
 )
 """Words that talk to Dispatch's own instructions, not about work."""
@@ -729,7 +742,8 @@ class Names:
         )
         """ "designer and writer each come up with a tagline": each of them, the same ask."""
         self.subject = re.compile(
-            rf"^{group}\s+(?P<rest>(?:{_MUST}|has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
+            rf"^{group}(?:(?:'ll|’ll|\s+will)(?=\s+(?:need|have)\s+to\b)|(?:'s|’s)(?=\s+(?:done|finished)\b))?"
+            rf"\s+(?P<rest>(?:{_MUST}|done|has|have|gets|got|finishes|finished|is\s+done\s+with|completes|"
             rf"sends?\s+over|comes?\s+back\s+with|is\s+ready\s+with|[a-z]{{3,}}s)\s+.+)$",
             re.IGNORECASE | re.DOTALL,
         )

@@ -54,7 +54,7 @@ checked again with dev4)."""
 _SHORT_FOR = {
     "prod": "production", "stg": "staging", "env": "environment", "envs": "environments",
     "repo": "repository", "repos": "repositories", "config": "configuration", "db": "database",
-    "dbs": "databases", "k8s": "kubernetes", "infra": "infrastructure", "perf": "performance",
+    "k8s": "kubernetes", "infra": "infrastructure", "perf": "performance",
     "auth": "authentication", "docs": "documentation", "mgmt": "management", "approx": "about",
     "admin": "administration", "comms": "communications", "biz": "business", "dept": "department",
     "govt": "government", "acct": "account", "accts": "accounts", "inv": "invoice",
@@ -62,8 +62,10 @@ _SHORT_FOR = {
     "vid": "video", "vids": "videos", "info": "information", "req": "request", "reqs": "requests",
     "spec": "specification", "specs": "specifications", "qty": "quantity", "mtg": "meeting",
     "appt": "appointment", "appts": "appointments", "hr": "human resources", "ppl": "people",
+    "insta": "instagram", "fb": "facebook",
 }  # fmt: skip
 """Everyday abbreviations, spelled out: a static model knows the word better than the clipping."""
+_SHORT = re.compile(rf"\b(?:{'|'.join(_SHORT_FOR)})\b", re.IGNORECASE)
 
 
 def content(text: str) -> str:
@@ -244,7 +246,8 @@ class Matcher:
             aligned = weights @ found / max(float(weights.sum()), 1e-9)
         else:
             aligned = np.zeros(len(p.agents))
-        lexical = {a.id: s for s, a in self.scorer.scores(text)} if content_stems(text) else {}
+        spelled = _SHORT.sub(lambda m: _SHORT_FOR[m[0].lower()], text)  # "insta": "instagram"
+        lexical = {a.id: s for s, a in self.scorer.scores(spelled)} if content_stems(text) else {}
         lex = np.array([max(lexical.get(a.id, 0.0), 0.0) for a in p.agents])
         score = BEST * best + WHOLE * whole + WORDS * aligned + LEXICAL * lex / (lex + 3.0)
         return score, sims, decided

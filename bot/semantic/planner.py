@@ -108,6 +108,13 @@ _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 """The emoji blocks, as a character-class range."""
 _HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
 """What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
+_STOP_LAST = re.compile(
+    r"[,;.!—–-]\s*(?:so\s+)?(?:there's\s+|there\s+is\s+)?no\s+need\s+to\s+[a-z]+"
+    r"(?:\s+(?:it|them|that|those|anything|owt|out|off|over|now|any\s*more|after\s+all)){0,2}[\s.!]*$",
+    re.IGNORECASE,
+)
+"""Why first, then the stop: "they've decided to take some home in the suitcase, no need to
+post anything"."""
 _WHY_AFTER = r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b"
 """How the reason after "pull the X, …" or "leave the X, …" starts ("…, they've pulled out")."""
 _CANCEL_WORDS = re.compile(
@@ -202,7 +209,7 @@ _LIST_THE_TEAM = re.compile(
 _ONLY_A_PRONOUN = re.compile(
     r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|can\s+we|could\s+we|"
     r"just|ok|right)\s+)*"
-    r"(?:[a-z]+\s+(?:it|them|that|this|those|these)|(?:get|have)\s+(?:it|them|that|this)\s+[a-z]+ed)"
+    r"(?:[a-z]+\s+(?:it|them|that|this|those|these|him|her)|(?:get|have)\s+(?:it|them|that|this|him|her)\s+[a-z]+ed)"
     r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
     r"for\s+(?:me|us)|to\s+the\s+other\s+(?:one|date|day|time|week|room|version)|"
     r"(?:for|by|on|before|till|until)\s+(?:next\s+|this\s+)?(?:week|month|monday|tuesday|wednesday|"
@@ -423,6 +430,13 @@ _DONE_QUESTION = re.compile(
     r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b",
     re.IGNORECASE,
 )
+_ALL_OK = re.compile(
+    r"^(?:is\s+|are\s+)?(?:everything|everyone|all|it\s+all)\s+(?:ok|okay|alright|all\s+right|good|fine|"
+    r"going\s+(?:ok|okay|well|alright))(?:\s+(?:with|on)\s+(?:this|that|these|those|them|it)(?:\s+lot)?)?"
+    r"(?:\s+(?:so\s+far|then))?$",
+    re.IGNORECASE,
+)
+""" "everything ok with this lot?", asked: how the work is going ("all good", said, is thanks)."""
 _DID_WE = re.compile(
     r"^(?:so\s+|and\s+)?(?:did|have|has)\s+(?:we|you|they|anyone|anybody|someone|somebody)\s+"
     r"(?:ever\s+|actually\s+|already\s+)?"
@@ -652,7 +666,8 @@ _AS_BEFORE = re.compile(
     r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:(?:do|did)\s+)?(?:the\s+)?same\s+(?:as|thing\s+as|again)\b|"
     r"^(?:it's|it’s|it\s+has|it|that's|that’s|this\s+has)\s+(?:happened|gone\s+wrong|broken|done\s+it|"
     r"started)\s+again\b|"
-    r"^(?:(?:pls|please|can\s+you|could\s+you)\s+)?(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
+    r"^(?:(?:pls|please|can\s+you|could\s+you|can\s+we|could\s+we|can\s+someone)\s+)?"
+    r"(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
     r"(?:\s+(?:for|with|on|please|pls|thanks)\b|\s*[,.!]|$)|"
     r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+[\w-]+|it|that|this|them|those)$|"
     # "the thing we talked about yesterday, can you crack on with it": which thing is not said
@@ -907,7 +922,7 @@ _REROUTE_CUE = re.compile(
     r"(?:lot|team|people|desk|guys|department)\b(?=\s*[,;.—–-])|"
     r"should\s+be\s+(?:(?:the|a|an)\s+)?\S+(?:'s|’s|\s+(?:job|one|thing|task|question))\b|"
     r"should(?:'ve|’ve)\s+gone\s+to|reassign(?:\s+(?:it|this|that))?(?:\s+over)?\s+to|not\s+you\b|"
-    r"(?:needs|has|ought)\s+to\s+go\s+(?:to|over\s+to)|"
+    r"(?:needs|has|ought|wants)\s+to\s+go\s+(?:to|over\s+to)|"
     r"(?:'s|is|was)\s+(?:more\s+of\s+|really\s+|actually\s+)?(?:a|an|for)\s+(?:the\s+)?\S+(?:\s+(?:&|and)\s+\S+|\s+\S+)?\s+(?:job|thing|task|one|question)|"
     r"(?:'s|’s|is)\s+(?:better|best)\s+(?:for|suited\s+to)\b(?!\s+(?:her|him|them|me|us|you|everyone)\b)|"
     r"(?:'s|’s|is)\s+(?:more\s+|really\s+|probably\s+)?one\s+for|"
@@ -960,12 +975,15 @@ _NEGATED = re.compile(
 )
 _NOT_THEIRS = re.compile(
     r"\b[\w-]+(?:\s+[\w-]+)?(?=\s+(?:doesn't|doesn’t|don't|don’t|does\s+not|do\s+not)\s+(?:do|handle|deal\s+with|"
-    r"cover|set|sort|look\s+after|take)\b)",
+    r"cover|set|sort|look\s+after|take)\b|"
+    # "the web shop's got nothing to do with that"
+    r"(?:'s|’s|\s+has|\s+have|\s+is|\s+are)?(?:\s+got)?\s+nothing\s+to\s+do\s+with\b)",
     re.IGNORECASE,
 )
-""" "HR don't do swaps, Bev does": who it is not for."""
+""" "HR don't do swaps, Bev does", "the web shop's got nothing to do with that": who it is
+not for."""
 _HANDED_ON = re.compile(
-    rf"(?:[—–,;.!{_EMOJI}]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+)?one\s+for\s+[^,;.]{{2,30}}|"
+    rf"(?:[—–,;.!{_EMOJI}]\s*|\s-\s)(?:(?:this\s+is\s+|that's\s+|that’s\s+|it's\s+|it’s\s+)?one\s+for\s+[^,;.]{{2,30}}|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+[^,;.]{2,30}|"
     r"[^,;.—–]{2,30}?\s+(?:need|needs)\s+(?:it|this|that)|(?:that's|that’s|that\s+is)\s+[\w-]+(?:'s|’s)?)"
     r"(?:\s+please|\s+pls)?\s*[.!]*$",
@@ -1555,6 +1573,32 @@ def _about_whom_before(piece: str, before: str) -> bool:
         and not (_SOMEONE_SAID | _THEY_SAID) & set(words(before))
         and not (_SAYS_HOW.search(before) or ASKS.search(before))
     )
+
+
+def _with_what_before(summary: str, before: Sequence[TaskSpec]) -> str:
+    """ "…, and once we know who's coming invoice them all": a step that points back at the
+    one it waits for, and names nothing of it, says what that was, so that its summary reads
+    alone on a status board."""
+    if len(before) != 1 or not _BACK_REFERENCE.search(summary):
+        return summary
+    if (set(content_stems(summary)) & set(content_stems(before[0].summary))) - _PARTICLES:
+        return summary  # "go back" and "put it back" share no thing
+    said = before[0].summary
+    if said.endswith(")") and " (" in said:  # "lays it out (the copy)": the copy, still
+        return f"{summary.rstrip(' .,;')} ({said[said.rindex(' (') + 2 : -1]})"
+    thing = _THING.match(said)
+    what = _IS_NOW.split(thing["thing"] if thing else said)[0].rstrip(" .,;?!")
+    return f"{summary.rstrip(' .,;')} ({what})"
+
+
+_PARTICLES = frozenset("back up out over off in on again now today".split())
+_THING = re.compile(
+    r"^(?:\S+\s+){0,3}?(?P<thing>(?:the|a|an|our|their|his|her|its|this|that|these|those)\s+\w.*)",
+    re.I,
+)
+"""What a step's summary is about, near its start: "mocks up the banner" is about "the
+banner"; "book us in for the market on the 2nd" is about all of it."""
+_IS_NOW = re.compile(r"\s+(?:is|are|was|were|has\s+been|have\s+been)\b", re.I)
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
@@ -2154,6 +2198,8 @@ class SemanticPlanner(RulePlanner):
             )
         ):
             cue = None  # "the colours need to match our brand guide": a change, not a move
+        if cue and re.search(r"\b(?:he|she|they)\s*$", bare[: cue.start()], re.I):
+            cue = None  # "go for the 25 dB filters, he's a loud one": a person, not the work
         asked = _ASK_TO_TAKE.search(bare)
         if not cue and asked and set(self.names.listed(asked["who"], everyday=True)) - here:
             cue = asked
@@ -2415,8 +2461,10 @@ class SemanticPlanner(RulePlanner):
         spoken_to = self.names.leading.match(bare) or self.names.bare.match(bare)
         # "Ken no need for the big copies now, …": the stop opens what is said to Ken
         said = (spoken_to["rest"] or "") if spoken_to else ""
-        stop_first = self._stop_first(bare, context) or bool(
-            said and context.tasks and self._stop_first(said, context)
+        stop_first = (
+            self._stop_first(bare, context)
+            or bool(said and context.tasks and self._stop_first(said, context))
+            or bool(context.tasks and _STOP_LAST.search(bare))
         )
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10 or stop_first):
             return None
@@ -2462,7 +2510,9 @@ class SemanticPlanner(RulePlanner):
             who := self.names.listed(or_not["who"], everyday=True)
         ):
             return Decision(kind="status", target=who[0], reason="is … doing it or not")
-        if _HOW_GOING.match(bare) and len(words(bare)) <= 14:
+        if (_HOW_GOING.match(bare) and len(words(bare)) <= 14) or (
+            question and _ALL_OK.match(bare)
+        ):
             return Decision(kind="status", target=named[0] if named else None, reason="how's…")
         if question and len(words(bare)) <= 16 and any(p.match(bare) for p in _WHAT_CAME_OF):
             return Decision(
@@ -2541,9 +2591,16 @@ class SemanticPlanner(RulePlanner):
         for step in parse(text, self.names) or [[Part(text)]]:
             current: list[str] = []
             addressed = {a for p in step for a in p.agents}
+            # "Swift came back with a smashed window. can the yard get her fixed": the trouble
+            # is what an addressed part is asked to deal with, not a task of its own
+            pointed_at = any(p.agents and _BACK_REFERENCE.search(p.text) for p in step)
             for part in step:
                 if part.setting:
-                    ranked = matcher.rank(part.text) if TROUBLE.search(part.text) else []
+                    ranked = (
+                        matcher.rank(part.text)
+                        if TROUBLE.search(part.text) and not pointed_at
+                        else []
+                    )
                     if not (
                         ranked
                         and ranked[0].score >= FIT
@@ -2567,6 +2624,7 @@ class SemanticPlanner(RulePlanner):
                         if why.parts:
                             why.parts[-1].chose = agent.id
                             why.parts[-1].why = "nothing fits; it refers back to the step before"
+                    summary = _with_what_before(summary, [t for t in tasks if t.id in previous])
                     task = self._task(f"t{len(tasks) + 1}", agent, summary, previous)
                     tasks.append(task)
                     if agent.id in part.agents:
@@ -2730,15 +2788,28 @@ class SemanticPlanner(RulePlanner):
         if not any(named):
             return None
         routed: list[tuple[AgentSpec, str]] = []
-        for piece, agent_id in zip(pieces, named, strict=True):
+        carried = ""
+        for i, (piece, agent_id) in enumerate(zip(pieces, named, strict=True)):
+            if (
+                agent_id is None
+                and i + 1 < len(pieces)
+                and _STATEMENT.search(piece)
+                and not says_what_to_do(piece, False)
+                and not (TROUBLE.search(piece) and _clear(matcher.rank(piece)))
+            ):
+                # "the Robinsons are on Otter next week, can we have a cake from the café…":
+                # how things stand, for the ask after it
+                carried = f"{carried}{piece}, "
+                continue
             if agent_id is not None and agent_id not in self.unavailable:
                 why.parts.append(PartFigures(piece, [], agent_id, "names who provides it"))
-                routed.append((self.fleet.agent(agent_id), piece))
-                continue
-            ranked = matcher.rank(piece)
-            agent = self._fit_or_catch_all(ranked)
-            self._note(why, piece, ranked, agent.id, "one of a list that names who")
-            routed.append((agent, piece))
+                agent = self.fleet.agent(agent_id)
+            else:
+                ranked = matcher.rank(piece)
+                agent = self._fit_or_catch_all(ranked)
+                self._note(why, piece, ranked, agent.id, "one of a list that names who")
+            routed.append((agent, carried + piece))
+            carried = ""
         return by_agent(routed)
 
     def _fit_or_catch_all(self, ranked: Sequence[Ranked]) -> AgentSpec:
