@@ -4113,3 +4113,20 @@ def test_dev44s_questions_stops_and_moves_in_demo_words(planner: SemanticPlanner
         tasks=[ThreadTask("t1", "designer", "the launch banner", "input_required")]
     )
     assert planner.plan("go for the blue one, she's a fussy one 😂", asking).kind == "answer"
+
+
+def test_and_then_an_order_after_a_comma_is_an_ask_of_its_own(planner: SemanticPlanner) -> None:
+    """ "…, the release notes need updating, and stick it on our socials": the last piece is
+    short and points back ("it"), which had made it more of the piece before; after ", and",
+    an order of its own is its own ask. "socials" is social media, as "insta" is Instagram. A
+    chained step's "(…)" names the thing of the step before, not all its sentences."""
+    both = planner.plan(
+        "the launch slipped to friday. the release notes need updating, and stick it on our socials"
+    )
+    assert [t.agent for t in both.tasks] == ["writer", "social"]
+    chained = planner.plan(
+        "the launch slipped to friday. the release notes need updating, and post it on linkedin"
+    )
+    assert chained.tasks[1].summary == "post it on linkedin (the release notes)"
+    asked = planner.plan("we need a banner for friday's sale, can you plan it in")
+    assert len(asked.tasks) == 1  # "can you plan it in" asks for the same thing

@@ -1583,7 +1583,7 @@ def _with_what_before(summary: str, before: Sequence[TaskSpec]) -> str:
         return summary
     if (set(content_stems(summary)) & set(content_stems(before[0].summary))) - _PARTICLES:
         return summary  # "go back" and "put it back" share no thing
-    said = before[0].summary
+    said = re.split(r"(?<=[.!?])\s+", before[0].summary.strip())[-1]  # its last sentence
     if said.endswith(")") and " (" in said:  # "lays it out (the copy)": the copy, still
         return f"{summary.rstrip(' .,;')} ({said[said.rindex(' (') + 2 : -1]})"
     thing = _THING.match(said)
@@ -1598,7 +1598,7 @@ _THING = re.compile(
 )
 """What a step's summary is about, near its start: "mocks up the banner" is about "the
 banner"; "book us in for the market on the 2nd" is about all of it."""
-_IS_NOW = re.compile(r"\s+(?:is|are|was|were|has\s+been|have\s+been)\b", re.I)
+_IS_NOW = re.compile(r"\s+(?:is|are|was|were|has\s+been|have\s+been|needs?)\b", re.I)
 
 
 def several_asks(text: str, pieces: Sequence[str]) -> bool:
@@ -2925,39 +2925,50 @@ class SemanticPlanner(RulePlanner):
             substance = [
                 w for w in tokens if w not in _VAGUE_WORDS and w not in _WHEN and not w.isdigit()
             ]
-            leans = not substance or (
-                not announced
-                and not _TO_GO_WITH.match(piece)
-                and (
-                    (
-                        # "get an image made for it": a new ask about the piece before, not context
-                        not _NEW_THING.match(piece)
-                        and (
-                            (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
-                            or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
+            leans = (
+                not substance
+                or (
+                    not announced
+                    and not _TO_GO_WITH.match(piece)
+                    and (
+                        (
+                            # "get an image made for it": a new ask about the piece before, not context
+                            not _NEW_THING.match(piece)
+                            # "…, and stick it on the website": an ask of its own
+                            and not (
+                                re.match(
+                                    r"\s*,\s*and\s+(?!(?:can|could|would|will)\b)", as_written, re.I
+                                )
+                                and _IMPERATIVE.match(piece)
+                                and says_what_to_do(piece, False)
+                            )
+                            and (
+                                (len(tokens) <= 6 and bool(_PRONOUNS & set(tokens)))
+                                or (len(tokens) <= 9 and bool(_PRONOUNS.intersection(tokens[-1:])))
+                            )
                         )
-                    )
-                    or bool(_CONTEXT_CLAUSE.match(piece))
-                    or bool(_GOES_ON_SAYING.match(piece))
-                    or bool(
-                        merged
-                        and (
-                            (as_written.lstrip().startswith(",") and _WITH_LIST.search(raw[-1]))
-                            or _WITH_GOING_ON.search(raw[-1])
+                        or bool(_CONTEXT_CLAUSE.match(piece))
+                        or bool(_GOES_ON_SAYING.match(piece))
+                        or bool(
+                            merged
+                            and (
+                                (as_written.lstrip().startswith(",") and _WITH_LIST.search(raw[-1]))
+                                or _WITH_GOING_ON.search(raw[-1])
+                            )
+                            and not _STATEMENT.search(piece)
+                            and not ASKS.search(piece)
                         )
-                        and not _STATEMENT.search(piece)
-                        and not ASKS.search(piece)
+                        or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
+                        or bool(
+                            len(merged) == 1
+                            and len(pieces) == 2
+                            and as_written.lstrip().startswith(",")
+                            and _ASKS_ABOUT_IT.match(piece)
+                            and _names_only(merged[0])
+                        )
+                        or bool(merged and _about_whom_before(piece, raw[-1]))
+                        or bool(_SUM.match(piece) or _DETAIL.match(piece))
                     )
-                    or bool(_TOLD_ON.match(piece) or _THEIR_SIDE.match(piece))
-                    or bool(
-                        len(merged) == 1
-                        and len(pieces) == 2
-                        and as_written.lstrip().startswith(",")
-                        and _ASKS_ABOUT_IT.match(piece)
-                        and _names_only(merged[0])
-                    )
-                    or bool(merged and _about_whom_before(piece, raw[-1]))
-                    or bool(_SUM.match(piece) or _DETAIL.match(piece))
                 )
             )
             if merged and leans:
