@@ -75,6 +75,7 @@ SPLITS = (
     "dev42",
     "dev43",
     "dev44",
+    "dev45",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
