@@ -4130,3 +4130,52 @@ def test_and_then_an_order_after_a_comma_is_an_ask_of_its_own(planner: SemanticP
     assert chained.tasks[1].summary == "post it on linkedin (the release notes)"
     asked = planner.plan("we need a banner for friday's sale, can you plan it in")
     assert len(asked.tasks) == 1  # "can you plan it in" asks for the same thing
+
+
+def test_dev45s_stops_questions_and_errands_in_demo_words(planner: SemanticPlanner) -> None:
+    """dev45's round: in a thread, the customer calling it off ("mum's cancelled the launch
+    party, …") or "… so no need now" stops the work, where "the client's cancelled the order,
+    can you …" still asks for more; "did the client get her blog ok?" is status; "pick this
+    one up" with nothing before it asks which; "what does the social team actually cover" and
+    "I'm new, what is this thing and how do I use it?" get the roster; the staff's Christmas
+    do and a colleague's retirement card are a sub-agent's, on a fleet with an office."""
+    banner = ThreadContext(tasks=[ThreadTask("t1", "designer", "the launch party", "queued")])
+    called_off = planner.plan(
+        "mum's cancelled the launch party, her lad's got chickenpox 😷", banner
+    )
+    assert called_off.kind == "cancel"
+    email = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch email", "running")])
+    assert (
+        planner.plan(
+            "she's rung, she's sorted it with the printer herself so no need now", email
+        ).kind
+        == "cancel"
+    )
+    assert (
+        planner.plan(
+            "the client's cancelled the order, can you send them a goodbye email", email
+        ).kind
+        != "cancel"
+    )
+    two = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "designer", "the launch banner", "completed"),
+            ThreadTask("t2", "writer", "the client's blog", "running"),
+        ]
+    )
+    assert planner.plan("did the client get her blog ok?", two).kind == "status"
+    assert planner.plan("can someone pick this one up").kind == "clarify"
+    for text in (
+        "what does the social team actually cover",
+        "sorry, I'm new, what is this thing and how do I use it?",
+    ):
+        assert planner.plan(text).kind == "roster", text
+    roofers = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "roofers.yaml"),
+        embedder=load_embedder(),
+    )
+    for text in (
+        "can someone book the Christmas do, somewhere in town that'll take 15 of us",
+        "can someone sort a cake and a card for Janet's retirement, 22 years she's been with us",
+    ):
+        assert [t.agent for t in roofers.plan(text).tasks] == ["subagent"], text

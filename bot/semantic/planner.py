@@ -109,12 +109,17 @@ _EMOJI = "\U0001f300-\U0001faff\u2600-\u27bf"
 _HELD = r"(?:send|pay|post|publish|ship|book|file|run)"
 """What "don't …" holds back: with no work in the thread, an instruction; with work, a stop."""
 _STOP_LAST = re.compile(
-    r"[,;.!—–-]\s*(?:so\s+)?(?:there's\s+|there\s+is\s+)?no\s+need\s+to\s+[a-z]+"
-    r"(?:\s+(?:it|them|that|those|anything|owt|out|off|over|now|any\s*more|after\s+all)){0,2}[\s.!]*$",
+    r"(?:[,;.!—–-]\s*(?:so\s+)?|\s+so\s+)(?:there's\s+|there\s+is\s+)?no\s+need(?:\s+to\s+[a-z]+"
+    r"(?:\s+(?:it|them|that|those|anything|owt|out|off|over|now|any\s*more|after\s+all)){0,2}|"
+    r"\s+(?:now|any\s*more|for\s+it(?:\s+now)?))[\s.!]*$|"
+    # "mum's cancelled the 22nd, her lad's got chickenpox": the customer called it off
+    r"^(?:[\w'’-]+\s+){0,3}?[\w'’-]+(?:'s|’s|\s+has|\s+have|'ve|’ve)\s+(?:cancell?ed|called\s+(?:it\s+)?off|"
+    r"pulled\s+out)\b(?![^?]*\b(?:can|could|please|pls|need|needs)\b)[^?]*$",
     re.IGNORECASE,
 )
 """Why first, then the stop: "they've decided to take some home in the suitcase, no need to
-post anything"."""
+post anything", "she's sorted it with the landlord herself so no need now"; or the customer
+has called it off, and nothing more is asked."""
 _WHY_AFTER = r"(?:the|it'?s|we|we've|we’ve|they|they've|they’ve|they're|she|he)\b"
 """How the reason after "pull the X, …" or "leave the X, …" starts ("…, they've pulled out")."""
 _CANCEL_WORDS = re.compile(
@@ -209,7 +214,8 @@ _LIST_THE_TEAM = re.compile(
 _ONLY_A_PRONOUN = re.compile(
     r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|can\s+we|could\s+we|"
     r"just|ok|right)\s+)*"
-    r"(?:[a-z]+\s+(?:it|them|that|this|those|these|him|her)|(?:get|have)\s+(?:it|them|that|this|him|her)\s+[a-z]+ed)"
+    r"(?:[a-z]+\s+(?:it|them|that|this|those|these|him|her)(?:\s+one)?|"
+    r"(?:get|have)\s+(?:it|them|that|this|him|her)(?:\s+one)?\s+[a-z]+ed)"
     r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
     r"for\s+(?:me|us)|to\s+the\s+other\s+(?:one|date|day|time|week|room|version)|"
     r"(?:for|by|on|before|till|until)\s+(?:next\s+|this\s+)?(?:week|month|monday|tuesday|wednesday|"
@@ -427,7 +433,12 @@ _DONE_QUESTION = re.compile(
     r"sorted|paid|made|fixed|sold|seen|taken)(?:\s+(?:up|off|out|back|in))?\s*[?!.]*$|"
     r"^(?:is|are)\b.*\b(?:fixed|sorted|repaired|done|ready|back|open)\s+or\s+(?:not|still|(?:are|is|do|have)\s+"
     r"(?:we|they|you)\s+still)\b|"
-    r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b",
+    r"^(?:is|are|has|have)\b[^?]{1,60}\bstill\s+(?:owing|outstanding|unpaid|overdue|in\s+arrears)\b|"
+    # "did Mr Hussain get his voucher ok?", "is someone coming in for Jade or am I doing it"
+    r"^(?:so\s+)?did\s+[^?]{1,40}?\s+(?:get|receive)\s+(?:his|her|their|the|my|our|its)\s+[^?]{1,40}?\s+"
+    r"(?:ok|okay|alright|all\s+right|in\s+the\s+end)\s*[?!.]*$|"
+    r"^(?:is|are)\s+(?:someone|somebody|anyone|anybody)\s+[^?]{3,60}?\bor\s+(?:am|are|do|should)\s+(?:i|we)\b"
+    r"[^?]{0,30}$",
     re.IGNORECASE,
 )
 _ALL_OK = re.compile(
@@ -833,12 +844,14 @@ _CAN_BE_DONE = re.compile(
 )
 """ "can anything be done about his grade?": asks for work, not how work is going."""
 _WHAT_DOES = re.compile(
-    r"^what\s+(?:does|do|can)\s+(?P<name>@?[\w-]+(?:\s+[\w-]+)??)\s+(?:actually\s+|exactly\s+|really\s+)?"
+    r"^what\s+(?:does|do|can)\s+(?:the\s+)?(?P<name>@?[\w-]+(?:\s+[\w-]+)??)"
+    r"(?P<kind>\s+(?:team|one|lot|people|desk|agent))?\s+(?:actually\s+|exactly\s+|really\s+)?"
     r"(?:cover|do|handle|look\s+after|deal\s+with|know\s+about|take\s+care\s+of|"
     r"help(?:\s+(?:me|us|you|people))?\s+with\s*\??$)\b",
     re.IGNORECASE,
 )
-""" "what does Hazel actually cover?": a question about the team."""
+""" "what does Hazel actually cover?", "what does the party team do?": a question about the
+team."""
 _HERE_DONE = re.compile(
     r"^(?:so\s+|and\s+)?(?:did\s+(?:that|it|this|they|she|he|those|these)\s+(?:\w+\s+){0,2}?(?:go|get|arrive|land|"
     r"take|work|happen|come|turn|reach|pay|sign|reply|answer|accept|like|love|agree)\b[^?]{0,20}|"
@@ -1063,11 +1076,12 @@ _ROSTER_TARGET = re.compile(
 )
 _NEW_TO_THIS = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|morning|sorry|um+|so|ok)\b[\s,!.]*)*"
-    r"(?:(?:(?:i'?m|i\s+am)\s+)?(?:new\s+here|new\s+to\s+(?:this|dispatch)|"
+    r"(?:(?:(?:i'?m|i\s+am)\s+)?(?:new(?:\s+here)?|new\s+to\s+(?:this|dispatch)|"
+    r"what\s+(?:is|'s)\s+this(?:\s+thing|\s+bot)?|"
     r"(?:my\s+)?first\s+time\s+(?:using|on|trying|with)\s+(?:this|you|it|dispatch|here)|"
     r"just\s+(?:testing|trying\s+(?:this|it|you)\s+out)|not\s+sure\s+how\s+(?:this|it|you)\s+works?|"
     r"how\s+(?:does|do)\s+(?:this|it|you)\s+work|how\s+do\s+i\s+use\s+(?:this|you|it)|"
-    r"what\s+(?:do|can)\s+i\s+(?:do|ask)\s+(?:here|you))[\s,!.?;:—–-]*){1,4}$",
+    r"what\s+(?:do|can)\s+i\s+(?:do|ask)\s+(?:here|you))(?:[\s,!.?;:—–-]|\s+and\s+)*){1,4}$",
     re.IGNORECASE,
 )
 """ "hello! first time using this, not sure how it works": a newcomer; the roster is the pointer."""
@@ -1406,6 +1420,10 @@ _STATEMENT = re.compile(
 _OFF_DUTY = re.compile(
     r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
     r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?|"
+    # "a cake and a card for Janet's retirement", "book the Christmas do … for 15 of us"
+    r"(?:cake|card|present|gift|flowers|collection)\s+for\s+[\w'’]+(?:'s|’s)\s+(?:retirement|birthday|"
+    r"leaving|wedding|baby|50th|40th|30th|60th)|"
+    r"(?:our|the)\s+(?:christmas|xmas|staff|team|work|office)\s+(?:do|party|night\s+out|meal|lunch|drinks)\b|"
     r"(?:birthday|anniversary|wedding|retirement|leaving)\s+(?:message|card|speech|toast|"
     r"present|gift)s?|(?:gift|present)s?\s+for\s+my|(?:hen|stag)\s+(?:do|party|weekend)|"
     r"my\s+(?:sister|brother|mum|mom|dad|mother|father|daughter|son|kids?|children|wife|husband|"
@@ -1463,7 +1481,7 @@ _ERRAND = re.compile(
 """Errands a fleet either names in some manifest or does not do at all: travel, a tradesman,
 a table. Where no manifest uses the word, a sub-agent takes it, for work or not."""
 _AT_WORK = re.compile(
-    r"\b(?:our|(?<!\bnot\sone\sof\s)(?<!\bnot\s)ours|(?<!\bof\s)us|we|clients?|customers?|brand|campaign|launch|products?|company|"
+    r"\b(?:our|(?<!\bnot\sone\sof\s)(?<!\bnot\s)ours|(?<!\bof\s)(?<!\bwith\s)us|we|clients?|customers?|brand|campaign|launch|products?|company|"
     r"newsletter|conference|website|blog|event)\b",
     re.IGNORECASE,
 )
@@ -2269,7 +2287,10 @@ class SemanticPlanner(RulePlanner):
             or (_NEW_HERE.match(rest) and len(words(rest)) <= 8 and not ASKS.search(rest))
         ):  # "…? first week here": a few words about the asker, never a second ask
             return Decision(kind="roster", reason="asked what the team does")
-        if (what := _WHAT_DOES.match(bare)) and self.resolve_name(what.group("name")):
+        if (what := _WHAT_DOES.match(bare)) and (
+            self.resolve_name(what["name"])
+            or self.resolve_name(what["name"] + (what["kind"] or ""))
+        ):
             return Decision(kind="roster", reason="asked what an agent covers")
         if not context.waiting and (  # "ok", "👍" to an agent's question is the answer
             _GREETING.match(bare or "?")
@@ -2451,10 +2472,17 @@ class SemanticPlanner(RulePlanner):
             w for t in context.tasks for w in words(t.summary)
         }:
             return self._cancel(clean(left["what"]))
-        if not any(
-            not _REPORTED.search(bare, 0, m.start())
-            and (context.tasks or not (_holds_back(m, bare) or self._someone_elses(bare, m.end())))
-            for m in _CANCEL_WORDS.finditer(bare)
+        stop_last = bool(context.tasks and _STOP_LAST.search(bare))
+        if (
+            not stop_last
+            and not any(
+                not _REPORTED.search(bare, 0, m.start())
+                and (
+                    context.tasks
+                    or not (_holds_back(m, bare) or self._someone_elses(bare, m.end()))
+                )
+                for m in _CANCEL_WORDS.finditer(bare)
+            )
         ) or _THEN_WORK.search(bare):
             return None
         leads = intent.name != "work" and intent.margin >= INTENT_MARGIN
@@ -2464,7 +2492,7 @@ class SemanticPlanner(RulePlanner):
         stop_first = (
             self._stop_first(bare, context)
             or bool(said and context.tasks and self._stop_first(said, context))
-            or bool(context.tasks and _STOP_LAST.search(bare))
+            or stop_last
         )
         if not ((leads and intent.name == "cancel") or len(words(bare)) <= 10 or stop_first):
             return None
