@@ -4179,3 +4179,24 @@ def test_dev45s_stops_questions_and_errands_in_demo_words(planner: SemanticPlann
         "can someone sort a cake and a card for Janet's retirement, 22 years she's been with us",
     ):
         assert [t.agent for t in roofers.plan(text).tasks] == ["subagent"], text
+
+
+def test_a_bowling_centres_translation_trouble_allergen_and_tradesman() -> None:
+    """dev45, on its own fleet: "done in Polish" asks for a translation (nobody here does
+    them); "keeps leaving the 10 pin stood there then sweeping mid frame" tells how a fault
+    goes, no second step; a question about milk in the nuggets is the kitchen's; and "if we
+    know a decent tiler for her bathroom" is an errand for a sub-agent."""
+    bowl = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "bowling.yaml"),
+        embedder=load_embedder(),
+    )
+    for text, agents in (
+        ("can someone get the party info sheet done in Polish?", ["subagent"]),
+        ("lane 7 keeps leaving the 10 pin stood there then sweeping mid frame, customers are "
+         "getting proper annoyed", ["lanetech"]),
+        ("a mum's asking if there's any milk in the chicken nuggets, her little boy can't have "
+         "dairy", ["kitchen"]),
+        ("customer's asked if we know a decent tiler for her bathroom while we're here, anyone?",
+         ["subagent"]),
+    ):  # fmt: skip
+        assert [t.agent for t in bowl.plan(text).tasks] == agents, text

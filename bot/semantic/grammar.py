@@ -1117,9 +1117,24 @@ def chain(text: str) -> list[str]:
     if _ASKS_WHAT.match(text) and text.rstrip().endswith("?") and text.count("?") == 1:
         return [text]  # "what should the post say once the numbers are in?": one question
     steps = [s for s in _THEN.split(text) if s and s.strip(" ,;.?!")]
+    if (
+        len(steps) == 2
+        and TROUBLE.search(steps[0])
+        and _DOING.match(steps[1])
+        and re.search(rf"\bthen\s+{re.escape(steps[1].strip()[:12])}", text, re.IGNORECASE)
+    ):
+        return [text]  # "lane 7 keeps leaving the 10 pin then sweeping mid frame": how it goes
     if len(steps) > 1:
         return [s for step in steps for s in chain(step)] if len(steps) < 50 else steps
     return [_FIRST.sub("", text)]
+
+
+_DOING = re.compile(
+    r"(?!(?:bring|ring|sing|swing|string|sting|wring|fling|cling|sling|spring|thing|nothing|something|"
+    r"anything|everything)\b)[a-z]{2,}ing\b",
+    re.IGNORECASE,
+)
+"""A step that opens on a participle ("…, then sweeping mid frame") goes on telling what happens."""
 
 
 def sentences(text: str) -> list[str]:

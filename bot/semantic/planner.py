@@ -1451,7 +1451,10 @@ _OFF_DUTY = re.compile(
 company"): unless an agent's manifest names one, or the message says it is for the business
 (`_AT_WORK`, in words other than these), a sub-agent's."""
 _TRANSLATE = re.compile(
-    r"\btranslat(?:e|ed|ing|ion)\b[^.?!]{0,100}?\b(?:in)?to\s+(?:\w+\s*(?:,|and|&|or)\s*)*"
+    r"(?:\btranslat(?:e|ed|ing|ion)\b[^.?!]{0,100}?\b(?:in)?to|"
+    # "can someone get the party info sheet done in Polish?"
+    r"\b(?:done|do|doing|written|write|redone|printed|version|copy|copies)\s+(?:of\s+it\s+|it\s+)?in)"
+    r"\s+(?:\w+\s*(?:,|and|&|or)\s*)*"
     r"(?:spanish|french|german|italian|portuguese|polish|punjabi|urdu|hindi|bengali|arabic|chinese|"
     r"mandarin|cantonese|japanese|korean|russian|ukrainian|romanian|turkish|dutch|welsh|gaelic|irish|"
     r"greek|swedish|norwegian|danish|finnish|czech|slovak|hungarian|bulgarian|croatian|serbian|"
@@ -1460,8 +1463,8 @@ _TRANSLATE = re.compile(
     r"(?:other|several|a\s+few|different)\s+languages)\b",
     re.IGNORECASE,
 )
-"""A translation asked for: one job, for the one agent whose manifest says it translates (or
-localises), or for nobody here."""
+"""A translation asked for ("translate it into Polish", "done in Polish"): one job, for the one
+agent whose manifest says it translates (or localises), or for nobody here."""
 _TRANSLATES = re.compile(
     r"\b(?:translat|locali[sz]|l10n\b|interpret(?:ing|er|ation))", re.IGNORECASE
 )
@@ -1471,7 +1474,8 @@ _ERRAND = re.compile(
     r"(?P<what>flights?|train\s+tickets?|trains?|taxis?|cabs?|plumbers?|electricians?|"
     r"restaurants?|babysitters?|childminders?)\b|\bbook\s+(?:us\s+|me\s+)?(?:a\s+)?(?P<table>table)\s+"
     r"(?:for|somewhere|at|near)\b|\b(?:know|recommend)\s+(?:of\s+)?(?:a|an|any)\s+(?:good|decent|reliable|"
-    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+){0,2}?)(?:\s+(?:near|in|around|round|close\s+to)\b|\s*\?)|"
+    r"cheap|local|nice)\s+(?P<local>[\w-]+(?:\s+[\w-]+){0,2}?)(?:\s+(?:near|in|around|round|close\s+to|for)\b|"
+    r"\s*[?,])|"
     r"\b(?:what(?:'s|’s|\s+is)|where(?:'s|’s|\s+is)|any|anywhere|somewhere)\s+(?:a\s+|an\s+)?(?:good|decent|"
     r"nice|cheap|reliable|local)\s+(?P<near>[\w-]+(?:\s+[\w-]+)?)\s+(?:near|in|around|round|close\s+to)\b|"
     r"\b(?:last|first|next|earliest|latest)\s+(?P<leaves>trains?|buses|bus|ferry|ferries|flights?)\s+(?:from|to|out)\b|"

@@ -1401,6 +1401,8 @@ the coffee machine in the bar is broken
 a diner sent back their steak as overcooked
 put a seasonal special on the dinner list
 the bar needs more limes and ice
+is there any milk in the nuggets, her son can't have dairy
+does the burger have gluten in it
 
 # café food and drink: coffee, cakes, sandwiches, toasties, milk, snacks, hot drinks, the counter
 we've run out of soya milk
