@@ -76,6 +76,7 @@ SPLITS = (
     "dev43",
     "dev44",
     "dev45",
+    "dev46",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
