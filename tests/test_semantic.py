@@ -4200,3 +4200,31 @@ def test_a_bowling_centres_translation_trouble_allergen_and_tradesman() -> None:
          ["subagent"]),
     ):  # fmt: skip
         assert [t.agent for t in bowl.plan(text).tasks] == agents, text
+
+
+def test_dev46s_moves_stops_questions_and_a_time_in_demo_words(planner: SemanticPlanner) -> None:
+    """dev46's round: "no, the image team do the banners" moves the work; "ignore the banner
+    thing, Dev had a look …" stops it; "is there anyone on here who can price a job up?" is
+    the roster ("price" is a skill when asked who has it); "can we get the numbers" and "deal
+    with the email I've just forwarded", with nothing before them, ask which; "… before that
+    american company … does" is a time, not a step before."""
+    banner = ThreadContext(tasks=[ThreadTask("t1", "designer", "the launch banner", "running")])
+    moved = planner.plan("no, the image team do the banners", banner)
+    assert (moved.kind, moved.target) == ("reroute", "image")
+    ignored = "ignore the banner thing, Dev had a look and it's just the cache, nothing's broken"
+    assert planner.plan(ignored, banner).kind == "cancel"
+    assert planner.plan("is there anyone on here who can price a job up?").kind == "roster"
+    for text in ("can we get the numbers", "can you deal with the email I've just forwarded"):
+        assert planner.plan(text).kind == "clarify", text
+    trademark = planner.plan(
+        "we want to trademark the name before that american company that's started using "
+        "something similar does"
+    )
+    assert len(trademark.tasks) == 1 and "trademark" in trademark.tasks[0].summary
+    works = SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "fabricators.yaml"),
+        embedder=load_embedder(),
+    )
+    survey = ThreadContext(tasks=[ThreadTask("t1", "drawing", "measure up Brighouse", "running")])
+    told = "no need to go out to Brighouse now, the client's sending their own survey over"
+    assert works.plan(told, survey).kind == "cancel"

@@ -152,7 +152,10 @@ _USERS_OWN = re.compile(
 """ "once we know what he's entitled to, …", "once he's off the hill …": what the user, or
 someone outside the team, will know or do, no agent's step."""
 _BUT_FIRST = re.compile(
-    r"^(?P<later>.+?)(?:[,;.]?\s+(?:but\s+first|but\s+before\s+that|before\s+that|so\s+first)|"
+    r"^(?P<later>.+?)(?:[,;.]?\s+(?:but\s+first|but\s+before\s+that|so\s+first|"
+    # not "before that american company does": a time, not the step before
+    r"before\s+that(?=\s*[,:;.!—–-]|\s*$|\s+(?:i|we|you|u|someone|somebody|can|could|please|pls|get|have|"
+    r"ask|let|make|check)\b))|"
     # "…, first, …" ("the camera first, and if …" ends what goes first)
     r"[,;.]\s+first,(?!\s*(?:and\s+)?(?:then|after\s+that|afterwards|next|based\s+on|once|when|as\s+soon\s+as)\b))"
     r"\s*,?\s*(?P<first>.+)$",

@@ -141,7 +141,8 @@ _CANCEL_WORDS = re.compile(
     r"all\s+of\s+(?:it|that|them))"
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
-    r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns)\b)|"
+    r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns|"
+    r"[\w'’-]+\s+(?:had|has|says|said|checked|looked|reckons|sorted|fixed))\b)|"
     # "pull the insta post, the weekend's sold out", "take the advert down, we've filled it"
     rf"pull(?=\s+the\s+(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+\s*[,;—–]\s*{_WHY_AFTER})|"
     r"take(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s+down\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
@@ -681,6 +682,14 @@ _AS_BEFORE = re.compile(
     r"(?:do|sort|send|book|get|order)\s+(?:the|our|my)\s+usual"
     r"(?:\s+(?:for|with|on|please|pls|thanks)\b|\s*[,.!]|$)|"
     r"^(?:and\s+|so\s+|ok\s+)?what\s+about\s+(?:the\s+other\s+[\w-]+|it|that|this|them|those)$|"
+    # "can you deal with the email I've just forwarded", "can we get the numbers": what is meant
+    # is not in the message
+    r"^(?:(?:pls|please|can\s+you|could\s+you|can\s+someone|could\s+someone)\s+)?(?:deal\s+with|look\s+at|"
+    r"sort|handle|action|reply\s+to|answer)\s+(?:the|that|this)\s+(?:email|e-mail|message|letter|attachment|file|"
+    r"doc|document)\s+(?:i'?ve|i\s+have|i)\s+(?:just\s+)?(?:forwarded|sent|attached|shared|passed\s+on)"
+    r"(?:\s+(?:you|on|over|across))?$|"
+    r"^(?:can|could)\s+(?:we|you|i|someone)\s+(?:get|have|see)\s+(?:the|those)\s+(?:numbers|figures|details|info|"
+    r"stuff)(?:\s+(?:please|pls|asap|today|now))?$|"
     # "the thing we talked about yesterday, can you crack on with it": which thing is not said
     r"^(?:(?:pls|please|can\s+you|could\s+you|can\s+someone)\s+)?(?:\w+\s+(?:on|with)\s+)?"
     r"(?:the|that)\s+(?:thing|stuff|job|matter|idea|one)\s+(?:we|i|you)\s+"
@@ -959,7 +968,8 @@ _REROUTE_CUE = re.compile(
     r"guys|folks|person|bod|expert|specialist|pro|\w+(?:ician|ist))\b|"
     r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
-    r"^(?:no|nah|nope)\b[,.!\s]+\S+\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts)\s+(?:the|our|all)\b|"
+    r"^(?:no|nah|nope)\b[,.!\s]+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:does|do|handles?|deals?\s+with|looks?\s+after|"
+    r"covers?|sorts?)\s+(?:the|our|all)\b|"
     r"(?:it's|it’s|it\s+is|that's|that’s)\s+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:people|team|lot|desk|department|guys)\s+(?:who|that)\b|"
     # "no it's a checkout problem, …": whose kind of problem it is, said against the guess
     r"^(?:no|nah|nope)\b[,.!\s]*(?:it's|it’s|its|it\s+is|that's|that’s|thats)\s+(?:an?\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:problem|issue)\b)\b",
@@ -1203,6 +1213,8 @@ _ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over loop".sp
 """Words that only say who a message is for: with nothing else, nothing is asked."""
 _WHEN = frozenset("start starts starting begin begins immediately straight away".split())
 """With words of time only, "…, start asap": when the piece before is to happen, not what."""
+_SKILL_VERBS = frozenset({"price", "quote"})
+"""Vague as work ("get a price on it"), but a skill when asked who has it ("who can price a job")."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
     care deal dealing dealt look looking check checking work working finish get got improve better
@@ -1858,7 +1870,7 @@ def roster_target(text: str) -> str | None:
     )
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
-    if all(w in _VAGUE_WORDS for w in words(what)):
+    if all(w in _VAGUE_WORDS - _SKILL_VERBS for w in words(what)):
         return None  # "can someone look at the thing from this morning?": no skill named
     return what.strip(" ?!.") or None
 
@@ -2447,7 +2459,7 @@ class SemanticPlanner(RulePlanner):
         first = _CANCEL_WORDS.match(opened)
         head, *why = re.split(r"\s*[,;—–]\s*", opened, maxsplit=1)
         # "ignore the refund, she emailed back to say it was her new washing powder": why, after
-        explained = bool(why) and len(words(head)) <= 6 and _SAYS_HOW.search(why[0]) is not None
+        explained = bool(why) and len(words(head)) <= 8 and _SAYS_HOW.search(why[0]) is not None
         return (
             first is not None
             and (len(words(bare)) <= 12 or (explained and not ASKS.search(why[0])))
