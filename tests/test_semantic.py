@@ -4228,3 +4228,25 @@ def test_dev46s_moves_stops_questions_and_a_time_in_demo_words(planner: Semantic
     survey = ThreadContext(tasks=[ThreadTask("t1", "drawing", "measure up Brighouse", "running")])
     told = "no need to go out to Brighouse now, the client's sending their own survey over"
     assert works.plan(told, survey).kind == "cancel"
+
+
+def test_errands_of_ones_own_and_the_weather_are_a_sub_agents(planner: SemanticPlanner) -> None:
+    """ "find me a cheap hotel in Lyon", "need a lift to the station", "get rid of my old sofa"
+    are the user's own errands; the weather is looked up by nobody here, even when the question
+    is for work ("do we need to bring the gazebos"). Each had gone to an agent whose words
+    happened to match (wholesale, the shops, the grounds, the office)."""
+    fleets = Path(__file__).parent.parent / "evals" / "fleets"
+    for fleet, text in (
+        ("cheesemonger", "can anyone find me a cheap hotel in Lyon for the week of the cheese "
+         "fair? just me"),
+        ("cheesemonger", "what time does the tip at frome shut on a sunday? need to get rid of "
+         "my old sofa"),
+        ("livery", "need a lift to Macclesfield station for 7 tomorrow morning, car's in the "
+         "garage"),
+    ):  # fmt: skip
+        there = SemanticPlanner(load_fleet(fleets / f"{fleet}.yaml"), embedder=load_embedder())
+        assert [t.agent for t in there.plan(text).tasks] == ["subagent"], text
+    weather = planner.plan(
+        "what's the weather looking like in Leeds on thursday? do we need to bring the gazebos"
+    )
+    assert [t.agent for t in weather.tasks] == ["subagent"]

@@ -1429,6 +1429,13 @@ _STATEMENT = re.compile(
     re.IGNORECASE,
 )
 """A piece that says how things are ("the leeds job has no truck", "we're 40% full")."""
+_THE_WORLD = (
+    # the world outside: "what's the weather doing in Ledbury", "settling a bet"
+    r"what(?:'s|’s|\s+is)\s+the\s+weather|weather\s+(?:like|forecast|doing|looking)|"
+    r"what\s+year\s+did|settl(?:e|ing)\s+(?:a\s+bet|an?\s+(?:argument|debate|row))|parking\s+like|kicks?\s+off\s+(?:on\s+)?"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?"
+)
+"""Questions about the world outside, which no one here looks up, whatever the work it is for."""
 _OFF_DUTY = re.compile(
     r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
     r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?|"
@@ -1453,10 +1460,13 @@ _OFF_DUTY = re.compile(
     r"trying|getting)|"
     r"my\s+(?:old\s+)?(?:flatmate|housemate)|"
     r"book\s+me\s+(?:in\s+)?(?:at|with)\s+the\s+(?:dentist|doctors?|gp|hairdressers?|barbers?)|"
-    # the world outside: "what's the weather doing in Ledbury", "settling a bet"
-    r"what(?:'s|’s|\s+is)\s+the\s+weather|weather\s+(?:like|forecast|doing|looking)|"
-    r"what\s+year\s+did|settl(?:e|ing)\s+(?:a\s+bet|an?\s+(?:argument|debate|row))|parking\s+like|kicks?\s+off\s+(?:on\s+)?"
-    r"(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?)\b",
+    # "find me a cheap hotel in Lyon", "book me a train to London", "need a lift to the
+    # station", "get rid of my old sofa"
+    r"(?:find|book|get)\s+me\s+a\s+(?:\w+\s+){0,2}?(?:hotel|b&b|airbnb|train|flight|taxi|cab|table|"
+    r"(?:thai|indian|italian|chinese|curry|pizza|steak)\s+(?:place|restaurant|house))|"
+    r"(?:need|want|get)\s+a\s+lift\s+(?:to|from|into|home)|"
+    r"my\s+old\s+(?:sofa|settee|bed|mattress|fridge|freezer|telly|tv|washing\s+machine|wardrobe)|"
+    rf"{_THE_WORLD})\b",
     re.IGNORECASE,
 )
 """Things people ask for off duty, and their own affairs ("my sister's hen do", "my energy
@@ -2736,7 +2746,10 @@ class SemanticPlanner(RulePlanner):
         """One part, or a list of parts that each clearly belong to a different agent."""
         if (
             (off := _OFF_DUTY.search(text)) is not None
-            and not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
+            and (
+                re.fullmatch(_THE_WORLD, off[0], re.IGNORECASE) is not None
+                or not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
+            )
             and not matcher.scorer.claimed(off[0])
         ):  # the user's own affairs, however its pieces would split
             self._note(why, text, matcher.rank(text), CATCH_ALL_ID, f"a personal favour ({off[0]})")
