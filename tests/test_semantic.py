@@ -4250,3 +4250,19 @@ def test_errands_of_ones_own_and_the_weather_are_a_sub_agents(planner: SemanticP
         "what's the weather looking like in Leeds on thursday? do we need to bring the gazebos"
     )
     assert [t.agent for t in weather.tasks] == ["subagent"]
+
+
+def test_a_bounced_dd_and_a_one_star_review() -> None:
+    """ "Claire Booth's DD has bounced again": a direct debit, the accounts' (it had gone to a
+    sub-agent); "someone's left a one star …, can we respond" is for whoever runs the socials
+    (it had gone to reception)."""
+    fleets = Path(__file__).parent.parent / "evals" / "fleets"
+    livery = SemanticPlanner(load_fleet(fleets / "livery.yaml"), embedder=load_embedder())
+    bounced = livery.plan("Claire Booth's DD has bounced again, that's twice in a row now")
+    assert [t.agent for t in bounced.tasks] == ["accounts"]
+    salon = SemanticPlanner(load_fleet(fleets / "salon.yaml"), embedder=load_embedder())
+    review = salon.plan(
+        "someone's left a one star saying she waited 40 mins past her time at chorlton, can we "
+        "respond"
+    )
+    assert [t.agent for t in review.tasks] == ["socials"]

@@ -62,7 +62,8 @@ _SHORT_FOR = {
     "vid": "video", "vids": "videos", "info": "information", "req": "request", "reqs": "requests",
     "spec": "specification", "specs": "specifications", "qty": "quantity", "mtg": "meeting",
     "appt": "appointment", "appts": "appointments", "hr": "human resources", "ppl": "people",
-    "insta": "instagram", "fb": "facebook", "socials": "social media",
+    "insta": "instagram", "fb": "facebook", "socials": "social media", "dd": "direct debit",
+    "dds": "direct debits",
 }  # fmt: skip
 """Everyday abbreviations, spelled out: a static model knows the word better than the clipping."""
 _SHORT = re.compile(rf"\b(?:{'|'.join(_SHORT_FOR)})\b", re.IGNORECASE)

@@ -592,6 +592,8 @@ a customer complained about us publicly on facebook
 the direct messages are piling up
 what hashtags should we use
 our last clip only got fifty views
+someone left us a 1 star google review, can we reply to it
+answer the reviews on google and tripadvisor
 
 # marketing: campaigns, promotions, offers, launches, brand awareness, audiences
 put together a spring promotion
