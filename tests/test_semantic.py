@@ -4170,6 +4170,7 @@ def test_dev45s_stops_questions_and_errands_in_demo_words(planner: SemanticPlann
         "sorry, I'm new, what is this thing and how do I use it?",
     ):
         assert planner.plan(text).kind == "roster", text
+    assert planner.plan("what does the social team actually cover").target == "Social"
     roofers = SemanticPlanner(
         load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "roofers.yaml"),
         embedder=load_embedder(),

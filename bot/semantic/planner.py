@@ -2314,10 +2314,14 @@ class SemanticPlanner(RulePlanner):
         ):  # "…? first week here": a few words about the asker, never a second ask
             return Decision(kind="roster", reason="asked what the team does")
         if (what := _WHAT_DOES.match(bare)) and (
-            self.resolve_name(what["name"])
-            or self.resolve_name(what["name"] + (what["kind"] or ""))
-        ):
-            return Decision(kind="roster", reason="asked what an agent covers")
+            asked := (
+                self.resolve_name(what["name"])
+                or self.resolve_name(what["name"] + (what["kind"] or ""))
+            )
+        ):  # that agent's line of the roster, as "who's Research?" gets
+            return Decision(
+                kind="roster", target=self.fleet.agent(asked).name, reason="asked what it covers"
+            )
         if not context.waiting and (  # "ok", "👍" to an agent's question is the answer
             _GREETING.match(bare or "?")
             or _SMALL_TALK.match(bare)
