@@ -4267,3 +4267,21 @@ def test_a_bounced_dd_and_a_one_star_review() -> None:
         "respond"
     )
     assert [t.agent for t in review.tasks] == ["socials"]
+
+
+def test_a_firms_name_with_an_ampersand_is_one_name(planner: SemanticPlanner) -> None:
+    """ "Harbour & Vine in Leeds want a case study. get them a banner and a blog post": the
+    firm's name is not a list to cut ("Harbour" and "Vine in Leeds…" had made the banner and
+    the post one piece); "…, same tone as last time" says how, of the piece before."""
+    both = planner.plan(
+        "Harbour & Vine in Leeds want a case study. get them a banner and a blog post"
+    )
+    assert [t.agent for t in both.tasks] == ["image", "writer"]
+    assert "Harbour & Vine" in both.tasks[0].summary
+    fleets = Path(__file__).parent.parent / "evals" / "fleets"
+    yarn = SemanticPlanner(load_fleet(fleets / "yarn.yaml"), embedder=load_embedder())
+    skeins = yarn.plan(
+        "Purl & Pine in Keswick emailed, they want another 60 skeins of the DK, same mix of "
+        "colours as last time"
+    )
+    assert [t.agent for t in skeins.tasks] == ["wholesale"]

@@ -1418,7 +1418,9 @@ _BINOMIAL = re.compile(
     r"supply\s+and\s+demand|bed\s+and\s+breakfast|fish\s+and\s+chips|food\s+and\s+"
     r"(?:drink|beverage)|hair\s+and\s+make-?up|rules\s+and\s+regulations|questions\s+and\s+"
     r"answers|up\s+and\s+running|again\s+and\s+again|more\s+and\s+more|black\s+and\s+white|"
-    r"hit\s+and\s+run|lost\s+and\s+found|before\s+and\s+after|[a-z]&[a-z]{1,2}|\d+\s+and\s+\d+)\b",
+    r"hit\s+and\s+run|lost\s+and\s+found|before\s+and\s+after|[a-z]&[a-z]{1,2}|\d+\s+and\s+\d+|"
+    # a firm's name: "Wool & Co", "Harbour & Vine"
+    r"(?-i:[A-Z][\w'’]*\s*&\s*[A-Z][\w'’]*))\b",
     re.IGNORECASE,
 )
 """Phrases with "and" in them that name one thing ("time and a half", "R&D")."""
@@ -1562,10 +1564,13 @@ _DETAIL = re.compile(
     r"^(?:(?:for|about|around|roughly|at|by|from|before|after|until)\s+|~)?\d[\d,.:]*\s*(?:am|pm|ish)?"
     r"(?:\s+(?:kids|children|people|guests|adults|pax|of\s+us|of\s+them|staff|players|students|pupils|"
     r"visitors|covers|mins?|minutes|hours?|hrs|days?|nights?|weeks?|sharp|latest))?"
-    r"(?:\s+if\s+(?:we|you|they|poss|possible)(?:\s+can)?)?$",
+    r"(?:\s+if\s+(?:we|you|they|poss|possible)(?:\s+can)?)?$|"
+    # "…, same mix of colours as last time": as before, of the piece before
+    r"^(?:the\s+)?same\s+(?:[\w'’-]+\s+){0,4}?as\s+(?:last\s+(?:time|year|order|month|week)|before|usual)$",
     re.IGNORECASE,
 )
-""" "party, 12 kids, 2pm if we can": how many and when, of the piece before."""
+""" "party, 12 kids, 2pm if we can", "…, same mix of colours as last time": how many, when
+and how, of the piece before."""
 _FORWARDED = re.compile(
     r"^(?:fwd?|fw|forwarded|forwarding)\b[^:\n]{0,60}:\s*(?:[^:\n]{0,60}?[:—–-]\s*)?['\"“‘]",
     re.IGNORECASE,
