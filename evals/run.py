@@ -77,6 +77,7 @@ SPLITS = (
     "dev44",
     "dev45",
     "dev46",
+    "dev47",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
