@@ -4285,3 +4285,15 @@ def test_a_firms_name_with_an_ampersand_is_one_name(planner: SemanticPlanner) ->
         "colours as last time"
     )
     assert [t.agent for t in skeins.tasks] == ["wholesale"]
+
+
+def test_is_it_working_again_and_ignore_it_a_van_brought_it(planner: SemanticPlanner) -> None:
+    """dev47: "is the bandsaw cutting straight again?", asked in the thread of its repair, is
+    how that work went, not more for it; "ignore the blades thing, a van's just dropped them
+    off" stops it (why after the stop may open with "a …")."""
+    fixing = ThreadContext(tasks=[ThreadTask("t1", "dev", "fix the staging server", "running")])
+    assert planner.plan("is the staging server working again?", fixing).kind == "status"
+    assert (
+        planner.plan("ignore the server thing, a contractor's just sorted it", fixing).kind
+        == "cancel"
+    )

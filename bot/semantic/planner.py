@@ -142,7 +142,7 @@ _CANCEL_WORDS = re.compile(
     r"(?!\s+(?:together|up|apart|off|out|in|into|through|over|down|round|across|back|forward|from|for)\b)|"
     r"ignore\s+(?:that|this|it)(?![\s,;.—–-]+(?:i\s+meant?|i\s+mean|meant|it\s+should|should\s+be)\b)|"
     r"ignore(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s*[,;—–]\s*(?:she|he|they|we|it'?s|the|turns|"
-    r"[\w'’-]+\s+(?:had|has|says|said|checked|looked|reckons|sorted|fixed))\b)|"
+    r"[\w'’-]+\s+(?:had|has|says|said|checked|looked|reckons|sorted|fixed)|an?\s+[\w-]+(?:'s|’s))\b)|"
     # "pull the insta post, the weekend's sold out", "take the advert down, we've filled it"
     rf"pull(?=\s+the\s+(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+\s*[,;—–]\s*{_WHY_AFTER})|"
     r"take(?=\s+the\s+(?:[\w'’-]+\s+){0,2}?[\w'’-]+\s+down\s*[,;—–]\s*(?:the|it'?s|we|we've|we’ve|they|she|he)\b)|"
@@ -439,7 +439,10 @@ _DONE_QUESTION = re.compile(
     r"^(?:so\s+)?did\s+[^?]{1,40}?\s+(?:get|receive)\s+(?:his|her|their|the|my|our|its)\s+[^?]{1,40}?\s+"
     r"(?:ok|okay|alright|all\s+right|in\s+the\s+end)\s*[?!.]*$|"
     r"^(?:is|are)\s+(?:someone|somebody|anyone|anybody)\s+[^?]{3,60}?\bor\s+(?:am|are|do|should)\s+(?:i|we)\b"
-    r"[^?]{0,30}$",
+    r"[^?]{0,30}$|"
+    # "is the bandsaw cutting straight again?", "is the autoclave ok now"
+    r"^(?:is|are)\s+(?:the|our|that|those|these|his|her|their)\s+[^?,]{1,40}?\s+(?:ok|okay|alright|fine|working|"
+    r"running|cutting\s+straight|behaving)\s+(?:again|now)\s*[?!.]*$",
     re.IGNORECASE,
 )
 _ALL_OK = re.compile(
