@@ -33,6 +33,14 @@ def planner() -> SemanticPlanner:
     return SemanticPlanner(demo_fleet(), embedder=load_embedder())
 
 
+def fleet_planner(name: str) -> SemanticPlanner:
+    """The semantic planner on one of the evaluation's fleets (`evals/fleets/NAME.yaml`)."""
+    return SemanticPlanner(
+        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / f"{name}.yaml"),
+        embedder=load_embedder(),
+    )
+
+
 @pytest.fixture
 async def model() -> AsyncIterator[FakeLLM]:
     async with FakeLLM() as fake:
@@ -275,10 +283,8 @@ def test_what_is_said_then_asked_about_it_is_one_task() -> None:
     # a telling and nothing asked: its pieces are what one matter looks like, one task
     slow = "the site has been really slow all morning and customers are being logged out"
     assert len(routes(slow)) == 1
-    brewery = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "brewery.yaml"),
-        embedder=load_embedder(),
-    )  # even where each piece names a skill word for word; "we've got" tells too
+    # even where each piece names a skill word for word; "we've got" tells too
+    brewery = fleet_planner("brewery")
     short = "we've only got three days' worth of blank cans left and the next delivery isn't til the 28th"
     assert [t.agent for t in brewery.plan(short).tasks] == ["canning"]
     assert routes(
@@ -310,10 +316,7 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         "help me with a best man's speech, he's my brother",
     ):
         assert [t.agent for t in planner.plan(text).tasks] == [CATCH_ALL_ID], text
-    school = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
-        embedder=load_embedder(),
-    )
+    school = fleet_planner("school")
     for text in (  # the user's own life, even at a school: not the pastoral team's
         "help me word an appeal to my son's school about the place he was given",
         "can you help me plan my sister's hen do? about £150 each, 12 of us",
@@ -326,10 +329,7 @@ def test_a_personal_favour_goes_to_a_sub_agent_unless_someone_does_that() -> Non
         assert [t.agent for t in school.plan(text).tasks] == [CATCH_ALL_ID], text
     business = planner.plan("write a short poem for our newsletter about hitting 10k subscribers")
     assert [t.agent for t in business.tasks] == ["writer"]
-    hotel = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "hotel.yaml"),
-        embedder=load_embedder(),
-    )
+    hotel = fleet_planner("hotel")
     for text in (
         "help me write a birthday card for my brother, he's 40 on sunday",
         "any ideas for an anniversary present for my wife?",
@@ -347,10 +347,7 @@ def test_someones_something_is_work_not_a_question_about_the_team(
     """ "List everyone" asks who is on the team; "list everyone's bonus here" asks for a thing
     of theirs."""
     assert planner.plan("list everyone").kind == "roster"
-    finance = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "finance.yaml"),
-        embedder=load_embedder(),
-    )
+    finance = fleet_planner("finance")
     decision = finance.plan("list everyone's bonus here")
     assert [t.agent for t in decision.tasks] == ["payroll"]
 
@@ -389,10 +386,7 @@ def test_a_long_message_that_ends_asking_who_is_work_not_a_question_about_the_te
 def test_what_only_sounds_like_a_cancel_or_a_question_about_the_team_is_work() -> None:
     """ "we're cancelling 18 consults" says what will happen, "don't pay the invoice yet" in a
     thread with no work is an instruction, and "anyone know a decent plumber?" is an errand."""
-    school = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
-        embedder=load_embedder(),
-    )
+    school = fleet_planner("school")
     told = "Jess has phoned in sick for saturday, we need cover or we're cancelling the clinic"
     assert school.plan(told).kind == "work"
     hold = "don't pay the hop invoice yet, it's short"
@@ -865,10 +859,7 @@ def test_a_personal_name_addresses_without_punctuation() -> None:
 
 
 def test_a_step_that_fits_nobody_and_refers_back_stays_with_the_agent_before() -> None:
-    planner = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "council.yaml"),
-        embedder=load_embedder(),
-    )
+    planner = fleet_planner("council")
     decision, why = planner.explain(
         "assess mrs patel's care needs first and then order a riser chair for her"
     )
@@ -900,10 +891,8 @@ def test_work_handed_over_at_its_end_or_after_a_list_goes_to_that_agent() -> Non
     assert parsed(
         names, "this one's for Harriet: the inspector is due, what do we still need?"
     ) == [("the inspector is due, what do we still need?", ["people"])]
-    vets = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "vets.yaml"),
-        embedder=load_embedder(),
-    )  # handed over, then asked "what do we still need?": work for her, not a status question
+    # handed over, then asked "what do we still need?": work for her, not a status question
+    vets = fleet_planner("vets")
     handed = "this one's for Ruth: the inspector is due at Hawes next week, what do we still need?"
     decision = vets.plan(handed)
     assert (decision.kind, [t.agent for t in decision.tasks]) == ("work", ["compliance"])
@@ -1581,10 +1570,7 @@ def test_something_more_to_make_for_what_came_before_is_its_own_part() -> None:
 def test_an_alias_in_lower_case_is_a_word_of_the_sentence_not_an_addressee() -> None:
     """The hotel's food and beverage agent answers to "chef": a job ad "for a sous chef" is
     not addressed to it, and keeps its last word."""
-    hotel = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "hotel.yaml"),
-        embedder=load_embedder(),
-    )
+    hotel = fleet_planner("hotel")
     decision = hotel.plan("draft a job ad for a sous chef and post it on our socials")
     assert [t.summary for t in decision.tasks] == [
         "draft a job ad for a sous chef",
@@ -1640,10 +1626,7 @@ def test_asks_for_different_agents_split_whatever_else_the_message_says() -> Non
     ]
     # a list of what someone needs: one need may be close between two agents, and is still
     # its own when the other need is clearly someone else's
-    school = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "school.yaml"),
-        embedder=load_embedder(),
-    )
+    school = fleet_planner("school")
     text = (
         "our new cover supervisor starts on the 10th, he needs his contract sorting and a laptop"
         " setting up"
@@ -3006,8 +2989,7 @@ def test_more_told_of_the_same_one_is_not_a_second_job() -> None:
     weeks": the second sentence tells more of the same customer, so one job for whoever has
     complaints. Before, its words ("written back") sent it to collections as a second task.
     Two troubles of their own still go to two agents."""
-    fleets = Path(__file__).parent.parent / "evals" / "fleets"
-    energy = SemanticPlanner(load_fleet(fleets / "energy.yaml"), embedder=load_embedder())
+    energy = fleet_planner("energy")
     text = (
         "third letter from this guy, cc'd his MP now, and going by the notes nobody's written"
         " back to him in 7 weeks"
@@ -3018,7 +3000,7 @@ def test_more_told_of_the_same_one_is_not_a_second_job() -> None:
         " new supplier says we still haven't let go of the gas side"
     )
     assert sorted(t.agent for t in energy.plan(text).tasks) == ["billing", "switching"]
-    cinema = SemanticPlanner(load_fleet(fleets / "cinema.yaml"), embedder=load_embedder())
+    cinema = fleet_planner("cinema")
     text = (
         "screen 2 at Wellmouth: the projector's making a grinding noise, and 3 seats on the"
         " back row are broken"
@@ -4064,10 +4046,7 @@ def test_everyday_clippings_count_as_the_word_itself(planner: SemanticPlanner) -
     check) is not read as "databases"."""
     for text in ("can we get the new mug range on insta", "stick it on insta please"):
         assert [t.agent for t in planner.plan(text).tasks] == ["social"], text
-    cleaners = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "windowcleaning.yaml"),
-        embedder=load_embedder(),
-    )
+    cleaners = fleet_planner("windowcleaning")
     dbs = cleaners.plan(
         "the primary on Kingsthorpe Rd won't let us back on site until they've seen DBS "
         "certs for everyone"
@@ -4171,10 +4150,7 @@ def test_dev45s_stops_questions_and_errands_in_demo_words(planner: SemanticPlann
     ):
         assert planner.plan(text).kind == "roster", text
     assert planner.plan("what does the social team actually cover").target == "Social"
-    roofers = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "roofers.yaml"),
-        embedder=load_embedder(),
-    )
+    roofers = fleet_planner("roofers")
     for text in (
         "can someone book the Christmas do, somewhere in town that'll take 15 of us",
         "can someone sort a cake and a card for Janet's retirement, 22 years she's been with us",
@@ -4187,10 +4163,7 @@ def test_a_bowling_centres_translation_trouble_allergen_and_tradesman() -> None:
     them); "keeps leaving the 10 pin stood there then sweeping mid frame" tells how a fault
     goes, no second step; a question about milk in the nuggets is the kitchen's; and "if we
     know a decent tiler for her bathroom" is an errand for a sub-agent."""
-    bowl = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "bowling.yaml"),
-        embedder=load_embedder(),
-    )
+    bowl = fleet_planner("bowling")
     for text, agents in (
         ("can someone get the party info sheet done in Polish?", ["subagent"]),
         ("lane 7 keeps leaving the 10 pin stood there then sweeping mid frame, customers are "
@@ -4222,10 +4195,7 @@ def test_dev46s_moves_stops_questions_and_a_time_in_demo_words(planner: Semantic
         "something similar does"
     )
     assert len(trademark.tasks) == 1 and "trademark" in trademark.tasks[0].summary
-    works = SemanticPlanner(
-        load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "fabricators.yaml"),
-        embedder=load_embedder(),
-    )
+    works = fleet_planner("fabricators")
     survey = ThreadContext(tasks=[ThreadTask("t1", "drawing", "measure up Brighouse", "running")])
     told = "no need to go out to Brighouse now, the client's sending their own survey over"
     assert works.plan(told, survey).kind == "cancel"
@@ -4236,7 +4206,6 @@ def test_errands_of_ones_own_and_the_weather_are_a_sub_agents(planner: SemanticP
     are the user's own errands; the weather is looked up by nobody here, even when the question
     is for work ("do we need to bring the gazebos"). Each had gone to an agent whose words
     happened to match (wholesale, the shops, the grounds, the office)."""
-    fleets = Path(__file__).parent.parent / "evals" / "fleets"
     for fleet, text in (
         ("cheesemonger", "can anyone find me a cheap hotel in Lyon for the week of the cheese "
          "fair? just me"),
@@ -4245,7 +4214,7 @@ def test_errands_of_ones_own_and_the_weather_are_a_sub_agents(planner: SemanticP
         ("livery", "need a lift to Macclesfield station for 7 tomorrow morning, car's in the "
          "garage"),
     ):  # fmt: skip
-        there = SemanticPlanner(load_fleet(fleets / f"{fleet}.yaml"), embedder=load_embedder())
+        there = fleet_planner(fleet)
         assert [t.agent for t in there.plan(text).tasks] == ["subagent"], text
     weather = planner.plan(
         "what's the weather looking like in Leeds on thursday? do we need to bring the gazebos"
@@ -4257,11 +4226,10 @@ def test_a_bounced_dd_and_a_one_star_review() -> None:
     """ "Claire Booth's DD has bounced again": a direct debit, the accounts' (it had gone to a
     sub-agent); "someone's left a one star …, can we respond" is for whoever runs the socials
     (it had gone to reception)."""
-    fleets = Path(__file__).parent.parent / "evals" / "fleets"
-    livery = SemanticPlanner(load_fleet(fleets / "livery.yaml"), embedder=load_embedder())
+    livery = fleet_planner("livery")
     bounced = livery.plan("Claire Booth's DD has bounced again, that's twice in a row now")
     assert [t.agent for t in bounced.tasks] == ["accounts"]
-    salon = SemanticPlanner(load_fleet(fleets / "salon.yaml"), embedder=load_embedder())
+    salon = fleet_planner("salon")
     review = salon.plan(
         "someone's left a one star saying she waited 40 mins past her time at chorlton, can we "
         "respond"
@@ -4278,8 +4246,7 @@ def test_a_firms_name_with_an_ampersand_is_one_name(planner: SemanticPlanner) ->
     )
     assert [t.agent for t in both.tasks] == ["image", "writer"]
     assert "Harbour & Vine" in both.tasks[0].summary
-    fleets = Path(__file__).parent.parent / "evals" / "fleets"
-    yarn = SemanticPlanner(load_fleet(fleets / "yarn.yaml"), embedder=load_embedder())
+    yarn = fleet_planner("yarn")
     skeins = yarn.plan(
         "Purl & Pine in Keswick emailed, they want another 60 skeins of the DK, same mix of "
         "colours as last time"

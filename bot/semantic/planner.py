@@ -1216,8 +1216,6 @@ _ONLY_ADDRESSES = frozenset("ask tell ping get have send pass hand over loop".sp
 """Words that only say who a message is for: with nothing else, nothing is asked."""
 _WHEN = frozenset("start starts starting begin begins immediately straight away".split())
 """With words of time only, "…, start asap": when the piece before is to happen, not what."""
-_SKILL_VERBS = frozenset({"price", "quote"})
-"""Vague as work ("get a price on it"), but a skill when asked who has it ("who can price a job")."""
 _VAGUE_WORDS = frozenset(
     """do does did doing done handle handling sort sorted fix fixing redo make made making take
     care deal dealing dealt look looking check checking work working finish get got improve better
@@ -1245,6 +1243,9 @@ _VAGUE_WORDS = frozenset(
     she's he's they're happy still be price quote rung rang phoned u ur spoke spoken speak
     chatted talk agreed know knew remember""".split()
 )
+_NO_SKILL = _VAGUE_WORDS - {"price", "quote"}
+"""The vague words that name no skill when asked who has it: "price" and "quote" are vague
+as work ("get a price on it"), a skill in "who can price a job up?"."""
 _SHOW_ME = frozenset(
     """show list give tell me my mine our i we need should know about from today blockers
     problems issues morning's today's yesterday's week's got""".split()
@@ -1441,6 +1442,7 @@ _THE_WORLD = (
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)(?:day)?"
 )
 """Questions about the world outside, which no one here looks up, whatever the work it is for."""
+_WORLD = re.compile(_THE_WORLD, re.IGNORECASE)
 _OFF_DUTY = re.compile(
     r"\b(?:limericks?|poems?|haikus?|rhymes?|best\s+man|eulogy|thrillers?|novels?|box\s*sets?|"
     r"recipes?|cocktails?|horoscopes?|crosswords?|tattoos?|jokes?|pick-?up\s+lines?|"
@@ -1888,7 +1890,7 @@ def roster_target(text: str) -> str | None:
     )
     what = re.sub(r"^(?:the|a|an|some|any)\s+", "", what.strip(), flags=re.IGNORECASE)
     what = re.sub(r"\s+(?:here|stuff|things?|on\s+the\s+team|right\s+now)$", "", what)
-    if all(w in _VAGUE_WORDS - _SKILL_VERBS for w in words(what)):
+    if all(w in _NO_SKILL for w in words(what)):
         return None  # "can someone look at the thing from this morning?": no skill named
     return what.strip(" ?!.") or None
 
@@ -2759,7 +2761,7 @@ class SemanticPlanner(RulePlanner):
         if (
             (off := _OFF_DUTY.search(text)) is not None
             and (
-                re.fullmatch(_THE_WORLD, off[0], re.IGNORECASE) is not None
+                _WORLD.fullmatch(off[0]) is not None
                 or not _AT_WORK.search(f"{text[: off.start()]} {text[off.end() :]}")
             )
             and not matcher.scorer.claimed(off[0])
