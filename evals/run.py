@@ -78,6 +78,7 @@ SPLITS = (
     "dev45",
     "dev46",
     "dev47",
+    "dev48",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
