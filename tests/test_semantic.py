@@ -653,6 +653,32 @@ def test_a_common_job_goes_to_the_one_agent_clearly_closest() -> None:
     assert _roles_taken(embedder, fleet("books", "ledger").agents) == {}
 
 
+def test_a_desk_named_for_a_job_takes_it_when_its_profile_is_near() -> None:
+    """The smokehouse's "Food safety" desk lists more than food safety, and the smokehouse
+    itself is nearly as close to that job: the desk's name settles it. A name alone, with a
+    profile about something else, takes nothing."""
+    from bot.semantic.match import _roles_taken
+
+    embedder = load_embedder()
+    smokehouse = load_fleet(Path(__file__).parent.parent / "evals" / "fleets" / "smokehouse.yaml")
+    taken = _roles_taken(embedder, smokehouse.agents)
+    assert "the fridge log shows it was too warm overnight" in taken["foodsafety"]
+    misnamed = fleet_from_data(
+        {
+            "agents": [
+                {"id": "events", "name": "Events", "description": "Invoices and the books.",
+                 "backend": PLACEHOLDER},
+                {"id": "yard", "name": "Yard", "description": "Forklifts and pallets.",
+                 "backend": PLACEHOLDER},
+            ],
+            "catch_all": {"backend": PLACEHOLDER},
+        }
+    )  # fmt: skip
+    assert "plan a wedding reception" not in _roles_taken(embedder, misnamed.agents).get(
+        "events", []
+    )
+
+
 def test_in_a_thread_a_correction_moves_the_work_and_a_reply_answers() -> None:
     planner = SemanticPlanner(team(), embedder=load_embedder())
     done = ThreadContext(tasks=[ThreadTask("t1", "designer", "fix the checkout", "completed")])
