@@ -4290,3 +4290,32 @@ def test_is_it_working_again_and_ignore_it_a_van_brought_it(planner: SemanticPla
         planner.plan("ignore the server thing, a contractor's just sorted it", fixing).kind
         == "cancel"
     )
+
+
+def test_dev48s_vague_redos_a_chain_asked_backwards_and_one_subject_of_two_things(
+    planner: SemanticPlanner,
+) -> None:
+    """ "it needs redoing" and "can we get that changed before it goes out" name nothing to
+    work on: one question. "what can everyone on here do?" asks the roster. "…, and once he's
+    paid can it all go on a pallet" waits for the payment. "the invoice for the wiper blades
+    and bulbs needs paying, it's on the desk" is one bill, not the blades and then "bulbs
+    needs paying" for someone else. Before, the first three were work, the chain one task and
+    the bill two."""
+    assert planner.plan("it needs redoing").kind == "clarify"
+    assert planner.plan("can we get that changed before it goes out").kind == "clarify"
+    assert planner.plan("what can everyone on here do?").kind == "roster"
+    auctions = fleet_planner("auctionhouse").plan(
+        "dealer from Harrogate bought lots 200 to 260. get him invoiced please, and once he's"
+        " paid can it all go on a pallet for his carrier"
+    )
+    assert [(t.agent, t.depends_on) for t in auctions.tasks] == [
+        ("accounts", []),
+        ("shipping", ["t1"]),
+    ]
+    bill = fleet_planner("mountainrescue").plan(
+        "halfords invoice for the wiper blades and bulbs needs paying, it's on the desk at base"
+    )
+    assert [t.agent for t in bill.tasks] == ["treasurer"]
+    # A subject of its own after "and" is its own matter, as before.
+    two = planner.plan("the checkout is broken and the app icons need redoing")
+    assert [t.agent for t in two.tasks] == ["dev", "image"]

@@ -103,10 +103,12 @@ _AND_WHEN_DO = re.compile(
     r"|if\s+(?:it|they|the\s+[\w-]+)(?:'s|’s|'re|’re|\s+is|\s+are|\s+looks?)\s+(?:in\s+(?:decent|good|ok)\s+"
     r"(?:nick|shape|order|condition)|ok|okay|fine|sound|alright|all\s+right|safe|clear|good))\s*,?\s+"
     # "…, and when it comes back Mark'll need to put her settings back"
-    r"(?P<rest>(?:[\w-]+(?:'ll|’ll|\s+will|\s+can|\s+should|\s+needs?\s+to|\s+has\s+to)\s+"
+    # "…, and once he's paid can it all go on a pallet": asked the other way round
+    r"(?P<rest>(?:can|could)\s+(?:it|they|we|you|someone|somebody)(?:\s+all)?\s+\S.*|"
+    r"(?:(?:[\w-]+(?:'ll|’ll|\s+will|\s+can|\s+should|\s+needs?\s+to|\s+has\s+to)\s+"
     r"(?:need\s+to\s+|have\s+to\s+)?)?(?:go\s+ahead\s+(?:and\s+)?)?(?:send|book|order|pop|put|post|email|ring|call|arrange|pay|"
     r"invoice|chase|add|update|move|fit|fix|bring|take|give|price|quote|start|build|make|write|"
-    r"draft|design|check|set)\s+\S.*)$",
+    r"draft|design|check|set)\s+\S.*))$",
     re.IGNORECASE | re.DOTALL,
 )
 """ "finish the snagging and when they've signed it off send them the final bill", "…, and

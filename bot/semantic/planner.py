@@ -216,15 +216,17 @@ _ONLY_A_PRONOUN = re.compile(
     r"^(?:(?:please|pls|plz|can\s+you|could\s+you|can\s+someone|could\s+someone|can\s+we|could\s+we|"
     r"just|ok|right)\s+)*"
     r"(?:[a-z]+\s+(?:it|them|that|this|those|these|him|her)(?:\s+one)?|"
-    r"(?:get|have)\s+(?:it|them|that|this|him|her)(?:\s+one)?\s+[a-z]+ed)"
+    r"(?:get|have)\s+(?:it|them|that|this|him|her)(?:\s+one)?\s+[a-z]+ed|"
+    r"(?:it|that|this|they|those|these)(?:\s+one)?\s+needs?\s+[a-z]+ing)"
     r"(?:\s+(?:in|out|up|off|over|on|through|back|across|round|along|again|now|please|pls|asap|today|"
+    r"before\s+(?:it|they)\s+go(?:es)?\s+(?:out|up|live|off)|"
     r"for\s+(?:me|us)|to\s+the\s+other\s+(?:one|date|day|time|week|room|version)|"
     r"(?:for|by|on|before|till|until)\s+(?:next\s+|this\s+)?(?:week|month|monday|tuesday|wednesday|"
     r"thursday|friday|saturday|sunday|weekend|tomorrow|tonight)))*$",
     re.IGNORECASE,
 )
-""" "book it in", "get it booked in for next month", "change it to the other date": with no work
-in the thread, what "it" is is not said."""
+""" "book it in", "get it booked in for next month", "change it to the other date", "it needs
+redoing": with no work in the thread, what "it" is is not said."""
 _KEEP_GOING = re.compile(
     r"\s*[,;]?\s*\b(?:but|and|—|–)\s+(?:keep|leave|let|not|don'?t\s+(?:stop|touch|cancel))\b.*$",
     re.IGNORECASE | re.DOTALL,
@@ -918,7 +920,7 @@ _ROSTER_CUE = re.compile(
     r"(?:is\s+there|do\s+you\s+have|have\s+you\s+got)\s+(?:a|an|any)\s+(?:team|agent|person|bot|"
     r"specialist|expert)|which\s+(?:agent|one|bot|team|department)|you|your|yourself|y'?all|available|skills?|"
     r"capabilit\w*|good\s+(?:at|with)|"
-    r"options|introduce|help)\b",
+    r"options|introduce|help|what\s+(?:can|does|do)\s+every(?:one|body))\b",
     re.IGNORECASE,
 )
 _NEEDS_WHO = re.compile(
@@ -1406,6 +1408,12 @@ _SUM = re.compile(r"[£$€]\d")
 _PIECES = re.compile(rf"(?:{LIST_SPLIT.pattern})|(?<=[.!?])\s+", re.IGNORECASE)
 _CUT = re.compile(f"({_PIECES.pattern})", re.IGNORECASE)
 """`_PIECES`, keeping what it cut at: pieces put back together keep the user's own joints."""
+_SHARED_PREDICATE = re.compile(
+    r"^(?!(?:the|a|an|some(?:one|body)|it|there|this|that)\b)(?:[\w'’-]+\s+){1,3}"
+    r"(?:needs?|is|are|was|were|has|have)\s+(?!to\b)\w",
+    re.IGNORECASE,
+)
+""" "…and bulbs needs paying": the rest of a subject the piece before began."""
 _NEW_THING = re.compile(
     r"^(?:(?:can\s+(?:you|we|someone)|could\s+(?:you|we|someone)|please|pls)\s+)?"
     r"(?:get|make|draw|design|create|write|draft|do|build|order|book|shoot|film|record)\s+"
@@ -3038,6 +3046,14 @@ class SemanticPlanner(RulePlanner):
                             and _names_only(merged[0])
                         )
                         or bool(merged and _about_whom_before(piece, raw[-1]))
+                        or bool(
+                            # "the invoice for the blades and bulbs needs paying": one subject
+                            merged
+                            and re.match(r"\s+and\s+$", as_written[: -len(piece)] or " ")
+                            and _SHARED_PREDICATE.match(piece)
+                            and not ASKS.search(raw[-1])
+                            and not _STATEMENT.search(merged[-1])
+                        )
                         or bool(_SUM.match(piece) or _DETAIL.match(piece))
                     )
                 )
