@@ -4319,3 +4319,29 @@ def test_dev48s_vague_redos_a_chain_asked_backwards_and_one_subject_of_two_thing
     # A subject of its own after "and" is its own matter, as before.
     two = planner.plan("the checkout is broken and the app icons need redoing")
     assert [t.agent for t in two.tasks] == ["dev", "image"]
+
+
+def test_an_answer_that_picks_whose_a_reroute_by_whose_it_is_and_where_are_we_up_to(
+    planner: SemanticPlanner,
+) -> None:
+    """dev48: "the shipping one, …", answering "which one is that: …?", picks the agent it
+    names, whatever the rest sounds like; "that one's Dev's, …" moves the thread's work;
+    "where are we up to with …, do I hold … or …" asks how it stands, and what to do
+    meanwhile. Before, the first went to the porters, the other two were more for the
+    thread's agent."""
+    asked = ThreadContext(
+        pending_question="Which one is that: the valuation, the photos or the shipping?",
+        pending_text="can someone chase the Rudyard thing",
+    )
+    picked = fleet_planner("auctionhouse").plan(
+        "the shipping one, the grandfather clock still hasn't left and the buyer keeps ringing",
+        asked,
+    )
+    assert [t.agent for t in picked.tasks] == ["shipping"]
+    notes = ThreadContext(tasks=[ThreadTask("t1", "writer", "write the release notes", "running")])
+    moved = planner.plan("that one's Dev's, it's a bug in the code", notes)
+    assert (moved.kind, moved.target) == ("reroute", "dev")
+    where = planner.plan(
+        "where are we up to with the release notes, do I hold the launch or go ahead", notes
+    )
+    assert (where.kind, where.target) == ("status", "writer")

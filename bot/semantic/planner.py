@@ -561,6 +561,7 @@ _PROGRESS = re.compile(
     r"^(?:so\s+|and\s+|ok\s+|sorry\s+)?(?:"
     r"(?:has|have)\s+[\w'’]+\s+(?:got|gotten|heard|come)\s+back\b|"
     r"did\s+[\w'’]+\s+(?:ever\s+)?(?:get|hear|come)\s+back\b|"
+    r"where\s+(?:are|r)\s+we\s+(?:up\s+to|at)\s+(?:with|on)\b|"
     r"what(?:'s|’s|s|\s+has|\s+is)\s+(?:happened|happening|going\s+on)\s+(?:with|to|about|on)\b|"
     r"what(?:'s|’s|s|\s+is)\s+the\s+(?:latest|story|situation)\s+(?:on|with|re)\b|"
     r"how(?:'s|’s|s|\s+is|\s+are)\s+[^?]{1,60}?\blooking\b|"
@@ -943,7 +944,8 @@ _REROUTE_CUE = re.compile(
     r"\b(?:wrong\s+(?:one|agent|person|bot|team|place|desk|lot|people|department)|"
     r"should\s+(?:really\s+|probably\s+|actually\s+)?(?:go\s+to|be\s+for|have\s+gone\s+to)|"
     # "no that's Dave's, stage look after the pianos": whose it is, then who should have it
-    r"^(?:no[,.!]?\s+)?(?:that's|that’s|thats|that\s+is)\s+[\w-]+(?:'s|’s)(?=\s*[,;—–])|"
+    r"^(?:no[,.!]?\s+)?(?:that's|that’s|thats|that\s+is|(?:that|this)\s+one(?:'s|’s|\s+is))\s+"
+    r"[\w-]+(?:'s|’s)(?=\s*[,;—–])|"
     r"(?:can|could|should)\s+(?:that|this|it)(?:\s+one)?\s+go\s+(?:to|over\s+to)\b|"
     r"^(?:no[,.!]?\s+)?(?:that's|that’s|that\s+is|this\s+is)\s+(?:the\s+|a\s+)?[\w\s'’-]{2,30}?\s+"
     r"(?:lot|team|people|desk|guys|department)\b(?=\s*[,;.—–-])|"
@@ -2177,7 +2179,18 @@ class SemanticPlanner(RulePlanner):
                 or (asked and _WAITING_ON_ME.search(bare))
                 or _HOLDUP.match(bare)
             )
-            and len(words(re.split(r"[?!.]\s", bare, maxsplit=1)[0])) <= 18
+            # "…, do I leave them in the sale or pull them": what to do meanwhile, asked
+            and len(
+                words(
+                    re.split(
+                        r"[?!.]\s|,\s+(?=(?:do|should|shall)\s+(?:i|we)\b)",
+                        bare,
+                        maxsplit=1,
+                        flags=re.I,
+                    )[0]
+                )
+            )
+            <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
         ):
             why.rule = "asked how this thread's work is going"
@@ -2209,6 +2222,14 @@ class SemanticPlanner(RulePlanner):
             combined = f"{context.pending_text.strip()} — {clean_text}"
             decision = self._work_by_meaning(combined, matcher, why, allow_clarify=False)
             decision.reason = "answer to the clarifying question; " + decision.reason
+            # "the shipping one, …": the answer picks whose it is, as it opens
+            picked = self.names.listed(
+                re.split(r"[,;.!?—–]", clean_text, maxsplit=1)[0], everyday=True
+            )
+            if len(picked) == 1 and len(decision.tasks) == 1:
+                only = decision.tasks[0]
+                decision.tasks = [self._task(only.id, self.fleet.agent(picked[0]), only.summary)]
+                decision.reason += f"; the answer picks {picked[0]}"
             return decision
 
         gated = self._by_intent(bare, intent, addressed, asked, bool(context.tasks))
