@@ -4345,3 +4345,33 @@ def test_an_answer_that_picks_whose_a_reroute_by_whose_it_is_and_where_are_we_up
         "where are we up to with the release notes, do I hold the launch or go ahead", notes
     )
     assert (where.kind, where.target) == ("status", "writer")
+
+
+def test_a_job_nobody_in_the_fleet_does_goes_to_a_sub_agent() -> None:
+    """A bakery's fleet has no one for computers: "my laptop keeps dropping off the wifi" is
+    nearer what people ask IT than anything its agents do, so a sub-agent takes it (it had
+    gone to the vans, on "dropping"). With an IT desk, the desk takes it; the bread is the
+    bakers' either way."""
+
+    def agent(agent_id: str, description: str, skills: list[str]) -> dict[str, Any]:
+        return {"id": agent_id, "description": description, "skills": skills,
+                "backend": PLACEHOLDER}  # fmt: skip
+
+    bakery = [
+        agent("bakers", "The bakehouse: bread, cakes and pastries made overnight.",
+              ["sourdough and bread", "celebration cakes", "pastry"]),
+        agent("shop", "The shop counter: serving, tills, displays and customer orders.",
+              ["the till", "window displays", "customer orders"]),
+        agent("deliveries", "Vans and drivers taking wholesale orders to cafes.",
+              ["delivery rounds", "the vans", "wholesale drops"]),
+    ]  # fmt: skip
+    it = agent("it", "Computers, wifi, printers and logins.", ["laptops", "wifi", "printers"])
+
+    def plan(agents: list[dict[str, Any]], text: str) -> list[str]:
+        fleet = fleet_from_data({"agents": agents, "catch_all": {"backend": PLACEHOLDER}})
+        return [t.agent for t in SemanticPlanner(fleet, embedder=load_embedder()).plan(text).tasks]
+
+    laptop = "my laptop keeps dropping off the wifi, can someone fix it"
+    assert plan(bakery, laptop) == [CATCH_ALL_ID]
+    assert plan([*bakery, it], laptop) == ["it"]
+    assert plan(bakery, "the sourdough came out flat this morning") == ["bakers"]

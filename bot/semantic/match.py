@@ -49,6 +49,11 @@ ROLE_FIT, ROLE_LEAD = 0.4, 0.15
 and by how much it must lead the next agent: where two agents are about as close (a fleet of
 several finance desks), neither takes it. Calibrated on evals/ dev, dev2 and dev3 (and
 checked again with dev4)."""
+OUTSIDE_NEAR, OUTSIDE_LEAD = 0.25, 0.25
+"""A role no agent's profile comes within OUTSIDE_NEAR of is a job this fleet does not do; a
+request nearer one of its phrasings, by OUTSIDE_LEAD, than any agent's phrase is for a
+sub-agent ("the office printer's jammed again" where nobody does IT). Calibrated on every
+split before dev49."""
 NAME_FIT, NAME_LEAD, NAME_NEAR, NAME_FLOOR = 0.7, 0.25, 0.1, 0.3
 """A role whose name is an agent's own ("Food safety", "Reception") goes to it though no
 profile leads by ROLE_LEAD: how close the two names must be, how far ahead of the next
@@ -100,6 +105,9 @@ class _Profiles:
     """Every content word of every agent's profile, agent by agent."""
     word_starts: np.ndarray
     """Where each agent's words begin in `word_matrix` (for a per-agent maximum)."""
+    outside: np.ndarray
+    """Which rows of `_role_rows` belong to roles no agent here comes near (`OUTSIDE_NEAR`):
+    jobs this fleet does not do."""
     baseline: np.ndarray | None = None
     """Each agent's mean score on off-topic requests: what it scores for nothing at all."""
 
@@ -131,7 +139,8 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
     phrase_starts: list[int] = []
     vocab: list[str] = []
     word_starts: list[int] = []
-    taken = _roles_taken(embedder, agents)
+    fits = _role_fits(embedder, agents)
+    taken = _roles_taken(embedder, agents, fits)
     for agent in agents:
         own = _phrases(agent)
         mine = [content(p) for p in own]
@@ -153,6 +162,7 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
         centroids,
         embedder.embed(vocab) if vocab else np.zeros((0, 1)),
         np.array(word_starts),
+        _outside(embedder, fits),
     )
     if len(_CACHE) >= 16:
         _CACHE.clear()
@@ -160,16 +170,40 @@ def profiles(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> _Profiles
     return built
 
 
-def _roles_taken(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> dict[str, list[str]]:
+def _role_fits(embedder: CachedEmbedder, agents: Sequence[AgentSpec]) -> np.ndarray:
+    """How close each role (a row) is to each agent's own profile (a column)."""
+    if not agents:
+        return np.zeros((len(ROLES), 0))
+    own = [content(" ".join(_phrases(a))) for a in agents]
+    return embedder.embed([content(r.description) for r in ROLES]) @ embedder.embed(own).T
+
+
+def _outside(embedder: CachedEmbedder, fits: np.ndarray) -> np.ndarray:
+    far = np.array([not len(row) or row.max() < OUTSIDE_NEAR for row in fits])
+    return far[_role_rows(embedder)[1]]
+
+
+_ROLE_ROWS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _role_rows(embedder: CachedEmbedder) -> tuple[np.ndarray, np.ndarray]:
+    """Every role's phrasings, embedded once for all fleets, and the role of each row."""
+    if (rows := _ROLE_ROWS.get(embedder.name)) is None:
+        phrasings = [content(p) for role in ROLES for p in role.phrases]
+        owners = np.array([i for i, role in enumerate(ROLES) for _ in role.phrases])
+        rows = _ROLE_ROWS[embedder.name] = (embedder.inner.embed(phrasings), owners)
+    return rows
+
+
+def _roles_taken(
+    embedder: CachedEmbedder, agents: Sequence[AgentSpec], fits: np.ndarray | None = None
+) -> dict[str, list[str]]:
     """Each role's phrasings go to the one agent whose own profile is closest to it, if it is
     close enough and clearly closer than the rest: what people ask a role for, in the words of
     their problem."""
     if not agents:
         return {}
-    own = [content(" ".join(_phrases(a))) for a in agents]
-    agent_vectors = embedder.embed(own)
-    role_vectors = embedder.embed([content(r.description) for r in ROLES])
-    sims = role_vectors @ agent_vectors.T
+    sims = _role_fits(embedder, agents) if fits is None else fits
     named = _names_near(embedder, agents)
     taken: dict[str, list[str]] = {}
     for role, row, by_name in zip(ROLES, sims, named, strict=True):
@@ -242,6 +276,15 @@ class Matcher:
             )
             for n, i in enumerate(order)
         ]
+
+    def elsewhere(self, text: str) -> bool:
+        """The request is plainly a job none of these agents does (see `OUTSIDE_NEAR`)."""
+        p = self.profiles
+        if not p.outside.any() or not len(p.matrix):
+            return False
+        query = self.embedder.one(content(text))
+        outside = (_role_rows(self.embedder)[0] @ query)[p.outside].max()
+        return float(outside - (p.matrix @ query).max()) >= OUTSIDE_LEAD
 
     def _nearest(self, index: int, sims: np.ndarray) -> str:
         p = self.profiles

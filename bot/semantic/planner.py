@@ -2685,7 +2685,9 @@ class SemanticPlanner(RulePlanner):
         notes: list[str] = []
         previous: list[str] = []
         named: set[str] = set()
-        for step in parse(text, self.names) or [[Part(text)]]:
+        steps = parse(text, self.names) or [[Part(text)]]
+        alone = len(steps) == 1 and len(steps[0]) == 1  # one matter, not a step of several
+        for step in steps:
             current: list[str] = []
             addressed = {a for p in step for a in p.agents}
             # "Swift came back with a smashed window. can the yard get her fixed": the trouble
@@ -2706,7 +2708,7 @@ class SemanticPlanner(RulePlanner):
                     ):
                         continue  # what the addressed parts are about
                 for agent, summary in self._route_onward(part, tasks, previous, matcher, why) or (
-                    self._route_part(part, matcher, why, notes)
+                    self._route_part(part, matcher, why, notes, alone=alone)
                 ):
                     if (
                         agent.id == CATCH_ALL_ID
@@ -2765,7 +2767,7 @@ class SemanticPlanner(RulePlanner):
         return [(agent, summary) for agent, _ in self._by_meaning(meant, matcher, why)][:1]
 
     def _route_part(
-        self, part: Part, matcher: Matcher, why: Explanation, notes: list[str]
+        self, part: Part, matcher: Matcher, why: Explanation, notes: list[str], *, alone: bool
     ) -> list[tuple[AgentSpec, str]]:
         summary = clean(part.text) or part.text.strip()
         if part.agents:
@@ -2781,12 +2783,13 @@ class SemanticPlanner(RulePlanner):
                     why.parts.append(PartFigures(summary, [], agent_id, "addressed by name"))
                     routed.append((agent, summary))
             return routed
-        return self._by_meaning(summary, matcher, why)
+        return self._by_meaning(summary, matcher, why, alone=alone)
 
     def _by_meaning(
-        self, text: str, matcher: Matcher, why: Explanation
+        self, text: str, matcher: Matcher, why: Explanation, *, alone: bool = False
     ) -> list[tuple[AgentSpec, str]]:
-        """One part, or a list of parts that each clearly belong to a different agent."""
+        """One part, or a list of parts that each clearly belong to a different agent.
+        `alone`: the part is the whole request, not one step of several."""
         if (
             (off := _OFF_DUTY.search(text)) is not None
             and (
@@ -2872,6 +2875,9 @@ class SemanticPlanner(RulePlanner):
         what = errand and next(g for g in errand.groups() if g)
         if what and len(words(text)) <= 30 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
+            return [(self.fleet.catch_all.as_agent(), text)]
+        if alone and ranked and ranked[0].score >= FIT and matcher.elsewhere(text):
+            self._note(why, text, ranked, CATCH_ALL_ID, "a job nobody here does")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
             self._note(why, text, ranked, ranked[0].agent.id, "closest by meaning")
