@@ -2736,8 +2736,8 @@ class SemanticPlanner(RulePlanner):
             tasks.append(self._task("t1", catch_all, text))
         if any(t.agent == CATCH_ALL_ID for t in tasks):
             notes.append("no agent fits some work, so a disposable sub-agent takes it")
-        steps = len({tuple(t.depends_on) for t in tasks})
-        shape = f"a chain of {steps} steps" if steps > 1 else "one step"
+        count = len({tuple(t.depends_on) for t in tasks})
+        shape = f"a chain of {count} steps" if count > 1 else "one step"
         routes = ", ".join(f"{t.id}→{t.agent}" for t in tasks)
         decision = Decision(
             kind="work", tasks=tasks, reason=f"{shape}; {routes}", confidence=why.confidence()
