@@ -4375,3 +4375,23 @@ def test_a_job_nobody_in_the_fleet_does_goes_to_a_sub_agent() -> None:
     assert plan(bakery, laptop) == [CATCH_ALL_ID]
     assert plan([*bakery, it], laptop) == ["it"]
     assert plan(bakery, "the sourdough came out flat this morning") == ["bakers"]
+
+
+def test_news_a_message_opens_with_goes_with_the_part_after_it(planner: SemanticPlanner) -> None:
+    """ "passenger says the driver in car 88 was on his phone …, and the car stank of fags" is
+    one complaint about a driver; "district nurse rang about an old lady …, nails too thick
+    for her to reach. can she go on the list" is one visit. The news they open with is no
+    part of its own for whichever agent it sounds like. Before, each was two tasks. Parts
+    after the news still split."""
+    taxis = fleet_planner("taxis").plan(
+        "passenger says the driver in car 88 was on his phone the whole way and the car stank"
+        " of fags"
+    )
+    assert [t.agent for t in taxis.tasks] == ["drivers"]
+    feet = fleet_planner("podiatry").plan(
+        "district nurse rang about an old lady in Pateley Bridge, doesn't leave the house, nails"
+        " too thick for her to reach. can she go on the list"
+    )
+    assert [t.agent for t in feet.tasks] == ["homevisits"]
+    both = planner.plan("the launch is on friday. write the release notes, and mock up the banner")
+    assert sorted(t.agent for t in both.tasks) == ["designer", "writer"]

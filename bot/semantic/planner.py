@@ -1726,6 +1726,32 @@ def _stretches(text: str, routed: list[tuple[AgentSpec, str]]) -> list[tuple[Age
     return runs
 
 
+def _with_news(
+    text: str, chosen: Sequence[tuple[str, Sequence[Ranked]]]
+) -> list[tuple[str, Sequence[Ranked]]]:
+    """The pieces without the ones they open with that only bring news ("the Woodchester
+    job's done and dusted"), which go before the first piece after them, in the user's words."""
+    start = next((i for i, (piece, _) in enumerate(chosen) if not _only_news(piece)), 0)
+    if not start:
+        return list(chosen)
+    first, ranked = chosen[start]
+    begin = text.find(chosen[0][0])
+    end = text.find(first, begin) if begin >= 0 else -1
+    if end >= 0:
+        joined = text[begin : end + len(first)]
+    else:
+        joined = ", ".join(piece for piece, _ in chosen[: start + 1])
+    return [(joined, ranked), *chosen[start + 1 :]]
+
+
+def _only_news(piece: str) -> bool:
+    return (
+        bool(_STATEMENT.search(piece))
+        and not says_what_to_do(piece, False)
+        and not TROUBLE.search(piece)
+    )
+
+
 def by_asks(chosen: Sequence[tuple[str, Sequence[Ranked]]]) -> list[tuple[AgentSpec, str]] | None:
     """Asks that each clearly fit a different agent are theirs, whatever else the message
     says: "customer pulled out. stand the scaffold down and give that crew the Baker job" is
@@ -2836,16 +2862,19 @@ class SemanticPlanner(RulePlanner):
                     for (piece, ranked), (agent, _) in zip(chosen, routed, strict=True):
                         self._note(why, piece, ranked, agent.id, "one of several asks")
                     return by_agent(routed)
+            # "the Chalford job starts on the 3rd. needs the RAMS doing, and the scaffold
+            # booking": news, for the parts after it, is no part of its own
+            listed = _with_news(text, chosen)
             if (
                 not told
-                and all(_clear(r) for _, r in chosen)
-                and len({r[0].agent.id for _, r in chosen}) >= 2
+                and all(_clear(r) for _, r in listed)
+                and len({r[0].agent.id for _, r in listed}) >= 2
                 # things listed, or asks: not one matter told on in several sentences
-                and not any(_tells_on(piece) for piece, _ in chosen[1:])
+                and not any(_tells_on(piece) for piece, _ in listed[1:])
             ):
-                for piece, ranked in chosen:
-                    self._note(why, piece, ranked, ranked[0].agent.id, "a listed part")
-                return by_agent((ranked[0].agent, piece) for piece, ranked in chosen)
+                for piece, fits in listed:
+                    self._note(why, piece, fits, fits[0].agent.id, "a listed part")
+                return by_agent((fits[0].agent, piece) for piece, fits in listed)
             # a message that also spoke to Dispatch's instructions gets no split it asks for
             if not told and not why.steered and (split := by_asks(chosen)) is not None:
                 for (piece, ranked), (agent, _) in zip(chosen, split, strict=True):
@@ -2967,7 +2996,9 @@ class SemanticPlanner(RulePlanner):
         return owners[0] if len(owners) == 1 else None
 
     @staticmethod
-    def _note(why: Explanation, text: str, ranked: list[Ranked], chose: str, reason: str) -> None:
+    def _note(
+        why: Explanation, text: str, ranked: Sequence[Ranked], chose: str, reason: str
+    ) -> None:
         top = [(r.agent.id, round(r.score, 3), r.phrase) for r in ranked[:3]]
         why.parts.append(PartFigures(text, top, chose, reason))
 
