@@ -129,6 +129,8 @@ async def test_an_embeddings_endpoint_routes_too(model: FakeLLM) -> None:
     assert [t.agent for t in decision.tasks] == ["finance"]
     assert {r.path for r in model.requests} == {"/v1/embeddings"}
     assert model.requests[0].body["model"] == "embed-1"
+    # a fleet's profiles and the common roles' phrasings (hundreds) go in slices
+    assert max(len(r.body["input"]) for r in model.requests) <= 128
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,10 @@ def local_model(path: Path) -> StaticEmbedder:
     return StaticEmbedder(path.name, _table(weights[0]), tokenizer)
 
 
+BATCH = 128
+"""Texts per call to an embeddings endpoint."""
+
+
 class EndpointEmbedder:
     """An OpenAI-compatible `/v1/embeddings` endpoint, called synchronously with a short
     timeout; the planner asks for every text of a message in one batch before it plans."""
@@ -141,10 +145,15 @@ class EndpointEmbedder:
         self._client = httpx.Client(timeout=5.0, headers=headers)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        import httpx
-
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
+        # in slices: endpoints cap how many texts one call may carry (OpenAI 2,048; many
+        # self-hosted servers far fewer), and a fleet's profiles alone run to hundreds
+        return np.vstack([self._call(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)])
+
+    def _call(self, texts: Sequence[str]) -> np.ndarray:
+        import httpx
+
         try:
             response = self._client.post(self.url, json={"model": self.model, "input": list(texts)})
             response.raise_for_status()
