@@ -16,7 +16,7 @@ from bot import render
 from bot.demo.fleet import demo_fleet
 from bot.manifest import fleet_from_data, load_fleet
 from bot.models import TaskSpec
-from bot.planner import RulePlanner, ThreadContext, ThreadTask, words
+from bot.planner import Lesson, RulePlanner, ThreadContext, ThreadTask, words
 from bot.semantic import SemanticPlanner
 from bot.semantic.embed import CachedEmbedder, EmbeddingError, load_embedder
 from bot.semantic.grammar import Names, clean, parse, says_what_to_do, without_injections
@@ -4377,6 +4377,11 @@ def test_a_job_nobody_in_the_fleet_does_goes_to_a_sub_agent() -> None:
     assert plan(bakery, laptop) == [CATCH_ALL_ID]
     assert plan([*bakery, it], laptop) == ["it"]
     assert plan(bakery, "the sourdough came out flat this morning") == ["bakers"]
+    # What a user taught stands: the shop's laptop is the shop's, once they said so.
+    fleet = fleet_from_data({"agents": bakery, "catch_all": {"backend": PLACEHOLDER}})
+    taught = [Lesson("my laptop keeps dropping off the wifi", "shop")]
+    planned = SemanticPlanner(fleet, embedder=load_embedder()).plan(laptop, lessons=taught)
+    assert [t.agent for t in planned.tasks] == ["shop"]
 
 
 def test_news_a_message_opens_with_goes_with_the_part_after_it(planner: SemanticPlanner) -> None:

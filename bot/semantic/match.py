@@ -42,6 +42,9 @@ _PERSONS = frozenset("he him his she her hers".split())
 BEST, WHOLE, WORDS, LEXICAL = 0.3, 0.7, 1.0, 0.3
 """How an agent's score is made: its best phrase, its whole profile, word alignment, and
 shared stems (the lexical score squashed to 0..1 first). Calibrated on evals/ dev and dev2."""
+LESSON_BOOST = 0.15
+"""How much nearer than an agent's own phrase a routing lesson counts: what a user taught wins
+a close call."""
 BASELINE = 1.0
 """How much of its off-topic baseline comes off each agent's score."""
 ROLE_FIT, ROLE_LEAD = 0.4, 0.15
@@ -306,8 +309,8 @@ class Matcher:
             for (lesson, owner), sim in zip(
                 self.lessons, self._lesson_vectors @ query, strict=True
             ):
-                if float(sim) + 0.15 > best[owner]:
-                    best[owner] = float(sim) + 0.15
+                if float(sim) + LESSON_BOOST > best[owner]:
+                    best[owner] = float(sim) + LESSON_BOOST
                     decided[owner] = f"lesson: {lesson.text}"
         whole = p.centroids @ query
         query_words = [w for w in dict.fromkeys(content(text).split()) if w not in _PERSONS][:24]

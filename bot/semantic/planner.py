@@ -2905,7 +2905,13 @@ class SemanticPlanner(RulePlanner):
         if what and len(words(text)) <= 30 and not matcher.scorer.claimed(what):
             self._note(why, text, ranked, CATCH_ALL_ID, f"nobody here books {what}")
             return [(self.fleet.catch_all.as_agent(), text)]
-        if alone and ranked and ranked[0].score >= FIT and matcher.elsewhere(text):
+        if (
+            alone
+            and ranked
+            and ranked[0].score >= FIT
+            and not ranked[0].phrase.startswith("lesson:")  # what a user taught stands
+            and matcher.elsewhere(text)
+        ):
             self._note(why, text, ranked, CATCH_ALL_ID, "a job nobody here does")
             return [(self.fleet.catch_all.as_agent(), text)]
         if ranked and ranked[0].score >= FIT:
