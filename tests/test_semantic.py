@@ -4402,3 +4402,20 @@ def test_news_a_message_opens_with_goes_with_the_part_after_it(planner: Semantic
     assert [t.agent for t in feet.tasks] == ["homevisits"]
     both = planner.plan("the launch is on friday. write the release notes, and mock up the banner")
     assert sorted(t.agent for t in both.tasks) == ["designer", "writer"]
+
+
+def test_someone_unhappy_on_the_phone_with_no_what_gets_one_question(
+    planner: SemanticPlanner,
+) -> None:
+    """ "customer's kicking off again", "she's been on the phone again about the same thing",
+    "is that doable for next week?": who is unhappy, or when, but not about what, so nobody
+    could start. Before, each went to whoever the words happened to match."""
+    for text in (
+        "customer's kicking off again",
+        "she's been on the phone again about the same thing",
+        "customer on the phone isn't happy, can someone ring her back",
+        "is that doable for next week?",
+    ):
+        assert planner.plan(text).kind == "clarify", text
+    # Something named to work on is work, phone or not.
+    assert planner.plan("the checkout page is broken on the phone app").kind == "work"

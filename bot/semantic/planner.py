@@ -1245,7 +1245,8 @@ _VAGUE_WORDS = frozenset(
     mr mrs ms miss dr bloke guy lady woman man fella chap
     email emails message messages says said give put back rid send ugh how swap changing instead
     she's he's they're happy still be price quote rung rang phoned u ur spoke spoken speak
-    chatted talk agreed know knew remember""".split()
+    chatted talk agreed know knew remember phone phones line kicking off asking asked they've
+    doable new lot""".split()
 )
 _NO_SKILL = _VAGUE_WORDS - {"price", "quote"}
 """The vague words that name no skill when asked who has it: "price" and "quote" are vague
