@@ -1245,8 +1245,8 @@ _VAGUE_WORDS = frozenset(
     mr mrs ms miss dr bloke guy lady woman man fella chap
     email emails message messages says said give put back rid send ugh how swap changing instead
     she's he's they're happy still be price quote rung rang phoned u ur spoke spoken speak
-    chatted talk agreed know knew remember phone phones line kicking off asking asked they've
-    doable new lot""".split()
+    chatted talk agreed know knew remember kicking off asking asked they've doable new
+    lot""".split()
 )
 _NO_SKILL = _VAGUE_WORDS - {"price", "quote"}
 """The vague words that name no skill when asked who has it: "price" and "quote" are vague
@@ -1969,6 +1969,9 @@ _WHOSE_TROUBLE = re.compile(
 )
 
 
+_ON_THE_PHONE = re.compile(r"\bon\s+(?:the\s+)?(?:phone|line(?:\s+\d+)?)\b", re.IGNORECASE)
+
+
 def carries_too_little(text: str, names: Names) -> bool:
     """Nothing but generic verbs, pronouns and filler: nobody could start on it."""
     # "the resident's complaining": who, not what. "hi, I need help with something": a
@@ -1983,6 +1986,7 @@ def carries_too_little(text: str, names: Names) -> bool:
     asked = names.word.sub(" ", asked)  # "@writer", "ask the writer": named, nothing asked
     asked = _WHOSE_TROUBLE.sub(" ", asked)  # "Trevor's problem": whose, not what
     asked = _BY_WHEN.sub("", asked)
+    asked = _ON_THE_PHONE.sub(" ", asked)  # "she's been on the phone again": who, not what
     tokens = [w.strip("'’").removesuffix("'s").removesuffix("’s") for w in words(asked)]
     return all(
         w in _VAGUE_WORDS or w in _ONLY_ADDRESSES or len(w) <= 1 or _CLOCK.fullmatch(w)
