@@ -4419,3 +4419,19 @@ def test_someone_unhappy_on_the_phone_with_no_what_gets_one_question(
         assert planner.plan(text).kind == "clarify", text
     # Something named to work on is work, phone or not.
     assert planner.plan("the checkout page is broken on the phone app").kind == "work"
+
+
+def test_who_to_ping_who_to_ask_to_and_who_keeps_an_eye_on_ask_the_roster(
+    planner: SemanticPlanner,
+) -> None:
+    """ "who should i ping about the store page", "who would I ask to put some fish aside",
+    "who keeps an eye on the autoclave stuff" ask who on the team does it. Before, each was
+    a task for whoever the topic sounded like."""
+    for text, about in (
+        ("who should i ping about the store page", "store page"),
+        ("who would I ask to put some fish aside for a customer?", "put some fish aside"),
+        ("who keeps an eye on the release notes", "release notes"),
+    ):
+        decision = planner.plan(text)
+        assert decision.kind == "roster", text
+        assert about in (decision.target or ""), (text, decision.target)

@@ -756,8 +756,11 @@ _NEW_HERE = re.compile(
 _WHO_TO_TALK_TO = re.compile(
     r"^(?:(?:so|quick\s+(?:q|question))\b\s*[—–,:-]*\s*)?(?:who|which\s+(?:team|one|agent|department|"
     r"desk|person))(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+"
-    r"(?:i|we)\s+(?:talk|speak|go|ask|write|tell|contact|ring|call|email|message)\s+(?:to\s+)?"
-    r"(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
+    r"(?:i|we)\s+(?:talk|speak|go|ask|write|tell|contact|ring|call|email|message|ping|nudge|see)\s+"
+    r"(?:to\s+)?(?:about|re|regarding|if|when|for)\s+(?P<what>.+)$|"
+    # "who would I ask to put some fish aside for a customer?", "who keeps an eye on the autoclave"
+    r"^(?:so\s+)?who(?:'d|’d|\s+would|\s+do|\s+should|\s+can)\s+(?:i|we)\s+(?:ask|get)\s+to\s+(?P<todo>.+)$|"
+    r"^(?:so\s+)?who\s+(?:keeps\s+an\s+eye\s+on|keeps\s+on\s+top\s+of|is\s+on\s+top\s+of)\s+(?P<kept>.+)$|"
     r"^(?:so\s+)?who(?:'s|’s|\s+is|\s+would\s+be)\s+(?:best|the\s+(?:best|right)\s+(?:person|one|team))\s+to\s+"
     r"(?:pass|send|give|forward|take|hand)\s+(?P<passed>.+?)\s+to(?:[,\s]+(?:generally|usually|normally|in\s+general))?$|"
     # "who's the best person for wedding stuff?", "who's the right one to ask about lashes"
@@ -2412,7 +2415,9 @@ class SemanticPlanner(RulePlanner):
         if (who := _WHO_IS.match(bare)) and (named := self.names.listed(who["who"], everyday=True)):
             return Decision(kind="roster", target=self.fleet.agent(named[0]).name, reason="who is…")
         if match := _WHO_TO_TALK_TO.match(bare):
-            asked = match["what"] or match["passed"] or match["about"]
+            asked = (
+                match["what"] or match["passed"] or match["about"] or match["todo"] or match["kept"]
+            )
             about = re.sub(r"^(?:the|a|an)\s+", "", asked, flags=re.I)
             return Decision(kind="roster", target=about, reason="asked who to talk to")
         if _TEAMS_HERE.search(bare):
