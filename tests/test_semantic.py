@@ -4435,3 +4435,11 @@ def test_who_to_ping_who_to_ask_to_and_who_keeps_an_eye_on_ask_the_roster(
         decision = planner.plan(text)
         assert decision.kind == "roster", text
         assert about in (decision.target or ""), (text, decision.target)
+
+
+def test_whats_this_bot_for_is_a_newcomers_question(planner: SemanticPlanner) -> None:
+    """ "sorry what's this bot for exactly?" gets the roster as its pointer. Before, "what's"
+    (no space before the "'s") never matched the newcomer's words, and it went to a
+    sub-agent."""
+    assert planner.plan("sorry what's this bot for exactly?").kind == "roster"
+    assert planner.plan("what's this channel for").kind == "roster"

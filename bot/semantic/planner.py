@@ -1097,7 +1097,7 @@ _ROSTER_TARGET = re.compile(
 _NEW_TO_THIS = re.compile(
     r"^(?:(?:hi|hello|hey|hiya|morning|sorry|um+|so|ok)\b[\s,!.]*)*"
     r"(?:(?:(?:i'?m|i\s+am)\s+)?(?:new(?:\s+here)?|new\s+to\s+(?:this|dispatch)|"
-    r"what\s+(?:is|'s)\s+this(?:\s+thing|\s+bot)?|"
+    r"what(?:\s+is|'s|’s)\s+this(?:\s+(?:thing|bot|channel)(?:\s+for)?(?:\s+exactly)?)?|"
     r"(?:my\s+)?first\s+time\s+(?:using|on|trying|with)\s+(?:this|you|it|dispatch|here)|"
     r"just\s+(?:testing|trying\s+(?:this|it|you)\s+out)|not\s+sure\s+how\s+(?:this|it|you)\s+works?|"
     r"how\s+(?:does|do)\s+(?:this|it|you)\s+work|how\s+do\s+i\s+use\s+(?:this|you|it)|"
