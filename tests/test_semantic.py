@@ -4443,3 +4443,4 @@ def test_whats_this_bot_for_is_a_newcomers_question(planner: SemanticPlanner) ->
     sub-agent."""
     assert planner.plan("sorry what's this bot for exactly?").kind == "roster"
     assert planner.plan("what's this channel for").kind == "roster"
+    assert planner.plan("first day in the office today! what's this bot exactly?").kind == "roster"

@@ -1183,7 +1183,7 @@ _TEAMS_HERE = re.compile(
     r"[\s?!.]*$|"
     # "first day volunteering in the office 😊 who do i talk to about what": new, asking who's who
     r"\bfirst\s+(?:time|day|week)\b.{0,60}?\bwho\s+(?:do|should|can)\s+i\s+(?:talk|speak|go)\s+to\b|"
-    r"\bfirst\s+(?:time|day|week)\b[^?]{0,50}?[,.!]\s*what\s+(?:is|'s|’s)\s+(?:it|this)"
+    r"\bfirst\s+(?:time|day|week)\b[^?]{0,50}?[,.!]\s*what(?:\s+is|'s|’s)\s+(?:it|this)"
     r"(?:\s+(?:thing|bot|app))?(?:\s+exactly)?$|"
     rf"^(?:good\s+)?(?:morning|afternoon|evening)\s+from\s+(?:the\s+)?[\w\s'’-]{{1,30}}[\s{_EMOJI}\u200d\ufe0f]*$",
     re.IGNORECASE,
