@@ -79,6 +79,7 @@ SPLITS = (
     "dev46",
     "dev47",
     "dev48",
+    "dev49",
     "heldout",
 )
 """The case files under cases/, tuning splits first; `heldout` is only ever read as a whole."""
