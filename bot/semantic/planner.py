@@ -589,6 +589,9 @@ _WAITING_ON_ME = re.compile(
 )
 """ "is anything stuck waiting on me?": whether this thread waits on the user, asked even while
 an agent's question is open (the status shows that question), never the answer to it."""
+_FIRST_QUESTION = re.compile(r"[?!.]\s|,\s+(?=(?:do|should|shall)\s+(?:i|we)\b)", re.IGNORECASE)
+"""Where the first of several questions ends: "where are we up to with the brushes, do I
+leave them in the sale or pull them" asks how it stands, then what to do meanwhile."""
 _HOW_IT_STANDS = re.compile(
     r"^(?:so\s+|and\s+|ok\s+|also\s+)?(?:"
     r"how(?:'s|’s|s|\s+is|\s+are)\s+[^?]{1,50}?\s+(?:coming(?:\s+(?:along|on))?|going|getting\s+on|"
@@ -2213,18 +2216,7 @@ class SemanticPlanner(RulePlanner):
                 or (asked and _WAITING_ON_ME.search(bare))
                 or _HOLDUP.match(bare)
             )
-            # "…, do I leave them in the sale or pull them": what to do meanwhile, asked
-            and len(
-                words(
-                    re.split(
-                        r"[?!.]\s|,\s+(?=(?:do|should|shall)\s+(?:i|we)\b)",
-                        bare,
-                        maxsplit=1,
-                        flags=re.I,
-                    )[0]
-                )
-            )
-            <= 18
+            and len(words(_FIRST_QUESTION.split(bare, maxsplit=1)[0])) <= 18
             and not _ASKS_IF_NOT.search(bare)  # "has it gone? if not can you send it today"
         ):
             why.rule = "asked how this thread's work is going"
