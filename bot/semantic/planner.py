@@ -2252,7 +2252,7 @@ class SemanticPlanner(RulePlanner):
             picked = self.names.listed(
                 re.split(r"[,;.!?—–]", clean_text, maxsplit=1)[0], everyday=True
             )
-            if len(picked) == 1 and len(decision.tasks) == 1:
+            if len(picked) == 1 and len(decision.tasks) == 1 and picked[0] not in self.unavailable:
                 only = decision.tasks[0]
                 decision.tasks = [self._task(only.id, self.fleet.agent(picked[0]), only.summary)]
                 decision.reason += f"; the answer picks {picked[0]}"
