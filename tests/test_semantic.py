@@ -4444,3 +4444,17 @@ def test_whats_this_bot_for_is_a_newcomers_question(planner: SemanticPlanner) ->
     assert planner.plan("sorry what's this bot for exactly?").kind == "roster"
     assert planner.plan("what's this channel for").kind == "roster"
     assert planner.plan("first day in the office today! what's this bot exactly?").kind == "roster"
+
+
+def test_done_yet_in_the_thread_of_that_work_is_status(planner: SemanticPlanner) -> None:
+    """ "is the launch email proofed yet? he's rung twice", "writer sorted the launch email
+    yet?", in the thread of that work, ask how it stands. Before, each was passed to the
+    writer as more for the task. Asking for it, or telling news, is as before."""
+    writing = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch email", "running")])
+    for text in (
+        "is the launch email proofed yet? he's rung twice",
+        "writer sorted the launch email yet?",
+        "the launch email signed off yet? they keep asking",
+    ):
+        assert planner.plan(text, writing).kind == "status", text
+    assert planner.plan("not sent yet, can you send it today", writing).kind == "followup"

@@ -878,6 +878,11 @@ _HERE_DONE = re.compile(
     r"take|work|happen|come|turn|reach|pay|sign|reply|answer|accept|like|love|agree)\b[^?]{0,20}|"
     r"(?:is|are|has)?\s*[\w'’-]+\s+(?:nearly\s+|almost\s+)?(?:done|finished|ready)(?:\s+yet)?(?=\s*(?:[?,.!]|$))|"
     r"(?:are|is)\s+we\s+[^?]{1,40}?\s+(?:today|tonight|tomorrow|this\s+\w+)\s+or\s+not|"
+    # "is the Corbridge larch priced up yet?", "payroll sorted Tom's mileage yet?"
+    # (not "they haven't paid yet": news for the agent)
+    r"(?!.*\b(?:can|could|please|pls|not|no)\b|.*n['’]?t\b)(?!(?:they|we|he|she|i|you)\b)"
+    r"[^?,.!]{2,60}?\b(?:\w+ed|done|sent|paid|gone|sorted|back|in|out|up)"
+    r"(?:\s+[^?,.!]{1,30}?)?\s+yet(?=\s*(?:[?]|$))|"
     r"did\s+(?:the|that|this|our|my|his|her|their)\s+[^?]{1,40}?\s+go\s+(?:in|out|through|off)\b[^?]{0,20}|"
     r"did\s+we\s+(?:get|win|make)\b[^?]{0,30}|who\s+did\s+we\s+(?:get|book|find|end\s+up\s+with)\b[^?]{0,20}|"
     r"(?:what\s+(?:happened|went\s+wrong)\s+(?:there|here|with\s+[^?]{1,30})|what\s+happened)\s*$)",
