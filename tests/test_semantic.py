@@ -4458,3 +4458,14 @@ def test_done_yet_in_the_thread_of_that_work_is_status(planner: SemanticPlanner)
     ):
         assert planner.plan(text, writing).kind == "status", text
     assert planner.plan("not sent yet, can you send it today", writing).kind == "followup"
+
+
+def test_have_we_got_any_in_asks_about_stock_not_about_work() -> None:
+    """ "have we got any 205/55/16 michelins in or do I need to get some" asks what is in
+    stock: work for whoever keeps it, not a question about earlier work (it was answered
+    with the status board). "have we heard back from …" still is one."""
+    garage = fleet_planner("garage")
+    assert garage.plan("have we got any 205/55/16 michelins in or do I need to get some").kind == (
+        "work"
+    )
+    assert garage.plan("have we heard back from the insurance about the Polo?").kind == "status"

@@ -457,7 +457,9 @@ _ALL_OK = re.compile(
 _DID_WE = re.compile(
     r"^(?:so\s+|and\s+)?(?:did|have|has)\s+(?:we|you|they|anyone|anybody|someone|somebody)\s+"
     r"(?:ever\s+|actually\s+|already\s+)?"
-    r"(?:find|found|get|got|hear|heard|sort|sorted|manage|managed|end\s+up|hire|hired|book|booked|"
+    # not "have we got any 205/55/16s in": what is in stock, asked
+    r"(?:find|found|get|got(?!\s+(?:any|some|enough|more|plenty|spare|\d))|hear|heard|sort|sorted|"
+    r"manage|managed|end\s+up|hire|hired|book|booked|"
     r"look(?:ed)?\s+(?:at|into)|deal(?:t)?\s+with|pick(?:ed)?\s+up|repl(?:y|ied)|call(?:ed)?|rung|chase(?:d)?)\b|"
     r"^(?:so\s+|and\s+)?did\s+(?:the|my|our|that|those|his|her|their)\s+[^?]{1,40}?\s+(?:ever\s+|finally\s+)?"
     r"(?:turn\s+up|arrive|come(?:\s+back)?|get\s+(?:fixed|sorted|sent|done|delivered|paid)|go\s+(?:out|live))\b|"
