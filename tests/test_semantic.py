@@ -4469,3 +4469,19 @@ def test_have_we_got_any_in_asks_about_stock_not_about_work() -> None:
         "work"
     )
     assert garage.plan("have we heard back from the insurance about the Polo?").kind == "status"
+
+
+def test_leave_a_named_job_with_the_reason_after_stops_it(planner: SemanticPlanner) -> None:
+    """ "leave Brightwater, they've gone with another agency" stops the thread's work on
+    Brightwater, as "leave the Brightwater pitch, …" did; with no such work in the thread it
+    is passed on as before."""
+    pitching = ThreadContext(
+        tasks=[ThreadTask("t1", "writer", "draft the Brightwater pitch", "running")]
+    )
+    assert planner.plan("leave Brightwater, they've gone with another agency", pitching).kind == (
+        "cancel"
+    )
+    other = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch email", "running")])
+    assert planner.plan("leave Brightwater, they've gone with another agency", other).kind != (
+        "cancel"
+    )

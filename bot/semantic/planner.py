@@ -154,11 +154,12 @@ _CANCEL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _LEAVE_THE = re.compile(
-    rf"^leave\s+the\s+(?P<what>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+)\s*[,;—–]\s*{_WHY_AFTER}",
+    rf"^leave\s+(?:the\s+)?(?P<what>(?:[\w'’-]+\s+){{0,3}}?[\w'’-]+)\s*[,;—–]\s*{_WHY_AFTER}",
     re.IGNORECASE,
 )
-""" "leave the yorkshire tea quote, they've pulled out": a stop where the thread has that work
-("leave the boxes, the van's here" is where to leave them)."""
+""" "leave the yorkshire tea quote, they've pulled out", "leave Allendale, the estate's sold the
+spruce": a stop where the thread has that work ("leave the boxes, the van's here" is where to
+leave them)."""
 _DONT_DO_IT = re.compile(
     r"^(?:don'?t|do\s+not|dont)\s+(?P<verb>[a-z]{3,})\s+(?:it|that|this|them|those|these)\b",
     re.IGNORECASE,
