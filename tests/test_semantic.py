@@ -4485,3 +4485,17 @@ def test_leave_a_named_job_with_the_reason_after_stops_it(planner: SemanticPlann
     assert planner.plan("leave Brightwater, they've gone with another agency", other).kind != (
         "cancel"
     )
+
+
+def test_whose_it_is_said_last_moves_the_work() -> None:
+    """ "nah marco only buys the stuff, the fridge itself is tilly's", in the thread of the
+    buyer's work on the cold room, moves it to Tilly's desk. Before, it was passed to the
+    buyer as more for the task."""
+    fridge = ThreadContext(
+        tasks=[ThreadTask("t1", "buying", "cold room temperature problem", "running")]
+    )
+    moved = fleet_planner("florist").plan(
+        "nah marco only buys the stuff, the fridge itself is tilly's", fridge
+    )
+    assert moved.kind == "reroute"
+    assert moved.target == "shop"

@@ -960,6 +960,8 @@ _REROUTE_CUE = re.compile(
     # "no that's Dave's, stage look after the pianos": whose it is, then who should have it
     r"^(?:no[,.!]?\s+)?(?:that's|that’s|thats|that\s+is|(?:that|this)\s+one(?:'s|’s|\s+is))\s+"
     r"[\w-]+(?:'s|’s)(?=\s*[,;—–])|"
+    # "nah marco only buys the stuff, the fridge itself is tilly's": whose it is, said last
+    r"(?<=[,;—–]\s)(?:[\w'’-]+\s+){1,4}?(?:is|are)\s+[\w-]+(?:'s|’s)\s*[.!]*$|"
     r"(?:can|could|should)\s+(?:that|this|it)(?:\s+one)?\s+go\s+(?:to|over\s+to)\b|"
     r"^(?:no[,.!]?\s+)?(?:that's|that’s|that\s+is|this\s+is)\s+(?:the\s+|a\s+)?[\w\s'’-]{2,30}?\s+"
     r"(?:lot|team|people|desk|guys|department)\b(?=\s*[,;.—–-])|"
