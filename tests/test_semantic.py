@@ -4499,3 +4499,19 @@ def test_whose_it_is_said_last_moves_the_work() -> None:
     )
     assert moved.kind == "reroute"
     assert moved.target == "shop"
+
+
+def test_someone_does_his_thing_is_news_not_a_move() -> None:
+    """ "also he's diabetic and the district nurse does his insulin, make sure that's in
+    there", in the thread of his care assessment, is more for that assessment: "does his" is
+    no plural ("does invoices"), so no cue to move the work. Before, it moved the work."""
+    assessing = ThreadContext(
+        tasks=[
+            ThreadTask("t1", "careplans", "assess Mr Hughes after hospital discharge", "running")
+        ]
+    )
+    more = fleet_planner("careagency").plan(
+        "also he's diabetic and the district nurse does his insulin, make sure that's in there",
+        assessing,
+    )
+    assert more.kind == "followup"

@@ -989,7 +989,9 @@ _REROUTE_CUE = re.compile(
     r"(?!know\b|hear\b|see\b|be\s+(?:told|aware|informed|after|before|by|on|at|in)\b)\w+|"
     r"(?:this|it|that)\s+needs\s+(?:the|a|an)\s+(?:[\w'’-]+\s+)?(?:team|lot|gang|crew|people|desk|department|"
     r"guys|folks|person|bod|expert|specialist|pro|\w+(?:ician|ist))\b|"
-    r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|\w+s)\b|"
+    # (a plural's "s", not the one of "his": "the district nurse does his insulin" is news)
+    r"\S+\s+(?:handles|does|deals\s+with|looks\s+after|covers)\s+(?:those|these|that|them|all\s+the|"
+    r"(?!(?:his|hers|its|ours|yours|theirs|this|us|as|is|was|has)\b)\w+s)\b|"
     r"whoever\s+(?:does|handles|deals\s+with|looks\s+after|covers|sorts|is\s+on)|"
     r"^(?:no|nah|nope)\b[,.!\s]+(?:the\s+)?\S+(?:\s+\S+)?\s+(?:does|do|handles?|deals?\s+with|looks?\s+after|"
     r"covers?|sorts?)\s+(?:the|our|all)\b|"
