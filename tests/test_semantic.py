@@ -4515,3 +4515,15 @@ def test_someone_does_his_thing_is_news_not_a_move() -> None:
         assessing,
     )
     assert more.kind == "followup"
+
+
+def test_news_then_can_someone_named_asks_that_agent(planner: SemanticPlanner) -> None:
+    """ "she's approved the launch copy, can social post it tonight", in the writer's thread,
+    asks Social, with the news as what it is about. Before, it went to the writer as more for
+    the copy."""
+    copy = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch copy", "completed")])
+    asked = planner.plan("she's approved the launch copy, can social post it tonight", copy)
+    assert asked.kind == "work"
+    assert [(t.agent, t.summary) for t in asked.tasks] == [
+        ("social", "she's approved the launch copy: post it tonight")
+    ]

@@ -639,7 +639,9 @@ class Names:
         )
         """ "I need the writer to draft the FAQ": the name, then what it is to do."""
         self.modal = re.compile(
-            rf"^(?P<about>(?:for|re|about|regarding|ahead\s+of|before)\s+[^,]{{1,40}},\s*)?"
+            rf"^(?P<about>(?:(?:for|re|about|regarding|ahead\s+of|before)\s+[^,]{{1,40}}|"
+            # "he's agreed £150 for the barley, can linda get it paid to him": news, then the ask
+            rf"(?:he|she|they|it|we)(?:'s|’s|'ve|’ve|\s+has|\s+have|\s+is|\s+are)\s+[^,?]{{1,50}}),\s*)?"
             rf"(?:can|could|would|will)\s+{group}\s+(?:please\s+)?(?P<rest>.+)$",
             re.IGNORECASE | re.DOTALL,
         )
