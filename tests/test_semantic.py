@@ -4527,3 +4527,18 @@ def test_news_then_can_someone_named_asks_that_agent(planner: SemanticPlanner) -
     assert [(t.agent, t.summary) for t in asked.tasks] == [
         ("social", "she's approved the launch copy: post it tonight")
     ]
+
+
+def test_finished_work_asked_onto_the_socials_goes_to_whoever_posts(
+    planner: SemanticPlanner,
+) -> None:
+    """ "great, can we get it on instagram and twitter", once the writer's post is finished,
+    is new work for Social (its brief carries the thread's results). While the writer is still
+    on it, it is more for the writer, as before."""
+    done = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch blog post", "completed")])
+    posted = planner.plan("great, can we get it on instagram and twitter", done)
+    assert (posted.kind, [t.agent for t in posted.tasks]) == ("work", ["social"])
+    writing = ThreadContext(tasks=[ThreadTask("t1", "writer", "the launch blog post", "running")])
+    assert planner.plan("great, can we get it on instagram and twitter", writing).kind == (
+        "followup"
+    )

@@ -1399,6 +1399,14 @@ _ONWARD = re.compile(
 )
 """ "…, and publish it": where the thing the step before makes goes, which says nothing of
 whose it is until "it" is that thing ("publish the blog post" is the writer's)."""
+_PUBLISH_IT = re.compile(
+    r"\b(?:post|share|publish|announce|tweet|put|get|stick|pop)\s+(?:it|them|this|that|these|those)\s+"
+    r"(?:up\s+)?(?:on|onto|out\s+on|in|into)\s+(?:the\s+|our\s+)?(?:website|web\s*site|site|insta\w*|"
+    r"facebook|fb|twitter|socials?|social\s+media|linkedin|tiktok|newsletter|blog)\b(?:\s+and\s+"
+    r"(?:on\s+)?(?:the\s+|our\s+)?\w+)?",
+    re.IGNORECASE,
+)
+"""An ask to put a thread's finished work out where people see it."""
 _THING_BACK = re.compile(
     r"\b(?:it|its|it's|it’s|this|that|these|those|them|they|they're|they’re|the\s+same|same|again|"
     r"instead|also|too|as\s+well|more|another|other|else|one|ones|redo|change|tweak|update|add|remove|"
@@ -3192,6 +3200,15 @@ class SemanticPlanner(RulePlanner):
         """A message in a thread that points at nothing in it and is plainly another agent's
         ("the big sainsbury's wants to give us their leftover bread" where the drivers were
         asked about a van): new work, not more for the thread's agent."""
+        if (
+            (publish := _PUBLISH_IT.search(text))
+            and context.tasks
+            and all(t.state == "completed" for t in context.tasks)
+        ):
+            # "results are in, can we get them on the website and insta": the finished work,
+            # to whoever publishes it
+            ranked = matcher.rank(publish[0])
+            return _clear(ranked) and ranked[0].agent.id not in {t.agent for t in context.tasks}
         if (
             len(words(text)) < ELSEWHERE_WORDS
             or _THING_BACK.search(text)
