@@ -4542,3 +4542,19 @@ def test_finished_work_asked_onto_the_socials_goes_to_whoever_posts(
     assert planner.plan("great, can we get it on instagram and twitter", writing).kind == (
         "followup"
     )
+
+
+def test_them_a_later_agent_is_to_ring_or_thank_is_people_not_the_work_before(
+    planner: SemanticPlanner,
+) -> None:
+    """ "Dev, fix the checkout bug, and Social, thank them for their patience on twitter":
+    "them" are the customers, not what Dev makes, so both start at once. "…and get the
+    writer to summarise them" still waits for the case studies."""
+    both = planner.plan(
+        "Dev, fix the checkout bug, and Social, thank them for their patience on twitter"
+    )
+    assert [(t.agent, t.depends_on) for t in both.tasks] == [("dev", []), ("social", [])]
+    chain = planner.plan(
+        "have research dig up three case studies and get the writer to summarise them"
+    )
+    assert [(t.agent, t.depends_on) for t in chain.tasks] == [("research", []), ("writer", ["t1"])]

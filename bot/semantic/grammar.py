@@ -1243,7 +1243,10 @@ def parse(text: str, names: Names) -> list[Step]:
 
 
 _USES_IT = re.compile(
-    r"^(?:(?:please|pls|then)\s+)?[a-z][\w-]*\s+(?:up\s+|out\s+|over\s+)?(?:it|them|those|these)\b(?![’'])",
+    r"^(?:(?:please|pls|then)\s+)?"
+    # not "set them up with a PO", "ring them": the customer, not the thing made before
+    r"(?!(?:set|ring|call|phone|email|text|message|contact|tell|thank|remind|chase|welcome|meet|pay)\s)"
+    r"[a-z][\w-]*\s+(?:up\s+|out\s+|over\s+)?(?:it|them|those|these)\b(?![’'])",
     re.IGNORECASE,
 )
 """ "summarise them", "post it", "turn them into a post": the thing made before, as its object."""
