@@ -93,7 +93,16 @@ class Ranked:
     agent: AgentSpec
     score: float
     phrase: str
-    """The phrase of the agent's profile closest to the part."""
+    """The phrase of the agent's profile closest to the part, or the routing lesson that
+    decided it (`LESSON` before its words)."""
+
+    @property
+    def taught(self) -> bool:
+        """A routing lesson a user taught, not the manifest, put the agent here."""
+        return self.phrase.startswith(LESSON)
+
+
+LESSON = "lesson: "
 
 
 @dataclass
@@ -311,7 +320,7 @@ class Matcher:
             ):
                 if float(sim) + LESSON_BOOST > best[owner]:
                     best[owner] = float(sim) + LESSON_BOOST
-                    decided[owner] = f"lesson: {lesson.text}"
+                    decided[owner] = f"{LESSON}{lesson.text}"
         whole = p.centroids @ query
         query_words = [w for w in dict.fromkeys(content(text).split()) if w not in _PERSONS][:24]
         if query_words and len(p.word_matrix):

@@ -1739,16 +1739,20 @@ def _clear(ranked: Sequence[Ranked]) -> bool:
 _SOMETHING = re.compile(r"\bneeds?\s+(?:something|anything|stuff)\b", re.I)
 
 
+def _span(text: str, first: str, last: str) -> str | None:
+    """The user's own words from one piece through a later one, if both are found as written."""
+    start = text.find(first)
+    end = text.find(last, start + len(first)) if start >= 0 else -1
+    return text[start : end + len(last)] if end >= 0 else None
+
+
 def _stretches(text: str, routed: list[tuple[AgentSpec, str]]) -> list[tuple[AgentSpec, str]]:
     """Pieces next to each other that go to one agent, as one stretch of the user's words."""
     runs: list[tuple[AgentSpec, str]] = []
     for agent, piece in routed:
-        if runs and runs[-1][0].id == agent.id:
-            start = text.find(runs[-1][1])
-            end = text.find(piece, start + len(runs[-1][1])) if start >= 0 else -1
-            if end >= 0:
-                runs[-1] = (agent, text[start : end + len(piece)])
-                continue
+        if runs and runs[-1][0].id == agent.id and (run := _span(text, runs[-1][1], piece)):
+            runs[-1] = (agent, run)
+            continue
         runs.append((agent, piece))
     return runs
 
@@ -1762,12 +1766,7 @@ def _with_news(
     if not start:
         return list(chosen)
     first, ranked = chosen[start]
-    begin = text.find(chosen[0][0])
-    end = text.find(first, begin) if begin >= 0 else -1
-    if end >= 0:
-        joined = text[begin : end + len(first)]
-    else:
-        joined = ", ".join(piece for piece, _ in chosen[: start + 1])
+    joined = _span(text, chosen[0][0], first) or ", ".join(p for p, _ in chosen[: start + 1])
     return [(joined, ranked), *chosen[start + 1 :]]
 
 
@@ -2931,7 +2930,7 @@ class SemanticPlanner(RulePlanner):
             alone
             and ranked
             and ranked[0].score >= FIT
-            and not ranked[0].phrase.startswith("lesson:")  # what a user taught stands
+            and not ranked[0].taught  # what a user taught stands
             and matcher.elsewhere(text)
         ):
             self._note(why, text, ranked, CATCH_ALL_ID, "a job nobody here does")
@@ -3135,7 +3134,7 @@ class SemanticPlanner(RulePlanner):
                         or bool(
                             # "the invoice for the blades and bulbs needs paying": one subject
                             merged
-                            and re.match(r"\s+and\s+$", as_written[: -len(piece)] or " ")
+                            and re.match(r"\s+and\s", as_written)  # joined by a bare "and"
                             and _SHARED_PREDICATE.match(piece)
                             and not ASKS.search(raw[-1])
                             and not _STATEMENT.search(merged[-1])
